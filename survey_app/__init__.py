@@ -1,0 +1,1 @@
+"""Flask web application for resident-satisfaction surveys."""
