@@ -1,1 +1,81 @@
-"""Flask web application for resident-satisfaction surveys."""
+"""Flask web application for resident-satisfaction surveys of public housing.
+
+``create_app`` builds the app: configuration, extensions, blueprints (one per role),
+CLI commands. Nothing here runs at import time.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Mapping
+from typing import Any
+
+from flask import Flask
+
+from survey_app import config as config_module
+from survey_app.extensions import babel, csrf, db, limiter, login_manager
+
+
+def create_app(config: Mapping[str, Any] | None = None) -> Flask:
+    """Build the application.
+
+    Settings are applied in order: in-code defaults, ``instance/config.py``,
+    ``SURVEY_*`` environment variables, then ``config`` (tests).
+    """
+    app = Flask(__name__, instance_relative_config=True)
+    app.config.from_mapping(config_module.DEFAULTS)
+    app.config.from_pyfile("config.py", silent=True)
+    app.config.from_mapping(config_module.environment_overrides(os.environ))
+    if config:
+        app.config.from_mapping(config)
+    if not app.config["DATABASE_URL"]:
+        os.makedirs(app.instance_path, exist_ok=True)
+        app.config["DATABASE_URL"] = config_module.default_database_url(app.instance_path)
+    if not (app.debug or app.testing):
+        config_module.refuse_placeholders(app.config)
+    app.config.setdefault("WTF_CSRF_TIME_LIMIT", None)
+    app.config["SESSION_COOKIE_HTTPONLY"] = True
+    app.config["SESSION_COOKIE_SAMESITE"] = "Lax"
+
+    _init_extensions(app)
+    _register_blueprints(app)
+    _register_cli(app)
+    return app
+
+
+def _init_extensions(app: Flask) -> None:
+    from survey_app import errors, i18n, security
+
+    db.init_app(app)
+    csrf.init_app(app)
+    limiter.init_app(app)
+    babel.init_app(
+        app,
+        locale_selector=i18n.select_locale,
+        default_locale=app.config["DEFAULT_LOCALE"],
+        default_translation_directories="translations",
+    )
+    i18n.init_app(app)
+    login_manager.init_app(app)
+    login_manager.login_view = "auth.login"
+    login_manager.login_message = None
+    security.init_app(app)
+    errors.init_app(app)
+
+
+def _register_blueprints(app: Flask) -> None:
+    from survey_app import admin, api, auth, entry, evaluate, public
+
+    app.register_blueprint(public.bp)
+    app.register_blueprint(auth.bp, url_prefix="/auth")
+    app.register_blueprint(entry.bp, url_prefix="/entry")
+    app.register_blueprint(evaluate.bp, url_prefix="/evaluate")
+    app.register_blueprint(admin.bp, url_prefix="/admin")
+    app.register_blueprint(api.bp, url_prefix="/api/v1")
+    csrf.exempt(api.bp)  # bearer-token API, no cookies
+
+
+def _register_cli(app: Flask) -> None:
+    from survey_app.cli import register
+
+    register(app)

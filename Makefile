@@ -1,0 +1,38 @@
+# Two commands for a new user: `make run` (install, migrate, demo data, serve) and `make test`.
+PYTHON ?= python3
+VENV ?= .venv
+BIN := $(VENV)/bin
+HOST ?= 127.0.0.1
+PORT ?= 5000
+
+.PHONY: install run test lint translations system-deps clean
+
+$(BIN)/.installed: pyproject.toml
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/pip install -q --upgrade pip
+	$(BIN)/pip install -q -e '.[dev]'
+	touch $@
+
+install: $(BIN)/.installed translations
+
+translations: $(BIN)/.installed
+	$(BIN)/pybabel compile -q -d survey_app/translations
+
+run: install
+	$(BIN)/survey-app init-instance
+	$(BIN)/survey-app db upgrade
+	$(BIN)/survey-app demo load
+	$(BIN)/survey-app run --host $(HOST) --port $(PORT)
+
+# Chromium and a Chinese font for the browser tests (Debian packages; needs root).
+system-deps:
+	bash scripts/install-system-deps.sh
+
+test: install system-deps
+	$(BIN)/pytest -n 2 --dist loadgroup
+
+lint: install
+	$(BIN)/ruff check .
+
+clean:
+	rm -rf $(VENV) build *.egg-info .pytest_cache

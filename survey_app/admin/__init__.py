@@ -1,0 +1,7 @@
+"""Administrators: campaigns, rosters, samples, accounts."""
+
+from flask import Blueprint
+
+bp = Blueprint("admin", __name__, template_folder="templates")
+
+from survey_app.admin import routes  # noqa: E402,F401  (registers the views)

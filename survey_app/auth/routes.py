@@ -1,0 +1,51 @@
+from urllib.parse import urlsplit
+
+from flask import current_app, flash, redirect, render_template, request, session, url_for
+from flask_babel import gettext as _
+from flask_login import current_user, login_user, logout_user
+
+from survey_app.auth import bp
+from survey_app.auth.forms import LoginForm
+from survey_app.extensions import db, limiter
+from survey_app.models import Role
+from survey_app.services import audit, users
+
+HOME_BY_ROLE = {Role.ADMIN: "admin.index", Role.WORKER: "entry.index",
+                Role.EVALUATOR: "evaluate.index"}
+
+
+def _login_limit() -> str:
+    return current_app.config["LOGIN_RATE_LIMIT"]
+
+
+def _safe_next(target: str | None) -> str | None:
+    # Only same-site paths: never redirect to another host after login.
+    if target and target.startswith("/") and not target.startswith("//") \
+            and not urlsplit(target).netloc:
+        return target
+    return None
+
+
+@bp.route("/login", methods=["GET", "POST"])
+@limiter.limit(_login_limit, methods=["POST"])
+def login():
+    form = LoginForm()
+    if form.validate_on_submit():
+        user = users.authenticate(form.username.data, form.password.data, session=db.session)
+        if user is None:
+            flash(_("Wrong username or password."), "error")
+            return render_template("auth/login.html", form=form), 200
+        session.clear()  # a new session at login: no fixation
+        login_user(user)
+        audit.record("user.login", "user", user.id, session=db.session, actor=user)
+        db.session.commit()
+        return redirect(_safe_next(request.args.get("next")) or url_for(HOME_BY_ROLE[user.role]))
+    return render_template("auth/login.html", form=form)
+
+
+@bp.route("/logout", methods=["POST"])
+def logout():
+    if current_user.is_authenticated:
+        logout_user()
+    session.clear()
+    return redirect(url_for("public.index"))

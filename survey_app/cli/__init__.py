@@ -1,0 +1,36 @@
+"""The ``survey-app`` command: a Flask CLI group that builds the app through the factory."""
+
+from __future__ import annotations
+
+import click
+from flask import Flask
+from flask.cli import FlaskGroup
+
+
+def _create_app():
+    from survey_app import create_app
+
+    return create_app()
+
+
+@click.group(cls=FlaskGroup, create_app=_create_app)
+def main() -> None:
+    """Resident-satisfaction survey system (保障性安居工程居民满意度调查)."""
+
+
+def _add_builtin_commands() -> None:
+    from survey_app.cli.instance import init_instance
+
+    main.add_command(init_instance)
+
+
+_add_builtin_commands()
+
+
+def register(app: Flask) -> None:
+    from survey_app.cli import accounts, database, demo
+
+    app.cli.add_command(database.db_group)
+    app.cli.add_command(accounts.users_group)
+    app.cli.add_command(accounts.api_token_group)
+    app.cli.add_command(demo.demo_group)

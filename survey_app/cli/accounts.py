@@ -1,0 +1,70 @@
+import sys
+
+import click
+from flask.cli import with_appcontext
+from sqlmodel import select
+
+from survey_app.extensions import db
+from survey_app.models import Role, User
+from survey_app.services import api_tokens, users
+
+
+def _read_password() -> str:
+    # Never from an argument (shell history, ps): a prompt, or one line of stdin.
+    if sys.stdin.isatty():
+        return click.prompt("Password", hide_input=True, confirmation_prompt=True)
+    return sys.stdin.readline().rstrip("\n")
+
+
+@click.group("users")
+def users_group() -> None:
+    """Staff accounts."""
+
+
+@users_group.command("create")
+@click.argument("username")
+@click.option("--role", type=click.Choice([r.value for r in Role]), required=True)
+@click.option("--community", "community_code", help="Community code (required for workers).")
+@click.option("--name", "display_name", default="")
+@with_appcontext
+def create(username: str, role: str, community_code: str | None, display_name: str) -> None:
+    """Create a user; the password is read from a prompt or standard input."""
+    try:
+        user = users.create_user(username, _read_password(), role, session=db.session,
+                                 community_code=community_code, display_name=display_name)
+    except users.UserError as exc:
+        raise click.ClickException(str(exc)) from exc
+    db.session.commit()
+    click.echo(f"created {user.role} {user.username}")
+
+
+@click.group("api-token")
+def api_token_group() -> None:
+    """Bearer tokens for the JSON API."""
+
+
+@api_token_group.command("create")
+@click.argument("username")
+@click.option("--name", default="", help="What the token is for.")
+@with_appcontext
+def create_token(username: str, name: str) -> None:
+    """Create an API token for USERNAME and print it once."""
+    user = db.session.exec(select(User).where(User.username == username)).first()
+    if user is None:
+        raise click.ClickException(f"no user {username!r}")
+    token = api_tokens.create_api_token(user, session=db.session, name=name)
+    db.session.commit()
+    click.echo(token)
+
+
+@api_token_group.command("revoke")
+@click.argument("token_id", type=int)
+@with_appcontext
+def revoke_token(token_id: int) -> None:
+    """Revoke the API token with TOKEN_ID."""
+    try:
+        api_tokens.revoke_api_token(token_id, session=db.session)
+    except ValueError as exc:
+        raise click.ClickException(str(exc)) from exc
+    db.session.commit()
+    click.echo(f"revoked token {token_id}")

@@ -1,0 +1,65 @@
+"""Configuration: in-code defaults, then ``instance/config.py``, then ``SURVEY_*``
+environment variables, then the mapping passed to ``create_app`` (tests)."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+from typing import Any
+
+PLACEHOLDER = "change-me"
+
+# Keys a deployment may set through the environment as SURVEY_<KEY>. The type of
+# the default decides how the environment string is parsed.
+DEFAULTS: dict[str, Any] = {
+    "SECRET_KEY": PLACEHOLDER,
+    # Key for keyed hashes (HMAC-SHA256) of ID card numbers and phone numbers.
+    "PII_KEY": PLACEHOLDER,
+    "DATABASE_URL": "",  # empty: SQLite file in the instance folder
+    "RATELIMIT_STORAGE_URI": "memory://",
+    "LOGIN_RATE_LIMIT": "10 per minute",
+    "TOKEN_RATE_LIMIT": "30 per minute",
+    "DEFAULT_LOCALE": "zh",
+    "PUBLIC_BASE_URL": "http://127.0.0.1:5000",
+    "SESSION_COOKIE_SECURE": False,
+    "MAX_CONTENT_LENGTH": 8 * 1024 * 1024,
+    "SQLITE_BUSY_TIMEOUT_MS": 30_000,
+}
+
+
+def _parse(raw: str, default: Any) -> Any:
+    if isinstance(default, bool):
+        return raw.strip().lower() in {"1", "true", "yes", "on"}
+    if isinstance(default, int):
+        return int(raw)
+    return raw
+
+
+def environment_overrides(environ: os._Environ[str] | dict[str, str]) -> dict[str, Any]:
+    """Return the settings given as ``SURVEY_<KEY>`` environment variables."""
+    found = {}
+    for key, default in DEFAULTS.items():
+        raw = environ.get(f"SURVEY_{key}")
+        if raw is not None:
+            found[key] = _parse(raw, default)
+    return found
+
+
+def default_database_url(instance_path: str) -> str:
+    return f"sqlite:///{Path(instance_path) / 'survey.db'}"
+
+
+class ConfigurationError(RuntimeError):
+    """The app was asked to start with settings that are unsafe or invalid."""
+
+
+def refuse_placeholders(config: dict[str, Any]) -> None:
+    """Outside debug and testing, refuse to run with placeholder secrets."""
+    bad = [key for key in ("SECRET_KEY", "PII_KEY") if config.get(key) in (None, "", PLACEHOLDER)]
+    if bad:
+        names = ", ".join(f"SURVEY_{key}" for key in bad)
+        raise ConfigurationError(
+            f"Refusing to start: {names} still has the placeholder value. Set a long random "
+            f"value (e.g. `python -c 'import secrets; print(secrets.token_hex(32))'`) in the "
+            f"environment or in instance/config.py."
+        )

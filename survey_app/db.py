@@ -1,0 +1,111 @@
+"""Engines and the per-request database session.
+
+One session per application context. Views commit once; services only flush.
+
+SQLite runs in WAL mode with foreign keys on and a long busy timeout. A write
+transaction on SQLite begins with ``BEGIN IMMEDIATE`` so it takes the write lock
+up front: a deferred transaction that reads first and writes later can fail with
+"database is locked" at the upgrade, which no busy timeout can wait out. Read-only
+requests use a second engine whose transactions stay deferred, so readers never
+queue behind writers.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from flask import Flask, current_app, g, request
+from sqlalchemy import Connection, Engine, create_engine, event
+from sqlmodel import Session
+
+WRITE_METHODS = {"POST", "PUT", "PATCH", "DELETE"}
+
+
+def make_engine(url: str, *, immediate: bool = False, busy_timeout_ms: int = 30_000) -> Engine:
+    """Create an engine with the project's SQLite settings (no-op for PostgreSQL)."""
+    if not url.startswith("sqlite"):
+        return create_engine(url, pool_pre_ping=True)
+    engine = create_engine(url, connect_args={"timeout": busy_timeout_ms / 1000})
+
+    @event.listens_for(engine, "connect")
+    def _sqlite_pragmas(dbapi_connection, _record):
+        # Let SQLAlchemy, not pysqlite, emit BEGIN so that we choose its kind.
+        dbapi_connection.isolation_level = None
+        cursor = dbapi_connection.cursor()
+        cursor.execute("PRAGMA journal_mode=WAL")
+        cursor.execute("PRAGMA foreign_keys=ON")
+        cursor.execute(f"PRAGMA busy_timeout={int(busy_timeout_ms)}")
+        cursor.execute("PRAGMA synchronous=NORMAL")
+        cursor.close()
+
+    @event.listens_for(engine, "begin")
+    def _sqlite_begin(conn: Connection):
+        conn.exec_driver_sql("BEGIN IMMEDIATE" if immediate else "BEGIN")
+
+    return engine
+
+
+@dataclass
+class _State:
+    read_engine: Engine
+    write_engine: Engine
+    bind_override: Connection | None = None
+
+
+class Database:
+    """Holds the engines of an app and hands out one session per app context."""
+
+    def init_app(self, app: Flask) -> None:
+        url = app.config["DATABASE_URL"]
+        timeout = app.config["SQLITE_BUSY_TIMEOUT_MS"]
+        write_engine = make_engine(url, immediate=True, busy_timeout_ms=timeout)
+        read_engine = (
+            make_engine(url, busy_timeout_ms=timeout) if url.startswith("sqlite") else write_engine
+        )
+        app.extensions["survey_db"] = _State(read_engine, write_engine)
+        app.teardown_appcontext(self._remove_session)
+
+    @staticmethod
+    def _state() -> _State:
+        return current_app.extensions["survey_db"]
+
+    @property
+    def engine(self) -> Engine:
+        return self._state().write_engine
+
+    @property
+    def session(self) -> Session:
+        if "db_session" not in g:
+            state = self._state()
+            if state.bind_override is not None:
+                g.db_session = Session(
+                    bind=state.bind_override,
+                    join_transaction_mode="create_savepoint",
+                    expire_on_commit=False,
+                )
+            else:
+                writing = not _in_request() or request.method in WRITE_METHODS
+                engine = state.write_engine if writing else state.read_engine
+                g.db_session = Session(bind=engine, expire_on_commit=False)
+        return g.db_session
+
+    @staticmethod
+    def _remove_session(_exc: BaseException | None = None) -> None:
+        session = g.pop("db_session", None)
+        if session is not None:
+            session.close()
+
+    def bind_to(self, app: Flask, connection: Connection | None) -> None:
+        """Run every session of ``app`` inside ``connection``'s transaction (tests)."""
+        app.extensions["survey_db"].bind_override = connection
+
+    def dispose(self, app: Flask) -> None:
+        state: _State = app.extensions["survey_db"]
+        state.write_engine.dispose()
+        state.read_engine.dispose()
+
+
+def _in_request() -> bool:
+    from flask import has_request_context
+
+    return has_request_context()

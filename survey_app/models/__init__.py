@@ -1,0 +1,49 @@
+"""Database models. Import from here; each module holds one area of the domain."""
+
+from survey_app.models.audit import AuditEvent
+from survey_app.models.base import (
+    CampaignStatus,
+    Disposition,
+    HouseholdGroup,
+    PaperFormStatus,
+    ResponseMode,
+    ResponseStatus,
+    Role,
+    utcnow,
+)
+from survey_app.models.campaign import (
+    Campaign,
+    CampaignQuestionnaire,
+    Community,
+    Project,
+    QuestionnaireVersion,
+)
+from survey_app.models.household import AccessToken, Household
+from survey_app.models.response import Answer, PaperEntry, PaperForm, Reconciliation, Response
+from survey_app.models.user import ApiToken, User
+
+__all__ = [
+    "AccessToken",
+    "Answer",
+    "ApiToken",
+    "AuditEvent",
+    "Campaign",
+    "CampaignQuestionnaire",
+    "CampaignStatus",
+    "Community",
+    "Disposition",
+    "Household",
+    "HouseholdGroup",
+    "PaperEntry",
+    "PaperForm",
+    "PaperFormStatus",
+    "Project",
+    "QuestionnaireVersion",
+    "Reconciliation",
+    "Response",
+    "ResponseMode",
+    "ResponseStatus",
+    "Role",
+    "User",
+    "utcnow",
+]

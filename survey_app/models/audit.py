@@ -1,0 +1,25 @@
+"""The append-only audit trail. Database triggers refuse UPDATE and DELETE on it."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import JSON, Column, Text
+from sqlmodel import Field, SQLModel
+
+from survey_app.models.base import utcnow
+
+
+class AuditEvent(SQLModel, table=True):
+    id: int | None = Field(default=None, primary_key=True)
+    at: datetime = Field(default_factory=utcnow, index=True)
+    actor_id: int | None = Field(default=None, foreign_key="app_user.id")
+    # Who acted, readable even for residents and the CLI ("cli", "resident:<token id>").
+    actor_label: str = Field(max_length=100)
+    action: str = Field(max_length=64, index=True)
+    object_type: str = Field(max_length=32)
+    object_id: str = Field(default="", max_length=64)
+    campaign_id: int | None = Field(default=None, foreign_key="campaign.id", index=True)
+    reason: str | None = Field(default=None, sa_column=Column(Text))
+    details: dict[str, Any] = Field(default_factory=dict, sa_column=Column(JSON))

@@ -1,0 +1,51 @@
+"""The roster: households, their sampling state and their access tokens."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from sqlalchemy import UniqueConstraint
+from sqlmodel import Field, SQLModel
+
+from survey_app.models.base import Disposition, utcnow
+
+
+class Household(SQLModel, table=True):
+    """A roster row. Personal data is kept only masked plus a keyed HMAC for matching."""
+
+    __table_args__ = (
+        UniqueConstraint("campaign_id", "household_code"),
+        UniqueConstraint("campaign_id", "id_number_hmac"),
+        UniqueConstraint("campaign_id", "pseudonym"),
+    )
+
+    id: int | None = Field(default=None, primary_key=True)
+    campaign_id: int = Field(foreign_key="campaign.id", index=True)
+    household_code: str = Field(max_length=32)
+    household_group: str = Field(max_length=32, index=True)
+    project_id: int | None = Field(default=None, foreign_key="project.id", index=True)
+    community_id: int = Field(foreign_key="community.id", index=True)
+    head_name_masked: str = Field(default="", max_length=50)
+    id_number_masked: str = Field(default="", max_length=32)
+    id_number_hmac: str | None = Field(default=None, max_length=64)
+    phone_masked: str = Field(default="", max_length=20)
+    phone_hmac: str | None = Field(default=None, max_length=64, index=True)
+    address_masked: str = Field(default="", max_length=200)
+    # Campaign-specific pseudonym used instead of the household code in exports.
+    pseudonym: str = Field(max_length=16)
+    sampled: bool = Field(default=False, index=True)
+    sample_rank: int | None = None
+    disposition: str = Field(default=Disposition.PENDING, max_length=16)
+    is_demo: bool = False
+    created_at: datetime = Field(default_factory=utcnow)
+
+
+class AccessToken(SQLModel, table=True):
+    """A survey link for one household. Only the SHA-256 of the token is stored."""
+
+    id: int | None = Field(default=None, primary_key=True)
+    household_id: int = Field(foreign_key="household.id", index=True)
+    token_hash: str = Field(max_length=64, unique=True)
+    created_at: datetime = Field(default_factory=utcnow)
+    revoked_at: datetime | None = None
+    used_at: datetime | None = None

@@ -1,0 +1,45 @@
+"""Accounts of staff (workers, evaluators, admins) and their API tokens."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from flask_login import UserMixin
+from sqlmodel import Field, SQLModel
+
+from survey_app.models.base import utcnow
+
+
+class User(UserMixin, SQLModel, table=True):
+    __tablename__ = "app_user"  # "user" is reserved in PostgreSQL
+
+    id: int | None = Field(default=None, primary_key=True)
+    username: str = Field(max_length=64, unique=True)
+    display_name: str = Field(default="", max_length=100)
+    password_hash: str = Field(max_length=256)
+    role: str = Field(max_length=16)
+    # Workers are scoped to one community; admins and evaluators see all.
+    community_id: int | None = Field(default=None, foreign_key="community.id")
+    active: bool = True
+    # Bumped on password change or logout-everywhere; part of the login session id.
+    session_version: int = 1
+    created_at: datetime = Field(default_factory=utcnow)
+
+    @property
+    def is_active(self) -> bool:  # flask-login reads this
+        return self.active
+
+    def get_id(self) -> str:
+        return f"{self.id}:{self.session_version}"
+
+
+class ApiToken(SQLModel, table=True):
+    """Bearer token for the read-only JSON API. Only its SHA-256 is stored."""
+
+    id: int | None = Field(default=None, primary_key=True)
+    user_id: int = Field(foreign_key="app_user.id", index=True)
+    name: str = Field(default="", max_length=100)
+    token_hash: str = Field(max_length=64, unique=True)
+    created_at: datetime = Field(default_factory=utcnow)
+    revoked_at: datetime | None = None
+    last_used_at: datetime | None = None

@@ -1,0 +1,1 @@
+"""Business rules. Every function takes a keyword-only ``session``, flushes, never commits."""

@@ -1,0 +1,80 @@
+"""Staff accounts."""
+
+from __future__ import annotations
+
+from sqlmodel import Session, select
+from werkzeug.security import check_password_hash, generate_password_hash
+
+from survey_app.models import Community, Role, User
+from survey_app.services import audit
+
+MIN_PASSWORD_LENGTH = 8
+# Compared against when the user does not exist, so both paths cost one scrypt.
+_DUMMY_HASH = generate_password_hash("timing-equaliser", method="scrypt")
+
+
+class UserError(ValueError):
+    """A user could not be created or changed; the message says why."""
+
+
+def create_user(
+    username: str,
+    password: str,
+    role: str,
+    *,
+    session: Session,
+    community_code: str | None = None,
+    display_name: str = "",
+    actor: User | None = None,
+) -> User:
+    username = username.strip()
+    if not username:
+        raise UserError("username must not be empty")
+    if role not in set(Role):
+        raise UserError(f"unknown role {role!r}; choose one of {', '.join(Role)}")
+    if len(password) < MIN_PASSWORD_LENGTH:
+        raise UserError(f"password must have at least {MIN_PASSWORD_LENGTH} characters")
+    if session.exec(select(User).where(User.username == username)).first():
+        raise UserError(f"user {username!r} already exists")
+    community_id = None
+    if role == Role.WORKER:
+        if not community_code:
+            raise UserError("a worker needs --community CODE")
+        community = session.exec(select(Community).where(Community.code == community_code)).first()
+        if community is None:
+            raise UserError(f"unknown community {community_code!r}")
+        community_id = community.id
+    user = User(
+        username=username,
+        display_name=display_name or username,
+        password_hash=generate_password_hash(password, method="scrypt"),
+        role=role,
+        community_id=community_id,
+    )
+    session.add(user)
+    session.flush()
+    audit.record("user.create", "user", user.id, session=session, actor=actor,
+                 label=None if actor else "cli", details={"role": role, "username": username})
+    return user
+
+
+def authenticate(username: str, password: str, *, session: Session) -> User | None:
+    """Return the active user with these credentials, or None; same cost either way."""
+    user = session.exec(select(User).where(User.username == username.strip())).first()
+    if user is None:
+        check_password_hash(_DUMMY_HASH, password)
+        return None
+    if not check_password_hash(user.password_hash, password) or not user.active:
+        return None
+    return user
+
+
+def load_user(user_id: str, *, session: Session) -> User | None:
+    """Load a user from the login session id ``<id>:<session_version>``."""
+    raw_id, _, version = user_id.partition(":")
+    if not raw_id.isdigit():
+        return None
+    user = session.get(User, int(raw_id))
+    if user is None or str(user.session_version) != version:
+        return None
+    return user

@@ -1,0 +1,81 @@
+import pytest
+
+from survey_app.extensions import db
+from survey_app.models import Role
+from tests.factories import PASSWORD, login, make_user
+
+PROTECTED = [
+    ("/entry/", {Role.WORKER, Role.ADMIN}),
+    ("/evaluate/", {Role.EVALUATOR, Role.ADMIN}),
+    ("/admin/", {Role.ADMIN}),
+]
+
+
+@pytest.mark.parametrize(("path", "_roles"), PROTECTED)
+def test_logged_out_user_is_sent_to_login(client, path, _roles):
+    response = client.get(path)
+    assert response.status_code == 302
+    assert response.headers["Location"].startswith("/auth/login?next=")
+
+
+@pytest.mark.parametrize("role", list(Role))
+@pytest.mark.parametrize(("path", "allowed"), PROTECTED)
+def test_role_checks(client, session, role, path, allowed):
+    user = make_user(session, role)
+    assert login(client, user).status_code == 302
+    assert client.get(path).status_code == (200 if role in allowed else 403)
+
+
+def test_login_lands_on_the_role_home(client, session):
+    worker = make_user(session, Role.WORKER)
+    response = login(client, worker)
+    assert response.headers["Location"] == "/entry/"
+
+
+def test_wrong_password_and_unknown_user_look_the_same(client, session):
+    user = make_user(session, Role.ADMIN)
+    wrong = client.post("/auth/login", data={"username": user.username, "password": "nope-nope"})
+    unknown = client.post("/auth/login", data={"username": "ghost", "password": "nope-nope"})
+    assert wrong.status_code == unknown.status_code == 200
+    # The typed username is echoed back in the form; everything else must match.
+    assert wrong.data.replace(user.username.encode(), b"NAME") == \
+        unknown.data.replace(b"ghost", b"NAME")
+
+
+def test_open_redirect_after_login_is_ignored(client, session):
+    user = make_user(session, Role.ADMIN)
+    response = client.post("/auth/login?next=//evil.example/x",
+                           data={"username": user.username, "password": PASSWORD})
+    assert response.headers["Location"] == "/admin/"
+
+
+def test_logout_ends_the_session(client, session):
+    user = make_user(session, Role.ADMIN)
+    login(client, user)
+    client.post("/auth/logout")
+    assert client.get("/admin/").status_code == 302
+
+
+def test_post_without_csrf_token_is_rejected(make_app):
+    app = make_app(WTF_CSRF_ENABLED=True)
+    with app.app_context():
+        user = make_user(db.session, Role.ADMIN)
+    client = app.test_client()
+    response = client.post("/auth/login", data={"username": user.username, "password": PASSWORD})
+    assert response.status_code == 400
+    assert client.get("/admin/").status_code == 302  # still logged out
+
+
+def test_login_is_throttled_after_repeated_failures(make_app):
+    app = make_app(RATELIMIT_ENABLED=True, LOGIN_RATE_LIMIT="3 per minute")
+    client = app.test_client()
+    attempt = {"username": "x", "password": "wrong-pass"}
+    codes = [client.post("/auth/login", data=attempt).status_code for _ in range(4)]
+    assert codes == [200, 200, 200, 429]
+
+
+def test_security_headers_present(client):
+    response = client.get("/")
+    assert "script-src 'self'" in response.headers["Content-Security-Policy"]
+    assert response.headers["X-Content-Type-Options"] == "nosniff"
+    assert response.headers["X-Frame-Options"] == "DENY"

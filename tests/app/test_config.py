@@ -1,0 +1,61 @@
+import pytest
+
+from survey_app import create_app
+from survey_app.config import ConfigurationError
+
+SAFE = {"SECRET_KEY": "s" * 32, "PII_KEY": "p" * 32}
+
+
+@pytest.fixture
+def clean_env(monkeypatch, tmp_path):
+    for key in ("SURVEY_SECRET_KEY", "SURVEY_PII_KEY", "SURVEY_DATABASE_URL",
+                "SURVEY_DEFAULT_LOCALE", "SURVEY_SESSION_COOKIE_SECURE"):
+        monkeypatch.delenv(key, raising=False)
+    monkeypatch.setenv("SURVEY_DATABASE_URL", f"sqlite:///{tmp_path / 'c.db'}")
+    return monkeypatch
+
+
+def test_defaults_apply_without_overrides(clean_env):
+    app = create_app({"TESTING": True})
+    assert app.config["DEFAULT_LOCALE"] == "zh"
+    assert app.config["RATELIMIT_STORAGE_URI"] == "memory://"
+
+
+def test_environment_overrides_defaults(clean_env):
+    clean_env.setenv("SURVEY_DEFAULT_LOCALE", "en")
+    clean_env.setenv("SURVEY_SESSION_COOKIE_SECURE", "true")
+    app = create_app({"TESTING": True})
+    assert app.config["DEFAULT_LOCALE"] == "en"
+    assert app.config["SESSION_COOKIE_SECURE"] is True
+
+
+def test_test_mapping_overrides_environment(clean_env):
+    clean_env.setenv("SURVEY_DEFAULT_LOCALE", "en")
+    app = create_app({"TESTING": True, "DEFAULT_LOCALE": "zh"})
+    assert app.config["DEFAULT_LOCALE"] == "zh"
+
+
+def test_empty_database_url_means_sqlite_in_instance_folder(clean_env):
+    clean_env.delenv("SURVEY_DATABASE_URL")
+    app = create_app({"TESTING": True})
+    assert app.config["DATABASE_URL"] == f"sqlite:///{app.instance_path}/survey.db"
+
+
+@pytest.mark.parametrize("missing", ["SECRET_KEY", "PII_KEY"])
+def test_production_refuses_placeholder_secrets(clean_env, missing):
+    settings = dict(SAFE)
+    del settings[missing]
+    with pytest.raises(ConfigurationError, match=f"SURVEY_{missing} still has the placeholder"):
+        create_app(settings)
+
+
+def test_production_starts_with_real_secrets(clean_env):
+    app = create_app(SAFE)
+    assert not app.testing
+
+
+def test_environment_secrets_count(clean_env):
+    clean_env.setenv("SURVEY_SECRET_KEY", "e" * 32)
+    clean_env.setenv("SURVEY_PII_KEY", "f" * 32)
+    app = create_app()
+    assert app.config["SECRET_KEY"] == "e" * 32

@@ -1,0 +1,142 @@
+"""Fixtures shared by every test.
+
+Database tests run once on SQLite and once on PostgreSQL: the ``database_url``
+fixture is parametrised over both backends. Each test runs inside a transaction
+that is rolled back afterwards (views that commit only release a savepoint).
+
+PostgreSQL comes from ``SURVEY_TEST_POSTGRES_URL`` (default: the local server,
+database ``test``); each test run creates and drops its own database on it. When it
+is unreachable, PostgreSQL tests are skipped, except with ``CI=true``, where an
+unreachable PostgreSQL fails the run.
+"""
+
+from __future__ import annotations
+
+import os
+import uuid
+from collections.abc import Iterator
+
+import pytest
+from sqlalchemy import create_engine, text
+from sqlalchemy.engine import make_url
+
+from survey_app import create_app
+from survey_app.db import make_engine
+from survey_app.extensions import db
+from survey_app.migrate import upgrade
+
+POSTGRES_URL = os.environ.get(
+    "SURVEY_TEST_POSTGRES_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/test"
+)
+BACKENDS = ("sqlite", "postgresql")
+
+TEST_SETTINGS = {
+    "TESTING": True,
+    "SECRET_KEY": "test-secret",
+    "PII_KEY": "test-pii-key",
+    "WTF_CSRF_ENABLED": False,
+    "RATELIMIT_ENABLED": False,
+    "PUBLIC_BASE_URL": "http://survey.test",
+}
+
+
+def _postgres_or_skip() -> None:
+    try:
+        engine = create_engine(POSTGRES_URL, isolation_level="AUTOCOMMIT")
+        with engine.connect() as conn:
+            conn.execute(text("SELECT 1"))
+        engine.dispose()
+    except Exception as exc:  # noqa: BLE001 - any failure means "unreachable"
+        if os.environ.get("CI", "").lower() == "true":
+            pytest.fail(f"PostgreSQL is required in CI but unreachable at {POSTGRES_URL}: {exc}")
+        pytest.skip(f"PostgreSQL unreachable at {POSTGRES_URL}: {exc}")
+
+
+def create_postgres_database(prefix: str) -> str:
+    """Create an empty PostgreSQL database for this run and return its URL."""
+    _postgres_or_skip()
+    name = f"{prefix}_{uuid.uuid4().hex[:10]}"
+    admin = create_engine(POSTGRES_URL, isolation_level="AUTOCOMMIT")
+    with admin.connect() as conn:
+        conn.execute(text(f'CREATE DATABASE "{name}"'))
+    admin.dispose()
+    return make_url(POSTGRES_URL).set(database=name).render_as_string(hide_password=False)
+
+
+def drop_postgres_database(url: str) -> None:
+    name = make_url(url).database
+    admin = create_engine(POSTGRES_URL, isolation_level="AUTOCOMMIT")
+    with admin.connect() as conn:
+        conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+    admin.dispose()
+
+
+@pytest.fixture(scope="session", params=BACKENDS)
+def database_url(request, tmp_path_factory) -> Iterator[str]:
+    """A migrated, empty database of each backend, shared by the session."""
+    if request.param == "sqlite":
+        url = f"sqlite:///{tmp_path_factory.mktemp('db') / 'survey.db'}"
+        upgrade(url)
+        yield url
+    else:
+        url = create_postgres_database("survey_test")
+        try:
+            upgrade(url)
+            yield url
+        finally:
+            drop_postgres_database(url)
+
+
+@pytest.fixture(scope="session")
+def _engine(database_url):
+    engine = make_engine(database_url)
+    yield engine
+    engine.dispose()
+
+
+@pytest.fixture
+def _connection(_engine):
+    connection = _engine.connect()
+    transaction = connection.begin()
+    yield connection
+    if transaction.is_active:
+        transaction.rollback()
+    connection.close()
+
+
+@pytest.fixture
+def make_app(database_url, _connection):
+    """Build an app with extra settings, bound to the test's rolled-back transaction."""
+    built = []
+
+    def factory(**overrides):
+        application = create_app({**TEST_SETTINGS, "DATABASE_URL": database_url, **overrides})
+        db.bind_to(application, _connection)
+        built.append(application)
+        return application
+
+    yield factory
+    for application in built:
+        db.dispose(application)
+
+
+@pytest.fixture
+def app(make_app):
+    """The app bound to a transaction that is rolled back after the test."""
+    return make_app()
+
+
+@pytest.fixture
+def session(app):
+    with app.app_context():
+        yield db.session
+
+
+@pytest.fixture
+def client(app):
+    return app.test_client()
+
+
+@pytest.fixture
+def runner(app):
+    return app.test_cli_runner()
