@@ -1,0 +1,189 @@
+"""Key drivers: derived importance against the overall item and Importance-Performance
+Analysis (IPA) quadrants (GB/T 19038-2009 annex D; Martilla & James 1977)."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import Literal
+
+import numpy as np
+from scipy import stats
+
+__all__ = [
+    "DerivedImportance",
+    "IPAPoint",
+    "ImportancePerformance",
+    "derived_importance",
+    "importance_performance_quadrants",
+]
+
+QUADRANTS = {
+    (True, False): "concentrate here",
+    (True, True): "keep up the good work",
+    (False, False): "low priority",
+    (False, True): "possible overkill",
+}
+
+
+@dataclass(frozen=True, slots=True)
+class DerivedImportance:
+    """Correlation of each driver with the overall item."""
+
+    coefficients: tuple[float, ...]
+    p_values: tuple[float, ...]
+    n_used: tuple[int, ...]
+    method: str
+    convention: str
+
+
+@dataclass(frozen=True, slots=True)
+class IPAPoint:
+    label: str
+    importance: float
+    performance: float
+    quadrant: str
+
+
+@dataclass(frozen=True, slots=True)
+class ImportancePerformance:
+    points: tuple[IPAPoint, ...]
+    importance_cut: float
+    performance_cut: float
+    crosshair: str
+    convention: str
+
+
+def derived_importance(
+    drivers, overall, *, method: Literal["spearman", "pearson"] = "spearman"
+) -> DerivedImportance:
+    """Derived importance: correlation of each driver (column) with the overall item.
+
+    Parameters
+    ----------
+    drivers : array_like, shape (n_respondents, n_drivers)
+        Dimension scores (or item codes) per respondent; NaN for missing.
+    overall : array_like, shape (n_respondents,)
+        Overall-satisfaction answer per respondent; NaN for missing / not applicable.
+    method : {"spearman", "pearson"}, default "spearman"
+        Correlation coefficient.
+
+    Returns
+    -------
+    DerivedImportance
+        coefficient, two-sided p-value and respondents used per driver.
+
+    Notes
+    -----
+    Spearman ρ is the Pearson correlation of mid-ranks, computed per driver on the
+    respondents who answered both (pairwise deletion). A constant column yields NaN.
+
+    References
+    ----------
+    GB/T 19038-2009, annex D; Spearman, C. (1904). American Journal of Psychology 15, 72-101.
+
+    Examples
+    --------
+    >>> r = derived_importance([[1, 5], [2, 3], [3, 4], [4, 1], [5, 2]], [1, 2, 3, 4, 5])
+    >>> [round(c, 2) for c in r.coefficients]
+    [1.0, -0.8]
+    """
+    x = np.asarray(drivers, dtype=float)
+    if x.ndim == 1:
+        x = x[:, None]
+    y = np.asarray(overall, dtype=float)
+    if x.shape[0] != y.shape[0]:
+        raise ValueError("drivers and overall need the same number of respondents")
+    if method not in ("spearman", "pearson"):
+        raise ValueError("method must be 'spearman' or 'pearson'")
+    coefs, pvals, ns = [], [], []
+    for j in range(x.shape[1]):
+        ok = ~(np.isnan(x[:, j]) | np.isnan(y))
+        a, b = x[ok, j], y[ok]
+        ns.append(int(ok.sum()))
+        if a.size < 3 or np.ptp(a) == 0 or np.ptp(b) == 0:
+            coefs.append(float("nan"))
+            pvals.append(float("nan"))
+            continue
+        res = stats.spearmanr(a, b) if method == "spearman" else stats.pearsonr(a, b)
+        coefs.append(float(res.statistic))
+        pvals.append(float(res.pvalue))
+    return DerivedImportance(
+        tuple(coefs), tuple(pvals), tuple(ns), method,
+        f"{method} correlation of each driver with the overall item, pairwise deletion",
+    )
+
+
+def importance_performance_quadrants(
+    importance: Sequence[float],
+    performance: Sequence[float],
+    labels: Sequence[str],
+    *,
+    crosshair: Literal["mean", "median", "midpoint"] = "mean",
+    importance_midpoint: float | None = None,
+    performance_midpoint: float = 50.0,
+) -> ImportancePerformance:
+    """Importance-Performance quadrants with a stated crosshair rule.
+
+    Parameters
+    ----------
+    importance, performance : sequence of float
+        Importance (e.g. derived Spearman ρ) and performance (e.g. index 0-100) per driver.
+    labels : sequence of str
+        Driver names.
+    crosshair : {"mean", "median", "midpoint"}, default "mean"
+        Where the axes cross: means or medians of the plotted values, or fixed scale midpoints.
+    importance_midpoint : float, optional
+        Importance cut for ``crosshair="midpoint"`` (required then).
+    performance_midpoint : float, default 50.0
+        Performance cut for ``crosshair="midpoint"`` (50 on the 0-100 index).
+
+    Returns
+    -------
+    ImportancePerformance
+        Per driver its quadrant; the cuts and crosshair rule.
+
+    Notes
+    -----
+    High means ≥ cut. Quadrants: high importance & low performance "concentrate here";
+    high & high "keep up the good work"; low & low "low priority"; low importance & high
+    performance "possible overkill".
+
+    References
+    ----------
+    Martilla, J. A. & James, J. C. (1977). Importance-Performance Analysis. Journal of
+    Marketing 41(1), 77-79.
+
+    Examples
+    --------
+    >>> r = importance_performance_quadrants([0.6, 0.2, 0.5, 0.1], [70, 90, 88, 60],
+    ...                                      ["repair", "rent", "safety", "parking"])
+    >>> [(p.label, p.quadrant) for p in r.points][0]
+    ('repair', 'concentrate here')
+    """
+    imp = np.asarray(importance, dtype=float)
+    perf = np.asarray(performance, dtype=float)
+    if not (imp.shape == perf.shape == (len(labels),)):
+        raise ValueError("importance, performance and labels must have the same length")
+    ok = ~(np.isnan(imp) | np.isnan(perf))
+    if crosshair == "mean":
+        i_cut, p_cut = float(imp[ok].mean()), float(perf[ok].mean())
+    elif crosshair == "median":
+        i_cut, p_cut = float(np.median(imp[ok])), float(np.median(perf[ok]))
+    elif crosshair == "midpoint":
+        if importance_midpoint is None:
+            raise ValueError("crosshair='midpoint' needs importance_midpoint")
+        i_cut, p_cut = float(importance_midpoint), float(performance_midpoint)
+    else:
+        raise ValueError("crosshair must be 'mean', 'median' or 'midpoint'")
+    points = tuple(
+        IPAPoint(
+            str(lab), float(i), float(p),
+            "not classified" if np.isnan(i) or np.isnan(p) else QUADRANTS[(i >= i_cut, p >= p_cut)],
+        )
+        for lab, i, p in zip(labels, imp, perf, strict=True)
+    )
+    return ImportancePerformance(
+        points, i_cut, p_cut, crosshair,
+        f"crosshair at the {crosshair} of importance and performance; high means >= cut",
+    )
