@@ -113,6 +113,6 @@ def _parse_yaml(text: str, source: str) -> object:
     if loader.duplicate_keys:
         raise QuestionnaireError(
             Issue(source, f"line {line}, column {column}", f"duplicate key {key!r}")
-            for line, column, key in loader.duplicate_keys
+            for line, column, key in sorted(loader.duplicate_keys, key=lambda d: d[:2])
         )
     return data

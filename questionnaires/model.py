@@ -70,6 +70,13 @@ OptionCode = Annotated[str, BeforeValidator(_int_to_str), AfterValidator(_check_
 Identifier = Annotated[str, AfterValidator(_check_identifier)]
 
 
+def _require_items(value: tuple[object, ...]) -> tuple[object, ...]:
+    # Used instead of Field(min_length=1), which also fires when one item is invalid.
+    if not value:
+        raise ValueError("must not be empty")
+    return value
+
+
 class _Definition(BaseModel):
     model_config = ConfigDict(frozen=True, extra="forbid")
 
@@ -216,11 +223,15 @@ class RatingQuestion(_QuestionBase):
 
 
 class _ChoiceQuestion(_QuestionBase):
-    options: tuple[Option, ...] = Field(min_length=2)
+    options: tuple[Option, ...]
 
     @field_validator("options")
     @classmethod
     def _unique_codes(cls, value: tuple[Option, ...]) -> tuple[Option, ...]:
+        # Checked here rather than with Field(min_length=...): pydantic would also report the
+        # length whenever one option is invalid, a confusing second message.
+        if len(value) < 2:
+            raise ValueError(f"a choice question needs at least 2 options, got {len(value)}")
         seen: set[str] = set()
         duplicates: list[str] = []
         for option in value:
@@ -278,7 +289,9 @@ class Section(_Definition):
     id: Identifier
     title: LocalizedText
     description: LocalizedText | None = None
-    questions: tuple[Question, ...] = Field(min_length=1)
+    questions: tuple[Question, ...]
+
+    _not_empty = field_validator("questions")(_require_items)
 
 
 class Questionnaire(_Definition):
@@ -293,8 +306,10 @@ class Questionnaire(_Definition):
     title: LocalizedText
     intro: LocalizedText | None = None
     scale: Scale
-    dimensions: tuple[Dimension, ...] = Field(min_length=1)
-    sections: tuple[Section, ...] = Field(min_length=1)
+    dimensions: tuple[Dimension, ...]
+    sections: tuple[Section, ...]
+
+    _not_empty = field_validator("dimensions", "sections")(_require_items)
 
     _questions_by_id: dict[str, Question] = PrivateAttr(default_factory=dict)
 
@@ -390,11 +405,11 @@ def cross_reference_problems(questionnaire: Questionnaire) -> list[tuple[Loc, st
     """Check references across the document; return (location, message) for each problem."""
     problems: list[tuple[Loc, str]] = []
     problems += _duplicate_ids(
-        [(("dimensions", i, "id"), d.id) for i, d in enumerate(questionnaire.dimensions)],
+        [(("dimensions", i), d.id) for i, d in enumerate(questionnaire.dimensions)],
         "dimension id",
     )
     problems += _duplicate_ids(
-        [(("sections", i, "id"), s.id) for i, s in enumerate(questionnaire.sections)],
+        [(("sections", i), s.id) for i, s in enumerate(questionnaire.sections)],
         "section id",
     )
     located = [
@@ -402,9 +417,7 @@ def cross_reference_problems(questionnaire: Questionnaire) -> list[tuple[Loc, st
         for s, section in enumerate(questionnaire.sections)
         for q, question in enumerate(section.questions)
     ]
-    problems += _duplicate_ids(
-        [((*loc, "id"), question.id) for loc, question in located], "question id"
-    )
+    problems += _duplicate_ids([(loc, question.id) for loc, question in located], "question id")
 
     declared = [d.id for d in questionnaire.dimensions]
     used: set[str] = set()
@@ -455,12 +468,13 @@ def cross_reference_problems(questionnaire: Questionnaire) -> list[tuple[Loc, st
 
 
 def _duplicate_ids(entries: list[tuple[Loc, str]], what: str) -> list[tuple[Loc, str]]:
+    """Report each (object location, id) whose id an earlier entry already has."""
     first_seen: dict[str, Loc] = {}
     problems: list[tuple[Loc, str]] = []
     for loc, value in entries:
         if value in first_seen:
             first = format_path(first_seen[value])
-            problems.append((loc, f"duplicate {what} {value!r} (first used at {first})"))
+            problems.append(((*loc, "id"), f"duplicate {what} {value!r} (first used at {first})"))
         else:
             first_seen[value] = loc
     return problems
