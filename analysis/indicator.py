@@ -1,0 +1,195 @@
+"""The satisfaction indicator score of a performance evaluation (绩效评价满意度指标得分).
+
+Every input is configuration: the measure (rate, score or index), the target, the points
+and the scoring rule.  Defaults follow METHODS.md section 5 (rate, target 0.90, 10 points,
+proportional rule).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from math import ceil
+from typing import Literal
+
+from scipy import special
+
+__all__ = [
+    "ProportionalRule",
+    "StepwiseRule",
+    "BandRule",
+    "IndicatorScore",
+    "indicator_score",
+    "band_rule",
+]
+
+MeasureName = Literal["rate", "score", "index"]
+
+
+@dataclass(frozen=True, slots=True)
+class ProportionalRule:
+    """points × min(1, actual / target)."""
+
+
+@dataclass(frozen=True, slots=True)
+class StepwiseRule:
+    """Deduct ``deduction_per_point`` per percentage point (rate) or scale point (score,
+    index) below target, never below ``floor``; ``whole_points`` counts only whole points
+    of shortfall (rounded up) instead of fractional ones."""
+
+    deduction_per_point: float
+    floor: float = 0.0
+    whole_points: bool = False
+
+
+@dataclass(frozen=True, slots=True)
+class BandRule:
+    """Bands as (threshold, points) pairs: the points of the highest threshold ≤ actual;
+    0 below every threshold."""
+
+    bands: tuple[tuple[float, float], ...]
+
+
+@dataclass(frozen=True, slots=True)
+class IndicatorScore:
+    points_earned: float
+    points: float
+    actual: float
+    target: float
+    measure: str
+    rule: str
+    probability_meets_target: float | None
+    convention: str
+
+
+def _shortfall_in_points(actual: float, target: float, measure: str) -> float:
+    unit = 0.01 if measure == "rate" else 1.0
+    return max(0.0, round((target - actual) / unit, 9))
+
+
+def indicator_score(
+    actual: float,
+    target: float = 0.90,
+    points: float = 10.0,
+    rule: ProportionalRule | StepwiseRule | BandRule | None = None,
+    *,
+    measure: MeasureName = "rate",
+    se: float | None = None,
+) -> IndicatorScore:
+    """Points earned by the satisfaction indicator, and P(true value ≥ target).
+
+    Parameters
+    ----------
+    actual : float
+        Measured value: a rate in [0, 1], or a score / index on 0-100.
+    target : float, default 0.90
+        Target on the same scale as ``actual``.
+    points : float, default 10.0
+        Points of the indicator.
+    rule : ProportionalRule, StepwiseRule or BandRule, optional
+        Scoring rule; default :class:`ProportionalRule`.
+    measure : {"rate", "score", "index"}, default "rate"
+        Which measure ``actual`` is (sets the unit of a "point" of shortfall: one percentage
+        point for a rate, one scale point for score and index).
+    se : float, optional
+        Standard error of ``actual`` (e.g. the stratified SE with FPC). When given,
+        ``probability_meets_target`` = Φ((actual − target)/se).
+
+    Returns
+    -------
+    IndicatorScore
+
+    Notes
+    -----
+    Proportional: points × min(1, actual/target).
+    Stepwise: max(floor, points − d × s) with s the shortfall in points (⌈s⌉ if
+    ``whole_points``), full points at or above target.
+    Bands: points of the highest threshold ≤ actual.
+    The probability treats the true value as Normal(actual, se²) — the normal sampling
+    distribution read as a flat-prior posterior; it is an approximation that ignores
+    bias (e.g. non-response) and is unreliable for rates very close to 0 or 1 or tiny samples.
+
+    References
+    ----------
+    METHODS.md section 5; Ministry of Finance (2020) 财预〔2020〕10号, 项目支出绩效评价管理办法.
+
+    Examples
+    --------
+    >>> round(indicator_score(0.88, 0.90, 10).points_earned, 2)
+    9.78
+    >>> indicator_score(0.88, 0.90, 10, StepwiseRule(deduction_per_point=0.5)).points_earned
+    9.0
+    """
+    rule = ProportionalRule() if rule is None else rule
+    if measure not in ("rate", "score", "index"):
+        raise ValueError("measure must be 'rate', 'score' or 'index'")
+    if target <= 0 or points < 0:
+        raise ValueError("target must be positive and points non-negative")
+    if isinstance(rule, ProportionalRule):
+        earned = points * min(1.0, actual / target)
+        rule_text = "proportional: points * min(1, actual/target)"
+    elif isinstance(rule, StepwiseRule):
+        s = _shortfall_in_points(actual, target, measure)
+        if rule.whole_points:
+            s = float(ceil(s))
+        earned = max(rule.floor, points - rule.deduction_per_point * s) if s > 0 else points
+        unit = "percentage point" if measure == "rate" else "point"
+        rule_text = (f"stepwise: -{rule.deduction_per_point:g} per {unit} below target, "
+                     f"floor {rule.floor:g}" + (", whole points" if rule.whole_points else ""))
+    elif isinstance(rule, BandRule):
+        earned = 0.0
+        for threshold, band_points in sorted(rule.bands, reverse=True):
+            if actual >= threshold:
+                earned = float(band_points)
+                break
+        rule_text = "bands: " + ", ".join(f">={t:g}: {p:g}" for t, p in sorted(rule.bands,
+                                                                                reverse=True))
+    else:
+        raise TypeError("rule must be ProportionalRule, StepwiseRule or BandRule")
+    prob = None
+    if se is not None:
+        if se < 0:
+            raise ValueError("se must be non-negative")
+        if se == 0:
+            prob = 1.0 if actual >= target else 0.0
+        else:
+            prob = float(special.ndtr((actual - target) / se))
+    return IndicatorScore(
+        points_earned=float(earned),
+        points=float(points),
+        actual=float(actual),
+        target=float(target),
+        measure=measure,
+        rule=rule_text,
+        probability_meets_target=prob,
+        convention=f"measure {measure}; {rule_text}; P(true >= target) = "
+        "Phi((actual-target)/se), normal approximation",
+    )
+
+
+def band_rule(bands: Sequence[tuple[float, float]]) -> BandRule:
+    """Build a :class:`BandRule` from (threshold, points) pairs.
+
+    Parameters
+    ----------
+    bands : sequence of (float, float)
+        Threshold and points of each band.
+
+    Returns
+    -------
+    BandRule
+
+    Notes
+    -----
+    Points earned = points of the highest threshold ≤ actual, else 0.
+
+    References
+    ----------
+    METHODS.md section 5.
+
+    Examples
+    --------
+    >>> indicator_score(0.86, rule=band_rule([(0.9, 10), (0.85, 8), (0.8, 6)])).points_earned
+    8.0
+    """
+    return BandRule(tuple((float(t), float(p)) for t, p in bands))
