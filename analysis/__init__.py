@@ -1,0 +1,130 @@
+"""Pure statistics for resident-satisfaction surveys (保障性安居工程居民满意度调查).
+
+Imports only the standard library, numpy, scipy and jieba; never the web app.
+
+Conventions (METHODS.md): 5-point codes 5 非常满意 … 1 非常不满意; the not-applicable code
+(default 9) and missing answers (NaN/None) are excluded from every denominator and reported
+as their own share; 一般 (3) counts as not satisfied. Every result is a frozen dataclass that
+states its convention.
+
+Modules
+-------
+measures      satisfaction rate (top-2 box), score (100/80/60/40/20), linear index, counts
+intervals     Wilson, t, bootstrap (percentile/basic/BCa, stratified, multinomial counts), FPC
+stratified    design weights N_h/r_h, pooled estimate, SE with/without FPC, Kish deff
+reliability   Cronbach's alpha (raw, standardised), Feldt CI, item-total, alpha-if-deleted
+composite     dimension/overall index; equal, given, importance, entropy and AHP weights
+drivers       derived importance (Spearman) and Importance-Performance quadrants
+comparisons   Mann-Whitney U + rank-biserial, chi-square (small counts), Kruskal-Wallis + ε²
+planning      Cochran sample size with FPC, contacts, margin of error, AAPOR rates
+indicator     indicator score (proportional, stepwise, bands) and P(true ≥ target)
+comments      themes of Chinese comments with jieba
+campaign      campaign_statistics: everything above from one response matrix
+"""
+
+from analysis.campaign import CampaignStatistics, ItemStatistics, campaign_statistics
+from analysis.comments import CommentThemes, Theme, comment_themes
+from analysis.comparisons import (
+    chi_square_independence,
+    kruskal_wallis,
+    mann_whitney,
+    mode_effects,
+)
+from analysis.composite import (
+    ahp_weights,
+    composite_index,
+    entropy_weights,
+    equal_weights,
+    importance_weights,
+    normalized_weights,
+)
+from analysis.drivers import derived_importance, importance_performance_quadrants
+from analysis.indicator import (
+    BandRule,
+    IndicatorScore,
+    ProportionalRule,
+    StepwiseRule,
+    band_rule,
+    indicator_score,
+)
+from analysis.intervals import (
+    Interval,
+    bootstrap_counts_interval,
+    bootstrap_interval,
+    finite_population_correction,
+    interval_from_se,
+    stratified_bootstrap_interval,
+    t_interval,
+    wilson_interval,
+)
+from analysis.measures import (
+    ItemSummary,
+    category_counts,
+    item_summary,
+    linear_index,
+    satisfaction_rate,
+    satisfaction_score,
+    summary_from_counts,
+)
+from analysis.planning import aapor_rates, cochran_sample_size, contacts_needed, margin_of_error
+from analysis.reliability import cronbach_alpha, item_total_statistics
+from analysis.stratified import (
+    StratifiedEstimate,
+    design_weights,
+    effective_sample_size,
+    kish_design_effect,
+    stratified_mean,
+)
+
+__all__ = [
+    "BandRule",
+    "CampaignStatistics",
+    "CommentThemes",
+    "IndicatorScore",
+    "Interval",
+    "ItemStatistics",
+    "ItemSummary",
+    "ProportionalRule",
+    "StepwiseRule",
+    "StratifiedEstimate",
+    "Theme",
+    "aapor_rates",
+    "ahp_weights",
+    "band_rule",
+    "bootstrap_counts_interval",
+    "bootstrap_interval",
+    "campaign_statistics",
+    "category_counts",
+    "chi_square_independence",
+    "cochran_sample_size",
+    "comment_themes",
+    "composite_index",
+    "contacts_needed",
+    "cronbach_alpha",
+    "derived_importance",
+    "design_weights",
+    "effective_sample_size",
+    "entropy_weights",
+    "equal_weights",
+    "finite_population_correction",
+    "importance_performance_quadrants",
+    "importance_weights",
+    "indicator_score",
+    "interval_from_se",
+    "item_summary",
+    "item_total_statistics",
+    "kish_design_effect",
+    "kruskal_wallis",
+    "linear_index",
+    "mann_whitney",
+    "margin_of_error",
+    "mode_effects",
+    "normalized_weights",
+    "satisfaction_rate",
+    "satisfaction_score",
+    "stratified_bootstrap_interval",
+    "stratified_mean",
+    "summary_from_counts",
+    "t_interval",
+    "wilson_interval",
+]

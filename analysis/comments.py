@@ -19,17 +19,16 @@ jieba.setLogLevel(logging.WARNING)
 
 __all__ = ["DEFAULT_STOP_WORDS", "Theme", "CommentThemes", "comment_themes"]
 
-#: Function words and empty survey phrases that never make a theme.
-DEFAULT_STOP_WORDS: frozenset[str] = frozenset(
-    """
+_STOP_WORDS_TEXT = """
     的 了 是 我 我们 你 你们 他 他们 她 它 这 那 这个 那个 这些 那些 就 也 都 还 又 很 太 非常
     比较 有 没有 没 不 在 和 与 及 以及 或 或者 但 但是 而 而且 并 并且 所以 因为 如果 希望
     建议 觉得 认为 感觉 一些 一下 一点 有点 有些 可以 能 能够 会 要 应该 需要 把 被 让 给 对
     对于 为 为了 从 到 向 于 上 下 中 里 等 等等 啊 吧 呢 吗 哦 嗯 呀 没什么 什么 无 暂无
     挺 更 再 多 少 好 大 小 一个 个 还是 已经 目前 现在 其他 方面 问题 情况 工作 满意 不错
     谢谢 无意见 没意见
-    """.split()
-)
+"""
+#: Function words and empty survey phrases that never make a theme.
+DEFAULT_STOP_WORDS: frozenset[str] = frozenset(_STOP_WORDS_TEXT.split())
 
 _WORD = re.compile(r"[\u4e00-\u9fffA-Za-z0-9]")
 
