@@ -1,0 +1,285 @@
+"""The Heshan District 2021 demonstration campaign.
+
+Figures from the district's 2021 self-evaluation (shared/seed): 3 shantytown-renovation
+projects with 600 households resettled with cash compensation, and 2,500 households
+paid rental subsidies. Every name, phone and ID number here is synthetic: names start
+with 演示 ("demo"), phones use the 170 test range, and households carry ``is_demo``.
+Loading is idempotent: a second run finds the campaign and changes nothing.
+"""
+
+from __future__ import annotations
+
+import random
+import uuid
+from dataclasses import dataclass, field
+from datetime import UTC, date, datetime, timedelta
+
+from flask import current_app
+from sqlmodel import Session, select
+
+from questionnaires import validate_answers
+from survey_app.models import (
+    Campaign,
+    CampaignStatus,
+    Community,
+    Disposition,
+    Household,
+    HouseholdGroup,
+    PaperEntry,
+    PaperForm,
+    PaperFormStatus,
+    Response,
+    ResponseMode,
+    Role,
+    User,
+)
+from survey_app.services import campaigns, questionnaire_versions, roster, sampling, tokens, users
+from survey_app.services.personal_data import id_number_check_char
+from survey_app.services.responses import payload_hash, store_response
+
+SLUG = "heshan-2021"
+TITLE = "赫山区2021年度城镇保障性安居工程居民满意度调查"
+SEED = 2021
+PROJECTS = (  # name, households: 600 in all
+    ("龙岭片区棚户区改造项目", 250),
+    ("桃花仑片区棚户区改造项目", 200),
+    ("会龙路片区棚户区改造项目", 150),
+)
+RENTAL_SUBSIDY_HOUSEHOLDS = 2500
+COMMUNITIES = (  # code, name, street
+    ("HS-THL", "桃花仑社区", "桃花仑街道"),
+    ("HS-JYS", "金银山社区", "金银山街道"),
+    ("HS-HLS", "会龙山社区", "会龙山街道"),
+    ("HS-LL", "龙岭社区", "龙岭工业园"),
+    ("HS-HB", "赫山社区", "赫山街道"),
+)
+DEMO_ACCOUNTS = (  # username, password, role, community code
+    ("admin", "demo-admin-2021", Role.ADMIN, None),
+    ("evaluator", "demo-evaluator-2021", Role.EVALUATOR, None),
+    ("worker-thl", "demo-worker-2021", Role.WORKER, "HS-THL"),
+    ("worker-thl2", "demo-worker-2021", Role.WORKER, "HS-THL"),
+    ("worker-jys", "demo-worker-2021", Role.WORKER, "HS-JYS"),
+)
+SURNAMES = "王李张刘陈杨黄赵周吴徐孙胡朱高林何郭马罗"
+COMMENTS = (
+    "", "", "", "", "",
+    "补偿款发放比较及时，感谢政府。",
+    "希望提高补偿标准，现在房价上涨太快。",
+    "办理手续材料太多，跑了好几趟。",
+    "工作人员态度很好，耐心解释政策。",
+    "希望租赁补贴能按月准时发放。",
+    "公示信息不够清楚，老年人看不懂。",
+    "小区配套设施还不完善，希望加强。",
+    "补贴金额偏低，希望根据租金水平调整。",
+    "整体满意，希望继续保持。",
+    "投诉后很久才有人处理。",
+)
+
+
+@dataclass
+class DemoSummary:
+    created: bool
+    households: dict[str, int] = field(default_factory=dict)
+    sampled: int = 0
+    responses: dict[str, int] = field(default_factory=dict)
+    example_links: list[str] = field(default_factory=list)
+
+    def lines(self) -> list[str]:
+        state = "created" if self.created else "already loaded (unchanged)"
+        out = [f"Demo campaign {SLUG}: {state}",
+               f"  households: {self.households}  sampled: {self.sampled}",
+               f"  completed responses by mode: {self.responses}",
+               "Demo logins (demo data only; never use these passwords in production):"]
+        out += [f"  {name:<12} {password:<22} {role}" for name, password, role, _ in DEMO_ACCOUNTS]
+        if self.example_links:
+            out.append("Survey links for sampled households that have not answered yet:")
+            out += [f"  {link}" for link in self.example_links]
+        return out
+
+
+def load_demo(*, session: Session, example_links: int = 3) -> DemoSummary:
+    campaign = campaigns.get_campaign(SLUG, session=session)
+    created = campaign is None
+    if created:
+        campaign = _create(session)
+    summary = _summarise(campaign, session)
+    summary.created = created
+    base = current_app.config["PUBLIC_BASE_URL"].rstrip("/")
+    waiting = session.exec(select(Household).where(
+        Household.campaign_id == campaign.id, Household.sampled,
+        Household.disposition == Disposition.PENDING).order_by(Household.sample_rank)
+        .limit(example_links)).all()
+    summary.example_links = [base + tokens.survey_path(tokens.issue_token(h, session=session))
+                             for h in waiting]
+    return summary
+
+
+def _summarise(campaign: Campaign, session: Session) -> DemoSummary:
+    households = session.exec(select(Household).where(Household.campaign_id == campaign.id)).all()
+    by_group: dict[str, int] = {}
+    for h in households:
+        by_group[h.household_group] = by_group.get(h.household_group, 0) + 1
+    by_mode: dict[str, int] = {}
+    for r in session.exec(select(Response).where(Response.campaign_id == campaign.id,
+                                                 Response.status == "complete")).all():
+        by_mode[r.mode] = by_mode.get(r.mode, 0) + 1
+    return DemoSummary(created=False, households=dict(sorted(by_group.items())),
+                       sampled=sum(h.sampled for h in households),
+                       responses=dict(sorted(by_mode.items())))
+
+
+def _create(session: Session) -> Campaign:
+    rng = random.Random(SEED)  # noqa: S311 - synthetic demo data, not security
+    for code, name, street in COMMUNITIES:
+        if session.exec(select(Community).where(Community.code == code)).first() is None:
+            session.add(Community(code=code, name=name, street=street))
+    session.flush()
+    campaign = campaigns.create_campaign(SLUG, TITLE, 2021, session=session, district="赫山区")
+    campaign.opens_on = date(2021, 11, 1)
+    campaign.closes_on = date(2021, 12, 31)
+    campaign.status = CampaignStatus.OPEN
+    questionnaire_versions.attach_builtin_questionnaires(campaign, session=session)
+    pii_key = current_app.config["PII_KEY"]
+    roster.import_roster(campaign, _roster_rows(rng), session=session, pii_key=pii_key,
+                         is_demo=True)
+    for name, planned in PROJECTS:
+        project = session.exec(select(roster.Project).where(
+            roster.Project.campaign_id == campaign.id, roster.Project.name == name)).one()
+        project.planned_households = planned
+        session.add(project)
+    sampling.draw_sample(campaign, SEED, session=session)
+    accounts = {}
+    for username, password, role, community in DEMO_ACCOUNTS:
+        accounts[username] = session.exec(select(User).where(User.username == username)).first() \
+            or users.create_user(username, password, role, session=session,
+                                 community_code=community, display_name=f"演示{username}")
+    _simulate_responses(campaign, rng, accounts, session)
+    return campaign
+
+
+def _fake_id_number(rng: random.Random) -> str:
+    birth = date(1940, 1, 1) + timedelta(days=rng.randrange(0, 365 * 60))
+    first17 = f"430903{birth:%Y%m%d}{rng.randrange(0, 1000):03d}"
+    return first17 + id_number_check_char(first17)
+
+
+def _roster_rows(rng: random.Random) -> list[roster.RosterRow]:
+    rows = []
+    groups = [(HouseholdGroup.RELOCATED, name, count) for name, count in PROJECTS]
+    groups.append((HouseholdGroup.RENTAL_SUBSIDY, "", RENTAL_SUBSIDY_HOUSEHOLDS))
+    number = 0
+    seen_ids: set[str] = set()
+    for group, project, count in groups:
+        prefix = "PG" if group == HouseholdGroup.RELOCATED else "ZL"
+        for _ in range(count):
+            number += 1
+            _, community, street = COMMUNITIES[rng.randrange(len(COMMUNITIES))]
+            id_number = _fake_id_number(rng)
+            while id_number in seen_ids:
+                id_number = _fake_id_number(rng)
+            seen_ids.add(id_number)
+            rows.append(roster.RosterRow(number + 1, {
+                "household_code": f"{prefix}{number:05d}", "group": group.value,
+                "project": project, "community": community, "street": street,
+                "head_name": f"演示{rng.choice(SURNAMES)}{number}",
+                "id_number": id_number, "phone": f"170{rng.randrange(0, 10**8):08d}",
+                "address": f"{street}演示路{rng.randrange(1, 300)}号",
+            }))
+    return rows
+
+
+def _answers(questionnaire, rng: random.Random, mood: float) -> dict:
+    raw: dict[str, str] = {}
+    for q in questionnaire.questions():
+        if q.type == "rating":
+            if rng.random() < 0.04:
+                raw[q.id] = questionnaire.scale.na_code
+            else:
+                p = rng.random()
+                raw[q.id] = ("5" if p < mood * 0.55 else "4" if p < mood else
+                             "3" if p < mood + (1 - mood) * 0.6 else
+                             "2" if p < mood + (1 - mood) * 0.9 else "1")
+        elif q.type == "single":
+            codes = [o.code for o in q.options]
+            if q.id == "has_complained":
+                raw[q.id] = "1" if rng.random() < 0.15 else "2"
+            else:
+                raw[q.id] = rng.choice(codes)
+        elif q.type == "multiple":
+            raw[q.id] = [o.code for o in q.options if rng.random() < 0.3]
+        elif q.type == "integer":
+            raw[q.id] = str(rng.randint(q.min or 1, min(q.max or 6, 6)))
+        elif q.type == "text":
+            raw[q.id] = rng.choice(COMMENTS)
+    check = validate_answers(questionnaire, raw)
+    if check.errors:
+        raise RuntimeError(f"demo answers invalid: {check.errors}")
+    return check.values
+
+
+def _simulate_responses(campaign: Campaign, rng: random.Random, accounts: dict[str, User],
+                        session: Session) -> None:
+    versions = {g: questionnaire_versions.version_for_group(campaign, g, session=session)
+                for g in HouseholdGroup}
+    forms = {g: questionnaire_versions.questionnaire_of(v) for g, v in versions.items()}
+    communities = {c.id: c.code for c in session.exec(select(Community)).all()}
+    workers = {code: [a for a in accounts.values() if a.community_id
+                      and communities[a.community_id] == code] for code in communities.values()}
+    start = datetime(2021, 11, 3, 1, 0, tzinfo=UTC)  # 09:00 in Beijing
+    sampled = session.exec(select(Household).where(
+        Household.campaign_id == campaign.id, Household.sampled)
+        .order_by(Household.household_group, Household.sample_rank)).all()
+    for household in sampled:
+        roll = rng.random()
+        if roll >= 0.80:
+            household.disposition = Disposition.PENDING
+            continue
+        if roll >= 0.72:
+            household.disposition = rng.choice([Disposition.REFUSED, Disposition.NOT_AT_HOME,
+                                                Disposition.MOVED])
+            continue
+        group = household.household_group
+        mood = 0.93 if group == HouseholdGroup.RELOCATED else 0.88
+        values = _answers(forms[group], rng, mood)
+        submitted = start + timedelta(minutes=rng.randrange(0, 60 * 24 * 40))
+        paper_workers = workers.get(communities[household.community_id]) or []
+        on_paper = bool(paper_workers) and rng.random() < 0.4
+        response, _ = store_response(
+            session=session, campaign=campaign, version=versions[group], group=group,
+            mode=ResponseMode.PAPER if on_paper else ResponseMode.WEB_TOKEN,
+            instance_id=str(uuid.UUID(int=rng.getrandbits(128), version=4)),
+            values=values, household=household,
+            entered_by=paper_workers[0] if on_paper else None,
+            started_at=submitted - timedelta(seconds=rng.randrange(120, 600)),
+            submitted_at=submitted,
+        )
+        household.disposition = Disposition.COMPLETED
+        session.add(household)
+        if on_paper:
+            _paper_record(campaign, household, response, values, paper_workers, session)
+    for _ in range(40):  # residents not in the sample, through the open poster link
+        group = rng.choice(list(HouseholdGroup))
+        submitted = start + timedelta(minutes=rng.randrange(0, 60 * 24 * 40))
+        store_response(
+            session=session, campaign=campaign, version=versions[group], group=group,
+            mode=ResponseMode.WEB_OPEN,
+            instance_id=str(uuid.UUID(int=rng.getrandbits(128), version=4)),
+            values=_answers(forms[group], rng, 0.85),
+            started_at=submitted - timedelta(seconds=rng.randrange(90, 600)),
+            submitted_at=submitted,
+        )
+    session.flush()
+
+
+def _paper_record(campaign, household, response, values, workers, session) -> None:
+    """Two agreeing blind entries, as double entry leaves a verified paper form."""
+    form = PaperForm(campaign_id=campaign.id, household_id=household.id,
+                     status=PaperFormStatus.VERIFIED, batch="demo", response_id=response.id)
+    session.add(form)
+    session.flush()
+    digest = payload_hash(values)
+    for round_number in (1, 2):
+        typist = workers[(round_number - 1) % len(workers)]
+        session.add(PaperEntry(paper_form_id=form.id, entry_round=round_number,
+                               entered_by_id=typist.id, answers=dict(values),
+                               payload_hash=digest))

@@ -1,0 +1,282 @@
+"""Household roster import: CSV (UTF-8, UTF-8 with BOM, GBK) or XLSX, all or nothing.
+
+Every row is checked before anything is written. A file with any bad row is
+rejected whole with a list of (row, column, reason); spreadsheet row numbers are
+used (the header is row 1). ID numbers and phones are kept only as a keyed HMAC
+plus a masked display form.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+import secrets
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+
+from sqlmodel import Session, select
+
+from survey_app.models import Campaign, Community, Household, HouseholdGroup, Project, User
+from survey_app.services import audit
+from survey_app.services.personal_data import (
+    is_valid_id_number,
+    is_valid_phone,
+    keyed_hash,
+    mask_address,
+    mask_id_number,
+    mask_name,
+    mask_phone,
+)
+
+# Canonical column → accepted headers (Chinese as printed on government forms, or English).
+COLUMNS = {
+    "household_code": ("户编号", "household_code"),
+    "group": ("类别", "group"),
+    "project": ("项目", "project"),
+    "community": ("社区", "community"),
+    "street": ("街道", "street"),
+    "head_name": ("户主姓名", "head_name"),
+    "id_number": ("身份证号", "id_number"),
+    "phone": ("联系电话", "phone"),
+    "address": ("地址", "address"),
+}
+REQUIRED = ("household_code", "group", "community")
+GROUP_VALUES = {
+    "relocated": HouseholdGroup.RELOCATED,
+    "棚改": HouseholdGroup.RELOCATED,
+    "棚改货币化安置": HouseholdGroup.RELOCATED,
+    "棚改货币化安置户": HouseholdGroup.RELOCATED,
+    "rental_subsidy": HouseholdGroup.RENTAL_SUBSIDY,
+    "租赁补贴": HouseholdGroup.RENTAL_SUBSIDY,
+    "租赁补贴户": HouseholdGroup.RENTAL_SUBSIDY,
+}
+MAX_CODE_LENGTH = 32
+
+
+@dataclass(frozen=True)
+class RowProblem:
+    row: int
+    column: str
+    message: str
+
+    def __str__(self) -> str:
+        return f"row {self.row}, column {self.column}: {self.message}"
+
+
+class RosterImportError(ValueError):
+    """The file was rejected; nothing was written. ``problems`` lists every reason."""
+
+    def __init__(self, problems: list[RowProblem]):
+        self.problems = problems
+        shown = "\n".join(str(p) for p in problems[:50])
+        more = f"\n… and {len(problems) - 50} more" if len(problems) > 50 else ""
+        super().__init__(f"roster rejected, nothing imported ({len(problems)} problems):\n"
+                         f"{shown}{more}")
+
+
+@dataclass(frozen=True)
+class RosterRow:
+    row: int
+    values: dict[str, str]
+
+
+@dataclass
+class RosterImportResult:
+    households: int = 0
+    projects_created: list[str] = field(default_factory=list)
+    communities_created: list[str] = field(default_factory=list)
+
+
+def decode_csv_bytes(data: bytes) -> str:
+    """UTF-8 (with or without BOM) first, then GB18030 (a superset of GBK, as Excel/WPS save)."""
+    try:
+        return data.decode("utf-8-sig")
+    except UnicodeDecodeError:
+        return data.decode("gb18030")
+
+
+def read_roster_file(filename: str, data: bytes) -> list[RosterRow]:
+    """Parse a CSV or XLSX roster into rows keyed by canonical column names."""
+    if filename.lower().endswith(".xlsx"):
+        table = _xlsx_rows(data)
+    elif filename.lower().endswith(".csv"):
+        table = list(csv.reader(io.StringIO(decode_csv_bytes(data))))
+    else:
+        raise RosterImportError([RowProblem(0, "file", "only .csv and .xlsx files are accepted")])
+    if not table:
+        raise RosterImportError([RowProblem(1, "header", "the file is empty")])
+    header = [str(cell or "").strip() for cell in table[0]]
+    mapping: dict[int, str] = {}
+    problems = []
+    for index, name in enumerate(header):
+        canonical = next((key for key, names in COLUMNS.items() if name in names), None)
+        if canonical is None:
+            if name:
+                problems.append(RowProblem(1, name, "unknown column"))
+            continue
+        if canonical in mapping.values():
+            problems.append(RowProblem(1, name, "column appears twice"))
+        mapping[index] = canonical
+    for required in REQUIRED:
+        if required not in mapping.values():
+            problems.append(RowProblem(1, COLUMNS[required][0], "required column is missing"))
+    if problems:
+        raise RosterImportError(problems)
+    rows = []
+    for number, cells in enumerate(table[1:], start=2):
+        values = {canonical: _cell_text(cells[i]) if i < len(cells) else ""
+                  for i, canonical in mapping.items()}
+        if any(values.values()):
+            rows.append(RosterRow(number, values))
+    return rows
+
+
+def _cell_text(value: object) -> str:
+    if value is None:
+        return ""
+    if isinstance(value, float) and value.is_integer():
+        value = int(value)  # Excel stores household codes typed as numbers as floats
+    return str(value).strip()
+
+
+def _xlsx_rows(data: bytes) -> list[list[object]]:
+    from openpyxl import load_workbook
+
+    try:
+        workbook = load_workbook(io.BytesIO(data), read_only=True, data_only=True)
+    except Exception as exc:  # noqa: BLE001 - openpyxl raises many kinds for a bad file
+        raise RosterImportError([RowProblem(0, "file", f"not a readable .xlsx file ({exc})")]) \
+            from exc
+    sheet = workbook.worksheets[0]
+    rows = [list(row) for row in sheet.iter_rows(values_only=True)]
+    workbook.close()
+    return rows
+
+
+def check_rows(rows: Iterable[RosterRow], *, existing_codes: set[str],
+               existing_id_hashes: set[str], pii_key: str) -> list[RowProblem]:
+    """Every problem in the rows; an empty list means the file can be imported."""
+    problems: list[RowProblem] = []
+    seen_codes: dict[str, int] = {}
+    seen_ids: dict[str, int] = {}
+    for row in rows:
+        v = row.values
+
+        def bad(column: str, message: str, row: RosterRow = row) -> None:
+            problems.append(RowProblem(row.row, COLUMNS[column][0], message))
+
+        for required in REQUIRED:
+            if not v.get(required):
+                bad(required, "required value is empty")
+        code = v.get("household_code", "")
+        if code:
+            if len(code) > MAX_CODE_LENGTH or not all(c.isalnum() or c in "-_" for c in code):
+                bad("household_code", "use up to 32 letters, digits, '-' or '_'")
+            elif code in seen_codes:
+                bad("household_code", f"duplicate household code (also row {seen_codes[code]})")
+            elif code in existing_codes:
+                bad("household_code", "household code already exists in this campaign")
+            seen_codes.setdefault(code, row.row)
+        group = GROUP_VALUES.get(v.get("group", ""))
+        if v.get("group") and group is None:
+            bad("group", f"unknown group {v['group']!r}; use 棚改/relocated or "
+                         "租赁补贴/rental_subsidy")
+        if group == HouseholdGroup.RELOCATED and not v.get("project"):
+            bad("project", "a relocated household needs its project")
+        id_number = v.get("id_number", "").upper()
+        if id_number:
+            if not is_valid_id_number(id_number):
+                bad("id_number", "not a valid 18-character ID number (length or check digit)")
+            else:
+                digest = keyed_hash(id_number, pii_key)
+                if digest in seen_ids:
+                    bad("id_number", f"duplicate ID number (also row {seen_ids[digest]})")
+                elif digest in existing_id_hashes:
+                    bad("id_number", "ID number already exists in this campaign")
+                seen_ids.setdefault(digest, row.row)
+        phone = v.get("phone", "")
+        if phone and not is_valid_phone(phone):
+            bad("phone", "not an 11-digit mainland mobile number")
+        for column, limit in (("head_name", 50), ("address", 200), ("project", 200),
+                              ("community", 100), ("street", 100)):
+            if len(v.get(column, "")) > limit:
+                bad(column, f"longer than {limit} characters")
+    return problems
+
+
+def import_roster(campaign: Campaign, rows: list[RosterRow], *, session: Session, pii_key: str,
+                  actor: User | None = None, is_demo: bool = False) -> RosterImportResult:
+    """Check every row, then write all households, or raise and write nothing."""
+    if not rows:
+        raise RosterImportError([RowProblem(2, "file", "the file has no household rows")])
+    existing = session.exec(select(Household.household_code, Household.id_number_hmac)
+                            .where(Household.campaign_id == campaign.id)).all()
+    problems = check_rows(rows, existing_codes={c for c, _ in existing},
+                          existing_id_hashes={h for _, h in existing if h}, pii_key=pii_key)
+    if problems:
+        raise RosterImportError(problems)
+
+    result = RosterImportResult()
+    projects = {p.name: p for p in session.exec(
+        select(Project).where(Project.campaign_id == campaign.id)).all()}
+    communities = {(c.name, c.street): c for c in session.exec(select(Community)).all()}
+    pseudonyms = set(session.exec(select(Household.pseudonym)
+                                  .where(Household.campaign_id == campaign.id)).all())
+    for row in rows:
+        v = row.values
+        group = GROUP_VALUES[v["group"]]
+        project = None
+        if v.get("project"):
+            project = projects.get(v["project"])
+            if project is None:
+                project = Project(campaign_id=campaign.id, code=f"P{len(projects) + 1:02d}",
+                                  name=v["project"])
+                session.add(project)
+                session.flush()
+                projects[project.name] = project
+                result.projects_created.append(project.name)
+        key = (v["community"], v.get("street", ""))
+        community = communities.get(key)
+        if community is None:
+            community = Community(code=_community_code(session, len(communities)),
+                                  name=key[0], street=key[1])
+            session.add(community)
+            session.flush()
+            communities[key] = community
+            result.communities_created.append(community.name)
+        id_number = v.get("id_number", "").upper()
+        phone = v.get("phone", "")
+        session.add(Household(
+            campaign_id=campaign.id, household_code=v["household_code"], household_group=group,
+            project_id=project.id if project else None, community_id=community.id,
+            head_name_masked=mask_name(v.get("head_name", "")),
+            id_number_masked=mask_id_number(id_number) if id_number else "",
+            id_number_hmac=keyed_hash(id_number, pii_key) if id_number else None,
+            phone_masked=mask_phone(phone) if phone else "",
+            phone_hmac=keyed_hash(phone, pii_key) if phone else None,
+            address_masked=mask_address(v.get("address", "")),
+            pseudonym=_new_pseudonym(pseudonyms), is_demo=is_demo,
+        ))
+        result.households += 1
+    session.flush()
+    audit.record("roster.import", "campaign", campaign.id, session=session, actor=actor,
+                 label=None if actor else "cli", campaign_id=campaign.id,
+                 details={"households": result.households,
+                          "projects_created": len(result.projects_created),
+                          "communities_created": len(result.communities_created)})
+    return result
+
+
+def _community_code(session: Session, known: int) -> str:
+    number = known + 1
+    while session.exec(select(Community.id).where(Community.code == f"SQ{number:03d}")).first():
+        number += 1
+    return f"SQ{number:03d}"
+
+
+def _new_pseudonym(taken: set[str]) -> str:
+    while True:
+        candidate = "R" + secrets.token_hex(4).upper()
+        if candidate not in taken:
+            taken.add(candidate)
+            return candidate

@@ -1,0 +1,55 @@
+from sqlalchemy import func
+from sqlmodel import select
+
+from survey_app.models import AuditEvent, Household, PaperForm, Project, Response, User
+from survey_app.services import demo
+
+
+def _counts(session):
+    def count(model, *where):
+        return session.exec(select(func.count()).select_from(model).where(*where)).one()
+
+    return {
+        "relocated": count(Household, Household.household_group == "relocated"),
+        "rental_subsidy": count(Household, Household.household_group == "rental_subsidy"),
+        "projects": count(Project),
+        "sampled": count(Household, Household.sampled),
+        "responses": count(Response),
+        "paper_forms": count(PaperForm),
+        "users": count(User),
+    }
+
+
+def test_demo_load_is_idempotent_and_matches_the_seed_report(app, session):
+    first = demo.load_demo(session=session)
+    after_first = _counts(session)
+    second = demo.load_demo(session=session)
+    assert first.created and not second.created
+    assert _counts(session) == after_first
+    # Heshan 2021 self-evaluation: 3 projects, 600 relocated and 2,500 rental-subsidy households.
+    assert after_first["relocated"] == 600
+    assert after_first["rental_subsidy"] == 2500
+    assert after_first["projects"] == 3
+    planned = session.exec(select(func.sum(Project.planned_households))).one()
+    assert planned == 600
+    # Both web and paper responses exist so every screen has data.
+    modes = set(session.exec(select(Response.mode)).all())
+    assert modes == {"web_token", "web_open", "paper"}
+    assert after_first["paper_forms"] == session.exec(
+        select(func.count()).select_from(Response).where(Response.mode == "paper")).one()
+
+
+def test_demo_roster_holds_no_raw_personal_data(app, session):
+    demo.load_demo(session=session, example_links=0)
+    household = session.exec(select(Household)).first()
+    assert household.is_demo
+    assert "*" in household.id_number_masked and len(household.id_number_hmac) == 64
+    assert household.phone_masked.startswith("170****")
+    assert household.head_name_masked.startswith("演")
+
+
+def test_demo_sample_draw_is_audited_with_its_seed(app, session):
+    demo.load_demo(session=session, example_links=0)
+    event = session.exec(select(AuditEvent).where(AuditEvent.action == "sample.draw")).one()
+    assert event.details["seed"] == demo.SEED
+    assert event.details["strata"]["relocated"]["n"] == 235  # METHODS.md section 3
