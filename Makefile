@@ -16,7 +16,7 @@ $(BIN)/.installed: pyproject.toml
 install: $(BIN)/.installed translations
 
 translations: $(BIN)/.installed
-	$(BIN)/pybabel compile -q -d survey_app/translations
+	$(BIN)/python -m survey_app.i18n_catalogs compile
 
 run: install
 	$(BIN)/survey-app init-instance

@@ -45,6 +45,7 @@ def create_app(config: Mapping[str, Any] | None = None) -> Flask:
 
 def _init_extensions(app: Flask) -> None:
     from survey_app import errors, i18n, security
+    from survey_app.i18n_catalogs import translation_directories
 
     db.init_app(app)
     csrf.init_app(app)
@@ -53,7 +54,7 @@ def _init_extensions(app: Flask) -> None:
         app,
         locale_selector=i18n.select_locale,
         default_locale=app.config["DEFAULT_LOCALE"],
-        default_translation_directories="translations",
+        default_translation_directories=translation_directories(),
     )
     i18n.init_app(app)
     login_manager.init_app(app)
