@@ -157,7 +157,7 @@ def test_content_hash_changes_with_content(mini, old, new):
 def test_package_does_not_import_the_web_stack():
     # A fresh interpreter: the test session itself has Flask loaded by other tests.
     code = (
-        "import sys, questionnaires; "
+        "import sys, questionnaires, questionnaires.xlsform; "
         "questionnaires.load_builtin('relocated'); "
         "web = {'flask', 'sqlmodel', 'sqlalchemy', 'survey_app'}; "
         "print(sorted({m.split('.')[0] for m in sys.modules} & web))"
