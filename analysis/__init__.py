@@ -59,6 +59,7 @@ from analysis.intervals import (
 )
 from analysis.measures import (
     ItemSummary,
+    Measure,
     category_counts,
     item_summary,
     linear_index,
@@ -84,6 +85,7 @@ __all__ = [
     "Interval",
     "ItemStatistics",
     "ItemSummary",
+    "Measure",
     "ProportionalRule",
     "StepwiseRule",
     "StratifiedEstimate",

@@ -189,6 +189,9 @@ def campaign_statistics(
         n_items, n_strata, 7)
     counts = table[..., :5]
     valid_counts = counts.sum(axis=-1)  # (items, H)
+    empty = [names[j] for j in np.flatnonzero(valid_counts.sum(axis=1) == 0)]
+    if empty:
+        raise ValueError(f"items without any valid answer: {empty}")
     r_h = np.bincount(h_idx, minlength=n_strata)
     w_pop = pop / pop.sum()
 

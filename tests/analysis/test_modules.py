@@ -289,3 +289,9 @@ def test_composite_linearised_se_close_to_row_bootstrap():
         reps.append(campaign_statistics(codes[:, idx], strata[idx], pop, dims, 3,
                                         n_resamples=20, reliability=False).composite.overall)
     assert_allclose(s.composite_se, np.std(reps, ddof=1), rtol=0.15)
+
+
+def test_campaign_rejects_item_without_valid_answers():
+    codes = np.array([[5, 4, 3, 4], [9, 9, 9, 9], [5, 5, 4, 3]])
+    with pytest.raises(ValueError, match="Q2"):
+        campaign_statistics(codes, ["a", "a", "b", "b"], {"a": 10, "b": 10}, {"d": [0, 1]}, 2)
