@@ -1,14 +1,35 @@
-"""Campaigns: creation, status and the overview counts."""
+"""Campaigns: creation, status, dates, indicator settings and the overview counts.
+
+Indicator settings follow METHODS.md section 5. ``indicator_rule_params`` holds, per rule:
+
+* ``proportional``: nothing;
+* ``stepwise``: ``{"deduction_per_point": d, "floor": f, "whole_points": bool}``;
+* ``bands``: ``{"bands": [[threshold, points], ...]}``.
+
+:func:`indicator_rule` turns the stored settings into the ``analysis.indicator`` rule object.
+"""
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
+from datetime import date
 
 from sqlalchemy import func
 from sqlmodel import Session, select
 
-from survey_app.models import Campaign, Household, Response, ResponseStatus, User
+from analysis.indicator import BandRule, ProportionalRule, StepwiseRule
+from survey_app.models import Campaign, CampaignStatus, Household, Response, ResponseStatus, User
 from survey_app.services import audit
+
+MEASURES = ("rate", "score", "index")
+RULES = ("proportional", "stepwise", "bands")
+# What happens when a paper form arrives for a household that already answered on the web.
+DUPLICATE_RULES = ("keep_first", "keep_web", "ask_admin")
+_STATUS_MOVES = {
+    CampaignStatus.OPEN: {CampaignStatus.DRAFT, CampaignStatus.CLOSED},
+    CampaignStatus.CLOSED: {CampaignStatus.OPEN},
+}
 
 
 class CampaignError(ValueError):
@@ -23,6 +44,28 @@ class CampaignOverview:
     completed: int
 
 
+@dataclass(frozen=True)
+class IndicatorSettings:
+    """Validated indicator settings, ready to be stored on a campaign."""
+
+    measure: str = "rate"
+    target: float = 0.90
+    points: float = 10.0
+    rule: str = "proportional"
+    deduction_per_point: float | None = None
+    floor: float = 0.0
+    whole_points: bool = False
+    bands: tuple[tuple[float, float], ...] = ()
+
+    def rule_params(self) -> dict:
+        if self.rule == "stepwise":
+            return {"deduction_per_point": self.deduction_per_point, "floor": self.floor,
+                    "whole_points": self.whole_points}
+        if self.rule == "bands":
+            return {"bands": [list(band) for band in self.bands]}
+        return {}
+
+
 def get_campaign(slug: str, *, session: Session) -> Campaign | None:
     return session.exec(select(Campaign).where(Campaign.slug == slug)).first()
 
@@ -32,17 +75,164 @@ def create_campaign(
     actor: User | None = None,
 ) -> Campaign:
     slug = slug.strip()
-    if not slug or not all(ch.isascii() and (ch.isalnum() or ch == "-") for ch in slug):
-        raise CampaignError("slug must be ASCII letters, digits and '-'")
+    if not slug or len(slug) > 64 or not all(
+            ch.isascii() and (ch.isalnum() or ch == "-") for ch in slug):
+        raise CampaignError("slug must be up to 64 ASCII letters, digits and '-'")
+    if not title.strip():
+        raise CampaignError("title must not be empty")
+    if not 2000 <= year <= 2100:
+        raise CampaignError("year must lie between 2000 and 2100")
     if get_campaign(slug, session=session) is not None:
         raise CampaignError(f"campaign {slug!r} already exists")
-    campaign = Campaign(slug=slug, title=title.strip(), year=year, district=district)
+    campaign = Campaign(slug=slug, title=title.strip(), year=year, district=district.strip())
     session.add(campaign)
     session.flush()
     audit.record("campaign.create", "campaign", campaign.id, session=session, actor=actor,
                  label=None if actor else "cli", campaign_id=campaign.id,
                  details={"slug": slug})
     return campaign
+
+
+def set_status(campaign: Campaign, status: str, *, session: Session,
+               actor: User | None = None) -> Campaign:
+    """Open or close a campaign (a closed one can be reopened; nothing returns to draft)."""
+    if status not in _STATUS_MOVES:
+        raise CampaignError(f"status must be one of {', '.join(_STATUS_MOVES)}")
+    if campaign.status == status:
+        raise CampaignError(f"the campaign is already {status}")
+    if campaign.status not in _STATUS_MOVES[status]:
+        raise CampaignError(f"a {campaign.status} campaign cannot become {status}")
+    previous = campaign.status
+    campaign.status = status
+    session.add(campaign)
+    session.flush()
+    audit.record(f"campaign.{status}", "campaign", campaign.id, session=session, actor=actor,
+                 label=None if actor else "cli", campaign_id=campaign.id,
+                 details={"from": previous, "to": status})
+    return campaign
+
+
+def set_dates(campaign: Campaign, opens_on: date | None, closes_on: date | None, *,
+              session: Session, actor: User | None = None) -> Campaign:
+    if opens_on and closes_on and closes_on < opens_on:
+        raise CampaignError("the closing date is before the opening date")
+    campaign.opens_on, campaign.closes_on = opens_on, closes_on
+    session.add(campaign)
+    session.flush()
+    audit.record("campaign.dates", "campaign", campaign.id, session=session, actor=actor,
+                 label=None if actor else "cli", campaign_id=campaign.id,
+                 details={"opens_on": opens_on.isoformat() if opens_on else None,
+                          "closes_on": closes_on.isoformat() if closes_on else None})
+    return campaign
+
+
+def check_indicator_settings(
+    *, measure: str, target: float, points: float, rule: str,
+    deduction_per_point: float | None = None, floor: float = 0.0, whole_points: bool = False,
+    bands: Sequence[tuple[float, float]] = (),
+) -> IndicatorSettings:
+    """Validate indicator settings; CampaignError names the first bad field and why."""
+    if measure not in MEASURES:
+        raise CampaignError(f"measure must be one of {', '.join(MEASURES)}")
+    if rule not in RULES:
+        raise CampaignError(f"rule must be one of {', '.join(RULES)}")
+    upper = 1.0 if measure == "rate" else 100.0
+    if not 0 < target <= upper:
+        raise CampaignError(f"target for measure {measure!r} must lie in (0, {upper:g}]")
+    if not 0 < points <= 100:
+        raise CampaignError("points must lie in (0, 100]")
+    bands = tuple((float(t), float(p)) for t, p in bands)
+    if rule == "stepwise":
+        if deduction_per_point is None or deduction_per_point <= 0:
+            raise CampaignError("the stepwise rule needs a positive deduction per point")
+        if not 0 <= floor <= points:
+            raise CampaignError("the floor must lie between 0 and the points")
+    if rule == "bands":
+        if not bands:
+            raise CampaignError("the bands rule needs at least one band (threshold:points)")
+        for threshold, band_points in bands:
+            if not 0 <= threshold <= upper or not 0 <= band_points <= points:
+                raise CampaignError(f"band {threshold:g}:{band_points:g} is out of range "
+                                    f"(threshold 0..{upper:g}, points 0..{points:g})")
+        if len({t for t, _ in bands}) != len(bands):
+            raise CampaignError("two bands have the same threshold")
+    return IndicatorSettings(measure, float(target), float(points), rule,
+                             deduction_per_point if rule == "stepwise" else None,
+                             float(floor) if rule == "stepwise" else 0.0,
+                             bool(whole_points) if rule == "stepwise" else False,
+                             tuple(sorted(bands, reverse=True)) if rule == "bands" else ())
+
+
+def parse_bands(text: str) -> list[tuple[float, float]]:
+    """``"0.9:10, 0.8:8"`` → ``[(0.9, 10.0), (0.8, 8.0)]``; CampaignError when malformed."""
+    bands = []
+    for part in text.replace(";", ",").replace("\n", ",").split(","):
+        part = part.strip()
+        if not part:
+            continue
+        threshold, sep, band_points = part.partition(":")
+        try:
+            if not sep:
+                raise ValueError
+            bands.append((float(threshold), float(band_points)))
+        except ValueError:
+            raise CampaignError(f"band {part!r} is not threshold:points, e.g. 0.9:10") from None
+    return bands
+
+
+def update_settings(
+    campaign: Campaign, settings: IndicatorSettings, *, session: Session,
+    double_entry: bool | None = None, duplicate_rule: str | None = None,
+    actor: User | None = None,
+) -> Campaign:
+    """Store indicator settings (and optionally the paper-entry settings)."""
+    if duplicate_rule is not None and duplicate_rule not in DUPLICATE_RULES:
+        raise CampaignError(f"duplicate rule must be one of {', '.join(DUPLICATE_RULES)}")
+    campaign.indicator_measure = settings.measure
+    campaign.indicator_target = settings.target
+    campaign.indicator_points = settings.points
+    campaign.indicator_rule = settings.rule
+    campaign.indicator_rule_params = settings.rule_params()
+    if double_entry is not None:
+        campaign.double_entry = double_entry
+    if duplicate_rule is not None:
+        campaign.duplicate_rule = duplicate_rule
+    session.add(campaign)
+    session.flush()
+    audit.record("campaign.settings", "campaign", campaign.id, session=session, actor=actor,
+                 label=None if actor else "cli", campaign_id=campaign.id,
+                 details={"measure": settings.measure, "target": settings.target,
+                          "points": settings.points, "rule": settings.rule,
+                          "rule_params": settings.rule_params(),
+                          "double_entry": campaign.double_entry,
+                          "duplicate_rule": campaign.duplicate_rule})
+    return campaign
+
+
+def indicator_settings_of(campaign: Campaign) -> IndicatorSettings:
+    params = campaign.indicator_rule_params or {}
+    return IndicatorSettings(
+        campaign.indicator_measure, campaign.indicator_target, campaign.indicator_points,
+        campaign.indicator_rule, params.get("deduction_per_point"), params.get("floor", 0.0),
+        params.get("whole_points", False),
+        tuple(tuple(band) for band in params.get("bands", ())))
+
+
+def indicator_rule(campaign: Campaign) -> ProportionalRule | StepwiseRule | BandRule:
+    """The ``analysis.indicator`` rule object for the campaign's stored settings."""
+    settings = indicator_settings_of(campaign)
+    if settings.rule == "stepwise":
+        return StepwiseRule(settings.deduction_per_point or 0.0, settings.floor,
+                            settings.whole_points)
+    if settings.rule == "bands":
+        return BandRule(tuple((float(t), float(p)) for t, p in settings.bands))
+    return ProportionalRule()
+
+
+def has_responses(campaign: Campaign, *, session: Session) -> int:
+    """How many responses (any mode, any status) the campaign has."""
+    return session.exec(select(func.count()).select_from(Response)
+                        .where(Response.campaign_id == campaign.id)).one()
 
 
 def campaign_overview(*, session: Session) -> list[CampaignOverview]:

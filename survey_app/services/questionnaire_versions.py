@@ -4,11 +4,12 @@ from __future__ import annotations
 
 import json
 from functools import lru_cache
+from pathlib import Path
 
 from sqlalchemy import func
 from sqlmodel import Session, select
 
-from questionnaires import Questionnaire, load_builtin
+from questionnaires import Questionnaire, builtin_names, load_builtin, load_file
 from survey_app.models import (
     Campaign,
     CampaignQuestionnaire,
@@ -30,10 +31,25 @@ class VersionInUseError(ValueError):
     """A questionnaire version with responses cannot be changed or detached."""
 
 
+class UnknownQuestionnaireError(ValueError):
+    """A questionnaire was named that is neither a file, a built-in nor a stored version."""
+
+
 def register_questionnaire(
     questionnaire: Questionnaire, *, session: Session, actor: User | None = None
 ) -> QuestionnaireVersion:
     """Return the version holding exactly this definition, creating a new one if it changed."""
+    return register_questionnaire_version(questionnaire, session=session, actor=actor)[0]
+
+
+def register_questionnaire_version(
+    questionnaire: Questionnaire, *, session: Session, actor: User | None = None
+) -> tuple[QuestionnaireVersion, bool]:
+    """Like :func:`register_questionnaire`, also telling whether a new version was created.
+
+    Stored versions are never modified: a changed definition always becomes a new row, so
+    responses keep pointing at exactly the questions they answered.
+    """
     digest = questionnaire.content_hash()
     existing = session.exec(
         select(QuestionnaireVersion).where(
@@ -42,7 +58,7 @@ def register_questionnaire(
         )
     ).first()
     if existing is not None:
-        return existing
+        return existing, False
     latest = session.exec(
         select(func.max(QuestionnaireVersion.version)).where(
             QuestionnaireVersion.name == questionnaire.id)
@@ -56,7 +72,7 @@ def register_questionnaire(
     audit.record("questionnaire.register", "questionnaire_version", version.id, session=session,
                  actor=actor, label=None if actor else "system",
                  details={"name": version.name, "version": version.version, "hash": digest})
-    return version
+    return version, True
 
 
 @lru_cache(maxsize=64)
@@ -73,7 +89,13 @@ def attach_questionnaire(
     campaign: Campaign, group: str, version: QuestionnaireVersion, *, session: Session,
     actor: User | None = None,
 ) -> CampaignQuestionnaire:
-    """Make ``version`` the questionnaire of ``group`` in ``campaign``."""
+    """Make ``version`` the questionnaire of ``group`` in ``campaign``.
+
+    Refused (VersionInUseError) when the group already has responses to another version.
+    """
+    if group not in set(HouseholdGroup):
+        raise ValueError(f"unknown household group {group!r}; use "
+                         f"{' or '.join(HouseholdGroup)}")
     link = session.exec(select(CampaignQuestionnaire).where(
         CampaignQuestionnaire.campaign_id == campaign.id,
         CampaignQuestionnaire.household_group == group)).first()
@@ -111,3 +133,43 @@ def version_for_group(campaign: Campaign, group: str, *,
         ).where(CampaignQuestionnaire.campaign_id == campaign.id,
                 CampaignQuestionnaire.household_group == group)
     ).first()
+
+
+def resolve_version(spec: str, *, session: Session,
+                    actor: User | None = None) -> QuestionnaireVersion:
+    """The version meant by ``spec``: a YAML file path, a built-in name, ``name`` (latest
+    stored version) or ``name@N``. Files and built-ins are registered first (a no-op when
+    unchanged). Raises QuestionnaireError for an invalid file, UnknownQuestionnaireError
+    when nothing matches."""
+    if spec.endswith((".yaml", ".yml")) or Path(spec).is_file():
+        return register_questionnaire(load_file(spec), session=session, actor=actor)
+    name, _, number = spec.partition("@")
+    query = select(QuestionnaireVersion).where(QuestionnaireVersion.name == name)
+    if number:
+        if not number.isdigit():
+            raise UnknownQuestionnaireError(f"{spec!r}: the version after '@' must be a number")
+        found = session.exec(query.where(QuestionnaireVersion.version == int(number))).first()
+    elif name in builtin_names():
+        return register_questionnaire(load_builtin(name), session=session, actor=actor)
+    else:
+        found = session.exec(query.order_by(QuestionnaireVersion.version.desc())).first()
+    if found is None:
+        raise UnknownQuestionnaireError(
+            f"no questionnaire {spec!r}: give a YAML file, a built-in name "
+            f"({', '.join(builtin_names())}) or a stored name[@version]")
+    return found
+
+
+def list_versions(*, session: Session) -> list[QuestionnaireVersion]:
+    return list(session.exec(select(QuestionnaireVersion).order_by(
+        QuestionnaireVersion.name, QuestionnaireVersion.version)).all())
+
+
+def attached_versions(campaign: Campaign, *, session: Session) -> dict[str, QuestionnaireVersion]:
+    """Household group → the version it answers in ``campaign``."""
+    rows = session.exec(
+        select(CampaignQuestionnaire.household_group, QuestionnaireVersion).join(
+            QuestionnaireVersion,
+            CampaignQuestionnaire.questionnaire_version_id == QuestionnaireVersion.id,
+        ).where(CampaignQuestionnaire.campaign_id == campaign.id)).all()
+    return dict(rows)

@@ -13,6 +13,7 @@ import io
 import secrets
 from collections.abc import Iterable
 from dataclasses import dataclass, field
+from datetime import date
 
 from sqlmodel import Session, select
 
@@ -29,18 +30,23 @@ from survey_app.services.personal_data import (
 )
 
 # Canonical column → accepted headers (Chinese as printed on government forms, or English).
+# The first name is the one used in messages when the file did not name the column.
 COLUMNS = {
-    "household_code": ("户编号", "household_code"),
-    "group": ("类别", "group"),
-    "project": ("项目", "project"),
+    "household_code": ("户编号", "household_code", "户号", "编号"),
+    "group": ("类别", "group", "类型", "户类别"),
+    "project": ("项目", "project", "项目名称"),
     "community": ("社区", "community"),
     "street": ("街道", "street"),
-    "head_name": ("户主姓名", "head_name"),
-    "id_number": ("身份证号", "id_number"),
-    "phone": ("联系电话", "phone"),
-    "address": ("地址", "address"),
+    "head_name": ("户主姓名", "head_name", "姓名", "户主"),
+    "id_number": ("身份证号", "id_number", "身份证号码", "证件号码"),
+    "phone": ("联系电话", "phone", "手机号", "手机号码", "电话"),
+    "address": ("地址", "address", "住址", "家庭住址"),
 }
+# Row-number columns that spreadsheets commonly carry; ignored rather than rejected.
+IGNORED_COLUMNS = frozenset({"序号", "no", "no.", "#"})
+_HEADER_LOOKUP = {name.lower(): key for key, names in COLUMNS.items() for name in names}
 REQUIRED = ("household_code", "group", "community")
+# Looked up after stripping and lower-casing the cell.
 GROUP_VALUES = {
     "relocated": HouseholdGroup.RELOCATED,
     "棚改": HouseholdGroup.RELOCATED,
@@ -78,6 +84,9 @@ class RosterImportError(ValueError):
 class RosterRow:
     row: int
     values: dict[str, str]
+    # Canonical column → the header as written in the file, so problems name it as the
+    # user sees it ("身份证号" or "id_number").
+    headers: dict[str, str] = field(default_factory=dict, compare=False)
 
 
 @dataclass
@@ -88,11 +97,32 @@ class RosterImportResult:
 
 
 def decode_csv_bytes(data: bytes) -> str:
-    """UTF-8 (with or without BOM) first, then GB18030 (a superset of GBK, as Excel/WPS save)."""
+    """UTF-8 (with or without BOM) first, then GB18030 (a superset of GBK, as Excel/WPS save).
+
+    UTF-16 with a BOM ("Unicode text" from Excel) is accepted too.
+    """
+    if data.startswith((b"\xff\xfe", b"\xfe\xff")):
+        return data.decode("utf-16")
     try:
         return data.decode("utf-8-sig")
     except UnicodeDecodeError:
+        pass
+    try:
         return data.decode("gb18030")
+    except UnicodeDecodeError as exc:
+        raise RosterImportError([RowProblem(0, "file", "the file is neither UTF-8 nor GBK "
+                                            f"text (byte {exc.start})")]) from None
+
+
+def _csv_rows(text: str) -> list[list[str]]:
+    first_line = text.split("\n", 1)[0]
+    # Excel's "Unicode text" and some exports separate with tabs.
+    delimiter = "\t" if "\t" in first_line and "," not in first_line else ","
+    try:
+        return list(csv.reader(io.StringIO(text, newline=""), delimiter=delimiter))
+    except csv.Error as exc:
+        raise RosterImportError([RowProblem(0, "file", f"not a readable CSV file ({exc})")]) \
+            from None
 
 
 def read_roster_file(filename: str, data: bytes) -> list[RosterRow]:
@@ -100,23 +130,28 @@ def read_roster_file(filename: str, data: bytes) -> list[RosterRow]:
     if filename.lower().endswith(".xlsx"):
         table = _xlsx_rows(data)
     elif filename.lower().endswith(".csv"):
-        table = list(csv.reader(io.StringIO(decode_csv_bytes(data))))
+        table = _csv_rows(decode_csv_bytes(data))
     else:
         raise RosterImportError([RowProblem(0, "file", "only .csv and .xlsx files are accepted")])
     if not table:
         raise RosterImportError([RowProblem(1, "header", "the file is empty")])
-    header = [str(cell or "").strip() for cell in table[0]]
+    header = [str(cell or "").replace("\ufeff", "").strip() for cell in table[0]]
     mapping: dict[int, str] = {}
+    headers: dict[str, str] = {}
     problems = []
     for index, name in enumerate(header):
-        canonical = next((key for key, names in COLUMNS.items() if name in names), None)
+        canonical = _HEADER_LOOKUP.get(name.lower())
         if canonical is None:
-            if name:
-                problems.append(RowProblem(1, name, "unknown column"))
+            if name and name.lower() not in IGNORED_COLUMNS:
+                known = " / ".join(f"{names[0]}/{names[1]}" for names in COLUMNS.values())
+                problems.append(RowProblem(1, name, f"unknown column; known columns: {known}"))
             continue
         if canonical in mapping.values():
-            problems.append(RowProblem(1, name, "column appears twice"))
+            problems.append(RowProblem(1, name,
+                                       f"column appears twice (also {headers[canonical]})"))
+            continue
         mapping[index] = canonical
+        headers[canonical] = name
     for required in REQUIRED:
         if required not in mapping.values():
             problems.append(RowProblem(1, COLUMNS[required][0], "required column is missing"))
@@ -127,7 +162,7 @@ def read_roster_file(filename: str, data: bytes) -> list[RosterRow]:
         values = {canonical: _cell_text(cells[i]) if i < len(cells) else ""
                   for i, canonical in mapping.items()}
         if any(values.values()):
-            rows.append(RosterRow(number, values))
+            rows.append(RosterRow(number, values, headers))
     return rows
 
 
@@ -153,6 +188,33 @@ def _xlsx_rows(data: bytes) -> list[list[object]]:
     return rows
 
 
+def group_of(value: str) -> HouseholdGroup | None:
+    return GROUP_VALUES.get(value.strip().lower())
+
+
+def normalise_id_number(value: str) -> str:
+    return "".join(value.split()).upper()
+
+
+def normalise_phone(value: str) -> str:
+    """Drop spaces and dashes, and a +86/86 country prefix, as people type them."""
+    digits = "".join(ch for ch in value if ch not in " -\u00a0")
+    for prefix in ("+86", "0086"):
+        if digits.startswith(prefix):
+            digits = digits[len(prefix):]
+    if len(digits) == 13 and digits.startswith("86"):
+        digits = digits[2:]
+    return digits
+
+
+def _plausible_birth_date(id_number: str) -> bool:
+    try:
+        born = date(int(id_number[6:10]), int(id_number[10:12]), int(id_number[12:14]))
+    except ValueError:
+        return False
+    return date(1900, 1, 1) <= born <= date.today()
+
+
 def check_rows(rows: Iterable[RosterRow], *, existing_codes: set[str],
                existing_id_hashes: set[str], pii_key: str) -> list[RowProblem]:
     """Every problem in the rows; an empty list means the file can be imported."""
@@ -163,7 +225,8 @@ def check_rows(rows: Iterable[RosterRow], *, existing_codes: set[str],
         v = row.values
 
         def bad(column: str, message: str, row: RosterRow = row) -> None:
-            problems.append(RowProblem(row.row, COLUMNS[column][0], message))
+            problems.append(RowProblem(row.row, row.headers.get(column, COLUMNS[column][0]),
+                                       message))
 
         for required in REQUIRED:
             if not v.get(required):
@@ -177,16 +240,18 @@ def check_rows(rows: Iterable[RosterRow], *, existing_codes: set[str],
             elif code in existing_codes:
                 bad("household_code", "household code already exists in this campaign")
             seen_codes.setdefault(code, row.row)
-        group = GROUP_VALUES.get(v.get("group", ""))
+        group = group_of(v.get("group", ""))
         if v.get("group") and group is None:
             bad("group", f"unknown group {v['group']!r}; use 棚改/relocated or "
                          "租赁补贴/rental_subsidy")
         if group == HouseholdGroup.RELOCATED and not v.get("project"):
             bad("project", "a relocated household needs its project")
-        id_number = v.get("id_number", "").upper()
+        id_number = normalise_id_number(v.get("id_number", ""))
         if id_number:
             if not is_valid_id_number(id_number):
                 bad("id_number", "not a valid 18-character ID number (length or check digit)")
+            elif not _plausible_birth_date(id_number):
+                bad("id_number", "the birth date inside the ID number is not a real date")
             else:
                 digest = keyed_hash(id_number, pii_key)
                 if digest in seen_ids:
@@ -194,7 +259,7 @@ def check_rows(rows: Iterable[RosterRow], *, existing_codes: set[str],
                 elif digest in existing_id_hashes:
                     bad("id_number", "ID number already exists in this campaign")
                 seen_ids.setdefault(digest, row.row)
-        phone = v.get("phone", "")
+        phone = normalise_phone(v.get("phone", ""))
         if phone and not is_valid_phone(phone):
             bad("phone", "not an 11-digit mainland mobile number")
         for column, limit in (("head_name", 50), ("address", 200), ("project", 200),
@@ -224,7 +289,7 @@ def import_roster(campaign: Campaign, rows: list[RosterRow], *, session: Session
                                   .where(Household.campaign_id == campaign.id)).all())
     for row in rows:
         v = row.values
-        group = GROUP_VALUES[v["group"]]
+        group = group_of(v["group"])
         project = None
         if v.get("project"):
             project = projects.get(v["project"])
@@ -244,8 +309,8 @@ def import_roster(campaign: Campaign, rows: list[RosterRow], *, session: Session
             session.flush()
             communities[key] = community
             result.communities_created.append(community.name)
-        id_number = v.get("id_number", "").upper()
-        phone = v.get("phone", "")
+        id_number = normalise_id_number(v.get("id_number", ""))
+        phone = normalise_phone(v.get("phone", ""))
         session.add(Household(
             campaign_id=campaign.id, household_code=v["household_code"], household_group=group,
             project_id=project.id if project else None, community_id=community.id,

@@ -5,12 +5,21 @@ correction ``n = ceil(n0 / (1 + (n0 - 1)/N))`` (``analysis.planning``), then
 ``contacts = ceil(n / expected response rate)`` households are drawn, at most N.
 
 The draw is reproducible bit for bit from the seed: households of a group are sorted
-by household code and ``random.Random(f"{seed}:{group}").sample`` picks them. The
-stdlib generator seeded from a string is stable across Python versions and platforms.
+by household code *in Python* (a database ``ORDER BY`` would follow the server's
+collation, which differs between SQLite and PostgreSQL) and
+``random.Random(f"{seed}:{group}").sample`` picks them. The stdlib generator seeded
+from a string is stable across Python versions and platforms. The audit event records
+the seed, the plan and a SHA-256 of the sampled household codes, so anyone can re-run
+the draw and check it.
+
+A redraw (only before any response exists) revokes the live access tokens of
+households that drop out of the sample, so no letter printed for the old sample still
+opens the survey.
 """
 
 from __future__ import annotations
 
+import hashlib
 import random
 from dataclasses import dataclass
 
@@ -18,8 +27,11 @@ from sqlalchemy import func
 from sqlmodel import Session, select
 
 from analysis.planning import SampleSize, cochran_sample_size, contacts_needed
-from survey_app.models import Campaign, Household, Response, User, utcnow
+from survey_app.models import AccessToken, Campaign, Household, Response, User, utcnow
 from survey_app.services import audit
+
+# The seed column is a 32-bit integer on PostgreSQL.
+MAX_SEED = 2**31 - 1
 
 
 class SampleError(ValueError):
@@ -55,7 +67,7 @@ def draw_sample(campaign: Campaign, seed: int, *, session: Session, redraw: bool
     """Mark the sampled households; refuse a redraw unless asked, and always once answered."""
     if campaign.sample_drawn_at is not None and not redraw:
         raise SampleError(f"a sample was already drawn (seed {campaign.sample_seed}); "
-                          "use --redraw to replace it")
+                          "confirm a redraw to replace it")
     answered = session.exec(select(func.count()).select_from(Response)
                             .where(Response.campaign_id == campaign.id)).one()
     if answered:
@@ -64,8 +76,10 @@ def draw_sample(campaign: Campaign, seed: int, *, session: Session, redraw: bool
     plans = plan_sample(campaign, session=session)
     if not plans:
         raise SampleError("the campaign has no households; import the roster first")
-    households = session.exec(select(Household).where(Household.campaign_id == campaign.id)
-                              .order_by(Household.household_code)).all()
+    if not 0 <= seed <= MAX_SEED:
+        raise SampleError(f"the seed must be a whole number from 0 to {MAX_SEED}")
+    households = sorted(session.exec(select(Household).where(
+        Household.campaign_id == campaign.id)).all(), key=lambda h: h.household_code)
     for plan in plans:
         members = [h for h in households if h.household_group == plan.group]
         chosen = random.Random(f"{seed}:{plan.group}").sample(members, plan.contacts)  # noqa: S311
@@ -74,14 +88,39 @@ def draw_sample(campaign: Campaign, seed: int, *, session: Session, redraw: bool
             h.sampled = h.id in rank
             h.sample_rank = rank.get(h.id)
             session.add(h)
+    revoked = _revoke_tokens_of_unsampled(campaign, session=session)
+    sampled_codes = sorted(h.household_code for h in households if h.sampled)
     campaign.sample_seed = seed
     campaign.sample_drawn_at = utcnow()
     session.add(campaign)
     session.flush()
     audit.record("sample.draw", "campaign", campaign.id, session=session, actor=actor,
                  label=None if actor else "cli", campaign_id=campaign.id,
-                 details={"seed": seed, "redraw": redraw, "strata": {
+                 details={"seed": seed, "redraw": redraw, "tokens_revoked": revoked,
+                          "sampled_codes_sha256": hashlib.sha256(
+                              "\n".join(sampled_codes).encode()).hexdigest(),
+                          "strata": {
                      p.group: {"population": p.population, "n": p.size.n,
                                "contacts": p.contacts, "formula": p.size.formula}
                      for p in plans}})
     return plans
+
+
+def _revoke_tokens_of_unsampled(campaign: Campaign, *, session: Session) -> int:
+    stale = session.exec(select(AccessToken).join(
+        Household, AccessToken.household_id == Household.id).where(
+        Household.campaign_id == campaign.id, Household.sampled.is_(False),
+        AccessToken.revoked_at.is_(None))).all()
+    now = utcnow()
+    for token in stale:
+        token.revoked_at = now
+        session.add(token)
+    session.flush()
+    return len(stale)
+
+
+def sampled_households(campaign: Campaign, *, session: Session) -> list[Household]:
+    """The sampled households in draw order within each group."""
+    return list(session.exec(select(Household).where(
+        Household.campaign_id == campaign.id, Household.sampled).order_by(
+        Household.household_group, Household.sample_rank)).all())

@@ -1,4 +1,9 @@
-"""Access tokens for sampled households: one live token each, stored only as a hash."""
+"""Access tokens for sampled households: one live token each, stored only as a hash.
+
+A token is ``secrets.token_urlsafe(20)`` (160 random bits); only its SHA-256 is stored,
+so the moment of issuing is the only time it can be shown (CSV, printed letters).
+Issuing again revokes the household's previous token.
+"""
 
 from __future__ import annotations
 
@@ -17,8 +22,26 @@ class IssuedToken:
     token: str
 
 
+class TokenError(ValueError):
+    """Tokens could not be issued; the message says why."""
+
+
 def survey_path(token: str) -> str:
     return f"/s/{token}"
+
+
+def survey_url(base_url: str, token: str) -> str:
+    """The full link printed on a household's letter: PUBLIC_BASE_URL + /s/<token>."""
+    return base_url.rstrip("/") + survey_path(token)
+
+
+def open_path(slug: str) -> str:
+    """The campaign-wide open link for residents outside the sample (responses web_open)."""
+    return f"/c/{slug}"
+
+
+def open_url(base_url: str, slug: str) -> str:
+    return base_url.rstrip("/") + open_path(slug)
 
 
 def issue_token(household: Household, *, session: Session) -> str:
@@ -37,6 +60,8 @@ def issue_token(household: Household, *, session: Session) -> str:
 def issue_tokens(campaign: Campaign, *, session: Session, actor: User | None = None,
                  only_missing: bool = False) -> list[IssuedToken]:
     """Issue tokens to every sampled household (or only those without a live token)."""
+    if campaign.sample_drawn_at is None:
+        raise TokenError("no sample has been drawn yet; draw the sample first")
     households = session.exec(select(Household).where(
         Household.campaign_id == campaign.id, Household.sampled)
         .order_by(Household.household_group, Household.household_code)).all()
@@ -49,6 +74,11 @@ def issue_tokens(campaign: Campaign, *, session: Session, actor: User | None = N
                  label=None if actor else "cli", campaign_id=campaign.id,
                  details={"tokens": len(issued)})
     return issued
+
+
+def live_token_count(campaign: Campaign, *, session: Session) -> int:
+    return len(session.exec(select(AccessToken.id).join(Household).where(
+        Household.campaign_id == campaign.id, AccessToken.revoked_at.is_(None))).all())
 
 
 def household_for_token(token: str, *, session: Session) -> tuple[Household, AccessToken] | None:
