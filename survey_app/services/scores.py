@@ -1,0 +1,571 @@
+"""The scores document: every number the evaluator sees, computed once by ``analysis``.
+
+The dashboard, the JSON API, the ``survey-app scores`` command, the summary workbook and the
+Word report all render :func:`scores_document`, so a number can only differ between them in
+formatting.
+
+Counted responses are ``status == "complete"`` and not excluded (paper responses exist only
+once verified). Household groups are the strata: N_h is the number of roster households of
+group h (within the project/community when that filter is set); pooled values are weighted
+N_h/N (METHODS.md section 4). Groups (cells) with fewer than :data:`MIN_CELL` respondents
+show counts only.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import math
+from collections.abc import Iterable
+from dataclasses import asdict, dataclass, field
+from datetime import date, datetime, timedelta, timezone
+
+import numpy as np
+from sqlalchemy import func
+from sqlmodel import Session, select
+
+import analysis
+from questionnaires import Questionnaire
+from survey_app.models import (
+    Answer,
+    Campaign,
+    Community,
+    Household,
+    Project,
+    Response,
+    ResponseMode,
+    ResponseStatus,
+)
+from survey_app.services.questionnaire_versions import BUILTIN_FOR_GROUP, questionnaire_of
+
+#: Cells (groups, projects, communities) with fewer respondents show counts only.
+MIN_CELL = 5
+#: Decimals in the document; the dashboard shows no more than these.
+RATE_DECIMALS = 4
+SCORE_DECIMALS = 2
+STAT_DECIMALS = 4
+NA_CODE = 9
+#: Days are Beijing days (UTC+8) for the date filter and for the report.
+BEIJING = timezone(timedelta(hours=8), "UTC+08:00")
+WEB_MODES = (ResponseMode.WEB_TOKEN, ResponseMode.WEB_OPEN)
+MODE_FILTERS = ("web", ResponseMode.WEB_TOKEN.value, ResponseMode.WEB_OPEN.value,
+                ResponseMode.PAPER.value)
+GROUP_LABELS = {"relocated": "棚改货币化安置户", "rental_subsidy": "租赁补贴户"}
+
+CONVENTIONS = {
+    "counted_responses": "status complete and not excluded by an evaluator",
+    "scale": "codes 5 非常满意 .. 1 非常不满意; 9 不清楚 and missing answers excluded from every "
+             "denominator and reported as their own share",
+    "rate": "satisfaction rate 满意率 = (n5+n4)/N_valid (一般 counts as not satisfied)",
+    "score": "satisfaction score 满意度得分 = (100n5+80n4+60n3+40n2+20n1)/N_valid "
+             "= 20 + 0.8 x index",
+    "index": "linear index = (mean-1)/(5-1) x 100",
+    "weighting": "strata = household groups; pooled = sum_h (N_h/N) ybar_h with N_h the roster "
+                 "households of group h in the cell (project/community) and ybar_h over the valid "
+                 "answers; a group without valid answers to an item drops out of that item's "
+                 "weights; N_h is raised to r_h if open-link respondents outnumber the roster",
+    "rate_ci": "95% Wilson score interval at Kish's effective sample size "
+               "n_eff = (sum w)^2/sum w^2, w_h = N_h/r_h (equals the ordinary Wilson "
+               "interval within one household group)",
+    "index_ci": "95% normal interval, stratified SE with finite-population correction "
+                "sqrt(sum_h (N_h/N)^2 (1-f_h) s_h^2/r_h); "
+                "score interval = 20 + 0.8 x index interval",
+    "dimension": "dimension index = equal-weight mean of its item indices; dimension rate = "
+                 "equal-weight mean of its item rates (analysis.composite_index)",
+    "composite": "overall index = equal-weight mean of dimension indices (overall item excluded), "
+                 "normal interval from the Taylor-linearised stratified SE with FPC "
+                 "(analysis.campaign_statistics)",
+    "reliability": "Cronbach alpha over all rating items except the overall item, 9 as missing; "
+                   "pairwise (all rows with >= 2 answers) and listwise (complete rows); Feldt CI",
+    "drivers": "Spearman correlation of each dimension score with the overall item "
+               "(pairwise deletion); IPA crosshair at the means",
+    "mode_effects": "web (token + open link) vs paper within each household group: "
+                    "Mann-Whitney U with rank-biserial r, chi-square of mode x category "
+                    "(sparse categories merged)",
+    "comments": "jieba tokens (>= 2 characters, stop words removed), ranked by comments containing "
+                "the term",
+    "suppression": f"cells with fewer than {MIN_CELL} respondents show counts only",
+    "indicator": "campaign indicator settings applied to the overall item's stratified measure; "
+                 "P(true >= target) = Phi((actual - target)/SE), SE with FPC",
+    "snapshot": "sha256 over the sorted lines 'response_id:payload_hash' of the counted responses",
+    "rounding": f"rates {RATE_DECIMALS} decimals, scores and indices {SCORE_DECIMALS} decimals",
+}
+
+
+class ScoresError(ValueError):
+    """The scores could not be computed for these filters; the message says why."""
+
+
+@dataclass(frozen=True)
+class ScoreFilters:
+    """Which counted responses enter the scores. ``None`` means no restriction."""
+
+    group: str | None = None
+    project: str | None = None  # project code
+    community: str | None = None  # community code
+    mode: str | None = None  # "web", "web_token", "web_open" or "paper"
+    date_from: date | None = None  # Beijing day of submission, inclusive
+    date_to: date | None = None
+    include_excluded: bool = False  # True: the score *without* evaluator exclusions
+
+    def as_dict(self) -> dict:
+        out = asdict(self)
+        for key in ("date_from", "date_to"):
+            out[key] = out[key].isoformat() if out[key] else None
+        return out
+
+
+@dataclass
+class CountedData:
+    """Counted responses of one campaign as arrays (one column per respondent)."""
+
+    campaign: Campaign
+    questionnaires: dict[str, Questionnaire]
+    item_ids: list[str]
+    overall_item: str
+    dimensions: dict[str, list[str]]  # dimension id -> item ids (overall item excluded)
+    labels: dict[str, str]  # item and dimension ids -> Chinese label
+    response_ids: list[int] = field(default_factory=list)
+    payload_hashes: list[str] = field(default_factory=list)
+    groups: list[str] = field(default_factory=list)
+    modes: list[str] = field(default_factory=list)
+    projects: list[str | None] = field(default_factory=list)
+    communities: list[str | None] = field(default_factory=list)
+    submitted: list[datetime | None] = field(default_factory=list)
+    excluded: list[bool] = field(default_factory=list)
+    comments: list[str] = field(default_factory=list)
+    codes: np.ndarray | None = None  # items x respondents, NaN missing, 9 not applicable
+
+
+def campaign_questionnaires(campaign: Campaign, *, session: Session) -> dict[str, Questionnaire]:
+    from survey_app.services.questionnaire_versions import version_for_group
+
+    out = {}
+    for group in BUILTIN_FOR_GROUP:
+        version = version_for_group(campaign, group, session=session)
+        if version is not None:
+            out[str(group)] = questionnaire_of(version)
+    return out
+
+
+def questionnaire_layout(questionnaires: dict[str, Questionnaire]):
+    """Union of rating items (first questionnaire's order), overall item, dimensions, labels."""
+    item_ids: list[str] = []
+    dimensions: dict[str, list[str]] = {}
+    labels: dict[str, str] = {}
+    overall = None
+    for q in questionnaires.values():
+        for item in q.rating_items():
+            if item.id not in item_ids:
+                item_ids.append(item.id)
+                labels.setdefault(item.id, item.text.zh_CN)
+            if item.overall:
+                overall = overall or item.id
+            else:
+                dims = dimensions.setdefault(item.dimension, [])
+                if item.id not in dims:
+                    dims.append(item.id)
+                labels.setdefault("dim:" + item.dimension, q.dimension(item.dimension).label.zh_CN)
+    if overall is None:
+        raise ScoresError("the campaign has no questionnaire with an overall item")
+    return item_ids, overall, dimensions, labels
+
+
+def _counted_query(campaign: Campaign, filters: ScoreFilters):
+    stmt = (
+        select(Response, Project.code, Community.code)
+        .join(Household, Household.id == Response.household_id, isouter=True)
+        .join(Project, Project.id == Household.project_id, isouter=True)
+        .join(Community, Community.id == Household.community_id, isouter=True)
+        .where(Response.campaign_id == campaign.id,
+               Response.status == ResponseStatus.COMPLETE)
+    )
+    if not filters.include_excluded:
+        stmt = stmt.where(Response.excluded == False)  # noqa: E712 - SQL expression
+    if filters.group:
+        stmt = stmt.where(Response.household_group == filters.group)
+    if filters.project:
+        stmt = stmt.where(Project.code == filters.project)
+    if filters.community:
+        stmt = stmt.where(Community.code == filters.community)
+    if filters.mode == "web":
+        stmt = stmt.where(Response.mode.in_([m.value for m in WEB_MODES]))
+    elif filters.mode:
+        stmt = stmt.where(Response.mode == filters.mode)
+    if filters.date_from:
+        start = datetime.combine(filters.date_from, datetime.min.time(), BEIJING)
+        stmt = stmt.where(Response.submitted_at >= start)
+    if filters.date_to:
+        end = datetime.combine(filters.date_to + timedelta(days=1), datetime.min.time(), BEIJING)
+        stmt = stmt.where(Response.submitted_at < end)
+    return stmt.order_by(Response.id)
+
+
+def load_counted(campaign: Campaign, filters: ScoreFilters | None = None, *,
+                 session: Session) -> CountedData:
+    """The counted responses matching ``filters`` with their rating codes and comments."""
+    filters = filters or ScoreFilters()
+    questionnaires = campaign_questionnaires(campaign, session=session)
+    if not questionnaires:
+        raise ScoresError("the campaign has no questionnaire attached")
+    item_ids, overall, dimensions, labels = questionnaire_layout(questionnaires)
+    data = CountedData(campaign, questionnaires, item_ids, overall, dimensions, labels)
+    stmt = _counted_query(campaign, filters)
+    position: dict[int, int] = {}
+    for response, project_code, community_code in session.exec(stmt):
+        position[response.id] = len(data.response_ids)
+        data.response_ids.append(response.id)
+        data.payload_hashes.append(response.payload_hash)
+        data.groups.append(response.household_group)
+        data.modes.append(response.mode)
+        data.projects.append(project_code)
+        data.communities.append(community_code)
+        data.submitted.append(response.submitted_at)
+        data.excluded.append(bool(response.excluded))
+    n = len(data.response_ids)
+    row = {qid: j for j, qid in enumerate(item_ids)}
+    codes = np.full((len(item_ids), n), np.nan)
+    comments = [""] * n
+    text_ids = {q.id for qn in questionnaires.values() for q in qn.questions()
+                if q.type == "text"}
+    if n:
+        ids = select(stmt.subquery().c.id)
+        answers = session.exec(
+            select(Answer.response_id, Answer.question_id, Answer.code, Answer.text)
+            .where(Answer.response_id.in_(ids))
+            .execution_options(yield_per=2000))
+        for response_id, qid, code, text in answers:
+            i = position.get(response_id)
+            if i is None:
+                continue
+            if qid in row and code not in (None, ""):
+                codes[row[qid], i] = float(code)
+            elif qid in text_ids and text:
+                comments[i] = (comments[i] + " " + text).strip()
+    data.codes = codes
+    data.comments = comments
+    return data
+
+
+def snapshot_id(response_ids: Iterable[int], payload_hashes: Iterable[str]) -> str:
+    """sha256 of the sorted 'response_id:payload_hash' lines: names the exact data used."""
+    lines = sorted(f"{rid}:{digest}" for rid, digest in zip(response_ids, payload_hashes,
+                                                            strict=True))
+    return hashlib.sha256("\n".join(lines).encode()).hexdigest()
+
+
+def populations(campaign: Campaign, *, session: Session, project: str | None = None,
+                community: str | None = None) -> dict[str, int]:
+    """Roster households per group (N_h), within a project and/or community if given."""
+    stmt = (select(Household.household_group, func.count())
+            .where(Household.campaign_id == campaign.id))
+    if project:
+        stmt = stmt.join(Project, Project.id == Household.project_id).where(Project.code == project)
+    if community:
+        stmt = stmt.join(Community, Community.id == Household.community_id).where(
+            Community.code == community)
+    return {g: int(c) for g, c in session.exec(stmt.group_by(Household.household_group)).all()}
+
+
+# ---------------------------------------------------------------- number formatting
+
+def _r(value: float | None, decimals: int) -> float | None:
+    if value is None:
+        return None
+    value = float(value)
+    return None if math.isnan(value) or math.isinf(value) else round(value, decimals)
+
+
+# ---------------------------------------------------------------- cells
+
+def _item_cell(estimate_rate, estimate_index, summary, respondents: int) -> dict:
+    """Measures of one item in one cell from the stratified estimates of analysis."""
+    cell = {"respondents": respondents, "n_valid": summary.n_valid, "n_na": summary.n_na,
+            "n_missing": summary.n_missing,
+            "na_share": _r(summary.na_share, RATE_DECIMALS), "suppressed": False}
+    if summary.n_valid == 0 or estimate_rate is None:
+        cell.update(rate=None, rate_ci=None, score=None, score_ci=None, index=None,
+                    index_ci=None, rate_se=None, index_se=None)
+        return cell
+    rate = estimate_rate.estimate
+    n_eff = estimate_rate.effective_n
+    wilson = analysis.wilson_interval(min(rate * n_eff, n_eff), n_eff)
+    idx = analysis.interval_from_se(estimate_index.estimate, estimate_index.se)
+    cell.update(
+        rate=_r(rate, RATE_DECIMALS),
+        rate_ci=[_r(wilson.low, RATE_DECIMALS), _r(wilson.high, RATE_DECIMALS)],
+        rate_se=_r(estimate_rate.se, STAT_DECIMALS + 2),
+        effective_n=_r(n_eff, 2),
+        score=_r(20 + 0.8 * estimate_index.estimate, SCORE_DECIMALS),
+        score_ci=[_r(20 + 0.8 * idx.low, SCORE_DECIMALS), _r(20 + 0.8 * idx.high,
+                                                               SCORE_DECIMALS)],
+        index=_r(estimate_index.estimate, SCORE_DECIMALS),
+        index_ci=[_r(idx.low, SCORE_DECIMALS), _r(idx.high, SCORE_DECIMALS)],
+        index_se=_r(estimate_index.se, STAT_DECIMALS + 2),
+    )
+    return cell
+
+
+def _suppressed(respondents: int) -> dict:
+    return {"respondents": respondents, "suppressed": True}
+
+
+def _cell_statistics(data: CountedData, mask: np.ndarray, pops: dict[str, int], *,
+                     reliability: bool = False):
+    """campaign_statistics over the respondents in ``mask``; None when nothing is computable.
+
+    Items without a valid answer in the cell are left out of the call (a stratified mean
+    needs at least one answer); dimensions left without items drop out of the composite.
+    """
+    y = data.codes[:, mask]
+    groups = np.asarray(data.groups, dtype=object)[mask]
+    if y.shape[1] == 0:
+        return None, []
+    valid = (~np.isnan(y)) & (y != NA_CODE)
+    present = [j for j in range(len(data.item_ids)) if valid[j].any()]
+    overall_j = data.item_ids.index(data.overall_item)
+    if overall_j not in present:
+        return None, present
+    rows = {j: k for k, j in enumerate(present)}
+    dims = {}
+    for dim, items in data.dimensions.items():
+        kept = [rows[data.item_ids.index(i)] for i in items if data.item_ids.index(i) in rows]
+        if kept:
+            dims[dim] = kept
+    if not dims:
+        return None, present
+    labels = sorted(set(groups.tolist()))
+    pop = {g: max(int(pops.get(g, 0)), int((groups == g).sum())) for g in labels}
+    campaign = data.campaign
+    stats = analysis.campaign_statistics(
+        y[present], groups.astype(str), pop, dims, rows[overall_j],
+        item_names=[data.item_ids[j] for j in present], na_code=NA_CODE,
+        n_resamples=200, target=campaign.indicator_target, points=campaign.indicator_points,
+        reliability=reliability)
+    return stats, present
+
+
+def _cell_document(data: CountedData, mask: np.ndarray, pops: dict[str, int]) -> dict:
+    """Per item, per dimension, overall item and composite index for one cell."""
+    respondents = int(mask.sum())
+    if respondents < MIN_CELL:
+        return _suppressed(respondents)
+    stats, present = _cell_statistics(data, mask, pops)
+    out = {"respondents": respondents, "suppressed": False,
+           "population": {g: int(p) for g, p in sorted(pops.items())}, "items": {},
+           "dimensions": {}, "composite_index": None}
+    by_name = {} if stats is None else {it.name: it for it in stats.items}
+    for j, qid in enumerate(data.item_ids):
+        it = by_name.get(qid)
+        if it is None:
+            counts = analysis.category_counts(data.codes[j, mask], na_code=NA_CODE)
+            summary = analysis.summary_from_counts(counts.counts, n_na=counts.n_na,
+                                                   n_missing=counts.n_missing)
+            out["items"][qid] = _item_cell(None, None, summary, respondents)
+        else:
+            out["items"][qid] = _item_cell(it.rate, it.index, it.summary, respondents)
+    if stats is not None:
+        for d in stats.composite.dimensions:
+            item_cells = [out["items"][stats.items[i].name] for i in d.items]
+            rates = [c["rate"] for c in item_cells if c["rate"] is not None]
+            entry = {"index": _r(d.index, SCORE_DECIMALS),
+                     "rate": _r(sum(stats.items[i].rate.estimate for i in d.items) / len(d.items),
+                                RATE_DECIMALS) if rates else None,
+                     "items": [stats.items[i].name for i in d.items]}
+            if len(d.items) == 1:  # a one-item dimension carries its item's intervals
+                entry.update({k: item_cells[0][k] for k in
+                              ("rate_ci", "index_ci", "score", "score_ci", "n_valid")})
+            out["dimensions"][d.name] = entry
+        ci = stats.composite_interval
+        out["composite_index"] = {"estimate": _r(stats.composite.overall, SCORE_DECIMALS),
+                                  "ci": [_r(ci.low, SCORE_DECIMALS), _r(ci.high, SCORE_DECIMALS)],
+                                  "se": _r(stats.composite_se, STAT_DECIMALS + 2)}
+    return out
+
+
+# ---------------------------------------------------------------- the document
+
+def _indicator(campaign: Campaign, overall_rate, overall_index) -> dict | None:
+    measure = campaign.indicator_measure or "rate"
+    if overall_rate is None:
+        return None
+    if measure == "rate":
+        actual, se = overall_rate.estimate, overall_rate.se
+    elif measure == "index":
+        actual, se = overall_index.estimate, overall_index.se
+    elif measure == "score":
+        actual, se = 20 + 0.8 * overall_index.estimate, 0.8 * overall_index.se
+    else:
+        raise ScoresError(f"unknown indicator measure {measure!r}")
+    result = analysis.indicator_score(actual, campaign.indicator_target, campaign.indicator_points,
+                                      indicator_rule(campaign), measure=measure, se=se)
+    decimals = RATE_DECIMALS if measure == "rate" else SCORE_DECIMALS
+    return {"measure": measure, "actual": _r(actual, decimals), "se": _r(se, STAT_DECIMALS + 2),
+            "target": result.target, "points": result.points,
+            "points_earned": _r(result.points_earned, SCORE_DECIMALS),
+            "probability_meets_target": _r(result.probability_meets_target, STAT_DECIMALS),
+            "rule": result.rule, "convention": result.convention}
+
+
+def indicator_rule(campaign: Campaign):
+    """The analysis rule object for the campaign's indicator settings."""
+    params = campaign.indicator_rule_params or {}
+    if campaign.indicator_rule in (None, "", "proportional"):
+        return analysis.ProportionalRule()
+    if campaign.indicator_rule == "stepwise":
+        return analysis.StepwiseRule(
+            deduction_per_point=float(params.get("deduction_per_point", 0.5)),
+            floor=float(params.get("floor", 0.0)),
+            whole_points=bool(params.get("whole_points", False)))
+    if campaign.indicator_rule == "bands":
+        return analysis.band_rule([(float(t), float(p)) for t, p in params.get("bands", [])])
+    raise ScoresError(f"unknown indicator rule {campaign.indicator_rule!r}")
+
+
+def _reliability(data: CountedData) -> dict | None:
+    scale = [j for j, qid in enumerate(data.item_ids) if qid != data.overall_item]
+    y = data.codes[scale].T.copy()
+    y[y == NA_CODE] = np.nan
+    out = {}
+    for policy in ("pairwise", "listwise"):
+        usable = (~np.isnan(y)).sum(axis=1)
+        rows = usable >= 2 if policy == "pairwise" else usable == len(scale)
+        if rows.sum() < 3:
+            out[policy] = None
+            continue
+        a = analysis.cronbach_alpha(y, missing=policy)
+        out[policy] = {"alpha": _r(a.alpha, STAT_DECIMALS),
+                       "standardized_alpha": _r(a.standardized_alpha, STAT_DECIMALS),
+                       "ci": [_r(a.ci_low, STAT_DECIMALS), _r(a.ci_high, STAT_DECIMALS)],
+                       "n_used": a.n_used, "n_items": a.n_items, "convention": a.convention}
+    out["items"] = [data.item_ids[j] for j in scale]
+    return out
+
+
+def _mode_effects(data: CountedData) -> list[dict]:
+    modes = ["paper" if m == ResponseMode.PAPER else "web" for m in data.modes]
+    out = []
+    for j, qid in enumerate(data.item_ids):
+        for effect in analysis.mode_effects(data.codes[j], modes, data.groups, na_code=NA_CODE):
+            row = {"item": qid, "group": str(effect.stratum), "n_web": effect.n_web,
+                   "n_paper": effect.n_paper, "mann_whitney_u": None, "p_value": None,
+                   "rank_biserial": None, "chi_square_p": None}
+            if effect.n_web < MIN_CELL or effect.n_paper < MIN_CELL:
+                row["suppressed"] = True
+                out.append(row)
+                continue
+            row["suppressed"] = False
+            if effect.mann_whitney is not None:
+                row.update(mann_whitney_u=_r(effect.mann_whitney.u, 2),
+                           p_value=_r(effect.mann_whitney.p_value, STAT_DECIMALS),
+                           rank_biserial=_r(effect.mann_whitney.rank_biserial, STAT_DECIMALS))
+            if effect.chi_square is not None:
+                row["chi_square_p"] = _r(effect.chi_square.p_value, STAT_DECIMALS)
+            out.append(row)
+    return out
+
+
+def _comments(data: CountedData) -> dict:
+    themes = analysis.comment_themes(data.comments, top_n=10,
+                                     user_words=("租赁补贴", "补偿款", "棚改", "补偿标准"))
+    return {"n_comments": themes.n_comments, "n_empty": themes.n_empty,
+            "themes": [{"term": t.term, "comment_count": t.comment_count,
+                        "occurrences": t.occurrences, "examples": list(t.examples)}
+                       for t in themes.themes]}
+
+
+def _breakdown(data: CountedData, key: str, values: list, names: dict[str, str],
+               campaign: Campaign, session: Session) -> list[dict]:
+    arr = np.asarray(values, dtype=object)
+    rows = []
+    for code in sorted({v for v in values if v}):
+        mask = arr == code
+        pops = (populations(campaign, session=session, project=code) if key == "project"
+                else populations(campaign, session=session, community=code))
+        cell = _cell_document(data, mask, pops)
+        rows.append({"code": code, "label": names.get(code, code), **cell})
+    return rows
+
+
+def scores_document(campaign: Campaign, filters: ScoreFilters | None = None, *,
+                    session: Session) -> dict:
+    """All scores of ``campaign`` under ``filters`` as one JSON-serialisable dict."""
+    filters = filters or ScoreFilters()
+    data = load_counted(campaign, filters, session=session)
+    pops = populations(campaign, session=session, project=filters.project,
+                       community=filters.community)
+    n = len(data.response_ids)
+    groups = np.asarray(data.groups, dtype=object)
+    all_mask = np.ones(n, dtype=bool)
+    pooled = _cell_document(data, all_mask, pops)
+    doc = {
+        "campaign": {"slug": campaign.slug, "title": campaign.title, "year": campaign.year,
+                     "district": campaign.district},
+        "filters": filters.as_dict(),
+        "snapshot": snapshot_id(data.response_ids, data.payload_hashes),
+        "n_respondents": n,
+        "conventions": dict(CONVENTIONS),
+        "items": [{"id": qid, "label": data.labels[qid],
+                   "dimension": _dimension_of(data, qid),
+                   "overall": qid == data.overall_item} for qid in data.item_ids],
+        "dimensions": [{"id": d, "label": data.labels["dim:" + d], "items": items}
+                       for d, items in data.dimensions.items()],
+        "overall_item": data.overall_item,
+        "strata": [],
+        "pooled": pooled,
+        "groups": [],
+        "projects": [],
+        "communities": [],
+        "reliability": None, "drivers": [], "ipa": None, "indicator": None,
+        "mode_effects": [], "comments": None,
+    }
+    for g in sorted(set(pops) | set(data.groups)):
+        r = int((groups == g).sum())
+        doc["strata"].append({"group": g, "label": GROUP_LABELS.get(g, g),
+                              "population": int(pops.get(g, 0)), "respondents": r,
+                              "design_weight": _r(max(pops.get(g, 0), r) / r, 4) if r else None})
+        cell = _cell_document(data, groups == g, {g: pops.get(g, 0)})
+        doc["groups"].append({"code": g, "label": GROUP_LABELS.get(g, g), **cell})
+    doc["projects"] = _breakdown(data, "project", data.projects, _project_names(campaign, session),
+                                 campaign, session)
+    doc["communities"] = _breakdown(data, "community", data.communities,
+                                    _community_names(session), campaign, session)
+    if n < MIN_CELL:
+        return doc
+    stats, present = _cell_statistics(data, all_mask, pops, reliability=False)
+    doc["reliability"] = _reliability(data)
+    if stats is not None:
+        overall = next(it for it in stats.items if it.name == data.overall_item)
+        doc["indicator"] = _indicator(campaign, overall.rate, overall.index)
+        doc["drivers"] = [
+            {"dimension": d.name, "label": data.labels["dim:" + d.name],
+             "importance": _r(coef, STAT_DECIMALS), "p_value": _r(p, STAT_DECIMALS),
+             "n_used": n_used}
+            for d, coef, p, n_used in zip(stats.composite.dimensions,
+                                          stats.drivers.coefficients, stats.drivers.p_values,
+                                          stats.drivers.n_used, strict=True)]
+        doc["ipa"] = {
+            "importance_cut": _r(stats.ipa.importance_cut, STAT_DECIMALS),
+            "performance_cut": _r(stats.ipa.performance_cut, SCORE_DECIMALS),
+            "points": [{"dimension": p.label, "label": data.labels["dim:" + p.label],
+                        "importance": _r(p.importance, STAT_DECIMALS),
+                        "performance": _r(p.performance, SCORE_DECIMALS),
+                        "quadrant": p.quadrant} for p in stats.ipa.points]}
+    doc["mode_effects"] = _mode_effects(data)
+    doc["comments"] = _comments(data)
+    return doc
+
+
+def _dimension_of(data: CountedData, qid: str) -> str | None:
+    for d, items in data.dimensions.items():
+        if qid in items:
+            return d
+    return None
+
+
+def _project_names(campaign: Campaign, session: Session) -> dict[str, str]:
+    return dict(session.exec(select(Project.code, Project.name)
+                             .where(Project.campaign_id == campaign.id)).all())
+
+
+def _community_names(session: Session) -> dict[str, str]:
+    return dict(session.exec(select(Community.code, Community.name)).all())
