@@ -35,6 +35,9 @@ def create_app(config: Mapping[str, Any] | None = None) -> Flask:
         config_module.refuse_placeholders(app.config)
     app.config.setdefault("WTF_CSRF_TIME_LIMIT", None)
     app.config["SESSION_COOKIE_HTTPONLY"] = True
+    if app.config["PUBLIC_BASE_URL"].startswith("https://"):
+        # Served over HTTPS: cookies must never travel over plain HTTP.
+        app.config["SESSION_COOKIE_SECURE"] = True
     app.config["SESSION_COOKIE_SAMESITE"] = "Lax"
 
     _init_extensions(app)

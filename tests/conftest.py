@@ -140,3 +140,23 @@ def client(app):
 @pytest.fixture
 def runner(app):
     return app.test_cli_runner()
+
+
+@pytest.fixture(params=BACKENDS)
+def fresh_database_url(request, tmp_path) -> Iterator[str]:
+    """A new migrated database of each backend whose commits are real (not rolled back).
+
+    For tests of concurrency, crashes and backups, which need several connections to see
+    each other's committed data.
+    """
+    if request.param == "sqlite":
+        url = f"sqlite:///{tmp_path / 'fresh.db'}"
+        upgrade(url)
+        yield url
+    else:
+        url = create_postgres_database("survey_fresh")
+        try:
+            upgrade(url)
+            yield url
+        finally:
+            drop_postgres_database(url)

@@ -28,9 +28,11 @@ _add_builtin_commands()
 
 
 def register(app: Flask) -> None:
-    from survey_app.cli import accounts, database, demo
+    from survey_app.cli import accounts, database, demo, maintenance
 
     app.cli.add_command(database.db_group)
     app.cli.add_command(accounts.users_group)
     app.cli.add_command(accounts.api_token_group)
     app.cli.add_command(demo.demo_group)
+    app.cli.add_command(maintenance.backup_command)
+    app.cli.add_command(maintenance.restore_command)

@@ -59,3 +59,10 @@ def test_environment_secrets_count(clean_env):
     clean_env.setenv("SURVEY_PII_KEY", "f" * 32)
     app = create_app()
     assert app.config["SECRET_KEY"] == "e" * 32
+
+
+def test_cookies_are_secure_when_served_over_https(clean_env):
+    app = create_app({**SAFE, "PUBLIC_BASE_URL": "https://survey.example.gov.cn"})
+    assert app.config["SESSION_COOKIE_SECURE"] is True
+    assert app.config["SESSION_COOKIE_HTTPONLY"] is True
+    assert app.config["SESSION_COOKIE_SAMESITE"] == "Lax"

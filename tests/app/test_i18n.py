@@ -13,7 +13,8 @@ def test_catalog_is_complete_and_current(name):
         catalog = read_po(fh, locale="zh")
     in_po = {m.id for m in catalog if m.id}
     missing_from_po = extracted - in_po
-    assert not missing_from_po, f"run `python -m survey_app.i18n_catalogs update`: {missing_from_po}"
+    hint = "run `python -m survey_app.i18n_catalogs update`"
+    assert not missing_from_po, f"{hint}: {missing_from_po}"
     untranslated = [m.id for m in catalog if m.id and not m.string]
     assert not untranslated, f"untranslated in {name}: {untranslated}"
 
