@@ -40,6 +40,7 @@ def create_app(config: Mapping[str, Any] | None = None) -> Flask:
         app.config["SESSION_COOKIE_SECURE"] = True
     app.config["SESSION_COOKIE_SAMESITE"] = "Lax"
 
+    _init_logging(app)
     _init_extensions(app)
     _register_blueprints(app)
     _register_cli(app)
@@ -65,6 +66,18 @@ def _init_extensions(app: Flask) -> None:
     login_manager.login_message = None
     security.init_app(app)
     errors.init_app(app)
+
+
+def _init_logging(app: Flask) -> None:
+    import logging
+
+    from survey_app.log_redaction import RedactingFilter
+
+    # Werkzeug's development-server access log shows survey tokens in paths.
+    for name in ("werkzeug", app.logger.name):
+        logger = logging.getLogger(name)
+        if not any(isinstance(f, RedactingFilter) for f in logger.filters):
+            logger.addFilter(RedactingFilter())
 
 
 def _register_blueprints(app: Flask) -> None:

@@ -1,0 +1,14 @@
+"""Production gunicorn settings: `gunicorn -c gunicorn.conf.py 'survey_app:create_app()'`."""
+
+import os
+
+bind = os.environ.get("SURVEY_BIND", "127.0.0.1:8000")
+workers = int(os.environ.get("SURVEY_WORKERS", "4"))
+# Short requests; a slow client must not hold a worker for long.
+timeout = 30
+graceful_timeout = 20
+accesslog = "-"
+errorlog = "-"
+logger_class = "survey_app.log_redaction.RedactingGunicornLogger"
+# Only the path, never the query string or headers.
+access_log_format = '%(h)s "%(m)s %(U)s" %(s)s %(B)s %(L)ss'
