@@ -1,9 +1,58 @@
-from flask import render_template
+"""Resident pages: the start page, token links (/s/<token>) and open links (/c/<slug>).
+
+CSRF on the survey posts is checked by :class:`SurveyAnswerForm` inside the view rather than
+by the app-wide CSRFProtect, so that a token that expired while a resident was answering
+re-renders the form with every answer instead of discarding the post.
+"""
+
+import uuid
+from collections.abc import Mapping
+
+from flask import (
+    abort,
+    current_app,
+    flash,
+    redirect,
+    render_template,
+    request,
+    session,
+    url_for,
+)
+from flask_babel import get_locale
+from flask_babel import gettext as _
 from sqlmodel import select
 
-from survey_app.extensions import db
+from survey_app.extensions import csrf, db, limiter
 from survey_app.models import Campaign, CampaignStatus
 from survey_app.public import bp
+from survey_app.public.forms import SurveyAnswerForm
+from survey_app.services import survey_session
+from survey_app.services.personal_data import keyed_hash
+from survey_app.services.responses import ConflictingResubmission
+from survey_app.services.survey_session import AlreadyAnswered, SurveyTarget, SurveyUnavailable
+
+ANSWER_PREFIX = "a_"
+
+
+def _token_limit() -> str:
+    return current_app.config["TOKEN_RATE_LIMIT"]
+
+
+# One budget per visitor across every token page: guessing tokens is throttled.
+token_rate_limit = limiter.shared_limit(_token_limit, scope="survey-token")
+
+
+@bp.before_request
+def _remember_text_size() -> None:
+    # ?text=large on any resident page (no script needed) switches to the large-text layout.
+    size = request.args.get("text")
+    if size in ("large", "normal"):
+        session["large_text"] = size == "large"
+
+
+@bp.app_context_processor
+def _text_size_context() -> dict:
+    return {"large_text": bool(session.get("large_text"))}
 
 
 @bp.route("/")
@@ -11,3 +60,168 @@ def index():
     query = select(Campaign).where(Campaign.status == CampaignStatus.OPEN)
     campaigns = db.session.exec(query.order_by(Campaign.year.desc())).all()
     return render_template("public/index.html", campaigns=campaigns)
+
+
+@bp.route("/s/<token>", methods=["GET", "POST"])
+@token_rate_limit
+@csrf.exempt
+def token_survey(token: str):
+    try:
+        target = survey_session.resolve_token(token, session=db.session)
+    except SurveyUnavailable as exc:
+        # A retried submit after the first one went through must still get its receipt.
+        if not (exc.reason == "used" and request.method == "POST"):
+            return _unavailable(exc)
+        target = exc.target
+    if request.method == "GET":
+        values = survey_session.draft_values(target, session=db.session)
+        return _render_survey(target, SurveyAnswerForm(instance_id=str(uuid.uuid4())), values)
+    return _take_answers(target, ".token_receipt", {"token": token},
+                         draft_url=url_for(".token_survey", token=token))
+
+
+@bp.route("/s/<token>/receipt/<instance_id>")
+@token_rate_limit
+def token_receipt(token: str, instance_id: str):
+    try:
+        target = survey_session.resolve_token(token, session=db.session)
+    except SurveyUnavailable as exc:
+        if exc.reason != "used":
+            return _unavailable(exc)
+        target = exc.target
+    response = survey_session.completed_response(target.campaign, instance_id,
+                                                 session=db.session, household=target.household)
+    if response is None:
+        return _unavailable(SurveyUnavailable("unavailable"))
+    return render_template("public/receipt.html", target=target, response=response)
+
+
+@bp.route("/c/<slug>")
+def open_link(slug: str):
+    try:
+        survey_session.resolve_open_link(slug, None, session=db.session)
+    except SurveyUnavailable as exc:
+        return _unavailable(exc)
+    return render_template("public/choose_group.html", slug=slug)
+
+
+@bp.route("/c/<slug>/<group>", methods=["GET", "POST"])
+@csrf.exempt
+def open_survey(slug: str, group: str):
+    try:
+        target = survey_session.resolve_open_link(slug, group, session=db.session)
+    except SurveyUnavailable as exc:
+        return _unavailable(exc)
+    if request.method == "GET":
+        return _render_survey(target, SurveyAnswerForm(instance_id=str(uuid.uuid4())), {})
+    return _take_answers(target, ".open_receipt", {"slug": slug, "group": group},
+                         draft_url=None)
+
+
+@bp.route("/c/<slug>/<group>/receipt/<instance_id>")
+def open_receipt(slug: str, group: str, instance_id: str):
+    try:
+        target = survey_session.resolve_open_link(slug, group, session=db.session)
+    except SurveyUnavailable as exc:
+        return _unavailable(exc)
+    response = survey_session.completed_response(target.campaign, instance_id,
+                                                 session=db.session)
+    if response is None or response.household_id is not None:
+        return _unavailable(SurveyUnavailable("unavailable"))
+    return render_template("public/receipt.html", target=target, response=response)
+
+
+def _take_answers(target: SurveyTarget, receipt_endpoint: str, link_args: dict, *,
+                  draft_url: str | None):
+    """Handle a survey post: text size, draft, or the final submit."""
+    form = SurveyAnswerForm()
+    posted = _posted_answers(target)
+    if form.larger_text.data or form.normal_text.data:
+        session["large_text"] = bool(form.larger_text.data)
+        return _render_survey(target, form, posted)
+    if not form.validate_on_submit():
+        if form.only_csrf_failed():
+            notice = _("Your answers are kept, but the page had expired. "
+                       "Please check them and press the button again.")
+            return _render_survey(target, form, posted, notice=notice)
+        abort(400)
+    locale = str(get_locale() or "zh")
+    if form.save.data and draft_url is not None:
+        check = survey_session.check_answers(target, posted, partial=True)
+        try:
+            survey_session.save_draft(target, check.values, session=db.session,
+                                      instance_id=form.instance_id.data, locale=locale)
+        except AlreadyAnswered:
+            db.session.rollback()
+            return _unavailable(SurveyUnavailable("used", target))
+        db.session.commit()
+        flash(_("Your answers are saved. Open the same link again to continue."), "info")
+        return redirect(draft_url)
+    check = survey_session.check_answers(target, posted)
+    if not check.ok:
+        return _render_survey(target, form, posted, errors=check.errors)
+    try:
+        response, _created = survey_session.submit_response(
+            target, check.values, session=db.session, instance_id=form.instance_id.data,
+            locale=locale, fingerprint=_fingerprint())
+    except ConflictingResubmission:
+        db.session.rollback()
+        return render_template("public/conflict.html"), 409
+    except AlreadyAnswered:
+        db.session.rollback()
+        return _unavailable(SurveyUnavailable("used", target))
+    db.session.commit()
+    return redirect(url_for(receipt_endpoint, instance_id=response.instance_id, **link_args))
+
+
+def _posted_answers(target: SurveyTarget) -> dict[str, list[str]]:
+    """The posted answer strings of the questionnaire's questions; other keys are ignored."""
+    return {question.id: request.form.getlist(ANSWER_PREFIX + question.id)
+            for question in target.questionnaire.questions()}
+
+
+def _as_lists(values: Mapping) -> dict[str, list[str]]:
+    """Stored values (code, number, text or codes) as the strings a form shows."""
+    shown = {}
+    for qid, value in values.items():
+        shown[qid] = [str(item) for item in value] if isinstance(value, list) else [str(value)]
+    return shown
+
+
+def _render_survey(target: SurveyTarget, form: SurveyAnswerForm, values: Mapping, *,
+                   errors: Mapping[str, str] | None = None, notice: str | None = None):
+    shown = _as_lists(values)
+    status = 200 if not errors else 422
+    return render_template(
+        "public/survey.html", target=target, q=target.questionnaire, form=form, shown=shown,
+        errors=errors or {}, notice=notice, locale=str(get_locale() or "zh"),
+        error_messages=_error_messages(), can_save=target.access_token is not None,
+        numbers={item.id: n for n, item in enumerate(target.questionnaire.questions(), 1)},
+    ), status
+
+
+def _error_messages() -> dict[str, str]:
+    return {
+        "required": _("Please answer this question."),
+        "invalid_choice": _("Please choose one of the options shown."),
+        "out_of_range": _("This number is outside the allowed range."),
+        "not_an_integer": _("Please enter a whole number, e.g. 3."),
+        "too_long": _("This answer is too long. Please shorten it."),
+    }
+
+
+def _unavailable(exc: SurveyUnavailable):
+    """Friendly pages for links that can't be answered (unknown and closed look the same)."""
+    if exc.reason == "revoked":
+        return render_template("public/revoked.html"), 410
+    if exc.reason == "used":
+        receipt = survey_session.completed_response_of_household(exc.target.household,
+                                                                 session=db.session)
+        return render_template("public/answered.html", response=receipt), 200
+    return render_template("public/unavailable.html"), 404
+
+
+def _fingerprint() -> str:
+    # Keyed hash only: lets evaluators spot many open-link answers from one device.
+    client = f"{request.remote_addr}|{request.user_agent.string}"
+    return keyed_hash(client, current_app.config["PII_KEY"])

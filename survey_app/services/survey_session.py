@@ -1,0 +1,279 @@
+"""The resident's web survey: which questionnaire a link opens, drafts, and the final submit.
+
+A link is either a household's token (``/s/<token>``) or a campaign's open link
+(``/c/<slug>``, the visitor names the household group). :func:`resolve_token` and
+:func:`resolve_open_link` turn it into a :class:`SurveyTarget` or raise
+:class:`SurveyUnavailable`.
+
+No enumeration oracle: an unknown token and a token (or slug) of a campaign that is not
+open both give the reason ``"unavailable"``, and both run the same queries (one joined
+lookup, one questionnaire lookup), so neither the answer nor its timing tells them apart.
+Revoked and used tokens get their own reasons: only the holder of a real letter sees those.
+
+Exactly once: :func:`submit_response` is idempotent on the form instance id (a retried
+submit returns the stored response), a token's row is locked (``SELECT ... FOR UPDATE`` on
+PostgreSQL; SQLite transactions that write begin IMMEDIATE) so parallel submits of one token
+run one after the other, and a token accepts one completed response.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date, datetime
+from zoneinfo import ZoneInfo
+
+from sqlmodel import Session, select
+
+from questionnaires import AnswerCheck, Questionnaire, validate_answers
+from survey_app.models import (
+    AccessToken,
+    Campaign,
+    CampaignStatus,
+    Disposition,
+    Household,
+    HouseholdGroup,
+    QuestionnaireVersion,
+    Response,
+    ResponseMode,
+    ResponseStatus,
+    utcnow,
+)
+from survey_app.services import audit
+from survey_app.services.personal_data import token_hash
+from survey_app.services.questionnaire_versions import questionnaire_of, version_for_group
+from survey_app.services.responses import (
+    AnswerValues,
+    ConflictingResubmission,
+    answer_values,
+    find_by_instance,
+    new_receipt_code,
+    payload_hash,
+    replace_answers,
+    store_response,
+)
+
+# Campaign dates are calendar dates in China.
+LOCAL_ZONE = ZoneInfo("Asia/Shanghai")
+# A stand-in id that matches no row: unknown links still run the same queries.
+_NO_ROW = -1
+
+
+class SurveyUnavailable(Exception):  # noqa: N818 - a page to show, not a programming error
+    """The link cannot be answered. ``reason``: unavailable, revoked or used."""
+
+    def __init__(self, reason: str, target: SurveyTarget | None = None):
+        super().__init__(reason)
+        self.reason = reason
+        self.target = target
+
+
+class AlreadyAnswered(Exception):  # noqa: N818
+    """The token already has a completed response."""
+
+
+@dataclass(frozen=True)
+class SurveyTarget:
+    """What a link opens: campaign, household group and questionnaire (and token, if any)."""
+
+    campaign: Campaign
+    group: str
+    version: QuestionnaireVersion
+    questionnaire: Questionnaire
+    mode: str
+    household: Household | None = None
+    access_token: AccessToken | None = None
+
+
+def campaign_is_open(campaign: Campaign | None, *, today: date | None = None) -> bool:
+    if campaign is None or campaign.status != CampaignStatus.OPEN:
+        return False
+    today = today or datetime.now(LOCAL_ZONE).date()
+    if campaign.opens_on is not None and today < campaign.opens_on:
+        return False
+    return campaign.closes_on is None or today <= campaign.closes_on
+
+
+def _version(campaign: Campaign | None, group: str, *,
+             session: Session) -> QuestionnaireVersion | None:
+    # Always queried, also for unknown links, so that every outcome costs the same.
+    stand_in = Campaign(id=_NO_ROW, slug="", title="", year=0)
+    return version_for_group(campaign if campaign is not None else stand_in, group,
+                             session=session)
+
+
+def resolve_token(token: str, *, session: Session) -> SurveyTarget:
+    """The target of a household's link; raise SurveyUnavailable(reason) if it can't be used."""
+    row = session.exec(
+        select(AccessToken, Household, Campaign)
+        .join(Household, Household.id == AccessToken.household_id)
+        .join(Campaign, Campaign.id == Household.campaign_id)
+        .where(AccessToken.token_hash == token_hash(token))
+    ).first()
+    record, household, campaign = row if row is not None else (None, None, None)
+    group = household.household_group if household is not None else HouseholdGroup.RELOCATED
+    version = _version(campaign, group, session=session)
+    if record is None or version is None or not campaign_is_open(campaign):
+        raise SurveyUnavailable("unavailable")
+    target = SurveyTarget(campaign=campaign, group=group, version=version,
+                          questionnaire=questionnaire_of(version), mode=ResponseMode.WEB_TOKEN,
+                          household=household, access_token=record)
+    if record.revoked_at is not None:
+        raise SurveyUnavailable("revoked", target)
+    if record.used_at is not None:
+        raise SurveyUnavailable("used", target)
+    return target
+
+
+def resolve_open_link(slug: str, group: str | None, *, session: Session) -> SurveyTarget | None:
+    """The target of a campaign's open link; None while the group is not chosen yet.
+
+    Raise SurveyUnavailable("unavailable") for an unknown slug, a campaign that is not open,
+    or an unknown group.
+    """
+    campaign = session.exec(select(Campaign).where(Campaign.slug == slug)).first()
+    known_group = group in tuple(HouseholdGroup)
+    version = _version(campaign, group if known_group else HouseholdGroup.RELOCATED,
+                       session=session)
+    if not campaign_is_open(campaign) or version is None or (group is not None and
+                                                              not known_group):
+        raise SurveyUnavailable("unavailable")
+    if group is None:
+        return None
+    return SurveyTarget(campaign=campaign, group=group, version=version,
+                        questionnaire=questionnaire_of(version), mode=ResponseMode.WEB_OPEN)
+
+
+def check_answers(target: SurveyTarget, raw, *, partial: bool = False) -> AnswerCheck:
+    """Validate posted answers; skip logic drops answers to hidden questions."""
+    return validate_answers(target.questionnaire, raw, partial=partial)
+
+
+def draft_of(target: SurveyTarget, *, session: Session) -> Response | None:
+    """The household's saved, unfinished response (token links only)."""
+    if target.household is None:
+        return None
+    return session.exec(select(Response).where(
+        Response.campaign_id == target.campaign.id,
+        Response.household_id == target.household.id,
+        Response.status == ResponseStatus.PARTIAL,
+    ).order_by(Response.id)).first()
+
+
+def draft_values(target: SurveyTarget, *, session: Session) -> dict:
+    draft = draft_of(target, session=session)
+    return answer_values(draft, session=session) if draft is not None else {}
+
+
+def _lock_token(target: SurveyTarget, *, session: Session) -> AccessToken:
+    # Row lock on PostgreSQL (no-op on SQLite, whose write transactions are IMMEDIATE): the
+    # second of two parallel submits waits here, then sees the first one's response.
+    return session.exec(
+        select(AccessToken).where(AccessToken.id == target.access_token.id)
+        .with_for_update().execution_options(populate_existing=True)
+    ).one()
+
+
+def save_draft(target: SurveyTarget, values: AnswerValues, *, session: Session,
+               instance_id: str, locale: str = "zh") -> Response:
+    """Keep partial answers of a token survey server-side (status partial, never counted)."""
+    if target.access_token is None:
+        raise ValueError("only token surveys can be saved and resumed")
+    token = _lock_token(target, session=session)
+    if token.used_at is not None:
+        raise AlreadyAnswered
+    draft = draft_of(target, session=session)
+    if draft is not None:
+        replace_answers(draft, values, session=session)
+        draft.locale = locale
+        session.add(draft)
+    else:
+        existing = find_by_instance(target.campaign, instance_id, session=session)
+        if existing is not None:  # this form instance was already completed
+            raise AlreadyAnswered
+        draft, _created = store_response(
+            session=session, campaign=target.campaign, version=target.version,
+            group=target.group, mode=target.mode, instance_id=instance_id, values=values,
+            household=target.household, status=ResponseStatus.PARTIAL, started_at=utcnow(),
+            locale=locale)
+    audit.record("response.save_draft", "response", draft.id, session=session,
+                 label="resident", campaign_id=target.campaign.id,
+                 details={"answers": len(values)})
+    return draft
+
+
+def submit_response(target: SurveyTarget, values: AnswerValues, *, session: Session,
+                    instance_id: str, locale: str = "zh",
+                    fingerprint: str | None = None) -> tuple[Response, bool]:
+    """Store the completed response; return it and whether this call completed it.
+
+    A repeat of the same instance with the same answers returns the stored response;
+    with other answers it raises ConflictingResubmission. A used token raises
+    AlreadyAnswered.
+    """
+    token = _lock_token(target, session=session) if target.access_token is not None else None
+    existing = find_by_instance(target.campaign, instance_id, session=session)
+    if existing is not None and existing.status == ResponseStatus.COMPLETE:
+        same_household = existing.household_id == (target.household.id if target.household
+                                                   else None)
+        if existing.payload_hash != payload_hash(values) or not same_household:
+            raise ConflictingResubmission(instance_id)
+        return existing, False
+    if token is not None and token.used_at is not None:
+        raise AlreadyAnswered
+    draft = draft_of(target, session=session)
+    if draft is not None:
+        response = _complete_draft(draft, values, instance_id=instance_id, locale=locale,
+                                   fingerprint=fingerprint, session=session)
+        created = True
+    else:
+        response, created = store_response(
+            session=session, campaign=target.campaign, version=target.version,
+            group=target.group, mode=target.mode, instance_id=instance_id, values=values,
+            household=target.household, locale=locale, fingerprint=fingerprint)
+        if not created and response.status != ResponseStatus.COMPLETE:
+            raise ConflictingResubmission(instance_id)
+    if created and token is not None:
+        token.used_at = utcnow()
+        target.household.disposition = Disposition.COMPLETED
+        session.add_all([token, target.household])
+        session.flush()
+    if created:
+        audit.record("response.submit", "response", response.id, session=session,
+                     label="resident", campaign_id=target.campaign.id,
+                     details={"mode": target.mode, "group": target.group})
+    return response, created
+
+
+def _complete_draft(draft: Response, values: AnswerValues, *, instance_id: str, locale: str,
+                    fingerprint: str | None, session: Session) -> Response:
+    replace_answers(draft, values, session=session)
+    now = utcnow()
+    # The submitted instance id becomes the response's, so a retry of it is recognised.
+    draft.instance_id = instance_id
+    draft.status = ResponseStatus.COMPLETE
+    draft.receipt_code = new_receipt_code()
+    draft.submitted_at = now
+    draft.locale = locale
+    draft.client_fingerprint = fingerprint
+    session.add(draft)
+    session.flush()
+    return draft
+
+
+def completed_response(target_campaign: Campaign, instance_id: str, *, session: Session,
+                       household: Household | None = None) -> Response | None:
+    """The completed response of a form instance (for the receipt page)."""
+    response = find_by_instance(target_campaign, instance_id, session=session)
+    if response is None or response.status != ResponseStatus.COMPLETE:
+        return None
+    if household is not None and response.household_id != household.id:
+        return None
+    return response
+
+
+def completed_response_of_household(household: Household, *,
+                                    session: Session) -> Response | None:
+    return session.exec(select(Response).where(
+        Response.household_id == household.id,
+        Response.status == ResponseStatus.COMPLETE,
+    ).order_by(Response.id)).first()
