@@ -34,5 +34,7 @@ def register(app: Flask) -> None:
     app.cli.add_command(accounts.users_group)
     app.cli.add_command(accounts.api_token_group)
     app.cli.add_command(demo.demo_group)
+    from survey_app.cli import evaluation  # scores and export commands
+    evaluation.register(app)
     app.cli.add_command(maintenance.backup_command)
     app.cli.add_command(maintenance.restore_command)
