@@ -1,15 +1,22 @@
 from flask import abort, g, jsonify, request
+from werkzeug.datastructures import MultiDict
 
 from survey_app.api import bp
+from survey_app.api.openapi import OPENAPI_DOCUMENT
+from survey_app.evaluate.forms import ScoreFilterForm
 from survey_app.extensions import db
 from survey_app.models import Role
-from survey_app.services import api_tokens, campaigns
+from survey_app.services import api_tokens, campaigns, scores
 
 API_ROLES = {Role.EVALUATOR, Role.ADMIN}
+# The API description is public: it names no campaign and no number.
+PUBLIC_ENDPOINTS = {"api.openapi"}
 
 
 @bp.before_request
 def _require_bearer_token():
+    if request.endpoint in PUBLIC_ENDPOINTS:
+        return
     header = request.headers.get("Authorization", "")
     scheme, _, token = header.partition(" ")
     if scheme.lower() != "bearer" or not token:
@@ -22,6 +29,18 @@ def _require_bearer_token():
     g.api_user = user
 
 
+@bp.after_request
+def _no_store(response):
+    # Scores are confidential until the evaluation report is published.
+    response.headers.setdefault("Cache-Control", "no-store")
+    return response
+
+
+@bp.route("/openapi.json")
+def openapi():
+    return jsonify(OPENAPI_DOCUMENT)
+
+
 @bp.route("/campaigns")
 def list_campaigns():
     rows = campaigns.campaign_overview(session=db.session)
@@ -30,3 +49,27 @@ def list_campaigns():
         "status": r.campaign.status, "households": r.households, "sampled": r.sampled,
         "completed_responses": r.completed,
     } for r in rows])
+
+
+def _campaign_or_404(slug: str):
+    campaign = campaigns.get_campaign(slug, session=db.session)
+    if campaign is None:
+        abort(404)
+    return campaign
+
+
+@bp.route("/campaigns/<slug>/scores")
+def campaign_scores(slug: str):
+    campaign = _campaign_or_404(slug)
+    form = ScoreFilterForm(formdata=MultiDict(request.args))
+    if not form.validate():
+        response = jsonify(error="Bad Request", status=400, message="invalid filters",
+                           fields={k: [str(e) for e in v] for k, v in form.errors.items()})
+        response.status_code = 400
+        return response
+    return jsonify(scores.scores_document(campaign, form.to_filters(), session=db.session))
+
+
+@bp.route("/campaigns/<slug>/progress")
+def campaign_progress(slug: str):
+    return jsonify(scores.progress_document(_campaign_or_404(slug), session=db.session))

@@ -1,0 +1,79 @@
+"""``survey-app scores`` and ``survey-app export``: the evaluator's numbers from the shell."""
+
+from __future__ import annotations
+
+import json
+
+import click
+from flask.cli import with_appcontext
+
+from survey_app.extensions import db
+from survey_app.services import audit, campaigns, exports, scores
+
+
+def _campaign(slug: str):
+    campaign = campaigns.get_campaign(slug, session=db.session)
+    if campaign is None:
+        raise click.ClickException(f"no campaign {slug!r}")
+    return campaign
+
+
+def _text(doc: dict) -> str:
+    lines = [f"{doc['campaign']['title']} ({doc['campaign']['slug']})",
+             f"counted responses: {doc['n_respondents']}  snapshot: {doc['snapshot']}"]
+    pooled = doc["pooled"]
+    if pooled.get("suppressed"):
+        lines.append(f"fewer than {scores.MIN_CELL} respondents: counts only")
+        return "\n".join(lines)
+    lines.append(f"{'item':<26}{'n':>6}{'rate':>8}{'95% CI':>18}{'score':>8}{'index':>8}")
+    for item in doc["items"]:
+        c = pooled["items"][item["id"]]
+        if c["rate"] is None:
+            lines.append(f"{item['id']:<26}{c['n_valid']:>6}")
+            continue
+        ci = f"{c['rate_ci'][0]:.4f}-{c['rate_ci'][1]:.4f}"
+        lines.append(f"{item['id']:<26}{c['n_valid']:>6}{c['rate']:>8.4f}{ci:>18}"
+                     f"{c['score']:>8.2f}{c['index']:>8.2f}")
+    comp = pooled.get("composite_index")
+    if comp:
+        low, high = comp["ci"]
+        lines.append(f"overall index {comp['estimate']:.2f} ({low:.2f}-{high:.2f})")
+    ind = doc.get("indicator")
+    if ind:
+        lines.append(f"indicator: {ind['points_earned']:.2f} of {ind['points']:g} points "
+                     f"({ind['measure']} {ind['actual']} vs target {ind['target']:g}; "
+                     f"P(>= target) {ind['probability_meets_target']}; {ind['rule']})")
+    return "\n".join(lines)
+
+
+@click.command("scores")
+@click.argument("slug")
+@click.option("--format", "fmt", type=click.Choice(["json", "text"]), default="json")
+@with_appcontext
+def scores_command(slug: str, fmt: str) -> None:
+    """Print the scores document of campaign SLUG (the API's numbers)."""
+    doc = scores.scores_document(_campaign(slug), session=db.session)
+    click.echo(json.dumps(doc, ensure_ascii=False, indent=2) if fmt == "json" else _text(doc))
+
+
+@click.command("export")
+@click.argument("slug")
+@click.option("--format", "fmt", type=click.Choice(["csv", "xlsx", "sav", "summary"]),
+              required=True)
+@click.option("--out", "out", type=click.Path(dir_okay=False, writable=True), required=True)
+@with_appcontext
+def export_command(slug: str, fmt: str, out: str) -> None:
+    """Write the de-identified responses (or the summary workbook) of SLUG to OUT."""
+    campaign = _campaign(slug)
+    with open(out, "wb") as fh:
+        for chunk in exports.export_chunks(campaign, fmt, session=db.session):
+            fh.write(chunk)
+    audit.record("export." + fmt, "campaign", campaign.id, session=db.session, label="cli",
+                 campaign_id=campaign.id, details={"format": fmt})
+    db.session.commit()
+    click.echo(f"wrote {out}")
+
+
+def register(app) -> None:
+    app.cli.add_command(scores_command)
+    app.cli.add_command(export_command)

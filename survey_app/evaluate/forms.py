@@ -1,0 +1,53 @@
+from flask_babel import lazy_gettext as _l
+from flask_wtf import FlaskForm
+from wtforms import BooleanField, DateField, SelectField, StringField, SubmitField, TextAreaField
+from wtforms.validators import DataRequired, Length, Optional, ValidationError
+
+from survey_app.services.scores import GROUP_LABELS, MODE_FILTERS, ScoreFilters
+
+
+class ScoreFilterForm(FlaskForm):
+    """GET filters of the dashboard and of the API (no CSRF: it changes nothing)."""
+
+    class Meta:
+        csrf = False
+
+    group = SelectField(_l("Household group"), validators=[Optional()],
+                        choices=[("", _l("All"))] + list(GROUP_LABELS.items()))
+    project = StringField(_l("Project code"), validators=[Optional(), Length(max=32)])
+    community = StringField(_l("Community code"), validators=[Optional(), Length(max=32)])
+    mode = SelectField(_l("Mode"), validators=[Optional()],
+                       choices=[("", _l("All")), ("web", _l("Web (all)")),
+                                ("web_token", _l("Web, personal link")),
+                                ("web_open", _l("Web, open link")), ("paper", _l("Paper"))])
+    date_from = DateField(_l("Submitted from"), validators=[Optional()])
+    date_to = DateField(_l("Submitted until"), validators=[Optional()])
+    include_excluded = BooleanField(_l("Include excluded responses"))
+    submit = SubmitField(_l("Apply filters"))
+
+    def validate_date_to(self, field):
+        if field.data and self.date_from.data and field.data < self.date_from.data:
+            raise ValidationError(_l("The end date is before the start date."))
+
+    def validate_mode(self, field):
+        if field.data and field.data not in MODE_FILTERS:
+            raise ValidationError(_l("Unknown mode."))
+
+    def to_filters(self) -> ScoreFilters:
+        return ScoreFilters(
+            group=self.group.data or None, project=(self.project.data or "").strip() or None,
+            community=(self.community.data or "").strip() or None, mode=self.mode.data or None,
+            date_from=self.date_from.data, date_to=self.date_to.data,
+            include_excluded=bool(self.include_excluded.data))
+
+
+class ResponseExcludeForm(FlaskForm):
+    """Exclude a flagged response from the counted data (reason required, audited)."""
+
+    reason = TextAreaField(_l("Reason"), validators=[DataRequired(), Length(min=4, max=500)])
+    submit = SubmitField(_l("Exclude response"))
+
+
+class ResponseRestoreForm(FlaskForm):
+    reason = TextAreaField(_l("Reason"), validators=[DataRequired(), Length(min=4, max=500)])
+    submit = SubmitField(_l("Count response again"))

@@ -1,0 +1,350 @@
+"""De-identified exports of the counted responses: CSV, XLSX with codebook, SPSS .sav, and
+the summary workbook of every dashboard score.
+
+De-identified by construction: the only household column is the campaign-specific
+pseudonym; names, phones, ID numbers, addresses and household codes are never selected.
+Text that a spreadsheet could read as a formula (= + - @, tab, CR at the start) is prefixed
+with an apostrophe. CSV and XLSX stream in batches of :data:`BATCH` responses (constant
+memory); the .sav file is built in memory by pyreadstat (it needs a data frame).
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+import os
+import tempfile
+from collections.abc import Iterator
+from dataclasses import dataclass
+from datetime import UTC, datetime
+
+from sqlmodel import Session, select
+
+from questionnaires import Questionnaire
+from survey_app.models import Answer, Campaign, Community, Household, Project, Response
+from survey_app.services import scores
+from survey_app.services.scores import BEIJING, GROUP_LABELS, ScoreFilters
+
+BATCH = 500
+FORMULA_PREFIXES = ("=", "+", "-", "@", "\t", "\r")
+CONTENT_TYPES = {
+    "csv": "text/csv; charset=utf-8",
+    "xlsx": "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+    "summary": "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+    "sav": "application/x-spss-sav",
+}
+EXTENSIONS = {"csv": "csv", "xlsx": "xlsx", "summary": "xlsx", "sav": "sav"}
+FIXED_COLUMNS = (
+    ("response_id", "问卷编号（系统内部编号）"),
+    ("payload_hash", "答案摘要 sha256（用于数据快照核对）"),
+    ("pseudonym", "住户化名（本次调查专用，非户编号）"),
+    ("household_group", "住户类别（分层）"),
+    ("stratum_population", "该类别名册户数 N_h"),
+    ("project_code", "项目编码"),
+    ("community_code", "社区编码"),
+    ("mode", "调查方式"),
+    ("submitted_date", "提交日期（北京时间）"),
+    ("duration_seconds", "答题用时（秒）"),
+)
+
+
+def neutralise(value):
+    """A cell value that no spreadsheet evaluates as a formula (OWASP CSV injection)."""
+    if isinstance(value, str) and value.startswith(FORMULA_PREFIXES):
+        return "'" + value
+    return value
+
+
+@dataclass(frozen=True)
+class Variable:
+    name: str
+    label: str
+    kind: str  # rating | single | multiple | integer | text
+    dimension: str | None
+    value_labels: dict[str, str]
+    groups: tuple[str, ...]
+
+
+def codebook(questionnaires: dict[str, Questionnaire]) -> list[Variable]:
+    """Every question of the campaign's questionnaires, first questionnaire's order first."""
+    seen: dict[str, Variable] = {}
+    for group, q in questionnaires.items():
+        for question in q.questions():
+            if question.id in seen:
+                v = seen[question.id]
+                seen[question.id] = Variable(v.name, v.label, v.kind, v.dimension,
+                                             v.value_labels, (*v.groups, group))
+                continue
+            labels: dict[str, str] = {}
+            dimension = None
+            if question.type == "rating":
+                labels = {code: text.zh_CN for code, text in q.scale.codes.items()}
+                labels[q.scale.na_code] = q.scale.na_label.zh_CN
+                dimension = question.dimension
+            elif question.type in ("single", "multiple"):
+                labels = {o.code: o.label.zh_CN for o in question.options}
+            seen[question.id] = Variable(question.id, question.text.zh_CN, question.type,
+                                         dimension, labels, (group,))
+    return list(seen.values())
+
+
+def _header(variables: list[Variable]) -> list[str]:
+    return [name for name, _ in FIXED_COLUMNS] + [v.name for v in variables]
+
+
+def response_rows(campaign: Campaign, *, session: Session,
+                  filters: ScoreFilters | None = None) -> tuple[list[Variable], Iterator[list]]:
+    """(codebook, rows) of the counted responses; rows are fetched in batches."""
+    questionnaires = scores.campaign_questionnaires(campaign, session=session)
+    variables = codebook(questionnaires)
+    kinds = {v.name: v.kind for v in variables}
+    pops = scores.populations(campaign, session=session)
+    base = scores._counted_query(campaign, filters or ScoreFilters())
+    ids_stmt = select(base.subquery().c.id)
+
+    def rows() -> Iterator[list]:
+        last = 0
+        while True:
+            batch = session.exec(
+                select(Response, Household.pseudonym, Project.code, Community.code)
+                .join(Household, Household.id == Response.household_id, isouter=True)
+                .join(Project, Project.id == Household.project_id, isouter=True)
+                .join(Community, Community.id == Household.community_id, isouter=True)
+                .where(Response.id.in_(ids_stmt), Response.id > last)
+                .order_by(Response.id).limit(BATCH)).all()
+            if not batch:
+                return
+            last = batch[-1][0].id
+            answers: dict[int, dict[str, object]] = {}
+            for rid, qid, code, number, text in session.exec(
+                    select(Answer.response_id, Answer.question_id, Answer.code, Answer.number,
+                           Answer.text)
+                    .where(Answer.response_id.in_([r.id for r, *_ in batch]))):
+                kind = kinds.get(qid)
+                value = (number if kind == "integer" else text if kind == "text"
+                         else int(code) if kind in ("rating", "single") and code else code)
+                answers.setdefault(rid, {})[qid] = value
+            for response, pseudonym, project_code, community_code in batch:
+                yield _row(response, pseudonym, project_code, community_code, pops,
+                           answers.get(response.id, {}), variables)
+            for response, *_ in batch:  # constant memory: forget the batch's objects
+                session.expunge(response)
+
+    return variables, rows()
+
+
+def _row(response, pseudonym, project_code, community_code, pops, answers, variables) -> list:
+    duration = None
+    if response.started_at and response.submitted_at:
+        duration = int((_aware(response.submitted_at) - _aware(response.started_at))
+                       .total_seconds())
+    submitted = (_aware(response.submitted_at).astimezone(BEIJING).date().isoformat()
+                 if response.submitted_at else None)
+    row = [response.id, response.payload_hash, pseudonym or f"OPEN-{response.id}",
+           response.household_group, pops.get(response.household_group),
+           project_code, community_code, response.mode, submitted, duration]
+    return row + [answers.get(v.name) for v in variables]
+
+
+def _aware(value: datetime) -> datetime:
+    # SQLite returns naive datetimes; they were stored as UTC.
+    return value if value.tzinfo else value.replace(tzinfo=UTC)
+
+
+# ---------------------------------------------------------------- CSV and XLSX
+
+def csv_chunks(campaign: Campaign, *, session: Session,
+               filters: ScoreFilters | None = None) -> Iterator[bytes]:
+    """UTF-8 CSV with a BOM (so Excel and WPS read the Chinese), streamed in batches."""
+    variables, rows = response_rows(campaign, session=session, filters=filters)
+    buf = io.StringIO()
+    writer = csv.writer(buf, lineterminator="\r\n")
+    writer.writerow(_header(variables))
+    yield "\ufeff".encode() + _drain(buf)
+    for i, row in enumerate(rows, 1):
+        writer.writerow(["" if v is None else neutralise(v) for v in row])
+        if i % BATCH == 0:
+            yield _drain(buf)
+    yield _drain(buf)
+
+
+def _drain(buf: io.StringIO) -> bytes:
+    data = buf.getvalue().encode()
+    buf.seek(0)
+    buf.truncate()
+    return data
+
+
+def _file_chunks(path: str, size: int = 64 * 1024) -> Iterator[bytes]:
+    try:
+        with open(path, "rb") as fh:
+            while chunk := fh.read(size):
+                yield chunk
+    finally:
+        os.unlink(path)
+
+
+def _temp_path(suffix: str) -> str:
+    fd, path = tempfile.mkstemp(suffix=suffix)
+    os.close(fd)
+    return path
+
+
+def codebook_rows(variables: list[Variable]) -> list[list]:
+    rows = [["变量", "题目", "题型", "维度", "编码及标签", "适用住户类别"]]
+    for name, label in FIXED_COLUMNS:
+        rows.append([name, label, "meta", "", "", ""])
+    for v in variables:
+        codes = "; ".join(f"{c}={lab}" for c, lab in v.value_labels.items())
+        rows.append([v.name, v.label, v.kind, v.dimension or "", codes,
+                     ", ".join(GROUP_LABELS.get(g, g) for g in v.groups)])
+    return rows
+
+
+def xlsx_chunks(campaign: Campaign, *, session: Session,
+                filters: ScoreFilters | None = None) -> Iterator[bytes]:
+    """Workbook with the responses (write-only, streamed to a temp file) and a codebook."""
+    from openpyxl import Workbook
+
+    variables, rows = response_rows(campaign, session=session, filters=filters)
+    wb = Workbook(write_only=True)
+    sheet = wb.create_sheet("responses")
+    sheet.append(_header(variables))
+    for row in rows:
+        sheet.append([neutralise(v) for v in row])
+    book = wb.create_sheet("codebook")
+    for row in codebook_rows(variables):
+        book.append([neutralise(v) for v in row])
+    path = _temp_path(".xlsx")
+    wb.save(path)
+    yield from _file_chunks(path)
+
+
+def sav_chunks(campaign: Campaign, *, session: Session,
+               filters: ScoreFilters | None = None) -> Iterator[bytes]:
+    """SPSS .sav with variable labels, value labels and 9 (不清楚) as user-missing."""
+    import pandas as pd
+    import pyreadstat
+
+    variables, rows = response_rows(campaign, session=session, filters=filters)
+    header = _header(variables)
+    records = [list(r) for r in rows]
+    frame = pd.DataFrame(records, columns=header)
+    kinds = {v.name: v.kind for v in variables}
+    for col in header:
+        if kinds.get(col) in ("rating", "single", "integer") or col in (
+                "response_id", "stratum_population", "duration_seconds"):
+            frame[col] = pd.to_numeric(frame[col], errors="coerce").astype("float64")
+        else:
+            frame[col] = frame[col].map(lambda v: "" if v is None else str(v)).astype(object)
+    labels = dict(FIXED_COLUMNS) | {v.name: v.label for v in variables}
+    value_labels = {v.name: {float(c): lab for c, lab in v.value_labels.items()}
+                    for v in variables if v.kind in ("rating", "single")}
+    missing = {v.name: [9.0] for v in variables if v.kind == "rating"}
+    path = _temp_path(".sav")
+    pyreadstat.write_sav(frame, path, column_labels=[labels.get(c, c) for c in header],
+                         variable_value_labels=value_labels, missing_ranges=missing,
+                         file_label=campaign.slug)
+    yield from _file_chunks(path)
+
+
+# ---------------------------------------------------------------- summary workbook
+
+def _cell_row(prefix: list, cell: dict, item_id: str | None = None) -> list:
+    if cell.get("suppressed"):
+        return prefix + [cell["respondents"], "少于5人，仅显示人数"] + [None] * 9
+    c = cell["items"][item_id] if item_id else cell
+    if c.get("rate") is None:
+        return prefix + [c.get("respondents"), c.get("n_valid")] + [None] * 9
+    return prefix + [c["respondents"], c["n_valid"], c["na_share"], c["rate"], c["rate_ci"][0],
+                     c["rate_ci"][1], c["score"], c["score_ci"][0], c["score_ci"][1], c["index"],
+                     f"{c['index_ci'][0]}–{c['index_ci'][1]}"]
+
+
+SUMMARY_HEADER = ["respondents", "n_valid", "na_share", "rate", "rate_ci_low", "rate_ci_high",
+                  "score", "score_ci_low", "score_ci_high", "index", "index_ci"]
+
+
+def summary_rows(doc: dict) -> dict[str, list[list]]:
+    """Every dashboard number as sheets of rows (suppressed cells: counts only)."""
+    sheets: dict[str, list[list]] = {}
+    sheets["conventions"] = [["key", "convention"]] + [[k, v] for k, v in
+                                                       doc["conventions"].items()]
+    sheets["conventions"] += [["snapshot", doc["snapshot"]], ["filters", str(doc["filters"])]]
+    items = doc["items"]
+    rows = [["breakdown", "code", "label", "item", "item_label"] + SUMMARY_HEADER]
+    cells = [("pooled", "all", "合计（加权）", doc["pooled"])]
+    for key in ("groups", "projects", "communities"):
+        cells += [(key, r["code"], r["label"], r) for r in doc[key]]
+    for breakdown, code, label, cell in cells:
+        for item in items:
+            rows.append(_cell_row([breakdown, code, label, item["id"], item["label"]], cell,
+                                  None if cell.get("suppressed") else item["id"]))
+    sheets["items"] = rows
+    dims = [["breakdown", "code", "dimension", "label", "rate", "index", "composite_index",
+             "composite_ci_low", "composite_ci_high"]]
+    labels = {d["id"]: d["label"] for d in doc["dimensions"]}
+    for breakdown, code, _label, cell in cells:
+        if cell.get("suppressed"):
+            dims.append([breakdown, code, None, "少于5人，仅显示人数", None, None, None, None,
+                         None])
+            continue
+        comp = cell.get("composite_index") or {"estimate": None, "ci": [None, None]}
+        for d, entry in cell["dimensions"].items():
+            dims.append([breakdown, code, d, labels.get(d, d), entry["rate"], entry["index"],
+                         comp["estimate"], comp["ci"][0], comp["ci"][1]])
+    sheets["dimensions"] = dims
+    rel = doc.get("reliability") or {}
+    sheets["reliability"] = [["missing", "alpha", "standardized_alpha", "ci_low", "ci_high",
+                              "n_used", "n_items"]] + [
+        [p, r["alpha"], r["standardized_alpha"], r["ci"][0], r["ci"][1], r["n_used"],
+         r["n_items"]] for p in ("pairwise", "listwise") if (r := rel.get(p))]
+    sheets["drivers_ipa"] = [["dimension", "label", "importance", "p_value", "performance",
+                              "quadrant"]]
+    perf = {p["dimension"]: p for p in (doc.get("ipa") or {}).get("points", [])}
+    for d in doc.get("drivers", []):
+        p = perf.get(d["dimension"], {})
+        sheets["drivers_ipa"].append([d["dimension"], d["label"], d["importance"], d["p_value"],
+                                      p.get("performance"), p.get("quadrant")])
+    sheets["mode_effects"] = [["item", "group", "n_web", "n_paper", "mann_whitney_u", "p_value",
+                               "rank_biserial", "chi_square_p"]] + [
+        [m["item"], m["group"], m["n_web"], m["n_paper"], m["mann_whitney_u"], m["p_value"],
+         m["rank_biserial"], m["chi_square_p"]] for m in doc.get("mode_effects", [])]
+    sheets["comment_themes"] = [["term", "comment_count", "occurrences", "example"]] + [
+        [t["term"], t["comment_count"], t["occurrences"], (t["examples"] or [""])[0]]
+        for t in (doc.get("comments") or {}).get("themes", [])]
+    ind = doc.get("indicator")
+    sheets["indicator"] = [["field", "value"]] + ([[k, str(v) if isinstance(v, list) else v]
+                                                   for k, v in ind.items()] if ind else [])
+    return sheets
+
+
+def summary_chunks(campaign: Campaign, *, session: Session,
+                   filters: ScoreFilters | None = None) -> Iterator[bytes]:
+    from openpyxl import Workbook
+
+    doc = scores.scores_document(campaign, filters, session=session)
+    wb = Workbook(write_only=True)
+    for name, rows in summary_rows(doc).items():
+        sheet = wb.create_sheet(name)
+        for row in rows:
+            sheet.append([neutralise(v) for v in row])
+    path = _temp_path(".xlsx")
+    wb.save(path)
+    yield from _file_chunks(path)
+
+
+EXPORTERS = {"csv": csv_chunks, "xlsx": xlsx_chunks, "sav": sav_chunks,
+             "summary": summary_chunks}
+
+
+def export_chunks(campaign: Campaign, fmt: str, *, session: Session,
+                  filters: ScoreFilters | None = None) -> Iterator[bytes]:
+    if fmt not in EXPORTERS:
+        raise ValueError(f"unknown export format {fmt!r}; choose from {sorted(EXPORTERS)}")
+    return EXPORTERS[fmt](campaign, session=session, filters=filters)
+
+
+def filename(campaign: Campaign, fmt: str) -> str:
+    stem = f"{campaign.slug}-summary" if fmt == "summary" else f"{campaign.slug}-responses"
+    return f"{stem}.{EXTENSIONS[fmt]}"
