@@ -1,0 +1,154 @@
+"""Token and open links: which questionnaire opens, and friendly pages for unusable links."""
+
+from __future__ import annotations
+
+import uuid
+from datetime import datetime, timedelta
+
+import pytest
+from sqlalchemy import event
+from sqlmodel import select
+
+from survey_app.models import CampaignStatus, Household, Response
+from survey_app.services import tokens
+from survey_app.services.survey_session import LOCAL_ZONE
+from tests.public.conftest import RELOCATED_ANSWERS, build_survey_campaign, form_data
+
+
+def _statements(session, client, path):
+    """The response to GET path and the number of SQL statements it ran."""
+    engine = session.connection().engine
+    seen = []
+
+    def count(*_args):
+        seen.append(1)
+
+    event.listen(engine, "before_cursor_execute", count)
+    try:
+        response = client.get(path)
+    finally:
+        event.remove(engine, "before_cursor_execute", count)
+    return response, len(seen)
+
+
+@pytest.mark.parametrize("group, title", [
+    ("relocated", "城镇棚户区改造货币化安置户满意度调查问卷"),
+    ("rental_subsidy", "租赁补贴"),
+])
+def test_token_opens_the_questionnaire_of_the_households_group(client, survey_campaign, group,
+                                                                 title):
+    page = client.get(f"/s/{survey_campaign.token(group)}").get_data(as_text=True)
+    assert title in page
+    assert "共 16 题" in page
+    assert 'name="instance_id"' in page
+    # Every rating item offers the five scale points and 不清楚.
+    assert page.count('name="a_overall_satisfaction"') == 6
+    assert "非常不满意" in page and "不清楚" in page
+
+
+def test_unknown_token_and_closed_campaign_are_indistinguishable(client, session,
+                                                                 survey_campaign):
+    unknown, unknown_queries = _statements(session, client, "/s/" + "x" * 27)
+    survey_campaign.campaign.status = CampaignStatus.CLOSED
+    session.add(survey_campaign.campaign)
+    session.flush()
+    closed, closed_queries = _statements(session, client, f"/s/{survey_campaign.token()}")
+    assert unknown.status_code == closed.status_code == 404
+    assert unknown.get_data() == closed.get_data()
+    assert "此链接无效，或本次调查已经结束" in closed.get_data(as_text=True)
+    # Same database work for both, so response time does not tell them apart either.
+    assert unknown_queries == closed_queries
+
+
+def test_unknown_slug_closed_campaign_and_unknown_group_look_the_same(client, session):
+    closed = build_survey_campaign(session, status=CampaignStatus.CLOSED)
+    pages = [client.get(path) for path in (
+        "/c/no-such-campaign", f"/c/{closed.campaign.slug}",
+        f"/c/{closed.campaign.slug}/relocated", "/c/no-such-campaign/relocated")]
+    assert {p.status_code for p in pages} == {404}
+    assert len({p.get_data() for p in pages}) == 1
+
+
+@pytest.mark.parametrize("opens, closes", [
+    (timedelta(days=1), None),  # not open yet
+    (None, timedelta(days=-1)),  # ended yesterday
+])
+def test_campaign_outside_its_dates_is_unavailable(client, session, survey_campaign, opens,
+                                                   closes):
+    today = datetime.now(LOCAL_ZONE).date()
+    campaign = survey_campaign.campaign
+    campaign.opens_on = today + opens if opens else None
+    campaign.closes_on = today + closes if closes else None
+    session.add(campaign)
+    session.flush()
+    assert client.get(f"/s/{survey_campaign.token()}").status_code == 404
+
+
+def test_revoked_token_gets_its_own_friendly_page(client, session, survey_campaign):
+    old = survey_campaign.token()
+    household = session.exec(select(Household).where(Household.household_code == "H001")).one()
+    tokens.issue_token(household, session=session)  # revokes the household's live tokens
+    page = client.get(f"/s/{old}")
+    assert page.status_code == 410
+    assert "此链接已更换" in page.get_data(as_text=True)
+
+
+def test_used_token_shows_already_answered_with_the_receipt(client, session, survey_campaign):
+    token = survey_campaign.token()
+    done = client.post(f"/s/{token}", data=form_data(RELOCATED_ANSWERS, str(uuid.uuid4())))
+    assert done.status_code == 302
+    again = client.get(f"/s/{token}")
+    assert again.status_code == 200
+    page = again.get_data(as_text=True)
+    assert "您已完成本问卷" in page
+    receipt = session.exec(select(Response.receipt_code)).one()
+    assert receipt in page
+
+
+def test_open_link_asks_the_group_first_then_stores_a_web_open_response(client, session,
+                                                                        survey_campaign):
+    slug = survey_campaign.campaign.slug
+    choose = client.get(f"/c/{slug}").get_data(as_text=True)
+    assert "棚改货币化安置户" in choose and "租赁补贴户" in choose
+    assert f'href="/c/{slug}/rental_subsidy"' in choose
+    form = client.get(f"/c/{slug}/relocated")
+    assert form.status_code == 200 and "暂存" not in form.get_data(as_text=True)
+    instance = str(uuid.uuid4())
+    done = client.post(f"/c/{slug}/relocated", data=form_data(RELOCATED_ANSWERS, instance))
+    assert done.status_code == 302
+    assert done.headers["Location"] == f"/c/{slug}/relocated/receipt/{instance}"
+    stored = session.exec(select(Response)).one()
+    assert (stored.mode, stored.household_id, stored.household_group) == (
+        "web_open", None, "relocated")
+    receipt = client.get(done.headers["Location"]).get_data(as_text=True)
+    assert stored.receipt_code in receipt
+
+
+def test_token_guessing_is_rate_limited(make_app, survey_campaign):
+    app = make_app(RATELIMIT_ENABLED=True, TOKEN_RATE_LIMIT="3 per minute")
+    client = app.test_client()
+    codes = [client.get(f"/s/guess{i}").status_code for i in range(4)]
+    assert codes == [404, 404, 404, 429]
+    # The budget is shared by every token page, the receipt page included.
+    assert client.get(f"/s/{survey_campaign.token()}/receipt/x").status_code == 429
+
+
+def test_english_uses_the_questionnaires_own_translation(client, survey_campaign):
+    page = client.get(f"/s/{survey_campaign.token()}?lang=en").get_data(as_text=True)
+    assert "Satisfaction survey of households resettled with cash compensation" in page
+    assert "Very satisfied" in page and "Don&#39;t know" in page
+    assert "16 questions in total" in page
+    assert "非常满意" not in page
+
+
+def test_large_text_switch_works_without_script(client, survey_campaign):
+    token = survey_campaign.token()
+    assert "large-text" not in client.get(f"/s/{token}").get_data(as_text=True)
+    assert 'class="resident large-text"' in client.get(
+        f"/s/{token}?text=large").get_data(as_text=True)
+    # The button inside the form keeps what was already answered.
+    page = client.post(f"/s/{token}", data={
+        "instance_id": str(uuid.uuid4()), "normal_text": "标准字号", "a_age_band": "3",
+    }).get_data(as_text=True)
+    assert 'class="resident"' in page
+    assert 'name="a_age_band" value="3" checked' in page
