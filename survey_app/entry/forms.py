@@ -1,0 +1,175 @@
+"""Forms of the paper-entry screens and the messages for the services' error codes.
+
+Answer forms are built per questionnaire: one small text input per question, named
+``q_<question id>``, into which the worker types the option code printed on the paper.
+"""
+
+from __future__ import annotations
+
+from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
+from flask_wtf import FlaskForm
+from wtforms import HiddenField, SelectField, StringField, SubmitField
+from wtforms.fields.choices import SelectChoice
+from wtforms.validators import DataRequired, Length, Optional
+
+from questionnaires import Question, Questionnaire
+from survey_app.services.progress import RECORDABLE
+
+FIELD_PREFIX = "q_"
+
+
+def field_name(question_id: str) -> str:
+    return FIELD_PREFIX + question_id
+
+
+class HouseholdFindForm(FlaskForm):
+    code = StringField(_l("Household code on the paper form (with check digit)"),
+                       validators=[DataRequired(), Length(max=40)])
+    batch = StringField(_l("Batch (optional, e.g. date and place of the visit)"),
+                        validators=[Optional(), Length(max=32)])
+    submit = SubmitField(_l("Open entry form"))
+
+
+class PaperEntryForm(FlaskForm):
+    """Base of the per-questionnaire entry form; answer fields are added by the builder."""
+
+    batch = HiddenField(validators=[Optional(), Length(max=32)])
+    submit = SubmitField(_l("Save entry"))
+
+
+class ReconciliationDecideForm(FlaskForm):
+    reason = StringField(_l("Reason (e.g. checked against the paper form)"),
+                         validators=[DataRequired(), Length(max=500)])
+    submit = SubmitField(_l("Save reconciled response"))
+
+
+class HeldFormDecideForm(FlaskForm):
+    decision = SelectField(_l("Decision"), choices=[
+        SelectChoice("keep_web", _l("Keep the web response; discard the paper form")),
+        SelectChoice("keep_paper", _l("Keep the paper form; the web response is superseded")),
+    ])
+    reason = StringField(_l("Reason"), validators=[DataRequired(), Length(max=500)])
+    submit = SubmitField(_l("Decide"))
+
+
+class ResponseEditForm(FlaskForm):
+    reason = StringField(_l("Reason for the change"), validators=[DataRequired(), Length(max=500)])
+    submit = SubmitField(_l("Save changes"))
+
+
+class ResponseDeleteForm(FlaskForm):
+    reason = StringField(_l("Reason for deleting"), validators=[DataRequired(), Length(max=500)])
+    submit = SubmitField(_l("Delete response"))
+
+
+def disposition_labels() -> dict[str, str]:
+    return {
+        "pending": _("Not tried yet"),
+        "contacted": _("Contacted, no answer yet"),
+        "completed": _("Completed"),
+        "refused": _("Refused"),
+        "not_at_home": _("Not at home"),
+        "moved": _("Moved away"),
+        "wrong_address": _("Wrong address"),
+    }
+
+
+class DispositionRecordForm(FlaskForm):
+    disposition = SelectField(_l("Outcome of the visit"), choices=[])
+    submit = SubmitField(_l("Record outcome"))
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        labels = disposition_labels()
+        self.disposition.choices = [SelectChoice(str(d), labels[str(d)]) for d in RECORDABLE]
+
+
+def with_answer_fields(base: type[FlaskForm], questions: list[Question]) -> type[FlaskForm]:
+    """A subclass of ``base`` with one code input per question (validated by the service)."""
+    attrs = {
+        field_name(q.id): StringField(q.id, validators=[Optional(strip_whitespace=False),
+                                                         Length(max=_max_length(q))])
+        for q in questions
+    }
+    return type(f"{base.__name__}WithAnswers", (base,), attrs)
+
+
+def _max_length(question: Question) -> int:
+    return getattr(question, "max_length", 40) if question.type == "text" else 40
+
+
+def typed_from(form: FlaskForm, questions: list[Question]) -> dict[str, str]:
+    return {q.id: form[field_name(q.id)].data or "" for q in questions}
+
+
+def answer_error(questionnaire: Questionnaire, question_id: str, code: str) -> str:
+    """A specific message for an answer error code of ``validate_answers``."""
+    question = questionnaire.question(question_id)
+    codes = option_codes(questionnaire, question)
+    if code == "required":
+        return _("Required: type the code marked on the paper.")
+    if code == "invalid_choice":
+        return _("Not a code of this question. Allowed: %(codes)s.", codes=" ".join(codes))
+    if code == "out_of_range":
+        return _("Out of range: type a number from %(min)s to %(max)s.",
+                 min=question.min if question.min is not None else "…",
+                 max=question.max if question.max is not None else "…")
+    if code == "not_an_integer":
+        return _("Type a whole number in digits.")
+    if code == "too_long":
+        return _("Too long: at most %(max)s characters.", max=question.max_length)
+    return code
+
+
+def options_of(questionnaire: Questionnaire, question: Question) -> tuple:
+    """The options printed beside a question, each with the code the worker types."""
+    if question.type == "rating":
+        return questionnaire.scale.options(allow_na=question.allow_na)
+    return tuple(getattr(question, "options", ()))
+
+
+def question_numbers(questionnaire: Questionnaire) -> dict[str, int]:
+    """Question id → the number printed beside it (1, 2, … across sections)."""
+    return {q.id: number for number, q in enumerate(questionnaire.questions(), start=1)}
+
+
+def option_codes(questionnaire: Questionnaire, question: Question) -> list[str]:
+    return [o.code for o in options_of(questionnaire, question)]
+
+
+def code_error(reason: str) -> str:
+    return {
+        "format": _("Type the household code followed by its check digit, e.g. PG00001-1."),
+        "check_digit": _("The check digit does not match this code: please re-read the code "
+                         "printed on the paper form."),
+        "unknown": _("No household with this code in your community."),
+    }[reason]
+
+
+def refusal_message(reason: str) -> str:
+    return {
+        "already_verified": _("This paper form has already been entered and verified."),
+        "awaiting_reconciliation": _("Both entries of this paper form differ; it is waiting "
+                                     "for reconciliation."),
+        "held": _("This paper form is held for an administrator's decision (the household "
+                  "also answered on the web)."),
+        "no_questionnaire": _("No questionnaire is attached for this household's group."),
+        "not_in_conflict": _("This paper form does not need a decision."),
+        "entrant": _("You typed one of the two entries of this form; another reviewer must "
+                     "reconcile it."),
+        "no_reason": _("Give a reason."),
+        "not_allowed": _("Only administrators may change responses."),
+        "deleted": _("This response has been deleted."),
+        "unchanged": _("Nothing was changed."),
+        "not_recordable": _("This outcome cannot be recorded by hand."),
+        "completed": _("This household has a completed response; its outcome is Completed."),
+    }[reason]
+
+
+def duplicate_message(rule: str) -> str:
+    if rule == "keep_web":
+        return _("This household already answered on the web. The campaign keeps the web "
+                 "response, so this paper form is not entered.")
+    return _("This household already answered on the web first. The campaign keeps the first "
+             "response, so this paper form is not entered.")

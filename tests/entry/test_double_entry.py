@@ -1,0 +1,215 @@
+"""Blind double entry, reconciliation and single entry, through the HTTP client."""
+
+from __future__ import annotations
+
+import pytest
+from sqlmodel import func, select
+
+from survey_app.models import (
+    AuditEvent,
+    Household,
+    PaperEntry,
+    PaperForm,
+    PaperFormStatus,
+    Reconciliation,
+    Response,
+    ResponseStatus,
+)
+from survey_app.services import paper_entry, progress
+from survey_app.services.questionnaire_versions import questionnaire_of, version_for_group
+from survey_app.services.responses import answer_values
+from tests.entry.conftest import UserClient, build_field, form_data, typed_answers
+
+SEEDED = {3: "benefit_standard", 7: "household_size", 12: "overall_satisfaction",
+          20: "age_band", 27: "staff_attitude"}
+
+
+def _questionnaire(session, world, household):
+    return questionnaire_of(version_for_group(world.campaign, household.household_group,
+                                              session=session))
+
+
+def _client(app, user):
+    return UserClient(app, user)
+
+
+def _enter(client, world, household, typed):
+    return client.post(f"/entry/{world.campaign.slug}/households/{household.id}/enter",
+                       data=form_data(typed))
+
+
+def _altered(questionnaire, typed, qid):
+    question = questionnaire.question(qid)
+    if question.type == "integer":
+        return str(int(typed[qid]) % 6 + 1)
+    codes = [o.code for o in (questionnaire.scale.options() if question.type == "rating"
+                              else question.options)]
+    return next(code for code in codes if code != typed[qid])
+
+
+def _complete_count(session, world) -> int:
+    return session.exec(select(func.count()).select_from(Response).where(
+        Response.campaign_id == world.campaign.id,
+        Response.status == ResponseStatus.COMPLETE)).one()
+
+
+def test_thirty_forms_with_five_discrepancies(app, session, world):
+    first, second = _client(app, world.worker_a), _client(app, world.worker_a2)
+    expected = {}
+    originals = {}
+    for index, household in enumerate(world.households_a):
+        questionnaire = _questionnaire(session, world, household)
+        typed = typed_answers(questionnaire, seed=index)
+        originals[household.id] = typed
+        assert _enter(first, world, household, typed).status_code == 302
+        retyped = dict(typed)
+        if index in SEEDED:
+            qid = SEEDED[index]
+            retyped[qid] = _altered(questionnaire, typed, qid)
+            expected[household.id] = {qid: (typed[qid], retyped[qid])}
+        # The second typist is blind: the entry screen shows no value of the first entry.
+        page = second.get(f"/entry/{world.campaign.slug}/households/{household.id}/enter")
+        assert 'value="' + typed["age_band"] + '"' not in page.get_data(as_text=True)
+        assert _enter(second, world, household, retyped).status_code == 302
+
+    assert _complete_count(session, world) == 30 - 5  # conflicts do not count yet
+    conflicts = session.exec(select(PaperForm).where(
+        PaperForm.campaign_id == world.campaign.id,
+        PaperForm.status == PaperFormStatus.CONFLICT)).all()
+    found = {form.household_id: {d.question.id: (d.first, d.second)
+                                 for d in paper_entry.disagreements(form, session=session)}
+             for form in conflicts}
+    assert found == expected
+
+    reviewer = _client(app, world.worker_a3)
+    for form in conflicts:
+        page = reviewer.get(f"/entry/{world.campaign.slug}/forms/{form.id}/reconcile")
+        html = page.get_data(as_text=True)
+        (qid,) = expected[form.household_id]
+        assert html.count('class="disagreement') == 1 and f'name="q_{qid}"' in html
+        paper_value = originals[form.household_id][qid]  # the paper says what round 1 typed
+        response = reviewer.post(f"/entry/{world.campaign.slug}/forms/{form.id}/reconcile",
+                                 data={f"q_{qid}": paper_value, "reason": "checked the paper"})
+        assert response.status_code == 302
+
+    assert _complete_count(session, world) == 30
+    assert session.exec(select(func.count()).select_from(Reconciliation)).one() == 5
+    for household in world.households_a:
+        (stored,) = session.exec(select(Response).where(
+            Response.household_id == household.id)).all()
+        assert stored.mode == "paper" and stored.instance_id.startswith("paper:")
+        values = answer_values(stored, session=session)
+        assert {k: paper_entry.display_value(v) for k, v in values.items()} == \
+            originals[household.id]
+    rows, total = progress.field_progress(world.campaign, world.admin, session=session)
+    assert total.counts["completed_paper"] == 30
+    events = session.exec(select(AuditEvent.action, AuditEvent.actor_id)).all()
+    assert events.count(("paper_form.reconcile", world.worker_a3.id)) == 5
+    assert sum(1 for action, _ in events if action == "paper_entry.create") == 60
+
+
+def test_entrants_cannot_reconcile_their_own_form(app, session, world):
+    household = world.households_a[0]
+    questionnaire = _questionnaire(session, world, household)
+    typed = typed_answers(questionnaire, seed=1)
+    _enter(_client(app, world.worker_a), world, household, typed)
+    _enter(_client(app, world.worker_a2), world, household,
+           {**typed, "benefit_standard": _altered(questionnaire, typed, "benefit_standard")})
+    form = session.exec(select(PaperForm).where(PaperForm.household_id == household.id)).one()
+    assert form.status == PaperFormStatus.CONFLICT
+    typist = _client(app, world.worker_a)
+    response = typist.post(f"/entry/{world.campaign.slug}/forms/{form.id}/reconcile",
+                           data={"q_benefit_standard": "5", "reason": "mine"})
+    assert response.status_code == 200
+    assert "another reviewer" in typist.get(
+        f"/entry/{world.campaign.slug}/forms/{form.id}/reconcile?lang=en").get_data(as_text=True)
+    assert session.get(PaperForm, form.id).status == PaperFormStatus.CONFLICT
+    # An admin may; a blank reason is refused and nothing is written.
+    admin = _client(app, world.admin)
+    url = f"/entry/{world.campaign.slug}/forms/{form.id}/reconcile"
+    assert admin.post(url, data={"q_benefit_standard": "5", "reason": ""}).status_code == 200
+    assert session.exec(select(func.count()).select_from(Reconciliation)).one() == 0
+    assert admin.post(url, data={"q_benefit_standard": "5", "reason": "paper"}).status_code == 302
+    assert session.get(PaperForm, form.id).status == PaperFormStatus.VERIFIED
+
+
+def test_same_worker_twice_is_allowed_and_flagged(app, session, world):
+    household = world.households_a[0]
+    typed = typed_answers(_questionnaire(session, world, household), seed=5)
+    client = _client(app, world.worker_a)
+    _enter(client, world, household, typed)
+    _enter(client, world, household, typed)
+    assert session.exec(select(PaperForm).where(
+        PaperForm.household_id == household.id)).one().status == PaperFormStatus.VERIFIED
+    quality = paper_entry.entry_quality(world.campaign, session=session)
+    (stats,) = quality.workers
+    assert (stats.label, stats.same_worker, stats.forms_compared) == \
+        (world.worker_a.username, 1, 1)
+
+
+def test_single_entry_campaign_counts_directly(app, session):
+    world = build_field(session, double_entry=False, count_a=2)
+    client = _client(app, world.worker_a)
+    for seed, household in enumerate(world.households_a):
+        typed = typed_answers(_questionnaire(session, world, household), seed=seed)
+        assert _enter(client, world, household, typed).status_code == 302
+    assert _complete_count(session, world) == 2
+    forms = session.exec(select(PaperForm).where(
+        PaperForm.campaign_id == world.campaign.id)).all()
+    assert {f.status for f in forms} == {PaperFormStatus.VERIFIED}
+    assert session.exec(select(func.count()).select_from(PaperEntry)).one() == 2
+    assert {h.disposition for h in session.exec(select(Household).where(
+        Household.community_id == world.community_a.id)).all()} == {"completed"}
+    # A third typing of a verified form is refused, not a second response.
+    again = _enter(client, world, world.households_a[0],
+                   typed_answers(_questionnaire(session, world, world.households_a[0]), 0))
+    assert again.status_code == 200 and _complete_count(session, world) == 2
+
+
+def _web_response(session, world, household):
+    from survey_app.services.responses import store_response
+    version = version_for_group(world.campaign, household.household_group, session=session)
+    from questionnaires import validate_answers
+    values = validate_answers(questionnaire_of(version),
+                              typed_answers(questionnaire_of(version), 99)).values
+    response, _ = store_response(session=session, campaign=world.campaign, version=version,
+                                 group=household.household_group, mode="web_token",
+                                 instance_id=f"web-{household.id}", values=values,
+                                 household=household)
+    return response
+
+
+@pytest.mark.parametrize("rule", ["keep_first", "keep_web"])
+def test_web_duplicate_is_refused_under_keep_rules(app, session, rule):
+    world = build_field(session, duplicate_rule=rule, count_a=1)
+    household = world.households_a[0]
+    _web_response(session, world, household)
+    client = _client(app, world.worker_a)
+    client.get("/entry/?lang=en")
+    typed = typed_answers(_questionnaire(session, world, household), seed=1)
+    page = _enter(client, world, household, typed)
+    assert page.status_code == 200
+    expected = "keeps the web response" if rule == "keep_web" else "keeps the first response"
+    assert expected in page.get_data(as_text=True)
+    assert 'value="' + typed["household_size"] + '"' in page.get_data(as_text=True)
+    assert session.exec(select(PaperForm)).all() == []
+
+
+def test_web_duplicate_is_held_for_an_admin_under_ask_admin(app, session):
+    world = build_field(session, duplicate_rule="ask_admin", count_a=1)
+    household = world.households_a[0]
+    web = _web_response(session, world, household)
+    typed = typed_answers(_questionnaire(session, world, household), seed=1)
+    assert _enter(_client(app, world.worker_a), world, household, typed).status_code == 302
+    form = session.exec(select(PaperForm).where(PaperForm.household_id == household.id)).one()
+    assert form.status == PaperFormStatus.HELD
+    admin = _client(app, world.admin)
+    url = f"/entry/{world.campaign.slug}/forms/{form.id}/decide"
+    assert _client(app, world.worker_a).get(url).status_code == 403
+    assert admin.post(url, data={"decision": "keep_paper", "reason": "paper is later and signed"}
+                      ).status_code == 302
+    assert session.get(Response, web.id).status == ResponseStatus.SUPERSEDED
+    assert session.get(PaperForm, form.id).status == PaperFormStatus.AWAITING_SECOND
+    assert _enter(_client(app, world.worker_a2), world, household, typed).status_code == 302
+    assert session.get(PaperForm, form.id).status == PaperFormStatus.VERIFIED
+    assert _complete_count(session, world) == 1
