@@ -103,12 +103,16 @@ def store_response(
         submitted_at=(submitted_at or utcnow()) if status == ResponseStatus.COMPLETE else None,
         entered_by_id=entered_by.id if entered_by else None, client_fingerprint=fingerprint,
     )
-    session.add(response)
     try:
         # A savepoint so that losing a race on the instance id leaves the session usable.
+        # The add happens inside it: a pending object left over from the failed INSERT
+        # would otherwise be flushed again (and fail again) by the winner lookup below.
         with session.begin_nested():
+            session.add(response)
             session.flush()
     except IntegrityError:
+        if response in session:
+            session.expunge(response)
         winner = find_by_instance(campaign, instance_id, session=session)
         if winner is None:
             raise
