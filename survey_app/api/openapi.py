@@ -12,7 +12,8 @@ def _nullable(schema: dict) -> dict:
 NUM = {"type": "number"}
 INT = {"type": "integer", "minimum": 0}
 STR = {"type": "string"}
-PAIR = _nullable({"type": "array", "items": NUM, "minItems": 2, "maxItems": 2})
+# An interval [low, high]; a bound is null where it is undefined (e.g. alpha on 2 rows).
+PAIR = _nullable({"type": "array", "items": _nullable(NUM), "minItems": 2, "maxItems": 2})
 REF = "#/components/schemas/"
 
 
@@ -53,7 +54,8 @@ FULL_CELL = _obj({
     "population": {"type": "object", "additionalProperties": INT},
     "items": {"type": "object", "additionalProperties": _ref("ItemCell")},
     "dimensions": {"type": "object", "additionalProperties": _ref("DimensionCell")},
-    "composite_index": _nullable(_obj({"estimate": NUM, "ci": PAIR, "se": NUM})),
+    "composite_index": _nullable(_obj({"estimate": _nullable(NUM), "ci": PAIR,
+                                        "se": _nullable(NUM)})),
     **_ROW_KEYS,
 }, ["respondents", "suppressed", "population", "items", "dimensions", "composite_index"])
 
@@ -64,7 +66,8 @@ def _breakdown_row() -> dict:
     return {"allOf": [_ref("Cell"), {"type": "object", "required": ["code", "label"]}]}
 
 
-ALPHA = _nullable(_obj({"alpha": NUM, "standardized_alpha": NUM, "ci": PAIR, "n_used": INT,
+ALPHA = _nullable(_obj({"alpha": _nullable(NUM), "standardized_alpha": _nullable(NUM),
+                        "ci": PAIR, "n_used": INT,
                         "n_items": INT, "convention": STR}))
 
 SCORES = _obj({

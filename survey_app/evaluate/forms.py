@@ -1,6 +1,7 @@
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
 from wtforms import BooleanField, DateField, SelectField, StringField, SubmitField, TextAreaField
+from wtforms.fields.choices import SelectChoice
 from wtforms.validators import DataRequired, Length, Optional, ValidationError
 
 from survey_app.services.scores import GROUP_LABELS, MODE_FILTERS, ScoreFilters
@@ -13,13 +14,15 @@ class ScoreFilterForm(FlaskForm):
         csrf = False
 
     group = SelectField(_l("Household group"), validators=[Optional()],
-                        choices=[("", _l("All"))] + list(GROUP_LABELS.items()))
+                        choices=[SelectChoice("", _l("All"))]
+                        + [SelectChoice(k, v) for k, v in GROUP_LABELS.items()])
     project = StringField(_l("Project code"), validators=[Optional(), Length(max=32)])
     community = StringField(_l("Community code"), validators=[Optional(), Length(max=32)])
     mode = SelectField(_l("Mode"), validators=[Optional()],
-                       choices=[("", _l("All")), ("web", _l("Web (all)")),
-                                ("web_token", _l("Web, personal link")),
-                                ("web_open", _l("Web, open link")), ("paper", _l("Paper"))])
+                       choices=[SelectChoice("", _l("All")), SelectChoice("web", _l("Web (all)")),
+                                SelectChoice("web_token", _l("Web, personal link")),
+                                SelectChoice("web_open", _l("Web, open link")),
+                                SelectChoice("paper", _l("Paper"))])
     date_from = DateField(_l("Submitted from"), validators=[Optional()])
     date_to = DateField(_l("Submitted until"), validators=[Optional()])
     include_excluded = BooleanField(_l("Include excluded responses"))

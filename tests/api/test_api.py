@@ -1,0 +1,113 @@
+"""The read-only JSON API: bearer tokens, the OpenAPI document, responses that conform to it."""
+
+import json
+
+import jsonschema
+import pytest
+from openapi_spec_validator import validate
+
+from survey_app.api.openapi import OPENAPI_DOCUMENT
+from survey_app.models import Role
+from survey_app.services import api_tokens, demo
+from tests.factories import make_user
+
+
+def _schema(name: str) -> dict:
+    # Resolve "#/components/..." references against the whole document.
+    return {"$ref": f"#/components/schemas/{name}", "components": OPENAPI_DOCUMENT["components"]}
+
+
+def _conforms(payload: dict, name: str) -> None:
+    jsonschema.validate(payload, _schema(name), cls=jsonschema.Draft202012Validator,
+                        format_checker=jsonschema.Draft202012Validator.FORMAT_CHECKER)
+
+
+def _token(session, role=Role.EVALUATOR) -> str:
+    return api_tokens.create_api_token(make_user(session, role), session=session)
+
+
+def test_openapi_document_is_valid_and_public(client):
+    validate(OPENAPI_DOCUMENT)
+    response = client.get("/api/v1/openapi.json")
+    assert response.status_code == 200
+    assert response.get_json() == json.loads(json.dumps(OPENAPI_DOCUMENT))
+
+
+@pytest.mark.parametrize("header, status", [
+    (None, 401),
+    ("Bearer", 401),
+    ("Basic abc", 401),
+    ("Bearer not-a-token", 401),
+])
+def test_requests_without_a_valid_token_get_401(client, header, status):
+    headers = {"Authorization": header} if header else {}
+    for path in ("/api/v1/campaigns", "/api/v1/campaigns/x/scores", "/api/v1/campaigns/x/progress"):
+        response = client.get(path, headers=headers)
+        assert response.status_code == status
+        _conforms(response.get_json(), "Error")
+
+
+def test_worker_token_gets_403_and_revoked_token_401(app, client, session):
+    worker = _token(session, Role.WORKER)
+    response = client.get("/api/v1/campaigns", headers={"Authorization": f"Bearer {worker}"})
+    assert response.status_code == 403
+    _conforms(response.get_json(), "Error")
+    evaluator = make_user(session, Role.EVALUATOR)
+    token = api_tokens.create_api_token(evaluator, session=session)
+    headers = {"Authorization": f"Bearer {token}"}
+    assert client.get("/api/v1/campaigns", headers=headers).status_code == 200
+    from sqlmodel import select
+
+    from survey_app.models import ApiToken
+    record = session.exec(select(ApiToken).where(ApiToken.user_id == evaluator.id)).one()
+    api_tokens.revoke_api_token(record.id, session=session)
+    assert client.get("/api/v1/campaigns", headers=headers).status_code == 401
+
+
+def test_every_api_response_conforms_to_the_openapi_document(app, client, session):
+    demo.load_demo(session=session, example_links=0)
+    headers = {"Authorization": f"Bearer {_token(session)}"}
+    listing = client.get("/api/v1/campaigns", headers=headers)
+    assert listing.status_code == 200 and listing.headers["Cache-Control"] == "no-store"
+    _conforms(listing.get_json(), "CampaignList")
+    assert [c["slug"] for c in listing.get_json()["campaigns"]] == [demo.SLUG]
+
+    base = f"/api/v1/campaigns/{demo.SLUG}"
+    progress = client.get(base + "/progress", headers=headers)
+    _conforms(progress.get_json(), "Progress")
+    p = progress.get_json()
+    assert p["households"] == 3100 and p["completed"] == sum(p["completed_by_mode"].values())
+
+    for query in ("", "?group=relocated", "?community=HS-THL&mode=paper", "?project=P01",
+                  "?mode=web&date_from=2021-11-03&date_to=2021-11-03",
+                  "?include_excluded=y"):
+        response = client.get(base + "/scores" + query, headers=headers)
+        assert response.status_code == 200, query
+        _conforms(response.get_json(), "Scores")
+    one_day = client.get(base + "/scores?date_from=2021-11-03&date_to=2021-11-03&mode=paper",
+                         headers=headers).get_json()
+    # Fewer than 5 respondents: counts only, never scores.
+    assert one_day["n_respondents"] < 5 and one_day["pooled"] == {
+        "respondents": one_day["n_respondents"], "suppressed": True}
+    assert one_day["indicator"] is None
+
+    bad = client.get(base + "/scores?mode=fax&date_from=2021-12-01&date_to=2021-11-01",
+                     headers=headers)
+    assert bad.status_code == 400
+    _conforms(bad.get_json(), "Error")
+    assert set(bad.get_json()["fields"]) == {"mode", "date_to"}
+    missing = client.get("/api/v1/campaigns/nope/scores", headers=headers)
+    assert missing.status_code == 404
+    _conforms(missing.get_json(), "Error")
+
+
+def test_cli_scores_json_is_the_api_document(app, client, session, runner):
+    demo.load_demo(session=session, example_links=0)
+    headers = {"Authorization": f"Bearer {_token(session)}"}
+    api = client.get(f"/api/v1/campaigns/{demo.SLUG}/scores", headers=headers).get_json()
+    result = runner.invoke(args=["scores", demo.SLUG, "--format", "json"])
+    assert result.exit_code == 0, result.output
+    assert json.loads(result.output) == api
+    text = runner.invoke(args=["scores", demo.SLUG, "--format", "text"])
+    assert "overall_satisfaction" in text.output and "indicator:" in text.output
+    assert runner.invoke(args=["scores", "nope"]).exit_code != 0
