@@ -38,3 +38,7 @@ def register(app: Flask) -> None:
     evaluation.register(app)
     app.cli.add_command(maintenance.backup_command)
     app.cli.add_command(maintenance.restore_command)
+    from survey_app.cli import survey_design
+
+    for command in survey_design.GROUPS:
+        app.cli.add_command(command)

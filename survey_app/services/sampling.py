@@ -46,6 +46,34 @@ class StratumPlan:
     contacts: int
 
 
+def set_sample_settings(campaign: Campaign, *, session: Session, confidence: float | None = None,
+                        margin: float | None = None, response_rate: float | None = None,
+                        actor: User | None = None) -> Campaign:
+    """Change the planning inputs; they take effect at the next draw. Once responses exist
+    the sample is fixed, and so are the inputs it was planned with."""
+    if _response_count(campaign, session=session):
+        raise SampleError("the campaign already has responses; its sample settings are fixed")
+    checks = (("confidence", confidence, 0.5, 0.999), ("margin", margin, 0.005, 0.5),
+              ("response rate", response_rate, 0.05, 1.0))
+    for name, value, low, high in checks:
+        if value is not None and not low <= value <= high:
+            raise SampleError(f"{name} must lie between {low:g} and {high:g}")
+    if confidence is not None:
+        campaign.sample_confidence = confidence
+    if margin is not None:
+        campaign.sample_margin = margin
+    if response_rate is not None:
+        campaign.expected_response_rate = response_rate
+    session.add(campaign)
+    session.flush()
+    audit.record("sample.settings", "campaign", campaign.id, session=session, actor=actor,
+                 label=None if actor else "cli", campaign_id=campaign.id,
+                 details={"confidence": campaign.sample_confidence,
+                          "margin": campaign.sample_margin,
+                          "response_rate": campaign.expected_response_rate})
+    return campaign
+
+
 def plan_sample(campaign: Campaign, *, session: Session) -> list[StratumPlan]:
     """Sample size and contacts per household group, from the campaign's settings."""
     populations = session.exec(
@@ -68,8 +96,7 @@ def draw_sample(campaign: Campaign, seed: int, *, session: Session, redraw: bool
     if campaign.sample_drawn_at is not None and not redraw:
         raise SampleError(f"a sample was already drawn (seed {campaign.sample_seed}); "
                           "confirm a redraw to replace it")
-    answered = session.exec(select(func.count()).select_from(Response)
-                            .where(Response.campaign_id == campaign.id)).one()
+    answered = _response_count(campaign, session=session)
     if answered:
         raise SampleError(f"the campaign already has {answered} responses; "
                           "the sample can no longer be redrawn")
@@ -124,3 +151,8 @@ def sampled_households(campaign: Campaign, *, session: Session) -> list[Househol
     return list(session.exec(select(Household).where(
         Household.campaign_id == campaign.id, Household.sampled).order_by(
         Household.household_group, Household.sample_rank)).all())
+
+
+def _response_count(campaign: Campaign, *, session: Session) -> int:
+    return session.exec(select(func.count()).select_from(Response)
+                        .where(Response.campaign_id == campaign.id)).one()

@@ -7,11 +7,13 @@ Issuing again revokes the household's previous token.
 
 from __future__ import annotations
 
+import csv
+import io
 from dataclasses import dataclass
 
 from sqlmodel import Session, select
 
-from survey_app.models import AccessToken, Campaign, Household, User, utcnow
+from survey_app.models import AccessToken, Campaign, Community, Household, User, utcnow
 from survey_app.services import audit
 from survey_app.services.personal_data import new_secret_token, token_hash
 
@@ -88,3 +90,23 @@ def household_for_token(token: str, *, session: Session) -> tuple[Household, Acc
     if record is None or record.revoked_at is not None:
         return None
     return session.get(Household, record.household_id), record
+
+
+CSV_HEADER = ("household_code", "group", "community", "survey_url")
+
+
+def tokens_csv(issued: list[IssuedToken], *, session: Session, base_url: str) -> str:
+    """The issued links as CSV text (household code, group, community, survey URL).
+
+    Written with a BOM by callers that save it, so that Excel/WPS show the Chinese names.
+    """
+    names = {c.id: c.name for c in session.exec(select(Community).where(
+        Community.id.in_({item.household.community_id for item in issued}))).all()}
+    buffer = io.StringIO()
+    writer = csv.writer(buffer, lineterminator="\n")
+    writer.writerow(CSV_HEADER)
+    for item in issued:
+        h = item.household
+        writer.writerow((h.household_code, h.household_group, names.get(h.community_id, ""),
+                         survey_url(base_url, item.token)))
+    return buffer.getvalue()

@@ -1,0 +1,118 @@
+"""Printable letters with QR codes for sampled households, and the open-link poster.
+
+Tokens are known only at the moment they are issued, so letters are rendered in the same
+step (admin page "issue tokens and print letters", CLI ``survey-app letters``). Each letter
+is one A4 page: household code, a short explanation in Chinese, the QR code as inline
+vector SVG (segno) and the typed URL. The page layout lives in ``static/letters.css``
+because the Content-Security-Policy forbids inline styles.
+
+The letters are always rendered in Chinese (``force_locale("zh")``): they go to residents,
+whatever language the administrator's screen uses.
+"""
+
+from __future__ import annotations
+
+import shutil
+from collections.abc import Iterable
+from dataclasses import dataclass
+from datetime import date
+from pathlib import Path
+
+import segno
+from flask import current_app
+from flask_babel import force_locale
+from markupsafe import Markup
+from sqlmodel import Session, select
+
+from survey_app.models import Campaign, Community
+from survey_app.services.tokens import IssuedToken, open_url, survey_url
+
+LETTERS_CSS = "letters.css"
+POSTER_FILE = "poster.html"
+
+
+@dataclass(frozen=True)
+class Letter:
+    household_code: str
+    group: str
+    url: str
+    qr_svg: Markup
+
+
+@dataclass(frozen=True)
+class CommunityLetters:
+    community: Community
+    letters: list[Letter]
+
+
+def qr_svg(url: str, *, title: str = "") -> Markup:
+    """The QR code of ``url`` as inline SVG, sized by CSS (class ``qr``), error level M."""
+    code = segno.make(url, error="m", micro=False)
+    # segno escapes the title; the SVG holds only paths, so it is safe to mark up.
+    return Markup(code.svg_inline(scale=1, border=4, omitsize=True, svgclass="qr",  # noqa: S704
+                                  lineclass="qr-modules", title=title or None))
+
+
+def letters_by_community(issued: Iterable[IssuedToken], *, session: Session,
+                         base_url: str) -> list[CommunityLetters]:
+    """Group freshly issued tokens into one batch of letters per community."""
+    by_community: dict[int, list[Letter]] = {}
+    for item in issued:
+        household = item.household
+        url = survey_url(base_url, item.token)
+        by_community.setdefault(household.community_id, []).append(
+            Letter(household.household_code, household.household_group, url, qr_svg(url)))
+    communities = {c.id: c for c in session.exec(
+        select(Community).where(Community.id.in_(list(by_community)))).all()}
+    batches = [CommunityLetters(communities[cid], sorted(letters,
+                                                         key=lambda x: x.household_code))
+               for cid, letters in by_community.items()]
+    return sorted(batches, key=lambda b: b.community.code)
+
+
+def deadline_text(campaign: Campaign) -> str:
+    """``2021年12月31日`` or empty when the campaign has no closing date."""
+    day: date | None = campaign.closes_on
+    return f"{day.year}年{day.month}月{day.day}日" if day else ""
+
+
+def _render(template: str, **context) -> str:
+    # Straight from the Jinja environment: the sheets need no request (the CLI writes them
+    # too), so the request-bound context processors of the staff pages must not run.
+    with force_locale("zh"):
+        return current_app.jinja_env.get_template(template).render(**context)
+
+
+def render_letters(campaign: Campaign, batches: list[CommunityLetters], *, css_href: str) -> str:
+    return _render("admin/print/letters.html", campaign=campaign, batches=batches,
+                   deadline=deadline_text(campaign), css_href=css_href)
+
+
+def render_poster(campaign: Campaign, *, base_url: str, css_href: str) -> str:
+    url = open_url(base_url, campaign.slug)
+    return _render("admin/print/poster.html", campaign=campaign, url=url, qr=qr_svg(url),
+                   deadline=deadline_text(campaign), css_href=css_href)
+
+
+def letters_css_path() -> Path:
+    return Path(current_app.static_folder or "") / LETTERS_CSS
+
+
+def write_letters(campaign: Campaign, issued: Iterable[IssuedToken], out_dir: Path, *,
+                  session: Session, base_url: str) -> list[Path]:
+    """Write ``letters-<community code>.html`` per community, ``poster.html`` and the CSS.
+
+    The files hold live survey links: keep them as carefully as the printed letters.
+    """
+    out_dir.mkdir(parents=True, exist_ok=True)
+    shutil.copyfile(letters_css_path(), out_dir / LETTERS_CSS)
+    written = []
+    for batch in letters_by_community(issued, session=session, base_url=base_url):
+        path = out_dir / f"letters-{batch.community.code}.html"
+        path.write_text(render_letters(campaign, [batch], css_href=LETTERS_CSS), encoding="utf-8")
+        written.append(path)
+    poster = out_dir / POSTER_FILE
+    poster.write_text(render_poster(campaign, base_url=base_url, css_href=LETTERS_CSS),
+                      encoding="utf-8")
+    written.append(poster)
+    return written
