@@ -1,14 +1,134 @@
-from flask import render_template
+from flask import (
+    Response,
+    abort,
+    flash,
+    redirect,
+    render_template,
+    request,
+    stream_with_context,
+    url_for,
+)
+from flask_babel import gettext as _
+from flask_login import current_user
+from werkzeug.datastructures import MultiDict
 
 from survey_app.evaluate import bp
+from survey_app.evaluate.forms import ResponseExcludeForm, ResponseRestoreForm, ScoreFilterForm
 from survey_app.extensions import db
 from survey_app.models import Role
 from survey_app.security import role_required
-from survey_app.services import campaigns
+from survey_app.services import audit, campaigns, charts, exports, quality_flags, report, scores
+
+EVALUATORS = (Role.EVALUATOR, Role.ADMIN)
+
+
+def _campaign_or_404(slug: str):
+    campaign = campaigns.get_campaign(slug, session=db.session)
+    if campaign is None:
+        abort(404)
+    return campaign
+
+
+def _filters():
+    form = ScoreFilterForm(formdata=MultiDict(request.args))
+    valid = form.validate() if request.args else True
+    return form, (form.to_filters() if valid else scores.ScoreFilters())
 
 
 @bp.route("/")
-@role_required(Role.EVALUATOR, Role.ADMIN)
+@role_required(*EVALUATORS)
 def index():
     overview = campaigns.campaign_overview(session=db.session)
     return render_template("evaluate/index.html", overview=overview)
+
+
+@bp.route("/<slug>")
+@role_required(*EVALUATORS)
+def dashboard(slug: str):
+    campaign = _campaign_or_404(slug)
+    form, filters = _filters()
+    doc = scores.scores_document(campaign, filters, session=db.session)
+    other = scores.scores_document(
+        campaign, scores.ScoreFilters(**{**filters.__dict__,
+                                         "include_excluded": not filters.include_excluded}),
+        session=db.session)
+    progress = scores.progress_document(campaign, session=db.session)
+    target = campaign.indicator_target if campaign.indicator_measure == "rate" else None
+    figures = {
+        "items": charts.rate_bar_chart(charts.item_rate_rows(doc, doc["pooled"]),
+                                       title="各维度满意率（加权）及95%置信区间", target=target),
+        "groups": charts.rate_bar_chart(charts.breakdown_rate_rows(doc, "groups"),
+                                        title="各类住户总体满意率", target=target),
+        "communities": charts.rate_bar_chart(charts.breakdown_rate_rows(doc, "communities"),
+                                             title="各社区总体满意率", target=target),
+        "ipa": charts.ipa_chart(doc["ipa"], title="重要性—表现分析（IPA）"),
+    }
+    return render_template("evaluate/dashboard.html", campaign=campaign, form=form, doc=doc,
+                           other=other, progress=progress, figures=figures,
+                           dim_labels={d["id"]: d["label"] for d in doc["dimensions"]})
+
+
+@bp.route("/<slug>/export/<fmt>")
+@role_required(*EVALUATORS)
+def export(slug: str, fmt: str):
+    campaign = _campaign_or_404(slug)
+    if fmt not in exports.EXPORTERS:
+        abort(404)
+    _form, filters = _filters()
+    audit.record("export." + fmt, "campaign", campaign.id, session=db.session, actor=current_user,
+                 campaign_id=campaign.id, details={"format": fmt, "filters": filters.as_dict()})
+    db.session.commit()
+    chunks = exports.export_chunks(campaign, fmt, session=db.session, filters=filters)
+    return Response(stream_with_context(chunks), mimetype=exports.CONTENT_TYPES[fmt],
+                    headers={"Content-Disposition":
+                             f"attachment; filename={exports.filename(campaign, fmt)}",
+                             "Cache-Control": "no-store"})
+
+
+@bp.route("/<slug>/report.docx")
+@role_required(*EVALUATORS)
+def report_docx(slug: str):
+    campaign = _campaign_or_404(slug)
+    _form, filters = _filters()
+    data = report.build_report(campaign, filters, session=db.session)
+    audit.record("export.report", "campaign", campaign.id, session=db.session, actor=current_user,
+                 campaign_id=campaign.id, details={"format": "docx",
+                                                   "filters": filters.as_dict()})
+    db.session.commit()
+    return Response(data, mimetype=report.CONTENT_TYPE, headers={
+        "Content-Disposition": f"attachment; filename={campaign.slug}-report.docx",
+        "Cache-Control": "no-store"})
+
+
+@bp.route("/<slug>/quality")
+@role_required(*EVALUATORS)
+def quality(slug: str):
+    campaign = _campaign_or_404(slug)
+    flagged = quality_flags.flag_responses(campaign, session=db.session)
+    return render_template("evaluate/quality.html", campaign=campaign, flagged=flagged,
+                           labels=quality_flags.FLAG_LABELS, exclude_form=ResponseExcludeForm(),
+                           restore_form=ResponseRestoreForm())
+
+
+@bp.route("/<slug>/responses/<int:response_id>/exclusion", methods=["POST"])
+@role_required(*EVALUATORS)
+def set_exclusion(slug: str, response_id: int):
+    campaign = _campaign_or_404(slug)
+    excluding = request.form.get("action") != "restore"
+    form = ResponseExcludeForm() if excluding else ResponseRestoreForm()
+    if not form.validate_on_submit():
+        for errors in form.errors.values():
+            for error in errors:
+                flash(error, "error")
+        return redirect(url_for("evaluate.quality", slug=slug))
+    try:
+        quality_flags.set_exclusion(response_id, campaign=campaign, excluded=excluding,
+                                    reason=form.reason.data, actor=current_user,
+                                    session=db.session)
+    except quality_flags.ExclusionError as exc:
+        flash(str(exc), "error")
+        return redirect(url_for("evaluate.quality", slug=slug))
+    db.session.commit()
+    flash(_("Response %(id)s excluded.", id=response_id) if excluding
+          else _("Response %(id)s is counted again.", id=response_id))
+    return redirect(url_for("evaluate.quality", slug=slug))

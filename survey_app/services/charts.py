@@ -1,0 +1,148 @@
+"""Server-rendered SVG charts of the scores document (no JavaScript; CSP-safe).
+
+Text is escaped with :func:`markupsafe.escape`; styling uses SVG presentation attributes
+only (the CSP forbids inline style). Fonts name Noto Sans CJK first so Chinese labels never
+fall back to missing glyphs where fonts-noto-cjk is installed.
+"""
+
+from __future__ import annotations
+
+from markupsafe import Markup, escape
+
+FONT = "Noto Sans CJK SC, Noto Sans SC, PingFang SC, Microsoft YaHei, sans-serif"
+BAR = "#0b5cad"
+CI = "#1a1a1a"
+TARGET = "#b00020"
+
+
+def _text(x: float, y: float, text: str, *, size: int = 12, anchor: str = "start",
+          weight: str = "normal", fill: str = "#1a1a1a") -> str:
+    return (f'<text x="{x:.1f}" y="{y:.1f}" font-size="{size}" font-family="{FONT}" '
+            f'text-anchor="{anchor}" font-weight="{weight}" fill="{fill}">{escape(text)}</text>')
+
+
+def _svg(parts: list[str]) -> Markup:
+    # Every piece of text went through escape() in _text or the <title> lines.
+    return Markup("".join(parts))  # noqa: S704
+
+
+def rate_bar_chart(rows: list[dict], *, title: str, target: float | None = None) -> Markup:
+    """Horizontal bars of satisfaction rates with their 95 % intervals.
+
+    ``rows``: dicts with ``label``, ``rate`` (0-1 or None), ``ci`` ([low, high] or None).
+    Rows without a rate (suppressed cells) are drawn as a label with "counts only".
+    """
+    label_w, plot_w, row_h, top = 230, 420, 26, 46
+    height = top + row_h * len(rows) + 40
+    width = label_w + plot_w + 70
+    parts = [f'<svg xmlns="http://www.w3.org/2000/svg" role="img" class="chart" '
+             f'viewBox="0 0 {width} {height}" width="{width}" height="{height}">',
+             f"<title>{escape(title)}</title>",
+             _text(8, 20, title, size=15, weight="bold")]
+    x0 = label_w
+
+    def sx(v: float) -> float:
+        return x0 + v * plot_w
+
+    for tick in (0, 0.25, 0.5, 0.75, 1.0):
+        parts.append(f'<line x1="{sx(tick):.1f}" y1="{top - 6}" x2="{sx(tick):.1f}" '
+                     f'y2="{height - 34}" stroke="#ccc" stroke-width="1"/>')
+        parts.append(_text(sx(tick), height - 18, f"{tick:.0%}", size=11, anchor="middle"))
+    for i, row in enumerate(rows):
+        y = top + i * row_h
+        parts.append(_text(x0 - 8, y + 15, row["label"], anchor="end"))
+        if row.get("rate") is None:
+            parts.append(_text(x0 + 4, y + 15, "少于5人，仅显示人数", size=11, fill="#555"))
+            continue
+        parts.append(f'<rect x="{x0}" y="{y + 4}" width="{row["rate"] * plot_w:.1f}" '
+                     f'height="{row_h - 10}" fill="{BAR}" fill-opacity="0.75"/>')
+        if row.get("ci") and None not in row["ci"]:
+            lo, hi = sx(row["ci"][0]), sx(row["ci"][1])
+            mid = y + row_h / 2 - 1
+            parts.append(f'<line x1="{lo:.1f}" y1="{mid:.1f}" x2="{hi:.1f}" y2="{mid:.1f}" '
+                         f'stroke="{CI}" stroke-width="1.5"/>')
+            for x in (lo, hi):
+                parts.append(f'<line x1="{x:.1f}" y1="{mid - 5:.1f}" x2="{x:.1f}" '
+                             f'y2="{mid + 5:.1f}" stroke="{CI}" stroke-width="1.5"/>')
+        parts.append(_text(sx(1.0) + 6, y + 15, f"{row['rate'] * 100:.1f}%", size=11))
+    if target is not None:
+        parts.append(f'<line x1="{sx(target):.1f}" y1="{top - 10}" x2="{sx(target):.1f}" '
+                     f'y2="{height - 34}" stroke="{TARGET}" stroke-width="1.5" '
+                     f'stroke-dasharray="4 3"/>')
+        parts.append(_text(sx(target), top - 14, f"目标 {target:.0%}", size=11, anchor="middle",
+                           fill=TARGET))
+    parts.append("</svg>")
+    return _svg(parts)
+
+
+def ipa_chart(ipa: dict | None, *, title: str) -> Markup:
+    """Importance-performance scatter with the crosshair (quadrant lines) and labels."""
+    width, height, left, top, plot_w, plot_h = 640, 440, 70, 46, 520, 340
+    parts = [f'<svg xmlns="http://www.w3.org/2000/svg" role="img" class="chart" '
+             f'viewBox="0 0 {width} {height}" width="{width}" height="{height}">',
+             f"<title>{escape(title)}</title>", _text(8, 20, title, size=15, weight="bold")]
+    points = [p for p in (ipa or {}).get("points", [])
+              if p["importance"] is not None and p["performance"] is not None]
+    if not points:
+        parts.append(_text(left, top + 20, "数据不足，无法绘制", fill="#555"))
+        parts.append("</svg>")
+        return _svg(parts)
+    imps = [p["importance"] for p in points] + [ipa["importance_cut"] or 0]
+    perfs = [p["performance"] for p in points] + [ipa["performance_cut"] or 0]
+    i_lo, i_hi = min(imps) - 0.05, max(imps) + 0.05
+    p_lo, p_hi = min(perfs) - 2, max(perfs) + 2
+
+    def sx(v):
+        return left + (v - i_lo) / (i_hi - i_lo) * plot_w
+
+    def sy(v):
+        return top + plot_h - (v - p_lo) / (p_hi - p_lo) * plot_h
+
+    parts.append(f'<rect x="{left}" y="{top}" width="{plot_w}" height="{plot_h}" fill="none" '
+                 f'stroke="#999"/>')
+    if ipa.get("importance_cut") is not None:
+        x = sx(ipa["importance_cut"])
+        parts.append(f'<line x1="{x:.1f}" y1="{top}" x2="{x:.1f}" y2="{top + plot_h}" '
+                     f'stroke="{TARGET}" stroke-dasharray="4 3"/>')
+    if ipa.get("performance_cut") is not None:
+        y = sy(ipa["performance_cut"])
+        parts.append(f'<line x1="{left}" y1="{y:.1f}" x2="{left + plot_w}" y2="{y:.1f}" '
+                     f'stroke="{TARGET}" stroke-dasharray="4 3"/>')
+    for p in points:
+        x, y = sx(p["importance"]), sy(p["performance"])
+        parts.append(f'<circle cx="{x:.1f}" cy="{y:.1f}" r="5" fill="{BAR}"/>')
+        parts.append(_text(x + 7, y - 6, p["label"], size=11))
+    parts.append(_text(left + plot_w / 2, height - 12, "重要性（与总体满意度的Spearman相关）",
+                       anchor="middle"))
+    parts.append(f'<text x="16" y="{top + plot_h / 2:.1f}" font-size="12" font-family="{FONT}" '
+                 f'text-anchor="middle" transform="rotate(-90 16 {top + plot_h / 2:.1f})">'
+                 f'{escape("表现（线性指数）")}</text>')
+    for v in (i_lo + 0.05, i_hi - 0.05):
+        parts.append(_text(sx(v), top + plot_h + 16, f"{v:.2f}", size=10, anchor="middle"))
+    for v in (p_lo + 2, p_hi - 2):
+        parts.append(_text(left - 6, sy(v) + 4, f"{v:.1f}", size=10, anchor="end"))
+    parts.append("</svg>")
+    return _svg(parts)
+
+
+def item_rate_rows(doc: dict, cell: dict) -> list[dict]:
+    """Rows for :func:`rate_bar_chart` from one cell of the scores document."""
+    rows = []
+    labels = {d["id"]: d["label"] for d in doc["dimensions"]}
+    for item in doc["items"]:
+        c = None if cell.get("suppressed") else cell["items"][item["id"]]
+        label = "总体满意度" if item["overall"] else labels.get(item["dimension"], item["id"])
+        rows.append({"label": label, "rate": c["rate"] if c else None,
+                     "ci": c["rate_ci"] if c else None})
+    return rows
+
+
+def breakdown_rate_rows(doc: dict, key: str) -> list[dict]:
+    """Overall-item rate per group/project/community."""
+    overall = doc["overall_item"]
+    rows = []
+    for row in doc[key]:
+        c = None if row.get("suppressed") else row["items"][overall]
+        rows.append({"label": row["label"], "rate": c["rate"] if c else None,
+                     "ci": c["rate_ci"] if c else None})
+    return rows

@@ -1,0 +1,148 @@
+"""Data-quality flags on complete responses, and evaluator exclusions (audited).
+
+A flag is a reason to look, not a verdict: nothing is excluded automatically. An evaluator
+excludes a response with a reason; the scores document with ``include_excluded=True`` shows
+the numbers without the exclusions, so both can be compared.
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from dataclasses import dataclass, field
+from datetime import UTC, datetime, timedelta
+
+from sqlmodel import Session, select
+
+from survey_app.models import (
+    Answer,
+    Campaign,
+    Household,
+    Response,
+    ResponseMode,
+    ResponseStatus,
+    User,
+    utcnow,
+)
+from survey_app.services import audit, scores
+
+#: About 15 questions cannot be read and answered in under a minute.
+MIN_SECONDS = 60
+#: Straight-lining needs at least this many valid (non-NA) rating answers, all identical.
+MIN_STRAIGHT_ITEMS = 5
+#: Open-link responses from one fingerprint: this many within the window is a burst.
+BURST_COUNT = 3
+BURST_WINDOW = timedelta(hours=1)
+
+FLAG_LABELS = {
+    "too_fast": "answered implausibly fast",
+    "straight_lining": "all rating answers identical",
+    "open_link_burst": "many open-link responses from one device or network",
+    "web_and_paper": "web and paper answers for the same household",
+}
+
+
+class ExclusionError(ValueError):
+    """The response cannot be excluded or restored; the message says why."""
+
+
+@dataclass
+class FlaggedResponse:
+    response_id: int
+    pseudonym: str
+    household_group: str
+    mode: str
+    submitted_at: datetime | None
+    excluded: bool
+    exclusion_reason: str | None
+    flags: list[str] = field(default_factory=list)
+    details: list[str] = field(default_factory=list)
+
+
+def _aware(value: datetime | None) -> datetime | None:
+    if value is None:
+        return None
+    return value if value.tzinfo else value.replace(tzinfo=UTC)
+
+
+def flag_responses(campaign: Campaign, *, session: Session,
+                   min_seconds: int = MIN_SECONDS) -> list[FlaggedResponse]:
+    """Every complete response of the campaign with at least one flag (excluded ones too)."""
+    rows = session.exec(
+        select(Response, Household.pseudonym)
+        .join(Household, Household.id == Response.household_id, isouter=True)
+        .where(Response.campaign_id == campaign.id, Response.status == ResponseStatus.COMPLETE)
+        .order_by(Response.id)).all()
+    rating_ids = set(scores.questionnaire_layout(
+        scores.campaign_questionnaires(campaign, session=session))[0])
+    found: dict[int, FlaggedResponse] = {}
+
+    def flag(response: Response, pseudonym: str | None, kind: str, detail: str) -> None:
+        entry = found.setdefault(response.id, FlaggedResponse(
+            response.id, pseudonym or f"OPEN-{response.id}", response.household_group,
+            response.mode, response.submitted_at, response.excluded, response.exclusion_reason))
+        entry.flags.append(kind)
+        entry.details.append(detail)
+
+    by_id = {r.id: (r, p) for r, p in rows}
+    for response, pseudonym in rows:
+        start, end = _aware(response.started_at), _aware(response.submitted_at)
+        if start and end and (end - start).total_seconds() < min_seconds:
+            flag(response, pseudonym, "too_fast",
+                 f"{int((end - start).total_seconds())} s < {min_seconds} s")
+    codes: dict[int, list[str]] = defaultdict(list)
+    if by_id:
+        for rid, qid, code in session.exec(
+                select(Answer.response_id, Answer.question_id, Answer.code)
+                .join(Response, Response.id == Answer.response_id)
+                .where(Response.campaign_id == campaign.id,
+                       Response.status == ResponseStatus.COMPLETE)):
+            if qid in rating_ids and code and code != str(scores.NA_CODE):
+                codes[rid].append(code)
+    for rid, answered in codes.items():
+        if len(answered) >= MIN_STRAIGHT_ITEMS and len(set(answered)) == 1:
+            flag(*by_id[rid], "straight_lining", f"{len(answered)} x code {answered[0]}")
+    by_fingerprint: dict[str, list[Response]] = defaultdict(list)
+    for response, _ in rows:
+        if response.mode == ResponseMode.WEB_OPEN and response.client_fingerprint:
+            by_fingerprint[response.client_fingerprint].append(response)
+    for group in by_fingerprint.values():
+        times = sorted((_aware(r.submitted_at) or _aware(r.created_at), r) for r in group)
+        for i, (t, _) in enumerate(times):
+            window = [r for u, r in times[i:] if u - t <= BURST_WINDOW]
+            if len(window) >= BURST_COUNT:
+                for r in window:
+                    if "open_link_burst" not in found.get(r.id, FlaggedResponse(
+                            0, "", "", "", None, False, None)).flags:
+                        flag(*by_id[r.id], "open_link_burst",
+                             f"{len(window)} responses within {BURST_WINDOW}")
+    by_household: dict[int, list[Response]] = defaultdict(list)
+    for response, _ in rows:
+        if response.household_id is not None:
+            by_household[response.household_id].append(response)
+    for group in by_household.values():
+        modes = {"paper" if r.mode == ResponseMode.PAPER else "web" for r in group}
+        if modes == {"paper", "web"}:
+            for r in group:
+                flag(*by_id[r.id], "web_and_paper", f"{len(group)} responses of one household")
+    return [found[k] for k in sorted(found)]
+
+
+def set_exclusion(response_id: int, *, campaign: Campaign, excluded: bool, reason: str,
+                  actor: User, session: Session) -> Response:
+    """Exclude a response from the counted data (or count it again), with an audited reason."""
+    response = session.get(Response, response_id)
+    if response is None or response.campaign_id != campaign.id:
+        raise ExclusionError(f"response {response_id} does not belong to this campaign")
+    if response.status != ResponseStatus.COMPLETE:
+        raise ExclusionError(f"response {response_id} is {response.status}, not complete")
+    if response.excluded == excluded:
+        raise ExclusionError(f"response {response_id} is already "
+                             + ("excluded" if excluded else "counted"))
+    response.excluded = excluded
+    response.exclusion_reason = reason.strip() if excluded else None
+    response.updated_at = utcnow()
+    session.add(response)
+    session.flush()
+    audit.record("response.exclude" if excluded else "response.restore", "response", response.id,
+                 session=session, actor=actor, campaign_id=campaign.id, reason=reason.strip())
+    return response
