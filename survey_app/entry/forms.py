@@ -96,7 +96,8 @@ def with_answer_fields(base: type[FlaskForm], questions: list[Question]) -> type
 
 
 def _max_length(question: Question) -> int:
-    return getattr(question, "max_length", 40) if question.type == "text" else 40
+    # Only a cap against abuse: the questionnaire's own limits give the specific messages.
+    return 20_000 if question.type == "text" else 200
 
 
 def typed_from(form: FlaskForm, questions: list[Question]) -> dict[str, str]:

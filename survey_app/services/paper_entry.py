@@ -3,8 +3,9 @@
 Printed household code
     Each paper form carries ``<household_code>-<check digit>``. The check digit is the Luhn
     (mod 10) digit of the code with letters expanded to two-digit numbers (A=10 … Z=35), the
-    scheme of ISIN codes (ISO 6166). It catches every single mistyped character and most
-    swaps of neighbours, so a slip of the finger finds no household instead of the wrong one.
+    scheme of ISIN codes (ISO 6166). It catches every digit typed as another digit and every
+    swap of neighbouring digits except 09/90, so a slip of the finger finds no household
+    instead of the wrong one.
 
 Scoping
     A worker sees and enters only households of their own community; for everything else the
