@@ -1,11 +1,63 @@
-from flask import render_template
+"""Administrator pages: campaigns (questionnaires, dates, status, indicator settings,
+roster, sample, links and letters) and worker accounts.
+
+Every POST validates a form, calls one service, commits once and redirects (PRG). Two
+exceptions, on purpose: a rejected roster re-renders the page with its full problem
+table, and issuing links answers with the letters themselves, because the links exist
+in clear only during that one response.
+"""
+
+import io
+
+from flask import (
+    Response,
+    abort,
+    current_app,
+    flash,
+    redirect,
+    render_template,
+    send_file,
+    url_for,
+)
+from flask_babel import gettext as _
+from flask_login import current_user
 from sqlmodel import select
 
 from survey_app.admin import bp
+from survey_app.admin.forms import (
+    CampaignCreateForm,
+    CampaignDatesForm,
+    CampaignStatusForm,
+    IndicatorSettingsForm,
+    QuestionnaireAttachForm,
+    RosterUploadForm,
+    SampleDrawForm,
+    SampleSettingsForm,
+    TokensIssueForm,
+    UserActiveForm,
+    WorkerCreateForm,
+)
 from survey_app.extensions import db
-from survey_app.models import Role, User
+from survey_app.models import Campaign, Community, Role, User
 from survey_app.security import role_required
-from survey_app.services import campaigns
+from survey_app.services import (
+    campaigns,
+    letters,
+    questionnaire_versions,
+    roster,
+    sampling,
+    tokens,
+    users,
+)
+
+NO_STORE = {"Cache-Control": "no-store", "Pragma": "no-cache"}
+
+
+def _campaign_or_404(slug: str) -> Campaign:
+    campaign = campaigns.get_campaign(slug, session=db.session)
+    if campaign is None:
+        abort(404)
+    return campaign
 
 
 @bp.route("/")
@@ -14,3 +66,280 @@ def index():
     overview = campaigns.campaign_overview(session=db.session)
     accounts = db.session.exec(select(User).order_by(User.role, User.username)).all()
     return render_template("admin/index.html", overview=overview, accounts=accounts)
+
+
+@bp.route("/campaigns/new", methods=["GET", "POST"])
+@role_required(Role.ADMIN)
+def new_campaign():
+    form = CampaignCreateForm()
+    if form.validate_on_submit():
+        try:
+            campaign = campaigns.create_campaign(
+                form.slug.data, form.title.data, form.year.data,
+                district=form.district.data or "", session=db.session, actor=current_user)
+        except campaigns.CampaignError as exc:
+            form.slug.errors.append(str(exc))
+        else:
+            if form.builtin.data:
+                questionnaire_versions.attach_builtin_questionnaires(
+                    campaign, session=db.session, actor=current_user)
+            db.session.commit()
+            flash(_("Campaign created."), "success")
+            return redirect(url_for("admin.campaign", slug=campaign.slug))
+    return render_template("admin/campaign_new.html", form=form), 400 if form.errors else 200
+
+
+def _settings_form(campaign: Campaign) -> IndicatorSettingsForm:
+    current = campaigns.indicator_settings_of(campaign)
+    return IndicatorSettingsForm(
+        measure=current.measure, target=current.target, points=current.points,
+        rule=current.rule, deduction_per_point=current.deduction_per_point,
+        floor=current.floor, whole_points=current.whole_points,
+        bands=", ".join(f"{t:g}:{p:g}" for t, p in current.bands),
+        double_entry=campaign.double_entry, duplicate_rule=campaign.duplicate_rule)
+
+
+def _render_campaign(campaign: Campaign, status: int = 200, **forms):
+    """The campaign page; ``forms`` replaces a blank form with a rejected one (its values
+    and errors kept)."""
+    versions = questionnaire_versions.list_versions(session=db.session)
+    attach = forms.pop("attach_form", None) or QuestionnaireAttachForm(formdata=None)
+    attach.version_id.choices = [(v.id, f"{v.name} v{v.version}") for v in versions]
+    defaults = {
+        "dates_form": CampaignDatesForm(formdata=None, obj=campaign),
+        "settings_form": _settings_form(campaign) if "settings_form" not in forms else None,
+        "roster_form": RosterUploadForm(formdata=None),
+        "sample_settings_form": SampleSettingsForm(
+            formdata=None, confidence=campaign.sample_confidence, margin=campaign.sample_margin,
+            response_rate=campaign.expected_response_rate),
+        "draw_form": SampleDrawForm(formdata=None),
+        "tokens_form": TokensIssueForm(formdata=None),
+        "status_form": CampaignStatusForm(formdata=None),
+    }
+    defaults.update(forms)
+    plans = sampling.plan_sample(campaign, session=db.session)
+    return render_template(
+        "admin/campaign.html", campaign=campaign, attach_form=attach,
+        attached=questionnaire_versions.attached_versions(campaign, session=db.session),
+        plans=plans, formula=plans[0].size.formula if plans else None,
+        responses=campaigns.has_responses(campaign, session=db.session),
+        live_tokens=tokens.live_token_count(campaign, session=db.session),
+        sampled=len(sampling.sampled_households(campaign, session=db.session)),
+        **defaults), status
+
+
+@bp.route("/campaigns/<slug>")
+@role_required(Role.ADMIN)
+def campaign(slug: str):
+    return _render_campaign(_campaign_or_404(slug))
+
+
+def _done(campaign: Campaign, message: str):
+    db.session.commit()
+    flash(message, "success")
+    return redirect(url_for("admin.campaign", slug=campaign.slug))
+
+
+def _refused(campaign: Campaign, message: str):
+    db.session.rollback()
+    flash(message, "error")
+    return redirect(url_for("admin.campaign", slug=campaign.slug))
+
+
+@bp.route("/campaigns/<slug>/status", methods=["POST"])
+@role_required(Role.ADMIN)
+def campaign_status(slug: str):
+    campaign = _campaign_or_404(slug)
+    form = CampaignStatusForm()
+    if not form.validate_on_submit():
+        abort(400)
+    try:
+        campaigns.set_status(campaign, form.status.data, session=db.session, actor=current_user)
+    except campaigns.CampaignError as exc:
+        return _refused(campaign, str(exc))
+    return _done(campaign, _("Campaign status changed."))
+
+
+@bp.route("/campaigns/<slug>/dates", methods=["POST"])
+@role_required(Role.ADMIN)
+def campaign_dates(slug: str):
+    campaign = _campaign_or_404(slug)
+    form = CampaignDatesForm()
+    if not form.validate_on_submit():
+        return _render_campaign(campaign, 400, dates_form=form)
+    campaigns.set_dates(campaign, form.opens_on.data, form.closes_on.data, session=db.session,
+                        actor=current_user)
+    return _done(campaign, _("Dates saved."))
+
+
+@bp.route("/campaigns/<slug>/questionnaires", methods=["POST"])
+@role_required(Role.ADMIN)
+def attach_questionnaire(slug: str):
+    campaign = _campaign_or_404(slug)
+    form = QuestionnaireAttachForm()
+    form.version_id.choices = [(v.id, v.name) for v in
+                               questionnaire_versions.list_versions(session=db.session)]
+    if not form.validate_on_submit():
+        return _render_campaign(campaign, 400, attach_form=form)
+    version = next(v for v in questionnaire_versions.list_versions(session=db.session)
+                   if v.id == form.version_id.data)
+    try:
+        questionnaire_versions.attach_questionnaire(campaign, form.group.data, version,
+                                                    session=db.session, actor=current_user)
+    except questionnaire_versions.VersionInUseError as exc:
+        return _refused(campaign, str(exc))
+    return _done(campaign, _("Questionnaire attached."))
+
+
+@bp.route("/campaigns/<slug>/settings", methods=["POST"])
+@role_required(Role.ADMIN)
+def campaign_settings(slug: str):
+    campaign = _campaign_or_404(slug)
+    form = IndicatorSettingsForm()
+    if form.validate_on_submit():
+        try:
+            settings = campaigns.check_indicator_settings(
+                measure=form.measure.data, target=form.target.data, points=form.points.data,
+                rule=form.rule.data, deduction_per_point=form.deduction_per_point.data,
+                floor=form.floor.data or 0.0, whole_points=form.whole_points.data,
+                bands=campaigns.parse_bands(form.bands.data or ""))
+        except campaigns.CampaignError as exc:
+            form.rule.errors.append(str(exc))
+        else:
+            campaigns.update_settings(campaign, settings, session=db.session,
+                                      double_entry=form.double_entry.data,
+                                      duplicate_rule=form.duplicate_rule.data, actor=current_user)
+            return _done(campaign, _("Indicator settings saved."))
+    return _render_campaign(campaign, 400, settings_form=form)
+
+
+@bp.route("/campaigns/<slug>/roster", methods=["POST"])
+@role_required(Role.ADMIN)
+def upload_roster(slug: str):
+    campaign = _campaign_or_404(slug)
+    form = RosterUploadForm()
+    if not form.validate_on_submit():
+        return _render_campaign(campaign, 400, roster_form=form)
+    upload = form.roster.data
+    try:
+        rows = roster.read_roster_file(upload.filename or "", upload.read())
+        result = roster.import_roster(campaign, rows, session=db.session,
+                                      pii_key=current_app.config["PII_KEY"], actor=current_user)
+    except roster.RosterImportError as exc:
+        db.session.rollback()
+        return _render_campaign(campaign, 400, roster_form=form, roster_problems=exc.problems)
+    return _done(campaign, _("Imported %(count)d households.", count=result.households))
+
+
+@bp.route("/campaigns/<slug>/sample/settings", methods=["POST"])
+@role_required(Role.ADMIN)
+def sample_settings(slug: str):
+    campaign = _campaign_or_404(slug)
+    form = SampleSettingsForm()
+    if not form.validate_on_submit():
+        return _render_campaign(campaign, 400, sample_settings_form=form)
+    try:
+        sampling.set_sample_settings(campaign, session=db.session,
+                                     confidence=form.confidence.data, margin=form.margin.data,
+                                     response_rate=form.response_rate.data, actor=current_user)
+    except sampling.SampleError as exc:
+        return _refused(campaign, str(exc))
+    return _done(campaign, _("Planning settings saved."))
+
+
+@bp.route("/campaigns/<slug>/sample/draw", methods=["POST"])
+@role_required(Role.ADMIN)
+def draw_sample(slug: str):
+    campaign = _campaign_or_404(slug)
+    form = SampleDrawForm()
+    if not form.validate_on_submit():
+        return _render_campaign(campaign, 400, draw_form=form)
+    try:
+        plans = sampling.draw_sample(campaign, form.seed.data, session=db.session,
+                                     redraw=form.confirm_redraw.data, actor=current_user)
+    except sampling.SampleError as exc:
+        return _refused(campaign, str(exc))
+    return _done(campaign, _("Drew %(count)d households with seed %(seed)d.",
+                             count=sum(p.contacts for p in plans), seed=form.seed.data))
+
+
+@bp.route("/campaigns/<slug>/tokens", methods=["POST"])
+@role_required(Role.ADMIN)
+def issue_tokens(slug: str):
+    campaign = _campaign_or_404(slug)
+    form = TokensIssueForm()
+    if not form.validate_on_submit():
+        return _render_campaign(campaign, 400, tokens_form=form)
+    try:
+        issued = tokens.issue_tokens(campaign, session=db.session, actor=current_user,
+                                     only_missing=form.only_missing.data,
+                                     reissue=form.confirm_reissue.data)
+    except tokens.TokenError as exc:
+        return _refused(campaign, str(exc))
+    base = current_app.config["PUBLIC_BASE_URL"]
+    if form.output.data == "zip":
+        archive = letters.letters_zip(campaign, issued, session=db.session, base_url=base)
+        db.session.commit()
+        response = send_file(io.BytesIO(archive), mimetype="application/zip", as_attachment=True,
+                             download_name=f"{campaign.slug}-letters.zip")
+    else:
+        batches = letters.letters_by_community(issued, session=db.session, base_url=base)
+        page = letters.render_letters(campaign, batches,
+                                      css_href=url_for("static", filename=letters.LETTERS_CSS))
+        db.session.commit()
+        response = Response(page, mimetype="text/html")
+    response.headers.update(NO_STORE)
+    return response
+
+
+@bp.route("/campaigns/<slug>/poster")
+@role_required(Role.ADMIN)
+def poster(slug: str):
+    campaign = _campaign_or_404(slug)
+    return letters.render_poster(campaign, base_url=current_app.config["PUBLIC_BASE_URL"],
+                                 css_href=url_for("static", filename=letters.LETTERS_CSS))
+
+
+@bp.route("/users", methods=["GET", "POST"])
+@role_required(Role.ADMIN)
+def workers():
+    form = WorkerCreateForm()
+    communities = db.session.exec(select(Community).order_by(Community.code)).all()
+    form.community.choices = [(c.code, f"{c.name} ({c.code})") for c in communities]
+    if form.validate_on_submit():
+        try:
+            users.create_user(form.username.data, form.password.data, Role.WORKER,
+                              community_code=form.community.data,
+                              display_name=form.display_name.data or "", session=db.session,
+                              actor=current_user)
+        except users.UserError as exc:
+            form.username.errors.append(str(exc))
+        else:
+            db.session.commit()
+            flash(_("Worker account created."), "success")
+            return redirect(url_for("admin.workers"))
+    accounts = db.session.exec(select(User).order_by(User.role, User.username)).all()
+    names = {c.id: c.name for c in communities}
+    return render_template("admin/users.html", form=form, accounts=accounts, names=names,
+                           active_form=UserActiveForm(formdata=None)), \
+        400 if form.errors else 200
+
+
+@bp.route("/users/<int:user_id>/active", methods=["POST"])
+@role_required(Role.ADMIN)
+def set_active(user_id: int):
+    form = UserActiveForm()
+    user = db.session.get(User, user_id)
+    if user is None:
+        abort(404)
+    if not form.validate_on_submit():
+        abort(400)
+    try:
+        users.set_user_active(user, form.active.data == "1", session=db.session,
+                              actor=current_user)
+    except users.UserError as exc:
+        flash(str(exc), "error")
+        return redirect(url_for("admin.workers"))
+    db.session.commit()
+    flash(_("Account updated."), "success")
+    return redirect(url_for("admin.workers"))

@@ -369,15 +369,11 @@ def _issue(slug: str, only_missing: bool, reissue: bool):
     from survey_app.services import tokens
 
     campaign = _campaign(slug)
-    live = tokens.live_token_count(campaign, session=db.session)
-    if live and not (only_missing or reissue):
-        raise click.ClickException(
-            f"{live} households already hold live links; --only-missing issues the rest, "
-            "--reissue revokes every earlier link (printed letters stop working)")
     try:
-        issued = tokens.issue_tokens(campaign, session=db.session, only_missing=only_missing)
+        issued = tokens.issue_tokens(campaign, session=db.session, only_missing=only_missing,
+                                     reissue=reissue)
     except tokens.TokenError as exc:
-        raise click.ClickException(str(exc)) from exc
+        raise click.ClickException(f"{exc} (--only-missing or --reissue)") from exc
     return campaign, issued
 
 
@@ -414,18 +410,16 @@ def tokens_issue(slug: str, out: str, only_missing: bool, reissue: bool) -> None
 def letters_command(slug: str, out_dir: str, only_missing: bool, reissue: bool) -> None:
     """Issue links and write printable letters per community, the open poster and
     tokens.csv into OUT_DIR."""
-    from survey_app.services import letters, tokens
+    from survey_app.services import letters
 
     campaign, issued = _issue(slug, only_missing, reissue)
-    base = current_app.config["PUBLIC_BASE_URL"]
-    folder = Path(out_dir)
-    written = letters.write_letters(campaign, issued, folder, session=db.session, base_url=base)
-    _write_private(folder / "tokens.csv",
-                   UTF8_BOM + tokens.tokens_csv(issued, session=db.session, base_url=base))
+    written = letters.write_letters(campaign, issued, Path(out_dir), session=db.session,
+                                    base_url=current_app.config["PUBLIC_BASE_URL"])
     db.session.commit()
     for path in written:
         click.echo(f"wrote {path}")
-    click.echo(f"issued {len(issued)} links; wrote {folder / 'tokens.csv'} (keep it private)")
+    click.echo(f"issued {len(issued)} links; the letters and tokens.csv hold live links: "
+               "keep them private")
 
 
 GROUPS = (campaign_group, questionnaire_group, roster_group, sample_group, tokens_group,

@@ -12,7 +12,9 @@ whatever language the administrator's screen uses.
 
 from __future__ import annotations
 
-import shutil
+import io
+import os
+import zipfile
 from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import date
@@ -25,10 +27,11 @@ from markupsafe import Markup
 from sqlmodel import Session, select
 
 from survey_app.models import Campaign, Community
-from survey_app.services.tokens import IssuedToken, open_url, survey_url
+from survey_app.services.tokens import IssuedToken, open_url, survey_url, tokens_csv
 
 LETTERS_CSS = "letters.css"
 POSTER_FILE = "poster.html"
+TOKENS_CSV = "tokens.csv"
 
 
 @dataclass(frozen=True)
@@ -98,21 +101,42 @@ def letters_css_path() -> Path:
     return Path(current_app.static_folder or "") / LETTERS_CSS
 
 
-def write_letters(campaign: Campaign, issued: Iterable[IssuedToken], out_dir: Path, *,
-                  session: Session, base_url: str) -> list[Path]:
-    """Write ``letters-<community code>.html`` per community, ``poster.html`` and the CSS.
-
-    The files hold live survey links: keep them as carefully as the printed letters.
-    """
-    out_dir.mkdir(parents=True, exist_ok=True)
-    shutil.copyfile(letters_css_path(), out_dir / LETTERS_CSS)
-    written = []
+def letter_files(campaign: Campaign, issued: list[IssuedToken], *, session: Session,
+                 base_url: str) -> dict[str, str]:
+    """File name → content: ``letters-<community code>.html`` per community, ``poster.html``,
+    ``letters.css`` and ``tokens.csv`` (with a BOM so Excel/WPS read the Chinese)."""
+    files = {}
     for batch in letters_by_community(issued, session=session, base_url=base_url):
-        path = out_dir / f"letters-{batch.community.code}.html"
-        path.write_text(render_letters(campaign, [batch], css_href=LETTERS_CSS), encoding="utf-8")
+        files[f"letters-{batch.community.code}.html"] = render_letters(
+            campaign, [batch], css_href=LETTERS_CSS)
+    files[POSTER_FILE] = render_poster(campaign, base_url=base_url, css_href=LETTERS_CSS)
+    files[LETTERS_CSS] = letters_css_path().read_text(encoding="utf-8")
+    files[TOKENS_CSV] = "\ufeff" + tokens_csv(issued, session=session, base_url=base_url)
+    return files
+
+
+def write_letters(campaign: Campaign, issued: list[IssuedToken], out_dir: Path, *,
+                  session: Session, base_url: str) -> list[Path]:
+    """Write :func:`letter_files` into ``out_dir``; the CSV and letters are readable by the
+    owner only, because they hold live survey links."""
+    out_dir.mkdir(parents=True, exist_ok=True)
+    written = []
+    for name, content in letter_files(campaign, issued, session=session,
+                                      base_url=base_url).items():
+        path = out_dir / name
+        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC,
+                     0o644 if name in (LETTERS_CSS, POSTER_FILE) else 0o600)
+        with os.fdopen(fd, "w", encoding="utf-8", newline="") as fh:
+            fh.write(content)
         written.append(path)
-    poster = out_dir / POSTER_FILE
-    poster.write_text(render_poster(campaign, base_url=base_url, css_href=LETTERS_CSS),
-                      encoding="utf-8")
-    written.append(poster)
     return written
+
+
+def letters_zip(campaign: Campaign, issued: list[IssuedToken], *, session: Session,
+                base_url: str) -> bytes:
+    buffer = io.BytesIO()
+    with zipfile.ZipFile(buffer, "w", compression=zipfile.ZIP_DEFLATED) as archive:
+        for name, content in letter_files(campaign, issued, session=session,
+                                          base_url=base_url).items():
+            archive.writestr(f"{campaign.slug}/{name}", content)
+    return buffer.getvalue()

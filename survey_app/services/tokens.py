@@ -60,10 +60,18 @@ def issue_token(household: Household, *, session: Session) -> str:
 
 
 def issue_tokens(campaign: Campaign, *, session: Session, actor: User | None = None,
-                 only_missing: bool = False) -> list[IssuedToken]:
-    """Issue tokens to every sampled household (or only those without a live token)."""
+                 only_missing: bool = False, reissue: bool = False) -> list[IssuedToken]:
+    """Issue tokens to every sampled household (or only those without a live token).
+
+    When households already hold live tokens, the caller must choose: ``only_missing``
+    (leave them) or ``reissue`` (revoke them, so letters already printed stop working).
+    """
     if campaign.sample_drawn_at is None:
         raise TokenError("no sample has been drawn yet; draw the sample first")
+    live = live_token_count(campaign, session=session)
+    if live and not (only_missing or reissue):
+        raise TokenError(f"{live} households already hold live links: issue only the "
+                         "missing ones, or confirm revoking every earlier link")
     households = session.exec(select(Household).where(
         Household.campaign_id == campaign.id, Household.sampled)
         .order_by(Household.household_group, Household.household_code)).all()

@@ -78,3 +78,21 @@ def load_user(user_id: str, *, session: Session) -> User | None:
     if user is None or str(user.session_version) != version:
         return None
     return user
+
+
+def set_user_active(user: User, active: bool, *, session: Session,
+                    actor: User | None = None) -> User:
+    """Deactivate (or reactivate) an account; deactivating also ends its open sessions."""
+    if actor is not None and actor.id == user.id and not active:
+        raise UserError("you cannot deactivate your own account")
+    if user.active == active:
+        return user
+    user.active = active
+    if not active:
+        user.session_version += 1  # logs the account out everywhere
+    session.add(user)
+    session.flush()
+    audit.record("user.activate" if active else "user.deactivate", "user", user.id,
+                 session=session, actor=actor, label=None if actor else "cli",
+                 details={"username": user.username})
+    return user
