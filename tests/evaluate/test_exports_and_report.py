@@ -1,0 +1,166 @@
+"""Exports are de-identified and formula-safe; the report opens; every score is reproducible
+from the CSV export with ``analysis`` alone."""
+
+import csv
+import io
+
+import numpy as np
+import pyreadstat
+from docx import Document
+from openpyxl import load_workbook
+from sqlmodel import select
+
+import analysis
+from survey_app.models import Answer, AuditEvent, Household, Response
+from survey_app.services import demo
+from tests.factories import login, make_user
+
+PAYLOADS = ["=1+1", "+SUM(A1:A2)", "-2+3", "@SUM(1)", "\tTAB", "\rCR",
+            '=HYPERLINK("http://x","y")']
+
+
+def _plant_payloads(session):
+    answers = session.exec(select(Answer).join(Response, Response.id == Answer.response_id)
+                           .where(Answer.question_id == "comments", Response.excluded == False,  # noqa: E712
+                                  Response.status == "complete")
+                           .order_by(Answer.id).limit(len(PAYLOADS))).all()
+    for answer, payload in zip(answers, PAYLOADS, strict=True):
+        answer.text = payload
+        session.add(answer)
+    session.flush()
+
+
+def test_exports_are_deidentified_formula_safe_and_audited(app, client, session, tmp_path):
+    demo.load_demo(session=session, example_links=0)
+    _plant_payloads(session)
+    login(client, make_user(session))
+    base = f"/evaluate/{demo.SLUG}/export/"
+    csv_bytes = client.get(base + "csv").data
+    assert csv_bytes.startswith("\ufeff".encode())
+    text = csv_bytes.decode("utf-8-sig")
+    comments = [row["comments"] for row in csv.DictReader(io.StringIO(text, newline=""))]
+    for payload in PAYLOADS:
+        assert "'" + payload in comments
+        assert payload not in comments
+
+    xlsx = load_workbook(io.BytesIO(client.get(base + "xlsx").data))
+    assert xlsx.sheetnames == ["responses", "codebook"]
+    cells = [c for row in xlsx["responses"].iter_rows() for c in row]
+    assert not any(c.data_type == "f" for c in cells)  # openpyxl reads no formula
+    values = [c.value for c in cells if isinstance(c.value, str)]
+    assert "'=1+1" in values and "=1+1" not in values
+    codebook = {r[0].value: r for r in xlsx["codebook"].iter_rows(min_row=2)}
+    assert "5=非常满意" in codebook["overall_satisfaction"][4].value
+    assert codebook["overall_satisfaction"][3].value == "overall"
+
+    sav_path = tmp_path / "x.sav"
+    sav_path.write_bytes(client.get(base + "sav").data)
+    frame, meta = pyreadstat.read_sav(str(sav_path), user_missing=True)
+    assert meta.variable_value_labels["overall_satisfaction"][5.0] == "非常满意"
+    assert meta.column_names_to_labels["pseudonym"].startswith("住户化名")
+    summary = load_workbook(io.BytesIO(client.get(base + "summary").data))
+    assert {"items", "indicator", "reliability"} <= set(summary.sheetnames)
+
+    # No roster identifier (household code, masked name/phone/ID/address) in any export.
+    households = session.exec(select(Household)).all()
+    everything = "\n".join([text, "\n".join(map(str, values)), frame.to_csv(),
+                            "\n".join(str(c.value) for ws in summary.worksheets
+                                      for row in ws.iter_rows() for c in row)])
+    for h in households:
+        for secret in (h.household_code, h.head_name_masked, h.phone_masked,
+                       h.id_number_masked, h.address_masked):
+            assert secret not in everything
+    assert any(h.pseudonym in text for h in households)
+
+    events = session.exec(select(AuditEvent).where(AuditEvent.action.like("export.%"))).all()
+    assert sorted(e.action for e in events) == ["export.csv", "export.sav", "export.summary",
+                                                 "export.xlsx"]
+    assert all(e.actor_id is not None for e in events)
+
+
+def test_report_docx_holds_tables_and_indicator(app, client, session):
+    demo.load_demo(session=session, example_links=0)
+    evaluator = make_user(session)
+    login(client, evaluator)
+    api = client.get(f"/evaluate/{demo.SLUG}")
+    assert api.status_code == 200 and "满意率" in api.get_data(as_text=True)
+    response = client.get(f"/evaluate/{demo.SLUG}/report.docx")
+    assert response.status_code == 200
+    document = Document(io.BytesIO(response.data))
+    text = "\n".join(p.text for p in document.paragraphs)
+    assert "居民满意度调查情况" in text and "满意度指标得分为" in text and "数据快照" in text
+    assert len(document.tables) >= 5
+    cells = {c.text for t in document.tables for row in t.rows for c in row.cells}
+    assert "总体满意度" in cells and "得分" in cells
+
+
+def _stratified(values_by_group, pops):
+    est = analysis.stratified_mean(values_by_group, pops)
+    return est
+
+
+def test_every_dashboard_score_is_reproducible_from_the_csv(app, client, session):
+    demo.load_demo(session=session, example_links=0)
+    login(client, make_user(session))
+    rows = list(csv.DictReader(io.StringIO(
+        client.get(f"/evaluate/{demo.SLUG}/export/csv").data.decode("utf-8-sig"), newline="")))
+    from survey_app.services import api_tokens
+    token = api_tokens.create_api_token(make_user(session), session=session)
+    doc = client.get(f"/api/v1/campaigns/{demo.SLUG}/scores",
+                     headers={"Authorization": f"Bearer {token}"}).get_json()
+    assert len(rows) == doc["n_respondents"]
+    items = [i["id"] for i in doc["items"]]
+
+    def check_cell(cell, subset, pops):
+        assert cell["respondents"] == len(subset)
+        for qid in items:
+            expected = cell["items"][qid]
+            by_group_rate, by_group_index = {}, {}
+            for r in subset:
+                code = r[qid]
+                if code in ("", "9"):
+                    continue
+                by_group_rate.setdefault(r["household_group"], []).append(float(code) >= 4)
+                by_group_index.setdefault(r["household_group"], []).append(
+                    (float(code) - 1) * 25)
+            p = {g: max(pops.get(g, 0), sum(1 for r in subset if r["household_group"] == g))
+                 for g in by_group_rate}
+            rate = analysis.stratified_mean(by_group_rate, p)
+            index = analysis.stratified_mean(by_group_index, p)
+            wilson = analysis.wilson_interval(rate.estimate * rate.effective_n, rate.effective_n)
+            ci = analysis.interval_from_se(index.estimate, index.se)
+            assert expected["n_valid"] == rate.n
+            assert expected["rate"] == round(rate.estimate, 4)
+            assert expected["rate_ci"] == [round(wilson.low, 4), round(wilson.high, 4)]
+            assert expected["index"] == round(index.estimate, 2)
+            assert expected["index_ci"] == [round(ci.low, 2), round(ci.high, 2)]
+            assert expected["score"] == round(20 + 0.8 * index.estimate, 2)
+
+    pops = {s["group"]: s["population"] for s in doc["strata"]}
+    check_cell(doc["pooled"], rows, pops)
+    for g in doc["groups"]:
+        check_cell(g, [r for r in rows if r["household_group"] == g["code"]],
+                   {g["code"]: pops[g["code"]]})
+    for key, column in (("projects", "project_code"), ("communities", "community_code")):
+        for cell in doc[key]:
+            check_cell(cell, [r for r in rows if r[column] == cell["code"]], cell["population"])
+
+    # Composite index, reliability and the indicator from the same CSV.
+    y = np.array([[float(r[q]) if r[q] else np.nan for r in rows] for q in items])
+    dims = {d["id"]: [items.index(i) for i in d["items"]] for d in doc["dimensions"]}
+    stats = analysis.campaign_statistics(
+        y, [r["household_group"] for r in rows], pops, dims, items.index(doc["overall_item"]),
+        item_names=items, n_resamples=200, reliability=False)
+    comp = doc["pooled"]["composite_index"]
+    assert comp["estimate"] == round(stats.composite.overall, 2)
+    assert comp["ci"] == [round(stats.composite_interval.low, 2),
+                          round(stats.composite_interval.high, 2)]
+    scale = np.where(y == 9, np.nan, y)[[i for i, q in enumerate(items)
+                                         if q != doc["overall_item"]]].T
+    alpha = analysis.cronbach_alpha(scale, missing="pairwise")
+    assert doc["reliability"]["pairwise"]["alpha"] == round(alpha.alpha, 4)
+    overall = stats.items[items.index(doc["overall_item"])].rate
+    ind = analysis.indicator_score(overall.estimate, 0.90, 10.0, se=overall.se)
+    assert doc["indicator"]["points_earned"] == round(ind.points_earned, 2)
+    assert doc["indicator"]["probability_meets_target"] == round(
+        ind.probability_meets_target, 4)
