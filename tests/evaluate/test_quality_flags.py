@@ -1,0 +1,55 @@
+"""Data-quality flags and audited exclusions; scores with and without exclusions."""
+
+from datetime import timedelta
+
+from sqlmodel import select
+
+from survey_app.models import Answer, AuditEvent, Response
+from survey_app.services import demo, quality_flags, scores
+from tests.factories import login, make_user
+
+
+def test_flags_and_exclusion_change_the_counted_data(app, client, session):
+    demo.load_demo(session=session, example_links=0)
+    from survey_app.services import campaigns
+
+    campaign = campaigns.get_campaign(demo.SLUG, session=session)
+    fast, flat = session.exec(select(Response).where(Response.status == "complete")
+                              .order_by(Response.id).limit(2)).all()
+    fast.started_at = fast.submitted_at - timedelta(seconds=20)
+    session.add(fast)
+    for answer in session.exec(select(Answer).where(Answer.response_id == flat.id)).all():
+        if answer.code in ("1", "2", "3", "4", "5") and answer.question_id not in (
+                "is_household_head", "age_band", "knows_policy", "has_complained"):
+            answer.code = "5"
+            session.add(answer)
+    session.flush()
+    flagged = {f.response_id: f.flags for f in
+               quality_flags.flag_responses(campaign, session=session)}
+    assert "too_fast" in flagged[fast.id]
+    assert "straight_lining" in flagged[flat.id]
+
+    user = make_user(session)
+    login(client, user)
+    page = client.get(f"/evaluate/{demo.SLUG}/quality")
+    assert page.status_code == 200 and str(fast.id) in page.get_data(as_text=True)
+    before = scores.scores_document(campaign, session=session)["n_respondents"]
+    rejected = client.post(f"/evaluate/{demo.SLUG}/responses/{fast.id}/exclusion",
+                           data={"action": "exclude", "reason": ""})
+    assert rejected.status_code == 302 and not session.get(Response, fast.id).excluded
+    done = client.post(f"/evaluate/{demo.SLUG}/responses/{fast.id}/exclusion",
+                       data={"action": "exclude", "reason": "answered in 20 seconds"})
+    assert done.status_code == 302 and session.get(Response, fast.id).excluded
+    after = scores.scores_document(campaign, session=session)["n_respondents"]
+    without = scores.scores_document(campaign, scores.ScoreFilters(include_excluded=True),
+                                     session=session)["n_respondents"]
+    assert (before, after, without) == (before, before - 1, before)
+    event = session.exec(select(AuditEvent).where(AuditEvent.action == "response.exclude")).one()
+    assert event.actor_id == user.id and event.reason == "answered in 20 seconds"
+
+
+def test_workers_cannot_open_the_dashboard(app, client, session):
+    demo.load_demo(session=session, example_links=0)
+    login(client, make_user(session, "worker"))
+    assert client.get(f"/evaluate/{demo.SLUG}").status_code == 403
+    assert client.get(f"/evaluate/{demo.SLUG}/export/csv").status_code == 403
