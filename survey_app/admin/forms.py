@@ -17,6 +17,7 @@ from wtforms import (
     StringField,
     SubmitField,
 )
+from wtforms.fields.choices import SelectChoice
 from wtforms.validators import (
     AnyOf,
     DataRequired,
@@ -30,6 +31,12 @@ from wtforms.validators import (
 
 from survey_app.services.sampling import MAX_SEED
 from survey_app.services.users import MIN_PASSWORD_LENGTH
+
+
+def choices(pairs) -> list[SelectChoice]:
+    """``(value, label)`` pairs as WTForms choice objects (tuples are deprecated)."""
+    return [SelectChoice(value, label) for value, label in pairs]
+
 
 GROUP_CHOICES = [("relocated", _l("Relocated households (shantytown renovation)")),
                  ("rental_subsidy", _l("Rental-subsidy households"))]
@@ -63,20 +70,20 @@ class CampaignDatesForm(FlaskForm):
 
 
 class QuestionnaireAttachForm(FlaskForm):
-    group = SelectField(_l("Household group"), choices=GROUP_CHOICES)
+    group = SelectField(_l("Household group"), choices=choices(GROUP_CHOICES))
     version_id = SelectField(_l("Questionnaire version"), coerce=int, choices=[])
     submit = SubmitField(_l("Attach"))
 
 
 class IndicatorSettingsForm(FlaskForm):
-    measure = SelectField(_l("Measure"), choices=[
+    measure = SelectField(_l("Measure"), choices=choices([
         ("rate", _l("Satisfaction rate (top-2 box)")), ("score", _l("Satisfaction score")),
-        ("index", _l("Linear index"))])
+        ("index", _l("Linear index"))]))
     target = FloatField(_l("Target"), validators=[InputRequired(), NumberRange(min=0, max=100)])
     points = FloatField(_l("Points"), validators=[InputRequired(), NumberRange(min=0, max=100)])
-    rule = SelectField(_l("Scoring rule"), choices=[
+    rule = SelectField(_l("Scoring rule"), choices=choices([
         ("proportional", _l("Proportional")), ("stepwise", _l("Stepwise deduction")),
-        ("bands", _l("Bands"))])
+        ("bands", _l("Bands"))]))
     deduction_per_point = FloatField(_l("Stepwise: points deducted per point below target"),
                                      validators=[Optional(), NumberRange(min=0)])
     floor = FloatField(_l("Stepwise: minimum points"), validators=[Optional(), NumberRange(min=0)])
@@ -84,9 +91,10 @@ class IndicatorSettingsForm(FlaskForm):
     bands = StringField(_l("Bands: threshold:points, comma separated (e.g. 0.9:10, 0.8:8)"),
                         validators=[Optional(), Length(max=500)])
     double_entry = BooleanField(_l("Paper forms are entered twice (blind double entry)"))
-    duplicate_rule = SelectField(_l("When a household answered on paper and on the web"), choices=[
+    duplicate_rule = SelectField(_l("When a household answered on paper and on the web"),
+                                 choices=choices([
         ("keep_first", _l("Keep the first answer")), ("keep_web", _l("Keep the web answer")),
-        ("ask_admin", _l("Ask an administrator"))])
+        ("ask_admin", _l("Ask an administrator"))]))
     submit = SubmitField(_l("Save settings"))
 
 
@@ -116,9 +124,9 @@ class SampleDrawForm(FlaskForm):
 class TokensIssueForm(FlaskForm):
     only_missing = BooleanField(_l("Only households without a live link"))
     confirm_reissue = BooleanField(_l("Revoke earlier links (printed letters stop working)"))
-    output = RadioField(_l("Output"), default="html", choices=[
+    output = RadioField(_l("Output"), default="html", choices=choices([
         ("html", _l("Letters to print now (opens in the browser)")),
-        ("zip", _l("Download: letters per community, poster and links CSV (ZIP)"))])
+        ("zip", _l("Download: letters per community, poster and links CSV (ZIP)"))]))
     submit = SubmitField(_l("Issue links and print letters"))
 
 

@@ -36,6 +36,7 @@ from survey_app.admin.forms import (
     TokensIssueForm,
     UserActiveForm,
     WorkerCreateForm,
+    choices,
 )
 from survey_app.extensions import db
 from survey_app.models import Campaign, Community, Role, User
@@ -104,7 +105,7 @@ def _render_campaign(campaign: Campaign, status: int = 200, **forms):
     and errors kept)."""
     versions = questionnaire_versions.list_versions(session=db.session)
     attach = forms.pop("attach_form", None) or QuestionnaireAttachForm(formdata=None)
-    attach.version_id.choices = [(v.id, f"{v.name} v{v.version}") for v in versions]
+    attach.version_id.choices = choices((v.id, f"{v.name} v{v.version}") for v in versions)
     defaults = {
         "dates_form": CampaignDatesForm(formdata=None, obj=campaign),
         "settings_form": _settings_form(campaign) if "settings_form" not in forms else None,
@@ -177,8 +178,8 @@ def campaign_dates(slug: str):
 def attach_questionnaire(slug: str):
     campaign = _campaign_or_404(slug)
     form = QuestionnaireAttachForm()
-    form.version_id.choices = [(v.id, v.name) for v in
-                               questionnaire_versions.list_versions(session=db.session)]
+    form.version_id.choices = choices((v.id, v.name) for v in
+                                      questionnaire_versions.list_versions(session=db.session))
     if not form.validate_on_submit():
         return _render_campaign(campaign, 400, attach_form=form)
     version = next(v for v in questionnaire_versions.list_versions(session=db.session)
@@ -305,7 +306,7 @@ def poster(slug: str):
 def workers():
     form = WorkerCreateForm()
     communities = db.session.exec(select(Community).order_by(Community.code)).all()
-    form.community.choices = [(c.code, f"{c.name} ({c.code})") for c in communities]
+    form.community.choices = choices((c.code, f"{c.name} ({c.code})") for c in communities)
     if form.validate_on_submit():
         try:
             users.create_user(form.username.data, form.password.data, Role.WORKER,
