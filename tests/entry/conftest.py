@@ -103,8 +103,9 @@ class UserClient:
     """A test client logged in as one user, safe to interleave with other users' clients.
 
     The ``session`` fixture keeps an app context pushed, so every request of the test shares
-    one ``g`` and Flask-Login would keep serving whoever logged in last. Dropping its cached
-    user before each request makes it load the user from this client's session cookie.
+    one ``g``: Flask-Login would keep serving whoever logged in last and Flask-Babel the first
+    request's language. Dropping both caches before each request makes them read this
+    client's session cookie again.
     """
 
     def __init__(self, app, user):
@@ -119,6 +120,7 @@ class UserClient:
 
         if has_app_context():
             g.pop("_login_user", None)
+            g.pop("_flask_babel", None)
 
     def get(self, *args, **kwargs):
         self._fresh()
