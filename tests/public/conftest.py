@@ -103,8 +103,7 @@ def _fresh_database(backend: str, tmp_path) -> tuple[str, callable]:
 def live_server(request, tmp_path) -> Iterator[LiveServer]:
     """The app served by werkzeug in a thread, on a committed temporary database."""
     url, drop = _fresh_database(request.param, tmp_path)
-    app = create_app({**TEST_SETTINGS, "DATABASE_URL": url,
-                      **getattr(request, "param_settings", {})})
+    app = create_app({**TEST_SETTINGS, "DATABASE_URL": url})
     try:
         with app.app_context():
             data = build_survey_campaign(db.session, slug="live-survey")

@@ -44,6 +44,7 @@ def test_missing_required_answer_keeps_every_other_answer(client, session, surve
                       re.S).group(0)
     assert "请回答本题。" in block
     assert 'aria-describedby="e-overall_satisfaction"' in block
+    assert '<a href="#q-overall_satisfaction">第 15 题</a>' in page  # summary links to it
     assert _responses(session) == []
 
 
