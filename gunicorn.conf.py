@@ -12,3 +12,14 @@ errorlog = "-"
 logger_class = "survey_app.log_redaction.RedactingGunicornLogger"
 # Only the path, never the query string or headers.
 access_log_format = '%(h)s "%(m)s %(U)s" %(s)s %(B)s %(L)ss'
+# Import the app once in the master and fork the workers: start-up costs one import of
+# numpy/scipy instead of one per worker, and a restarted worker is back at once.
+preload_app = True
+
+
+def post_fork(server, worker):
+    # Connections must never be shared across processes; engines connect lazily, but
+    # drop any pool the master might have opened before forking.
+    from survey_app.extensions import db
+
+    db.dispose(server.app.callable)

@@ -136,7 +136,8 @@ def _create(session: Session) -> Campaign:
     session.flush()
     campaign = campaigns.create_campaign(SLUG, TITLE, 2021, session=session, district="赫山区")
     campaign.opens_on = date(2021, 11, 1)
-    campaign.closes_on = date(2021, 12, 31)
+    # Left open so that the demo survey links can be answered today.
+    campaign.closes_on = None
     campaign.status = CampaignStatus.OPEN
     questionnaire_versions.attach_builtin_questionnaires(campaign, session=session)
     pii_key = current_app.config["PII_KEY"]
