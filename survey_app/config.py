@@ -17,6 +17,9 @@ DEFAULTS: dict[str, Any] = {
     "PII_KEY": PLACEHOLDER,
     "DATABASE_URL": "",  # empty: SQLite file in the instance folder
     "RATELIMIT_STORAGE_URI": "memory://",
+    "RATELIMIT_ENABLED": True,
+    "RATELIMIT_HEADERS_ENABLED": True,  # Retry-After on 429
+    "RATELIMIT_KEY_PREFIX": "survey",
     "LOGIN_RATE_LIMIT": "10 per minute",
     "TOKEN_RATE_LIMIT": "30 per minute",
     "DEFAULT_LOCALE": "zh",
