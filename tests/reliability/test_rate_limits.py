@@ -1,5 +1,6 @@
 """Token guessing is throttled across gunicorn workers when the counters live in Redis."""
 
+import os
 import urllib.error
 import urllib.request
 import uuid
@@ -17,6 +18,8 @@ def _redis_or_skip():
     try:
         redis.Redis.from_url(REDIS_URL).ping()
     except redis.exceptions.ConnectionError as exc:
+        if os.environ.get("CI", "").lower() == "true":
+            pytest.fail(f"Redis is required in CI but unreachable at {REDIS_URL}: {exc}")
         pytest.skip(f"Redis unreachable at {REDIS_URL}: {exc}")
 
 
