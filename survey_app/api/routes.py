@@ -6,7 +6,7 @@ from survey_app.api.openapi import OPENAPI_DOCUMENT
 from survey_app.evaluate.forms import ScoreFilterForm
 from survey_app.extensions import db
 from survey_app.models import Role
-from survey_app.services import api_tokens, campaigns, scores
+from survey_app.services import api_tokens, campaigns, score_cache, scores
 
 API_ROLES = {Role.EVALUATOR, Role.ADMIN}
 # The API description is public: it names no campaign and no number.
@@ -67,7 +67,8 @@ def campaign_scores(slug: str):
                            fields={k: [str(e) for e in v] for k, v in form.errors.items()})
         response.status_code = 400
         return response
-    return jsonify(scores.scores_document(campaign, form.to_filters(), session=db.session))
+    return jsonify(score_cache.cached_scores_document(campaign, form.to_filters(),
+                                                      session=db.session))
 
 
 @bp.route("/campaigns/<slug>/progress")

@@ -17,7 +17,16 @@ from survey_app.evaluate.forms import ResponseExcludeForm, ResponseRestoreForm, 
 from survey_app.extensions import db
 from survey_app.models import Role
 from survey_app.security import role_required
-from survey_app.services import audit, campaigns, charts, exports, quality_flags, report, scores
+from survey_app.services import (
+    audit,
+    campaigns,
+    charts,
+    exports,
+    quality_flags,
+    report,
+    score_cache,
+    scores,
+)
 
 EVALUATORS = (Role.EVALUATOR, Role.ADMIN)
 
@@ -47,8 +56,8 @@ def index():
 def dashboard(slug: str):
     campaign = _campaign_or_404(slug)
     form, filters = _filters()
-    doc = scores.scores_document(campaign, filters, session=db.session)
-    other = scores.scores_document(
+    doc = score_cache.cached_scores_document(campaign, filters, session=db.session)
+    other = score_cache.cached_scores_document(
         campaign, scores.ScoreFilters(**{**filters.__dict__,
                                          "include_excluded": not filters.include_excluded}),
         session=db.session)

@@ -1,0 +1,177 @@
+"""A per-process cache of scores documents, keyed by a data version read with one query.
+
+:func:`scores.scores_document` over 100,000 responses costs seconds (it loads every
+rating answer and runs the statistics for every cell); an evaluator reloading the dashboard
+or a script polling the API should not pay that when nothing changed. Each call reads a
+*data version* with one aggregate statement and reuses a document computed for the same
+version and filters.
+
+The data version of a campaign (:func:`data_version`):
+
+- responses: count, max(id), max(updated_at), count complete, count excluded. A new response
+  raises the count and max(id); a deletion lowers the count (or, combined with an insert,
+  changes max(id)); every service that edits, excludes, restores, completes or soft-deletes
+  a response sets ``updated_at = utcnow()`` (responses.replace_answers,
+  quality_flags.set_exclusion, response_edits); status and exclusion counts are in the key
+  as well, so a change that forgot ``updated_at`` but changed them is still seen;
+- the roster (count and max id of the campaign's households: N_h), the questionnaire
+  attachments and the campaign's projects (labels and breakdowns);
+- the campaign row's own settings (indicator measure, target, points, rule), read from the
+  already loaded object.
+
+Why not a version counter bumped by the services: it needs a schema change and every
+present and future writer (including a manual SQL fix) has to remember to bump it; the
+aggregate sees whatever is committed.
+
+The one gap of ``max(updated_at)`` is a race: an edit whose ``updated_at`` (t1) is older
+than another edit's (t2) but which commits later does not move the maximum. A document is
+therefore only *stored* when the newest change is older than
+``SCORE_CACHE_SETTLE_SECONDS`` (default 120 s, longer than any request may run: gunicorn's
+timeout is 30 s). A transaction still open at that moment sets an ``updated_at`` inside the
+window, so when it commits the maximum moves and the key changes. During active fieldwork
+(changes every few seconds) documents are computed fresh; after it (evaluation) they are
+served from the cache.
+
+Not in the key: renaming a community or project (names only; shown after the next data
+change) — there is no cheap version for those tables.
+
+The cache lives in ``app.extensions`` (one per app object, so one per gunicorn worker) and
+keeps :data:`MAX_ENTRIES` documents, least recently used first out. A hit returns a deep
+copy, so callers may change their document without touching the cached one.
+"""
+
+from __future__ import annotations
+
+import copy
+import threading
+from collections import OrderedDict
+from datetime import UTC, datetime, timedelta
+
+from flask import current_app
+from sqlalchemy import case, func
+from sqlmodel import Session, select
+
+from survey_app.models import (
+    Campaign,
+    CampaignQuestionnaire,
+    Household,
+    Project,
+    Response,
+    ResponseStatus,
+    utcnow,
+)
+from survey_app.services.scores import ScoreFilters, scores_document
+
+MAX_ENTRIES = 32
+DEFAULT_SETTLE_SECONDS = 120
+EXTENSION_KEY = "score_cache"
+
+
+class ScoreCache:
+    """Documents by (database, campaign, filters, data version); thread-safe LRU."""
+
+    def __init__(self, max_entries: int = MAX_ENTRIES):
+        self.max_entries = max_entries
+        self._entries: OrderedDict[tuple, dict] = OrderedDict()
+        self._lock = threading.Lock()
+        self.hits = 0
+        self.misses = 0
+
+    def get(self, key: tuple) -> dict | None:
+        with self._lock:
+            doc = self._entries.get(key)
+            if doc is None:
+                self.misses += 1
+                return None
+            self._entries.move_to_end(key)
+            self.hits += 1
+            return doc
+
+    def put(self, key: tuple, doc: dict) -> None:
+        with self._lock:
+            self._entries[key] = doc
+            self._entries.move_to_end(key)
+            while len(self._entries) > self.max_entries:
+                self._entries.popitem(last=False)
+
+    def clear(self) -> None:
+        with self._lock:
+            self._entries.clear()
+
+    def __len__(self) -> int:
+        return len(self._entries)
+
+
+def cache_of_app() -> ScoreCache:
+    """The current app's cache (created on first use)."""
+    extensions = current_app.extensions
+    cache = extensions.get(EXTENSION_KEY)
+    if cache is None:
+        cache = extensions.setdefault(EXTENSION_KEY, ScoreCache())
+    return cache
+
+
+def _scalar(stmt):
+    return stmt.scalar_subquery()
+
+
+def data_version(campaign: Campaign, *, session: Session) -> tuple:
+    """Everything the scores document of ``campaign`` depends on, in one aggregate query."""
+    of_campaign = Response.campaign_id == campaign.id
+    row = session.exec(
+        select(
+            func.count(Response.id),
+            func.max(Response.id),
+            func.max(Response.updated_at),
+            func.sum(case((Response.status == ResponseStatus.COMPLETE, 1), else_=0)),
+            func.sum(case((Response.excluded == True, 1), else_=0)),  # noqa: E712 - SQL
+            _scalar(select(func.count(Household.id))
+                    .where(Household.campaign_id == campaign.id)),
+            _scalar(select(func.max(Household.id)).where(Household.campaign_id == campaign.id)),
+            _scalar(select(func.count(CampaignQuestionnaire.id))
+                    .where(CampaignQuestionnaire.campaign_id == campaign.id)),
+            _scalar(select(func.max(CampaignQuestionnaire.id))
+                    .where(CampaignQuestionnaire.campaign_id == campaign.id)),
+            _scalar(select(func.coalesce(func.sum(CampaignQuestionnaire.questionnaire_version_id),
+                                         0))
+                    .where(CampaignQuestionnaire.campaign_id == campaign.id)),
+            _scalar(select(func.count(Project.id)).where(Project.campaign_id == campaign.id)),
+            _scalar(select(func.max(Project.id)).where(Project.campaign_id == campaign.id)),
+        ).where(of_campaign)
+    ).one()
+    count, max_id, max_updated, complete, excluded, *others = row
+    settings = (campaign.indicator_measure, campaign.indicator_target,
+                campaign.indicator_points, campaign.indicator_rule,
+                repr(sorted((campaign.indicator_rule_params or {}).items())),
+                campaign.title, campaign.slug, campaign.year, campaign.district)
+    return (int(count or 0), max_id, _aware(max_updated), int(complete or 0),
+            int(excluded or 0), *others, settings)
+
+
+def _aware(value: datetime | None) -> datetime | None:
+    # SQLite returns naive datetimes; they were stored as UTC.
+    if value is None or value.tzinfo is not None:
+        return value
+    return value.replace(tzinfo=UTC)
+
+
+def _settled(max_updated: datetime | None, settle_seconds: float) -> bool:
+    return max_updated is None or max_updated <= utcnow() - timedelta(seconds=settle_seconds)
+
+
+def cached_scores_document(campaign: Campaign, filters: ScoreFilters | None = None, *,
+                           session: Session) -> dict:
+    """:func:`scores.scores_document`, served from the cache while the data version holds."""
+    filters = filters or ScoreFilters()
+    version = data_version(campaign, session=session)
+    database = session.get_bind().engine.url.render_as_string(hide_password=True)
+    key = (database, campaign.id, filters, version)
+    cache = cache_of_app()
+    doc = cache.get(key)
+    if doc is not None:
+        return copy.deepcopy(doc)
+    doc = scores_document(campaign, filters, session=session)
+    settle = current_app.config.get("SCORE_CACHE_SETTLE_SECONDS", DEFAULT_SETTLE_SECONDS)
+    if _settled(version[2], float(settle)):
+        cache.put(key, copy.deepcopy(doc))
+    return doc
