@@ -135,6 +135,9 @@ def _take_answers(target: SurveyTarget, receipt_endpoint: str, link_args: dict, 
                   draft_url: str | None):
     """Handle a survey post: text size, draft, or the final submit."""
     form = SurveyAnswerForm()
+    used = target.access_token is not None and target.access_token.used_at is not None
+    if used and not form.submit.data:  # only a retried submit may still reach a used token
+        return _unavailable(SurveyUnavailable("used", target))
     posted = _posted_answers(target)
     if form.larger_text.data or form.normal_text.data:
         session["large_text"] = bool(form.larger_text.data)
