@@ -16,6 +16,7 @@ from sqlmodel import Session, select
 
 from questionnaires import validate_answers
 from survey_app.models import (
+    Disposition,
     Household,
     PaperForm,
     QuestionnaireVersion,
@@ -89,8 +90,8 @@ def delete_response(*, session: Session, response: Response, reason: str, actor:
             Response.household_id == household.id, Response.id != response.id,
             Response.status == ResponseStatus.COMPLETE)).first()
         form = session.exec(select(PaperForm).where(PaperForm.response_id == response.id)).first()
-        if others is None and household.disposition == "completed":
-            household.disposition = "contacted"
+        if others is None and household.disposition == Disposition.COMPLETED:
+            household.disposition = Disposition.CONTACTED
             session.add(household)
         details_form = form.id if form is not None else None
     else:
