@@ -1,0 +1,129 @@
+"""Scores of a campaign with N responses (default 100,000): cold, cached, and the floors.
+
+For each backend (SQLite WAL, PostgreSQL) it builds a scratch database (demo campaign +
+N bulk-inserted households/responses/answers), then measures in one process:
+
+- floor "fetch": one SELECT of the rating answers of the counted responses into Python
+  tuples (what any implementation has to read);
+- floor "version": the data-version aggregate query of services.score_cache alone;
+- ``scores_document`` cold (service call) with its parts: load_counted, comment themes;
+- GET /api/v1/campaigns/<slug>/scores cold (cache empty) and warm (nothing changed),
+  through the Flask test client with a bearer token;
+- GET /evaluate/<slug> (dashboard: two documents + progress + charts) cold and warm;
+- after one new response: the API again (the cache must miss).
+
+Usage: .venv/bin/python benchmarks/bench_scores.py [--responses 100000]
+                                                   [--backends sqlite postgresql]
+"""
+
+from __future__ import annotations
+
+import argparse
+import time
+import uuid
+
+from bulk_data import build_campaign, make_bench_app, scratch_database
+from sqlmodel import select
+
+from survey_app.extensions import db
+from survey_app.models import Answer, HouseholdGroup, ResponseMode, Role, User
+from survey_app.services import api_tokens, campaigns, questionnaire_versions, score_cache, scores
+from survey_app.services.responses import store_response
+
+
+def _timed(fn, repeat: int = 1):
+    best, result = float("inf"), None
+    for _ in range(repeat):
+        t0 = time.perf_counter()
+        result = fn()
+        best = min(best, time.perf_counter() - t0)
+    return best, result
+
+
+def run(backend: str, n: int) -> dict:
+    with scratch_database(backend) as url:
+        info = build_campaign(url, n)
+        print(f"[{backend}] built {info['bulk_responses']:,} responses, "
+              f"{info['bulk_answers']:,} answers in {info['bulk_seconds']:.1f} s "
+              f"({info['answer_rows_per_second']:,.0f} answer rows/s)", flush=True)
+        app = make_bench_app(url, WTF_CSRF_ENABLED=False)
+        out = {}
+        with app.app_context():
+            session = db.session
+            campaign = campaigns.get_campaign(info["slug"], session=session)
+            evaluator = session.exec(select(User).where(User.role == Role.EVALUATOR)).first()
+            token = api_tokens.create_api_token(evaluator, session=session)
+            session.commit()
+            item_ids = scores.questionnaire_layout(
+                scores.campaign_questionnaires(campaign, session=session))[0]
+            ids = select(scores._counted_query(campaign, scores.ScoreFilters()).subquery().c.id)
+            fetch = (select(Answer.response_id, Answer.question_id, Answer.code)
+                     .where(Answer.response_id.in_(ids), Answer.question_id.in_(item_ids)))
+            out["floor_fetch"], rows = _timed(
+                lambda: session.connection().execute(fetch).all(), 3)
+            out["floor_fetch_rows"] = len(rows)
+            out["floor_version"], _ = _timed(
+                lambda: score_cache.data_version(campaign, session=session), 5)
+            out["load_counted"], data = _timed(
+                lambda: scores.load_counted(campaign, session=session))
+            out["comments"], _ = _timed(lambda: scores._comments(data))
+            out["document_cold"], doc = _timed(
+                lambda: scores.scores_document(campaign, session=session))
+            out["n_respondents"] = doc["n_respondents"]
+        client = app.test_client()
+        headers = {"Authorization": f"Bearer {token}"}
+        api = f"/api/v1/campaigns/{info['slug']}/scores"
+
+        def get(path, **kw):
+            response = client.get(path, **kw)
+            assert response.status_code == 200, response.status_code
+            return response
+
+        with app.app_context():
+            score_cache.cache_of_app().clear()
+        out["api_cold"], _ = _timed(lambda: get(api, headers=headers))
+        out["api_warm"], _ = _timed(lambda: get(api, headers=headers), 5)
+        client.post("/auth/login", data={"username": "evaluator",
+                                          "password": "demo-evaluator-2021"})
+        dash = f"/evaluate/{info['slug']}"
+        out["dashboard_cold"], _ = _timed(lambda: get(dash))
+        out["dashboard_warm"], _ = _timed(lambda: get(dash), 3)
+        with app.app_context():
+            session = db.session
+            campaign = campaigns.get_campaign(info["slug"], session=session)
+            version = questionnaire_versions.version_for_group(
+                campaign, HouseholdGroup.RENTAL_SUBSIDY, session=session)
+            values = {"overall": "5"}
+            store_response(session=session, campaign=campaign, version=version,
+                           group=HouseholdGroup.RENTAL_SUBSIDY, mode=ResponseMode.WEB_OPEN,
+                           instance_id=str(uuid.uuid4()), values=values)
+            session.commit()
+        out["api_after_new_response"], response = _timed(lambda: get(api, headers=headers))
+        out["n_after_new_response"] = response.get_json()["n_respondents"]
+        return out
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--responses", type=int, default=100_000)
+    parser.add_argument("--backends", nargs="+", default=["sqlite", "postgresql"])
+    args = parser.parse_args()
+    for backend in args.backends:
+        r = run(backend, args.responses)
+        print(f"\n[{backend}] {r['n_respondents']:,} counted responses "
+              f"({r['floor_fetch_rows']:,} rating answers)")
+        print(f"  floor: fetch rating answers   {r['floor_fetch']:8.3f} s   ratio 1.00")
+        for key in ("load_counted", "comments", "document_cold", "api_cold", "dashboard_cold"):
+            print(f"  {key:<30}{r[key]:8.3f} s   ratio {r[key] / r['floor_fetch']:6.2f}")
+        print(f"  floor: data-version query     {r['floor_version'] * 1000:8.1f} ms  ratio 1.00")
+        for key in ("api_warm", "dashboard_warm"):
+            print(f"  {key:<30}{r[key] * 1000:8.1f} ms  ratio "
+                  f"{r[key] / r['floor_version']:6.2f}")
+        print(f"  api after one new response    {r['api_after_new_response']:8.3f} s   "
+              f"(n = {r['n_after_new_response']:,}: the cache missed, as it must)")
+        print(f"  goals: cold < 1 s: {'met' if r['api_cold'] < 1 else 'MISSED'}; "
+              f"unchanged < 100 ms: {'met' if r['api_warm'] < 0.1 else 'MISSED'}", flush=True)
+
+
+if __name__ == "__main__":
+    main()
