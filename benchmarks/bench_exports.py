@@ -111,6 +111,9 @@ def main() -> None:
         with scratch_database(backend) as url:
             info = build_campaign(url, args.responses)
             n = _child(url, info["slug"], "count")["rows"]
+            if "table_bytes" in info:
+                print(f"[{backend}] table sizes incl. indexes (bytes): {info['table_bytes']}",
+                      flush=True)
             base = _child(url, info["slug"], "baseline")
             base_rate = n / base["seconds"]
             print(f"[{backend}] {n:,} counted responses; baseline (plain SELECT of "

@@ -156,6 +156,9 @@ def build_campaign(url: str, extra: int, *, seed: int = 2021) -> dict:
                 conn.execute(text(f"SELECT setval(pg_get_serial_sequence('{table}', 'id'), "
                                   f"(SELECT max(id) FROM {table}))"))
             conn.execute(text("ANALYZE"))
+            timings["table_bytes"] = dict(conn.execute(text(
+                "SELECT relname, pg_total_relation_size(oid) FROM pg_class "
+                "WHERE relname IN ('response', 'answer', 'household')")).all())
         else:
             conn.exec_driver_sql(
                 "INSERT INTO answer (response_id, question_id, code, number, text) "
