@@ -87,8 +87,17 @@ def export(slug: str, fmt: str):
     audit.record("export." + fmt, "campaign", campaign.id, session=db.session, actor=current_user,
                  campaign_id=campaign.id, details={"format": fmt, "filters": filters.as_dict()})
     db.session.commit()
-    chunks = exports.export_chunks(campaign, fmt, session=db.session, filters=filters)
-    return Response(stream_with_context(chunks), mimetype=exports.CONTENT_TYPES[fmt],
+    session = db.session
+
+    def chunks():
+        # The app context's teardown closes the session before the body streams; the
+        # stream reuses it, so it must end its own transaction (and free the connection).
+        try:
+            yield from exports.export_chunks(campaign, fmt, session=session, filters=filters)
+        finally:
+            session.close()
+
+    return Response(stream_with_context(chunks()), mimetype=exports.CONTENT_TYPES[fmt],
                     headers={"Content-Disposition":
                              f"attachment; filename={exports.filename(campaign, fmt)}",
                              "Cache-Control": "no-store"})

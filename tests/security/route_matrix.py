@@ -1,0 +1,125 @@
+"""Expected HTTP status of every route and method for every role (read by test_route_matrix).
+
+One line per ``"METHOD rule"`` exactly as in ``app.url_map``; the statuses are in the order
+of the columns below. The URL parameters are filled from the scenario in
+tests/security/conftest.py (``Scenario.params``): community A's household, paper form and
+response, the campaign's slug, and the role's own survey token (a resident with a wrong
+token gets a made-up one). Worker B always asks for community A's objects.
+
+What the codes mean here:
+- 302 for anonymous visitors and residents on staff pages: the redirect to /auth/login
+  (checked: nowhere else);
+- 403: logged in, wrong role; 404 for worker B on A's household or paper form: the same
+  answer as for something that does not exist;
+- /api/v1: 401 without a bearer token (worker B has none), 403 with a worker's token;
+- POSTs send the body in BODIES (default: empty); what matters is who gets through, so an
+  empty body may well give the authorised role 400 (form rejected) or 200 (form re-shown).
+
+To add a route: add its line here (the test prints a template line for each missing route),
+and a PARAMS entry when a URL parameter must come from another scenario value.
+"""
+
+ROLES = ("anonymous", "resident", "resident_wrong_token", "worker_a", "worker_b", "evaluator",
+         "admin")
+STAFF_PREFIXES = ("/entry/", "/evaluate/", "/admin/")
+# Audit events that GET requests write on purpose (who exported the data); see the
+# no-state-change test.
+AUDITED_GETS = ("export.",)
+
+# A staff page for one role only, for anonymous/resident/wrong-token/worker A/worker B/
+# evaluator/admin.
+ADMIN_ONLY = (302, 302, 302, 403, 403, 403, 200)
+STAFF = (302, 302, 302, 200, 200, 403, 200)  # workers and admins
+EVALUATORS = (302, 302, 302, 403, 403, 200, 200)
+HOUSEHOLD_OF_A = (302, 302, 302, 200, 404, 403, 200)  # worker B: not found
+PUBLIC = (200, 200, 200, 200, 200, 200, 200)
+TOKEN_PAGE = (200, 200, 404, 200, 200, 200, 200)  # the wrong token: unavailable
+API = (401, 401, 401, 403, 401, 200, 200)  # worker A holds a token, worker B none
+ADMIN_POST_DONE = (302, 302, 302, 403, 403, 403, 302)  # admin: saved, redirected (PRG)
+ADMIN_POST_REJECTED = (302, 302, 302, 403, 403, 403, 400)  # admin: empty form rejected
+
+MATRIX = {
+    # public and authentication
+    "GET /": PUBLIC,
+    "GET /auth/login": PUBLIC,
+    "POST /auth/login": PUBLIC,  # empty form: re-shown
+    "POST /auth/logout": (302, 302, 302, 302, 302, 302, 302),
+    "GET /s/<token>": TOKEN_PAGE,
+    "POST /s/<token>": (400, 400, 404, 400, 400, 400, 400),  # no instance id: bad request
+    "GET /s/<token>/receipt/<instance_id>": TOKEN_PAGE,
+    "GET /c/<slug>": PUBLIC,
+    "GET /c/<slug>/<group>": PUBLIC,
+    "POST /c/<slug>/<group>": (400, 400, 400, 400, 400, 400, 400),
+    "GET /c/<slug>/<group>/receipt/<instance_id>": PUBLIC,  # the instance id is the secret
+    # JSON API
+    "GET /api/v1/openapi.json": PUBLIC,
+    "GET /api/v1/campaigns": API,
+    "GET /api/v1/campaigns/<slug>/progress": API,
+    "GET /api/v1/campaigns/<slug>/scores": API,
+    # paper entry (workers see their own community; admins all)
+    "GET /entry/": STAFF,
+    "GET /entry/<slug>/": STAFF,
+    "POST /entry/<slug>/": STAFF,  # empty code: form re-shown with its error
+    "GET /entry/<slug>/households": STAFF,
+    "GET /entry/<slug>/households/<int:household_id>": HOUSEHOLD_OF_A,
+    # empty body keeps the current outcome: recorded and redirected
+    "POST /entry/<slug>/households/<int:household_id>": (302, 302, 302, 302, 404, 403, 302),
+    "GET /entry/<slug>/households/<int:household_id>/enter": HOUSEHOLD_OF_A,
+    "POST /entry/<slug>/households/<int:household_id>/enter": HOUSEHOLD_OF_A,
+    "GET /entry/<slug>/forms": STAFF,
+    "GET /entry/<slug>/forms/<int:form_id>/reconcile": HOUSEHOLD_OF_A,
+    "POST /entry/<slug>/forms/<int:form_id>/reconcile": HOUSEHOLD_OF_A,
+    "GET /entry/<slug>/forms/<int:form_id>/decide": ADMIN_ONLY,
+    "POST /entry/<slug>/forms/<int:form_id>/decide": ADMIN_ONLY,  # no reason: re-shown
+    "GET /entry/<slug>/progress": STAFF,
+    "GET /entry/<slug>/print/blank/<group>": STAFF,
+    "GET /entry/<slug>/print/households/<int:household_id>": HOUSEHOLD_OF_A,
+    # admins must choose a community (?community=<id>): without one, not found
+    "GET /entry/<slug>/print/sample": (302, 302, 302, 200, 200, 403, 404),
+    "GET /entry/<slug>/quality": ADMIN_ONLY,
+    "GET /entry/<slug>/responses/<int:response_id>/edit": ADMIN_ONLY,
+    "POST /entry/<slug>/responses/<int:response_id>/edit": ADMIN_ONLY,  # no reason: re-shown
+    "POST /entry/<slug>/responses/<int:response_id>/delete": ADMIN_POST_DONE,
+    # evaluation
+    "GET /evaluate/": EVALUATORS,
+    "GET /evaluate/<slug>": EVALUATORS,
+    "GET /evaluate/<slug>/quality": EVALUATORS,
+    "GET /evaluate/<slug>/export/<fmt>": EVALUATORS,
+    "GET /evaluate/<slug>/report.docx": EVALUATORS,
+    "POST /evaluate/<slug>/responses/<int:response_id>/exclusion":
+        (302, 302, 302, 403, 403, 302, 302),
+    # administration
+    "GET /admin/": ADMIN_ONLY,
+    "GET /admin/users": ADMIN_ONLY,
+    "POST /admin/users": ADMIN_POST_REJECTED,
+    "POST /admin/users/<int:user_id>/active": ADMIN_POST_DONE,
+    "GET /admin/campaigns/new": ADMIN_ONLY,
+    "POST /admin/campaigns/new": ADMIN_POST_REJECTED,
+    "GET /admin/campaigns/<slug>": ADMIN_ONLY,
+    "GET /admin/campaigns/<slug>/poster": ADMIN_ONLY,
+    "POST /admin/campaigns/<slug>/status": ADMIN_POST_DONE,
+    "POST /admin/campaigns/<slug>/dates": ADMIN_POST_DONE,  # empty dates are allowed
+    "POST /admin/campaigns/<slug>/questionnaires": ADMIN_POST_REJECTED,
+    "POST /admin/campaigns/<slug>/settings": ADMIN_POST_REJECTED,
+    "POST /admin/campaigns/<slug>/roster": ADMIN_POST_REJECTED,
+    "POST /admin/campaigns/<slug>/sample/settings": ADMIN_POST_REJECTED,
+    "POST /admin/campaigns/<slug>/sample/draw": ADMIN_POST_REJECTED,
+    # links already issued and neither option ticked: refused with a message, redirected
+    "POST /admin/campaigns/<slug>/tokens": ADMIN_POST_DONE,
+}
+
+# URL parameters taken from another scenario value than the one of the same name.
+PARAMS = {
+    "GET /s/<token>/receipt/<instance_id>": {"token": "answered_token"},
+    "GET /c/<slug>/<group>/receipt/<instance_id>": {"instance_id": "open_instance_id"},
+    "GET /entry/<slug>/forms/<int:form_id>/decide": {"form_id": "held_form_id"},
+    "POST /entry/<slug>/forms/<int:form_id>/decide": {"form_id": "held_form_id"},
+}
+
+# Bodies that let the authorised role complete the action (rolled back afterwards).
+BODIES = {
+    "POST /admin/campaigns/<slug>/status": {"status": "closed"},
+    "POST /admin/users/<int:user_id>/active": {"active": "0"},
+    "POST /entry/<slug>/responses/<int:response_id>/delete": {"reason": "matrix test"},
+    "POST /evaluate/<slug>/responses/<int:response_id>/exclusion": {"reason": "matrix test"},
+}
