@@ -46,6 +46,8 @@ def login():
 @bp.route("/logout", methods=["POST"])
 def logout():
     if current_user.is_authenticated:
+        users.end_sessions(current_user._get_current_object(), session=db.session)
+        db.session.commit()
         logout_user()
     session.clear()
     return redirect(url_for("public.index"))

@@ -80,6 +80,17 @@ def load_user(user_id: str, *, session: Session) -> User | None:
     return user
 
 
+def end_sessions(user: User, *, session: Session) -> None:
+    """Invalidate every session cookie of the account (logout).
+
+    Sessions are signed cookies kept by the browser: clearing one client's cookie leaves a
+    copied cookie valid. Bumping the version that every cookie carries kills them all."""
+    user.session_version += 1
+    session.add(user)
+    session.flush()
+    audit.record("user.logout", "user", user.id, session=session, actor=user)
+
+
 def set_user_active(user: User, active: bool, *, session: Session,
                     actor: User | None = None) -> User:
     """Deactivate (or reactivate) an account; deactivating also ends its open sessions."""

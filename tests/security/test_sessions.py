@@ -1,0 +1,89 @@
+"""Sessions: a new session cookie at login, old cookies dead after logout, and login answers
+that do not tell an unknown user from a wrong password by their timing."""
+
+from __future__ import annotations
+
+import statistics
+import time
+
+from survey_app.extensions import db
+from survey_app.models import Role
+from tests.factories import PASSWORD, login, make_user
+
+
+def _user(app, role=Role.ADMIN):
+    with app.app_context():
+        user = make_user(db.session, role)
+        db.session.commit()
+        return user.username
+
+
+def _with_cookie(app, value):
+    client = app.test_client()
+    client.set_cookie("session", value)
+    return client
+
+
+def test_login_issues_a_new_session_cookie(app):
+    username = _user(app)
+    client = app.test_client()
+    client.get("/?text=large")  # an anonymous session exists before login
+    before = client.get_cookie("session").value
+    response = client.post("/auth/login", data={"username": username, "password": PASSWORD})
+    assert response.status_code == 302
+    after = client.get_cookie("session").value
+    assert after != before
+    # The pre-login cookie (e.g. planted by an attacker) does not carry the login.
+    assert _with_cookie(app, before).get("/admin/").status_code == 302
+    assert _with_cookie(app, after).get("/admin/").status_code == 200
+
+
+def test_a_cookie_from_before_logout_no_longer_authenticates(app):
+    username = _user(app)
+    client = app.test_client()
+    client.post("/auth/login", data={"username": username, "password": PASSWORD})
+    stolen = client.get_cookie("session").value
+    assert _with_cookie(app, stolen).get("/admin/").status_code == 200
+    client.post("/auth/logout")
+    assert _with_cookie(app, stolen).get("/admin/").status_code == 302
+    # Logging in again gives a fresh cookie; the old one stays dead.
+    client.post("/auth/login", data={"username": username, "password": PASSWORD})
+    fresh = client.get_cookie("session").value
+    assert fresh != stolen
+    assert _with_cookie(app, fresh).get("/admin/").status_code == 200
+    assert _with_cookie(app, stolen).get("/admin/").status_code == 302
+
+
+def test_session_cookie_flags(app):
+    username = _user(app)
+    response = app.test_client().post("/auth/login",
+                                      data={"username": username, "password": PASSWORD})
+    header = response.headers["Set-Cookie"]
+    assert "HttpOnly" in header and "SameSite=Lax" in header
+
+
+def _median_seconds(client, data, tries):
+    times = []
+    for _ in range(tries):
+        started = time.perf_counter()
+        response = client.post("/auth/login", data=data)
+        times.append(time.perf_counter() - started)
+        assert response.status_code == 200
+    return statistics.median(times)
+
+
+def test_unknown_user_and_wrong_password_take_similar_time(app):
+    """Both paths hash a password: an unknown name must not answer measurably faster.
+
+    Without the dummy hash the unknown user answers in ~1 ms against tens of ms for a
+    password check, a ratio far beyond the generous bound used here."""
+    username = _user(app, Role.WORKER)
+    client = app.test_client()
+    wrong = {"username": username, "password": "wrong-password-1"}
+    unknown = {"username": "nobody-by-this-name", "password": "wrong-password-1"}
+    _median_seconds(client, wrong, 1)  # warm-up (templates, first queries)
+    known_time = _median_seconds(client, wrong, 5)
+    unknown_time = _median_seconds(client, unknown, 5)
+    ratio = max(known_time, unknown_time) / min(known_time, unknown_time)
+    assert ratio < 3, (known_time, unknown_time)
+    assert login(client, type("U", (), {"username": username})()).status_code == 302
