@@ -94,8 +94,36 @@ def _engine(database_url):
     engine.dispose()
 
 
+@pytest.fixture(scope="session")
+def _demo_engine(database_url, tmp_path_factory):
+    """A second database of the same backend holding the committed Heshan 2021 demo.
+
+    Loaded once per test session; tests marked ``demo_data`` run against it, each in
+    its own rolled-back transaction like every other test.
+    """
+    from survey_app.services import demo
+
+    if database_url.startswith("sqlite"):
+        url = f"sqlite:///{tmp_path_factory.mktemp('demo') / 'demo.db'}"
+    else:
+        url = create_postgres_database("survey_demo")
+    upgrade(url)
+    loader = create_app({**TEST_SETTINGS, "DATABASE_URL": url})
+    with loader.app_context():
+        demo.load_demo(session=db.session, example_links=0)
+        db.session.commit()
+    db.dispose(loader)
+    engine = make_engine(url)
+    yield engine
+    engine.dispose()
+    if not url.startswith("sqlite"):
+        drop_postgres_database(url)
+
+
 @pytest.fixture
-def _connection(_engine):
+def _connection(request, _engine):
+    if request.node.get_closest_marker("demo_data"):
+        _engine = request.getfixturevalue("_demo_engine")
     connection = _engine.connect()
     transaction = connection.begin()
     yield connection
@@ -105,12 +133,15 @@ def _connection(_engine):
 
 
 @pytest.fixture
-def make_app(database_url, _connection):
+def make_app(_connection):
     """Build an app with extra settings, bound to the test's rolled-back transaction."""
     built = []
 
+    # The connection's database: the empty test database, or the demo one.
+    url = _connection.engine.url.render_as_string(hide_password=False)
+
     def factory(**overrides):
-        application = create_app({**TEST_SETTINGS, "DATABASE_URL": database_url, **overrides})
+        application = create_app({**TEST_SETTINGS, "DATABASE_URL": url, **overrides})
         db.bind_to(application, _connection)
         built.append(application)
         return application

@@ -64,8 +64,8 @@ def test_worker_token_gets_403_and_revoked_token_401(app, client, session):
     assert client.get("/api/v1/campaigns", headers=headers).status_code == 401
 
 
+@pytest.mark.demo_data
 def test_every_api_response_conforms_to_the_openapi_document(app, client, session):
-    demo.load_demo(session=session, example_links=0)
     headers = {"Authorization": f"Bearer {_token(session)}"}
     listing = client.get("/api/v1/campaigns", headers=headers)
     assert listing.status_code == 200 and listing.headers["Cache-Control"] == "no-store"
@@ -101,8 +101,8 @@ def test_every_api_response_conforms_to_the_openapi_document(app, client, sessio
     _conforms(missing.get_json(), "Error")
 
 
+@pytest.mark.demo_data
 def test_cli_scores_json_is_the_api_document(app, client, session, runner):
-    demo.load_demo(session=session, example_links=0)
     headers = {"Authorization": f"Bearer {_token(session)}"}
     api = client.get(f"/api/v1/campaigns/{demo.SLUG}/scores", headers=headers).get_json()
     result = runner.invoke(args=["scores", demo.SLUG, "--format", "json"])

@@ -1,3 +1,4 @@
+import pytest
 from sqlalchemy import func
 from sqlmodel import select
 
@@ -39,8 +40,8 @@ def test_demo_load_is_idempotent_and_matches_the_seed_report(app, session):
         select(func.count()).select_from(Response).where(Response.mode == "paper")).one()
 
 
+@pytest.mark.demo_data
 def test_demo_roster_holds_no_raw_personal_data(app, session):
-    demo.load_demo(session=session, example_links=0)
     household = session.exec(select(Household)).first()
     assert household.is_demo
     assert "*" in household.id_number_masked and len(household.id_number_hmac) == 64
@@ -48,8 +49,8 @@ def test_demo_roster_holds_no_raw_personal_data(app, session):
     assert household.head_name_masked.startswith("演")
 
 
+@pytest.mark.demo_data
 def test_demo_sample_draw_is_audited_with_its_seed(app, session):
-    demo.load_demo(session=session, example_links=0)
     event = session.exec(select(AuditEvent).where(AuditEvent.action == "sample.draw")).one()
     assert event.details["seed"] == demo.SEED
     assert event.details["strata"]["relocated"]["n"] == 235  # METHODS.md section 3

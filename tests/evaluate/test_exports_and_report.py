@@ -6,6 +6,7 @@ import io
 
 import numpy as np
 import pyreadstat
+import pytest
 from docx import Document
 from openpyxl import load_workbook
 from sqlmodel import select
@@ -30,8 +31,8 @@ def _plant_payloads(session):
     session.flush()
 
 
+@pytest.mark.demo_data
 def test_exports_are_deidentified_formula_safe_and_audited(app, client, session, tmp_path):
-    demo.load_demo(session=session, example_links=0)
     _plant_payloads(session)
     login(client, make_user(session))
     base = f"/evaluate/{demo.SLUG}/export/"
@@ -78,8 +79,8 @@ def test_exports_are_deidentified_formula_safe_and_audited(app, client, session,
     assert all(e.actor_id is not None for e in events)
 
 
+@pytest.mark.demo_data
 def test_report_docx_holds_tables_and_indicator(app, client, session):
-    demo.load_demo(session=session, example_links=0)
     evaluator = make_user(session)
     login(client, evaluator)
     api = client.get(f"/evaluate/{demo.SLUG}")
@@ -99,8 +100,8 @@ def _stratified(values_by_group, pops):
     return est
 
 
+@pytest.mark.demo_data
 def test_every_dashboard_score_is_reproducible_from_the_csv(app, client, session):
-    demo.load_demo(session=session, example_links=0)
     login(client, make_user(session))
     rows = list(csv.DictReader(io.StringIO(
         client.get(f"/evaluate/{demo.SLUG}/export/csv").data.decode("utf-8-sig"), newline="")))

@@ -2,6 +2,7 @@
 
 from datetime import timedelta
 
+import pytest
 from sqlmodel import select
 
 from survey_app.models import Answer, AuditEvent, Response
@@ -9,8 +10,8 @@ from survey_app.services import demo, quality_flags, scores
 from tests.factories import login, make_user
 
 
+@pytest.mark.demo_data
 def test_flags_and_exclusion_change_the_counted_data(app, client, session):
-    demo.load_demo(session=session, example_links=0)
     from survey_app.services import campaigns
 
     campaign = campaigns.get_campaign(demo.SLUG, session=session)
@@ -48,8 +49,8 @@ def test_flags_and_exclusion_change_the_counted_data(app, client, session):
     assert event.actor_id == user.id and event.reason == "answered in 20 seconds"
 
 
+@pytest.mark.demo_data
 def test_workers_cannot_open_the_dashboard(app, client, session):
-    demo.load_demo(session=session, example_links=0)
     login(client, make_user(session, "worker"))
     assert client.get(f"/evaluate/{demo.SLUG}").status_code == 403
     assert client.get(f"/evaluate/{demo.SLUG}/export/csv").status_code == 403
