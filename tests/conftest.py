@@ -37,6 +37,8 @@ TEST_SETTINGS = {
     "WTF_CSRF_ENABLED": False,
     "RATELIMIT_ENABLED": False,
     "PUBLIC_BASE_URL": "http://survey.test",
+    # Cheap scrypt: hashing cost is not under test here, and hundreds of logins are.
+    "PASSWORD_HASH_METHOD": "scrypt:1024:8:1",
 }
 
 
@@ -132,6 +134,13 @@ def _connection(request, _engine):
     connection.close()
 
 
+def _forget_request_caches() -> None:
+    from flask import g
+
+    g.pop("_login_user", None)
+    g.pop("_flask_babel", None)
+
+
 @pytest.fixture
 def make_app(_connection):
     """Build an app with extra settings, bound to the test's rolled-back transaction."""
@@ -143,6 +152,9 @@ def make_app(_connection):
     def factory(**overrides):
         application = create_app({**TEST_SETTINGS, "DATABASE_URL": url, **overrides})
         db.bind_to(application, _connection)
+        # The ``session`` fixture keeps one app context pushed, so requests share ``g``:
+        # forget the cached user and locale so each request reads its own cookies.
+        application.before_request(_forget_request_caches)
         built.append(application)
         return application
 

@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+from functools import lru_cache
+
+from flask import current_app, has_app_context
 from sqlmodel import Session, select
 from werkzeug.security import check_password_hash, generate_password_hash
 
@@ -9,8 +12,20 @@ from survey_app.models import Community, Role, User
 from survey_app.services import audit
 
 MIN_PASSWORD_LENGTH = 8
-# Compared against when the user does not exist, so both paths cost one scrypt.
-_DUMMY_HASH = generate_password_hash("timing-equaliser", method="scrypt")
+DEFAULT_HASH_METHOD = "scrypt"  # werkzeug's scrypt: n=2**15, r=8, p=1
+
+
+def _hash_method() -> str:
+    # Tests lower the scrypt cost through the app config; production keeps the default.
+    if has_app_context():
+        return current_app.config.get("PASSWORD_HASH_METHOD", DEFAULT_HASH_METHOD)
+    return DEFAULT_HASH_METHOD
+
+
+@lru_cache(maxsize=4)
+def _dummy_hash(method: str) -> str:
+    # Compared against when the user does not exist, so both paths cost one hash.
+    return generate_password_hash("timing-equaliser", method=method)
 
 
 class UserError(ValueError):
@@ -47,7 +62,7 @@ def create_user(
     user = User(
         username=username,
         display_name=display_name or username,
-        password_hash=generate_password_hash(password, method="scrypt"),
+        password_hash=generate_password_hash(password, method=_hash_method()),
         role=role,
         community_id=community_id,
     )
@@ -62,7 +77,7 @@ def authenticate(username: str, password: str, *, session: Session) -> User | No
     """Return the active user with these credentials, or None; same cost either way."""
     user = session.exec(select(User).where(User.username == username.strip())).first()
     if user is None:
-        check_password_hash(_DUMMY_HASH, password)
+        check_password_hash(_dummy_hash(_hash_method()), password)
         return None
     if not check_password_hash(user.password_hash, password) or not user.active:
         return None

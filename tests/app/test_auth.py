@@ -79,3 +79,20 @@ def test_security_headers_present(client):
     assert "script-src 'self'" in response.headers["Content-Security-Policy"]
     assert response.headers["X-Content-Type-Options"] == "nosniff"
     assert response.headers["X-Frame-Options"] == "DENY"
+
+
+def test_production_password_hashes_use_full_cost_scrypt(make_app):
+    app = make_app(PASSWORD_HASH_METHOD=None)
+    app.config.pop("PASSWORD_HASH_METHOD")
+    with app.app_context():
+        user = make_user(db.session, Role.ADMIN)
+    assert user.password_hash.startswith("scrypt:32768:8:1$")
+
+
+def test_two_logged_in_clients_in_one_test_stay_apart(app, session):
+    admin, worker = make_user(session, Role.ADMIN), make_user(session, Role.WORKER)
+    admin_client, worker_client = app.test_client(), app.test_client()
+    login(admin_client, admin)
+    login(worker_client, worker)
+    assert admin_client.get("/admin/").status_code == 200
+    assert worker_client.get("/admin/").status_code == 403
