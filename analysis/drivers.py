@@ -166,7 +166,11 @@ def importance_performance_quadrants(
     if not (imp.shape == perf.shape == (len(labels),)):
         raise ValueError("importance, performance and labels must have the same length")
     ok = ~(np.isnan(imp) | np.isnan(perf))
-    if crosshair == "mean":
+    if crosshair in ("mean", "median") and not ok.any():
+        # No item has both values (e.g. a filtered cell where every answer is the same):
+        # no crosshair, every point "not classified", and no numpy empty-slice warning.
+        i_cut = p_cut = float("nan")
+    elif crosshair == "mean":
         i_cut, p_cut = float(imp[ok].mean()), float(perf[ok].mean())
     elif crosshair == "median":
         i_cut, p_cut = float(np.median(imp[ok])), float(np.median(perf[ok]))

@@ -57,6 +57,8 @@ GROUP_VALUES = {
     "租赁补贴户": HouseholdGroup.RENTAL_SUBSIDY,
 }
 MAX_CODE_LENGTH = 32
+# C0 controls and DEL, except tab and line breaks (a cell may hold a line break).
+CONTROL_CHARACTERS = frozenset(chr(c) for c in [*range(32), 127]) - {"\t", "\n", "\r"}
 
 
 @dataclass(frozen=True)
@@ -262,6 +264,12 @@ def check_rows(rows: Iterable[RosterRow], *, existing_codes: set[str],
         phone = normalise_phone(v.get("phone", ""))
         if phone and not is_valid_phone(phone):
             bad("phone", "not an 11-digit mainland mobile number")
+        for column, value in v.items():
+            # PostgreSQL cannot store NUL; other control characters are binary garbage.
+            bad_chars = sorted({f"U+{ord(c):04X}" for c in value if c in CONTROL_CHARACTERS})
+            if bad_chars:
+                bad(column, f"contains control characters ({', '.join(bad_chars)}); "
+                            "is this a text file?")
         for column, limit in (("head_name", 50), ("address", 200), ("project", 200),
                               ("community", 100), ("street", 100)):
             if len(v.get(column, "")) > limit:

@@ -15,11 +15,11 @@ import pytest
 
 from tests.security import route_matrix
 from tests.security.conftest import (
-    ROLES,
     database_snapshot,
     login_cookie,
     snapshot_diff,
 )
+from tests.security.route_matrix import ROLES
 
 SKIPPED_ENDPOINTS = {"static"}
 METHODS_IGNORED = {"HEAD", "OPTIONS"}
