@@ -48,7 +48,7 @@ def create_app(config: Mapping[str, Any] | None = None) -> Flask:
 
 
 def _init_extensions(app: Flask) -> None:
-    from survey_app import errors, i18n, security
+    from survey_app import errors, i18n, labels, security
     from survey_app.i18n_catalogs import translation_directories
 
     db.init_app(app)
@@ -66,6 +66,7 @@ def _init_extensions(app: Flask) -> None:
     login_manager.login_message = None
     security.init_app(app)
     errors.init_app(app)
+    labels.init_app(app)
 
 
 def _init_logging(app: Flask) -> None:

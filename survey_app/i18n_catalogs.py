@@ -69,6 +69,8 @@ def update() -> None:
                     catalog = read_po(fh, locale=locale)
             else:
                 catalog = Catalog(locale=locale, project="survey_app", charset="utf-8")
+            # Keep the header date unless messages change, so untouched catalogs stay unchanged.
+            template.creation_date = catalog.creation_date
             catalog.update(template, no_fuzzy_matching=True)
             catalog.obsolete.clear()
             path.parent.mkdir(parents=True, exist_ok=True)

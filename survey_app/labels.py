@@ -1,0 +1,50 @@
+"""Display labels for the stored codes (modes, groups, statuses, measures, rules).
+
+Stored values stay English codes; every page shows them through the ``label``
+template filter so they appear in the visitor's language.
+"""
+
+from __future__ import annotations
+
+from flask import Flask
+from flask_babel import lazy_gettext as _l
+
+LABELS = {
+    # response modes
+    "web_token": _l("Web (personal link)"),
+    "web_open": _l("Web (open link)"),
+    "paper": _l("Paper"),
+    # household groups
+    "relocated": _l("Relocated households (cash compensation)"),
+    "rental_subsidy": _l("Rental-subsidy households"),
+    # campaign statuses
+    "draft": _l("Draft"),
+    "open": _l("Open"),
+    "closed": _l("Closed"),
+    # response statuses
+    "partial": _l("Saved, not submitted"),
+    "complete": _l("Complete"),
+    "superseded": _l("Superseded"),
+    "deleted": _l("Deleted"),
+    # indicator measures and rules
+    "rate": _l("Satisfaction rate"),
+    "score": _l("Satisfaction score"),
+    "index": _l("Satisfaction index"),
+    "proportional": _l("Proportional"),
+    "stepwise": _l("Stepwise deduction"),
+    "bands": _l("Bands"),
+    # roles
+    "admin": _l("Administrator"),
+    "worker": _l("Community worker"),
+    "evaluator": _l("Evaluator"),
+}
+
+
+def label(code: object) -> str:
+    """The translated label of a stored code, or the code itself when unknown."""
+    text = LABELS.get(str(code))
+    return str(text) if text is not None else str(code)
+
+
+def init_app(app: Flask) -> None:
+    app.add_template_filter(label, "label")
