@@ -3,7 +3,7 @@
 For each backend a scratch database gets the demo campaign plus N bulk responses
 (benchmarks/bulk_data.py). Each measurement runs in a fresh child process so that its
 peak RSS is its own: growth = peak RSS during the export − RSS just before it (sampled
-every 5 ms from /proc/self/statm, and ru_maxrss as a cross-check).
+every 5 ms from /proc/self/statm).
 
 Baseline (same run, same child set-up): one plain SELECT of the counted responses' answer
 rows, written with csv.writer to /dev/null — reading and formatting the same data with no
@@ -19,7 +19,6 @@ import argparse
 import csv
 import json
 import os
-import resource
 import subprocess
 import sys
 import threading
@@ -83,7 +82,8 @@ def measure(url: str, slug: str, fmt: str) -> dict:
         seconds = time.perf_counter() - t0
         stop.set()
         sampler.join()
-        peak_rss = max(peak[0], resource.getrusage(resource.RUSAGE_SELF).ru_maxrss * 1024)
+        # Only the sampled peak: ru_maxrss also holds peaks from before the export.
+        peak_rss = peak[0]
         return {"format": fmt, "seconds": seconds, "bytes": size, "answer_rows": rows,
                 "rss_before_mb": base / 2**20, "growth_mb": (peak_rss - base) / 2**20}
 
