@@ -8,7 +8,8 @@ validation, no ORM, no template: the ceiling for "one transaction per request" o
 machine and database.
 
 gunicorn -w 4 -b 127.0.0.1:8001 --chdir benchmarks 'bare_insert_app:create_app()'
-with BENCH_DATABASE_URL set.
+with BENCH_DATABASE_URL set; the table is created beforehand (create_table), not in the
+workers, which would race on CREATE TABLE.
 """
 
 from __future__ import annotations
@@ -31,6 +32,12 @@ bench_row = Table("bench_row", metadata,
                   Column("created_at", DateTime(timezone=True), server_default=func.now()))
 
 
+def create_table(url: str) -> None:
+    engine = make_engine(url)
+    metadata.create_all(engine)
+    engine.dispose()
+
+
 def create_app() -> Flask:
     url = os.environ["BENCH_DATABASE_URL"]
     app = Flask(__name__)
@@ -41,8 +48,6 @@ def create_app() -> Flask:
         if "engine" not in state:
             state["engine"] = make_engine(url, immediate=True)
         return state["engine"]
-
-    metadata.create_all(make_engine(url))
 
     @app.post("/insert")
     def insert_one():

@@ -174,6 +174,9 @@ def _server_cpu(pid: int) -> float:
 
 
 def bare_run(url: str, workers: int, args) -> dict:
+    from bare_insert_app import create_table
+
+    create_table(url)
     port = free_port()
     env = {**os.environ, "BENCH_DATABASE_URL": url}
     gunicorn = Path(sys.executable).with_name("gunicorn")
