@@ -15,6 +15,8 @@ from __future__ import annotations
 import os
 import uuid
 from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
 
 import pytest
 from sqlalchemy import create_engine, text
@@ -73,20 +75,27 @@ def drop_postgres_database(url: str) -> None:
     admin.dispose()
 
 
+@contextmanager
+def migrated_database(backend: str, directory: Path, prefix: str) -> Iterator[str]:
+    """A new database of ``backend`` at Alembic head; dropped afterwards on PostgreSQL."""
+    if backend == "sqlite":
+        url = f"sqlite:///{directory / f'{prefix}.db'}"
+        upgrade(url)
+        yield url
+        return
+    url = create_postgres_database(prefix)
+    try:
+        upgrade(url)
+        yield url
+    finally:
+        drop_postgres_database(url)
+
+
 @pytest.fixture(scope="session", params=BACKENDS)
 def database_url(request, tmp_path_factory) -> Iterator[str]:
     """A migrated, empty database of each backend, shared by the session."""
-    if request.param == "sqlite":
-        url = f"sqlite:///{tmp_path_factory.mktemp('db') / 'survey.db'}"
-        upgrade(url)
+    with migrated_database(request.param, tmp_path_factory.mktemp("db"), "survey_test") as url:
         yield url
-    else:
-        url = create_postgres_database("survey_test")
-        try:
-            upgrade(url)
-            yield url
-        finally:
-            drop_postgres_database(url)
 
 
 @pytest.fixture(scope="session")
@@ -105,21 +114,16 @@ def _demo_engine(database_url, tmp_path_factory):
     """
     from survey_app.services import demo
 
-    if database_url.startswith("sqlite"):
-        url = f"sqlite:///{tmp_path_factory.mktemp('demo') / 'demo.db'}"
-    else:
-        url = create_postgres_database("survey_demo")
-    upgrade(url)
-    loader = create_app({**TEST_SETTINGS, "DATABASE_URL": url})
-    with loader.app_context():
-        demo.load_demo(session=db.session, example_links=0)
-        db.session.commit()
-    db.dispose(loader)
-    engine = make_engine(url)
-    yield engine
-    engine.dispose()
-    if not url.startswith("sqlite"):
-        drop_postgres_database(url)
+    backend = "sqlite" if database_url.startswith("sqlite") else "postgresql"
+    with migrated_database(backend, tmp_path_factory.mktemp("demo"), "survey_demo") as url:
+        loader = create_app({**TEST_SETTINGS, "DATABASE_URL": url})
+        with loader.app_context():
+            demo.load_demo(session=db.session, example_links=0)
+            db.session.commit()
+        db.dispose(loader)
+        engine = make_engine(url)
+        yield engine
+        engine.dispose()
 
 
 @pytest.fixture
@@ -192,14 +196,5 @@ def fresh_database_url(request, tmp_path) -> Iterator[str]:
     For tests of concurrency, crashes and backups, which need several connections to see
     each other's committed data.
     """
-    if request.param == "sqlite":
-        url = f"sqlite:///{tmp_path / 'fresh.db'}"
-        upgrade(url)
+    with migrated_database(request.param, tmp_path, "survey_fresh") as url:
         yield url
-    else:
-        url = create_postgres_database("survey_fresh")
-        try:
-            upgrade(url)
-            yield url
-        finally:
-            drop_postgres_database(url)
