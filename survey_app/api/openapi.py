@@ -147,7 +147,9 @@ def _json(schema_name: str, description: str) -> dict:
 
 _ERRORS = {"401": _json("Error", "No or unknown bearer token"),
            "403": _json("Error", "The token's user is not an evaluator or admin")}
-_SLUG = {"name": "slug", "in": "path", "required": True, "schema": STR}
+# As CampaignCreateForm allows them (a NUL or other odd character is a 400, not a campaign).
+_SLUG = {"name": "slug", "in": "path", "required": True,
+         "schema": {"type": "string", "pattern": "^[A-Za-z0-9-]+$", "maxLength": 64}}
 
 
 def _query(name: str, schema: dict, description: str) -> dict:
