@@ -198,3 +198,18 @@ def fresh_database_url(request, tmp_path) -> Iterator[str]:
     """
     with migrated_database(request.param, tmp_path, "survey_fresh") as url:
         yield url
+
+
+def pytest_terminal_summary(terminalreporter):
+    """Say how many tests ran on each database, so a green run shows PostgreSQL ran."""
+    counts = {backend: {"passed": 0, "failed": 0, "skipped": 0} for backend in BACKENDS}
+    for outcome in ("passed", "failed", "skipped"):
+        for report in terminalreporter.stats.get(outcome, []):
+            nodeid = getattr(report, "nodeid", "")
+            for backend in BACKENDS:
+                if f"[{backend}" in nodeid or f"-{backend}]" in nodeid or f"-{backend}-" in nodeid:
+                    counts[backend][outcome] += 1
+    terminalreporter.write_sep("-", "database backends")
+    for backend, c in counts.items():
+        terminalreporter.write_line(f"on {backend}: {c['passed']} tests passed; "
+                                    f"{c['failed']} failed; {c['skipped']} skipped")
