@@ -2,11 +2,8 @@
 
 from __future__ import annotations
 
-import threading
-
 import pytest
 from sqlmodel import select
-from werkzeug.serving import make_server
 
 from survey_app import create_app
 from survey_app.extensions import db
@@ -18,11 +15,10 @@ from survey_app.services.responses import answer_values
 from tests.conftest import TEST_SETTINGS
 from tests.entry.conftest import build_field
 from tests.factories import PASSWORD
+from tests.live import CHROMIUM, CHROMIUM_ARGS, serve_in_thread
 
 pytestmark = pytest.mark.browser
 
-CHROMIUM = "/usr/bin/chromium"
-CHROMIUM_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking"]
 # Typed in questionnaire order; has_complained = 2 hides complaint_handling (skip logic).
 TYPED = [
     ("is_household_head", "1"), ("age_band", "3"), ("household_size", "4"),
@@ -45,14 +41,10 @@ def live(tmp_path):
                 "code": world.households_a[0].household_code,
                 "household_id": world.households_a[0].id}
         db.session.commit()
-    server = make_server("127.0.0.1", 0, app, threaded=True)
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
     try:
-        yield app, f"http://127.0.0.1:{server.server_port}", info
+        with serve_in_thread(app) as base:
+            yield app, base, info
     finally:
-        server.shutdown()
-        thread.join(timeout=10)
         db.dispose(app)
 
 

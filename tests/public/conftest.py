@@ -7,12 +7,10 @@ rolled-back ``app`` fixture cannot serve.
 
 from __future__ import annotations
 
-import threading
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 
 import pytest
-from werkzeug.serving import make_server
 
 from survey_app import create_app
 from survey_app.extensions import db
@@ -22,6 +20,7 @@ from survey_app.models import CampaignStatus, HouseholdGroup
 from survey_app.services import questionnaire_versions, roster, sampling, tokens
 from tests.conftest import TEST_SETTINGS, create_postgres_database, drop_postgres_database
 from tests.factories import make_campaign
+from tests.live import serve_in_thread
 
 ROSTER = [
     {"household_code": "H001", "group": "棚改", "project": "城东项目", "community": "桃花仑社区"},
@@ -108,14 +107,8 @@ def live_server(request, tmp_path) -> Iterator[LiveServer]:
         with app.app_context():
             data = build_survey_campaign(db.session, slug="live-survey")
             db.session.commit()
-        server = make_server("127.0.0.1", 0, app, threaded=True)
-        thread = threading.Thread(target=server.serve_forever, daemon=True)
-        thread.start()
-        try:
-            yield LiveServer(f"http://127.0.0.1:{server.server_port}", app, data, request.param)
-        finally:
-            server.shutdown()
-            thread.join(timeout=10)
+        with serve_in_thread(app) as base:
+            yield LiveServer(base, app, data, request.param)
     finally:
         db.dispose(app)
         drop()

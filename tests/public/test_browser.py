@@ -11,12 +11,11 @@ import re
 
 import pytest
 
+from tests.live import CHROMIUM, CHROMIUM_ARGS
 from tests.public.conftest import RELOCATED_ANSWERS
 
 pytestmark = pytest.mark.browser
 
-CHROMIUM = "/usr/bin/chromium"
-CHROMIUM_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking"]
 PHONE = {"width": 360, "height": 640}
 TEXT_TYPES = {"household_size", "comments"}
 
