@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import JSON, Column, Text, UniqueConstraint
+from sqlalchemy import JSON, Column, Index, Text, UniqueConstraint
 from sqlmodel import Field, SQLModel
 
 from survey_app.models.base import ResponseStatus, utcnow
@@ -17,6 +17,10 @@ class Response(SQLModel, table=True):
     __table_args__ = (
         UniqueConstraint("campaign_id", "instance_id"),
         UniqueConstraint("campaign_id", "receipt_code"),
+        # Covers the scores data-version aggregate (services.score_cache.data_version), so a
+        # cached scores request reads the index, not every response row (migration 0002).
+        Index("ix_response_data_version", "campaign_id", "status", "excluded", "updated_at",
+              "id"),
     )
 
     id: int | None = Field(default=None, primary_key=True)

@@ -52,6 +52,7 @@ from sqlalchemy import case, func
 from sqlmodel import Session, select
 
 from survey_app.models import (
+    AuditEvent,
     Campaign,
     CampaignQuestionnaire,
     Household,
@@ -60,7 +61,7 @@ from survey_app.models import (
     ResponseStatus,
     utcnow,
 )
-from survey_app.services.scores import ScoreFilters, scores_document
+from survey_app.services.scores import ScoreFilters, progress_document, scores_document
 
 MAX_ENTRIES = 32
 DEFAULT_SETTLE_SECONDS = 120
@@ -159,19 +160,66 @@ def _settled(max_updated: datetime | None, settle_seconds: float) -> bool:
     return max_updated is None or max_updated <= utcnow() - timedelta(seconds=settle_seconds)
 
 
-def cached_scores_document(campaign: Campaign, filters: ScoreFilters | None = None, *,
-                           session: Session) -> dict:
-    """:func:`scores.scores_document`, served from the cache while the data version holds."""
-    filters = filters or ScoreFilters()
-    version = data_version(campaign, session=session)
-    database = session.get_bind().engine.url.render_as_string(hide_password=True)
-    key = (database, campaign.id, filters, version)
+def _database(session: Session) -> str:
+    return session.get_bind().engine.url.render_as_string(hide_password=True)
+
+
+def _cached(key: tuple, newest: datetime | None, compute):
+    """``compute()`` served from the app's cache under ``key``; stored only when the
+    ``newest`` change it depends on is settled (see the module docstring)."""
     cache = cache_of_app()
-    doc = cache.get(key)
-    if doc is not None:
-        return copy.deepcopy(doc)
-    doc = scores_document(campaign, filters, session=session)
+    value = cache.get(key)
+    if value is not None:
+        return copy.deepcopy(value)
+    value = compute()
     settle = current_app.config.get("SCORE_CACHE_SETTLE_SECONDS", DEFAULT_SETTLE_SECONDS)
-    if _settled(version[2], float(settle)):
-        cache.put(key, copy.deepcopy(doc))
-    return doc
+    if _settled(newest, float(settle)):
+        cache.put(key, copy.deepcopy(value))
+    return value
+
+
+def cached_scores_document(campaign: Campaign, filters: ScoreFilters | None = None, *,
+                           session: Session, version: tuple | None = None) -> dict:
+    """:func:`scores.scores_document`, served from the cache while the data version holds.
+
+    ``version``: the campaign's :func:`data_version` when the caller already read it in this
+    request (the dashboard needs it for several cached parts).
+    """
+    filters = filters or ScoreFilters()
+    version = version or data_version(campaign, session=session)
+    key = (_database(session), campaign.id, filters, version)
+    return _cached(key, version[2],
+                   lambda: scores_document(campaign, filters, session=session))
+
+
+def _audit_version(campaign: Campaign, *, session: Session) -> tuple:
+    # Households have no updated_at, and a field worker's disposition (refused, not at
+    # home) changes the progress block without touching any response. Every service that
+    # changes a campaign's data writes an audit event of that campaign in the same
+    # transaction, so the campaign's newest event (an index lookup, whatever the roster
+    # size) moves with any such change. Logins and other campaign-less events do not count.
+    row = session.exec(
+        select(AuditEvent.id, AuditEvent.at).where(AuditEvent.campaign_id == campaign.id)
+        .order_by(AuditEvent.id.desc()).limit(1)).first()
+    return tuple(row) if row else (None, None)
+
+
+def cached_progress_document(campaign: Campaign, *, session: Session,
+                             version: tuple | None = None) -> dict:
+    """:func:`scores.progress_document`, cached by the data version, the campaign's newest
+    audit event and its status and dates (stored once both the newest response change and
+    the newest audit event are settled)."""
+    version = version or data_version(campaign, session=session)
+    audit_id, audit_at = _audit_version(campaign, session=session)
+    key = (_database(session), campaign.id, "progress", version, audit_id, audit_at,
+           (campaign.status, campaign.opens_on, campaign.closes_on))
+    newest = max((t for t in (version[2], _aware(audit_at)) if t is not None), default=None)
+    return _cached(key, newest, lambda: progress_document(campaign, session=session))
+
+
+def cached_figures(campaign: Campaign, filters: ScoreFilters, name: tuple, version: tuple,
+                   render, *, session: Session):
+    """Rendered charts of a scores document (pure functions of the document and ``name``),
+    cached under the same data version as the document."""
+    key = (_database(session), campaign.id, "figures", filters, version, name)
+    return _cached(key, version[2], render)
