@@ -19,8 +19,11 @@ class Response(SQLModel, table=True):
         UniqueConstraint("campaign_id", "receipt_code"),
         # Covers the scores data-version aggregate (services.score_cache.data_version), so a
         # cached scores request reads the index, not every response row (migration 0002).
-        Index("ix_response_data_version", "campaign_id", "status", "excluded", "updated_at",
-              "id"),
+        # id second: keyset pages of a campaign's responses (exports: campaign_id = ? AND
+        # id > ? ORDER BY id LIMIT n) stay index range scans in id order, with or without
+        # status/exclusion filters.
+        Index("ix_response_data_version", "campaign_id", "id", "status", "excluded",
+              "updated_at"),
     )
 
     id: int | None = Field(default=None, primary_key=True)
