@@ -229,7 +229,8 @@ def submit_response(target: SurveyTarget, values: AnswerValues, *, session: Sess
         response, created = store_response(
             session=session, campaign=target.campaign, version=target.version,
             group=target.group, mode=target.mode, instance_id=instance_id, values=values,
-            household=target.household, locale=locale, fingerprint=fingerprint)
+            household=target.household, locale=locale, fingerprint=fingerprint,
+            known_new=existing is None)
         if not created and response.status != ResponseStatus.COMPLETE:
             raise ConflictingResubmission(instance_id)
     if created and token is not None:
