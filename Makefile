@@ -21,7 +21,7 @@ translations: $(BIN)/.installed
 run: install
 	$(BIN)/survey-app init-instance
 	$(BIN)/survey-app db upgrade
-	$(BIN)/survey-app demo load
+	SURVEY_PUBLIC_BASE_URL=$${SURVEY_PUBLIC_BASE_URL:-http://$(HOST):$(PORT)} $(BIN)/survey-app demo load
 	$(BIN)/survey-app run --host $(HOST) --port $(PORT)
 
 # Chromium and a Chinese font for the browser tests (Debian packages; needs root).
