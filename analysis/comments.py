@@ -126,16 +126,21 @@ def comment_themes(
     stops = set(DEFAULT_STOP_WORDS if stop_words is None else stop_words)
     stops.update(extra_stop_words)
     _add_user_words(user_words)
-    doc_count: Counter[str] = Counter()
-    occ: Counter[str] = Counter()
     examples: dict[str, list[str]] = {}
     n_comments = n_empty = 0
-    kept: dict[str, list[str]] = {}  # text -> its terms, so each distinct text is filtered once
+    # Each distinct text is segmented and filtered once and counted with its multiplicity.
+    # Examples need input order, but once a text has occurred examples_per_theme times each
+    # of its terms already holds that many examples, so later repeats are skipped.
+    seen: Counter[str] = Counter()
+    kept: dict[str, list[str]] = {}  # text -> its terms
     for comment in comments:
         n_comments += 1
         text = (comment or "").strip()
         if not text:
             n_empty += 1
+            continue
+        seen[text] += 1
+        if seen[text] > examples_per_theme:
             continue
         terms = kept.get(text)
         if terms is None:
@@ -143,15 +148,26 @@ def comment_themes(
                 t for t in _segment(text)
                 if len(t) >= min_length and t not in stops and _WORD.search(t)
             ]
-        occ.update(terms)
         for term in dict.fromkeys(terms):
-            doc_count[term] += 1
             ex = examples.setdefault(term, [])
             if len(ex) < examples_per_theme:
                 ex.append(text)
+    doc_count: Counter[str] = Counter()
+    occ: Counter[str] = Counter()
+    for text, count in seen.items():
+        terms = kept.get(text)
+        if terms is None:  # only when examples_per_theme == 0
+            terms = kept[text] = [
+                t for t in _segment(text)
+                if len(t) >= min_length and t not in stops and _WORD.search(t)
+            ]
+        for term, k in Counter(terms).items():
+            occ[term] += k * count
+            doc_count[term] += count
     ranked = sorted(doc_count, key=lambda t: (-doc_count[t], -occ[t], t))[:top_n]
     return CommentThemes(
-        themes=tuple(Theme(t, doc_count[t], occ[t], tuple(examples[t])) for t in ranked),
+        themes=tuple(Theme(t, doc_count[t], occ[t], tuple(examples.get(t, ())))
+                     for t in ranked),
         n_comments=n_comments,
         n_empty=n_empty,
         convention="jieba precise mode; stop words, punctuation and terms shorter than "
