@@ -46,7 +46,12 @@ from tests.conftest import (  # noqa: E402
     create_postgres_database,
     drop_postgres_database,
 )
-from tests.reliability.harness import GunicornServer, Ledger, run_load  # noqa: E402
+from tests.reliability.harness import (  # noqa: E402
+    GunicornServer,
+    Ledger,
+    database_integrity,
+    run_load,
+)
 
 SLUG = "load-ledger"
 
@@ -66,18 +71,13 @@ def _database_figures(url: str) -> dict:
     with engine.connect() as conn:
         ids = conn.execute(text("SELECT instance_id FROM response WHERE mode = 'web_open'")) \
             .scalars().all()
-        orphans = conn.execute(text(
-            "SELECT count(*) FROM answer a LEFT JOIN response r ON r.id = a.response_id "
-            "WHERE r.id IS NULL")).scalar_one()
-        empty = conn.execute(text(
-            "SELECT count(*) FROM response r WHERE r.status = 'complete' AND NOT EXISTS "
-            "(SELECT 1 FROM answer a WHERE a.response_id = r.id)")).scalar_one()
-        integrity = conn.execute(text("PRAGMA integrity_check")).scalar_one() \
-            if url.startswith("sqlite") else "n/a (PostgreSQL)"
         journal = conn.execute(text("PRAGMA journal_mode")).scalar_one() \
             if url.startswith("sqlite") else "n/a"
     engine.dispose()
-    return {"ids": ids, "orphans": orphans, "empty": empty, "integrity": integrity,
+    found = database_integrity(url)
+    integrity = found.sqlite_integrity if url.startswith("sqlite") else "n/a (PostgreSQL)"
+    return {"ids": ids, "orphans": found.orphan_answers,
+            "empty": found.complete_without_answers, "integrity": integrity,
             "journal": journal}
 
 

@@ -246,3 +246,31 @@ def run_load(base_url: str, slug: str, *, residents: int, seconds: float, seed: 
     for thread in threads:
         thread.join()
     return ledger
+
+
+@dataclass(frozen=True)
+class Integrity:
+    """What a crash must never leave behind."""
+
+    orphan_answers: int
+    complete_without_answers: int
+    sqlite_integrity: str  # PRAGMA integrity_check ("ok"), or "n/a" on PostgreSQL
+
+
+def database_integrity(url: str) -> Integrity:
+    from sqlalchemy import text
+
+    from survey_app.db import make_engine
+
+    engine = make_engine(url)
+    with engine.connect() as conn:
+        orphans = conn.execute(text(
+            "SELECT count(*) FROM answer a LEFT JOIN response r ON r.id = a.response_id "
+            "WHERE r.id IS NULL")).scalar_one()
+        empty = conn.execute(text(
+            "SELECT count(*) FROM response r WHERE r.status = 'complete' AND NOT EXISTS "
+            "(SELECT 1 FROM answer a WHERE a.response_id = r.id)")).scalar_one()
+        check = conn.execute(text("PRAGMA integrity_check")).scalar_one() \
+            if url.startswith("sqlite") else "n/a"
+    engine.dispose()
+    return Integrity(orphans, empty, check)
