@@ -35,14 +35,9 @@ from sqlalchemy import text
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-from survey_app import create_app  # noqa: E402
 from survey_app.db import make_engine  # noqa: E402
-from survey_app.extensions import db  # noqa: E402
 from survey_app.migrate import upgrade  # noqa: E402
-from survey_app.models import CampaignStatus  # noqa: E402
-from survey_app.services import campaigns, questionnaire_versions  # noqa: E402
 from tests.conftest import (  # noqa: E402
-    TEST_SETTINGS,
     create_postgres_database,
     drop_postgres_database,
 )
@@ -50,20 +45,11 @@ from tests.reliability.harness import (  # noqa: E402
     GunicornServer,
     Ledger,
     database_integrity,
+    prepare_open_campaign,
     run_load,
 )
 
 SLUG = "load-ledger"
-
-
-def _prepare(url: str) -> None:
-    app = create_app({**TEST_SETTINGS, "DATABASE_URL": url})
-    with app.app_context():
-        campaign = campaigns.create_campaign(SLUG, "长时压力测试", 2026, session=db.session)
-        campaign.status = CampaignStatus.OPEN
-        questionnaire_versions.attach_builtin_questionnaires(campaign, session=db.session)
-        db.session.commit()
-    db.dispose(app)
 
 
 def _database_figures(url: str) -> dict:
@@ -82,7 +68,7 @@ def _database_figures(url: str) -> dict:
 
 
 def run_backend(url: str, args: argparse.Namespace) -> bool:
-    _prepare(url)
+    prepare_open_campaign(url, SLUG, "长时压力测试")
     server = GunicornServer(url, workers=args.workers)
     server.start()
     ledger = Ledger()

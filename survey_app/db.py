@@ -14,7 +14,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from flask import Flask, current_app, g, request
+from flask import Flask, current_app, g, has_request_context, request
 from sqlalchemy import Connection, Engine, create_engine, event
 from sqlmodel import Session
 
@@ -84,7 +84,7 @@ class Database:
                     expire_on_commit=False,
                 )
             else:
-                writing = not _in_request() or request.method in WRITE_METHODS
+                writing = not has_request_context() or request.method in WRITE_METHODS
                 engine = state.write_engine if writing else state.read_engine
                 g.db_session = Session(bind=engine, expire_on_commit=False)
         return g.db_session
@@ -103,9 +103,3 @@ class Database:
         state: _State = app.extensions["survey_db"]
         state.write_engine.dispose()
         state.read_engine.dispose()
-
-
-def _in_request() -> bool:
-    from flask import has_request_context
-
-    return has_request_context()

@@ -42,19 +42,24 @@ def _run(command: list[str]) -> None:
         raise BackupError(f"{command[0]} failed: {done.stderr.strip()}")
 
 
+def _sqlite_copy(source: Path, destination: Path) -> None:
+    """Copy a whole SQLite database page by page (the online backup API)."""
+    reader = sqlite3.connect(source)
+    writer = sqlite3.connect(destination)
+    try:
+        with writer:
+            reader.backup(writer)
+    finally:
+        writer.close()
+        reader.close()
+
+
 def backup(url: str, target: Path) -> Path:
     """Write a consistent snapshot of the database at ``url`` to ``target``."""
     target = Path(target)
     target.parent.mkdir(parents=True, exist_ok=True)
     if url.startswith("sqlite"):
-        source = sqlite3.connect(_sqlite_path(url))
-        destination = sqlite3.connect(target)
-        try:
-            with destination:
-                source.backup(destination)
-        finally:
-            destination.close()
-            source.close()
+        _sqlite_copy(_sqlite_path(url), target)
         check = sqlite3.connect(target)
         try:
             result = check.execute("PRAGMA integrity_check").fetchone()[0]
@@ -77,15 +82,7 @@ def restore(url: str, source: Path) -> None:
     if not source.exists():
         raise BackupError(f"no backup file at {source}")
     if url.startswith("sqlite"):
-        target = _sqlite_path(url)
-        snapshot = sqlite3.connect(source)
-        live = sqlite3.connect(target)
-        try:
-            with live:
-                snapshot.backup(live)
-        finally:
-            live.close()
-            snapshot.close()
+        _sqlite_copy(source, _sqlite_path(url))
     elif url.startswith("postgresql"):
         _run(["pg_restore", "--clean", "--if-exists", "--no-owner", "--single-transaction",
               f"--dbname={_libpq_url(url)}", str(source)])

@@ -274,3 +274,20 @@ def database_integrity(url: str) -> Integrity:
             if url.startswith("sqlite") else "n/a"
     engine.dispose()
     return Integrity(orphans, empty, check)
+
+
+def prepare_open_campaign(url: str, slug: str, title: str, year: int = 2026) -> None:
+    """Commit an open campaign with both built-in questionnaires into the database at ``url``."""
+    from survey_app import create_app
+    from survey_app.extensions import db
+    from survey_app.models import CampaignStatus
+    from survey_app.services import campaigns, questionnaire_versions
+    from tests.conftest import TEST_SETTINGS
+
+    app = create_app({**TEST_SETTINGS, "DATABASE_URL": url})
+    with app.app_context():
+        campaign = campaigns.create_campaign(slug, title, year, session=db.session)
+        campaign.status = CampaignStatus.OPEN
+        questionnaire_versions.attach_builtin_questionnaires(campaign, session=db.session)
+        db.session.commit()
+    db.dispose(app)

@@ -12,13 +12,15 @@ import time
 import pytest
 from sqlmodel import Session, select
 
-from survey_app import create_app
 from survey_app.db import make_engine
-from survey_app.extensions import db
-from survey_app.models import CampaignStatus, Response
-from survey_app.services import campaigns, questionnaire_versions
-from tests.conftest import TEST_SETTINGS
-from tests.reliability.harness import GunicornServer, Ledger, database_integrity, run_load
+from survey_app.models import Response
+from tests.reliability.harness import (
+    GunicornServer,
+    Ledger,
+    database_integrity,
+    prepare_open_campaign,
+    run_load,
+)
 
 pytestmark = pytest.mark.slow
 
@@ -29,13 +31,7 @@ SLUG = "load-test"
 @pytest.fixture
 def open_campaign_database(fresh_database_url):
     """An open campaign with both built-in questionnaires, committed."""
-    app = create_app({**TEST_SETTINGS, "DATABASE_URL": fresh_database_url})
-    with app.app_context():
-        campaign = campaigns.create_campaign(SLUG, "压力测试", 2021, session=db.session)
-        campaign.status = CampaignStatus.OPEN
-        questionnaire_versions.attach_builtin_questionnaires(campaign, session=db.session)
-        db.session.commit()
-    db.dispose(app)
+    prepare_open_campaign(fresh_database_url, SLUG, "压力测试", 2021)
     return fresh_database_url
 
 
