@@ -4,9 +4,14 @@ from __future__ import annotations
 
 from typing import Any
 
+from sqlalchemy import insert
 from sqlmodel import Session
 
-from survey_app.models import AuditEvent, User
+from survey_app.models import AuditEvent, User, utcnow
+
+# Built once and executed on the session's connection: an event is written by every
+# change, including each resident's submission, and nothing reads it back as an object.
+_INSERT_EVENT = insert(AuditEvent.__table__).returning(AuditEvent.__table__.c.id)
 
 
 def actor_label(user: User | None) -> str:
@@ -24,18 +29,21 @@ def record(
     campaign_id: int | None = None,
     reason: str | None = None,
     details: dict[str, Any] | None = None,
-) -> AuditEvent:
-    """Append one audit event. ``details`` must never hold personal data."""
-    event = AuditEvent(
-        actor_id=actor.id if actor is not None else None,
-        actor_label=label or actor_label(actor),
-        action=action,
-        object_type=obj_type,
-        object_id=str(obj_id),
-        campaign_id=campaign_id,
-        reason=reason,
-        details=details or {},
-    )
-    session.add(event)
+) -> int:
+    """Append one audit event in the session's transaction; return its id.
+
+    ``details`` must never hold personal data. Pending ORM changes are flushed first, so
+    the event follows the change it records (and ids it names exist).
+    """
     session.flush()
-    return event
+    return session.connection().execute(_INSERT_EVENT, {
+        "at": utcnow(),
+        "actor_id": actor.id if actor is not None else None,
+        "actor_label": label or actor_label(actor),
+        "action": action,
+        "object_type": obj_type,
+        "object_id": str(obj_id),
+        "campaign_id": campaign_id,
+        "reason": reason,
+        "details": details or {},
+    }).scalar_one()

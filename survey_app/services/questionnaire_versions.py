@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import json
-from functools import lru_cache
 from pathlib import Path
 
 from sqlalchemy import func
@@ -75,14 +73,24 @@ def register_questionnaire_version(
     return version, True
 
 
-@lru_cache(maxsize=64)
-def _definition(content_hash: str, definition_json: str) -> Questionnaire:
-    return Questionnaire.from_dict(json.loads(definition_json), source=f"version {content_hash}")
+# Parsed definitions by content hash. A stored version never changes and its hash is the
+# SHA-256 of its canonical definition, so the hash alone names the parsed object; looking it
+# up needs neither the definition column (callers on the survey path defer it) nor a JSON
+# dump of it per request. Bounded: one entry per distinct questionnaire ever opened.
+_PARSED: dict[str, Questionnaire] = {}
+_PARSED_MAX = 256
 
 
 def questionnaire_of(version: QuestionnaireVersion) -> Questionnaire:
-    """The validated definition of a stored version (cached by content hash)."""
-    return _definition(version.content_hash, json.dumps(version.definition, sort_keys=True))
+    """The validated definition of a stored version (parsed once per content hash)."""
+    parsed = _PARSED.get(version.content_hash)
+    if parsed is None:
+        parsed = Questionnaire.from_dict(version.definition,
+                                         source=f"version {version.content_hash}")
+        if len(_PARSED) >= _PARSED_MAX:
+            _PARSED.clear()
+        _PARSED[version.content_hash] = parsed
+    return parsed
 
 
 def attach_questionnaire(

@@ -14,7 +14,8 @@ from collections.abc import Mapping
 from datetime import datetime
 
 from sqlalchemy import insert
-from sqlalchemy.exc import IntegrityError
+from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy.orm import make_transient_to_detached
 from sqlmodel import Session, delete, select
 
 from questionnaires import Questionnaire
@@ -74,15 +75,30 @@ def answers_for(response: Response, values: AnswerValues,
     return [Answer(**row) for row in answer_rows(response.id, values, questionnaire)]
 
 
+# Statements built once: constructing a Core statement per call (and its cache key) cost
+# more than executing it. Answers go in as one executemany on the session's connection
+# (same transaction) instead of ~15 ORM objects flushed one INSERT each.
+_INSERT_ANSWERS = insert(Answer.__table__)
+# A repeat of a form instance is recognised by the insert itself (no lookup first, no
+# savepoint): it inserts nothing and returns no id. PostgreSQL waits for a parallel
+# uncommitted insert of the same instance and then skips; SQLite writers are serialised.
+_INSERT_RESPONSE = {
+    dialect.__name__.rsplit(".", 1)[-1]: dialect.insert(Response.__table__)
+    .on_conflict_do_nothing(index_elements=["campaign_id", "instance_id"])
+    .returning(Response.__table__.c.id)
+    for dialect in (postgresql, sqlite)
+}
+_RESPONSE_COLUMNS = tuple(column.key for column in Response.__table__.columns
+                          if column.key != "id")
+
+
 def _insert_answers(response: Response, values: AnswerValues, questionnaire: Questionnaire, *,
                     session: Session) -> None:
-    # One executemany on the session's connection (same transaction) instead of ~15 ORM
-    # objects flushed one INSERT at a time: the largest single cost of a submission.
     # The answers are not needed as objects afterwards (nothing reads them back in the
     # request; answer_values queries them).
     rows = answer_rows(response.id, values, questionnaire)
     if rows:
-        session.connection().execute(insert(Answer.__table__), rows)
+        session.connection().execute(_INSERT_ANSWERS, rows)
 
 
 def find_by_instance(campaign: Campaign, instance_id: str, *, session: Session) -> Response | None:
@@ -106,22 +122,17 @@ def store_response(
     submitted_at: datetime | None = None,
     locale: str = "zh",
     fingerprint: str | None = None,
-    known_new: bool = False,
 ) -> tuple[Response, bool]:
     """Store a response with its answers; return it and whether it was newly created.
 
-    ``known_new``: the caller found no response of ``instance_id`` in this transaction
-    already (skips a second identical lookup)."""
+    A response of the same form instance that is already stored (or committed by a
+    parallel request meanwhile) is returned with ``False`` when it holds the same answers
+    for the same household, else ConflictingResubmission is raised.
+    """
     digest = payload_hash(values)
-    # known_new: the caller has just looked the instance up in this transaction and found
-    # nothing; a parallel insert since then is still caught by the unique constraint below.
-    existing = None if known_new else find_by_instance(campaign, instance_id, session=session)
-    if existing is not None:
-        if existing.payload_hash != digest:
-            raise ConflictingResubmission(instance_id)
-        return existing, False
+    household_id = household.id if household else None
     response = Response(
-        campaign_id=campaign.id, household_id=household.id if household else None,
+        campaign_id=campaign.id, household_id=household_id,
         household_group=group, questionnaire_version_id=version.id, mode=mode,
         instance_id=instance_id, payload_hash=digest, status=status,
         receipt_code=new_receipt_code() if status == ResponseStatus.COMPLETE else None,
@@ -129,22 +140,21 @@ def store_response(
         submitted_at=(submitted_at or utcnow()) if status == ResponseStatus.COMPLETE else None,
         entered_by_id=entered_by.id if entered_by else None, client_fingerprint=fingerprint,
     )
-    try:
-        # A savepoint so that losing a race on the instance id leaves the session usable.
-        # The add happens inside it: a pending object left over from the failed INSERT
-        # would otherwise be flushed again (and fail again) by the winner lookup below.
-        with session.begin_nested():
-            session.add(response)
-            session.flush()
-    except IntegrityError:
-        if response in session:
-            session.expunge(response)
+    session.flush()  # pending ORM changes (e.g. a household row) go in before this insert
+    connection = session.connection()
+    new_id = connection.execute(
+        _INSERT_RESPONSE[connection.dialect.name],
+        {key: getattr(response, key) for key in _RESPONSE_COLUMNS},
+    ).scalar()
+    if new_id is None:
         winner = find_by_instance(campaign, instance_id, session=session)
-        if winner is None:
-            raise
-        if winner.payload_hash != digest:
-            raise ConflictingResubmission(instance_id) from None
+        if winner is None or winner.payload_hash != digest or winner.household_id != household_id:
+            raise ConflictingResubmission(instance_id)
         return winner, False
+    # The row is in the database: make the object persistent without reading it back.
+    response.id = new_id
+    make_transient_to_detached(response)
+    session.add(response)
     _insert_answers(response, values, questionnaire_of(version), session=session)
     return response, True
 

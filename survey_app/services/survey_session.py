@@ -6,8 +6,9 @@ A link is either a household's token (``/s/<token>``) or a campaign's open link
 :class:`SurveyUnavailable`.
 
 No enumeration oracle: an unknown token and a token (or slug) of a campaign that is not
-open both give the reason ``"unavailable"``, and both run the same queries (one joined
-lookup, one questionnaire lookup), so neither the answer nor its timing tells them apart.
+open both give the reason ``"unavailable"``, and both run the same single query (the link
+joined to its campaign and questionnaire version), so neither the answer nor its timing
+tells them apart.
 Revoked and used tokens get their own reasons: only the holder of a real letter sees those.
 
 Exactly once: :func:`submit_response` is idempotent on the form instance id (a retried
@@ -22,12 +23,15 @@ from dataclasses import dataclass
 from datetime import date, datetime
 from zoneinfo import ZoneInfo
 
+from sqlalchemy import and_, literal
+from sqlalchemy.orm import defer
 from sqlmodel import Session, select
 
 from questionnaires import AnswerCheck, Questionnaire, validate_answers
 from survey_app.models import (
     AccessToken,
     Campaign,
+    CampaignQuestionnaire,
     CampaignStatus,
     Disposition,
     Household,
@@ -40,7 +44,7 @@ from survey_app.models import (
 )
 from survey_app.services import audit
 from survey_app.services.personal_data import token_hash
-from survey_app.services.questionnaire_versions import questionnaire_of, version_for_group
+from survey_app.services.questionnaire_versions import questionnaire_of
 from survey_app.services.responses import (
     AnswerValues,
     ConflictingResubmission,
@@ -54,8 +58,6 @@ from survey_app.services.responses import (
 
 # Campaign dates are calendar dates in China.
 LOCAL_ZONE = ZoneInfo("Asia/Shanghai")
-# A stand-in id that matches no row: unknown links still run the same queries.
-_NO_ROW = -1
 
 
 class SurveyUnavailable(Exception):  # noqa: N818 - a page to show, not a programming error
@@ -93,32 +95,32 @@ def campaign_is_open(campaign: Campaign | None, *, today: date | None = None) ->
     return campaign.closes_on is None or today <= campaign.closes_on
 
 
-# Never added to a session; only its id is read. Built once rather than per request (a
-# SQLModel instance costs ~0.3 ms), which also keeps known and unknown links equally cheap.
-_STAND_IN = Campaign(id=_NO_ROW, slug="", title="", year=0)
+def _with_version(stmt, group_column):
+    """``stmt`` outer-joined to the questionnaire version the campaign gives ``group_column``.
 
-
-def _version(campaign: Campaign | None, group: str, *,
-             session: Session) -> QuestionnaireVersion | None:
-    # Always queried, also for unknown links, so that every outcome costs the same.
-    return version_for_group(campaign if campaign is not None else _STAND_IN, group,
-                             session=session)
+    The definition column is deferred: the parsed questionnaire is cached by content hash
+    (questionnaire_of), so a survey request neither reads nor decodes the stored JSON.
+    """
+    return (stmt.outerjoin(CampaignQuestionnaire,
+                           and_(CampaignQuestionnaire.campaign_id == Campaign.id,
+                                CampaignQuestionnaire.household_group == group_column))
+            .outerjoin(QuestionnaireVersion,
+                       QuestionnaireVersion.id == CampaignQuestionnaire.questionnaire_version_id)
+            .options(defer(QuestionnaireVersion.definition)))
 
 
 def resolve_token(token: str, *, session: Session) -> SurveyTarget:
     """The target of a household's link; raise SurveyUnavailable(reason) if it can't be used."""
-    row = session.exec(
-        select(AccessToken, Household, Campaign)
+    row = session.exec(_with_version(
+        select(AccessToken, Household, Campaign, QuestionnaireVersion)
         .join(Household, Household.id == AccessToken.household_id)
-        .join(Campaign, Campaign.id == Household.campaign_id)
-        .where(AccessToken.token_hash == token_hash(token))
-    ).first()
-    record, household, campaign = row if row is not None else (None, None, None)
-    group = household.household_group if household is not None else HouseholdGroup.RELOCATED
-    version = _version(campaign, group, session=session)
+        .join(Campaign, Campaign.id == Household.campaign_id),
+        Household.household_group,
+    ).where(AccessToken.token_hash == token_hash(token))).first()
+    record, household, campaign, version = row if row is not None else (None,) * 4
     if record is None or version is None or not campaign_is_open(campaign):
         raise SurveyUnavailable("unavailable")
-    target = SurveyTarget(campaign=campaign, group=group, version=version,
+    target = SurveyTarget(campaign=campaign, group=household.household_group, version=version,
                           questionnaire=questionnaire_of(version), mode=ResponseMode.WEB_TOKEN,
                           household=household, access_token=record)
     if record.revoked_at is not None:
@@ -134,10 +136,13 @@ def resolve_open_link(slug: str, group: str | None, *, session: Session) -> Surv
     Raise SurveyUnavailable("unavailable") for an unknown slug, a campaign that is not open,
     or an unknown group.
     """
-    campaign = session.exec(select(Campaign).where(Campaign.slug == slug)).first()
     known_group = group in tuple(HouseholdGroup)
-    version = _version(campaign, group if known_group else HouseholdGroup.RELOCATED,
-                       session=session)
+    # Before a group is chosen the link needs the relocated questionnaire; an unknown group
+    # runs the same query and is refused below.
+    asked = group if known_group else HouseholdGroup.RELOCATED.value
+    row = session.exec(_with_version(select(Campaign, QuestionnaireVersion), literal(asked))
+                       .where(Campaign.slug == slug)).first()
+    campaign, version = row if row is not None else (None, None)
     if not campaign_is_open(campaign) or version is None or (group is not None and
                                                               not known_group):
         raise SurveyUnavailable("unavailable")
@@ -215,16 +220,18 @@ def submit_response(target: SurveyTarget, values: AnswerValues, *, session: Sess
     AlreadyAnswered.
     """
     token = _lock_token(target, session=session) if target.access_token is not None else None
-    existing = find_by_instance(target.campaign, instance_id, session=session)
-    if existing is not None and existing.status == ResponseStatus.COMPLETE:
-        same_household = existing.household_id == (target.household.id if target.household
-                                                   else None)
-        if existing.payload_hash != payload_hash(values) or not same_household:
-            raise ConflictingResubmission(instance_id)
-        return existing, False
-    if token is not None and token.used_at is not None:
-        raise AlreadyAnswered
-    draft = draft_of(target, session=session)
+    draft = None
+    if token is not None:
+        existing = find_by_instance(target.campaign, instance_id, session=session)
+        if existing is not None and existing.status == ResponseStatus.COMPLETE:
+            if (existing.payload_hash != payload_hash(values)
+                    or existing.household_id != target.household.id):
+                raise ConflictingResubmission(instance_id)
+            return existing, False
+        if token.used_at is not None:
+            raise AlreadyAnswered
+        draft = draft_of(target, session=session)
+    # Open links have no drafts and no token: the insert itself recognises a repeat.
     if draft is not None:
         response = _complete_draft(draft, values, instance_id=instance_id, locale=locale,
                                    fingerprint=fingerprint, session=session)
@@ -233,8 +240,7 @@ def submit_response(target: SurveyTarget, values: AnswerValues, *, session: Sess
         response, created = store_response(
             session=session, campaign=target.campaign, version=target.version,
             group=target.group, mode=target.mode, instance_id=instance_id, values=values,
-            household=target.household, locale=locale, fingerprint=fingerprint,
-            known_new=existing is None)
+            household=target.household, locale=locale, fingerprint=fingerprint)
         if not created and response.status != ResponseStatus.COMPLETE:
             raise ConflictingResubmission(instance_id)
     if created and token is not None:

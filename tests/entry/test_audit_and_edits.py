@@ -16,11 +16,11 @@ from tests.entry.conftest import UserClient, build_field, form_data, typed_answe
 @pytest.mark.parametrize("statement", ["UPDATE auditevent SET action = 'forged'",
                                        "DELETE FROM auditevent"])
 def test_database_refuses_to_change_the_audit_trail(session, world, statement):
-    event = audit.record("test.event", "test", 1, session=session, actor=world.admin)
+    event_id = audit.record("test.event", "test", 1, session=session, actor=world.admin)
     with pytest.raises(Exception, match="append-only"), session.begin_nested():
         session.execute(text(statement))
     session.expire_all()
-    assert session.get(AuditEvent, event.id).action == "test.event"
+    assert session.get(AuditEvent, event_id).action == "test.event"
 
 
 def _single_entry_response(app, session):
