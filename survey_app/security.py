@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from functools import wraps
+from itertools import chain
 from typing import Any
 
 from flask import Flask, abort, request
@@ -40,10 +41,10 @@ def init_app(app: Flask) -> None:
 
 
 def _has_nul(path: str, *multidicts) -> bool:
-    if "\x00" in path:
-        return True
-    return any("\x00" in key or any("\x00" in value for value in values)
-               for multidict in multidicts for key, values in multidict.lists())
+    # One scan of the joined keys and values: a survey post has ~20 fields on every submit.
+    return "\x00" in path or any(
+        "\x00" in "".join(chain.from_iterable(multidict.items(multi=True)))
+        for multidict in multidicts)
 
 
 def role_required(*roles: str) -> Callable:

@@ -3,14 +3,31 @@
 The questions themselves come from the questionnaire definition and are checked by
 ``questionnaires.validate_answers``; this form carries what every survey post has: the CSRF
 token, the form instance id and which button was pressed.
+
+A post is read by :func:`read_survey_post` with the same rules as :class:`SurveyAnswerForm`
+(Flask-WTF's CSRF check, the instance id validators, WTForms' button semantics) but without
+building the form: binding six WTForms fields and loading their translation catalogue cost
+more than storing the response. The form object is built only to render a page.
 """
 
+import re
+from collections.abc import Mapping
+from dataclasses import dataclass
+
+from flask import current_app
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
+from flask_wtf.csrf import validate_csrf
 from wtforms import HiddenField, SubmitField
-from wtforms.validators import DataRequired, Regexp
+from wtforms.validators import DataRequired, Regexp, ValidationError
 
-UUID4 = r"^[0-9a-f]{8}-[0-9a-f]{4}-4[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$"
+# \Z, not $: "$" would also accept a trailing newline.
+UUID4 = r"^[0-9a-f]{8}-[0-9a-f]{4}-4[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}\Z"
+_UUID4 = re.compile(UUID4)
+#: Buttons in the order a post is handled when (oddly) several are sent.
+BUTTONS = ("larger_text", "normal_text", "save", "submit")
+# WTForms' BooleanField (hence SubmitField) treats these values as "not pressed".
+_NOT_PRESSED = ("", "false")
 
 
 class SurveyAnswerForm(FlaskForm):
@@ -20,6 +37,37 @@ class SurveyAnswerForm(FlaskForm):
     submit = SubmitField(_l("Submit answers"))
     save = SubmitField(_l("Save and continue later"))
 
-    def only_csrf_failed(self) -> bool:
-        """True when the answers are fine to keep and only the CSRF token was refused."""
-        return set(self.errors) == {"csrf_token"}
+
+@dataclass(frozen=True)
+class SurveyPost:
+    """The non-answer fields of a survey post.
+
+    ``instance_id`` is None when missing or not a UUID4 (a broken post: 400);
+    ``csrf_error`` says why the CSRF token was refused (None: accepted or CSRF disabled);
+    ``pressed`` holds the buttons sent.
+    """
+
+    instance_id: str | None
+    csrf_error: str | None
+    pressed: frozenset[str]
+
+    def __contains__(self, button: str) -> bool:
+        return button in self.pressed
+
+
+def read_survey_post(formdata: Mapping[str, str]) -> SurveyPost:
+    """Read a survey post's instance id, CSRF token and buttons (see the module docstring)."""
+    instance_id = formdata.get("instance_id", "")
+    if not instance_id.strip() or _UUID4.match(instance_id) is None:
+        instance_id = None
+    csrf_error = None
+    if current_app.config.get("WTF_CSRF_ENABLED", True):
+        try:
+            validate_csrf(formdata.get(current_app.config.get("WTF_CSRF_FIELD_NAME",
+                                                              "csrf_token")))
+        except ValidationError as exc:
+            csrf_error = str(exc)
+    pressed = frozenset(name for name in BUTTONS
+                        if formdata.get(name) is not None
+                        and formdata.get(name) not in _NOT_PRESSED)
+    return SurveyPost(instance_id, csrf_error, pressed)

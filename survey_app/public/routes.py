@@ -1,7 +1,7 @@
 """Resident pages: the start page, token links (/s/<token>) and open links (/c/<slug>).
 
-CSRF on the survey posts is checked by :class:`SurveyAnswerForm` inside the view rather than
-by the app-wide CSRFProtect, so that a token that expired while a resident was answering
+CSRF on the survey posts is checked by :func:`forms.read_survey_post` inside the view rather
+than by the app-wide CSRFProtect, so that a token that expired while a resident was answering
 re-renders the form with every answer instead of discarding the post.
 """
 
@@ -25,7 +25,7 @@ from sqlmodel import select
 from survey_app.extensions import csrf, db, limiter
 from survey_app.models import Campaign, CampaignStatus
 from survey_app.public import bp
-from survey_app.public.forms import SurveyAnswerForm
+from survey_app.public.forms import SurveyAnswerForm, read_survey_post
 from survey_app.services import survey_session
 from survey_app.services.personal_data import keyed_hash
 from survey_app.services.responses import ConflictingResubmission
@@ -134,26 +134,26 @@ def open_receipt(slug: str, group: str, instance_id: str):
 def _take_answers(target: SurveyTarget, receipt_endpoint: str, link_args: dict, *,
                   draft_url: str | None):
     """Handle a survey post: text size, draft, or the final submit."""
-    form = SurveyAnswerForm()
+    post = read_survey_post(request.form)
     used = target.access_token is not None and target.access_token.used_at is not None
-    if used and not form.submit.data:  # only a retried submit may still reach a used token
+    if used and "submit" not in post:  # only a retried submit may still reach a used token
         return _unavailable(SurveyUnavailable("used", target))
     posted = _posted_answers(target)
-    if form.larger_text.data or form.normal_text.data:
-        session["large_text"] = bool(form.larger_text.data)
-        return _render_survey(target, form, posted)
-    if not form.validate_on_submit():
-        if form.only_csrf_failed():
-            notice = _("Your answers are kept, but the page had expired. "
-                       "Please check them and press the button again.")
-            return _render_survey(target, form, posted, notice=notice)
+    if "larger_text" in post or "normal_text" in post:
+        session["large_text"] = "larger_text" in post
+        return _render_survey(target, SurveyAnswerForm(), posted)
+    if post.instance_id is None:
         abort(400)
+    if post.csrf_error is not None:
+        notice = _("Your answers are kept, but the page had expired. "
+                   "Please check them and press the button again.")
+        return _render_survey(target, SurveyAnswerForm(), posted, notice=notice)
     locale = str(get_locale() or "zh")
-    if form.save.data and draft_url is not None:
+    if "save" in post and draft_url is not None:
         check = survey_session.check_answers(target, posted, partial=True)
         try:
             survey_session.save_draft(target, check.values, session=db.session,
-                                      instance_id=form.instance_id.data, locale=locale)
+                                      instance_id=post.instance_id, locale=locale)
         except AlreadyAnswered:
             db.session.rollback()
             return _unavailable(SurveyUnavailable("used", target))
@@ -162,10 +162,10 @@ def _take_answers(target: SurveyTarget, receipt_endpoint: str, link_args: dict, 
         return redirect(draft_url)
     check = survey_session.check_answers(target, posted)
     if not check.ok:
-        return _render_survey(target, form, posted, errors=check.errors)
+        return _render_survey(target, SurveyAnswerForm(), posted, errors=check.errors)
     try:
         response, _created = survey_session.submit_response(
-            target, check.values, session=db.session, instance_id=form.instance_id.data,
+            target, check.values, session=db.session, instance_id=post.instance_id,
             locale=locale, fingerprint=_fingerprint())
     except ConflictingResubmission:
         db.session.rollback()

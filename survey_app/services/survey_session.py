@@ -23,7 +23,7 @@ from dataclasses import dataclass
 from datetime import date, datetime
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import and_, literal
+from sqlalchemy import and_, bindparam
 from sqlalchemy.orm import defer
 from sqlmodel import Session, select
 
@@ -109,14 +109,20 @@ def _with_version(stmt, group_column):
             .options(defer(QuestionnaireVersion.definition)))
 
 
+# Built once (a statement's construction and cache key cost more than running it).
+_TOKEN_TARGET = _with_version(
+    select(AccessToken, Household, Campaign, QuestionnaireVersion)
+    .join(Household, Household.id == AccessToken.household_id)
+    .join(Campaign, Campaign.id == Household.campaign_id),
+    Household.household_group,
+).where(AccessToken.token_hash == bindparam("token_hash"))
+_OPEN_LINK_TARGET = _with_version(select(Campaign, QuestionnaireVersion),
+                                  bindparam("group")).where(Campaign.slug == bindparam("slug"))
+
+
 def resolve_token(token: str, *, session: Session) -> SurveyTarget:
     """The target of a household's link; raise SurveyUnavailable(reason) if it can't be used."""
-    row = session.exec(_with_version(
-        select(AccessToken, Household, Campaign, QuestionnaireVersion)
-        .join(Household, Household.id == AccessToken.household_id)
-        .join(Campaign, Campaign.id == Household.campaign_id),
-        Household.household_group,
-    ).where(AccessToken.token_hash == token_hash(token))).first()
+    row = session.exec(_TOKEN_TARGET, params={"token_hash": token_hash(token)}).first()
     record, household, campaign, version = row if row is not None else (None,) * 4
     if record is None or version is None or not campaign_is_open(campaign):
         raise SurveyUnavailable("unavailable")
@@ -140,8 +146,7 @@ def resolve_open_link(slug: str, group: str | None, *, session: Session) -> Surv
     # Before a group is chosen the link needs the relocated questionnaire; an unknown group
     # runs the same query and is refused below.
     asked = group if known_group else HouseholdGroup.RELOCATED.value
-    row = session.exec(_with_version(select(Campaign, QuestionnaireVersion), literal(asked))
-                       .where(Campaign.slug == slug)).first()
+    row = session.exec(_OPEN_LINK_TARGET, params={"slug": slug, "group": asked}).first()
     campaign, version = row if row is not None else (None, None)
     if not campaign_is_open(campaign) or version is None or (group is not None and
                                                               not known_group):
