@@ -161,13 +161,14 @@ def _clean(
     if isinstance(question, IntegerQuestion):
         return _clean_integer(question, entry)
     if isinstance(question, RatingQuestion):
-        options = questionnaire.scale.options(allow_na=question.allow_na)
+        # The codes of scale.options(), without building its Option objects per answer.
+        scale = questionnaire.scale
+        valid = entry in scale.codes or (question.allow_na and entry == scale.na_code)
     elif isinstance(question, SingleChoiceQuestion):
-        options = question.options
+        valid = any(option.code == entry for option in question.options)
     else:
         raise TypeError(f"unexpected question type {question.type!r}")
-    codes = {option.code for option in options}
-    return (entry, None) if entry in codes else (None, "invalid_choice")
+    return (entry, None) if valid else (None, "invalid_choice")
 
 
 def _clean_multiple(
