@@ -13,8 +13,10 @@ import secrets
 from collections.abc import Mapping
 from datetime import datetime
 
-from sqlalchemy import insert
+from sqlalchemy import Integer, String, Text, bindparam, cast, func, insert
+from sqlalchemy import select as core_select
 from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy.dialects.postgresql import ARRAY
 from sqlalchemy.orm import make_transient_to_detached
 from sqlmodel import Session, delete, select
 
@@ -76,9 +78,19 @@ def answers_for(response: Response, values: AnswerValues,
 
 
 # Statements built once: constructing a Core statement per call (and its cache key) cost
-# more than executing it. Answers go in as one executemany on the session's connection
-# (same transaction) instead of ~15 ORM objects flushed one INSERT each.
+# more than executing it. Answers go in as one statement on the session's connection (same
+# transaction) instead of ~15 ORM objects flushed one INSERT each: on SQLite an executemany
+# (a loop in C), on PostgreSQL one INSERT ... SELECT over unnest() of one array per column,
+# whose text never changes (psycopg prepares it once) and whose 5 parameters cost less to
+# send than 15 rows of 6 (a third of the CPU of a multi-row VALUES, measured).
 _INSERT_ANSWERS = insert(Answer.__table__)
+_ANSWER_ARRAYS = {"question_id": String, "code": String, "number": Integer, "text": Text}
+_UNNESTED = func.unnest(*(cast(bindparam(name), ARRAY(kind))
+                          for name, kind in _ANSWER_ARRAYS.items())
+                        ).table_valued(*_ANSWER_ARRAYS).render_derived()
+_INSERT_ANSWERS_UNNEST = insert(Answer.__table__).from_select(
+    ["response_id", *_ANSWER_ARRAYS],
+    core_select(bindparam("response_id", type_=Integer), *_UNNESTED.c))
 # A repeat of a form instance is recognised by the insert itself (no lookup first, no
 # savepoint): it inserts nothing and returns no id. PostgreSQL waits for a parallel
 # uncommitted insert of the same instance and then skips; SQLite writers are serialised.
@@ -97,8 +109,14 @@ def _insert_answers(response: Response, values: AnswerValues, questionnaire: Que
     # The answers are not needed as objects afterwards (nothing reads them back in the
     # request; answer_values queries them).
     rows = answer_rows(response.id, values, questionnaire)
-    if rows:
-        session.connection().execute(_INSERT_ANSWERS, rows)
+    if not rows:
+        return
+    connection = session.connection()
+    if connection.dialect.name == "postgresql":
+        columns = {name: [row[name] for row in rows] for name in _ANSWER_ARRAYS}
+        connection.execute(_INSERT_ANSWERS_UNNEST, {"response_id": response.id, **columns})
+    else:
+        connection.execute(_INSERT_ANSWERS, rows)
 
 
 def find_by_instance(campaign: Campaign, instance_id: str, *, session: Session) -> Response | None:
