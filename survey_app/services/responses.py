@@ -149,13 +149,17 @@ def store_response(
     """
     digest = payload_hash(values)
     household_id = household.id if household else None
+    # Timestamps passed in rather than left to the model's default factories, which pydantic
+    # inspects (inspect.signature) on every call: a tenth of a millisecond per submission.
+    now = utcnow()
     response = Response(
+        created_at=now, updated_at=now,
         campaign_id=campaign.id, household_id=household_id,
         household_group=group, questionnaire_version_id=version.id, mode=mode,
         instance_id=instance_id, payload_hash=digest, status=status,
         receipt_code=new_receipt_code() if status == ResponseStatus.COMPLETE else None,
         locale=locale, started_at=started_at,
-        submitted_at=(submitted_at or utcnow()) if status == ResponseStatus.COMPLETE else None,
+        submitted_at=(submitted_at or now) if status == ResponseStatus.COMPLETE else None,
         entered_by_id=entered_by.id if entered_by else None, client_fingerprint=fingerprint,
     )
     session.flush()  # pending ORM changes (e.g. a household row) go in before this insert
