@@ -15,7 +15,8 @@ stratified    design weights N_h/r_h, pooled estimate, SE with/without FPC, Kish
 reliability   Cronbach's alpha (raw, standardised), Feldt CI, item-total, alpha-if-deleted
 composite     dimension/overall index; equal, given, importance, entropy and AHP weights
 drivers       derived importance (Spearman) and Importance-Performance quadrants
-comparisons   Mann-Whitney U + rank-biserial, chi-square (small counts), Kruskal-Wallis + ε²
+comparisons   Mann-Whitney U + rank-biserial (also from category counts), chi-square
+              (small counts), mode effects per item and stratum, Kruskal-Wallis + ε²
 planning      Cochran sample size with FPC, contacts, margin of error, AAPOR rates
 indicator     indicator score (proportional, stepwise, bands) and P(true ≥ target)
 comments      themes of Chinese comments with jieba
@@ -26,8 +27,11 @@ from analysis.campaign import CampaignStatistics, ItemStatistics, campaign_stati
 from analysis.comments import CommentThemes, Theme, comment_themes
 from analysis.comparisons import (
     chi_square_independence,
+    item_mode_effects,
     kruskal_wallis,
     mann_whitney,
+    mann_whitney_counts,
+    mode_effect_from_counts,
     mode_effects,
 )
 from analysis.composite import (
@@ -113,13 +117,16 @@ __all__ = [
     "importance_weights",
     "indicator_score",
     "interval_from_se",
+    "item_mode_effects",
     "item_summary",
     "item_total_statistics",
     "kish_design_effect",
     "kruskal_wallis",
     "linear_index",
     "mann_whitney",
+    "mann_whitney_counts",
     "margin_of_error",
+    "mode_effect_from_counts",
     "mode_effects",
     "normalized_weights",
     "satisfaction_rate",

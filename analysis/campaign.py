@@ -52,9 +52,9 @@ class ItemStatistics:
     summary: ItemSummary
     by_stratum: tuple[ItemSummary, ...]
     rate: StratifiedEstimate
-    rate_interval: Interval
+    rate_interval: Interval | None  # None when computed with item_intervals=False
     index: StratifiedEstimate
-    index_interval: Interval
+    index_interval: Interval | None
 
 
 @dataclass(frozen=True, slots=True)
@@ -65,8 +65,8 @@ class CampaignStatistics:
     composite_se: float
     composite_interval: Interval
     reliability: CronbachAlpha | None
-    drivers: DerivedImportance
-    ipa: ImportancePerformance
+    drivers: DerivedImportance | None  # None when computed with drivers=False
+    ipa: ImportancePerformance | None
     indicator: IndicatorScore
     n_respondents: int
     convention: str
@@ -96,6 +96,8 @@ def campaign_statistics(
     rule: ProportionalRule | StepwiseRule | BandRule | None = None,
     crosshair: Literal["mean", "median", "midpoint"] = "mean",
     reliability: bool = True,
+    item_intervals: bool = True,
+    drivers: bool = True,
 ) -> CampaignStatistics:
     """Full campaign statistics: items, strata, composite index, reliability, drivers, score.
 
@@ -133,6 +135,10 @@ def campaign_statistics(
         IPA crosshair rule (for "midpoint" see Notes).
     reliability : bool, default True
         Compute Cronbach's alpha.
+    item_intervals : bool, default True
+        Compute the bootstrap intervals of the item rates and indices (``None`` if False).
+    drivers : bool, default True
+        Compute the derived importance and the IPA quadrants (``None`` if False).
 
     Returns
     -------
@@ -196,15 +202,17 @@ def campaign_statistics(
     w_pop = pop / pop.sum()
 
     # --- bootstrap intervals for every item (rate and index) from multinomial counts
-    rng = np.random.default_rng(seed)
-    weights = np.broadcast_to(w_pop, (n_items, n_strata))
     boot = {}
-    for name_, vals in (("rate", _RATE_VALUES), ("index", _INDEX_VALUES)):
-        boot[name_] = bootstrap_counts_bounds(
-            counts, vals, weights, rng=rng, method=bootstrap_method,
-            n_resamples=n_resamples, confidence=confidence)
-    method_text = (f"bootstrap {bootstrap_method} ({n_resamples} resamples, seed {seed}, "
-                   "stratified multinomial on category counts)")
+    method_text = "not computed"
+    if item_intervals:
+        rng = np.random.default_rng(seed)
+        weights = np.broadcast_to(w_pop, (n_items, n_strata))
+        for name_, vals in (("rate", _RATE_VALUES), ("index", _INDEX_VALUES)):
+            boot[name_] = bootstrap_counts_bounds(
+                counts, vals, weights, rng=rng, method=bootstrap_method,
+                n_resamples=n_resamples, confidence=confidence)
+        method_text = (f"bootstrap {bootstrap_method} ({n_resamples} resamples, seed {seed}, "
+                       "stratified multinomial on category counts)")
 
     values = np.arange(1, 6, dtype=float)
     items = []
@@ -237,10 +245,12 @@ def campaign_statistics(
             by_stratum=by_stratum,
             rate=rate_est,
             rate_interval=Interval(rate_est.estimate, float(boot["rate"][0][j]),
-                                   float(boot["rate"][1][j]), confidence, method_text),
+                                   float(boot["rate"][1][j]), confidence, method_text)
+            if boot else None,
             index=index_est,
             index_interval=Interval(index_est.estimate, float(boot["index"][0][j]),
-                                    float(boot["index"][1][j]), confidence, method_text),
+                                    float(boot["index"][1][j]), confidence, method_text)
+            if boot else None,
         ))
 
     # --- composite index with a linearised stratified SE
@@ -270,25 +280,28 @@ def campaign_statistics(
                        "normal interval, Taylor-linearised stratified SE with FPC")
 
     # --- reliability over all items except the overall item
-    codes_valid = np.where(valid, y, np.nan)
+    codes_valid = np.where(valid, y, np.nan) if (reliability or drivers) else None
     rel = None
     scale_items = [j for j in range(n_items) if j != overall_item]
     if reliability and len(scale_items) >= 2:
         rel = cronbach_alpha(codes_valid[scale_items].T, missing="pairwise")
 
     # --- drivers: dimension scores vs the overall item
-    dim_names = [d.name for d in comp.dimensions]
-    dim_scores = np.empty((n, len(dim_names)))
-    for k, d in enumerate(comp.dimensions):
-        block = codes_valid[list(d.items)]
-        cnt = (~np.isnan(block)).sum(axis=0)
-        with np.errstate(invalid="ignore", divide="ignore"):
-            dim_scores[:, k] = np.where(cnt > 0, np.nansum(block, axis=0) / np.maximum(cnt, 1),
-                                        np.nan)
-    drivers = derived_importance(dim_scores, codes_valid[overall_item])
-    ipa = importance_performance_quadrants(
-        drivers.coefficients, [d.index for d in comp.dimensions], dim_names,
-        crosshair=crosshair, importance_midpoint=0.5, performance_midpoint=50.0)
+    importance = ipa = None
+    if drivers:
+        dim_names = [d.name for d in comp.dimensions]
+        dim_scores = np.empty((n, len(dim_names)))
+        for k, d in enumerate(comp.dimensions):
+            block = codes_valid[list(d.items)]
+            cnt = (~np.isnan(block)).sum(axis=0)
+            with np.errstate(invalid="ignore", divide="ignore"):
+                dim_scores[:, k] = np.where(cnt > 0,
+                                            np.nansum(block, axis=0) / np.maximum(cnt, 1),
+                                            np.nan)
+        importance = derived_importance(dim_scores, codes_valid[overall_item])
+        ipa = importance_performance_quadrants(
+            importance.coefficients, [d.index for d in comp.dimensions], dim_names,
+            crosshair=crosshair, importance_midpoint=0.5, performance_midpoint=50.0)
 
     overall_rate = items[overall_item].rate
     indicator = indicator_score(overall_rate.estimate, target, points, rule,
@@ -300,7 +313,7 @@ def campaign_statistics(
         composite_se=comp_se,
         composite_interval=comp_ci,
         reliability=rel,
-        drivers=drivers,
+        drivers=importance,
         ipa=ipa,
         indicator=indicator,
         n_respondents=n,

@@ -260,6 +260,21 @@ def test_campaign_statistics_consistent_with_building_blocks():
     assert s.composite_interval.low < s.composite.overall < s.composite_interval.high
 
 
+def test_campaign_statistics_without_intervals_and_drivers_skips_only_those():
+    rng = np.random.default_rng(6)
+    codes = rng.choice([1, 2, 3, 4, 5, 9], p=[.03, .05, .12, .35, .4, .05], size=(5, 400))
+    strata = np.where(np.arange(400) < 150, "relocated", "rental")
+    args = (codes, strata, {"relocated": 600, "rental": 2500}, {"d1": [0, 1], "d2": [2, 3]}, 4)
+    full = campaign_statistics(*args, n_resamples=200)
+    lean = campaign_statistics(*args, item_intervals=False, drivers=False)
+    assert lean.drivers is None and lean.ipa is None
+    assert all(it.rate_interval is None and it.index_interval is None for it in lean.items)
+    for a, b in zip(full.items, lean.items, strict=True):
+        assert (a.summary, a.rate, a.index) == (b.summary, b.rate, b.index)
+    assert (lean.composite, lean.composite_se, lean.indicator) == \
+        (full.composite, full.composite_se, full.indicator)
+
+
 def test_composite_linearised_se_single_item_equals_stratified_se():
     # Without NA answers, a composite made of one item is that item's index, so the
     # Taylor-linearised SE must equal the exact stratified SE (with FPC).

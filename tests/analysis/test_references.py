@@ -3,6 +3,7 @@
 import numpy as np
 import pytest
 from numpy.testing import assert_allclose
+from scipy import stats
 
 from analysis import (
     ahp_weights,
@@ -11,10 +12,13 @@ from analysis import (
     cochran_sample_size,
     contacts_needed,
     cronbach_alpha,
+    derived_importance,
     indicator_score,
+    item_mode_effects,
     item_summary,
     kruskal_wallis,
     mann_whitney,
+    mann_whitney_counts,
     stratified_mean,
     summary_from_counts,
     t_interval,
@@ -129,6 +133,82 @@ def test_mann_whitney_against_scipy_docstring():
     asym = mann_whitney(x, y, method="asymptotic")
     assert_allclose(asym.p_value, 0.11134688653314041, rtol=1e-12)
     assert_allclose(exact.rank_biserial, 2 * 17 / 20 - 1)
+
+
+# --- Mann-Whitney from category counts: scipy.stats.mannwhitneyu on the expanded samples --
+SCALE = np.arange(1, 6)
+
+
+@pytest.mark.parametrize("x_counts, y_counts", [
+    ([0, 1, 2, 5, 4], [1, 2, 3, 2, 1]),    # ties, asymptotic
+    ([3, 0, 0, 0, 0], [2, 0, 0, 0, 0]),    # every value tied: p = 1
+    ([1, 0, 1, 0, 0], [0, 1, 0, 0, 1]),    # no ties, 2 and 2 values: exact
+    ([0, 0, 0, 0, 40], [30, 0, 0, 0, 0]),  # complete separation
+    ([0, 0, 0, 1, 0], [0, 0, 0, 7, 0]),    # one category, n_x = 1
+])
+def test_mann_whitney_counts_against_scipy_cases(x_counts, y_counts):
+    ref = stats.mannwhitneyu(np.repeat(SCALE, x_counts), np.repeat(SCALE, y_counts))
+    r = mann_whitney_counts(x_counts, y_counts)
+    assert r.u == ref.statistic
+    assert_allclose(r.p_value, ref.pvalue, rtol=1e-12)
+    assert_allclose(r.rank_biserial, 2 * ref.statistic / (sum(x_counts) * sum(y_counts)) - 1)
+
+
+@pytest.mark.parametrize("seed", range(30))
+def test_mann_whitney_counts_against_scipy_random(seed):
+    rng = np.random.default_rng(seed)
+    x = rng.multinomial(int(rng.integers(1, 400)), rng.dirichlet(np.ones(5)))
+    y = rng.multinomial(int(rng.integers(1, 400)), rng.dirichlet(np.ones(5)))
+    ref = stats.mannwhitneyu(np.repeat(SCALE, x), np.repeat(SCALE, y))
+    r = mann_whitney_counts(x, y)
+    assert r.u == ref.statistic
+    assert_allclose(r.p_value, ref.pvalue, rtol=1e-12)
+
+
+def test_item_mode_effects_against_scipy():
+    rng = np.random.default_rng(21)
+    n = 3000
+    codes = rng.choice([1.0, 2.0, 3.0, 4.0, 5.0, 9.0, np.nan],
+                       p=[.05, .1, .2, .3, .25, .05, .05], size=(3, n))
+    codes[2, :1500] = rng.choice([4.0, 5.0], size=1500)  # another distribution per stratum
+    modes = rng.choice(["web", "paper", "phone"], p=[.6, .3, .1], size=n)
+    strata = np.where(np.arange(n) < 1500, "relocated", "rental")
+    effects = item_mode_effects(codes, modes, strata)
+    for j, per_item in enumerate(effects):
+        assert [e.stratum for e in per_item] == ["relocated", "rental"]
+        for e in per_item:
+            answered = (strata == e.stratum) & ~np.isnan(codes[j]) & (codes[j] != 9)
+            web, paper = (codes[j][answered & (modes == m)] for m in ("web", "paper"))
+            assert (e.n_web, e.n_paper) == (web.size, paper.size)
+            ref = stats.mannwhitneyu(web, paper)
+            assert e.mann_whitney.u == ref.statistic
+            assert_allclose(e.mann_whitney.p_value, ref.pvalue, rtol=1e-12)
+            table = np.array([[np.sum(web == c) for c in SCALE],
+                              [np.sum(paper == c) for c in SCALE]])
+            table = table[:, table.sum(axis=0) > 0]
+            chi = stats.chi2_contingency(table, correction=False)
+            assert e.chi_square.method == "Pearson chi-square"  # large counts: no merging
+            assert_allclose(e.chi_square.statistic, chi.statistic, rtol=1e-12)
+            assert_allclose(e.chi_square.p_value, chi.pvalue, rtol=1e-12)
+
+
+# --- Spearman derived importance: scipy.stats.spearmanr, pairwise deletion -----------------
+def test_derived_importance_against_scipy_spearman():
+    rng = np.random.default_rng(8)
+    n = 2000
+    overall = rng.choice([1.0, 2.0, 3.0, 4.0, 5.0, np.nan], p=[.05, .1, .2, .3, .3, .05],
+                         size=n)
+    drivers = np.column_stack([
+        np.clip(overall + rng.normal(scale=s, size=n), 1, 5).round(1) for s in (0.5, 1, 3)])
+    drivers[rng.random(drivers.shape) < 0.1] = np.nan
+    drivers[:, 2] = np.floor(drivers[:, 2])  # few distinct values: many ties
+    r = derived_importance(drivers, overall)
+    for j in range(3):
+        ok = ~np.isnan(drivers[:, j]) & ~np.isnan(overall)
+        ref = stats.spearmanr(drivers[ok, j], overall[ok])
+        assert r.n_used[j] == ok.sum()
+        assert_allclose(r.coefficients[j], ref.statistic, rtol=1e-12)
+        assert_allclose(r.p_values[j], ref.pvalue, rtol=1e-12)
 
 
 # --- Kruskal-Wallis: scipy.stats.kruskal docstring ----------------------------------------
