@@ -33,6 +33,7 @@ from survey_app.extensions import db  # noqa: E402
 from survey_app.migrate import upgrade  # noqa: E402
 from survey_app.models import Household, HouseholdGroup, Response  # noqa: E402
 from survey_app.services import demo, questionnaire_versions  # noqa: E402
+from survey_app.services.rating_codes import encode_rating_codes  # noqa: E402
 from survey_app.services.responses import answers_for, payload_hash  # noqa: E402
 
 POSTGRES_ADMIN_URL = os.environ.get("SURVEY_BENCH_POSTGRES_URL",
@@ -70,11 +71,12 @@ def make_bench_app(url: str, **settings):
     return create_app({**SETTINGS, "DATABASE_URL": url, **settings})
 
 
-def _answer_pool(questionnaire, rng: random.Random, mood: float) -> list[tuple[dict, str]]:
+def _answer_pool(questionnaire, rng: random.Random,
+                 mood: float) -> list[tuple[dict, str, str]]:
     pool = []
     for _ in range(POOL):
         values = demo._answers(questionnaire, rng, mood)  # validated, skip logic applied
-        pool.append((values, payload_hash(values)))
+        pool.append((values, payload_hash(values), encode_rating_codes(values, questionnaire)))
     return pool
 
 
@@ -102,7 +104,7 @@ def build_campaign(url: str, extra: int, *, seed: int = 2021) -> dict:
                  for g in HouseholdGroup}
         answer_rows = {}  # (group, pool index) -> answer dicts without response_id
         for g, pool in pools.items():
-            for k, (values, _digest) in enumerate(pool):
+            for k, (values, _digest, _codes) in enumerate(pool):
                 stub = Response(id=0)
                 answer_rows[(g, k)] = [
                     {"question_id": a.question_id, "code": a.code, "number": a.number,
@@ -135,8 +137,8 @@ def build_campaign(url: str, extra: int, *, seed: int = 2021) -> dict:
             "receipt_code": f"R{i:09d}", "locale": "zh",
             "started_at": submitted - timedelta(seconds=rng.randrange(120, 600)),
             "submitted_at": submitted, "entered_by_id": None, "client_fingerprint": None,
-            "excluded": False, "exclusion_reason": None, "created_at": submitted,
-            "updated_at": submitted})
+            "excluded": False, "exclusion_reason": None, "rating_codes": pools[group][k][2],
+            "created_at": submitted, "updated_at": submitted})
         for row in answer_rows[(group, k)]:
             answers.append((rid, row["question_id"], row["code"], row["number"], row["text"]))
 

@@ -45,6 +45,10 @@ class Response(SQLModel, table=True):
     client_fingerprint: str | None = Field(default=None, max_length=64)
     excluded: bool = False
     exclusion_reason: str | None = Field(default=None, sa_column=Column(Text))
+    # Copy of the rating answers, one character per rating item (services.rating_codes),
+    # written with the answers: the scores read one short string per respondent instead of
+    # ~10 answer rows (migration 0003 backfilled it). NULL only if written by older code.
+    rating_codes: str | None = Field(default=None, sa_column=Column(Text))
     created_at: datetime = Field(default_factory=utcnow)
     updated_at: datetime = Field(default_factory=utcnow)
 

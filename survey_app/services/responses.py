@@ -32,6 +32,7 @@ from survey_app.models import (
     utcnow,
 )
 from survey_app.services.questionnaire_versions import questionnaire_of
+from survey_app.services.rating_codes import encode_rating_codes
 
 AnswerValues = Mapping[str, str | int | list[str]]
 RECEIPT_ALPHABET = "ACDEFGHJKLMNPQRTUVWXY3467"  # no look-alikes (0/O, 1/I, 2/Z, 5/S, 8/B)
@@ -152,6 +153,7 @@ def store_response(
     # Timestamps passed in rather than left to the model's default factories, which pydantic
     # inspects (inspect.signature) on every call: a tenth of a millisecond per submission.
     now = utcnow()
+    questionnaire = questionnaire_of(version)
     response = Response(
         created_at=now, updated_at=now,
         campaign_id=campaign.id, household_id=household_id,
@@ -161,6 +163,7 @@ def store_response(
         locale=locale, started_at=started_at,
         submitted_at=(submitted_at or now) if status == ResponseStatus.COMPLETE else None,
         entered_by_id=entered_by.id if entered_by else None, client_fingerprint=fingerprint,
+        rating_codes=encode_rating_codes(values, questionnaire),
     )
     session.flush()  # pending ORM changes (e.g. a household row) go in before this insert
     connection = session.connection()
@@ -177,15 +180,17 @@ def store_response(
     response.id = new_id
     make_transient_to_detached(response)
     session.add(response)
-    _insert_answers(response, values, questionnaire_of(version), session=session)
+    _insert_answers(response, values, questionnaire, session=session)
     return response, True
 
 
 def replace_answers(response: Response, values: AnswerValues, *, session: Session) -> None:
     """Overwrite the answers of a (partial or edited) response."""
     version = session.get(QuestionnaireVersion, response.questionnaire_version_id)
+    questionnaire = questionnaire_of(version)
     session.exec(delete(Answer).where(Answer.response_id == response.id))
-    _insert_answers(response, values, questionnaire_of(version), session=session)
+    _insert_answers(response, values, questionnaire, session=session)
+    response.rating_codes = encode_rating_codes(values, questionnaire)
     response.payload_hash = payload_hash(values)
     response.updated_at = utcnow()
     session.add(response)

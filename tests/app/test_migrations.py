@@ -11,7 +11,7 @@ from sqlmodel import SQLModel
 
 import survey_app.models  # noqa: F401
 from survey_app.migrate import downgrade, upgrade
-from tests.conftest import create_postgres_database, drop_postgres_database
+from tests.conftest import TEST_SETTINGS, create_postgres_database, drop_postgres_database
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -70,3 +70,36 @@ def test_production_code_never_calls_create_all():
     found = subprocess.run(["grep", "-rn", "create_all", "survey_app", "questionnaires",
                             "analysis", "migrations"], cwd=ROOT, capture_output=True, text=True)
     assert found.stdout == ""
+
+
+def _rating_codes(url) -> dict[int, str | None]:
+    engine = create_engine(url)
+    try:
+        with engine.connect() as conn:
+            return dict(conn.execute(text("SELECT id, rating_codes FROM response")).all())
+    finally:
+        engine.dispose()
+
+
+def test_rating_codes_backfill_equals_what_the_services_write(empty_url):
+    from survey_app import create_app
+    from survey_app.extensions import db
+    from survey_app.services import demo
+
+    upgrade(empty_url)
+    app = create_app({**TEST_SETTINGS, "DATABASE_URL": empty_url})
+    with app.app_context():
+        demo.load_demo(session=db.session, example_links=0)
+        db.session.commit()
+    db.dispose(app)
+    written = _rating_codes(empty_url)
+    assert len(written) > 300 and None not in written.values()
+    assert any("9" in c for c in written.values()) and any("-" in c for c in written.values())
+
+    downgrade(empty_url, "5b0c3e7d9a21")  # before the column existed
+    engine = create_engine(empty_url)
+    columns = {c["name"] for c in inspect(engine).get_columns("response")}
+    engine.dispose()
+    assert "rating_codes" not in columns
+    upgrade(empty_url)
+    assert _rating_codes(empty_url) == written

@@ -1,0 +1,79 @@
+"""The rating answers of a response as one short string, the copy the scores read.
+
+``Response.rating_codes`` holds one character per rating item of the response's
+questionnaire version, in ``Questionnaire.rating_items()`` order: ``"1"``..``"5"`` the scale
+code, ``"9"`` the questionnaire's 不清楚 answer (``scale.na_code``, which is ``"9"`` in the
+built-in questionnaires) and ``"-"`` no answer (skipped by skip logic, or a draft).
+
+It is written together with the answer rows (``responses.store_response`` and
+``responses.replace_answers``, the only writers of answers) so that the scores of 100,000
+responses read 100,000 short strings instead of ~1 M answer rows. The answer rows stay the
+record; this is a derived copy, and :func:`encode_rating_codes` is the one place that
+derives it.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+
+import numpy as np
+
+from questionnaires import Questionnaire
+from questionnaires.model import RATING_CODES
+
+NO_ANSWER = "-"
+NOT_APPLICABLE = "9"
+
+# Byte -> value of the decoded matrix; -1 marks a byte no encoder writes.
+_DECODE = np.full(256, -1.0)
+_DECODE[[ord(code) for code in RATING_CODES]] = [float(code) for code in RATING_CODES]
+_DECODE[ord(NOT_APPLICABLE)] = float(NOT_APPLICABLE)
+_DECODE[ord(NO_ANSWER)] = np.nan
+
+
+class RatingCodesError(ValueError):
+    """A rating answer or a stored rating-code string cannot be encoded or decoded."""
+
+
+def rating_item_ids(questionnaire: Questionnaire) -> list[str]:
+    """The rating items in the order of the characters of ``rating_codes``."""
+    return [item.id for item in questionnaire.rating_items()]
+
+
+def encode_rating_codes(values: Mapping[str, object], questionnaire: Questionnaire) -> str:
+    """The ``rating_codes`` string of validated answer ``values`` (other questions ignored)."""
+    na_code = questionnaire.scale.na_code
+    out = []
+    for item_id in rating_item_ids(questionnaire):
+        code = values.get(item_id)
+        if code is None or code == "":
+            out.append(NO_ANSWER)
+        elif code in RATING_CODES:
+            out.append(code)
+        elif code == na_code:
+            out.append(NOT_APPLICABLE)
+        else:
+            raise RatingCodesError(f"{item_id}: {code!r} is neither a scale code nor "
+                                   f"the not-applicable code {na_code!r}")
+    return "".join(out)
+
+
+def decode_rating_codes(strings: Sequence[str], width: int) -> np.ndarray:
+    """Stored strings of one questionnaire version as a respondents x items float matrix.
+
+    Scale codes become 1.0..5.0, not applicable 9.0, no answer NaN. Every string must have
+    ``width`` characters (the version's number of rating items).
+    """
+    if not strings:
+        return np.empty((0, width))
+    if set(map(len, strings)) != {width}:
+        raise RatingCodesError(f"rating codes of the wrong length (expected {width})")
+    joined = "".join(strings)
+    try:
+        raw = np.frombuffer(joined.encode("ascii"), dtype=np.uint8)
+    except UnicodeEncodeError:
+        raise RatingCodesError("rating codes contain non-ASCII characters") from None
+    matrix = _DECODE[raw].reshape(len(strings), width)
+    if (matrix == -1.0).any():
+        raise RatingCodesError("rating codes contain characters no encoder writes")
+    return matrix

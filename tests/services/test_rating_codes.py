@@ -1,0 +1,183 @@
+"""Response.rating_codes: written by every path that writes answers, and the scores read
+from it are the scores read from the answer rows."""
+
+from __future__ import annotations
+
+import re
+import uuid
+
+import numpy as np
+import pytest
+from numpy.testing import assert_array_equal
+from sqlalchemy import update
+from sqlmodel import select
+
+from questionnaires import load_builtin
+from survey_app.models import Answer, QuestionnaireVersion, Response
+from survey_app.services import campaigns, demo, scores
+from survey_app.services.questionnaire_versions import questionnaire_of, version_for_group
+from survey_app.services.rating_codes import (
+    RatingCodesError,
+    decode_rating_codes,
+    encode_rating_codes,
+)
+from tests.entry.conftest import UserClient, build_field, typed_answers
+from tests.entry.conftest import form_data as entry_form
+from tests.public.conftest import RELOCATED_ANSWERS, build_survey_campaign
+from tests.public.conftest import form_data as survey_form
+
+RELOCATED = load_builtin("relocated")
+
+
+def _codes_from_answer_rows(session, response: Response) -> str:
+    """The expected string, spelled out from the answer rows of one response."""
+    questionnaire = questionnaire_of(
+        session.get(QuestionnaireVersion, response.questionnaire_version_id))
+    stored = dict(session.exec(select(Answer.question_id, Answer.code)
+                               .where(Answer.response_id == response.id)).all())
+    expected = ""
+    for item in questionnaire.rating_items():
+        code = stored.get(item.id)
+        expected += "-" if not code else "9" if code == questionnaire.scale.na_code else code
+    return expected
+
+
+def _assert_agrees_with_answers(session, responses) -> None:
+    session.expire_all()
+    assert responses
+    for response in responses:
+        session.refresh(response)
+        assert response.rating_codes == _codes_from_answer_rows(session, response), response.id
+
+
+# --- the encoding -----------------------------------------------------------------------
+
+def test_encoding_of_answers_not_applicable_and_skipped_items():
+    values = dict(RELOCATED_ANSWERS, has_complained="2")
+    del values["complaint_handling"]  # hidden by skip logic
+    codes = encode_rating_codes(values, RELOCATED)
+    assert [item.id for item in RELOCATED.rating_items()][6] == "information_disclosure"
+    assert codes == "4345459" + "4" + "-" + "4"
+    assert_array_equal(decode_rating_codes([codes, "-" * 10], 10),
+                       [[4, 3, 4, 5, 4, 5, 9, 4, np.nan, 4], [np.nan] * 10])
+
+
+def test_an_answer_outside_the_scale_is_refused():
+    with pytest.raises(RatingCodesError, match="policy_publicity"):
+        encode_rating_codes({"policy_publicity": "7"}, RELOCATED)
+
+
+@pytest.mark.parametrize("stored", [["4345459-4"], ["4345459-44", "4345459-4"],
+                                    ["4345459x44"], ["434545é-44"]])
+def test_malformed_stored_codes_are_refused(stored):
+    with pytest.raises(RatingCodesError):
+        decode_rating_codes(stored, 10)
+
+
+# --- every writer of answers ------------------------------------------------------------
+
+def test_web_submission_and_draft(client, session):
+    survey = build_survey_campaign(session)
+    token = survey.token(index=0)
+    assert client.post(f"/s/{token}", data=survey_form(
+        RELOCATED_ANSWERS, str(uuid.uuid4()))).status_code == 302
+    # A draft (most items unanswered), then the same form completed with other answers.
+    other = survey.token(index=1)
+    client.post(f"/s/{other}", data={"instance_id": str(uuid.uuid4()), "save": "暂存",
+                                     "a_benefit_standard": "2", "a_staff_attitude": "9"})
+    [draft] = session.exec(select(Response).where(Response.status == "partial")).all()
+    assert draft.rating_codes == "-2---9----"
+    _assert_agrees_with_answers(session, [draft])
+    instance = re.search(r'name="instance_id" type="hidden" value="([^"]+)"',
+                         client.get(f"/s/{other}").get_data(as_text=True)).group(1)
+    completed = dict(RELOCATED_ANSWERS, has_complained="2", overall_satisfaction="5")
+    del completed["complaint_handling"]
+    assert client.post(f"/s/{other}", data=survey_form(completed, instance)).status_code == 302
+    responses = session.exec(select(Response).order_by(Response.id)).all()
+    assert [r.status for r in responses] == ["complete", "complete"]
+    assert responses[1].id == draft.id and responses[1].rating_codes == "43454594-5"
+    _assert_agrees_with_answers(session, responses)
+
+
+def test_paper_double_entry_and_response_edit(app, session):
+    world = build_field(session, double_entry=True, count_a=2)
+    first, second = UserClient(app, world.worker_a), UserClient(app, world.worker_a2)
+    for seed, household in enumerate(world.households_a):
+        version = version_for_group(world.campaign, household.household_group, session=session)
+        typed = typed_answers(questionnaire_of(version), seed=seed)
+        url = f"/entry/{world.campaign.slug}/households/{household.id}/enter"
+        assert first.post(url, data=entry_form(typed)).status_code == 302
+        assert second.post(url, data=entry_form(typed)).status_code == 302
+    responses = session.exec(select(Response).where(
+        Response.campaign_id == world.campaign.id).order_by(Response.id)).all()
+    assert len(responses) == 2 and {r.mode for r in responses} == {"paper"}
+    _assert_agrees_with_answers(session, responses)
+
+    edited = responses[0]
+    version = session.get(QuestionnaireVersion, edited.questionnaire_version_id)
+    typed = typed_answers(questionnaire_of(version), seed=0)
+    changed = "1" if typed["overall_satisfaction"] != "1" else "2"
+    before = edited.rating_codes
+    admin = UserClient(app, world.admin)
+    assert admin.post(f"/entry/{world.campaign.slug}/responses/{edited.id}/edit",
+                      data={**entry_form({**typed, "overall_satisfaction": changed}),
+                            "reason": "typo on the paper"}).status_code == 302
+    _assert_agrees_with_answers(session, [edited])
+    assert edited.rating_codes == before[:-1] + changed
+
+
+@pytest.mark.demo_data
+def test_demo_responses(session):
+    responses = session.exec(select(Response)).all()
+    assert len(responses) > 300
+    _assert_agrees_with_answers(session, responses)
+    assert any("9" in r.rating_codes for r in responses)
+    assert any("-" in r.rating_codes for r in responses)
+
+
+# --- the scores read from rating_codes ----------------------------------------------------
+
+def _codes_from_answer_table(data: scores.CountedData, *, session) -> np.ndarray:
+    """The reference reader: the rating answer rows placed into the items x respondents
+    matrix, as load_counted read them before rating_codes existed."""
+    row_of = {qid: j for j, qid in enumerate(data.item_ids)}
+    column_of = {rid: i for i, rid in enumerate(data.response_ids)}
+    codes = np.full((len(data.item_ids), len(data.response_ids)), np.nan)
+    for response_id, question_id, code in session.exec(
+            select(Answer.response_id, Answer.question_id, Answer.code)
+            .where(Answer.question_id.in_(data.item_ids))).all():
+        if response_id in column_of and code:
+            codes[row_of[question_id], column_of[response_id]] = float(code)
+    return codes
+
+
+@pytest.mark.demo_data
+def test_scores_from_rating_codes_equal_scores_from_answer_rows(session, monkeypatch):
+    campaign = campaigns.get_campaign(demo.SLUG, session=session)
+    filters = [scores.ScoreFilters(), scores.ScoreFilters(mode="paper"),
+               scores.ScoreFilters(group="relocated", include_excluded=True)]
+    from_codes = [scores.scores_document(campaign, f, session=session) for f in filters]
+    data = scores.load_counted(campaign, session=session)
+    assert data.codes.shape[1] > 300
+    assert_array_equal(data.codes, _codes_from_answer_table(data, session=session))
+
+    load_counted = scores.load_counted
+
+    def from_answer_rows(*args, **kwargs):
+        data = load_counted(*args, **kwargs)
+        data.codes = _codes_from_answer_table(data, session=session)
+        return data
+
+    monkeypatch.setattr(scores, "load_counted", from_answer_rows)
+    assert [scores.scores_document(campaign, f, session=session) for f in filters] == from_codes
+
+
+@pytest.mark.demo_data
+def test_responses_without_rating_codes_are_read_from_their_answers(session):
+    campaign = campaigns.get_campaign(demo.SLUG, session=session)
+    expected = scores.scores_document(campaign, session=session)
+    ids = session.exec(select(Response.id).order_by(Response.id)).all()
+    # Rows written around the services (or before migration 0003): every other one NULL.
+    session.exec(update(Response).where(Response.id.in_(ids[::2])).values(rating_codes=None))
+    session.expire_all()
+    assert scores.scores_document(campaign, session=session) == expected
