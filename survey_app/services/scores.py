@@ -13,15 +13,16 @@ show counts only.
 
 from __future__ import annotations
 
+import gc
 import hashlib
 import math
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from dataclasses import asdict, dataclass, field
 from datetime import date, datetime, timedelta, timezone
-from operator import itemgetter
 
 import numpy as np
 from sqlalchemy import func
+from sqlalchemy.orm import aliased
 from sqlmodel import Session, select
 
 import analysis
@@ -32,11 +33,17 @@ from survey_app.models import (
     Community,
     Household,
     Project,
+    QuestionnaireVersion,
     Response,
     ResponseMode,
     ResponseStatus,
 )
 from survey_app.services.questionnaire_versions import BUILTIN_FOR_GROUP, questionnaire_of
+from survey_app.services.rating_codes import (
+    decode_rating_codes,
+    encode_rating_codes,
+    rating_item_ids,
+)
 
 #: Cells (groups, projects, communities) with fewer respondents show counts only.
 MIN_CELL = 5
@@ -115,6 +122,43 @@ class ScoreFilters:
         return out
 
 
+@dataclass(frozen=True)
+class Factor:
+    """A column of labels as integers: respondent i has label ``labels[codes[i]]``.
+
+    Masks and strata of 100,000 respondents are then integer comparisons; comparing
+    Python strings element by element cost more than the statistics of a cell.
+    """
+
+    labels: tuple
+    codes: np.ndarray
+
+    @classmethod
+    def of(cls, values: Sequence) -> Factor:
+        labels = tuple(sorted(set(values), key=lambda v: (v is None, v or "")))
+        index = {label: k for k, label in enumerate(labels)}
+        return cls(labels, np.fromiter(map(index.__getitem__, values), dtype=np.int64,
+                                       count=len(values)))
+
+    @classmethod
+    def of_ids(cls, ids: Sequence[int], names: dict[int, str]) -> Factor:
+        """Integer ids named by ``names`` (ids without a name get the label None)."""
+        distinct, codes = np.unique(np.fromiter(ids, dtype=np.int64, count=len(ids)),
+                                    return_inverse=True)
+        return cls(tuple(names.get(i) for i in distinct.tolist()), codes.astype(np.int64))
+
+    def mask(self, label) -> np.ndarray:
+        """Respondents whose label is ``label``."""
+        matching = [k for k, known in enumerate(self.labels) if known == label]
+        if len(matching) == 1:
+            return self.codes == matching[0]
+        return np.isin(self.codes, matching)
+
+    def values(self) -> list:
+        """The distinct labels that are not None, sorted."""
+        return sorted({label for label in self.labels if label is not None})
+
+
 @dataclass
 class CountedData:
     """Counted responses of one campaign as arrays (one column per respondent)."""
@@ -129,12 +173,21 @@ class CountedData:
     payload_hashes: list[str] = field(default_factory=list)
     groups: list[str] = field(default_factory=list)
     modes: list[str] = field(default_factory=list)
-    projects: list[str | None] = field(default_factory=list)
-    communities: list[str | None] = field(default_factory=list)
-    submitted: list[datetime | None] = field(default_factory=list)
-    excluded: list[bool] = field(default_factory=list)
     comments: list[str] = field(default_factory=list)
     codes: np.ndarray | None = None  # items x respondents, NaN missing, 9 not applicable
+    _factors: dict[str, Factor] = field(default_factory=dict, repr=False)
+
+    def factor(self, key: str) -> Factor:
+        """``key`` ("groups", "modes", "projects" or "communities") as a Factor (built once;
+        projects and communities are built by load_counted from their ids).
+
+        The groups' labels are sorted, so their codes order the strata as
+        analysis.campaign_statistics orders its labels: the same strata at a fraction of
+        the cost of sorting 100,000 strings for every cell.
+        """
+        if key not in self._factors:
+            self._factors[key] = Factor.of(getattr(self, key))
+        return self._factors[key]
 
 
 def campaign_questionnaires(campaign: Campaign, *, session: Session) -> dict[str, Questionnaire]:
@@ -171,15 +224,20 @@ def questionnaire_layout(questionnaires: dict[str, Questionnaire]):
     return item_ids, overall, dimensions, labels
 
 
-def _counted_query(campaign: Campaign, filters: ScoreFilters):
-    stmt = (
-        select(Response, Project.code, Community.code)
-        .join(Household, Household.id == Response.household_id, isouter=True)
-        .join(Project, Project.id == Household.project_id, isouter=True)
-        .join(Community, Community.id == Household.community_id, isouter=True)
-        .where(Response.campaign_id == campaign.id,
-               Response.status == ResponseStatus.COMPLETE)
-    )
+def _counted_query(campaign: Campaign, filters: ScoreFilters, *, codes: bool = True):
+    """The counted responses under ``filters``, ordered by id.
+
+    ``codes=False`` joins Project and Community only when a filter needs them (the scores
+    read Household.project_id and community_id and name them afterwards).
+    """
+    stmt = (select(Response).join(Household, Household.id == Response.household_id,
+                                  isouter=True)
+            .where(Response.campaign_id == campaign.id,
+                   Response.status == ResponseStatus.COMPLETE))
+    if codes or filters.project:
+        stmt = stmt.join(Project, Project.id == Household.project_id, isouter=True)
+    if codes or filters.community:
+        stmt = stmt.join(Community, Community.id == Household.community_id, isouter=True)
     if not filters.include_excluded:
         stmt = stmt.where(Response.excluded == False)  # noqa: E712 - SQL expression
     if filters.group:
@@ -210,70 +268,112 @@ def load_counted(campaign: Campaign, filters: ScoreFilters | None = None, *,
         raise ScoresError("the campaign has no questionnaire attached")
     item_ids, overall, dimensions, labels = questionnaire_layout(questionnaires)
     data = CountedData(campaign, questionnaires, item_ids, overall, dimensions, labels)
-    stmt = _counted_query(campaign, filters)
-    # Plain columns, not ORM objects: at 100,000 responses building Response instances
-    # cost more than the statistics.
-    columns = stmt.with_only_columns(
+    stmt = _counted_query(campaign, filters, codes=False)
+    # One row per respondent: the rating answers come as Response.rating_codes (one
+    # character per item) and each free-text answer through an outer join on the answer
+    # table's (response_id, question_id) index. Read as the driver's plain tuples: at
+    # 100,000 responses ORM objects, SQLAlchemy Rows or the ~1 M answer rows each cost
+    # more than the statistics.
+    text_ids = list(dict.fromkeys(q.id for qn in questionnaires.values()
+                                  for q in qn.questions() if q.type == "text"))
+    # Projects and communities as integer ids (0: none, an open-link response): cheaper to
+    # read than their codes and turned into Factors without a dictionary lookup per row.
+    query = stmt.with_only_columns(
         Response.id, Response.payload_hash, Response.household_group, Response.mode,
-        Project.code, Community.code, Response.submitted_at, Response.excluded)
-    connection = session.connection()
-    position: dict[int, int] = {}
-    for rid, digest, group, mode, project_code, community_code, submitted, excluded in (
-            connection.execute(columns)):
-        position[rid] = len(data.response_ids)
-        data.response_ids.append(rid)
-        data.payload_hashes.append(digest)
-        data.groups.append(group)
-        data.modes.append(mode)
-        data.projects.append(project_code)
-        data.communities.append(community_code)
-        data.submitted.append(submitted)
-        data.excluded.append(bool(excluded))
-    n = len(data.response_ids)
-    row = {qid: j for j, qid in enumerate(item_ids)}
-    codes = np.full((len(item_ids), n), np.nan)
-    comments = [""] * n
-    text_ids = {q.id for qn in questionnaires.values() for q in qn.questions()
-                if q.type == "text"}
-    if n:
-        ids = select(stmt.subquery().c.id)
-        # Only the answers the scores use, as plain tuples in two queries: the rating codes
-        # (placed into the matrix with numpy, no per-row Python work) and the comments.
-        result = connection.execute(
-            select(Answer.response_id, Answer.question_id, Answer.code)
-            .where(Answer.response_id.in_(ids), Answer.question_id.in_(item_ids),
-                   Answer.code.is_not(None), Answer.code != ""))
-        # The driver's own tuples (integers and strings need no result processing):
-        # building 1.5 M SQLAlchemy Row objects cost more than the fetch itself.
-        rating = result.cursor.fetchall()
-        result.close()
-        if rating:
-            count = len(rating)
-            rid_arr = np.fromiter(map(itemgetter(0), rating), dtype=np.int64, count=count)
-            rows_at = np.fromiter(map(row.__getitem__, map(itemgetter(1), rating)),
-                                  dtype=np.intp, count=count)
-            values = list(map(itemgetter(2), rating))
-            del rating
-            as_float = {code: float(code) for code in set(values)}
-            floats = np.fromiter(map(as_float.__getitem__, values), dtype=float, count=count)
-            # response_ids are ascending (the query orders by id): searchsorted maps an
-            # answer's response id to its column.
-            order = np.asarray(data.response_ids, dtype=np.int64)
-            cols = np.minimum(np.searchsorted(order, rid_arr), n - 1)
-            known = order[cols] == rid_arr
-            codes[rows_at[known], cols[known]] = floats[known]
-        if text_ids:
-            for response_id, text in connection.execute(
-                    select(Answer.response_id, Answer.text)
-                    .where(Answer.response_id.in_(ids), Answer.question_id.in_(sorted(text_ids)),
-                           Answer.text.is_not(None), Answer.text != "")
-                    .order_by(Answer.response_id, Answer.id)):
-                i = position.get(response_id)
-                if i is not None:
-                    comments[i] = (comments[i] + " " + text).strip()
-    data.codes = codes
-    data.comments = comments
+        func.coalesce(Household.project_id, 0), func.coalesce(Household.community_id, 0),
+        Response.questionnaire_version_id, Response.rating_codes)
+    for text_id in text_ids:
+        text = aliased(Answer)
+        query = query.join(text, (text.response_id == Response.id)
+                           & (text.question_id == text_id), isouter=True).add_columns(text.text)
+    columns = _fetch_columns(query, session=session) or [()] * (8 + len(text_ids))
+    n = len(columns[0])
+    data.codes = np.full((len(item_ids), n), np.nan)
+    ids, hashes, groups, modes = map(list, columns[:4])
+    version_ids, rating_codes = map(list, columns[6:8])
+    data.response_ids, data.payload_hashes, data.groups, data.modes = ids, hashes, groups, modes
+    project_codes = dict(session.exec(select(Project.id, Project.code)
+                                      .where(Project.campaign_id == campaign.id)).all())
+    community_codes = dict(session.exec(select(Community.id, Community.code)).all())
+    data._factors["projects"] = Factor.of_ids(columns[4], project_codes)
+    data._factors["communities"] = Factor.of_ids(columns[5], community_codes)
+    if None in rating_codes:
+        _rating_codes_from_answers(stmt, item_ids, ids, version_ids, rating_codes,
+                                   session=session)
+    _place_rating_codes(data, version_ids, rating_codes, session=session)
+    data.comments = _joined_comments(columns[8:], n)
     return data
+
+
+def _fetch_columns(query, *, session: Session) -> list[tuple]:
+    """The result of ``query`` as one tuple per column (the driver's values, unconverted)."""
+    # The cyclic garbage collector is paused while the rows are built: 100,000 rows are
+    # ~1 M new tuples and strings, none in a reference cycle, and the allocation bursts set
+    # off repeated full collections that walked every object of the process (about as
+    # long as the fetch itself).
+    paused = gc.isenabled()
+    gc.disable()
+    try:
+        result = session.connection().execute(query)
+        rows = result.cursor.fetchall()
+        result.close()
+        return list(zip(*rows, strict=True))
+    finally:
+        if paused:
+            gc.enable()
+
+
+def _joined_comments(texts: list[tuple[str | None, ...]], n: int) -> list[str]:
+    """Each respondent's free-text answers in question order, joined with a space."""
+    if not texts:
+        return [""] * n
+    if len(texts) == 1:  # the built-in questionnaires: one comment question
+        return [text.strip() if text else "" for text in texts[0]]
+    comments = [""] * n
+    for column in texts:
+        for i, text in enumerate(column):
+            if text:
+                comments[i] = (comments[i] + " " + text).strip()
+    return comments
+
+
+def _version_questionnaire(version_id: int, *, session: Session) -> Questionnaire:
+    return questionnaire_of(session.get(QuestionnaireVersion, version_id))
+
+
+def _place_rating_codes(data: CountedData, version_ids: list[int], rating_codes: list[str], *,
+                        session: Session) -> None:
+    """Decode each version's strings and put its items into the union item rows."""
+    row_of = {qid: j for j, qid in enumerate(data.item_ids)}
+    versions = np.asarray(version_ids, dtype=np.int64)
+    for version_id in np.unique(versions).tolist():
+        own_items = rating_item_ids(_version_questionnaire(version_id, session=session))
+        columns = np.flatnonzero(versions == version_id)
+        matrix = decode_rating_codes([rating_codes[i] for i in columns.tolist()],
+                                     len(own_items))
+        kept = [k for k, qid in enumerate(own_items) if qid in row_of]
+        rows = [row_of[own_items[k]] for k in kept]
+        data.codes[np.ix_(rows, columns)] = matrix[:, kept].T
+
+
+def _rating_codes_from_answers(stmt, item_ids: list[str], ids: list[int],
+                               version_ids: list[int], rating_codes: list[str | None], *,
+                               session: Session) -> None:
+    """Fill the responses whose rating_codes is NULL from their answer rows (in place).
+
+    Migration 0003 backfilled every response and every writer sets the column, so this
+    should never run; if a row was written around the services it still counts correctly.
+    """
+    missing = select(stmt.where(Response.rating_codes.is_(None)).subquery().c.id)
+    values: dict[int, dict[str, str]] = {}
+    for response_id, question_id, code in session.connection().execute(
+            select(Answer.response_id, Answer.question_id, Answer.code)
+            .where(Answer.response_id.in_(missing), Answer.question_id.in_(item_ids))):
+        values.setdefault(response_id, {})[question_id] = code
+    for i, code in enumerate(rating_codes):
+        if code is None:
+            rating_codes[i] = encode_rating_codes(
+                values.get(ids[i], {}), _version_questionnaire(version_ids[i], session=session))
 
 
 def snapshot_id(response_ids: Iterable[int], payload_hashes: Iterable[str]) -> str:
@@ -286,14 +386,46 @@ def snapshot_id(response_ids: Iterable[int], payload_hashes: Iterable[str]) -> s
 def populations(campaign: Campaign, *, session: Session, project: str | None = None,
                 community: str | None = None) -> dict[str, int]:
     """Roster households per group (N_h), within a project and/or community if given."""
-    stmt = (select(Household.household_group, func.count())
-            .where(Household.campaign_id == campaign.id))
-    if project:
-        stmt = stmt.join(Project, Project.id == Household.project_id).where(Project.code == project)
-    if community:
-        stmt = stmt.join(Community, Community.id == Household.community_id).where(
-            Community.code == community)
-    return {g: int(c) for g, c in session.exec(stmt.group_by(Household.household_group)).all()}
+    return roster_counts(campaign, session=session).populations(project=project,
+                                                                community=community)
+
+
+@dataclass(frozen=True)
+class RosterCounts:
+    """Roster households of a campaign counted by (group, project code, community code)."""
+
+    counts: dict[tuple[str, str | None, str | None], int]
+
+    def populations(self, *, project: str | None = None,
+                    community: str | None = None) -> dict[str, int]:
+        """N_h per group, within a project and/or community if given."""
+        out: dict[str, int] = {}
+        for (group, project_code, community_code), count in self.counts.items():
+            if (project and project_code != project) or (
+                    community and community_code != community):
+                continue
+            out[group] = out.get(group, 0) + count
+        return out
+
+
+def roster_counts(campaign: Campaign, *, session: Session) -> RosterCounts:
+    """The N_h of every cell of the scores document from one grouped query."""
+    # Grouped by the ids (index ix_household_cells covers it), then named: grouping by the
+    # joined codes made SQLite sort every household row.
+    cells = session.exec(
+        select(Household.household_group, Household.project_id, Household.community_id,
+               func.count())
+        .where(Household.campaign_id == campaign.id)
+        .group_by(Household.household_group, Household.project_id,
+                  Household.community_id)).all()
+    project_codes = dict(session.exec(select(Project.id, Project.code)
+                                      .where(Project.campaign_id == campaign.id)).all())
+    community_codes = dict(session.exec(select(Community.id, Community.code)).all())
+    counts: dict[tuple[str, str | None, str | None], int] = {}
+    for group, project_id, community_id, n in cells:
+        key = (group, project_codes.get(project_id), community_codes.get(community_id))
+        counts[key] = counts.get(key, 0) + int(n)
+    return RosterCounts(counts)
 
 
 # ---------------------------------------------------------------- number formatting
@@ -340,18 +472,22 @@ def _suppressed(respondents: int) -> dict:
 
 
 def _cell_statistics(data: CountedData, mask: np.ndarray, pops: dict[str, int], *,
-                     reliability: bool = False):
+                     drivers: bool = False):
     """campaign_statistics over the respondents in ``mask``; None when nothing is computable.
 
     Items without a valid answer in the cell are left out of the call (a stratified mean
     needs at least one answer); dimensions left without items drop out of the composite.
+    Only what the document shows is computed: no bootstrap item intervals (the document
+    gives Wilson and normal intervals), no reliability (see _reliability), drivers only
+    when asked (the pooled cell).
     """
     y = data.codes[:, mask]
-    groups = np.asarray(data.groups, dtype=object)[mask]
+    groups = data.factor("groups")
+    strata = groups.codes[mask]
     if y.shape[1] == 0:
         return None, []
     valid = (~np.isnan(y)) & (y != NA_CODE)
-    present = [j for j in range(len(data.item_ids)) if valid[j].any()]
+    present = np.flatnonzero(valid.any(axis=1)).tolist()
     overall_j = data.item_ids.index(data.overall_item)
     if overall_j not in present:
         return None, present
@@ -363,23 +499,30 @@ def _cell_statistics(data: CountedData, mask: np.ndarray, pops: dict[str, int], 
             dims[dim] = kept
     if not dims:
         return None, present
-    labels = sorted(set(groups.tolist()))
-    pop = {g: max(int(pops.get(g, 0)), int((groups == g).sum())) for g in labels}
+    respondents = np.bincount(strata, minlength=len(groups.labels))
+    pop = {k: max(int(pops.get(groups.labels[k], 0)), int(respondents[k]))
+           for k in np.flatnonzero(respondents).tolist()}
     campaign = data.campaign
     stats = analysis.campaign_statistics(
-        y[present], groups.astype(str), pop, dims, rows[overall_j],
+        y[present], strata, pop, dims, rows[overall_j],
         item_names=[data.item_ids[j] for j in present], na_code=NA_CODE,
-        n_resamples=200, target=campaign.indicator_target, points=campaign.indicator_points,
-        reliability=reliability)
+        target=campaign.indicator_target, points=campaign.indicator_points,
+        reliability=False, item_intervals=False, drivers=drivers)
     return stats, present
 
 
 def _cell_document(data: CountedData, mask: np.ndarray, pops: dict[str, int]) -> dict:
     """Per item, per dimension, overall item and composite index for one cell."""
+    return _cell_with_statistics(data, mask, pops)[0]
+
+
+def _cell_with_statistics(data: CountedData, mask: np.ndarray, pops: dict[str, int], *,
+                          drivers: bool = False):
+    """The cell's document and the campaign_statistics it came from (None if suppressed)."""
     respondents = int(mask.sum())
     if respondents < MIN_CELL:
-        return _suppressed(respondents)
-    stats, present = _cell_statistics(data, mask, pops)
+        return _suppressed(respondents), None
+    stats, present = _cell_statistics(data, mask, pops, drivers=drivers)
     out = {"respondents": respondents, "suppressed": False,
            "population": {g: int(p) for g, p in sorted(pops.items())}, "items": {},
            "dimensions": {}, "composite_index": None}
@@ -409,7 +552,7 @@ def _cell_document(data: CountedData, mask: np.ndarray, pops: dict[str, int]) ->
         out["composite_index"] = {"estimate": _r(stats.composite.overall, SCORE_DECIMALS),
                                   "ci": [_r(ci.low, SCORE_DECIMALS), _r(ci.high, SCORE_DECIMALS)],
                                   "se": _r(stats.composite_se, STAT_DECIMALS + 2)}
-    return out
+    return out, stats
 
 
 # ---------------------------------------------------------------- the document
@@ -472,11 +615,13 @@ def _reliability(data: CountedData) -> dict | None:
 
 
 def _mode_effects(data: CountedData) -> list[dict]:
-    modes = ["paper" if m == ResponseMode.PAPER else "web" for m in data.modes]
+    modes = np.where(data.factor("modes").mask(ResponseMode.PAPER.value), "paper", "web")
+    groups = data.factor("groups")
     out = []
-    for j, qid in enumerate(data.item_ids):
-        for effect in analysis.mode_effects(data.codes[j], modes, data.groups, na_code=NA_CODE):
-            row = {"item": qid, "group": str(effect.stratum), "n_web": effect.n_web,
+    effects = analysis.item_mode_effects(data.codes, modes, groups.codes, na_code=NA_CODE)
+    for qid, item_effects in zip(data.item_ids, effects, strict=True):
+        for effect in item_effects:
+            row = {"item": qid, "group": groups.labels[effect.stratum], "n_web": effect.n_web,
                    "n_paper": effect.n_paper, "mann_whitney_u": None, "p_value": None,
                    "rank_biserial": None, "chi_square_p": None}
             if effect.n_web < MIN_CELL or effect.n_paper < MIN_CELL:
@@ -503,15 +648,13 @@ def _comments(data: CountedData) -> dict:
                        for t in themes.themes]}
 
 
-def _breakdown(data: CountedData, key: str, values: list, names: dict[str, str],
-               campaign: Campaign, session: Session) -> list[dict]:
-    arr = np.asarray(values, dtype=object)
+def _breakdown(data: CountedData, key: str, names: dict[str, str],
+               roster: RosterCounts) -> list[dict]:
     rows = []
-    for code in sorted({v for v in values if v}):
-        mask = arr == code
-        pops = (populations(campaign, session=session, project=code) if key == "project"
-                else populations(campaign, session=session, community=code))
-        cell = _cell_document(data, mask, pops)
+    for code in data.factor(key).values():
+        pops = (roster.populations(project=code) if key == "projects"
+                else roster.populations(community=code))
+        cell = _cell_document(data, data.factor(key).mask(code), pops)
         rows.append({"code": code, "label": names.get(code, code), **cell})
     return rows
 
@@ -521,12 +664,11 @@ def scores_document(campaign: Campaign, filters: ScoreFilters | None = None, *,
     """All scores of ``campaign`` under ``filters`` as one JSON-serialisable dict."""
     filters = filters or ScoreFilters()
     data = load_counted(campaign, filters, session=session)
-    pops = populations(campaign, session=session, project=filters.project,
-                       community=filters.community)
+    roster = roster_counts(campaign, session=session)
+    pops = roster.populations(project=filters.project, community=filters.community)
     n = len(data.response_ids)
-    groups = np.asarray(data.groups, dtype=object)
     all_mask = np.ones(n, dtype=bool)
-    pooled = _cell_document(data, all_mask, pops)
+    pooled, stats = _cell_with_statistics(data, all_mask, pops, drivers=True)
     doc = {
         "campaign": {"slug": campaign.slug, "title": campaign.title, "year": campaign.year,
                      "district": campaign.district},
@@ -549,19 +691,17 @@ def scores_document(campaign: Campaign, filters: ScoreFilters | None = None, *,
         "mode_effects": [], "comments": None,
     }
     for g in sorted(set(pops) | set(data.groups)):
-        r = int((groups == g).sum())
+        in_group = data.factor("groups").mask(g)
+        r = int(in_group.sum())
         doc["strata"].append({"group": g, "label": GROUP_LABELS.get(g, g),
                               "population": int(pops.get(g, 0)), "respondents": r,
                               "design_weight": _r(max(pops.get(g, 0), r) / r, 4) if r else None})
-        cell = _cell_document(data, groups == g, {g: pops.get(g, 0)})
+        cell = _cell_document(data, in_group, {g: pops.get(g, 0)})
         doc["groups"].append({"code": g, "label": GROUP_LABELS.get(g, g), **cell})
-    doc["projects"] = _breakdown(data, "project", data.projects, _project_names(campaign, session),
-                                 campaign, session)
-    doc["communities"] = _breakdown(data, "community", data.communities,
-                                    _community_names(session), campaign, session)
+    doc["projects"] = _breakdown(data, "projects", _project_names(campaign, session), roster)
+    doc["communities"] = _breakdown(data, "communities", _community_names(session), roster)
     if n < MIN_CELL:
         return doc
-    stats, present = _cell_statistics(data, all_mask, pops, reliability=False)
     doc["reliability"] = _reliability(data)
     if stats is not None:
         overall = next(it for it in stats.items if it.name == data.overall_item)
