@@ -24,7 +24,7 @@ campaign      campaign_statistics: everything above from one response matrix
 """
 
 from analysis.campaign import CampaignStatistics, ItemStatistics, campaign_statistics
-from analysis.comments import CommentThemes, Theme, comment_themes
+from analysis.comments import CommentThemes, Theme, comment_themes, load_segmenter
 from analysis.comparisons import (
     chi_square_independence,
     item_mode_effects,
@@ -123,6 +123,7 @@ __all__ = [
     "kish_design_effect",
     "kruskal_wallis",
     "linear_index",
+    "load_segmenter",
     "mann_whitney",
     "mann_whitney_counts",
     "margin_of_error",

@@ -292,6 +292,9 @@ def campaign_statistics(
         dim_names = [d.name for d in comp.dimensions]
         dim_scores = np.empty((n, len(dim_names)))
         for k, d in enumerate(comp.dimensions):
+            if len(d.items) == 1:  # the mean of one valid answer is that answer
+                dim_scores[:, k] = codes_valid[d.items[0]]
+                continue
             block = codes_valid[list(d.items)]
             cnt = (~np.isnan(block)).sum(axis=0)
             with np.errstate(invalid="ignore", divide="ignore"):

@@ -469,7 +469,9 @@ def item_mode_effects(
     if x.ndim != 2:
         raise ValueError("codes must be items x respondents")
     n_items, n = x.shape
-    modes_arr = np.asarray(modes, dtype=object)
+    modes_arr = np.asarray(modes)
+    if modes_arr.dtype.kind not in "OU":  # compare labels as objects, whatever their type
+        modes_arr = modes_arr.astype(object)
     if strata is None:
         labels, h_idx = ["all"], np.zeros(n, dtype=np.intp)
     else:
@@ -482,7 +484,7 @@ def item_mode_effects(
     # Slot per answer: 0..k-1 the category, k not compared (NA, missing or another mode).
     mode_idx = np.where(modes_arr == web, 0, np.where(modes_arr == paper, 1, -1))
     compared = answered & (mode_idx >= 0)[None, :]
-    slot = np.where(compared, np.nan_to_num(x) - 1, scale_points).astype(np.int64)
+    slot = np.where(compared, x - 1, scale_points).astype(np.int64)
     width = scale_points + 1
     key = (((np.arange(n_items)[:, None] * len(labels) + h_idx[None, :]) * 2
             + np.maximum(mode_idx, 0)[None, :]) * width + slot)

@@ -101,6 +101,9 @@ def derived_importance(
         raise ValueError("method must be 'spearman' or 'pearson'")
     columns = np.ascontiguousarray(x.T)  # one copy, then every driver is contiguous
     y_missing = np.isnan(y)
+    # The overall item's distinct values once; each driver's subset then ranks them by
+    # counting (np.bincount) instead of sorting again.
+    y_values, y_level = np.unique(y, return_inverse=True)
     coefs, pvals, ns = [], [], []
     for column in columns:
         ok = ~(np.isnan(column) | y_missing)
@@ -111,7 +114,7 @@ def derived_importance(
             pvals.append(float("nan"))
             continue
         if method == "spearman":
-            rho, p = _spearman(a, b)
+            rho, p = _spearman(_midranks(a), _level_midranks(y_level[ok], y_values.size))
         else:
             res = stats.pearsonr(a, b)
             rho, p = float(res.statistic), float(res.pvalue)
@@ -129,12 +132,18 @@ def _midranks(x: np.ndarray) -> np.ndarray:
     return (np.cumsum(counts) - (counts - 1) / 2.0)[inverse]
 
 
-def _spearman(a: np.ndarray, b: np.ndarray) -> tuple[float, float]:
-    """Spearman's rho and its two-sided p-value (no NaN; both samples non-constant)."""
+def _level_midranks(level: np.ndarray, n_levels: int) -> np.ndarray:
+    """:func:`_midranks` of values given as indices into their sorted distinct values."""
+    counts = np.bincount(level, minlength=n_levels)
+    return (np.cumsum(counts) - (counts - 1) / 2.0)[level]
+
+
+def _spearman(rank_a: np.ndarray, rank_b: np.ndarray) -> tuple[float, float]:
+    """Spearman's rho and its two-sided p-value from the mid-ranks of two samples."""
     # The same steps as scipy.stats.spearmanr (correlation of the rank columns, then the
     # t statistic), so the numbers agree to the last bit.
-    rho = np.corrcoef(np.column_stack((_midranks(a), _midranks(b))), rowvar=False)[1, 0]
-    dof = a.size - 2
+    rho = np.corrcoef(np.column_stack((rank_a, rank_b)), rowvar=False)[1, 0]
+    dof = rank_a.size - 2
     with np.errstate(divide="ignore"):
         t = rho * np.sqrt((dof / ((rho + 1.0) * (1.0 - rho))).clip(0))
     return float(rho), float(2 * special.stdtr(dof, -np.abs(t)))

@@ -238,6 +238,19 @@ def test_comment_themes_counts_and_examples():
     assert all(t.term not in {"，", "太", "不"} for t in r.themes)
 
 
+def test_comment_themes_repeated_texts_count_each_time_examples_in_input_order():
+    comments = ["停车位不够", "维修太慢", "停车位不够", "停车位不够", " 停车位不够 ", "维修太慢",
+                "停车难", "停车位不够"]
+    r = comment_themes(comments, top_n=5, examples_per_theme=3)
+    themes = {t.term: t for t in r.themes}
+    assert (themes["停车位"].comment_count, themes["停车位"].occurrences) == (5, 5)
+    assert themes["停车位"].examples == ("停车位不够",) * 3
+    assert (themes["维修"].comment_count, themes["维修"].examples) == (2, ("维修太慢",) * 2)
+    assert themes["停车难"].examples == ("停车难",)
+    assert [t.term for t in r.themes[:2]] == ["不够", "停车位"]  # equal counts: by term
+    assert (r.n_comments, r.n_empty) == (8, 0)
+
+
 # --- campaign ------------------------------------------------------------------------------
 def test_campaign_statistics_consistent_with_building_blocks():
     rng = np.random.default_rng(5)
