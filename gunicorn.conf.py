@@ -23,3 +23,12 @@ def post_fork(server, worker):
     from survey_app.extensions import db
 
     db.dispose(server.app.callable)
+
+
+def when_ready(server):
+    # Runs in the master after the app was preloaded, before the workers are forked: jieba
+    # reads its dictionary (~0.7 s) on first use, so load it here once and every worker
+    # inherits it, instead of the first scores request of each worker paying it.
+    from survey_app.services.scores import load_comment_segmenter
+
+    load_comment_segmenter()

@@ -16,13 +16,14 @@ from __future__ import annotations
 import gc
 import hashlib
 import math
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Iterator, Sequence
+from contextlib import contextmanager
 from dataclasses import asdict, dataclass, field
 from datetime import date, datetime, timedelta, timezone
+from operator import itemgetter
 
 import numpy as np
-from sqlalchemy import func
-from sqlalchemy.orm import aliased
+from sqlalchemy import Text, cast, func
 from sqlmodel import Session, select
 
 import analysis
@@ -52,6 +53,8 @@ RATE_DECIMALS = 4
 SCORE_DECIMALS = 2
 STAT_DECIMALS = 4
 NA_CODE = 9
+#: Domain terms added to jieba's dictionary for the comment themes.
+COMMENT_USER_WORDS = ("租赁补贴", "补偿款", "棚改", "补偿标准")
 #: Days are Beijing days (UTC+8) for the date filter and for the report.
 BEIJING = timezone(timedelta(hours=8), "UTC+08:00")
 WEB_MODES = (ResponseMode.WEB_TOKEN, ResponseMode.WEB_OPEN)
@@ -176,6 +179,14 @@ class CountedData:
     comments: list[str] = field(default_factory=list)
     codes: np.ndarray | None = None  # items x respondents, NaN missing, 9 not applicable
     _factors: dict[str, Factor] = field(default_factory=dict, repr=False)
+    _arrays: dict[str, np.ndarray] = field(default_factory=dict, repr=False)
+
+    @property
+    def valid_answers(self) -> np.ndarray:
+        """items x respondents: a code on the scale (neither missing nor not applicable)."""
+        if "valid" not in self._arrays:
+            self._arrays["valid"] = ~np.isnan(self.codes) & (self.codes != NA_CODE)
+        return self._arrays["valid"]
 
     def factor(self, key: str) -> Factor:
         """``key`` ("groups", "modes", "projects" or "communities") as a Factor (built once;
@@ -269,72 +280,121 @@ def load_counted(campaign: Campaign, filters: ScoreFilters | None = None, *,
     item_ids, overall, dimensions, labels = questionnaire_layout(questionnaires)
     data = CountedData(campaign, questionnaires, item_ids, overall, dimensions, labels)
     stmt = _counted_query(campaign, filters, codes=False)
-    # One row per respondent: the rating answers come as Response.rating_codes (one
-    # character per item) and each free-text answer through an outer join on the answer
-    # table's (response_id, question_id) index. Read as the driver's plain tuples: at
-    # 100,000 responses ORM objects, SQLAlchemy Rows or the ~1 M answer rows each cost
-    # more than the statistics.
-    text_ids = list(dict.fromkeys(q.id for qn in questionnaires.values()
-                                  for q in qn.questions() if q.type == "text"))
-    # Projects and communities as integer ids (0: none, an open-link response): cheaper to
-    # read than their codes and turned into Factors without a dictionary lookup per row.
-    query = stmt.with_only_columns(
-        Response.id, Response.payload_hash, Response.household_group, Response.mode,
-        func.coalesce(Household.project_id, 0), func.coalesce(Household.community_id, 0),
-        Response.questionnaire_version_id, Response.rating_codes)
-    for text_id in text_ids:
-        text = aliased(Answer)
-        query = query.join(text, (text.response_id == Response.id)
-                           & (text.question_id == text_id), isouter=True).add_columns(text.text)
-    columns = _fetch_columns(query, session=session) or [()] * (8 + len(text_ids))
-    n = len(columns[0])
-    data.codes = np.full((len(item_ids), n), np.nan)
-    ids, hashes, groups, modes = map(list, columns[:4])
-    version_ids, rating_codes = map(list, columns[6:8])
-    data.response_ids, data.payload_hashes, data.groups, data.modes = ids, hashes, groups, modes
-    project_codes = dict(session.exec(select(Project.id, Project.code)
-                                      .where(Project.campaign_id == campaign.id)).all())
-    community_codes = dict(session.exec(select(Community.id, Community.code)).all())
-    data._factors["projects"] = Factor.of_ids(columns[4], project_codes)
-    data._factors["communities"] = Factor.of_ids(columns[5], community_codes)
-    if None in rating_codes:
-        _rating_codes_from_answers(stmt, item_ids, ids, version_ids, rating_codes,
-                                   session=session)
-    _place_rating_codes(data, version_ids, rating_codes, session=session)
-    data.comments = _joined_comments(columns[8:], n)
+    with gc_paused():
+        columns = _counted_columns(stmt, session=session)
+        ids = columns.pop("ids")
+        n = ids.size
+        data.response_ids = ids.tolist()
+        data.payload_hashes, data.groups, data.modes = (
+            columns["hashes"], columns["groups"], columns["modes"])
+        project_codes = dict(session.exec(select(Project.id, Project.code)
+                                          .where(Project.campaign_id == campaign.id)).all())
+        community_codes = dict(session.exec(select(Community.id, Community.code)).all())
+        data._factors["projects"] = Factor.of_ids(columns["projects"], project_codes)
+        data._factors["communities"] = Factor.of_ids(columns["communities"], community_codes)
+        version_ids, rating_codes = columns["versions"].tolist(), columns["codes"]
+        if "" in rating_codes:
+            _rating_codes_from_answers(stmt, item_ids, data.response_ids, version_ids,
+                                       rating_codes, session=session)
+        data.codes = np.full((len(item_ids), n), np.nan)
+        _place_rating_codes(data, version_ids, rating_codes, session=session)
+        data.comments = _comments_of(questionnaires, stmt, ids, session=session)
     return data
 
 
-def _fetch_columns(query, *, session: Session) -> list[tuple]:
-    """The result of ``query`` as one tuple per column (the driver's values, unconverted)."""
-    # The cyclic garbage collector is paused while the rows are built: 100,000 rows are
-    # ~1 M new tuples and strings, none in a reference cycle, and the allocation bursts set
-    # off repeated full collections that walked every object of the process (about as
-    # long as the fetch itself).
-    paused = gc.isenabled()
+#: Separator of the aggregated columns of _counted_columns: no value contains it (integers,
+#: hex digests, rating codes, and household groups and modes from fixed vocabularies).
+_SEPARATOR = ","
+
+
+def _counted_columns(stmt, *, session: Session) -> dict:
+    """The counted responses as columns, in ascending response id order.
+
+    One aggregate row: each column arrives as one string (the values joined by a comma)
+    that numpy parses or Python splits in C, instead of 100,000 rows of tuples and Python
+    objects (a third of the time on SQLite). All aggregates of one query see the rows in
+    the same order, which need not be the id order: the columns are sorted by id here.
+    """
+    def joined(column):
+        return func.aggregate_strings(column, _SEPARATOR)
+
+    row = session.connection().execute(stmt.order_by(None).with_only_columns(
+        joined(cast(Response.id, Text)), joined(Response.payload_hash),
+        joined(Response.household_group), joined(Response.mode),
+        # Projects and communities as ids (0: none, an open-link response), named later.
+        joined(cast(func.coalesce(Household.project_id, 0), Text)),
+        joined(cast(func.coalesce(Household.community_id, 0), Text)),
+        joined(cast(Response.questionnaire_version_id, Text)),
+        # '' for a response whose rating_codes is NULL (aggregates skip NULLs).
+        joined(func.coalesce(Response.rating_codes, "")))).one()
+    if row[0] is None:  # no counted response
+        empty = np.zeros(0, dtype=np.int64)
+        return {"ids": empty, "hashes": [], "groups": [], "modes": [], "projects": empty,
+                "communities": empty, "versions": empty, "codes": []}
+    columns = {
+        "ids": np.fromstring(row[0], dtype=np.int64, sep=_SEPARATOR),
+        "hashes": row[1].split(_SEPARATOR), "groups": row[2].split(_SEPARATOR),
+        "modes": row[3].split(_SEPARATOR),
+        "projects": np.fromstring(row[4], dtype=np.int64, sep=_SEPARATOR),
+        "communities": np.fromstring(row[5], dtype=np.int64, sep=_SEPARATOR),
+        "versions": np.fromstring(row[6], dtype=np.int64, sep=_SEPARATOR),
+        "codes": row[7].split(_SEPARATOR)}
+    n = columns["ids"].size
+    if any(len(values) != n for values in columns.values()):
+        raise ScoresError("a household group or mode contains a comma")
+    order = np.argsort(columns["ids"], kind="stable")
+    if np.any(order != np.arange(n)):
+        for key, values in columns.items():
+            columns[key] = (values[order] if isinstance(values, np.ndarray)
+                            else list(itemgetter(*order.tolist())(values)) if n > 1 else values)
+    return columns
+
+
+def _comments_of(questionnaires: dict[str, Questionnaire], stmt, ids: np.ndarray, *,
+                 session: Session) -> list[str]:
+    """The free-text answers of each respondent, joined with a space (one query)."""
+    comments = [""] * ids.size
+    text_ids = sorted({q.id for qn in questionnaires.values() for q in qn.questions()
+                       if q.type == "text"})
+    if not text_ids or not ids.size:
+        return comments
+    # The counted query joined to its text answers (a probe of the answer table's
+    # (response_id, question_id) index per respondent), as the driver's plain tuples;
+    # ordered by Response.id (not Answer.response_id, the same value) so that SQLite
+    # walks the response index in order instead of sorting the texts afterwards.
+    result = session.connection().execute(
+        stmt.join(Answer, (Answer.response_id == Response.id)
+                  & Answer.question_id.in_(text_ids))
+        .where(Answer.text.is_not(None), Answer.text != "")
+        .with_only_columns(Answer.response_id, Answer.text)
+        .order_by(None).order_by(Response.id, Answer.id))
+    texts = result.cursor.fetchall()
+    result.close()
+    if not texts:
+        return comments
+    positions = np.searchsorted(ids, np.fromiter(map(itemgetter(0), texts), dtype=np.int64,
+                                                 count=len(texts))).tolist()
+    for i, (_, text) in zip(positions, texts, strict=True):
+        comments[i] = (comments[i] + " " + text).strip()
+    return comments
+
+
+@contextmanager
+def gc_paused() -> Iterator[None]:
+    """Pause Python's cyclic garbage collector (reference counting still frees memory).
+
+    Reading and scoring 100,000 responses allocates millions of tuples, strings and small
+    containers, none of them in a reference cycle; the allocation bursts set off full
+    collections, each walking every object of the process (~0.2 s with the app loaded,
+    several per document). Nested use is harmless: only the outermost one re-enables.
+    """
+    enabled = gc.isenabled()
     gc.disable()
     try:
-        result = session.connection().execute(query)
-        rows = result.cursor.fetchall()
-        result.close()
-        return list(zip(*rows, strict=True))
+        yield
     finally:
-        if paused:
+        if enabled:
             gc.enable()
-
-
-def _joined_comments(texts: list[tuple[str | None, ...]], n: int) -> list[str]:
-    """Each respondent's free-text answers in question order, joined with a space."""
-    if not texts:
-        return [""] * n
-    if len(texts) == 1:  # the built-in questionnaires: one comment question
-        return [text.strip() if text else "" for text in texts[0]]
-    comments = [""] * n
-    for column in texts:
-        for i, text in enumerate(column):
-            if text:
-                comments[i] = (comments[i] + " " + text).strip()
-    return comments
 
 
 def _version_questionnaire(version_id: int, *, session: Session) -> Questionnaire:
@@ -357,12 +417,13 @@ def _place_rating_codes(data: CountedData, version_ids: list[int], rating_codes:
 
 
 def _rating_codes_from_answers(stmt, item_ids: list[str], ids: list[int],
-                               version_ids: list[int], rating_codes: list[str | None], *,
+                               version_ids: list[int], rating_codes: list[str], *,
                                session: Session) -> None:
-    """Fill the responses whose rating_codes is NULL from their answer rows (in place).
+    """Encode from their answer rows the rating codes read as '' (NULL), in place.
 
     Migration 0003 backfilled every response and every writer sets the column, so this
     should never run; if a row was written around the services it still counts correctly.
+    (A version without rating items also reads as '', and encodes to '' again.)
     """
     missing = select(stmt.where(Response.rating_codes.is_(None)).subquery().c.id)
     values: dict[int, dict[str, str]] = {}
@@ -371,7 +432,7 @@ def _rating_codes_from_answers(stmt, item_ids: list[str], ids: list[int],
             .where(Answer.response_id.in_(missing), Answer.question_id.in_(item_ids))):
         values.setdefault(response_id, {})[question_id] = code
     for i, code in enumerate(rating_codes):
-        if code is None:
+        if not code:
             rating_codes[i] = encode_rating_codes(
                 values.get(ids[i], {}), _version_questionnaire(version_ids[i], session=session))
 
@@ -481,13 +542,14 @@ def _cell_statistics(data: CountedData, mask: np.ndarray, pops: dict[str, int], 
     gives Wilson and normal intervals), no reliability (see _reliability), drivers only
     when asked (the pooled cell).
     """
-    y = data.codes[:, mask]
+    everyone = bool(mask.all())  # the pooled cell: no copy of the matrix
+    y = data.codes if everyone else data.codes[:, mask]
     groups = data.factor("groups")
-    strata = groups.codes[mask]
+    strata = groups.codes if everyone else groups.codes[mask]
     if y.shape[1] == 0:
         return None, []
-    valid = (~np.isnan(y)) & (y != NA_CODE)
-    present = np.flatnonzero(valid.any(axis=1)).tolist()
+    present = np.flatnonzero(data.valid_answers.any(axis=1) if everyone
+                             else data.valid_answers[:, mask].any(axis=1)).tolist()
     overall_j = data.item_ids.index(data.overall_item)
     if overall_j not in present:
         return None, present
@@ -504,7 +566,8 @@ def _cell_statistics(data: CountedData, mask: np.ndarray, pops: dict[str, int], 
            for k in np.flatnonzero(respondents).tolist()}
     campaign = data.campaign
     stats = analysis.campaign_statistics(
-        y[present], strata, pop, dims, rows[overall_j],
+        y if len(present) == len(data.item_ids) else y[present], strata, pop, dims,
+        rows[overall_j],
         item_names=[data.item_ids[j] for j in present], na_code=NA_CODE,
         target=campaign.indicator_target, points=campaign.indicator_points,
         reliability=False, item_intervals=False, drivers=drivers)
@@ -640,12 +703,20 @@ def _mode_effects(data: CountedData) -> list[dict]:
 
 
 def _comments(data: CountedData) -> dict:
-    themes = analysis.comment_themes(data.comments, top_n=10,
-                                     user_words=("租赁补贴", "补偿款", "棚改", "补偿标准"))
+    themes = analysis.comment_themes(data.comments, top_n=10, user_words=COMMENT_USER_WORDS)
     return {"n_comments": themes.n_comments, "n_empty": themes.n_empty,
             "themes": [{"term": t.term, "comment_count": t.comment_count,
                         "occurrences": t.occurrences, "examples": list(t.examples)}
                        for t in themes.themes]}
+
+
+def load_comment_segmenter() -> None:
+    """Load the comment themes' word segmenter (jieba's dictionary, ~0.7 s) ahead of use.
+
+    Called once by the gunicorn master before it forks the workers (gunicorn.conf.py), so
+    that the first scores request of a worker does not pay it.
+    """
+    analysis.load_segmenter(COMMENT_USER_WORDS)
 
 
 def _breakdown(data: CountedData, key: str, names: dict[str, str],
@@ -662,7 +733,11 @@ def _breakdown(data: CountedData, key: str, names: dict[str, str],
 def scores_document(campaign: Campaign, filters: ScoreFilters | None = None, *,
                     session: Session) -> dict:
     """All scores of ``campaign`` under ``filters`` as one JSON-serialisable dict."""
-    filters = filters or ScoreFilters()
+    with gc_paused():
+        return _scores_document(campaign, filters or ScoreFilters(), session=session)
+
+
+def _scores_document(campaign: Campaign, filters: ScoreFilters, *, session: Session) -> dict:
     data = load_counted(campaign, filters, session=session)
     roster = roster_counts(campaign, session=session)
     pops = roster.populations(project=filters.project, community=filters.community)
