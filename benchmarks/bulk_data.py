@@ -33,7 +33,7 @@ from survey_app.extensions import db  # noqa: E402
 from survey_app.migrate import upgrade  # noqa: E402
 from survey_app.models import Household, HouseholdGroup, Response  # noqa: E402
 from survey_app.services import demo, questionnaire_versions  # noqa: E402
-from survey_app.services.rating_codes import encode_rating_codes  # noqa: E402
+from survey_app.services.answer_copies import answer_copies  # noqa: E402
 from survey_app.services.responses import answers_for, payload_hash  # noqa: E402
 
 POSTGRES_ADMIN_URL = os.environ.get("SURVEY_BENCH_POSTGRES_URL",
@@ -72,11 +72,11 @@ def make_bench_app(url: str, **settings):
 
 
 def _answer_pool(questionnaire, rng: random.Random,
-                 mood: float) -> list[tuple[dict, str, str]]:
+                 mood: float) -> list[tuple[dict, str, dict]]:
     pool = []
     for _ in range(POOL):
         values = demo._answers(questionnaire, rng, mood)  # validated, skip logic applied
-        pool.append((values, payload_hash(values), encode_rating_codes(values, questionnaire)))
+        pool.append((values, payload_hash(values), answer_copies(values, questionnaire)))
     return pool
 
 
@@ -137,7 +137,7 @@ def build_campaign(url: str, extra: int, *, seed: int = 2021) -> dict:
             "receipt_code": f"R{i:09d}", "locale": "zh",
             "started_at": submitted - timedelta(seconds=rng.randrange(120, 600)),
             "submitted_at": submitted, "entered_by_id": None, "client_fingerprint": None,
-            "excluded": False, "exclusion_reason": None, "rating_codes": pools[group][k][2],
+            "excluded": False, "exclusion_reason": None, **pools[group][k][2],
             "created_at": submitted, "updated_at": submitted})
         for row in answer_rows[(group, k)]:
             answers.append((rid, row["question_id"], row["code"], row["number"], row["text"]))

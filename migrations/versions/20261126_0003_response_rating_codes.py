@@ -2,7 +2,7 @@
 
 One character per rating item of the response's questionnaire version, in the order of its
 rating items: "1".."5", "9" for the questionnaire's not-applicable code, "-" for no answer
-(survey_app.services.rating_codes, which writes it from now on). The scores read this one
+(survey_app.services.answer_copies, which writes it from now on). The scores read this one
 column instead of ~10 answer rows per respondent.
 
 The backfill runs one UPDATE per questionnaire version, built from the stored definition

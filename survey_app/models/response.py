@@ -45,10 +45,12 @@ class Response(SQLModel, table=True):
     client_fingerprint: str | None = Field(default=None, max_length=64)
     excluded: bool = False
     exclusion_reason: str | None = Field(default=None, sa_column=Column(Text))
-    # Copy of the rating answers, one character per rating item (services.rating_codes),
-    # written with the answers: the scores read one short string per respondent instead of
-    # ~10 answer rows (migration 0003 backfilled it). NULL only if written by older code.
+    # Copies of the answers the scores read (services.answer_copies), written with the
+    # answers: one short row per respondent instead of ~15 answer rows. rating_codes has
+    # one character per rating item (migration 0003 backfilled it), comment the free-text
+    # answers joined (migration 0005). NULL only if written around the services.
     rating_codes: str | None = Field(default=None, sa_column=Column(Text))
+    comment: str | None = Field(default=None, sa_column=Column(Text))
     created_at: datetime = Field(default_factory=utcnow)
     updated_at: datetime = Field(default_factory=utcnow)
 

@@ -31,8 +31,8 @@ from survey_app.models import (
     User,
     utcnow,
 )
+from survey_app.services.answer_copies import answer_copies
 from survey_app.services.questionnaire_versions import questionnaire_of
-from survey_app.services.rating_codes import encode_rating_codes
 
 AnswerValues = Mapping[str, str | int | list[str]]
 RECEIPT_ALPHABET = "ACDEFGHJKLMNPQRTUVWXY3467"  # no look-alikes (0/O, 1/I, 2/Z, 5/S, 8/B)
@@ -163,7 +163,7 @@ def store_response(
         locale=locale, started_at=started_at,
         submitted_at=(submitted_at or now) if status == ResponseStatus.COMPLETE else None,
         entered_by_id=entered_by.id if entered_by else None, client_fingerprint=fingerprint,
-        rating_codes=encode_rating_codes(values, questionnaire),
+        **answer_copies(values, questionnaire),
     )
     session.flush()  # pending ORM changes (e.g. a household row) go in before this insert
     connection = session.connection()
@@ -190,7 +190,8 @@ def replace_answers(response: Response, values: AnswerValues, *, session: Sessio
     questionnaire = questionnaire_of(version)
     session.exec(delete(Answer).where(Answer.response_id == response.id))
     _insert_answers(response, values, questionnaire, session=session)
-    response.rating_codes = encode_rating_codes(values, questionnaire)
+    for column, value in answer_copies(values, questionnaire).items():
+        setattr(response, column, value)
     response.payload_hash = payload_hash(values)
     response.updated_at = utcnow()
     session.add(response)

@@ -39,12 +39,12 @@ from survey_app.models import (
     ResponseMode,
     ResponseStatus,
 )
-from survey_app.services.questionnaire_versions import BUILTIN_FOR_GROUP, questionnaire_of
-from survey_app.services.rating_codes import (
+from survey_app.services.answer_copies import (
     decode_rating_codes,
     encode_rating_codes,
     rating_item_ids,
 )
+from survey_app.services.questionnaire_versions import BUILTIN_FOR_GROUP, questionnaire_of
 
 #: Cells (groups, projects, communities) with fewer respondents show counts only.
 MIN_CELL = 5
@@ -173,7 +173,7 @@ class CountedData:
     dimensions: dict[str, list[str]]  # dimension id -> item ids (overall item excluded)
     labels: dict[str, str]  # item and dimension ids -> Chinese label
     response_ids: list[int] = field(default_factory=list)
-    payload_hashes: list[str] = field(default_factory=list)
+    snapshot_lines: list[str] = field(default_factory=list)  # 'response_id:payload_hash'
     groups: list[str] = field(default_factory=list)
     modes: list[str] = field(default_factory=list)
     comments: list[str] = field(default_factory=list)
@@ -285,8 +285,8 @@ def load_counted(campaign: Campaign, filters: ScoreFilters | None = None, *,
         ids = columns.pop("ids")
         n = ids.size
         data.response_ids = ids.tolist()
-        data.payload_hashes, data.groups, data.modes = (
-            columns["hashes"], columns["groups"], columns["modes"])
+        data.snapshot_lines, data.groups, data.modes = (
+            columns["lines"], columns["groups"], columns["modes"])
         project_codes = dict(session.exec(select(Project.id, Project.code)
                                           .where(Project.campaign_id == campaign.id)).all())
         community_codes = dict(session.exec(select(Community.id, Community.code)).all())
@@ -298,13 +298,17 @@ def load_counted(campaign: Campaign, filters: ScoreFilters | None = None, *,
                                        rating_codes, session=session)
         data.codes = np.full((len(item_ids), n), np.nan)
         _place_rating_codes(data, version_ids, rating_codes, session=session)
-        data.comments = _comments_of(questionnaires, stmt, ids, session=session)
+        data.comments = _stored_comments(columns["comments"], questionnaires, stmt, ids,
+                                         session=session)
     return data
 
 
 #: Separator of the aggregated columns of _counted_columns: no value contains it (integers,
 #: hex digests, rating codes, and household groups and modes from fixed vocabularies).
 _SEPARATOR = ","
+#: Separator of the comments, and the stand-in for a NULL comment: control characters that
+#: questionnaires.clean_text removes from every free-text answer.
+_TEXT_SEPARATOR, _NO_COMMENT = "\x1f", "\x1e"
 
 
 def _counted_columns(stmt, *, session: Session) -> dict:
@@ -319,64 +323,80 @@ def _counted_columns(stmt, *, session: Session) -> dict:
         return func.aggregate_strings(column, _SEPARATOR)
 
     row = session.connection().execute(stmt.order_by(None).with_only_columns(
-        joined(cast(Response.id, Text)), joined(Response.payload_hash),
+        joined(cast(Response.id, Text)),
+        # The snapshot's 'response_id:payload_hash' lines, put together by the database.
+        joined(cast(Response.id, Text) + ":" + Response.payload_hash),
         joined(Response.household_group), joined(Response.mode),
         # Projects and communities as ids (0: none, an open-link response), named later.
         joined(cast(func.coalesce(Household.project_id, 0), Text)),
         joined(cast(func.coalesce(Household.community_id, 0), Text)),
         joined(cast(Response.questionnaire_version_id, Text)),
         # '' for a response whose rating_codes is NULL (aggregates skip NULLs).
-        joined(func.coalesce(Response.rating_codes, "")))).one()
+        joined(func.coalesce(Response.rating_codes, "")),
+        func.aggregate_strings(func.coalesce(Response.comment, _NO_COMMENT),
+                               _TEXT_SEPARATOR))).one()
     if row[0] is None:  # no counted response
         empty = np.zeros(0, dtype=np.int64)
-        return {"ids": empty, "hashes": [], "groups": [], "modes": [], "projects": empty,
-                "communities": empty, "versions": empty, "codes": []}
+        return {"ids": empty, "lines": [], "groups": [], "modes": [], "projects": empty,
+                "communities": empty, "versions": empty, "codes": [], "comments": []}
     columns = {
         "ids": np.fromstring(row[0], dtype=np.int64, sep=_SEPARATOR),
-        "hashes": row[1].split(_SEPARATOR), "groups": row[2].split(_SEPARATOR),
+        "lines": row[1].split(_SEPARATOR), "groups": row[2].split(_SEPARATOR),
         "modes": row[3].split(_SEPARATOR),
         "projects": np.fromstring(row[4], dtype=np.int64, sep=_SEPARATOR),
         "communities": np.fromstring(row[5], dtype=np.int64, sep=_SEPARATOR),
         "versions": np.fromstring(row[6], dtype=np.int64, sep=_SEPARATOR),
-        "codes": row[7].split(_SEPARATOR)}
+        "codes": row[7].split(_SEPARATOR), "comments": row[8].split(_TEXT_SEPARATOR)}
     n = columns["ids"].size
-    if any(len(values) != n for values in columns.values()):
+    if len(columns["comments"]) != n:  # a comment holding the separator: read them all
+        columns["comments"] = None
+    if any(values is not None and len(values) != n for values in columns.values()):
         raise ScoresError("a household group or mode contains a comma")
     order = np.argsort(columns["ids"], kind="stable")
     if np.any(order != np.arange(n)):
         for key, values in columns.items():
             columns[key] = (values[order] if isinstance(values, np.ndarray)
-                            else list(itemgetter(*order.tolist())(values)) if n > 1 else values)
+                            else list(itemgetter(*order.tolist())(values)) if values
+                            else values)
     return columns
 
 
-def _comments_of(questionnaires: dict[str, Questionnaire], stmt, ids: np.ndarray, *,
-                 session: Session) -> list[str]:
-    """The free-text answers of each respondent, joined with a space (one query)."""
-    comments = [""] * ids.size
-    text_ids = sorted({q.id for qn in questionnaires.values() for q in qn.questions()
-                       if q.type == "text"})
-    if not text_ids or not ids.size:
-        return comments
-    # The counted query joined to its text answers (a probe of the answer table's
-    # (response_id, question_id) index per respondent), as the driver's plain tuples;
-    # ordered by Response.id (not Answer.response_id, the same value) so that SQLite
-    # walks the response index in order instead of sorting the texts afterwards.
-    result = session.connection().execute(
-        stmt.join(Answer, (Answer.response_id == Response.id)
-                  & Answer.question_id.in_(text_ids))
-        .where(Answer.text.is_not(None), Answer.text != "")
-        .with_only_columns(Answer.response_id, Answer.text)
-        .order_by(None).order_by(Response.id, Answer.id))
-    texts = result.cursor.fetchall()
-    result.close()
-    if not texts:
-        return comments
-    positions = np.searchsorted(ids, np.fromiter(map(itemgetter(0), texts), dtype=np.int64,
-                                                 count=len(texts))).tolist()
-    for i, (_, text) in zip(positions, texts, strict=True):
-        comments[i] = (comments[i] + " " + text).strip()
-    return comments
+def _stored_comments(stored: list[str] | None, questionnaires: dict[str, Questionnaire],
+                     stmt, ids: np.ndarray, *, session: Session) -> list[str]:
+    """Each respondent's comment: Response.comment, or from the answer rows where NULL
+    (all of them when ``stored`` is None)."""
+    if stored is not None and _NO_COMMENT not in stored:
+        return stored
+    text_ids = [q.id for qn in questionnaires.values() for q in qn.questions()
+                if q.type == "text"]
+    if stored is None:
+        found = _comments_from_answers(stmt, text_ids, ids, session=session)
+        return [found.get(i, "") for i in range(ids.size)]
+    found = _comments_from_answers(stmt.where(Response.comment.is_(None)), text_ids, ids,
+                                   session=session)
+    return [found.get(i, "") if comment == _NO_COMMENT else comment
+            for i, comment in enumerate(stored)]
+
+
+def _comments_from_answers(stmt, text_ids: list[str], ids: np.ndarray, *,
+                           session: Session) -> dict[int, str]:
+    """Position in ``ids`` -> joined free-text answers, for the respondents of ``stmt``.
+
+    Migration 0005 backfilled Response.comment and every writer sets it, so this should
+    never run; if a row was written around the services it still counts correctly.
+    """
+    if not text_ids:
+        return {}
+    found: dict[int, str] = {}
+    for response_id, text in session.connection().execute(
+            stmt.join(Answer, (Answer.response_id == Response.id)
+                      & Answer.question_id.in_(text_ids))
+            .where(Answer.text.is_not(None), Answer.text != "")
+            .with_only_columns(Answer.response_id, Answer.text)
+            .order_by(None).order_by(Response.id, Answer.id)):
+        i = int(np.searchsorted(ids, response_id))
+        found[i] = (found.get(i, "") + " " + text).strip()
+    return found
 
 
 @contextmanager
@@ -437,11 +457,9 @@ def _rating_codes_from_answers(stmt, item_ids: list[str], ids: list[int],
                 values.get(ids[i], {}), _version_questionnaire(version_ids[i], session=session))
 
 
-def snapshot_id(response_ids: Iterable[int], payload_hashes: Iterable[str]) -> str:
+def snapshot_id(lines: Iterable[str]) -> str:
     """sha256 of the sorted 'response_id:payload_hash' lines: names the exact data used."""
-    lines = sorted(f"{rid}:{digest}" for rid, digest in zip(response_ids, payload_hashes,
-                                                            strict=True))
-    return hashlib.sha256("\n".join(lines).encode()).hexdigest()
+    return hashlib.sha256("\n".join(sorted(lines)).encode()).hexdigest()
 
 
 def populations(campaign: Campaign, *, session: Session, project: str | None = None,
@@ -748,7 +766,7 @@ def _scores_document(campaign: Campaign, filters: ScoreFilters, *, session: Sess
         "campaign": {"slug": campaign.slug, "title": campaign.title, "year": campaign.year,
                      "district": campaign.district},
         "filters": filters.as_dict(),
-        "snapshot": snapshot_id(data.response_ids, data.payload_hashes),
+        "snapshot": snapshot_id(data.snapshot_lines),
         "n_respondents": n,
         "conventions": dict(CONVENTIONS),
         "items": [{"id": qid, "label": data.labels[qid],

@@ -72,16 +72,17 @@ def test_production_code_never_calls_create_all():
     assert found.stdout == ""
 
 
-def _rating_codes(url) -> dict[int, str | None]:
+def _answer_copies(url) -> dict[int, tuple[str | None, str | None]]:
     engine = create_engine(url)
     try:
         with engine.connect() as conn:
-            return dict(conn.execute(text("SELECT id, rating_codes FROM response")).all())
+            return {rid: (codes, comment) for rid, codes, comment in conn.execute(
+                text("SELECT id, rating_codes, comment FROM response")).all()}
     finally:
         engine.dispose()
 
 
-def test_rating_codes_backfill_equals_what_the_services_write(empty_url):
+def test_answer_copies_backfill_equals_what_the_services_write(empty_url):
     from survey_app import create_app
     from survey_app.extensions import db
     from survey_app.services import demo
@@ -92,14 +93,17 @@ def test_rating_codes_backfill_equals_what_the_services_write(empty_url):
         demo.load_demo(session=db.session, example_links=0)
         db.session.commit()
     db.dispose(app)
-    written = _rating_codes(empty_url)
-    assert len(written) > 300 and None not in written.values()
-    assert any("9" in c for c in written.values()) and any("-" in c for c in written.values())
+    written = _answer_copies(empty_url)
+    codes = [c for c, _ in written.values()]
+    comments = [c for _, c in written.values()]
+    assert len(written) > 300 and None not in codes and None not in comments
+    assert any("9" in c for c in codes) and any("-" in c for c in codes)
+    assert any(comments) and "" in comments
 
-    downgrade(empty_url, "5b0c3e7d9a21")  # before the column existed
+    downgrade(empty_url, "5b0c3e7d9a21")  # before either column existed
     engine = create_engine(empty_url)
     columns = {c["name"] for c in inspect(engine).get_columns("response")}
     engine.dispose()
-    assert "rating_codes" not in columns
+    assert not {"rating_codes", "comment"} & columns
     upgrade(empty_url)
-    assert _rating_codes(empty_url) == written
+    assert _answer_copies(empty_url) == written

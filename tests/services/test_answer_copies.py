@@ -1,5 +1,5 @@
-"""Response.rating_codes: written by every path that writes answers, and the scores read
-from it are the scores read from the answer rows."""
+"""Response.rating_codes and Response.comment: written by every path that writes answers,
+and the scores read from them are the scores read from the answer rows."""
 
 from __future__ import annotations
 
@@ -15,12 +15,13 @@ from sqlmodel import select
 from questionnaires import load_builtin
 from survey_app.models import Answer, QuestionnaireVersion, Response
 from survey_app.services import campaigns, demo, scores
-from survey_app.services.questionnaire_versions import questionnaire_of, version_for_group
-from survey_app.services.rating_codes import (
+from survey_app.services.answer_copies import (
     RatingCodesError,
     decode_rating_codes,
     encode_rating_codes,
+    joined_comment,
 )
+from survey_app.services.questionnaire_versions import questionnaire_of, version_for_group
 from tests.entry.conftest import UserClient, build_field, typed_answers
 from tests.entry.conftest import form_data as entry_form
 from tests.public.conftest import RELOCATED_ANSWERS, build_survey_campaign
@@ -29,17 +30,19 @@ from tests.public.conftest import form_data as survey_form
 RELOCATED = load_builtin("relocated")
 
 
-def _codes_from_answer_rows(session, response: Response) -> str:
-    """The expected string, spelled out from the answer rows of one response."""
+def _copies_from_answer_rows(session, response: Response) -> tuple[str, str]:
+    """The expected rating codes and comment, spelled out from the answer rows."""
     questionnaire = questionnaire_of(
         session.get(QuestionnaireVersion, response.questionnaire_version_id))
-    stored = dict(session.exec(select(Answer.question_id, Answer.code)
-                               .where(Answer.response_id == response.id)).all())
+    rows = session.exec(select(Answer.question_id, Answer.code, Answer.text)
+                        .where(Answer.response_id == response.id).order_by(Answer.id)).all()
+    codes = {qid: code for qid, code, _ in rows}
     expected = ""
     for item in questionnaire.rating_items():
-        code = stored.get(item.id)
+        code = codes.get(item.id)
         expected += "-" if not code else "9" if code == questionnaire.scale.na_code else code
-    return expected
+    texts = [text.strip() for _, _, text in rows if text and text.strip()]
+    return expected, " ".join(texts)
 
 
 def _assert_agrees_with_answers(session, responses) -> None:
@@ -47,7 +50,8 @@ def _assert_agrees_with_answers(session, responses) -> None:
     assert responses
     for response in responses:
         session.refresh(response)
-        assert response.rating_codes == _codes_from_answer_rows(session, response), response.id
+        assert (response.rating_codes, response.comment) == \
+            _copies_from_answer_rows(session, response), response.id
 
 
 # --- the encoding -----------------------------------------------------------------------
@@ -65,6 +69,13 @@ def test_encoding_of_answers_not_applicable_and_skipped_items():
 def test_an_answer_outside_the_scale_is_refused():
     with pytest.raises(RatingCodesError, match="policy_publicity"):
         encode_rating_codes({"policy_publicity": "7"}, RELOCATED)
+
+
+def test_comment_is_the_stripped_free_text():
+    assert joined_comment(dict(RELOCATED_ANSWERS, comments="\u3000希望加快进度 "),
+                          RELOCATED) == "希望加快进度"
+    assert joined_comment(dict(RELOCATED_ANSWERS, comments=""), RELOCATED) == ""
+    assert joined_comment({"age_band": "2"}, RELOCATED) == ""
 
 
 @pytest.mark.parametrize("stored", [["4345459-4"], ["4345459-44", "4345459-4"],
@@ -86,7 +97,7 @@ def test_web_submission_and_draft(client, session):
     client.post(f"/s/{other}", data={"instance_id": str(uuid.uuid4()), "save": "暂存",
                                      "a_benefit_standard": "2", "a_staff_attitude": "9"})
     [draft] = session.exec(select(Response).where(Response.status == "partial")).all()
-    assert draft.rating_codes == "-2---9----"
+    assert (draft.rating_codes, draft.comment) == ("-2---9----", "")
     _assert_agrees_with_answers(session, [draft])
     instance = re.search(r'name="instance_id" type="hidden" value="([^"]+)"',
                          client.get(f"/s/{other}").get_data(as_text=True)).group(1)
@@ -96,6 +107,7 @@ def test_web_submission_and_draft(client, session):
     responses = session.exec(select(Response).order_by(Response.id)).all()
     assert [r.status for r in responses] == ["complete", "complete"]
     assert responses[1].id == draft.id and responses[1].rating_codes == "43454594-5"
+    assert responses[0].comment == "希望加快进度"
     _assert_agrees_with_answers(session, responses)
 
 
@@ -133,22 +145,30 @@ def test_demo_responses(session):
     _assert_agrees_with_answers(session, responses)
     assert any("9" in r.rating_codes for r in responses)
     assert any("-" in r.rating_codes for r in responses)
+    assert any(r.comment for r in responses) and any(not r.comment for r in responses)
 
 
 # --- the scores read from rating_codes ----------------------------------------------------
 
-def _codes_from_answer_table(data: scores.CountedData, *, session) -> np.ndarray:
+def _from_answer_table(data: scores.CountedData, *, session) -> tuple[np.ndarray, list]:
     """The reference reader: the rating answer rows placed into the items x respondents
-    matrix, as load_counted read them before rating_codes existed."""
+    matrix and the text answers joined per respondent, as load_counted read them before
+    rating_codes and comment existed."""
     row_of = {qid: j for j, qid in enumerate(data.item_ids)}
     column_of = {rid: i for i, rid in enumerate(data.response_ids)}
     codes = np.full((len(data.item_ids), len(data.response_ids)), np.nan)
-    for response_id, question_id, code in session.exec(
-            select(Answer.response_id, Answer.question_id, Answer.code)
-            .where(Answer.question_id.in_(data.item_ids))).all():
-        if response_id in column_of and code:
-            codes[row_of[question_id], column_of[response_id]] = float(code)
-    return codes
+    comments = [""] * len(data.response_ids)
+    for response_id, question_id, code, text in session.exec(
+            select(Answer.response_id, Answer.question_id, Answer.code, Answer.text)
+            .order_by(Answer.response_id, Answer.id)).all():
+        i = column_of.get(response_id)
+        if i is None:
+            continue
+        if question_id in row_of and code:
+            codes[row_of[question_id], i] = float(code)
+        if question_id == "comments" and text:
+            comments[i] = (comments[i] + " " + text).strip()
+    return codes, comments
 
 
 @pytest.mark.demo_data
@@ -159,13 +179,15 @@ def test_scores_from_rating_codes_equal_scores_from_answer_rows(session, monkeyp
     from_codes = [scores.scores_document(campaign, f, session=session) for f in filters]
     data = scores.load_counted(campaign, session=session)
     assert data.codes.shape[1] > 300
-    assert_array_equal(data.codes, _codes_from_answer_table(data, session=session))
+    codes, comments = _from_answer_table(data, session=session)
+    assert_array_equal(data.codes, codes)
+    assert data.comments == comments and any(comments)
 
     load_counted = scores.load_counted
 
     def from_answer_rows(*args, **kwargs):
         data = load_counted(*args, **kwargs)
-        data.codes = _codes_from_answer_table(data, session=session)
+        data.codes, data.comments = _from_answer_table(data, session=session)
         return data
 
     monkeypatch.setattr(scores, "load_counted", from_answer_rows)
@@ -173,11 +195,16 @@ def test_scores_from_rating_codes_equal_scores_from_answer_rows(session, monkeyp
 
 
 @pytest.mark.demo_data
-def test_responses_without_rating_codes_are_read_from_their_answers(session):
+def test_responses_without_copies_are_read_from_their_answers(session):
     campaign = campaigns.get_campaign(demo.SLUG, session=session)
     expected = scores.scores_document(campaign, session=session)
     ids = session.exec(select(Response.id).order_by(Response.id)).all()
-    # Rows written around the services (or before migration 0003): every other one NULL.
+    # Rows written around the services (or before migrations 0003 and 0005).
     session.exec(update(Response).where(Response.id.in_(ids[::2])).values(rating_codes=None))
+    session.exec(update(Response).where(Response.id.in_(ids[::3])).values(comment=None))
+    session.expire_all()
+    assert scores.scores_document(campaign, session=session) == expected
+    # A stored comment holding the separator of the aggregated comments: all from answers.
+    session.exec(update(Response).where(Response.id == ids[1]).values(comment="a\x1fb"))
     session.expire_all()
     assert scores.scores_document(campaign, session=session) == expected

@@ -1,15 +1,18 @@
-"""The rating answers of a response as one short string, the copy the scores read.
+"""Copies of a response's answers kept on the response row, the ones the scores read.
 
 ``Response.rating_codes`` holds one character per rating item of the response's
 questionnaire version, in ``Questionnaire.rating_items()`` order: ``"1"``..``"5"`` the scale
 code, ``"9"`` the questionnaire's 不清楚 answer (``scale.na_code``, which is ``"9"`` in the
 built-in questionnaires) and ``"-"`` no answer (skipped by skip logic, or a draft).
+``Response.comment`` holds the free-text answers, in question order, each stripped and
+joined with a space (``""`` for none).
 
-It is written together with the answer rows (``responses.store_response`` and
-``responses.replace_answers``, the only writers of answers) so that the scores of 100,000
-responses read 100,000 short strings instead of ~1 M answer rows. The answer rows stay the
-record; this is a derived copy, and :func:`encode_rating_codes` is the one place that
-derives it.
+Both are written together with the answer rows (``responses.store_response`` and
+``responses.replace_answers``, the only writers of answers, through
+:func:`answer_copies`) so that the scores of 100,000 responses read 100,000 short rows
+instead of ~1.5 M answer rows and one index probe per respondent for the comment. The
+answer rows stay the record; these are derived copies, and this module is the one place
+that derives them.
 """
 
 from __future__ import annotations
@@ -33,6 +36,22 @@ _DECODE[ord(NO_ANSWER)] = np.nan
 
 class RatingCodesError(ValueError):
     """A rating answer or a stored rating-code string cannot be encoded or decoded."""
+
+
+def answer_copies(values: Mapping[str, object], questionnaire: Questionnaire) -> dict[str, str]:
+    """The Response columns copied from validated answer ``values``."""
+    return {"rating_codes": encode_rating_codes(values, questionnaire),
+            "comment": joined_comment(values, questionnaire)}
+
+
+def joined_comment(values: Mapping[str, object], questionnaire: Questionnaire) -> str:
+    """The free-text answers among ``values`` in question order, joined with a space."""
+    comment = ""
+    for question in questionnaire.questions():
+        text = values.get(question.id) if question.type == "text" else None
+        if text:
+            comment = (comment + " " + str(text)).strip()
+    return comment
 
 
 def rating_item_ids(questionnaire: Questionnaire) -> list[str]:
