@@ -148,7 +148,7 @@ def comment_themes(
     stops.update(extra_stop_words)
     _add_user_words(user_words)
     examples: dict[str, list[str]] = {}
-    texts = [(comment or "").strip() for comment in comments]
+    texts = [comment.strip() if comment else "" for comment in comments]
     n_comments = len(texts)
     # Each distinct text is segmented and filtered once and counted with its multiplicity.
     seen: Counter[str] = Counter(texts)

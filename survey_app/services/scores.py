@@ -423,16 +423,27 @@ def _version_questionnaire(version_id: int, *, session: Session) -> Questionnair
 
 def _place_rating_codes(data: CountedData, version_ids: list[int], rating_codes: list[str], *,
                         session: Session) -> None:
-    """Decode each version's strings and put its items into the union item rows."""
+    """Decode the strings and put each version's items into the union item rows.
+
+    Versions with the same rating items (the two built-in questionnaires) are decoded
+    together: usually one decode of all respondents.
+    """
     row_of = {qid: j for j, qid in enumerate(data.item_ids)}
     versions = np.asarray(version_ids, dtype=np.int64)
+    layouts: dict[tuple[str, ...], list[int]] = {}
     for version_id in np.unique(versions).tolist():
-        own_items = rating_item_ids(_version_questionnaire(version_id, session=session))
-        columns = np.flatnonzero(versions == version_id)
-        matrix = decode_rating_codes([rating_codes[i] for i in columns.tolist()],
-                                     len(own_items))
+        own_items = tuple(rating_item_ids(_version_questionnaire(version_id, session=session)))
+        layouts.setdefault(own_items, []).append(version_id)
+    for own_items, layout_versions in layouts.items():
         kept = [k for k, qid in enumerate(own_items) if qid in row_of]
         rows = [row_of[own_items[k]] for k in kept]
+        if len(layouts) == 1:
+            data.codes[rows] = decode_rating_codes(rating_codes, len(own_items))[:, kept].T
+            continue
+        columns = np.flatnonzero(np.isin(versions, layout_versions))
+        matrix = decode_rating_codes(itemgetter(*columns.tolist())(rating_codes)
+                                     if columns.size > 1 else [rating_codes[columns[0]]],
+                                     len(own_items))
         data.codes[np.ix_(rows, columns)] = matrix[:, kept].T
 
 

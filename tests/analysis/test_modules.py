@@ -319,6 +319,22 @@ def test_composite_linearised_se_close_to_row_bootstrap():
     assert_allclose(s.composite_se, np.std(reps, ddof=1), rtol=0.15)
 
 
+@pytest.mark.parametrize("code", [0.0, 6.0, 4.5, -3.0, 1e300, np.inf])
+def test_campaign_rejects_codes_off_the_scale(code):
+    codes = np.array([[5, 4, 3, code], [5, 5, 4, 3]])
+    with pytest.raises(ValueError, match="outside 1..5"):
+        campaign_statistics(codes, ["a"] * 4, {"a": 10}, {"d": [0]}, 1, n_resamples=20)
+
+
+@pytest.mark.parametrize("na_code", [0, 9, 99])
+def test_campaign_counts_the_na_code_given(na_code):
+    codes = np.array([[5, 4, na_code, np.nan], [5, 5, 4, 3]])
+    s = campaign_statistics(codes, ["a"] * 4, {"a": 10}, {"d": [0]}, 1, na_code=na_code,
+                            n_resamples=20)
+    summary = s.items[0].summary
+    assert (summary.n_valid, summary.n_na, summary.n_missing) == (2, 1, 1)
+
+
 def test_campaign_rejects_item_without_valid_answers():
     codes = np.array([[5, 4, 3, 4], [9, 9, 9, 9], [5, 5, 4, 3]])
     with pytest.raises(ValueError, match="Q2"):
