@@ -2,6 +2,12 @@
 
 import os
 
+# One BLAS thread per worker: the workers are the parallelism. The statistics' matrix
+# products are small (2 x 100,000 for a correlation), and OpenBLAS's own threads mostly
+# spun (a tenth of the instructions of a scores document) and oversubscribed the cores.
+# Set before the app (numpy) is imported below.
+os.environ.setdefault("OPENBLAS_NUM_THREADS", "1")
+
 bind = os.environ.get("SURVEY_BIND", "127.0.0.1:8000")
 workers = int(os.environ.get("SURVEY_WORKERS", "4"))
 # Short requests; a slow client must not hold a worker for long.

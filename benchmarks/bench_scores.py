@@ -22,6 +22,11 @@ Usage: .venv/bin/python benchmarks/bench_scores.py [--responses 100000]
 
 from __future__ import annotations
 
+import os
+
+# As gunicorn.conf.py sets for the workers, before numpy is imported.
+os.environ.setdefault("OPENBLAS_NUM_THREADS", "1")
+
 import argparse
 import random
 import time

@@ -1,4 +1,5 @@
-"""gunicorn's master loads jieba's dictionary before forking, so no request pays it."""
+"""gunicorn's master loads jieba's dictionary before forking, so no request pays it, and
+numpy runs one BLAS thread per worker."""
 
 import subprocess
 import sys
@@ -7,11 +8,14 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[2]
 
 CODE = """
+import os
 import runpy
 import jieba
 from analysis import comments
 
+os.environ.pop("OPENBLAS_NUM_THREADS", None)
 conf = runpy.run_path("gunicorn.conf.py")
+assert os.environ["OPENBLAS_NUM_THREADS"] == "1"
 assert conf["preload_app"] is True
 assert not jieba.dt.initialized
 conf["when_ready"](None)
