@@ -198,7 +198,8 @@ def campaign_statistics(
     slot[nan] = 6
     if np.any((slot == 7) | (code != clipped)):  # not 1..5 nor the NA code, or not whole
         raise ValueError("responses contain codes outside 1..5 that are not the NA code")
-    key = (np.arange(n_items)[:, None] * n_strata + h_idx[None, :]) * 7 + slot
+    row_base = np.arange(n_items)[:, None] * n_strata
+    key = (row_base if n_strata == 1 else row_base + h_idx[None, :]) * 7 + slot
     table = np.bincount(key.ravel(), minlength=n_items * n_strata * 7).reshape(
         n_items, n_strata, 7)
     counts = table[..., :5]
@@ -276,8 +277,13 @@ def campaign_statistics(
     contributing = np.flatnonzero(coef)
     z = np.zeros(n)
     for j in contributing:
-        dev = np.where(valid[j], y[j] - np.nan_to_num(stratum_means[j])[h_idx], 0.0)
-        z += coef[j] * dev * scale[j][h_idx]
+        means_j, scale_j = np.nan_to_num(stratum_means[j]), scale[j]
+        if n_strata == 1:  # one stratum (a household-group cell): scalars, no gathers
+            means_j, scale_j = means_j[0], scale_j[0]
+        else:
+            means_j, scale_j = means_j[h_idx], scale_j[h_idx]
+        dev = np.where(valid[j], y[j] - means_j, 0.0)
+        z += coef[j] * dev * scale_j
     s1 = np.bincount(h_idx, weights=z, minlength=n_strata)
     s2 = np.bincount(h_idx, weights=z * z, minlength=n_strata)
     var_h = np.where(r_h > 1, (s2 - s1**2 / np.maximum(r_h, 1)) / np.maximum(r_h - 1, 1), 0.0)
