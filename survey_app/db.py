@@ -24,12 +24,7 @@ WRITE_METHODS = {"POST", "PUT", "PATCH", "DELETE"}
 def make_engine(url: str, *, immediate: bool = False, busy_timeout_ms: int = 30_000) -> Engine:
     """Create an engine with the project's SQLite settings (no-op for PostgreSQL)."""
     if not url.startswith("sqlite"):
-        engine = create_engine(url, pool_pre_ping=True)
-        # executemany as one multi-row INSERT ... VALUES (SQLAlchemy's "insertmanyvalues",
-        # which psycopg2 uses by default) rather than psycopg 3's pipelined statement per
-        # row: a submission's ~15 answers become one statement and one round trip.
-        engine.dialect.use_insertmanyvalues_wo_returning = True
-        return engine
+        return create_engine(url, pool_pre_ping=True)
     engine = create_engine(url, connect_args={"timeout": busy_timeout_ms / 1000})
 
     @event.listens_for(engine, "connect")

@@ -96,10 +96,10 @@ _INSERT_ANSWERS_UNNEST = insert(Answer.__table__).from_select(
 # savepoint): it inserts nothing and returns no id. PostgreSQL waits for a parallel
 # uncommitted insert of the same instance and then skips; SQLite writers are serialised.
 _INSERT_RESPONSE = {
-    dialect.__name__.rsplit(".", 1)[-1]: dialect.insert(Response.__table__)
+    name: dialect_insert(Response.__table__)
     .on_conflict_do_nothing(index_elements=["campaign_id", "instance_id"])
     .returning(Response.__table__.c.id)
-    for dialect in (postgresql, sqlite)
+    for name, dialect_insert in (("postgresql", postgresql.insert), ("sqlite", sqlite.insert))
 }
 _RESPONSE_COLUMNS = tuple(column.key for column in Response.__table__.columns
                           if column.key != "id")
