@@ -8,10 +8,20 @@ up front: a deferred transaction that reads first and writes later can fail with
 "database is locked" at the upgrade, which no busy timeout can wait out. Read-only
 requests use a second engine whose transactions stay deferred, so readers never
 queue behind writers.
+
+A write request holds SQLite's one write lock from its first statement to its commit, and
+a writer that finds it taken sleeps in SQLite's busy handler (1, 2, 5, 10 ms...) while the
+core idles. Views whose writes come after a read-only part (the resident's survey post:
+link resolution, CSRF and answer validation) are marked :meth:`Database.reads_first`: their
+session starts on the read engine and :meth:`Database.begin_write` moves it to the write
+engine just before the service that writes, so the lock is held only for the writes. Checks
+that decide a write (a token already used) are repeated inside the write transaction.
 """
 
 from __future__ import annotations
 
+import functools
+from collections.abc import Callable
 from dataclasses import dataclass
 
 from flask import Flask, current_app, g, has_request_context, request
@@ -84,10 +94,41 @@ class Database:
                     expire_on_commit=False,
                 )
             else:
-                writing = not has_request_context() or request.method in WRITE_METHODS
+                writing = not has_request_context() or (
+                    request.method in WRITE_METHODS and not g.get("db_reads_first"))
                 engine = state.write_engine if writing else state.read_engine
                 g.db_session = Session(bind=engine, expire_on_commit=False)
         return g.db_session
+
+    @staticmethod
+    def reads_first(view: Callable) -> Callable:
+        """Mark a view whose session reads on the read engine until :meth:`begin_write`."""
+
+        @functools.wraps(view)
+        def wrapper(*args, **kwargs):
+            g.db_reads_first = True
+            return view(*args, **kwargs)
+
+        return wrapper
+
+    def begin_write(self) -> Session:
+        """Move a :meth:`reads_first` request's session to the write engine and return it.
+
+        Ends the read transaction first (a deferred SQLite transaction that read cannot be
+        upgraded once another writer committed). Objects loaded so far stay usable
+        (``expire_on_commit=False``); nothing may be pending, since it would be written
+        through the read engine. A no-op for sessions already on the write engine (every
+        PostgreSQL session, tests' bound sessions).
+        """
+        session = self.session
+        state = self._state()
+        if session.bind is state.write_engine or state.bind_override is not None:
+            return session
+        if session.new or session.dirty or session.deleted:
+            raise RuntimeError("changes made before begin_write() would bypass the write lock")
+        session.commit()
+        session.bind = state.write_engine
+        return session
 
     @staticmethod
     def _remove_session(_exc: BaseException | None = None) -> None:

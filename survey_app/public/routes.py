@@ -65,6 +65,7 @@ def index():
 @bp.route("/s/<token>", methods=["GET", "POST"])
 @token_rate_limit
 @csrf.exempt
+@db.reads_first
 def token_survey(token: str):
     try:
         target = survey_session.resolve_token(token, session=db.session)
@@ -107,6 +108,7 @@ def open_link(slug: str):
 
 @bp.route("/c/<slug>/<group>", methods=["GET", "POST"])
 @csrf.exempt
+@db.reads_first
 def open_survey(slug: str, group: str):
     try:
         target = survey_session.resolve_open_link(slug, group, session=db.session)
@@ -152,7 +154,7 @@ def _take_answers(target: SurveyTarget, receipt_endpoint: str, link_args: dict, 
     if "save" in post and draft_url is not None:
         check = survey_session.check_answers(target, posted, partial=True)
         try:
-            survey_session.save_draft(target, check.values, session=db.session,
+            survey_session.save_draft(target, check.values, session=db.begin_write(),
                                       instance_id=post.instance_id, locale=locale)
         except AlreadyAnswered:
             db.session.rollback()
@@ -165,7 +167,7 @@ def _take_answers(target: SurveyTarget, receipt_endpoint: str, link_args: dict, 
         return _render_survey(target, SurveyAnswerForm(), posted, errors=check.errors)
     try:
         response, _created = survey_session.submit_response(
-            target, check.values, session=db.session, instance_id=post.instance_id,
+            target, check.values, session=db.begin_write(), instance_id=post.instance_id,
             locale=locale, fingerprint=_fingerprint())
     except ConflictingResubmission:
         db.session.rollback()
