@@ -1,0 +1,70 @@
+"""PostgreSQL connections are tested before use only after sitting idle (survey_app.db).
+
+A backend is killed with ``pg_terminate_backend`` from a second connection, as a database
+restart or a firewall's idle timeout would drop it. SQLite has no server connection to lose.
+"""
+
+from __future__ import annotations
+
+import time
+
+import pytest
+from sqlalchemy import text
+from sqlalchemy.exc import OperationalError
+
+from survey_app.db import make_engine
+
+
+@pytest.fixture
+def postgres_url(database_url):
+    if not database_url.startswith("postgresql"):
+        pytest.skip("SQLite has no server connection to lose")
+    return database_url
+
+
+def _backend_pid(engine) -> int:
+    with engine.connect() as connection:  # checked in again at the end of the block
+        return connection.execute(text("SELECT pg_backend_pid()")).scalar_one()
+
+
+def _terminate(url: str, pid: int) -> None:
+    killer = make_engine(url)
+    with killer.connect() as connection:
+        assert connection.execute(text("SELECT pg_terminate_backend(:pid)"), {"pid": pid}).scalar()
+        # Wait until the server has really closed it.
+        for _ in range(100):
+            alive = connection.execute(
+                text("SELECT count(*) FROM pg_stat_activity WHERE pid = :pid"), {"pid": pid},
+            ).scalar_one()
+            if not alive:
+                break
+            time.sleep(0.02)
+    killer.dispose()
+
+
+def test_a_connection_lost_while_idle_is_replaced_before_use(postgres_url):
+    engine = make_engine(postgres_url, ping_idle_seconds=0.2)
+    try:
+        pid = _backend_pid(engine)
+        _terminate(postgres_url, pid)
+        time.sleep(0.3)  # idle longer than ping_idle_seconds: the checkout tests it
+        with engine.connect() as connection:
+            new_pid = connection.execute(text("SELECT pg_backend_pid()")).scalar_one()
+        assert new_pid != pid
+    finally:
+        engine.dispose()
+
+
+def test_a_connection_lost_moments_after_use_fails_one_request_then_the_pool_renews(
+        postgres_url):
+    # The documented price of not pinging every checkout.
+    engine = make_engine(postgres_url, ping_idle_seconds=60)
+    try:
+        pid = _backend_pid(engine)
+        _terminate(postgres_url, pid)
+        with pytest.raises(OperationalError), engine.connect() as connection:
+            connection.execute(text("SELECT 1"))
+        with engine.connect() as connection:
+            assert connection.execute(text("SELECT pg_backend_pid()")).scalar_one() != pid
+    finally:
+        engine.dispose()
