@@ -193,7 +193,8 @@ def bare_run(url: str, workers: int, args) -> dict:
                 break
             except OSError:
                 time.sleep(0.2)
-        requests = build_requests(port, None, args.pool)
+        # Bare posts cost nothing to prepare: enough of them to fill the same --seconds.
+        requests = build_requests(port, None, args.pool * 4)
         cpu0 = _server_cpu(proc.pid)
         result = drive(port, requests, clients=args.clients, concurrency=args.concurrency,
                        seconds=args.seconds)
