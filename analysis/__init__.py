@@ -24,7 +24,13 @@ campaign      campaign_statistics: everything above from one response matrix
 """
 
 from analysis.campaign import CampaignStatistics, ItemStatistics, campaign_statistics
-from analysis.comments import CommentThemes, Theme, comment_themes, load_segmenter
+from analysis.comments import (
+    CommentThemes,
+    Theme,
+    comment_themes,
+    load_segmenter,
+    word_tokens,
+)
 from analysis.comparisons import (
     chi_square_independence,
     item_mode_effects,
@@ -137,4 +143,5 @@ __all__ = [
     "summary_from_counts",
     "t_interval",
     "wilson_interval",
+    "word_tokens",
 ]

@@ -10,7 +10,7 @@ from __future__ import annotations
 import logging
 import re
 from collections import Counter
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from functools import lru_cache
 
@@ -18,7 +18,8 @@ import jieba
 
 jieba.setLogLevel(logging.WARNING)
 
-__all__ = ["DEFAULT_STOP_WORDS", "Theme", "CommentThemes", "comment_themes", "load_segmenter"]
+__all__ = ["DEFAULT_STOP_WORDS", "Theme", "CommentThemes", "comment_themes", "load_segmenter",
+           "word_tokens"]
 
 _STOP_WORDS_TEXT = """
     的 了 是 我 我们 你 你们 他 他们 她 它 这 那 这个 那个 这些 那些 就 也 都 还 又 很 太 非常
@@ -41,6 +42,29 @@ def _segment(text: str) -> tuple[str, ...]:
     # Segmentation is the dominant cost (seconds for 100,000 comments) and the tokens of an
     # unchanged text never change while the dictionary does not: cache them per text.
     return tuple(jieba.lcut(text))
+
+
+def word_tokens(text: str, user_words: Sequence[str] = ()) -> tuple[str, ...]:
+    """The tokens of ``text`` that :func:`comment_themes` considers, before its stop words.
+
+    jieba's precise mode, keeping tokens with a CJK character, letter or digit (punctuation
+    and white space dropped). Not cached: meant for segmenting each comment once when it is
+    stored, so that themes of many comments need not segment them again (``segmented``).
+
+    Parameters
+    ----------
+    text : str
+        One comment.
+    user_words : sequence of str, default ()
+        Domain terms added to jieba's dictionary (as for :func:`comment_themes`).
+
+    Examples
+    --------
+    >>> word_tokens("维修太慢，停车位少")
+    ('维修', '太慢', '停车位', '少')
+    """
+    _add_user_words(user_words)
+    return tuple(t for t in jieba.lcut(text.strip()) if _WORD.search(t))
 
 
 def _add_user_words(words: Sequence[str]) -> None:
@@ -101,6 +125,7 @@ def comment_themes(
     min_length: int = 2,
     examples_per_theme: int = 3,
     user_words: Sequence[str] = (),
+    segmented: Mapping[str, Sequence[str]] | None = None,
 ) -> CommentThemes:
     """Most frequent themes (terms) in Chinese free-text comments.
 
@@ -120,6 +145,10 @@ def comment_themes(
         Example comments kept per theme (first occurrences, in input order).
     user_words : sequence of str, default ()
         Domain terms added to jieba's dictionary (e.g. "租赁补贴", "棚改").
+    segmented : mapping of str to sequence of str, optional
+        Comments (stripped) already segmented by :func:`word_tokens` with the same
+        ``user_words``, e.g. when they were stored: their tokens are used instead of
+        segmenting them again. Other comments are segmented here.
 
     Returns
     -------
@@ -128,7 +157,8 @@ def comment_themes(
 
     Notes
     -----
-    Tokens come from ``jieba.lcut`` (precise mode), cached per distinct text;
+    Tokens come from ``jieba.lcut`` (precise mode), cached per distinct text (or from
+    ``segmented``);
     ``user_words`` are added to jieba's dictionary once per process. Tokens without a CJK
     character, letter or digit (punctuation, whitespace), stop words and tokens shorter than
     ``min_length`` are dropped. comment_count = number of comments containing the term (a
@@ -143,52 +173,53 @@ def comment_themes(
     >>> r = comment_themes(["物业维修不及时", "维修太慢，停车位少", "停车位不够"], top_n=2)
     >>> [(t.term, t.comment_count) for t in r.themes]
     [('停车位', 2), ('维修', 2)]
+    >>> stored = {c: word_tokens(c) for c in ["物业维修不及时", "停车位不够"]}
+    >>> r2 = comment_themes(["物业维修不及时", "维修太慢，停车位少", "停车位不够"], top_n=2,
+    ...                     segmented=stored)
+    >>> r2 == r
+    True
     """
     stops = set(DEFAULT_STOP_WORDS if stop_words is None else stop_words)
     stops.update(extra_stop_words)
     _add_user_words(user_words)
-    examples: dict[str, list[str]] = {}
     texts = [comment.strip() if comment else "" for comment in comments]
     n_comments = len(texts)
     # Each distinct text is segmented and filtered once and counted with its multiplicity.
     seen: Counter[str] = Counter(texts)
     n_empty = seen.pop("", 0)
+    known = segmented or {}
+    tokens_of = {text: known.get(text) or _segment(text) for text in seen}
+    # The filter is decided once per distinct token, then applied to each comment by
+    # filter() in C: a million tokens of 100,000 comments cost no Python call each.
+    vocabulary = set().union(*tokens_of.values())
+    keep = {t for t in vocabulary
+            if len(t) >= min_length and t not in stops and _WORD.search(t)}.__contains__
     kept: dict[str, list[str]] = {}  # text -> its terms
-    # Examples need input order, but once a text has occurred examples_per_theme times each
-    # of its terms already holds that many examples: later repeats are skipped, and the
-    # scan stops once every distinct text has occurred that often.
-    pending = sum(min(count, examples_per_theme) for count in seen.values())
-    taken: Counter[str] = Counter()
-    for text in texts:
-        if not pending:
-            break
-        if not text or taken[text] >= examples_per_theme:
-            continue
-        taken[text] += 1
-        pending -= 1
-        terms = kept.get(text)
-        if terms is None:
-            terms = kept[text] = [
-                t for t in _segment(text)
-                if len(t) >= min_length and t not in stops and _WORD.search(t)
-            ]
-        for term in dict.fromkeys(terms):
-            ex = examples.setdefault(term, [])
-            if len(ex) < examples_per_theme:
-                ex.append(text)
-    doc_count: Counter[str] = Counter()
-    occ: Counter[str] = Counter()
+    # Every occurrence, and every (comment, term) once, in two flat lists counted in C.
+    occurrences: list[str] = []
+    mentions: list[str] = []
     for text, count in seen.items():
-        terms = kept.get(text)
-        if terms is None:  # only when examples_per_theme == 0
-            terms = kept[text] = [
-                t for t in _segment(text)
-                if len(t) >= min_length and t not in stops and _WORD.search(t)
-            ]
-        for term, k in Counter(terms).items():
-            occ[term] += k * count
-            doc_count[term] += count
+        terms = kept[text] = list(filter(keep, tokens_of[text]))
+        occurrences.extend(terms * count)
+        mentions.extend(list(dict.fromkeys(terms)) * count)
+    occ = Counter(occurrences)
+    doc_count = Counter(mentions)
     ranked = sorted(doc_count, key=lambda t: (-doc_count[t], -occ[t], t))[:top_n]
+    # Examples of the ranked terms only: the first comments mentioning each, in input order
+    # (a repeated comment can be an example more than once), the scan stopping as soon as
+    # every ranked term has its examples.
+    examples: dict[str, list[str]] = {term: [] for term in ranked}
+    missing = sum(min(examples_per_theme, doc_count[term]) for term in ranked)
+    for text in texts:
+        if not missing:
+            break
+        if not text:
+            continue
+        for term in dict.fromkeys(kept[text]):
+            found = examples.get(term)
+            if found is not None and len(found) < examples_per_theme:
+                found.append(text)
+                missing -= 1
     return CommentThemes(
         themes=tuple(Theme(t, doc_count[t], occ[t], tuple(examples.get(t, ())))
                      for t in ranked),

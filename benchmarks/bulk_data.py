@@ -80,8 +80,20 @@ def _answer_pool(questionnaire, rng: random.Random,
     return pool
 
 
-def build_campaign(url: str, extra: int, *, seed: int = 2021) -> dict:
-    """Demo campaign plus ``extra`` households each with one complete response."""
+def _distinct_comment(comment: str, i: int, rng: random.Random) -> str:
+    # Real comments are mostly distinct sentences: two of the demo's phrases and a building.
+    second = rng.choice([c for c in demo.COMMENTS if c])
+    return f"{comment}{second}{i % 997 + 1}号楼{rng.choice('东西南北')}侧"
+
+
+def build_campaign(url: str, extra: int, *, seed: int = 2021,
+                   distinct_comments: bool = False) -> dict:
+    """Demo campaign plus ``extra`` households each with one complete response.
+
+    ``distinct_comments``: every non-empty comment of the bulk responses made distinct
+    (as real comments are), instead of repeating the demo's 10 phrases; their answer
+    rows, copies and payload hashes follow.
+    """
     app = make_bench_app(url)
     rng = random.Random(seed)  # noqa: S311 - synthetic data
     timings = {}
@@ -128,18 +140,28 @@ def build_campaign(url: str, extra: int, *, seed: int = 2021) -> dict:
             "created_at": START})
         k = rng.randrange(POOL)
         submitted = START + timedelta(minutes=rng.randrange(0, 60 * 24 * 14))
+        digest, copies, rows = pools[group][k][1], pools[group][k][2], answer_rows[(group, k)]
+        if distinct_comments and copies["comment"]:
+            values = dict(pools[group][k][0])
+            text_ids = [q.id for q in forms[group].questions() if q.type == "text"]
+            for qid in text_ids:
+                if values.get(qid):
+                    values[qid] = _distinct_comment(values[qid], i, rng)
+            digest, copies = payload_hash(values), answer_copies(values, forms[group])
+            rows = [{**row, "text": values[row["question_id"]]}
+                    if row["question_id"] in text_ids else row for row in rows]
         responses.append({
             "id": rid, "campaign_id": campaign.id, "household_id": hid,
             "household_group": group, "questionnaire_version_id": versions[group].id,
             "mode": "web_token" if rng.random() < 0.7 else "paper",
             "instance_id": str(uuid.uuid4()),
-            "payload_hash": pools[group][k][1], "status": "complete",
+            "payload_hash": digest, "status": "complete",
             "receipt_code": f"R{i:09d}", "locale": "zh",
             "started_at": submitted - timedelta(seconds=rng.randrange(120, 600)),
             "submitted_at": submitted, "entered_by_id": None, "client_fingerprint": None,
-            "excluded": False, "exclusion_reason": None, **pools[group][k][2],
+            "excluded": False, "exclusion_reason": None, **copies,
             "created_at": submitted, "updated_at": submitted})
-        for row in answer_rows[(group, k)]:
+        for row in rows:
             answers.append((rid, row["question_id"], row["code"], row["number"], row["text"]))
 
     t0 = time.perf_counter()

@@ -48,9 +48,11 @@ class Response(SQLModel, table=True):
     # Copies of the answers the scores read (services.answer_copies), written with the
     # answers: one short row per respondent instead of ~15 answer rows. rating_codes has
     # one character per rating item (migration 0003 backfilled it), comment the free-text
-    # answers joined (migration 0005). NULL only if written around the services.
+    # answers joined (migration 0005), comment_terms its word tokens for the comment themes
+    # (0006). NULL only if written around the services.
     rating_codes: str | None = Field(default=None, sa_column=Column(Text))
     comment: str | None = Field(default=None, sa_column=Column(Text))
+    comment_terms: str | None = Field(default=None, sa_column=Column(Text))
     created_at: datetime = Field(default_factory=utcnow)
     updated_at: datetime = Field(default_factory=utcnow)
 

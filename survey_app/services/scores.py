@@ -40,6 +40,7 @@ from survey_app.models import (
     ResponseStatus,
 )
 from survey_app.services.answer_copies import (
+    COMMENT_USER_WORDS,
     decode_rating_codes,
     encode_rating_codes,
     rating_item_ids,
@@ -53,8 +54,6 @@ RATE_DECIMALS = 4
 SCORE_DECIMALS = 2
 STAT_DECIMALS = 4
 NA_CODE = 9
-#: Domain terms added to jieba's dictionary for the comment themes.
-COMMENT_USER_WORDS = ("租赁补贴", "补偿款", "棚改", "补偿标准")
 #: Days are Beijing days (UTC+8) for the date filter and for the report.
 BEIJING = timezone(timedelta(hours=8), "UTC+08:00")
 WEB_MODES = (ResponseMode.WEB_TOKEN, ResponseMode.WEB_OPEN)
@@ -177,6 +176,8 @@ class CountedData:
     groups: list[str] = field(default_factory=list)
     modes: list[str] = field(default_factory=list)
     comments: list[str] = field(default_factory=list)
+    # Stored comment -> its stored word tokens (Response.comment_terms), for the themes.
+    comment_tokens: dict[str, list[str]] = field(default_factory=dict)
     codes: np.ndarray | None = None  # items x respondents, NaN missing, 9 not applicable
     _factors: dict[str, Factor] = field(default_factory=dict, repr=False)
     _arrays: dict[str, np.ndarray] = field(default_factory=dict, repr=False)
@@ -300,6 +301,11 @@ def load_counted(campaign: Campaign, filters: ScoreFilters | None = None, *,
         _place_rating_codes(data, version_ids, rating_codes, session=session)
         data.comments = _stored_comments(columns["comments"], questionnaires, stmt, ids,
                                          session=session)
+        if columns["comments"] is not None and columns["terms"] is not None:
+            data.comment_tokens = {
+                comment: terms.split() for comment, terms in zip(
+                    columns["comments"], columns["terms"], strict=True)
+                if comment != _NO_COMMENT and terms != _NO_COMMENT}
     return data
 
 
@@ -334,11 +340,14 @@ def _counted_columns(stmt, *, session: Session) -> dict:
         # '' for a response whose rating_codes is NULL (aggregates skip NULLs).
         joined(func.coalesce(Response.rating_codes, "")),
         func.aggregate_strings(func.coalesce(Response.comment, _NO_COMMENT),
+                               _TEXT_SEPARATOR),
+        func.aggregate_strings(func.coalesce(Response.comment_terms, _NO_COMMENT),
                                _TEXT_SEPARATOR))).one()
     if row[0] is None:  # no counted response
         empty = np.zeros(0, dtype=np.int64)
         return {"ids": empty, "lines": [], "groups": [], "modes": [], "projects": empty,
-                "communities": empty, "versions": empty, "codes": [], "comments": []}
+                "communities": empty, "versions": empty, "codes": [], "comments": [],
+                "terms": []}
     columns = {
         "ids": np.fromstring(row[0], dtype=np.int64, sep=_SEPARATOR),
         "lines": row[1].split(_SEPARATOR), "groups": row[2].split(_SEPARATOR),
@@ -346,10 +355,13 @@ def _counted_columns(stmt, *, session: Session) -> dict:
         "projects": np.fromstring(row[4], dtype=np.int64, sep=_SEPARATOR),
         "communities": np.fromstring(row[5], dtype=np.int64, sep=_SEPARATOR),
         "versions": np.fromstring(row[6], dtype=np.int64, sep=_SEPARATOR),
-        "codes": row[7].split(_SEPARATOR), "comments": row[8].split(_TEXT_SEPARATOR)}
+        "codes": row[7].split(_SEPARATOR), "comments": row[8].split(_TEXT_SEPARATOR),
+        "terms": row[9].split(_TEXT_SEPARATOR)}
     n = columns["ids"].size
     if len(columns["comments"]) != n:  # a comment holding the separator: read them all
         columns["comments"] = None
+    if len(columns["terms"]) != n:  # tokens are segmented again where not usable
+        columns["terms"] = None
     if any(values is not None and len(values) != n for values in columns.values()):
         raise ScoresError("a household group or mode contains a comma")
     order = np.argsort(columns["ids"], kind="stable")
@@ -732,7 +744,8 @@ def _mode_effects(data: CountedData) -> list[dict]:
 
 
 def _comments(data: CountedData) -> dict:
-    themes = analysis.comment_themes(data.comments, top_n=10, user_words=COMMENT_USER_WORDS)
+    themes = analysis.comment_themes(data.comments, top_n=10, user_words=COMMENT_USER_WORDS,
+                                     segmented=data.comment_tokens)
     return {"n_comments": themes.n_comments, "n_empty": themes.n_empty,
             "themes": [{"term": t.term, "comment_count": t.comment_count,
                         "occurrences": t.occurrences, "examples": list(t.examples)}

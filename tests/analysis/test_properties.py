@@ -82,3 +82,47 @@ def test_permuting_respondents_changes_nothing(seed):
     assert_allclose(s1.composite_se, s2.composite_se, rtol=1e-10)
     assert_allclose(s1.reliability.alpha, s2.reliability.alpha, rtol=1e-10)
     assert_allclose(s1.drivers.coefficients, s2.drivers.coefficients, rtol=1e-10)
+
+
+PHRASES = ["停车位不够", "维修太慢", "物业维修不及时", "补贴发放慢", "", "  ", "希望加快进度",
+           "租赁补贴发放慢，维修太慢", "满意", "维修维修", "停车位不够，停车位太少"]
+
+
+def _themes_spelled_out(comments, top_n, k):
+    """comment_themes' definition, one comment at a time: counts per comment, ranking,
+    and each term's first k comments in input order."""
+    import re
+
+    import jieba
+
+    from analysis.comments import DEFAULT_STOP_WORDS
+
+    doc, occ, examples, n_empty = {}, {}, {}, 0
+    for comment in comments:
+        text = (comment or "").strip()
+        if not text:
+            n_empty += 1
+            continue
+        terms = [t for t in jieba.lcut(text) if re.search("[\u4e00-\u9fffA-Za-z0-9]", t)
+                 and len(t) >= 2 and t not in DEFAULT_STOP_WORDS]
+        for term in terms:
+            occ[term] = occ.get(term, 0) + 1
+        for term in dict.fromkeys(terms):
+            doc[term] = doc.get(term, 0) + 1
+            if len(examples.setdefault(term, [])) < k:
+                examples[term].append(text)
+    ranked = sorted(doc, key=lambda t: (-doc[t], -occ[t], t))[:top_n]
+    return [(t, doc[t], occ[t], tuple(examples[t])) for t in ranked], n_empty
+
+
+@settings(max_examples=60, deadline=None)
+@given(st.lists(st.sampled_from(PHRASES), max_size=40), st.integers(1, 6), st.integers(0, 3),
+       st.booleans())
+def test_comment_themes_match_their_definition(comments, top_n, k, presegment):
+    from analysis import comment_themes, word_tokens
+
+    segmented = {c.strip(): word_tokens(c) for c in comments if c.strip()} if presegment else None
+    r = comment_themes(comments, top_n=top_n, examples_per_theme=k, segmented=segmented)
+    themes, n_empty = _themes_spelled_out(comments, top_n, k)
+    assert [(t.term, t.comment_count, t.occurrences, t.examples) for t in r.themes] == themes
+    assert (r.n_comments, r.n_empty) == (len(comments), n_empty)

@@ -72,12 +72,12 @@ def test_production_code_never_calls_create_all():
     assert found.stdout == ""
 
 
-def _answer_copies(url) -> dict[int, tuple[str | None, str | None]]:
+def _answer_copies(url) -> dict[int, tuple[str | None, str | None, str | None]]:
     engine = create_engine(url)
     try:
         with engine.connect() as conn:
-            return {rid: (codes, comment) for rid, codes, comment in conn.execute(
-                text("SELECT id, rating_codes, comment FROM response")).all()}
+            return {rid: (codes, comment, terms) for rid, codes, comment, terms in conn.execute(
+                text("SELECT id, rating_codes, comment, comment_terms FROM response")).all()}
     finally:
         engine.dispose()
 
@@ -94,9 +94,11 @@ def test_answer_copies_backfill_equals_what_the_services_write(empty_url):
         db.session.commit()
     db.dispose(app)
     written = _answer_copies(empty_url)
-    codes = [c for c, _ in written.values()]
-    comments = [c for _, c in written.values()]
-    assert len(written) > 300 and None not in codes and None not in comments
+    codes = [c for c, _, _ in written.values()]
+    comments = [c for _, c, _ in written.values()]
+    terms = [t for _, _, t in written.values()]
+    assert len(written) > 300 and None not in codes + comments + terms
+    assert all(bool(c) == bool(t) for c, t in zip(comments, terms, strict=True))
     assert any("9" in c for c in codes) and any("-" in c for c in codes)
     assert any(comments) and "" in comments
 
@@ -104,6 +106,6 @@ def test_answer_copies_backfill_equals_what_the_services_write(empty_url):
     engine = create_engine(empty_url)
     columns = {c["name"] for c in inspect(engine).get_columns("response")}
     engine.dispose()
-    assert not {"rating_codes", "comment"} & columns
+    assert not {"rating_codes", "comment", "comment_terms"} & columns
     upgrade(empty_url)
     assert _answer_copies(empty_url) == written

@@ -1,11 +1,13 @@
-"""Response.rating_codes and Response.comment: written by every path that writes answers,
-and the scores read from them are the scores read from the answer rows."""
+"""Response.rating_codes, Response.comment and Response.comment_terms: written by every
+path that writes answers, and the scores read from them are the scores read from the answer
+rows (and from comments segmented when the scores are computed)."""
 
 from __future__ import annotations
 
 import re
 import uuid
 
+import jieba
 import numpy as np
 import pytest
 from numpy.testing import assert_array_equal
@@ -45,6 +47,12 @@ def _copies_from_answer_rows(session, response: Response) -> tuple[str, str]:
     return expected, " ".join(texts)
 
 
+def _tokens_spelled_out(comment: str) -> str:
+    # jieba's precise mode, punctuation and white space dropped (the domain words are in
+    # jieba's dictionary once anything was stored).
+    return " ".join(t for t in jieba.lcut(comment) if re.search("[\u4e00-\u9fffA-Za-z0-9]", t))
+
+
 def _assert_agrees_with_answers(session, responses) -> None:
     session.expire_all()
     assert responses
@@ -52,6 +60,7 @@ def _assert_agrees_with_answers(session, responses) -> None:
         session.refresh(response)
         assert (response.rating_codes, response.comment) == \
             _copies_from_answer_rows(session, response), response.id
+        assert response.comment_terms == _tokens_spelled_out(response.comment), response.id
 
 
 # --- the encoding -----------------------------------------------------------------------
@@ -108,6 +117,7 @@ def test_web_submission_and_draft(client, session):
     assert [r.status for r in responses] == ["complete", "complete"]
     assert responses[1].id == draft.id and responses[1].rating_codes == "43454594-5"
     assert responses[0].comment == "希望加快进度"
+    assert responses[0].comment_terms.replace(" ", "") == "希望加快进度"
     _assert_agrees_with_answers(session, responses)
 
 
@@ -188,6 +198,7 @@ def test_scores_from_rating_codes_equal_scores_from_answer_rows(session, monkeyp
     def from_answer_rows(*args, **kwargs):
         data = load_counted(*args, **kwargs)
         data.codes, data.comments = _from_answer_table(data, session=session)
+        data.comment_tokens = {}  # every comment segmented now, none from comment_terms
         return data
 
     monkeypatch.setattr(scores, "load_counted", from_answer_rows)
@@ -202,9 +213,24 @@ def test_responses_without_copies_are_read_from_their_answers(session):
     # Rows written around the services (or before migrations 0003 and 0005).
     session.exec(update(Response).where(Response.id.in_(ids[::2])).values(rating_codes=None))
     session.exec(update(Response).where(Response.id.in_(ids[::3])).values(comment=None))
+    session.exec(update(Response).where(Response.id.in_(ids[::5])).values(comment_terms=None))
     session.expire_all()
     assert scores.scores_document(campaign, session=session) == expected
     # A stored comment holding the separator of the aggregated comments: all from answers.
     session.exec(update(Response).where(Response.id == ids[1]).values(comment="a\x1fb"))
     session.expire_all()
     assert scores.scores_document(campaign, session=session) == expected
+
+
+@pytest.mark.demo_data
+def test_comment_themes_count_the_stored_tokens(session):
+    campaign = campaigns.get_campaign(demo.SLUG, session=session)
+    before = scores.scores_document(campaign, session=session)["comments"]
+    assert before["themes"]
+    # Stored tokens are used as they are, not segmented again from the comment.
+    session.exec(update(Response).where(Response.comment != "")
+                 .values(comment_terms="存储词 存储词"))
+    session.expire_all()
+    after = scores.scores_document(campaign, session=session)["comments"]
+    assert after["themes"][0]["term"] == "存储词"
+    assert after["themes"][0]["comment_count"] == before["n_comments"] - before["n_empty"]
