@@ -195,15 +195,17 @@ def comment_themes(
     keep = {t for t in vocabulary
             if len(t) >= min_length and t not in stops and _WORD.search(t)}.__contains__
     kept: dict[str, list[str]] = {}  # text -> its terms
-    # Every occurrence, and every (comment, term) once, in two flat lists counted in C.
-    occurrences: list[str] = []
-    mentions: list[str] = []
+    doc_count: Counter[str] = Counter()
+    occ: Counter[str] = Counter()
     for text, count in seen.items():
         terms = kept[text] = list(filter(keep, tokens_of[text]))
-        occurrences.extend(terms * count)
-        mentions.extend(list(dict.fromkeys(terms)) * count)
-    occ = Counter(occurrences)
-    doc_count = Counter(mentions)
+        if count == 1:  # most real comments: Counter.update counts in C
+            occ.update(terms)
+            doc_count.update(set(terms))
+        else:
+            for term, k in Counter(terms).items():
+                occ[term] += k * count
+                doc_count[term] += count
     ranked = sorted(doc_count, key=lambda t: (-doc_count[t], -occ[t], t))[:top_n]
     # Examples of the ranked terms only: the first comments mentioning each, in input order
     # (a repeated comment can be an example more than once), the scan stopping as soon as
