@@ -302,10 +302,13 @@ def load_counted(campaign: Campaign, filters: ScoreFilters | None = None, *,
         data.comments = _stored_comments(columns["comments"], questionnaires, stmt, ids,
                                          session=session)
         if columns["comments"] is not None and columns["terms"] is not None:
-            data.comment_tokens = {
-                comment: terms.split() for comment, terms in zip(
-                    columns["comments"], columns["terms"], strict=True)
-                if comment != _NO_COMMENT and terms != _NO_COMMENT}
+            # Split once per distinct comment (a repeated comment has the same tokens; one
+            # without stored tokens is segmented by the themes).
+            stored = dict(zip(columns["comments"], columns["terms"], strict=True))
+            stored.pop(_NO_COMMENT, None)
+            stored.pop("", None)
+            data.comment_tokens = {comment: terms.split() for comment, terms in stored.items()
+                                   if terms != _NO_COMMENT}
     return data
 
 
