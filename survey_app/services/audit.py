@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass, field
 from typing import Any
 
-from sqlalchemy import insert
+from sqlalchemy import ColumnElement, Insert, String, bindparam, cast, insert, select
 from sqlmodel import Session
 
 from survey_app.models import AuditEvent, User, utcnow
@@ -12,6 +13,48 @@ from survey_app.models import AuditEvent, User, utcnow
 # Built once and executed on the session's connection: an event is written by every
 # change, including each resident's submission, and nothing reads it back as an object.
 _INSERT_EVENT = insert(AuditEvent.__table__).returning(AuditEvent.__table__.c.id)
+
+
+@dataclass(frozen=True)
+class Entry:
+    """An audit event about an object whose id is not known yet (see :func:`insert_for`)."""
+
+    action: str
+    obj_type: str
+    label: str
+    campaign_id: int | None = None
+    details: dict[str, Any] = field(default_factory=dict)
+
+    def params(self) -> dict[str, Any]:
+        """The bound values of :func:`insert_for`'s statement."""
+        return {"audit_at": utcnow(), "audit_actor_label": self.label,
+                "audit_action": self.action, "audit_object_type": self.obj_type,
+                "audit_campaign_id": self.campaign_id, "audit_details": self.details}
+
+
+def insert_for(object_id: ColumnElement) -> Insert:
+    """INSERT of an :class:`Entry` (its values bound by ``Entry.params()``) naming the
+    object ``object_id`` selects, one event per row it yields.
+
+    For a statement that writes the object and its event in one round trip (a PostgreSQL
+    CTE selecting the id an INSERT ... RETURNING produced): no row, no event.
+    """
+    table = AuditEvent.__table__
+    return insert(table).from_select(
+        ["at", "actor_label", "action", "object_type", "object_id", "campaign_id", "details"],
+        select(bindparam("audit_at", type_=table.c.at.type),
+               bindparam("audit_actor_label", type_=table.c.actor_label.type),
+               bindparam("audit_action", type_=table.c.action.type),
+               bindparam("audit_object_type", type_=table.c.object_type.type),
+               cast(object_id, String),
+               bindparam("audit_campaign_id", type_=table.c.campaign_id.type),
+               bindparam("audit_details", type_=table.c.details.type)))
+
+
+def record_entry(entry: Entry, obj_id: object, *, session: Session) -> int:
+    """Append ``entry`` about the object ``obj_id`` (see :func:`record`)."""
+    return record(entry.action, entry.obj_type, obj_id, session=session, label=entry.label,
+                  campaign_id=entry.campaign_id, details=entry.details)
 
 
 def actor_label(user: User | None) -> str:

@@ -31,6 +31,7 @@ from survey_app.models import (
     User,
     utcnow,
 )
+from survey_app.services import audit
 from survey_app.services.answer_copies import answer_copies
 from survey_app.services.questionnaire_versions import questionnaire_of
 
@@ -124,6 +125,9 @@ _INSERT_RESPONSE_WITH_ANSWERS_PG = core_select(_NEW_RESPONSE.c.id).add_cte(
         core_select(_NEW_RESPONSE.c.id, *_NEW_ANSWERS_UNNESTED.c)
         .select_from(_NEW_RESPONSE).join(_NEW_ANSWERS_UNNESTED, true()),
     ).cte("new_answers"))
+# ... and its audit event too (one round trip more saved): only when a row was inserted.
+_INSERT_RESPONSE_WITH_ANSWERS_AND_EVENT_PG = _INSERT_RESPONSE_WITH_ANSWERS_PG.add_cte(
+    audit.insert_for(_NEW_RESPONSE.c.id).cte("new_event"))
 
 
 def _insert_answers(response: Response, values: AnswerValues, questionnaire: Questionnaire, *,
@@ -164,12 +168,16 @@ def store_response(
     submitted_at: datetime | None = None,
     locale: str = "zh",
     fingerprint: str | None = None,
+    event: audit.Entry | None = None,
 ) -> tuple[Response, bool]:
     """Store a response with its answers; return it and whether it was newly created.
 
     A response of the same form instance that is already stored (or committed by a
     parallel request meanwhile) is returned with ``False`` when it holds the same answers
     for the same household, else ConflictingResubmission is raised.
+
+    ``event``: an audit event about the new response, appended only if it was created (on
+    PostgreSQL in the same statement as the response).
     """
     digest = payload_hash(values)
     household_id = household.id if household else None
@@ -193,14 +201,17 @@ def store_response(
     row = {key: getattr(response, key) for key in _RESPONSE_COLUMNS}
     if connection.dialect.name == "postgresql":
         columns = answer_columns(values, questionnaire)
-        new_id = connection.execute(_INSERT_RESPONSE_WITH_ANSWERS_PG, {
-            **row, **{f"answer_{name}": column
-                      for name, column in zip(_ANSWER_ARRAYS, columns, strict=True)},
-        }).scalar()
-        answers_stored = True
+        params = {**row, **{f"answer_{name}": column
+                            for name, column in zip(_ANSWER_ARRAYS, columns, strict=True)}}
+        if event is not None:
+            params.update(event.params())
+        new_id = connection.execute(
+            _INSERT_RESPONSE_WITH_ANSWERS_PG if event is None
+            else _INSERT_RESPONSE_WITH_ANSWERS_AND_EVENT_PG, params).scalar()
+        written_with_response = True
     else:
         new_id = connection.execute(_INSERT_RESPONSE["sqlite"], row).scalar()
-        answers_stored = False
+        written_with_response = False
     if new_id is None:
         winner = find_by_instance(campaign, instance_id, session=session)
         if winner is None or winner.payload_hash != digest or winner.household_id != household_id:
@@ -210,8 +221,10 @@ def store_response(
     response.id = new_id
     make_transient_to_detached(response)
     session.add(response)
-    if not answers_stored:
+    if not written_with_response:
         _insert_answers(response, values, questionnaire, session=session)
+        if event is not None:
+            audit.record_entry(event, new_id, session=session)
     return response, True
 
 

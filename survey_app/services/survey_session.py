@@ -225,6 +225,9 @@ def submit_response(target: SurveyTarget, values: AnswerValues, *, session: Sess
     AlreadyAnswered.
     """
     token = _lock_token(target, session=session) if target.access_token is not None else None
+    event = audit.Entry("response.submit", "response", label="resident",
+                        campaign_id=target.campaign.id,
+                        details={"mode": target.mode, "group": target.group})
     draft = None
     if token is not None:
         existing = find_by_instance(target.campaign, instance_id, session=session)
@@ -245,7 +248,8 @@ def submit_response(target: SurveyTarget, values: AnswerValues, *, session: Sess
         response, created = store_response(
             session=session, campaign=target.campaign, version=target.version,
             group=target.group, mode=target.mode, instance_id=instance_id, values=values,
-            household=target.household, locale=locale, fingerprint=fingerprint)
+            household=target.household, locale=locale, fingerprint=fingerprint,
+            event=event)
         if not created and response.status != ResponseStatus.COMPLETE:
             raise ConflictingResubmission(instance_id)
     if created and token is not None:
@@ -253,10 +257,8 @@ def submit_response(target: SurveyTarget, values: AnswerValues, *, session: Sess
         target.household.disposition = Disposition.COMPLETED
         session.add_all([token, target.household])
         session.flush()
-    if created:
-        audit.record("response.submit", "response", response.id, session=session,
-                     label="resident", campaign_id=target.campaign.id,
-                     details={"mode": target.mode, "group": target.group})
+    if created and draft is not None:
+        audit.record_entry(event, response.id, session=session)
     return response, created
 
 

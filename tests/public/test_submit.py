@@ -233,3 +233,34 @@ def test_expired_csrf_token_keeps_the_answers(make_app, session, survey_campaign
                           data=form_data(RELOCATED_ANSWERS, instance, csrf_token=fresh))
     assert accepted.status_code == 302
     assert len(_responses(session)) == 1
+
+
+def _submit_events(session) -> list:
+    from survey_app.models import AuditEvent
+
+    return session.exec(select(AuditEvent).where(AuditEvent.action == "response.submit")
+                        .order_by(AuditEvent.id)).all()
+
+
+def test_each_completed_submission_is_audited_once(client, session, survey_campaign):
+    # An open-link submit, a token submit, and a token submit completing a saved draft; the
+    # repeats of each post add nothing.
+    slug = survey_campaign.campaign.slug
+    posts = [(f"/c/{slug}/relocated", form_data(RELOCATED_ANSWERS, str(uuid.uuid4()))),
+             (f"/s/{survey_campaign.token(index=0)}",
+              form_data(RELOCATED_ANSWERS, str(uuid.uuid4())))]
+    drafted = survey_campaign.token(index=1)
+    assert client.post(f"/s/{drafted}", data={"instance_id": str(uuid.uuid4()), "save": "暂存",
+                                              "a_benefit_standard": "2"}).status_code == 302
+    posts.append((f"/s/{drafted}", form_data(RELOCATED_ANSWERS, str(uuid.uuid4()))))
+    for path, body in posts + posts:
+        assert client.post(path, data=body).status_code == 302
+    completed = [r for r in _responses(session) if r.status == "complete"]
+    events = _submit_events(session)
+    assert len(events) == 3
+    assert sorted(e.object_id for e in events) == sorted(str(r.id) for r in completed)
+    assert {e.campaign_id for e in events} == {survey_campaign.campaign.id}
+    assert [(e.actor_label, e.object_type, e.details) for e in events] == [
+        ("resident", "response", {"mode": "web_open", "group": "relocated"}),
+        ("resident", "response", {"mode": "web_token", "group": "relocated"}),
+        ("resident", "response", {"mode": "web_token", "group": "relocated"})]
