@@ -34,7 +34,8 @@ def post_fork(server, worker):
 def when_ready(server):
     # Runs in the master after the app was preloaded, before the workers are forked: jieba
     # reads its dictionary (~0.7 s) on first use, so load it here once and every worker
-    # inherits it, instead of the first scores request of each worker paying it.
-    from survey_app.services.scores import load_comment_segmenter
+    # inherits it, instead of each worker's first submission with a comment (segmented when
+    # stored) or first scores request paying it.
+    from survey_app.services.answer_copies import load_comment_segmenter
 
     load_comment_segmenter()

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import logging
 import re
+import threading
 from collections import Counter
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
@@ -35,6 +36,7 @@ DEFAULT_STOP_WORDS: frozenset[str] = frozenset(_STOP_WORDS_TEXT.split())
 _WORD = re.compile(r"[\u4e00-\u9fffA-Za-z0-9]")
 #: User words already in jieba's dictionary (added once per process, see _add_user_words).
 _USER_WORDS: set[str] = set()
+_USER_WORDS_LOCK = threading.Lock()
 
 
 @lru_cache(maxsize=200_000)
@@ -70,13 +72,17 @@ def word_tokens(text: str, user_words: Sequence[str] = ()) -> tuple[str, ...]:
 def _add_user_words(words: Sequence[str]) -> None:
     # Each jieba.add_word of a word already present raises its frequency by one, so adding
     # on every call made segmentation depend on how often themes had been computed; add
-    # each word once, and forget cached segmentations whenever the dictionary changes.
-    new = [w for w in words if w not in _USER_WORDS]
-    for word in new:
-        jieba.add_word(word)
-        _USER_WORDS.add(word)
-    if new:
-        _segment.cache_clear()
+    # each word once (under a lock: threaded servers segment at submit time), and forget
+    # cached segmentations whenever the dictionary changes.
+    if all(w in _USER_WORDS for w in words):
+        return
+    with _USER_WORDS_LOCK:
+        new = [w for w in words if w not in _USER_WORDS]
+        for word in new:
+            jieba.add_word(word)
+            _USER_WORDS.add(word)
+        if new:
+            _segment.cache_clear()
 
 
 def load_segmenter(user_words: Sequence[str] = ()) -> None:
@@ -188,7 +194,10 @@ def comment_themes(
     seen: Counter[str] = Counter(texts)
     n_empty = seen.pop("", 0)
     known = segmented or {}
-    tokens_of = {text: known.get(text) or _segment(text) for text in seen}
+    tokens_of = {}
+    for text in seen:
+        stored = known.get(text)
+        tokens_of[text] = _segment(text) if stored is None else stored
     # The filter is decided once per distinct token, then applied to each comment by
     # filter() in C: a million tokens of 100,000 comments cost no Python call each.
     vocabulary = set().union(*tokens_of.values())

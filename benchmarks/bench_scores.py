@@ -40,6 +40,7 @@ from analysis import comments as comment_analysis
 from survey_app.extensions import db
 from survey_app.models import HouseholdGroup, Response, ResponseMode, Role, User
 from survey_app.services import (
+    answer_copies,
     api_tokens,
     campaigns,
     demo,
@@ -91,7 +92,7 @@ def run(backend: str, n: int, distinct_comments: bool = False) -> dict:
             out["floor_version"], _ = _timed(
                 lambda: score_cache.data_version(campaign, session=session), 5)
             # As in a gunicorn worker: the dictionary was loaded by the master at start-up.
-            out["segmenter_load"], _ = _timed(scores.load_comment_segmenter)
+            out["segmenter_load"], _ = _timed(answer_copies.load_comment_segmenter)
             out["load_counted"], data = _timed(
                 lambda: scores.load_counted(campaign, session=session), COLD_REPEATS)
             out["comments"], _ = _timed(lambda: scores._comments(data), COLD_REPEATS,

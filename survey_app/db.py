@@ -14,8 +14,13 @@ a writer that finds it taken sleeps in SQLite's busy handler (1, 2, 5, 10 ms...)
 core idles. Views whose writes come after a read-only part (the resident's survey post:
 link resolution, CSRF and answer validation) are marked :meth:`Database.reads_first`: their
 session starts on the read engine and :meth:`Database.begin_write` moves it to the write
-engine just before the service that writes, so the lock is held only for the writes. Checks
-that decide a write (a token already used) are repeated inside the write transaction.
+engine just before the service that writes, so the lock is held only for the writes. What
+the read part checked and a commit since could change (the campaign still open, the token
+neither revoked nor used) is checked again inside the write transaction. A read-only
+request that writes one thing (an export's audit event) uses the same pair, so that its
+write takes the lock (:meth:`Database.begin_write`) and its reading does not
+(:meth:`Database.end_write`): a deferred SQLite transaction that read first fails at its
+first write if another writer committed in between.
 """
 
 from __future__ import annotations
@@ -138,7 +143,11 @@ class Database:
         @functools.wraps(view)
         def wrapper(*args, **kwargs):
             g.db_reads_first = True
-            return view(*args, **kwargs)
+            try:
+                return view(*args, **kwargs)
+            finally:
+                # g outlives the request when a test pushed an app context around it.
+                g.pop("db_reads_first", None)
 
         return wrapper
 
@@ -159,6 +168,22 @@ class Database:
             raise RuntimeError("changes made before begin_write() would bypass the write lock")
         session.commit()
         session.bind = state.write_engine
+        return session
+
+    def end_write(self) -> Session:
+        """Move a session that :meth:`begin_write` moved back to the read engine.
+
+        After its write transaction ended (committed or rolled back): what the request
+        still reads (a streamed export, a refusal page) takes no write lock. A no-op where
+        there is one engine.
+        """
+        session = self.session
+        state = self._state()
+        if session.bind is state.read_engine or state.bind_override is not None:
+            return session
+        if session.in_transaction():
+            raise RuntimeError("commit or roll back before end_write()")
+        session.bind = state.read_engine
         return session
 
     @staticmethod

@@ -7,7 +7,10 @@ responses. From now on survey_app.services.answer_copies writes the comment's wo
 are written, and the themes count them.
 
 The backfill segments the stored comments the same way, with the domain words as they are
-today; a later change of the words needs a migration that segments them again.
+today (tests/app/test_migrations.py checks they are the services' words); a later change of
+the words needs a migration that segments them again. It calls the current
+analysis.word_tokens and jieba, so a later run of it follows their later versions (as the
+services do for new comments).
 
 Revision ID: 8c1d5e3a7f20
 Revises: 3f7b2c9d6e14

@@ -94,10 +94,11 @@ def export(slug: str, fmt: str):
     if fmt not in exports.EXPORTERS:
         abort(404)
     _form, filters = _filters()
-    audit.record("export." + fmt, "campaign", campaign.id, session=db.session, actor=current_user,
-                 campaign_id=campaign.id, details={"format": fmt, "filters": filters.as_dict()})
+    audit.record("export." + fmt, "campaign", campaign.id, session=db.begin_write(),
+                 actor=current_user, campaign_id=campaign.id,
+                 details={"format": fmt, "filters": filters.as_dict()})
     db.session.commit()
-    session = db.session
+    session = db.end_write()  # the export streams from the read engine
 
     def chunks():
         # The app context's teardown closes the session before the body streams; the
@@ -119,9 +120,9 @@ def report_docx(slug: str):
     campaign = _campaign_or_404(slug)
     _form, filters = _filters()
     data = report.build_report(campaign, filters, session=db.session)
-    audit.record("export.report", "campaign", campaign.id, session=db.session, actor=current_user,
-                 campaign_id=campaign.id, details={"format": "docx",
-                                                   "filters": filters.as_dict()})
+    audit.record("export.report", "campaign", campaign.id, session=db.begin_write(),
+                 actor=current_user, campaign_id=campaign.id,
+                 details={"format": "docx", "filters": filters.as_dict()})
     db.session.commit()
     return Response(data, mimetype=report.CONTENT_TYPE, headers={
         "Content-Disposition": f"attachment; filename={campaign.slug}-report.docx",

@@ -157,8 +157,9 @@ def _take_answers(target: SurveyTarget, receipt_endpoint: str, link_args: dict, 
             survey_session.save_draft(target, check.values, session=db.begin_write(),
                                       instance_id=post.instance_id, locale=locale)
         except AlreadyAnswered:
-            db.session.rollback()
-            return _unavailable(SurveyUnavailable("used", target))
+            return _refused(SurveyUnavailable("used", target))
+        except SurveyUnavailable as exc:  # closed or revoked since the link was resolved
+            return _refused(exc)
         db.session.commit()
         flash(_("Your answers are saved. Open the same link again to continue."), "info")
         return redirect(draft_url)
@@ -173,8 +174,9 @@ def _take_answers(target: SurveyTarget, receipt_endpoint: str, link_args: dict, 
         db.session.rollback()
         return render_template("public/conflict.html"), 409
     except AlreadyAnswered:
-        db.session.rollback()
-        return _unavailable(SurveyUnavailable("used", target))
+        return _refused(SurveyUnavailable("used", target))
+    except SurveyUnavailable as exc:  # closed or revoked since the link was resolved
+        return _refused(exc)
     db.session.commit()
     return redirect(url_for(receipt_endpoint, instance_id=response.instance_id, **link_args))
 
@@ -213,6 +215,14 @@ def _error_messages() -> dict[str, str]:
         "not_an_integer": _("Please enter a whole number, e.g. 3."),
         "too_long": _("This answer is too long. Please shorten it."),
     }
+
+
+def _refused(exc: SurveyUnavailable):
+    """A post refused inside its write transaction: nothing written, the page read without
+    the write lock."""
+    db.session.rollback()
+    db.end_write()
+    return _unavailable(exc)
 
 
 def _unavailable(exc: SurveyUnavailable):

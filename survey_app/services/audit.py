@@ -17,7 +17,10 @@ _INSERT_EVENT = insert(AuditEvent.__table__).returning(AuditEvent.__table__.c.id
 
 @dataclass(frozen=True)
 class Entry:
-    """An audit event about an object whose id is not known yet (see :func:`insert_for`)."""
+    """An audit event about an object whose id is not known yet (see :func:`insert_for`).
+
+    For events without a user (residents, the system): no actor id, no reason.
+    """
 
     action: str
     obj_type: str

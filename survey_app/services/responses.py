@@ -102,11 +102,9 @@ _INSERT_ANSWERS_UNNEST = insert(Answer.__table__).from_select(
 # A repeat of a form instance is recognised by the insert itself (no lookup first, no
 # savepoint): it inserts nothing and returns no id. PostgreSQL waits for a parallel
 # uncommitted insert of the same instance and then skips; SQLite writers are serialised.
-_INSERT_RESPONSE = {
-    "sqlite": sqlite.insert(Response.__table__)
-    .on_conflict_do_nothing(index_elements=["campaign_id", "instance_id"])
-    .returning(Response.__table__.c.id),
-}
+_INSERT_RESPONSE_SQLITE = (sqlite.insert(Response.__table__)
+                           .on_conflict_do_nothing(index_elements=["campaign_id", "instance_id"])
+                           .returning(Response.__table__.c.id))
 _RESPONSE_COLUMNS = tuple(column.key for column in Response.__table__.columns
                           if column.key != "id")
 # PostgreSQL: the response and its answers in one statement, one round trip instead of two
@@ -210,7 +208,7 @@ def store_response(
             else _INSERT_RESPONSE_WITH_ANSWERS_AND_EVENT_PG, params).scalar()
         written_with_response = True
     else:
-        new_id = connection.execute(_INSERT_RESPONSE["sqlite"], row).scalar()
+        new_id = connection.execute(_INSERT_RESPONSE_SQLITE, row).scalar()
         written_with_response = False
     if new_id is None:
         winner = find_by_instance(campaign, instance_id, session=session)

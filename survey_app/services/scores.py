@@ -755,15 +755,6 @@ def _comments(data: CountedData) -> dict:
                        for t in themes.themes]}
 
 
-def load_comment_segmenter() -> None:
-    """Load the comment themes' word segmenter (jieba's dictionary, ~0.7 s) ahead of use.
-
-    Called once by the gunicorn master before it forks the workers (gunicorn.conf.py), so
-    that the first scores request of a worker does not pay it.
-    """
-    analysis.load_segmenter(COMMENT_USER_WORDS)
-
-
 def _breakdown(data: CountedData, key: str, names: dict[str, str],
                roster: RosterCounts) -> list[dict]:
     rows = []

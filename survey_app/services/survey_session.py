@@ -14,7 +14,9 @@ Revoked and used tokens get their own reasons: only the holder of a real letter 
 Exactly once: :func:`submit_response` is idempotent on the form instance id (a retried
 submit returns the stored response), a token's row is locked (``SELECT ... FOR UPDATE`` on
 PostgreSQL; SQLite transactions that write begin IMMEDIATE) so parallel submits of one token
-run one after the other, and a token accepts one completed response.
+run one after the other, and a token accepts one completed response. The writes re-check
+what resolving the link checked (:func:`_confirm_target`), since on SQLite the link is
+resolved before the write transaction begins (``db.reads_first``).
 """
 
 from __future__ import annotations
@@ -86,7 +88,9 @@ class SurveyTarget:
     access_token: AccessToken | None = None
 
 
-def campaign_is_open(campaign: Campaign | None, *, today: date | None = None) -> bool:
+def campaign_is_open(campaign, *, today: date | None = None) -> bool:
+    """Whether ``campaign`` (a Campaign, or a row with its status, opens_on and closes_on)
+    takes answers today (a Beijing date)."""
     if campaign is None or campaign.status != CampaignStatus.OPEN:
         return False
     today = today or datetime.now(LOCAL_ZONE).date()
@@ -178,13 +182,36 @@ def draft_values(target: SurveyTarget, *, session: Session) -> dict:
     return answer_values(draft, session=session) if draft is not None else {}
 
 
-def _lock_token(target: SurveyTarget, *, session: Session) -> AccessToken:
-    # Row lock on PostgreSQL (no-op on SQLite, whose write transactions are IMMEDIATE): the
-    # second of two parallel submits waits here, then sees the first one's response.
-    return session.exec(
-        select(AccessToken).where(AccessToken.id == target.access_token.id)
-        .with_for_update().execution_options(populate_existing=True)
-    ).one()
+_CAMPAIGN_STATE = (Campaign.status, Campaign.opens_on, Campaign.closes_on)
+
+
+def _confirm_target(target: SurveyTarget, *, session: Session) -> AccessToken | None:
+    """Check again, inside the write transaction, what the link's resolution checked.
+
+    The link was resolved (on SQLite: on the read engine) before the write transaction
+    began; a campaign closed or a token revoked or used since must refuse the post. A token
+    link also locks its token row (PostgreSQL; SQLite's write transaction is IMMEDIATE): the
+    second of two parallel submits waits here, then sees the first one's response. Returns
+    the token as it is now (None for an open link).
+    """
+    if target.access_token is None:
+        state = session.exec(select(*_CAMPAIGN_STATE)
+                             .where(Campaign.id == target.campaign.id)).one()
+        token = None
+    else:
+        state = session.exec(
+            select(AccessToken, *_CAMPAIGN_STATE)
+            .join(Household, Household.id == AccessToken.household_id)
+            .join(Campaign, Campaign.id == Household.campaign_id)
+            .where(AccessToken.id == target.access_token.id)
+            .with_for_update(of=AccessToken).execution_options(populate_existing=True)
+        ).one()
+        token = state.AccessToken
+    if not campaign_is_open(state):
+        raise SurveyUnavailable("unavailable")
+    if token is not None and token.revoked_at is not None:
+        raise SurveyUnavailable("revoked", target)
+    return token
 
 
 def save_draft(target: SurveyTarget, values: AnswerValues, *, session: Session,
@@ -192,7 +219,7 @@ def save_draft(target: SurveyTarget, values: AnswerValues, *, session: Session,
     """Keep partial answers of a token survey server-side (status partial, never counted)."""
     if target.access_token is None:
         raise ValueError("only token surveys can be saved and resumed")
-    token = _lock_token(target, session=session)
+    token = _confirm_target(target, session=session)
     if token.used_at is not None:
         raise AlreadyAnswered
     draft = draft_of(target, session=session)
@@ -222,9 +249,10 @@ def submit_response(target: SurveyTarget, values: AnswerValues, *, session: Sess
 
     A repeat of the same instance with the same answers returns the stored response;
     with other answers it raises ConflictingResubmission. A used token raises
-    AlreadyAnswered.
+    AlreadyAnswered; a campaign closed or a token revoked since the link was resolved
+    raises SurveyUnavailable.
     """
-    token = _lock_token(target, session=session) if target.access_token is not None else None
+    token = _confirm_target(target, session=session)
     event = audit.Entry("response.submit", "response", label="resident",
                         campaign_id=target.campaign.id,
                         details={"mode": target.mode, "group": target.group})
@@ -257,7 +285,7 @@ def submit_response(target: SurveyTarget, values: AnswerValues, *, session: Sess
         target.household.disposition = Disposition.COMPLETED
         session.add_all([token, target.household])
         session.flush()
-    if created and draft is not None:
+    if created and draft is not None:  # a new row's event was written by store_response
         audit.record_entry(event, response.id, session=session)
     return response, created
 

@@ -251,6 +251,15 @@ def test_comment_themes_repeated_texts_count_each_time_examples_in_input_order()
     assert (r.n_comments, r.n_empty) == (8, 0)
 
 
+def test_comment_themes_use_stored_tokens_as_they_are():
+    # Tokens given for a comment replace its segmentation, an empty list included.
+    comments = ["停车位不够", "维修太慢", "维修太慢"]
+    r = comment_themes(comments, segmented={"停车位不够": [], "维修太慢": ["维修", "太慢"]})
+    assert [(t.term, t.comment_count) for t in r.themes] == [("太慢", 2), ("维修", 2)]
+    r = comment_themes(comments, segmented={"停车位不够": ["存储词", "停车位"]})
+    assert {t.term for t in r.themes} >= {"存储词", "停车位", "维修"}
+
+
 # --- campaign ------------------------------------------------------------------------------
 def test_campaign_statistics_consistent_with_building_blocks():
     rng = np.random.default_rng(5)

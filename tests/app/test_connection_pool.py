@@ -55,9 +55,8 @@ def test_a_connection_lost_while_idle_is_replaced_before_use(postgres_url):
         engine.dispose()
 
 
-def test_a_connection_lost_moments_after_use_fails_one_request_then_the_pool_renews(
-        postgres_url):
-    # The documented price of not pinging every checkout.
+def test_a_connection_lost_moments_after_use_fails_the_request_that_takes_it(postgres_url):
+    # The documented price of not pinging every checkout; the next checkout connects anew.
     engine = make_engine(postgres_url, ping_idle_seconds=60)
     try:
         pid = _backend_pid(engine)

@@ -109,3 +109,17 @@ def test_answer_copies_backfill_equals_what_the_services_write(empty_url):
     assert not {"rating_codes", "comment", "comment_terms"} & columns
     upgrade(empty_url)
     assert _answer_copies(empty_url) == written
+
+
+def test_comment_tokens_backfill_used_the_services_domain_words():
+    # Stored tokens depend on jieba's dictionary: the words the services segment with must
+    # be those of the migration that last segmented the stored comments.
+    import importlib.util
+
+    from survey_app.services.answer_copies import COMMENT_USER_WORDS
+
+    path = next((ROOT / "migrations" / "versions").glob("*_0006_response_comment_terms.py"))
+    spec = importlib.util.spec_from_file_location("migration_0006", path)
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    assert module.USER_WORDS == COMMENT_USER_WORDS

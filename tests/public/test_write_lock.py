@@ -16,11 +16,13 @@ from contextlib import contextmanager
 from urllib.parse import urlencode, urlsplit
 
 import pytest
-from sqlalchemy import event, func
+from sqlalchemy import event, func, text
 from sqlmodel import select
 
+from survey_app.db import make_engine
 from survey_app.extensions import db
 from survey_app.models import AccessToken, Response
+from tests.factories import login, make_user
 from tests.public.conftest import RELOCATED_ANSWERS, form_data
 
 
@@ -72,10 +74,12 @@ def test_open_link_submit_takes_the_write_lock_at_the_insert(live_server):
     assert reply.status_code == 302
     writes = [sql for engine, sql in seen if engine == "write"]
     assert writes[0] == "BEGIN IMMEDIATE"
-    assert writes[1].startswith("INSERT INTO response ")
-    assert not any(sql.startswith("SELECT") for sql in writes)
+    # Under the lock only the campaign's state is read again (closed meanwhile?).
+    assert writes[1].startswith("SELECT campaign.status, campaign.opens_on, campaign.closes_on")
+    assert writes[2].startswith("INSERT INTO response ")
+    assert [sql for sql in writes if sql.startswith("SELECT")] == [writes[1]]
     reads = [sql for engine, sql in seen if engine == "read"]
-    assert any("FROM campaign" in sql for sql in reads)  # the link was resolved before
+    assert any("JOIN campaignquestionnaire" in sql for sql in reads)  # resolved before
 
 
 def test_token_submit_rechecks_the_token_inside_the_write_transaction(live_server):
@@ -90,39 +94,100 @@ def test_token_submit_rechecks_the_token_inside_the_write_transaction(live_serve
     assert any(sql.startswith("UPDATE accesstoken") for sql in writes)
 
 
-def test_token_used_between_the_read_and_the_write_is_refused(live_server):
-    # Another request completes the token after this one resolved it (on SQLite's read
-    # engine): the check under the write lock sees it, and this post stores nothing.
-    token = live_server.data.token()
-    app = live_server.app
-    state = app.extensions["survey_db"]
-    other = form_data(RELOCATED_ANSWERS, str(uuid.uuid4()))
-    # The moment between the two parts: SQLite's BEGIN IMMEDIATE, PostgreSQL's row lock.
+@contextmanager
+def _meanwhile(live_server, change):
+    """Run ``change()`` once, between a post's read part and its writes.
+
+    The moment: SQLite's BEGIN IMMEDIATE; on PostgreSQL the statement that checks the
+    link again (the token's row lock, or the open link's campaign state). ``change`` runs
+    on its own connection, so it commits before the post's transaction reads.
+    """
+    state = live_server.app.extensions["survey_db"]
     if live_server.backend == "sqlite":
         def at_the_write(sql):
             return sql.startswith("BEGIN IMMEDIATE")
     else:
         def at_the_write(sql):
-            return "FROM accesstoken" in sql and "FOR UPDATE" in sql
+            return "FOR UPDATE" in sql or sql.startswith("SELECT campaign.status")
     fired: list[bool] = []
 
-    def complete_meanwhile(_conn, _cursor, statement, *_args):
+    def listener(_conn, _cursor, statement, *_args):
         if at_the_write(statement) and not fired:
             fired.append(True)
-            assert _post_over_http(live_server, f"/s/{token}", other) == 302
+            change()
 
-    # The second client is the live server's thread, on its own connection.
-    event.listen(state.write_engine, "before_cursor_execute", complete_meanwhile)
+    event.listen(state.write_engine, "before_cursor_execute", listener)
     try:
-        reply = _post(live_server, f"/s/{token}", form_data(RELOCATED_ANSWERS, str(uuid.uuid4())))
+        yield
     finally:
-        event.remove(state.write_engine, "before_cursor_execute", complete_meanwhile)
+        event.remove(state.write_engine, "before_cursor_execute", listener)
     assert fired
+
+
+def _execute_elsewhere(live_server, statement: str) -> None:
+    engine = make_engine(live_server.app.config["DATABASE_URL"])
+    with engine.begin() as connection:
+        connection.execute(text(statement))
+    engine.dispose()
+
+
+def _stored_count(live_server) -> int:
+    with live_server.app.app_context():
+        return db.session.exec(select(func.count()).select_from(Response)).one()
+
+
+def test_token_used_between_the_read_and_the_write_is_refused(live_server):
+    # Another request completes the token after this one resolved it: the check under the
+    # write lock sees it, and this post stores nothing.
+    token = live_server.data.token()
+    other = form_data(RELOCATED_ANSWERS, str(uuid.uuid4()))
+    # The second client is the live server's thread, on its own connection.
+    with _meanwhile(live_server,
+                    lambda: _post_over_http(live_server, f"/s/{token}", other) == 302):
+        reply = _post(live_server, f"/s/{token}", form_data(RELOCATED_ANSWERS, str(uuid.uuid4())))
     assert reply.status_code == 200  # the "already answered" page
-    with app.app_context():
-        assert db.session.exec(select(func.count()).select_from(Response)).one() == 1
+    assert _stored_count(live_server) == 1
+    with live_server.app.app_context():
         used = db.session.exec(select(AccessToken).where(AccessToken.used_at.is_not(None))).all()
     assert len(used) == 1
+
+
+def test_token_revoked_between_the_read_and_the_write_is_refused(live_server):
+    token = live_server.data.token()
+    with _meanwhile(live_server, lambda: _execute_elsewhere(
+            live_server, "UPDATE accesstoken SET revoked_at = created_at")):
+        reply = _post(live_server, f"/s/{token}", form_data(RELOCATED_ANSWERS, str(uuid.uuid4())))
+    assert reply.status_code == 410  # the "link withdrawn" page
+    assert _stored_count(live_server) == 0
+
+
+@pytest.mark.parametrize("link", ["token", "open"])
+def test_campaign_closed_between_the_read_and_the_write_is_refused(live_server, link):
+    path = (f"/s/{live_server.data.token()}" if link == "token"
+            else f"/c/{live_server.data.campaign.slug}/relocated")
+    with _meanwhile(live_server, lambda: _execute_elsewhere(
+            live_server, "UPDATE campaign SET status = 'closed'")):
+        reply = _post(live_server, path, form_data(RELOCATED_ANSWERS, str(uuid.uuid4())))
+    assert reply.status_code == 404  # the "not available" page of closed and unknown links
+    assert _stored_count(live_server) == 0
+
+
+def test_a_draft_saved_then_completed_writes_on_the_write_engine(live_server):
+    _sqlite_only(live_server)
+    token = live_server.data.token()
+    with _recorded(live_server.app) as seen:
+        saved = _post(live_server, f"/s/{token}", {"instance_id": str(uuid.uuid4()),
+                                                  "save": "暂存", "a_benefit_standard": "2"})
+        completed = _post(live_server, f"/s/{token}",
+                          form_data(RELOCATED_ANSWERS, str(uuid.uuid4())))
+    assert (saved.status_code, completed.status_code) == (302, 302)
+    writes = [sql for engine, sql in seen if engine == "write"]
+    assert writes.count("BEGIN IMMEDIATE") == 2
+    assert not any(sql.startswith(("INSERT", "UPDATE", "DELETE"))
+                   for engine, sql in seen if engine == "read")
+    with live_server.app.app_context():
+        [response] = db.session.exec(select(Response)).all()
+    assert response.status == "complete"
 
 
 def test_begin_write_refuses_changes_made_on_the_read_engine(live_server):
@@ -137,3 +202,28 @@ def test_begin_write_refuses_changes_made_on_the_read_engine(live_server):
         db.session.add(token)
         with pytest.raises(RuntimeError, match="begin_write"):
             db.begin_write()
+
+
+def test_an_export_writes_its_audit_event_under_the_lock_and_streams_without_it(live_server):
+    # A GET that writes one thing: the audit event goes through the write engine (a
+    # deferred read transaction could not upgrade once a submission committed meanwhile),
+    # the rows stream from the read engine.
+    _sqlite_only(live_server)
+    app = live_server.app
+    with app.app_context():
+        evaluator = make_user(db.session)
+        db.session.commit()
+    client = app.test_client()
+    assert login(client, evaluator).status_code == 302
+    assert _post(live_server, f"/c/{live_server.data.campaign.slug}/relocated",
+                 form_data(RELOCATED_ANSWERS, str(uuid.uuid4()))).status_code == 302
+    with _recorded(app) as seen:
+        reply = client.get(f"/evaluate/{live_server.data.campaign.slug}/export/csv")
+        body = reply.get_data(as_text=True)
+    assert reply.status_code == 200 and body.count("\n") >= 2
+    writes = [sql for engine, sql in seen if engine == "write"]
+    assert writes[0] == "BEGIN IMMEDIATE" and writes[1].startswith("INSERT INTO auditevent")
+    assert len(writes) == 2
+    reads = [sql for engine, sql in seen if engine == "read"]
+    assert any("FROM answer" in sql for sql in reads)  # the rows came from the read engine
+    assert not any(sql.startswith(("INSERT", "UPDATE", "DELETE")) for sql in reads)
