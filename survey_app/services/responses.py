@@ -11,9 +11,21 @@ import hashlib
 import json
 import secrets
 from collections.abc import Mapping
-from datetime import datetime
+from datetime import date, datetime
 
-from sqlalchemy import Integer, String, Text, bindparam, cast, func, insert, true
+from sqlalchemy import (
+    Date,
+    Integer,
+    String,
+    Text,
+    bindparam,
+    cast,
+    exists,
+    func,
+    insert,
+    or_,
+    true,
+)
 from sqlalchemy import select as core_select
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.dialects.postgresql import ARRAY
@@ -24,6 +36,7 @@ from questionnaires import Questionnaire
 from survey_app.models import (
     Answer,
     Campaign,
+    CampaignStatus,
     Household,
     QuestionnaireVersion,
     Response,
@@ -102,30 +115,59 @@ _INSERT_ANSWERS_UNNEST = insert(Answer.__table__).from_select(
 # A repeat of a form instance is recognised by the insert itself (no lookup first, no
 # savepoint): it inserts nothing and returns no id. PostgreSQL waits for a parallel
 # uncommitted insert of the same instance and then skips; SQLite writers are serialised.
-_INSERT_RESPONSE_SQLITE = (sqlite.insert(Response.__table__)
-                           .on_conflict_do_nothing(index_elements=["campaign_id", "instance_id"])
-                           .returning(Response.__table__.c.id))
-_RESPONSE_COLUMNS = tuple(column.key for column in Response.__table__.columns
-                          if column.key != "id")
-# PostgreSQL: the response and its answers in one statement, one round trip instead of two
-# (the answers' INSERT ... SELECT reads the new id from the response INSERT's RETURNING in a
-# CTE; when the instance is a repeat the CTE returns no row and no answer is inserted).
-_NEW_RESPONSE = (postgresql.insert(Response.__table__)
-                 .values({key: bindparam(key) for key in _RESPONSE_COLUMNS})
-                 .on_conflict_do_nothing(index_elements=["campaign_id", "instance_id"])
-                 .returning(Response.__table__.c.id).cte("new_response"))
+_RESPONSE = Response.__table__
+_RESPONSE_COLUMNS = tuple(column.key for column in _RESPONSE.columns if column.key != "id")
+# The insert can also check that the campaign still takes answers, in the same statement
+# (no query more for the web survey, whose link was resolved before the write began). It
+# mirrors survey_session.campaign_is_open: status open, and :open_on within the dates.
+_TAKES_ANSWERS = exists().where(
+    Campaign.id == bindparam("campaign_id"), Campaign.status == CampaignStatus.OPEN,
+    or_(Campaign.opens_on.is_(None), Campaign.opens_on <= bindparam("open_on", type_=Date)),
+    or_(Campaign.closes_on.is_(None), Campaign.closes_on >= bindparam("open_on", type_=Date)))
+
+
+def _response_insert(dialect_insert, *, if_open: bool):
+    if if_open:
+        values = core_select(*(bindparam(key, type_=_RESPONSE.c[key].type)
+                               for key in _RESPONSE_COLUMNS)).where(_TAKES_ANSWERS)
+        statement = dialect_insert(_RESPONSE).from_select(list(_RESPONSE_COLUMNS), values)
+    else:
+        statement = dialect_insert(_RESPONSE).values(
+            {key: bindparam(key) for key in _RESPONSE_COLUMNS})
+    return (statement.on_conflict_do_nothing(index_elements=["campaign_id", "instance_id"])
+            .returning(_RESPONSE.c.id))
+
+
+_INSERT_RESPONSE_SQLITE = {if_open: _response_insert(sqlite.insert, if_open=if_open)
+                           for if_open in (False, True)}
 _NEW_ANSWERS_UNNESTED = func.unnest(*(cast(bindparam(f"answer_{name}"), ARRAY(kind))
                                       for name, kind in _ANSWER_ARRAYS.items())
                                     ).table_valued(*_ANSWER_ARRAYS).render_derived()
-_INSERT_RESPONSE_WITH_ANSWERS_PG = core_select(_NEW_RESPONSE.c.id).add_cte(
-    insert(Answer.__table__).from_select(
-        ["response_id", *_ANSWER_ARRAYS],
-        core_select(_NEW_RESPONSE.c.id, *_NEW_ANSWERS_UNNESTED.c)
-        .select_from(_NEW_RESPONSE).join(_NEW_ANSWERS_UNNESTED, true()),
-    ).cte("new_answers"))
-# ... and its audit event too (one round trip more saved): only when a row was inserted.
-_INSERT_RESPONSE_WITH_ANSWERS_AND_EVENT_PG = _INSERT_RESPONSE_WITH_ANSWERS_PG.add_cte(
-    audit.insert_for(_NEW_RESPONSE.c.id).cte("new_event"))
+
+
+def _pg_write(*, if_open: bool, with_event: bool):
+    # PostgreSQL: the response, its answers and (optionally) its audit event in one
+    # statement, one round trip instead of three: the answers' INSERT ... SELECT and the
+    # event read the new id from the response INSERT's RETURNING in a CTE; a repeat (or a
+    # closed campaign) returns no row, and then nothing else is inserted either.
+    new_response = _response_insert(postgresql.insert, if_open=if_open).cte("new_response")
+    statement = core_select(new_response.c.id).add_cte(
+        insert(Answer.__table__).from_select(
+            ["response_id", *_ANSWER_ARRAYS],
+            core_select(new_response.c.id, *_NEW_ANSWERS_UNNESTED.c)
+            .select_from(new_response).join(_NEW_ANSWERS_UNNESTED, true()),
+        ).cte("new_answers"))
+    if with_event:
+        statement = statement.add_cte(audit.insert_for(new_response.c.id).cte("new_event"))
+    return statement
+
+
+_WRITE_RESPONSE_PG = {(if_open, with_event): _pg_write(if_open=if_open, with_event=with_event)
+                      for if_open in (False, True) for with_event in (False, True)}
+
+
+class CampaignNotOpen(Exception):  # noqa: N818 - a refusal, not a programming error
+    """The campaign stopped taking answers before the response could be stored."""
 
 
 def _insert_answers(response: Response, values: AnswerValues, questionnaire: Questionnaire, *,
@@ -167,6 +209,7 @@ def store_response(
     locale: str = "zh",
     fingerprint: str | None = None,
     event: audit.Entry | None = None,
+    open_on: date | None = None,
 ) -> tuple[Response, bool]:
     """Store a response with its answers; return it and whether it was newly created.
 
@@ -175,7 +218,9 @@ def store_response(
     for the same household, else ConflictingResubmission is raised.
 
     ``event``: an audit event about the new response, appended only if it was created (on
-    PostgreSQL in the same statement as the response).
+    PostgreSQL in the same statement as the response). ``open_on``: store only if the
+    campaign takes answers on that (Beijing) day, checked by the insert itself; else
+    CampaignNotOpen (a stored response of the same instance is still returned).
     """
     digest = payload_hash(values)
     household_id = household.id if household else None
@@ -197,6 +242,8 @@ def store_response(
     session.flush()  # pending ORM changes (e.g. a household row) go in before this insert
     connection = session.connection()
     row = {key: getattr(response, key) for key in _RESPONSE_COLUMNS}
+    if open_on is not None:
+        row["open_on"] = open_on
     if connection.dialect.name == "postgresql":
         columns = answer_columns(values, questionnaire)
         params = {**row, **{f"answer_{name}": column
@@ -204,14 +251,15 @@ def store_response(
         if event is not None:
             params.update(event.params())
         new_id = connection.execute(
-            _INSERT_RESPONSE_WITH_ANSWERS_PG if event is None
-            else _INSERT_RESPONSE_WITH_ANSWERS_AND_EVENT_PG, params).scalar()
+            _WRITE_RESPONSE_PG[open_on is not None, event is not None], params).scalar()
         written_with_response = True
     else:
-        new_id = connection.execute(_INSERT_RESPONSE_SQLITE, row).scalar()
+        new_id = connection.execute(_INSERT_RESPONSE_SQLITE[open_on is not None], row).scalar()
         written_with_response = False
     if new_id is None:
         winner = find_by_instance(campaign, instance_id, session=session)
+        if winner is None and open_on is not None:
+            raise CampaignNotOpen(campaign.slug)
         if winner is None or winner.payload_hash != digest or winner.household_id != household_id:
             raise ConflictingResubmission(instance_id)
         return winner, False

@@ -15,8 +15,9 @@ Exactly once: :func:`submit_response` is idempotent on the form instance id (a r
 submit returns the stored response), a token's row is locked (``SELECT ... FOR UPDATE`` on
 PostgreSQL; SQLite transactions that write begin IMMEDIATE) so parallel submits of one token
 run one after the other, and a token accepts one completed response. The writes re-check
-what resolving the link checked (:func:`_confirm_target`), since on SQLite the link is
-resolved before the write transaction begins (``db.reads_first``).
+what resolving the link checked (:func:`_confirm_token`, and the response insert itself for
+the campaign), since on SQLite the link is resolved before the write transaction begins
+(``db.reads_first``).
 """
 
 from __future__ import annotations
@@ -49,6 +50,7 @@ from survey_app.services.personal_data import token_hash
 from survey_app.services.questionnaire_versions import questionnaire_of
 from survey_app.services.responses import (
     AnswerValues,
+    CampaignNotOpen,
     ConflictingResubmission,
     answer_values,
     find_by_instance,
@@ -185,33 +187,30 @@ def draft_values(target: SurveyTarget, *, session: Session) -> dict:
 _CAMPAIGN_STATE = (Campaign.status, Campaign.opens_on, Campaign.closes_on)
 
 
-def _confirm_target(target: SurveyTarget, *, session: Session) -> AccessToken | None:
-    """Check again, inside the write transaction, what the link's resolution checked.
+def _confirm_token(target: SurveyTarget, *, session: Session) -> AccessToken | None:
+    """Check again, inside the write transaction, what resolving a token link checked.
 
     The link was resolved (on SQLite: on the read engine) before the write transaction
-    began; a campaign closed or a token revoked or used since must refuse the post. A token
-    link also locks its token row (PostgreSQL; SQLite's write transaction is IMMEDIATE): the
+    began; a campaign closed or a token revoked or used since must refuse the post. The
+    token's row is locked too (PostgreSQL; SQLite's write transaction is IMMEDIATE): the
     second of two parallel submits waits here, then sees the first one's response. Returns
-    the token as it is now (None for an open link).
+    the token as it is now; None for an open link, whose response insert checks the
+    campaign itself (``store_response(open_on=...)``).
     """
     if target.access_token is None:
-        state = session.exec(select(*_CAMPAIGN_STATE)
-                             .where(Campaign.id == target.campaign.id)).one()
-        token = None
-    else:
-        state = session.exec(
-            select(AccessToken, *_CAMPAIGN_STATE)
-            .join(Household, Household.id == AccessToken.household_id)
-            .join(Campaign, Campaign.id == Household.campaign_id)
-            .where(AccessToken.id == target.access_token.id)
-            .with_for_update(of=AccessToken).execution_options(populate_existing=True)
-        ).one()
-        token = state.AccessToken
-    if not campaign_is_open(state):
+        return None
+    row = session.exec(
+        select(AccessToken, *_CAMPAIGN_STATE)
+        .join(Household, Household.id == AccessToken.household_id)
+        .join(Campaign, Campaign.id == Household.campaign_id)
+        .where(AccessToken.id == target.access_token.id)
+        .with_for_update(of=AccessToken).execution_options(populate_existing=True)
+    ).one()
+    if not campaign_is_open(row):
         raise SurveyUnavailable("unavailable")
-    if token is not None and token.revoked_at is not None:
+    if row.AccessToken.revoked_at is not None:
         raise SurveyUnavailable("revoked", target)
-    return token
+    return row.AccessToken
 
 
 def save_draft(target: SurveyTarget, values: AnswerValues, *, session: Session,
@@ -219,7 +218,7 @@ def save_draft(target: SurveyTarget, values: AnswerValues, *, session: Session,
     """Keep partial answers of a token survey server-side (status partial, never counted)."""
     if target.access_token is None:
         raise ValueError("only token surveys can be saved and resumed")
-    token = _confirm_target(target, session=session)
+    token = _confirm_token(target, session=session)
     if token.used_at is not None:
         raise AlreadyAnswered
     draft = draft_of(target, session=session)
@@ -252,7 +251,7 @@ def submit_response(target: SurveyTarget, values: AnswerValues, *, session: Sess
     AlreadyAnswered; a campaign closed or a token revoked since the link was resolved
     raises SurveyUnavailable.
     """
-    token = _confirm_target(target, session=session)
+    token = _confirm_token(target, session=session)
     event = audit.Entry("response.submit", "response", label="resident",
                         campaign_id=target.campaign.id,
                         details={"mode": target.mode, "group": target.group})
@@ -273,11 +272,14 @@ def submit_response(target: SurveyTarget, values: AnswerValues, *, session: Sess
                                    fingerprint=fingerprint, session=session)
         created = True
     else:
-        response, created = store_response(
-            session=session, campaign=target.campaign, version=target.version,
-            group=target.group, mode=target.mode, instance_id=instance_id, values=values,
-            household=target.household, locale=locale, fingerprint=fingerprint,
-            event=event)
+        try:
+            response, created = store_response(
+                session=session, campaign=target.campaign, version=target.version,
+                group=target.group, mode=target.mode, instance_id=instance_id, values=values,
+                household=target.household, locale=locale, fingerprint=fingerprint,
+                event=event, open_on=datetime.now(LOCAL_ZONE).date())
+        except CampaignNotOpen:  # closed since the link was resolved
+            raise SurveyUnavailable("unavailable") from None
         if not created and response.status != ResponseStatus.COMPLETE:
             raise ConflictingResubmission(instance_id)
     if created and token is not None:
