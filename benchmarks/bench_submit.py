@@ -14,7 +14,7 @@ at most ``--seconds``. A submission counts as completed when the server answers 
 the receipt. Client CPU time is reported: on 2 cores the client competes with the server.
 
 Usage: .venv/bin/python benchmarks/bench_submit.py [--backends sqlite postgresql]
-       [--workers 4] [--seconds 8] [--clients 2] [--concurrency 4]
+       [--workers 4] [--seconds 8] [--clients 2] [--concurrency 4] [--repeat 1]
 """
 
 from __future__ import annotations
@@ -232,6 +232,9 @@ def main() -> None:
                         help="submissions prepared per run (the run stops when they are used)")
     parser.add_argument("--clients", type=int, default=2, help="client processes")
     parser.add_argument("--concurrency", type=int, default=4, help="connections per client")
+    parser.add_argument("--repeat", type=int, default=1,
+                        help="bare/survey pairs per worker count, run alternately; the ratio "
+                             "is the median of the pairs' (the machine drifts between runs)")
     args = parser.parse_args()
     print(f"cores: {os.cpu_count()}; client: {args.clients} processes x {args.concurrency} "
           f"connections; at most {args.seconds} s or {args.pool} posts per run", flush=True)
@@ -242,18 +245,29 @@ def main() -> None:
                 demo.load_demo(session=db.session, example_links=0)
                 db.session.commit()
             for workers in args.workers:
-                bare = bare_run(url, workers, args)
-                full = app_run(url, workers, args)
-                ratio = full["rate"] / bare["rate"] if bare["rate"] else float("nan")
-                for name, r in (("bare insert", bare), ("survey submit", full)):
-                    print(f"[{backend} w={workers}] {name:<14} {r['rate']:7.1f}/s "
-                          f"p50 {r['p50_ms']:6.1f} ms p99 {r['p99_ms']:6.1f} ms "
-                          f"({r['completed']} in {r['seconds']:.1f} s; statuses "
-                          f"{r['statuses']}; CPU server {r['server_cpu_s']:.1f} s, "
-                          f"client {r['client_cpu_s']:.1f} s)", flush=True)
-                print(f"[{backend} w={workers}] ratio survey/bare = {ratio:.2f} "
-                      f"(goal >= 0.5); form GETs while preparing: "
-                      f"{full['form_get_rate']:.0f}/s (4 client threads)", flush=True)
+                ratios, rates, p99s = [], [], []
+                for _ in range(args.repeat):
+                    bare = bare_run(url, workers, args)
+                    full = app_run(url, workers, args)
+                    ratio = full["rate"] / bare["rate"] if bare["rate"] else float("nan")
+                    ratios.append(ratio)
+                    rates.append(full["rate"])
+                    p99s.append(full["p99_ms"])
+                    for name, r in (("bare insert", bare), ("survey submit", full)):
+                        print(f"[{backend} w={workers}] {name:<14} {r['rate']:7.1f}/s "
+                              f"p50 {r['p50_ms']:6.1f} ms p99 {r['p99_ms']:6.1f} ms "
+                              f"({r['completed']} in {r['seconds']:.1f} s; statuses "
+                              f"{r['statuses']}; CPU server {r['server_cpu_s']:.1f} s "
+                              f"= {r['server_cpu_s'] / r['completed'] * 1000:.2f} ms each, "
+                              f"client {r['client_cpu_s']:.1f} s)", flush=True)
+                    print(f"[{backend} w={workers}] ratio survey/bare = {ratio:.2f} "
+                          f"(goal >= 0.5); form GETs while preparing: "
+                          f"{full['form_get_rate']:.0f}/s (4 client threads)", flush=True)
+                if args.repeat > 1:
+                    print(f"[{backend} w={workers}] median of {args.repeat} pairs: ratio "
+                          f"{np.median(ratios):.2f} (range {min(ratios):.2f}-{max(ratios):.2f}), "
+                          f"survey {np.median(rates):.0f}/s (range {min(rates):.0f}-"
+                          f"{max(rates):.0f}), p99 {np.median(p99s):.1f} ms", flush=True)
 
 
 if __name__ == "__main__":
