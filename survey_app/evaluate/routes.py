@@ -60,7 +60,8 @@ def dashboard(slug: str):
     version = score_cache.data_version(campaign, session=db.session)
     doc = score_cache.cached_scores_document(campaign, filters, session=db.session,
                                              version=version)
-    other = score_cache.cached_scores_document(
+    # Beside it, only the indicator with the other treatment of exclusions.
+    other = score_cache.cached_indicator_document(
         campaign, scores.ScoreFilters(**{**filters.__dict__,
                                          "include_excluded": not filters.include_excluded}),
         session=db.session, version=version)

@@ -61,7 +61,12 @@ from survey_app.models import (
     ResponseStatus,
     utcnow,
 )
-from survey_app.services.scores import ScoreFilters, progress_document, scores_document
+from survey_app.services.scores import (
+    ScoreFilters,
+    indicator_document,
+    progress_document,
+    scores_document,
+)
 
 MAX_ENTRIES = 32
 DEFAULT_SETTLE_SECONDS = 120
@@ -190,6 +195,21 @@ def cached_scores_document(campaign: Campaign, filters: ScoreFilters | None = No
     key = (_database(session), campaign.id, filters, version)
     return _cached(key, version[2],
                    lambda: scores_document(campaign, filters, session=session))
+
+
+def cached_indicator_document(campaign: Campaign, filters: ScoreFilters | None = None, *,
+                              session: Session, version: tuple | None = None) -> dict:
+    """:func:`scores.indicator_document`: taken from the cached full document of the same
+    filters and data version when there is one, else computed and cached on its own."""
+    filters = filters or ScoreFilters()
+    version = version or data_version(campaign, session=session)
+    key = (_database(session), campaign.id, filters, version)
+    full = cache_of_app().get(key)
+    if full is not None:
+        return {"n_respondents": full["n_respondents"],
+                "indicator": copy.deepcopy(full["indicator"])}
+    return _cached((*key, "indicator"), version[2],
+                   lambda: indicator_document(campaign, filters, session=session))
 
 
 def _audit_version(campaign: Campaign, *, session: Session) -> tuple:

@@ -815,8 +815,7 @@ def _scores_document(campaign: Campaign, filters: ScoreFilters, *, session: Sess
         return doc
     doc["reliability"] = _reliability(data)
     if stats is not None:
-        overall = next(it for it in stats.items if it.name == data.overall_item)
-        doc["indicator"] = _indicator(campaign, overall.rate, overall.index)
+        doc["indicator"] = _indicator_of(campaign, data, stats)
         doc["drivers"] = [
             {"dimension": d.name, "label": data.labels["dim:" + d.name],
              "importance": _r(coef, STAT_DECIMALS), "p_value": _r(p, STAT_DECIMALS),
@@ -834,6 +833,33 @@ def _scores_document(campaign: Campaign, filters: ScoreFilters, *, session: Sess
     doc["mode_effects"] = _mode_effects(data)
     doc["comments"] = _comments(data)
     return doc
+
+
+def _indicator_of(campaign: Campaign, data: CountedData, stats) -> dict:
+    overall = next(it for it in stats.items if it.name == data.overall_item)
+    return _indicator(campaign, overall.rate, overall.index)
+
+
+def indicator_document(campaign: Campaign, filters: ScoreFilters | None = None, *,
+                       session: Session) -> dict:
+    """``n_respondents`` and ``indicator`` of :func:`scores_document`, and nothing else.
+
+    For a figure beside the main document (the dashboard's indicator with the other
+    treatment of exclusions): the pooled statistics only, without the breakdowns,
+    reliability, drivers, mode effects and comment themes (half of a cold document).
+    """
+    filters = filters or ScoreFilters()
+    with gc_paused():
+        data = load_counted(campaign, filters, session=session)
+        pops = roster_counts(campaign, session=session).populations(
+            project=filters.project, community=filters.community)
+        n = len(data.response_ids)
+        doc = {"n_respondents": n, "indicator": None}
+        if n >= MIN_CELL:
+            _pooled, stats = _cell_with_statistics(data, np.ones(n, dtype=bool), pops)
+            if stats is not None:
+                doc["indicator"] = _indicator_of(campaign, data, stats)
+        return doc
 
 
 def _dimension_of(data: CountedData, qid: str) -> str | None:

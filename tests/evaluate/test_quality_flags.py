@@ -45,6 +45,11 @@ def test_flags_and_exclusion_change_the_counted_data(app, client, session):
     without = scores.scores_document(campaign, scores.ScoreFilters(include_excluded=True),
                                      session=session)["n_respondents"]
     assert (before, after, without) == (before, before - 1, before)
+    # The dashboard shows the indicator beside it with the excluded response counted.
+    points = scores.scores_document(campaign, scores.ScoreFilters(include_excluded=True),
+                                    session=session)["indicator"]["points_earned"]
+    dashboard = client.get(f"/evaluate/{demo.SLUG}").get_data(as_text=True)
+    assert f"<p>不剔除: {points:.2f} (人数 {before})</p>" in dashboard
     event = session.exec(select(AuditEvent).where(AuditEvent.action == "response.exclude")).one()
     assert event.actor_id == user.id and event.reason == "answered in 20 seconds"
 

@@ -98,6 +98,33 @@ def test_filters_are_part_of_the_key(campaign_data):
     assert grouped["n_respondents"] == 6
 
 
+@pytest.mark.demo_data
+def test_indicator_document_is_the_full_documents_indicator(session):
+    from survey_app.services import campaigns, demo
+
+    campaign = campaigns.get_campaign(demo.SLUG, session=session)
+    community = scores.scores_document(campaign, session=session)["communities"][0]["code"]
+    for filters in (scores.ScoreFilters(), scores.ScoreFilters(include_excluded=True),
+                    scores.ScoreFilters(group=HouseholdGroup.RELOCATED, mode="paper"),
+                    scores.ScoreFilters(community=community, mode="web_open")):
+        full = scores.scores_document(campaign, filters, session=session)
+        assert scores.indicator_document(campaign, filters, session=session) == {
+            "n_respondents": full["n_respondents"], "indicator": full["indicator"]}, filters
+
+
+def test_cached_indicator_document_comes_from_the_cached_full_document(campaign_data):
+    session, campaign = campaign_data["session"], campaign_data["campaign"]
+    full = score_cache.cached_scores_document(campaign, session=session)
+    assert full["indicator"] is not None
+    hits = _cache().hits
+    alone = score_cache.cached_indicator_document(campaign, session=session)
+    assert _cache().hits == hits + 1  # read from the full document's entry
+    assert alone == {"n_respondents": full["n_respondents"], "indicator": full["indicator"]}
+    filters = scores.ScoreFilters(include_excluded=True)
+    assert score_cache.cached_indicator_document(campaign, filters, session=session) == \
+        scores.indicator_document(campaign, filters, session=session)
+
+
 def _new(data):
     _respond(data["session"], data["campaign"], data["rng"])
 
