@@ -42,28 +42,32 @@ def _terminate(url: str, pid: int) -> None:
     killer.dispose()
 
 
-def test_a_connection_lost_while_idle_is_replaced_before_use(postgres_url):
-    engine = make_engine(postgres_url, ping_idle_seconds=0.2)
-    try:
+@pytest.fixture
+def pooled(postgres_url):
+    """An engine with the given ping_idle_seconds, its pooled connection's backend killed."""
+    engines = []
+
+    def make(ping_idle_seconds: float):
+        engine = make_engine(postgres_url, ping_idle_seconds=ping_idle_seconds)
+        engines.append(engine)
         pid = _backend_pid(engine)
         _terminate(postgres_url, pid)
-        time.sleep(0.3)  # idle longer than ping_idle_seconds: the checkout tests it
-        with engine.connect() as connection:
-            new_pid = connection.execute(text("SELECT pg_backend_pid()")).scalar_one()
-        assert new_pid != pid
-    finally:
+        return engine, pid
+
+    yield make
+    for engine in engines:
         engine.dispose()
 
 
-def test_a_connection_lost_moments_after_use_fails_the_request_that_takes_it(postgres_url):
+def test_a_connection_lost_while_idle_is_replaced_before_use(pooled):
+    engine, pid = pooled(ping_idle_seconds=0.2)
+    time.sleep(0.3)  # idle longer than ping_idle_seconds: the checkout tests it
+    assert _backend_pid(engine) != pid
+
+
+def test_a_connection_lost_moments_after_use_fails_the_request_that_takes_it(pooled):
     # The documented price of not pinging every checkout; the next checkout connects anew.
-    engine = make_engine(postgres_url, ping_idle_seconds=60)
-    try:
-        pid = _backend_pid(engine)
-        _terminate(postgres_url, pid)
-        with pytest.raises(OperationalError), engine.connect() as connection:
-            connection.execute(text("SELECT 1"))
-        with engine.connect() as connection:
-            assert connection.execute(text("SELECT pg_backend_pid()")).scalar_one() != pid
-    finally:
-        engine.dispose()
+    engine, pid = pooled(ping_idle_seconds=60)
+    with pytest.raises(OperationalError), engine.connect() as connection:
+        connection.execute(text("SELECT 1"))
+    assert _backend_pid(engine) != pid
