@@ -27,6 +27,8 @@ DEFAULTS: dict[str, Any] = {
     "SESSION_COOKIE_SECURE": False,
     "MAX_CONTENT_LENGTH": 8 * 1024 * 1024,
     "SQLITE_BUSY_TIMEOUT_MS": 30_000,
+    # PostgreSQL: a pooled connection idle this long is tested before use (survey_app.db).
+    "DATABASE_PING_IDLE_SECONDS": 5,
 }
 
 

@@ -104,7 +104,8 @@ class Database:
     def init_app(self, app: Flask) -> None:
         url = app.config["DATABASE_URL"]
         timeout = app.config["SQLITE_BUSY_TIMEOUT_MS"]
-        write_engine = make_engine(url, immediate=True, busy_timeout_ms=timeout)
+        write_engine = make_engine(url, immediate=True, busy_timeout_ms=timeout,
+                                   ping_idle_seconds=app.config["DATABASE_PING_IDLE_SECONDS"])
         read_engine = (
             make_engine(url, busy_timeout_ms=timeout) if url.startswith("sqlite") else write_engine
         )

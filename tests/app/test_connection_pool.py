@@ -71,3 +71,20 @@ def test_a_connection_lost_moments_after_use_fails_the_request_that_takes_it(poo
     with pytest.raises(OperationalError), engine.connect() as connection:
         connection.execute(text("SELECT 1"))
     assert _backend_pid(engine) != pid
+
+
+def test_the_idle_threshold_is_a_setting(postgres_url):
+    from survey_app import create_app
+    from survey_app.extensions import db
+    from tests.conftest import TEST_SETTINGS
+
+    app = create_app({**TEST_SETTINGS, "DATABASE_URL": postgres_url,
+                      "DATABASE_PING_IDLE_SECONDS": 0})
+    try:
+        with app.app_context():
+            engine = db.engine
+        pid = _backend_pid(engine)
+        _terminate(postgres_url, pid)
+        assert _backend_pid(engine) != pid  # tested at once (0 s idle suffices), replaced
+    finally:
+        db.dispose(app)
