@@ -153,7 +153,8 @@ class Database:
         return wrapper
 
     def begin_write(self) -> Session:
-        """Move a :meth:`reads_first` request's session to the write engine and return it.
+        """Move this request's session from the read engine (a :meth:`reads_first` view, or a
+        GET that writes one thing) to the write engine and return it.
 
         Ends the read transaction first (a deferred SQLite transaction that read cannot be
         upgraded once another writer committed). Objects loaded so far stay usable

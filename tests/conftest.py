@@ -105,6 +105,17 @@ def _engine(database_url):
     engine.dispose()
 
 
+def load_demo_into(url: str) -> None:
+    """Commit the Heshan 2021 demo campaign into the migrated database at ``url``."""
+    from survey_app.services import demo
+
+    loader = create_app({**TEST_SETTINGS, "DATABASE_URL": url})
+    with loader.app_context():
+        demo.load_demo(session=db.session, example_links=0)
+        db.session.commit()
+    db.dispose(loader)
+
+
 @pytest.fixture(scope="session")
 def _demo_engine(database_url, tmp_path_factory):
     """A second database of the same backend holding the committed Heshan 2021 demo.
@@ -112,15 +123,9 @@ def _demo_engine(database_url, tmp_path_factory):
     Loaded once per test session; tests marked ``demo_data`` run against it, each in
     its own rolled-back transaction like every other test.
     """
-    from survey_app.services import demo
-
     backend = "sqlite" if database_url.startswith("sqlite") else "postgresql"
     with migrated_database(backend, tmp_path_factory.mktemp("demo"), "survey_demo") as url:
-        loader = create_app({**TEST_SETTINGS, "DATABASE_URL": url})
-        with loader.app_context():
-            demo.load_demo(session=db.session, example_links=0)
-            db.session.commit()
-        db.dispose(loader)
+        load_demo_into(url)
         engine = make_engine(url)
         yield engine
         engine.dispose()

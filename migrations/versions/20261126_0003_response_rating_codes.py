@@ -26,9 +26,6 @@ down_revision: str | None = "5b0c3e7d9a21"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
-SCALE_CODES = ("1", "2", "3", "4", "5")
-
-
 def _rating_items(definition: dict) -> tuple[list[str], str]:
     """Rating item ids in questionnaire order and the not-applicable code of a definition."""
     items = [question["id"] for section in definition.get("sections", [])

@@ -106,12 +106,28 @@ def answers_for(response: Response, values: AnswerValues,
 _INSERT_ANSWERS_SQLITE = ("INSERT INTO answer (response_id, question_id, code, number, text) "
                           "VALUES (?, ?, ?, ?, ?)")
 _ANSWER_ARRAYS = {"question_id": String, "code": String, "number": Integer, "text": Text}
-_UNNESTED = func.unnest(*(cast(bindparam(name), ARRAY(kind))
+# One array parameter per column (answer_question_id, ...), see _answer_arrays.
+_UNNESTED = func.unnest(*(cast(bindparam(f"answer_{name}"), ARRAY(kind))
                           for name, kind in _ANSWER_ARRAYS.items())
                         ).table_valued(*_ANSWER_ARRAYS).render_derived()
-_INSERT_ANSWERS_UNNEST = insert(Answer.__table__).from_select(
-    ["response_id", *_ANSWER_ARRAYS],
-    core_select(bindparam("response_id", type_=Integer), *_UNNESTED.c))
+
+
+def _insert_unnested_answers(response_id, *, joined_to=None):
+    """INSERT of the answers in ``_UNNESTED`` for the response ``response_id`` selects
+    (from ``joined_to``, e.g. the CTE that inserted the response)."""
+    rows = core_select(response_id, *_UNNESTED.c)
+    if joined_to is not None:
+        rows = rows.select_from(joined_to).join(_UNNESTED, true())
+    return insert(Answer.__table__).from_select(["response_id", *_ANSWER_ARRAYS], rows)
+
+
+def _answer_arrays(values: AnswerValues, questionnaire: Questionnaire) -> dict[str, list]:
+    """The parameters of ``_UNNESTED``: one list per answer column."""
+    return {f"answer_{name}": column for name, column in
+            zip(_ANSWER_ARRAYS, answer_columns(values, questionnaire), strict=True)}
+
+
+_INSERT_ANSWERS_UNNEST = _insert_unnested_answers(bindparam("response_id", type_=Integer))
 # A repeat of a form instance is recognised by the insert itself (no lookup first, no
 # savepoint): it inserts nothing and returns no id. PostgreSQL waits for a parallel
 # uncommitted insert of the same instance and then skips; SQLite writers are serialised.
@@ -140,9 +156,6 @@ def _response_insert(dialect_insert, *, if_open: bool):
 
 _INSERT_RESPONSE_SQLITE = {if_open: _response_insert(sqlite.insert, if_open=if_open)
                            for if_open in (False, True)}
-_NEW_ANSWERS_UNNESTED = func.unnest(*(cast(bindparam(f"answer_{name}"), ARRAY(kind))
-                                      for name, kind in _ANSWER_ARRAYS.items())
-                                    ).table_valued(*_ANSWER_ARRAYS).render_derived()
 
 
 def _pg_write(*, if_open: bool, with_event: bool):
@@ -152,11 +165,7 @@ def _pg_write(*, if_open: bool, with_event: bool):
     # closed campaign) returns no row, and then nothing else is inserted either.
     new_response = _response_insert(postgresql.insert, if_open=if_open).cte("new_response")
     statement = core_select(new_response.c.id).add_cte(
-        insert(Answer.__table__).from_select(
-            ["response_id", *_ANSWER_ARRAYS],
-            core_select(new_response.c.id, *_NEW_ANSWERS_UNNESTED.c)
-            .select_from(new_response).join(_NEW_ANSWERS_UNNESTED, true()),
-        ).cte("new_answers"))
+        _insert_unnested_answers(new_response.c.id, joined_to=new_response).cte("new_answers"))
     if with_event:
         statement = statement.add_cte(audit.insert_for(new_response.c.id).cte("new_event"))
     return statement
@@ -176,13 +185,12 @@ def _insert_answers(response: Response, values: AnswerValues, questionnaire: Que
     # request; answer_values queries them).
     if not values:
         return
-    columns = answer_columns(values, questionnaire)
     connection = session.connection()
     if connection.dialect.name == "postgresql":
-        connection.execute(_INSERT_ANSWERS_UNNEST,
-                           {"response_id": response.id, **dict(zip(_ANSWER_ARRAYS, columns,
-                                                                    strict=True))})
+        connection.execute(_INSERT_ANSWERS_UNNEST, {"response_id": response.id,
+                                                    **_answer_arrays(values, questionnaire)})
     else:
+        columns = answer_columns(values, questionnaire)
         connection.exec_driver_sql(_INSERT_ANSWERS_SQLITE,
                                    [(response.id, *row) for row in zip(*columns, strict=True)])
 
@@ -245,9 +253,7 @@ def store_response(
     if open_on is not None:
         row["open_on"] = open_on
     if connection.dialect.name == "postgresql":
-        columns = answer_columns(values, questionnaire)
-        params = {**row, **{f"answer_{name}": column
-                            for name, column in zip(_ANSWER_ARRAYS, columns, strict=True)}}
+        params = {**row, **_answer_arrays(values, questionnaire)}
         if event is not None:
             params.update(event.params())
         new_id = connection.execute(

@@ -90,12 +90,17 @@ class SurveyTarget:
     access_token: AccessToken | None = None
 
 
+def local_today() -> date:
+    """Today in China, the calendar of the campaign dates."""
+    return datetime.now(LOCAL_ZONE).date()
+
+
 def campaign_is_open(campaign, *, today: date | None = None) -> bool:
     """Whether ``campaign`` (a Campaign, or a row with its status, opens_on and closes_on)
     takes answers today (a Beijing date)."""
     if campaign is None or campaign.status != CampaignStatus.OPEN:
         return False
-    today = today or datetime.now(LOCAL_ZONE).date()
+    today = today or local_today()
     if campaign.opens_on is not None and today < campaign.opens_on:
         return False
     return campaign.closes_on is None or today <= campaign.closes_on
@@ -277,7 +282,7 @@ def submit_response(target: SurveyTarget, values: AnswerValues, *, session: Sess
                 session=session, campaign=target.campaign, version=target.version,
                 group=target.group, mode=target.mode, instance_id=instance_id, values=values,
                 household=target.household, locale=locale, fingerprint=fingerprint,
-                event=event, open_on=datetime.now(LOCAL_ZONE).date())
+                event=event, open_on=local_today())
         except CampaignNotOpen:  # closed since the link was resolved
             raise SurveyUnavailable("unavailable") from None
         if not created and response.status != ResponseStatus.COMPLETE:

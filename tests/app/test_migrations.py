@@ -11,7 +11,11 @@ from sqlmodel import SQLModel
 
 import survey_app.models  # noqa: F401
 from survey_app.migrate import downgrade, upgrade
-from tests.conftest import TEST_SETTINGS, create_postgres_database, drop_postgres_database
+from tests.conftest import (
+    create_postgres_database,
+    drop_postgres_database,
+    load_demo_into,
+)
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -83,16 +87,8 @@ def _answer_copies(url) -> dict[int, tuple[str | None, str | None, str | None]]:
 
 
 def test_answer_copies_backfill_equals_what_the_services_write(empty_url):
-    from survey_app import create_app
-    from survey_app.extensions import db
-    from survey_app.services import demo
-
     upgrade(empty_url)
-    app = create_app({**TEST_SETTINGS, "DATABASE_URL": empty_url})
-    with app.app_context():
-        demo.load_demo(session=db.session, example_links=0)
-        db.session.commit()
-    db.dispose(app)
+    load_demo_into(empty_url)
     written = _answer_copies(empty_url)
     codes = [c for c, _, _ in written.values()]
     comments = [c for _, c, _ in written.values()]
