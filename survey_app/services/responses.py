@@ -61,8 +61,18 @@ def payload_hash(values: AnswerValues) -> str:
     return hashlib.sha256(canonical.encode()).hexdigest()
 
 
+RECEIPT_LENGTH = 8
+
+
 def new_receipt_code() -> str:
-    return "".join(secrets.choice(RECEIPT_ALPHABET) for _ in range(8))
+    """8 letters drawn uniformly from RECEIPT_ALPHABET: the base-25 digits of one random
+    number below 25**8 (one call into the system's random source instead of eight)."""
+    number = secrets.randbelow(len(RECEIPT_ALPHABET) ** RECEIPT_LENGTH)
+    letters = []
+    for _ in range(RECEIPT_LENGTH):
+        number, digit = divmod(number, len(RECEIPT_ALPHABET))
+        letters.append(RECEIPT_ALPHABET[digit])
+    return "".join(letters)
 
 
 def answer_columns(values: AnswerValues, questionnaire: Questionnaire
@@ -175,6 +185,17 @@ _WRITE_RESPONSE_PG = {(if_open, with_event): _pg_write(if_open=if_open, with_eve
                       for if_open in (False, True) for with_event in (False, True)}
 
 
+def _as_stored(response_id: int, row: Mapping, *, session: Session) -> Response:
+    """The Response just inserted from ``row``, persistent in ``session`` without reading it
+    back: built the way the ORM builds a loaded object (no __init__, no validation; the
+    insert's columns are the row's keys, so every column has its stored value)."""
+    response = Response.__mapper__.class_manager.new_instance()
+    response.__dict__.update(row, id=response_id)
+    make_transient_to_detached(response)  # its state is "as loaded", no pending changes
+    session.add(response)
+    return response
+
+
 class CampaignNotOpen(Exception):  # noqa: N818 - a refusal, not a programming error
     """The campaign stopped taking answers before the response could be stored."""
 
@@ -232,35 +253,38 @@ def store_response(
     """
     digest = payload_hash(values)
     household_id = household.id if household else None
-    # Timestamps passed in rather than left to the model's default factories, which pydantic
-    # inspects (inspect.signature) on every call: a tenth of a millisecond per submission.
     now = utcnow()
     questionnaire = questionnaire_of(version)
-    response = Response(
-        created_at=now, updated_at=now,
-        campaign_id=campaign.id, household_id=household_id,
-        household_group=group, questionnaire_version_id=version.id, mode=mode,
-        instance_id=instance_id, payload_hash=digest, status=status,
-        receipt_code=new_receipt_code() if status == ResponseStatus.COMPLETE else None,
-        locale=locale, started_at=started_at,
-        submitted_at=(submitted_at or now) if status == ResponseStatus.COMPLETE else None,
-        entered_by_id=entered_by.id if entered_by else None, client_fingerprint=fingerprint,
+    # The row is built as a dict and the object from it afterwards (_as_stored): a
+    # Response(...) call validates every field through pydantic and fires an attribute
+    # event per column, ~0.15 ms, 7 % of a web submission's server CPU.
+    row = {
+        "created_at": now, "updated_at": now,
+        "campaign_id": campaign.id, "household_id": household_id,
+        "household_group": group, "questionnaire_version_id": version.id, "mode": mode,
+        "instance_id": instance_id, "payload_hash": digest, "status": status,
+        "receipt_code": new_receipt_code() if status == ResponseStatus.COMPLETE else None,
+        "locale": locale, "started_at": started_at,
+        "submitted_at": (submitted_at or now) if status == ResponseStatus.COMPLETE else None,
+        "entered_by_id": entered_by.id if entered_by else None,
+        "client_fingerprint": fingerprint, "excluded": False, "exclusion_reason": None,
         **answer_copies(values, questionnaire),
-    )
+    }
     session.flush()  # pending ORM changes (e.g. a household row) go in before this insert
     connection = session.connection()
-    row = {key: getattr(response, key) for key in _RESPONSE_COLUMNS}
+    params = dict(row)
     if open_on is not None:
-        row["open_on"] = open_on
+        params["open_on"] = open_on
     if connection.dialect.name == "postgresql":
-        params = {**row, **_answer_arrays(values, questionnaire)}
+        params.update(_answer_arrays(values, questionnaire))
         if event is not None:
             params.update(event.params())
         new_id = connection.execute(
             _WRITE_RESPONSE_PG[open_on is not None, event is not None], params).scalar()
         written_with_response = True
     else:
-        new_id = connection.execute(_INSERT_RESPONSE_SQLITE[open_on is not None], row).scalar()
+        new_id = connection.execute(_INSERT_RESPONSE_SQLITE[open_on is not None],
+                                    params).scalar()
         written_with_response = False
     if new_id is None:
         winner = find_by_instance(campaign, instance_id, session=session)
@@ -269,10 +293,7 @@ def store_response(
         if winner is None or winner.payload_hash != digest or winner.household_id != household_id:
             raise ConflictingResubmission(instance_id)
         return winner, False
-    # The row is in the database: make the object persistent without reading it back.
-    response.id = new_id
-    make_transient_to_detached(response)
-    session.add(response)
+    response = _as_stored(new_id, row, session=session)
     if not written_with_response:
         _insert_answers(response, values, questionnaire, session=session)
         if event is not None:
