@@ -29,6 +29,9 @@ DEFAULTS: dict[str, Any] = {
     "SQLITE_BUSY_TIMEOUT_MS": 30_000,
     # PostgreSQL: a pooled connection idle this long is tested before use (survey_app.db).
     "DATABASE_PING_IDLE_SECONDS": 5,
+    # A survey post may reuse what its open link resolved to this recently; 0: never
+    # (services.survey_session.OpenLinks).
+    "OPEN_LINK_CACHE_SECONDS": 60,
 }
 
 

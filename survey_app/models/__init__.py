@@ -9,6 +9,7 @@ from survey_app.models.base import (
     ResponseMode,
     ResponseStatus,
     Role,
+    as_loaded,
     utcnow,
 )
 from survey_app.models.campaign import (
@@ -45,5 +46,6 @@ __all__ = [
     "ResponseStatus",
     "Role",
     "User",
+    "as_loaded",
     "utcnow",
 ]

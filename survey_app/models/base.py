@@ -3,9 +3,14 @@
 from __future__ import annotations
 
 import enum
+from collections.abc import Mapping
 from datetime import UTC, datetime
+from typing import Any, TypeVar
 
+from sqlalchemy.orm import make_transient_to_detached
 from sqlmodel import SQLModel
+
+ModelT = TypeVar("ModelT", bound=SQLModel)
 
 # Fixed constraint names make migrations deterministic on SQLite and PostgreSQL.
 SQLModel.metadata.naming_convention = {
@@ -19,6 +24,22 @@ SQLModel.metadata.naming_convention = {
 
 def utcnow() -> datetime:
     return datetime.now(UTC)
+
+
+def as_loaded(model: type[ModelT], columns: Mapping[str, Any]) -> ModelT:
+    """A detached ``model`` object holding ``columns`` (its primary key included), as if
+    loaded from the database and its session closed.
+
+    Built the way the ORM builds a loaded object: no ``__init__``, so no pydantic validation
+    and no attribute event per column (a Response(...) call costs ~0.15 ms, 7 % of a web
+    submission). For values that are the database's already: a row just inserted, or
+    columns a query read. Columns left out are unloaded (reading one raises
+    DetachedInstanceError until the object is added to a session).
+    """
+    instance = model.__mapper__.class_manager.new_instance()
+    instance.__dict__.update(columns)
+    make_transient_to_detached(instance)
+    return instance
 
 
 class HouseholdGroup(enum.StrEnum):

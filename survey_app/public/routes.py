@@ -6,7 +6,8 @@ re-renders the form with every answer instead of discarding the post.
 """
 
 import uuid
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
+from typing import Any
 
 from flask import (
     abort,
@@ -24,7 +25,7 @@ from sqlmodel import select
 
 from survey_app.extensions import csrf, db, limiter
 from survey_app.models import Campaign, CampaignStatus
-from survey_app.public import bp
+from survey_app.public import OPEN_LINKS, bp
 from survey_app.public.forms import SurveyAnswerForm, read_survey_post
 from survey_app.services import survey_session
 from survey_app.services.personal_data import keyed_hash
@@ -110,14 +111,22 @@ def open_link(slug: str):
 @csrf.exempt
 @db.reads_first
 def open_survey(slug: str, group: str):
+    # A post reuses what the link resolved to moments ago (its insert checks it again).
+    return _open_survey(slug, group, reuse=request.method == "POST")
+
+
+def _open_survey(slug: str, group: str, *, reuse: bool):
     try:
-        target = survey_session.resolve_open_link(slug, group, session=db.session)
+        target = survey_session.resolve_open_link(
+            slug, group, session=db.session, links=current_app.extensions[OPEN_LINKS],
+            reuse=reuse)
     except SurveyUnavailable as exc:
         return _unavailable(exc)
     if request.method == "GET":
         return _render_survey(target, SurveyAnswerForm(instance_id=str(uuid.uuid4())), {})
     return _take_answers(target, ".open_receipt", {"slug": slug, "group": group},
-                         draft_url=None)
+                         draft_url=None,
+                         resolve_again=lambda: _open_survey(slug, group, reuse=False))
 
 
 @bp.route("/c/<slug>/<group>/receipt/<instance_id>")
@@ -134,8 +143,12 @@ def open_receipt(slug: str, group: str, instance_id: str):
 
 
 def _take_answers(target: SurveyTarget, receipt_endpoint: str, link_args: dict, *,
-                  draft_url: str | None):
-    """Handle a survey post: text size, draft, or the final submit."""
+                  draft_url: str | None, resolve_again: Callable[[], Any] | None = None):
+    """Handle a survey post: text size, draft, or the final submit.
+
+    ``resolve_again``: handles the post anew with the link read from the database, for a
+    refused submit whose target was remembered (it may be out of date).
+    """
     post = read_survey_post(request.form)
     used = target.access_token is not None and target.access_token.used_at is not None
     if used and "submit" not in post:  # only a retried submit may still reach a used token
@@ -176,7 +189,7 @@ def _take_answers(target: SurveyTarget, receipt_endpoint: str, link_args: dict, 
     except AlreadyAnswered:
         return _refused(SurveyUnavailable("used", target))
     except SurveyUnavailable as exc:  # closed or revoked since the link was resolved
-        return _refused(exc)
+        return _refused(exc, retry=resolve_again if target.remembered else None)
     db.session.commit()
     return redirect(url_for(receipt_endpoint, instance_id=response.instance_id, **link_args))
 
@@ -217,12 +230,12 @@ def _error_messages() -> dict[str, str]:
     }
 
 
-def _refused(exc: SurveyUnavailable):
+def _refused(exc: SurveyUnavailable, *, retry: Callable[[], Any] | None = None):
     """A post refused inside its write transaction: nothing written, the page read without
-    the write lock."""
+    the write lock (or, with ``retry``, the post handled again)."""
     db.session.rollback()
     db.end_write()
-    return _unavailable(exc)
+    return retry() if retry is not None else _unavailable(exc)
 
 
 def _unavailable(exc: SurveyUnavailable):

@@ -18,6 +18,7 @@ from sqlalchemy import (
     Integer,
     String,
     Text,
+    and_,
     bindparam,
     cast,
     exists,
@@ -29,19 +30,20 @@ from sqlalchemy import (
 from sqlalchemy import select as core_select
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.dialects.postgresql import ARRAY
-from sqlalchemy.orm import make_transient_to_detached
 from sqlmodel import Session, delete, select
 
 from questionnaires import Questionnaire
 from survey_app.models import (
     Answer,
     Campaign,
+    CampaignQuestionnaire,
     CampaignStatus,
     Household,
     QuestionnaireVersion,
     Response,
     ResponseStatus,
     User,
+    as_loaded,
     utcnow,
 )
 from survey_app.services import audit
@@ -143,13 +145,24 @@ _INSERT_ANSWERS_UNNEST = _insert_unnested_answers(bindparam("response_id", type_
 # uncommitted insert of the same instance and then skips; SQLite writers are serialised.
 _RESPONSE = Response.__table__
 _RESPONSE_COLUMNS = tuple(column.key for column in _RESPONSE.columns if column.key != "id")
-# The insert can also check that the campaign still takes answers, in the same statement
-# (no query more for the web survey, whose link was resolved before the write began). It
-# mirrors survey_session.campaign_is_open: status open, and :open_on within the dates.
-_TAKES_ANSWERS = exists().where(
-    Campaign.id == bindparam("campaign_id"), Campaign.status == CampaignStatus.OPEN,
-    or_(Campaign.opens_on.is_(None), Campaign.opens_on <= bindparam("open_on", type_=Date)),
-    or_(Campaign.closes_on.is_(None), Campaign.closes_on >= bindparam("open_on", type_=Date)))
+# The insert can also check that the campaign still takes these answers, in the same
+# statement (no query more for the web survey, whose link was resolved before the write
+# began, or moments earlier by another post: survey_session.OpenLinks). It checks what
+# resolving the link did: the campaign open (as survey_session.campaign_is_open: status
+# open, :open_on within the dates), and the questionnaire the answers were validated
+# against (the version and its content) still the one of the group.
+_TAKES_ANSWERS = and_(
+    exists().where(
+        Campaign.id == bindparam("campaign_id"), Campaign.status == CampaignStatus.OPEN,
+        or_(Campaign.opens_on.is_(None), Campaign.opens_on <= bindparam("open_on", type_=Date)),
+        or_(Campaign.closes_on.is_(None),
+            Campaign.closes_on >= bindparam("open_on", type_=Date))),
+    exists().where(
+        CampaignQuestionnaire.campaign_id == bindparam("campaign_id"),
+        CampaignQuestionnaire.household_group == bindparam("household_group"),
+        CampaignQuestionnaire.questionnaire_version_id == bindparam("questionnaire_version_id"),
+        QuestionnaireVersion.id == CampaignQuestionnaire.questionnaire_version_id,
+        QuestionnaireVersion.content_hash == bindparam("questionnaire_hash", type_=String)))
 
 
 def _response_insert(dialect_insert, *, if_open: bool):
@@ -185,19 +198,9 @@ _WRITE_RESPONSE_PG = {(if_open, with_event): _pg_write(if_open=if_open, with_eve
                       for if_open in (False, True) for with_event in (False, True)}
 
 
-def _as_stored(response_id: int, row: Mapping, *, session: Session) -> Response:
-    """The Response just inserted from ``row``, persistent in ``session`` without reading it
-    back: built the way the ORM builds a loaded object (no __init__, no validation; the
-    insert's columns are the row's keys, so every column has its stored value)."""
-    response = Response.__mapper__.class_manager.new_instance()
-    response.__dict__.update(row, id=response_id)
-    make_transient_to_detached(response)  # its state is "as loaded", no pending changes
-    session.add(response)
-    return response
-
-
 class CampaignNotOpen(Exception):  # noqa: N818 - a refusal, not a programming error
-    """The campaign stopped taking answers before the response could be stored."""
+    """The campaign stopped taking answers, or gave the group another questionnaire, before
+    the response could be stored."""
 
 
 def _insert_answers(response: Response, values: AnswerValues, questionnaire: Questionnaire, *,
@@ -239,6 +242,7 @@ def store_response(
     fingerprint: str | None = None,
     event: audit.Entry | None = None,
     open_on: date | None = None,
+    questionnaire: Questionnaire | None = None,
 ) -> tuple[Response, bool]:
     """Store a response with its answers; return it and whether it was newly created.
 
@@ -248,16 +252,16 @@ def store_response(
 
     ``event``: an audit event about the new response, appended only if it was created (on
     PostgreSQL in the same statement as the response). ``open_on``: store only if the
-    campaign takes answers on that (Beijing) day, checked by the insert itself; else
-    CampaignNotOpen (a stored response of the same instance is still returned).
+    campaign takes answers on that (Beijing) day and ``version`` is still the group's
+    questionnaire, checked by the insert itself; else CampaignNotOpen (a stored response of
+    the same instance is still returned). ``questionnaire``: ``version`` parsed, if the
+    caller has it.
     """
     digest = payload_hash(values)
     household_id = household.id if household else None
     now = utcnow()
-    questionnaire = questionnaire_of(version)
-    # The row is built as a dict and the object from it afterwards (_as_stored): a
-    # Response(...) call validates every field through pydantic and fires an attribute
-    # event per column, ~0.15 ms, 7 % of a web submission's server CPU.
+    questionnaire = questionnaire or questionnaire_of(version)
+    # The row is built as a dict and the object from it once stored (models.as_loaded).
     row = {
         "created_at": now, "updated_at": now,
         "campaign_id": campaign.id, "household_id": household_id,
@@ -274,7 +278,7 @@ def store_response(
     connection = session.connection()
     params = dict(row)
     if open_on is not None:
-        params["open_on"] = open_on
+        params.update(open_on=open_on, questionnaire_hash=version.content_hash)
     if connection.dialect.name == "postgresql":
         params.update(_answer_arrays(values, questionnaire))
         if event is not None:
@@ -293,7 +297,9 @@ def store_response(
         if winner is None or winner.payload_hash != digest or winner.household_id != household_id:
             raise ConflictingResubmission(instance_id)
         return winner, False
-    response = _as_stored(new_id, row, session=session)
+    # The row is in the database: the object is made persistent without reading it back.
+    response = as_loaded(Response, {**row, "id": new_id})
+    session.add(response)
     if not written_with_response:
         _insert_answers(response, values, questionnaire, session=session)
         if event is not None:

@@ -74,12 +74,28 @@ def test_open_link_submit_takes_the_write_lock_at_the_insert(live_server):
     assert reply.status_code == 302
     writes = [sql for engine, sql in seen if engine == "write"]
     assert writes[0] == "BEGIN IMMEDIATE"
-    # The insert itself checks that the campaign still takes answers (closed meanwhile?).
+    # The insert itself checks that the campaign still takes answers (closed meanwhile?)
+    # to this questionnaire (replaced meanwhile?).
     assert writes[1].startswith("INSERT INTO response ")
-    assert "WHERE EXISTS (SELECT * FROM campaign" in writes[1]
+    assert "EXISTS (SELECT * FROM campaign WHERE" in writes[1]
+    assert "EXISTS (SELECT * FROM campaignquestionnaire, questionnaireversion" in writes[1]
     assert not any(sql.startswith("SELECT") for sql in writes)
     reads = [sql for engine, sql in seen if engine == "read"]
     assert any("JOIN campaignquestionnaire" in sql for sql in reads)  # resolved before
+
+
+def test_an_open_link_post_after_its_form_reads_nothing_before_the_lock(live_server):
+    # The form's GET remembered the link (OpenLinks): the post has no read transaction.
+    _sqlite_only(live_server)
+    path = f"/c/{live_server.data.campaign.slug}/relocated"
+    client = live_server.app.test_client()
+    assert client.get(path).status_code == 200
+    with _recorded(live_server.app) as seen:
+        reply = client.post(path, data=form_data(RELOCATED_ANSWERS, str(uuid.uuid4())))
+    assert reply.status_code == 302
+    assert [engine for engine, _sql in seen if engine == "read"] == []
+    assert seen[0] == ("write", "BEGIN IMMEDIATE")
+    assert seen[1][1].startswith("INSERT INTO response ")
 
 
 def test_token_submit_rechecks_the_token_inside_the_write_transaction(live_server):
