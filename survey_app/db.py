@@ -168,7 +168,8 @@ class Database:
             return session
         if session.new or session.dirty or session.deleted:
             raise RuntimeError("changes made before begin_write() would bypass the write lock")
-        session.commit()
+        if session.in_transaction():  # none if nothing was read (a remembered open link)
+            session.commit()
         session.bind = state.write_engine
         return session
 
