@@ -183,6 +183,9 @@ def bare_run(url: str, workers: int, args) -> dict:
     proc = subprocess.Popen([str(gunicorn), "-w", str(workers), "-b", f"127.0.0.1:{port}",
                              "--chdir", str(ROOT / "benchmarks"), "--access-logfile", "/dev/null",
                              "bare_insert_app:create_app()"], env=env, start_new_session=True,
+                            # Run from benchmarks/: gunicorn reads ./gunicorn.conf.py, and the
+                            # app's (at the root) is not the bare endpoint's.
+                            cwd=ROOT / "benchmarks",
                             stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     try:
         for _ in range(150):
@@ -193,6 +196,8 @@ def bare_run(url: str, workers: int, args) -> dict:
                 break
             except OSError:
                 time.sleep(0.2)
+        else:
+            raise RuntimeError("the bare insert endpoint did not start under gunicorn")
         # Bare posts cost nothing to prepare: enough of them to fill the same --seconds.
         requests = build_requests(port, None, args.pool * 4)
         cpu0 = _server_cpu(proc.pid)
