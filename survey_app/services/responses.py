@@ -133,10 +133,10 @@ def _insert_unnested_answers(response_id, *, joined_to=None):
     return insert(Answer.__table__).from_select(["response_id", *_ANSWER_ARRAYS], rows)
 
 
-def _answer_arrays(values: AnswerValues, questionnaire: Questionnaire) -> dict[str, list]:
-    """The parameters of ``_UNNESTED``: one list per answer column."""
-    return {f"answer_{name}": column for name, column in
-            zip(_ANSWER_ARRAYS, answer_columns(values, questionnaire), strict=True)}
+def _answer_arrays(columns: tuple[list, ...]) -> dict[str, list]:
+    """The parameters of ``_UNNESTED`` for :func:`answer_columns`: one list per column."""
+    return {f"answer_{name}": column
+            for name, column in zip(_ANSWER_ARRAYS, columns, strict=True)}
 
 
 _INSERT_ANSWERS_UNNEST = _insert_unnested_answers(bindparam("response_id", type_=Integer))
@@ -203,20 +203,18 @@ class CampaignNotOpen(Exception):  # noqa: N818 - a refusal, not a programming e
     the response could be stored."""
 
 
-def _insert_answers(response: Response, values: AnswerValues, questionnaire: Questionnaire, *,
-                    session: Session) -> None:
+def _insert_answers(connection, response_id: int, columns: tuple[list, ...]) -> None:
+    """Insert the answers of response ``response_id``, given as :func:`answer_columns`."""
     # The answers are not needed as objects afterwards (nothing reads them back in the
     # request; answer_values queries them).
-    if not values:
+    if not columns[0]:
         return
-    connection = session.connection()
     if connection.dialect.name == "postgresql":
-        connection.execute(_INSERT_ANSWERS_UNNEST, {"response_id": response.id,
-                                                    **_answer_arrays(values, questionnaire)})
+        connection.execute(_INSERT_ANSWERS_UNNEST,
+                           {"response_id": response_id, **_answer_arrays(columns)})
     else:
-        columns = answer_columns(values, questionnaire)
         connection.exec_driver_sql(_INSERT_ANSWERS_SQLITE,
-                                   [(response.id, *row) for row in zip(*columns, strict=True)])
+                                   [(response_id, *row) for row in zip(*columns, strict=True)])
 
 
 def find_by_instance(campaign: Campaign, instance_id: str, *, session: Session) -> Response | None:
@@ -274,22 +272,25 @@ def store_response(
         "client_fingerprint": fingerprint, "excluded": False, "exclusion_reason": None,
         **answer_copies(values, questionnaire),
     }
-    session.flush()  # pending ORM changes (e.g. a household row) go in before this insert
-    connection = session.connection()
+    # Everything is prepared before the first write: on SQLite that write takes the one
+    # write lock until the commit, and every other worker's write waits for it.
+    columns = answer_columns(values, questionnaire)
     params = dict(row)
     if open_on is not None:
         params.update(open_on=open_on, questionnaire_hash=version.content_hash)
-    if connection.dialect.name == "postgresql":
-        params.update(_answer_arrays(values, questionnaire))
+    one_statement = session.get_bind().dialect.name == "postgresql"
+    if one_statement:
+        params.update(_answer_arrays(columns))
         if event is not None:
             params.update(event.params())
+    session.flush()  # pending ORM changes (e.g. a household row) go in before this insert
+    connection = session.connection()
+    if one_statement:
         new_id = connection.execute(
             _WRITE_RESPONSE_PG[open_on is not None, event is not None], params).scalar()
-        written_with_response = True
     else:
         new_id = connection.execute(_INSERT_RESPONSE_SQLITE[open_on is not None],
                                     params).scalar()
-        written_with_response = False
     if new_id is None:
         winner = find_by_instance(campaign, instance_id, session=session)
         if winner is None and open_on is not None:
@@ -300,8 +301,8 @@ def store_response(
     # The row is in the database: the object is made persistent without reading it back.
     response = as_loaded(Response, {**row, "id": new_id})
     session.add(response)
-    if not written_with_response:
-        _insert_answers(response, values, questionnaire, session=session)
+    if not one_statement:
+        _insert_answers(connection, new_id, columns)
         if event is not None:
             audit.record_entry(event, new_id, session=session)
     return response, True
@@ -312,7 +313,7 @@ def replace_answers(response: Response, values: AnswerValues, *, session: Sessio
     version = session.get(QuestionnaireVersion, response.questionnaire_version_id)
     questionnaire = questionnaire_of(version)
     session.exec(delete(Answer).where(Answer.response_id == response.id))
-    _insert_answers(response, values, questionnaire, session=session)
+    _insert_answers(session.connection(), response.id, answer_columns(values, questionnaire))
     for column, value in answer_copies(values, questionnaire).items():
         setattr(response, column, value)
     response.payload_hash = payload_hash(values)
