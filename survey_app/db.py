@@ -152,7 +152,7 @@ class Database:
 
         return wrapper
 
-    def begin_write(self) -> Session:
+    def begin_write(self, *, writes_first: bool = False) -> Session:
         """Move this request's session from the read engine (a :meth:`reads_first` view, or a
         GET that writes one thing) to the write engine and return it.
 
@@ -161,6 +161,14 @@ class Database:
         (``expire_on_commit=False``); nothing may be pending, since it would be written
         through the read engine. A no-op for sessions already on the write engine (every
         PostgreSQL session, tests' bound sessions).
+
+        ``writes_first``: the caller's first statement writes (an INSERT, nothing read
+        before it in this transaction). On SQLite the transaction then begins deferred, on
+        the read engine: SQLite takes the write lock at that first statement and waits for
+        it as for ``BEGIN IMMEDIATE`` (no snapshot was read that another writer could
+        outdate), and the lock is not held while the statement is being prepared. A caller
+        that reads first must not pass it: its write would fail with "database is locked"
+        whenever another writer committed after its read.
         """
         session = self.session
         state = self._state()
@@ -170,7 +178,8 @@ class Database:
             raise RuntimeError("changes made before begin_write() would bypass the write lock")
         if session.in_transaction():  # none if nothing was read (a remembered open link)
             session.commit()
-        session.bind = state.write_engine
+        if not writes_first:
+            session.bind = state.write_engine
         return session
 
     def end_write(self) -> Session:

@@ -179,9 +179,11 @@ def _take_answers(target: SurveyTarget, receipt_endpoint: str, link_args: dict, 
     check = survey_session.check_answers(target, posted)
     if not check.ok:
         return _render_survey(target, SurveyAnswerForm(), posted, errors=check.errors)
+    # An open link's first write is its response insert (no token row to lock first).
+    writing = db.begin_write(writes_first=target.access_token is None)
     try:
         response, _created = survey_session.submit_response(
-            target, check.values, session=db.begin_write(), instance_id=post.instance_id,
+            target, check.values, session=writing, instance_id=post.instance_id,
             locale=locale, fingerprint=_fingerprint())
     except ConflictingResubmission:
         db.session.rollback()

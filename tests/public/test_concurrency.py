@@ -11,6 +11,7 @@ import http.client
 import threading
 import uuid
 from urllib.parse import urlencode, urlsplit
+from urllib.request import urlopen
 
 from sqlmodel import select
 
@@ -81,3 +82,17 @@ def test_parallel_identical_open_link_submits_store_one_response(live_server):
     assert {status for status, _ in results} == {302}
     [stored] = _stored(live_server)
     assert stored.mode == "web_open"
+
+
+def test_parallel_open_link_submits_of_new_instances_are_all_stored(live_server):
+    # Twenty residents at once, after one of them loaded the form (the link is remembered):
+    # on SQLite each write transaction begins deferred and takes the lock at its insert;
+    # none may fail with "database is locked".
+    slug = live_server.data.campaign.slug
+    urlopen(f"{live_server.url}/c/{slug}/relocated").read()
+    bodies = [form_data(RELOCATED_ANSWERS, str(uuid.uuid4())) for _ in range(PARALLEL)]
+    results = _post_in_parallel(live_server.url, f"/c/{slug}/relocated", bodies)
+    assert [status for status, _ in results] == [302] * PARALLEL
+    stored = _stored(live_server)
+    assert sorted(r.instance_id for r in stored) == sorted(b["instance_id"] for b in bodies)
+    assert all(r.status == "complete" for r in stored)

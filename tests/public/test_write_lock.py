@@ -65,23 +65,33 @@ def _post_over_http(live_server, path: str, body: dict) -> int:
     return status
 
 
+def _last_transaction(seen: list[tuple[str, str]]) -> list[str]:
+    """The statements of the last transaction begun, from its BEGIN."""
+    statements = [sql for _engine, sql in seen]
+    begun = [i for i, sql in enumerate(statements) if sql.startswith("BEGIN")]
+    return statements[begun[-1]:]
+
+
 def test_open_link_submit_takes_the_write_lock_at_the_insert(live_server):
+    # An open link's write transaction begins deferred (db.begin_write(writes_first=True)):
+    # its first statement, the response insert, takes the lock, so the lock is not held
+    # while the insert is prepared. A token post reads its token first: BEGIN IMMEDIATE.
     _sqlite_only(live_server)
     slug = live_server.data.campaign.slug
     with _recorded(live_server.app) as seen:
         reply = _post(live_server, f"/c/{slug}/relocated",
                       form_data(RELOCATED_ANSWERS, str(uuid.uuid4())))
     assert reply.status_code == 302
-    writes = [sql for engine, sql in seen if engine == "write"]
-    assert writes[0] == "BEGIN IMMEDIATE"
+    assert "JOIN campaignquestionnaire" in seen[1][1]  # resolved first (nothing remembered)
+    writes = _last_transaction(seen)
+    assert writes[0] == "BEGIN"
     # The insert itself checks that the campaign still takes answers (closed meanwhile?)
     # to this questionnaire (replaced meanwhile?).
     assert writes[1].startswith("INSERT INTO response ")
     assert "EXISTS (SELECT * FROM campaign WHERE" in writes[1]
     assert "EXISTS (SELECT * FROM campaignquestionnaire, questionnaireversion" in writes[1]
     assert not any(sql.startswith("SELECT") for sql in writes)
-    reads = [sql for engine, sql in seen if engine == "read"]
-    assert any("JOIN campaignquestionnaire" in sql for sql in reads)  # resolved before
+    assert not any(sql == "BEGIN IMMEDIATE" for _engine, sql in seen)
 
 
 def test_an_open_link_post_after_its_form_reads_nothing_before_the_lock(live_server):
@@ -93,8 +103,7 @@ def test_an_open_link_post_after_its_form_reads_nothing_before_the_lock(live_ser
     with _recorded(live_server.app) as seen:
         reply = client.post(path, data=form_data(RELOCATED_ANSWERS, str(uuid.uuid4())))
     assert reply.status_code == 302
-    assert [engine for engine, _sql in seen if engine == "read"] == []
-    assert seen[0] == ("write", "BEGIN IMMEDIATE")
+    assert seen[0][1] == "BEGIN"
     assert seen[1][1].startswith("INSERT INTO response ")
 
 
@@ -114,17 +123,16 @@ def test_token_submit_rechecks_the_token_inside_the_write_transaction(live_serve
 def _meanwhile(live_server, change):
     """Run ``change()`` once, between a post's read part and its writes.
 
-    The moment: SQLite's BEGIN IMMEDIATE; on PostgreSQL the statement that checks the
-    link again (the token's row lock, or the open link's response insert). ``change`` runs
-    on its own connection, so it commits before the post's transaction reads.
+    The moment: the statement that begins the post's write transaction and checks the link
+    again: the token's row lock (on SQLite the BEGIN IMMEDIATE before it) or the open
+    link's response insert (its transaction's first statement). ``change`` runs on its own
+    connection, so it commits before the post's transaction reads.
     """
     state = live_server.app.extensions["survey_db"]
-    if live_server.backend == "sqlite":
-        def at_the_write(sql):
-            return sql.startswith("BEGIN IMMEDIATE")
-    else:
-        def at_the_write(sql):
-            return "FOR UPDATE" in sql or sql.startswith("WITH new_response")
+
+    def at_the_write(sql):
+        return sql.startswith(("BEGIN IMMEDIATE", "INSERT INTO response", "WITH new_response")
+                              ) or "FOR UPDATE" in sql
     fired: list[bool] = []
 
     def listener(_conn, _cursor, statement, *_args):
@@ -132,11 +140,14 @@ def _meanwhile(live_server, change):
             fired.append(True)
             change()
 
-    event.listen(state.write_engine, "before_cursor_execute", listener)
+    engines = {state.write_engine, state.read_engine}
+    for engine in engines:
+        event.listen(engine, "before_cursor_execute", listener)
     try:
         yield
     finally:
-        event.remove(state.write_engine, "before_cursor_execute", listener)
+        for engine in engines:
+            event.remove(engine, "before_cursor_execute", listener)
     assert fired
 
 
