@@ -16,9 +16,12 @@ link resolution, CSRF and answer validation) are marked :meth:`Database.reads_fi
 session starts on the read engine and :meth:`Database.begin_write` moves it to the write
 engine just before the service that writes, so the lock is held only for the writes. What
 the read part checked and a commit since could change (the campaign still open, the token
-neither revoked nor used) is checked again inside the write transaction. A read-only
-request that writes one thing (an export's audit event) uses the same pair, so that its
-write takes the lock (:meth:`Database.begin_write`) and its reading does not
+neither revoked nor used) is checked again inside the write transaction. A write
+transaction whose first statement writes (an open link's response insert) may begin
+deferred instead (``begin_write(writes_first=True)``): SQLite then takes the lock at that
+statement, waiting for it as for BEGIN IMMEDIATE, and not while the statement is prepared.
+A read-only request that writes one thing (an export's audit event) uses the same pair, so
+that its write takes the lock (:meth:`Database.begin_write`) and its reading does not
 (:meth:`Database.end_write`): a deferred SQLite transaction that read first fails at its
 first write if another writer committed in between.
 """
