@@ -183,8 +183,8 @@ def bare_run(url: str, workers: int, args) -> dict:
     proc = subprocess.Popen([str(gunicorn), "-w", str(workers), "-b", f"127.0.0.1:{port}",
                              "--chdir", str(ROOT / "benchmarks"), "--access-logfile", "/dev/null",
                              "bare_insert_app:create_app()"], env=env, start_new_session=True,
-                            # Run from benchmarks/: gunicorn reads ./gunicorn.conf.py, and the
-                            # app's (at the root) is not the bare endpoint's.
+                            # gunicorn reads ./gunicorn.conf.py of its working directory:
+                            # the app's, at the root, must not configure the bare endpoint.
                             cwd=ROOT / "benchmarks",
                             stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     try:

@@ -172,10 +172,14 @@ class Database:
         outdate), and the lock is not held while the statement is being prepared. A caller
         that reads first must not pass it: its write would fail with "database is locked"
         whenever another writer committed after its read.
+
+        A call while a write begun this way is under way returns the session unchanged (it
+        must not commit the half-done write); :meth:`end_write` ends that state.
         """
         session = self.session
         state = self._state()
-        if session.bind is state.write_engine or state.bind_override is not None:
+        if (session.bind is state.write_engine or state.bind_override is not None
+                or g.get("db_writing")):
             return session
         if session.new or session.dirty or session.deleted:
             raise RuntimeError("changes made before begin_write() would bypass the write lock")
@@ -183,6 +187,7 @@ class Database:
             session.commit()
         if not writes_first:
             session.bind = state.write_engine
+        g.db_writing = True
         return session
 
     def end_write(self) -> Session:
@@ -194,15 +199,17 @@ class Database:
         """
         session = self.session
         state = self._state()
-        if session.bind is state.read_engine or state.bind_override is not None:
+        if state.bind_override is not None:
             return session
         if session.in_transaction():
             raise RuntimeError("commit or roll back before end_write()")
+        g.pop("db_writing", None)
         session.bind = state.read_engine
         return session
 
     @staticmethod
     def _remove_session(_exc: BaseException | None = None) -> None:
+        g.pop("db_writing", None)
         session = g.pop("db_session", None)
         if session is not None:
             session.close()

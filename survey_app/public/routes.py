@@ -179,8 +179,7 @@ def _take_answers(target: SurveyTarget, receipt_endpoint: str, link_args: dict, 
     check = survey_session.check_answers(target, posted)
     if not check.ok:
         return _render_survey(target, SurveyAnswerForm(), posted, errors=check.errors)
-    # An open link's first write is its response insert (no token row to lock first).
-    writing = db.begin_write(writes_first=target.access_token is None)
+    writing = db.begin_write(writes_first=target.submit_writes_first)
     try:
         response, _created = survey_session.submit_response(
             target, check.values, session=writing, instance_id=post.instance_id,
@@ -190,10 +189,17 @@ def _take_answers(target: SurveyTarget, receipt_endpoint: str, link_args: dict, 
         return render_template("public/conflict.html"), 409
     except AlreadyAnswered:
         return _refused(SurveyUnavailable("used", target))
-    except SurveyUnavailable as exc:  # closed or revoked since the link was resolved
-        return _refused(exc, retry=resolve_again if target.remembered else None)
-    db.session.commit()
-    return redirect(url_for(receipt_endpoint, instance_id=response.instance_id, **link_args))
+    except SurveyUnavailable as exc:  # closed, revoked or changed since the link was resolved
+        refusal = exc
+    else:
+        db.session.commit()
+        return redirect(url_for(receipt_endpoint, instance_id=response.instance_id, **link_args))
+    if target.remembered and resolve_again is not None:
+        # What the post reused was out of date: handle it again from the database.
+        db.session.rollback()
+        db.end_write()
+        return resolve_again()
+    return _refused(refusal)
 
 
 def _posted_answers(target: SurveyTarget) -> dict[str, list[str]]:
@@ -233,12 +239,12 @@ def _error_messages() -> dict[str, str]:
     }
 
 
-def _refused(exc: SurveyUnavailable, *, retry: Callable[[], Any] | None = None):
+def _refused(exc: SurveyUnavailable):
     """A post refused inside its write transaction: nothing written, the page read without
-    the write lock (or, with ``retry``, the post handled again)."""
+    the write lock."""
     db.session.rollback()
     db.end_write()
-    return retry() if retry is not None else _unavailable(exc)
+    return _unavailable(exc)
 
 
 def _unavailable(exc: SurveyUnavailable):

@@ -150,7 +150,9 @@ _RESPONSE_COLUMNS = tuple(column.key for column in _RESPONSE.columns if column.k
 # began, or moments earlier by another post: survey_session.OpenLinks). It checks what
 # resolving the link did: the campaign open (as survey_session.campaign_is_open: status
 # open, :open_on within the dates), and the questionnaire the answers were validated
-# against (the version and its content) still the one of the group.
+# against (the version and its content) still the one of the group. The content hash as
+# well as the id: a remembered id outlives a database restored from a backup or a deleted
+# last row whose id SQLite hands out again.
 _TAKES_ANSWERS = and_(
     exists().where(
         Campaign.id == bindparam("campaign_id"), Campaign.status == CampaignStatus.OPEN,
@@ -198,7 +200,7 @@ _WRITE_RESPONSE_PG = {(if_open, with_event): _pg_write(if_open=if_open, with_eve
                       for if_open in (False, True) for with_event in (False, True)}
 
 
-class CampaignNotOpen(Exception):  # noqa: N818 - a refusal, not a programming error
+class NotTakingAnswers(Exception):  # noqa: N818 - a refusal, not a programming error
     """The campaign stopped taking answers, or gave the group another questionnaire, before
     the response could be stored."""
 
@@ -251,14 +253,17 @@ def store_response(
     ``event``: an audit event about the new response, appended only if it was created (on
     PostgreSQL in the same statement as the response). ``open_on``: store only if the
     campaign takes answers on that (Beijing) day and ``version`` is still the group's
-    questionnaire, checked by the insert itself; else CampaignNotOpen (a stored response of
-    the same instance is still returned). ``questionnaire``: ``version`` parsed, if the
-    caller has it.
+    questionnaire, checked by the insert itself; else NotTakingAnswers (a stored response of
+    the same instance is still returned). ``questionnaire``: ``version`` parsed, which the
+    caller must pass if it has it: the web survey's remembered version is a detached copy
+    without its definition, and parsing it again would need it (and, on SQLite, a read
+    before the transaction's first write, see db.begin_write).
     """
     digest = payload_hash(values)
     household_id = household.id if household else None
     now = utcnow()
-    questionnaire = questionnaire or questionnaire_of(version)
+    if questionnaire is None:
+        questionnaire = questionnaire_of(version)
     # The row is built as a dict and the object from it once stored (models.as_loaded).
     row = {
         "created_at": now, "updated_at": now,
@@ -294,7 +299,7 @@ def store_response(
     if new_id is None:
         winner = find_by_instance(campaign, instance_id, session=session)
         if winner is None and open_on is not None:
-            raise CampaignNotOpen(campaign.slug)
+            raise NotTakingAnswers(campaign.slug)
         if winner is None or winner.payload_hash != digest or winner.household_id != household_id:
             raise ConflictingResubmission(instance_id)
         return winner, False

@@ -8,7 +8,8 @@ A link is either a household's token (``/s/<token>``) or a campaign's open link
 No enumeration oracle: an unknown token and a token (or slug) of a campaign that is not
 open both give the reason ``"unavailable"``, and both run the same single query (the link
 joined to its campaign and questionnaire version), so neither the answer nor its timing
-tells them apart.
+tells them apart. (A post through an open link may run no query at all: see
+:class:`OpenLinks`; open links are public, printed on posters.)
 Revoked and used tokens get their own reasons: only the holder of a real letter sees those.
 
 Exactly once: :func:`submit_response` is idempotent on the form instance id (a retried
@@ -23,6 +24,7 @@ the campaign), since on SQLite the link is resolved before the write transaction
 from __future__ import annotations
 
 import time
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import date, datetime
 from zoneinfo import ZoneInfo
@@ -52,8 +54,8 @@ from survey_app.services.personal_data import token_hash
 from survey_app.services.questionnaire_versions import questionnaire_of
 from survey_app.services.responses import (
     AnswerValues,
-    CampaignNotOpen,
     ConflictingResubmission,
+    NotTakingAnswers,
     answer_values,
     find_by_instance,
     new_receipt_code,
@@ -92,6 +94,12 @@ class SurveyTarget:
     access_token: AccessToken | None = None
     #: Taken from :class:`OpenLinks` rather than read from the database for this request.
     remembered: bool = False
+
+    @property
+    def submit_writes_first(self) -> bool:
+        """Whether :func:`submit_response`'s first statement writes (the response insert):
+        open links have no token row to lock and check first (``db.begin_write``)."""
+        return self.access_token is None
 
 
 def local_today() -> date:
@@ -201,9 +209,11 @@ class OpenLinks:
     the remembered column values), so nothing one request changes reaches another.
     """
 
-    def __init__(self, *, ttl_seconds: float = 60.0, max_entries: int = 256):
+    def __init__(self, *, ttl_seconds: float = 60.0, max_entries: int = 256,
+                 clock: Callable[[], float] = time.monotonic):
         self.ttl_seconds = ttl_seconds
         self.max_entries = max_entries
+        self._clock = clock
         self._entries: dict[tuple[str, str], tuple[float, dict, dict, Questionnaire]] = {}
 
     def remember(self, slug: str, target: SurveyTarget) -> None:
@@ -212,12 +222,12 @@ class OpenLinks:
         if len(self._entries) >= self.max_entries:
             self._entries.clear()
         self._entries[slug, target.group] = (
-            time.monotonic(), _loaded_columns(target.campaign), _loaded_columns(target.version),
+            self._clock(), _loaded_columns(target.campaign), _loaded_columns(target.version),
             target.questionnaire)
 
     def recall(self, slug: str, group: str) -> SurveyTarget | None:
         entry = self._entries.get((slug, group))
-        if entry is None or time.monotonic() - entry[0] >= self.ttl_seconds:
+        if entry is None or self._clock() - entry[0] >= self.ttl_seconds:
             return None
         _at, campaign, version, questionnaire = entry
         return SurveyTarget(campaign=as_loaded(Campaign, campaign), group=group,
@@ -353,7 +363,7 @@ def submit_response(target: SurveyTarget, values: AnswerValues, *, session: Sess
                 group=target.group, mode=target.mode, instance_id=instance_id, values=values,
                 household=target.household, locale=locale, fingerprint=fingerprint,
                 event=event, open_on=local_today(), questionnaire=target.questionnaire)
-        except CampaignNotOpen:  # closed since the link was resolved
+        except NotTakingAnswers:  # closed, or another questionnaire, since the link was resolved
             raise SurveyUnavailable("unavailable") from None
         if not created and response.status != ResponseStatus.COMPLETE:
             raise ConflictingResubmission(instance_id)

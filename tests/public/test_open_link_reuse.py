@@ -98,14 +98,19 @@ def test_without_reuse_every_post_queries_its_link(make_app, session, survey_cam
 @pytest.mark.parametrize("field, value", [("status", CampaignStatus.CLOSED),
                                           ("closes_on", "2021-01-01")])
 def test_a_campaign_closed_after_the_form_was_fetched_refuses_the_post(
-        client, session, survey_campaign, opened, field, value):
+        app, client, session, survey_campaign, opened, field, value):
     campaign = survey_campaign.campaign
     setattr(campaign, field, value if field == "status" else date.fromisoformat(value))
     session.add(campaign)
     session.commit()
-    reply = client.post(opened, data=form_data(RELOCATED_ANSWERS, str(uuid.uuid4())))
+    with _statements(app) as seen:
+        reply = client.post(opened, data=form_data(RELOCATED_ANSWERS, str(uuid.uuid4())))
     assert reply.status_code == 404  # the page of closed and unknown links
     assert _stored(session) == []
+    # The remembered link went to the insert, which refused it; then the link was read.
+    inserts = [i for i, sql in enumerate(seen) if "INSERT INTO response" in sql]
+    queries = [i for i, sql in enumerate(seen) if sql in _link_queries(seen)]
+    assert len(inserts) == 1 and len(queries) == 1 and inserts[0] < queries[0]
 
 
 def test_a_questionnaire_changed_after_the_form_was_fetched_checks_the_answers_again(
@@ -129,9 +134,9 @@ def test_a_questionnaire_changed_after_the_form_was_fetched_checks_the_answers_a
     assert response.questionnaire_version_id == stricter.id
 
 
-def test_remembered_links_are_fresh_copies_that_expire(app, session, survey_campaign,
-                                                       monkeypatch):
-    links = app.extensions[OPEN_LINKS]
+def test_remembered_links_are_fresh_copies_that_expire(session, survey_campaign):
+    now = [100.0]
+    links = survey_session.OpenLinks(ttl_seconds=60, clock=lambda: now[0])
     slug = survey_campaign.campaign.slug
     target = survey_session.resolve_open_link(slug, "relocated", session=session, links=links)
     assert not target.remembered
@@ -143,9 +148,23 @@ def test_remembered_links_are_fresh_copies_that_expire(app, session, survey_camp
     with pytest.raises(DetachedInstanceError):  # JSON values are not shared between copies
         _ = first.campaign.indicator_rule_params
     assert links.recall(slug, "rental_subsidy") is None
-    now = survey_session.time.monotonic()
-    monkeypatch.setattr(survey_session.time, "monotonic", lambda: now + links.ttl_seconds)
+    now[0] += 59.9
+    assert links.recall(slug, "relocated") is not None
+    now[0] += 0.1
     assert links.recall(slug, "relocated") is None
+
+
+def test_remembering_is_bounded_and_can_be_switched_off(session, survey_campaign):
+    slug = survey_campaign.campaign.slug
+    target = survey_session.resolve_open_link(slug, "relocated", session=session)
+    off = survey_session.OpenLinks(ttl_seconds=0)
+    off.remember(slug, target)
+    assert off.recall(slug, "relocated") is None
+    small = survey_session.OpenLinks(max_entries=2)
+    for name in ("a", "b", slug):  # the third entry finds the table full: it starts over
+        small.remember(name, target)
+    assert [small.recall(name, "relocated") is not None for name in ("a", "b", slug)] == [
+        False, False, True]
 
 
 def test_a_link_found_unavailable_is_forgotten(app, session, survey_campaign):

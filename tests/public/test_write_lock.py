@@ -188,11 +188,13 @@ def test_token_revoked_between_the_read_and_the_write_is_refused(live_server):
     assert _stored_count(live_server) == 0
 
 
-@pytest.mark.parametrize("link", ["token", "open"])
+@pytest.mark.parametrize("link", ["token", "open", "open, remembered"])
 @pytest.mark.parametrize("closing", ["status = 'closed'", "closes_on = '2021-01-01'"])
 def test_campaign_closed_between_the_read_and_the_write_is_refused(live_server, link, closing):
     path = (f"/s/{live_server.data.token()}" if link == "token"
             else f"/c/{live_server.data.campaign.slug}/relocated")
+    if link == "open, remembered":  # the form was loaded: the post reads nothing first
+        assert live_server.app.test_client().get(path).status_code == 200
     with _meanwhile(live_server, lambda: _execute_elsewhere(
             live_server, f"UPDATE campaign SET {closing}")):
         reply = _post(live_server, path, form_data(RELOCATED_ANSWERS, str(uuid.uuid4())))
@@ -230,6 +232,31 @@ def test_begin_write_refuses_changes_made_on_the_read_engine(live_server):
         db.session.add(token)
         with pytest.raises(RuntimeError, match="begin_write"):
             db.begin_write()
+
+
+def test_a_write_under_way_is_neither_committed_by_begin_write_nor_left_by_end_write(
+        live_server):
+    # A deferred write (writes_first) stays on the read engine: without the "writing" state
+    # a second begin_write would commit its half-done write, and end_write would not check.
+    _sqlite_only(live_server)
+    app = live_server.app
+    with app.test_request_context("/", method="POST"):
+        from flask import g
+
+        g.db_reads_first = True
+        session = db.begin_write(writes_first=True)
+        session.connection().execute(text(
+            "UPDATE accesstoken SET revoked_at = created_at WHERE id = 1"))
+        assert db.begin_write() is session and session.in_transaction()
+        with pytest.raises(RuntimeError, match="end_write"):
+            db.end_write()
+        session.rollback()
+        db.end_write()
+        assert db.begin_write().bind is app.extensions["survey_db"].write_engine
+        session.rollback()
+    with app.app_context():
+        assert db.session.exec(select(AccessToken.revoked_at).where(AccessToken.id == 1)
+                               ).one() is None
 
 
 def test_an_export_writes_its_audit_event_under_the_lock_and_streams_without_it(live_server):

@@ -73,6 +73,8 @@ def test_the_returned_response_is_persistent_clean_and_writes_its_changes(sessio
     response = _stored(session, status=ResponseStatus.PARTIAL)
     state = inspect(response)
     assert state.persistent
+    # Every column is held, none left to load (reading it would query the database).
+    assert not state.unloaded and not state.expired_attributes
     assert response not in session.dirty
     assert not any(attr.history.has_changes() for attr in state.attrs)
     assert response.receipt_code is None and response.submitted_at is None
