@@ -1,8 +1,10 @@
 """Every user-facing string goes through translation and has a Chinese translation."""
 
 import pytest
+from babel import support
 from babel.messages.pofile import read_po
 
+from survey_app import i18n
 from survey_app.i18n_catalogs import catalog_dirs, compile_all, extract, po_path
 
 
@@ -27,3 +29,22 @@ def test_chinese_is_the_default_and_english_selectable(client):
     assert "Staff login" in english and 'lang="en"' in english
     # The choice sticks for the rest of the visit.
     assert "Staff login" in client.get("/auth/login").get_data(as_text=True)
+
+
+def test_wtforms_messages_are_translated_from_a_catalogue_read_once(client, monkeypatch):
+    # Flask-WTF would read WTForms' catalogue from disk in every request that builds a form.
+    i18n.wtforms_translations.cache_clear()
+    read = []
+    real_load = support.Translations.load
+
+    def load(dirname, locales, domain):
+        read.append([str(locale) for locale in locales])
+        return real_load(dirname, locales, domain)
+
+    monkeypatch.setattr(support.Translations, "load", staticmethod(load))
+    for _ in range(3):
+        page = client.post("/auth/login", data={}).get_data(as_text=True)
+        assert "该字段是必填字段。" in page  # WTForms' DataRequired message, in Chinese
+    english = client.post("/auth/login?lang=en", data={}).get_data(as_text=True)
+    assert "This field is required." in english
+    assert read == [["zh"], ["en"]]
