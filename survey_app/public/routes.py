@@ -68,6 +68,10 @@ def index():
 @csrf.exempt
 @db.reads_first
 def token_survey(token: str):
+    return _token_survey(token, again=False)
+
+
+def _token_survey(token: str, *, again: bool):
     try:
         target = survey_session.resolve_token(token, session=db.session)
     except SurveyUnavailable as exc:
@@ -79,7 +83,8 @@ def token_survey(token: str):
         values = survey_session.draft_values(target, session=db.session)
         return _render_survey(target, SurveyAnswerForm(instance_id=str(uuid.uuid4())), values)
     return _take_answers(target, ".token_receipt", {"token": token},
-                         draft_url=url_for(".token_survey", token=token))
+                         draft_url=url_for(".token_survey", token=token),
+                         resolve_again=None if again else lambda: _token_survey(token, again=True))
 
 
 @bp.route("/s/<token>/receipt/<instance_id>")
@@ -111,22 +116,23 @@ def open_link(slug: str):
 @csrf.exempt
 @db.reads_first
 def open_survey(slug: str, group: str):
-    # A post reuses what the link resolved to moments ago (its insert checks it again).
-    return _open_survey(slug, group, reuse=request.method == "POST")
+    return _open_survey(slug, group, again=False)
 
 
-def _open_survey(slug: str, group: str, *, reuse: bool):
+def _open_survey(slug: str, group: str, *, again: bool):
+    # A first post reuses what the link resolved to moments ago (its insert checks it again).
     try:
         target = survey_session.resolve_open_link(
             slug, group, session=db.session, links=current_app.extensions[OPEN_LINKS],
-            reuse=reuse)
+            reuse=request.method == "POST" and not again)
     except SurveyUnavailable as exc:
         return _unavailable(exc)
     if request.method == "GET":
         return _render_survey(target, SurveyAnswerForm(instance_id=str(uuid.uuid4())), {})
     return _take_answers(target, ".open_receipt", {"slug": slug, "group": group},
                          draft_url=None,
-                         resolve_again=lambda: _open_survey(slug, group, reuse=False))
+                         resolve_again=None if again else lambda: _open_survey(slug, group,
+                                                                               again=True))
 
 
 @bp.route("/c/<slug>/<group>/receipt/<instance_id>")
@@ -147,7 +153,10 @@ def _take_answers(target: SurveyTarget, receipt_endpoint: str, link_args: dict, 
     """Handle a survey post: text size, draft, or the final submit.
 
     ``resolve_again``: handles the post anew with the link read from the database, for a
-    refused submit whose target was remembered (it may be out of date).
+    submit the write refused as unavailable (the campaign closed, or the group's
+    questionnaire replaced since the link was read: the answers are then checked against
+    the new one), or whose target was remembered (it may be out of date). None on that
+    second pass.
     """
     post = read_survey_post(request.form)
     used = target.access_token is not None and target.access_token.used_at is not None
@@ -194,8 +203,8 @@ def _take_answers(target: SurveyTarget, receipt_endpoint: str, link_args: dict, 
     else:
         db.session.commit()
         return redirect(url_for(receipt_endpoint, instance_id=response.instance_id, **link_args))
-    if target.remembered and resolve_again is not None:
-        # What the post reused was out of date: handle it again from the database.
+    if resolve_again is not None and (target.remembered or refusal.reason == "unavailable"):
+        # What the post read or reused is out of date: handle it again from the database.
         db.session.rollback()
         db.end_write()
         return resolve_again()

@@ -12,6 +12,7 @@ from dataclasses import dataclass, field
 
 import pytest
 
+from questionnaires import Questionnaire, load_builtin
 from survey_app import create_app
 from survey_app.extensions import db
 from survey_app.i18n_catalogs import compile_all
@@ -66,6 +67,16 @@ def build_survey_campaign(session, *, slug: str | None = None,
     for item in issued:
         built.tokens.setdefault(item.household.household_group, []).append(item.token)
     return built
+
+
+def relocated_variant(**changes) -> Questionnaire:
+    """The built-in relocated questionnaire with some questions changed, e.g.
+    ``relocated_variant(household_size={"max": 2})``."""
+    definition = load_builtin("relocated").to_dict()
+    for section in definition["sections"]:
+        for question in section["questions"]:
+            question.update(changes.get(question["id"], {}))
+    return Questionnaire.from_dict(definition, source="test variant")
 
 
 def form_data(answers: dict, instance_id: str, **extra) -> dict:

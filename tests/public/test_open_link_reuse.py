@@ -13,7 +13,6 @@ from sqlalchemy import event
 from sqlalchemy.orm.exc import DetachedInstanceError
 from sqlmodel import select
 
-from questionnaires import Questionnaire, load_builtin
 from survey_app.models import CampaignStatus, HouseholdGroup, Response
 from survey_app.public import OPEN_LINKS
 from survey_app.services import survey_session
@@ -22,7 +21,7 @@ from survey_app.services.questionnaire_versions import (
     register_questionnaire,
     version_for_group,
 )
-from tests.public.conftest import RELOCATED_ANSWERS, form_data
+from tests.public.conftest import RELOCATED_ANSWERS, form_data, relocated_variant
 
 
 @contextmanager
@@ -43,14 +42,6 @@ def _statements(app):
 
 def _link_queries(statements: list[str]) -> list[str]:
     return [sql for sql in statements if sql.startswith("SELECT") and "FROM campaign " in sql]
-
-
-def _relocated_variant(**changes) -> Questionnaire:
-    definition = load_builtin("relocated").to_dict()
-    for section in definition["sections"]:
-        for question in section["questions"]:
-            question.update(changes.get(question["id"], {}))
-    return Questionnaire.from_dict(definition, source="test variant")
 
 
 def _stored(session) -> list[Response]:
@@ -117,7 +108,7 @@ def test_a_questionnaire_changed_after_the_form_was_fetched_checks_the_answers_a
         client, session, survey_campaign, opened):
     # The group has no responses yet, so its questionnaire may still be replaced.
     stricter = register_questionnaire(
-        _relocated_variant(household_size={"max": 2}), session=session)
+        relocated_variant(household_size={"max": 2}), session=session)
     attach_questionnaire(survey_campaign.campaign, HouseholdGroup.RELOCATED, stricter,
                          session=session)
     session.commit()

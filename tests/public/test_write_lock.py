@@ -22,8 +22,9 @@ from sqlmodel import select
 from survey_app.db import make_engine
 from survey_app.extensions import db
 from survey_app.models import AccessToken, Response
+from survey_app.services.questionnaire_versions import register_questionnaire
 from tests.factories import login, make_user
-from tests.public.conftest import RELOCATED_ANSWERS, form_data
+from tests.public.conftest import RELOCATED_ANSWERS, form_data, relocated_variant
 
 
 @contextmanager
@@ -282,3 +283,30 @@ def test_an_export_writes_its_audit_event_under_the_lock_and_streams_without_it(
     reads = [sql for engine, sql in seen if engine == "read"]
     assert any("FROM answer" in sql for sql in reads)  # the rows came from the read engine
     assert not any(sql.startswith(("INSERT", "UPDATE", "DELETE")) for sql in reads)
+
+
+@pytest.mark.parametrize("link", ["token", "open", "open, remembered"])
+def test_a_questionnaire_replaced_between_the_read_and_the_write_checks_the_answers_again(
+        live_server, link):
+    # The group has no responses yet, so its questionnaire may still be replaced: the post
+    # is then handled again, its answers checked against the new questionnaire.
+    with live_server.app.app_context():
+        stricter = register_questionnaire(
+            relocated_variant(household_size={"max": 2}), session=db.session).id
+        db.session.commit()
+    path = (f"/s/{live_server.data.token()}" if link == "token"
+            else f"/c/{live_server.data.campaign.slug}/relocated")
+    if link == "open, remembered":
+        assert live_server.app.test_client().get(path).status_code == 200
+    replace = f"UPDATE campaignquestionnaire SET questionnaire_version_id = {stricter} " \
+              "WHERE household_group = 'relocated'"
+    with _meanwhile(live_server, lambda: _execute_elsewhere(live_server, replace)):
+        reply = _post(live_server, path, form_data(RELOCATED_ANSWERS, str(uuid.uuid4())))
+    assert reply.status_code == 422  # household_size 3 is too many now; answers kept
+    assert ">希望加快进度</textarea>" in reply.get_data(as_text=True)
+    assert _stored_count(live_server) == 0
+    answers = form_data({**RELOCATED_ANSWERS, "household_size": "2"}, str(uuid.uuid4()))
+    assert _post(live_server, path, answers).status_code == 302
+    with live_server.app.app_context():
+        [response] = db.session.exec(select(Response)).all()
+    assert response.questionnaire_version_id == stricter
