@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from sqlalchemy import func
+from sqlalchemy import func, text
 from sqlmodel import Session, select
 
 from questionnaires import Questionnaire, builtin_names, load_builtin, load_file
@@ -108,6 +108,12 @@ def attach_questionnaire(
         CampaignQuestionnaire.campaign_id == campaign.id,
         CampaignQuestionnaire.household_group == group)).first()
     if link is not None and link.questionnaire_version_id != version.id:
+        if session.get_bind().dialect.name == "postgresql":
+            # The count below must see a response being stored right now, and a response
+            # stored after the swap must see the swap (its insert checks the group's
+            # version): block new responses until this transaction ends, and wait for those
+            # under way. (SQLite serialises writers already.)
+            session.exec(text("LOCK TABLE response IN SHARE MODE"))
         answered = session.exec(select(func.count()).select_from(Response).where(
             Response.campaign_id == campaign.id, Response.household_group == group)).one()
         if answered:
