@@ -188,10 +188,18 @@ def _take_answers(target: SurveyTarget, receipt_endpoint: str, link_args: dict, 
     check = survey_session.check_answers(target, posted)
     if not check.ok:
         return _render_survey(target, SurveyAnswerForm(), posted, errors=check.errors)
+    return _submit(target, check.values, post.instance_id, locale, receipt_endpoint, link_args,
+                   resolve_again=resolve_again)
+
+
+def _submit(target: SurveyTarget, values: Mapping, instance_id: str, locale: str,
+            receipt_endpoint: str, link_args: dict, *,
+            resolve_again: Callable[[], Any] | None):
+    """Store validated answers and redirect to the receipt (see :func:`_take_answers`)."""
     writing = db.begin_write(writes_first=target.submit_writes_first)
     try:
         response, _created = survey_session.submit_response(
-            target, check.values, session=writing, instance_id=post.instance_id,
+            target, values, session=writing, instance_id=instance_id,
             locale=locale, fingerprint=_fingerprint())
     except ConflictingResubmission:
         db.session.rollback()
