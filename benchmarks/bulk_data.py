@@ -34,7 +34,7 @@ from survey_app.migrate import upgrade  # noqa: E402
 from survey_app.models import Household, HouseholdGroup, Response  # noqa: E402
 from survey_app.services import demo, questionnaire_versions  # noqa: E402
 from survey_app.services.answer_copies import answer_copies  # noqa: E402
-from survey_app.services.responses import answers_for, payload_hash  # noqa: E402
+from survey_app.services.responses import answer_rows, payload_hash  # noqa: E402
 
 POSTGRES_ADMIN_URL = os.environ.get("SURVEY_BENCH_POSTGRES_URL",
                                     "postgresql+psycopg://postgres@127.0.0.1:5432/test")
@@ -114,13 +114,12 @@ def build_campaign(url: str, extra: int, *, seed: int = 2021,
         forms = {g: questionnaire_versions.questionnaire_of(v) for g, v in versions.items()}
         pools = {g: _answer_pool(forms[g], rng, 0.93 if g == "relocated" else 0.88)
                  for g in HouseholdGroup}
-        answer_rows = {}  # (group, pool index) -> answer dicts without response_id
+        pool_rows = {}  # (group, pool index) -> answer dicts without response_id
         for g, pool in pools.items():
             for k, (values, _digest, _codes) in enumerate(pool):
-                stub = Response(id=0)
-                answer_rows[(g, k)] = [
-                    {"question_id": a.question_id, "code": a.code, "number": a.number,
-                     "text": a.text} for a in answers_for(stub, values, forms[g])]
+                pool_rows[(g, k)] = [
+                    {key: value for key, value in row.items() if key != "response_id"}
+                    for row in answer_rows(0, values, forms[g])]
         base_h = session.execute(text("SELECT coalesce(max(id), 0) FROM household")).scalar()
         base_r = session.execute(text("SELECT coalesce(max(id), 0) FROM response")).scalar()
         session.commit()
@@ -140,7 +139,7 @@ def build_campaign(url: str, extra: int, *, seed: int = 2021,
             "created_at": START})
         k = rng.randrange(POOL)
         submitted = START + timedelta(minutes=rng.randrange(0, 60 * 24 * 14))
-        digest, copies, rows = pools[group][k][1], pools[group][k][2], answer_rows[(group, k)]
+        digest, copies, rows = pools[group][k][1], pools[group][k][2], pool_rows[(group, k)]
         if distinct_comments and copies["comment"]:
             values = dict(pools[group][k][0])
             text_ids = [q.id for q in forms[group].questions() if q.type == "text"]

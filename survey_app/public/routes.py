@@ -154,9 +154,8 @@ def _take_answers(target: SurveyTarget, receipt_endpoint: str, link_args: dict, 
 
     ``resolve_again``: handles the post anew with the link read from the database, for a
     submit the write refused as unavailable (the campaign closed, or the group's
-    questionnaire replaced since the link was read: the answers are then checked against
-    the new one), or whose target was remembered (it may be out of date). None on that
-    second pass.
+    questionnaire replaced, since the link was read or remembered: the answers are then
+    checked against the new one). None on that second pass.
     """
     post = read_survey_post(request.form)
     used = target.access_token is not None and target.access_token.used_at is not None
@@ -211,7 +210,7 @@ def _submit(target: SurveyTarget, values: Mapping, instance_id: str, locale: str
     else:
         db.session.commit()
         return redirect(url_for(receipt_endpoint, instance_id=response.instance_id, **link_args))
-    if resolve_again is not None and (target.remembered or refusal.reason == "unavailable"):
+    if resolve_again is not None and refusal.reason == "unavailable":
         # What the post read or reused is out of date: handle it again from the database.
         db.session.rollback()
         db.end_write()

@@ -101,12 +101,6 @@ def answer_rows(response_id: int, values: AnswerValues,
                                                 strict=True)]
 
 
-def answers_for(response: Response, values: AnswerValues,
-                questionnaire: Questionnaire) -> list[Answer]:
-    """Answer objects for validated values (see :func:`answer_rows`)."""
-    return [Answer(**row) for row in answer_rows(response.id, values, questionnaire)]
-
-
 # Statements built once: constructing a Core statement per call (and its cache key) cost
 # more than executing it. Answers go in as one statement on the session's connection (same
 # transaction) instead of ~15 ORM objects flushed one INSERT each: on SQLite an executemany

@@ -202,7 +202,7 @@ class OpenLinks:
     insert checks, in the same statement, what resolving the link checked: the campaign
     open today and the version (by id and content) still the group's questionnaire
     (``store_response(open_on=...)``). A post refused by that check is resolved again from
-    the database (:attr:`SurveyTarget.remembered`). What the check does not cover, shown
+    the database (``public.routes._submit``). What the check does not cover, shown
     only on a page re-rendered for a correction, may be up to ``ttl_seconds`` old.
 
     Each request gets its own detached copies of the campaign and the version (built from
