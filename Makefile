@@ -33,6 +33,7 @@ test: install system-deps
 
 lint: install
 	$(BIN)/ruff check .
+	$(BIN)/python scripts/check_shape.py
 
 clean:
 	rm -rf $(VENV) build *.egg-info .pytest_cache
