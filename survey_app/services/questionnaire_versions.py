@@ -8,6 +8,7 @@ from sqlalchemy import func, text
 from sqlmodel import Session, select
 
 from questionnaires import Questionnaire, builtin_names, load_builtin, load_file
+from survey_app.caches import ProcessCache
 from survey_app.models import (
     Campaign,
     CampaignQuestionnaire,
@@ -73,12 +74,11 @@ def register_questionnaire_version(
     return version, True
 
 
-# Parsed definitions by content hash. A stored version never changes and its hash is the
-# SHA-256 of its canonical definition, so the hash alone names the parsed object; looking it
-# up needs neither the definition column (callers on the survey path defer it) nor a JSON
-# dump of it per request. Bounded: one entry per distinct questionnaire ever opened.
-_PARSED: dict[str, Questionnaire] = {}
-_PARSED_MAX = 256
+# Parsed definitions by content hash (see survey_app.caches for the policy). A stored
+# version never changes and its hash is the SHA-256 of its canonical definition, so the hash
+# alone names the parsed object; looking it up needs neither the definition column (callers
+# on the survey path defer it) nor a JSON dump of it per request.
+_PARSED: ProcessCache[Questionnaire] = ProcessCache(max_entries=256)
 
 
 def questionnaire_of(version: QuestionnaireVersion) -> Questionnaire:
@@ -87,9 +87,7 @@ def questionnaire_of(version: QuestionnaireVersion) -> Questionnaire:
     if parsed is None:
         parsed = Questionnaire.from_dict(version.definition,
                                          source=f"version {version.content_hash}")
-        if len(_PARSED) >= _PARSED_MAX:
-            _PARSED.clear()
-        _PARSED[version.content_hash] = parsed
+        _PARSED.put(version.content_hash, parsed)
     return parsed
 
 
