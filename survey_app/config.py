@@ -32,6 +32,10 @@ DEFAULTS: dict[str, Any] = {
     # A survey post may reuse what its open link resolved to this recently; 0: never
     # (services.survey_session.OpenLinks).
     "OPEN_LINK_CACHE_SECONDS": 60,
+    # A scores document is kept only once its newest change is this old (services.score_cache).
+    "SCORE_CACHE_SETTLE_SECONDS": 120,
+    # werkzeug's password hash; its default scrypt is n=2**15, r=8, p=1. Tests lower the cost.
+    "PASSWORD_HASH_METHOD": "scrypt",
 }
 
 

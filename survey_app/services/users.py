@@ -8,18 +8,18 @@ from flask import current_app, has_app_context
 from sqlmodel import Session, select
 from werkzeug.security import check_password_hash, generate_password_hash
 
+from survey_app.config import DEFAULTS
 from survey_app.models import Community, Role, User
 from survey_app.services import audit
 
 MIN_PASSWORD_LENGTH = 8
-DEFAULT_HASH_METHOD = "scrypt"  # werkzeug's scrypt: n=2**15, r=8, p=1
 
 
 def _hash_method() -> str:
-    # Tests lower the scrypt cost through the app config; production keeps the default.
+    # Outside an app (a script building users directly) the configured default applies.
     if has_app_context():
-        return current_app.config.get("PASSWORD_HASH_METHOD", DEFAULT_HASH_METHOD)
-    return DEFAULT_HASH_METHOD
+        return current_app.config["PASSWORD_HASH_METHOD"]
+    return DEFAULTS["PASSWORD_HASH_METHOD"]
 
 
 @lru_cache(maxsize=4)

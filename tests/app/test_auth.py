@@ -82,8 +82,9 @@ def test_security_headers_present(client):
 
 
 def test_production_password_hashes_use_full_cost_scrypt(make_app):
-    app = make_app(PASSWORD_HASH_METHOD=None)
-    app.config.pop("PASSWORD_HASH_METHOD")
+    from survey_app.config import DEFAULTS
+
+    app = make_app(PASSWORD_HASH_METHOD=DEFAULTS["PASSWORD_HASH_METHOD"])
     with app.app_context():
         user = make_user(db.session, Role.ADMIN)
     assert user.password_hash.startswith("scrypt:32768:8:1$")
