@@ -387,25 +387,28 @@ def tokens_group() -> None:
 @click.option("--out", type=click.Path(dir_okay=False), required=True,
               help="CSV file for the links: the only time they are shown.")
 @click.option("--only-missing", is_flag=True, help="Only households without a live link.")
-@click.option("--reissue", is_flag=True, help="Revoke and replace existing links.")
+@click.option("--reissue", is_flag=True, help="Revoke and replace existing links "
+              "(households that already answered keep theirs).")
 @with_appcontext
 def tokens_issue(slug: str, out: str, only_missing: bool, reissue: bool) -> None:
     """Issue a link per sampled household and write them to a CSV file."""
     from survey_app.services import tokens
 
-    _, issued = _issue(slug, only_missing, reissue)
+    campaign, issued = _issue(slug, only_missing, reissue)
     base = current_app.config["PUBLIC_BASE_URL"]
     _write_private(Path(out), UTF8_BOM + tokens.tokens_csv(issued, session=db.session,
                                                            base_url=base))
     db.session.commit()
     click.echo(f"issued {len(issued)} links; wrote {out} (keep it private)")
+    _echo_answered(campaign)
 
 
 @click.command("letters")
 @click.argument("slug")
 @click.option("--out", "out_dir", type=click.Path(file_okay=False), required=True)
 @click.option("--only-missing", is_flag=True, help="Only households without a live link.")
-@click.option("--reissue", is_flag=True, help="Revoke and replace existing links.")
+@click.option("--reissue", is_flag=True, help="Revoke and replace existing links "
+              "(households that already answered keep theirs).")
 @with_appcontext
 def letters_command(slug: str, out_dir: str, only_missing: bool, reissue: bool) -> None:
     """Issue links and write printable letters per community, the open poster and
@@ -420,6 +423,16 @@ def letters_command(slug: str, out_dir: str, only_missing: bool, reissue: bool) 
         click.echo(f"wrote {path}")
     click.echo(f"issued {len(issued)} links; the letters and tokens.csv hold live links: "
                "keep them private")
+    _echo_answered(campaign)
+
+
+def _echo_answered(campaign) -> None:
+    from survey_app.services import tokens
+
+    answered = len(tokens.answered_household_ids(campaign, session=db.session))
+    if answered:
+        click.echo(f"{answered} households have already answered: they get no new link, and "
+                   "their old links stay as they were")
 
 
 GROUPS = (campaign_group, questionnaire_group, roster_group, sample_group, tokens_group,

@@ -2,7 +2,9 @@
 
 A token is ``secrets.token_urlsafe(20)`` (160 random bits); only its SHA-256 is stored,
 so the moment of issuing is the only time it can be shown (CSV, printed letters).
-Issuing again revokes the household's previous token.
+Issuing again revokes the household's previous token. A household that has already
+answered (a complete response through any channel) is never issued a new link: its old
+link keeps showing "already answered", and a fresh one must not reopen it.
 """
 
 from __future__ import annotations
@@ -13,7 +15,16 @@ from dataclasses import dataclass
 
 from sqlmodel import Session, select
 
-from survey_app.models import AccessToken, Campaign, Community, Household, User, utcnow
+from survey_app.models import (
+    AccessToken,
+    Campaign,
+    Community,
+    Household,
+    Response,
+    ResponseStatus,
+    User,
+    utcnow,
+)
 from survey_app.services import audit
 from survey_app.services.personal_data import new_secret_token, token_hash
 
@@ -65,6 +76,8 @@ def issue_tokens(campaign: Campaign, *, session: Session, actor: User | None = N
 
     When households already hold live tokens, the caller must choose: ``only_missing``
     (leave them) or ``reissue`` (revoke them, so letters already printed stop working).
+    Households that already answered are left out either way
+    (:func:`answered_household_ids`).
     """
     if campaign.sample_drawn_at is None:
         raise TokenError("no sample has been drawn yet; draw the sample first")
@@ -79,11 +92,22 @@ def issue_tokens(campaign: Campaign, *, session: Session, actor: User | None = N
         live = set(session.exec(select(AccessToken.household_id).join(Household).where(
             Household.campaign_id == campaign.id, AccessToken.revoked_at.is_(None))).all())
         households = [h for h in households if h.id not in live]
-    issued = [IssuedToken(h, issue_token(h, session=session)) for h in households]
+    answered = answered_household_ids(campaign, session=session)
+    issued = [IssuedToken(h, issue_token(h, session=session)) for h in households
+              if h.id not in answered]
     audit.record("tokens.issue", "campaign", campaign.id, session=session, actor=actor,
                  label=None if actor else "cli", campaign_id=campaign.id,
-                 details={"tokens": len(issued)})
+                 details={"tokens": len(issued), "answered_skipped": len(answered)})
     return issued
+
+
+def answered_household_ids(campaign: Campaign, *, session: Session) -> set[int]:
+    """Sampled households of ``campaign`` with a complete response (any channel, counted or
+    excluded): links are never issued to them again."""
+    return set(session.exec(select(Response.household_id).join(
+        Household, Household.id == Response.household_id).where(
+        Household.campaign_id == campaign.id, Household.sampled,
+        Response.status == ResponseStatus.COMPLETE)).all())
 
 
 def live_token_count(campaign: Campaign, *, session: Session) -> int:

@@ -114,6 +114,36 @@ def test_tokens_issue_writes_the_links_once(runner, tmp_path):
                 ).exit_code == 0
 
 
+def test_tokens_reissue_skips_households_that_answered(runner, session, tmp_path):
+    from survey_app.models import Household, Response, utcnow
+    from survey_app.services import questionnaire_versions
+
+    _campaign_with_sample(runner, tmp_path)
+    first = tmp_path / "first.csv"
+    assert _run(runner, "tokens", "issue", "cli-1", "--out", str(first)).exit_code == 0
+    codes = [r["household_code"] for r in csv.DictReader(
+        io.StringIO(first.read_text(encoding="utf-8-sig")))]
+    campaign = session.exec(select(Campaign).where(Campaign.slug == "cli-1")).one()
+    household = session.exec(select(Household).where(
+        Household.campaign_id == campaign.id, Household.household_code == codes[0])).one()
+    version = questionnaire_versions.version_for_group(campaign, household.household_group,
+                                                       session=session)
+    session.add(Response(campaign_id=campaign.id, household_id=household.id,
+                         household_group=household.household_group,
+                         questionnaire_version_id=version.id, mode="paper",
+                         instance_id="paper-1", submitted_at=utcnow()))
+    session.flush()
+
+    again = tmp_path / "again.csv"
+    result = _run(runner, "tokens", "issue", "cli-1", "--out", str(again), "--reissue")
+
+    assert result.exit_code == 0, result.output
+    assert "1 households have already answered" in result.output
+    reissued = [r["household_code"] for r in csv.DictReader(
+        io.StringIO(again.read_text(encoding="utf-8-sig")))]
+    assert sorted(reissued) == sorted(codes[1:])
+
+
 def _letter_urls(page):
     return re.findall(r'data-household="([^"]+)".*?<p class="letter-url">([^<]+)</p>', page,
                       re.S)

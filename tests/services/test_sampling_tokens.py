@@ -153,3 +153,33 @@ def test_tokens_need_a_drawn_sample(session):
     campaign = make_campaign(session)
     with pytest.raises(tokens.TokenError, match="no sample"):
         tokens.issue_tokens(campaign, session=session)
+
+
+@pytest.mark.parametrize("mode", ["web_token", "paper"])
+def test_reissue_never_reopens_a_household_that_answered(session, mode):
+    campaign = make_campaign(session)
+    _households(session, campaign, {"relocated": 4})
+    sampling.draw_sample(campaign, 4, session=session)
+    first = {i.household.id: i for i in tokens.issue_tokens(campaign, session=session)}
+    questionnaire_versions.attach_builtin_questionnaires(campaign, session=session)
+    version = questionnaire_versions.version_for_group(campaign, "relocated", session=session)
+    answered, draft_only = list(first.values())[:2]
+    session.add(Response(campaign_id=campaign.id, household_id=answered.household.id,
+                         household_group="relocated", questionnaire_version_id=version.id,
+                         mode=mode, instance_id="i-answered", submitted_at=utcnow()))
+    session.add(Response(campaign_id=campaign.id, household_id=draft_only.household.id,
+                         household_group="relocated", questionnaire_version_id=version.id,
+                         mode="web_token", status="partial", instance_id="i-draft"))
+    session.flush()
+
+    again = {i.household.id for i in tokens.issue_tokens(campaign, session=session,
+                                                         reissue=True)}
+
+    assert answered.household.id not in again
+    assert draft_only.household.id in again  # a draft is not an answer
+    assert len(again) == 3
+    # The answered household's letter still leads to its "already answered" page.
+    household, _ = tokens.household_for_token(answered.token, session=session)
+    assert household.id == answered.household.id
+    assert tokens.answered_household_ids(campaign, session=session) == {answered.household.id}
+    assert tokens.issue_tokens(campaign, session=session, only_missing=True) == []
