@@ -119,7 +119,7 @@ def run(backend: str, n: int, distinct_comments: bool = False) -> dict:
                                     reset=empty_caches)
         out["api_warm"], _ = _timed(lambda: get(api, headers=headers), 5)
         client.post("/auth/login", data={"username": "evaluator",
-                                          "password": "demo-evaluator-2021"})
+                                          "password": "heshan-pingjia-2021"})
         dash = f"/evaluate/{info['slug']}"
         # Once, right after the API: its main document is in the cache, the second
         # document (without exclusions), the progress block and the charts are not.

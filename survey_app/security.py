@@ -19,6 +19,9 @@ CONTENT_SECURITY_POLICY = (
 )
 
 
+HSTS = "max-age=31536000; includeSubDomains"
+
+
 def init_app(app: Flask) -> None:
     @login_manager.user_loader
     def _load_user(user_id: str):
@@ -37,6 +40,10 @@ def init_app(app: Flask) -> None:
         response.headers.setdefault("X-Content-Type-Options", "nosniff")
         response.headers.setdefault("X-Frame-Options", "DENY")
         response.headers.setdefault("Referrer-Policy", "same-origin")
+        if app.config["SESSION_COOKIE_SECURE"]:
+            # Served over HTTPS (secure cookies): browsers must not fall back to HTTP, where
+            # the session cookie would not be sent and a login form could be forged.
+            response.headers.setdefault("Strict-Transport-Security", HSTS)
         return response
 
 

@@ -29,8 +29,8 @@ from wtforms.validators import (
     ValidationError,
 )
 
+from survey_app.services.account_policy import MIN_PASSWORD_LENGTH
 from survey_app.services.sampling import MAX_SEED
-from survey_app.services.users import MIN_PASSWORD_LENGTH
 
 
 def choices(pairs) -> list[SelectChoice]:

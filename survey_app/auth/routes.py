@@ -33,6 +33,7 @@ def login():
     if form.validate_on_submit():
         user = users.authenticate(form.username.data, form.password.data, session=db.session)
         if user is None:
+            db.session.commit()  # the account's failed-login count (per-account backoff)
             flash(_("Wrong username or password."), "error")
             return render_template("auth/login.html", form=form), 200
         session.clear()  # a new session at login: no fixation

@@ -36,7 +36,10 @@ STAFF = (Role.WORKER, Role.ADMIN)
 
 def _campaign(slug: str) -> Campaign:
     campaign = campaigns.get_campaign(slug, session=db.session)
-    if campaign is None:
+    # A draft is still being designed (roster, sample, questionnaires may change): workers
+    # neither see it in their list nor reach it by its address.
+    if campaign is None or (campaign.status == CampaignStatus.DRAFT
+                            and current_user.role == Role.WORKER):
         abort(404)
     return campaign
 

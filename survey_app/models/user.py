@@ -12,6 +12,9 @@ from survey_app.models.base import utcnow
 
 class User(UserMixin, SQLModel, table=True):
     __tablename__ = "app_user"  # "user" is reserved in PostgreSQL
+    # SQLite reuses the highest id after a delete unless the table is AUTOINCREMENT; a
+    # reused id would inherit a deleted account's cookies ("id:session_version") and tokens.
+    __table_args__ = {"sqlite_autoincrement": True}
 
     id: int | None = Field(default=None, primary_key=True)
     username: str = Field(max_length=64, unique=True)
@@ -24,6 +27,10 @@ class User(UserMixin, SQLModel, table=True):
     # Bumped on password change or logout-everywhere; part of the login session id.
     session_version: int = 1
     created_at: datetime = Field(default_factory=utcnow)
+    # Failed logins in a row and the last one: the per-account backoff
+    # (services.account_policy); a successful login clears both.
+    failed_logins: int = 0
+    last_failed_login_at: datetime | None = None
 
     @property
     def is_active(self) -> bool:  # flask-login reads this
@@ -35,6 +42,8 @@ class User(UserMixin, SQLModel, table=True):
 
 class ApiToken(SQLModel, table=True):
     """Bearer token for the read-only JSON API. Only its SHA-256 is stored."""
+
+    __table_args__ = {"sqlite_autoincrement": True}
 
     id: int | None = Field(default=None, primary_key=True)
     user_id: int = Field(foreign_key="app_user.id", index=True)

@@ -54,11 +54,11 @@ COMMUNITIES = (  # code, name, street
     ("HS-HB", "赫山社区", "赫山街道"),
 )
 DEMO_ACCOUNTS = (  # username, password, role, community code
-    ("admin", "demo-admin-2021", Role.ADMIN, None),
-    ("evaluator", "demo-evaluator-2021", Role.EVALUATOR, None),
-    ("worker-thl", "demo-worker-2021", Role.WORKER, "HS-THL"),
-    ("worker-thl2", "demo-worker-2021", Role.WORKER, "HS-THL"),
-    ("worker-jys", "demo-worker-2021", Role.WORKER, "HS-JYS"),
+    ("admin", "heshan-guanli-2021", Role.ADMIN, None),
+    ("evaluator", "heshan-pingjia-2021", Role.EVALUATOR, None),
+    ("worker-thl", "heshan-shequ-2021", Role.WORKER, "HS-THL"),
+    ("worker-thl2", "heshan-shequ-2021", Role.WORKER, "HS-THL"),
+    ("worker-jys", "heshan-shequ-2021", Role.WORKER, "HS-JYS"),
 )
 SURNAMES = "王李张刘陈杨黄赵周吴徐孙胡朱高林何郭马罗"
 COMMENTS = (

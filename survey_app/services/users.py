@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from datetime import UTC
 from functools import lru_cache
 
 from flask import current_app, has_app_context
@@ -9,10 +10,16 @@ from sqlmodel import Session, select
 from werkzeug.security import check_password_hash, generate_password_hash
 
 from survey_app.config import DEFAULTS
-from survey_app.models import Community, Role, User
+from survey_app.models import ApiToken, Community, Role, User, utcnow
 from survey_app.services import audit
-
-MIN_PASSWORD_LENGTH = 8
+from survey_app.services.account_policy import (
+    FREE_FAILURES,
+    PolicyError,
+    check_password,
+    check_username,
+    login_blocked,
+    normalise_username,
+)
 
 
 def _hash_method() -> str:
@@ -42,13 +49,13 @@ def create_user(
     display_name: str = "",
     actor: User | None = None,
 ) -> User:
-    username = username.strip()
-    if not username:
-        raise UserError("username must not be empty")
+    try:
+        username = check_username(username)
+        check_password(password, username=username)
+    except PolicyError as exc:
+        raise UserError(str(exc)) from exc
     if role not in set(Role):
         raise UserError(f"unknown role {role!r}; choose one of {', '.join(Role)}")
-    if len(password) < MIN_PASSWORD_LENGTH:
-        raise UserError(f"password must have at least {MIN_PASSWORD_LENGTH} characters")
     if session.exec(select(User).where(User.username == username)).first():
         raise UserError(f"user {username!r} already exists")
     community_id = None
@@ -74,14 +81,42 @@ def create_user(
 
 
 def authenticate(username: str, password: str, *, session: Session) -> User | None:
-    """Return the active user with these credentials, or None; same cost either way."""
-    user = session.exec(select(User).where(User.username == username.strip())).first()
-    if user is None:
+    """Return the active user with these credentials, or None; same cost either way.
+
+    Failed attempts are counted on the account (flushed: the caller commits them too) and,
+    past a few, the account waits before any password is checked again
+    (:mod:`survey_app.services.account_policy`).
+    """
+    user = session.exec(select(User).where(
+        User.username == normalise_username(username))).first()
+    now = utcnow()
+    if user is None or login_blocked(user.failed_logins, _aware(user.last_failed_login_at),
+                                     now):
         check_password_hash(_dummy_hash(_hash_method()), password)
         return None
     if not check_password_hash(user.password_hash, password) or not user.active:
+        _count_failure(user, now, session=session)
         return None
+    if user.failed_logins:
+        user.failed_logins, user.last_failed_login_at = 0, None
+        session.add(user)
+        session.flush()
     return user
+
+
+def _count_failure(user: User, now, *, session: Session) -> None:
+    user.failed_logins += 1
+    user.last_failed_login_at = now
+    session.add(user)
+    session.flush()
+    if user.failed_logins == FREE_FAILURES + 1:
+        audit.record("user.login_backoff", "user", user.id, session=session, label="login",
+                     details={"failures": user.failed_logins})
+
+
+def _aware(value):
+    # SQLite returns naive datetimes; they were stored as UTC.
+    return value.replace(tzinfo=UTC) if value is not None and value.tzinfo is None else value
 
 
 def load_user(user_id: str, *, session: Session) -> User | None:
@@ -116,6 +151,12 @@ def set_user_active(user: User, active: bool, *, session: Session,
     user.active = active
     if not active:
         user.session_version += 1  # logs the account out everywhere
+        # Revoked, not suspended: reactivating must not bring old tokens back.
+        now = utcnow()
+        for token in session.exec(select(ApiToken).where(
+                ApiToken.user_id == user.id, ApiToken.revoked_at.is_(None))).all():
+            token.revoked_at = now
+            session.add(token)
     session.add(user)
     session.flush()
     audit.record("user.activate" if active else "user.deactivate", "user", user.id,
