@@ -41,6 +41,7 @@ def create_app(config: Mapping[str, Any] | None = None) -> Flask:
     app.config["SESSION_COOKIE_SAMESITE"] = "Lax"
 
     _init_logging(app)
+    _trust_proxies(app)
     _init_extensions(app)
     _register_blueprints(app)
     _register_cli(app)
@@ -67,6 +68,16 @@ def _init_extensions(app: Flask) -> None:
     security.init_app(app)
     errors.init_app(app)
     labels.init_app(app)
+
+
+def _trust_proxies(app: Flask) -> None:
+    # Only the given number of proxies' headers are believed: a client can send its own
+    # X-Forwarded-For, and the rate limits must not key on what it wrote.
+    hops = app.config["TRUSTED_PROXIES"]
+    if hops > 0:
+        from werkzeug.middleware.proxy_fix import ProxyFix
+
+        app.wsgi_app = ProxyFix(app.wsgi_app, x_for=hops, x_proto=hops)
 
 
 def _init_logging(app: Flask) -> None:

@@ -20,6 +20,13 @@ DEFAULTS: dict[str, Any] = {
     "RATELIMIT_ENABLED": True,
     "RATELIMIT_HEADERS_ENABLED": True,  # Retry-After on 429
     "RATELIMIT_KEY_PREFIX": "survey",
+    # Redis down: limits go on per process in memory (a warning is logged) instead of every
+    # limited page failing with 500.
+    "RATELIMIT_IN_MEMORY_FALLBACK_ENABLED": True,
+    # Reverse proxies in front of the app that set X-Forwarded-For/-Proto (nginx: 1). 0
+    # trusts no header: behind a proxy every client would then share the proxy's address
+    # and its rate limits.
+    "TRUSTED_PROXIES": 0,
     "LOGIN_RATE_LIMIT": "10 per minute",
     "TOKEN_RATE_LIMIT": "30 per minute",
     "DEFAULT_LOCALE": "zh",

@@ -1,0 +1,57 @@
+"""Client addresses behind a reverse proxy, and rate limits when Redis is down (issue 16)."""
+
+import logging
+
+import pytest
+
+from tests.factories import make_user
+
+LIMITED = {"RATELIMIT_ENABLED": True, "LOGIN_RATE_LIMIT": "3 per day"}
+
+
+def _failed_logins(client, count, **environ):
+    return [client.post("/auth/login", data={"username": "nobody", "password": "x" * 9},
+                        **environ).status_code for _ in range(count)]
+
+
+def test_without_trusted_proxies_a_forwarded_header_is_ignored(make_app):
+    app = make_app(RATELIMIT_STORAGE_URI="memory://", **LIMITED)
+    client = app.test_client()
+    # A client that forges X-Forwarded-For gains nothing: it is still one address.
+    codes = [client.post("/auth/login", data={"username": "n", "password": "x" * 9},
+                         headers={"X-Forwarded-For": f"203.0.113.{i}"}).status_code
+             for i in range(4)]
+    assert codes == [200, 200, 200, 429]
+
+
+def test_behind_one_trusted_proxy_each_client_has_its_own_limit(make_app):
+    app = make_app(RATELIMIT_STORAGE_URI="memory://", TRUSTED_PROXIES=1, **LIMITED)
+    client = app.test_client()
+    proxy = {"REMOTE_ADDR": "127.0.0.1"}
+    attacker = {"headers": {"X-Forwarded-For": "203.0.113.7"}, "environ_base": proxy}
+    resident = {"headers": {"X-Forwarded-For": "198.51.100.20"}, "environ_base": proxy}
+    assert _failed_logins(client, 4, **attacker) == [200, 200, 200, 429]
+    # The attacker's guesses do not lock out another client behind the same proxy.
+    assert _failed_logins(client, 1, **resident) == [200]
+    # Only the proxy's own entry is believed: a spoofed first hop does not reset the count.
+    spoofed = {"headers": {"X-Forwarded-For": "10.9.9.9, 203.0.113.7"}, "environ_base": proxy}
+    assert _failed_logins(client, 1, **spoofed) == [429]
+
+
+def test_redis_down_keeps_pages_up_and_logins_limited(make_app, session, caplog):
+    # Nothing listens on port 1: every storage call fails.
+    app = make_app(RATELIMIT_STORAGE_URI="redis://127.0.0.1:1/0", **LIMITED)
+    make_user(session)
+    client = app.test_client()
+    with caplog.at_level(logging.WARNING):
+        assert client.get("/").status_code == 200
+        assert _failed_logins(client, 4) == [200, 200, 200, 429]
+    assert any("storage" in r.getMessage().lower() for r in caplog.records)
+
+
+@pytest.mark.parametrize("hops", [0, 2])
+def test_trusted_proxies_is_read_from_the_environment(hops):
+    from survey_app.config import environment_overrides
+
+    assert environment_overrides({"SURVEY_TRUSTED_PROXIES": str(hops)}) == {
+        "TRUSTED_PROXIES": hops}
