@@ -1,6 +1,6 @@
 """Database models. Import from here; each module holds one area of the domain."""
 
-from survey_app.models.audit import AuditEvent
+from survey_app.models.audit import AuditEvent, AuditSeal
 from survey_app.models.base import (
     CampaignStatus,
     Disposition,
@@ -28,6 +28,7 @@ __all__ = [
     "Answer",
     "ApiToken",
     "AuditEvent",
+    "AuditSeal",
     "Campaign",
     "CampaignQuestionnaire",
     "CampaignStatus",

@@ -1,4 +1,5 @@
-"""The append-only audit trail. Database triggers refuse UPDATE and DELETE on it."""
+"""The append-only audit trail and its hash chain. Database triggers refuse UPDATE and
+DELETE on both."""
 
 from __future__ import annotations
 
@@ -23,3 +24,19 @@ class AuditEvent(SQLModel, table=True):
     campaign_id: int | None = Field(default=None, foreign_key="campaign.id", index=True)
     reason: str | None = Field(default=None, sa_column=Column(Text))
     details: dict[str, Any] = Field(default_factory=dict, sa_column=Column(JSON))
+
+
+class AuditSeal(SQLModel, table=True):
+    """One link of the hash chain over the audit trail (services.audit_chain).
+
+    Seals are appended in ``seq`` order, each over the previous seal's hash and its event's
+    canonical content, so an event changed or removed afterwards, even by a database
+    superuser who drops the triggers, no longer matches its seal.
+    """
+
+    __table_args__ = {"sqlite_autoincrement": True}
+
+    seq: int | None = Field(default=None, primary_key=True)
+    event_id: int = Field(foreign_key="auditevent.id", unique=True)
+    chain_hash: str = Field(max_length=64)
+    sealed_at: datetime = Field(default_factory=utcnow)
