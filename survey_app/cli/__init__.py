@@ -28,10 +28,11 @@ _add_builtin_commands()
 
 
 def register(app: Flask) -> None:
-    from survey_app.cli import accounts, audit, database, demo, maintenance
+    from survey_app.cli import accounts, audit, database, demo, maintenance, responses
 
     app.cli.add_command(database.db_group)
     app.cli.add_command(audit.audit_group)
+    app.cli.add_command(responses.responses_group)
     app.cli.add_command(accounts.users_group)
     app.cli.add_command(accounts.api_token_group)
     app.cli.add_command(demo.demo_group)

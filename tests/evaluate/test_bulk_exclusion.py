@@ -1,0 +1,80 @@
+"""Bulk decisions about one quality flag (issue 16, item 7): all flagged at once, audited."""
+
+from datetime import timedelta
+
+import pytest
+from sqlmodel import select
+
+from survey_app.models import AuditEvent, Response, Role
+from survey_app.services import bulk_exclusion, campaigns, demo, quality_flags
+from tests.factories import make_user
+
+
+def _make_fast(session, count):
+    fast = session.exec(select(Response).where(Response.status == "complete")
+                        .order_by(Response.id).limit(count)).all()
+    for response in fast:
+        response.started_at = response.submitted_at - timedelta(seconds=15)
+        session.add(response)
+    session.flush()
+    return {r.id for r in fast}
+
+
+def _too_fast(campaign, session):
+    return {f.response_id for f in quality_flags.flag_responses(campaign, session=session)
+            if "too_fast" in f.flags}
+
+
+@pytest.mark.demo_data
+def test_exclude_then_include_every_response_with_a_flag(runner, session):
+    campaign = campaigns.get_campaign(demo.SLUG, session=session)
+    fast = _make_fast(session, 4)
+    flagged = _too_fast(campaign, session)
+    assert fast <= flagged
+    evaluator = make_user(session, Role.EVALUATOR)
+
+    result = runner.invoke(args=["responses", "exclude", demo.SLUG, "--flag", "too_fast",
+                                 "--reason", "answered in 15 s", "--by", evaluator.username])
+    assert result.exit_code == 0, result.output
+    assert f"{len(flagged)} responses flagged too_fast excluded" in result.output
+    excluded = set(session.exec(select(Response.id).where(Response.excluded)).all())
+    assert flagged <= excluded
+    events = session.exec(select(AuditEvent).where(
+        AuditEvent.action == "response.exclude")).all()
+    assert {int(e.object_id) for e in events} >= flagged
+    assert all(e.actor_id == evaluator.id and e.reason == "answered in 15 s" for e in events)
+    bulk = session.exec(select(AuditEvent).where(
+        AuditEvent.action == "response.bulk_exclude")).one()
+    assert bulk.details == {"flag": "too_fast", "responses": len(flagged)}
+
+    again = runner.invoke(args=["responses", "exclude", demo.SLUG, "--flag", "too_fast",
+                                "--reason", "again", "--by", evaluator.username])
+    assert f"0 responses flagged too_fast excluded; {len(flagged)} were already" in again.output
+
+    back = runner.invoke(args=["responses", "include", demo.SLUG, "--flag", "too_fast",
+                               "--reason", "checked by phone", "--by", evaluator.username])
+    assert back.exit_code == 0
+    assert not set(session.exec(select(Response.id).where(Response.excluded)).all()) & flagged
+
+
+@pytest.mark.demo_data
+@pytest.mark.parametrize(("args", "message"), [
+    (["--flag", "fast", "--reason", "r"], "unknown flag 'fast'"),
+    (["--flag", "too_fast", "--reason", "  "], "a reason is required"),
+])
+def test_bad_decisions_are_refused_and_change_nothing(runner, session, args, message):
+    evaluator = make_user(session, Role.EVALUATOR)
+    _make_fast(session, 2)
+    result = runner.invoke(args=["responses", "exclude", demo.SLUG, *args,
+                                 "--by", evaluator.username])
+    assert result.exit_code == 1 and message in result.output
+    assert session.exec(select(Response.id).where(Response.excluded)).first() is None
+
+
+@pytest.mark.demo_data
+def test_workers_cannot_decide(session):
+    campaign = campaigns.get_campaign(demo.SLUG, session=session)
+    worker = make_user(session, Role.WORKER)
+    with pytest.raises(bulk_exclusion.BulkExclusionError, match="not an active evaluator"):
+        bulk_exclusion.decide_flagged(campaign, "too_fast", exclude=True, reason="x",
+                                      actor=worker, session=session)
