@@ -1,6 +1,7 @@
 """Pure statistics for resident-satisfaction surveys (保障性安居工程居民满意度调查).
 
-Imports only the standard library, numpy, scipy and jieba; never the web app.
+Imports only the standard library, numpy, scipy and jieba; never the web app. jieba is
+imported when comments are first segmented, not with this package.
 
 Conventions (METHODS.md): 5-point codes 5 非常满意 … 1 非常不满意; the not-applicable code
 (default 9) and missing answers (NaN/None) are excluded from every denominator and reported
@@ -10,19 +11,26 @@ states its convention.
 Modules
 -------
 measures      satisfaction rate (top-2 box), score (100/80/60/40/20), linear index, counts
-intervals     Wilson, t, bootstrap (percentile/basic/BCa, stratified, multinomial counts), FPC
+intervals     Wilson, normal and t intervals, FPC
+bootstrap     bootstrap intervals (percentile/basic/BCa, stratified, multinomial counts)
 stratified    design weights N_h/r_h, pooled estimate, SE with/without FPC, Kish deff
 reliability   Cronbach's alpha (raw, standardised), Feldt CI, item-total, alpha-if-deleted
 composite     dimension/overall index; equal, given, importance, entropy and AHP weights
 drivers       derived importance (Spearman) and Importance-Performance quadrants
 comparisons   Mann-Whitney U + rank-biserial (also from category counts), chi-square
-              (small counts), mode effects per item and stratum, Kruskal-Wallis + ε²
+              (small counts), Kruskal-Wallis + ε²
+mode_effects  web vs paper mode effects per item and stratum
 planning      Cochran sample size with FPC, contacts, margin of error, AAPOR rates
 indicator     indicator score (proportional, stepwise, bands) and P(true ≥ target)
 comments      themes of Chinese comments with jieba
 campaign      campaign_statistics: everything above from one response matrix
 """
 
+from analysis.bootstrap import (
+    bootstrap_counts_interval,
+    bootstrap_interval,
+    stratified_bootstrap_interval,
+)
 from analysis.campaign import CampaignStatistics, ItemStatistics, campaign_statistics
 from analysis.comments import (
     CommentThemes,
@@ -33,12 +41,9 @@ from analysis.comments import (
 )
 from analysis.comparisons import (
     chi_square_independence,
-    item_mode_effects,
     kruskal_wallis,
     mann_whitney,
     mann_whitney_counts,
-    mode_effect_from_counts,
-    mode_effects,
 )
 from analysis.composite import (
     ahp_weights,
@@ -59,11 +64,8 @@ from analysis.indicator import (
 )
 from analysis.intervals import (
     Interval,
-    bootstrap_counts_interval,
-    bootstrap_interval,
     finite_population_correction,
     interval_from_se,
-    stratified_bootstrap_interval,
     t_interval,
     wilson_interval,
 )
@@ -77,6 +79,7 @@ from analysis.measures import (
     satisfaction_score,
     summary_from_counts,
 )
+from analysis.mode_effects import item_mode_effects, mode_effect_from_counts, mode_effects
 from analysis.planning import aapor_rates, cochran_sample_size, contacts_needed, margin_of_error
 from analysis.reliability import cronbach_alpha, item_total_statistics
 from analysis.stratified import (

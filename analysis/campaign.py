@@ -22,6 +22,7 @@ from typing import Literal
 
 import numpy as np
 
+from analysis.bootstrap import bootstrap_counts_bounds
 from analysis.composite import CompositeIndex, composite_index
 from analysis.drivers import (
     DerivedImportance,
@@ -36,7 +37,7 @@ from analysis.indicator import (
     StepwiseRule,
     indicator_score,
 )
-from analysis.intervals import Interval, bootstrap_counts_bounds, interval_from_se
+from analysis.intervals import Interval, interval_from_se
 from analysis.measures import ItemSummary, summary_from_counts
 from analysis.reliability import CronbachAlpha, cronbach_alpha
 from analysis.stratified import StratifiedEstimate, stratified_mean_from_moments

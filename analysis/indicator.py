@@ -20,6 +20,7 @@ __all__ = [
     "BandRule",
     "IndicatorScore",
     "indicator_score",
+    "probability_meets_target",
     "band_rule",
 ]
 
@@ -65,6 +66,66 @@ class IndicatorScore:
 def _shortfall_in_points(actual: float, target: float, measure: str) -> float:
     unit = 0.01 if measure == "rate" else 1.0
     return max(0.0, round((target - actual) / unit, 9))
+
+
+def _proportional_points(actual: float, target: float, points: float) -> tuple[float, str]:
+    return points * min(1.0, actual / target), "proportional: points * min(1, actual/target)"
+
+
+def _stepwise_points(rule: StepwiseRule, actual: float, target: float, points: float,
+                     measure: str) -> tuple[float, str]:
+    s = _shortfall_in_points(actual, target, measure)
+    if rule.whole_points:
+        s = float(ceil(s))
+    earned = max(rule.floor, points - rule.deduction_per_point * s) if s > 0 else points
+    unit = "percentage point" if measure == "rate" else "point"
+    return earned, (f"stepwise: -{rule.deduction_per_point:g} per {unit} below target, "
+                    f"floor {rule.floor:g}" + (", whole points" if rule.whole_points else ""))
+
+
+def _band_points(rule: BandRule, actual: float) -> tuple[float, str]:
+    bands = sorted(rule.bands, reverse=True)
+    earned = next((float(band_points) for threshold, band_points in bands
+                   if actual >= threshold), 0.0)
+    return earned, "bands: " + ", ".join(f">={t:g}: {p:g}" for t, p in bands)
+
+
+def probability_meets_target(actual: float, target: float, se: float) -> float:
+    """P(true value ≥ target) with the true value read as Normal(actual, se²).
+
+    Parameters
+    ----------
+    actual : float
+        Measured value.
+    target : float
+        Target on the same scale.
+    se : float
+        Standard error of ``actual`` (non-negative).
+
+    Returns
+    -------
+    float
+        Φ((actual − target)/se); with se = 0, 1 if actual ≥ target else 0.
+
+    Notes
+    -----
+    The normal sampling distribution read as a flat-prior posterior (see
+    :func:`indicator_score`).
+
+    References
+    ----------
+    METHODS.md section 5.
+
+    Examples
+    --------
+    >>> round(probability_meets_target(0.92, 0.90, 0.01), 4)
+    0.9772
+    """
+    if se < 0:
+        raise ValueError("se must be non-negative")
+    if se == 0:
+        return 1.0 if actual >= target else 0.0
+    return float(special.ndtr((actual - target) / se))
 
 
 def indicator_score(
@@ -126,34 +187,14 @@ def indicator_score(
     if target <= 0 or points < 0:
         raise ValueError("target must be positive and points non-negative")
     if isinstance(rule, ProportionalRule):
-        earned = points * min(1.0, actual / target)
-        rule_text = "proportional: points * min(1, actual/target)"
+        earned, rule_text = _proportional_points(actual, target, points)
     elif isinstance(rule, StepwiseRule):
-        s = _shortfall_in_points(actual, target, measure)
-        if rule.whole_points:
-            s = float(ceil(s))
-        earned = max(rule.floor, points - rule.deduction_per_point * s) if s > 0 else points
-        unit = "percentage point" if measure == "rate" else "point"
-        rule_text = (f"stepwise: -{rule.deduction_per_point:g} per {unit} below target, "
-                     f"floor {rule.floor:g}" + (", whole points" if rule.whole_points else ""))
+        earned, rule_text = _stepwise_points(rule, actual, target, points, measure)
     elif isinstance(rule, BandRule):
-        earned = 0.0
-        for threshold, band_points in sorted(rule.bands, reverse=True):
-            if actual >= threshold:
-                earned = float(band_points)
-                break
-        rule_text = "bands: " + ", ".join(f">={t:g}: {p:g}" for t, p in sorted(rule.bands,
-                                                                                reverse=True))
+        earned, rule_text = _band_points(rule, actual)
     else:
         raise TypeError("rule must be ProportionalRule, StepwiseRule or BandRule")
-    prob = None
-    if se is not None:
-        if se < 0:
-            raise ValueError("se must be non-negative")
-        if se == 0:
-            prob = 1.0 if actual >= target else 0.0
-        else:
-            prob = float(special.ndtr((actual - target) / se))
+    prob = None if se is None else probability_meets_target(actual, target, se)
     return IndicatorScore(
         points_earned=float(earned),
         points=float(points),

@@ -28,3 +28,14 @@ def test_comments_first_use_is_quiet():
                          check=False)
     assert out.returncode == 0, out.stderr
     assert "Building prefix dict" not in out.stderr
+
+
+def test_importing_analysis_does_not_import_jieba():
+    # jieba's import and dictionary cost start-up time and worker memory: only segmenting a
+    # comment may load it (issue 15, start-up and memory).
+    code = ("import sys, analysis; assert 'jieba' not in sys.modules, 'jieba imported'; "
+            "analysis.word_tokens('维修太慢'); assert 'jieba' in sys.modules; print('ok')")
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
+                         check=False)
+    assert out.returncode == 0, out.stderr
+    assert out.stdout.startswith("ok")
