@@ -11,6 +11,7 @@ states its convention.
 Modules
 -------
 measures      satisfaction rate (top-2 box), score (100/80/60/40/20), linear index, counts
+estimates     reported rate (Wilson at Kish's n_eff), index (normal), score = 20 + 0.8 index
 intervals     Wilson, normal and t intervals, FPC
 bootstrap     bootstrap intervals (percentile/basic/BCa, stratified, multinomial counts)
 stratified    design weights N_h/r_h, pooled estimate, SE with/without FPC, Kish deff
@@ -21,9 +22,11 @@ comparisons   Mann-Whitney U + rank-biserial (also from category counts), chi-sq
               (small counts), Kruskal-Wallis + ε²
 mode_effects  web vs paper mode effects per item and stratum
 planning      Cochran sample size with FPC, contacts, margin of error, AAPOR rates
-indicator     indicator score (proportional, stepwise, bands) and P(true ≥ target)
+indicator     indicator score (proportional, stepwise, bands), P(true ≥ target), measure switch
 comments      themes of Chinese comments with jieba
+response_table  a response matrix validated and counted per item, stratum and category
 campaign      campaign_statistics: everything above from one response matrix
+conventions   the scores document's conventions, from the results' own texts
 """
 
 from analysis.bootstrap import (
@@ -31,7 +34,12 @@ from analysis.bootstrap import (
     bootstrap_interval,
     stratified_bootstrap_interval,
 )
-from analysis.campaign import CampaignStatistics, ItemStatistics, campaign_statistics
+from analysis.campaign import (
+    CampaignStatistics,
+    DimensionStatistics,
+    ItemStatistics,
+    campaign_statistics,
+)
 from analysis.comments import (
     CommentThemes,
     Theme,
@@ -53,14 +61,27 @@ from analysis.composite import (
     importance_weights,
     normalized_weights,
 )
+from analysis.conventions import scores_conventions
 from analysis.drivers import derived_importance, importance_performance_quadrants
+from analysis.estimates import (
+    Estimate,
+    ItemEstimates,
+    dimension_rate,
+    index_estimate,
+    item_estimates,
+    rate_estimate,
+    score_estimate,
+    score_from_index,
+)
 from analysis.indicator import (
     BandRule,
     IndicatorScore,
     ProportionalRule,
     StepwiseRule,
     band_rule,
+    indicator_from_estimates,
     indicator_score,
+    probability_meets_target,
 )
 from analysis.intervals import (
     Interval,
@@ -94,8 +115,11 @@ __all__ = [
     "BandRule",
     "CampaignStatistics",
     "CommentThemes",
+    "DimensionStatistics",
+    "Estimate",
     "IndicatorScore",
     "Interval",
+    "ItemEstimates",
     "ItemStatistics",
     "ItemSummary",
     "Measure",
@@ -118,14 +142,18 @@ __all__ = [
     "cronbach_alpha",
     "derived_importance",
     "design_weights",
+    "dimension_rate",
     "effective_sample_size",
     "entropy_weights",
     "equal_weights",
     "finite_population_correction",
     "importance_performance_quadrants",
     "importance_weights",
+    "index_estimate",
+    "indicator_from_estimates",
     "indicator_score",
     "interval_from_se",
+    "item_estimates",
     "item_mode_effects",
     "item_summary",
     "item_total_statistics",
@@ -139,8 +167,13 @@ __all__ = [
     "mode_effect_from_counts",
     "mode_effects",
     "normalized_weights",
+    "probability_meets_target",
+    "rate_estimate",
     "satisfaction_rate",
     "satisfaction_score",
+    "score_estimate",
+    "score_from_index",
+    "scores_conventions",
     "stratified_bootstrap_interval",
     "stratified_mean",
     "summary_from_counts",

@@ -14,17 +14,25 @@ from typing import Literal
 
 from scipy import special
 
+from analysis.estimates import ItemEstimates
+
 __all__ = [
+    "INDICATOR_MEASURE_CONVENTION",
     "ProportionalRule",
     "StepwiseRule",
     "BandRule",
     "IndicatorScore",
     "indicator_score",
+    "indicator_from_estimates",
     "probability_meets_target",
     "band_rule",
 ]
 
 MeasureName = Literal["rate", "score", "index"]
+
+INDICATOR_MEASURE_CONVENTION = (
+    "campaign indicator settings applied to the overall item's stratified measure; "
+    "P(true >= target) = Phi((actual - target)/SE), SE with FPC")
 
 
 @dataclass(frozen=True, slots=True)
@@ -61,6 +69,7 @@ class IndicatorScore:
     rule: str
     probability_meets_target: float | None
     convention: str
+    se: float | None = None  # the SE of ``actual`` the probability came from
 
 
 def _shortfall_in_points(actual: float, target: float, measure: str) -> float:
@@ -205,7 +214,57 @@ def indicator_score(
         probability_meets_target=prob,
         convention=f"measure {measure}; {rule_text}; P(true >= target) = "
         "Phi((actual-target)/se), normal approximation",
+        se=None if se is None else float(se),
     )
+
+
+def indicator_from_estimates(
+    estimates: ItemEstimates,
+    measure: MeasureName = "rate",
+    target: float = 0.90,
+    points: float = 10.0,
+    rule: ProportionalRule | StepwiseRule | BandRule | None = None,
+) -> IndicatorScore:
+    """The indicator score of an item's estimate of ``measure``, with that estimate's SE.
+
+    Parameters
+    ----------
+    estimates : ItemEstimates
+        The overall item's reported estimates (``ItemStatistics.estimates``).
+    measure : {"rate", "index", "score"}, default "rate"
+        Which of them the indicator scores (the campaign's setting).
+    target, points, rule
+        As :func:`indicator_score`; ``target`` on the scale of ``measure``.
+
+    Returns
+    -------
+    IndicatorScore
+        With ``actual`` and ``se`` of the chosen measure (the score's SE is 0.8 × the
+        index's).
+
+    Notes
+    -----
+    The measure switch of :data:`INDICATOR_MEASURE_CONVENTION`: rate → the stratified rate
+    and its SE; index → the stratified index and its SE; score → 20 + 0.8 × index and
+    0.8 × SE.
+
+    References
+    ----------
+    METHODS.md section 5.
+
+    Examples
+    --------
+    >>> from analysis.estimates import item_estimates
+    >>> from analysis.stratified import stratified_mean
+    >>> e = item_estimates(stratified_mean({"a": [1.0, 1, 0, 1]}, {"a": 40}),
+    ...                    stratified_mean({"a": [100.0, 75, 25, 75]}, {"a": 40}))
+    >>> s = indicator_from_estimates(e, "score", target=85.0)
+    >>> s.actual, round(s.points_earned, 4)
+    (75.0, 8.8235)
+    """
+    chosen = estimates.measure(measure)
+    return indicator_score(chosen.estimate, target, points, rule, measure=measure,
+                           se=chosen.se)
 
 
 def band_rule(bands: Sequence[tuple[float, float]]) -> BandRule:
