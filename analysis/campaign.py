@@ -57,7 +57,8 @@ from analysis.response_table import ResponseTable, response_table
 from analysis.stratified import StratifiedEstimate, stratified_mean_from_moments
 
 __all__ = ["COMPOSITE_CONVENTION", "DimensionStatistics", "ItemStatistics",
-           "CampaignStatistics", "campaign_statistics"]
+           "CampaignStatistics", "campaign_statistics", "dimension_scores",
+           "linearised_composite_se", "stratum_moments"]
 
 COMPOSITE_CONVENTION = ("overall index = equal-weight mean of dimension indices (overall item "
                         "excluded), normal interval from the Taylor-linearised stratified SE "
@@ -212,10 +213,10 @@ def campaign_statistics(
                            item_names=item_names)
     bounds, intervals_method = None, "not computed"
     if item_intervals:
-        bounds, intervals_method = item_bootstrap_bounds(
+        bounds, intervals_method = _item_bootstrap_bounds(
             table, seed=seed, method=bootstrap_method, n_resamples=n_resamples,
             confidence=confidence)
-    items = tuple(item_statistics(table, j, bounds, intervals_method, confidence)
+    items = tuple(_item_statistics(table, j, bounds, intervals_method, confidence)
                   for j in range(len(table.names)))
     composite = composite_index(np.array([it.index.estimate for it in items]), dimensions,
                                 dimension_weights=dimension_weights,
@@ -224,7 +225,7 @@ def campaign_statistics(
     normal = interval_from_se(composite.overall, composite_se, confidence)
     valid_codes = (np.where(table.valid, table.codes, np.nan) if (reliability or drivers)
                    else None)
-    importance, ipa = (driver_analysis(valid_codes, composite, overall_item, crosshair)
+    importance, ipa = (_driver_analysis(valid_codes, composite, overall_item, crosshair)
                        if drivers else (None, None))
     return CampaignStatistics(
         strata=tuple(table.labels.tolist()),
@@ -233,7 +234,7 @@ def campaign_statistics(
         composite_se=composite_se,
         composite_interval=Interval(normal.estimate, normal.low, normal.high, confidence,
                                     "normal interval, Taylor-linearised stratified SE with FPC"),
-        reliability=scale_reliability(valid_codes, overall_item) if reliability else None,
+        reliability=_scale_reliability(valid_codes, overall_item) if reliability else None,
         drivers=importance,
         ipa=ipa,
         indicator=indicator_from_estimates(items[overall_item].estimates, indicator_measure,
@@ -242,11 +243,11 @@ def campaign_statistics(
         convention="stratified by population share N_h/N with FPC; item intervals "
         f"{intervals_method}; composite SE Taylor-linearised; NA code {na_code} and missing "
         f"excluded from every denominator; indicator from the overall item's {indicator_measure}",
-        dimensions=dimension_statistics(composite, items),
+        dimensions=_dimension_statistics(composite, items),
     )
 
 
-def item_bootstrap_bounds(table: ResponseTable, *, seed: int | None, method: str,
+def _item_bootstrap_bounds(table: ResponseTable, *, seed: int | None, method: str,
                           n_resamples: int, confidence: float) -> tuple[dict[str, tuple], str]:
     """Bootstrap bounds of every item's stratified rate and index (multinomial counts), and
     how they were drawn.
@@ -265,8 +266,34 @@ def item_bootstrap_bounds(table: ResponseTable, *, seed: int | None, method: str
 
 
 def stratum_moments(counts: np.ndarray) -> tuple[np.ndarray, ...]:
-    """Per stratum with answers: valid answers r_h, rate, its variance, mean code and its
-    variance (ddof=1; 0 with one answer), from the counts of codes 1..5 (strata × 5)."""
+    """Per-stratum moments of one item from its category counts.
+
+    Parameters
+    ----------
+    counts : ndarray of int, shape (strata, 5)
+        Counts of codes 1..5 in each stratum; every stratum needs a valid answer.
+
+    Returns
+    -------
+    tuple of ndarray
+        r_h valid answers, satisfaction rate, its sample variance, mean code and its sample
+        variance (ddof = 1; 0 in a stratum with one answer).
+
+    Notes
+    -----
+    rate_h = (n4 + n5)/r_h with s² = rate(1 − rate) r/(r − 1); mean_h = Σ_c c n_c/r_h with
+    s² = (Σ_c c² n_c/r_h − mean²) r/(r − 1): the moments of the 0/1 and 1..5 answers.
+
+    References
+    ----------
+    Cochran (1977), section 5.2.
+
+    Examples
+    --------
+    >>> r, rate, var_rate, mean, var_mean = stratum_moments(np.array([[0, 0, 1, 2, 1]]))
+    >>> r.tolist(), rate.tolist(), var_rate.tolist(), mean.tolist(), var_mean.tolist()
+    ([4], [0.75], [0.25], [4.0], [0.6666666666666666])
+    """
     r = counts.sum(axis=1)
     rate = counts[:, 3:].sum(axis=1) / r
     mean = counts @ _CODE_VALUES / r
@@ -276,7 +303,7 @@ def stratum_moments(counts: np.ndarray) -> tuple[np.ndarray, ...]:
     return r, rate, var_rate, mean, var_mean
 
 
-def item_statistics(table: ResponseTable, item: int, bounds: dict[str, tuple] | None,
+def _item_statistics(table: ResponseTable, item: int, bounds: dict[str, tuple] | None,
                     intervals_method: str, confidence: float) -> ItemStatistics:
     """Summaries, stratified rate and index, bootstrap intervals and reported estimates of
     one item; strata without a valid answer to it drop out of its weights."""
@@ -316,9 +343,43 @@ def _composite_coefficients(composite: CompositeIndex, n_items: int) -> np.ndarr
 def linearised_composite_se(table: ResponseTable, composite: CompositeIndex) -> float:
     """Taylor-linearised stratified SE (with FPC) of the composite index.
 
-    z_i = Σ_j c_j v_ij (y_ij − m_hj) r_h / V_hj for respondent i in stratum h (v_ij valid
-    indicator, V_hj valid count, m_hj stratum mean code); Var(C) = Σ_h W_h² (1 − f_h)
-    s²_h(z)/r_h.
+    Parameters
+    ----------
+    table : ResponseTable
+        The counted responses (:func:`analysis.response_table.response_table`).
+    composite : CompositeIndex
+        The composite index of the table's stratified item indices.
+
+    Returns
+    -------
+    float
+
+    Notes
+    -----
+    C = Σ_j c_j m_j + const with m_j the stratified mean code of item j. Linearised
+    variable of respondent i in stratum h: z_i = Σ_j c_j v_ij (y_ij − m_hj) r_h / V_hj
+    (v_ij valid indicator, V_hj valid count, m_hj stratum mean code, r_h respondents);
+    Var(C) = Σ_h W_h² (1 − f_h) s²_h(z)/r_h. For a composite of one item without NA
+    answers it equals that item's stratified SE.
+
+    References
+    ----------
+    Wolter, K. (2007). Introduction to Variance Estimation, ch. 6 (Taylor series).
+
+    Examples
+    --------
+    >>> from analysis.response_table import response_table
+    >>> t = response_table([[5, 4, 3, 4, 5, 2]], list("aaabbb"), {"a": 30, "b": 60})
+    >>> c = composite_index([62.5], {"d": [0]})
+    >>> round(linearised_composite_se(t, c), 4)
+    15.036
+
+    The same as the item index's stratified SE:
+
+    >>> from analysis.stratified import stratified_mean
+    >>> index = stratified_mean({"a": [100, 75, 50], "b": [75, 100, 25]}, {"a": 30, "b": 60})
+    >>> round(index.se, 4)
+    15.036
     """
     coef = _composite_coefficients(composite, len(table.names))
     n_strata, h_idx, r_h = table.labels.size, table.stratum, table.respondents
@@ -342,7 +403,7 @@ def linearised_composite_se(table: ResponseTable, composite: CompositeIndex) -> 
     return float(variance)**0.5
 
 
-def scale_reliability(valid_codes: np.ndarray, overall_item: int) -> CronbachAlpha | None:
+def _scale_reliability(valid_codes: np.ndarray, overall_item: int) -> CronbachAlpha | None:
     """Cronbach's alpha (pairwise) of all items but the overall one; None below two items."""
     scale_items = [j for j in range(valid_codes.shape[0]) if j != overall_item]
     if len(scale_items) < 2:
@@ -351,8 +412,34 @@ def scale_reliability(valid_codes: np.ndarray, overall_item: int) -> CronbachAlp
 
 
 def dimension_scores(valid_codes: np.ndarray, composite: CompositeIndex) -> np.ndarray:
-    """respondents × dimensions: each respondent's mean of the dimension's valid answers
-    (NaN without any)."""
+    """Each respondent's score of each dimension: the mean of its valid answers.
+
+    Parameters
+    ----------
+    valid_codes : ndarray, shape (items, respondents)
+        Codes 1..5, NaN where not applicable or missing.
+    composite : CompositeIndex
+        Dimensions and their item rows.
+
+    Returns
+    -------
+    ndarray, shape (respondents, dimensions)
+        NaN for a respondent without a valid answer in the dimension.
+
+    Notes
+    -----
+    The respondent-level variable the derived importance correlates with the overall item.
+
+    References
+    ----------
+    GB/T 19038-2009, annex D (importance matrix).
+
+    Examples
+    --------
+    >>> codes = np.array([[5, 4, np.nan], [3, np.nan, np.nan], [4, 4, 2]])
+    >>> dimension_scores(codes, composite_index([0, 0, 0], {"a": [0, 1], "b": [2]})).tolist()
+    [[4.0, 4.0], [4.0, 4.0], [nan, 2.0]]
+    """
     scores = np.empty((valid_codes.shape[1], len(composite.dimensions)))
     for k, d in enumerate(composite.dimensions):
         if len(d.items) == 1:  # the mean of one valid answer is that answer
@@ -366,7 +453,7 @@ def dimension_scores(valid_codes: np.ndarray, composite: CompositeIndex) -> np.n
     return scores
 
 
-def driver_analysis(valid_codes: np.ndarray, composite: CompositeIndex, overall_item: int,
+def _driver_analysis(valid_codes: np.ndarray, composite: CompositeIndex, overall_item: int,
                     crosshair: str) -> tuple[DerivedImportance, ImportancePerformance]:
     """Derived importance of the dimensions for the overall item, and the IPA quadrants."""
     importance = derived_importance(dimension_scores(valid_codes, composite),
@@ -378,7 +465,7 @@ def driver_analysis(valid_codes: np.ndarray, composite: CompositeIndex, overall_
     return importance, ipa
 
 
-def dimension_statistics(composite: CompositeIndex,
+def _dimension_statistics(composite: CompositeIndex,
                          items: Sequence[ItemStatistics]) -> tuple[DimensionStatistics, ...]:
     """Each dimension's index (from the composite) and rate (equal-weight mean of its item
     rates)."""

@@ -231,3 +231,29 @@ def test_conventions_are_the_results_own_strings():
     ci90 = item_estimates(s.items[0].rate, s.items[0].index, confidence=0.9)
     assert ci90.rate.interval.method == scores_conventions(
         counted_responses="", snapshot="", confidence=0.9)["rate_ci"]
+
+
+# --- building blocks of the pipeline --------------------------------------------------------
+def test_probability_meets_target_is_the_normal_cdf():
+    # Φ(2) = 0.9772498680518208 (scipy.special.ndtr(2), mpmath ncdf(2) to 16 digits).
+    from analysis import probability_meets_target
+    assert_allclose(probability_meets_target(0.92, 0.90, 0.01), 0.9772498680518208, rtol=1e-12)
+    assert probability_meets_target(0.9, 0.9, 0.0) == 1.0
+    assert probability_meets_target(0.89, 0.9, 0.0) == 0.0
+    with pytest.raises(ValueError):
+        probability_meets_target(0.9, 0.9, -1.0)
+
+
+def test_response_table_counts_every_answer_once():
+    from analysis.response_table import response_table
+    rng = np.random.default_rng(3)
+    codes = rng.choice([1, 2, 3, 4, 5, 9, np.nan], size=(4, 300))
+    strata = rng.choice(["b", "a", "c"], size=300)
+    t = response_table(codes, strata, {"a": 500, "b": 500, "c": 500})
+    assert t.labels.tolist() == ["a", "b", "c"]
+    for j in range(4):
+        for h, label in enumerate(t.labels):
+            x = codes[j][strata == label]
+            expected = [np.sum(x == c) for c in (1, 2, 3, 4, 5, 9)] + [np.isnan(x).sum()]
+            assert t.counts[j, h].tolist() == expected
+    assert t.respondents.tolist() == [np.sum(strata == h) for h in ("a", "b", "c")]
