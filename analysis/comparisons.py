@@ -1,7 +1,7 @@
 """Group comparisons: Mann-Whitney U with rank-biserial correlation (also from category
 counts), chi-square on a category table with small-expected-count handling, and
 Kruskal-Wallis with epsilon squared. The web vs paper mode effects built on them are in
-:mod:`analysis.mode_effects`.
+:mod:`analysis.survey_modes`.
 """
 
 from __future__ import annotations

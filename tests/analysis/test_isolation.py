@@ -39,3 +39,34 @@ def test_importing_analysis_does_not_import_jieba():
                          check=False)
     assert out.returncode == 0, out.stderr
     assert out.stdout.startswith("ok")
+
+
+def test_every_exported_name_resolves_and_no_module_shadows_one():
+    import importlib
+    import pkgutil
+    import types
+
+    import analysis
+
+    modules = {m.name for m in pkgutil.iter_modules(analysis.__path__)}
+    for module in modules:  # a submodule imported later must not replace an exported name
+        importlib.import_module("analysis." + module)
+    assert not modules & set(analysis.__all__)
+    for name in analysis.__all__:
+        assert not isinstance(getattr(analysis, name), types.ModuleType), name
+    assert set(dir(analysis)) >= set(analysis.__all__)
+
+
+def test_planning_imports_only_what_it_needs():
+    # The admin's sampling page plans samples: it must not load scipy.stats, the whole
+    # analysis package or jieba (issue 15, start-up and memory).
+    code = ("import sys; from analysis.planning import cochran_sample_size; "
+            "from analysis import word_tokens; "
+            "loaded = sorted(m for m in sys.modules if m.startswith('analysis.')); "
+            "assert loaded == ['analysis.comments', 'analysis.planning'], loaded; "
+            "assert 'scipy.stats' not in sys.modules and 'jieba' not in sys.modules; "
+            "print('ok')")
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
+                         check=False)
+    assert out.returncode == 0, out.stderr
+    assert out.stdout.startswith("ok")
