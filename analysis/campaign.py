@@ -30,6 +30,7 @@ import numpy as np
 
 from analysis.bootstrap import bootstrap_counts_bounds
 from analysis.composite import CompositeIndex, composite_index
+from analysis.conventions import COMPOSITE_CONVENTION, DIMENSION_CONVENTION
 from analysis.drivers import (
     DerivedImportance,
     ImportancePerformance,
@@ -37,7 +38,6 @@ from analysis.drivers import (
     importance_performance_quadrants,
 )
 from analysis.estimates import (
-    DIMENSION_CONVENTION,
     ItemEstimates,
     MeasureName,
     dimension_rate,
@@ -56,14 +56,9 @@ from analysis.reliability import CronbachAlpha, cronbach_alpha
 from analysis.response_table import ResponseTable, response_table
 from analysis.stratified import StratifiedEstimate, stratified_mean_from_moments
 
-__all__ = ["COMPOSITE_CONVENTION", "DimensionStatistics", "ItemStatistics",
+__all__ = ["DimensionStatistics", "ItemStatistics",
            "CampaignStatistics", "campaign_statistics", "dimension_scores",
            "linearised_composite_se", "stratum_moments"]
-
-COMPOSITE_CONVENTION = ("overall index = equal-weight mean of dimension indices (overall item "
-                        "excluded), normal interval from the Taylor-linearised stratified SE "
-                        "with FPC (analysis.campaign_statistics)")
-
 
 @dataclass(frozen=True, slots=True)
 class ItemStatistics:
@@ -105,6 +100,7 @@ class CampaignStatistics:
     n_respondents: int
     convention: str
     dimensions: tuple[DimensionStatistics, ...]
+    composite_convention: str
 
 
 _INDEX_VALUES = np.array([0.0, 25.0, 50.0, 75.0, 100.0])
@@ -244,6 +240,7 @@ def campaign_statistics(
         f"{intervals_method}; composite SE Taylor-linearised; NA code {na_code} and missing "
         f"excluded from every denominator; indicator from the overall item's {indicator_measure}",
         dimensions=_dimension_statistics(composite, items),
+        composite_convention=COMPOSITE_CONVENTION,
     )
 
 

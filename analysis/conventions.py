@@ -1,28 +1,63 @@
-"""The conventions of a scores document, assembled from the texts the results carry.
+"""The conventions of a scores document: one text per statistic, defined once.
 
-Each statistic's text is defined once, next to the code that computes it, and is the
-``convention`` (or interval ``method``) of its result: :mod:`analysis.estimates` for the
-measures and their intervals, :data:`analysis.campaign.COMPOSITE_CONVENTION` for the
-composite index. :func:`scores_conventions` puts those same strings into the document's
-``conventions`` mapping, so the document cannot describe a statistic other than the one
-computed. The texts below describe how a scores document applies the building blocks
-(strata, reliability policies, drivers, mode effects, comment themes, indicator).
+The results carry these same strings: an :class:`analysis.estimates.Estimate` has its
+measure's definition as ``convention`` and its interval's as ``interval.method``, a
+:class:`analysis.campaign.DimensionStatistics` has :data:`DIMENSION_CONVENTION`, and
+:class:`analysis.campaign.CampaignStatistics` has :data:`COMPOSITE_CONVENTION` as
+``composite_convention``.
+:func:`scores_conventions` assembles the document's ``conventions`` mapping from them, so
+the document cannot describe a statistic other than the one computed. The other texts
+describe how a scores document applies the building blocks (strata, reliability policies,
+drivers, mode effects, comment themes, indicator).
+
+This module imports nothing (no numpy, no scipy): a web process can describe the document
+(its API schema) without loading the statistics.
 """
 
 from __future__ import annotations
 
-from analysis.campaign import COMPOSITE_CONVENTION
-from analysis.estimates import (
-    DIMENSION_CONVENTION,
-    INDEX_DEFINITION,
-    RATE_DEFINITION,
-    SCORE_DEFINITION,
-    index_interval_convention,
-    rate_interval_convention,
-)
-from analysis.indicator import INDICATOR_MEASURE_CONVENTION
+__all__ = [
+    "COMPOSITE_CONVENTION",
+    "DIMENSION_CONVENTION",
+    "INDEX_DEFINITION",
+    "INDICATOR_MEASURE_CONVENTION",
+    "RATE_DEFINITION",
+    "SCORE_DEFINITION",
+    "WEIGHTING_CONVENTION",
+    "index_interval_convention",
+    "rate_interval_convention",
+    "scores_conventions",
+]
 
-__all__ = ["WEIGHTING_CONVENTION", "scores_conventions"]
+RATE_DEFINITION = "satisfaction rate 满意率 = (n5+n4)/N_valid (一般 counts as not satisfied)"
+SCORE_DEFINITION = ("satisfaction score 满意度得分 = (100n5+80n4+60n3+40n2+20n1)/N_valid "
+                    "= 20 + 0.8 x index")
+INDEX_DEFINITION = "linear index = (mean-1)/(5-1) x 100"
+DIMENSION_CONVENTION = ("dimension index = equal-weight mean of its item indices; dimension "
+                        "rate = equal-weight mean of its item rates (analysis.composite_index)")
+COMPOSITE_CONVENTION = ("overall index = equal-weight mean of dimension indices (overall item "
+                        "excluded), normal interval from the Taylor-linearised stratified SE "
+                        "with FPC (analysis.campaign_statistics)")
+INDICATOR_MEASURE_CONVENTION = (
+    "campaign indicator settings applied to the overall item's stratified measure; "
+    "P(true >= target) = Phi((actual - target)/SE), SE with FPC")
+
+
+def rate_interval_convention(confidence: float = 0.95) -> str:
+    """How :func:`analysis.estimates.rate_estimate` computes its interval (the ``rate_ci``
+    convention)."""
+    return (f"{confidence:.0%} Wilson score interval at Kish's effective sample size "
+            "n_eff = (sum w)^2/sum w^2, w_h = N_h/r_h (equals the ordinary Wilson "
+            "interval within one household group)")
+
+
+def index_interval_convention(confidence: float = 0.95) -> str:
+    """How :func:`analysis.estimates.index_estimate` and ``score_estimate`` compute their
+    intervals (the ``index_ci`` convention)."""
+    return (f"{confidence:.0%} normal interval, stratified SE with finite-population "
+            "correction sqrt(sum_h (N_h/N)^2 (1-f_h) s_h^2/r_h); "
+            "score interval = 20 + 0.8 x index interval")
+
 
 WEIGHTING_CONVENTION = (
     "strata = household groups; pooled = sum_h (N_h/N) ybar_h with N_h the roster households "

@@ -5,7 +5,8 @@ The score is a linear function of the index (score = 20 + 0.8 × index on a 5-po
 so its estimate, SE and interval are the index's transformed; the rate's interval is the
 Wilson interval at Kish's effective sample size. Every :class:`Estimate` states its
 measure's definition (``convention``) and its interval's (``interval.method``): the texts
-:func:`analysis.conventions.scores_conventions` puts in the scores document.
+of :mod:`analysis.conventions` that :func:`analysis.conventions.scores_conventions` puts
+in the scores document.
 """
 
 from __future__ import annotations
@@ -14,55 +15,34 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Literal
 
+from analysis.conventions import (
+    INDEX_DEFINITION,
+    RATE_DEFINITION,
+    SCORE_DEFINITION,
+    index_interval_convention,
+    rate_interval_convention,
+)
 from analysis.intervals import Interval, interval_from_se, wilson_interval
 from analysis.stratified import StratifiedEstimate
 
 __all__ = [
-    "DIMENSION_CONVENTION",
-    "INDEX_DEFINITION",
-    "RATE_DEFINITION",
-    "SCORE_DEFINITION",
     "Estimate",
     "ItemEstimates",
     "MeasureName",
     "dimension_rate",
     "index_estimate",
-    "index_interval_convention",
     "item_estimates",
     "rate_estimate",
-    "rate_interval_convention",
     "score_estimate",
     "score_from_index",
 ]
 
 MeasureName = Literal["rate", "index", "score"]
 
-RATE_DEFINITION = "satisfaction rate 满意率 = (n5+n4)/N_valid (一般 counts as not satisfied)"
-SCORE_DEFINITION = ("satisfaction score 满意度得分 = (100n5+80n4+60n3+40n2+20n1)/N_valid "
-                    "= 20 + 0.8 x index")
-INDEX_DEFINITION = "linear index = (mean-1)/(5-1) x 100"
-DIMENSION_CONVENTION = ("dimension index = equal-weight mean of its item indices; dimension "
-                        "rate = equal-weight mean of its item rates (analysis.composite_index)")
-
 #: score = SCORE_AT_INDEX_ZERO + SCORE_PER_INDEX_POINT × index (5-point scale: 20 at code 1,
 #: 100 at code 5; index 0 at code 1, 100 at code 5).
 SCORE_AT_INDEX_ZERO = 20.0
 SCORE_PER_INDEX_POINT = 0.8
-
-
-def rate_interval_convention(confidence: float = 0.95) -> str:
-    """How :func:`rate_estimate` computes its interval (the ``rate_ci`` convention)."""
-    return (f"{confidence:.0%} Wilson score interval at Kish's effective sample size "
-            "n_eff = (sum w)^2/sum w^2, w_h = N_h/r_h (equals the ordinary Wilson "
-            "interval within one household group)")
-
-
-def index_interval_convention(confidence: float = 0.95) -> str:
-    """How :func:`index_estimate` and :func:`score_estimate` compute their intervals (the
-    ``index_ci`` convention)."""
-    return (f"{confidence:.0%} normal interval, stratified SE with finite-population "
-            "correction sqrt(sum_h (N_h/N)^2 (1-f_h) s_h^2/r_h); "
-            "score interval = 20 + 0.8 x index interval")
 
 
 @dataclass(frozen=True, slots=True)
@@ -315,7 +295,7 @@ def dimension_rate(item_rates: Sequence[float]) -> float:
     Notes
     -----
     Σ_j rate_j / J, the rate beside the dimension index (itself the equal-weight mean of
-    the item indices); see :data:`DIMENSION_CONVENTION`.
+    the item indices); see :data:`analysis.conventions.DIMENSION_CONVENTION`.
 
     References
     ----------

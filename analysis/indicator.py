@@ -10,11 +10,14 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass
 from math import ceil
-from typing import Literal
+from typing import TYPE_CHECKING, Literal
 
 from scipy import special
 
-from analysis.estimates import ItemEstimates
+from analysis.conventions import INDICATOR_MEASURE_CONVENTION
+
+if TYPE_CHECKING:  # only annotates: the campaign settings' users need no estimates module
+    from analysis.estimates import ItemEstimates
 
 __all__ = [
     "INDICATOR_MEASURE_CONVENTION",
@@ -29,11 +32,6 @@ __all__ = [
 ]
 
 MeasureName = Literal["rate", "score", "index"]
-
-INDICATOR_MEASURE_CONVENTION = (
-    "campaign indicator settings applied to the overall item's stratified measure; "
-    "P(true >= target) = Phi((actual - target)/SE), SE with FPC")
-
 
 @dataclass(frozen=True, slots=True)
 class ProportionalRule:

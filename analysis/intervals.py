@@ -9,7 +9,7 @@ from dataclasses import dataclass
 from math import sqrt
 
 import numpy as np
-from scipy import special, stats
+from scipy import special
 
 __all__ = [
     "Interval",
@@ -173,6 +173,8 @@ def interval_from_se(
         q = float(special.ndtri(0.5 + 0.5 * confidence))
         method = "normal approximation"
     else:
+        from scipy import stats  # only here: scipy.stats costs start-up time and memory
+
         q = float(stats.t.ppf(0.5 + 0.5 * confidence, df))
         method = f"t with {df:g} df"
     return Interval(float(estimate), estimate - q * se, estimate + q * se, confidence, method)

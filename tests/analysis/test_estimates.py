@@ -26,7 +26,7 @@ from analysis import (
     stratified_mean,
     wilson_interval,
 )
-from analysis.campaign import COMPOSITE_CONVENTION
+from analysis.conventions import COMPOSITE_CONVENTION
 from analysis.indicator import StepwiseRule
 
 # METHODS.md section 2 worked example: counts 120, 60, 15, 4, 1 for 5..1 plus 10 不清楚.
@@ -227,7 +227,7 @@ def test_conventions_are_the_results_own_strings():
     assert e.rate.interval.method == conventions["rate_ci"]
     assert e.index.interval.method == e.score.interval.method == conventions["index_ci"]
     assert {d.convention for d in s.dimensions} == {conventions["dimension"]}
-    assert conventions["composite"] == COMPOSITE_CONVENTION
+    assert conventions["composite"] == COMPOSITE_CONVENTION == s.composite_convention
     ci90 = item_estimates(s.items[0].rate, s.items[0].index, confidence=0.9)
     assert ci90.rate.interval.method == scores_conventions(
         counted_responses="", snapshot="", confidence=0.9)["rate_ci"]

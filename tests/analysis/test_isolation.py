@@ -70,3 +70,15 @@ def test_planning_imports_only_what_it_needs():
                          check=False)
     assert out.returncode == 0, out.stderr
     assert out.stdout.startswith("ok")
+
+
+def test_conventions_and_indicator_rules_need_no_statistics_stack():
+    # The API schema lists the conventions and the admin builds indicator rules at start-up.
+    code = ("import sys; from analysis.conventions import scores_conventions; "
+            "from analysis.indicator import BandRule, StepwiseRule; "
+            "assert 'scipy.stats' not in sys.modules and 'analysis.estimates' not in "
+            "sys.modules; print('ok')")
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
+                         check=False)
+    assert out.returncode == 0, out.stderr
+    assert out.stdout.startswith("ok")
