@@ -2,6 +2,12 @@
 
 Imports only the standard library, numpy, scipy and jieba; never the web app.
 
+Importing the package imports none of its modules: each name below is imported from its
+module on first use (``analysis.campaign_statistics``, ``from analysis import
+word_tokens``), so a process that plans a sample or segments a comment does not pay for
+scipy.stats and the rest (start-up time and worker memory). jieba is imported when
+comments are first segmented.
+
 Conventions (METHODS.md): 5-point codes 5 非常满意 … 1 非常不满意; the not-applicable code
 (default 9) and missing answers (NaN/None) are excluded from every denominator and reported
 as their own share; 一般 (3) counts as not satisfied. Every result is a frozen dataclass that
@@ -10,138 +16,83 @@ states its convention.
 Modules
 -------
 measures      satisfaction rate (top-2 box), score (100/80/60/40/20), linear index, counts
-intervals     Wilson, t, bootstrap (percentile/basic/BCa, stratified, multinomial counts), FPC
+estimates     reported rate (Wilson at Kish's n_eff), index (normal), score = 20 + 0.8 index
+intervals     Wilson, normal and t intervals, FPC
+bootstrap     bootstrap intervals (percentile/basic/BCa, stratified, multinomial counts)
 stratified    design weights N_h/r_h, pooled estimate, SE with/without FPC, Kish deff
 reliability   Cronbach's alpha (raw, standardised), Feldt CI, item-total, alpha-if-deleted
 composite     dimension/overall index; equal, given, importance, entropy and AHP weights
 drivers       derived importance (Spearman) and Importance-Performance quadrants
 comparisons   Mann-Whitney U + rank-biserial (also from category counts), chi-square
-              (small counts), mode effects per item and stratum, Kruskal-Wallis + ε²
+              (small counts), Kruskal-Wallis + ε²
+survey_modes  web vs paper mode effects per item and stratum
 planning      Cochran sample size with FPC, contacts, margin of error, AAPOR rates
-indicator     indicator score (proportional, stepwise, bands) and P(true ≥ target)
+indicator     indicator score (proportional, stepwise, bands), P(true ≥ target), measure switch
 comments      themes of Chinese comments with jieba
+response_table  a response matrix validated and counted per item, stratum and category
 campaign      campaign_statistics: everything above from one response matrix
+conventions   the scores document's conventions, from the results' own texts
 """
 
-from analysis.campaign import CampaignStatistics, ItemStatistics, campaign_statistics
-from analysis.comments import (
-    CommentThemes,
-    Theme,
-    comment_themes,
-    load_segmenter,
-    word_tokens,
-)
-from analysis.comparisons import (
-    chi_square_independence,
-    item_mode_effects,
-    kruskal_wallis,
-    mann_whitney,
-    mann_whitney_counts,
-    mode_effect_from_counts,
-    mode_effects,
-)
-from analysis.composite import (
-    ahp_weights,
-    composite_index,
-    entropy_weights,
-    equal_weights,
-    importance_weights,
-    normalized_weights,
-)
-from analysis.drivers import derived_importance, importance_performance_quadrants
-from analysis.indicator import (
-    BandRule,
-    IndicatorScore,
-    ProportionalRule,
-    StepwiseRule,
-    band_rule,
-    indicator_score,
-)
-from analysis.intervals import (
-    Interval,
-    bootstrap_counts_interval,
-    bootstrap_interval,
-    finite_population_correction,
-    interval_from_se,
-    stratified_bootstrap_interval,
-    t_interval,
-    wilson_interval,
-)
-from analysis.measures import (
-    ItemSummary,
-    Measure,
-    category_counts,
-    item_summary,
-    linear_index,
-    satisfaction_rate,
-    satisfaction_score,
-    summary_from_counts,
-)
-from analysis.planning import aapor_rates, cochran_sample_size, contacts_needed, margin_of_error
-from analysis.reliability import cronbach_alpha, item_total_statistics
-from analysis.stratified import (
-    StratifiedEstimate,
-    design_weights,
-    effective_sample_size,
-    kish_design_effect,
-    stratified_mean,
-)
+from __future__ import annotations
 
-__all__ = [
-    "BandRule",
-    "CampaignStatistics",
-    "CommentThemes",
-    "IndicatorScore",
-    "Interval",
-    "ItemStatistics",
-    "ItemSummary",
-    "Measure",
-    "ProportionalRule",
-    "StepwiseRule",
-    "StratifiedEstimate",
-    "Theme",
-    "aapor_rates",
-    "ahp_weights",
-    "band_rule",
-    "bootstrap_counts_interval",
-    "bootstrap_interval",
-    "campaign_statistics",
-    "category_counts",
-    "chi_square_independence",
-    "cochran_sample_size",
-    "comment_themes",
-    "composite_index",
-    "contacts_needed",
-    "cronbach_alpha",
-    "derived_importance",
-    "design_weights",
-    "effective_sample_size",
-    "entropy_weights",
-    "equal_weights",
-    "finite_population_correction",
-    "importance_performance_quadrants",
-    "importance_weights",
-    "indicator_score",
-    "interval_from_se",
-    "item_mode_effects",
-    "item_summary",
-    "item_total_statistics",
-    "kish_design_effect",
-    "kruskal_wallis",
-    "linear_index",
-    "load_segmenter",
-    "mann_whitney",
-    "mann_whitney_counts",
-    "margin_of_error",
-    "mode_effect_from_counts",
-    "mode_effects",
-    "normalized_weights",
-    "satisfaction_rate",
-    "satisfaction_score",
-    "stratified_bootstrap_interval",
-    "stratified_mean",
-    "summary_from_counts",
-    "t_interval",
-    "wilson_interval",
-    "word_tokens",
-]
+import importlib
+
+#: Module (under analysis/) -> the names the package exports from it.
+_EXPORTS: dict[str, tuple[str, ...]] = {
+    "bootstrap": (
+        "bootstrap_counts_interval", "bootstrap_interval", "stratified_bootstrap_interval",
+    ),
+    "campaign": (
+        "CampaignStatistics", "DimensionStatistics", "ItemStatistics", "campaign_statistics",
+    ),
+    "comments": ("CommentThemes", "Theme", "comment_themes", "load_segmenter", "word_tokens"),
+    "comparisons": (
+        "chi_square_independence", "kruskal_wallis", "mann_whitney", "mann_whitney_counts",
+    ),
+    "composite": (
+        "ahp_weights", "composite_index", "entropy_weights", "equal_weights", "importance_weights",
+        "normalized_weights",
+    ),
+    "conventions": ("scores_conventions",),
+    "drivers": ("derived_importance", "importance_performance_quadrants"),
+    "estimates": (
+        "Estimate", "ItemEstimates", "dimension_rate", "index_estimate", "item_estimates",
+        "rate_estimate", "score_estimate", "score_from_index",
+    ),
+    "indicator": (
+        "BandRule", "IndicatorScore", "ProportionalRule", "StepwiseRule", "band_rule",
+        "indicator_from_estimates", "indicator_score", "probability_meets_target",
+    ),
+    "intervals": (
+        "Interval", "finite_population_correction", "interval_from_se", "t_interval",
+        "wilson_interval",
+    ),
+    "measures": (
+        "ItemSummary", "Measure", "category_counts", "item_summary", "linear_index",
+        "satisfaction_rate", "satisfaction_score", "summary_from_counts",
+    ),
+    "planning": ("aapor_rates", "cochran_sample_size", "contacts_needed", "margin_of_error"),
+    "reliability": ("cronbach_alpha", "item_total_statistics"),
+    "stratified": (
+        "StratifiedEstimate", "design_weights", "effective_sample_size", "kish_design_effect",
+        "stratified_mean",
+    ),
+    "survey_modes": ("item_mode_effects", "mode_effect_from_counts", "mode_effects"),
+}
+_MODULE_OF = {name: module for module, names in _EXPORTS.items() for name in names}
+
+__all__ = sorted(_MODULE_OF, key=lambda name: (not name[0].isupper(), name))
+
+
+def __getattr__(name: str):
+    module = _MODULE_OF.get(name)
+    if module is None:
+        raise AttributeError(f"module 'analysis' has no attribute {name!r}")
+    value = getattr(importlib.import_module(f"analysis.{module}"), name)
+    globals()[name] = value  # later look-ups do not come here
+    return value
+
+
+def __dir__() -> list[str]:
+    return sorted(set(globals()) | set(__all__))

@@ -3,15 +3,21 @@
 Design choices (all stated in the result's ``convention``):
 
 * item measures are stratified (N_h/N population shares) with SE with and without FPC;
+  each item also carries its reported estimates (:mod:`analysis.estimates`): the rate
+  with the Wilson interval at Kish's effective n, the index with its normal interval, and
+  the score = 20 + 0.8 × index;
 * item intervals are bootstrap intervals drawn as multinomial category counts per stratum
   (exactly the stratified row bootstrap, at O(resamples × strata × categories) per item);
 * the composite (overall) index is a linear function of the stratified item means, so its
   SE is the Taylor-linearised stratified SE (with FPC) and its interval a normal interval —
   a row bootstrap of the composite would cost O(resamples × respondents);
+* dimension rates are the equal-weight means of their item rates, beside the indices;
 * reliability uses pairwise deletion over all items except the overall item;
 * drivers: Spearman correlation of each dimension score (respondent mean of the dimension's
   valid answers) with the overall item; IPA from those and the dimension indices;
-* the indicator uses the stratified satisfaction rate of the overall item.
+* the indicator uses the overall item's stratified measure (the rate by default).
+
+:func:`campaign_statistics` is a short pipeline of functions of one statistic each.
 """
 
 from __future__ import annotations
@@ -22,31 +28,42 @@ from typing import Literal
 
 import numpy as np
 
+from analysis.bootstrap import bootstrap_counts_bounds
 from analysis.composite import CompositeIndex, composite_index
+from analysis.conventions import COMPOSITE_CONVENTION, DIMENSION_CONVENTION
 from analysis.drivers import (
     DerivedImportance,
     ImportancePerformance,
     derived_importance,
     importance_performance_quadrants,
 )
+from analysis.estimates import (
+    ItemEstimates,
+    MeasureName,
+    dimension_rate,
+    item_estimates,
+)
 from analysis.indicator import (
     BandRule,
     IndicatorScore,
     ProportionalRule,
     StepwiseRule,
-    indicator_score,
+    indicator_from_estimates,
 )
-from analysis.intervals import Interval, bootstrap_counts_bounds, interval_from_se
-from analysis.measures import ItemSummary, summary_from_counts
+from analysis.intervals import Interval, interval_from_se
+from analysis.measures import ItemSummary
 from analysis.reliability import CronbachAlpha, cronbach_alpha
+from analysis.response_table import ResponseTable, response_table
 from analysis.stratified import StratifiedEstimate, stratified_mean_from_moments
 
-__all__ = ["ItemStatistics", "CampaignStatistics", "campaign_statistics"]
-
+__all__ = ["DimensionStatistics", "ItemStatistics",
+           "CampaignStatistics", "campaign_statistics", "dimension_scores",
+           "linearised_composite_se", "stratum_moments"]
 
 @dataclass(frozen=True, slots=True)
 class ItemStatistics:
-    """One item: unweighted summary, per-stratum summaries, stratified rate and index."""
+    """One item: unweighted summary, per-stratum summaries, stratified rate and index, and
+    the reported rate, index and score with their intervals (``estimates``)."""
 
     name: str
     summary: ItemSummary
@@ -55,6 +72,18 @@ class ItemStatistics:
     rate_interval: Interval | None  # None when computed with item_intervals=False
     index: StratifiedEstimate
     index_interval: Interval | None
+    estimates: ItemEstimates
+
+
+@dataclass(frozen=True, slots=True)
+class DimensionStatistics:
+    """One dimension: its index (as in ``composite``), its rate and its item rows."""
+
+    name: str
+    index: float
+    rate: float
+    items: tuple[int, ...]
+    convention: str
 
 
 @dataclass(frozen=True, slots=True)
@@ -70,10 +99,13 @@ class CampaignStatistics:
     indicator: IndicatorScore
     n_respondents: int
     convention: str
+    dimensions: tuple[DimensionStatistics, ...]
+    composite_convention: str
 
 
 _INDEX_VALUES = np.array([0.0, 25.0, 50.0, 75.0, 100.0])
 _RATE_VALUES = np.array([0.0, 0.0, 0.0, 1.0, 1.0])
+_CODE_VALUES = np.arange(1, 6, dtype=float)
 
 
 def campaign_statistics(
@@ -94,6 +126,7 @@ def campaign_statistics(
     target: float = 0.90,
     points: float = 10.0,
     rule: ProportionalRule | StepwiseRule | BandRule | None = None,
+    indicator_measure: MeasureName = "rate",
     crosshair: Literal["mean", "median", "midpoint"] = "mean",
     reliability: bool = True,
     item_intervals: bool = True,
@@ -131,6 +164,8 @@ def campaign_statistics(
         Label of how ``dimension_weights`` were obtained.
     target, points, rule
         Indicator configuration (see :func:`analysis.indicator.indicator_score`).
+    indicator_measure : {"rate", "index", "score"}, default "rate"
+        The overall item's measure the indicator scores (with that measure's SE).
     crosshair : {"mean", "median", "midpoint"}, default "mean"
         IPA crosshair rule (for "midpoint" see Notes).
     reliability : bool, default True
@@ -143,6 +178,8 @@ def campaign_statistics(
     Returns
     -------
     CampaignStatistics
+        Items (with their reported ``estimates``), dimensions (index and rate), composite
+        index with SE and interval, reliability, drivers, IPA and the indicator.
 
     Notes
     -----
@@ -168,173 +205,269 @@ def campaign_statistics(
     >>> len(s.items), 0 <= s.composite.overall <= 100, s.indicator.points
     (4, True, 10.0)
     """
-    y = np.asarray(responses, dtype=float)
-    if y.ndim != 2:
-        raise ValueError("responses must be items x respondents")
-    n_items, n = y.shape
-    labels_arr = np.asarray(strata)
-    if labels_arr.shape != (n,):
-        raise ValueError("one stratum label per respondent is required")
-    labels, h_idx = np.unique(labels_arr, return_inverse=True)
-    n_strata = labels.size
-    missing_labels = [lab for lab in labels.tolist() if lab not in population_by_stratum]
-    if missing_labels:
-        raise ValueError(f"no population size for strata {missing_labels}")
-    pop = np.array([float(population_by_stratum[lab]) for lab in labels.tolist()])
-    names = [f"Q{j + 1}" for j in range(n_items)] if item_names is None else list(item_names)
-
-    # --- category counts per item x stratum: slots 0..4 codes, 5 NA, 6 missing, 7 invalid
-    # Slots through a lookup table over the integer codes lo..hi (its two ends, below and
-    # above every valid code, are invalid): fewer passes over the matrix than comparing it
-    # with each rule, which mattered at 100,000 respondents x 11 cells.
-    nan = np.isnan(y)
-    lo, hi = min(1, na_code) - 1, max(5, na_code) + 1
-    clipped = np.clip(np.where(nan, lo, y), lo, hi)
-    code = clipped.astype(np.int64)
-    lookup = np.full(hi - lo + 1, 7, dtype=np.int64)
-    lookup[1 - lo:6 - lo] = np.arange(5)
-    lookup[na_code - lo] = 5
-    slot = lookup[code - lo if lo else code]
-    slot[nan] = 6
-    if np.any((slot == 7) | (code != clipped)):  # not 1..5 nor the NA code, or not whole
-        raise ValueError("responses contain codes outside 1..5 that are not the NA code")
-    row_base = np.arange(n_items)[:, None] * n_strata
-    key = (row_base if n_strata == 1 else row_base + h_idx[None, :]) * 7 + slot
-    table = np.bincount(key.ravel(), minlength=n_items * n_strata * 7).reshape(
-        n_items, n_strata, 7)
-    counts = table[..., :5]
-    valid_counts = counts.sum(axis=-1)  # (items, H)
-    empty = [names[j] for j in np.flatnonzero(valid_counts.sum(axis=1) == 0)]
-    if empty:
-        raise ValueError(f"items without any valid answer: {empty}")
-    r_h = np.bincount(h_idx, minlength=n_strata)
-    w_pop = pop / pop.sum()
-
-    # --- bootstrap intervals for every item (rate and index) from multinomial counts
-    boot = {}
-    method_text = "not computed"
+    table = response_table(responses, strata, population_by_stratum, na_code=na_code,
+                           item_names=item_names)
+    bounds, intervals_method = None, "not computed"
     if item_intervals:
-        rng = np.random.default_rng(seed)
-        weights = np.broadcast_to(w_pop, (n_items, n_strata))
-        for name_, vals in (("rate", _RATE_VALUES), ("index", _INDEX_VALUES)):
-            boot[name_] = bootstrap_counts_bounds(
-                counts, vals, weights, rng=rng, method=bootstrap_method,
-                n_resamples=n_resamples, confidence=confidence)
-        method_text = (f"bootstrap {bootstrap_method} ({n_resamples} resamples, seed {seed}, "
-                       "stratified multinomial on category counts)")
+        bounds, intervals_method = _item_bootstrap_bounds(
+            table, seed=seed, method=bootstrap_method, n_resamples=n_resamples,
+            confidence=confidence)
+    items = tuple(_item_statistics(table, j, bounds, intervals_method, confidence)
+                  for j in range(len(table.names)))
+    composite = composite_index(np.array([it.index.estimate for it in items]), dimensions,
+                                dimension_weights=dimension_weights,
+                                weights_method=weights_method)
+    composite_se = linearised_composite_se(table, composite)
+    normal = interval_from_se(composite.overall, composite_se, confidence)
+    valid_codes = (np.where(table.valid, table.codes, np.nan) if (reliability or drivers)
+                   else None)
+    importance, ipa = (_driver_analysis(valid_codes, composite, overall_item, crosshair)
+                       if drivers else (None, None))
+    return CampaignStatistics(
+        strata=tuple(table.labels.tolist()),
+        items=items,
+        composite=composite,
+        composite_se=composite_se,
+        composite_interval=Interval(normal.estimate, normal.low, normal.high, confidence,
+                                    "normal interval, Taylor-linearised stratified SE with FPC"),
+        reliability=_scale_reliability(valid_codes, overall_item) if reliability else None,
+        drivers=importance,
+        ipa=ipa,
+        indicator=indicator_from_estimates(items[overall_item].estimates, indicator_measure,
+                                           target, points, rule),
+        n_respondents=table.codes.shape[1],
+        convention="stratified by population share N_h/N with FPC; item intervals "
+        f"{intervals_method}; composite SE Taylor-linearised; NA code {na_code} and missing "
+        f"excluded from every denominator; indicator from the overall item's {indicator_measure}",
+        dimensions=_dimension_statistics(composite, items),
+        composite_convention=COMPOSITE_CONVENTION,
+    )
 
-    values = np.arange(1, 6, dtype=float)
-    items = []
-    stratum_means = np.full((n_items, n_strata), np.nan)
-    for j in range(n_items):
-        total = table[j].sum(axis=0)
-        summary = summary_from_counts(total[:5], n_na=int(total[5]), n_missing=int(total[6]))
-        by_stratum = tuple(
-            summary_from_counts(table[j, h, :5], n_na=int(table[j, h, 5]),
-                                n_missing=int(table[j, h, 6]))
-            for h in range(n_strata)
-        )
-        ok = valid_counts[j] > 0
-        r = valid_counts[j][ok]
-        c = counts[j][ok]
-        rate_h = c[:, 3:].sum(axis=1) / r
-        mean_h = c @ values / r
-        stratum_means[j, ok] = mean_h
-        var_rate = np.where(r > 1, rate_h * (1 - rate_h) * r / np.maximum(r - 1, 1), 0.0)
-        ex2 = c @ values**2 / r
-        var_mean = np.where(r > 1, (ex2 - mean_h**2) * r / np.maximum(r - 1, 1), 0.0)
-        lab_ok = labels[ok].tolist()
-        rate_est = stratified_mean_from_moments(lab_ok, r, rate_h, var_rate, pop[ok],
-                                                measure="satisfaction rate")
-        index_est = stratified_mean_from_moments(lab_ok, r, (mean_h - 1) * 25,
-                                                 var_mean * 625, pop[ok], measure="index")
-        items.append(ItemStatistics(
-            name=names[j],
-            summary=summary,
-            by_stratum=by_stratum,
-            rate=rate_est,
-            rate_interval=Interval(rate_est.estimate, float(boot["rate"][0][j]),
-                                   float(boot["rate"][1][j]), confidence, method_text)
-            if boot else None,
-            index=index_est,
-            index_interval=Interval(index_est.estimate, float(boot["index"][0][j]),
-                                    float(boot["index"][1][j]), confidence, method_text)
-            if boot else None,
-        ))
 
-    # --- composite index with a linearised stratified SE
-    item_index = np.array([it.index.estimate for it in items])
-    comp = composite_index(item_index, dimensions, dimension_weights=dimension_weights,
-                           weights_method=weights_method)
+def _item_bootstrap_bounds(table: ResponseTable, *, seed: int | None, method: str,
+                          n_resamples: int, confidence: float) -> tuple[dict[str, tuple], str]:
+    """Bootstrap bounds of every item's stratified rate and index (multinomial counts), and
+    how they were drawn.
+
+    The bounds are {"rate": (low, high, estimate), "index": (...)}, each an array over the
+    items; the rate's resamples are drawn before the index's from one generator.
+    """
+    rng = np.random.default_rng(seed)
+    counts = table.counts[..., :5]
+    weights = np.broadcast_to(table.population_share, counts.shape[:2])
+    bounds = {name: bootstrap_counts_bounds(counts, values, weights, rng=rng, method=method,
+                                            n_resamples=n_resamples, confidence=confidence)
+              for name, values in (("rate", _RATE_VALUES), ("index", _INDEX_VALUES))}
+    return bounds, (f"bootstrap {method} ({n_resamples} resamples, seed {seed}, stratified "
+                    "multinomial on category counts)")
+
+
+def stratum_moments(counts: np.ndarray) -> tuple[np.ndarray, ...]:
+    """Per-stratum moments of one item from its category counts.
+
+    Parameters
+    ----------
+    counts : ndarray of int, shape (strata, 5)
+        Counts of codes 1..5 in each stratum; every stratum needs a valid answer.
+
+    Returns
+    -------
+    tuple of ndarray
+        r_h valid answers, satisfaction rate, its sample variance, mean code and its sample
+        variance (ddof = 1; 0 in a stratum with one answer).
+
+    Notes
+    -----
+    rate_h = (n4 + n5)/r_h with s² = rate(1 − rate) r/(r − 1); mean_h = Σ_c c n_c/r_h with
+    s² = (Σ_c c² n_c/r_h − mean²) r/(r − 1): the moments of the 0/1 and 1..5 answers.
+
+    References
+    ----------
+    Cochran (1977), section 5.2.
+
+    Examples
+    --------
+    >>> r, rate, var_rate, mean, var_mean = stratum_moments(np.array([[0, 0, 1, 2, 1]]))
+    >>> r.tolist(), rate.tolist(), var_rate.tolist(), mean.tolist(), var_mean.tolist()
+    ([4], [0.75], [0.25], [4.0], [0.6666666666666666])
+    """
+    r = counts.sum(axis=1)
+    rate = counts[:, 3:].sum(axis=1) / r
+    mean = counts @ _CODE_VALUES / r
+    var_rate = np.where(r > 1, rate * (1 - rate) * r / np.maximum(r - 1, 1), 0.0)
+    ex2 = counts @ _CODE_VALUES**2 / r
+    var_mean = np.where(r > 1, (ex2 - mean**2) * r / np.maximum(r - 1, 1), 0.0)
+    return r, rate, var_rate, mean, var_mean
+
+
+def _item_statistics(table: ResponseTable, item: int, bounds: dict[str, tuple] | None,
+                    intervals_method: str, confidence: float) -> ItemStatistics:
+    """Summaries, stratified rate and index, bootstrap intervals and reported estimates of
+    one item; strata without a valid answer to it drop out of its weights."""
+    summary, by_stratum = table.item_summaries(item)
+    answered = table.valid_counts[item] > 0
+    r, rate_h, var_rate, mean_h, var_mean = stratum_moments(table.counts[item, answered, :5])
+    labels, population = table.labels[answered].tolist(), table.population[answered]
+    rate = stratified_mean_from_moments(labels, r, rate_h, var_rate, population,
+                                        measure="satisfaction rate")
+    index = stratified_mean_from_moments(labels, r, (mean_h - 1) * 25, var_mean * 625,
+                                         population, measure="index")
+
+    def bootstrap(name: str, estimate: StratifiedEstimate) -> Interval | None:
+        if bounds is None:
+            return None
+        low, high = bounds[name][0][item], bounds[name][1][item]
+        return Interval(estimate.estimate, float(low), float(high), confidence,
+                        intervals_method)
+
+    return ItemStatistics(name=table.names[item], summary=summary, by_stratum=by_stratum,
+                          rate=rate, rate_interval=bootstrap("rate", rate), index=index,
+                          index_interval=bootstrap("index", index),
+                          estimates=item_estimates(rate, index, confidence))
+
+
+def _composite_coefficients(composite: CompositeIndex, n_items: int) -> np.ndarray:
+    """c_j of C = Σ_j c_j m_j + const, m_j the stratified mean code of item j."""
     coef = np.zeros(n_items)
-    for d in comp.dimensions:
-        wd = d.weight / sum(e.weight for e in comp.dimensions if not np.isnan(e.index))
+    total = sum(e.weight for e in composite.dimensions if not np.isnan(e.index))
+    for d in composite.dimensions:
+        wd = d.weight / total
         for item, u in zip(d.items, d.item_weights, strict=True):
             coef[item] += 25.0 * wd * u
-    valid = slot < 5
+    return coef
+
+
+def linearised_composite_se(table: ResponseTable, composite: CompositeIndex) -> float:
+    """Taylor-linearised stratified SE (with FPC) of the composite index.
+
+    Parameters
+    ----------
+    table : ResponseTable
+        The counted responses (:func:`analysis.response_table.response_table`).
+    composite : CompositeIndex
+        The composite index of the table's stratified item indices.
+
+    Returns
+    -------
+    float
+
+    Notes
+    -----
+    C = Σ_j c_j m_j + const with m_j the stratified mean code of item j. Linearised
+    variable of respondent i in stratum h: z_i = Σ_j c_j v_ij (y_ij − m_hj) r_h / V_hj
+    (v_ij valid indicator, V_hj valid count, m_hj stratum mean code, r_h respondents);
+    Var(C) = Σ_h W_h² (1 − f_h) s²_h(z)/r_h. For a composite of one item without NA
+    answers it equals that item's stratified SE.
+
+    References
+    ----------
+    Wolter, K. (2007). Introduction to Variance Estimation, ch. 6 (Taylor series).
+
+    Examples
+    --------
+    >>> from analysis.response_table import response_table
+    >>> t = response_table([[5, 4, 3, 4, 5, 2]], list("aaabbb"), {"a": 30, "b": 60})
+    >>> c = composite_index([62.5], {"d": [0]})
+    >>> round(linearised_composite_se(t, c), 4)
+    15.036
+
+    The same as the item index's stratified SE:
+
+    >>> from analysis.stratified import stratified_mean
+    >>> index = stratified_mean({"a": [100, 75, 50], "b": [75, 100, 25]}, {"a": 30, "b": 60})
+    >>> round(index.se, 4)
+    15.036
+    """
+    coef = _composite_coefficients(composite, len(table.names))
+    n_strata, h_idx, r_h = table.labels.size, table.stratum, table.respondents
+    valid_counts, valid = table.valid_counts, table.valid
     with np.errstate(invalid="ignore", divide="ignore"):
         scale = np.where(valid_counts > 0, r_h[None, :] / np.maximum(valid_counts, 1), 0.0)
-    contributing = np.flatnonzero(coef)
-    z = np.zeros(n)
-    for j in contributing:
+        stratum_means = table.counts[..., :5] @ _CODE_VALUES / valid_counts
+    z = np.zeros(table.codes.shape[1])
+    for j in np.flatnonzero(coef):
         means_j, scale_j = np.nan_to_num(stratum_means[j]), scale[j]
         if n_strata == 1:  # one stratum (a household-group cell): scalars, no gathers
             means_j, scale_j = means_j[0], scale_j[0]
         else:
             means_j, scale_j = means_j[h_idx], scale_j[h_idx]
-        dev = np.where(valid[j], y[j] - means_j, 0.0)
-        z += coef[j] * dev * scale_j
+        z += coef[j] * np.where(valid[j], table.codes[j] - means_j, 0.0) * scale_j
     s1 = np.bincount(h_idx, weights=z, minlength=n_strata)
     s2 = np.bincount(h_idx, weights=z * z, minlength=n_strata)
     var_h = np.where(r_h > 1, (s2 - s1**2 / np.maximum(r_h, 1)) / np.maximum(r_h - 1, 1), 0.0)
-    comp_var = float(np.sum(w_pop**2 * (1 - r_h / pop) * var_h / np.maximum(r_h, 1)))
-    comp_se = comp_var**0.5
-    comp_ci = interval_from_se(comp.overall, comp_se, confidence)
-    comp_ci = Interval(comp_ci.estimate, comp_ci.low, comp_ci.high, confidence,
-                       "normal interval, Taylor-linearised stratified SE with FPC")
+    variance = np.sum(table.population_share**2 * (1 - r_h / table.population) * var_h
+                      / np.maximum(r_h, 1))
+    return float(variance)**0.5
 
-    # --- reliability over all items except the overall item
-    codes_valid = np.where(valid, y, np.nan) if (reliability or drivers) else None
-    rel = None
-    scale_items = [j for j in range(n_items) if j != overall_item]
-    if reliability and len(scale_items) >= 2:
-        rel = cronbach_alpha(codes_valid[scale_items].T, missing="pairwise")
 
-    # --- drivers: dimension scores vs the overall item
-    importance = ipa = None
-    if drivers:
-        dim_names = [d.name for d in comp.dimensions]
-        dim_scores = np.empty((n, len(dim_names)))
-        for k, d in enumerate(comp.dimensions):
-            if len(d.items) == 1:  # the mean of one valid answer is that answer
-                dim_scores[:, k] = codes_valid[d.items[0]]
-                continue
-            block = codes_valid[list(d.items)]
-            cnt = (~np.isnan(block)).sum(axis=0)
-            with np.errstate(invalid="ignore", divide="ignore"):
-                dim_scores[:, k] = np.where(cnt > 0,
-                                            np.nansum(block, axis=0) / np.maximum(cnt, 1),
-                                            np.nan)
-        importance = derived_importance(dim_scores, codes_valid[overall_item])
-        ipa = importance_performance_quadrants(
-            importance.coefficients, [d.index for d in comp.dimensions], dim_names,
-            crosshair=crosshair, importance_midpoint=0.5, performance_midpoint=50.0)
+def _scale_reliability(valid_codes: np.ndarray, overall_item: int) -> CronbachAlpha | None:
+    """Cronbach's alpha (pairwise) of all items but the overall one; None below two items."""
+    scale_items = [j for j in range(valid_codes.shape[0]) if j != overall_item]
+    if len(scale_items) < 2:
+        return None
+    return cronbach_alpha(valid_codes[scale_items].T, missing="pairwise")
 
-    overall_rate = items[overall_item].rate
-    indicator = indicator_score(overall_rate.estimate, target, points, rule,
-                                measure="rate", se=overall_rate.se)
-    return CampaignStatistics(
-        strata=tuple(labels.tolist()),
-        items=tuple(items),
-        composite=comp,
-        composite_se=comp_se,
-        composite_interval=comp_ci,
-        reliability=rel,
-        drivers=importance,
-        ipa=ipa,
-        indicator=indicator,
-        n_respondents=n,
-        convention="stratified by population share N_h/N with FPC; item intervals "
-        f"{method_text}; composite SE Taylor-linearised; NA code {na_code} and missing "
-        "excluded from every denominator; indicator from the overall item's rate",
-    )
+
+def dimension_scores(valid_codes: np.ndarray, composite: CompositeIndex) -> np.ndarray:
+    """Each respondent's score of each dimension: the mean of its valid answers.
+
+    Parameters
+    ----------
+    valid_codes : ndarray, shape (items, respondents)
+        Codes 1..5, NaN where not applicable or missing.
+    composite : CompositeIndex
+        Dimensions and their item rows.
+
+    Returns
+    -------
+    ndarray, shape (respondents, dimensions)
+        NaN for a respondent without a valid answer in the dimension.
+
+    Notes
+    -----
+    The respondent-level variable the derived importance correlates with the overall item.
+
+    References
+    ----------
+    GB/T 19038-2009, annex D (importance matrix).
+
+    Examples
+    --------
+    >>> codes = np.array([[5, 4, np.nan], [3, np.nan, np.nan], [4, 4, 2]])
+    >>> dimension_scores(codes, composite_index([0, 0, 0], {"a": [0, 1], "b": [2]})).tolist()
+    [[4.0, 4.0], [4.0, 4.0], [nan, 2.0]]
+    """
+    scores = np.empty((valid_codes.shape[1], len(composite.dimensions)))
+    for k, d in enumerate(composite.dimensions):
+        if len(d.items) == 1:  # the mean of one valid answer is that answer
+            scores[:, k] = valid_codes[d.items[0]]
+            continue
+        block = valid_codes[list(d.items)]
+        answered = (~np.isnan(block)).sum(axis=0)
+        with np.errstate(invalid="ignore", divide="ignore"):
+            scores[:, k] = np.where(answered > 0,
+                                    np.nansum(block, axis=0) / np.maximum(answered, 1), np.nan)
+    return scores
+
+
+def _driver_analysis(valid_codes: np.ndarray, composite: CompositeIndex, overall_item: int,
+                    crosshair: str) -> tuple[DerivedImportance, ImportancePerformance]:
+    """Derived importance of the dimensions for the overall item, and the IPA quadrants."""
+    importance = derived_importance(dimension_scores(valid_codes, composite),
+                                    valid_codes[overall_item])
+    ipa = importance_performance_quadrants(
+        importance.coefficients, [d.index for d in composite.dimensions],
+        [d.name for d in composite.dimensions], crosshair=crosshair, importance_midpoint=0.5,
+        performance_midpoint=50.0)
+    return importance, ipa
+
+
+def _dimension_statistics(composite: CompositeIndex,
+                         items: Sequence[ItemStatistics]) -> tuple[DimensionStatistics, ...]:
+    """Each dimension's index (from the composite) and rate (equal-weight mean of its item
+    rates)."""
+    return tuple(
+        DimensionStatistics(d.name, d.index,
+                            dimension_rate([items[i].rate.estimate for i in d.items]),
+                            d.items, DIMENSION_CONVENTION)
+        for d in composite.dimensions)

@@ -1,8 +1,10 @@
 """Themes of open Chinese comments (意见和建议): jieba word segmentation, stop words removed,
 terms ranked by the number of comments that mention them, with example comments.
 
-jieba logs "Building prefix dict ..." to stderr when its dictionary is first loaded; its
-logger is set to WARNING here so that the first call stays quiet.
+jieba is imported on first segmentation, not with ``analysis``: importing it costs time and
+memory that processes never segmenting a comment (resident and entry requests) should not
+pay. jieba logs "Building prefix dict ..." to stderr when its dictionary is first loaded;
+its logger is set to WARNING on import so that the first call stays quiet.
 """
 
 from __future__ import annotations
@@ -13,11 +15,8 @@ import threading
 from collections import Counter
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
-from functools import lru_cache
-
-import jieba
-
-jieba.setLogLevel(logging.WARNING)
+from functools import cache, lru_cache
+from types import ModuleType
 
 __all__ = ["DEFAULT_STOP_WORDS", "Theme", "CommentThemes", "comment_themes", "load_segmenter",
            "word_tokens"]
@@ -39,11 +38,19 @@ _USER_WORDS: set[str] = set()
 _USER_WORDS_LOCK = threading.Lock()
 
 
+@cache
+def _jieba() -> ModuleType:
+    import jieba
+
+    jieba.setLogLevel(logging.WARNING)
+    return jieba
+
+
 @lru_cache(maxsize=200_000)
 def _segment(text: str) -> tuple[str, ...]:
     # Segmentation is the dominant cost (seconds for 100,000 comments) and the tokens of an
     # unchanged text never change while the dictionary does not: cache them per text.
-    return tuple(jieba.lcut(text))
+    return tuple(_jieba().lcut(text))
 
 
 def word_tokens(text: str, user_words: Sequence[str] = ()) -> tuple[str, ...]:
@@ -66,7 +73,7 @@ def word_tokens(text: str, user_words: Sequence[str] = ()) -> tuple[str, ...]:
     ('维修', '太慢', '停车位', '少')
     """
     _add_user_words(user_words)
-    return tuple(t for t in jieba.lcut(text.strip()) if _WORD.search(t))
+    return tuple(t for t in _jieba().lcut(text.strip()) if _WORD.search(t))
 
 
 def _add_user_words(words: Sequence[str]) -> None:
@@ -79,7 +86,7 @@ def _add_user_words(words: Sequence[str]) -> None:
     with _USER_WORDS_LOCK:
         new = [w for w in words if w not in _USER_WORDS]
         for word in new:
-            jieba.add_word(word)
+            _jieba().add_word(word)
             _USER_WORDS.add(word)
         if new:
             _segment.cache_clear()
@@ -102,7 +109,7 @@ def load_segmenter(user_words: Sequence[str] = ()) -> None:
     >>> sorted(t.term for t in comment_themes(["租赁补贴发放慢"], user_words=["租赁补贴"]).themes)
     ['放慢', '租赁补贴']
     """
-    jieba.initialize()
+    _jieba().initialize()
     _add_user_words(user_words)
 
 
@@ -189,25 +196,46 @@ def comment_themes(
     stops.update(extra_stop_words)
     _add_user_words(user_words)
     texts = [comment.strip() if comment else "" for comment in comments]
-    n_comments = len(texts)
     # Each distinct text is segmented and filtered once and counted with its multiplicity.
     seen: Counter[str] = Counter(texts)
     n_empty = seen.pop("", 0)
-    known = segmented or {}
-    tokens_of = {}
-    for text in seen:
-        stored = known.get(text)
-        tokens_of[text] = _segment(text) if stored is None else stored
+    tokens_of = _tokens_of_texts(seen, segmented or {})
     # The filter is decided once per distinct token, then applied to each comment by
     # filter() in C: a million tokens of 100,000 comments cost no Python call each.
     vocabulary = set().union(*tokens_of.values())
     keep = {t for t in vocabulary
             if len(t) >= min_length and t not in stops and _WORD.search(t)}.__contains__
-    kept: dict[str, list[str]] = {}  # text -> its terms
+    kept = {text: list(filter(keep, tokens)) for text, tokens in tokens_of.items()}
+    doc_count, occ = _term_counts(seen, kept)
+    ranked = sorted(doc_count, key=lambda t: (-doc_count[t], -occ[t], t))[:top_n]
+    examples = _theme_examples(texts, kept, ranked, doc_count, examples_per_theme)
+    return CommentThemes(
+        themes=tuple(Theme(t, doc_count[t], occ[t], tuple(examples[t])) for t in ranked),
+        n_comments=len(texts),
+        n_empty=n_empty,
+        convention="jieba precise mode; stop words, punctuation and terms shorter than "
+        f"{min_length} removed; ranked by number of comments mentioning the term",
+    )
+
+
+def _tokens_of_texts(seen: Mapping[str, int],
+                     known: Mapping[str, Sequence[str]]) -> dict[str, Sequence[str]]:
+    """Tokens of each distinct text: the stored ones where given, else segmented here."""
+    tokens_of = {}
+    for text in seen:
+        stored = known.get(text)
+        tokens_of[text] = _segment(text) if stored is None else stored
+    return tokens_of
+
+
+def _term_counts(seen: Mapping[str, int],
+                 kept: Mapping[str, list[str]]) -> tuple[Counter[str], Counter[str]]:
+    """(comments mentioning each term, occurrences of each term), each text counted as
+    often as it was given."""
     doc_count: Counter[str] = Counter()
     occ: Counter[str] = Counter()
     for text, count in seen.items():
-        terms = kept[text] = list(filter(keep, tokens_of[text]))
+        terms = kept[text]
         if count == 1:  # most real comments: Counter.update counts in C
             occ.update(terms)
             doc_count.update(set(terms))
@@ -215,12 +243,18 @@ def comment_themes(
             for term, k in Counter(terms).items():
                 occ[term] += k * count
                 doc_count[term] += count
-    ranked = sorted(doc_count, key=lambda t: (-doc_count[t], -occ[t], t))[:top_n]
-    # Examples of the ranked terms only: the first comments mentioning each, in input order
-    # (a repeated comment can be an example more than once), the scan stopping as soon as
-    # every ranked term has its examples.
+    return doc_count, occ
+
+
+def _theme_examples(texts: Sequence[str], kept: Mapping[str, list[str]], ranked: list[str],
+                    doc_count: Mapping[str, int], per_theme: int) -> dict[str, list[str]]:
+    """The first comments mentioning each ranked term, in input order.
+
+    A repeated comment can be an example more than once; the scan stops as soon as every
+    ranked term has its examples.
+    """
     examples: dict[str, list[str]] = {term: [] for term in ranked}
-    missing = sum(min(examples_per_theme, doc_count[term]) for term in ranked)
+    missing = sum(min(per_theme, doc_count[term]) for term in ranked)
     for text in texts:
         if not missing:
             break
@@ -228,14 +262,7 @@ def comment_themes(
             continue
         for term in dict.fromkeys(kept[text]):
             found = examples.get(term)
-            if found is not None and len(found) < examples_per_theme:
+            if found is not None and len(found) < per_theme:
                 found.append(text)
                 missing -= 1
-    return CommentThemes(
-        themes=tuple(Theme(t, doc_count[t], occ[t], tuple(examples.get(t, ())))
-                     for t in ranked),
-        n_comments=n_comments,
-        n_empty=n_empty,
-        convention="jieba precise mode; stop words, punctuation and terms shorter than "
-        f"{min_length} removed; ranked by number of comments mentioning the term",
-    )
+    return examples

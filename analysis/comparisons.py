@@ -1,16 +1,11 @@
-"""Group comparisons: web vs paper mode effects within strata (Mann-Whitney U with
-rank-biserial correlation; chi-square on the category table with small-expected-count
-handling) and Kruskal-Wallis with epsilon squared.
-
-Answers on a k-point scale are fully described by their category counts, so the mode
-effects are computed from the 2 x k table of each item and stratum
-(:func:`mann_whitney_counts`, :func:`item_mode_effects`): O(respondents) counting once,
-then O(k) per test, instead of ranking every respondent per item.
+"""Group comparisons: Mann-Whitney U with rank-biserial correlation (also from category
+counts), chi-square on a category table with small-expected-count handling, and
+Kruskal-Wallis with epsilon squared. The web vs paper mode effects built on them are in
+:mod:`analysis.survey_modes`.
 """
 
 from __future__ import annotations
 
-from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Literal
 
@@ -21,14 +16,10 @@ __all__ = [
     "MannWhitneyResult",
     "ChiSquareResult",
     "KruskalWallisResult",
-    "ModeEffect",
     "mann_whitney",
     "mann_whitney_counts",
     "chi_square_independence",
     "kruskal_wallis",
-    "mode_effects",
-    "item_mode_effects",
-    "mode_effect_from_counts",
 ]
 
 
@@ -64,15 +55,6 @@ class KruskalWallisResult:
     epsilon_squared: float
     n: int
     convention: str
-
-
-@dataclass(frozen=True, slots=True)
-class ModeEffect:
-    stratum: object
-    n_web: int
-    n_paper: int
-    mann_whitney: MannWhitneyResult | None
-    chi_square: ChiSquareResult | None
 
 
 def _clean(a) -> np.ndarray:
@@ -263,44 +245,24 @@ def chi_square_independence(
     >>> round(r.statistic, 4), round(r.p_value, 4), r.dof
     (2.7778, 0.2494, 2)
     """
-    t = np.asarray(table, dtype=np.int64)
-    if t.ndim != 2 or np.any(t < 0):
-        raise ValueError("table must be a 2-D array of non-negative counts")
-    t = t[t.sum(axis=1) > 0][:, t.sum(axis=0) > 0]
-    if t.shape[0] < 2 or t.shape[1] < 2:
-        raise ValueError("need at least two non-empty rows and columns")
-
-    def expected_of(tab):
-        return np.outer(tab.sum(axis=1), tab.sum(axis=0)) / tab.sum()
-
-    method = "Pearson chi-square"
-    small = int(np.sum(expected_of(t) < min_expected))
-    if small and small_expected in ("merge", "fisher"):
-        while t.shape[1] > 2 and np.any(expected_of(t) < min_expected):
-            totals = t.sum(axis=0)
-            j = int(np.argmin(totals))
-            if j == 0:
-                k = 1
-            elif j == t.shape[1] - 1:
-                k = j - 1
-            else:
-                k = j - 1 if totals[j - 1] <= totals[j + 1] else j + 1
-            t[:, k] += t[:, j]
-            t = np.delete(t, j, axis=1)
-            method = "Pearson chi-square after merging adjacent categories"
-    elif small_expected not in ("flag", "merge", "fisher"):
+    t = _nonempty_table(table)
+    if small_expected not in ("flag", "merge", "fisher"):
         raise ValueError("small_expected must be 'fisher', 'merge' or 'flag'")
-    expected = expected_of(t)
+    method = "Pearson chi-square"
+    if small_expected != "flag" and np.any(_expected_counts(t) < min_expected):
+        merged = _merge_sparse_columns(t, min_expected)
+        if merged.shape != t.shape:
+            method = "Pearson chi-square after merging adjacent categories"
+        t = merged
+    expected = _expected_counts(t)
     small_now = int(np.sum(expected < min_expected))
     if small_now and small_expected == "fisher" and t.shape == (2, 2):
-        res = stats.fisher_exact(t)
-        stat, p, dof = float("nan"), float(res.pvalue), 1
+        stat, p, dof = float("nan"), float(stats.fisher_exact(t).pvalue), 1
         method = "Fisher exact (2x2; expected count below threshold)"
     else:
         res = stats.chi2_contingency(t, correction=yates)
         stat, p, dof = float(res.statistic), float(res.pvalue), int(res.dof)
-        if yates and dof == 1:
-            method += " with Yates correction"
+        method += " with Yates correction" if yates and dof == 1 else ""
     flagged = bool(small_now) and not method.startswith("Fisher")
     return ChiSquareResult(
         statistic=stat,
@@ -314,6 +276,40 @@ def chi_square_independence(
         convention=f"expected-count threshold {min_expected:g}, rule '{small_expected}'; "
         "flagged = small expected counts remain in the tested table",
     )
+
+
+def _nonempty_table(table) -> np.ndarray:
+    """The table as counts without its all-zero rows and columns (they carry no
+    information and give E = 0)."""
+    t = np.asarray(table, dtype=np.int64)
+    if t.ndim != 2 or np.any(t < 0):
+        raise ValueError("table must be a 2-D array of non-negative counts")
+    t = t[t.sum(axis=1) > 0][:, t.sum(axis=0) > 0]
+    if t.shape[0] < 2 or t.shape[1] < 2:
+        raise ValueError("need at least two non-empty rows and columns")
+    return t
+
+
+def _expected_counts(table: np.ndarray) -> np.ndarray:
+    return np.outer(table.sum(axis=1), table.sum(axis=0)) / table.sum()
+
+
+def _merge_sparse_columns(table: np.ndarray, min_expected: float) -> np.ndarray:
+    """Merge the column with the smallest total into its smaller neighbour (the categories
+    are ordinal) until every expected count reaches ``min_expected`` or two columns remain."""
+    t = table.copy()
+    while t.shape[1] > 2 and np.any(_expected_counts(t) < min_expected):
+        totals = t.sum(axis=0)
+        j = int(np.argmin(totals))
+        if j == 0:
+            k = 1
+        elif j == t.shape[1] - 1:
+            k = j - 1
+        else:
+            k = j - 1 if totals[j - 1] <= totals[j + 1] else j + 1
+        t[:, k] += t[:, j]
+        t = np.delete(t, j, axis=1)
+    return t
 
 
 def kruskal_wallis(*groups) -> KruskalWallisResult:
@@ -359,201 +355,3 @@ def kruskal_wallis(*groups) -> KruskalWallisResult:
         n=n,
         convention="H tie-corrected, chi-square p; epsilon^2 = H/((n^2-1)/(n+1))",
     )
-
-
-def mode_effects(
-    codes,
-    modes: Sequence[object],
-    strata: Sequence[object] | None = None,
-    *,
-    na_code: int = 9,
-    scale_points: int = 5,
-    web: object = "web",
-    paper: object = "paper",
-    min_expected: float = 5.0,
-    small_expected: Literal["fisher", "merge", "flag"] = "merge",
-) -> tuple[ModeEffect, ...]:
-    """Web vs paper mode effects of one item within each stratum.
-
-    Parameters
-    ----------
-    codes : array_like
-        Answer codes per respondent (1..k, ``na_code``, NaN/None).
-    modes : sequence
-        Mode label per respondent.
-    strata : sequence, optional
-        Stratum label per respondent (default: one stratum "all").
-    na_code : int, default 9
-        Not-applicable code (excluded, as missing).
-    scale_points : int, default 5
-        Number of scale points k.
-    web, paper : object, default "web", "paper"
-        Mode labels to compare.
-    min_expected : float, default 5.0
-        Expected-count threshold of the chi-square test.
-    small_expected : {"fisher", "merge", "flag"}, default "merge"
-        Small-expected-count rule (see :func:`chi_square_independence`).
-
-    Returns
-    -------
-    tuple of ModeEffect
-        One per stratum (in order of first appearance): Mann-Whitney U (web vs paper) and
-        the chi-square test of the mode x category table; ``None`` where a mode has no
-        valid answers.
-
-    Notes
-    -----
-    Comparing within strata keeps a different mode mix across household groups from
-    masquerading as a mode effect. Computed from the mode x category counts
-    (:func:`item_mode_effects`).
-
-    References
-    ----------
-    de Leeuw, E. D. (2005). To mix or not to mix data collection modes in surveys.
-    Journal of Official Statistics 21(2), 233-255.
-
-    Examples
-    --------
-    >>> codes = [5, 4, 4, 5, 3, 5, 2, 3, 4, 3, 9, 5]
-    >>> modes = ["web"] * 6 + ["paper"] * 6
-    >>> e = mode_effects(codes, modes)[0]
-    >>> e.n_web, e.n_paper, round(e.mann_whitney.rank_biserial, 2)
-    (6, 5, 0.5)
-    """
-    x = np.array([np.nan if c is None else c for c in codes], dtype=float)
-    return item_mode_effects(
-        x[None, :], modes, strata, na_code=na_code, scale_points=scale_points, web=web,
-        paper=paper, min_expected=min_expected, small_expected=small_expected)[0]
-
-
-def item_mode_effects(
-    codes,
-    modes: Sequence[object],
-    strata: Sequence[object] | None = None,
-    *,
-    na_code: int = 9,
-    scale_points: int = 5,
-    web: object = "web",
-    paper: object = "paper",
-    min_expected: float = 5.0,
-    small_expected: Literal["fisher", "merge", "flag"] = "merge",
-) -> tuple[tuple[ModeEffect, ...], ...]:
-    """:func:`mode_effects` of every item of a response matrix, counted in one pass.
-
-    Parameters
-    ----------
-    codes : array_like, shape (n_items, n_respondents)
-        Codes 1..k, ``na_code`` or NaN (missing).
-    modes, strata, na_code, scale_points, web, paper, min_expected, small_expected
-        As :func:`mode_effects`.
-
-    Returns
-    -------
-    tuple of tuple of ModeEffect
-        Per item, one ModeEffect per stratum in order of first appearance.
-
-    Notes
-    -----
-    One ``bincount`` gives the item x stratum x mode x category table; each test then works
-    on its 2 x k slice (:func:`mode_effect_from_counts`).
-
-    Examples
-    --------
-    >>> codes = [[5, 4, 4, 5, 3, 5, 2, 3, 4, 3, 9, 5],
-    ...          [1, 2, 2, 1, 3, 1, 4, 3, 2, 3, 5, 1]]
-    >>> modes = ["web"] * 6 + ["paper"] * 6
-    >>> [round(e[0].mann_whitney.rank_biserial, 2) for e in item_mode_effects(codes, modes)]
-    [0.5, -0.58]
-    """
-    x = np.asarray(codes, dtype=float)
-    if x.ndim != 2:
-        raise ValueError("codes must be items x respondents")
-    n_items, n = x.shape
-    modes_arr = np.asarray(modes)
-    if modes_arr.dtype.kind not in "OU":  # compare labels as objects, whatever their type
-        modes_arr = modes_arr.astype(object)
-    if strata is None:
-        labels, h_idx = ["all"], np.zeros(n, dtype=np.intp)
-    else:
-        labels, h_idx = _first_seen_codes(strata)
-    if not (modes_arr.size == n and h_idx.size == n):
-        raise ValueError("codes, modes and strata must have the same length")
-    answered = ~np.isnan(x) & (x != na_code)
-    if np.any(answered & ((x < 1) | (x > scale_points) | (x != np.round(x)))):
-        raise ValueError(f"codes must be 1..{scale_points}, the NA code or missing")
-    # Slot per answer: 0..k-1 the category, k not compared (NA, missing or another mode).
-    mode_idx = np.where(modes_arr == web, 0, np.where(modes_arr == paper, 1, -1))
-    compared = answered & (mode_idx >= 0)[None, :]
-    slot = np.where(compared, x - 1, scale_points).astype(np.int64)
-    width = scale_points + 1
-    key = (((np.arange(n_items)[:, None] * len(labels) + h_idx[None, :]) * 2
-            + np.maximum(mode_idx, 0)[None, :]) * width + slot)
-    table = np.bincount(key.ravel(), minlength=n_items * len(labels) * 2 * width).reshape(
-        n_items, len(labels), 2, width)[..., :scale_points]
-    return tuple(
-        tuple(mode_effect_from_counts(label, table[j, h, 0], table[j, h, 1],
-                                      min_expected=min_expected,
-                                      small_expected=small_expected)
-              for h, label in enumerate(labels))
-        for j in range(n_items))
-
-
-def mode_effect_from_counts(
-    stratum: object,
-    web_counts,
-    paper_counts,
-    *,
-    min_expected: float = 5.0,
-    small_expected: Literal["fisher", "merge", "flag"] = "merge",
-) -> ModeEffect:
-    """Mode effect of one item in one stratum from the category counts of each mode.
-
-    Parameters
-    ----------
-    stratum : object
-        Label of the stratum (reported as is).
-    web_counts, paper_counts : array_like of int, shape (k,)
-        Counts of the categories 1..k among the valid web and paper answers.
-    min_expected, small_expected
-        As :func:`chi_square_independence`.
-
-    Returns
-    -------
-    ModeEffect
-        Mann-Whitney U (:func:`mann_whitney_counts`) and the chi-square test of the 2 x k
-        table; ``None`` where a mode has no valid answers (chi-square also when fewer than
-        two categories occur).
-
-    Examples
-    --------
-    The web codes 5, 4, 4, 5, 3, 5 and the paper codes 2, 3, 4, 3, 5 as counts of 1..5:
-
-    >>> e = mode_effect_from_counts("relocated", [0, 0, 1, 2, 3], [0, 1, 2, 1, 1])
-    >>> e.n_web, e.n_paper, round(e.mann_whitney.rank_biserial, 2)
-    (6, 5, 0.5)
-    """
-    table = np.vstack([np.asarray(web_counts, dtype=np.int64),
-                       np.asarray(paper_counts, dtype=np.int64)])
-    n_web, n_paper = int(table[0].sum()), int(table[1].sum())
-    mw = chi = None
-    if n_web and n_paper:
-        mw = mann_whitney_counts(table[0], table[1])
-        if np.count_nonzero(table.sum(axis=0)) >= 2:
-            chi = chi_square_independence(
-                table, min_expected=min_expected, small_expected=small_expected)
-    return ModeEffect(stratum, n_web, n_paper, mw, chi)
-
-
-def _first_seen_codes(labels) -> tuple[list, np.ndarray]:
-    """Distinct labels in order of first appearance and each element's index into them."""
-    if isinstance(labels, np.ndarray) and labels.dtype.kind in "iub":
-        distinct, first, inverse = np.unique(labels, return_index=True, return_inverse=True)
-        order = np.argsort(first, kind="stable")
-        rank = np.empty_like(order)
-        rank[order] = np.arange(order.size)
-        return distinct[order].tolist(), rank[inverse]
-    values = labels.tolist() if isinstance(labels, np.ndarray) else list(labels)
-    distinct = list(dict.fromkeys(values))
-    index = {label: k for k, label in enumerate(distinct)}
-    return distinct, np.fromiter(map(index.__getitem__, values), dtype=np.intp,
-                                 count=len(values))

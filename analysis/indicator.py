@@ -10,21 +10,28 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass
 from math import ceil
-from typing import Literal
+from typing import TYPE_CHECKING, Literal
 
 from scipy import special
 
+from analysis.conventions import INDICATOR_MEASURE_CONVENTION
+
+if TYPE_CHECKING:  # only annotates: the campaign settings' users need no estimates module
+    from analysis.estimates import ItemEstimates
+
 __all__ = [
+    "INDICATOR_MEASURE_CONVENTION",
     "ProportionalRule",
     "StepwiseRule",
     "BandRule",
     "IndicatorScore",
     "indicator_score",
+    "indicator_from_estimates",
+    "probability_meets_target",
     "band_rule",
 ]
 
 MeasureName = Literal["rate", "score", "index"]
-
 
 @dataclass(frozen=True, slots=True)
 class ProportionalRule:
@@ -60,11 +67,72 @@ class IndicatorScore:
     rule: str
     probability_meets_target: float | None
     convention: str
+    se: float | None = None  # the SE of ``actual`` the probability came from
 
 
 def _shortfall_in_points(actual: float, target: float, measure: str) -> float:
     unit = 0.01 if measure == "rate" else 1.0
     return max(0.0, round((target - actual) / unit, 9))
+
+
+def _proportional_points(actual: float, target: float, points: float) -> tuple[float, str]:
+    return points * min(1.0, actual / target), "proportional: points * min(1, actual/target)"
+
+
+def _stepwise_points(rule: StepwiseRule, actual: float, target: float, points: float,
+                     measure: str) -> tuple[float, str]:
+    s = _shortfall_in_points(actual, target, measure)
+    if rule.whole_points:
+        s = float(ceil(s))
+    earned = max(rule.floor, points - rule.deduction_per_point * s) if s > 0 else points
+    unit = "percentage point" if measure == "rate" else "point"
+    return earned, (f"stepwise: -{rule.deduction_per_point:g} per {unit} below target, "
+                    f"floor {rule.floor:g}" + (", whole points" if rule.whole_points else ""))
+
+
+def _band_points(rule: BandRule, actual: float) -> tuple[float, str]:
+    bands = sorted(rule.bands, reverse=True)
+    earned = next((float(band_points) for threshold, band_points in bands
+                   if actual >= threshold), 0.0)
+    return earned, "bands: " + ", ".join(f">={t:g}: {p:g}" for t, p in bands)
+
+
+def probability_meets_target(actual: float, target: float, se: float) -> float:
+    """P(true value ≥ target) with the true value read as Normal(actual, se²).
+
+    Parameters
+    ----------
+    actual : float
+        Measured value.
+    target : float
+        Target on the same scale.
+    se : float
+        Standard error of ``actual`` (non-negative).
+
+    Returns
+    -------
+    float
+        Φ((actual − target)/se); with se = 0, 1 if actual ≥ target else 0.
+
+    Notes
+    -----
+    The normal sampling distribution read as a flat-prior posterior (see
+    :func:`indicator_score`).
+
+    References
+    ----------
+    METHODS.md section 5.
+
+    Examples
+    --------
+    >>> round(probability_meets_target(0.92, 0.90, 0.01), 4)
+    0.9772
+    """
+    if se < 0:
+        raise ValueError("se must be non-negative")
+    if se == 0:
+        return 1.0 if actual >= target else 0.0
+    return float(special.ndtr((actual - target) / se))
 
 
 def indicator_score(
@@ -126,34 +194,14 @@ def indicator_score(
     if target <= 0 or points < 0:
         raise ValueError("target must be positive and points non-negative")
     if isinstance(rule, ProportionalRule):
-        earned = points * min(1.0, actual / target)
-        rule_text = "proportional: points * min(1, actual/target)"
+        earned, rule_text = _proportional_points(actual, target, points)
     elif isinstance(rule, StepwiseRule):
-        s = _shortfall_in_points(actual, target, measure)
-        if rule.whole_points:
-            s = float(ceil(s))
-        earned = max(rule.floor, points - rule.deduction_per_point * s) if s > 0 else points
-        unit = "percentage point" if measure == "rate" else "point"
-        rule_text = (f"stepwise: -{rule.deduction_per_point:g} per {unit} below target, "
-                     f"floor {rule.floor:g}" + (", whole points" if rule.whole_points else ""))
+        earned, rule_text = _stepwise_points(rule, actual, target, points, measure)
     elif isinstance(rule, BandRule):
-        earned = 0.0
-        for threshold, band_points in sorted(rule.bands, reverse=True):
-            if actual >= threshold:
-                earned = float(band_points)
-                break
-        rule_text = "bands: " + ", ".join(f">={t:g}: {p:g}" for t, p in sorted(rule.bands,
-                                                                                reverse=True))
+        earned, rule_text = _band_points(rule, actual)
     else:
         raise TypeError("rule must be ProportionalRule, StepwiseRule or BandRule")
-    prob = None
-    if se is not None:
-        if se < 0:
-            raise ValueError("se must be non-negative")
-        if se == 0:
-            prob = 1.0 if actual >= target else 0.0
-        else:
-            prob = float(special.ndtr((actual - target) / se))
+    prob = None if se is None else probability_meets_target(actual, target, se)
     return IndicatorScore(
         points_earned=float(earned),
         points=float(points),
@@ -164,7 +212,57 @@ def indicator_score(
         probability_meets_target=prob,
         convention=f"measure {measure}; {rule_text}; P(true >= target) = "
         "Phi((actual-target)/se), normal approximation",
+        se=None if se is None else float(se),
     )
+
+
+def indicator_from_estimates(
+    estimates: ItemEstimates,
+    measure: MeasureName = "rate",
+    target: float = 0.90,
+    points: float = 10.0,
+    rule: ProportionalRule | StepwiseRule | BandRule | None = None,
+) -> IndicatorScore:
+    """The indicator score of an item's estimate of ``measure``, with that estimate's SE.
+
+    Parameters
+    ----------
+    estimates : ItemEstimates
+        The overall item's reported estimates (``ItemStatistics.estimates``).
+    measure : {"rate", "index", "score"}, default "rate"
+        Which of them the indicator scores (the campaign's setting).
+    target, points, rule
+        As :func:`indicator_score`; ``target`` on the scale of ``measure``.
+
+    Returns
+    -------
+    IndicatorScore
+        With ``actual`` and ``se`` of the chosen measure (the score's SE is 0.8 × the
+        index's).
+
+    Notes
+    -----
+    The measure switch of :data:`INDICATOR_MEASURE_CONVENTION`: rate → the stratified rate
+    and its SE; index → the stratified index and its SE; score → 20 + 0.8 × index and
+    0.8 × SE.
+
+    References
+    ----------
+    METHODS.md section 5.
+
+    Examples
+    --------
+    >>> from analysis.estimates import item_estimates
+    >>> from analysis.stratified import stratified_mean
+    >>> e = item_estimates(stratified_mean({"a": [1.0, 1, 0, 1]}, {"a": 40}),
+    ...                    stratified_mean({"a": [100.0, 75, 25, 75]}, {"a": 40}))
+    >>> s = indicator_from_estimates(e, "score", target=85.0)
+    >>> s.actual, round(s.points_earned, 4)
+    (75.0, 8.8235)
+    """
+    chosen = estimates.measure(measure)
+    return indicator_score(chosen.estimate, target, points, rule, measure=measure,
+                           se=chosen.se)
 
 
 def band_rule(bands: Sequence[tuple[float, float]]) -> BandRule:

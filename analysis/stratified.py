@@ -225,27 +225,9 @@ def stratified_mean_from_moments(
     sum_w2 = float(np.sum(r * w**2))
     deff = n * sum_w2 / big_n**2
     n_eff = big_n**2 / sum_w2
-    strata = tuple(
-        StratumEstimate(
-            label=labels[i],
-            population=float(pop[i]),
-            respondents=int(r[i]),
-            design_weight=float(w[i]),
-            population_share=float(share[i]),
-            mean=float(m[i]),
-            variance=float(s2[i]),
-            se=float(sqrt(var_h[i])) if fpc else float(sqrt(var_h_nofpc[i])),
-            se_without_fpc=float(sqrt(var_h_nofpc[i])),
-        )
-        for i in range(len(labels))
-    )
-    single = "; strata with one respondent contribute zero variance" if np.any(r == 1) else ""
-    convention = (
-        f"stratified {measure}: sum_h (N_h/N) ybar_h, design weight w_h = N_h/r_h; "
-        "var = sum_h (N_h/N)^2 (1-f_h) s_h^2/r_h, f_h = r_h/N_h"
-        + ("" if fpc else " (se reported without FPC)")
-        + "; Kish deff = n sum w^2/(sum w)^2" + single
-    )
+    strata = _stratum_estimates(labels, pop, r, w, share, m, s2, var_h if fpc else var_h_nofpc,
+                                var_h_nofpc)
+    convention = _convention(measure, fpc, single_respondent=bool(np.any(r == 1)))
     return StratifiedEstimate(
         estimate=estimate,
         se=sqrt(var_fpc) if fpc else sqrt(var_nofpc),
@@ -257,6 +239,35 @@ def stratified_mean_from_moments(
         population=big_n,
         strata=strata,
         convention=convention,
+    )
+
+
+def _stratum_estimates(labels, pop, r, w, share, m, s2, var_h, var_h_nofpc
+                       ) -> tuple[StratumEstimate, ...]:
+    """Each stratum's result; ``var_h`` is the variance its ``se`` reports."""
+    return tuple(
+        StratumEstimate(
+            label=labels[i],
+            population=float(pop[i]),
+            respondents=int(r[i]),
+            design_weight=float(w[i]),
+            population_share=float(share[i]),
+            mean=float(m[i]),
+            variance=float(s2[i]),
+            se=float(sqrt(var_h[i])),
+            se_without_fpc=float(sqrt(var_h_nofpc[i])),
+        )
+        for i in range(len(labels))
+    )
+
+
+def _convention(measure: str, fpc: bool, *, single_respondent: bool) -> str:
+    return (
+        f"stratified {measure}: sum_h (N_h/N) ybar_h, design weight w_h = N_h/r_h; "
+        "var = sum_h (N_h/N)^2 (1-f_h) s_h^2/r_h, f_h = r_h/N_h"
+        + ("" if fpc else " (se reported without FPC)")
+        + "; Kish deff = n sum w^2/(sum w)^2"
+        + ("; strata with one respondent contribute zero variance" if single_respondent else "")
     )
 
 
