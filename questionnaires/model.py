@@ -33,6 +33,10 @@ from questionnaires.errors import Issue, QuestionnaireError, format_path
 #: The five codes of the satisfaction scale, best first (METHODS.md section 1).
 RATING_CODES: tuple[str, ...] = ("5", "4", "3", "2", "1")
 
+#: The score of each code, fixed by the method (METHODS.md section 2: 满意度得分 = 20 × mean,
+#: which the statistics' score-index relation assumes), so no questionnaire can change it.
+FIXED_SCORES: dict[str, int] = {"5": 100, "4": 80, "3": 60, "2": 40, "1": 20}
+
 QUESTION_TYPES: tuple[str, ...] = ("rating", "single", "multiple", "integer", "text")
 #: Question types whose answers are option codes and can therefore drive skip logic.
 CHOICE_TYPES: frozenset[str] = frozenset({"rating", "single", "multiple"})
@@ -128,13 +132,17 @@ class Scale(_Definition):
 
     ``codes`` are shown in the order 5, 4, 3, 2, 1. The "don't know / not applicable" answer
     has its own code (``na_code``, default ``"9"``), is never a point on the scale and has no
-    score.
+    score. The scores of the codes are fixed (:data:`FIXED_SCORES`), not part of the format.
     """
 
     codes: dict[OptionCode, LocalizedText]
     na_code: OptionCode = "9"
     na_label: LocalizedText
-    scores: dict[OptionCode, int | float]
+    # Retired from the format: the score of each code is the method's (FIXED_SCORES), not the
+    # questionnaire's. Files and stored versions written before spell that mapping out; it is
+    # accepted and dropped (never in to_dict() or the content hash), anything else refused.
+    retired_scores: dict[OptionCode, float] | None = Field(
+        default=None, alias="scores", exclude=True, repr=False)
 
     @field_validator("codes")
     @classmethod
@@ -153,15 +161,16 @@ class Scale(_Definition):
             raise ValueError(f"na_code {value!r} must not be one of the scale codes 5..1")
         return value
 
-    @field_validator("scores")
+    @field_validator("retired_scores")
     @classmethod
-    def _score_for_each_code(cls, value: dict[str, int | float]) -> dict[str, int | float]:
-        if set(value) != set(RATING_CODES):
-            raise ValueError("scores must give one score for each of the codes 5, 4, 3, 2, 1")
-        ordered = [value[code] for code in RATING_CODES]
-        if any(high <= low for high, low in zip(ordered, ordered[1:], strict=False)):
-            raise ValueError("scores must decrease from code 5 to code 1")
-        return {code: value[code] for code in RATING_CODES}
+    def _only_the_fixed_scores(cls, value: dict[str, float] | None) -> None:
+        if value is not None and value != FIXED_SCORES:
+            fixed = ", ".join(f"{code} → {score}" for code, score in FIXED_SCORES.items())
+            raise ValueError(
+                f"scores are no longer part of the format and cannot be changed: the statistics "
+                f"score the codes {fixed} (满意度得分 = 20 × mean); remove 'scores'"
+            )
+        return None
 
     def options(self, *, allow_na: bool = True) -> tuple[Option, ...]:
         """The options to display: 5..1, then the "don't know" option if allowed."""

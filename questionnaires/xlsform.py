@@ -55,7 +55,6 @@ _METADATA_TYPES = frozenset(
         "background-audio",
     }
 )
-_DEFAULT_SCORES = {"5": 100, "4": 80, "3": 60, "2": 40, "1": 20}
 _DEFAULT_NA_LABEL = {"zh_CN": "不清楚", "en": "Don't know"}
 _QUOTED = r"""(?:'(?P<{0}1>[^']*)'|"(?P<{0}2>[^"]*)"|(?P<{0}3>-?\d+))"""
 _EQUALS = re.compile(r"\$\{(?P<name>[^}\s]+)\}\s*=\s*" + _QUOTED.format("v"))
@@ -660,5 +659,4 @@ def _default_scale() -> dict[str, Any]:
         },
         "na_code": "9",
         "na_label": dict(_DEFAULT_NA_LABEL),
-        "scores": dict(_DEFAULT_SCORES),
     }
