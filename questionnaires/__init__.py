@@ -1,8 +1,9 @@
 """Questionnaire definitions for resident-satisfaction surveys (居民满意度调查问卷).
 
-A questionnaire is a YAML file, validated by typed models (:mod:`questionnaires.model`) when
-loaded. Invalid files raise :class:`QuestionnaireError`; its ``issues`` name the file, the
-path inside it (``sections[2].questions[4].options``) and the reason, for every problem found.
+A questionnaire is a YAML file, validated by typed models (:mod:`questionnaires.model` for
+the document, :mod:`questionnaires.elements` for its parts) when loaded. Invalid files raise
+:class:`QuestionnaireError`; its ``issues`` name the file, the path inside it
+(``sections[2].questions[4].options``) and the reason, for every problem found.
 The package imports neither Flask nor SQLModel.
 
 Format
@@ -89,6 +90,20 @@ from questionnaires.answers import (
     validate_answers,
     visible_questions,
 )
+from questionnaires.elements import (
+    Dimension,
+    IntegerQuestion,
+    LocalizedText,
+    MultipleChoiceQuestion,
+    Option,
+    Question,
+    RatingQuestion,
+    Scale,
+    Section,
+    ShowIf,
+    SingleChoiceQuestion,
+    TextQuestion,
+)
 from questionnaires.errors import Issue, QuestionnaireError
 from questionnaires.loader import (
     builtin_names,
@@ -97,21 +112,7 @@ from questionnaires.loader import (
     load_file,
     load_text,
 )
-from questionnaires.model import (
-    Dimension,
-    IntegerQuestion,
-    LocalizedText,
-    MultipleChoiceQuestion,
-    Option,
-    Question,
-    Questionnaire,
-    RatingQuestion,
-    Scale,
-    Section,
-    ShowIf,
-    SingleChoiceQuestion,
-    TextQuestion,
-)
+from questionnaires.model import Questionnaire
 
 __all__ = [
     "AnswerCheck",

@@ -13,15 +13,15 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from typing import Literal
 
-from questionnaires.model import (
+from questionnaires.elements import (
     IntegerQuestion,
     MultipleChoiceQuestion,
     Question,
-    Questionnaire,
     RatingQuestion,
     SingleChoiceQuestion,
     TextQuestion,
 )
+from questionnaires.model import Questionnaire
 
 ErrorCode = Literal["required", "invalid_choice", "out_of_range", "not_an_integer", "too_long"]
 #: A stored answer: rating and single-choice codes as str, multiple choice as a list of codes

@@ -7,7 +7,7 @@ from typing import Any
 import pytest
 
 from questionnaires import Issue, QuestionnaireError, load_file, load_text
-from questionnaires.model import RatingQuestion
+from questionnaires.elements import RatingQuestion
 
 
 def question(data: dict[str, Any], section: int, index: int) -> dict[str, Any]:
