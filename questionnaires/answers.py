@@ -160,6 +160,13 @@ def _clean(
     entry = entries[0]
     if isinstance(question, IntegerQuestion):
         return _clean_integer(question, entry)
+    return _clean_choice(questionnaire, question, entry)
+
+
+def _clean_choice(
+    questionnaire: Questionnaire, question: Question, entry: str
+) -> tuple[AnswerValue | None, ErrorCode | None]:
+    """One code of a rating or single-choice question."""
     if isinstance(question, RatingQuestion):
         # The codes of scale.options(), without building its Option objects per answer.
         scale = questionnaire.scale
