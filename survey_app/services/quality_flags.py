@@ -14,6 +14,7 @@ from datetime import UTC, datetime, timedelta
 
 from sqlmodel import Session, select
 
+from questionnaires.elements import RATING_CODES
 from survey_app.models import (
     Answer,
     Campaign,
@@ -24,7 +25,8 @@ from survey_app.models import (
     User,
     utcnow,
 )
-from survey_app.services import audit, scores
+from survey_app.services import audit
+from survey_app.services.questionnaire_versions import attached_versions, questionnaire_of
 
 #: About 15 questions cannot be read and answered in under a minute.
 MIN_SECONDS = 60
@@ -102,16 +104,16 @@ def _too_fast(responses: list[Response], min_seconds: int) -> Iterator[tuple[Res
 
 
 def _rating_codes(campaign: Campaign, *, session: Session) -> dict[int, list[str]]:
-    """The valid (non-NA) rating codes of each complete response, by response id."""
-    rating_ids = set(scores.questionnaire_layout(
-        scores.campaign_questionnaires(campaign, session=session))[0])
+    """The scale codes (5..1, not 不清楚) of each complete response's rating answers."""
+    rating_ids = {item.id for version in attached_versions(campaign, session=session).values()
+                  for item in questionnaire_of(version).rating_items()}
     codes: dict[int, list[str]] = defaultdict(list)
     for rid, qid, code in session.exec(
             select(Answer.response_id, Answer.question_id, Answer.code)
             .join(Response, Response.id == Answer.response_id)
             .where(Response.campaign_id == campaign.id,
                    Response.status == ResponseStatus.COMPLETE)):
-        if qid in rating_ids and code and code != str(scores.NA_CODE):
+        if qid in rating_ids and code in RATING_CODES:
             codes[rid].append(code)
     return codes
 
