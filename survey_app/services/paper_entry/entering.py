@@ -161,15 +161,16 @@ def enter_paper_form(
     elif entry_round == 1 and campaign.double_entry:
         form.status = PaperFormStatus.AWAITING_SECOND
     elif entry_round == 1:
-        outcome.response = verify_form(form, household, version, values, worker, session)
+        outcome.response = verify_form(form, household, version, values, worker, session=session)
     else:
-        first = entry_of_round(form, 1, session)
+        first = entry_of_round(form, 1, session=session)
         outcome.differences = differing_fields(first.answers, values)
         if outcome.differences:
             form.status = PaperFormStatus.CONFLICT
         else:
-            outcome.response = verify_form(form, household, version, values, worker, session)
-    touch_form(form, session)
+            outcome.response = verify_form(form, household, version, values, worker,
+                                           session=session)
+    touch_form(form, session=session)
     audit.record("paper_entry.create", "paper_form", form.id, session=session, actor=worker,
                  campaign_id=campaign.id,
                  details={"household_id": household.id, "round": entry_round,
@@ -179,19 +180,21 @@ def enter_paper_form(
     return outcome
 
 
-def entry_of_round(form: PaperForm, entry_round: int, session: Session) -> PaperEntry:
+def entry_of_round(form: PaperForm, entry_round: int, *, session: Session) -> PaperEntry:
+    """The form's entry of round 1 or 2 (it must exist)."""
     return session.exec(select(PaperEntry).where(PaperEntry.paper_form_id == form.id,
                                                  PaperEntry.entry_round == entry_round)).one()
 
 
-def touch_form(form: PaperForm, session: Session) -> None:
+def touch_form(form: PaperForm, *, session: Session) -> None:
     form.updated_at = utcnow()
     session.add(form)
     session.flush()
 
 
 def verify_form(form: PaperForm, household: Household, version: QuestionnaireVersion,
-            values: AnswerValues, by: User, session: Session) -> Response:
+                values: AnswerValues, by: User, *, session: Session) -> Response:
+    """Store the form's agreed answers as its paper Response; the form becomes VERIFIED."""
     campaign = session.get(Campaign, form.campaign_id)
     response, _ = store_response(
         session=session, campaign=campaign, version=version, group=household.household_group,

@@ -50,8 +50,8 @@ class Disagreement:
 
 def disagreements(form: PaperForm, *, session: Session) -> list[Disagreement]:
     """Only the fields where the two entries of a CONFLICT form differ, in questionnaire order."""
-    first = entry_of_round(form, 1, session).answers
-    second = entry_of_round(form, 2, session).answers
+    first = entry_of_round(form, 1, session=session).answers
+    second = entry_of_round(form, 2, session=session).answers
     household = session.get(Household, form.household_id)
     _, questionnaire = questionnaire_for(session.get(Campaign, form.campaign_id), household,
                                          session=session)
@@ -106,7 +106,7 @@ def reconcile(
     campaign = session.get(Campaign, form.campaign_id)
     version, questionnaire = questionnaire_for(campaign, household, session=session)
     rows = disagreements(form, session=session)
-    first = entry_of_round(form, 1, session).answers
+    first = entry_of_round(form, 1, session=session).answers
     # Start from the agreed fields, then add the reviewer's values for the disputed ones.
     disputed = {row.question.id for row in rows}
     merged: dict[str, object] = {k: v for k, v in first.items() if k not in disputed}
@@ -123,8 +123,8 @@ def reconcile(
             second_value=row.second, chosen_value=display_value(check.values.get(row.question.id)),
             reason=reason, decided_by_id=reviewer.id))
     session.flush()
-    response = verify_form(form, household, version, check.values, reviewer, session)
-    touch_form(form, session)
+    response = verify_form(form, household, version, check.values, reviewer, session=session)
+    touch_form(form, session=session)
     audit.record("paper_form.reconcile", "paper_form", form.id, session=session, actor=reviewer,
                  campaign_id=campaign.id, reason=reason,
                  details={"response_id": response.id,
@@ -175,8 +175,9 @@ def decide_held(*, session: Session, form: PaperForm, decision: str, reason: str
             form.status = PaperFormStatus.CONFLICT
         else:
             version, _ = questionnaire_for(campaign, household, session=session)
-            response = verify_form(form, household, version, entries[-1].answers, admin, session)
-        touch_form(form, session)
+            response = verify_form(form, household, version, entries[-1].answers, admin,
+                                   session=session)
+        touch_form(form, session=session)
     session.flush()
     audit.record("paper_form.decide_held", "paper_form", form.id, session=session, actor=admin,
                  campaign_id=campaign.id, reason=reason, details=details)
