@@ -1,8 +1,9 @@
 """Questionnaire definitions for resident-satisfaction surveys (居民满意度调查问卷).
 
-A questionnaire is a YAML file, validated by typed models (:mod:`questionnaires.model`) when
-loaded. Invalid files raise :class:`QuestionnaireError`; its ``issues`` name the file, the
-path inside it (``sections[2].questions[4].options``) and the reason, for every problem found.
+A questionnaire is a YAML file, validated by typed models (:mod:`questionnaires.model` for
+the document, :mod:`questionnaires.elements` for its parts) when loaded. Invalid files raise
+:class:`QuestionnaireError`; its ``issues`` name the file, the path inside it
+(``sections[2].questions[4].options``) and the reason, for every problem found.
 The package imports neither Flask nor SQLModel.
 
 Format
@@ -23,7 +24,6 @@ non-empty) and ``en`` (optional)::
         "1": {zh_CN: 非常不满意, en: Very dissatisfied}
       na_code: "9"                 # 不清楚/不适用: its own code, excluded from ratings
       na_label: {zh_CN: 不清楚, en: Don't know}
-      scores: {"5": 100, "4": 80, "3": 60, "2": 40, "1": 20}
 
     dimensions:                    # every rating item belongs to one; each needs an item
       - id: benefit_standard
@@ -67,7 +67,9 @@ YAML) and unique within a question; question, section and dimension ids are uniq
 ``show_if`` refers to an *earlier* rating or choice question and to codes it offers (for a
 multiple-choice question it holds if any selected code matches); the overall item has no
 ``show_if``; a rating item's dimension is declared, and every declared dimension is used.
-Duplicate YAML keys are errors rather than silently overwritten.
+Duplicate YAML keys are errors rather than silently overwritten. The score of each code
+(5 → 100 … 1 → 20, METHODS.md) belongs to the method, not the format: older files that spell
+out exactly that mapping as ``scale.scores`` still load (it is dropped), any other is refused.
 
 Using it
 --------
@@ -88,6 +90,20 @@ from questionnaires.answers import (
     validate_answers,
     visible_questions,
 )
+from questionnaires.elements import (
+    Dimension,
+    IntegerQuestion,
+    LocalizedText,
+    MultipleChoiceQuestion,
+    Option,
+    Question,
+    RatingQuestion,
+    Scale,
+    Section,
+    ShowIf,
+    SingleChoiceQuestion,
+    TextQuestion,
+)
 from questionnaires.errors import Issue, QuestionnaireError
 from questionnaires.loader import (
     builtin_names,
@@ -96,21 +112,7 @@ from questionnaires.loader import (
     load_file,
     load_text,
 )
-from questionnaires.model import (
-    Dimension,
-    IntegerQuestion,
-    LocalizedText,
-    MultipleChoiceQuestion,
-    Option,
-    Question,
-    Questionnaire,
-    RatingQuestion,
-    Scale,
-    Section,
-    ShowIf,
-    SingleChoiceQuestion,
-    TextQuestion,
-)
+from questionnaires.model import Questionnaire
 
 __all__ = [
     "AnswerCheck",

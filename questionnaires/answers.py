@@ -13,15 +13,15 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from typing import Literal
 
-from questionnaires.model import (
+from questionnaires.elements import (
     IntegerQuestion,
     MultipleChoiceQuestion,
     Question,
-    Questionnaire,
     RatingQuestion,
     SingleChoiceQuestion,
     TextQuestion,
 )
+from questionnaires.model import Questionnaire
 
 ErrorCode = Literal["required", "invalid_choice", "out_of_range", "not_an_integer", "too_long"]
 #: A stored answer: rating and single-choice codes as str, multiple choice as a list of codes
@@ -160,6 +160,13 @@ def _clean(
     entry = entries[0]
     if isinstance(question, IntegerQuestion):
         return _clean_integer(question, entry)
+    return _clean_choice(questionnaire, question, entry)
+
+
+def _clean_choice(
+    questionnaire: Questionnaire, question: Question, entry: str
+) -> tuple[AnswerValue | None, ErrorCode | None]:
+    """One code of a rating or single-choice question."""
     if isinstance(question, RatingQuestion):
         # The codes of scale.options(), without building its Option objects per answer.
         scale = questionnaire.scale

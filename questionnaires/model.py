@@ -4,297 +4,55 @@ Validation runs in two passes. The first is pydantic's structural pass (types, r
 fields, per-object rules such as duplicate option codes within one question); all of its
 errors are reported together. The second pass checks references across the document
 (question ids, skip logic, dimensions, the overall item) and also reports everything it finds;
-it runs once the structure is valid, because it needs the typed objects to look at.
+it runs once the structure is valid, because it needs the typed objects to look at. The parts
+of the document (text, options, scale, question types, sections) are
+:mod:`questionnaires.elements`.
 """
 
 from __future__ import annotations
 
 import hashlib
 import json
-import re
 from collections.abc import Iterator, Mapping
-from typing import Annotated, Any, Literal
+from typing import Any
 
-from pydantic import (
-    AfterValidator,
-    BaseModel,
-    BeforeValidator,
-    ConfigDict,
-    Field,
-    PrivateAttr,
-    ValidationError,
-    ValidationInfo,
-    field_validator,
-    model_validator,
+from pydantic import PrivateAttr, ValidationError, ValidationInfo, field_validator, model_validator
+
+from questionnaires.elements import (
+    CHOICE_TYPES,
+    QUESTION_TYPES,
+    RATING_CODES,
+    DefinitionPart,
+    Dimension,
+    Identifier,
+    LocalizedText,
+    MultipleChoiceQuestion,
+    Option,
+    Question,
+    RatingQuestion,
+    Scale,
+    Section,
+    ShowIf,
+    SingleChoiceQuestion,
+    require_items,
 )
-
 from questionnaires.errors import Issue, QuestionnaireError, format_path
 
-#: The five codes of the satisfaction scale, best first (METHODS.md section 1).
-RATING_CODES: tuple[str, ...] = ("5", "4", "3", "2", "1")
+# RATING_CODES stays importable from here for callers outside the package.
+__all__ = [
+    "RATING_CODES",
+    "Loc",
+    "Questionnaire",
+    "cross_reference_problems",
+    "issues_from_validation_error",
+]
 
-QUESTION_TYPES: tuple[str, ...] = ("rating", "single", "multiple", "integer", "text")
-#: Question types whose answers are option codes and can therefore drive skip logic.
-CHOICE_TYPES: frozenset[str] = frozenset({"rating", "single", "multiple"})
-
-_CODE = re.compile(r"0|[1-9][0-9]{0,3}")
-_IDENTIFIER = re.compile(r"[a-z][a-z0-9_]{0,63}")
 _DEFER_CROSS_CHECKS = "questionnaires.defer_cross_checks"
 
 Loc = tuple[int | str, ...]
 
 
-def _int_to_str(value: object) -> object:
-    # YAML reads `5:` and `code: 1` as integers; codes are stored as strings.
-    if isinstance(value, int) and not isinstance(value, bool):
-        return str(value)
-    return value
-
-
-def _check_code(value: str) -> str:
-    if not _CODE.fullmatch(value):
-        raise ValueError(f"option code {value!r} must be 1 to 4 digits without a leading zero")
-    return value
-
-
-def _check_identifier(value: str) -> str:
-    if not _IDENTIFIER.fullmatch(value):
-        raise ValueError(
-            f"{value!r} is not a snake_case identifier "
-            "(lowercase letters, digits and underscores, starting with a letter, at most 64)"
-        )
-    return value
-
-
-OptionCode = Annotated[str, BeforeValidator(_int_to_str), AfterValidator(_check_code)]
-Identifier = Annotated[str, AfterValidator(_check_identifier)]
-
-
-def _require_items(value: tuple[object, ...]) -> tuple[object, ...]:
-    # Used instead of Field(min_length=1), which also fires when one item is invalid.
-    if not value:
-        raise ValueError("must not be empty")
-    return value
-
-
-class _Definition(BaseModel):
-    model_config = ConfigDict(frozen=True, extra="forbid")
-
-
-class LocalizedText(_Definition):
-    """Text in Simplified Chinese (required) with an optional English translation."""
-
-    zh_CN: str
-    en: str | None = None
-
-    @field_validator("zh_CN")
-    @classmethod
-    def _zh_not_blank(cls, value: str) -> str:
-        value = value.strip()
-        if not value:
-            raise ValueError("zh_CN text must not be empty")
-        return value
-
-    @field_validator("en")
-    @classmethod
-    def _en_blank_is_none(cls, value: str | None) -> str | None:
-        if value is None:
-            return None
-        return value.strip() or None
-
-    def for_locale(self, locale: str) -> str:
-        """The English text for an ``en*`` locale when there is one, else the Chinese text."""
-        if locale.lower().startswith("en") and self.en:
-            return self.en
-        return self.zh_CN
-
-
-class Option(_Definition):
-    """One answer option of a choice question: the code stored and the label shown."""
-
-    code: OptionCode
-    label: LocalizedText
-
-
-class Dimension(_Definition):
-    """An evaluation dimension (e.g. 补偿标准) that rating items are grouped under."""
-
-    id: Identifier
-    label: LocalizedText
-
-
-class Scale(_Definition):
-    """The 5-point satisfaction scale shared by every rating item.
-
-    ``codes`` are shown in the order 5, 4, 3, 2, 1. The "don't know / not applicable" answer
-    has its own code (``na_code``, default ``"9"``), is never a point on the scale and has no
-    score.
-    """
-
-    codes: dict[OptionCode, LocalizedText]
-    na_code: OptionCode = "9"
-    na_label: LocalizedText
-    scores: dict[OptionCode, int | float]
-
-    @field_validator("codes")
-    @classmethod
-    def _five_point_codes(cls, value: dict[str, LocalizedText]) -> dict[str, LocalizedText]:
-        if set(value) != set(RATING_CODES):
-            raise ValueError(
-                "the rating scale must use exactly the codes 5, 4, 3, 2, 1; "
-                f"got {', '.join(value) or 'none'}"
-            )
-        return {code: value[code] for code in RATING_CODES}
-
-    @field_validator("na_code")
-    @classmethod
-    def _na_code_off_scale(cls, value: str) -> str:
-        if value in RATING_CODES:
-            raise ValueError(f"na_code {value!r} must not be one of the scale codes 5..1")
-        return value
-
-    @field_validator("scores")
-    @classmethod
-    def _score_for_each_code(cls, value: dict[str, int | float]) -> dict[str, int | float]:
-        if set(value) != set(RATING_CODES):
-            raise ValueError("scores must give one score for each of the codes 5, 4, 3, 2, 1")
-        ordered = [value[code] for code in RATING_CODES]
-        if any(high <= low for high, low in zip(ordered, ordered[1:], strict=False)):
-            raise ValueError("scores must decrease from code 5 to code 1")
-        return {code: value[code] for code in RATING_CODES}
-
-    def options(self, *, allow_na: bool = True) -> tuple[Option, ...]:
-        """The options to display: 5..1, then the "don't know" option if allowed."""
-        shown = [Option(code=code, label=label) for code, label in self.codes.items()]
-        if allow_na:
-            shown.append(Option(code=self.na_code, label=self.na_label))
-        return tuple(shown)
-
-
-class ShowIf(_Definition):
-    """Skip logic: show the question only if an earlier answer matches.
-
-    ``equals`` compares with a single code, ``in`` with a list of codes. For a multiple-choice
-    question the condition holds if any selected code matches.
-    """
-
-    model_config = ConfigDict(frozen=True, extra="forbid", populate_by_name=True)
-
-    question: Identifier
-    equals: OptionCode | None = None
-    in_: tuple[OptionCode, ...] | None = Field(default=None, alias="in", min_length=1)
-
-    @model_validator(mode="after")
-    def _exactly_one_condition(self) -> ShowIf:
-        if (self.equals is None) == (self.in_ is None):
-            raise ValueError("show_if needs exactly one of 'equals' or 'in'")
-        return self
-
-    def codes(self) -> tuple[str, ...]:
-        """The codes that make the question visible."""
-        return (self.equals,) if self.equals is not None else tuple(self.in_ or ())
-
-    def matches(self, value: object) -> bool:
-        """Whether a stored answer (a code, or a list of codes) satisfies the condition."""
-        codes = self.codes()
-        if isinstance(value, str):
-            return value in codes
-        if isinstance(value, list | tuple):
-            return any(item in codes for item in value)
-        return False
-
-
-class _QuestionBase(_Definition):
-    id: Identifier
-    type: str
-    text: LocalizedText
-    help: LocalizedText | None = None
-    required: bool = True
-    show_if: ShowIf | None = None
-
-
-class RatingQuestion(_QuestionBase):
-    """A satisfaction item on the questionnaire's 5-point scale."""
-
-    type: Literal["rating"] = "rating"
-    dimension: Identifier
-    overall: bool = False
-    allow_na: bool = True
-
-
-class _ChoiceQuestion(_QuestionBase):
-    options: tuple[Option, ...]
-
-    @field_validator("options")
-    @classmethod
-    def _unique_codes(cls, value: tuple[Option, ...]) -> tuple[Option, ...]:
-        # Checked here rather than with Field(min_length=...): pydantic would also report the
-        # length whenever one option is invalid, a confusing second message.
-        if len(value) < 2:
-            raise ValueError(f"a choice question needs at least 2 options, got {len(value)}")
-        seen: set[str] = set()
-        duplicates: list[str] = []
-        for option in value:
-            if option.code in seen and option.code not in duplicates:
-                duplicates.append(option.code)
-            seen.add(option.code)
-        if duplicates:
-            listed = ", ".join(repr(code) for code in duplicates)
-            raise ValueError(f"duplicate option code {listed}")
-        return value
-
-
-class SingleChoiceQuestion(_ChoiceQuestion):
-    """Choose exactly one option."""
-
-    type: Literal["single"] = "single"
-
-
-class MultipleChoiceQuestion(_ChoiceQuestion):
-    """Choose any number of options."""
-
-    type: Literal["multiple"] = "multiple"
-
-
-class IntegerQuestion(_QuestionBase):
-    """A whole number, optionally bounded by ``min`` and ``max`` (inclusive)."""
-
-    type: Literal["integer"] = "integer"
-    min: int | None = None
-    max: int | None = None
-
-    @model_validator(mode="after")
-    def _bounds_ordered(self) -> IntegerQuestion:
-        if self.min is not None and self.max is not None and self.min > self.max:
-            raise ValueError(f"min ({self.min}) is greater than max ({self.max})")
-        return self
-
-
-class TextQuestion(_QuestionBase):
-    """Free text of at most ``max_length`` characters."""
-
-    type: Literal["text"] = "text"
-    max_length: int = Field(default=500, ge=1, le=10_000)
-
-
-Question = Annotated[
-    RatingQuestion | SingleChoiceQuestion | MultipleChoiceQuestion | IntegerQuestion | TextQuestion,
-    Field(discriminator="type"),
-]
-
-
-class Section(_Definition):
-    """A titled group of questions (one page of the web form)."""
-
-    id: Identifier
-    title: LocalizedText
-    description: LocalizedText | None = None
-    questions: tuple[Question, ...]
-
-    _not_empty = field_validator("questions")(_require_items)
-
-
-class Questionnaire(_Definition):
+class Questionnaire(DefinitionPart):
     """A validated questionnaire definition.
 
     Build one with :func:`questionnaires.load_file`, :func:`questionnaires.load_text`,
@@ -309,7 +67,7 @@ class Questionnaire(_Definition):
     dimensions: tuple[Dimension, ...]
     sections: tuple[Section, ...]
 
-    _not_empty = field_validator("dimensions", "sections")(_require_items)
+    _not_empty = field_validator("dimensions", "sections")(require_items)
 
     _questions_by_id: dict[str, Question] = PrivateAttr(default_factory=dict)
 
@@ -403,6 +161,11 @@ class Questionnaire(_Definition):
 
 def cross_reference_problems(questionnaire: Questionnaire) -> list[tuple[Loc, str]]:
     """Check references across the document; return (location, message) for each problem."""
+    located = [
+        (("sections", s, "questions", q), question)
+        for s, section in enumerate(questionnaire.sections)
+        for q, question in enumerate(section.questions)
+    ]
     problems: list[tuple[Loc, str]] = []
     problems += _duplicate_ids(
         [(("dimensions", i), d.id) for i, d in enumerate(questionnaire.dimensions)],
@@ -412,59 +175,65 @@ def cross_reference_problems(questionnaire: Questionnaire) -> list[tuple[Loc, st
         [(("sections", i), s.id) for i, s in enumerate(questionnaire.sections)],
         "section id",
     )
-    located = [
-        (("sections", s, "questions", q), question)
-        for s, section in enumerate(questionnaire.sections)
-        for q, question in enumerate(section.questions)
-    ]
     problems += _duplicate_ids([(loc, question.id) for loc, question in located], "question id")
-
     declared = [d.id for d in questionnaire.dimensions]
-    used: set[str] = set()
-    overall: list[tuple[Loc, str]] = []
     earlier: dict[str, Question] = {}
     all_ids = {question.id for _, question in located}
     for loc, question in located:
         if isinstance(question, RatingQuestion):
-            used.add(question.dimension)
-            if question.dimension not in declared:
-                problems.append(
-                    (
-                        (*loc, "dimension"),
-                        f"unknown dimension {question.dimension!r} "
-                        f"(declared: {', '.join(declared)})",
-                    )
-                )
-            if question.overall:
-                overall.append((loc, question.id))
-                if question.show_if is not None:
-                    problems.append(
-                        (
-                            (*loc, "show_if"),
-                            "the overall item must be shown to every "
-                            "respondent, so it cannot have show_if",
-                        )
-                    )
+            problems += _rating_item_problems(loc, question, declared)
         if question.show_if is not None:
             problems += _show_if_problems(questionnaire, loc, question.show_if, earlier, all_ids)
         earlier.setdefault(question.id, question)
+    problems += _overall_item_problems(located)
+    used = {q.dimension for _, q in located if isinstance(q, RatingQuestion)}
+    problems += [
+        (("dimensions", i, "id"), f"dimension {dimension.id!r} has no rating item")
+        for i, dimension in enumerate(questionnaire.dimensions)
+        if dimension.id not in used
+    ]
+    return problems
 
-    if not overall:
-        problems.append(((), "no rating item is marked 'overall: true'; exactly one is required"))
-    for loc, qid in overall[1:]:
+
+def _rating_item_problems(
+    loc: Loc, question: RatingQuestion, declared: list[str]
+) -> list[tuple[Loc, str]]:
+    problems: list[tuple[Loc, str]] = []
+    if question.dimension not in declared:
         problems.append(
             (
-                (*loc, "overall"),
-                f"more than one overall item: {overall[0][1]!r} is "
-                f"already marked 'overall: true', so {qid!r} cannot be",
+                (*loc, "dimension"),
+                f"unknown dimension {question.dimension!r} (declared: {', '.join(declared)})",
             )
         )
-    for i, dimension in enumerate(questionnaire.dimensions):
-        if dimension.id not in used:
-            problems.append(
-                (("dimensions", i, "id"), f"dimension {dimension.id!r} has no rating item")
+    if question.overall and question.show_if is not None:
+        problems.append(
+            (
+                (*loc, "show_if"),
+                "the overall item must be shown to every "
+                "respondent, so it cannot have show_if",
             )
+        )
     return problems
+
+
+def _overall_item_problems(located: list[tuple[Loc, Question]]) -> list[tuple[Loc, str]]:
+    """Exactly one rating item is the overall-satisfaction criterion."""
+    overall = [
+        (loc, question.id)
+        for loc, question in located
+        if isinstance(question, RatingQuestion) and question.overall
+    ]
+    if not overall:
+        return [((), "no rating item is marked 'overall: true'; exactly one is required")]
+    return [
+        (
+            (*loc, "overall"),
+            f"more than one overall item: {overall[0][1]!r} is "
+            f"already marked 'overall: true', so {qid!r} cannot be",
+        )
+        for loc, qid in overall[1:]
+    ]
 
 
 def _duplicate_ids(entries: list[tuple[Loc, str]], what: str) -> list[tuple[Loc, str]]:

@@ -143,24 +143,33 @@ def check_indicator_settings(
         raise CampaignError("points must lie in (0, 100]")
     bands = tuple((float(t), float(p)) for t, p in bands)
     if rule == "stepwise":
-        if deduction_per_point is None or deduction_per_point <= 0:
-            raise CampaignError("the stepwise rule needs a positive deduction per point")
-        if not 0 <= floor <= points:
-            raise CampaignError("the floor must lie between 0 and the points")
+        _check_stepwise(deduction_per_point, floor, points)
     if rule == "bands":
-        if not bands:
-            raise CampaignError("the bands rule needs at least one band (threshold:points)")
-        for threshold, band_points in bands:
-            if not 0 <= threshold <= upper or not 0 <= band_points <= points:
-                raise CampaignError(f"band {threshold:g}:{band_points:g} is out of range "
-                                    f"(threshold 0..{upper:g}, points 0..{points:g})")
-        if len({t for t, _ in bands}) != len(bands):
-            raise CampaignError("two bands have the same threshold")
+        _check_bands(bands, upper, points)
     return IndicatorSettings(measure, float(target), float(points), rule,
                              deduction_per_point if rule == "stepwise" else None,
                              float(floor) if rule == "stepwise" else 0.0,
                              bool(whole_points) if rule == "stepwise" else False,
                              tuple(sorted(bands, reverse=True)) if rule == "bands" else ())
+
+
+def _check_stepwise(deduction_per_point: float | None, floor: float, points: float) -> None:
+    if deduction_per_point is None or deduction_per_point <= 0:
+        raise CampaignError("the stepwise rule needs a positive deduction per point")
+    if not 0 <= floor <= points:
+        raise CampaignError("the floor must lie between 0 and the points")
+
+
+def _check_bands(bands: tuple[tuple[float, float], ...], upper: float, points: float) -> None:
+    """Thresholds on the measure's scale (0..upper), band points within the points."""
+    if not bands:
+        raise CampaignError("the bands rule needs at least one band (threshold:points)")
+    for threshold, band_points in bands:
+        if not 0 <= threshold <= upper or not 0 <= band_points <= points:
+            raise CampaignError(f"band {threshold:g}:{band_points:g} is out of range "
+                                f"(threshold 0..{upper:g}, points 0..{points:g})")
+    if len({t for t, _ in bands}) != len(bands):
+        raise CampaignError("two bands have the same threshold")
 
 
 def parse_bands(text: str) -> list[tuple[float, float]]:

@@ -190,86 +190,125 @@ def _roster_rows(rng: random.Random) -> list[roster.RosterRow]:
 
 
 def _answers(questionnaire, rng: random.Random, mood: float) -> dict:
-    raw: dict[str, str] = {}
+    """Valid answers of one simulated resident; ``mood`` is their chance to be satisfied."""
+    raw: dict[str, str | list[str]] = {}
     for q in questionnaire.questions():
         if q.type == "rating":
-            if rng.random() < 0.04:
-                raw[q.id] = questionnaire.scale.na_code
-            else:
-                p = rng.random()
-                raw[q.id] = ("5" if p < mood * 0.55 else "4" if p < mood else
-                             "3" if p < mood + (1 - mood) * 0.6 else
-                             "2" if p < mood + (1 - mood) * 0.9 else "1")
-        elif q.type == "single":
-            codes = [o.code for o in q.options]
-            if q.id == "has_complained":
-                raw[q.id] = "1" if rng.random() < 0.15 else "2"
-            else:
-                raw[q.id] = rng.choice(codes)
-        elif q.type == "multiple":
-            raw[q.id] = [o.code for o in q.options if rng.random() < 0.3]
-        elif q.type == "integer":
-            raw[q.id] = str(rng.randint(q.min or 1, min(q.max or 6, 6)))
-        elif q.type == "text":
-            raw[q.id] = rng.choice(COMMENTS)
+            raw[q.id] = _rating_code(rng, mood, questionnaire.scale.na_code)
+        elif q.type in _ANSWER_BY_TYPE:
+            raw[q.id] = _ANSWER_BY_TYPE[q.type](q, rng)
     check = validate_answers(questionnaire, raw)
     if check.errors:
         raise RuntimeError(f"demo answers invalid: {check.errors}")
     return check.values
 
 
+def _rating_code(rng: random.Random, mood: float, na_code: str) -> str:
+    """4 % 不了解; otherwise satisfied (5 or 4) with probability ``mood``."""
+    if rng.random() < 0.04:
+        return na_code
+    p = rng.random()
+    if p < mood * 0.55:
+        return "5"
+    if p < mood:
+        return "4"
+    if p < mood + (1 - mood) * 0.6:
+        return "3"
+    return "2" if p < mood + (1 - mood) * 0.9 else "1"
+
+
+def _single_answer(q, rng: random.Random) -> str:
+    codes = [o.code for o in q.options]
+    if q.id == "has_complained":
+        return "1" if rng.random() < 0.15 else "2"
+    return rng.choice(codes)
+
+
+_ANSWER_BY_TYPE = {
+    "single": _single_answer,
+    "multiple": lambda q, rng: [o.code for o in q.options if rng.random() < 0.3],
+    "integer": lambda q, rng: str(rng.randint(q.min or 1, min(q.max or 6, 6))),
+    "text": lambda q, rng: rng.choice(COMMENTS),
+}
+
+
+@dataclass
+class _Simulation:
+    """What simulating one campaign's responses needs at hand."""
+
+    campaign: Campaign
+    rng: random.Random
+    versions: dict
+    forms: dict
+    communities: dict[int, str]
+    workers: dict[str, list[User]]
+    # 09:00 in Beijing on the first fieldwork day; submits fall in the next 40 days.
+    start: datetime = datetime(2021, 11, 3, 1, 0, tzinfo=UTC)
+
+    def submitted_at(self) -> datetime:
+        return self.start + timedelta(minutes=self.rng.randrange(0, 60 * 24 * 40))
+
+    def instance_id(self) -> str:
+        return str(uuid.UUID(int=self.rng.getrandbits(128), version=4))
+
+
 def _simulate_responses(campaign: Campaign, rng: random.Random, accounts: dict[str, User],
                         session: Session) -> None:
     versions = {g: questionnaire_versions.version_for_group(campaign, g, session=session)
                 for g in HouseholdGroup}
-    forms = {g: questionnaire_versions.questionnaire_of(v) for g, v in versions.items()}
     communities = {c.id: c.code for c in session.exec(select(Community)).all()}
     workers = {code: [a for a in accounts.values() if a.community_id
                       and communities[a.community_id] == code] for code in communities.values()}
-    start = datetime(2021, 11, 3, 1, 0, tzinfo=UTC)  # 09:00 in Beijing
+    sim = _Simulation(campaign, rng, versions,
+                      {g: questionnaire_versions.questionnaire_of(v) for g, v in versions.items()},
+                      communities, workers)
     sampled = session.exec(select(Household).where(
         Household.campaign_id == campaign.id, Household.sampled)
         .order_by(Household.household_group, Household.sample_rank)).all()
     for household in sampled:
-        roll = rng.random()
-        if roll >= 0.80:
-            household.disposition = Disposition.PENDING
-            continue
-        if roll >= 0.72:
-            household.disposition = rng.choice([Disposition.REFUSED, Disposition.NOT_AT_HOME,
-                                                Disposition.MOVED])
-            continue
-        group = household.household_group
-        mood = 0.93 if group == HouseholdGroup.RELOCATED else 0.88
-        values = _answers(forms[group], rng, mood)
-        submitted = start + timedelta(minutes=rng.randrange(0, 60 * 24 * 40))
-        paper_workers = workers.get(communities[household.community_id]) or []
-        on_paper = bool(paper_workers) and rng.random() < 0.4
-        response, _ = store_response(
-            session=session, campaign=campaign, version=versions[group], group=group,
-            mode=ResponseMode.PAPER if on_paper else ResponseMode.WEB_TOKEN,
-            instance_id=str(uuid.UUID(int=rng.getrandbits(128), version=4)),
-            values=values, household=household,
-            entered_by=paper_workers[0] if on_paper else None,
-            started_at=submitted - timedelta(seconds=rng.randrange(120, 600)),
-            submitted_at=submitted,
-        )
-        household.disposition = Disposition.COMPLETED
-        session.add(household)
-        if on_paper:
-            _paper_record(campaign, household, response, values, paper_workers, session)
+        _simulate_household(sim, household, session)
     for _ in range(40):  # residents not in the sample, through the open poster link
         group = rng.choice(list(HouseholdGroup))
-        submitted = start + timedelta(minutes=rng.randrange(0, 60 * 24 * 40))
+        submitted = sim.submitted_at()
         store_response(
             session=session, campaign=campaign, version=versions[group], group=group,
-            mode=ResponseMode.WEB_OPEN,
-            instance_id=str(uuid.UUID(int=rng.getrandbits(128), version=4)),
-            values=_answers(forms[group], rng, 0.85),
+            mode=ResponseMode.WEB_OPEN, instance_id=sim.instance_id(),
+            values=_answers(sim.forms[group], rng, 0.85),
             started_at=submitted - timedelta(seconds=rng.randrange(90, 600)),
             submitted_at=submitted,
         )
     session.flush()
+
+
+def _simulate_household(sim: _Simulation, household: Household, session: Session) -> None:
+    """20 % not reached yet, 8 % a final non-response, else a web or paper (40 %) response."""
+    rng = sim.rng
+    roll = rng.random()
+    if roll >= 0.80:
+        household.disposition = Disposition.PENDING
+        return
+    if roll >= 0.72:
+        household.disposition = rng.choice([Disposition.REFUSED, Disposition.NOT_AT_HOME,
+                                            Disposition.MOVED])
+        return
+    group = household.household_group
+    mood = 0.93 if group == HouseholdGroup.RELOCATED else 0.88
+    values = _answers(sim.forms[group], rng, mood)
+    submitted = sim.submitted_at()
+    paper_workers = sim.workers.get(sim.communities[household.community_id]) or []
+    on_paper = bool(paper_workers) and rng.random() < 0.4
+    response, _ = store_response(
+        session=session, campaign=sim.campaign, version=sim.versions[group], group=group,
+        mode=ResponseMode.PAPER if on_paper else ResponseMode.WEB_TOKEN,
+        instance_id=sim.instance_id(), values=values, household=household,
+        entered_by=paper_workers[0] if on_paper else None,
+        started_at=submitted - timedelta(seconds=rng.randrange(120, 600)),
+        submitted_at=submitted,
+    )
+    household.disposition = Disposition.COMPLETED
+    session.add(household)
+    if on_paper:
+        _paper_record(sim.campaign, household, response, values, paper_workers, session)
 
 
 def _paper_record(campaign, household, response, values, workers, session) -> None:

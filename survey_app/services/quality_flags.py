@@ -8,11 +8,13 @@ the numbers without the exclusions, so both can be compared.
 from __future__ import annotations
 
 from collections import defaultdict
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 
 from sqlmodel import Session, select
 
+from questionnaires.elements import RATING_CODES
 from survey_app.models import (
     Answer,
     Campaign,
@@ -23,7 +25,8 @@ from survey_app.models import (
     User,
     utcnow,
 )
-from survey_app.services import audit, scores
+from survey_app.services import audit
+from survey_app.services.questionnaire_versions import attached_versions, questionnaire_of
 
 #: About 15 questions cannot be read and answered in under a minute.
 MIN_SECONDS = 60
@@ -72,59 +75,88 @@ def flag_responses(campaign: Campaign, *, session: Session,
         .join(Household, Household.id == Response.household_id, isouter=True)
         .where(Response.campaign_id == campaign.id, Response.status == ResponseStatus.COMPLETE)
         .order_by(Response.id)).all()
-    rating_ids = set(scores.questionnaire_layout(
-        scores.campaign_questionnaires(campaign, session=session))[0])
+    pseudonyms = {response.id: pseudonym for response, pseudonym in rows}
+    responses = [response for response, _ in rows]
+    checks = (
+        ("too_fast", _too_fast(responses, min_seconds)),
+        ("straight_lining", _straight_lining(
+            responses, _rating_codes(campaign, session=session) if responses else {})),
+        ("open_link_burst", _open_link_bursts(responses)),
+        ("web_and_paper", _web_and_paper(responses)),
+    )
     found: dict[int, FlaggedResponse] = {}
+    for kind, hits in checks:
+        for response, detail in hits:
+            entry = found.setdefault(response.id, FlaggedResponse(
+                response.id, pseudonyms[response.id] or f"OPEN-{response.id}",
+                response.household_group, response.mode, response.submitted_at,
+                response.excluded, response.exclusion_reason))
+            entry.flags.append(kind)
+            entry.details.append(detail)
+    return [found[k] for k in sorted(found)]
 
-    def flag(response: Response, pseudonym: str | None, kind: str, detail: str) -> None:
-        entry = found.setdefault(response.id, FlaggedResponse(
-            response.id, pseudonym or f"OPEN-{response.id}", response.household_group,
-            response.mode, response.submitted_at, response.excluded, response.exclusion_reason))
-        entry.flags.append(kind)
-        entry.details.append(detail)
 
-    by_id = {r.id: (r, p) for r, p in rows}
-    for response, pseudonym in rows:
+def _too_fast(responses: list[Response], min_seconds: int) -> Iterator[tuple[Response, str]]:
+    for response in responses:
         start, end = _aware(response.started_at), _aware(response.submitted_at)
         if start and end and (end - start).total_seconds() < min_seconds:
-            flag(response, pseudonym, "too_fast",
-                 f"{int((end - start).total_seconds())} s < {min_seconds} s")
+            yield response, f"{int((end - start).total_seconds())} s < {min_seconds} s"
+
+
+def _rating_codes(campaign: Campaign, *, session: Session) -> dict[int, list[str]]:
+    """The scale codes (5..1, not 不清楚) of each complete response's rating answers."""
+    rating_ids = {item.id for version in attached_versions(campaign, session=session).values()
+                  for item in questionnaire_of(version).rating_items()}
     codes: dict[int, list[str]] = defaultdict(list)
-    if by_id:
-        for rid, qid, code in session.exec(
-                select(Answer.response_id, Answer.question_id, Answer.code)
-                .join(Response, Response.id == Answer.response_id)
-                .where(Response.campaign_id == campaign.id,
-                       Response.status == ResponseStatus.COMPLETE)):
-            if qid in rating_ids and code and code != str(scores.NA_CODE):
-                codes[rid].append(code)
-    for rid, answered in codes.items():
+    for rid, qid, code in session.exec(
+            select(Answer.response_id, Answer.question_id, Answer.code)
+            .join(Response, Response.id == Answer.response_id)
+            .where(Response.campaign_id == campaign.id,
+                   Response.status == ResponseStatus.COMPLETE)):
+        if qid in rating_ids and code in RATING_CODES:
+            codes[rid].append(code)
+    return codes
+
+
+def _straight_lining(responses: list[Response],
+                     codes: dict[int, list[str]]) -> Iterator[tuple[Response, str]]:
+    for response in responses:
+        answered = codes.get(response.id, [])
         if len(answered) >= MIN_STRAIGHT_ITEMS and len(set(answered)) == 1:
-            flag(*by_id[rid], "straight_lining", f"{len(answered)} x code {answered[0]}")
+            yield response, f"{len(answered)} x code {answered[0]}"
+
+
+def _open_link_bursts(responses: list[Response]) -> Iterator[tuple[Response, str]]:
+    """Open-link responses of one fingerprint, BURST_COUNT or more within BURST_WINDOW."""
     by_fingerprint: dict[str, list[Response]] = defaultdict(list)
-    for response, _ in rows:
+    for response in responses:
         if response.mode == ResponseMode.WEB_OPEN and response.client_fingerprint:
             by_fingerprint[response.client_fingerprint].append(response)
     for group in by_fingerprint.values():
-        times = sorted((_aware(r.submitted_at) or _aware(r.created_at), r) for r in group)
+        # Keyed by time alone: equal times must not fall through to comparing responses.
+        times = sorted(((_aware(r.submitted_at) or _aware(r.created_at), r) for r in group),
+                       key=lambda pair: pair[0])
+        flagged: set[int] = set()
         for i, (t, _) in enumerate(times):
             window = [r for u, r in times[i:] if u - t <= BURST_WINDOW]
-            if len(window) >= BURST_COUNT:
-                for r in window:
-                    if "open_link_burst" not in found.get(r.id, FlaggedResponse(
-                            0, "", "", "", None, False, None)).flags:
-                        flag(*by_id[r.id], "open_link_burst",
-                             f"{len(window)} responses within {BURST_WINDOW}")
+            if len(window) < BURST_COUNT:
+                continue
+            for r in window:
+                if r.id not in flagged:
+                    flagged.add(r.id)
+                    yield r, f"{len(window)} responses within {BURST_WINDOW}"
+
+
+def _web_and_paper(responses: list[Response]) -> Iterator[tuple[Response, str]]:
     by_household: dict[int, list[Response]] = defaultdict(list)
-    for response, _ in rows:
+    for response in responses:
         if response.household_id is not None:
             by_household[response.household_id].append(response)
     for group in by_household.values():
         modes = {"paper" if r.mode == ResponseMode.PAPER else "web" for r in group}
         if modes == {"paper", "web"}:
             for r in group:
-                flag(*by_id[r.id], "web_and_paper", f"{len(group)} responses of one household")
-    return [found[k] for k in sorted(found)]
+                yield r, f"{len(group)} responses of one household"
 
 
 def set_exclusion(response_id: int, *, campaign: Campaign, excluded: bool, reason: str,

@@ -129,15 +129,33 @@ def _csv_rows(text: str) -> list[list[str]]:
 
 def read_roster_file(filename: str, data: bytes) -> list[RosterRow]:
     """Parse a CSV or XLSX roster into rows keyed by canonical column names."""
-    if filename.lower().endswith(".xlsx"):
-        table = _xlsx_rows(data)
-    elif filename.lower().endswith(".csv"):
-        table = _csv_rows(decode_csv_bytes(data))
-    else:
-        raise RosterImportError([RowProblem(0, "file", "only .csv and .xlsx files are accepted")])
+    table = _read_table(filename, data)
     if not table:
         raise RosterImportError([RowProblem(1, "header", "the file is empty")])
-    header = [str(cell or "").replace("\ufeff", "").strip() for cell in table[0]]
+    mapping, headers = _map_header(table[0])
+    rows = []
+    for number, cells in enumerate(table[1:], start=2):
+        values = {canonical: _cell_text(cells[i]) if i < len(cells) else ""
+                  for i, canonical in mapping.items()}
+        if any(values.values()):
+            rows.append(RosterRow(number, values, headers))
+    return rows
+
+
+def _read_table(filename: str, data: bytes) -> list[list[object]]:
+    if filename.lower().endswith(".xlsx"):
+        return _xlsx_rows(data)
+    if filename.lower().endswith(".csv"):
+        return _csv_rows(decode_csv_bytes(data))
+    raise RosterImportError([RowProblem(0, "file", "only .csv and .xlsx files are accepted")])
+
+
+def _map_header(cells: list[object]) -> tuple[dict[int, str], dict[str, str]]:
+    """Column index → canonical column, and canonical column → header as written.
+
+    Raises RosterImportError listing every unknown, repeated or missing required column.
+    """
+    header = [str(cell or "").replace("\ufeff", "").strip() for cell in cells]
     mapping: dict[int, str] = {}
     headers: dict[str, str] = {}
     problems = []
@@ -159,13 +177,7 @@ def read_roster_file(filename: str, data: bytes) -> list[RosterRow]:
             problems.append(RowProblem(1, COLUMNS[required][0], "required column is missing"))
     if problems:
         raise RosterImportError(problems)
-    rows = []
-    for number, cells in enumerate(table[1:], start=2):
-        values = {canonical: _cell_text(cells[i]) if i < len(cells) else ""
-                  for i, canonical in mapping.items()}
-        if any(values.values()):
-            rows.append(RosterRow(number, values, headers))
-    return rows
+    return mapping, headers
 
 
 def _cell_text(value: object) -> str:
@@ -217,6 +229,13 @@ def _plausible_birth_date(id_number: str) -> bool:
     return date(1900, 1, 1) <= born <= date.today()
 
 
+#: A problem found in one row: (canonical column, message).
+_CellProblem = tuple[str, str]
+#: Longest accepted text per free-text column.
+TEXT_LIMITS = (("head_name", 50), ("address", 200), ("project", 200), ("community", 100),
+               ("street", 100))
+
+
 def check_rows(rows: Iterable[RosterRow], *, existing_codes: set[str],
                existing_id_hashes: set[str], pii_key: str) -> list[RowProblem]:
     """Every problem in the rows; an empty list means the file can be imported."""
@@ -225,55 +244,90 @@ def check_rows(rows: Iterable[RosterRow], *, existing_codes: set[str],
     seen_ids: dict[str, int] = {}
     for row in rows:
         v = row.values
+        found = [
+            *_required_problems(v),
+            *_household_code_problems(row, seen_codes, existing_codes),
+            *_group_problems(v),
+            *_id_number_problems(row, seen_ids, existing_id_hashes, pii_key),
+            *_phone_problems(v),
+            *_text_problems(v),
+        ]
+        problems.extend(RowProblem(row.row, row.headers.get(column, COLUMNS[column][0]),
+                                   message) for column, message in found)
+    return problems
 
-        def bad(column: str, message: str, row: RosterRow = row) -> None:
-            problems.append(RowProblem(row.row, row.headers.get(column, COLUMNS[column][0]),
-                                       message))
 
-        for required in REQUIRED:
-            if not v.get(required):
-                bad(required, "required value is empty")
-        code = v.get("household_code", "")
-        if code:
-            if len(code) > MAX_CODE_LENGTH or not all(c.isalnum() or c in "-_" for c in code):
-                bad("household_code", "use up to 32 letters, digits, '-' or '_'")
-            elif code in seen_codes:
-                bad("household_code", f"duplicate household code (also row {seen_codes[code]})")
-            elif code in existing_codes:
-                bad("household_code", "household code already exists in this campaign")
-            seen_codes.setdefault(code, row.row)
-        group = group_of(v.get("group", ""))
-        if v.get("group") and group is None:
-            bad("group", f"unknown group {v['group']!r}; use 棚改/relocated or "
-                         "租赁补贴/rental_subsidy")
-        if group == HouseholdGroup.RELOCATED and not v.get("project"):
-            bad("project", "a relocated household needs its project")
-        id_number = normalise_id_number(v.get("id_number", ""))
-        if id_number:
-            if not is_valid_id_number(id_number):
-                bad("id_number", "not a valid 18-character ID number (length or check digit)")
-            elif not _plausible_birth_date(id_number):
-                bad("id_number", "the birth date inside the ID number is not a real date")
-            else:
-                digest = keyed_hash(id_number, pii_key)
-                if digest in seen_ids:
-                    bad("id_number", f"duplicate ID number (also row {seen_ids[digest]})")
-                elif digest in existing_id_hashes:
-                    bad("id_number", "ID number already exists in this campaign")
-                seen_ids.setdefault(digest, row.row)
-        phone = normalise_phone(v.get("phone", ""))
-        if phone and not is_valid_phone(phone):
-            bad("phone", "not an 11-digit mainland mobile number")
-        for column, value in v.items():
-            # PostgreSQL cannot store NUL; other control characters are binary garbage.
-            bad_chars = sorted({f"U+{ord(c):04X}" for c in value if c in CONTROL_CHARACTERS})
-            if bad_chars:
-                bad(column, f"contains control characters ({', '.join(bad_chars)}); "
-                            "is this a text file?")
-        for column, limit in (("head_name", 50), ("address", 200), ("project", 200),
-                              ("community", 100), ("street", 100)):
-            if len(v.get(column, "")) > limit:
-                bad(column, f"longer than {limit} characters")
+def _required_problems(v: dict[str, str]) -> list[_CellProblem]:
+    return [(required, "required value is empty") for required in REQUIRED if not v.get(required)]
+
+
+def _household_code_problems(row: RosterRow, seen_codes: dict[str, int],
+                             existing_codes: set[str]) -> list[_CellProblem]:
+    """Format and uniqueness (in the file and the campaign); records the code as seen."""
+    code = row.values.get("household_code", "")
+    if not code:
+        return []
+    problems = []
+    if len(code) > MAX_CODE_LENGTH or not all(c.isalnum() or c in "-_" for c in code):
+        problems.append(("household_code", "use up to 32 letters, digits, '-' or '_'"))
+    elif code in seen_codes:
+        problems.append(("household_code",
+                         f"duplicate household code (also row {seen_codes[code]})"))
+    elif code in existing_codes:
+        problems.append(("household_code", "household code already exists in this campaign"))
+    seen_codes.setdefault(code, row.row)
+    return problems
+
+
+def _group_problems(v: dict[str, str]) -> list[_CellProblem]:
+    group = group_of(v.get("group", ""))
+    problems = []
+    if v.get("group") and group is None:
+        problems.append(("group", f"unknown group {v['group']!r}; use 棚改/relocated or "
+                                  "租赁补贴/rental_subsidy"))
+    if group == HouseholdGroup.RELOCATED and not v.get("project"):
+        problems.append(("project", "a relocated household needs its project"))
+    return problems
+
+
+def _id_number_problems(row: RosterRow, seen_ids: dict[str, int], existing_id_hashes: set[str],
+                        pii_key: str) -> list[_CellProblem]:
+    """Check digit, birth date and uniqueness (by keyed hash); records the hash as seen."""
+    id_number = normalise_id_number(row.values.get("id_number", ""))
+    if not id_number:
+        return []
+    if not is_valid_id_number(id_number):
+        return [("id_number", "not a valid 18-character ID number (length or check digit)")]
+    if not _plausible_birth_date(id_number):
+        return [("id_number", "the birth date inside the ID number is not a real date")]
+    digest = keyed_hash(id_number, pii_key)
+    problems = []
+    if digest in seen_ids:
+        problems.append(("id_number", f"duplicate ID number (also row {seen_ids[digest]})"))
+    elif digest in existing_id_hashes:
+        problems.append(("id_number", "ID number already exists in this campaign"))
+    seen_ids.setdefault(digest, row.row)
+    return problems
+
+
+def _phone_problems(v: dict[str, str]) -> list[_CellProblem]:
+    phone = normalise_phone(v.get("phone", ""))
+    if phone and not is_valid_phone(phone):
+        return [("phone", "not an 11-digit mainland mobile number")]
+    return []
+
+
+def _text_problems(v: dict[str, str]) -> list[_CellProblem]:
+    problems = []
+    for column, value in v.items():
+        # PostgreSQL cannot store NUL; other control characters are binary garbage.
+        bad_chars = sorted({f"U+{ord(c):04X}" for c in value if c in CONTROL_CHARACTERS})
+        if bad_chars:
+            problems.append((column, f"contains control characters ({', '.join(bad_chars)}); "
+                                     "is this a text file?"))
+    for column, limit in TEXT_LIMITS:
+        if len(v.get(column, "")) > limit:
+            problems.append((column, f"longer than {limit} characters"))
     return problems
 
 
@@ -290,46 +344,17 @@ def import_roster(campaign: Campaign, rows: list[RosterRow], *, session: Session
         raise RosterImportError(problems)
 
     result = RosterImportResult()
-    projects = {p.name: p for p in session.exec(
-        select(Project).where(Project.campaign_id == campaign.id)).all()}
-    communities = {(c.name, c.street): c for c in session.exec(select(Community)).all()}
+    places = _Places.of(campaign, session=session)
     pseudonyms = set(session.exec(select(Household.pseudonym)
                                   .where(Household.campaign_id == campaign.id)).all())
     for row in rows:
         v = row.values
-        group = group_of(v["group"])
-        project = None
-        if v.get("project"):
-            project = projects.get(v["project"])
-            if project is None:
-                project = Project(campaign_id=campaign.id, code=f"P{len(projects) + 1:02d}",
-                                  name=v["project"])
-                session.add(project)
-                session.flush()
-                projects[project.name] = project
-                result.projects_created.append(project.name)
-        key = (v["community"], v.get("street", ""))
-        community = communities.get(key)
-        if community is None:
-            community = Community(code=_community_code(session, len(communities)),
-                                  name=key[0], street=key[1])
-            session.add(community)
-            session.flush()
-            communities[key] = community
-            result.communities_created.append(community.name)
-        id_number = normalise_id_number(v.get("id_number", ""))
-        phone = normalise_phone(v.get("phone", ""))
-        session.add(Household(
-            campaign_id=campaign.id, household_code=v["household_code"], household_group=group,
-            project_id=project.id if project else None, community_id=community.id,
-            head_name_masked=mask_name(v.get("head_name", "")),
-            id_number_masked=mask_id_number(id_number) if id_number else "",
-            id_number_hmac=keyed_hash(id_number, pii_key) if id_number else None,
-            phone_masked=mask_phone(phone) if phone else "",
-            phone_hmac=keyed_hash(phone, pii_key) if phone else None,
-            address_masked=mask_address(v.get("address", "")),
-            pseudonym=_new_pseudonym(pseudonyms), is_demo=is_demo,
-        ))
+        project = places.project(v.get("project", ""), result, session=session)
+        community = places.community(v["community"], v.get("street", ""), result,
+                                     session=session)
+        session.add(_household(campaign, v, project=project, community=community,
+                               pseudonym=_new_pseudonym(pseudonyms), pii_key=pii_key,
+                               is_demo=is_demo))
         result.households += 1
     session.flush()
     audit.record("roster.import", "campaign", campaign.id, session=session, actor=actor,
@@ -338,6 +363,67 @@ def import_roster(campaign: Campaign, rows: list[RosterRow], *, session: Session
                           "projects_created": len(result.projects_created),
                           "communities_created": len(result.communities_created)})
     return result
+
+
+@dataclass
+class _Places:
+    """The campaign's projects and all communities, created on first mention by a row."""
+
+    campaign: Campaign
+    projects: dict[str, Project]
+    communities: dict[tuple[str, str], Community]
+
+    @classmethod
+    def of(cls, campaign: Campaign, *, session: Session) -> _Places:
+        projects = {p.name: p for p in session.exec(
+            select(Project).where(Project.campaign_id == campaign.id)).all()}
+        communities = {(c.name, c.street): c for c in session.exec(select(Community)).all()}
+        return cls(campaign, projects, communities)
+
+    def project(self, name: str, result: RosterImportResult, *,
+                session: Session) -> Project | None:
+        if not name:
+            return None
+        project = self.projects.get(name)
+        if project is None:
+            project = Project(campaign_id=self.campaign.id,
+                              code=f"P{len(self.projects) + 1:02d}", name=name)
+            session.add(project)
+            session.flush()
+            self.projects[project.name] = project
+            result.projects_created.append(project.name)
+        return project
+
+    def community(self, name: str, street: str, result: RosterImportResult, *,
+                  session: Session) -> Community:
+        community = self.communities.get((name, street))
+        if community is None:
+            community = Community(code=_community_code(session, len(self.communities)),
+                                  name=name, street=street)
+            session.add(community)
+            session.flush()
+            self.communities[(name, street)] = community
+            result.communities_created.append(community.name)
+        return community
+
+
+def _household(campaign: Campaign, v: dict[str, str], *, project: Project | None,
+               community: Community, pseudonym: str, pii_key: str, is_demo: bool) -> Household:
+    """The household row of a checked roster row; personal data only masked or keyed-hashed."""
+    id_number = normalise_id_number(v.get("id_number", ""))
+    phone = normalise_phone(v.get("phone", ""))
+    return Household(
+        campaign_id=campaign.id, household_code=v["household_code"],
+        household_group=group_of(v["group"]),
+        project_id=project.id if project else None, community_id=community.id,
+        head_name_masked=mask_name(v.get("head_name", "")),
+        id_number_masked=mask_id_number(id_number) if id_number else "",
+        id_number_hmac=keyed_hash(id_number, pii_key) if id_number else None,
+        phone_masked=mask_phone(phone) if phone else "",
+        phone_hmac=keyed_hash(phone, pii_key) if phone else None,
+        address_masked=mask_address(v.get("address", "")),
+        pseudonym=pseudonym, is_demo=is_demo,
+    )
 
 
 def _community_code(session: Session, known: int) -> str:

@@ -59,3 +59,37 @@ def test_workers_cannot_open_the_dashboard(app, client, session):
     login(client, make_user(session, "worker"))
     assert client.get(f"/evaluate/{demo.SLUG}").status_code == 403
     assert client.get(f"/evaluate/{demo.SLUG}/export/csv").status_code == 403
+
+
+@pytest.mark.demo_data
+def test_open_link_bursts_and_web_and_paper_households_are_flagged(app, session):
+    """Burst and mixed-mode flags, with open-link submits at the very same instant."""
+    from survey_app.models import ResponseMode
+    from survey_app.services import campaigns
+
+    campaign = campaigns.get_campaign(demo.SLUG, session=session)
+    complete = session.exec(select(Response).where(Response.status == "complete")
+                            .order_by(Response.id)).all()
+    burst, lone = complete[:3], complete[3]
+    for response in (*burst, lone):
+        response.mode, response.client_fingerprint = ResponseMode.WEB_OPEN, "same-device"
+        response.household_id = None
+    moment = burst[0].submitted_at
+    for response in burst:
+        # Identical timestamps must not make the burst check compare Response objects.
+        response.submitted_at = moment
+    lone.submitted_at = moment + timedelta(hours=2)
+    paper, web = complete[4], complete[5]
+    web.household_id = paper.household_id
+    paper.mode, web.mode = ResponseMode.PAPER, ResponseMode.WEB_TOKEN
+    session.add_all([*burst, lone, paper, web])
+    session.flush()
+    flagged = {f.response_id: f for f in quality_flags.flag_responses(campaign, session=session)}
+    for response in burst:
+        assert flagged[response.id].flags.count("open_link_burst") == 1
+        assert "3 responses within 1:00:00" in flagged[response.id].details
+        assert flagged[response.id].pseudonym == f"OPEN-{response.id}"
+    assert "open_link_burst" not in getattr(flagged.get(lone.id), "flags", [])
+    for response in (paper, web):
+        assert "web_and_paper" in flagged[response.id].flags
+    assert list(flagged) == sorted(flagged)

@@ -23,7 +23,6 @@ scale:
     "1": {zh_CN: 非常不满意}
   na_code: "9"
   na_label: {zh_CN: 不清楚}
-  scores: {"5": 100, "4": 80, "3": 60, "2": 40, "1": 20}
 dimensions:
   - {id: service, label: {zh_CN: 服务态度}}
   - {id: complaint, label: {zh_CN: 投诉处理}}

@@ -58,7 +58,7 @@ class TestBuiltin:
         ]
         assert list(scale.codes) == ["5", "4", "3", "2", "1"]
         assert (scale.na_code, scale.na_label.zh_CN) == ("9", "不清楚")
-        assert scale.scores == {"5": 100, "4": 80, "3": 60, "2": 40, "1": 20}
+        assert "scores" not in load_builtin(name).to_dict()["scale"]
 
     def test_dimensions(self, name):
         questionnaire = load_builtin(name)
@@ -166,3 +166,21 @@ def test_package_does_not_import_the_web_stack():
         [sys.executable, "-c", code], capture_output=True, text=True, check=True
     )
     assert result.stdout.strip() == "[]"
+
+
+@pytest.mark.parametrize(
+    "scores",
+    ['{"5": 100, "4": 80, "3": 60, "2": 40, "1": 20}', "{1: 20.0, 2: 40, 3: 60, 4: 80, 5: 100}"],
+    ids=["as-written-before", "other-order-and-types"],
+)
+def test_files_spelling_out_the_fixed_scores_still_load(mini, scores):
+    """Files and stored versions from before scale.scores was retired: accepted, dropped."""
+    from tests.questionnaires.conftest import MINI_YAML
+
+    old = MINI_YAML.replace('  na_code: "9"\n', f'  na_code: "9"\n  scores: {scores}\n')
+    assert old != MINI_YAML
+    assert load_text(old) == mini
+    assert load_text(old).content_hash() == mini.content_hash()
+    stored = {**mini.to_dict(), "scale": {**mini.to_dict()["scale"], "scores": {
+        "5": 100, "4": 80, "3": 60, "2": 40, "1": 20}}}
+    assert Questionnaire.from_dict(stored) == mini

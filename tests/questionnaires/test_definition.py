@@ -7,7 +7,7 @@ from typing import Any
 import pytest
 
 from questionnaires import Issue, QuestionnaireError, load_file, load_text
-from questionnaires.model import RatingQuestion
+from questionnaires.elements import RatingQuestion
 
 
 def question(data: dict[str, Any], section: int, index: int) -> dict[str, Any]:
@@ -275,9 +275,22 @@ BROKEN_DEFINITIONS = [
         id="na-code-on-the-scale",
     ),
     pytest.param(
-        set_in(["scale", "scores", "4"], 100),
-        [("scale.scores", "scores must decrease from code 5 to code 1")],
-        id="scores-not-decreasing",
+        set_in(["scale", "scores"], {"5": 100, "4": 100, "3": 60, "2": 40, "1": 20}),
+        [
+            (
+                "scale.scores",
+                "scores are no longer part of the format and cannot be changed: the statistics "
+                "score the codes 5 → 100, 4 → 80, 3 → 60, 2 → 40, 1 → 20 (满意度得分 = 20 × "
+                "mean); remove 'scores'",
+            )
+        ],
+        id="scores-other-than-the-fixed-ones",
+    ),
+    pytest.param(
+        set_in(["scale", "scores"], {"5": "high"}),
+        [("scale.scores[\"5\"]", "Input should be a valid number, unable to parse string as a "
+          "number")],
+        id="scores-not-numbers",
     ),
     pytest.param(
         lambda data: data["dimensions"].append({"id": "extra", "label": {"zh_CN": "其他"}}),

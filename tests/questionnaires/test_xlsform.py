@@ -9,6 +9,7 @@ from openpyxl import Workbook
 
 from questionnaires import RatingQuestion, load_text
 from questionnaires.xlsform import Problem, convert_xlsform
+from questionnaires.xlsform.expressions import constraint_bounds, relevant_codes
 
 SURVEY_HEADER = [
     "type",
@@ -349,3 +350,40 @@ def test_unreadable_file(tmp_path):
     result = convert_xlsform(path)
     assert result.questionnaire is None
     assert result.problems[0].message.startswith("cannot read the workbook")
+
+
+@pytest.mark.parametrize(
+    ("expression", "expected"),
+    [
+        ("${a} = '1'", ("a", ["1"])),
+        ('${a}="2"', ("a", ["2"])),
+        ("${a} = 3", ("a", ["3"])),
+        ("selected(${a}, 'x')", ("a", ["x"])),
+        ("(${a} = '1') or (selected(${a}, '2'))", ("a", ["1", "2"])),
+        ("((${a} = '1' or ${a} = '1'))", ("a", ["1", "1"])),
+        ("${a} = '1' or ${b} = '2'", None),
+        ("${a} = '1' and ${a} = '2'", None),
+        ("${a} != '1'", None),
+        ("(${a} = '1'", None),
+    ],
+)
+def test_relevant_codes(expression, expected):
+    assert relevant_codes(expression) == expected
+
+
+@pytest.mark.parametrize(
+    ("constraint", "question_type", "expected"),
+    [
+        (". >= 1 and . <= 20", "integer", {"min": 1, "max": 20}),
+        (". > 0 and . < 21", "integer", {"min": 1, "max": 20}),
+        (". >= -5", "integer", {"min": -5}),
+        (". >= 1 and . <= 20", "text", None),
+        (". >= 1 or . <= 20", "integer", None),
+        ("string-length(.) <= 200", "text", {"max_length": 200}),
+        ("string-length(.) < 200", "text", {"max_length": 199}),
+        ("string-length(.) <= 200", "integer", None),
+        ("regex(., '[0-9]+')", "text", None),
+    ],
+)
+def test_constraint_bounds(constraint, question_type, expected):
+    assert constraint_bounds(constraint, question_type) == expected

@@ -1,0 +1,76 @@
+"""Import of ODK / KoboToolbox XLSForm workbooks into the questionnaire YAML format.
+
+Converted: the ``survey``, ``choices`` and ``settings`` sheets; the types ``select_one LIST``,
+``select_multiple LIST``, ``integer``, ``text`` and ``note``; ``begin group`` / ``end group``
+(one section per top-level group); ``required``; ``relevant`` of the forms
+``${q} = 'c'``, ``selected(${q}, 'c')`` and several of them on one question joined with
+``or``; simple ``constraint`` bounds on integers (``. >= 1 and . <= 20``) and text
+(``string-length(.) <= 200``); ``label`` / ``hint`` columns in Chinese and English
+(``label::Chinese (zh)``, ``label::English (en)``, or plain ``label`` as the Chinese text);
+``form_title`` and ``form_id`` in settings.
+
+XLSForm has no dimensions or overall item, so the survey sheet may carry two extra columns:
+``dimension`` (a snake_case dimension id on each rating item) and ``overall`` (``yes`` on the
+overall-satisfaction item). Dimension labels come from an optional ``dimensions`` sheet with
+``name`` and ``label`` columns. A ``select_one`` whose list has the codes 5, 4, 3, 2, 1 (and at
+most one more code, taken as the "don't know" code) becomes a rating item, unless the survey
+sheet has a ``dimension`` column and the row leaves it blank.
+
+Anything that cannot be converted is reported as a :class:`Problem` with its sheet and row
+(1-based as Excel shows it; the header is row 1), and conversion continues with the rest.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from os import PathLike
+from pathlib import Path
+
+from openpyxl import load_workbook
+
+from questionnaires.errors import QuestionnaireError
+from questionnaires.loader import dump_definition, load_text
+from questionnaires.model import Questionnaire
+from questionnaires.xlsform.converter import Converter
+from questionnaires.xlsform.sheets import Problem
+
+__all__ = ["ConversionResult", "Problem", "convert_xlsform"]
+
+
+@dataclass(frozen=True)
+class ConversionResult:
+    """``yaml_text`` is the converted definition (produced even when it is invalid, to be
+    finished by hand); ``questionnaire`` is set only when that text validates."""
+
+    yaml_text: str
+    questionnaire: Questionnaire | None
+    problems: list[Problem] = field(default_factory=list)
+
+
+def convert_xlsform(path: str | PathLike[str]) -> ConversionResult:
+    """Convert an XLSForm workbook (.xlsx) into the questionnaire YAML format."""
+    try:
+        workbook = load_workbook(path, read_only=True, data_only=True)
+    except Exception as exc:  # openpyxl raises several unrelated types for unreadable files
+        return ConversionResult("", None, [Problem("", None, f"cannot read the workbook: {exc}")])
+    try:
+        sheets = {ws.title.strip().lower(): ws for ws in workbook.worksheets}
+        if "survey" not in sheets:
+            return ConversionResult(
+                "", None, [Problem("", None, "the workbook has no 'survey' sheet")]
+            )
+        converter = Converter(Path(path).stem)
+        data = converter.convert(sheets)
+    finally:
+        workbook.close()
+    yaml_text = f"# Converted from {Path(path).name} by questionnaires.xlsform\n" + dump_definition(
+        data
+    )
+    try:
+        questionnaire: Questionnaire | None = load_text(yaml_text, source=str(path))
+    except QuestionnaireError as exc:
+        questionnaire = None
+        converter.problems.extend(
+            converter.locate(issue.path, issue.message) for issue in exc.issues
+        )
+    return ConversionResult(yaml_text, questionnaire, converter.problems)

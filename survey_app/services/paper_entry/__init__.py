@@ -1,0 +1,106 @@
+"""Typing in paper questionnaires: printed codes, scoping, blind double entry, reconciliation.
+
+Printed household code
+    Each paper form carries ``<household_code>-<check digit>``. The check digit is the Luhn
+    (mod 10) digit of the code with letters expanded to two-digit numbers (A=10 … Z=35), the
+    scheme of ISIN codes (ISO 6166). It catches every digit typed as another digit and every
+    swap of neighbouring digits except 09/90, so a slip of the finger finds no household
+    instead of the wrong one.
+
+Scoping
+    A worker sees and enters only households of their own community; for everything else the
+    lookup functions return ``None`` exactly as for a household that does not exist, so the
+    views answer 404 and never reveal that it exists. Admins see every community.
+
+Entering (``enter_paper_form``)
+    The typed answers are checked by :func:`questionnaires.validate_answers` (skip logic
+    included); any error raises :class:`AnswerErrors` and nothing is written.
+
+    * Single entry (``campaign.double_entry`` false): the entry creates the response at once
+      (mode ``paper``, instance id ``paper:<paper form id>``) and the form is VERIFIED.
+    * Double entry: the first entry leaves the form AWAITING_SECOND. The second entry is typed
+      blind (the entry screen never shows the first). Both are compared field by field: all
+      equal → response created, VERIFIED; any difference → CONFLICT, and
+      :func:`disagreements` lists only the differing fields for :func:`reconcile`. The same
+      worker may type both rounds (small communities have one worker) but such forms are
+      counted as ``same_worker`` in :func:`entry_quality`.
+
+Household that already answered on the web (a COMPLETE non-paper response exists)
+    * ``keep_first`` and ``keep_web``: the web response came first, so both rules keep it and
+      the paper entry is refused with :class:`DuplicateOfWebResponse` (nothing is written). The
+      two rules differ only when the web answer arrives *after* a verified paper form, which
+      the resident web form decides, not paper entry.
+    * ``ask_admin``: the entry is stored and the form is HELD. An admin decides with
+      :func:`decide_held`: ``keep_web`` deletes the held paper form (its entries' fingerprints
+      stay in the audit trail); ``keep_paper`` marks the web response SUPERSEDED and the paper
+      form continues as if it had no web twin (AWAITING_SECOND under double entry, otherwise
+      VERIFIED with its response).
+
+Reconciliation reviewers
+    An admin, or a worker of the household's community who typed neither entry (the point of
+    a second pair of eyes). The reviewer types the value written on the paper for each
+    disagreeing field and gives a reason; the merged answers are validated again, stored as
+    one response and the form becomes VERIFIED.
+
+Only VERIFIED forms have a Response row, so only they count in statistics and exports.
+Every write records an audit event (who, what, which form; answer values only as codes).
+
+Modules
+    ``households`` (printed codes, scoping), ``entering`` (typed answers, one entry round,
+    comparing two rounds), ``reconciliation`` (disagreements, held forms, agreement
+    statistics). Callers use the names re-exported here.
+"""
+
+from survey_app.models import Household
+from survey_app.services.paper_entry.entering import (
+    AnswerErrors,
+    DuplicateOfWebResponse,
+    EntryOutcome,
+    EntryRefused,
+    differing_fields,
+    display_value,
+    enter_paper_form,
+    entry_round_for,
+    questionnaire_for,
+    typed_answers,
+    typed_to_raw,
+    web_response_of,
+)
+from survey_app.services.paper_entry.households import (
+    PrintedCodeError,
+    check_digit,
+    find_household,
+    household_for,
+    may_see_community,
+    paper_form_for,
+    parse_printed_code,
+    printed_code,
+    scoped_households,
+)
+from survey_app.services.paper_entry.reconciliation import (
+    DECISIONS,
+    AgreementStats,
+    Disagreement,
+    EntryQuality,
+    ReconciliationRefused,
+    decide_held,
+    disagreements,
+    entrants,
+    entry_quality,
+    forms_needing_attention,
+    may_reconcile,
+    reconcile,
+)
+
+# Household: entry/routes.py reads it as paper_entry.Household (the old module's import);
+# to be dropped once that view imports it from survey_app.models.
+__all__ = [
+    "DECISIONS", "Household",
+    "AgreementStats", "AnswerErrors", "Disagreement", "DuplicateOfWebResponse",
+    "EntryOutcome", "EntryQuality", "EntryRefused", "PrintedCodeError", "ReconciliationRefused",
+    "check_digit", "decide_held", "differing_fields", "disagreements", "display_value",
+    "enter_paper_form", "entrants", "entry_quality", "entry_round_for", "find_household",
+    "forms_needing_attention", "household_for", "may_reconcile", "may_see_community",
+    "paper_form_for", "parse_printed_code", "printed_code", "questionnaire_for",
+    "reconcile", "scoped_households", "typed_answers", "typed_to_raw", "web_response_of",
+]
