@@ -9,7 +9,7 @@ from survey_app.db import make_engine
 from survey_app.extensions import db
 from survey_app.models import Answer, AuditEvent, Response
 from survey_app.services import audit, backup, demo
-from tests.conftest import TEST_SETTINGS
+from tests.fixtures.settings import TEST_SETTINGS
 
 
 def _snapshot(url):

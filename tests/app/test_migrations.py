@@ -11,7 +11,7 @@ from sqlmodel import SQLModel
 
 import survey_app.models  # noqa: F401
 from survey_app.migrate import downgrade, upgrade
-from tests.conftest import (
+from tests.fixtures.databases import (
     create_postgres_database,
     drop_postgres_database,
     load_demo_into,
