@@ -16,6 +16,7 @@ load and crash tests, and the longest property and sampling checks)::
 pytest_plugins = [
     "tests.fixtures.catalogs",
     "tests.fixtures.databases",
+    "tests.fixtures.demo_database",
     "tests.fixtures.apps",
     "tests.fixtures.reporting",
 ]
