@@ -2,6 +2,7 @@
 
 import threading
 
+import pytest
 from sqlmodel import Session, select
 
 from survey_app import create_app
@@ -22,6 +23,7 @@ def _snapshot(url):
     return responses, answers
 
 
+@pytest.mark.slow
 def test_backup_while_writing_then_restore_round_trips(fresh_demo_database_url, tmp_path):
     url = fresh_demo_database_url  # the committed demo: data worth restoring
     before = _snapshot(url)

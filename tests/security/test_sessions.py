@@ -6,6 +6,8 @@ from __future__ import annotations
 import statistics
 import time
 
+import pytest
+
 from survey_app.extensions import db
 from survey_app.models import Role
 from tests.factories import PASSWORD, login, make_user
@@ -69,6 +71,7 @@ def _timed_login(client, data):
     return time.perf_counter() - started
 
 
+@pytest.mark.slow
 def test_unknown_user_and_wrong_password_take_similar_time(make_app):
     """Both paths hash a password: an unknown name must not answer measurably faster.
 
