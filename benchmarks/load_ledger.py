@@ -37,7 +37,7 @@ sys.path.insert(0, str(ROOT))
 
 from survey_app.db import make_engine  # noqa: E402
 from survey_app.migrate import upgrade  # noqa: E402
-from tests.conftest import (  # noqa: E402
+from tests.fixtures.databases import (  # noqa: E402
     create_postgres_database,
     drop_postgres_database,
 )

@@ -3,6 +3,8 @@
 import subprocess
 import sys
 
+import pytest
+
 CODE = """
 import importlib, pkgutil, sys
 import analysis
@@ -22,6 +24,7 @@ def test_analysis_imports_no_web_stack():
     assert out.stdout.startswith("ok")
 
 
+@pytest.mark.slow
 def test_comments_first_use_is_quiet():
     code = "from analysis import comment_themes; comment_themes(['物业维修不及时'])"
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,

@@ -309,6 +309,7 @@ def test_composite_linearised_se_single_item_equals_stratified_se():
     assert_allclose(s.composite_se, s.items[0].index.se, rtol=1e-10)
 
 
+@pytest.mark.slow
 def test_composite_linearised_se_close_to_row_bootstrap():
     rng = np.random.default_rng(12)
     n = 400

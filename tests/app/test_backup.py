@@ -2,14 +2,14 @@
 
 import threading
 
+import pytest
 from sqlmodel import Session, select
 
 from survey_app import create_app
 from survey_app.db import make_engine
-from survey_app.extensions import db
 from survey_app.models import Answer, AuditEvent, Response
-from survey_app.services import audit, backup, demo
-from tests.conftest import TEST_SETTINGS
+from survey_app.services import audit, backup
+from tests.fixtures.settings import TEST_SETTINGS
 
 
 def _snapshot(url):
@@ -23,18 +23,16 @@ def _snapshot(url):
     return responses, answers
 
 
-def test_backup_while_writing_then_restore_round_trips(fresh_database_url, tmp_path):
-    app = create_app({**TEST_SETTINGS, "DATABASE_URL": fresh_database_url})
-    with app.app_context():
-        demo.load_demo(session=db.session, example_links=0)
-        db.session.commit()
-    before = _snapshot(fresh_database_url)
+@pytest.mark.slow
+def test_backup_while_writing_then_restore_round_trips(fresh_demo_database_url, tmp_path):
+    url = fresh_demo_database_url  # the committed demo: data worth restoring
+    before = _snapshot(url)
 
     stop = threading.Event()
     writes = []
 
     def keep_writing():
-        engine = make_engine(fresh_database_url, immediate=True)
+        engine = make_engine(url, immediate=True)
         while not stop.is_set():
             with Session(engine) as session:
                 audit.record("test.write", "test", len(writes), session=session, label="test")
@@ -45,30 +43,29 @@ def test_backup_while_writing_then_restore_round_trips(fresh_database_url, tmp_p
     writer = threading.Thread(target=keep_writing)
     writer.start()
     try:
-        target = backup.backup(fresh_database_url, tmp_path / "snapshot.bak")
+        target = backup.backup(url, tmp_path / "snapshot.bak")
     finally:
         stop.set()
         writer.join()
     assert writes, "the writer never committed during the backup"
 
     # Damage the live data, then restore the snapshot over it.
-    engine = make_engine(fresh_database_url, immediate=True)
+    engine = make_engine(url, immediate=True)
     with Session(engine) as session:
         for response in session.exec(select(Response).limit(5)).all():
             response.status = "deleted"
             session.add(response)
         session.commit()
     engine.dispose()
-    assert _snapshot(fresh_database_url) != before
+    assert _snapshot(url) != before
 
-    backup.restore(fresh_database_url, target)
-    assert _snapshot(fresh_database_url) == before
-    engine = make_engine(fresh_database_url)
+    backup.restore(url, target)
+    assert _snapshot(url) == before
+    engine = make_engine(url)
     with Session(engine) as session:
         # The append-only trigger survived the restore.
         assert session.exec(select(AuditEvent)).first() is not None
     engine.dispose()
-    app.extensions["survey_db"].write_engine.dispose()
 
 
 def test_backup_cli_writes_a_file(fresh_database_url, tmp_path):

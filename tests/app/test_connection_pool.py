@@ -76,7 +76,7 @@ def test_a_connection_lost_moments_after_use_fails_the_request_that_takes_it(poo
 def test_the_idle_threshold_is_a_setting(postgres_url):
     from survey_app import create_app
     from survey_app.extensions import db
-    from tests.conftest import TEST_SETTINGS
+    from tests.fixtures.settings import TEST_SETTINGS
 
     app = create_app({**TEST_SETTINGS, "DATABASE_URL": postgres_url,
                       "DATABASE_PING_IDLE_SECONDS": 0})

@@ -21,6 +21,7 @@ def _counts(session):
     }
 
 
+@pytest.mark.slow
 def test_demo_load_is_idempotent_and_matches_the_seed_report(app, session):
     first = demo.load_demo(session=session)
     after_first = _counts(session)

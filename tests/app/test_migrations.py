@@ -11,11 +11,7 @@ from sqlmodel import SQLModel
 
 import survey_app.models  # noqa: F401
 from survey_app.migrate import downgrade, upgrade
-from tests.conftest import (
-    create_postgres_database,
-    drop_postgres_database,
-    load_demo_into,
-)
+from tests.fixtures.databases import create_postgres_database, drop_postgres_database
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -86,10 +82,9 @@ def _answer_copies(url) -> dict[int, tuple[str | None, str | None, str | None]]:
         engine.dispose()
 
 
-def test_answer_copies_backfill_equals_what_the_services_write(empty_url):
-    upgrade(empty_url)
-    load_demo_into(empty_url)
-    written = _answer_copies(empty_url)
+def test_answer_copies_backfill_equals_what_the_services_write(fresh_demo_database_url):
+    url = fresh_demo_database_url  # migrated to head, the demo written by the services
+    written = _answer_copies(url)
     codes = [c for c, _, _ in written.values()]
     comments = [c for _, c, _ in written.values()]
     terms = [t for _, _, t in written.values()]
@@ -98,13 +93,13 @@ def test_answer_copies_backfill_equals_what_the_services_write(empty_url):
     assert any("9" in c for c in codes) and any("-" in c for c in codes)
     assert any(comments) and "" in comments
 
-    downgrade(empty_url, "5b0c3e7d9a21")  # before either column existed
-    engine = create_engine(empty_url)
+    downgrade(url, "5b0c3e7d9a21")  # before either column existed
+    engine = create_engine(url)
     columns = {c["name"] for c in inspect(engine).get_columns("response")}
     engine.dispose()
     assert not {"rating_codes", "comment", "comment_terms"} & columns
-    upgrade(empty_url)
-    assert _answer_copies(empty_url) == written
+    upgrade(url)
+    assert _answer_copies(url) == written
 
 
 def test_comment_tokens_backfill_used_the_services_domain_words():

@@ -7,17 +7,16 @@ from sqlmodel import select
 
 from survey_app import create_app
 from survey_app.extensions import db
-from survey_app.i18n_catalogs import compile_all
 from survey_app.migrate import upgrade
 from survey_app.models import Response
 from survey_app.services.paper_entry import check_digit
 from survey_app.services.responses import answer_values
-from tests.conftest import TEST_SETTINGS
 from tests.entry.conftest import build_field
 from tests.factories import PASSWORD
+from tests.fixtures.settings import TEST_SETTINGS
 from tests.live import CHROMIUM, CHROMIUM_ARGS, serve_in_thread
 
-pytestmark = pytest.mark.browser
+pytestmark = [pytest.mark.browser, pytest.mark.slow]
 
 # Typed in questionnaire order; has_complained = 2 hides complaint_handling (skip logic).
 TYPED = [
@@ -31,7 +30,6 @@ TYPED = [
 
 @pytest.fixture
 def live(tmp_path):
-    compile_all()
     url = f"sqlite:///{tmp_path / 'entry.db'}"
     upgrade(url)
     app = create_app({**TEST_SETTINGS, "DATABASE_URL": url})

@@ -53,6 +53,7 @@ def _complete_count(session, world) -> int:
         Response.status == ResponseStatus.COMPLETE)).one()
 
 
+@pytest.mark.slow
 def test_thirty_forms_with_five_discrepancies(app, session, world):
     first, second = _client(app, world.worker_a), _client(app, world.worker_a2)
     expected = {}

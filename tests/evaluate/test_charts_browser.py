@@ -7,22 +7,20 @@ import pytest
 
 from survey_app import create_app
 from survey_app.extensions import db
-from survey_app.i18n_catalogs import compile_all
 from survey_app.migrate import upgrade
 from survey_app.models import Role
 from survey_app.services import demo
-from tests.conftest import TEST_SETTINGS
 from tests.factories import PASSWORD, make_user
+from tests.fixtures.settings import TEST_SETTINGS
 from tests.live import launch_chromium, serve_in_thread
 
-pytestmark = pytest.mark.browser
+pytestmark = [pytest.mark.browser, pytest.mark.slow]
 CJK = re.compile(r"[\u4e00-\u9fff]")
 CJK_FONTS = ("Noto Sans CJK", "Noto Serif CJK", "WenQuanYi")
 
 
 @pytest.fixture
 def dashboard_app(tmp_path):
-    compile_all()
     url = f"sqlite:///{tmp_path / 'charts.db'}"
     upgrade(url)
     app = create_app({**TEST_SETTINGS, "DATABASE_URL": url})

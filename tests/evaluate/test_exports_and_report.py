@@ -31,6 +31,7 @@ def _plant_payloads(session):
     session.flush()
 
 
+@pytest.mark.slow
 @pytest.mark.demo_data
 def test_exports_are_deidentified_formula_safe_and_audited(app, client, session, tmp_path):
     _plant_payloads(session)

@@ -5,6 +5,8 @@ import subprocess
 import sys
 from pathlib import Path
 
+import pytest
+
 ROOT = Path(__file__).resolve().parents[2]
 
 CODE = """
@@ -25,6 +27,7 @@ print("ok")
 """
 
 
+@pytest.mark.slow
 def test_gunicorn_master_loads_the_comment_segmenter():
     out = subprocess.run([sys.executable, "-c", CODE], cwd=ROOT, capture_output=True,
                          text=True, check=False)

@@ -15,12 +15,12 @@ import pytest
 from questionnaires import Questionnaire, load_builtin
 from survey_app import create_app
 from survey_app.extensions import db
-from survey_app.i18n_catalogs import compile_all
 from survey_app.migrate import upgrade
 from survey_app.models import CampaignStatus, HouseholdGroup
 from survey_app.services import questionnaire_versions, roster, sampling, tokens
-from tests.conftest import TEST_SETTINGS, create_postgres_database, drop_postgres_database
 from tests.factories import make_campaign
+from tests.fixtures.databases import create_postgres_database, drop_postgres_database
+from tests.fixtures.settings import TEST_SETTINGS
 from tests.live import serve_in_thread
 
 ROSTER = [
@@ -38,11 +38,6 @@ RELOCATED_ANSWERS = {
     "information_disclosure": "9", "procedure_convenience": "4", "has_complained": "1",
     "complaint_handling": "2", "overall_satisfaction": "4", "comments": "希望加快进度",
 }
-
-
-@pytest.fixture(scope="session", autouse=True)
-def _compiled_catalogs():
-    compile_all()
 
 
 @dataclass

@@ -11,7 +11,7 @@ from werkzeug.datastructures import MultiDict
 
 from survey_app import create_app
 from survey_app.public.forms import BUTTONS, SurveyAnswerForm, read_survey_post
-from tests.conftest import TEST_SETTINGS
+from tests.fixtures.settings import TEST_SETTINGS
 
 GOOD_ID = str(uuid.uuid4())
 INSTANCE_IDS = [GOOD_ID, None, "", "   ", GOOD_ID.upper(), GOOD_ID + "\n", GOOD_ID + "x",

@@ -282,7 +282,7 @@ def prepare_open_campaign(url: str, slug: str, title: str, year: int = 2026) -> 
     from survey_app.extensions import db
     from survey_app.models import CampaignStatus
     from survey_app.services import campaigns, questionnaire_versions
-    from tests.conftest import TEST_SETTINGS
+    from tests.fixtures.settings import TEST_SETTINGS
 
     app = create_app({**TEST_SETTINGS, "DATABASE_URL": url})
     with app.app_context():

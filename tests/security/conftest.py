@@ -23,13 +23,12 @@ from sqlalchemy import Connection, select
 from sqlmodel import SQLModel
 
 from survey_app.extensions import db
-from survey_app.i18n_catalogs import compile_all
 from survey_app.models import CampaignStatus, Household, PaperForm, Role
 from survey_app.services import api_tokens, paper_entry, questionnaire_versions, roster, sampling
 from survey_app.services import tokens as token_service
-from tests.conftest import TEST_SETTINGS
 from tests.entry.conftest import typed_answers
 from tests.factories import PASSWORD, make_campaign, make_community, make_user
+from tests.fixtures.settings import TEST_SETTINGS
 from tests.public.conftest import RELOCATED_ANSWERS
 from tests.services.rosters import id_number, phone
 
@@ -46,11 +45,6 @@ ROSTER = [
 ID_NUMBER_RE = re.compile(r"(?<![0-9A-Za-z])\d{17}[\dXx](?![0-9A-Za-z])")
 # ASCII letters and digits around a match mean it is part of a hash or an id, not a number.
 PHONE_RE = re.compile(r"(?<![0-9A-Za-z])1[3-9]\d{9}(?![0-9A-Za-z])")
-
-
-@pytest.fixture(scope="session", autouse=True)
-def _compiled_catalogs():
-    compile_all()
 
 
 def roster_values(index: int, code: str, group: str, project: str,

@@ -4,6 +4,7 @@ schema). Each API operation gets its own hypothesis run over schemathesis' strat
 
 from __future__ import annotations
 
+import pytest
 import schemathesis
 from hypothesis import HealthCheck, given, settings
 
@@ -35,6 +36,7 @@ def _runner(operation, scenario):
     return run
 
 
+@pytest.mark.slow
 def test_api_conforms_to_its_openapi_document(app):
     scenario = build_scenario(app)
     schema = schemathesis.openapi.from_wsgi("/api/v1/openapi.json", app)

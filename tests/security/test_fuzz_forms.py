@@ -129,6 +129,7 @@ def _counts(connection, scenario) -> dict[str, int]:
     }
 
 
+@pytest.mark.slow
 def test_every_form_survives_hostile_input(app, scenario, _connection):
     cookies = {role: login_cookie(app, scenario.usernames[role])
                for role in ("worker_a", "evaluator", "admin")}

@@ -125,6 +125,7 @@ def staff_urls(app, scenario, role, entered) -> list[str]:
     return urls
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("_", [None])
 def test_no_payload_runs_on_any_page_or_export(app, scenario, _):
     entered = enter_corpus(app, scenario)

@@ -11,6 +11,7 @@ from __future__ import annotations
 import io
 import logging
 
+import pytest
 from sqlalchemy import select
 
 from survey_app.extensions import db
@@ -33,6 +34,7 @@ def _roster(rows) -> bytes:
     return ("\r\n".join(lines) + "\r\n").encode()
 
 
+@pytest.mark.slow
 def test_no_id_or_phone_number_in_logs_pages_exports_or_api(app, scenario, caplog):
     caplog.set_level(logging.DEBUG)
     for name in ("werkzeug", app.logger.name):

@@ -91,6 +91,7 @@ def send(app, scenario, cookies, key: str, role: str):
                        buffered=True)
 
 
+@pytest.mark.slow
 def test_every_route_answers_each_role_as_the_matrix_says(app, scenario, cookies, _connection):
     mismatches = []
     for key in app_routes(app):
@@ -137,6 +138,7 @@ def _read_only_audit(table: str, row) -> bool:
     return table == "auditevent" and str(row["action"]).startswith(route_matrix.AUDITED_GETS)
 
 
+@pytest.mark.slow
 def test_no_get_changes_the_database(app, scenario, cookies, _connection):
     before = database_snapshot(_connection, ignore=_read_only_audit)
     audit_before = database_snapshot(_connection)["auditevent"][0]

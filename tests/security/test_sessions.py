@@ -6,6 +6,7 @@ from __future__ import annotations
 import statistics
 import time
 
+import pytest
 from sqlmodel import select
 
 from survey_app.extensions import db
@@ -72,6 +73,7 @@ def _timed_login(client, data):
     return time.perf_counter() - started
 
 
+@pytest.mark.slow
 def test_unknown_user_and_wrong_password_take_similar_time(make_app):
     """Both paths hash a password: an unknown name must not answer measurably faster.
 

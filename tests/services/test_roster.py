@@ -9,8 +9,8 @@ from survey_app.extensions import db
 from survey_app.migrate import upgrade
 from survey_app.models import Household
 from survey_app.services import roster
-from tests.conftest import TEST_SETTINGS
 from tests.factories import make_campaign
+from tests.fixtures.settings import TEST_SETTINGS
 from tests.services import rosters
 
 PII_KEY = TEST_SETTINGS["PII_KEY"]

@@ -35,6 +35,7 @@ def _add_response(session, campaign):
     session.flush()
 
 
+@pytest.mark.slow
 def test_sample_sizes_match_methods_reference_values(session):
     # METHODS.md section 3: 95 %, e = 0.05, p = 0.5, n = ceil(n0/(1+(n0-1)/N)):
     # N = 600 -> 235, N = 2500 -> 334; contacts = ceil(n / expected response rate).
@@ -58,6 +59,7 @@ def test_contacts_never_exceed_the_population(session):
     assert len(_sampled_codes(session, campaign)) == 40
 
 
+@pytest.mark.slow
 def test_same_seed_same_sample_different_seed_different_sample(session):
     first = make_campaign(session)
     second = make_campaign(session)
@@ -103,6 +105,7 @@ def test_redraw_needs_confirmation_and_is_refused_once_responses_exist(session):
         sampling.draw_sample(campaign, 2, session=session, redraw=True)
 
 
+@pytest.mark.slow
 def test_redraw_revokes_links_of_households_that_left_the_sample(session):
     campaign = make_campaign(session)
     _households(session, campaign, {"relocated": 800})
