@@ -127,18 +127,18 @@ class FullCell(DocumentModel):
     composite_index: CompositeIndex | None
 
 
-class SuppressedBreakdownCell(SuppressedCell):
+class _Named(DocumentModel):
+    code: str
+    label: str
+
+
+# Named first in the bases so code and label come first, as the builder writes them.
+class SuppressedBreakdownCell(SuppressedCell, _Named):
     """A suppressed group, project or community, named by its code and label."""
 
-    code: str
-    label: str
 
-
-class BreakdownCell(FullCell):
+class BreakdownCell(FullCell, _Named):
     """A group, project or community with its measures, named by its code and label."""
-
-    code: str
-    label: str
 
 
 Cell = Annotated[SuppressedCell | FullCell, Field(discriminator="suppressed")]
