@@ -18,6 +18,8 @@ Examples
 >>> doc = IndicatorDocument.from_document({"n_respondents": 3, "indicator": None})
 >>> doc.n_respondents, doc.indicator
 (3, None)
+>>> IndicatorDocument.from_document(doc) is doc
+True
 >>> cell = ItemCell.model_validate({
 ...     "respondents": 6, "n_valid": 0, "n_na": 6, "n_missing": 0, "na_share": 1.0,
 ...     "suppressed": False, "rate": None, "rate_ci": None, "rate_se": None, "score": None,
@@ -50,8 +52,12 @@ class Document(DocumentModel):
     """A whole document (what an API route or the CLI returns)."""
 
     @classmethod
-    def from_document(cls, document: Mapping) -> Self:
-        """The model of a document built as a dict (the one conversion point)."""
+    def from_document(cls, document: Mapping | Self) -> Self:
+        """The model of a document built as a dict (the one conversion point).
+
+        A model is returned as it is, so the calls can stay while the builder switches to
+        constructing the models.
+        """
         return cls.model_validate(document)
 
 
