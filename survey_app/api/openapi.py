@@ -3,9 +3,13 @@
 The paths and parameters are written here; the response schemas are generated from the
 models the API serialises (:mod:`survey_app.services.scores_model`,
 :mod:`survey_app.api.schemas`), so the description cannot drift from the documents.
+Generated on first use (:func:`openapi_document`), not at start-up: workers that never
+serve it never pay for it.
 """
 
 from __future__ import annotations
+
+from functools import cache
 
 from pydantic import BaseModel
 
@@ -55,53 +59,58 @@ def _query(name: str, schema: dict, description: str) -> dict:
             "description": description}
 
 
-OPENAPI_DOCUMENT = {
-    "openapi": "3.1.0",
-    "info": {
-        "title": "Resident satisfaction survey API (居民满意度调查)",
-        "version": "1.0.0",
-        "description": "Read-only scores for evaluators. Every request except this document "
-                       "needs `Authorization: Bearer <token>` of an evaluator or admin "
-                       "(`survey-app api-token create USERNAME`). Numbers are the dashboard's; "
-                       "each names its convention in `conventions`.",
-    },
-    "servers": [{"url": "/api/v1"}],
-    "security": [{"bearer": []}],
-    "paths": {
-        "/campaigns": {"get": {
-            "operationId": "listCampaigns", "summary": "Campaigns with their counts",
-            "responses": {"200": _json("CampaignList", "Campaigns"), **_ERRORS}}},
-        "/campaigns/{slug}/scores": {"get": {
-            "operationId": "campaignScores", "summary": "The scores document",
-            "parameters": [
-                _SLUG,
-                _query("group", {"enum": ["relocated", "rental_subsidy"]}, "Household group"),
-                _query("project", STR, "Project code"),
-                _query("community", STR, "Community code"),
-                _query("mode", {"enum": ["web", "web_token", "web_open", "paper"]}, "Mode"),
-                _query("date_from", {"type": "string", "format": "date"},
-                       "Submitted on or after (Beijing day)"),
-                _query("date_to", {"type": "string", "format": "date"},
-                       "Submitted on or before (Beijing day)"),
-                _query("include_excluded", {"enum": ["y", "true", "1"]},
-                       "Also count responses an evaluator excluded"),
-            ],
-            "responses": {"200": _json("Scores", "Scores"),
-                          "400": _json("Error", "Invalid filters"),
-                          "404": _json("Error", "No such campaign"), **_ERRORS}}},
-        "/campaigns/{slug}/progress": {"get": {
-            "operationId": "campaignProgress", "summary": "Fieldwork progress",
-            "parameters": [_SLUG],
-            "responses": {"200": _json("Progress", "Progress"),
-                          "404": _json("Error", "No such campaign"), **_ERRORS}}},
-        "/openapi.json": {"get": {
-            "operationId": "openapi", "summary": "This document", "security": [],
-            "responses": {"200": {"description": "OpenAPI document",
-                                  "content": {"application/json": {"schema": {
-                                      "type": "object"}}}}}}},
-    },
-    "components": {
-        "securitySchemes": {"bearer": {"type": "http", "scheme": "bearer"}},
-        "schemas": response_schemas(RESPONSE_MODELS),
-    },
+INFO = {
+    "title": "Resident satisfaction survey API (居民满意度调查)",
+    "version": "1.0.0",
+    "description": "Read-only scores for evaluators. Every request except this document "
+                   "needs `Authorization: Bearer <token>` of an evaluator or admin "
+                   "(`survey-app api-token create USERNAME`). Numbers are the dashboard's; "
+                   "each names its convention in `conventions`.",
 }
+
+PATHS = {
+    "/campaigns": {"get": {
+        "operationId": "listCampaigns", "summary": "Campaigns with their counts",
+        "responses": {"200": _json("CampaignList", "Campaigns"), **_ERRORS}}},
+    "/campaigns/{slug}/scores": {"get": {
+        "operationId": "campaignScores", "summary": "The scores document",
+        "parameters": [
+            _SLUG,
+            _query("group", {"enum": ["relocated", "rental_subsidy"]}, "Household group"),
+            _query("project", STR, "Project code"),
+            _query("community", STR, "Community code"),
+            _query("mode", {"enum": ["web", "web_token", "web_open", "paper"]}, "Mode"),
+            _query("date_from", {"type": "string", "format": "date"},
+                   "Submitted on or after (Beijing day)"),
+            _query("date_to", {"type": "string", "format": "date"},
+                   "Submitted on or before (Beijing day)"),
+            _query("include_excluded", {"enum": ["y", "true", "1"]},
+                   "Also count responses an evaluator excluded"),
+        ],
+        "responses": {"200": _json("Scores", "Scores"),
+                      "400": _json("Error", "Invalid filters"),
+                      "404": _json("Error", "No such campaign"), **_ERRORS}}},
+    "/campaigns/{slug}/progress": {"get": {
+        "operationId": "campaignProgress", "summary": "Fieldwork progress",
+        "parameters": [_SLUG],
+        "responses": {"200": _json("Progress", "Progress"),
+                      "404": _json("Error", "No such campaign"), **_ERRORS}}},
+    "/openapi.json": {"get": {
+        "operationId": "openapi", "summary": "This document", "security": [],
+        "responses": {"200": {"description": "OpenAPI document",
+                              "content": {"application/json": {"schema": {
+                                  "type": "object"}}}}}}},
+}
+
+
+@cache
+def openapi_document() -> dict:
+    """The OpenAPI document (built once per process; callers must not change it)."""
+    return {
+        "openapi": "3.1.0", "info": INFO, "servers": [{"url": "/api/v1"}],
+        "security": [{"bearer": []}], "paths": PATHS,
+        "components": {
+            "securitySchemes": {"bearer": {"type": "http", "scheme": "bearer"}},
+            "schemas": response_schemas(RESPONSE_MODELS),
+        },
+    }

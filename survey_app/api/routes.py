@@ -3,7 +3,7 @@ from pydantic import BaseModel
 from werkzeug.datastructures import MultiDict
 
 from survey_app.api import bp
-from survey_app.api.openapi import OPENAPI_DOCUMENT
+from survey_app.api.openapi import openapi_document
 from survey_app.api.schemas import ApiError, CampaignList, CampaignSummary
 from survey_app.evaluate.forms import ScoreFilterForm
 from survey_app.extensions import db
@@ -47,7 +47,7 @@ def _json(model: BaseModel, status: int = 200):
 
 @bp.route("/openapi.json")
 def openapi():
-    return jsonify(OPENAPI_DOCUMENT)
+    return jsonify(openapi_document())
 
 
 @bp.route("/campaigns")

@@ -43,9 +43,13 @@ SnapshotId = Annotated[str, StringConstraints(pattern="^[0-9a-f]{64}$")]
 
 
 class DocumentModel(BaseModel):
-    """Immutable, and unknown keys are refused, so a builder change cannot drift silently."""
+    """Immutable, and unknown keys are refused, so a builder change cannot drift silently.
 
-    model_config = ConfigDict(frozen=True, extra="forbid")
+    The validators are built on first use (``defer_build``): resident and entry requests
+    never touch these models, so workers do not pay for them at start-up.
+    """
+
+    model_config = ConfigDict(frozen=True, extra="forbid", defer_build=True)
 
 
 class Document(DocumentModel):
