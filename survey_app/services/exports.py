@@ -24,7 +24,7 @@ from questionnaires import Questionnaire
 from survey_app.models import Answer, Campaign, Community, Household, Project, Response
 from survey_app.services import scores
 from survey_app.services.scores import BEIJING, GROUP_LABELS, ScoreFilters
-from survey_app.services.scores_model import Cell, ScoresDocument
+from survey_app.services.scores_model import BreakdownRow, Cell, ScoresDocument
 
 BATCH = 500
 FORMULA_PREFIXES = ("=", "+", "-", "@", "\t", "\r")
@@ -284,7 +284,7 @@ def _conventions_sheet(doc: ScoresDocument) -> list[list]:
             + [["snapshot", doc.snapshot], ["filters", str(doc.filters.model_dump(mode="json"))]])
 
 
-def _cell_row(prefix: list, cell: Cell, item_id: str) -> list:
+def _cell_row(prefix: list, cell: Cell | BreakdownRow, item_id: str) -> list:
     if cell.suppressed:
         return prefix + [cell.respondents, COUNTS_ONLY] + [None] * 9
     c = cell.items[item_id]
