@@ -73,23 +73,9 @@ def dashboard(slug: str):
     progress = ProgressDocument.from_document(score_cache.cached_progress_document(
         campaign, session=db.session, version=version))
     target = campaign.indicator_target if campaign.indicator_measure == "rate" else None
-
-    def render_figures():
-        return {
-            "items": charts.rate_bar_chart(charts.item_rate_rows(doc, doc.pooled),
-                                           title="各维度满意率（加权）及95%置信区间",
-                                           target=target),
-            "groups": charts.rate_bar_chart(
-                charts.breakdown_rate_rows(doc.groups, doc.overall_item),
-                title="各类住户总体满意率", target=target),
-            "communities": charts.rate_bar_chart(
-                charts.breakdown_rate_rows(doc.communities, doc.overall_item),
-                title="各社区总体满意率", target=target),
-            "ipa": charts.ipa_chart(doc.ipa, title="重要性—表现分析（IPA）"),
-        }
-
     figures = score_cache.cached_figures(campaign, filters, ("dashboard", target), version,
-                                         render_figures, session=db.session)
+                                         lambda: charts.dashboard_figures(doc, target),
+                                         session=db.session)
     return render_template("evaluate/dashboard.html", campaign=campaign, form=form, doc=doc,
                            other=other, progress=progress, figures=figures,
                            dim_labels=doc.dimension_labels())

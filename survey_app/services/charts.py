@@ -174,3 +174,16 @@ def breakdown_rate_rows(rows: Sequence[BreakdownRow], overall_item: str) -> list
         c = None if row.suppressed else row.items[overall_item]
         bars.append(RateBar(row.label, c.rate if c else None, c.rate_ci if c else None))
     return bars
+
+
+def dashboard_figures(doc: ScoresDocument, target: float | None) -> dict[str, Markup]:
+    """The dashboard's charts by name; ``target``: the indicator's target rate, if any."""
+    return {
+        "items": rate_bar_chart(item_rate_rows(doc, doc.pooled),
+                                title="各维度满意率（加权）及95%置信区间", target=target),
+        "groups": rate_bar_chart(breakdown_rate_rows(doc.groups, doc.overall_item),
+                                 title="各类住户总体满意率", target=target),
+        "communities": rate_bar_chart(breakdown_rate_rows(doc.communities, doc.overall_item),
+                                      title="各社区总体满意率", target=target),
+        "ipa": ipa_chart(doc.ipa, title="重要性—表现分析（IPA）"),
+    }
