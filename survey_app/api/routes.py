@@ -1,12 +1,15 @@
 from flask import abort, g, jsonify, request
+from pydantic import BaseModel
 from werkzeug.datastructures import MultiDict
 
 from survey_app.api import bp
-from survey_app.api.openapi import OPENAPI_DOCUMENT
+from survey_app.api.openapi import openapi_document
+from survey_app.api.schemas import ApiError, CampaignList, CampaignSummary
 from survey_app.evaluate.forms import ScoreFilterForm
 from survey_app.extensions import db
 from survey_app.models import Role
 from survey_app.services import api_tokens, campaigns, score_cache, scores
+from survey_app.services.scores_model import ProgressDocument, ScoresDocument
 
 API_ROLES = {Role.EVALUATOR, Role.ADMIN}
 # The API description is public: it names no campaign and no number.
@@ -36,19 +39,24 @@ def _no_store(response):
     return response
 
 
+def _json(model: BaseModel, status: int = 200):
+    response = jsonify(model.model_dump(mode="json"))
+    response.status_code = status
+    return response
+
+
 @bp.route("/openapi.json")
 def openapi():
-    return jsonify(OPENAPI_DOCUMENT)
+    return jsonify(openapi_document())
 
 
 @bp.route("/campaigns")
 def list_campaigns():
     rows = campaigns.campaign_overview(session=db.session)
-    return jsonify(campaigns=[{
-        "slug": r.campaign.slug, "title": r.campaign.title, "year": r.campaign.year,
-        "status": r.campaign.status, "households": r.households, "sampled": r.sampled,
-        "completed_responses": r.completed,
-    } for r in rows])
+    return _json(CampaignList(campaigns=[CampaignSummary(
+        slug=r.campaign.slug, title=r.campaign.title, year=r.campaign.year,
+        status=r.campaign.status, households=r.households, sampled=r.sampled,
+        completed_responses=r.completed) for r in rows]))
 
 
 def _campaign_or_404(slug: str):
@@ -63,14 +71,14 @@ def campaign_scores(slug: str):
     campaign = _campaign_or_404(slug)
     form = ScoreFilterForm(formdata=MultiDict(request.args))
     if not form.validate():
-        response = jsonify(error="Bad Request", status=400, message="invalid filters",
-                           fields={k: [str(e) for e in v] for k, v in form.errors.items()})
-        response.status_code = 400
-        return response
-    return jsonify(score_cache.cached_scores_document(campaign, form.to_filters(),
-                                                      session=db.session))
+        return _json(ApiError(error="Bad Request", status=400, message="invalid filters",
+                              fields={k: [str(e) for e in v] for k, v in form.errors.items()}),
+                     400)
+    return _json(ScoresDocument.from_document(score_cache.cached_scores_document(
+        campaign, form.to_filters(), session=db.session)))
 
 
 @bp.route("/campaigns/<slug>/progress")
 def campaign_progress(slug: str):
-    return jsonify(scores.progress_document(_campaign_or_404(slug), session=db.session))
+    return _json(ProgressDocument.from_document(
+        scores.progress_document(_campaign_or_404(slug), session=db.session)))

@@ -9,6 +9,7 @@ from flask.cli import with_appcontext
 
 from survey_app.extensions import db
 from survey_app.services import audit, campaigns, exports, scores
+from survey_app.services.scores_model import ScoresDocument
 
 
 def _campaign(slug: str):
@@ -18,31 +19,31 @@ def _campaign(slug: str):
     return campaign
 
 
-def _text(doc: dict) -> str:
-    lines = [f"{doc['campaign']['title']} ({doc['campaign']['slug']})",
-             f"counted responses: {doc['n_respondents']}  snapshot: {doc['snapshot']}"]
-    pooled = doc["pooled"]
-    if pooled.get("suppressed"):
+def _text(doc: ScoresDocument) -> str:
+    lines = [f"{doc.campaign.title} ({doc.campaign.slug})",
+             f"counted responses: {doc.n_respondents}  snapshot: {doc.snapshot}"]
+    pooled = doc.pooled
+    if pooled.suppressed:
         lines.append(f"fewer than {scores.MIN_CELL} respondents: counts only")
         return "\n".join(lines)
     lines.append(f"{'item':<26}{'n':>6}{'rate':>8}{'95% CI':>18}{'score':>8}{'index':>8}")
-    for item in doc["items"]:
-        c = pooled["items"][item["id"]]
-        if c["rate"] is None:
-            lines.append(f"{item['id']:<26}{c['n_valid']:>6}")
+    for item in doc.items:
+        c = pooled.items[item.id]
+        if c.rate is None:
+            lines.append(f"{item.id:<26}{c.n_valid:>6}")
             continue
-        ci = f"{c['rate_ci'][0]:.4f}-{c['rate_ci'][1]:.4f}"
-        lines.append(f"{item['id']:<26}{c['n_valid']:>6}{c['rate']:>8.4f}{ci:>18}"
-                     f"{c['score']:>8.2f}{c['index']:>8.2f}")
-    comp = pooled.get("composite_index")
+        ci = f"{c.rate_ci[0]:.4f}-{c.rate_ci[1]:.4f}"
+        lines.append(f"{item.id:<26}{c.n_valid:>6}{c.rate:>8.4f}{ci:>18}"
+                     f"{c.score:>8.2f}{c.index:>8.2f}")
+    comp = pooled.composite_index
     if comp:
-        low, high = comp["ci"]
-        lines.append(f"overall index {comp['estimate']:.2f} ({low:.2f}-{high:.2f})")
-    ind = doc.get("indicator")
+        low, high = comp.ci
+        lines.append(f"overall index {comp.estimate:.2f} ({low:.2f}-{high:.2f})")
+    ind = doc.indicator
     if ind:
-        lines.append(f"indicator: {ind['points_earned']:.2f} of {ind['points']:g} points "
-                     f"({ind['measure']} {ind['actual']} vs target {ind['target']:g}; "
-                     f"P(>= target) {ind['probability_meets_target']}; {ind['rule']})")
+        lines.append(f"indicator: {ind.points_earned:.2f} of {ind.points:g} points "
+                     f"({ind.measure} {ind.actual} vs target {ind.target:g}; "
+                     f"P(>= target) {ind.probability_meets_target}; {ind.rule})")
     return "\n".join(lines)
 
 
@@ -52,8 +53,10 @@ def _text(doc: dict) -> str:
 @with_appcontext
 def scores_command(slug: str, fmt: str) -> None:
     """Print the scores document of campaign SLUG (the API's numbers)."""
-    doc = scores.scores_document(_campaign(slug), session=db.session)
-    click.echo(json.dumps(doc, ensure_ascii=False, indent=2) if fmt == "json" else _text(doc))
+    doc = ScoresDocument.from_document(scores.scores_document(_campaign(slug),
+                                                              session=db.session))
+    click.echo(json.dumps(doc.model_dump(mode="json"), ensure_ascii=False, indent=2)
+               if fmt == "json" else _text(doc))
 
 
 @click.command("export")

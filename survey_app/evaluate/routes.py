@@ -27,6 +27,11 @@ from survey_app.services import (
     score_cache,
     scores,
 )
+from survey_app.services.scores_model import (
+    IndicatorDocument,
+    ProgressDocument,
+    ScoresDocument,
+)
 
 EVALUATORS = (Role.EVALUATOR, Role.ADMIN)
 
@@ -58,34 +63,22 @@ def dashboard(slug: str):
     form, filters = _filters()
     # One data-version read for every cached part of the page (documents, progress, charts).
     version = score_cache.data_version(campaign, session=db.session)
-    doc = score_cache.cached_scores_document(campaign, filters, session=db.session,
-                                             version=version)
+    doc = ScoresDocument.from_document(score_cache.cached_scores_document(
+        campaign, filters, session=db.session, version=version))
     # Beside it, only the indicator with the other treatment of exclusions.
-    other = score_cache.cached_indicator_document(
+    other = IndicatorDocument.from_document(score_cache.cached_indicator_document(
         campaign, scores.ScoreFilters(**{**filters.__dict__,
                                          "include_excluded": not filters.include_excluded}),
-        session=db.session, version=version)
-    progress = score_cache.cached_progress_document(campaign, session=db.session,
-                                                    version=version)
+        session=db.session, version=version))
+    progress = ProgressDocument.from_document(score_cache.cached_progress_document(
+        campaign, session=db.session, version=version))
     target = campaign.indicator_target if campaign.indicator_measure == "rate" else None
-
-    def render_figures():
-        return {
-            "items": charts.rate_bar_chart(charts.item_rate_rows(doc, doc["pooled"]),
-                                           title="各维度满意率（加权）及95%置信区间",
-                                           target=target),
-            "groups": charts.rate_bar_chart(charts.breakdown_rate_rows(doc, "groups"),
-                                            title="各类住户总体满意率", target=target),
-            "communities": charts.rate_bar_chart(charts.breakdown_rate_rows(doc, "communities"),
-                                                 title="各社区总体满意率", target=target),
-            "ipa": charts.ipa_chart(doc["ipa"], title="重要性—表现分析（IPA）"),
-        }
-
     figures = score_cache.cached_figures(campaign, filters, ("dashboard", target), version,
-                                         render_figures, session=db.session)
+                                         lambda: charts.dashboard_figures(doc, target),
+                                         session=db.session)
     return render_template("evaluate/dashboard.html", campaign=campaign, form=form, doc=doc,
                            other=other, progress=progress, figures=figures,
-                           dim_labels={d["id"]: d["label"] for d in doc["dimensions"]})
+                           dim_labels=doc.dimension_labels())
 
 
 @bp.route("/<slug>/export/<fmt>")

@@ -7,12 +7,36 @@ fall back to missing glyphs where fonts-noto-cjk is installed.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+from dataclasses import dataclass
+
 from markupsafe import Markup, escape
+
+from survey_app.services.scores_model import (
+    BreakdownRow,
+    Cell,
+    ImportancePerformance,
+    Interval,
+    RatingItem,
+    ScoresDocument,
+)
 
 FONT = "Noto Sans CJK SC, Noto Sans SC, PingFang SC, Microsoft YaHei, sans-serif"
 BAR = "#0b5cad"
 CI = "#1a1a1a"
 TARGET = "#b00020"
+
+
+@dataclass(frozen=True)
+class RateBar:
+    """One bar of :func:`rate_bar_chart`: a rate (0-1) and its 95 % interval.
+
+    ``rate`` is None for a suppressed cell (drawn as its label with "counts only").
+    """
+
+    label: str
+    rate: float | None
+    ci: Interval | None
 
 
 def _text(x: float, y: float, text: str, *, size: int = 12, anchor: str = "start",
@@ -26,10 +50,10 @@ def _svg(parts: list[str]) -> Markup:
     return Markup("".join(parts))  # noqa: S704
 
 
-def rate_bar_chart(rows: list[dict], *, title: str, target: float | None = None) -> Markup:
+def rate_bar_chart(rows: Sequence[RateBar], *, title: str,
+                   target: float | None = None) -> Markup:
     """Horizontal bars of satisfaction rates with their 95 % intervals.
 
-    ``rows``: dicts with ``label``, ``rate`` (0-1 or None), ``ci`` ([low, high] or None).
     Rows without a rate (suppressed cells) are drawn as a label with "counts only".
     """
     label_w, plot_w, row_h, top = 230, 420, 26, 46
@@ -50,21 +74,21 @@ def rate_bar_chart(rows: list[dict], *, title: str, target: float | None = None)
         parts.append(_text(sx(tick), height - 18, f"{tick:.0%}", size=11, anchor="middle"))
     for i, row in enumerate(rows):
         y = top + i * row_h
-        parts.append(_text(x0 - 8, y + 15, row["label"], anchor="end"))
-        if row.get("rate") is None:
+        parts.append(_text(x0 - 8, y + 15, row.label, anchor="end"))
+        if row.rate is None:
             parts.append(_text(x0 + 4, y + 15, "少于5人，仅显示人数", size=11, fill="#555"))
             continue
-        parts.append(f'<rect x="{x0}" y="{y + 4}" width="{row["rate"] * plot_w:.1f}" '
+        parts.append(f'<rect x="{x0}" y="{y + 4}" width="{row.rate * plot_w:.1f}" '
                      f'height="{row_h - 10}" fill="{BAR}" fill-opacity="0.75"/>')
-        if row.get("ci") and None not in row["ci"]:
-            lo, hi = sx(row["ci"][0]), sx(row["ci"][1])
+        if row.ci and None not in row.ci:
+            lo, hi = sx(row.ci[0]), sx(row.ci[1])
             mid = y + row_h / 2 - 1
             parts.append(f'<line x1="{lo:.1f}" y1="{mid:.1f}" x2="{hi:.1f}" y2="{mid:.1f}" '
                          f'stroke="{CI}" stroke-width="1.5"/>')
             for x in (lo, hi):
                 parts.append(f'<line x1="{x:.1f}" y1="{mid - 5:.1f}" x2="{x:.1f}" '
                              f'y2="{mid + 5:.1f}" stroke="{CI}" stroke-width="1.5"/>')
-        parts.append(_text(sx(1.0) + 6, y + 15, f"{row['rate'] * 100:.1f}%", size=11))
+        parts.append(_text(sx(1.0) + 6, y + 15, f"{row.rate * 100:.1f}%", size=11))
     if target is not None:
         parts.append(f'<line x1="{sx(target):.1f}" y1="{top - 10}" x2="{sx(target):.1f}" '
                      f'y2="{height - 34}" stroke="{TARGET}" stroke-width="1.5" '
@@ -75,20 +99,20 @@ def rate_bar_chart(rows: list[dict], *, title: str, target: float | None = None)
     return _svg(parts)
 
 
-def ipa_chart(ipa: dict | None, *, title: str) -> Markup:
+def ipa_chart(ipa: ImportancePerformance | None, *, title: str) -> Markup:
     """Importance-performance scatter with the crosshair (quadrant lines) and labels."""
     width, height, left, top, plot_w, plot_h = 640, 440, 70, 46, 520, 340
     parts = [f'<svg xmlns="http://www.w3.org/2000/svg" role="img" class="chart" '
              f'viewBox="0 0 {width} {height}" width="{width}" height="{height}">',
              f"<title>{escape(title)}</title>", _text(8, 20, title, size=15, weight="bold")]
-    points = [p for p in (ipa or {}).get("points", [])
-              if p["importance"] is not None and p["performance"] is not None]
+    points = [p for p in (ipa.points if ipa else [])
+              if p.importance is not None and p.performance is not None]
     if not points:
         parts.append(_text(left, top + 20, "数据不足，无法绘制", fill="#555"))
         parts.append("</svg>")
         return _svg(parts)
-    imps = [p["importance"] for p in points] + [ipa["importance_cut"] or 0]
-    perfs = [p["performance"] for p in points] + [ipa["performance_cut"] or 0]
+    imps = [p.importance for p in points] + [ipa.importance_cut or 0]
+    perfs = [p.performance for p in points] + [ipa.performance_cut or 0]
     i_lo, i_hi = min(imps) - 0.05, max(imps) + 0.05
     p_lo, p_hi = min(perfs) - 2, max(perfs) + 2
 
@@ -100,18 +124,18 @@ def ipa_chart(ipa: dict | None, *, title: str) -> Markup:
 
     parts.append(f'<rect x="{left}" y="{top}" width="{plot_w}" height="{plot_h}" fill="none" '
                  f'stroke="#999"/>')
-    if ipa.get("importance_cut") is not None:
-        x = sx(ipa["importance_cut"])
+    if ipa.importance_cut is not None:
+        x = sx(ipa.importance_cut)
         parts.append(f'<line x1="{x:.1f}" y1="{top}" x2="{x:.1f}" y2="{top + plot_h}" '
                      f'stroke="{TARGET}" stroke-dasharray="4 3"/>')
-    if ipa.get("performance_cut") is not None:
-        y = sy(ipa["performance_cut"])
+    if ipa.performance_cut is not None:
+        y = sy(ipa.performance_cut)
         parts.append(f'<line x1="{left}" y1="{y:.1f}" x2="{left + plot_w}" y2="{y:.1f}" '
                      f'stroke="{TARGET}" stroke-dasharray="4 3"/>')
     for p in points:
-        x, y = sx(p["importance"]), sy(p["performance"])
+        x, y = sx(p.importance), sy(p.performance)
         parts.append(f'<circle cx="{x:.1f}" cy="{y:.1f}" r="5" fill="{BAR}"/>')
-        parts.append(_text(x + 7, y - 6, p["label"], size=11))
+        parts.append(_text(x + 7, y - 6, p.label, size=11))
     parts.append(_text(left + plot_w / 2, height - 12, "重要性（与总体满意度的Spearman相关）",
                        anchor="middle"))
     parts.append(f'<text x="16" y="{top + plot_h / 2:.1f}" font-size="12" font-family="{FONT}" '
@@ -125,24 +149,41 @@ def ipa_chart(ipa: dict | None, *, title: str) -> Markup:
     return _svg(parts)
 
 
-def item_rate_rows(doc: dict, cell: dict) -> list[dict]:
-    """Rows for :func:`rate_bar_chart` from one cell of the scores document."""
+def item_label(doc: ScoresDocument, item: RatingItem) -> str:
+    """An item as the charts and the report name it: by its dimension (总体满意度 for the
+    overall item)."""
+    if item.overall:
+        return "总体满意度"
+    return doc.dimension_labels().get(item.dimension, item.id)
+
+
+def item_rate_rows(doc: ScoresDocument, cell: Cell) -> list[RateBar]:
+    """Bars for :func:`rate_bar_chart` from one cell of the scores document."""
     rows = []
-    labels = {d["id"]: d["label"] for d in doc["dimensions"]}
-    for item in doc["items"]:
-        c = None if cell.get("suppressed") else cell["items"][item["id"]]
-        label = "总体满意度" if item["overall"] else labels.get(item["dimension"], item["id"])
-        rows.append({"label": label, "rate": c["rate"] if c else None,
-                     "ci": c["rate_ci"] if c else None})
+    for item in doc.items:
+        c = None if cell.suppressed else cell.items[item.id]
+        rows.append(RateBar(item_label(doc, item), c.rate if c else None,
+                            c.rate_ci if c else None))
     return rows
 
 
-def breakdown_rate_rows(doc: dict, key: str) -> list[dict]:
-    """Overall-item rate per group/project/community."""
-    overall = doc["overall_item"]
-    rows = []
-    for row in doc[key]:
-        c = None if row.get("suppressed") else row["items"][overall]
-        rows.append({"label": row["label"], "rate": c["rate"] if c else None,
-                     "ci": c["rate_ci"] if c else None})
-    return rows
+def breakdown_rate_rows(rows: Sequence[BreakdownRow], overall_item: str) -> list[RateBar]:
+    """The overall item's rate in each group, project or community."""
+    bars = []
+    for row in rows:
+        c = None if row.suppressed else row.items[overall_item]
+        bars.append(RateBar(row.label, c.rate if c else None, c.rate_ci if c else None))
+    return bars
+
+
+def dashboard_figures(doc: ScoresDocument, target: float | None) -> dict[str, Markup]:
+    """The dashboard's charts by name; ``target``: the indicator's target rate, if any."""
+    return {
+        "items": rate_bar_chart(item_rate_rows(doc, doc.pooled),
+                                title="各维度满意率（加权）及95%置信区间", target=target),
+        "groups": rate_bar_chart(breakdown_rate_rows(doc.groups, doc.overall_item),
+                                 title="各类住户总体满意率", target=target),
+        "communities": rate_bar_chart(breakdown_rate_rows(doc.communities, doc.overall_item),
+                                      title="各社区总体满意率", target=target),
+        "ipa": ipa_chart(doc.ipa, title="重要性—表现分析（IPA）"),
+    }

@@ -166,3 +166,25 @@ def test_every_dashboard_score_is_reproducible_from_the_csv(app, client, session
     assert doc["indicator"]["points_earned"] == round(ind.points_earned, 2)
     assert doc["indicator"]["probability_meets_target"] == round(
         ind.probability_meets_target, 4)
+
+
+@pytest.mark.demo_data
+@pytest.mark.parametrize("query, in_report", [
+    # The pooled cell is suppressed: the report's results say so in a paragraph.
+    ("?mode=paper&date_from=2021-11-03&date_to=2021-11-03", "有效问卷少于5份，只报告人数"),
+    # Some projects are suppressed: their rows in the breakdown table.
+    ("?community=HS-THL&mode=paper", "仅显示人数"),
+])
+def test_suppressed_cells_render_as_counts_only_everywhere(app, client, session, query,
+                                                         in_report):
+    login(client, make_user(session))
+    base = f"/evaluate/{demo.SLUG}"
+    page = client.get(base + query)
+    assert page.status_code == 200 and "仅显示人数" in page.get_data(as_text=True)
+    report = Document(io.BytesIO(client.get(base + "/report.docx" + query).data))
+    text = "\n".join([p.text for p in report.paragraphs]
+                     + [c.text for t in report.tables for row in t.rows for c in row.cells])
+    assert in_report in text
+    summary = load_workbook(io.BytesIO(client.get(base + "/export/summary" + query).data))
+    values = {c.value for row in summary["items"].iter_rows() for c in row}
+    assert "少于5人，仅显示人数" in values

@@ -1,0 +1,373 @@
+"""The scores, indicator and progress documents as typed, immutable models.
+
+Every consumer of the documents (dashboard, JSON API, ``survey-app scores``, summary
+workbook, Word report) reads these attributes, and the API's OpenAPI schema is generated
+from them (:mod:`survey_app.api.openapi`), so the shape is described once.
+
+Serialising a document (``model_dump(mode="json")``) gives the JSON the API returns. Fields
+that the document leaves out in some cases are :data:`pydantic.MISSING` there, so they are
+absent from the JSON rather than null: an item's ``effective_n`` when it has no rate, a
+dimension's intervals unless it has one item. Suppressed cells (fewer than ``MIN_CELL``
+respondents) are their own models with the counts only; ``suppressed`` tells them apart.
+
+Until :mod:`survey_app.services.scores` builds these models itself, its dicts are converted
+by :meth:`Document.from_document`, at the point where a consumer receives a document.
+
+Examples
+--------
+>>> doc = IndicatorDocument.from_document({"n_respondents": 3, "indicator": None})
+>>> doc.n_respondents, doc.indicator
+(3, None)
+>>> IndicatorDocument.from_document(doc) is doc
+True
+>>> cell = ItemCell.model_validate({
+...     "respondents": 6, "n_valid": 0, "n_na": 6, "n_missing": 0, "na_share": 1.0,
+...     "suppressed": False, "rate": None, "rate_ci": None, "rate_se": None, "score": None,
+...     "score_ci": None, "index": None, "index_ci": None, "index_se": None})
+>>> "effective_n" in cell.model_dump()
+False
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from datetime import date
+from typing import Annotated, Literal, Self
+
+from pydantic import MISSING, BaseModel, ConfigDict, Field, NonNegativeInt, StringConstraints
+
+#: A 95 % interval ``[low, high]``; a bound is None where it is undefined (alpha on 2 rows).
+Interval = tuple[float | None, float | None]
+#: sha256 hex digest naming the exact counted responses (see the ``snapshot`` convention).
+SnapshotId = Annotated[str, StringConstraints(pattern="^[0-9a-f]{64}$")]
+
+
+class DocumentModel(BaseModel):
+    """Immutable, and unknown keys are refused, so a builder change cannot drift silently.
+
+    The validators are built on first use (``defer_build``): resident and entry requests
+    never touch these models, so workers do not pay for them at start-up.
+    """
+
+    model_config = ConfigDict(frozen=True, extra="forbid", defer_build=True)
+
+
+class Document(DocumentModel):
+    """A whole document (what an API route or the CLI returns)."""
+
+    @classmethod
+    def from_document(cls, document: Mapping | Self) -> Self:
+        """The model of a document built as a dict (the one conversion point).
+
+        A model is returned as it is, so the calls can stay while the builder switches to
+        constructing the models.
+        """
+        return cls.model_validate(document)
+
+
+# ---------------------------------------------------------------- cells
+
+class ItemCell(DocumentModel):
+    """The measures of one rating item in one cell (pooled, a group, project or community).
+
+    ``rate``, its interval and the score and index are None when the item has no valid
+    answer in the cell; ``effective_n`` (Kish) is then absent.
+    """
+
+    respondents: NonNegativeInt
+    n_valid: NonNegativeInt
+    n_na: NonNegativeInt
+    n_missing: NonNegativeInt
+    na_share: float | None
+    suppressed: Literal[False]
+    rate: float | None
+    rate_ci: Interval | None
+    rate_se: float | None
+    effective_n: float | None | MISSING = MISSING
+    score: float | None
+    score_ci: Interval | None
+    index: float | None
+    index_ci: Interval | None
+    index_se: float | None
+
+
+class DimensionCell(DocumentModel):
+    """A dimension in one cell: equal-weight means of its items' indices and rates.
+
+    A one-item dimension also carries its item's intervals, score and ``n_valid``.
+    """
+
+    index: float | None
+    rate: float | None
+    items: list[str]
+    rate_ci: Interval | None | MISSING = MISSING
+    index_ci: Interval | None | MISSING = MISSING
+    score: float | None | MISSING = MISSING
+    score_ci: Interval | None | MISSING = MISSING
+    n_valid: NonNegativeInt | MISSING = MISSING
+
+
+class CompositeIndex(DocumentModel):
+    """The overall index (equal-weight mean of the dimension indices) with its interval."""
+
+    estimate: float | None
+    ci: Interval
+    se: float | None
+
+
+class SuppressedCell(DocumentModel):
+    """A cell with fewer than MIN_CELL respondents: the count only."""
+
+    respondents: NonNegativeInt
+    suppressed: Literal[True]
+
+
+class FullCell(DocumentModel):
+    """A cell's measures per item and dimension, and its composite index.
+
+    ``population`` holds the roster households N_h of each group in the cell; ``items`` and
+    ``dimensions`` are keyed by item and dimension id.
+    """
+
+    respondents: NonNegativeInt
+    suppressed: Literal[False]
+    population: dict[str, NonNegativeInt]
+    items: dict[str, ItemCell]
+    dimensions: dict[str, DimensionCell]
+    composite_index: CompositeIndex | None
+
+
+class _Named(DocumentModel):
+    code: str
+    label: str
+
+
+# Named first in the bases so code and label come first, as the builder writes them.
+class SuppressedBreakdownCell(SuppressedCell, _Named):
+    """A suppressed group, project or community, named by its code and label."""
+
+
+class BreakdownCell(FullCell, _Named):
+    """A group, project or community with its measures, named by its code and label."""
+
+
+Cell = Annotated[SuppressedCell | FullCell, Field(discriminator="suppressed")]
+BreakdownRow = Annotated[SuppressedBreakdownCell | BreakdownCell,
+                         Field(discriminator="suppressed")]
+
+
+# ---------------------------------------------------------------- the scores document
+
+class CampaignHeading(DocumentModel):
+    slug: str
+    title: str
+    year: int
+    district: str
+
+
+class AppliedFilters(DocumentModel):
+    """The filters the document was computed under (None: no restriction)."""
+
+    group: str | None
+    project: str | None
+    community: str | None
+    mode: str | None
+    date_from: date | None
+    date_to: date | None
+    include_excluded: bool
+
+
+class RatingItem(DocumentModel):
+    """A rating item of the campaign's questionnaires (their union, first one's order)."""
+
+    id: str
+    label: str
+    dimension: str | None
+    overall: bool
+
+
+class Dimension(DocumentModel):
+    id: str
+    label: str
+    items: list[str]
+
+
+class Stratum(DocumentModel):
+    """A household group: roster households N_h, respondents r_h, design weight N_h/r_h."""
+
+    group: str
+    label: str
+    population: NonNegativeInt
+    respondents: NonNegativeInt
+    design_weight: float | None
+
+
+class Alpha(DocumentModel):
+    """Cronbach's alpha under one missing-answer policy, with its Feldt interval."""
+
+    alpha: float | None
+    standardized_alpha: float | None
+    ci: Interval | None
+    n_used: NonNegativeInt
+    n_items: NonNegativeInt
+    convention: str
+
+
+class Reliability(DocumentModel):
+    """Alpha with pairwise and listwise deletion (None: fewer than 3 usable rows)."""
+
+    pairwise: Alpha | None
+    listwise: Alpha | None
+    items: list[str]
+
+    def policies(self) -> list[tuple[str, Alpha]]:
+        """(policy, alpha) of the policies that have a result, pairwise first."""
+        return [(policy, alpha) for policy, alpha in
+                (("pairwise", self.pairwise), ("listwise", self.listwise)) if alpha]
+
+
+class Driver(DocumentModel):
+    """A dimension's importance: Spearman correlation with the overall item."""
+
+    dimension: str
+    label: str
+    importance: float | None
+    p_value: float | None
+    n_used: NonNegativeInt
+
+
+class IpaPoint(DocumentModel):
+    dimension: str
+    label: str
+    importance: float | None
+    performance: float | None
+    quadrant: str
+
+
+class ImportancePerformance(DocumentModel):
+    """Importance-performance analysis: the points and the crosshair at their means."""
+
+    importance_cut: float | None
+    performance_cut: float | None
+    points: list[IpaPoint]
+
+
+class Indicator(DocumentModel):
+    """The indicator score: the campaign's rule applied to the overall item's measure."""
+
+    measure: Literal["rate", "score", "index"]
+    actual: float | None
+    se: float | None
+    target: float
+    points: float
+    points_earned: float | None
+    probability_meets_target: float | None
+    rule: str
+    convention: str
+
+
+class ModeEffect(DocumentModel):
+    """Web vs paper for one item within one household group (statistics None if suppressed)."""
+
+    item: str
+    group: str
+    n_web: NonNegativeInt
+    n_paper: NonNegativeInt
+    mann_whitney_u: float | None
+    p_value: float | None
+    rank_biserial: float | None
+    chi_square_p: float | None
+    suppressed: bool
+
+
+class CommentTheme(DocumentModel):
+    term: str
+    comment_count: NonNegativeInt
+    occurrences: NonNegativeInt
+    examples: list[str]
+
+
+class Comments(DocumentModel):
+    n_comments: NonNegativeInt
+    n_empty: NonNegativeInt
+    themes: list[CommentTheme]
+
+
+class ScoresDocument(Document):
+    """Every number the evaluator sees for one campaign under one set of filters.
+
+    ``conventions`` names the convention behind each kind of number (key -> text).
+    ``reliability``, ``ipa``, ``indicator`` and ``comments`` are None, and ``drivers`` and
+    ``mode_effects`` empty, when fewer than MIN_CELL responses are counted.
+    """
+
+    campaign: CampaignHeading
+    filters: AppliedFilters
+    snapshot: SnapshotId
+    n_respondents: NonNegativeInt
+    conventions: dict[str, str]
+    items: list[RatingItem]
+    dimensions: list[Dimension]
+    overall_item: str
+    strata: list[Stratum]
+    pooled: Cell
+    groups: list[BreakdownRow]
+    projects: list[BreakdownRow]
+    communities: list[BreakdownRow]
+    reliability: Reliability | None
+    drivers: list[Driver]
+    ipa: ImportancePerformance | None
+    indicator: Indicator | None
+    mode_effects: list[ModeEffect]
+    comments: Comments | None
+
+    def dimension_labels(self) -> dict[str, str]:
+        """Dimension id -> label."""
+        return {d.id: d.label for d in self.dimensions}
+
+
+class IndicatorDocument(Document):
+    """``n_respondents`` and ``indicator`` of a scores document, and nothing else."""
+
+    n_respondents: NonNegativeInt
+    indicator: Indicator | None
+
+
+# ---------------------------------------------------------------- the progress document
+
+class ProgressCampaign(DocumentModel):
+    slug: str
+    title: str
+    status: str
+    opens_on: date | None
+    closes_on: date | None
+
+
+class ProgressRow(DocumentModel):
+    """Fieldwork of one household group or community (response rate: AAPOR RR1)."""
+
+    code: str
+    label: str
+    households: NonNegativeInt
+    sampled: NonNegativeInt
+    refused: NonNegativeInt
+    completed: NonNegativeInt
+    response_rate: float | None
+
+
+class ProgressDocument(Document):
+    """Fieldwork progress: sample, completes by mode, response rates by group and community."""
+
+    campaign: ProgressCampaign
+    households: NonNegativeInt
+    sampled: NonNegativeInt
+    completed: NonNegativeInt
+    completed_from_sample: NonNegativeInt
+    completed_open_link: NonNegativeInt
+    excluded: NonNegativeInt
+    partial: NonNegativeInt
+    completed_by_mode: dict[str, NonNegativeInt]
+    response_rate: float | None
+    groups: list[ProgressRow]
+    communities: list[ProgressRow]
+    convention: str
