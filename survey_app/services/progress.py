@@ -22,7 +22,7 @@ from __future__ import annotations
 from collections import defaultdict
 from dataclasses import dataclass, field
 
-from sqlmodel import Session, col, select
+from sqlmodel import Session, col, func, select
 
 from analysis.planning import aapor_rates
 from survey_app.models import (
@@ -38,6 +38,8 @@ from survey_app.models import (
 )
 from survey_app.services import audit
 from survey_app.services.paper_entry import may_see_community
+from survey_app.services.score_filters import GROUP_LABELS, RATE_DECIMALS
+from survey_app.services.score_filters import rounded as _r
 
 #: Dispositions a worker may record by hand; "completed" only ever comes from a response.
 RECORDABLE = (Disposition.CONTACTED, Disposition.REFUSED, Disposition.NOT_AT_HOME,
@@ -148,3 +150,87 @@ def record_disposition(*, session: Session, household: Household, disposition: s
     audit.record("household.disposition", "household", household.id, session=session,
                  actor=actor, campaign_id=household.campaign_id,
                  details={"old": old, "new": disposition, "at": utcnow().isoformat()})
+
+
+def progress_document(campaign: Campaign, *, session: Session) -> dict:
+    """Fieldwork progress: sample, completes by mode, response rates by group and community.
+
+    Response rate = counted responses from sampled households / sampled households (AAPOR
+    RR1 with every sampled household taken as eligible); open-link responses are counted
+    separately because they have no sample denominator.
+    """
+    hh = session.exec(
+        select(Household.household_group, Community.code, Community.name, Household.sampled,
+               Household.disposition, func.count())
+        .join(Community, Community.id == Household.community_id)
+        .where(Household.campaign_id == campaign.id)
+        .group_by(Household.household_group, Community.code, Community.name,
+                  Household.sampled, Household.disposition)).all()
+    resp = session.exec(
+        select(Response.household_group, Community.code, Response.mode, Response.excluded,
+               func.count())
+        .join(Household, Household.id == Response.household_id, isouter=True)
+        .join(Community, Community.id == Household.community_id, isouter=True)
+        .where(Response.campaign_id == campaign.id, Response.status == ResponseStatus.COMPLETE)
+        .group_by(Response.household_group, Community.code, Response.mode,
+                  Response.excluded)).all()
+    partial = session.exec(select(func.count()).select_from(Response).where(
+        Response.campaign_id == campaign.id, Response.status == ResponseStatus.PARTIAL)).one()
+
+    def _row(code, label):
+        return {"code": code, "label": label, "households": 0, "sampled": 0, "refused": 0,
+                "completed": 0, "response_rate": None}
+
+    groups: dict[str, dict] = {}
+    communities: dict[str, dict] = {}
+    for group, ccode, cname, sampled, disposition, count in hh:
+        for table, key, label in ((groups, group, GROUP_LABELS.get(group, group)),
+                                  (communities, ccode, cname)):
+            row = table.setdefault(key, _row(key, label))
+            row["households"] += count
+            if sampled:
+                row["sampled"] += count
+                if disposition == "refused":
+                    row["refused"] += count
+    by_mode: dict[str, int] = {}
+    excluded = open_link = 0
+    for group, ccode, mode, is_excluded, count in resp:
+        if is_excluded:
+            excluded += count
+            continue
+        by_mode[mode] = by_mode.get(mode, 0) + count
+        if ccode is None:
+            open_link += count
+            continue
+        groups.setdefault(group, _row(group, GROUP_LABELS.get(group, group)))["completed"] += count
+        communities.setdefault(ccode, _row(ccode, ccode))["completed"] += count
+    for row in (*groups.values(), *communities.values()):
+        if row["sampled"]:
+            rates = aapor_rates(complete=row["completed"],
+                                         refusal=row["refused"],
+                                         non_contact=max(0, row["sampled"] - row["completed"]
+                                                         - row["refused"]))
+            row["response_rate"] = _r(rates.rr1, RATE_DECIMALS)
+    sampled_total = sum(r["sampled"] for r in groups.values())
+    completed_sampled = sum(r["completed"] for r in groups.values())
+    return {
+        "campaign": {"slug": campaign.slug, "title": campaign.title, "status": campaign.status,
+                     "opens_on": campaign.opens_on.isoformat() if campaign.opens_on else None,
+                     "closes_on": campaign.closes_on.isoformat() if campaign.closes_on else None},
+        "households": sum(r["households"] for r in groups.values()),
+        "sampled": sampled_total,
+        "completed": sum(by_mode.values()),
+        "completed_from_sample": completed_sampled,
+        "completed_open_link": open_link,
+        "excluded": excluded,
+        "partial": int(partial),
+        "completed_by_mode": dict(sorted(by_mode.items())),
+        "response_rate": _r(completed_sampled / sampled_total, RATE_DECIMALS)
+        if sampled_total else None,
+        "groups": [groups[k] for k in sorted(groups)],
+        "communities": [communities[k] for k in sorted(communities)],
+        "convention": "response rate = AAPOR RR1 = completed / sampled (every sampled household "
+                      "eligible); refusals from field dispositions; open-link responses have no "
+                      "sample denominator and are counted separately; excluded responses "
+                      "are not completed",
+    }
