@@ -245,22 +245,29 @@ def _cell_with_statistics(data: CountedData, mask: np.ndarray, pops: dict[str, i
         else:
             out["items"][qid] = _item_cell(it.rate, it.index, it.summary, respondents)
     if stats is not None:
-        for d in stats.composite.dimensions:
-            item_cells = [out["items"][stats.items[i].name] for i in d.items]
-            rates = [c["rate"] for c in item_cells if c["rate"] is not None]
-            entry = {"index": _r(d.index, SCORE_DECIMALS),
-                     "rate": _r(sum(stats.items[i].rate.estimate for i in d.items) / len(d.items),
-                                RATE_DECIMALS) if rates else None,
-                     "items": [stats.items[i].name for i in d.items]}
-            if len(d.items) == 1:  # a one-item dimension carries its item's intervals
-                entry.update({k: item_cells[0][k] for k in
-                              ("rate_ci", "index_ci", "score", "score_ci", "n_valid")})
-            out["dimensions"][d.name] = entry
+        out["dimensions"] = _dimension_cells(stats, out["items"])
         ci = stats.composite_interval
         out["composite_index"] = {"estimate": _r(stats.composite.overall, SCORE_DECIMALS),
                                   "ci": [_r(ci.low, SCORE_DECIMALS), _r(ci.high, SCORE_DECIMALS)],
                                   "se": _r(stats.composite_se, STAT_DECIMALS + 2)}
     return out, stats
+
+
+def _dimension_cells(stats, item_cells: dict[str, dict]) -> dict[str, dict]:
+    """Each dimension's index and rate in one cell, from its items' statistics."""
+    out = {}
+    for d in stats.composite.dimensions:
+        cells = [item_cells[stats.items[i].name] for i in d.items]
+        rates = [c["rate"] for c in cells if c["rate"] is not None]
+        entry = {"index": _r(d.index, SCORE_DECIMALS),
+                 "rate": _r(sum(stats.items[i].rate.estimate for i in d.items) / len(d.items),
+                            RATE_DECIMALS) if rates else None,
+                 "items": [stats.items[i].name for i in d.items]}
+        if len(d.items) == 1:  # a one-item dimension carries its item's intervals
+            entry.update({k: cells[0][k] for k in
+                          ("rate_ci", "index_ci", "score", "score_ci", "n_valid")})
+        out[d.name] = entry
+    return out
 
 
 # ---------------------------------------------------------------- the document
