@@ -23,7 +23,6 @@ from sqlmodel import Session, select
 
 from questionnaires import Questionnaire
 from survey_app.models import (
-    Answer,
     Campaign,
     Community,
     Household,
@@ -32,11 +31,7 @@ from survey_app.models import (
     Response,
     ResponseStatus,
 )
-from survey_app.services.answer_copies import (
-    decode_rating_codes,
-    encode_rating_codes,
-    rating_item_ids,
-)
+from survey_app.services.answer_copies import decode_rating_codes, rating_item_ids
 from survey_app.services.questionnaire_versions import BUILTIN_FOR_GROUP, questionnaire_of
 from survey_app.services.score_filters import (
     BEIJING,
@@ -216,31 +211,29 @@ def load_counted(campaign: Campaign, filters: ScoreFilters | None = None, *,
         community_codes = dict(session.exec(select(Community.id, Community.code)).all())
         data._factors["projects"] = Factor.of_ids(columns["projects"], project_codes)
         data._factors["communities"] = Factor.of_ids(columns["communities"], community_codes)
-        version_ids, rating_codes = columns["versions"].tolist(), columns["codes"]
-        if "" in rating_codes:
-            _rating_codes_from_answers(stmt, item_ids, data.response_ids, version_ids,
-                                       rating_codes, session=session)
         data.codes = np.full((len(item_ids), n), np.nan)
-        _place_rating_codes(data, version_ids, rating_codes, session=session)
-        data.comments = _stored_comments(columns["comments"], questionnaires, stmt, ids,
-                                         session=session)
-        if columns["comments"] is not None and columns["terms"] is not None:
-            # Split once per distinct comment (a repeated comment has the same tokens; one
-            # without stored tokens is segmented by the themes).
+        _place_rating_codes(data, columns["versions"].tolist(), columns["codes"],
+                            session=session)
+        if columns["comments"] is None:  # a comment holding the separator: read one by one
+            data.comments = list(session.connection().execute(
+                stmt.with_only_columns(Response.comment)).scalars())
+            return data
+        data.comments = columns["comments"]
+        if columns["terms"] is not None:
+            # Split once per distinct comment (a repeated comment has the same tokens);
+            # without usable stored tokens the themes segment the comments.
             stored = dict(zip(columns["comments"], columns["terms"], strict=True))
-            stored.pop(_NO_COMMENT, None)
             stored.pop("", None)
-            data.comment_tokens = {comment: terms.split() for comment, terms in stored.items()
-                                   if terms != _NO_COMMENT}
+            data.comment_tokens = {comment: terms.split() for comment, terms in stored.items()}
     return data
 
 
 #: Separator of the aggregated columns of _counted_columns: no value contains it (integers,
 #: hex digests, rating codes, and household groups and modes from fixed vocabularies).
 _SEPARATOR = ","
-#: Separator of the comments, and the stand-in for a NULL comment: control characters that
-#: questionnaires.clean_text removes from every free-text answer.
-_TEXT_SEPARATOR, _NO_COMMENT = "\x1f", "\x1e"
+#: Separator of the comments: a control character that questionnaires.clean_text removes
+#: from every free-text answer.
+_TEXT_SEPARATOR = "\x1f"
 
 
 def _counted_columns(stmt, *, session: Session) -> dict:
@@ -263,12 +256,9 @@ def _counted_columns(stmt, *, session: Session) -> dict:
         joined(cast(func.coalesce(Household.project_id, 0), Text)),
         joined(cast(func.coalesce(Household.community_id, 0), Text)),
         joined(cast(Response.questionnaire_version_id, Text)),
-        # '' for a response whose rating_codes is NULL (aggregates skip NULLs).
-        joined(func.coalesce(Response.rating_codes, "")),
-        func.aggregate_strings(func.coalesce(Response.comment, _NO_COMMENT),
-                               _TEXT_SEPARATOR),
-        func.aggregate_strings(func.coalesce(Response.comment_terms, _NO_COMMENT),
-                               _TEXT_SEPARATOR))).one()
+        joined(Response.rating_codes),
+        func.aggregate_strings(Response.comment, _TEXT_SEPARATOR),
+        func.aggregate_strings(Response.comment_terms, _TEXT_SEPARATOR))).one()
     if row[0] is None:  # no counted response
         empty = np.zeros(0, dtype=np.int64)
         return {"ids": empty, "lines": [], "groups": [], "modes": [], "projects": empty,
@@ -297,44 +287,6 @@ def _counted_columns(stmt, *, session: Session) -> dict:
                             else list(itemgetter(*order.tolist())(values)) if values
                             else values)
     return columns
-
-
-def _stored_comments(stored: list[str] | None, questionnaires: dict[str, Questionnaire],
-                     stmt, ids: np.ndarray, *, session: Session) -> list[str]:
-    """Each respondent's comment: Response.comment, or from the answer rows where NULL
-    (all of them when ``stored`` is None)."""
-    if stored is not None and _NO_COMMENT not in stored:
-        return stored
-    text_ids = [q.id for qn in questionnaires.values() for q in qn.questions()
-                if q.type == "text"]
-    if stored is None:
-        found = _comments_from_answers(stmt, text_ids, ids, session=session)
-        return [found.get(i, "") for i in range(ids.size)]
-    found = _comments_from_answers(stmt.where(Response.comment.is_(None)), text_ids, ids,
-                                   session=session)
-    return [found.get(i, "") if comment == _NO_COMMENT else comment
-            for i, comment in enumerate(stored)]
-
-
-def _comments_from_answers(stmt, text_ids: list[str], ids: np.ndarray, *,
-                           session: Session) -> dict[int, str]:
-    """Position in ``ids`` -> joined free-text answers, for the respondents of ``stmt``.
-
-    Migration 0005 backfilled Response.comment and every writer sets it, so this should
-    never run; if a row was written around the services it still counts correctly.
-    """
-    if not text_ids:
-        return {}
-    found: dict[int, str] = {}
-    for response_id, text in session.connection().execute(
-            stmt.join(Answer, (Answer.response_id == Response.id)
-                      & Answer.question_id.in_(text_ids))
-            .where(Answer.text.is_not(None), Answer.text != "")
-            .with_only_columns(Answer.response_id, Answer.text)
-            .order_by(None).order_by(Response.id, Answer.id)):
-        i = int(np.searchsorted(ids, response_id))
-        found[i] = (found.get(i, "") + " " + text).strip()
-    return found
 
 
 @contextmanager
@@ -383,26 +335,3 @@ def _place_rating_codes(data: CountedData, version_ids: list[int], rating_codes:
                                      if columns.size > 1 else [rating_codes[columns[0]]],
                                      len(own_items))
         data.codes[np.ix_(rows, columns)] = matrix[:, kept].T
-
-
-def _rating_codes_from_answers(stmt, item_ids: list[str], ids: list[int],
-                               version_ids: list[int], rating_codes: list[str], *,
-                               session: Session) -> None:
-    """Encode from their answer rows the rating codes read as '' (NULL), in place.
-
-    Migration 0003 backfilled every response and every writer sets the column, so this
-    should never run; if a row was written around the services it still counts correctly.
-    (A version without rating items also reads as '', and encodes to '' again.)
-    """
-    missing = select(stmt.where(Response.rating_codes.is_(None)).subquery().c.id)
-    values: dict[int, dict[str, str]] = {}
-    for response_id, question_id, code in session.connection().execute(
-            select(Answer.response_id, Answer.question_id, Answer.code)
-            .where(Answer.response_id.in_(missing), Answer.question_id.in_(item_ids))):
-        values.setdefault(response_id, {})[question_id] = code
-    for i, code in enumerate(rating_codes):
-        if not code:
-            rating_codes[i] = encode_rating_codes(
-                values.get(ids[i], {}), _version_questionnaire(version_ids[i], session=session))
-
-

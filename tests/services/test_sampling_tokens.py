@@ -9,6 +9,7 @@ from sqlmodel import select
 
 from survey_app.models import AccessToken, Household, Response, utcnow
 from survey_app.services import questionnaire_versions, sampling, tokens
+from survey_app.services.answer_copies import answer_copies
 from tests.factories import make_campaign, make_community
 
 
@@ -31,7 +32,8 @@ def _add_response(session, campaign):
     version = questionnaire_versions.version_for_group(campaign, "relocated", session=session)
     session.add(Response(campaign_id=campaign.id, household_group="relocated",
                          questionnaire_version_id=version.id, mode="web_open",
-                         instance_id="i-1", submitted_at=utcnow()))
+                         instance_id="i-1", submitted_at=utcnow(),
+                         **answer_copies({}, questionnaire_versions.questionnaire_of(version))))
     session.flush()
 
 
