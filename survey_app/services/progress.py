@@ -229,34 +229,36 @@ def _sample_rows(campaign: Campaign, *, session: Session):
     """Rows per group and per community with their roster households and sampled
     households, and each row's sampled households counted by outcome."""
     counted = (Response.status == ResponseStatus.COMPLETE) & (Response.excluded == False)  # noqa: E712
-    answered = (
-        select(Response.household_id,
-               func.max(case((counted & (Response.mode == ResponseMode.PAPER), 1), else_=0))
-               .label("paper"),
-               func.max(case((counted & (Response.mode != ResponseMode.PAPER), 1), else_=0))
-               .label("web"),
-               func.max(case((Response.status == ResponseStatus.PARTIAL, 1), else_=0))
-               .label("partial"))
-        .where(Response.campaign_id == campaign.id, Response.household_id.is_not(None))
-        .group_by(Response.household_id).subquery())
-    cells = session.exec(
-        select(Household.household_group, Community.code, Community.name, Household.sampled,
-               Household.disposition, answered.c.paper, answered.c.web, answered.c.partial,
-               func.count())
-        .join(Community, Community.id == Household.community_id)
-        .join(answered, answered.c.household_id == Household.id, isouter=True)
+    # The household's responses as one number, highest first in household_outcome's order
+    # (counted paper, counted web, partial), so that one aggregate per household decides.
+    answered = func.max(case((counted & (Response.mode == ResponseMode.PAPER), 3),
+                             (counted, 2), (Response.status == ResponseStatus.PARTIAL, 1),
+                             else_=0))
+    # Grouped by household id first (a merge join of two id-ordered index scans), then by
+    # cell; grouped by the names and the aggregate at once, PostgreSQL sorted every
+    # household on disk.
+    households = (
+        select(Household.household_group, Household.community_id, Household.sampled,
+               Household.disposition, answered.label("answered"))
+        .join(Response, (Response.household_id == Household.id)
+              & (Response.campaign_id == campaign.id), isouter=True)
         .where(Household.campaign_id == campaign.id)
-        .group_by(Household.household_group, Community.code, Community.name, Household.sampled,
-                  Household.disposition, answered.c.paper, answered.c.web,
-                  answered.c.partial)).all()
+        .group_by(Household.id).subquery())
+    cells = session.exec(
+        select(*households.c, func.count())
+        .group_by(*households.c)).all()
+    names = {community.id: community for community in session.exec(select(Community)).all()}
+    statuses = {3: {"paper": True}, 2: {"web": True}, 1: {"partial": True}}
     tables: dict[str, dict[str, dict]] = {"groups": {}, "communities": {}}
     outcomes: dict[tuple[str, str], dict[str, int]] = defaultdict(
         lambda: dict.fromkeys(OUTCOMES, 0))
-    for group, ccode, cname, sampled, disposition, paper, web, partial, count in cells:
-        outcome = household_outcome(disposition, {"paper": paper, "web": web,
-                                                  "partial": partial}) if sampled else None
+    for group, community_id, sampled, disposition, state, count in cells:
+        if community_id not in names:
+            continue  # no community: not in any row (as before the join dropped it)
+        outcome = household_outcome(disposition, statuses.get(state, {})) if sampled else None
+        community = names[community_id]
         for table, key, label in (("groups", group, GROUP_LABELS.get(group, group)),
-                                  ("communities", ccode, cname)):
+                                  ("communities", community.code, community.name)):
             row = tables[table].setdefault(key, _progress_row(key, label))
             row["households"] += count
             if outcome is not None:
