@@ -4,7 +4,7 @@ from wtforms import BooleanField, DateField, SelectField, StringField, SubmitFie
 from wtforms.fields.choices import SelectChoice
 from wtforms.validators import DataRequired, Length, Optional, ValidationError
 
-from survey_app.services.scores import GROUP_LABELS, MODE_FILTERS, ScoreFilters
+from survey_app.services.score_filters import GROUP_LABELS, MODE_FILTERS, ScoreFilters
 
 
 class ScoreFilterForm(FlaskForm):

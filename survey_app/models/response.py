@@ -49,10 +49,11 @@ class Response(SQLModel, table=True):
     # answers: one short row per respondent instead of ~15 answer rows. rating_codes has
     # one character per rating item (migration 0003 backfilled it), comment the free-text
     # answers joined (migration 0005), comment_terms its word tokens for the comment themes
-    # (0006). NULL only if written around the services.
-    rating_codes: str | None = Field(default=None, sa_column=Column(Text))
-    comment: str | None = Field(default=None, sa_column=Column(Text))
-    comment_terms: str | None = Field(default=None, sa_column=Column(Text))
+    # (0006). NOT NULL since 0007: a row written around the services fails at the insert
+    # instead of being counted without its answers.
+    rating_codes: str = Field(sa_column=Column(Text, nullable=False))
+    comment: str = Field(sa_column=Column(Text, nullable=False))
+    comment_terms: str = Field(sa_column=Column(Text, nullable=False))
     created_at: datetime = Field(default_factory=utcnow)
     updated_at: datetime = Field(default_factory=utcnow)
 

@@ -23,7 +23,7 @@ from sqlmodel import Session, select
 from questionnaires import Questionnaire
 from survey_app.models import Answer, Campaign, Community, Household, Project, Response
 from survey_app.services import scores
-from survey_app.services.scores import BEIJING, GROUP_LABELS, ScoreFilters
+from survey_app.services.score_filters import BEIJING, GROUP_LABELS, ScoreFilters
 from survey_app.services.scores_model import BreakdownRow, Cell, ScoresDocument
 
 BATCH = 500

@@ -8,23 +8,29 @@ Each sampled household falls in exactly one outcome, decided in this order:
    ``wrong_address``, ``contacted`` (reached, no outcome yet) or ``pending`` (not tried).
 
 ``contacted`` in the table is every household reached in person or online: completed, partial,
-refused and contacted. The response rate is completed / sampled. AAPOR rates come from
-:func:`analysis.planning.aapor_rates` with this mapping: completed → I, partial → P,
-refused → R, not at home → NC, contacted without outcome → O, pending → UH (not yet tried,
-eligibility unknown), moved and wrong address → UO (eligibility unknown). Because nothing is
-treated as ineligible, RR1 equals the simple response rate; COOP1 (completed among households
-actually reached) tells a street office whether the problem is reaching people or convincing
-them.
+refused and contacted. AAPOR rates come from :func:`outcome_rates`, the one mapping of outcomes
+to :func:`analysis.planning.aapor_rates`: completed → I, partial → P, refused → R, not at
+home → NC, contacted without outcome → O, pending → UH (not yet tried, eligibility unknown),
+moved and wrong address → UO (eligibility unknown). The response rate reported, in the field
+table and in :func:`progress_document` alike, is **RR1**; because nothing is treated as
+ineligible it equals completed / sampled. COOP1 (completed among households actually reached)
+tells a street office whether the problem is reaching people or convincing them.
+
+The two differ only in what completes a household: the field table counts any complete
+response (the household answered; an evaluator's exclusion is not the field's business),
+the progress document only counted ones (complete and not excluded), as the scores do.
 """
 
 from __future__ import annotations
 
 from collections import defaultdict
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 
-from sqlmodel import Session, col, select
+from sqlalchemy import case
+from sqlmodel import Session, col, func, select
 
-from analysis.planning import aapor_rates
+from analysis.planning import AAPORRates, aapor_rates
 from survey_app.models import (
     Campaign,
     Community,
@@ -38,6 +44,8 @@ from survey_app.models import (
 )
 from survey_app.services import audit
 from survey_app.services.paper_entry import may_see_community
+from survey_app.services.score_filters import GROUP_LABELS, RATE_DECIMALS
+from survey_app.services.score_filters import rounded as _r
 
 #: Dispositions a worker may record by hand; "completed" only ever comes from a response.
 RECORDABLE = (Disposition.CONTACTED, Disposition.REFUSED, Disposition.NOT_AT_HOME,
@@ -67,29 +75,43 @@ class ProgressRow:
 
     @property
     def response_rate(self) -> float | None:
-        return self.completed / self.sampled if self.sampled else None
+        """AAPOR RR1 (:func:`outcome_rates`)."""
+        rates = self.aapor
+        return None if rates is None else rates.rr1
 
     @property
-    def aapor(self):
-        c = self.counts
-        if not self.sampled:
-            return None
-        return aapor_rates(complete=self.completed, partial=c["partial"], refusal=c["refused"],
-                           non_contact=c["not_at_home"], other=c["contacted"],
-                           unknown_household=c["pending"],
-                           unknown_other=c["moved"] + c["wrong_address"])
+    def aapor(self) -> AAPORRates | None:
+        return outcome_rates(self.counts)
 
 
-def household_outcome(household: Household, statuses: dict[str, bool]) -> str:
+def outcome_rates(counts: Mapping[str, int]) -> AAPORRates | None:
+    """AAPOR rates of sampled households counted by outcome (:data:`OUTCOMES`); None if none.
+
+    The one mapping of outcomes to AAPOR dispositions (module docstring), for the field
+    progress table and the progress document alike. The response rate reported everywhere
+    is RR1; with nothing treated as ineligible it is completed / sampled.
+    """
+    if not sum(counts.values()):
+        return None
+    return aapor_rates(complete=counts["completed_web"] + counts["completed_paper"],
+                       partial=counts["partial"], refusal=counts["refused"],
+                       non_contact=counts["not_at_home"], other=counts["contacted"],
+                       unknown_household=counts["pending"],
+                       unknown_other=counts["moved"] + counts["wrong_address"])
+
+
+def household_outcome(disposition: str | None, statuses: Mapping[str, object]) -> str:
+    """The outcome of a sampled household with recorded ``disposition``; ``statuses`` says
+    (truthy) whether it has a complete ``paper`` or ``web`` response or a ``partial`` one."""
     if statuses.get("paper"):
         return "completed_paper"
     if statuses.get("web"):
         return "completed_web"
     if statuses.get("partial"):
         return "partial"
-    if household.disposition in OUTCOMES:
-        return household.disposition
-    return "pending"  # e.g. "completed" whose response was deleted
+    if disposition in OUTCOMES:
+        return disposition
+    return "pending"  # e.g. "completed" whose response was deleted or excluded
 
 
 def field_progress(campaign: Campaign, user: User, *, session: Session,
@@ -118,7 +140,7 @@ def field_progress(campaign: Campaign, user: User, *, session: Session,
     for household in households:
         key = (names.get(household.community_id, "?"), household.household_group)
         row = rows.setdefault(key, ProgressRow(*key))
-        outcome = household_outcome(household, statuses[household.id])
+        outcome = household_outcome(household.disposition, statuses[household.id])
         row.counts[outcome] += 1
         total.counts[outcome] += 1
     return [rows[key] for key in sorted(rows)], total
@@ -148,3 +170,129 @@ def record_disposition(*, session: Session, household: Household, disposition: s
     audit.record("household.disposition", "household", household.id, session=session,
                  actor=actor, campaign_id=household.campaign_id,
                  details={"old": old, "new": disposition, "at": utcnow().isoformat()})
+
+
+def progress_document(campaign: Campaign, *, session: Session) -> dict:
+    """Fieldwork progress: sample, completes by mode, response rates by group and community.
+
+    The response rate is AAPOR RR1 from :func:`outcome_rates`, the same function and
+    disposition mapping as the field progress table (module docstring); nothing is treated
+    as ineligible, so RR1 = households with a counted response / sampled households. Here a
+    household is complete only with a counted response (complete and not excluded by an
+    evaluator). ``completed`` counts responses (a roster household's, by its group and
+    community); open-link responses have no sample denominator and are counted separately.
+    """
+    groups, communities, outcomes = _sample_rows(campaign, session=session)
+    by_mode, excluded, open_link = _count_responses(campaign, groups, communities,
+                                                    session=session)
+    partial = session.exec(select(func.count()).select_from(Response).where(
+        Response.campaign_id == campaign.id, Response.status == ResponseStatus.PARTIAL)).one()
+    total = dict.fromkeys(OUTCOMES, 0)
+    for key in groups:
+        for outcome, count in outcomes["groups", key].items():
+            total[outcome] += count
+    return {
+        "campaign": {"slug": campaign.slug, "title": campaign.title, "status": campaign.status,
+                     "opens_on": campaign.opens_on.isoformat() if campaign.opens_on else None,
+                     "closes_on": campaign.closes_on.isoformat() if campaign.closes_on else None},
+        "households": sum(r["households"] for r in groups.values()),
+        "sampled": sum(r["sampled"] for r in groups.values()),
+        "completed": sum(by_mode.values()),
+        "completed_from_sample": sum(r["completed"] for r in groups.values()),
+        "completed_open_link": open_link,
+        "excluded": excluded,
+        "partial": int(partial),
+        "completed_by_mode": dict(sorted(by_mode.items())),
+        "response_rate": _response_rate(total),
+        "groups": [groups[k] for k in sorted(groups)],
+        "communities": [communities[k] for k in sorted(communities)],
+        "convention": "response rate = AAPOR RR1 = completed / sampled households (none "
+                      "treated as ineligible; a household is completed by a counted "
+                      "response); refusals are sampled households whose field disposition is "
+                      "refused and that have no response; open-link responses have no sample "
+                      "denominator and are counted separately; excluded responses are not "
+                      "completed",
+    }
+
+
+def _response_rate(counts: dict[str, int]) -> float | None:
+    rates = outcome_rates(counts)
+    return None if rates is None else _r(rates.rr1, RATE_DECIMALS)
+
+
+def _progress_row(code: str | None, label: str | None) -> dict:
+    return {"code": code, "label": label, "households": 0, "sampled": 0, "refused": 0,
+            "completed": 0, "response_rate": None}
+
+
+def _sample_rows(campaign: Campaign, *, session: Session):
+    """Rows per group and per community with their roster households and sampled
+    households, and each row's sampled households counted by outcome."""
+    counted = (Response.status == ResponseStatus.COMPLETE) & (Response.excluded == False)  # noqa: E712
+    # The household's responses as one number, highest first in household_outcome's order
+    # (counted paper, counted web, partial), so that one aggregate per household decides.
+    answered = func.max(case((counted & (Response.mode == ResponseMode.PAPER), 3),
+                             (counted, 2), (Response.status == ResponseStatus.PARTIAL, 1),
+                             else_=0))
+    # Grouped by household id first (a merge join of two id-ordered index scans), then by
+    # cell; grouped by the names and the aggregate at once, PostgreSQL sorted every
+    # household on disk.
+    households = (
+        select(Household.household_group, Household.community_id, Household.sampled,
+               Household.disposition, answered.label("answered"))
+        .join(Response, (Response.household_id == Household.id)
+              & (Response.campaign_id == campaign.id), isouter=True)
+        .where(Household.campaign_id == campaign.id)
+        .group_by(Household.id).subquery())
+    cells = session.exec(
+        select(*households.c, func.count())
+        .group_by(*households.c)).all()
+    names = {community.id: community for community in session.exec(select(Community)).all()}
+    statuses = {3: {"paper": True}, 2: {"web": True}, 1: {"partial": True}}
+    tables: dict[str, dict[str, dict]] = {"groups": {}, "communities": {}}
+    outcomes: dict[tuple[str, str], dict[str, int]] = defaultdict(
+        lambda: dict.fromkeys(OUTCOMES, 0))
+    for group, community_id, sampled, disposition, state, count in cells:
+        if community_id not in names:
+            continue  # no community: not in any row (as before the join dropped it)
+        outcome = household_outcome(disposition, statuses.get(state, {})) if sampled else None
+        community = names[community_id]
+        for table, key, label in (("groups", group, GROUP_LABELS.get(group, group)),
+                                  ("communities", community.code, community.name)):
+            row = tables[table].setdefault(key, _progress_row(key, label))
+            row["households"] += count
+            if outcome is not None:
+                row["sampled"] += count
+                outcomes[table, key][outcome] += count
+    for table, rows in tables.items():
+        for key, row in rows.items():
+            row["refused"] = outcomes[table, key]["refused"]
+            row["response_rate"] = _response_rate(outcomes[table, key])
+    return tables["groups"], tables["communities"], outcomes
+
+
+def _count_responses(campaign: Campaign, groups: dict[str, dict], communities: dict[str, dict],
+                     *, session: Session) -> tuple[dict[str, int], int, int]:
+    """Complete responses by mode, excluded and open-link; each row's ``completed``."""
+    resp = session.exec(
+        select(Response.household_group, Community.code, Response.mode, Response.excluded,
+               func.count())
+        .join(Household, Household.id == Response.household_id, isouter=True)
+        .join(Community, Community.id == Household.community_id, isouter=True)
+        .where(Response.campaign_id == campaign.id, Response.status == ResponseStatus.COMPLETE)
+        .group_by(Response.household_group, Community.code, Response.mode,
+                  Response.excluded)).all()
+    by_mode: dict[str, int] = {}
+    excluded = open_link = 0
+    for group, ccode, mode, is_excluded, count in resp:
+        if is_excluded:
+            excluded += count
+            continue
+        by_mode[mode] = by_mode.get(mode, 0) + count
+        if ccode is None:
+            open_link += count
+            continue
+        groups.setdefault(group, _progress_row(group, GROUP_LABELS.get(group, group)))[
+            "completed"] += count
+        communities.setdefault(ccode, _progress_row(ccode, ccode))["completed"] += count
+    return by_mode, excluded, open_link

@@ -61,12 +61,9 @@ from survey_app.models import (
     ResponseStatus,
     utcnow,
 )
-from survey_app.services.scores import (
-    ScoreFilters,
-    indicator_document,
-    progress_document,
-    scores_document,
-)
+from survey_app.services.progress import progress_document
+from survey_app.services.score_filters import ScoreFilters
+from survey_app.services.scores import indicator_document, scores_document
 
 MAX_ENTRIES = 32
 DEFAULT_SETTLE_SECONDS = 120
@@ -226,7 +223,7 @@ def _audit_version(campaign: Campaign, *, session: Session) -> tuple:
 
 def cached_progress_document(campaign: Campaign, *, session: Session,
                              version: tuple | None = None) -> dict:
-    """:func:`scores.progress_document`, cached by the data version, the campaign's newest
+    """:func:`progress.progress_document`, cached by the data version, the campaign's newest
     audit event and its status and dates (stored once both the newest response change and
     the newest audit event are settled)."""
     version = version or data_version(campaign, session=session)

@@ -9,57 +9,49 @@ once verified). Household groups are the strata: N_h is the number of roster hou
 group h (within the project/community when that filter is set); pooled values are weighted
 N_h/N (METHODS.md section 4). Groups (cells) with fewer than :data:`MIN_CELL` respondents
 show counts only.
+
+The filters and constants are :mod:`~survey_app.services.score_filters`, the read of the
+counted responses :mod:`~survey_app.services.counted_data`, field progress and response
+rates :mod:`~survey_app.services.progress`.
 """
 
 from __future__ import annotations
 
-import gc
 import hashlib
-import math
-from collections.abc import Iterable, Iterator, Sequence
-from contextlib import contextmanager
-from dataclasses import asdict, dataclass, field
-from datetime import date, datetime, timedelta, timezone
-from operator import itemgetter
+from collections.abc import Iterable
+from dataclasses import dataclass
 
 import numpy as np
-from sqlalchemy import Text, cast, func
+from sqlalchemy import func
 from sqlmodel import Session, select
 
 import analysis
-from questionnaires import Questionnaire
-from survey_app.models import (
-    Answer,
-    Campaign,
-    Community,
-    Household,
-    Project,
-    QuestionnaireVersion,
-    Response,
-    ResponseMode,
-    ResponseStatus,
+from survey_app.models import Campaign, Community, Household, Project, ResponseMode
+from survey_app.services.answer_copies import COMMENT_USER_WORDS
+from survey_app.services.counted_data import CountedData, gc_paused, load_counted
+from survey_app.services.counted_data import _counted_query as _counted_query
+from survey_app.services.counted_data import (
+    campaign_questionnaires as campaign_questionnaires,
 )
-from survey_app.services.answer_copies import (
-    COMMENT_USER_WORDS,
-    decode_rating_codes,
-    encode_rating_codes,
-    rating_item_ids,
+from survey_app.services.counted_data import (
+    questionnaire_layout as questionnaire_layout,
 )
-from survey_app.services.questionnaire_versions import BUILTIN_FOR_GROUP, questionnaire_of
+from survey_app.services.progress import progress_document as progress_document
+from survey_app.services.score_filters import (
+    GROUP_LABELS,
+    MIN_CELL,
+    NA_CODE,
+    RATE_DECIMALS,
+    SCORE_DECIMALS,
+    STAT_DECIMALS,
+    ScoreFilters,
+    ScoresError,
+)
+from survey_app.services.score_filters import rounded as _r
 
-#: Cells (groups, projects, communities) with fewer respondents show counts only.
-MIN_CELL = 5
-#: Decimals in the document; the dashboard shows no more than these.
-RATE_DECIMALS = 4
-SCORE_DECIMALS = 2
-STAT_DECIMALS = 4
-NA_CODE = 9
-#: Days are Beijing days (UTC+8) for the date filter and for the report.
-BEIJING = timezone(timedelta(hours=8), "UTC+08:00")
-WEB_MODES = (ResponseMode.WEB_TOKEN, ResponseMode.WEB_OPEN)
-MODE_FILTERS = ("web", ResponseMode.WEB_TOKEN.value, ResponseMode.WEB_OPEN.value,
-                ResponseMode.PAPER.value)
-GROUP_LABELS = {"relocated": "棚改货币化安置户", "rental_subsidy": "租赁补贴户"}
+# The "x as x" imports above are re-exported only for consumers that still reach them
+# through this module (services/exports.py, report.py, quality_flags.py, api/routes.py,
+# benchmarks/); once those import them from their own modules, they go.
 
 CONVENTIONS = {
     "counted_responses": "status complete and not excluded by an evaluator",
@@ -99,388 +91,6 @@ CONVENTIONS = {
     "snapshot": "sha256 over the sorted lines 'response_id:payload_hash' of the counted responses",
     "rounding": f"rates {RATE_DECIMALS} decimals, scores and indices {SCORE_DECIMALS} decimals",
 }
-
-
-class ScoresError(ValueError):
-    """The scores could not be computed for these filters; the message says why."""
-
-
-@dataclass(frozen=True)
-class ScoreFilters:
-    """Which counted responses enter the scores. ``None`` means no restriction."""
-
-    group: str | None = None
-    project: str | None = None  # project code
-    community: str | None = None  # community code
-    mode: str | None = None  # "web", "web_token", "web_open" or "paper"
-    date_from: date | None = None  # Beijing day of submission, inclusive
-    date_to: date | None = None
-    include_excluded: bool = False  # True: the score *without* evaluator exclusions
-
-    def as_dict(self) -> dict:
-        out = asdict(self)
-        for key in ("date_from", "date_to"):
-            out[key] = out[key].isoformat() if out[key] else None
-        return out
-
-
-@dataclass(frozen=True)
-class Factor:
-    """A column of labels as integers: respondent i has label ``labels[codes[i]]``.
-
-    Masks and strata of 100,000 respondents are then integer comparisons; comparing
-    Python strings element by element cost more than the statistics of a cell.
-    """
-
-    labels: tuple
-    codes: np.ndarray
-
-    @classmethod
-    def of(cls, values: Sequence) -> Factor:
-        labels = tuple(sorted(set(values), key=lambda v: (v is None, v or "")))
-        index = {label: k for k, label in enumerate(labels)}
-        return cls(labels, np.fromiter(map(index.__getitem__, values), dtype=np.int64,
-                                       count=len(values)))
-
-    @classmethod
-    def of_ids(cls, ids: Sequence[int], names: dict[int, str]) -> Factor:
-        """Integer ids named by ``names`` (ids without a name get the label None)."""
-        distinct, codes = np.unique(np.fromiter(ids, dtype=np.int64, count=len(ids)),
-                                    return_inverse=True)
-        return cls(tuple(names.get(i) for i in distinct.tolist()), codes.astype(np.int64))
-
-    def mask(self, label) -> np.ndarray:
-        """Respondents whose label is ``label``."""
-        matching = [k for k, known in enumerate(self.labels) if known == label]
-        if len(matching) == 1:
-            return self.codes == matching[0]
-        return np.isin(self.codes, matching)
-
-    def values(self) -> list:
-        """The distinct labels that are not None, sorted."""
-        return sorted({label for label in self.labels if label is not None})
-
-
-@dataclass
-class CountedData:
-    """Counted responses of one campaign as arrays (one column per respondent)."""
-
-    campaign: Campaign
-    questionnaires: dict[str, Questionnaire]
-    item_ids: list[str]
-    overall_item: str
-    dimensions: dict[str, list[str]]  # dimension id -> item ids (overall item excluded)
-    labels: dict[str, str]  # item and dimension ids -> Chinese label
-    response_ids: list[int] = field(default_factory=list)
-    snapshot_lines: list[str] = field(default_factory=list)  # 'response_id:payload_hash'
-    groups: list[str] = field(default_factory=list)
-    modes: list[str] = field(default_factory=list)
-    comments: list[str] = field(default_factory=list)
-    # Stored comment -> its stored word tokens (Response.comment_terms), for the themes.
-    comment_tokens: dict[str, list[str]] = field(default_factory=dict)
-    codes: np.ndarray | None = None  # items x respondents, NaN missing, 9 not applicable
-    _factors: dict[str, Factor] = field(default_factory=dict, repr=False)
-    _arrays: dict[str, np.ndarray] = field(default_factory=dict, repr=False)
-
-    @property
-    def valid_answers(self) -> np.ndarray:
-        """items x respondents: a code on the scale (neither missing nor not applicable)."""
-        if "valid" not in self._arrays:
-            self._arrays["valid"] = ~np.isnan(self.codes) & (self.codes != NA_CODE)
-        return self._arrays["valid"]
-
-    def factor(self, key: str) -> Factor:
-        """``key`` ("groups", "modes", "projects" or "communities") as a Factor (built once;
-        projects and communities are built by load_counted from their ids).
-
-        The groups' labels are sorted, so their codes order the strata as
-        analysis.campaign_statistics orders its labels: the same strata at a fraction of
-        the cost of sorting 100,000 strings for every cell.
-        """
-        if key not in self._factors:
-            self._factors[key] = Factor.of(getattr(self, key))
-        return self._factors[key]
-
-
-def campaign_questionnaires(campaign: Campaign, *, session: Session) -> dict[str, Questionnaire]:
-    from survey_app.services.questionnaire_versions import version_for_group
-
-    out = {}
-    for group in BUILTIN_FOR_GROUP:
-        version = version_for_group(campaign, group, session=session)
-        if version is not None:
-            out[str(group)] = questionnaire_of(version)
-    return out
-
-
-def questionnaire_layout(questionnaires: dict[str, Questionnaire]):
-    """Union of rating items (first questionnaire's order), overall item, dimensions, labels."""
-    item_ids: list[str] = []
-    dimensions: dict[str, list[str]] = {}
-    labels: dict[str, str] = {}
-    overall = None
-    for q in questionnaires.values():
-        for item in q.rating_items():
-            if item.id not in item_ids:
-                item_ids.append(item.id)
-                labels.setdefault(item.id, item.text.zh_CN)
-            if item.overall:
-                overall = overall or item.id
-            else:
-                dims = dimensions.setdefault(item.dimension, [])
-                if item.id not in dims:
-                    dims.append(item.id)
-                labels.setdefault("dim:" + item.dimension, q.dimension(item.dimension).label.zh_CN)
-    if overall is None:
-        raise ScoresError("the campaign has no questionnaire with an overall item")
-    return item_ids, overall, dimensions, labels
-
-
-def _counted_query(campaign: Campaign, filters: ScoreFilters, *, codes: bool = True):
-    """The counted responses under ``filters``, ordered by id.
-
-    ``codes=False`` joins Project and Community only when a filter needs them (the scores
-    read Household.project_id and community_id and name them afterwards).
-    """
-    stmt = (select(Response).join(Household, Household.id == Response.household_id,
-                                  isouter=True)
-            .where(Response.campaign_id == campaign.id,
-                   Response.status == ResponseStatus.COMPLETE))
-    if codes or filters.project:
-        stmt = stmt.join(Project, Project.id == Household.project_id, isouter=True)
-    if codes or filters.community:
-        stmt = stmt.join(Community, Community.id == Household.community_id, isouter=True)
-    if not filters.include_excluded:
-        stmt = stmt.where(Response.excluded == False)  # noqa: E712 - SQL expression
-    if filters.group:
-        stmt = stmt.where(Response.household_group == filters.group)
-    if filters.project:
-        stmt = stmt.where(Project.code == filters.project)
-    if filters.community:
-        stmt = stmt.where(Community.code == filters.community)
-    if filters.mode == "web":
-        stmt = stmt.where(Response.mode.in_([m.value for m in WEB_MODES]))
-    elif filters.mode:
-        stmt = stmt.where(Response.mode == filters.mode)
-    if filters.date_from:
-        start = datetime.combine(filters.date_from, datetime.min.time(), BEIJING)
-        stmt = stmt.where(Response.submitted_at >= start)
-    if filters.date_to:
-        end = datetime.combine(filters.date_to + timedelta(days=1), datetime.min.time(), BEIJING)
-        stmt = stmt.where(Response.submitted_at < end)
-    return stmt.order_by(Response.id)
-
-
-def load_counted(campaign: Campaign, filters: ScoreFilters | None = None, *,
-                 session: Session) -> CountedData:
-    """The counted responses matching ``filters`` with their rating codes and comments."""
-    filters = filters or ScoreFilters()
-    questionnaires = campaign_questionnaires(campaign, session=session)
-    if not questionnaires:
-        raise ScoresError("the campaign has no questionnaire attached")
-    item_ids, overall, dimensions, labels = questionnaire_layout(questionnaires)
-    data = CountedData(campaign, questionnaires, item_ids, overall, dimensions, labels)
-    stmt = _counted_query(campaign, filters, codes=False)
-    with gc_paused():
-        columns = _counted_columns(stmt, session=session)
-        ids = columns.pop("ids")
-        n = ids.size
-        data.response_ids = ids.tolist()
-        data.snapshot_lines, data.groups, data.modes = (
-            columns["lines"], columns["groups"], columns["modes"])
-        project_codes = dict(session.exec(select(Project.id, Project.code)
-                                          .where(Project.campaign_id == campaign.id)).all())
-        community_codes = dict(session.exec(select(Community.id, Community.code)).all())
-        data._factors["projects"] = Factor.of_ids(columns["projects"], project_codes)
-        data._factors["communities"] = Factor.of_ids(columns["communities"], community_codes)
-        version_ids, rating_codes = columns["versions"].tolist(), columns["codes"]
-        if "" in rating_codes:
-            _rating_codes_from_answers(stmt, item_ids, data.response_ids, version_ids,
-                                       rating_codes, session=session)
-        data.codes = np.full((len(item_ids), n), np.nan)
-        _place_rating_codes(data, version_ids, rating_codes, session=session)
-        data.comments = _stored_comments(columns["comments"], questionnaires, stmt, ids,
-                                         session=session)
-        if columns["comments"] is not None and columns["terms"] is not None:
-            # Split once per distinct comment (a repeated comment has the same tokens; one
-            # without stored tokens is segmented by the themes).
-            stored = dict(zip(columns["comments"], columns["terms"], strict=True))
-            stored.pop(_NO_COMMENT, None)
-            stored.pop("", None)
-            data.comment_tokens = {comment: terms.split() for comment, terms in stored.items()
-                                   if terms != _NO_COMMENT}
-    return data
-
-
-#: Separator of the aggregated columns of _counted_columns: no value contains it (integers,
-#: hex digests, rating codes, and household groups and modes from fixed vocabularies).
-_SEPARATOR = ","
-#: Separator of the comments, and the stand-in for a NULL comment: control characters that
-#: questionnaires.clean_text removes from every free-text answer.
-_TEXT_SEPARATOR, _NO_COMMENT = "\x1f", "\x1e"
-
-
-def _counted_columns(stmt, *, session: Session) -> dict:
-    """The counted responses as columns, in ascending response id order.
-
-    One aggregate row: each column arrives as one string (the values joined by a comma)
-    that numpy parses or Python splits in C, instead of 100,000 rows of tuples and Python
-    objects (a third of the time on SQLite). All aggregates of one query see the rows in
-    the same order, which need not be the id order: the columns are sorted by id here.
-    """
-    def joined(column):
-        return func.aggregate_strings(column, _SEPARATOR)
-
-    row = session.connection().execute(stmt.order_by(None).with_only_columns(
-        joined(cast(Response.id, Text)),
-        # The snapshot's 'response_id:payload_hash' lines, put together by the database.
-        joined(cast(Response.id, Text) + ":" + Response.payload_hash),
-        joined(Response.household_group), joined(Response.mode),
-        # Projects and communities as ids (0: none, an open-link response), named later.
-        joined(cast(func.coalesce(Household.project_id, 0), Text)),
-        joined(cast(func.coalesce(Household.community_id, 0), Text)),
-        joined(cast(Response.questionnaire_version_id, Text)),
-        # '' for a response whose rating_codes is NULL (aggregates skip NULLs).
-        joined(func.coalesce(Response.rating_codes, "")),
-        func.aggregate_strings(func.coalesce(Response.comment, _NO_COMMENT),
-                               _TEXT_SEPARATOR),
-        func.aggregate_strings(func.coalesce(Response.comment_terms, _NO_COMMENT),
-                               _TEXT_SEPARATOR))).one()
-    if row[0] is None:  # no counted response
-        empty = np.zeros(0, dtype=np.int64)
-        return {"ids": empty, "lines": [], "groups": [], "modes": [], "projects": empty,
-                "communities": empty, "versions": empty, "codes": [], "comments": [],
-                "terms": []}
-    columns = {
-        "ids": np.fromstring(row[0], dtype=np.int64, sep=_SEPARATOR),
-        "lines": row[1].split(_SEPARATOR), "groups": row[2].split(_SEPARATOR),
-        "modes": row[3].split(_SEPARATOR),
-        "projects": np.fromstring(row[4], dtype=np.int64, sep=_SEPARATOR),
-        "communities": np.fromstring(row[5], dtype=np.int64, sep=_SEPARATOR),
-        "versions": np.fromstring(row[6], dtype=np.int64, sep=_SEPARATOR),
-        "codes": row[7].split(_SEPARATOR), "comments": row[8].split(_TEXT_SEPARATOR),
-        "terms": row[9].split(_TEXT_SEPARATOR)}
-    n = columns["ids"].size
-    if len(columns["comments"]) != n:  # a comment holding the separator: read them all
-        columns["comments"] = None
-    if len(columns["terms"]) != n:  # tokens are segmented again where not usable
-        columns["terms"] = None
-    if any(values is not None and len(values) != n for values in columns.values()):
-        raise ScoresError("a household group or mode contains a comma")
-    order = np.argsort(columns["ids"], kind="stable")
-    if np.any(order != np.arange(n)):
-        for key, values in columns.items():
-            columns[key] = (values[order] if isinstance(values, np.ndarray)
-                            else list(itemgetter(*order.tolist())(values)) if values
-                            else values)
-    return columns
-
-
-def _stored_comments(stored: list[str] | None, questionnaires: dict[str, Questionnaire],
-                     stmt, ids: np.ndarray, *, session: Session) -> list[str]:
-    """Each respondent's comment: Response.comment, or from the answer rows where NULL
-    (all of them when ``stored`` is None)."""
-    if stored is not None and _NO_COMMENT not in stored:
-        return stored
-    text_ids = [q.id for qn in questionnaires.values() for q in qn.questions()
-                if q.type == "text"]
-    if stored is None:
-        found = _comments_from_answers(stmt, text_ids, ids, session=session)
-        return [found.get(i, "") for i in range(ids.size)]
-    found = _comments_from_answers(stmt.where(Response.comment.is_(None)), text_ids, ids,
-                                   session=session)
-    return [found.get(i, "") if comment == _NO_COMMENT else comment
-            for i, comment in enumerate(stored)]
-
-
-def _comments_from_answers(stmt, text_ids: list[str], ids: np.ndarray, *,
-                           session: Session) -> dict[int, str]:
-    """Position in ``ids`` -> joined free-text answers, for the respondents of ``stmt``.
-
-    Migration 0005 backfilled Response.comment and every writer sets it, so this should
-    never run; if a row was written around the services it still counts correctly.
-    """
-    if not text_ids:
-        return {}
-    found: dict[int, str] = {}
-    for response_id, text in session.connection().execute(
-            stmt.join(Answer, (Answer.response_id == Response.id)
-                      & Answer.question_id.in_(text_ids))
-            .where(Answer.text.is_not(None), Answer.text != "")
-            .with_only_columns(Answer.response_id, Answer.text)
-            .order_by(None).order_by(Response.id, Answer.id)):
-        i = int(np.searchsorted(ids, response_id))
-        found[i] = (found.get(i, "") + " " + text).strip()
-    return found
-
-
-@contextmanager
-def gc_paused() -> Iterator[None]:
-    """Pause Python's cyclic garbage collector (reference counting still frees memory).
-
-    Reading and scoring 100,000 responses allocates millions of tuples, strings and small
-    containers, none of them in a reference cycle; the allocation bursts set off full
-    collections, each walking every object of the process (~0.2 s with the app loaded,
-    several per document). Nested use is harmless: only the outermost one re-enables.
-    """
-    enabled = gc.isenabled()
-    gc.disable()
-    try:
-        yield
-    finally:
-        if enabled:
-            gc.enable()
-
-
-def _version_questionnaire(version_id: int, *, session: Session) -> Questionnaire:
-    return questionnaire_of(session.get(QuestionnaireVersion, version_id))
-
-
-def _place_rating_codes(data: CountedData, version_ids: list[int], rating_codes: list[str], *,
-                        session: Session) -> None:
-    """Decode the strings and put each version's items into the union item rows.
-
-    Versions with the same rating items (the two built-in questionnaires) are decoded
-    together: usually one decode of all respondents.
-    """
-    row_of = {qid: j for j, qid in enumerate(data.item_ids)}
-    versions = np.asarray(version_ids, dtype=np.int64)
-    layouts: dict[tuple[str, ...], list[int]] = {}
-    for version_id in np.unique(versions).tolist():
-        own_items = tuple(rating_item_ids(_version_questionnaire(version_id, session=session)))
-        layouts.setdefault(own_items, []).append(version_id)
-    for own_items, layout_versions in layouts.items():
-        kept = [k for k, qid in enumerate(own_items) if qid in row_of]
-        rows = [row_of[own_items[k]] for k in kept]
-        if len(layouts) == 1:
-            data.codes[rows] = decode_rating_codes(rating_codes, len(own_items))[:, kept].T
-            continue
-        columns = np.flatnonzero(np.isin(versions, layout_versions))
-        matrix = decode_rating_codes(itemgetter(*columns.tolist())(rating_codes)
-                                     if columns.size > 1 else [rating_codes[columns[0]]],
-                                     len(own_items))
-        data.codes[np.ix_(rows, columns)] = matrix[:, kept].T
-
-
-def _rating_codes_from_answers(stmt, item_ids: list[str], ids: list[int],
-                               version_ids: list[int], rating_codes: list[str], *,
-                               session: Session) -> None:
-    """Encode from their answer rows the rating codes read as '' (NULL), in place.
-
-    Migration 0003 backfilled every response and every writer sets the column, so this
-    should never run; if a row was written around the services it still counts correctly.
-    (A version without rating items also reads as '', and encodes to '' again.)
-    """
-    missing = select(stmt.where(Response.rating_codes.is_(None)).subquery().c.id)
-    values: dict[int, dict[str, str]] = {}
-    for response_id, question_id, code in session.connection().execute(
-            select(Answer.response_id, Answer.question_id, Answer.code)
-            .where(Answer.response_id.in_(missing), Answer.question_id.in_(item_ids))):
-        values.setdefault(response_id, {})[question_id] = code
-    for i, code in enumerate(rating_codes):
-        if not code:
-            rating_codes[i] = encode_rating_codes(
-                values.get(ids[i], {}), _version_questionnaire(version_ids[i], session=session))
 
 
 def snapshot_id(lines: Iterable[str]) -> str:
@@ -531,15 +141,6 @@ def roster_counts(campaign: Campaign, *, session: Session) -> RosterCounts:
         key = (group, project_codes.get(project_id), community_codes.get(community_id))
         counts[key] = counts.get(key, 0) + int(n)
     return RosterCounts(counts)
-
-
-# ---------------------------------------------------------------- number formatting
-
-def _r(value: float | None, decimals: int) -> float | None:
-    if value is None:
-        return None
-    value = float(value)
-    return None if math.isnan(value) or math.isinf(value) else round(value, decimals)
 
 
 # ---------------------------------------------------------------- cells
@@ -644,22 +245,29 @@ def _cell_with_statistics(data: CountedData, mask: np.ndarray, pops: dict[str, i
         else:
             out["items"][qid] = _item_cell(it.rate, it.index, it.summary, respondents)
     if stats is not None:
-        for d in stats.composite.dimensions:
-            item_cells = [out["items"][stats.items[i].name] for i in d.items]
-            rates = [c["rate"] for c in item_cells if c["rate"] is not None]
-            entry = {"index": _r(d.index, SCORE_DECIMALS),
-                     "rate": _r(sum(stats.items[i].rate.estimate for i in d.items) / len(d.items),
-                                RATE_DECIMALS) if rates else None,
-                     "items": [stats.items[i].name for i in d.items]}
-            if len(d.items) == 1:  # a one-item dimension carries its item's intervals
-                entry.update({k: item_cells[0][k] for k in
-                              ("rate_ci", "index_ci", "score", "score_ci", "n_valid")})
-            out["dimensions"][d.name] = entry
+        out["dimensions"] = _dimension_cells(stats, out["items"])
         ci = stats.composite_interval
         out["composite_index"] = {"estimate": _r(stats.composite.overall, SCORE_DECIMALS),
                                   "ci": [_r(ci.low, SCORE_DECIMALS), _r(ci.high, SCORE_DECIMALS)],
                                   "se": _r(stats.composite_se, STAT_DECIMALS + 2)}
     return out, stats
+
+
+def _dimension_cells(stats, item_cells: dict[str, dict]) -> dict[str, dict]:
+    """Each dimension's index and rate in one cell, from its items' statistics."""
+    out = {}
+    for d in stats.composite.dimensions:
+        cells = [item_cells[stats.items[i].name] for i in d.items]
+        rates = [c["rate"] for c in cells if c["rate"] is not None]
+        entry = {"index": _r(d.index, SCORE_DECIMALS),
+                 "rate": _r(sum(stats.items[i].rate.estimate for i in d.items) / len(d.items),
+                            RATE_DECIMALS) if rates else None,
+                 "items": [stats.items[i].name for i in d.items]}
+        if len(d.items) == 1:  # a one-item dimension carries its item's intervals
+            entry.update({k: cells[0][k] for k in
+                          ("rate_ci", "index_ci", "score", "score_ci", "n_valid")})
+        out[d.name] = entry
+    return out
 
 
 # ---------------------------------------------------------------- the document
@@ -876,89 +484,3 @@ def _project_names(campaign: Campaign, session: Session) -> dict[str, str]:
 
 def _community_names(session: Session) -> dict[str, str]:
     return dict(session.exec(select(Community.code, Community.name)).all())
-
-
-# ---------------------------------------------------------------- progress
-
-def progress_document(campaign: Campaign, *, session: Session) -> dict:
-    """Fieldwork progress: sample, completes by mode, response rates by group and community.
-
-    Response rate = counted responses from sampled households / sampled households (AAPOR
-    RR1 with every sampled household taken as eligible); open-link responses are counted
-    separately because they have no sample denominator.
-    """
-    hh = session.exec(
-        select(Household.household_group, Community.code, Community.name, Household.sampled,
-               Household.disposition, func.count())
-        .join(Community, Community.id == Household.community_id)
-        .where(Household.campaign_id == campaign.id)
-        .group_by(Household.household_group, Community.code, Community.name,
-                  Household.sampled, Household.disposition)).all()
-    resp = session.exec(
-        select(Response.household_group, Community.code, Response.mode, Response.excluded,
-               func.count())
-        .join(Household, Household.id == Response.household_id, isouter=True)
-        .join(Community, Community.id == Household.community_id, isouter=True)
-        .where(Response.campaign_id == campaign.id, Response.status == ResponseStatus.COMPLETE)
-        .group_by(Response.household_group, Community.code, Response.mode,
-                  Response.excluded)).all()
-    partial = session.exec(select(func.count()).select_from(Response).where(
-        Response.campaign_id == campaign.id, Response.status == ResponseStatus.PARTIAL)).one()
-
-    def _row(code, label):
-        return {"code": code, "label": label, "households": 0, "sampled": 0, "refused": 0,
-                "completed": 0, "response_rate": None}
-
-    groups: dict[str, dict] = {}
-    communities: dict[str, dict] = {}
-    for group, ccode, cname, sampled, disposition, count in hh:
-        for table, key, label in ((groups, group, GROUP_LABELS.get(group, group)),
-                                  (communities, ccode, cname)):
-            row = table.setdefault(key, _row(key, label))
-            row["households"] += count
-            if sampled:
-                row["sampled"] += count
-                if disposition == "refused":
-                    row["refused"] += count
-    by_mode: dict[str, int] = {}
-    excluded = open_link = 0
-    for group, ccode, mode, is_excluded, count in resp:
-        if is_excluded:
-            excluded += count
-            continue
-        by_mode[mode] = by_mode.get(mode, 0) + count
-        if ccode is None:
-            open_link += count
-            continue
-        groups.setdefault(group, _row(group, GROUP_LABELS.get(group, group)))["completed"] += count
-        communities.setdefault(ccode, _row(ccode, ccode))["completed"] += count
-    for row in (*groups.values(), *communities.values()):
-        if row["sampled"]:
-            rates = analysis.aapor_rates(complete=row["completed"],
-                                         refusal=row["refused"],
-                                         non_contact=max(0, row["sampled"] - row["completed"]
-                                                         - row["refused"]))
-            row["response_rate"] = _r(rates.rr1, RATE_DECIMALS)
-    sampled_total = sum(r["sampled"] for r in groups.values())
-    completed_sampled = sum(r["completed"] for r in groups.values())
-    return {
-        "campaign": {"slug": campaign.slug, "title": campaign.title, "status": campaign.status,
-                     "opens_on": campaign.opens_on.isoformat() if campaign.opens_on else None,
-                     "closes_on": campaign.closes_on.isoformat() if campaign.closes_on else None},
-        "households": sum(r["households"] for r in groups.values()),
-        "sampled": sampled_total,
-        "completed": sum(by_mode.values()),
-        "completed_from_sample": completed_sampled,
-        "completed_open_link": open_link,
-        "excluded": excluded,
-        "partial": int(partial),
-        "completed_by_mode": dict(sorted(by_mode.items())),
-        "response_rate": _r(completed_sampled / sampled_total, RATE_DECIMALS)
-        if sampled_total else None,
-        "groups": [groups[k] for k in sorted(groups)],
-        "communities": [communities[k] for k in sorted(communities)],
-        "convention": "response rate = AAPOR RR1 = completed / sampled (every sampled household "
-                      "eligible); refusals from field dispositions; open-link responses have no "
-                      "sample denominator and are counted separately; excluded responses "
-                      "are not completed",
-    }

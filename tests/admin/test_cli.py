@@ -117,6 +117,7 @@ def test_tokens_issue_writes_the_links_once(runner, tmp_path):
 def test_tokens_reissue_skips_households_that_answered(runner, session, tmp_path):
     from survey_app.models import Household, Response, utcnow
     from survey_app.services import questionnaire_versions
+    from survey_app.services.answer_copies import answer_copies
 
     _campaign_with_sample(runner, tmp_path)
     first = tmp_path / "first.csv"
@@ -131,7 +132,8 @@ def test_tokens_reissue_skips_households_that_answered(runner, session, tmp_path
     session.add(Response(campaign_id=campaign.id, household_id=household.id,
                          household_group=household.household_group,
                          questionnaire_version_id=version.id, mode="paper",
-                         instance_id="paper-1", submitted_at=utcnow()))
+                         instance_id="paper-1", submitted_at=utcnow(),
+                         **answer_copies({}, questionnaire_versions.questionnaire_of(version))))
     session.flush()
 
     again = tmp_path / "again.csv"

@@ -6,7 +6,7 @@ from pathlib import Path
 import pytest
 from alembic.autogenerate import compare_metadata
 from alembic.migration import MigrationContext
-from sqlalchemy import create_engine, inspect, text
+from sqlalchemy import bindparam, create_engine, inspect, text
 from sqlmodel import SQLModel
 
 import survey_app.models  # noqa: F401
@@ -102,15 +102,38 @@ def test_answer_copies_backfill_equals_what_the_services_write(fresh_demo_databa
     assert _answer_copies(url) == written
 
 
-def test_comment_tokens_backfill_used_the_services_domain_words():
+def test_answer_copies_become_not_null_with_any_null_backfilled(empty_url):
+    upgrade(empty_url)
+    load_demo_into(empty_url)
+    written = _answer_copies(empty_url)
+    downgrade(empty_url, "8c1d5e3a7f20")  # 0006: the copies still nullable
+    ids = sorted(written)
+    engine = create_engine(empty_url)
+    with engine.begin() as conn:  # rows written around the services, overlapping
+        for column, step in (("rating_codes", 2), ("comment", 3), ("comment_terms", 5)):
+            conn.execute(text(f"UPDATE response SET {column} = NULL WHERE id IN :ids")
+                         .bindparams(bindparam("ids", expanding=True)), {"ids": ids[::step]})
+    engine.dispose()
+    assert None in _answer_copies(empty_url)[ids[0]]
+    upgrade(empty_url)
+    assert _answer_copies(empty_url) == written
+    engine = create_engine(empty_url)
+    nullable = {c["name"]: c["nullable"] for c in inspect(engine).get_columns("response")}
+    engine.dispose()
+    assert [nullable[c] for c in ("rating_codes", "comment", "comment_terms")] == [False] * 3
+
+
+@pytest.mark.parametrize("migration", ["0006_response_comment_terms",
+                                       "0009_answer_copies_not_null"])
+def test_comment_tokens_backfill_used_the_services_domain_words(migration):
     # Stored tokens depend on jieba's dictionary: the words the services segment with must
     # be those of the migration that last segmented the stored comments.
     import importlib.util
 
     from survey_app.services.answer_copies import COMMENT_USER_WORDS
 
-    path = next((ROOT / "migrations" / "versions").glob("*_0006_response_comment_terms.py"))
-    spec = importlib.util.spec_from_file_location("migration_0006", path)
+    path = next((ROOT / "migrations" / "versions").glob(f"*_{migration}.py"))
+    spec = importlib.util.spec_from_file_location(f"migration_{migration}", path)
     module = importlib.util.module_from_spec(spec)
     spec.loader.exec_module(module)
     assert module.USER_WORDS == COMMENT_USER_WORDS

@@ -4,7 +4,9 @@ from __future__ import annotations
 
 import math
 
-from survey_app.models import ResponseStatus
+from sqlmodel import select
+
+from survey_app.models import Response, ResponseStatus
 from survey_app.services import progress
 from survey_app.services.paper_entry import printed_code
 from survey_app.services.questionnaire_versions import questionnaire_of, version_for_group
@@ -49,6 +51,47 @@ def test_progress_counts_each_outcome_once(app, session):
     assert [r.community for r in worker_rows] == [world.community_b.name]
     page = UserClient(app, world.worker_a).get(f"/entry/{world.campaign.slug}/progress")
     assert "30.0%" in page.get_data(as_text=True)
+
+
+def test_progress_document_rates_follow_the_field_tables_convention(app, session):
+    """One AAPOR convention: the document's RR1 is outcome_rates over sampled households,
+    as in the field table, except that an excluded response does not complete a household.
+    A response from a household outside the sample is counted but is no completed case
+    (it used to enter the numerator over the sample's denominator)."""
+    world = build_field(session, count_a=10, count_b=2)
+    h = world.households_a
+    _respond(session, world, h[0], "web_token")
+    _respond(session, world, h[1], "web_token")
+    _respond(session, world, h[2], "paper")
+    _respond(session, world, h[3], "web_token", ResponseStatus.PARTIAL)
+    h[4].disposition = "refused"
+    _respond(session, world, h[5], "paper")
+    h[5].disposition = "refused"  # refused first, answered later: completed, not a refusal
+    outsider = add_household(session, world.campaign, world.community_a, "PG90000",
+                             sampled=False)
+    _respond(session, world, outsider, "paper")
+    session.flush()
+    rows, _ = progress.field_progress(world.campaign, world.admin, session=session)
+    (field_row,) = [r for r in rows if r.community == world.community_a.name]
+    document = progress.progress_document(world.campaign, session=session)
+    (community,) = [c for c in document["communities"] if c["label"] == world.community_a.name]
+    assert field_row.response_rate == 0.4
+    assert community == {"code": community["code"], "label": world.community_a.name,
+                         "households": 11, "sampled": 10, "refused": 1, "completed": 5,
+                         "response_rate": 0.4}
+    assert document["response_rate"] == round(4 / 12, 4)
+
+    excluded = session.exec(select(Response).where(Response.household_id == h[0].id)).one()
+    excluded.excluded = True
+    session.flush()
+    rows, _ = progress.field_progress(world.campaign, world.admin, session=session)
+    (field_row,) = [r for r in rows if r.community == world.community_a.name]
+    document = progress.progress_document(world.campaign, session=session)
+    (community,) = [c for c in document["communities"] if c["label"] == world.community_a.name]
+    assert field_row.response_rate == 0.4
+    assert (community["completed"], community["response_rate"]) == (4, 0.3)
+    assert document["excluded"] == 1 and document["response_rate"] == round(3 / 12, 4)
+    assert progress.outcome_rates(dict.fromkeys(progress.OUTCOMES, 0)) is None
 
 
 def test_blank_questionnaire_prints_every_option_code(app, session, world):

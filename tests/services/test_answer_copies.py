@@ -12,11 +12,12 @@ import numpy as np
 import pytest
 from numpy.testing import assert_array_equal
 from sqlalchemy import update
+from sqlalchemy.exc import IntegrityError
 from sqlmodel import select
 
 from questionnaires import load_builtin
 from survey_app.models import Answer, QuestionnaireVersion, Response
-from survey_app.services import campaigns, demo, scores
+from survey_app.services import campaigns, counted_data, demo, scores
 from survey_app.services.answer_copies import (
     RatingCodesError,
     decode_rating_codes,
@@ -24,6 +25,7 @@ from survey_app.services.answer_copies import (
     joined_comment,
 )
 from survey_app.services.questionnaire_versions import questionnaire_of, version_for_group
+from survey_app.services.score_filters import ScoreFilters
 from tests.entry.conftest import UserClient, build_field, typed_answers
 from tests.entry.conftest import form_data as entry_form
 from tests.public.conftest import RELOCATED_ANSWERS, build_survey_campaign
@@ -160,7 +162,7 @@ def test_demo_responses(session):
 
 # --- the scores read from rating_codes ----------------------------------------------------
 
-def _from_answer_table(data: scores.CountedData, *, session) -> tuple[np.ndarray, list]:
+def _from_answer_table(data: counted_data.CountedData, *, session) -> tuple[np.ndarray, list]:
     """The reference reader: the rating answer rows placed into the items x respondents
     matrix and the text answers joined per respondent, as load_counted read them before
     rating_codes and comment existed."""
@@ -184,16 +186,16 @@ def _from_answer_table(data: scores.CountedData, *, session) -> tuple[np.ndarray
 @pytest.mark.demo_data
 def test_scores_from_rating_codes_equal_scores_from_answer_rows(session, monkeypatch):
     campaign = campaigns.get_campaign(demo.SLUG, session=session)
-    filters = [scores.ScoreFilters(), scores.ScoreFilters(mode="paper"),
-               scores.ScoreFilters(group="relocated", include_excluded=True)]
+    filters = [ScoreFilters(), ScoreFilters(mode="paper"),
+               ScoreFilters(group="relocated", include_excluded=True)]
     from_codes = [scores.scores_document(campaign, f, session=session) for f in filters]
-    data = scores.load_counted(campaign, session=session)
+    data = counted_data.load_counted(campaign, session=session)
     assert data.codes.shape[1] > 300
     codes, comments = _from_answer_table(data, session=session)
     assert_array_equal(data.codes, codes)
     assert data.comments == comments and any(comments)
 
-    load_counted = scores.load_counted
+    load_counted = counted_data.load_counted
 
     def from_answer_rows(*args, **kwargs):
         data = load_counted(*args, **kwargs)
@@ -206,20 +208,29 @@ def test_scores_from_rating_codes_equal_scores_from_answer_rows(session, monkeyp
 
 
 @pytest.mark.demo_data
-def test_responses_without_copies_are_read_from_their_answers(session):
+@pytest.mark.parametrize("column", ["rating_codes", "comment", "comment_terms"])
+def test_the_database_refuses_a_response_without_its_copies(session, column):
+    # The scores read only the copies: a row written around the services must fail, not
+    # be counted without its answers (migration 0009).
+    response_id = session.exec(select(Response.id).order_by(Response.id)).first()
+    with pytest.raises(IntegrityError), session.begin_nested():
+        session.exec(update(Response).where(Response.id == response_id)
+                     .values({column: None}))
+
+
+@pytest.mark.demo_data
+def test_a_comment_holding_the_separator_is_read_from_its_column(session):
     campaign = campaigns.get_campaign(demo.SLUG, session=session)
-    expected = scores.scores_document(campaign, session=session)
-    ids = session.exec(select(Response.id).order_by(Response.id)).all()
-    # Rows written around the services (or before migrations 0003 and 0005).
-    session.exec(update(Response).where(Response.id.in_(ids[::2])).values(rating_codes=None))
-    session.exec(update(Response).where(Response.id.in_(ids[::3])).values(comment=None))
-    session.exec(update(Response).where(Response.id.in_(ids[::5])).values(comment_terms=None))
-    session.expire_all()
-    assert scores.scores_document(campaign, session=session) == expected
-    # A stored comment holding the separator of the aggregated comments: all from answers.
+    expected = counted_data.load_counted(campaign, session=session)
+    ids = expected.response_ids
+    # questionnaires.clean_text removes control characters, so only a row written around
+    # the services can hold the separator of the aggregated comments.
     session.exec(update(Response).where(Response.id == ids[1]).values(comment="a\x1fb"))
     session.expire_all()
-    assert scores.scores_document(campaign, session=session) == expected
+    data = counted_data.load_counted(campaign, session=session)
+    assert data.comments == [*expected.comments[:1], "a\x1fb", *expected.comments[2:]]
+    assert data.comment_tokens == {}  # the themes segment every comment
+    assert_array_equal(data.codes, expected.codes)
 
 
 @pytest.mark.demo_data

@@ -9,6 +9,7 @@ from sqlmodel import select
 
 from survey_app.models import AccessToken, Household, Response, utcnow
 from survey_app.services import questionnaire_versions, sampling, tokens
+from survey_app.services.answer_copies import answer_copies
 from tests.factories import make_campaign, make_community
 
 
@@ -31,7 +32,8 @@ def _add_response(session, campaign):
     version = questionnaire_versions.version_for_group(campaign, "relocated", session=session)
     session.add(Response(campaign_id=campaign.id, household_group="relocated",
                          questionnaire_version_id=version.id, mode="web_open",
-                         instance_id="i-1", submitted_at=utcnow()))
+                         instance_id="i-1", submitted_at=utcnow(),
+                         **answer_copies({}, questionnaire_versions.questionnaire_of(version))))
     session.flush()
 
 
@@ -166,13 +168,14 @@ def test_reissue_never_reopens_a_household_that_answered(session, mode):
     first = {i.household.id: i for i in tokens.issue_tokens(campaign, session=session)}
     questionnaire_versions.attach_builtin_questionnaires(campaign, session=session)
     version = questionnaire_versions.version_for_group(campaign, "relocated", session=session)
+    copies = answer_copies({}, questionnaire_versions.questionnaire_of(version))
     answered, draft_only = list(first.values())[:2]
     session.add(Response(campaign_id=campaign.id, household_id=answered.household.id,
                          household_group="relocated", questionnaire_version_id=version.id,
-                         mode=mode, instance_id="i-answered", submitted_at=utcnow()))
+                         mode=mode, instance_id="i-answered", submitted_at=utcnow(), **copies))
     session.add(Response(campaign_id=campaign.id, household_id=draft_only.household.id,
                          household_group="relocated", questionnaire_version_id=version.id,
-                         mode="web_token", status="partial", instance_id="i-draft"))
+                         mode="web_token", status="partial", instance_id="i-draft", **copies))
     session.flush()
 
     again = {i.household.id for i in tokens.issue_tokens(campaign, session=session,

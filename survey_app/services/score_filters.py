@@ -1,0 +1,62 @@
+"""The vocabulary of the scores: which responses count, how cells are cut, how numbers print.
+
+Small on purpose: forms, exports and the CLI need the filters and labels without loading
+the counted-data reader or the statistics behind :mod:`survey_app.services.scores`.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import asdict, dataclass
+from datetime import date, timedelta, timezone
+
+from survey_app.models import ResponseMode
+
+#: Cells (groups, projects, communities) with fewer respondents show counts only.
+MIN_CELL = 5
+#: Decimals in the document; the dashboard shows no more than these.
+RATE_DECIMALS = 4
+SCORE_DECIMALS = 2
+STAT_DECIMALS = 4
+NA_CODE = 9
+#: Days are Beijing days (UTC+8) for the date filter and for the report.
+BEIJING = timezone(timedelta(hours=8), "UTC+08:00")
+WEB_MODES = (ResponseMode.WEB_TOKEN, ResponseMode.WEB_OPEN)
+MODE_FILTERS = ("web", ResponseMode.WEB_TOKEN.value, ResponseMode.WEB_OPEN.value,
+                ResponseMode.PAPER.value)
+GROUP_LABELS = {"relocated": "棚改货币化安置户", "rental_subsidy": "租赁补贴户"}
+
+
+class ScoresError(ValueError):
+    """The scores could not be computed for these filters; the message says why."""
+
+
+@dataclass(frozen=True)
+class ScoreFilters:
+    """Which counted responses enter the scores. ``None`` means no restriction."""
+
+    group: str | None = None
+    project: str | None = None  # project code
+    community: str | None = None  # community code
+    mode: str | None = None  # "web", "web_token", "web_open" or "paper"
+    date_from: date | None = None  # Beijing day of submission, inclusive
+    date_to: date | None = None
+    include_excluded: bool = False  # True: the score *without* evaluator exclusions
+
+    def as_dict(self) -> dict:
+        out = asdict(self)
+        for key in ("date_from", "date_to"):
+            out[key] = out[key].isoformat() if out[key] else None
+        return out
+
+
+def rounded(value: float | None, decimals: int) -> float | None:
+    """``value`` rounded for a document; None for a missing, NaN or infinite value.
+
+    >>> rounded(0.123456, 4), rounded(float("nan"), 2), rounded(None, 2)
+    (0.1235, None, None)
+    """
+    if value is None:
+        return None
+    value = float(value)
+    return None if math.isnan(value) or math.isinf(value) else round(value, decimals)
