@@ -11,7 +11,11 @@ from sqlmodel import SQLModel
 
 import survey_app.models  # noqa: F401
 from survey_app.migrate import downgrade, upgrade
-from tests.fixtures.databases import create_postgres_database, drop_postgres_database
+from tests.fixtures.databases import (
+    create_postgres_database,
+    drop_postgres_database,
+    load_demo_into,
+)
 
 ROOT = Path(__file__).resolve().parents[2]
 
