@@ -1,6 +1,8 @@
 """Engines and the per-request database session.
 
-One session per application context. Views commit once; services only flush.
+One session per application context. Services only flush; views and CLI commands write
+through :meth:`Database.write`, which commits once when its block succeeds and rolls back
+when anything in it raises (no view commits or rolls back by hand).
 
 SQLite runs in WAL mode with foreign keys on and a long busy timeout. A write
 transaction on SQLite begins with ``BEGIN IMMEDIATE`` so it takes the write lock
@@ -30,7 +32,8 @@ from __future__ import annotations
 
 import functools
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 
 from flask import Flask, current_app, g, has_request_context, request
@@ -207,9 +210,51 @@ class Database:
         session.bind = state.read_engine
         return session
 
+    @contextmanager
+    def write(self, *, writes_first: bool = False) -> Iterator[Session]:
+        """The write boundary: yield the session to write with; commit once if the block
+        succeeds, roll back if it raises (the exception propagates).
+
+        The SQLite write lock is chosen here (:meth:`begin_write`): a session on the read
+        engine (a :meth:`reads_first` view, a GET that writes one thing) moves to the write
+        engine, whose transaction begins IMMEDIATE, or with ``writes_first`` (the block's
+        first statement writes) begins deferred, so the lock is taken at that statement.
+        Such a session goes back to the read engine afterwards (:meth:`end_write`), so what
+        the request still reads (a refusal page, a streamed export) takes no lock. Sessions
+        already on the write engine (other posts, CLI commands, PostgreSQL, tests' bound
+        sessions) stay where they are; what they read before the block is part of its
+        transaction.
+
+        One write per block: a block inside another raises RuntimeError, since its commit
+        would commit the outer block's half-done write.
+
+        Examples
+        --------
+        >>> with db.write() as session:                        # doctest: +SKIP
+        ...     campaigns.set_status(campaign, "open", session=session, actor=user)
+        """
+        if g.get("db_write_open"):
+            raise RuntimeError("db.write() inside db.write(): one block, one commit")
+        state = self._state()
+        moves = (state.bind_override is None and not g.get("db_writing")
+                 and self.session.bind is not state.write_engine)
+        session = self.begin_write(writes_first=writes_first)
+        g.db_write_open = True
+        try:
+            yield session
+            session.commit()
+        except BaseException:
+            session.rollback()
+            raise
+        finally:
+            g.pop("db_write_open", None)
+            if moves:
+                self.end_write()
+
     @staticmethod
     def _remove_session(_exc: BaseException | None = None) -> None:
         g.pop("db_writing", None)
+        g.pop("db_write_open", None)
         session = g.pop("db_session", None)
         if session is not None:
             session.close()
