@@ -37,8 +37,8 @@ def login():
             return render_template("auth/login.html", form=form), 200
         session.clear()  # a new session at login: no fixation
         login_user(user)
-        audit.record("user.login", "user", user.id, session=db.session, actor=user)
-        db.session.commit()
+        with db.write() as writing:
+            audit.record("user.login", "user", user.id, session=writing, actor=user)
         return redirect(_safe_next(request.args.get("next")) or url_for(HOME_BY_ROLE[user.role]))
     return render_template("auth/login.html", form=form)
 
@@ -46,8 +46,8 @@ def login():
 @bp.route("/logout", methods=["POST"])
 def logout():
     if current_user.is_authenticated:
-        users.end_sessions(current_user._get_current_object(), session=db.session)
-        db.session.commit()
+        with db.write() as writing:
+            users.end_sessions(current_user._get_current_object(), session=writing)
         logout_user()
     session.clear()
     return redirect(url_for("public.index"))

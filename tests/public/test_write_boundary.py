@@ -40,10 +40,9 @@ def test_a_block_that_succeeds_is_committed(live_server):
 def test_a_block_that_raises_is_rolled_back_and_the_exception_propagates(live_server):
     app = live_server.app
     with app.app_context():
-        with pytest.raises(Boom):
-            with db.write() as session:
-                session.connection().execute(text(REVOKE_FIRST))
-                raise Boom
+        with pytest.raises(Boom), db.write() as session:
+            session.connection().execute(text(REVOKE_FIRST))
+            raise Boom
         assert not db.session.in_transaction()
     assert _revoked(app) is None
 
@@ -60,11 +59,11 @@ def test_a_failed_block_leaves_the_next_one_usable(live_server):
 
 def test_a_block_inside_a_block_is_refused(live_server):
     app = live_server.app
-    with app.app_context():
-        with pytest.raises(RuntimeError, match="inside db.write"), db.write() as session:
-            session.connection().execute(text(REVOKE_FIRST))
-            with db.write():
-                pass
+    with (app.app_context(), pytest.raises(RuntimeError, match="inside db.write"),
+          db.write() as session):
+        session.connection().execute(text(REVOKE_FIRST))
+        with db.write():
+            pass
     assert _revoked(app) is None  # the outer block raised: rolled back too
 
 
