@@ -15,17 +15,17 @@ A write request holds SQLite's one write lock from its first statement to its co
 a writer that finds it taken sleeps in SQLite's busy handler (1, 2, 5, 10 ms...) while the
 core idles. Views whose writes come after a read-only part (the resident's survey post:
 link resolution, CSRF and answer validation) are marked :meth:`Database.reads_first`: their
-session starts on the read engine and :meth:`Database.begin_write` moves it to the write
-engine just before the service that writes, so the lock is held only for the writes. What
-the read part checked and a commit since could change (the campaign still open, the token
+session starts on the read engine and :meth:`Database.write` moves it to the write engine
+(:meth:`Database.begin_write`) just before the service that writes, and back after the
+commit (:meth:`Database.end_write`), so the lock is held only for the writes. What the
+read part checked and a commit since could change (the campaign still open, the token
 neither revoked nor used) is checked again inside the write transaction. A write
 transaction whose first statement writes (an open link's response insert) may begin
-deferred instead (``begin_write(writes_first=True)``): SQLite then takes the lock at that
+deferred instead (``write(writes_first=True)``): SQLite then takes the lock at that
 statement, waiting for it as for BEGIN IMMEDIATE, and not while the statement is prepared.
-A read-only request that writes one thing (an export's audit event) uses the same pair, so
-that its write takes the lock (:meth:`Database.begin_write`) and its reading does not
-(:meth:`Database.end_write`): a deferred SQLite transaction that read first fails at its
-first write if another writer committed in between.
+A read-only request that writes one thing (an export's audit event) writes the same way,
+so that its write takes the lock and its reading does not: a deferred SQLite transaction
+that read first fails at its first write if another writer committed in between.
 """
 
 from __future__ import annotations

@@ -152,19 +152,13 @@ def resolve_token(token: str, *, session: Session) -> SurveyTarget:
 
 
 def resolve_open_link(slug: str, group: str | None, *, session: Session,
-                      links: OpenLinks | None = None,
-                      reuse: bool = False) -> SurveyTarget | None:
+                      links: OpenLinks | None = None) -> SurveyTarget | None:
     """The target of a campaign's open link; None while the group is not chosen yet.
 
     Raise SurveyUnavailable("unavailable") for an unknown slug, a campaign that is not open,
-    or an unknown group. ``links``: remember the target there; with ``reuse``, return the
-    one remembered there if it is fresh, without a query (a survey post: its response
-    insert checks again what this checked, see :class:`OpenLinks`).
+    or an unknown group. ``links``: remember the target there (or forget it, refused);
+    :meth:`OpenLink.resolve` may use it instead.
     """
-    if reuse and links is not None and group is not None:
-        remembered = links.recall(slug, group)
-        if remembered is not None:
-            return remembered
     known_group = group in tuple(HouseholdGroup)
     # Before a group is chosen the link needs the relocated questionnaire; an unknown group
     # runs the same query and is refused below.
@@ -206,9 +200,14 @@ class OpenLink:
     links: OpenLinks | None = None
 
     def resolve(self, *, session: Session, reuse: bool = False) -> SurveyTarget:
-        """:func:`resolve_open_link`; with ``reuse`` a target remembered moments ago."""
-        return resolve_open_link(self.slug, self.group, session=session, links=self.links,
-                                 reuse=reuse)
+        """:func:`resolve_open_link`; with ``reuse`` the target remembered in ``links`` if
+        it is fresh, without a query (a survey post: its response insert checks again what
+        resolving checked, see :class:`OpenLinks`)."""
+        if reuse and self.links is not None:
+            remembered = self.links.recall(self.slug, self.group)
+            if remembered is not None:
+                return remembered
+        return resolve_open_link(self.slug, self.group, session=session, links=self.links)
 
 
 SurveyLink = TokenLink | OpenLink
