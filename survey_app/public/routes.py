@@ -3,6 +3,9 @@
 CSRF on the survey posts is checked by :func:`forms.read_survey_post` inside the view rather
 than by the app-wide CSRFProtect, so that a token that expired while a resident was answering
 re-renders the form with every answer instead of discarding the post.
+
+A post's final submit is one service call (:func:`survey_submit.submit_survey`: the write,
+its single retry); the view renders the outcome. A draft is written through ``db.write()``.
 """
 
 import uuid
