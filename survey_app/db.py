@@ -233,13 +233,13 @@ class Database:
         >>> with db.write() as session:                        # doctest: +SKIP
         ...     campaigns.set_status(campaign, "open", session=session, actor=user)
         """
-        if g.get("db_write_open"):
+        flags = g._get_current_object()  # once: each access through the proxy costs a lookup
+        if "db_write_open" in flags:
             raise RuntimeError("db.write() inside db.write(): one block, one commit")
-        state = self._state()
-        moves = (state.bind_override is None and not g.get("db_writing")
-                 and self.session.bind is not state.write_engine)
+        was_writing = "db_writing" in flags
         session = self.begin_write(writes_first=writes_first)
-        g.db_write_open = True
+        moved = not was_writing and "db_writing" in flags  # set by begin_write if it moved
+        flags.db_write_open = True
         try:
             yield session
             session.commit()
@@ -247,9 +247,10 @@ class Database:
             session.rollback()
             raise
         finally:
-            g.pop("db_write_open", None)
-            if moves:
-                self.end_write()
+            del flags.db_write_open
+            if moved:  # end_write(), less its checks: the transaction has just ended
+                del flags.db_writing
+                session.bind = self._state().read_engine
 
     @staticmethod
     def _remove_session(_exc: BaseException | None = None) -> None:
