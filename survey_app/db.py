@@ -1,6 +1,8 @@
 """Engines and the per-request database session.
 
-One session per application context. Views commit once; services only flush.
+One session per application context. Services only flush; views and CLI commands write
+through :meth:`Database.write`, which commits once when its block succeeds and rolls back
+when anything in it raises (no view commits or rolls back by hand).
 
 SQLite runs in WAL mode with foreign keys on and a long busy timeout. A write
 transaction on SQLite begins with ``BEGIN IMMEDIATE`` so it takes the write lock
@@ -13,24 +15,25 @@ A write request holds SQLite's one write lock from its first statement to its co
 a writer that finds it taken sleeps in SQLite's busy handler (1, 2, 5, 10 ms...) while the
 core idles. Views whose writes come after a read-only part (the resident's survey post:
 link resolution, CSRF and answer validation) are marked :meth:`Database.reads_first`: their
-session starts on the read engine and :meth:`Database.begin_write` moves it to the write
-engine just before the service that writes, so the lock is held only for the writes. What
-the read part checked and a commit since could change (the campaign still open, the token
+session starts on the read engine and :meth:`Database.write` moves it to the write engine
+(:meth:`Database.begin_write`) just before the service that writes, and back after the
+commit (:meth:`Database.end_write`), so the lock is held only for the writes. What the
+read part checked and a commit since could change (the campaign still open, the token
 neither revoked nor used) is checked again inside the write transaction. A write
 transaction whose first statement writes (an open link's response insert) may begin
-deferred instead (``begin_write(writes_first=True)``): SQLite then takes the lock at that
+deferred instead (``write(writes_first=True)``): SQLite then takes the lock at that
 statement, waiting for it as for BEGIN IMMEDIATE, and not while the statement is prepared.
-A read-only request that writes one thing (an export's audit event) uses the same pair, so
-that its write takes the lock (:meth:`Database.begin_write`) and its reading does not
-(:meth:`Database.end_write`): a deferred SQLite transaction that read first fails at its
-first write if another writer committed in between.
+A read-only request that writes one thing (an export's audit event) writes the same way,
+so that its write takes the lock and its reading does not: a deferred SQLite transaction
+that read first fails at its first write if another writer committed in between.
 """
 
 from __future__ import annotations
 
 import functools
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 
 from flask import Flask, current_app, g, has_request_context, request
@@ -207,9 +210,52 @@ class Database:
         session.bind = state.read_engine
         return session
 
+    @contextmanager
+    def write(self, *, writes_first: bool = False) -> Iterator[Session]:
+        """The write boundary: yield the session to write with; commit once if the block
+        succeeds, roll back if it raises (the exception propagates).
+
+        The SQLite write lock is chosen here (:meth:`begin_write`): a session on the read
+        engine (a :meth:`reads_first` view, a GET that writes one thing) moves to the write
+        engine, whose transaction begins IMMEDIATE, or with ``writes_first`` (the block's
+        first statement writes) begins deferred, so the lock is taken at that statement.
+        Such a session goes back to the read engine afterwards (:meth:`end_write`), so what
+        the request still reads (a refusal page, a streamed export) takes no lock. Sessions
+        already on the write engine (other posts, CLI commands, PostgreSQL, tests' bound
+        sessions) stay where they are; what they read before the block is part of its
+        transaction.
+
+        One write per block: a block inside another raises RuntimeError, since its commit
+        would commit the outer block's half-done write.
+
+        Examples
+        --------
+        >>> with db.write() as session:                        # doctest: +SKIP
+        ...     campaigns.set_status(campaign, "open", session=session, actor=user)
+        """
+        flags = g._get_current_object()  # once: each access through the proxy costs a lookup
+        if "db_write_open" in flags:
+            raise RuntimeError("db.write() inside db.write(): one block, one commit")
+        was_writing = "db_writing" in flags
+        session = self.begin_write(writes_first=writes_first)
+        moved = not was_writing and "db_writing" in flags  # set by begin_write if it moved
+        flags.db_write_open = True
+        try:
+            yield session
+            session.commit()
+        except BaseException:
+            session.rollback()
+            raise
+        finally:
+            del flags.db_write_open
+            if moved:  # end_write(), less its checks: the transaction has just ended
+                del flags.db_writing
+                session.bind = self._state().read_engine
+
     @staticmethod
     def _remove_session(_exc: BaseException | None = None) -> None:
         g.pop("db_writing", None)
+        g.pop("db_write_open", None)
         session = g.pop("db_session", None)
         if session is not None:
             session.close()

@@ -1,7 +1,8 @@
 """Administrator pages: campaigns (questionnaires, dates, status, indicator settings,
 roster, sample, links and letters) and worker accounts.
 
-Every POST validates a form, calls one service, commits once and redirects (PRG). Two
+Every POST validates a form, calls one service inside ``db.write()`` (one commit; a refusal
+raised inside it rolls back) and redirects (PRG). Two
 exceptions, on purpose: a rejected roster re-renders the page with its full problem
 table, and issuing links answers with the letters themselves, because the links exist
 in clear only during that one response.
@@ -75,16 +76,16 @@ def new_campaign():
     form = CampaignCreateForm()
     if form.validate_on_submit():
         try:
-            campaign = campaigns.create_campaign(
-                form.slug.data, form.title.data, form.year.data,
-                district=form.district.data or "", session=db.session, actor=current_user)
+            with db.write() as session:
+                campaign = campaigns.create_campaign(
+                    form.slug.data, form.title.data, form.year.data,
+                    district=form.district.data or "", session=session, actor=current_user)
+                if form.builtin.data:
+                    questionnaire_versions.attach_builtin_questionnaires(
+                        campaign, session=session, actor=current_user)
         except campaigns.CampaignError as exc:
             form.slug.errors.append(str(exc))
         else:
-            if form.builtin.data:
-                questionnaire_versions.attach_builtin_questionnaires(
-                    campaign, session=db.session, actor=current_user)
-            db.session.commit()
             flash(_("Campaign created."), "success")
             return redirect(url_for("admin.campaign", slug=campaign.slug))
     return render_template("admin/campaign_new.html", form=form), 400 if form.errors else 200
@@ -136,13 +137,13 @@ def campaign(slug: str):
 
 
 def _done(campaign: Campaign, message: str):
-    db.session.commit()
+    """After a write that went through (``db.write()`` committed it)."""
     flash(message, "success")
     return redirect(url_for("admin.campaign", slug=campaign.slug))
 
 
 def _refused(campaign: Campaign, message: str):
-    db.session.rollback()
+    """After a write a service refused (``db.write()`` rolled it back)."""
     flash(message, "error")
     return redirect(url_for("admin.campaign", slug=campaign.slug))
 
@@ -155,7 +156,9 @@ def campaign_status(slug: str):
     if not form.validate_on_submit():
         abort(400)
     try:
-        campaigns.set_status(campaign, form.status.data, session=db.session, actor=current_user)
+        with db.write() as session:
+            campaigns.set_status(campaign, form.status.data, session=session,
+                                 actor=current_user)
     except campaigns.CampaignError as exc:
         return _refused(campaign, str(exc))
     return _done(campaign, _("Campaign status changed."))
@@ -168,8 +171,9 @@ def campaign_dates(slug: str):
     form = CampaignDatesForm()
     if not form.validate_on_submit():
         return _render_campaign(campaign, 400, dates_form=form)
-    campaigns.set_dates(campaign, form.opens_on.data, form.closes_on.data, session=db.session,
-                        actor=current_user)
+    with db.write() as session:
+        campaigns.set_dates(campaign, form.opens_on.data, form.closes_on.data, session=session,
+                            actor=current_user)
     return _done(campaign, _("Dates saved."))
 
 
@@ -185,8 +189,9 @@ def attach_questionnaire(slug: str):
     version = next(v for v in questionnaire_versions.list_versions(session=db.session)
                    if v.id == form.version_id.data)
     try:
-        questionnaire_versions.attach_questionnaire(campaign, form.group.data, version,
-                                                    session=db.session, actor=current_user)
+        with db.write() as session:
+            questionnaire_versions.attach_questionnaire(campaign, form.group.data, version,
+                                                        session=session, actor=current_user)
     except questionnaire_versions.VersionInUseError as exc:
         return _refused(campaign, str(exc))
     return _done(campaign, _("Questionnaire attached."))
@@ -207,9 +212,11 @@ def campaign_settings(slug: str):
         except campaigns.CampaignError as exc:
             form.rule.errors.append(str(exc))
         else:
-            campaigns.update_settings(campaign, settings, session=db.session,
-                                      double_entry=form.double_entry.data,
-                                      duplicate_rule=form.duplicate_rule.data, actor=current_user)
+            with db.write() as session:
+                campaigns.update_settings(campaign, settings, session=session,
+                                          double_entry=form.double_entry.data,
+                                          duplicate_rule=form.duplicate_rule.data,
+                                          actor=current_user)
             return _done(campaign, _("Indicator settings saved."))
     return _render_campaign(campaign, 400, settings_form=form)
 
@@ -224,10 +231,11 @@ def upload_roster(slug: str):
     upload = form.roster.data
     try:
         rows = roster.read_roster_file(upload.filename or "", upload.read())
-        result = roster.import_roster(campaign, rows, session=db.session,
-                                      pii_key=current_app.config["PII_KEY"], actor=current_user)
+        with db.write() as session:
+            result = roster.import_roster(campaign, rows, session=session,
+                                          pii_key=current_app.config["PII_KEY"],
+                                          actor=current_user)
     except roster.RosterImportError as exc:
-        db.session.rollback()
         return _render_campaign(campaign, 400, roster_form=form, roster_problems=exc.problems)
     return _done(campaign, _("Imported %(count)d households.", count=result.households))
 
@@ -240,9 +248,11 @@ def sample_settings(slug: str):
     if not form.validate_on_submit():
         return _render_campaign(campaign, 400, sample_settings_form=form)
     try:
-        sampling.set_sample_settings(campaign, session=db.session,
-                                     confidence=form.confidence.data, margin=form.margin.data,
-                                     response_rate=form.response_rate.data, actor=current_user)
+        with db.write() as session:
+            sampling.set_sample_settings(
+                campaign, session=session, confidence=form.confidence.data,
+                margin=form.margin.data, response_rate=form.response_rate.data,
+                actor=current_user)
     except sampling.SampleError as exc:
         return _refused(campaign, str(exc))
     return _done(campaign, _("Planning settings saved."))
@@ -256,8 +266,9 @@ def draw_sample(slug: str):
     if not form.validate_on_submit():
         return _render_campaign(campaign, 400, draw_form=form)
     try:
-        plans = sampling.draw_sample(campaign, form.seed.data, session=db.session,
-                                     redraw=form.confirm_redraw.data, actor=current_user)
+        with db.write() as session:
+            plans = sampling.draw_sample(campaign, form.seed.data, session=session,
+                                         redraw=form.confirm_redraw.data, actor=current_user)
     except sampling.SampleError as exc:
         return _refused(campaign, str(exc))
     return _done(campaign, _("Drew %(count)d households with seed %(seed)d.",
@@ -272,25 +283,30 @@ def issue_tokens(slug: str):
     if not form.validate_on_submit():
         return _render_campaign(campaign, 400, tokens_form=form)
     try:
-        issued = tokens.issue_tokens(campaign, session=db.session, actor=current_user,
-                                     only_missing=form.only_missing.data,
-                                     reissue=form.confirm_reissue.data)
+        # The letters are built before the commit: the links exist in clear only in this
+        # response, so new links that could not be printed must not replace the old ones.
+        with db.write() as session:
+            issued = tokens.issue_tokens(campaign, session=session, actor=current_user,
+                                         only_missing=form.only_missing.data,
+                                         reissue=form.confirm_reissue.data)
+            response = _letters(campaign, issued, form.output.data, session=session)
     except tokens.TokenError as exc:
         return _refused(campaign, str(exc))
-    base = current_app.config["PUBLIC_BASE_URL"]
-    if form.output.data == "zip":
-        archive = letters.letters_zip(campaign, issued, session=db.session, base_url=base)
-        db.session.commit()
-        response = send_file(io.BytesIO(archive), mimetype="application/zip", as_attachment=True,
-                             download_name=f"{campaign.slug}-letters.zip")
-    else:
-        batches = letters.letters_by_community(issued, session=db.session, base_url=base)
-        page = letters.render_letters(campaign, batches,
-                                      css_href=url_for("static", filename=letters.LETTERS_CSS))
-        db.session.commit()
-        response = Response(page, mimetype="text/html")
     response.headers.update(NO_STORE)
     return response
+
+
+def _letters(campaign: Campaign, issued, output: str, *, session) -> Response:
+    """The letters of newly issued links: a ZIP archive or one printable HTML page."""
+    base = current_app.config["PUBLIC_BASE_URL"]
+    if output == "zip":
+        archive = letters.letters_zip(campaign, issued, session=session, base_url=base)
+        return send_file(io.BytesIO(archive), mimetype="application/zip", as_attachment=True,
+                         download_name=f"{campaign.slug}-letters.zip")
+    batches = letters.letters_by_community(issued, session=session, base_url=base)
+    page = letters.render_letters(campaign, batches,
+                                  css_href=url_for("static", filename=letters.LETTERS_CSS))
+    return Response(page, mimetype="text/html")
 
 
 @bp.route("/campaigns/<slug>/poster")
@@ -309,14 +325,14 @@ def workers():
     form.community.choices = choices((c.code, f"{c.name} ({c.code})") for c in communities)
     if form.validate_on_submit():
         try:
-            users.create_user(form.username.data, form.password.data, Role.WORKER,
-                              community_code=form.community.data,
-                              display_name=form.display_name.data or "", session=db.session,
-                              actor=current_user)
+            with db.write() as session:
+                users.create_user(form.username.data, form.password.data, Role.WORKER,
+                                  community_code=form.community.data,
+                                  display_name=form.display_name.data or "", session=session,
+                                  actor=current_user)
         except users.UserError as exc:
             form.username.errors.append(str(exc))
         else:
-            db.session.commit()
             flash(_("Worker account created."), "success")
             return redirect(url_for("admin.workers"))
     accounts = db.session.exec(select(User).order_by(User.role, User.username)).all()
@@ -336,11 +352,11 @@ def set_active(user_id: int):
     if not form.validate_on_submit():
         abort(400)
     try:
-        users.set_user_active(user, form.active.data == "1", session=db.session,
-                              actor=current_user)
+        with db.write() as session:
+            users.set_user_active(user, form.active.data == "1", session=session,
+                                  actor=current_user)
     except users.UserError as exc:
         flash(str(exc), "error")
         return redirect(url_for("admin.workers"))
-    db.session.commit()
     flash(_("Account updated."), "success")
     return redirect(url_for("admin.workers"))

@@ -31,15 +31,17 @@ def _safe_next(target: str | None) -> str | None:
 def login():
     form = LoginForm()
     if form.validate_on_submit():
-        user = users.authenticate(form.username.data, form.password.data, session=db.session)
+        # A failed attempt is written too: the account's count for its login backoff.
+        with db.write() as writing:
+            user = users.authenticate(form.username.data, form.password.data,
+                                      session=writing)
+            if user is not None:
+                audit.record("user.login", "user", user.id, session=writing, actor=user)
         if user is None:
-            db.session.commit()  # the account's failed-login count (per-account backoff)
             flash(_("Wrong username or password."), "error")
             return render_template("auth/login.html", form=form), 200
         session.clear()  # a new session at login: no fixation
         login_user(user)
-        audit.record("user.login", "user", user.id, session=db.session, actor=user)
-        db.session.commit()
         return redirect(_safe_next(request.args.get("next")) or url_for(HOME_BY_ROLE[user.role]))
     return render_template("auth/login.html", form=form)
 
@@ -47,8 +49,8 @@ def login():
 @bp.route("/logout", methods=["POST"])
 def logout():
     if current_user.is_authenticated:
-        users.end_sessions(current_user._get_current_object(), session=db.session)
-        db.session.commit()
+        with db.write() as writing:
+            users.end_sessions(current_user._get_current_object(), session=writing)
         logout_user()
     session.clear()
     return redirect(url_for("public.index"))

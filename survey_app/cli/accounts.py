@@ -29,12 +29,13 @@ def users_group() -> None:
 @with_appcontext
 def create(username: str, role: str, community_code: str | None, display_name: str) -> None:
     """Create a user; the password is read from a prompt or standard input."""
+    password = _read_password()  # before the write: no lock held while a person types
     try:
-        user = users.create_user(username, _read_password(), role, session=db.session,
-                                 community_code=community_code, display_name=display_name)
+        with db.write() as session:
+            user = users.create_user(username, password, role, session=session,
+                                     community_code=community_code, display_name=display_name)
     except users.UserError as exc:
         raise click.ClickException(str(exc)) from exc
-    db.session.commit()
     click.echo(f"created {user.role} {user.username}")
 
 
@@ -52,8 +53,8 @@ def create_token(username: str, name: str) -> None:
     user = db.session.exec(select(User).where(User.username == username)).first()
     if user is None:
         raise click.ClickException(f"no user {username!r}")
-    token = api_tokens.create_api_token(user, session=db.session, name=name)
-    db.session.commit()
+    with db.write() as session:
+        token = api_tokens.create_api_token(user, session=session, name=name)
     click.echo(token)
 
 
@@ -63,8 +64,8 @@ def create_token(username: str, name: str) -> None:
 def revoke_token(token_id: int) -> None:
     """Revoke the API token with TOKEN_ID."""
     try:
-        api_tokens.revoke_api_token(token_id, session=db.session)
+        with db.write() as session:
+            api_tokens.revoke_api_token(token_id, session=session)
     except ValueError as exc:
         raise click.ClickException(str(exc)) from exc
-    db.session.commit()
     click.echo(f"revoked token {token_id}")

@@ -19,8 +19,8 @@ def seal_command() -> None:
     """Seal every audit event that has no seal yet (run it from cron, e.g. hourly)."""
     from survey_app.services import audit_chain
 
-    result = audit_chain.seal_events(session=db.session)
-    db.session.commit()
+    with db.write() as session:
+        result = audit_chain.seal_events(session=session)
     click.echo(f"sealed {result.sealed} events; chain head {result.head}")
 
 

@@ -15,7 +15,7 @@ def load() -> None:
     """Create or refresh the demo campaign heshan-2021 (idempotent)."""
     from survey_app.services import demo
 
-    summary = demo.load_demo(session=db.session)
-    db.session.commit()
+    with db.write() as session:
+        summary = demo.load_demo(session=session)
     for line in summary.lines():
         click.echo(line)

@@ -71,9 +71,9 @@ def export_command(slug: str, fmt: str, out: str) -> None:
     with open(out, "wb") as fh:
         for chunk in exports.export_chunks(campaign, fmt, session=db.session):
             fh.write(chunk)
-    audit.record("export." + fmt, "campaign", campaign.id, session=db.session, label="cli",
-                 campaign_id=campaign.id, details={"format": fmt})
-    db.session.commit()
+    with db.write() as session:
+        audit.record("export." + fmt, "campaign", campaign.id, session=session, label="cli",
+                     campaign_id=campaign.id, details={"format": fmt})
     click.echo(f"wrote {out}")
 
 

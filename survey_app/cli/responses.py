@@ -20,11 +20,11 @@ def _decide(slug: str, flag: str, reason: str, username: str, *, exclude: bool) 
     if actor is None:
         raise click.ClickException(f"no user {username!r}")
     try:
-        result = bulk_exclusion.decide_flagged(campaign, flag, exclude=exclude, reason=reason,
-                                               actor=actor, session=db.session)
+        with db.write() as session:
+            result = bulk_exclusion.decide_flagged(campaign, flag, exclude=exclude,
+                                                   reason=reason, actor=actor, session=session)
     except bulk_exclusion.BulkExclusionError as exc:
         raise click.ClickException(str(exc)) from exc
-    db.session.commit()
     verb = "excluded" if exclude else "counted again"
     click.echo(f"{len(result.changed)} responses flagged {flag} {verb}; "
                f"{result.already} were already {verb}")

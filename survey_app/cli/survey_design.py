@@ -1,6 +1,6 @@
 """Survey design from the command line: campaigns, questionnaires, roster, sample, tokens,
-letters. Each command validates, calls services, commits once, and exits non-zero with
-every problem listed when something is wrong."""
+letters. Each command validates, calls services inside ``db.write()`` (one commit; a refusal
+rolls back), and exits non-zero with every problem listed when something is wrong."""
 
 from __future__ import annotations
 
@@ -60,13 +60,13 @@ def campaign_create(slug: str, title: str, year: int, district: str, no_builtin:
     from survey_app.services import campaigns, questionnaire_versions
 
     try:
-        campaign = campaigns.create_campaign(slug, title, year, district=district,
-                                             session=db.session)
+        with db.write() as session:
+            campaign = campaigns.create_campaign(slug, title, year, district=district,
+                                                 session=session)
+            if not no_builtin:
+                questionnaire_versions.attach_builtin_questionnaires(campaign, session=session)
     except campaigns.CampaignError as exc:
         raise click.ClickException(str(exc)) from exc
-    if not no_builtin:
-        questionnaire_versions.attach_builtin_questionnaires(campaign, session=db.session)
-    db.session.commit()
     click.echo(f"created campaign {campaign.slug} ({campaign.year})"
                + ("" if no_builtin else " with the built-in questionnaires"))
 
@@ -88,10 +88,10 @@ def _set_status(slug: str, status: str) -> None:
 
     campaign = _campaign(slug)
     try:
-        campaigns.set_status(campaign, status, session=db.session)
+        with db.write() as session:
+            campaigns.set_status(campaign, status, session=session)
     except campaigns.CampaignError as exc:
         raise click.ClickException(str(exc)) from exc
-    db.session.commit()
     click.echo(f"campaign {slug} is now {status}")
 
 
@@ -122,11 +122,11 @@ def campaign_dates(slug: str, opens_on, closes_on) -> None:
 
     campaign = _campaign(slug)
     try:
-        campaigns.set_dates(campaign, opens_on.date() if opens_on else None,
-                            closes_on.date() if closes_on else None, session=db.session)
+        with db.write() as session:
+            campaigns.set_dates(campaign, opens_on.date() if opens_on else None,
+                                closes_on.date() if closes_on else None, session=session)
     except campaigns.CampaignError as exc:
         raise click.ClickException(str(exc)) from exc
-    db.session.commit()
     click.echo(f"campaign {slug}: opens {campaign.opens_on or '-'}, closes "
                f"{campaign.closes_on or '-'}")
 
@@ -163,11 +163,11 @@ def campaign_settings(slug: str, measure, target, points, rule, deduction, floor
             floor=floor if floor is not None else current.floor,
             whole_points=whole_points if whole_points is not None else current.whole_points,
             bands=campaigns.parse_bands(",".join(bands)) if bands else current.bands)
-        campaigns.update_settings(campaign, settings, session=db.session,
-                                  double_entry=double_entry, duplicate_rule=duplicate_rule)
+        with db.write() as session:
+            campaigns.update_settings(campaign, settings, session=session,
+                                      double_entry=double_entry, duplicate_rule=duplicate_rule)
     except campaigns.CampaignError as exc:
         raise click.ClickException(str(exc)) from exc
-    db.session.commit()
     click.echo(f"campaign {slug}: measure {settings.measure}, target {settings.target:g}, "
                f"points {settings.points:g}, rule {settings.rule} {settings.rule_params()}, "
                f"double entry {'on' if campaign.double_entry else 'off'}, "
@@ -211,9 +211,9 @@ def questionnaire_load(path: str) -> None:
     from survey_app.services import questionnaire_versions
 
     questionnaire = _load_or_fail(path)
-    version, created = questionnaire_versions.register_questionnaire_version(
-        questionnaire, session=db.session)
-    db.session.commit()
+    with db.write() as session:
+        version, created = questionnaire_versions.register_questionnaire_version(
+            questionnaire, session=session)
     state = "registered new" if created else "unchanged, already stored as"
     click.echo(f"{state} {version.name} version {version.version}")
 
@@ -235,15 +235,15 @@ def questionnaire_attach(slug: str, group: str, spec: str) -> None:
         raise click.ClickException(f"unknown group {group!r}; use "
                                    f"{' or '.join(HouseholdGroup)} (棚改 / 租赁补贴)")
     try:
-        version = questionnaire_versions.resolve_version(spec, session=db.session)
-        questionnaire_versions.attach_questionnaire(campaign, household_group, version,
-                                                    session=db.session)
+        with db.write() as session:
+            version = questionnaire_versions.resolve_version(spec, session=session)
+            questionnaire_versions.attach_questionnaire(campaign, household_group, version,
+                                                        session=session)
     except QuestionnaireError as exc:
         _fail([str(issue) for issue in exc.issues], f"{spec}: the questionnaire is invalid")
     except (questionnaire_versions.UnknownQuestionnaireError,
             questionnaire_versions.VersionInUseError) as exc:
         raise click.ClickException(str(exc)) from exc
-    db.session.commit()
     click.echo(f"campaign {slug}: {household_group} answers {version.name} "
                f"version {version.version}")
 
@@ -289,12 +289,12 @@ def roster_import(slug: str, path: str) -> None:
     campaign = _campaign(slug)
     try:
         rows = roster.read_roster_file(path, Path(path).read_bytes())
-        result = roster.import_roster(campaign, rows, session=db.session,
-                                      pii_key=current_app.config["PII_KEY"])
+        with db.write() as session:
+            result = roster.import_roster(campaign, rows, session=session,
+                                          pii_key=current_app.config["PII_KEY"])
     except roster.RosterImportError as exc:
         _fail([str(problem) for problem in exc.problems],
               f"roster rejected with {len(exc.problems)} problem(s); nothing was imported")
-    db.session.commit()
     click.echo(f"imported {result.households} households into {slug}; new projects: "
                f"{len(result.projects_created)}, new communities: "
                f"{len(result.communities_created)}")
@@ -331,11 +331,11 @@ def sample_plan(slug: str, confidence, margin, response_rate) -> None:
     campaign = _campaign(slug)
     if any(v is not None for v in (confidence, margin, response_rate)):
         try:
-            sampling.set_sample_settings(campaign, session=db.session, confidence=confidence,
-                                         margin=margin, response_rate=response_rate)
+            with db.write() as session:
+                sampling.set_sample_settings(campaign, session=session, confidence=confidence,
+                                             margin=margin, response_rate=response_rate)
         except sampling.SampleError as exc:
             raise click.ClickException(str(exc)) from exc
-        db.session.commit()
     plans = sampling.plan_sample(campaign, session=db.session)
     if not plans:
         raise click.ClickException(f"campaign {slug} has no households; import the roster first")
@@ -355,22 +355,24 @@ def sample_draw(slug: str, seed: int, redraw: bool) -> None:
 
     campaign = _campaign(slug)
     try:
-        plans = sampling.draw_sample(campaign, seed, session=db.session, redraw=redraw)
+        with db.write() as session:
+            plans = sampling.draw_sample(campaign, seed, session=session, redraw=redraw)
     except sampling.SampleError as exc:
         raise click.ClickException(str(exc)) from exc
-    db.session.commit()
     _echo_plan(plans)
     click.echo(f"drew {sum(p.contacts for p in plans)} households with seed {seed}")
 
 
 # --- tokens and letters -----------------------------------------------------------------------
 
-def _issue(slug: str, only_missing: bool, reissue: bool):
+def _issue(slug: str, only_missing: bool, reissue: bool, *, session):
+    """Issue the links inside the caller's write, which commits them only once they are
+    written out (they exist in clear only there)."""
     from survey_app.services import tokens
 
     campaign = _campaign(slug)
     try:
-        issued = tokens.issue_tokens(campaign, session=db.session, only_missing=only_missing,
+        issued = tokens.issue_tokens(campaign, session=session, only_missing=only_missing,
                                      reissue=reissue)
     except tokens.TokenError as exc:
         raise click.ClickException(f"{exc} (--only-missing or --reissue)") from exc
@@ -394,11 +396,11 @@ def tokens_issue(slug: str, out: str, only_missing: bool, reissue: bool) -> None
     """Issue a link per sampled household and write them to a CSV file."""
     from survey_app.services import tokens
 
-    campaign, issued = _issue(slug, only_missing, reissue)
     base = current_app.config["PUBLIC_BASE_URL"]
-    _write_private(Path(out), UTF8_BOM + tokens.tokens_csv(issued, session=db.session,
-                                                           base_url=base))
-    db.session.commit()
+    with db.write() as session:
+        campaign, issued = _issue(slug, only_missing, reissue, session=session)
+        _write_private(Path(out), UTF8_BOM + tokens.tokens_csv(issued, session=session,
+                                                               base_url=base))
     click.echo(f"issued {len(issued)} links; wrote {out} (keep it private)")
     _echo_answered(campaign)
 
@@ -415,10 +417,10 @@ def letters_command(slug: str, out_dir: str, only_missing: bool, reissue: bool) 
     tokens.csv into OUT_DIR."""
     from survey_app.services import letters
 
-    campaign, issued = _issue(slug, only_missing, reissue)
-    written = letters.write_letters(campaign, issued, Path(out_dir), session=db.session,
-                                    base_url=current_app.config["PUBLIC_BASE_URL"])
-    db.session.commit()
+    with db.write() as session:
+        campaign, issued = _issue(slug, only_missing, reissue, session=session)
+        written = letters.write_letters(campaign, issued, Path(out_dir), session=session,
+                                        base_url=current_app.config["PUBLIC_BASE_URL"])
     for path in written:
         click.echo(f"wrote {path}")
     click.echo(f"issued {len(issued)} links; the letters and tokens.csv hold live links: "

@@ -132,12 +132,13 @@ def household(slug: str, household_id: int):
     form = f.DispositionRecordForm(disposition=target.disposition)
     if form.validate_on_submit():
         try:
-            progress.record_disposition(session=db.session, household=target,
-                                        disposition=form.disposition.data, actor=current_user)
+            with db.write() as session:
+                progress.record_disposition(session=session, household=target,
+                                            disposition=form.disposition.data,
+                                            actor=current_user)
         except progress.DispositionRefused as error:
             form.disposition.errors = [f.refusal_message(error.reason)]
         else:
-            db.session.commit()
             flash(_("Outcome recorded."), "success")
             return redirect(url_for(".household", slug=slug, household_id=household_id))
     paper = db.session.exec(select(PaperForm).where(PaperForm.campaign_id == campaign.id,
@@ -165,10 +166,11 @@ def enter(slug: str, household_id: int):
     problem = None
     if form.validate_on_submit():
         try:
-            outcome = paper_entry.enter_paper_form(
-                session=db.session, campaign=campaign, household=target,
-                typed=f.typed_from(form, questions), worker=current_user,
-                batch=form.batch.data or "")
+            with db.write() as session:
+                outcome = paper_entry.enter_paper_form(
+                    session=session, campaign=campaign, household=target,
+                    typed=f.typed_from(form, questions), worker=current_user,
+                    batch=form.batch.data or "")
         except paper_entry.AnswerErrors as error:
             for qid, code in error.errors.items():
                 form[f.field_name(qid)].errors = [f.answer_error(questionnaire, qid, code)]
@@ -178,7 +180,6 @@ def enter(slug: str, household_id: int):
         except paper_entry.EntryRefused as error:
             problem = f.refusal_message(error.reason)
         else:
-            db.session.commit()
             flash(_entry_message(outcome), "success")
             return redirect(url_for(".campaign_home", slug=slug))
     return render_template("entry/enter.html", campaign=campaign, household=target,
@@ -224,16 +225,16 @@ def reconcile(slug: str, form_id: int):
     problem = None if allowed else f.refusal_message("entrant")
     if allowed and form.validate_on_submit():
         try:
-            paper_entry.reconcile(session=db.session, form=paper,
-                                  chosen=f.typed_from(form, [r.question for r in rows]),
-                                  reason=form.reason.data, reviewer=current_user)
+            with db.write() as session:
+                paper_entry.reconcile(session=session, form=paper,
+                                      chosen=f.typed_from(form, [r.question for r in rows]),
+                                      reason=form.reason.data, reviewer=current_user)
         except paper_entry.AnswerErrors as error:
             _mark_answer_errors(form, paper, error)
             problem = _("Not saved: correct the marked values.")
         except paper_entry.ReconciliationRefused as error:
             problem = f.refusal_message(error.reason)
         else:
-            db.session.commit()
             flash(_("Reconciled: the merged response now counts."), "success")
             return redirect(url_for(".attention", slug=slug))
     household = db.session.get(paper_entry.Household, paper.household_id)
@@ -265,9 +266,9 @@ def decide(slug: str, form_id: int):
         abort(404)
     form = f.HeldFormDecideForm()
     if form.validate_on_submit():
-        paper_entry.decide_held(session=db.session, form=paper, decision=form.decision.data,
-                                reason=form.reason.data, admin=current_user)
-        db.session.commit()
+        with db.write() as session:
+            paper_entry.decide_held(session=session, form=paper, decision=form.decision.data,
+                                    reason=form.reason.data, admin=current_user)
         flash(_("Decision recorded."), "success")
         return redirect(url_for(".attention", slug=slug))
     household = db.session.get(paper_entry.Household, paper.household_id)
@@ -355,9 +356,10 @@ def edit_response(slug: str, response_id: int):
     problem = None
     if form.validate_on_submit():
         try:
-            response_edits.edit_response(session=db.session, response=response,
-                                         typed=f.typed_from(form, questions),
-                                         reason=form.reason.data, actor=current_user)
+            with db.write() as session:
+                response_edits.edit_response(session=session, response=response,
+                                             typed=f.typed_from(form, questions),
+                                             reason=form.reason.data, actor=current_user)
         except paper_entry.AnswerErrors as error:
             for qid, code in error.errors.items():
                 form[f.field_name(qid)].errors = [f.answer_error(questionnaire, qid, code)]
@@ -365,7 +367,6 @@ def edit_response(slug: str, response_id: int):
         except response_edits.EditRefused as error:
             problem = f.refusal_message(error.reason)
         else:
-            db.session.commit()
             flash(_("Response changed; the old values are kept in the audit trail."), "success")
             return redirect(url_for(".edit_response", slug=slug, response_id=response_id))
     return render_template("entry/response_edit.html", campaign=campaign, response=response,
@@ -386,9 +387,9 @@ def delete_response(slug: str, response_id: int):
     if not form.validate_on_submit():
         flash(f.refusal_message("no_reason"), "error")
         return redirect(url_for(".edit_response", slug=slug, response_id=response_id))
-    response_edits.delete_response(session=db.session, response=response,
-                                   reason=form.reason.data, actor=current_user)
-    db.session.commit()
+    with db.write() as session:
+        response_edits.delete_response(session=session, response=response,
+                                       reason=form.reason.data, actor=current_user)
     flash(_("Response deleted; it no longer counts. The old values are in the audit trail."),
           "success")
     return redirect(url_for(".campaign_home", slug=slug))

@@ -88,11 +88,11 @@ def export(slug: str, fmt: str):
     if fmt not in exports.EXPORTERS:
         abort(404)
     _form, filters = _filters()
-    audit.record("export." + fmt, "campaign", campaign.id, session=db.begin_write(),
-                 actor=current_user, campaign_id=campaign.id,
-                 details={"format": fmt, "filters": filters.as_dict()})
-    db.session.commit()
-    session = db.end_write()  # the export streams from the read engine
+    with db.write() as writing:
+        audit.record("export." + fmt, "campaign", campaign.id, session=writing,
+                     actor=current_user, campaign_id=campaign.id,
+                     details={"format": fmt, "filters": filters.as_dict()})
+    session = db.session  # back on the read engine: the export streams without the lock
 
     def chunks():
         # The app context's teardown closes the session before the body streams; the
@@ -114,10 +114,10 @@ def report_docx(slug: str):
     campaign = _campaign_or_404(slug)
     _form, filters = _filters()
     data = report.build_report(campaign, filters, session=db.session)
-    audit.record("export.report", "campaign", campaign.id, session=db.begin_write(),
-                 actor=current_user, campaign_id=campaign.id,
-                 details={"format": "docx", "filters": filters.as_dict()})
-    db.session.commit()
+    with db.write() as writing:
+        audit.record("export.report", "campaign", campaign.id, session=writing,
+                     actor=current_user, campaign_id=campaign.id,
+                     details={"format": "docx", "filters": filters.as_dict()})
     return Response(data, mimetype=report.CONTENT_TYPE, headers={
         "Content-Disposition": f"attachment; filename={campaign.slug}-report.docx",
         "Cache-Control": "no-store"})
@@ -145,13 +145,13 @@ def set_exclusion(slug: str, response_id: int):
                 flash(error, "error")
         return redirect(url_for("evaluate.quality", slug=slug))
     try:
-        quality_flags.set_exclusion(response_id, campaign=campaign, excluded=excluding,
-                                    reason=form.reason.data, actor=current_user,
-                                    session=db.session)
+        with db.write() as session:
+            quality_flags.set_exclusion(response_id, campaign=campaign, excluded=excluding,
+                                        reason=form.reason.data, actor=current_user,
+                                        session=session)
     except quality_flags.ExclusionError as exc:
         flash(str(exc), "error")
         return redirect(url_for("evaluate.quality", slug=slug))
-    db.session.commit()
     flash(_("Response %(id)s excluded.", id=response_id) if excluding
           else _("Response %(id)s is counted again.", id=response_id))
     return redirect(url_for("evaluate.quality", slug=slug))

@@ -12,14 +12,17 @@ more than storing the response. The form object is built only to render a page.
 
 import re
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from flask import current_app
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
 from flask_wtf.csrf import validate_csrf
+from werkzeug.datastructures import MultiDict
 from wtforms import HiddenField, SubmitField
 from wtforms.validators import DataRequired, Regexp, ValidationError
+
+from questionnaires import Questionnaire
 
 # \Z, not $: "$" would also accept a trailing newline.
 UUID4 = r"^[0-9a-f]{8}-[0-9a-f]{4}-4[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}\Z"
@@ -28,6 +31,8 @@ _UUID4 = re.compile(UUID4)
 BUTTONS = ("larger_text", "normal_text", "save", "submit")
 # WTForms' BooleanField (hence SubmitField) treats these values as "not pressed".
 _NOT_PRESSED = ("", "false")
+#: The name of a question's input is this prefix and the question id (survey.html).
+ANSWER_PREFIX = "a_"
 
 
 class SurveyAnswerForm(FlaskForm):
@@ -44,15 +49,24 @@ class SurveyPost:
 
     ``instance_id`` is None when missing or not a UUID4 (a broken post: 400);
     ``csrf_error`` says why the CSRF token was refused (None: accepted or CSRF disabled);
-    ``pressed`` holds the buttons sent.
+    ``pressed`` holds the buttons sent; the answers are read per questionnaire
+    (:meth:`answers`).
     """
 
     instance_id: str | None
     csrf_error: str | None
     pressed: frozenset[str]
+    formdata: MultiDict = field(default_factory=MultiDict, repr=False, compare=False)
 
     def __contains__(self, button: str) -> bool:
         return button in self.pressed
+
+    def answers(self, questionnaire: Questionnaire) -> dict[str, list[str]]:
+        """The posted answer strings of the questionnaire's questions; other keys are
+        ignored."""
+        formdata = self.formdata
+        return {question.id: formdata.getlist(ANSWER_PREFIX + question.id)
+                for question in questionnaire.questions()}
 
 
 def read_survey_post(formdata: Mapping[str, str]) -> SurveyPost:
@@ -70,4 +84,4 @@ def read_survey_post(formdata: Mapping[str, str]) -> SurveyPost:
     pressed = frozenset(name for name in BUTTONS
                         if formdata.get(name) is not None
                         and formdata.get(name) not in _NOT_PRESSED)
-    return SurveyPost(instance_id, csrf_error, pressed)
+    return SurveyPost(instance_id, csrf_error, pressed, formdata)

@@ -3,11 +3,13 @@
 CSRF on the survey posts is checked by :func:`forms.read_survey_post` inside the view rather
 than by the app-wide CSRFProtect, so that a token that expired while a resident was answering
 re-renders the form with every answer instead of discarding the post.
+
+A post's final submit is one service call (:func:`survey_submit.submit_survey`: the write,
+its single retry); the view renders the outcome. A draft is written through ``db.write()``.
 """
 
 import uuid
-from collections.abc import Callable, Mapping
-from typing import Any
+from collections.abc import Mapping
 
 from flask import (
     abort,
@@ -26,13 +28,17 @@ from sqlmodel import select
 from survey_app.extensions import csrf, db, limiter
 from survey_app.models import Campaign, CampaignStatus
 from survey_app.public import OPEN_LINKS, bp
-from survey_app.public.forms import SurveyAnswerForm, read_survey_post
-from survey_app.services import survey_session
+from survey_app.public.forms import SurveyAnswerForm, SurveyPost, read_survey_post
+from survey_app.services import survey_session, survey_submit
 from survey_app.services.personal_data import keyed_hash
-from survey_app.services.responses import ConflictingResubmission
-from survey_app.services.survey_session import AlreadyAnswered, SurveyTarget, SurveyUnavailable
-
-ANSWER_PREFIX = "a_"
+from survey_app.services.survey_session import (
+    AlreadyAnswered,
+    OpenLink,
+    SurveyLink,
+    SurveyTarget,
+    SurveyUnavailable,
+    TokenLink,
+)
 
 
 def _token_limit() -> str:
@@ -68,12 +74,9 @@ def index():
 @csrf.exempt
 @db.reads_first
 def token_survey(token: str):
-    return _token_survey(token, again=False)
-
-
-def _token_survey(token: str, *, again: bool):
+    link = TokenLink(token)
     try:
-        target = survey_session.resolve_token(token, session=db.session)
+        target = link.resolve(session=db.session)
     except SurveyUnavailable as exc:
         # A retried submit after the first one went through must still get its receipt.
         if not (exc.reason == "used" and request.method == "POST"):
@@ -82,9 +85,8 @@ def _token_survey(token: str, *, again: bool):
     if request.method == "GET":
         values = survey_session.draft_values(target, session=db.session)
         return _render_survey(target, SurveyAnswerForm(instance_id=str(uuid.uuid4())), values)
-    return _take_answers(target, ".token_receipt", {"token": token},
-                         draft_url=url_for(".token_survey", token=token),
-                         resolve_again=None if again else lambda: _token_survey(token, again=True))
+    return _take_answers(link, target, ".token_receipt", {"token": token},
+                         draft_url=url_for(".token_survey", token=token))
 
 
 @bp.route("/s/<token>/receipt/<instance_id>")
@@ -116,23 +118,16 @@ def open_link(slug: str):
 @csrf.exempt
 @db.reads_first
 def open_survey(slug: str, group: str):
-    return _open_survey(slug, group, again=False)
-
-
-def _open_survey(slug: str, group: str, *, again: bool):
-    # A first post reuses what the link resolved to moments ago (its insert checks it again).
+    link = OpenLink(slug, group, current_app.extensions[OPEN_LINKS])
+    # A post reuses what the link resolved to moments ago (its insert checks it again).
     try:
-        target = survey_session.resolve_open_link(
-            slug, group, session=db.session, links=current_app.extensions[OPEN_LINKS],
-            reuse=request.method == "POST" and not again)
+        target = link.resolve(session=db.session, reuse=request.method == "POST")
     except SurveyUnavailable as exc:
         return _unavailable(exc)
     if request.method == "GET":
         return _render_survey(target, SurveyAnswerForm(instance_id=str(uuid.uuid4())), {})
-    return _take_answers(target, ".open_receipt", {"slug": slug, "group": group},
-                         draft_url=None,
-                         resolve_again=None if again else lambda: _open_survey(slug, group,
-                                                                               again=True))
+    return _take_answers(link, target, ".open_receipt", {"slug": slug, "group": group},
+                         draft_url=None)
 
 
 @bp.route("/c/<slug>/<group>/receipt/<instance_id>")
@@ -148,81 +143,61 @@ def open_receipt(slug: str, group: str, instance_id: str):
     return render_template("public/receipt.html", target=target, response=response)
 
 
-def _take_answers(target: SurveyTarget, receipt_endpoint: str, link_args: dict, *,
-                  draft_url: str | None, resolve_again: Callable[[], Any] | None = None):
-    """Handle a survey post: text size, draft, or the final submit.
-
-    ``resolve_again``: handles the post anew with the link read from the database, for a
-    submit the write refused as unavailable (the campaign closed, or the group's
-    questionnaire replaced, since the link was read or remembered: the answers are then
-    checked against the new one). None on that second pass.
-    """
+def _take_answers(link: SurveyLink, target: SurveyTarget, receipt_endpoint: str,
+                  link_args: dict, *, draft_url: str | None):
+    """Handle a survey post: text size, draft, or the final submit."""
     post = read_survey_post(request.form)
     used = target.access_token is not None and target.access_token.used_at is not None
     if used and "submit" not in post:  # only a retried submit may still reach a used token
         return _unavailable(SurveyUnavailable("used", target))
-    posted = _posted_answers(target)
     if "larger_text" in post or "normal_text" in post:
         session["large_text"] = "larger_text" in post
-        return _render_survey(target, SurveyAnswerForm(), posted)
+        return _render_survey(target, SurveyAnswerForm(), post.answers(target.questionnaire))
     if post.instance_id is None:
         abort(400)
     if post.csrf_error is not None:
         notice = _("Your answers are kept, but the page had expired. "
                    "Please check them and press the button again.")
-        return _render_survey(target, SurveyAnswerForm(), posted, notice=notice)
+        return _render_survey(target, SurveyAnswerForm(), post.answers(target.questionnaire),
+                              notice=notice)
     locale = str(get_locale() or "zh")
     if "save" in post and draft_url is not None:
-        check = survey_session.check_answers(target, posted, partial=True)
-        try:
-            survey_session.save_draft(target, check.values, session=db.begin_write(),
-                                      instance_id=post.instance_id, locale=locale)
-        except AlreadyAnswered:
-            return _refused(SurveyUnavailable("used", target))
-        except SurveyUnavailable as exc:  # closed or revoked since the link was resolved
-            return _refused(exc)
-        db.session.commit()
-        flash(_("Your answers are saved. Open the same link again to continue."), "info")
-        return redirect(draft_url)
-    check = survey_session.check_answers(target, posted)
-    if not check.ok:
-        return _render_survey(target, SurveyAnswerForm(), posted, errors=check.errors)
-    return _submit(target, check.values, post.instance_id, locale, receipt_endpoint, link_args,
-                   resolve_again=resolve_again)
+        return _save_draft(target, post, locale, draft_url)
+    outcome = survey_submit.submit_survey(link, target, post, database=db, locale=locale,
+                                          fingerprint=_fingerprint())
+    return _render_outcome(outcome, receipt_endpoint, link_args)
 
 
-def _submit(target: SurveyTarget, values: Mapping, instance_id: str, locale: str,
-            receipt_endpoint: str, link_args: dict, *,
-            resolve_again: Callable[[], Any] | None):
-    """Store validated answers and redirect to the receipt (see :func:`_take_answers`)."""
-    writing = db.begin_write(writes_first=target.submit_writes_first)
+def _save_draft(target: SurveyTarget, post: SurveyPost, locale: str, draft_url: str):
+    check = survey_session.check_answers(target, post.answers(target.questionnaire),
+                                         partial=True)
     try:
-        response, _created = survey_session.submit_response(
-            target, values, session=writing, instance_id=instance_id,
-            locale=locale, fingerprint=_fingerprint())
-    except ConflictingResubmission:
-        db.session.rollback()
-        return render_template("public/conflict.html"), 409
+        with db.write() as writing:
+            survey_session.save_draft(target, check.values, session=writing,
+                                      instance_id=post.instance_id, locale=locale)
     except AlreadyAnswered:
-        return _refused(SurveyUnavailable("used", target))
-    except SurveyUnavailable as exc:  # closed, revoked or changed since the link was resolved
-        refusal = exc
-    else:
-        db.session.commit()
-        return redirect(url_for(receipt_endpoint, instance_id=response.instance_id, **link_args))
-    if resolve_again is not None and refusal.reason == "unavailable":
-        # What the post read or reused is out of date: handle it again from the database.
-        db.session.rollback()
-        db.end_write()
-        return resolve_again()
-    return _refused(refusal)
+        return _unavailable(SurveyUnavailable("used", target))
+    except SurveyUnavailable as exc:  # closed or revoked since the link was resolved
+        return _unavailable(exc)
+    flash(_("Your answers are saved. Open the same link again to continue."), "info")
+    return redirect(draft_url)
 
 
-def _posted_answers(target: SurveyTarget) -> dict[str, list[str]]:
-    """The posted answer strings of the questionnaire's questions; other keys are ignored."""
-    form = request.form  # once: each access through the proxy costs a lookup
-    return {question.id: form.getlist(ANSWER_PREFIX + question.id)
-            for question in target.questionnaire.questions()}
+def _render_outcome(outcome: survey_submit.SubmitOutcome, receipt_endpoint: str,
+                    link_args: dict):
+    """The page of a submit's outcome (see :mod:`survey_app.services.survey_submit`)."""
+    match outcome:
+        case survey_submit.Stored(response=response):
+            return redirect(url_for(receipt_endpoint, instance_id=response.instance_id,
+                                    **link_args))
+        case survey_submit.Invalid(target=target, answers=answers, errors=errors):
+            return _render_survey(target, SurveyAnswerForm(), answers, errors=errors)
+        case survey_submit.Conflict():
+            return render_template("public/conflict.html"), 409
+        case survey_submit.Refused(refusal=refusal):
+            # Nothing was written; the page is read without the write lock.
+            return _unavailable(refusal)
+    raise TypeError(f"not a submit outcome: {outcome!r}")
 
 
 def _as_lists(values: Mapping) -> dict[str, list[str]]:
@@ -253,14 +228,6 @@ def _error_messages() -> dict[str, str]:
         "not_an_integer": _("Please enter a whole number, e.g. 3."),
         "too_long": _("This answer is too long. Please shorten it."),
     }
-
-
-def _refused(exc: SurveyUnavailable):
-    """A post refused inside its write transaction: nothing written, the page read without
-    the write lock."""
-    db.session.rollback()
-    db.end_write()
-    return _unavailable(exc)
 
 
 def _unavailable(exc: SurveyUnavailable):

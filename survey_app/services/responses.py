@@ -253,20 +253,19 @@ def store_response(
     without its definition, and parsing it again would need it (and, on SQLite, a read
     before the transaction's first write, see db.begin_write).
     """
-    digest = payload_hash(values)
-    household_id = household.id if household else None
-    now = utcnow()
     if questionnaire is None:
         questionnaire = questionnaire_of(version)
+    complete = status == ResponseStatus.COMPLETE
+    now = utcnow()
     # The row is built as a dict and the object from it once stored (models.as_loaded).
     row = {
         "created_at": now, "updated_at": now,
-        "campaign_id": campaign.id, "household_id": household_id,
+        "campaign_id": campaign.id, "household_id": household.id if household else None,
         "household_group": group, "questionnaire_version_id": version.id, "mode": mode,
-        "instance_id": instance_id, "payload_hash": digest, "status": status,
-        "receipt_code": new_receipt_code() if status == ResponseStatus.COMPLETE else None,
+        "instance_id": instance_id, "payload_hash": payload_hash(values), "status": status,
+        "receipt_code": new_receipt_code() if complete else None,
         "locale": locale, "started_at": started_at,
-        "submitted_at": (submitted_at or now) if status == ResponseStatus.COMPLETE else None,
+        "submitted_at": (submitted_at or now) if complete else None,
         "entered_by_id": entered_by.id if entered_by else None,
         "client_fingerprint": fingerprint, "excluded": False, "exclusion_reason": None,
         **answer_copies(values, questionnaire),
@@ -274,37 +273,54 @@ def store_response(
     # Everything is prepared before the first write: on SQLite that write takes the one
     # write lock until the commit, and every other worker's write waits for it.
     columns = answer_columns(values, questionnaire)
-    params = dict(row)
-    if open_on is not None:
-        params.update(open_on=open_on, questionnaire_hash=version.content_hash)
-    one_statement = session.get_bind().dialect.name == "postgresql"
-    if one_statement:
-        params.update(_answer_arrays(columns))
-        if event is not None:
-            params.update(event.params())
+    checked = ({"open_on": open_on, "questionnaire_hash": version.content_hash}
+               if open_on is not None else None)
     session.flush()  # pending ORM changes (e.g. a household row) go in before this insert
     connection = session.connection()
-    if one_statement:
-        new_id = connection.execute(
-            _WRITE_RESPONSE_PG[open_on is not None, event is not None], params).scalar()
-    else:
-        new_id = connection.execute(_INSERT_RESPONSE_SQLITE[open_on is not None],
-                                    params).scalar()
+    new_id = _insert_response(connection, row, columns, event=event, checked=checked)
     if new_id is None:
-        winner = find_by_instance(campaign, instance_id, session=session)
-        if winner is None and open_on is not None:
-            raise NotTakingAnswers(campaign.slug)
-        if winner is None or winner.payload_hash != digest or winner.household_id != household_id:
-            raise ConflictingResubmission(instance_id)
-        return winner, False
+        return _stored_instead(campaign, row, session=session, checked=checked), False
     # The row is in the database: the object is made persistent without reading it back.
     response = as_loaded(Response, {**row, "id": new_id})
     session.add(response)
-    if not one_statement:
-        _insert_answers(connection, new_id, columns)
-        if event is not None:
-            audit.record_entry(event, new_id, session=session)
+    if event is not None and connection.dialect.name != "postgresql":
+        audit.record_entry(event, new_id, session=session)
     return response, True
+
+
+def _insert_response(connection, row: dict, columns: tuple[list, ...], *,
+                     event: audit.Entry | None, checked: dict | None) -> int | None:
+    """Insert the response ``row`` and its answers (on PostgreSQL its ``event`` too, in
+    one statement); return its id, or None if nothing was inserted: the form instance was
+    stored before, or (``checked``: the day and questionnaire hash the insert checks) the
+    campaign no longer takes these answers."""
+    params = {**row, **checked} if checked is not None else dict(row)
+    if connection.dialect.name != "postgresql":
+        new_id = connection.execute(_INSERT_RESPONSE_SQLITE[checked is not None],
+                                    params).scalar()
+        if new_id is not None:
+            _insert_answers(connection, new_id, columns)
+        return new_id
+    params.update(_answer_arrays(columns))
+    if event is not None:
+        params.update(event.params())
+    return connection.execute(_WRITE_RESPONSE_PG[checked is not None, event is not None],
+                              params).scalar()
+
+
+def _stored_instead(campaign: Campaign, row: dict, *, session: Session,
+                    checked: dict | None) -> Response:
+    """The stored response of the form instance that ``row`` repeats, if it holds the same
+    answers for the same household (else ConflictingResubmission); NotTakingAnswers if
+    there is none and the insert was refused by its ``checked`` conditions."""
+    instance_id = row["instance_id"]
+    winner = find_by_instance(campaign, instance_id, session=session)
+    if winner is None and checked is not None:
+        raise NotTakingAnswers(campaign.slug)
+    if (winner is None or winner.payload_hash != row["payload_hash"]
+            or winner.household_id != row["household_id"]):
+        raise ConflictingResubmission(instance_id)
+    return winner
 
 
 def replace_answers(response: Response, values: AnswerValues, *, session: Session) -> None:

@@ -12,12 +12,9 @@ tells them apart. (A post through an open link may run no query at all: see
 :class:`OpenLinks`; open links are public, printed on posters.)
 Revoked and used tokens get their own reasons: only the holder of a real letter sees those.
 
-Exactly once: :func:`submit_response` is idempotent on the form instance id (a retried
-submit returns the stored response), a token's row is locked (``SELECT ... FOR UPDATE`` on
-PostgreSQL; SQLite transactions that write begin IMMEDIATE) so parallel submits of one token
-run one after the other, and a token accepts one completed response. The writes re-check
-what resolving the link checked (:func:`_confirm_token`, and the response insert itself for
-the campaign), since on SQLite the link is resolved before the write transaction begins
+The final submit is :func:`survey_submit.submit_survey`. The writes re-check what
+resolving the link checked (:func:`confirm_token`, and the response insert itself for the
+campaign), since on SQLite the link is resolved before the write transaction begins
 (``db.reads_first``).
 """
 
@@ -39,7 +36,6 @@ from survey_app.models import (
     Campaign,
     CampaignQuestionnaire,
     CampaignStatus,
-    Disposition,
     Household,
     HouseholdGroup,
     QuestionnaireVersion,
@@ -54,12 +50,8 @@ from survey_app.services.personal_data import token_hash
 from survey_app.services.questionnaire_versions import questionnaire_of
 from survey_app.services.responses import (
     AnswerValues,
-    ConflictingResubmission,
-    NotTakingAnswers,
     answer_values,
     find_by_instance,
-    new_receipt_code,
-    payload_hash,
     replace_answers,
     store_response,
 )
@@ -97,7 +89,7 @@ class SurveyTarget:
 
     @property
     def submit_writes_first(self) -> bool:
-        """Whether :func:`submit_response`'s first statement writes (the response insert):
+        """Whether ``survey_submit.submit_response``'s first statement writes (the insert):
         open links have no token row to lock and check first (``db.begin_write``)."""
         return self.access_token is None
 
@@ -160,19 +152,13 @@ def resolve_token(token: str, *, session: Session) -> SurveyTarget:
 
 
 def resolve_open_link(slug: str, group: str | None, *, session: Session,
-                      links: OpenLinks | None = None,
-                      reuse: bool = False) -> SurveyTarget | None:
+                      links: OpenLinks | None = None) -> SurveyTarget | None:
     """The target of a campaign's open link; None while the group is not chosen yet.
 
     Raise SurveyUnavailable("unavailable") for an unknown slug, a campaign that is not open,
-    or an unknown group. ``links``: remember the target there; with ``reuse``, return the
-    one remembered there if it is fresh, without a query (a survey post: its response
-    insert checks again what this checked, see :class:`OpenLinks`).
+    or an unknown group. ``links``: remember the target there (or forget it, refused);
+    :meth:`OpenLink.resolve` may use it instead.
     """
-    if reuse and links is not None and group is not None:
-        remembered = links.recall(slug, group)
-        if remembered is not None:
-            return remembered
     known_group = group in tuple(HouseholdGroup)
     # Before a group is chosen the link needs the relocated questionnaire; an unknown group
     # runs the same query and is refused below.
@@ -193,6 +179,40 @@ def resolve_open_link(slug: str, group: str | None, *, session: Session,
     return target
 
 
+@dataclass(frozen=True)
+class TokenLink:
+    """A household's link ``/s/<token>``."""
+
+    token: str
+
+    def resolve(self, *, session: Session, reuse: bool = False) -> SurveyTarget:
+        """:func:`resolve_token` (``reuse`` is for open links; tokens are always read)."""
+        return resolve_token(self.token, session=session)
+
+
+@dataclass(frozen=True)
+class OpenLink:
+    """A campaign's open link with its group chosen, ``/c/<slug>/<group>``; ``links``: the
+    process's :class:`OpenLinks`, which its resolutions update."""
+
+    slug: str
+    group: str
+    links: OpenLinks | None = None
+
+    def resolve(self, *, session: Session, reuse: bool = False) -> SurveyTarget:
+        """:func:`resolve_open_link`; with ``reuse`` the target remembered in ``links`` if
+        it is fresh, without a query (a survey post: its response insert checks again what
+        resolving checked, see :class:`OpenLinks`)."""
+        if reuse and self.links is not None:
+            remembered = self.links.recall(self.slug, self.group)
+            if remembered is not None:
+                return remembered
+        return resolve_open_link(self.slug, self.group, session=session, links=self.links)
+
+
+SurveyLink = TokenLink | OpenLink
+
+
 class OpenLinks:
     """What open links resolved to in the last ``ttl_seconds``, per process.
 
@@ -202,7 +222,7 @@ class OpenLinks:
     insert checks, in the same statement, what resolving the link checked: the campaign
     open today and the version (by id and content) still the group's questionnaire
     (``store_response(open_on=...)``). A post refused by that check is resolved again from
-    the database (``public.routes._submit``). What the check does not cover, shown
+    the database (``survey_submit.submit_survey``). What the check does not cover, shown
     only on a page re-rendered for a correction, may be up to ``ttl_seconds`` old.
 
     Each request gets its own detached copies of the campaign and the version (built from
@@ -272,7 +292,7 @@ def draft_values(target: SurveyTarget, *, session: Session) -> dict:
 _CAMPAIGN_STATE = (Campaign.status, Campaign.opens_on, Campaign.closes_on)
 
 
-def _confirm_token(target: SurveyTarget, *, session: Session) -> AccessToken | None:
+def confirm_token(target: SurveyTarget, *, session: Session) -> AccessToken | None:
     """Check again, inside the write transaction, what resolving a token link checked.
 
     The link was resolved (on SQLite: on the read engine) before the write transaction
@@ -303,7 +323,7 @@ def save_draft(target: SurveyTarget, values: AnswerValues, *, session: Session,
     """Keep partial answers of a token survey server-side (status partial, never counted)."""
     if target.access_token is None:
         raise ValueError("only token surveys can be saved and resumed")
-    token = _confirm_token(target, session=session)
+    token = confirm_token(target, session=session)
     if token.used_at is not None:
         raise AlreadyAnswered
     draft = draft_of(target, session=session)
@@ -323,73 +343,6 @@ def save_draft(target: SurveyTarget, values: AnswerValues, *, session: Session,
     audit.record("response.save_draft", "response", draft.id, session=session,
                  label="resident", campaign_id=target.campaign.id,
                  details={"answers": len(values)})
-    return draft
-
-
-def submit_response(target: SurveyTarget, values: AnswerValues, *, session: Session,
-                    instance_id: str, locale: str = "zh",
-                    fingerprint: str | None = None) -> tuple[Response, bool]:
-    """Store the completed response; return it and whether this call completed it.
-
-    A repeat of the same instance with the same answers returns the stored response;
-    with other answers it raises ConflictingResubmission. A used token raises
-    AlreadyAnswered; a campaign closed or a token revoked since the link was resolved
-    raises SurveyUnavailable.
-    """
-    token = _confirm_token(target, session=session)
-    event = audit.Entry("response.submit", "response", label="resident",
-                        campaign_id=target.campaign.id,
-                        details={"mode": target.mode, "group": target.group})
-    draft = None
-    if token is not None:
-        existing = find_by_instance(target.campaign, instance_id, session=session)
-        if existing is not None and existing.status == ResponseStatus.COMPLETE:
-            if (existing.payload_hash != payload_hash(values)
-                    or existing.household_id != target.household.id):
-                raise ConflictingResubmission(instance_id)
-            return existing, False
-        if token.used_at is not None:
-            raise AlreadyAnswered
-        draft = draft_of(target, session=session)
-    # Open links have no drafts and no token: the insert itself recognises a repeat.
-    if draft is not None:
-        response = _complete_draft(draft, values, instance_id=instance_id, locale=locale,
-                                   fingerprint=fingerprint, session=session)
-        created = True
-    else:
-        try:
-            response, created = store_response(
-                session=session, campaign=target.campaign, version=target.version,
-                group=target.group, mode=target.mode, instance_id=instance_id, values=values,
-                household=target.household, locale=locale, fingerprint=fingerprint,
-                event=event, open_on=local_today(), questionnaire=target.questionnaire)
-        except NotTakingAnswers:  # closed, or another questionnaire, since the link was resolved
-            raise SurveyUnavailable("unavailable") from None
-        if not created and response.status != ResponseStatus.COMPLETE:
-            raise ConflictingResubmission(instance_id)
-    if created and token is not None:
-        token.used_at = utcnow()
-        target.household.disposition = Disposition.COMPLETED
-        session.add_all([token, target.household])
-        session.flush()
-    if created and draft is not None:  # a new row's event was written by store_response
-        audit.record_entry(event, response.id, session=session)
-    return response, created
-
-
-def _complete_draft(draft: Response, values: AnswerValues, *, instance_id: str, locale: str,
-                    fingerprint: str | None, session: Session) -> Response:
-    replace_answers(draft, values, session=session)
-    now = utcnow()
-    # The submitted instance id becomes the response's, so a retry of it is recognised.
-    draft.instance_id = instance_id
-    draft.status = ResponseStatus.COMPLETE
-    draft.receipt_code = new_receipt_code()
-    draft.submitted_at = now
-    draft.locale = locale
-    draft.client_fingerprint = fingerprint
-    session.add(draft)
-    session.flush()
     return draft
 
 
