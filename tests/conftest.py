@@ -18,5 +18,7 @@ pytest_plugins = [
     "tests.fixtures.databases",
     "tests.fixtures.demo_database",
     "tests.fixtures.apps",
+    "tests.fixtures.markers",
     "tests.fixtures.reporting",
+    "tests.fixtures.route_builders",
 ]

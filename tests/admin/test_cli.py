@@ -151,6 +151,7 @@ def _letter_urls(page):
                       re.S)
 
 
+@pytest.mark.slow
 def test_printed_qr_code_decodes_to_the_households_url(runner, tmp_path):
     _campaign_with_sample(runner, tmp_path)
     out = tmp_path / "letters"

@@ -16,7 +16,7 @@ from tests.factories import PASSWORD
 from tests.fixtures.settings import TEST_SETTINGS
 from tests.live import CHROMIUM, CHROMIUM_ARGS, serve_in_thread
 
-pytestmark = [pytest.mark.browser, pytest.mark.slow]
+pytestmark = pytest.mark.browser
 
 # Typed in questionnaire order; has_complained = 2 hides complaint_handling (skip logic).
 TYPED = [

@@ -14,7 +14,7 @@ from tests.factories import PASSWORD, make_user
 from tests.fixtures.settings import TEST_SETTINGS
 from tests.live import launch_chromium, serve_in_thread
 
-pytestmark = [pytest.mark.browser, pytest.mark.slow]
+pytestmark = pytest.mark.browser
 CJK = re.compile(r"[\u4e00-\u9fff]")
 CJK_FONTS = ("Noto Sans CJK", "Noto Serif CJK", "WenQuanYi")
 

@@ -14,7 +14,7 @@ import pytest
 from tests.live import CHROMIUM, CHROMIUM_ARGS
 from tests.public.conftest import RELOCATED_ANSWERS
 
-pytestmark = [pytest.mark.browser, pytest.mark.slow]
+pytestmark = pytest.mark.browser
 
 PHONE = {"width": 360, "height": 640}
 TEXT_TYPES = {"household_size", "comments"}
