@@ -12,10 +12,9 @@ Run by ``make lint``: ``python scripts/check_shape.py [--report]``.
 from __future__ import annotations
 
 import argparse
+import ast
 import sys
 from pathlib import Path
-
-import ast
 
 from radon.complexity import cc_visit
 from radon.visitors import Class
