@@ -31,6 +31,7 @@ from sqlalchemy.orm import defer
 from sqlmodel import Session, select
 
 from questionnaires import AnswerCheck, Questionnaire, validate_answers
+from survey_app.caches import ProcessCache
 from survey_app.models import (
     AccessToken,
     Campaign,
@@ -231,32 +232,28 @@ class OpenLinks:
 
     def __init__(self, *, ttl_seconds: float = 60.0, max_entries: int = 256,
                  clock: Callable[[], float] = time.monotonic):
-        self.ttl_seconds = ttl_seconds
-        self.max_entries = max_entries
-        self._clock = clock
-        self._entries: dict[tuple[str, str], tuple[float, dict, dict, Questionnaire]] = {}
+        # The one per-process cache policy (survey_app.caches): bounded, with a lifetime.
+        self._entries: ProcessCache[tuple[dict, dict, Questionnaire]] = ProcessCache(
+            max_entries=max_entries, ttl_seconds=ttl_seconds, clock=clock)
 
     def remember(self, slug: str, target: SurveyTarget) -> None:
-        if self.ttl_seconds <= 0:
-            return
-        if len(self._entries) >= self.max_entries:
-            self._entries.clear()
-        self._entries[slug, target.group] = (
-            self._clock(), _loaded_columns(target.campaign), _loaded_columns(target.version),
-            target.questionnaire)
+        if self._entries.enabled:
+            self._entries.put((slug, target.group), (
+                _loaded_columns(target.campaign), _loaded_columns(target.version),
+                target.questionnaire))
 
     def recall(self, slug: str, group: str) -> SurveyTarget | None:
         entry = self._entries.get((slug, group))
-        if entry is None or self._clock() - entry[0] >= self.ttl_seconds:
+        if entry is None:
             return None
-        _at, campaign, version, questionnaire = entry
+        campaign, version, questionnaire = entry
         return SurveyTarget(campaign=as_loaded(Campaign, campaign), group=group,
                             version=as_loaded(QuestionnaireVersion, version),
                             questionnaire=questionnaire, mode=ResponseMode.WEB_OPEN,
                             remembered=True)
 
     def forget(self, slug: str, group: str) -> None:
-        self._entries.pop((slug, group), None)
+        self._entries.pop((slug, group))
 
 
 def _loaded_columns(instance) -> dict:
