@@ -20,6 +20,7 @@ from survey_app.models import (
     Campaign,
     CampaignStatus,
     Community,
+    Household,
     HouseholdGroup,
     PaperForm,
     QuestionnaireVersion,
@@ -237,7 +238,7 @@ def reconcile(slug: str, form_id: int):
         else:
             flash(_("Reconciled: the merged response now counts."), "success")
             return redirect(url_for(".attention", slug=slug))
-    household = db.session.get(paper_entry.Household, paper.household_id)
+    household = db.session.get(Household, paper.household_id)
     return render_template("entry/reconcile.html", campaign=campaign, paper=paper, rows=rows,
                            form=form, allowed=allowed, problem=problem, locale=_locale(),
                            printed=paper_entry.printed_code(household),
@@ -245,7 +246,7 @@ def reconcile(slug: str, form_id: int):
 
 
 def _mark_answer_errors(form, paper: PaperForm, error: paper_entry.AnswerErrors) -> None:
-    household = db.session.get(paper_entry.Household, paper.household_id)
+    household = db.session.get(Household, paper.household_id)
     campaign = db.session.get(Campaign, paper.campaign_id)
     _, questionnaire = paper_entry.questionnaire_for(campaign, household, session=db.session)
     for qid, code in error.errors.items():
@@ -271,7 +272,7 @@ def decide(slug: str, form_id: int):
                                     reason=form.reason.data, admin=current_user)
         flash(_("Decision recorded."), "success")
         return redirect(url_for(".attention", slug=slug))
-    household = db.session.get(paper_entry.Household, paper.household_id)
+    household = db.session.get(Household, paper.household_id)
     return render_template("entry/decide.html", campaign=campaign, paper=paper, form=form,
                            printed=paper_entry.printed_code(household))
 

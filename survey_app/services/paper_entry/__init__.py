@@ -51,7 +51,6 @@ Modules
     statistics). Callers use the names re-exported here.
 """
 
-from survey_app.models import Household
 from survey_app.services.paper_entry.entering import (
     AnswerErrors,
     DuplicateOfWebResponse,
@@ -92,10 +91,8 @@ from survey_app.services.paper_entry.reconciliation import (
     reconcile,
 )
 
-# Household: entry/routes.py reads it as paper_entry.Household (the old module's import);
-# to be dropped once that view imports it from survey_app.models.
 __all__ = [
-    "DECISIONS", "Household",
+    "DECISIONS",
     "AgreementStats", "AnswerErrors", "Disagreement", "DuplicateOfWebResponse",
     "EntryOutcome", "EntryQuality", "EntryRefused", "PrintedCodeError", "ReconciliationRefused",
     "check_digit", "decide_held", "differing_fields", "disagreements", "display_value",
