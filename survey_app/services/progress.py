@@ -24,7 +24,6 @@ from dataclasses import dataclass, field
 
 from sqlmodel import Session, col, select
 
-from analysis.planning import aapor_rates
 from survey_app.models import (
     Campaign,
     Community,
@@ -71,6 +70,8 @@ class ProgressRow:
 
     @property
     def aapor(self):
+        from analysis.planning import aapor_rates  # numpy/scipy: not for the entry pages
+
         c = self.counts
         if not self.sampled:
             return None

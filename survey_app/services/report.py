@@ -10,8 +10,6 @@ from __future__ import annotations
 import io
 from pathlib import Path
 
-from docx import Document
-from docx.shared import Cm, Pt
 from sqlmodel import Session
 
 from survey_app.models import Campaign
@@ -89,6 +87,9 @@ def _chart_png(rows: list[dict], title: str, target: float | None) -> bytes | No
 def build_report(campaign: Campaign, filters: scores.ScoreFilters | None = None, *,
                  session: Session) -> bytes:
     """The .docx bytes of the section 居民满意度调查情况."""
+    from docx import Document  # python-docx only when a report is built
+    from docx.shared import Cm, Pt
+
     from survey_app.services import charts  # rows shared with the dashboard charts
 
     doc = scores.scores_document(campaign, filters, session=session)

@@ -26,7 +26,8 @@ import numpy as np
 from sqlalchemy import Text, cast, func
 from sqlmodel import Session, select
 
-import analysis
+# `analysis` (numpy, scipy, jieba) is imported in the functions that compute: this module
+# is imported at start-up (forms, API), and resident and entry requests never need it.
 from questionnaires import Questionnaire
 from survey_app.models import (
     Answer,
@@ -546,6 +547,8 @@ def _r(value: float | None, decimals: int) -> float | None:
 
 def _item_cell(estimate_rate, estimate_index, summary, respondents: int) -> dict:
     """Measures of one item in one cell from the stratified estimates of analysis."""
+    import analysis
+
     cell = {"respondents": respondents, "n_valid": summary.n_valid, "n_na": summary.n_na,
             "n_missing": summary.n_missing,
             "na_share": _r(summary.na_share, RATE_DECIMALS), "suppressed": False}
@@ -586,6 +589,8 @@ def _cell_statistics(data: CountedData, mask: np.ndarray, pops: dict[str, int], 
     gives Wilson and normal intervals), no reliability (see _reliability), drivers only
     when asked (the pooled cell).
     """
+    import analysis
+
     everyone = bool(mask.all())  # the pooled cell: no copy of the matrix
     y = data.codes if everyone else data.codes[:, mask]
     groups = data.factor("groups")
@@ -626,6 +631,8 @@ def _cell_document(data: CountedData, mask: np.ndarray, pops: dict[str, int]) ->
 def _cell_with_statistics(data: CountedData, mask: np.ndarray, pops: dict[str, int], *,
                           drivers: bool = False):
     """The cell's document and the campaign_statistics it came from (None if suppressed)."""
+    import analysis
+
     respondents = int(mask.sum())
     if respondents < MIN_CELL:
         return _suppressed(respondents), None
@@ -665,6 +672,8 @@ def _cell_with_statistics(data: CountedData, mask: np.ndarray, pops: dict[str, i
 # ---------------------------------------------------------------- the document
 
 def _indicator(campaign: Campaign, overall_rate, overall_index) -> dict | None:
+    import analysis
+
     measure = campaign.indicator_measure or "rate"
     if overall_rate is None:
         return None
@@ -688,6 +697,8 @@ def _indicator(campaign: Campaign, overall_rate, overall_index) -> dict | None:
 
 def indicator_rule(campaign: Campaign):
     """The analysis rule object for the campaign's indicator settings."""
+    import analysis
+
     params = campaign.indicator_rule_params or {}
     if campaign.indicator_rule in (None, "", "proportional"):
         return analysis.ProportionalRule()
@@ -702,6 +713,8 @@ def indicator_rule(campaign: Campaign):
 
 
 def _reliability(data: CountedData) -> dict | None:
+    import analysis
+
     scale = [j for j, qid in enumerate(data.item_ids) if qid != data.overall_item]
     y = data.codes[scale].T.copy()
     y[y == NA_CODE] = np.nan
@@ -722,6 +735,8 @@ def _reliability(data: CountedData) -> dict | None:
 
 
 def _mode_effects(data: CountedData) -> list[dict]:
+    import analysis
+
     modes = np.where(data.factor("modes").mask(ResponseMode.PAPER.value), "paper", "web")
     groups = data.factor("groups")
     out = []
@@ -747,6 +762,8 @@ def _mode_effects(data: CountedData) -> list[dict]:
 
 
 def _comments(data: CountedData) -> dict:
+    import analysis
+
     themes = analysis.comment_themes(data.comments, top_n=10, user_words=COMMENT_USER_WORDS,
                                      segmented=data.comment_tokens)
     return {"n_comments": themes.n_comments, "n_empty": themes.n_empty,
@@ -887,6 +904,8 @@ def progress_document(campaign: Campaign, *, session: Session) -> dict:
     RR1 with every sampled household taken as eligible); open-link responses are counted
     separately because they have no sample denominator.
     """
+    import analysis
+
     hh = session.exec(
         select(Household.household_group, Community.code, Community.name, Household.sampled,
                Household.disposition, func.count())
