@@ -1,11 +1,13 @@
 """Production gunicorn settings: `gunicorn -c gunicorn.conf.py 'survey_app:create_app()'`.
 
 Start-up (measured in docs/BENCHMARKS.md, "Start-up and memory"): the master imports the
-app, which no longer imports the statistics stack (numpy's analysis, scipy, jieba, docx),
-and forks the workers, which serve at once. Then, in the background, the master loads the
-comment segmenter (``analysis`` and jieba's dictionary, ~1.5 s and ~130 MB) and replaces
-the workers with ones forked from it, which share those pages instead of each loading a
-private copy on its first comment (inside its write transaction).
+app, which does not import the statistics stack (analysis, scipy, jieba, python-docx), and
+forks one worker, which serves at once. Meanwhile the master loads the comment segmenter
+(``analysis`` and jieba's dictionary: ~1.5 s of CPU, ~130 MB), which every resident
+submission with a comment needs, then reloads itself (SIGHUP): the configured number of
+workers are forked from it and share those pages, and the first worker finishes its
+request and exits. Only that first worker can load a private copy (on a comment before
+the reload), and one process loading beside the master keeps the wait short.
 """
 
 import os
@@ -41,17 +43,19 @@ def post_fork(server, worker):
 
 def when_ready(server):
     # Runs once in the master after the app was preloaded, before the workers are forked
-    # (not again on SIGHUP).
+    # (not again on SIGHUP, whose reload sets the number of workers from this file again).
     import threading
 
     _freeze_shared_objects()
+    server.num_workers = 1
     threading.Thread(target=share_comment_segmenter, args=(server,), daemon=True,
                      name="share-comment-segmenter").start()
 
 
 def share_comment_segmenter(server, *, poll_seconds: float = 0.05) -> None:
-    """In the master: once the first workers are forked, load the comment segmenter, then
-    replace the workers (SIGHUP: new ones forked, old ones finish their request and exit).
+    """In the master: once the first worker is forked, load the comment segmenter, then
+    replace the workers (SIGHUP: ``workers`` new ones forked, the old one finishes its
+    request and exits).
 
     A fork while this thread imports would give the child half-imported modules and locks
     held by a thread it does not have, so every fork of the master waits for the loading.
@@ -65,7 +69,7 @@ def share_comment_segmenter(server, *, poll_seconds: float = 0.05) -> None:
                         after_in_child=loading.release)
     deadline = time.monotonic() + 60
     while len(server.WORKERS) < server.num_workers and time.monotonic() < deadline:
-        time.sleep(poll_seconds)  # the first workers first: they serve while this loads
+        time.sleep(poll_seconds)  # the first worker first: it serves while this loads
     with loading:
         from survey_app.services.answer_copies import load_comment_segmenter
 
