@@ -10,7 +10,7 @@ compare, an older commit checked out with ``git worktree add``) and each repeat,
    link ``/c/<slug>/<group>``) first answers 200, polled every 5 ms. Also the CPU time
    (user + system) the master and the workers had used by then: on a loaded machine the
    wall clock counts other processes' turns too. ``Pss`` from ``/proc/<pid>/smaps_rollup``
-   of the master and of every worker is read at once ("at first 200");
+   of the master and of the workers forked so far is read at once ("at first 200");
 2. the workers' replacement: a master that loads the comment segmenter after forking
    replaces its first workers (gunicorn.conf.py); the time from launch until none of the
    first workers is left is printed ("-": none within ``--settle`` seconds);
@@ -144,13 +144,14 @@ def worker_pids(master: int) -> list[int]:
     return [int(pid) for pid in children]
 
 
-def memory(master: int, workers: int) -> tuple[float, float]:
-    """Mean PSS of the workers and PSS of the master, once ``workers`` workers are up."""
+def memory(master: int, workers: int | None = None) -> tuple[float, float]:
+    """Mean PSS of the workers and PSS of the master, once ``workers`` workers are up
+    (``None``: the workers there are now)."""
     deadline = time.monotonic() + 30
     while time.monotonic() < deadline:
         pids = worker_pids(master)
         try:
-            if len(pids) == workers:
+            if pids and len(pids) == (workers or len(pids)):
                 return statistics.mean(pss_mib(pid) for pid in pids), pss_mib(master)
         except (FileNotFoundError, ProcessLookupError):
             pass  # a worker was being replaced
@@ -190,7 +191,7 @@ def launch(root: Path, database_url: str, args: argparse.Namespace) -> Launch:
         # counts other processes' turns.
         first = worker_pids(process.pid)
         cpu = sum(map(cpu_seconds, [process.pid, *first]))
-        at_first_200 = memory(process.pid, args.workers)
+        at_first_200 = memory(process.pid)
         replaced = replaced_workers(process.pid, set(first), args.workers, started,
                                     args.settle)
         for _ in range(args.pages):
