@@ -70,12 +70,17 @@ def share_comment_segmenter(server, *, poll_seconds: float = 0.05) -> None:
     deadline = time.monotonic() + 60
     while len(server.WORKERS) < server.num_workers and time.monotonic() < deadline:
         time.sleep(poll_seconds)  # the first worker first: it serves while this loads
-    with loading:
-        from survey_app.services.answer_copies import load_comment_segmenter
+    try:
+        with loading:
+            from survey_app.services.answer_copies import load_comment_segmenter
 
-        load_comment_segmenter()
-        _freeze_shared_objects()
-    server.log.info("Comment segmenter loaded; replacing the workers to share it")
+            load_comment_segmenter()
+            _freeze_shared_objects()
+        server.log.info("Comment segmenter loaded; replacing the workers to share it")
+    except Exception:
+        # The reload below still brings the configured number of workers; each loads
+        # the segmenter on its first comment.
+        server.log.exception("Loading the comment segmenter in the master failed")
     os.kill(os.getpid(), signal.SIGHUP)
 
 
