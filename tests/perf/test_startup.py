@@ -10,7 +10,6 @@ from pathlib import Path
 from questionnaires import load_builtin
 from survey_app import create_app
 from survey_app.extensions import db
-from survey_app.migrate import upgrade
 from survey_app.models import CampaignStatus, Role
 from survey_app.services import campaigns, questionnaire_versions
 from tests.factories import make_community, make_user
@@ -65,10 +64,8 @@ def _resident_answers() -> dict[str, str]:
     return answers
 
 
-def test_app_resident_and_entry_pages_do_not_import_the_statistics_stack(tmp_path):
-    url = f"sqlite:///{tmp_path}/startup.db"
-    upgrade(url)
-    settings = {**SETTINGS, "DATABASE_URL": url}
+def test_app_resident_and_entry_pages_do_not_import_the_statistics_stack(fresh_database_url):
+    settings = {**SETTINGS, "DATABASE_URL": fresh_database_url}
     app = create_app(settings)
     with app.app_context():
         campaign = campaigns.create_campaign("startup", "启动测试", 2026, session=db.session)
