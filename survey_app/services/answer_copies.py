@@ -26,7 +26,6 @@ from collections.abc import Mapping, Sequence
 
 import numpy as np
 
-from analysis import load_segmenter, word_tokens
 from questionnaires import Questionnaire
 from questionnaires.model import RATING_CODES
 
@@ -60,11 +59,18 @@ def load_comment_segmenter() -> None:
     that neither a worker's first submission with a comment (inside its write transaction)
     nor its first scores request pays it. Other servers pay it on first use.
     """
+    from analysis import load_segmenter
+
     load_segmenter(COMMENT_USER_WORDS)
 
 
 def comment_terms(comment: str) -> str:
     """The stored form of a comment's word tokens: joined with a space (tokens have none)."""
+    if not comment:
+        return ""
+    # `analysis` (scipy, jieba) is imported by the first comment, not at start-up.
+    from analysis import word_tokens
+
     return " ".join(word_tokens(comment, COMMENT_USER_WORDS)) if comment else ""
 
 

@@ -14,13 +14,16 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import date
+from typing import TYPE_CHECKING
 
 from sqlalchemy import func
 from sqlmodel import Session, select
 
-from analysis.indicator import BandRule, ProportionalRule, StepwiseRule
 from survey_app.models import Campaign, CampaignStatus, Household, Response, ResponseStatus, User
 from survey_app.services import audit
+
+if TYPE_CHECKING:
+    from analysis.indicator import BandRule, ProportionalRule, StepwiseRule
 
 MEASURES = ("rate", "score", "index")
 RULES = ("proportional", "stepwise", "bands")
@@ -229,6 +232,9 @@ def indicator_settings_of(campaign: Campaign) -> IndicatorSettings:
 
 def indicator_rule(campaign: Campaign) -> ProportionalRule | StepwiseRule | BandRule:
     """The ``analysis.indicator`` rule object for the campaign's stored settings."""
+    # numpy/scipy come with `analysis`: imported when a rule is needed, not by every page.
+    from analysis.indicator import BandRule, ProportionalRule, StepwiseRule
+
     settings = indicator_settings_of(campaign)
     if settings.rule == "stepwise":
         return StepwiseRule(settings.deduction_per_point or 0.0, settings.floor,

@@ -26,11 +26,14 @@ from __future__ import annotations
 from collections import defaultdict
 from collections.abc import Mapping
 from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
 
 from sqlalchemy import case
 from sqlmodel import Session, col, func, select
 
-from analysis.planning import AAPORRates, aapor_rates
+if TYPE_CHECKING:
+    from analysis.planning import AAPORRates
+
 from survey_app.models import (
     Campaign,
     Community,
@@ -91,6 +94,8 @@ def outcome_rates(counts: Mapping[str, int]) -> AAPORRates | None:
     progress table and the progress document alike. The response rate reported everywhere
     is RR1; with nothing treated as ineligible it is completed / sampled.
     """
+    from analysis.planning import aapor_rates  # numpy: not loaded for the entry pages
+
     if not sum(counts.values()):
         return None
     return aapor_rates(complete=counts["completed_web"] + counts["completed_paper"],

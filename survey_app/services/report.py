@@ -10,8 +10,6 @@ from __future__ import annotations
 import io
 from pathlib import Path
 
-from docx import Document
-from docx.shared import Cm, Pt
 from sqlmodel import Session
 
 from survey_app.models import Campaign
@@ -96,6 +94,9 @@ def _chart_png(rows: list[RateBar], title: str, target: float | None) -> bytes |
 def build_report(campaign: Campaign, filters: scores.ScoreFilters | None = None, *,
                  session: Session) -> bytes:
     """The .docx bytes of the section 居民满意度调查情况."""
+    from docx import Document  # python-docx only when a report is built
+    from docx.shared import Pt
+
     doc = ScoresDocument.from_document(scores.scores_document(campaign, filters,
                                                               session=session))
     progress = ProgressDocument.from_document(scores.progress_document(campaign,
@@ -158,6 +159,8 @@ def _results_section(d, campaign: Campaign, doc: ScoresDocument) -> None:
     target = campaign.indicator_target if campaign.indicator_measure == "rate" else None
     png = _chart_png(charts.item_rate_rows(doc, pooled), "各维度满意率", target)
     if png:
+        from docx.shared import Cm
+
         d.add_picture(io.BytesIO(png), width=Cm(15))
     else:
         d.add_paragraph("（未找到中文字体，图表从略，数据见上表。）")

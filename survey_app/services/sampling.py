@@ -22,13 +22,16 @@ from __future__ import annotations
 import hashlib
 import random
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 from sqlalchemy import func
 from sqlmodel import Session, select
 
-from analysis.planning import SampleSize, cochran_sample_size, contacts_needed
 from survey_app.models import AccessToken, Campaign, Household, Response, User, utcnow
 from survey_app.services import audit
+
+if TYPE_CHECKING:
+    from analysis.planning import SampleSize
 
 # The seed column is a 32-bit integer on PostgreSQL.
 MAX_SEED = 2**31 - 1
@@ -76,6 +79,10 @@ def set_sample_settings(campaign: Campaign, *, session: Session, confidence: flo
 
 def plan_sample(campaign: Campaign, *, session: Session) -> list[StratumPlan]:
     """Sample size and contacts per household group, from the campaign's settings."""
+    # Imported here: the `analysis` package loads numpy and scipy, which the admin
+    # forms (this module's MAX_SEED) and the resident pages must not wait for.
+    from analysis.planning import cochran_sample_size, contacts_needed
+
     populations = session.exec(
         select(Household.household_group, func.count())
         .where(Household.campaign_id == campaign.id)
