@@ -69,6 +69,7 @@ class GunicornServer:
                "SURVEY_WORKERS": str(self.workers), "SURVEY_BIND": f"127.0.0.1:{self.port}",
                **self.extra_env}
         gunicorn = Path(sys.executable).with_name("gunicorn")
+        shared_before = self._segmenter_lines() if hasattr(self, "_log_file") else 0
         self.process = subprocess.Popen(
             [str(gunicorn), "-c", str(ROOT / "gunicorn.conf.py"), "--access-logfile", "/dev/null",
              "survey_app:create_app()"],
@@ -79,12 +80,43 @@ class GunicornServer:
         while time.monotonic() < deadline:
             try:
                 urllib.request.urlopen(self.base_url + "/", timeout=2).read()
+                self._wait_for_workers(shared_before, deadline=time.monotonic() + 90)
                 return
             except OSError:
                 if self.process.poll() is not None:
                     raise RuntimeError("gunicorn exited: " + self.log_text())
                 time.sleep(0.2)
         raise RuntimeError("gunicorn did not start in time")
+
+    def _segmenter_lines(self) -> int:
+        text = self.log_text()
+        return (text.count("Comment segmenter loaded")
+                + text.count("Loading the comment segmenter in the master failed"))
+
+    def _children(self) -> set[int]:
+        path = Path(f"/proc/{self.process.pid}/task/{self.process.pid}/children")
+        try:
+            return {int(pid) for pid in path.read_text().split()}
+        except OSError:
+            return set()
+
+    def _wait_for_workers(self, shared_before: int, *, deadline: float) -> None:
+        """After the first 200 (one worker serves while the master loads the comment
+        segmenter, gunicorn.conf.py), wait until the master has replaced it by the
+        configured number of workers: tests measure the server as deployed, not its
+        start-up window."""
+        first = self._children()  # one worker, or already the replacements
+        while time.monotonic() < deadline:
+            if self.process.poll() is not None:
+                raise RuntimeError("gunicorn exited: " + self.log_text())
+            children = self._children()
+            replaced = len(first) > 1 or not children & first
+            if (self._segmenter_lines() > shared_before and len(children) == self.workers
+                    and replaced):
+                return
+            time.sleep(0.1)
+        raise RuntimeError("gunicorn did not replace its first worker in time: "
+                           + self.log_text()[-2000:])
 
     def _log(self):
         import tempfile
