@@ -151,6 +151,8 @@ def code_error(reason: str) -> str:
 def refusal_message(reason: str) -> str:
     return {
         "already_verified": _("This paper form has already been entered and verified."),
+        "same_typist": _("You typed the first entry of this paper form. The second entry must "
+                         "be typed by someone else: double entry needs two people."),
         "awaiting_reconciliation": _("Both entries of this paper form differ; it is waiting "
                                      "for reconciliation."),
         "held": _("This paper form is held for an administrator's decision (the household "

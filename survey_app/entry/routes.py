@@ -204,7 +204,7 @@ def _entry_message(outcome: paper_entry.EntryOutcome) -> str:
 
 
 @bp.route("/<slug>/forms")
-@role_required(*STAFF)
+@role_required(*STAFF, Role.EVALUATOR)
 def attention(slug: str):
     campaign = _campaign(slug)
     rows = paper_entry.forms_needing_attention(campaign, current_user, session=db.session)
@@ -213,7 +213,7 @@ def attention(slug: str):
 
 
 @bp.route("/<slug>/forms/<int:form_id>/reconcile", methods=["GET", "POST"])
-@role_required(*STAFF)
+@role_required(*STAFF, Role.EVALUATOR)
 def reconcile(slug: str, form_id: int):
     campaign = _campaign(slug)
     paper = _paper_form(campaign, form_id)

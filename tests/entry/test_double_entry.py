@@ -14,11 +14,13 @@ from survey_app.models import (
     Reconciliation,
     Response,
     ResponseStatus,
+    Role,
 )
 from survey_app.services import paper_entry, progress
 from survey_app.services.questionnaire_versions import questionnaire_of, version_for_group
 from survey_app.services.responses import answer_values
 from tests.entry.conftest import UserClient, build_field, form_data, typed_answers
+from tests.factories import make_user
 
 SEEDED = {3: "benefit_standard", 7: "household_size", 12: "overall_satisfaction",
           20: "age_band", 27: "staff_attitude"}
@@ -134,18 +136,65 @@ def test_entrants_cannot_reconcile_their_own_form(app, session, world):
     assert session.get(PaperForm, form.id).status == PaperFormStatus.VERIFIED
 
 
-def test_same_worker_twice_is_allowed_and_flagged(app, session, world):
+def test_the_second_entry_must_come_from_another_person(app, session, world):
     household = world.households_a[0]
     typed = typed_answers(_questionnaire(session, world, household), seed=5)
     client = _client(app, world.worker_a)
-    _enter(client, world, household, typed)
-    _enter(client, world, household, typed)
-    assert session.exec(select(PaperForm).where(
-        PaperForm.household_id == household.id)).one().status == PaperFormStatus.VERIFIED
+    assert _enter(client, world, household, typed).status_code == 302
+    again = _enter(client, world, household, typed)
+    assert again.status_code == 200
+    assert "第二遍必须由另一位工作人员录入" in again.get_data(as_text=True)
+    form = session.exec(select(PaperForm).where(PaperForm.household_id == household.id)).one()
+    assert form.status == PaperFormStatus.AWAITING_SECOND
+    assert session.exec(select(func.count()).select_from(PaperEntry).where(
+        PaperEntry.paper_form_id == form.id)).one() == 1
+    assert _enter(_client(app, world.worker_a2), world, household, typed).status_code == 302
+    assert session.get(PaperForm, form.id).status == PaperFormStatus.VERIFIED
+
+
+def test_a_form_typed_twice_by_one_person_never_counts_as_agreement(session, world):
+    # Such forms exist from before the rule: the quality page lists them apart.
+    household = world.households_a[0]
+    questionnaire = _questionnaire(session, world, household)
+    typed = typed_answers(questionnaire, seed=6)
+    paper_entry.enter_paper_form(session=session, campaign=world.campaign, household=household,
+                                 typed=typed, worker=world.worker_a)
+    form = session.exec(select(PaperForm).where(PaperForm.household_id == household.id)).one()
+    first = session.exec(select(PaperEntry).where(PaperEntry.paper_form_id == form.id)).one()
+    session.add(PaperEntry(paper_form_id=form.id, entry_round=2,
+                           entered_by_id=world.worker_a.id, answers=first.answers,
+                           payload_hash=first.payload_hash))
+    session.flush()
     quality = paper_entry.entry_quality(world.campaign, session=session)
     (stats,) = quality.workers
-    assert (stats.label, stats.same_worker, stats.forms_compared) == \
-        (world.worker_a.username, 1, 1)
+    assert (stats.label, stats.same_worker, stats.forms_compared, stats.form_agreement) == \
+        (world.worker_a.username, 1, 0, None)
+
+
+def test_an_evaluator_who_keyed_neither_entry_reconciles(app, session, world):
+    household = world.households_a[1]
+    questionnaire = _questionnaire(session, world, household)
+    typed = typed_answers(questionnaire, seed=7)
+    paper_entry.enter_paper_form(session=session, campaign=world.campaign, household=household,
+                                 typed=typed, worker=world.worker_a)
+    rating = next(q.id for q in questionnaire.questions() if q.type == "rating")
+    other = {**typed, rating: "1" if typed[rating] != "1" else "2"}
+    outcome = paper_entry.enter_paper_form(session=session, campaign=world.campaign,
+                                           household=household, typed=other,
+                                           worker=world.worker_a2)
+    assert outcome.status == PaperFormStatus.CONFLICT
+    evaluator = make_user(session, Role.EVALUATOR)
+    form = outcome.paper_form
+    assert paper_entry.may_reconcile(form, evaluator, session=session)
+    assert not paper_entry.may_reconcile(form, world.worker_a, session=session)
+    assert paper_entry.may_reconcile(form, world.worker_a3, session=session)
+    assert not paper_entry.may_reconcile(form, world.worker_b, session=session)
+    client = _client(app, evaluator)
+    url = f"/entry/{world.campaign.slug}/forms/{form.id}/reconcile"
+    assert client.get(f"/entry/{world.campaign.slug}/forms").status_code == 200
+    done = client.post(url, data={f"q_{rating}": typed[rating], "reason": "checked the paper"})
+    assert done.status_code == 302
+    assert session.get(PaperForm, form.id).status == PaperFormStatus.VERIFIED
 
 
 def test_single_entry_campaign_counts_directly(app, session):

@@ -21,9 +21,10 @@ Entering (``enter_paper_form``)
     * Double entry: the first entry leaves the form AWAITING_SECOND. The second entry is typed
       blind (the entry screen never shows the first). Both are compared field by field: all
       equal → response created, VERIFIED; any difference → CONFLICT, and
-      :func:`disagreements` lists only the differing fields for :func:`reconcile`. The same
-      worker may type both rounds (small communities have one worker) but such forms are
-      counted as ``same_worker`` in :func:`entry_quality`.
+      :func:`disagreements` lists only the differing fields for :func:`reconcile`. The second
+      entry must come from another account than the first (``EntryRefused("same_typist")``);
+      a community with one worker gets its second entry from an administrator. Reconciling
+      is for who keyed neither entry (:func:`may_reconcile`).
 
 Household that already answered on the web (a COMPLETE non-paper response exists)
     * ``keep_first`` and ``keep_web``: the web response came first, so both rules keep it and

@@ -143,6 +143,10 @@ def enter_paper_form(
     if web is not None and campaign.duplicate_rule != "ask_admin":
         raise DuplicateOfWebResponse(campaign.duplicate_rule, web)
 
+    if form is not None and worker.id in _typists(form, session=session):
+        # Blind double entry means two people: one person typing twice repeats their own
+        # misreadings, and the comparison would vouch for them.
+        raise EntryRefused("same_typist")
     if form is None:
         form = PaperForm(campaign_id=campaign.id, household_id=household.id,
                          status=PaperFormStatus.AWAITING_SECOND, batch=batch.strip()[:32])
@@ -178,6 +182,11 @@ def enter_paper_form(
                           "differing_fields": outcome.differences,
                           "web_response_id": web.id if web is not None else None})
     return outcome
+
+
+def _typists(form: PaperForm, *, session: Session) -> set[int]:
+    return set(session.exec(select(PaperEntry.entered_by_id).where(
+        PaperEntry.paper_form_id == form.id)).all())
 
 
 def entry_of_round(form: PaperForm, entry_round: int, *, session: Session) -> PaperEntry:

@@ -66,11 +66,14 @@ def entrants(form: PaperForm, *, session: Session) -> set[int]:
 
 
 def may_reconcile(form: PaperForm, user: User, *, session: Session) -> bool:
-    if user.role == Role.ADMIN:
+    """Who keyed neither entry: an evaluator, an administrator, or a worker of the form's
+    community."""
+    if user.id in entrants(form, session=session):
+        return False
+    if user.role in (Role.ADMIN, Role.EVALUATOR):
         return True
     household = session.get(Household, form.household_id)
-    return (may_see_community(user, household.community_id)
-            and user.id not in entrants(form, session=session))
+    return may_see_community(user, household.community_id)
 
 
 class ReconciliationRefused(ValueError):
@@ -192,7 +195,7 @@ def forms_needing_attention(campaign: Campaign, user: User, *, session: Session)
              .where(PaperForm.campaign_id == campaign.id,
                     col(PaperForm.status).in_([PaperFormStatus.CONFLICT, PaperFormStatus.HELD]))
              .order_by(Household.household_code))
-    if user.role != Role.ADMIN:
+    if user.role not in (Role.ADMIN, Role.EVALUATOR):
         query = query.where(Household.community_id == (user.community_id or -1))
     return list(session.exec(query).all())
 
@@ -228,8 +231,10 @@ class EntryQuality:
 def entry_quality(campaign: Campaign, *, session: Session) -> EntryQuality:
     """Field and form agreement of every form typed twice, per worker and per batch.
 
-    A form counts for each worker who typed one of its rounds (once if they typed both).
-    Fields compared are the union of the answered questions of both entries.
+    A form counts for each worker who typed one of its rounds. Fields compared are the
+    union of the answered questions of both entries. A form whose two entries were typed by
+    one person (before that was refused) is no comparison: it is counted in ``same_worker``
+    only, never in the agreement.
     """
     rows = session.exec(select(PaperEntry, PaperForm).join(
         PaperForm, PaperForm.id == PaperEntry.paper_form_id)
@@ -253,10 +258,12 @@ def entry_quality(campaign: Campaign, *, session: Session) -> EntryQuality:
         batch = forms[form_id].batch or "—"
         targets.append(batches.setdefault(batch, AgreementStats(batch)))
         for stats in targets:
+            if len(typists) == 1:
+                stats.same_worker += 1
+                continue
             stats.forms_compared += 1
             stats.forms_agreeing += differing == 0
             stats.fields_compared += compared
             stats.fields_agreeing += compared - differing
-            stats.same_worker += len(typists) == 1
     return EntryQuality(workers=sorted(workers.values(), key=lambda s: s.label),
                         batches=sorted(batches.values(), key=lambda s: s.label))
