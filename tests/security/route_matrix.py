@@ -32,6 +32,9 @@ ADMIN_ONLY = (302, 302, 302, 403, 403, 403, 200)
 STAFF = (302, 302, 302, 200, 200, 403, 200)  # workers and admins
 EVALUATORS = (302, 302, 302, 403, 403, 200, 200)
 HOUSEHOLD_OF_A = (302, 302, 302, 200, 404, 403, 200)  # worker B: not found
+# Reconciling: who keyed neither entry, evaluators included (issue 16: two people).
+RECONCILERS = (302, 302, 302, 200, 404, 200, 200)
+FORM_LISTS = (302, 302, 302, 200, 200, 200, 200)
 PUBLIC = (200, 200, 200, 200, 200, 200, 200)
 TOKEN_PAGE = (200, 200, 404, 200, 200, 200, 200)  # the wrong token: unavailable
 API = (401, 401, 401, 403, 401, 200, 200)  # worker A holds a token, worker B none
@@ -66,9 +69,9 @@ MATRIX = {
     "POST /entry/<slug>/households/<int:household_id>": (302, 302, 302, 302, 404, 403, 302),
     "GET /entry/<slug>/households/<int:household_id>/enter": HOUSEHOLD_OF_A,
     "POST /entry/<slug>/households/<int:household_id>/enter": HOUSEHOLD_OF_A,
-    "GET /entry/<slug>/forms": STAFF,
-    "GET /entry/<slug>/forms/<int:form_id>/reconcile": HOUSEHOLD_OF_A,
-    "POST /entry/<slug>/forms/<int:form_id>/reconcile": HOUSEHOLD_OF_A,
+    "GET /entry/<slug>/forms": FORM_LISTS,
+    "GET /entry/<slug>/forms/<int:form_id>/reconcile": RECONCILERS,
+    "POST /entry/<slug>/forms/<int:form_id>/reconcile": RECONCILERS,
     "GET /entry/<slug>/forms/<int:form_id>/decide": ADMIN_ONLY,
     "POST /entry/<slug>/forms/<int:form_id>/decide": ADMIN_ONLY,  # no reason: re-shown
     "GET /entry/<slug>/progress": STAFF,
