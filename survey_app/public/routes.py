@@ -105,8 +105,28 @@ def token_receipt(token: str, instance_id: str):
     return render_template("public/receipt.html", target=target, response=response)
 
 
+# The open links this browser has answered: {slug: [group, instance_id]} in its signed
+# session cookie. Back, a refresh or a second tap after the receipt then lands on the
+# receipt instead of a fresh form (a new form would carry a new instance id and store a
+# second response).
+ANSWERED_OPEN = "open_answered"
+
+
+def _answered_here(slug: str) -> list[str] | None:
+    return session.get(ANSWERED_OPEN, {}).get(slug)
+
+
+def _earlier_receipt(slug: str, earlier: list[str]):
+    flash(_("This phone has already sent answers to this survey, and they are counted once. "
+            "Thank you!"), "info")
+    group, instance_id = earlier
+    return redirect(url_for(".open_receipt", slug=slug, group=group, instance_id=instance_id))
+
+
 @bp.route("/c/<slug>")
 def open_link(slug: str):
+    if (earlier := _answered_here(slug)) is not None:
+        return _earlier_receipt(slug, earlier)
     try:
         survey_session.resolve_open_link(slug, None, session=db.session)
     except SurveyUnavailable as exc:
@@ -118,6 +138,11 @@ def open_link(slug: str):
 @csrf.exempt
 @db.reads_first
 def open_survey(slug: str, group: str):
+    earlier = _answered_here(slug)
+    # The same instance posted again is the idempotent repeat of that submission.
+    if earlier is not None and (request.method == "GET"
+                                or request.form.get("instance_id") != earlier[1]):
+        return _earlier_receipt(slug, earlier)
     link = OpenLink(slug, group, current_app.extensions[OPEN_LINKS])
     # A post reuses what the link resolved to moments ago (its insert checks it again).
     try:
@@ -188,6 +213,10 @@ def _render_outcome(outcome: survey_submit.SubmitOutcome, receipt_endpoint: str,
     """The page of a submit's outcome (see :mod:`survey_app.services.survey_submit`)."""
     match outcome:
         case survey_submit.Stored(response=response):
+            if response.household_id is None:  # an open link: this device has answered
+                session[ANSWERED_OPEN] = {**session.get(ANSWERED_OPEN, {}),
+                                          link_args["slug"]: [link_args["group"],
+                                                              response.instance_id]}
             return redirect(url_for(receipt_endpoint, instance_id=response.instance_id,
                                     **link_args))
         case survey_submit.Invalid(target=target, answers=answers, errors=errors):

@@ -7,7 +7,7 @@ from datetime import datetime, timedelta
 
 import pytest
 from sqlalchemy import event
-from sqlmodel import select
+from sqlmodel import func, select
 
 from survey_app.models import CampaignStatus, Household, Response
 from survey_app.services import tokens
@@ -152,3 +152,32 @@ def test_large_text_switch_works_without_script(client, survey_campaign):
     }).get_data(as_text=True)
     assert 'class="resident"' in page
     assert 'name="a_age_band" value="3" checked' in page
+
+
+def test_one_device_one_open_link_submission(client, session, survey_campaign):
+    slug = survey_campaign.campaign.slug
+    client.get(f"/c/{slug}/relocated")
+    first = str(uuid.uuid4())
+    done = client.post(f"/c/{slug}/relocated", data=form_data(RELOCATED_ANSWERS, first))
+    receipt = f"/c/{slug}/relocated/receipt/{first}"
+    assert done.headers["Location"] == receipt
+    # The same submission again (a double tap) is its idempotent repeat.
+    repeat = client.post(f"/c/{slug}/relocated", data=form_data(RELOCATED_ANSWERS, first))
+    assert repeat.headers["Location"] == receipt
+    # Back or a refresh shows the receipt, never a fresh form; a fresh form posted anyway
+    # (another group included) stores nothing.
+    for again in (client.get(f"/c/{slug}"), client.get(f"/c/{slug}/relocated"),
+                  client.get(f"/c/{slug}/rental_subsidy"),
+                  client.post(f"/c/{slug}/relocated",
+                              data=form_data(RELOCATED_ANSWERS, str(uuid.uuid4())))):
+        assert (again.status_code, again.headers["Location"]) == (302, receipt)
+    page = client.get(receipt).get_data(as_text=True)
+    assert "已经提交过" in page
+    assert session.exec(select(func.count()).select_from(Response)).one() == 1
+    # Another phone still answers the open link.
+    other = client.application.test_client()
+    other.get(f"/c/{slug}/relocated")
+    second = str(uuid.uuid4())
+    assert other.post(f"/c/{slug}/relocated", data=form_data(
+        RELOCATED_ANSWERS, second)).headers["Location"].endswith(second)
+    assert session.exec(select(func.count()).select_from(Response)).one() == 2
