@@ -11,13 +11,16 @@ more than storing the response. The form object is built only to render a page.
 """
 
 import re
+import uuid
 from collections.abc import Mapping
 from dataclasses import dataclass, field
+from datetime import datetime
 
 from flask import current_app
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
 from flask_wtf.csrf import validate_csrf
+from itsdangerous import BadData, URLSafeTimedSerializer
 from werkzeug.datastructures import MultiDict
 from wtforms import HiddenField, SubmitField
 from wtforms.validators import DataRequired, Regexp, ValidationError
@@ -35,12 +38,43 @@ _NOT_PRESSED = ("", "false")
 ANSWER_PREFIX = "a_"
 
 
+#: A form instance's start older than this is not believed (a page kept open for weeks).
+MAX_FORM_AGE_SECONDS = 30 * 24 * 3600
+_START_SALT = "survey-form-start"
+
+
 class SurveyAnswerForm(FlaskForm):
     instance_id = HiddenField(validators=[DataRequired(), Regexp(UUID4)])
+    # When this form instance was first shown, signed with the app's secret key: the
+    # response's duration runs from it to the submit (no server-side session needed).
+    started = HiddenField()
     larger_text = SubmitField(_l("Larger text"))
     normal_text = SubmitField(_l("Normal text"))
     submit = SubmitField(_l("Submit answers"))
     save = SubmitField(_l("Save and continue later"))
+
+
+def new_survey_form() -> SurveyAnswerForm:
+    """A fresh form instance: a new instance id and its signed start time."""
+    instance_id = str(uuid.uuid4())
+    return SurveyAnswerForm(instance_id=instance_id, started=_start_signer().dumps(instance_id))
+
+
+def _start_signer() -> URLSafeTimedSerializer:
+    return URLSafeTimedSerializer(current_app.secret_key, salt=_START_SALT)
+
+
+def form_started_at(stamp: str | None, instance_id: str | None) -> datetime | None:
+    """The signed start time of ``instance_id``'s form, or None if missing, forged, of
+    another form instance or too old."""
+    if not stamp or instance_id is None:
+        return None
+    try:
+        signed, at = _start_signer().loads(stamp, max_age=MAX_FORM_AGE_SECONDS,
+                                           return_timestamp=True)
+    except BadData:
+        return None
+    return at if signed == instance_id else None
 
 
 @dataclass(frozen=True)
@@ -57,6 +91,8 @@ class SurveyPost:
     csrf_error: str | None
     pressed: frozenset[str]
     formdata: MultiDict = field(default_factory=MultiDict, repr=False, compare=False)
+    #: When the form instance was first shown (signed), None if unknown.
+    started_at: datetime | None = None
 
     def __contains__(self, button: str) -> bool:
         return button in self.pressed
@@ -84,4 +120,5 @@ def read_survey_post(formdata: Mapping[str, str]) -> SurveyPost:
     pressed = frozenset(name for name in BUTTONS
                         if formdata.get(name) is not None
                         and formdata.get(name) not in _NOT_PRESSED)
-    return SurveyPost(instance_id, csrf_error, pressed, formdata)
+    return SurveyPost(instance_id, csrf_error, pressed, formdata,
+                      form_started_at(formdata.get("started"), instance_id))

@@ -8,7 +8,6 @@ A post's final submit is one service call (:func:`survey_submit.submit_survey`: 
 its single retry); the view renders the outcome. A draft is written through ``db.write()``.
 """
 
-import uuid
 from collections.abc import Mapping
 
 from flask import (
@@ -28,7 +27,12 @@ from sqlmodel import select
 from survey_app.extensions import csrf, db, limiter
 from survey_app.models import Campaign, CampaignStatus
 from survey_app.public import OPEN_LINKS, bp
-from survey_app.public.forms import SurveyAnswerForm, SurveyPost, read_survey_post
+from survey_app.public.forms import (
+    SurveyAnswerForm,
+    SurveyPost,
+    new_survey_form,
+    read_survey_post,
+)
 from survey_app.services import survey_session, survey_submit
 from survey_app.services.personal_data import keyed_hash
 from survey_app.services.survey_session import (
@@ -84,7 +88,7 @@ def token_survey(token: str):
         target = exc.target
     if request.method == "GET":
         values = survey_session.draft_values(target, session=db.session)
-        return _render_survey(target, SurveyAnswerForm(instance_id=str(uuid.uuid4())), values)
+        return _render_survey(target, new_survey_form(), values)
     return _take_answers(link, target, ".token_receipt", {"token": token},
                          draft_url=url_for(".token_survey", token=token))
 
@@ -150,7 +154,7 @@ def open_survey(slug: str, group: str):
     except SurveyUnavailable as exc:
         return _unavailable(exc)
     if request.method == "GET":
-        return _render_survey(target, SurveyAnswerForm(instance_id=str(uuid.uuid4())), {})
+        return _render_survey(target, new_survey_form(), {})
     return _take_answers(link, target, ".open_receipt", {"slug": slug, "group": group},
                          draft_url=None)
 
@@ -199,7 +203,8 @@ def _save_draft(target: SurveyTarget, post: SurveyPost, locale: str, draft_url: 
     try:
         with db.write() as writing:
             survey_session.save_draft(target, check.values, session=writing,
-                                      instance_id=post.instance_id, locale=locale)
+                                      instance_id=post.instance_id, locale=locale,
+                                      started_at=post.started_at)
     except AlreadyAnswered:
         return _unavailable(SurveyUnavailable("used", target))
     except SurveyUnavailable as exc:  # closed or revoked since the link was resolved

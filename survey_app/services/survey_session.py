@@ -23,7 +23,7 @@ from __future__ import annotations
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import date, datetime
+from datetime import UTC, date, datetime
 from zoneinfo import ZoneInfo
 
 from sqlalchemy import and_, bindparam, inspect
@@ -315,9 +315,21 @@ def confirm_token(target: SurveyTarget, *, session: Session) -> AccessToken | No
     return row.AccessToken
 
 
+def earliest_start(*starts: datetime | None) -> datetime | None:
+    """The earliest of the known start times (naive ones are UTC, as SQLite returns them)."""
+    known = [at if at.tzinfo is not None else at.replace(tzinfo=UTC)
+             for at in starts if at is not None]
+    return min(known) if known else None
+
+
 def save_draft(target: SurveyTarget, values: AnswerValues, *, session: Session,
-               instance_id: str, locale: str = "zh") -> Response:
-    """Keep partial answers of a token survey server-side (status partial, never counted)."""
+               instance_id: str, locale: str = "zh",
+               started_at: datetime | None = None) -> Response:
+    """Keep partial answers of a token survey server-side (status partial, never counted).
+
+    ``started_at``: when the saved form was first shown; the draft keeps the earliest start
+    of its sittings, so the completed response's duration covers all of them.
+    """
     if target.access_token is None:
         raise ValueError("only token surveys can be saved and resumed")
     token = confirm_token(target, session=session)
@@ -327,6 +339,7 @@ def save_draft(target: SurveyTarget, values: AnswerValues, *, session: Session,
     if draft is not None:
         replace_answers(draft, values, session=session)
         draft.locale = locale
+        draft.started_at = earliest_start(draft.started_at, started_at)
         session.add(draft)
     else:
         existing = find_by_instance(target.campaign, instance_id, session=session)
@@ -335,8 +348,8 @@ def save_draft(target: SurveyTarget, values: AnswerValues, *, session: Session,
         draft, _created = store_response(
             session=session, campaign=target.campaign, version=target.version,
             group=target.group, mode=target.mode, instance_id=instance_id, values=values,
-            household=target.household, status=ResponseStatus.PARTIAL, started_at=utcnow(),
-            locale=locale)
+            household=target.household, status=ResponseStatus.PARTIAL,
+            started_at=started_at or utcnow(), locale=locale)
     audit.record("response.save_draft", "response", draft.id, session=session,
                  label="resident", campaign_id=target.campaign.id,
                  details={"answers": len(values)})

@@ -24,6 +24,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass
+from datetime import datetime
 from typing import TYPE_CHECKING, Protocol
 
 from sqlmodel import Session
@@ -49,6 +50,7 @@ from survey_app.services.survey_session import (
     check_answers,
     confirm_token,
     draft_of,
+    earliest_start,
     local_today,
 )
 
@@ -60,6 +62,7 @@ class SurveyAnswersPost(Protocol):
     """A survey post as :func:`submit_survey` reads it (``public.forms.SurveyPost``)."""
 
     instance_id: str
+    started_at: datetime | None  # when the form instance was first shown (signed)
 
     def answers(self, questionnaire: Questionnaire) -> dict[str, list[str]]:
         """The posted answer strings of ``questionnaire``'s questions."""
@@ -122,7 +125,8 @@ def submit_survey(link: SurveyLink, target: SurveyTarget, post: SurveyAnswersPos
         if not check.ok:
             return Invalid(target, answers, check.errors)
         outcome = _store(target, check.values, database=database,
-                         instance_id=post.instance_id, locale=locale, fingerprint=fingerprint)
+                         instance_id=post.instance_id, locale=locale, fingerprint=fingerprint,
+                         started_at=post.started_at)
         if not (isinstance(outcome, Refused) and outcome.refusal.reason == "unavailable"):
             break
     return outcome
@@ -140,13 +144,14 @@ def _resolve_again(link: SurveyLink, *, session: Session) -> SurveyTarget:
 
 
 def _store(target: SurveyTarget, values: AnswerValues, *, database: Database,
-           instance_id: str, locale: str, fingerprint: str | None) -> SubmitOutcome:
+           instance_id: str, locale: str, fingerprint: str | None,
+           started_at: datetime | None) -> SubmitOutcome:
     """One attempt: :func:`submit_response` in its own write transaction."""
     try:
         with database.write(writes_first=target.submit_writes_first) as session:
             response, created = submit_response(
                 target, values, session=session, instance_id=instance_id, locale=locale,
-                fingerprint=fingerprint)
+                fingerprint=fingerprint, started_at=started_at)
     except ConflictingResubmission:
         return Conflict(instance_id)
     except AlreadyAnswered:
@@ -157,8 +162,8 @@ def _store(target: SurveyTarget, values: AnswerValues, *, database: Database,
 
 
 def submit_response(target: SurveyTarget, values: AnswerValues, *, session: Session,
-                    instance_id: str, locale: str = "zh",
-                    fingerprint: str | None = None) -> tuple[Response, bool]:
+                    instance_id: str, locale: str = "zh", fingerprint: str | None = None,
+                    started_at: datetime | None = None) -> tuple[Response, bool]:
     """Store the completed response; return it and whether this call completed it.
 
     A repeat of the same instance with the same answers returns the stored response;
@@ -180,12 +185,14 @@ def submit_response(target: SurveyTarget, values: AnswerValues, *, session: Sess
         draft = draft_of(target, session=session)
     if draft is not None:
         response = _complete_draft(draft, values, instance_id=instance_id, locale=locale,
-                                   fingerprint=fingerprint, session=session)
+                                   fingerprint=fingerprint, session=session,
+                                   started_at=started_at)
         created = True
     else:  # open links have no drafts and no token: the insert itself recognises a repeat
         response, created = _insert_response(target, values, instance_id=instance_id,
                                              locale=locale, fingerprint=fingerprint,
-                                             event=event, session=session)
+                                             event=event, session=session,
+                                             started_at=started_at)
     if created and token is not None:
         token.used_at = utcnow()
         target.household.disposition = Disposition.COMPLETED
@@ -211,14 +218,15 @@ def _token_repeat(target: SurveyTarget, values: AnswerValues, instance_id: str, 
 
 def _insert_response(target: SurveyTarget, values: AnswerValues, *, instance_id: str,
                      locale: str, fingerprint: str | None, event: audit.Entry,
-                     session: Session) -> tuple[Response, bool]:
+                     session: Session, started_at: datetime | None) -> tuple[Response, bool]:
     """A new completed response (with its event), or the stored one of a repeat."""
     try:
         response, created = store_response(
             session=session, campaign=target.campaign, version=target.version,
             group=target.group, mode=target.mode, instance_id=instance_id, values=values,
             household=target.household, locale=locale, fingerprint=fingerprint,
-            event=event, open_on=local_today(), questionnaire=target.questionnaire)
+            event=event, open_on=local_today(), questionnaire=target.questionnaire,
+            started_at=started_at)
     except NotTakingAnswers:  # closed, or another questionnaire, since the link was resolved
         raise SurveyUnavailable("unavailable") from None
     if not created and response.status != ResponseStatus.COMPLETE:
@@ -227,7 +235,8 @@ def _insert_response(target: SurveyTarget, values: AnswerValues, *, instance_id:
 
 
 def _complete_draft(draft: Response, values: AnswerValues, *, instance_id: str, locale: str,
-                    fingerprint: str | None, session: Session) -> Response:
+                    fingerprint: str | None, session: Session,
+                    started_at: datetime | None) -> Response:
     replace_answers(draft, values, session=session)
     now = utcnow()
     # The submitted instance id becomes the response's, so a retry of it is recognised.
@@ -235,6 +244,8 @@ def _complete_draft(draft: Response, values: AnswerValues, *, instance_id: str, 
     draft.status = ResponseStatus.COMPLETE
     draft.receipt_code = new_receipt_code()
     draft.submitted_at = now
+    # The duration covers every sitting: from the earliest form shown to this submit.
+    draft.started_at = earliest_start(draft.started_at, started_at)
     draft.locale = locale
     draft.client_fingerprint = fingerprint
     session.add(draft)

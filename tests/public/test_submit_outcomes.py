@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import uuid
 from dataclasses import dataclass
+from datetime import datetime
 
 import pytest
 from sqlalchemy import func
@@ -24,6 +25,7 @@ class Post:
 
     instance_id: str
     posted: dict
+    started_at: datetime | None = None
 
     def answers(self, questionnaire: Questionnaire) -> dict[str, list[str]]:
         return {q.id: [self.posted[q.id]] if q.id in self.posted else []

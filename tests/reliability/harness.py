@@ -189,10 +189,14 @@ def _answers(rng: random.Random, group: str) -> dict[str, str]:
 
 
 class Resident:
-    """One simulated resident with their own cookie jar."""
+    """A stream of simulated residents: each submission comes from a new phone (its own
+    cookie jar), since a phone that answered an open link is shown its receipt."""
 
     def __init__(self, base_url: str, slug: str, rng: random.Random, ledger: Ledger):
         self.base_url, self.slug, self.rng, self.ledger = base_url, slug, rng, ledger
+        self._new_phone()
+
+    def _new_phone(self) -> None:
         jar = http.cookiejar.CookieJar()
         self.opener = urllib.request.build_opener(urllib.request.HTTPCookieProcessor(jar),
                                                   _NoRedirect())
@@ -223,6 +227,7 @@ class Resident:
         return status, location
 
     def submit_one(self) -> None:
+        self._new_phone()
         group = self.rng.choice(GROUPS)
         url = f"{self.base_url}/c/{self.slug}/{group}"
         try:

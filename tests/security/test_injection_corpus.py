@@ -72,10 +72,10 @@ def enter_corpus(app, scenario) -> dict[str, object]:
         "roster": (io.BytesIO(roster_csv(STORED_PAYLOADS)), "roster.csv")},
         content_type="multipart/form-data")
     assert upload.status_code == 302, upload.get_data(as_text=True)[-2000:]
-    # 2. the resident's open comment, one response per payload
-    resident = app.test_client()
+    # 2. the residents' open comments, one response (one phone) per payload
     statuses = []
     for payload in PAYLOADS:
+        resident = app.test_client()  # one phone answers an open link once
         data = {f"a_{qid}": value for qid, value in RELOCATED_ANSWERS.items()}
         data.update(a_comments=payload, instance_id=str(uuid.uuid4()), submit="1")
         statuses.append(resident.post(f"/c/{scenario.slug}/relocated", data=data).status_code)

@@ -135,18 +135,11 @@ def enter_paper_form(
     values = check.values
     form = session.exec(select(PaperForm).where(PaperForm.campaign_id == campaign.id,
                                                 PaperForm.household_id == household.id)).first()
-    if form is not None and form.status != PaperFormStatus.AWAITING_SECOND:
-        raise EntryRefused({PaperFormStatus.VERIFIED: "already_verified",
-                            PaperFormStatus.CONFLICT: "awaiting_reconciliation",
-                            PaperFormStatus.HELD: "held"}[form.status])
+    _refuse_entry(form, worker, session=session)
     web = web_response_of(household, session=session)
     if web is not None and campaign.duplicate_rule != "ask_admin":
         raise DuplicateOfWebResponse(campaign.duplicate_rule, web)
 
-    if form is not None and worker.id in _typists(form, session=session):
-        # Blind double entry means two people: one person typing twice repeats their own
-        # misreadings, and the comparison would vouch for them.
-        raise EntryRefused("same_typist")
     if form is None:
         form = PaperForm(campaign_id=campaign.id, household_id=household.id,
                          status=PaperFormStatus.AWAITING_SECOND, batch=batch.strip()[:32])
@@ -182,6 +175,20 @@ def enter_paper_form(
                           "differing_fields": outcome.differences,
                           "web_response_id": web.id if web is not None else None})
     return outcome
+
+
+def _refuse_entry(form: PaperForm | None, worker: User, *, session: Session) -> None:
+    """EntryRefused if the form takes no further entry, or none from ``worker``."""
+    if form is None:
+        return
+    if form.status != PaperFormStatus.AWAITING_SECOND:
+        raise EntryRefused({PaperFormStatus.VERIFIED: "already_verified",
+                            PaperFormStatus.CONFLICT: "awaiting_reconciliation",
+                            PaperFormStatus.HELD: "held"}[form.status])
+    if worker.id in _typists(form, session=session):
+        # Blind double entry means two people: one person typing twice repeats their own
+        # misreadings, and the comparison would vouch for them.
+        raise EntryRefused("same_typist")
 
 
 def _typists(form: PaperForm, *, session: Session) -> set[int]:
