@@ -53,44 +53,11 @@ from survey_app.services.score_filters import rounded as _r
 # through this module (services/exports.py, report.py, quality_flags.py, api/routes.py,
 # benchmarks/); once those import them from their own modules, they go.
 
-CONVENTIONS = {
-    "counted_responses": "status complete and not excluded by an evaluator",
-    "scale": "codes 5 非常满意 .. 1 非常不满意; 9 不清楚 and missing answers excluded from every "
-             "denominator and reported as their own share",
-    "rate": "satisfaction rate 满意率 = (n5+n4)/N_valid (一般 counts as not satisfied)",
-    "score": "satisfaction score 满意度得分 = (100n5+80n4+60n3+40n2+20n1)/N_valid "
-             "= 20 + 0.8 x index",
-    "index": "linear index = (mean-1)/(5-1) x 100",
-    "weighting": "strata = household groups; pooled = sum_h (N_h/N) ybar_h with N_h the roster "
-                 "households of group h in the cell (project/community) and ybar_h over the valid "
-                 "answers; a group without valid answers to an item drops out of that item's "
-                 "weights; N_h is raised to r_h if open-link respondents outnumber the roster",
-    "rate_ci": "95% Wilson score interval at Kish's effective sample size "
-               "n_eff = (sum w)^2/sum w^2, w_h = N_h/r_h (equals the ordinary Wilson "
-               "interval within one household group)",
-    "index_ci": "95% normal interval, stratified SE with finite-population correction "
-                "sqrt(sum_h (N_h/N)^2 (1-f_h) s_h^2/r_h); "
-                "score interval = 20 + 0.8 x index interval",
-    "dimension": "dimension index = equal-weight mean of its item indices; dimension rate = "
-                 "equal-weight mean of its item rates (analysis.composite_index)",
-    "composite": "overall index = equal-weight mean of dimension indices (overall item excluded), "
-                 "normal interval from the Taylor-linearised stratified SE with FPC "
-                 "(analysis.campaign_statistics)",
-    "reliability": "Cronbach alpha over all rating items except the overall item, 9 as missing; "
-                   "pairwise (all rows with >= 2 answers) and listwise (complete rows); Feldt CI",
-    "drivers": "Spearman correlation of each dimension score with the overall item "
-               "(pairwise deletion); IPA crosshair at the means",
-    "mode_effects": "web (token + open link) vs paper within each household group: "
-                    "Mann-Whitney U with rank-biserial r, chi-square of mode x category "
-                    "(sparse categories merged)",
-    "comments": "jieba tokens (>= 2 characters, stop words removed), ranked by comments containing "
-                "the term",
-    "suppression": f"cells with fewer than {MIN_CELL} respondents show counts only",
-    "indicator": "campaign indicator settings applied to the overall item's stratified measure; "
-                 "P(true >= target) = Phi((actual - target)/SE), SE with FPC",
-    "snapshot": "sha256 over the sorted lines 'response_id:payload_hash' of the counted responses",
-    "rounding": f"rates {RATE_DECIMALS} decimals, scores and indices {SCORE_DECIMALS} decimals",
-}
+CONVENTIONS = analysis.scores_conventions(
+    counted_responses="status complete and not excluded by an evaluator",
+    snapshot="sha256 over the sorted lines 'response_id:payload_hash' of the counted responses",
+    min_cell=MIN_CELL, rate_decimals=RATE_DECIMALS, score_decimals=SCORE_DECIMALS,
+    na_code=NA_CODE)
 
 
 def snapshot_id(lines: Iterable[str]) -> str:
@@ -145,30 +112,28 @@ def roster_counts(campaign: Campaign, *, session: Session) -> RosterCounts:
 
 # ---------------------------------------------------------------- cells
 
-def _item_cell(estimate_rate, estimate_index, summary, respondents: int) -> dict:
-    """Measures of one item in one cell from the stratified estimates of analysis."""
+def _item_cell(estimates, summary, respondents: int) -> dict:
+    """Measures of one item in one cell from the reported estimates of analysis."""
     cell = {"respondents": respondents, "n_valid": summary.n_valid, "n_na": summary.n_na,
             "n_missing": summary.n_missing,
             "na_share": _r(summary.na_share, RATE_DECIMALS), "suppressed": False}
-    if summary.n_valid == 0 or estimate_rate is None:
+    if summary.n_valid == 0 or estimates is None:
         cell.update(rate=None, rate_ci=None, score=None, score_ci=None, index=None,
                     index_ci=None, rate_se=None, index_se=None)
         return cell
-    rate = estimate_rate.estimate
-    n_eff = estimate_rate.effective_n
-    wilson = analysis.wilson_interval(min(rate * n_eff, n_eff), n_eff)
-    idx = analysis.interval_from_se(estimate_index.estimate, estimate_index.se)
+    rate, index, score = estimates.rate, estimates.index, estimates.score
     cell.update(
-        rate=_r(rate, RATE_DECIMALS),
-        rate_ci=[_r(wilson.low, RATE_DECIMALS), _r(wilson.high, RATE_DECIMALS)],
-        rate_se=_r(estimate_rate.se, STAT_DECIMALS + 2),
-        effective_n=_r(n_eff, 2),
-        score=_r(20 + 0.8 * estimate_index.estimate, SCORE_DECIMALS),
-        score_ci=[_r(20 + 0.8 * idx.low, SCORE_DECIMALS), _r(20 + 0.8 * idx.high,
-                                                               SCORE_DECIMALS)],
-        index=_r(estimate_index.estimate, SCORE_DECIMALS),
-        index_ci=[_r(idx.low, SCORE_DECIMALS), _r(idx.high, SCORE_DECIMALS)],
-        index_se=_r(estimate_index.se, STAT_DECIMALS + 2),
+        rate=_r(rate.estimate, RATE_DECIMALS),
+        rate_ci=[_r(rate.interval.low, RATE_DECIMALS), _r(rate.interval.high, RATE_DECIMALS)],
+        rate_se=_r(rate.se, STAT_DECIMALS + 2),
+        effective_n=_r(estimates.effective_n, 2),
+        score=_r(score.estimate, SCORE_DECIMALS),
+        score_ci=[_r(score.interval.low, SCORE_DECIMALS),
+                  _r(score.interval.high, SCORE_DECIMALS)],
+        index=_r(index.estimate, SCORE_DECIMALS),
+        index_ci=[_r(index.interval.low, SCORE_DECIMALS),
+                  _r(index.interval.high, SCORE_DECIMALS)],
+        index_se=_r(index.se, STAT_DECIMALS + 2),
     )
     return cell
 
@@ -241,9 +206,9 @@ def _cell_with_statistics(data: CountedData, mask: np.ndarray, pops: dict[str, i
             counts = analysis.category_counts(data.codes[j, mask], na_code=NA_CODE)
             summary = analysis.summary_from_counts(counts.counts, n_na=counts.n_na,
                                                    n_missing=counts.n_missing)
-            out["items"][qid] = _item_cell(None, None, summary, respondents)
+            out["items"][qid] = _item_cell(None, summary, respondents)
         else:
-            out["items"][qid] = _item_cell(it.rate, it.index, it.summary, respondents)
+            out["items"][qid] = _item_cell(it.estimates, it.summary, respondents)
     if stats is not None:
         out["dimensions"] = _dimension_cells(stats, out["items"])
         ci = stats.composite_interval
@@ -256,12 +221,9 @@ def _cell_with_statistics(data: CountedData, mask: np.ndarray, pops: dict[str, i
 def _dimension_cells(stats, item_cells: dict[str, dict]) -> dict[str, dict]:
     """Each dimension's index and rate in one cell, from its items' statistics."""
     out = {}
-    for d in stats.composite.dimensions:
+    for d in stats.dimensions:
         cells = [item_cells[stats.items[i].name] for i in d.items]
-        rates = [c["rate"] for c in cells if c["rate"] is not None]
-        entry = {"index": _r(d.index, SCORE_DECIMALS),
-                 "rate": _r(sum(stats.items[i].rate.estimate for i in d.items) / len(d.items),
-                            RATE_DECIMALS) if rates else None,
+        entry = {"index": _r(d.index, SCORE_DECIMALS), "rate": _r(d.rate, RATE_DECIMALS),
                  "items": [stats.items[i].name for i in d.items]}
         if len(d.items) == 1:  # a one-item dimension carries its item's intervals
             entry.update({k: cells[0][k] for k in
@@ -272,22 +234,16 @@ def _dimension_cells(stats, item_cells: dict[str, dict]) -> dict[str, dict]:
 
 # ---------------------------------------------------------------- the document
 
-def _indicator(campaign: Campaign, overall_rate, overall_index) -> dict | None:
+def _indicator(campaign: Campaign, estimates) -> dict:
     measure = campaign.indicator_measure or "rate"
-    if overall_rate is None:
-        return None
-    if measure == "rate":
-        actual, se = overall_rate.estimate, overall_rate.se
-    elif measure == "index":
-        actual, se = overall_index.estimate, overall_index.se
-    elif measure == "score":
-        actual, se = 20 + 0.8 * overall_index.estimate, 0.8 * overall_index.se
-    else:
+    if measure not in ("rate", "index", "score"):
         raise ScoresError(f"unknown indicator measure {measure!r}")
-    result = analysis.indicator_score(actual, campaign.indicator_target, campaign.indicator_points,
-                                      indicator_rule(campaign), measure=measure, se=se)
+    result = analysis.indicator_from_estimates(estimates, measure, campaign.indicator_target,
+                                               campaign.indicator_points,
+                                               indicator_rule(campaign))
     decimals = RATE_DECIMALS if measure == "rate" else SCORE_DECIMALS
-    return {"measure": measure, "actual": _r(actual, decimals), "se": _r(se, STAT_DECIMALS + 2),
+    return {"measure": measure, "actual": _r(result.actual, decimals),
+            "se": _r(result.se, STAT_DECIMALS + 2),
             "target": result.target, "points": result.points,
             "points_earned": _r(result.points_earned, SCORE_DECIMALS),
             "probability_meets_target": _r(result.probability_meets_target, STAT_DECIMALS),
@@ -445,7 +401,7 @@ def _scores_document(campaign: Campaign, filters: ScoreFilters, *, session: Sess
 
 def _indicator_of(campaign: Campaign, data: CountedData, stats) -> dict:
     overall = next(it for it in stats.items if it.name == data.overall_item)
-    return _indicator(campaign, overall.rate, overall.index)
+    return _indicator(campaign, overall.estimates)
 
 
 def indicator_document(campaign: Campaign, filters: ScoreFilters | None = None, *,
