@@ -40,13 +40,14 @@ def measure(url: str, slug: str, fmt: str) -> dict:
 
     from survey_app.extensions import db
     from survey_app.models import Answer
-    from survey_app.services import campaigns, exports, scores
+    from survey_app.services import campaigns, counted_data, exports
+    from survey_app.services.score_filters import ScoreFilters
 
     app = make_bench_app(url)
     with app.app_context():
         session = db.session
         campaign = campaigns.get_campaign(slug, session=session)
-        n = len(scores.load_counted(campaign, session=session).response_ids) \
+        n = len(counted_data.load_counted(campaign, session=session).response_ids) \
             if fmt == "count" else None
         if fmt == "count":
             return {"rows": n}
@@ -68,7 +69,7 @@ def measure(url: str, slug: str, fmt: str) -> dict:
         t0 = time.perf_counter()
         size = rows = 0
         if fmt == "baseline":
-            ids = select(scores._counted_query(campaign, scores.ScoreFilters()).subquery().c.id)
+            ids = select(counted_data.counted_query(campaign, ScoreFilters()).subquery().c.id)
             with open(os.devnull, "w", newline="") as sink:
                 writer = csv.writer(sink)
                 for row in session.connection().execution_options(yield_per=5000).execute(

@@ -43,12 +43,14 @@ from survey_app.services import (
     answer_copies,
     api_tokens,
     campaigns,
+    counted_data,
     demo,
     questionnaire_versions,
     score_cache,
     scores,
 )
 from survey_app.services.responses import store_response
+from survey_app.services.score_filters import ScoreFilters
 
 #: Cold measurements are the best of this many runs, every cache emptied before each run.
 COLD_REPEATS = 3
@@ -84,7 +86,7 @@ def run(backend: str, n: int, distinct_comments: bool = False) -> dict:
             evaluator = session.exec(select(User).where(User.role == Role.EVALUATOR)).first()
             token = api_tokens.create_api_token(evaluator, session=session)
             session.commit()
-            fetch = scores._counted_query(campaign, scores.ScoreFilters(), codes=False).order_by(
+            fetch = counted_data.counted_query(campaign, ScoreFilters(), codes=False).order_by(
                 None).with_only_columns(func.aggregate_strings(Response.rating_codes, ","))
             out["floor_fetch"], rows = _timed(
                 lambda: session.connection().execute(fetch).scalar().split(","), 3)
@@ -94,13 +96,13 @@ def run(backend: str, n: int, distinct_comments: bool = False) -> dict:
             # As in a gunicorn worker: the dictionary was loaded by the master at start-up.
             out["segmenter_load"], _ = _timed(answer_copies.load_comment_segmenter)
             out["load_counted"], data = _timed(
-                lambda: scores.load_counted(campaign, session=session), COLD_REPEATS)
+                lambda: counted_data.load_counted(campaign, session=session), COLD_REPEATS)
             out["comments"], _ = _timed(lambda: scores._comments(data), COLD_REPEATS,
                                         reset=comment_analysis._segment.cache_clear)
             out["document_cold"], doc = _timed(
                 lambda: scores.scores_document(campaign, session=session), COLD_REPEATS,
                 reset=comment_analysis._segment.cache_clear)
-            out["n_respondents"] = doc["n_respondents"]
+            out["n_respondents"] = doc.n_respondents
         client = app.test_client()
         headers = {"Authorization": f"Bearer {token}"}
         api = f"/api/v1/campaigns/{info['slug']}/scores"

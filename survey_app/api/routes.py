@@ -8,8 +8,7 @@ from survey_app.api.schemas import ApiError, CampaignList, CampaignSummary
 from survey_app.evaluate.forms import ScoreFilterForm
 from survey_app.extensions import db
 from survey_app.models import Role
-from survey_app.services import api_tokens, campaigns, score_cache, scores
-from survey_app.services.scores_model import ProgressDocument, ScoresDocument
+from survey_app.services import api_tokens, campaigns, progress, score_cache
 
 API_ROLES = {Role.EVALUATOR, Role.ADMIN}
 # The API description is public: it names no campaign and no number.
@@ -74,11 +73,10 @@ def campaign_scores(slug: str):
         return _json(ApiError(error="Bad Request", status=400, message="invalid filters",
                               fields={k: [str(e) for e in v] for k, v in form.errors.items()}),
                      400)
-    return _json(ScoresDocument.from_document(score_cache.cached_scores_document(
-        campaign, form.to_filters(), session=db.session)))
+    return _json(score_cache.cached_scores_document(campaign, form.to_filters(),
+                                                    session=db.session))
 
 
 @bp.route("/campaigns/<slug>/progress")
 def campaign_progress(slug: str):
-    return _json(ProgressDocument.from_document(
-        scores.progress_document(_campaign_or_404(slug), session=db.session)))
+    return _json(progress.progress_document(_campaign_or_404(slug), session=db.session))

@@ -8,7 +8,8 @@ import click
 from flask.cli import with_appcontext
 
 from survey_app.extensions import db
-from survey_app.services import audit, campaigns, exports, scores
+from survey_app.services import audit, audit_chain, campaigns, counted_data, exports, scores
+from survey_app.services.score_filters import MIN_CELL
 from survey_app.services.scores_model import ScoresDocument
 
 
@@ -24,7 +25,7 @@ def _text(doc: ScoresDocument) -> str:
              f"counted responses: {doc.n_respondents}  snapshot: {doc.snapshot}"]
     pooled = doc.pooled
     if pooled.suppressed:
-        lines.append(f"fewer than {scores.MIN_CELL} respondents: counts only")
+        lines.append(f"fewer than {MIN_CELL} respondents: counts only")
         return "\n".join(lines)
     lines.append(f"{'item':<26}{'n':>6}{'rate':>8}{'95% CI':>18}{'score':>8}{'index':>8}")
     for item in doc.items:
@@ -53,8 +54,7 @@ def _text(doc: ScoresDocument) -> str:
 @with_appcontext
 def scores_command(slug: str, fmt: str) -> None:
     """Print the scores document of campaign SLUG (the API's numbers)."""
-    doc = ScoresDocument.from_document(scores.scores_document(_campaign(slug),
-                                                              session=db.session))
+    doc = scores.scores_document(_campaign(slug), session=db.session)
     click.echo(json.dumps(doc.model_dump(mode="json"), ensure_ascii=False, indent=2)
                if fmt == "json" else _text(doc))
 
@@ -68,12 +68,15 @@ def scores_command(slug: str, fmt: str) -> None:
 def export_command(slug: str, fmt: str, out: str) -> None:
     """Write the de-identified responses (or the summary workbook) of SLUG to OUT."""
     campaign = _campaign(slug)
+    snapshot = counted_data.counted_snapshot(campaign, session=db.session)
     with open(out, "wb") as fh:
         for chunk in exports.export_chunks(campaign, fmt, session=db.session):
             fh.write(chunk)
     with db.write() as session:
         audit.record("export." + fmt, "campaign", campaign.id, session=session, label="cli",
                      campaign_id=campaign.id, details={"format": fmt})
+        audit_chain.anchor_snapshot(campaign.id, snapshot, session=session, label="cli",
+                                    purpose="export." + fmt)
     click.echo(f"wrote {out}")
 
 

@@ -19,19 +19,16 @@ from survey_app.models import Role
 from survey_app.security import role_required
 from survey_app.services import (
     audit,
+    audit_chain,
     campaigns,
     charts,
+    counted_data,
     exports,
     quality_flags,
     report,
     score_cache,
-    scores,
 )
-from survey_app.services.scores_model import (
-    IndicatorDocument,
-    ProgressDocument,
-    ScoresDocument,
-)
+from survey_app.services.score_filters import ScoreFilters
 
 EVALUATORS = (Role.EVALUATOR, Role.ADMIN)
 
@@ -46,7 +43,7 @@ def _campaign_or_404(slug: str):
 def _filters():
     form = ScoreFilterForm(formdata=MultiDict(request.args))
     valid = form.validate() if request.args else True
-    return form, (form.to_filters() if valid else scores.ScoreFilters())
+    return form, (form.to_filters() if valid else ScoreFilters())
 
 
 @bp.route("/")
@@ -63,15 +60,15 @@ def dashboard(slug: str):
     form, filters = _filters()
     # One data-version read for every cached part of the page (documents, progress, charts).
     version = score_cache.data_version(campaign, session=db.session)
-    doc = ScoresDocument.from_document(score_cache.cached_scores_document(
-        campaign, filters, session=db.session, version=version))
+    doc = score_cache.cached_scores_document(campaign, filters, session=db.session,
+                                             version=version)
     # Beside it, only the indicator with the other treatment of exclusions.
-    other = IndicatorDocument.from_document(score_cache.cached_indicator_document(
-        campaign, scores.ScoreFilters(**{**filters.__dict__,
-                                         "include_excluded": not filters.include_excluded}),
-        session=db.session, version=version))
-    progress = ProgressDocument.from_document(score_cache.cached_progress_document(
-        campaign, session=db.session, version=version))
+    other = score_cache.cached_indicator_document(
+        campaign, ScoreFilters(**{**filters.__dict__,
+                                  "include_excluded": not filters.include_excluded}),
+        session=db.session, version=version)
+    progress = score_cache.cached_progress_document(campaign, session=db.session,
+                                                    version=version)
     target = campaign.indicator_target if campaign.indicator_measure == "rate" else None
     figures = score_cache.cached_figures(campaign, filters, ("dashboard", target), version,
                                          lambda: charts.dashboard_figures(doc, target),
@@ -88,10 +85,14 @@ def export(slug: str, fmt: str):
     if fmt not in exports.EXPORTERS:
         abort(404)
     _form, filters = _filters()
+    snapshot = counted_data.counted_snapshot(campaign, filters, session=db.session)
     with db.write() as writing:
         audit.record("export." + fmt, "campaign", campaign.id, session=writing,
                      actor=current_user, campaign_id=campaign.id,
                      details={"format": fmt, "filters": filters.as_dict()})
+        audit_chain.anchor_snapshot(campaign.id, snapshot, session=writing,
+                                    label=audit.actor_label(current_user),
+                                    purpose="export." + fmt)
     session = db.session  # back on the read engine: the export streams without the lock
 
     def chunks():
@@ -113,11 +114,15 @@ def export(slug: str, fmt: str):
 def report_docx(slug: str):
     campaign = _campaign_or_404(slug)
     _form, filters = _filters()
-    data = report.build_report(campaign, filters, session=db.session)
+    doc = score_cache.cached_scores_document(campaign, filters, session=db.session)
     with db.write() as writing:
         audit.record("export.report", "campaign", campaign.id, session=writing,
                      actor=current_user, campaign_id=campaign.id,
                      details={"format": "docx", "filters": filters.as_dict()})
+        head = audit_chain.anchor_snapshot(campaign.id, doc.snapshot, session=writing,
+                                           label=audit.actor_label(current_user),
+                                           purpose="export.report").head
+    data = report.build_report(campaign, doc, session=db.session, chain_head=head)
     return Response(data, mimetype=report.CONTENT_TYPE, headers={
         "Content-Disposition": f"attachment; filename={campaign.slug}-report.docx",
         "Cache-Control": "no-store"})

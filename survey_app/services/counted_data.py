@@ -11,7 +11,8 @@ is most of a cold scores document (docs/BENCHMARKS.md).
 from __future__ import annotations
 
 import gc
-from collections.abc import Iterator, Sequence
+import hashlib
+from collections.abc import Iterable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
@@ -154,7 +155,7 @@ def questionnaire_layout(questionnaires: dict[str, Questionnaire]):
     return item_ids, overall, dimensions, labels
 
 
-def _counted_query(campaign: Campaign, filters: ScoreFilters, *, codes: bool = True):
+def counted_query(campaign: Campaign, filters: ScoreFilters, *, codes: bool = True):
     """The counted responses under ``filters``, ordered by id.
 
     ``codes=False`` joins Project and Community only when a filter needs them (the scores
@@ -189,6 +190,21 @@ def _counted_query(campaign: Campaign, filters: ScoreFilters, *, codes: bool = T
     return stmt.order_by(Response.id)
 
 
+def snapshot_id(lines: Iterable[str]) -> str:
+    """sha256 of the sorted 'response_id:payload_hash' lines: names the exact data used."""
+    return hashlib.sha256("\n".join(sorted(lines)).encode()).hexdigest()
+
+
+def counted_snapshot(campaign: Campaign, filters: ScoreFilters | None = None, *,
+                     session: Session) -> str:
+    """The :func:`snapshot_id` of the counted responses under ``filters``, read without
+    their answers (what an export of those responses anchors in the audit chain)."""
+    stmt = counted_query(campaign, filters or ScoreFilters(), codes=False)
+    lines = session.connection().execute(stmt.with_only_columns(
+        cast(Response.id, Text) + ":" + Response.payload_hash)).scalars().all()
+    return snapshot_id(lines)
+
+
 def load_counted(campaign: Campaign, filters: ScoreFilters | None = None, *,
                  session: Session) -> CountedData:
     """The counted responses matching ``filters`` with their rating codes and comments."""
@@ -198,7 +214,7 @@ def load_counted(campaign: Campaign, filters: ScoreFilters | None = None, *,
         raise ScoresError("the campaign has no questionnaire attached")
     item_ids, overall, dimensions, labels = questionnaire_layout(questionnaires)
     data = CountedData(campaign, questionnaires, item_ids, overall, dimensions, labels)
-    stmt = _counted_query(campaign, filters, codes=False)
+    stmt = counted_query(campaign, filters, codes=False)
     with gc_paused():
         columns = _counted_columns(stmt, session=session)
         ids = columns.pop("ids")

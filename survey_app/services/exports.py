@@ -23,6 +23,7 @@ from sqlmodel import Session, select
 from questionnaires import Questionnaire
 from survey_app.models import Answer, Campaign, Community, Household, Project, Response
 from survey_app.services import scores
+from survey_app.services.counted_data import campaign_questionnaires, counted_query
 from survey_app.services.score_filters import BEIJING, GROUP_LABELS, ScoreFilters
 from survey_app.services.scores_model import BreakdownRow, Cell, ScoresDocument
 
@@ -96,7 +97,7 @@ def _header(variables: list[Variable]) -> list[str]:
 def response_rows(campaign: Campaign, *, session: Session,
                   filters: ScoreFilters | None = None) -> tuple[list[Variable], Iterator[list]]:
     """(codebook, rows) of the counted responses; rows are fetched in batches."""
-    questionnaires = scores.campaign_questionnaires(campaign, session=session)
+    questionnaires = campaign_questionnaires(campaign, session=session)
     variables = codebook(questionnaires)
     kinds = {v.name: v.kind for v in variables}
     coded = ("rating", "single")
@@ -105,7 +106,7 @@ def response_rows(campaign: Campaign, *, session: Session,
     # each batch is an index range scan, so the export is linear in the number of rows.
     # (Filtering by ``id IN (<counted subquery>)`` re-ran the whole subquery per batch.)
     # Plain columns, not ORM objects: nothing to build, nothing to expunge.
-    base = scores._counted_query(campaign, filters or ScoreFilters()).with_only_columns(
+    base = counted_query(campaign, filters or ScoreFilters()).with_only_columns(
         Response.id, Response.payload_hash, Household.pseudonym, Response.household_group,
         Project.code, Community.code, Response.mode, Response.started_at,
         Response.submitted_at)
@@ -359,8 +360,7 @@ def summary_chunks(campaign: Campaign, *, session: Session,
                    filters: ScoreFilters | None = None) -> Iterator[bytes]:
     from openpyxl import Workbook
 
-    doc = ScoresDocument.from_document(scores.scores_document(campaign, filters,
-                                                              session=session))
+    doc = scores.scores_document(campaign, filters, session=session)
     wb = Workbook(write_only=True)
     for name, rows in summary_rows(doc).items():
         sheet = wb.create_sheet(name)

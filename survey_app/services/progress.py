@@ -49,6 +49,8 @@ from survey_app.services import audit
 from survey_app.services.paper_entry import may_see_community
 from survey_app.services.score_filters import GROUP_LABELS, RATE_DECIMALS
 from survey_app.services.score_filters import rounded as _r
+from survey_app.services.scores_model import ProgressCampaign, ProgressDocument
+from survey_app.services.scores_model import ProgressRow as ProgressDocumentRow
 
 #: Dispositions a worker may record by hand; "completed" only ever comes from a response.
 RECORDABLE = (Disposition.CONTACTED, Disposition.REFUSED, Disposition.NOT_AT_HOME,
@@ -177,7 +179,7 @@ def record_disposition(*, session: Session, household: Household, disposition: s
                  details={"old": old, "new": disposition, "at": utcnow().isoformat()})
 
 
-def progress_document(campaign: Campaign, *, session: Session) -> dict:
+def progress_document(campaign: Campaign, *, session: Session) -> ProgressDocument:
     """Fieldwork progress: sample, completes by mode, response rates by group and community.
 
     The response rate is AAPOR RR1 from :func:`outcome_rates`, the same function and
@@ -196,28 +198,29 @@ def progress_document(campaign: Campaign, *, session: Session) -> dict:
     for key in groups:
         for outcome, count in outcomes["groups", key].items():
             total[outcome] += count
-    return {
-        "campaign": {"slug": campaign.slug, "title": campaign.title, "status": campaign.status,
-                     "opens_on": campaign.opens_on.isoformat() if campaign.opens_on else None,
-                     "closes_on": campaign.closes_on.isoformat() if campaign.closes_on else None},
-        "households": sum(r["households"] for r in groups.values()),
-        "sampled": sum(r["sampled"] for r in groups.values()),
-        "completed": sum(by_mode.values()),
-        "completed_from_sample": sum(r["completed"] for r in groups.values()),
-        "completed_open_link": open_link,
-        "excluded": excluded,
-        "partial": int(partial),
-        "completed_by_mode": dict(sorted(by_mode.items())),
-        "response_rate": _response_rate(total),
-        "groups": [groups[k] for k in sorted(groups)],
-        "communities": [communities[k] for k in sorted(communities)],
-        "convention": "response rate = AAPOR RR1 = completed / sampled households (none "
+    return ProgressDocument(
+        campaign=ProgressCampaign(slug=campaign.slug, title=campaign.title,
+                                  status=campaign.status, opens_on=campaign.opens_on,
+                                  closes_on=campaign.closes_on),
+        households=sum(r["households"] for r in groups.values()),
+        sampled=sum(r["sampled"] for r in groups.values()),
+        completed=sum(by_mode.values()),
+        completed_from_sample=sum(r["completed"] for r in groups.values()),
+        completed_open_link=open_link,
+        excluded=excluded,
+        partial=int(partial),
+        completed_by_mode=dict(sorted(by_mode.items())),
+        response_rate=_response_rate(total),
+        # The rows are counted up in place as dicts, then frozen.
+        groups=[ProgressDocumentRow(**groups[k]) for k in sorted(groups)],
+        communities=[ProgressDocumentRow(**communities[k]) for k in sorted(communities)],
+        convention="response rate = AAPOR RR1 = completed / sampled households (none "
                       "treated as ineligible; a household is completed by a counted "
                       "response); refusals are sampled households whose field disposition is "
                       "refused and that have no response; open-link responses have no sample "
                       "denominator and are counted separately; excluded responses are not "
                       "completed",
-    }
+    )
 
 
 def _response_rate(counts: dict[str, int]) -> float | None:

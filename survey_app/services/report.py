@@ -13,8 +13,10 @@ from pathlib import Path
 from sqlmodel import Session
 
 from survey_app.models import Campaign
-from survey_app.services import charts, scores
+from survey_app.services import charts
 from survey_app.services.charts import RateBar
+from survey_app.services.progress import progress_document
+from survey_app.services.score_filters import MIN_CELL
 from survey_app.services.scores_model import (
     FullCell,
     Indicator,
@@ -91,16 +93,18 @@ def _chart_png(rows: list[RateBar], title: str, target: float | None) -> bytes |
     return buf.getvalue()
 
 
-def build_report(campaign: Campaign, filters: scores.ScoreFilters | None = None, *,
-                 session: Session) -> bytes:
-    """The .docx bytes of the section 居民满意度调查情况."""
+def build_report(campaign: Campaign, doc: ScoresDocument, *, session: Session,
+                 chain_head: str | None = None) -> bytes:
+    """The .docx bytes of the section 居民满意度调查情况 for the scores document ``doc``.
+
+    ``chain_head``: the audit chain's head after the document's snapshot was anchored in it
+    (:func:`survey_app.services.audit_chain.anchor_snapshot`); the report prints its start,
+    so a later rewrite of the trail up to the report no longer matches the printed head.
+    """
     from docx import Document  # python-docx only when a report is built
     from docx.shared import Pt
 
-    doc = ScoresDocument.from_document(scores.scores_document(campaign, filters,
-                                                              session=session))
-    progress = ProgressDocument.from_document(scores.progress_document(campaign,
-                                                                       session=session))
+    progress = progress_document(campaign, session=session)
     d = Document()
     d.styles["Normal"].font.size = Pt(10.5)
     d.add_heading("居民满意度调查情况", level=1)
@@ -110,8 +114,10 @@ def build_report(campaign: Campaign, filters: scores.ScoreFilters | None = None,
     _comments_section(d, doc)
     _indicator_section(d, doc.indicator)
     d.add_heading("六、数据快照", level=2)
+    anchored = f"，审计链头 {chain_head[:16]}" if chain_head else ""
     d.add_paragraph(f"本节数据基于{doc.n_respondents}份计入统计的问卷，数据快照标识（sha256）："
-                    f"{doc.snapshot}。可用导出的去标识化数据和 analysis 程序包复算全部数值。")
+                    f"{doc.snapshot}{anchored}。"
+                    "可用导出的去标识化数据和 analysis 程序包复算全部数值。")
     buf = io.BytesIO()
     d.save(buf)
     return buf.getvalue()
@@ -136,7 +142,7 @@ def _method_section(d, campaign: Campaign, progress: ProgressDocument) -> None:
         "满意率为“非常满意”与“满意”之和占有效回答的比例（“一般”不计入满意，“不清楚”不计入分母）；"
         "满意度得分按100/80/60/40/20分计；合计值按各类住户名册户数加权（分层估计）。"
         "满意率区间为按有效样本量计算的Wilson 95%置信区间，指数区间为含有限总体校正的正态区间。"
-        f"少于{scores.MIN_CELL}人的分组只报告人数。")
+        f"少于{MIN_CELL}人的分组只报告人数。")
 
 
 def _rate_interval(c) -> str:
@@ -147,7 +153,7 @@ def _results_section(d, campaign: Campaign, doc: ScoresDocument) -> None:
     d.add_heading("二、调查结果", level=2)
     pooled = doc.pooled
     if pooled.suppressed:
-        d.add_paragraph(f"有效问卷少于{scores.MIN_CELL}份，只报告人数：{pooled.respondents}。")
+        d.add_paragraph(f"有效问卷少于{MIN_CELL}份，只报告人数：{pooled.respondents}。")
         return
     _item_table(d, doc, pooled)
     comp = pooled.composite_index

@@ -26,31 +26,31 @@ aggregate sees whatever is committed.
 The one gap of ``max(updated_at)`` is a race: an edit whose ``updated_at`` (t1) is older
 than another edit's (t2) but which commits later does not move the maximum. A document is
 therefore only *stored* when the newest change is older than
-``SCORE_CACHE_SETTLE_SECONDS`` (default 120 s, longer than any request may run: gunicorn's
-timeout is 30 s). A transaction still open at that moment sets an ``updated_at`` inside the
-window, so when it commits the maximum moves and the key changes. During active fieldwork
-(changes every few seconds) documents are computed fresh; after it (evaluation) they are
-served from the cache.
+``SCORE_CACHE_SETTLE_SECONDS`` (``config.py``: 120 s, longer than any request may run:
+gunicorn's timeout is 30 s). A transaction still open at that moment sets an ``updated_at``
+inside the window, so when it commits the maximum moves and the key changes. During active
+fieldwork (changes every few seconds) documents are computed fresh; after it (evaluation)
+they are served from the cache.
 
 Not in the key: renaming a community or project (names only; shown after the next data
 change) — there is no cheap version for those tables.
 
-The cache lives in ``app.extensions`` (one per app object, so one per gunicorn worker) and
-keeps :data:`MAX_ENTRIES` documents, least recently used first out. A hit returns a deep
-copy, so callers may change their document without touching the cached one.
+The cache is a :class:`survey_app.caches.ProcessCache` (the policy of every per-process
+cache is written there) in ``app.extensions`` (one per app object, so one per gunicorn
+worker) and keeps :data:`MAX_ENTRIES` documents, least recently used first out. The
+documents are frozen pydantic models, so a hit hands out the cached object itself: no caller
+can change it.
 """
 
 from __future__ import annotations
 
-import copy
-import threading
-from collections import OrderedDict
 from datetime import UTC, datetime, timedelta
 
 from flask import current_app
 from sqlalchemy import case, func
 from sqlmodel import Session, select
 
+from survey_app.caches import ProcessCache
 from survey_app.models import (
     AuditEvent,
     Campaign,
@@ -64,53 +64,19 @@ from survey_app.models import (
 from survey_app.services.progress import progress_document
 from survey_app.services.score_filters import ScoreFilters
 from survey_app.services.scores import indicator_document, scores_document
+from survey_app.services.scores_model import IndicatorDocument, ProgressDocument, ScoresDocument
 
 MAX_ENTRIES = 32
-DEFAULT_SETTLE_SECONDS = 120
 EXTENSION_KEY = "score_cache"
 
 
-class ScoreCache:
-    """Documents by (database, campaign, filters, data version); thread-safe LRU."""
-
-    def __init__(self, max_entries: int = MAX_ENTRIES):
-        self.max_entries = max_entries
-        self._entries: OrderedDict[tuple, dict] = OrderedDict()
-        self._lock = threading.Lock()
-        self.hits = 0
-        self.misses = 0
-
-    def get(self, key: tuple) -> dict | None:
-        with self._lock:
-            doc = self._entries.get(key)
-            if doc is None:
-                self.misses += 1
-                return None
-            self._entries.move_to_end(key)
-            self.hits += 1
-            return doc
-
-    def put(self, key: tuple, doc: dict) -> None:
-        with self._lock:
-            self._entries[key] = doc
-            self._entries.move_to_end(key)
-            while len(self._entries) > self.max_entries:
-                self._entries.popitem(last=False)
-
-    def clear(self) -> None:
-        with self._lock:
-            self._entries.clear()
-
-    def __len__(self) -> int:
-        return len(self._entries)
-
-
-def cache_of_app() -> ScoreCache:
-    """The current app's cache (created on first use)."""
+def cache_of_app() -> ProcessCache:
+    """The current app's cache of documents and figures (created on first use): no lifetime,
+    the data version in every key keeps it correct (:mod:`survey_app.caches`)."""
     extensions = current_app.extensions
     cache = extensions.get(EXTENSION_KEY)
     if cache is None:
-        cache = extensions.setdefault(EXTENSION_KEY, ScoreCache())
+        cache = extensions.setdefault(EXTENSION_KEY, ProcessCache(max_entries=MAX_ENTRIES))
     return cache
 
 
@@ -172,16 +138,15 @@ def _cached(key: tuple, newest: datetime | None, compute):
     cache = cache_of_app()
     value = cache.get(key)
     if value is not None:
-        return copy.deepcopy(value)
+        return value  # frozen models and rendered figures: shared, never changed
     value = compute()
-    settle = current_app.config.get("SCORE_CACHE_SETTLE_SECONDS", DEFAULT_SETTLE_SECONDS)
-    if _settled(newest, float(settle)):
-        cache.put(key, copy.deepcopy(value))
+    if _settled(newest, float(current_app.config["SCORE_CACHE_SETTLE_SECONDS"])):
+        cache.put(key, value)
     return value
 
 
 def cached_scores_document(campaign: Campaign, filters: ScoreFilters | None = None, *,
-                           session: Session, version: tuple | None = None) -> dict:
+                           session: Session, version: tuple | None = None) -> ScoresDocument:
     """:func:`scores.scores_document`, served from the cache while the data version holds.
 
     ``version``: the campaign's :func:`data_version` when the caller already read it in this
@@ -195,7 +160,8 @@ def cached_scores_document(campaign: Campaign, filters: ScoreFilters | None = No
 
 
 def cached_indicator_document(campaign: Campaign, filters: ScoreFilters | None = None, *,
-                              session: Session, version: tuple | None = None) -> dict:
+                              session: Session,
+                              version: tuple | None = None) -> IndicatorDocument:
     """:func:`scores.indicator_document`: taken from the cached full document of the same
     filters and data version when there is one, else computed and cached on its own."""
     filters = filters or ScoreFilters()
@@ -203,8 +169,7 @@ def cached_indicator_document(campaign: Campaign, filters: ScoreFilters | None =
     key = (_database(session), campaign.id, filters, version)
     full = cache_of_app().get(key)
     if full is not None:
-        return {"n_respondents": full["n_respondents"],
-                "indicator": copy.deepcopy(full["indicator"])}
+        return IndicatorDocument(n_respondents=full.n_respondents, indicator=full.indicator)
     return _cached((*key, "indicator"), version[2],
                    lambda: indicator_document(campaign, filters, session=session))
 
@@ -222,7 +187,7 @@ def _audit_version(campaign: Campaign, *, session: Session) -> tuple:
 
 
 def cached_progress_document(campaign: Campaign, *, session: Session,
-                             version: tuple | None = None) -> dict:
+                             version: tuple | None = None) -> ProgressDocument:
     """:func:`progress.progress_document`, cached by the data version, the campaign's newest
     audit event and its status and dates (stored once both the newest response change and
     the newest audit event are settled)."""

@@ -17,9 +17,7 @@ rates :mod:`~survey_app.services.progress`.
 
 from __future__ import annotations
 
-import hashlib
-from collections.abc import Iterable
-from dataclasses import dataclass
+from dataclasses import asdict, dataclass
 
 import numpy as np
 from sqlalchemy import func
@@ -28,15 +26,7 @@ from sqlmodel import Session, select
 import analysis
 from survey_app.models import Campaign, Community, Household, Project, ResponseMode
 from survey_app.services.answer_copies import COMMENT_USER_WORDS
-from survey_app.services.counted_data import CountedData, gc_paused, load_counted
-from survey_app.services.counted_data import _counted_query as _counted_query
-from survey_app.services.counted_data import (
-    campaign_questionnaires as campaign_questionnaires,
-)
-from survey_app.services.counted_data import (
-    questionnaire_layout as questionnaire_layout,
-)
-from survey_app.services.progress import progress_document as progress_document
+from survey_app.services.counted_data import CountedData, gc_paused, load_counted, snapshot_id
 from survey_app.services.score_filters import (
     GROUP_LABELS,
     MIN_CELL,
@@ -48,54 +38,39 @@ from survey_app.services.score_filters import (
     ScoresError,
 )
 from survey_app.services.score_filters import rounded as _r
+from survey_app.services.scores_model import (
+    Alpha,
+    AppliedFilters,
+    BreakdownCell,
+    BreakdownRow,
+    CampaignHeading,
+    Cell,
+    Comments,
+    CommentTheme,
+    CompositeIndex,
+    Dimension,
+    DimensionCell,
+    Driver,
+    FullCell,
+    ImportancePerformance,
+    Indicator,
+    IndicatorDocument,
+    IpaPoint,
+    ItemCell,
+    ModeEffect,
+    RatingItem,
+    Reliability,
+    ScoresDocument,
+    Stratum,
+    SuppressedBreakdownCell,
+    SuppressedCell,
+)
 
-# The "x as x" imports above are re-exported only for consumers that still reach them
-# through this module (services/exports.py, report.py, quality_flags.py, api/routes.py,
-# benchmarks/); once those import them from their own modules, they go.
-
-CONVENTIONS = {
-    "counted_responses": "status complete and not excluded by an evaluator",
-    "scale": "codes 5 非常满意 .. 1 非常不满意; 9 不清楚 and missing answers excluded from every "
-             "denominator and reported as their own share",
-    "rate": "satisfaction rate 满意率 = (n5+n4)/N_valid (一般 counts as not satisfied)",
-    "score": "satisfaction score 满意度得分 = (100n5+80n4+60n3+40n2+20n1)/N_valid "
-             "= 20 + 0.8 x index",
-    "index": "linear index = (mean-1)/(5-1) x 100",
-    "weighting": "strata = household groups; pooled = sum_h (N_h/N) ybar_h with N_h the roster "
-                 "households of group h in the cell (project/community) and ybar_h over the valid "
-                 "answers; a group without valid answers to an item drops out of that item's "
-                 "weights; N_h is raised to r_h if open-link respondents outnumber the roster",
-    "rate_ci": "95% Wilson score interval at Kish's effective sample size "
-               "n_eff = (sum w)^2/sum w^2, w_h = N_h/r_h (equals the ordinary Wilson "
-               "interval within one household group)",
-    "index_ci": "95% normal interval, stratified SE with finite-population correction "
-                "sqrt(sum_h (N_h/N)^2 (1-f_h) s_h^2/r_h); "
-                "score interval = 20 + 0.8 x index interval",
-    "dimension": "dimension index = equal-weight mean of its item indices; dimension rate = "
-                 "equal-weight mean of its item rates (analysis.composite_index)",
-    "composite": "overall index = equal-weight mean of dimension indices (overall item excluded), "
-                 "normal interval from the Taylor-linearised stratified SE with FPC "
-                 "(analysis.campaign_statistics)",
-    "reliability": "Cronbach alpha over all rating items except the overall item, 9 as missing; "
-                   "pairwise (all rows with >= 2 answers) and listwise (complete rows); Feldt CI",
-    "drivers": "Spearman correlation of each dimension score with the overall item "
-               "(pairwise deletion); IPA crosshair at the means",
-    "mode_effects": "web (token + open link) vs paper within each household group: "
-                    "Mann-Whitney U with rank-biserial r, chi-square of mode x category "
-                    "(sparse categories merged)",
-    "comments": "jieba tokens (>= 2 characters, stop words removed), ranked by comments containing "
-                "the term",
-    "suppression": f"cells with fewer than {MIN_CELL} respondents show counts only",
-    "indicator": "campaign indicator settings applied to the overall item's stratified measure; "
-                 "P(true >= target) = Phi((actual - target)/SE), SE with FPC",
-    "snapshot": "sha256 over the sorted lines 'response_id:payload_hash' of the counted responses",
-    "rounding": f"rates {RATE_DECIMALS} decimals, scores and indices {SCORE_DECIMALS} decimals",
-}
-
-
-def snapshot_id(lines: Iterable[str]) -> str:
-    """sha256 of the sorted 'response_id:payload_hash' lines: names the exact data used."""
-    return hashlib.sha256("\n".join(sorted(lines)).encode()).hexdigest()
+CONVENTIONS = analysis.scores_conventions(
+    counted_responses="status complete and not excluded by an evaluator",
+    snapshot="sha256 over the sorted lines 'response_id:payload_hash' of the counted responses",
+    min_cell=MIN_CELL, rate_decimals=RATE_DECIMALS, score_decimals=SCORE_DECIMALS,
+    na_code=NA_CODE)
 
 
 def populations(campaign: Campaign, *, session: Session, project: str | None = None,
@@ -145,36 +120,33 @@ def roster_counts(campaign: Campaign, *, session: Session) -> RosterCounts:
 
 # ---------------------------------------------------------------- cells
 
-def _item_cell(estimate_rate, estimate_index, summary, respondents: int) -> dict:
-    """Measures of one item in one cell from the stratified estimates of analysis."""
-    cell = {"respondents": respondents, "n_valid": summary.n_valid, "n_na": summary.n_na,
-            "n_missing": summary.n_missing,
-            "na_share": _r(summary.na_share, RATE_DECIMALS), "suppressed": False}
-    if summary.n_valid == 0 or estimate_rate is None:
-        cell.update(rate=None, rate_ci=None, score=None, score_ci=None, index=None,
-                    index_ci=None, rate_se=None, index_se=None)
-        return cell
-    rate = estimate_rate.estimate
-    n_eff = estimate_rate.effective_n
-    wilson = analysis.wilson_interval(min(rate * n_eff, n_eff), n_eff)
-    idx = analysis.interval_from_se(estimate_index.estimate, estimate_index.se)
-    cell.update(
-        rate=_r(rate, RATE_DECIMALS),
-        rate_ci=[_r(wilson.low, RATE_DECIMALS), _r(wilson.high, RATE_DECIMALS)],
-        rate_se=_r(estimate_rate.se, STAT_DECIMALS + 2),
-        effective_n=_r(n_eff, 2),
-        score=_r(20 + 0.8 * estimate_index.estimate, SCORE_DECIMALS),
-        score_ci=[_r(20 + 0.8 * idx.low, SCORE_DECIMALS), _r(20 + 0.8 * idx.high,
-                                                               SCORE_DECIMALS)],
-        index=_r(estimate_index.estimate, SCORE_DECIMALS),
-        index_ci=[_r(idx.low, SCORE_DECIMALS), _r(idx.high, SCORE_DECIMALS)],
-        index_se=_r(estimate_index.se, STAT_DECIMALS + 2),
+def _item_cell(estimates, summary, respondents: int) -> ItemCell:
+    """Measures of one item in one cell from the reported estimates of analysis."""
+    counts = {"respondents": respondents, "n_valid": summary.n_valid, "n_na": summary.n_na,
+              "n_missing": summary.n_missing,
+              "na_share": _r(summary.na_share, RATE_DECIMALS), "suppressed": False}
+    if summary.n_valid == 0 or estimates is None:  # no effective_n: left out, not null
+        return ItemCell(**counts, rate=None, rate_ci=None, score=None, score_ci=None,
+                        index=None, index_ci=None, rate_se=None, index_se=None)
+    rate, index, score = estimates.rate, estimates.index, estimates.score
+    return ItemCell(
+        **counts,
+        rate=_r(rate.estimate, RATE_DECIMALS),
+        rate_ci=[_r(rate.interval.low, RATE_DECIMALS), _r(rate.interval.high, RATE_DECIMALS)],
+        rate_se=_r(rate.se, STAT_DECIMALS + 2),
+        effective_n=_r(estimates.effective_n, 2),
+        score=_r(score.estimate, SCORE_DECIMALS),
+        score_ci=[_r(score.interval.low, SCORE_DECIMALS),
+                  _r(score.interval.high, SCORE_DECIMALS)],
+        index=_r(index.estimate, SCORE_DECIMALS),
+        index_ci=[_r(index.interval.low, SCORE_DECIMALS),
+                  _r(index.interval.high, SCORE_DECIMALS)],
+        index_se=_r(index.se, STAT_DECIMALS + 2),
     )
-    return cell
 
 
-def _suppressed(respondents: int) -> dict:
-    return {"respondents": respondents, "suppressed": True}
+def _suppressed(respondents: int) -> SuppressedCell:
+    return SuppressedCell(respondents=respondents, suppressed=True)
 
 
 def _cell_statistics(data: CountedData, mask: np.ndarray, pops: dict[str, int], *,
@@ -219,7 +191,7 @@ def _cell_statistics(data: CountedData, mask: np.ndarray, pops: dict[str, int], 
     return stats, present
 
 
-def _cell_document(data: CountedData, mask: np.ndarray, pops: dict[str, int]) -> dict:
+def _cell_document(data: CountedData, mask: np.ndarray, pops: dict[str, int]) -> Cell:
     """Per item, per dimension, overall item and composite index for one cell."""
     return _cell_with_statistics(data, mask, pops)[0]
 
@@ -230,68 +202,63 @@ def _cell_with_statistics(data: CountedData, mask: np.ndarray, pops: dict[str, i
     respondents = int(mask.sum())
     if respondents < MIN_CELL:
         return _suppressed(respondents), None
-    stats, present = _cell_statistics(data, mask, pops, drivers=drivers)
-    out = {"respondents": respondents, "suppressed": False,
-           "population": {g: int(p) for g, p in sorted(pops.items())}, "items": {},
-           "dimensions": {}, "composite_index": None}
+    stats, _present = _cell_statistics(data, mask, pops, drivers=drivers)
     by_name = {} if stats is None else {it.name: it for it in stats.items}
+    items = {}
     for j, qid in enumerate(data.item_ids):
         it = by_name.get(qid)
         if it is None:
             counts = analysis.category_counts(data.codes[j, mask], na_code=NA_CODE)
             summary = analysis.summary_from_counts(counts.counts, n_na=counts.n_na,
                                                    n_missing=counts.n_missing)
-            out["items"][qid] = _item_cell(None, None, summary, respondents)
+            items[qid] = _item_cell(None, summary, respondents)
         else:
-            out["items"][qid] = _item_cell(it.rate, it.index, it.summary, respondents)
+            items[qid] = _item_cell(it.estimates, it.summary, respondents)
+    dimensions, composite = {}, None
     if stats is not None:
-        out["dimensions"] = _dimension_cells(stats, out["items"])
+        dimensions = _dimension_cells(stats, items)
         ci = stats.composite_interval
-        out["composite_index"] = {"estimate": _r(stats.composite.overall, SCORE_DECIMALS),
-                                  "ci": [_r(ci.low, SCORE_DECIMALS), _r(ci.high, SCORE_DECIMALS)],
-                                  "se": _r(stats.composite_se, STAT_DECIMALS + 2)}
-    return out, stats
+        composite = CompositeIndex(estimate=_r(stats.composite.overall, SCORE_DECIMALS),
+                                   ci=(_r(ci.low, SCORE_DECIMALS), _r(ci.high, SCORE_DECIMALS)),
+                                   se=_r(stats.composite_se, STAT_DECIMALS + 2))
+    cell = FullCell(respondents=respondents, suppressed=False,
+                    population={g: int(p) for g, p in sorted(pops.items())}, items=items,
+                    dimensions=dimensions, composite_index=composite)
+    return cell, stats
 
 
-def _dimension_cells(stats, item_cells: dict[str, dict]) -> dict[str, dict]:
+def _dimension_cells(stats, item_cells: dict[str, ItemCell]) -> dict[str, DimensionCell]:
     """Each dimension's index and rate in one cell, from its items' statistics."""
     out = {}
-    for d in stats.composite.dimensions:
-        cells = [item_cells[stats.items[i].name] for i in d.items]
-        rates = [c["rate"] for c in cells if c["rate"] is not None]
-        entry = {"index": _r(d.index, SCORE_DECIMALS),
-                 "rate": _r(sum(stats.items[i].rate.estimate for i in d.items) / len(d.items),
-                            RATE_DECIMALS) if rates else None,
-                 "items": [stats.items[i].name for i in d.items]}
+    for d in stats.dimensions:
+        names = [stats.items[i].name for i in d.items]
+        extra = {}
         if len(d.items) == 1:  # a one-item dimension carries its item's intervals
-            entry.update({k: cells[0][k] for k in
-                          ("rate_ci", "index_ci", "score", "score_ci", "n_valid")})
-        out[d.name] = entry
+            item = item_cells[names[0]]
+            extra = {k: getattr(item, k) for k in
+                     ("rate_ci", "index_ci", "score", "score_ci", "n_valid")}
+        out[d.name] = DimensionCell(index=_r(d.index, SCORE_DECIMALS),
+                                    rate=_r(d.rate, RATE_DECIMALS), items=names, **extra)
     return out
 
 
 # ---------------------------------------------------------------- the document
 
-def _indicator(campaign: Campaign, overall_rate, overall_index) -> dict | None:
+def _indicator(campaign: Campaign, estimates) -> Indicator:
     measure = campaign.indicator_measure or "rate"
-    if overall_rate is None:
-        return None
-    if measure == "rate":
-        actual, se = overall_rate.estimate, overall_rate.se
-    elif measure == "index":
-        actual, se = overall_index.estimate, overall_index.se
-    elif measure == "score":
-        actual, se = 20 + 0.8 * overall_index.estimate, 0.8 * overall_index.se
-    else:
+    if measure not in ("rate", "index", "score"):
         raise ScoresError(f"unknown indicator measure {measure!r}")
-    result = analysis.indicator_score(actual, campaign.indicator_target, campaign.indicator_points,
-                                      indicator_rule(campaign), measure=measure, se=se)
+    result = analysis.indicator_from_estimates(estimates, measure, campaign.indicator_target,
+                                               campaign.indicator_points,
+                                               indicator_rule(campaign))
     decimals = RATE_DECIMALS if measure == "rate" else SCORE_DECIMALS
-    return {"measure": measure, "actual": _r(actual, decimals), "se": _r(se, STAT_DECIMALS + 2),
-            "target": result.target, "points": result.points,
-            "points_earned": _r(result.points_earned, SCORE_DECIMALS),
-            "probability_meets_target": _r(result.probability_meets_target, STAT_DECIMALS),
-            "rule": result.rule, "convention": result.convention}
+    return Indicator(measure=measure, actual=_r(result.actual, decimals),
+                     se=_r(result.se, STAT_DECIMALS + 2),
+                     target=result.target, points=result.points,
+                     points_earned=_r(result.points_earned, SCORE_DECIMALS),
+                     probability_meets_target=_r(result.probability_meets_target,
+                                                 STAT_DECIMALS),
+                     rule=result.rule, convention=result.convention)
 
 
 def indicator_rule(campaign: Campaign):
@@ -309,7 +276,7 @@ def indicator_rule(campaign: Campaign):
     raise ScoresError(f"unknown indicator rule {campaign.indicator_rule!r}")
 
 
-def _reliability(data: CountedData) -> dict | None:
+def _reliability(data: CountedData) -> Reliability:
     scale = [j for j, qid in enumerate(data.item_ids) if qid != data.overall_item]
     y = data.codes[scale].T.copy()
     y[y == NA_CODE] = np.nan
@@ -321,15 +288,14 @@ def _reliability(data: CountedData) -> dict | None:
             out[policy] = None
             continue
         a = analysis.cronbach_alpha(y, missing=policy)
-        out[policy] = {"alpha": _r(a.alpha, STAT_DECIMALS),
-                       "standardized_alpha": _r(a.standardized_alpha, STAT_DECIMALS),
-                       "ci": [_r(a.ci_low, STAT_DECIMALS), _r(a.ci_high, STAT_DECIMALS)],
-                       "n_used": a.n_used, "n_items": a.n_items, "convention": a.convention}
-    out["items"] = [data.item_ids[j] for j in scale]
-    return out
+        out[policy] = Alpha(alpha=_r(a.alpha, STAT_DECIMALS),
+                            standardized_alpha=_r(a.standardized_alpha, STAT_DECIMALS),
+                            ci=(_r(a.ci_low, STAT_DECIMALS), _r(a.ci_high, STAT_DECIMALS)),
+                            n_used=a.n_used, n_items=a.n_items, convention=a.convention)
+    return Reliability(**out, items=[data.item_ids[j] for j in scale])
 
 
-def _mode_effects(data: CountedData) -> list[dict]:
+def _mode_effects(data: CountedData) -> list[ModeEffect]:
     modes = np.where(data.factor("modes").mask(ResponseMode.PAPER.value), "paper", "web")
     groups = data.factor("groups")
     out = []
@@ -340,116 +306,133 @@ def _mode_effects(data: CountedData) -> list[dict]:
                    "n_paper": effect.n_paper, "mann_whitney_u": None, "p_value": None,
                    "rank_biserial": None, "chi_square_p": None}
             if effect.n_web < MIN_CELL or effect.n_paper < MIN_CELL:
-                row["suppressed"] = True
-                out.append(row)
+                out.append(ModeEffect(**row, suppressed=True))
                 continue
-            row["suppressed"] = False
             if effect.mann_whitney is not None:
                 row.update(mann_whitney_u=_r(effect.mann_whitney.u, 2),
                            p_value=_r(effect.mann_whitney.p_value, STAT_DECIMALS),
                            rank_biserial=_r(effect.mann_whitney.rank_biserial, STAT_DECIMALS))
             if effect.chi_square is not None:
                 row["chi_square_p"] = _r(effect.chi_square.p_value, STAT_DECIMALS)
-            out.append(row)
+            out.append(ModeEffect(**row, suppressed=False))
     return out
 
 
-def _comments(data: CountedData) -> dict:
+def _comments(data: CountedData) -> Comments:
     themes = analysis.comment_themes(data.comments, top_n=10, user_words=COMMENT_USER_WORDS,
                                      segmented=data.comment_tokens)
-    return {"n_comments": themes.n_comments, "n_empty": themes.n_empty,
-            "themes": [{"term": t.term, "comment_count": t.comment_count,
-                        "occurrences": t.occurrences, "examples": list(t.examples)}
-                       for t in themes.themes]}
+    return Comments(n_comments=themes.n_comments, n_empty=themes.n_empty,
+                    themes=[CommentTheme(term=t.term, comment_count=t.comment_count,
+                                         occurrences=t.occurrences, examples=list(t.examples))
+                            for t in themes.themes])
+
+
+def _named(code: str, label: str, cell: Cell) -> BreakdownRow:
+    """A group, project or community row: the cell under its code and label."""
+    if cell.suppressed:
+        return SuppressedBreakdownCell(code=code, label=label, respondents=cell.respondents,
+                                       suppressed=True)
+    return BreakdownCell(code=code, label=label,
+                         **{name: getattr(cell, name) for name in FullCell.model_fields})
 
 
 def _breakdown(data: CountedData, key: str, names: dict[str, str],
-               roster: RosterCounts) -> list[dict]:
+               roster: RosterCounts) -> list[BreakdownRow]:
     rows = []
     for code in data.factor(key).values():
         pops = (roster.populations(project=code) if key == "projects"
                 else roster.populations(community=code))
         cell = _cell_document(data, data.factor(key).mask(code), pops)
-        rows.append({"code": code, "label": names.get(code, code), **cell})
+        rows.append(_named(code, names.get(code, code), cell))
     return rows
 
 
 def scores_document(campaign: Campaign, filters: ScoreFilters | None = None, *,
-                    session: Session) -> dict:
-    """All scores of ``campaign`` under ``filters`` as one JSON-serialisable dict."""
+                    session: Session) -> ScoresDocument:
+    """All scores of ``campaign`` under ``filters`` as one immutable document."""
     with gc_paused():
         return _scores_document(campaign, filters or ScoreFilters(), session=session)
 
 
-def _scores_document(campaign: Campaign, filters: ScoreFilters, *, session: Session) -> dict:
+def _scores_document(campaign: Campaign, filters: ScoreFilters, *,
+                     session: Session) -> ScoresDocument:
     data = load_counted(campaign, filters, session=session)
     roster = roster_counts(campaign, session=session)
     pops = roster.populations(project=filters.project, community=filters.community)
     n = len(data.response_ids)
-    all_mask = np.ones(n, dtype=bool)
-    pooled, stats = _cell_with_statistics(data, all_mask, pops, drivers=True)
-    doc = {
-        "campaign": {"slug": campaign.slug, "title": campaign.title, "year": campaign.year,
-                     "district": campaign.district},
-        "filters": filters.as_dict(),
-        "snapshot": snapshot_id(data.snapshot_lines),
-        "n_respondents": n,
-        "conventions": dict(CONVENTIONS),
-        "items": [{"id": qid, "label": data.labels[qid],
-                   "dimension": _dimension_of(data, qid),
-                   "overall": qid == data.overall_item} for qid in data.item_ids],
-        "dimensions": [{"id": d, "label": data.labels["dim:" + d], "items": items}
-                       for d, items in data.dimensions.items()],
-        "overall_item": data.overall_item,
-        "strata": [],
-        "pooled": pooled,
-        "groups": [],
-        "projects": [],
-        "communities": [],
-        "reliability": None, "drivers": [], "ipa": None, "indicator": None,
-        "mode_effects": [], "comments": None,
-    }
+    pooled, stats = _cell_with_statistics(data, np.ones(n, dtype=bool), pops, drivers=True)
+    strata, groups = _strata_and_groups(data, pops)
+    return ScoresDocument(
+        campaign=CampaignHeading(slug=campaign.slug, title=campaign.title, year=campaign.year,
+                                 district=campaign.district),
+        filters=AppliedFilters(**asdict(filters)),
+        snapshot=snapshot_id(data.snapshot_lines),
+        n_respondents=n,
+        conventions=dict(CONVENTIONS),
+        items=[RatingItem(id=qid, label=data.labels[qid], dimension=_dimension_of(data, qid),
+                          overall=qid == data.overall_item) for qid in data.item_ids],
+        dimensions=[Dimension(id=d, label=data.labels["dim:" + d], items=items)
+                    for d, items in data.dimensions.items()],
+        overall_item=data.overall_item,
+        strata=strata,
+        pooled=pooled,
+        groups=groups,
+        projects=_breakdown(data, "projects", _project_names(campaign, session), roster),
+        communities=_breakdown(data, "communities", _community_names(session), roster),
+        **_pooled_analyses(campaign, data, stats),
+    )
+
+
+def _strata_and_groups(data: CountedData,
+                       pops: dict[str, int]) -> tuple[list[Stratum], list[BreakdownRow]]:
+    """The household groups: their design weights, and their cells."""
+    strata, groups = [], []
     for g in sorted(set(pops) | set(data.groups)):
         in_group = data.factor("groups").mask(g)
         r = int(in_group.sum())
-        doc["strata"].append({"group": g, "label": GROUP_LABELS.get(g, g),
-                              "population": int(pops.get(g, 0)), "respondents": r,
-                              "design_weight": _r(max(pops.get(g, 0), r) / r, 4) if r else None})
+        strata.append(Stratum(group=g, label=GROUP_LABELS.get(g, g),
+                              population=int(pops.get(g, 0)), respondents=r,
+                              design_weight=_r(max(pops.get(g, 0), r) / r, 4) if r else None))
         cell = _cell_document(data, in_group, {g: pops.get(g, 0)})
-        doc["groups"].append({"code": g, "label": GROUP_LABELS.get(g, g), **cell})
-    doc["projects"] = _breakdown(data, "projects", _project_names(campaign, session), roster)
-    doc["communities"] = _breakdown(data, "communities", _community_names(session), roster)
-    if n < MIN_CELL:
-        return doc
-    doc["reliability"] = _reliability(data)
+        groups.append(_named(g, GROUP_LABELS.get(g, g), cell))
+    return strata, groups
+
+
+def _pooled_analyses(campaign: Campaign, data: CountedData, stats) -> dict:
+    """Reliability, indicator, drivers, IPA, mode effects and comment themes of the pooled
+    cell; empty (None, no rows) when fewer than MIN_CELL responses are counted."""
+    if len(data.response_ids) < MIN_CELL:
+        return {"reliability": None, "drivers": [], "ipa": None, "indicator": None,
+                "mode_effects": [], "comments": None}
+    out = {"reliability": _reliability(data), "drivers": [], "ipa": None, "indicator": None}
     if stats is not None:
-        doc["indicator"] = _indicator_of(campaign, data, stats)
-        doc["drivers"] = [
-            {"dimension": d.name, "label": data.labels["dim:" + d.name],
-             "importance": _r(coef, STAT_DECIMALS), "p_value": _r(p, STAT_DECIMALS),
-             "n_used": n_used}
+        out["indicator"] = _indicator_of(campaign, data, stats)
+        out["drivers"] = [
+            Driver(dimension=d.name, label=data.labels["dim:" + d.name],
+                   importance=_r(coef, STAT_DECIMALS), p_value=_r(p, STAT_DECIMALS),
+                   n_used=n_used)
             for d, coef, p, n_used in zip(stats.composite.dimensions,
                                           stats.drivers.coefficients, stats.drivers.p_values,
                                           stats.drivers.n_used, strict=True)]
-        doc["ipa"] = {
-            "importance_cut": _r(stats.ipa.importance_cut, STAT_DECIMALS),
-            "performance_cut": _r(stats.ipa.performance_cut, SCORE_DECIMALS),
-            "points": [{"dimension": p.label, "label": data.labels["dim:" + p.label],
-                        "importance": _r(p.importance, STAT_DECIMALS),
-                        "performance": _r(p.performance, SCORE_DECIMALS),
-                        "quadrant": p.quadrant} for p in stats.ipa.points]}
-    doc["mode_effects"] = _mode_effects(data)
-    doc["comments"] = _comments(data)
-    return doc
+        out["ipa"] = ImportancePerformance(
+            importance_cut=_r(stats.ipa.importance_cut, STAT_DECIMALS),
+            performance_cut=_r(stats.ipa.performance_cut, SCORE_DECIMALS),
+            points=[IpaPoint(dimension=p.label, label=data.labels["dim:" + p.label],
+                             importance=_r(p.importance, STAT_DECIMALS),
+                             performance=_r(p.performance, SCORE_DECIMALS),
+                             quadrant=p.quadrant) for p in stats.ipa.points])
+    out["mode_effects"] = _mode_effects(data)
+    out["comments"] = _comments(data)
+    return out
 
 
-def _indicator_of(campaign: Campaign, data: CountedData, stats) -> dict:
+def _indicator_of(campaign: Campaign, data: CountedData, stats) -> Indicator:
     overall = next(it for it in stats.items if it.name == data.overall_item)
-    return _indicator(campaign, overall.rate, overall.index)
+    return _indicator(campaign, overall.estimates)
 
 
 def indicator_document(campaign: Campaign, filters: ScoreFilters | None = None, *,
-                       session: Session) -> dict:
+                       session: Session) -> IndicatorDocument:
     """``n_respondents`` and ``indicator`` of :func:`scores_document`, and nothing else.
 
     For a figure beside the main document (the dashboard's indicator with the other
@@ -462,12 +445,12 @@ def indicator_document(campaign: Campaign, filters: ScoreFilters | None = None, 
         pops = roster_counts(campaign, session=session).populations(
             project=filters.project, community=filters.community)
         n = len(data.response_ids)
-        doc = {"n_respondents": n, "indicator": None}
+        indicator = None
         if n >= MIN_CELL:
             _pooled, stats = _cell_with_statistics(data, np.ones(n, dtype=bool), pops)
             if stats is not None:
-                doc["indicator"] = _indicator_of(campaign, data, stats)
-        return doc
+                indicator = _indicator_of(campaign, data, stats)
+        return IndicatorDocument(n_respondents=n, indicator=indicator)
 
 
 def _dimension_of(data: CountedData, qid: str) -> str | None:

@@ -10,16 +10,16 @@ absent from the JSON rather than null: an item's ``effective_n`` when it has no 
 dimension's intervals unless it has one item. Suppressed cells (fewer than ``MIN_CELL``
 respondents) are their own models with the counts only; ``suppressed`` tells them apart.
 
-Until :mod:`survey_app.services.scores` builds these models itself, its dicts are converted
-by :meth:`Document.from_document`, at the point where a consumer receives a document.
+The builders (:func:`survey_app.services.scores.scores_document`, ``indicator_document``
+and :func:`survey_app.services.progress.progress_document`) construct these models, leaving
+unset what they leave out; being frozen, one document can be shared by every reader (the
+score cache hands out the object it holds).
 
 Examples
 --------
->>> doc = IndicatorDocument.from_document({"n_respondents": 3, "indicator": None})
+>>> doc = IndicatorDocument(n_respondents=3, indicator=None)
 >>> doc.n_respondents, doc.indicator
 (3, None)
->>> IndicatorDocument.from_document(doc) is doc
-True
 >>> cell = ItemCell.model_validate({
 ...     "respondents": 6, "n_valid": 0, "n_na": 6, "n_missing": 0, "na_share": 1.0,
 ...     "suppressed": False, "rate": None, "rate_ci": None, "rate_se": None, "score": None,
@@ -30,9 +30,8 @@ False
 
 from __future__ import annotations
 
-from collections.abc import Mapping
 from datetime import date
-from typing import Annotated, Literal, Self
+from typing import Annotated, Literal
 
 from pydantic import MISSING, BaseModel, ConfigDict, Field, NonNegativeInt, StringConstraints
 
@@ -54,15 +53,6 @@ class DocumentModel(BaseModel):
 
 class Document(DocumentModel):
     """A whole document (what an API route or the CLI returns)."""
-
-    @classmethod
-    def from_document(cls, document: Mapping | Self) -> Self:
-        """The model of a document built as a dict (the one conversion point).
-
-        A model is returned as it is, so the calls can stay while the builder switches to
-        constructing the models.
-        """
-        return cls.model_validate(document)
 
 
 # ---------------------------------------------------------------- cells

@@ -111,3 +111,22 @@ def test_cli_scores_json_is_the_api_document(app, client, session, runner):
     text = runner.invoke(args=["scores", demo.SLUG, "--format", "text"])
     assert "overall_satisfaction" in text.output and "indicator:" in text.output
     assert runner.invoke(args=["scores", "nope"]).exit_code != 0
+
+
+@pytest.mark.demo_data
+def test_cli_export_anchors_the_snapshot_it_wrote(app, session, runner, tmp_path):
+    from sqlmodel import select
+
+    from survey_app.models import AuditEvent, AuditSeal
+    from survey_app.services import campaigns, scores
+
+    campaign = campaigns.get_campaign(demo.SLUG, session=session)
+    snapshot = scores.scores_document(campaign, session=session).snapshot
+    out = tmp_path / "responses.csv"
+    result = runner.invoke(args=["export", demo.SLUG, "--format", "csv", "--out", str(out)])
+    assert result.exit_code == 0, result.output
+    assert out.stat().st_size > 0
+    event = session.exec(select(AuditEvent).where(AuditEvent.action == "scores.snapshot")).one()
+    assert event.details == {"snapshot": snapshot, "for": "export.csv"}
+    assert event.actor_label == "cli"
+    assert session.exec(select(AuditSeal).where(AuditSeal.event_id == event.id)).one()

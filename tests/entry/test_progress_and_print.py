@@ -74,12 +74,12 @@ def test_progress_document_rates_follow_the_field_tables_convention(app, session
     rows, _ = progress.field_progress(world.campaign, world.admin, session=session)
     (field_row,) = [r for r in rows if r.community == world.community_a.name]
     document = progress.progress_document(world.campaign, session=session)
-    (community,) = [c for c in document["communities"] if c["label"] == world.community_a.name]
+    (community,) = [c for c in document.communities if c.label == world.community_a.name]
     assert field_row.response_rate == 0.4
-    assert community == {"code": community["code"], "label": world.community_a.name,
-                         "households": 11, "sampled": 10, "refused": 1, "completed": 5,
-                         "response_rate": 0.4}
-    assert document["response_rate"] == round(4 / 12, 4)
+    assert community.model_dump() == {"code": community.code, "label": world.community_a.name,
+                                      "households": 11, "sampled": 10, "refused": 1,
+                                      "completed": 5, "response_rate": 0.4}
+    assert document.response_rate == round(4 / 12, 4)
 
     excluded = session.exec(select(Response).where(Response.household_id == h[0].id)).one()
     excluded.excluded = True
@@ -87,10 +87,10 @@ def test_progress_document_rates_follow_the_field_tables_convention(app, session
     rows, _ = progress.field_progress(world.campaign, world.admin, session=session)
     (field_row,) = [r for r in rows if r.community == world.community_a.name]
     document = progress.progress_document(world.campaign, session=session)
-    (community,) = [c for c in document["communities"] if c["label"] == world.community_a.name]
+    (community,) = [c for c in document.communities if c.label == world.community_a.name]
     assert field_row.response_rate == 0.4
-    assert (community["completed"], community["response_rate"]) == (4, 0.3)
-    assert document["excluded"] == 1 and document["response_rate"] == round(3 / 12, 4)
+    assert (community.completed, community.response_rate) == (4, 0.3)
+    assert document.excluded == 1 and document.response_rate == round(3 / 12, 4)
     assert progress.outcome_rates(dict.fromkeys(progress.OUTCOMES, 0)) is None
 
 

@@ -188,3 +188,41 @@ def test_suppressed_cells_render_as_counts_only_everywhere(app, client, session,
     summary = load_workbook(io.BytesIO(client.get(base + "/export/summary" + query).data))
     values = {c.value for row in summary["items"].iter_rows() for c in row}
     assert "少于5人，仅显示人数" in values
+
+
+@pytest.mark.demo_data
+def test_report_download_anchors_its_snapshot_in_the_audit_chain(app, client, session):
+    from survey_app.models import AuditSeal
+    from survey_app.services import audit_chain, campaigns, scores
+
+    login(client, make_user(session))
+    campaign = campaigns.get_campaign(demo.SLUG, session=session)
+    snapshot = scores.scores_document(campaign, session=session).snapshot
+    response = client.get(f"/evaluate/{demo.SLUG}/report.docx")
+    assert response.status_code == 200
+    event = session.exec(select(AuditEvent).where(AuditEvent.action == "scores.snapshot")).one()
+    assert event.details == {"snapshot": snapshot, "for": "export.report"}
+    assert event.campaign_id == campaign.id and event.actor_label.startswith("user:")
+    seal = session.exec(select(AuditSeal).where(AuditSeal.event_id == event.id)).one()
+    check = audit_chain.verify_chain(session=session)
+    assert check.intact and check.unsealed == 0 and check.head == seal.chain_hash
+    text = "\n".join(p.text for p in Document(io.BytesIO(response.data)).paragraphs)
+    assert f"{snapshot}，审计链头 {seal.chain_hash[:16]}。" in text
+
+
+@pytest.mark.demo_data
+@pytest.mark.parametrize("fmt", ["csv", "summary"])
+def test_an_export_anchors_the_snapshot_of_what_it_holds(app, client, session, fmt):
+    from survey_app.models import AuditSeal
+    from survey_app.services import campaigns, scores
+    from survey_app.services.score_filters import ScoreFilters
+
+    login(client, make_user(session))
+    campaign = campaigns.get_campaign(demo.SLUG, session=session)
+    filters = ScoreFilters(group="relocated")
+    snapshot = scores.scores_document(campaign, filters, session=session).snapshot
+    response = client.get(f"/evaluate/{demo.SLUG}/export/{fmt}?group=relocated")
+    assert response.status_code == 200 and response.data
+    event = session.exec(select(AuditEvent).where(AuditEvent.action == "scores.snapshot")).one()
+    assert event.details == {"snapshot": snapshot, "for": "export." + fmt}
+    assert session.exec(select(AuditSeal).where(AuditSeal.event_id == event.id)).one()

@@ -7,6 +7,7 @@ from sqlmodel import select
 
 from survey_app.models import Answer, AuditEvent, Response
 from survey_app.services import demo, quality_flags, scores
+from survey_app.services.score_filters import ScoreFilters
 from tests.factories import login, make_user
 
 
@@ -34,20 +35,20 @@ def test_flags_and_exclusion_change_the_counted_data(app, client, session):
     login(client, user)
     page = client.get(f"/evaluate/{demo.SLUG}/quality")
     assert page.status_code == 200 and str(fast.id) in page.get_data(as_text=True)
-    before = scores.scores_document(campaign, session=session)["n_respondents"]
+    before = scores.scores_document(campaign, session=session).n_respondents
     rejected = client.post(f"/evaluate/{demo.SLUG}/responses/{fast.id}/exclusion",
                            data={"action": "exclude", "reason": ""})
     assert rejected.status_code == 302 and not session.get(Response, fast.id).excluded
     done = client.post(f"/evaluate/{demo.SLUG}/responses/{fast.id}/exclusion",
                        data={"action": "exclude", "reason": "answered in 20 seconds"})
     assert done.status_code == 302 and session.get(Response, fast.id).excluded
-    after = scores.scores_document(campaign, session=session)["n_respondents"]
-    without = scores.scores_document(campaign, scores.ScoreFilters(include_excluded=True),
-                                     session=session)["n_respondents"]
+    after = scores.scores_document(campaign, session=session).n_respondents
+    without = scores.scores_document(campaign, ScoreFilters(include_excluded=True),
+                                     session=session).n_respondents
     assert (before, after, without) == (before, before - 1, before)
     # The dashboard shows the indicator beside it with the excluded response counted.
-    points = scores.scores_document(campaign, scores.ScoreFilters(include_excluded=True),
-                                    session=session)["indicator"]["points_earned"]
+    points = scores.scores_document(campaign, ScoreFilters(include_excluded=True),
+                                    session=session).indicator.points_earned
     dashboard = client.get(f"/evaluate/{demo.SLUG}").get_data(as_text=True)
     assert f"<p>不剔除: {points:.2f} (人数 {before})</p>" in dashboard
     event = session.exec(select(AuditEvent).where(AuditEvent.action == "response.exclude")).one()

@@ -1,11 +1,12 @@
-"""The scores cache: a hit returns the identical document; any change to the counted data
-(new, edited, excluded, restored or deleted response) is seen at once. Behaviour only —
+"""The scores cache: a hit returns the identical (frozen) document; any change to the counted
+data (new, edited, excluded, restored or deleted response) is seen at once. Behaviour only —
 the timings are in benchmarks/bench_scores.py."""
 
 import random
 import uuid
 
 import pytest
+from pydantic import ValidationError
 
 from questionnaires import validate_answers
 from survey_app.extensions import db
@@ -18,6 +19,8 @@ from survey_app.services.questionnaire_versions import (
     version_for_group,
 )
 from survey_app.services.responses import answer_values, store_response
+from survey_app.services.score_filters import ScoreFilters
+from survey_app.services.scores_model import IndicatorDocument
 from tests.factories import make_campaign, make_user
 
 
@@ -83,19 +86,20 @@ def test_hit_returns_the_identical_document(campaign_data):
     second = score_cache.cached_scores_document(campaign, session=session)
     assert _cache().hits == hits + 1
     assert first == fresh
-    assert second == fresh
-    # A caller changing its copy does not change what the next caller gets.
-    second["pooled"]["respondents"] = -1
+    assert second is first  # no copy: the frozen document is shared
+    # No caller can change what the next caller gets.
+    with pytest.raises(ValidationError):
+        second.pooled.respondents = -1
     assert score_cache.cached_scores_document(campaign, session=session) == fresh
 
 
 def test_filters_are_part_of_the_key(campaign_data):
     session, campaign = campaign_data["session"], campaign_data["campaign"]
-    filters = scores.ScoreFilters(group=HouseholdGroup.RELOCATED)
+    filters = ScoreFilters(group=HouseholdGroup.RELOCATED)
     score_cache.cached_scores_document(campaign, session=session)
     grouped = score_cache.cached_scores_document(campaign, filters, session=session)
     assert grouped == scores.scores_document(campaign, filters, session=session)
-    assert grouped["n_respondents"] == 6
+    assert grouped.n_respondents == 6
 
 
 @pytest.mark.demo_data
@@ -103,24 +107,26 @@ def test_indicator_document_is_the_full_documents_indicator(session):
     from survey_app.services import campaigns, demo
 
     campaign = campaigns.get_campaign(demo.SLUG, session=session)
-    community = scores.scores_document(campaign, session=session)["communities"][0]["code"]
-    for filters in (scores.ScoreFilters(), scores.ScoreFilters(include_excluded=True),
-                    scores.ScoreFilters(group=HouseholdGroup.RELOCATED, mode="paper"),
-                    scores.ScoreFilters(community=community, mode="web_open")):
+    community = scores.scores_document(campaign, session=session).communities[0].code
+    for filters in (ScoreFilters(), ScoreFilters(include_excluded=True),
+                    ScoreFilters(group=HouseholdGroup.RELOCATED, mode="paper"),
+                    ScoreFilters(community=community, mode="web_open")):
         full = scores.scores_document(campaign, filters, session=session)
-        assert scores.indicator_document(campaign, filters, session=session) == {
-            "n_respondents": full["n_respondents"], "indicator": full["indicator"]}, filters
+        assert scores.indicator_document(campaign, filters, session=session) == \
+            IndicatorDocument(n_respondents=full.n_respondents,
+                              indicator=full.indicator), filters
 
 
 def test_cached_indicator_document_comes_from_the_cached_full_document(campaign_data):
     session, campaign = campaign_data["session"], campaign_data["campaign"]
     full = score_cache.cached_scores_document(campaign, session=session)
-    assert full["indicator"] is not None
+    assert full.indicator is not None
     hits = _cache().hits
     alone = score_cache.cached_indicator_document(campaign, session=session)
     assert _cache().hits == hits + 1  # read from the full document's entry
-    assert alone == {"n_respondents": full["n_respondents"], "indicator": full["indicator"]}
-    filters = scores.ScoreFilters(include_excluded=True)
+    assert alone == IndicatorDocument(n_respondents=full.n_respondents, indicator=full.indicator)
+    assert alone.indicator is full.indicator
+    filters = ScoreFilters(include_excluded=True)
     assert score_cache.cached_indicator_document(campaign, filters, session=session) == \
         scores.indicator_document(campaign, filters, session=session)
 
@@ -132,7 +138,7 @@ def _new(data):
 def _edit(data):
     # Every answer as stored except the overall item, which becomes 1 (非常不满意).
     response = data["responses"][0]
-    overall = scores.scores_document(data["campaign"], session=data["session"])["overall_item"]
+    overall = scores.scores_document(data["campaign"], session=data["session"]).overall_item
     typed = {qid: display_value(value)
              for qid, value in answer_values(response, session=data["session"]).items()}
     assert typed[overall] != "1"
@@ -163,7 +169,7 @@ def test_any_change_to_the_responses_invalidates(campaign_data, change):
     after = score_cache.cached_scores_document(campaign, session=session)
     assert after == scores.scores_document(campaign, session=session)
     assert after != before
-    assert after["snapshot"] != before["snapshot"]
+    assert after.snapshot != before.snapshot
 
 
 def test_restoring_an_excluded_response_invalidates(campaign_data):
@@ -174,7 +180,7 @@ def test_restoring_an_excluded_response_invalidates(campaign_data):
                                 excluded=False, reason="checked", actor=campaign_data["admin"],
                                 session=session)
     restored = score_cache.cached_scores_document(campaign, session=session)
-    assert restored["n_respondents"] == excluded["n_respondents"] + 1
+    assert restored.n_respondents == excluded.n_respondents + 1
     assert restored == scores.scores_document(campaign, session=session)
 
 
@@ -185,7 +191,7 @@ def test_indicator_settings_change_invalidates(campaign_data):
     session.add(campaign)
     session.flush()
     after = score_cache.cached_scores_document(campaign, session=session)
-    assert after["indicator"]["target"] == 0.5 != before["indicator"]["target"]
+    assert after.indicator.target == 0.5 != before.indicator.target
 
 
 def test_recent_changes_are_not_cached_inside_the_settle_window(campaign_data):
@@ -227,5 +233,5 @@ def test_no_stale_document_across_campaigns(campaign_data):
         _respond(session, other, rng)
     a = score_cache.cached_scores_document(campaign_data["campaign"], session=session)
     b = score_cache.cached_scores_document(other, session=session)
-    assert a["campaign"]["slug"] != b["campaign"]["slug"]
-    assert b["n_respondents"] == 6
+    assert a.campaign.slug != b.campaign.slug
+    assert b.n_respondents == 6

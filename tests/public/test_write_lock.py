@@ -279,7 +279,10 @@ def test_an_export_writes_its_audit_event_under_the_lock_and_streams_without_it(
     assert reply.status_code == 200 and body.count("\n") >= 2
     writes = [sql for engine, sql in seen if engine == "write"]
     assert writes[0] == "BEGIN IMMEDIATE" and writes[1].startswith("INSERT INTO auditevent")
-    assert len(writes) == 2
+    # Then only the audit chain: the export's snapshot as a second event, and its seals.
+    assert [sql.split()[2] for sql in writes if sql.startswith("INSERT")] == [
+        "auditevent", "auditevent", "auditseal"], writes
+    assert not any(sql.startswith(("UPDATE", "DELETE")) for sql in writes)
     reads = [sql for engine, sql in seen if engine == "read"]
     assert any("FROM answer" in sql for sql in reads)  # the rows came from the read engine
     assert not any(sql.startswith(("INSERT", "UPDATE", "DELETE")) for sql in reads)

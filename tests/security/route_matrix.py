@@ -22,9 +22,9 @@ and a PARAMS entry when a URL parameter must come from another scenario value.
 ROLES = ("anonymous", "resident", "resident_wrong_token", "worker_a", "worker_b", "evaluator",
          "admin")
 STAFF_PREFIXES = ("/entry/", "/evaluate/", "/admin/")
-# Audit events that GET requests write on purpose (who exported the data); see the
-# no-state-change test.
-AUDITED_GETS = ("export.",)
+# Audit events that GET requests write on purpose (who exported the data, and the scores
+# snapshot the export carries, anchored in the audit chain); see the no-state-change test.
+AUDITED_GETS = ("export.", "scores.snapshot")
 
 # A staff page for one role only, for anonymous/resident/wrong-token/worker A/worker B/
 # evaluator/admin.

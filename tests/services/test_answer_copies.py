@@ -236,12 +236,12 @@ def test_a_comment_holding_the_separator_is_read_from_its_column(session):
 @pytest.mark.demo_data
 def test_comment_themes_count_the_stored_tokens(session):
     campaign = campaigns.get_campaign(demo.SLUG, session=session)
-    before = scores.scores_document(campaign, session=session)["comments"]
-    assert before["themes"]
+    before = scores.scores_document(campaign, session=session).comments
+    assert before.themes
     # Stored tokens are used as they are, not segmented again from the comment.
     session.exec(update(Response).where(Response.comment != "")
                  .values(comment_terms="存储词 存储词"))
     session.expire_all()
-    after = scores.scores_document(campaign, session=session)["comments"]
-    assert after["themes"][0]["term"] == "存储词"
-    assert after["themes"][0]["comment_count"] == before["n_comments"] - before["n_empty"]
+    after = scores.scores_document(campaign, session=session).comments
+    assert after.themes[0].term == "存储词"
+    assert after.themes[0].comment_count == before.n_comments - before.n_empty
