@@ -24,7 +24,7 @@ from flask_babel import get_locale
 from flask_babel import gettext as _
 from sqlmodel import select
 
-from survey_app.extensions import csrf, db, limiter
+from survey_app.extensions import csrf, db
 from survey_app.models import Campaign, CampaignStatus
 from survey_app.public import OPEN_LINKS, bp
 from survey_app.public.forms import (
@@ -33,6 +33,7 @@ from survey_app.public.forms import (
     new_survey_form,
     read_survey_post,
 )
+from survey_app.public.guessing import count_failed_lookup
 from survey_app.services import survey_session, survey_submit
 from survey_app.services.personal_data import keyed_hash
 from survey_app.services.survey_session import (
@@ -43,14 +44,6 @@ from survey_app.services.survey_session import (
     SurveyUnavailable,
     TokenLink,
 )
-
-
-def _token_limit() -> str:
-    return current_app.config["TOKEN_RATE_LIMIT"]
-
-
-# One budget per visitor across every token page: guessing tokens is throttled.
-token_rate_limit = limiter.shared_limit(_token_limit, scope="survey-token")
 
 
 @bp.before_request
@@ -74,7 +67,6 @@ def index():
 
 
 @bp.route("/s/<token>", methods=["GET", "POST"])
-@token_rate_limit
 @csrf.exempt
 @db.reads_first
 def token_survey(token: str):
@@ -94,7 +86,6 @@ def token_survey(token: str):
 
 
 @bp.route("/s/<token>/receipt/<instance_id>")
-@token_rate_limit
 def token_receipt(token: str, instance_id: str):
     try:
         target = survey_session.resolve_token(token, session=db.session)
@@ -272,7 +263,14 @@ def _unavailable(exc: SurveyUnavailable):
         receipt = survey_session.completed_response_of_household(exc.target.household,
                                                                  session=db.session)
         return render_template("public/answered.html", response=receipt), 200
+    # Unknown and closed links look the same, and each costs its address a guess
+    # (public.guessing): valid links are never counted or refused.
+    if request.endpoint in TOKEN_PAGES:
+        count_failed_lookup()
     return render_template("public/unavailable.html"), 404
+
+
+TOKEN_PAGES = ("public.token_survey", "public.token_receipt")
 
 
 def _fingerprint() -> str:

@@ -9,6 +9,17 @@ from tests.factories import make_user
 LIMITED = {"RATELIMIT_ENABLED": True, "LOGIN_RATE_LIMIT": "3 per day"}
 
 
+@pytest.fixture(autouse=True)
+def _storage_alive():
+    # The Limiter is one object for every app of the process and remembers a dead storage
+    # (Flask-Limiter's own state): each test starts from a live one, as a new worker does.
+    from survey_app.extensions import limiter
+
+    limiter._storage_dead = False
+    yield
+    limiter._storage_dead = False
+
+
 def _failed_logins(client, count, **environ):
     return [client.post("/auth/login", data={"username": "nobody", "password": "x" * 9},
                         **environ).status_code for _ in range(count)]
@@ -55,3 +66,13 @@ def test_trusted_proxies_is_read_from_the_environment(hops):
 
     assert environment_overrides({"SURVEY_TRUSTED_PROXIES": str(hops)}) == {
         "TRUSTED_PROXIES": hops}
+
+
+def test_redis_down_counts_failed_link_lookups_in_memory(make_app, caplog):
+    app = make_app(RATELIMIT_STORAGE_URI="redis://127.0.0.1:1/0", RATELIMIT_ENABLED=True,
+                   TOKEN_RATE_LIMIT="2 per day")
+    client = app.test_client()
+    with caplog.at_level(logging.WARNING):
+        codes = [client.get(f"/s/guess{i}").status_code for i in range(3)]
+    assert codes == [404, 404, 429]
+    assert any("counting failed link lookups" in r.getMessage() for r in caplog.records)
