@@ -192,3 +192,10 @@ def test_one_device_one_open_link_submission(client, session, survey_campaign):
     assert other.post(f"/c/{slug}/relocated", data=form_data(
         RELOCATED_ANSWERS, second)).headers["Location"].endswith(second)
     assert session.exec(select(func.count()).select_from(Response)).one() == 2
+
+
+def test_a_forged_answered_cookie_is_ignored(client, survey_campaign):
+    slug = survey_campaign.campaign.slug
+    client.set_cookie("answered", f"{slug}:relocated:{uuid.uuid4()}.forged",
+                      path=f"/c/{slug}")
+    assert client.get(f"/c/{slug}/relocated").status_code == 200
