@@ -8,6 +8,7 @@ from flask import (
     stream_with_context,
     url_for,
 )
+from flask_babel import get_locale
 from flask_babel import gettext as _
 from flask_login import current_user
 from werkzeug.datastructures import MultiDict
@@ -26,6 +27,7 @@ from survey_app.services import (
     exports,
     quality_flags,
     report,
+    response_view,
     score_cache,
 )
 from survey_app.services.score_filters import ScoreFilters
@@ -136,6 +138,20 @@ def quality(slug: str):
     return render_template("evaluate/quality.html", campaign=campaign, flagged=flagged,
                            labels=quality_flags.FLAG_LABELS, exclude_form=ResponseExcludeForm(),
                            restore_form=ResponseRestoreForm())
+
+
+@bp.route("/<slug>/responses/<int:response_id>")
+@role_required(*EVALUATORS)
+def response_detail(slug: str, response_id: int):
+    campaign = _campaign_or_404(slug)
+    detail = response_view.response_detail(campaign, response_id, session=db.session,
+                                           locale=str(get_locale() or "zh"))
+    if detail is None:
+        abort(404)
+    flags = next((f.flags for f in quality_flags.flag_responses(campaign, session=db.session)
+                  if f.response_id == response_id), [])
+    return render_template("evaluate/response.html", campaign=campaign, detail=detail,
+                           flags=flags, labels=quality_flags.FLAG_LABELS)
 
 
 @bp.route("/<slug>/responses/<int:response_id>/exclusion", methods=["POST"])

@@ -78,3 +78,34 @@ def test_workers_cannot_decide(session):
     with pytest.raises(bulk_exclusion.BulkExclusionError, match="not an active evaluator"):
         bulk_exclusion.decide_flagged(campaign, "too_fast", exclude=True, reason="x",
                                       actor=worker, session=session)
+
+
+@pytest.mark.demo_data
+def test_an_evaluator_reads_a_flagged_response_before_deciding(app, client, session):
+    from tests.factories import login
+
+    fast = _make_fast(session, 1)
+    (response_id,) = fast
+    evaluator = make_user(session, Role.EVALUATOR)
+    login(client, evaluator)
+    quality = client.get(f"/evaluate/{demo.SLUG}/quality").get_data(as_text=True)
+    assert f"/evaluate/{demo.SLUG}/responses/{response_id}" in quality
+    page = client.get(f"/evaluate/{demo.SLUG}/responses/{response_id}")
+    assert page.status_code == 200
+    text = page.get_data(as_text=True)
+    assert "作答用时" in text and "15 秒" in text
+    assert quality_flags.FLAG_LABELS["too_fast"] in text
+    # Every question with its chosen option's label and code, in questionnaire order.
+    from survey_app.services import response_view
+
+    campaign = campaigns.get_campaign(demo.SLUG, session=session)
+    detail = response_view.response_detail(campaign, response_id, session=session)
+    assert [q.number for q in detail.questions] == list(range(1, len(detail.questions) + 1))
+    assert detail.questions[0].text == "您是否为户主？"
+    assert detail.questions[0].answer in ("是 (1)", "否 (2)")
+    for q in detail.questions:
+        assert q.text in text
+    before = session.exec(select(AuditEvent)).all()
+    assert client.get(f"/evaluate/{demo.SLUG}/responses/999999").status_code == 404
+    assert session.exec(select(AuditEvent)).all() == before  # reading changes nothing
+    assert not session.get(Response, response_id).excluded

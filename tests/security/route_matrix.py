@@ -89,6 +89,7 @@ MATRIX = {
     "GET /evaluate/<slug>/quality": EVALUATORS,
     "GET /evaluate/<slug>/export/<fmt>": EVALUATORS,
     "GET /evaluate/<slug>/report.docx": EVALUATORS,
+    "GET /evaluate/<slug>/responses/<int:response_id>": EVALUATORS,
     "POST /evaluate/<slug>/responses/<int:response_id>/exclusion":
         (302, 302, 302, 403, 403, 302, 302),
     # administration
