@@ -16,7 +16,6 @@ from sqlmodel import Session, select
 
 from questionnaires.elements import RATING_CODES
 from survey_app.models import (
-    Answer,
     Campaign,
     Household,
     Response,
@@ -26,7 +25,6 @@ from survey_app.models import (
     utcnow,
 )
 from survey_app.services import audit
-from survey_app.services.questionnaire_versions import attached_versions, questionnaire_of
 
 #: About 15 questions cannot be read and answered in under a minute.
 MIN_SECONDS = 60
@@ -79,8 +77,7 @@ def flag_responses(campaign: Campaign, *, session: Session,
     responses = [response for response, _ in rows]
     checks = (
         ("too_fast", _too_fast(responses, min_seconds)),
-        ("straight_lining", _straight_lining(
-            responses, _rating_codes(campaign, session=session) if responses else {})),
+        ("straight_lining", _straight_lining(responses)),
         ("open_link_burst", _open_link_bursts(responses)),
         ("web_and_paper", _web_and_paper(responses)),
     )
@@ -103,25 +100,11 @@ def _too_fast(responses: list[Response], min_seconds: int) -> Iterator[tuple[Res
             yield response, f"{int((end - start).total_seconds())} s < {min_seconds} s"
 
 
-def _rating_codes(campaign: Campaign, *, session: Session) -> dict[int, list[str]]:
-    """The scale codes (5..1, not 不清楚) of each complete response's rating answers."""
-    rating_ids = {item.id for version in attached_versions(campaign, session=session).values()
-                  for item in questionnaire_of(version).rating_items()}
-    codes: dict[int, list[str]] = defaultdict(list)
-    for rid, qid, code in session.exec(
-            select(Answer.response_id, Answer.question_id, Answer.code)
-            .join(Response, Response.id == Answer.response_id)
-            .where(Response.campaign_id == campaign.id,
-                   Response.status == ResponseStatus.COMPLETE)):
-        if qid in rating_ids and code in RATING_CODES:
-            codes[rid].append(code)
-    return codes
-
-
-def _straight_lining(responses: list[Response],
-                     codes: dict[int, list[str]]) -> Iterator[tuple[Response, str]]:
+def _straight_lining(responses: list[Response]) -> Iterator[tuple[Response, str]]:
+    # Response.rating_codes: one character per rating item of the response's questionnaire
+    # (services.answer_copies), so no answer rows are read.
     for response in responses:
-        answered = codes.get(response.id, [])
+        answered = [code for code in response.rating_codes if code in RATING_CODES]
         if len(answered) >= MIN_STRAIGHT_ITEMS and len(set(answered)) == 1:
             yield response, f"{len(answered)} x code {answered[0]}"
 
@@ -136,15 +119,19 @@ def _open_link_bursts(responses: list[Response]) -> Iterator[tuple[Response, str
         # Keyed by time alone: equal times must not fall through to comparing responses.
         times = sorted(((_aware(r.submitted_at) or _aware(r.created_at), r) for r in group),
                        key=lambda pair: pair[0])
-        flagged: set[int] = set()
+        # One pass with two ends (O(k log k) with the sort): window i is times[i:end], the
+        # responses within BURST_WINDOW of the i-th; each is flagged once, with the size of
+        # the first window big enough that holds it.
+        end = flagged_up_to = 0
         for i, (t, _) in enumerate(times):
-            window = [r for u, r in times[i:] if u - t <= BURST_WINDOW]
-            if len(window) < BURST_COUNT:
+            end = max(end, i)
+            while end < len(times) and times[end][0] - t <= BURST_WINDOW:
+                end += 1
+            if end - i < BURST_COUNT:
                 continue
-            for r in window:
-                if r.id not in flagged:
-                    flagged.add(r.id)
-                    yield r, f"{len(window)} responses within {BURST_WINDOW}"
+            for _, r in times[max(i, flagged_up_to):end]:
+                yield r, f"{end - i} responses within {BURST_WINDOW}"
+            flagged_up_to = max(flagged_up_to, end)
 
 
 def _web_and_paper(responses: list[Response]) -> Iterator[tuple[Response, str]]:

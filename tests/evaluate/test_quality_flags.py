@@ -25,6 +25,9 @@ def test_flags_and_exclusion_change_the_counted_data(app, client, session):
                 "is_household_head", "age_band", "knows_policy", "has_complained"):
             answer.code = "5"
             session.add(answer)
+    # The copy the flags and the scores read, as services.answer_copies writes it.
+    flat.rating_codes = "".join("5" if code in "12345" else code for code in flat.rating_codes)
+    session.add(flat)
     session.flush()
     flagged = {f.response_id: f.flags for f in
                quality_flags.flag_responses(campaign, session=session)}
@@ -94,3 +97,21 @@ def test_open_link_bursts_and_web_and_paper_households_are_flagged(app, session)
     for response in (paper, web):
         assert "web_and_paper" in flagged[response.id].flags
     assert list(flagged) == sorted(flagged)
+
+
+def test_a_flood_from_one_device_is_flagged_in_one_pass():
+    # 3,000 open-link responses from one fingerprint a second apart, then one a day later:
+    # the windowed pass flags every response of the flood once, and not the straggler.
+    from datetime import UTC, datetime
+
+    from survey_app.models import Response as Row
+
+    start = datetime(2026, 12, 1, 8, tzinfo=UTC)
+    flood = [Row(id=i, mode="web_open", client_fingerprint="same", submitted_at=start
+                 + timedelta(seconds=i)) for i in range(3000)]
+    late = Row(id=5000, mode="web_open", client_fingerprint="same",
+               submitted_at=start + timedelta(days=1))
+    hits = list(quality_flags._open_link_bursts([*flood, late]))
+    assert [r.id for r, _ in hits] == list(range(3000))
+    # 3,000 seconds < the one-hour window: the first window holds the whole flood.
+    assert hits[0][1].startswith("3000 responses within")
