@@ -10,6 +10,7 @@ from survey_app.models.base import (
     ResponseStatus,
     Role,
     as_loaded,
+    as_utc,
     utcnow,
 )
 from survey_app.models.campaign import (
@@ -48,5 +49,6 @@ __all__ = [
     "Role",
     "User",
     "as_loaded",
+    "as_utc",
     "utcnow",
 ]

@@ -26,6 +26,13 @@ def utcnow() -> datetime:
     return datetime.now(UTC)
 
 
+def as_utc(value: datetime | None) -> datetime | None:
+    """A stored time as an aware UTC datetime: SQLite returns naive ones, stored as UTC."""
+    if value is None or value.tzinfo is not None:
+        return value
+    return value.replace(tzinfo=UTC)
+
+
 def as_loaded(model: type[ModelT], columns: Mapping[str, Any]) -> ModelT:
     """A detached ``model`` object holding ``columns`` (its primary key included), as if
     loaded from the database and its session closed.

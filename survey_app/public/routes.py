@@ -77,7 +77,7 @@ def token_survey(token: str):
     except SurveyUnavailable as exc:
         # A retried submit after the first one went through must still get its receipt.
         if not (exc.reason == "used" and request.method == "POST"):
-            return _unavailable(exc)
+            return _failed_lookup(exc)
         target = exc.target
     if request.method == "GET":
         values = survey_session.draft_values(target, session=db.session)
@@ -92,12 +92,12 @@ def token_receipt(token: str, instance_id: str):
         target = survey_session.resolve_token(token, session=db.session)
     except SurveyUnavailable as exc:
         if exc.reason != "used":
-            return _unavailable(exc)
+            return _failed_lookup(exc)
         target = exc.target
     response = survey_session.completed_response(target.campaign, instance_id,
                                                  session=db.session, household=target.household)
     if response is None:
-        return _unavailable(SurveyUnavailable("unavailable"))
+        return _failed_lookup(SurveyUnavailable("unavailable"))
     return render_template("public/receipt.html", target=target, response=response)
 
 
@@ -285,14 +285,16 @@ def _unavailable(exc: SurveyUnavailable):
         receipt = survey_session.completed_response_of_household(exc.target.household,
                                                                  session=db.session)
         return render_template("public/answered.html", response=receipt), 200
-    # Unknown and closed links look the same, and each costs its address a guess
-    # (public.guessing): valid links are never counted or refused.
-    if request.endpoint in TOKEN_PAGES:
-        count_failed_lookup()
     return render_template("public/unavailable.html"), 404
 
 
-TOKEN_PAGES = ("public.token_survey", "public.token_receipt")
+def _failed_lookup(exc: SurveyUnavailable):
+    """A token link (or receipt) that was looked up and not found: unknown and closed look
+    the same, and each costs its address a guess (public.guessing); valid links are never
+    counted or refused."""
+    if exc.reason == "unavailable":
+        count_failed_lookup()
+    return _unavailable(exc)
 
 
 def _fingerprint() -> str:

@@ -16,12 +16,11 @@ import os
 import tempfile
 from collections.abc import Iterator
 from dataclasses import dataclass
-from datetime import UTC, datetime
 
 from sqlmodel import Session, select
 
 from questionnaires import Questionnaire
-from survey_app.models import Answer, Campaign, Community, Household, Project, Response
+from survey_app.models import Answer, Campaign, Community, Household, Project, Response, as_utc
 from survey_app.services import scores
 from survey_app.services.counted_data import campaign_questionnaires, counted_query
 from survey_app.services.score_filters import BEIJING, GROUP_LABELS, ScoreFilters
@@ -150,17 +149,14 @@ def _row(record, pops, answers, variables) -> list:
      submitted_at) = record
     duration = None
     if started_at and submitted_at:
-        duration = int((_aware(submitted_at) - _aware(started_at)).total_seconds())
-    submitted = (_aware(submitted_at).astimezone(BEIJING).date().isoformat()
+        duration = int((as_utc(submitted_at) - as_utc(started_at)).total_seconds())
+    submitted = (as_utc(submitted_at).astimezone(BEIJING).date().isoformat()
                  if submitted_at else None)
     row = [rid, digest, pseudonym or f"OPEN-{rid}", group, pops.get(group),
            project_code, community_code, mode, submitted, duration]
     return row + [answers.get(v.name) for v in variables]
 
 
-def _aware(value: datetime) -> datetime:
-    # SQLite returns naive datetimes; they were stored as UTC.
-    return value if value.tzinfo else value.replace(tzinfo=UTC)
 
 
 # ---------------------------------------------------------------- CSV and XLSX

@@ -10,7 +10,7 @@ from __future__ import annotations
 from collections import defaultdict
 from collections.abc import Iterator
 from dataclasses import dataclass, field
-from datetime import UTC, datetime, timedelta
+from datetime import datetime, timedelta
 
 from sqlmodel import Session, select
 
@@ -22,6 +22,7 @@ from survey_app.models import (
     ResponseMode,
     ResponseStatus,
     User,
+    as_utc,
     utcnow,
 )
 from survey_app.services import audit
@@ -59,10 +60,6 @@ class FlaggedResponse:
     details: list[str] = field(default_factory=list)
 
 
-def _aware(value: datetime | None) -> datetime | None:
-    if value is None:
-        return None
-    return value if value.tzinfo else value.replace(tzinfo=UTC)
 
 
 def flag_responses(campaign: Campaign, *, session: Session,
@@ -95,7 +92,7 @@ def flag_responses(campaign: Campaign, *, session: Session,
 
 def _too_fast(responses: list[Response], min_seconds: int) -> Iterator[tuple[Response, str]]:
     for response in responses:
-        start, end = _aware(response.started_at), _aware(response.submitted_at)
+        start, end = as_utc(response.started_at), as_utc(response.submitted_at)
         if start and end and (end - start).total_seconds() < min_seconds:
             yield response, f"{int((end - start).total_seconds())} s < {min_seconds} s"
 
@@ -117,7 +114,7 @@ def _open_link_bursts(responses: list[Response]) -> Iterator[tuple[Response, str
             by_fingerprint[response.client_fingerprint].append(response)
     for group in by_fingerprint.values():
         # Keyed by time alone: equal times must not fall through to comparing responses.
-        times = sorted(((_aware(r.submitted_at) or _aware(r.created_at), r) for r in group),
+        times = sorted(((as_utc(r.submitted_at) or as_utc(r.created_at), r) for r in group),
                        key=lambda pair: pair[0])
         # One pass with two ends (O(k log k) with the sort): window i is times[i:end], the
         # responses within BURST_WINDOW of the i-th; each is flagged once, with the size of

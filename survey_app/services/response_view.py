@@ -7,7 +7,7 @@ from datetime import datetime
 
 from sqlmodel import Session
 
-from survey_app.models import Campaign, Household, QuestionnaireVersion, Response
+from survey_app.models import Campaign, Household, QuestionnaireVersion, Response, as_utc
 from survey_app.services.questionnaire_versions import questionnaire_of
 from survey_app.services.responses import answer_values
 
@@ -30,7 +30,7 @@ class ResponseDetail:
 def _duration(started: datetime | None, submitted: datetime | None) -> int | None:
     if started is None or submitted is None:
         return None
-    return int((submitted.replace(tzinfo=None) - started.replace(tzinfo=None)).total_seconds())
+    return int((as_utc(submitted) - as_utc(started)).total_seconds())
 
 
 def response_detail(campaign: Campaign, response_id: int, *, session: Session,

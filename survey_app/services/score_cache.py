@@ -44,7 +44,7 @@ can change it.
 
 from __future__ import annotations
 
-from datetime import UTC, datetime, timedelta
+from datetime import datetime, timedelta
 
 from flask import current_app
 from sqlalchemy import case, func
@@ -59,6 +59,7 @@ from survey_app.models import (
     Project,
     Response,
     ResponseStatus,
+    as_utc,
     utcnow,
 )
 from survey_app.services.progress import progress_document
@@ -113,15 +114,10 @@ def data_version(campaign: Campaign, *, session: Session) -> tuple:
                 campaign.indicator_points, campaign.indicator_rule,
                 repr(sorted((campaign.indicator_rule_params or {}).items())),
                 campaign.title, campaign.slug, campaign.year, campaign.district)
-    return (int(count or 0), max_id, _aware(max_updated), int(complete or 0),
+    return (int(count or 0), max_id, as_utc(max_updated), int(complete or 0),
             int(excluded or 0), *others, settings)
 
 
-def _aware(value: datetime | None) -> datetime | None:
-    # SQLite returns naive datetimes; they were stored as UTC.
-    if value is None or value.tzinfo is not None:
-        return value
-    return value.replace(tzinfo=UTC)
 
 
 def _settled(max_updated: datetime | None, settle_seconds: float) -> bool:
@@ -195,7 +191,7 @@ def cached_progress_document(campaign: Campaign, *, session: Session,
     audit_id, audit_at = _audit_version(campaign, session=session)
     key = (_database(session), campaign.id, "progress", version, audit_id, audit_at,
            (campaign.status, campaign.opens_on, campaign.closes_on))
-    newest = max((t for t in (version[2], _aware(audit_at)) if t is not None), default=None)
+    newest = max((t for t in (version[2], as_utc(audit_at)) if t is not None), default=None)
     return _cached(key, newest, lambda: progress_document(campaign, session=session))
 
 

@@ -23,7 +23,7 @@ from __future__ import annotations
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import UTC, date, datetime
+from datetime import date, datetime
 from zoneinfo import ZoneInfo
 
 from sqlalchemy import and_, bindparam, inspect
@@ -44,6 +44,7 @@ from survey_app.models import (
     ResponseMode,
     ResponseStatus,
     as_loaded,
+    as_utc,
     utcnow,
 )
 from survey_app.services import audit
@@ -317,8 +318,7 @@ def confirm_token(target: SurveyTarget, *, session: Session) -> AccessToken | No
 
 def earliest_start(*starts: datetime | None) -> datetime | None:
     """The earliest of the known start times (naive ones are UTC, as SQLite returns them)."""
-    known = [at if at.tzinfo is not None else at.replace(tzinfo=UTC)
-             for at in starts if at is not None]
+    known = [as_utc(at) for at in starts if at is not None]
     return min(known) if known else None
 
 

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from datetime import UTC
 from functools import lru_cache
 
 from flask import current_app, has_app_context
@@ -10,7 +9,7 @@ from sqlmodel import Session, select
 from werkzeug.security import check_password_hash, generate_password_hash
 
 from survey_app.config import DEFAULTS
-from survey_app.models import ApiToken, Community, Role, User, utcnow
+from survey_app.models import ApiToken, Community, Role, User, as_utc, utcnow
 from survey_app.services import audit
 from survey_app.services.account_policy import (
     FREE_FAILURES,
@@ -90,7 +89,7 @@ def authenticate(username: str, password: str, *, session: Session) -> User | No
     user = session.exec(select(User).where(
         User.username == normalise_username(username))).first()
     now = utcnow()
-    if user is None or login_blocked(user.failed_logins, _aware(user.last_failed_login_at),
+    if user is None or login_blocked(user.failed_logins, as_utc(user.last_failed_login_at),
                                      now):
         check_password_hash(_dummy_hash(_hash_method()), password)
         return None
@@ -114,9 +113,6 @@ def _count_failure(user: User, now, *, session: Session) -> None:
                      details={"failures": user.failed_logins})
 
 
-def _aware(value):
-    # SQLite returns naive datetimes; they were stored as UTC.
-    return value.replace(tzinfo=UTC) if value is not None and value.tzinfo is None else value
 
 
 def load_user(user_id: str, *, session: Session) -> User | None:

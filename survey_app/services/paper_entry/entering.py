@@ -185,13 +185,14 @@ def _refuse_entry(form: PaperForm | None, worker: User, *, session: Session) -> 
         raise EntryRefused({PaperFormStatus.VERIFIED: "already_verified",
                             PaperFormStatus.CONFLICT: "awaiting_reconciliation",
                             PaperFormStatus.HELD: "held"}[form.status])
-    if worker.id in _typists(form, session=session):
+    if worker.id in entrants(form, session=session):
         # Blind double entry means two people: one person typing twice repeats their own
         # misreadings, and the comparison would vouch for them.
         raise EntryRefused("same_typist")
 
 
-def _typists(form: PaperForm, *, session: Session) -> set[int]:
+def entrants(form: PaperForm, *, session: Session) -> set[int]:
+    """Ids of the users who typed an entry of ``form``."""
     return set(session.exec(select(PaperEntry.entered_by_id).where(
         PaperEntry.paper_form_id == form.id)).all())
 

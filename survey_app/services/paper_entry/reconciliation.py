@@ -27,6 +27,7 @@ from survey_app.services.paper_entry.entering import (
     AnswerErrors,
     differing_fields,
     display_value,
+    entrants,
     entry_of_round,
     questionnaire_for,
     touch_form,
@@ -58,11 +59,6 @@ def disagreements(form: PaperForm, *, session: Session) -> list[Disagreement]:
     differing = set(differing_fields(first, second))
     return [Disagreement(q, display_value(first.get(q.id)), display_value(second.get(q.id)))
             for q in questionnaire.questions() if q.id in differing]
-
-
-def entrants(form: PaperForm, *, session: Session) -> set[int]:
-    return set(session.exec(select(PaperEntry.entered_by_id).where(
-        PaperEntry.paper_form_id == form.id)).all())
 
 
 def may_reconcile(form: PaperForm, user: User, *, session: Session) -> bool:
