@@ -29,6 +29,10 @@ DEFAULTS: dict[str, Any] = {
     "TRUSTED_PROXIES": 0,
     "LOGIN_RATE_LIMIT": "10 per minute",
     "TOKEN_RATE_LIMIT": "30 per minute",
+    # Open-link answers that identify no household (stored unverified, counted nowhere by
+    # default): per client address and per device (public.guessing.open_submit_refused).
+    "OPEN_LINK_RATE_LIMIT": "60 per hour",
+    "OPEN_LINK_DEVICE_LIMIT": "5 per hour",
     "DEFAULT_LOCALE": "zh",
     "PUBLIC_BASE_URL": "http://127.0.0.1:5000",
     "SESSION_COOKIE_SECURE": False,

@@ -86,6 +86,8 @@ PATHS = {
                    "Submitted on or before (Beijing day)"),
             _query("include_excluded", {"enum": ["y", "true", "1"]},
                    "Also count responses an evaluator excluded"),
+            _query("include_unverified", {"enum": ["y", "true", "1"]},
+                   "Also count open-link answers that identified no roster household"),
         ],
         "responses": {"200": _json("Scores", "Scores"),
                       "400": _json("Error", "Invalid filters"),

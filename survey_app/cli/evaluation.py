@@ -9,7 +9,7 @@ from flask.cli import with_appcontext
 
 from survey_app.extensions import db
 from survey_app.services import audit, audit_chain, campaigns, counted_data, exports, scores
-from survey_app.services.score_filters import MIN_CELL
+from survey_app.services.score_filters import MIN_CELL, ScoreFilters
 from survey_app.services.scores_model import ScoresDocument
 
 
@@ -22,7 +22,9 @@ def _campaign(slug: str):
 
 def _text(doc: ScoresDocument) -> str:
     lines = [f"{doc.campaign.title} ({doc.campaign.slug})",
-             f"counted responses: {doc.n_respondents}  snapshot: {doc.snapshot}"]
+             f"counted responses: {doc.n_respondents}  snapshot: {doc.snapshot}",
+             f"unverified open-link answers: {doc.unverified} ("
+             + ("included" if doc.filters.include_unverified else "not counted") + ")"]
     pooled = doc.pooled
     if pooled.suppressed:
         lines.append(f"fewer than {MIN_CELL} respondents: counts only")
@@ -51,10 +53,14 @@ def _text(doc: ScoresDocument) -> str:
 @click.command("scores")
 @click.argument("slug")
 @click.option("--format", "fmt", type=click.Choice(["json", "text"]), default="json")
+@click.option("--include-unverified", is_flag=True,
+              help="Also count open-link answers that identified no roster household.")
 @with_appcontext
-def scores_command(slug: str, fmt: str) -> None:
+def scores_command(slug: str, fmt: str, include_unverified: bool) -> None:
     """Print the scores document of campaign SLUG (the API's numbers)."""
-    doc = scores.scores_document(_campaign(slug), session=db.session)
+    doc = scores.scores_document(_campaign(slug),
+                                 ScoreFilters(include_unverified=include_unverified),
+                                 session=db.session)
     click.echo(json.dumps(doc.model_dump(mode="json"), ensure_ascii=False, indent=2)
                if fmt == "json" else _text(doc))
 

@@ -32,6 +32,9 @@ class Household(SQLModel, table=True):
     head_name_masked: str = Field(default="", max_length=50)
     id_number_masked: str = Field(default="", max_length=32)
     id_number_hmac: str | None = Field(default=None, max_length=64)
+    # Keyed hash of the ID number's last six characters: with phone_hmac, how a resident
+    # without a letter identifies the household on the open link (services.open_identity).
+    id_tail_hmac: str | None = Field(default=None, max_length=64)
     phone_masked: str = Field(default="", max_length=20)
     phone_hmac: str | None = Field(default=None, max_length=64, index=True)
     address_masked: str = Field(default="", max_length=200)

@@ -22,8 +22,8 @@ from flask_wtf import FlaskForm
 from flask_wtf.csrf import validate_csrf
 from itsdangerous import BadData, URLSafeTimedSerializer
 from werkzeug.datastructures import MultiDict
-from wtforms import HiddenField, SubmitField
-from wtforms.validators import DataRequired, Regexp, ValidationError
+from wtforms import HiddenField, StringField, SubmitField
+from wtforms.validators import DataRequired, Length, Optional, Regexp, ValidationError
 
 from questionnaires import Questionnaire
 
@@ -48,16 +48,21 @@ class SurveyAnswerForm(FlaskForm):
     # When this form instance was first shown, signed with the app's secret key: the
     # response's duration runs from it to the submit (no server-side session needed).
     started = HiddenField()
+    # Open link only: the roster household the resident identified (signed, see
+    # services.open_identity); empty for an answer stored unverified.
+    who = HiddenField()
     larger_text = SubmitField(_l("Larger text"))
     normal_text = SubmitField(_l("Normal text"))
     submit = SubmitField(_l("Submit answers"))
     save = SubmitField(_l("Save and continue later"))
 
 
-def new_survey_form() -> SurveyAnswerForm:
-    """A fresh form instance: a new instance id and its signed start time."""
+def new_survey_form(who: str = "") -> SurveyAnswerForm:
+    """A fresh form instance: a new instance id and its signed start time (``who``: the
+    signed identity of an open link's household)."""
     instance_id = str(uuid.uuid4())
-    return SurveyAnswerForm(instance_id=instance_id, started=_start_signer().dumps(instance_id))
+    return SurveyAnswerForm(instance_id=instance_id, started=_start_signer().dumps(instance_id),
+                            who=who)
 
 
 def _start_signer() -> URLSafeTimedSerializer:
@@ -93,6 +98,8 @@ class SurveyPost:
     formdata: MultiDict = field(default_factory=MultiDict, repr=False, compare=False)
     #: When the form instance was first shown (signed), None if unknown.
     started_at: datetime | None = None
+    #: The open link's signed household identity as posted ("" when answering unverified).
+    who: str = ""
 
     def __contains__(self, button: str) -> bool:
         return button in self.pressed
@@ -121,4 +128,34 @@ def read_survey_post(formdata: Mapping[str, str]) -> SurveyPost:
                         if formdata.get(name) is not None
                         and formdata.get(name) not in _NOT_PRESSED)
     return SurveyPost(instance_id, csrf_error, pressed, formdata,
-                      form_started_at(formdata.get("started"), instance_id))
+                      form_started_at(formdata.get("started"), instance_id),
+                      formdata.get("who", "").strip())
+
+
+def _strip(value: str | None) -> str | None:
+    return value.strip() if isinstance(value, str) else value
+
+
+class IdentifyForm(FlaskForm):
+    """The open link's first step: the household, by the letter's codes or by ID tail and
+    phone (services.open_identity). Both ways are optional here; the view says which pair
+    is incomplete."""
+
+    household_code = StringField(_l("Household code (户号) on your letter"),
+                                 filters=[_strip], validators=[Optional(), Length(max=40)])
+    check_code = StringField(_l("Check code (核验码) beside it"), filters=[_strip],
+                             validators=[Optional(), Length(max=12)])
+    id_tail = StringField(_l("Last 6 characters of the household head's ID number"),
+                          filters=[_strip], validators=[Optional(), Length(max=12)])
+    phone = StringField(_l("Phone number given to the community"), filters=[_strip],
+                        validators=[Optional(), Length(max=30)])
+    identify = SubmitField(_l("Confirm and start"))
+
+    def pair(self) -> str | None:
+        """Which way was filled in completely ("code" or "id_phone"); None if neither."""
+        if self.household_code.data and self.check_code.data:
+            return "code"
+        if self.id_tail.data and self.phone.data:
+            return "id_phone"
+        return None
+

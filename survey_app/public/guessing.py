@@ -30,23 +30,50 @@ _FALLBACK = "survey_guess_fallback"
 
 
 def count_failed_lookup() -> None:
-    """Count one failed token lookup of this request's address; TooManyRequests (with
-    Retry-After) once its budget is spent."""
+    """Count one failed token lookup (or failed open-link identification) of this request's
+    address; TooManyRequests (with Retry-After) once its budget is spent."""
+    retry_after = _spend("TOKEN_RATE_LIMIT", "token-guess", get_remote_address())
+    if retry_after is not None:
+        raise TooManyRequests(retry_after=retry_after)
+
+
+def open_submit_refused(device: str) -> int | None:
+    """Spend one unverified open-link submit of this address and of ``device`` (a keyed
+    hash of the client); the seconds to wait if either budget is spent, else None.
+
+    Only answers that identify no household are limited: they are counted nowhere unless an
+    evaluator includes them, so the limit protects storage and the unverified tally, and
+    residents behind one address (a carrier NAT, a Wi-Fi) share a generous budget. An
+    identified answer is bounded by the roster (one per household) and never refused.
+    """
+    for setting, scope, key in (("OPEN_LINK_RATE_LIMIT", "open-address", get_remote_address()),
+                                ("OPEN_LINK_DEVICE_LIMIT", "open-device", device)):
+        retry_after = _spend(setting, scope, key)
+        if retry_after is not None:
+            return retry_after
+    return None
+
+
+def _spend(setting: str, scope: str, key: str) -> int | None:
+    """Hit the limit named by config ``setting`` for ``key``; the seconds until its window
+    resets when it is spent, else None. Falls back to this process's memory (with a
+    warning) when the rate-limit storage is unreachable."""
     if not current_app.config["RATELIMIT_ENABLED"]:
-        return
-    item = parse(current_app.config["TOKEN_RATE_LIMIT"])
-    key = (current_app.config["RATELIMIT_KEY_PREFIX"], "token-guess", get_remote_address())
+        return None
+    item = parse(current_app.config[setting])
+    keys = (current_app.config["RATELIMIT_KEY_PREFIX"], scope, key)
     try:
         strategy = limiter.limiter
-        allowed = strategy.hit(item, *key)
+        allowed = strategy.hit(item, *keys)
     except Exception:  # noqa: BLE001 - any storage failure: degrade, never fail the page
-        current_app.logger.warning("rate-limit storage unreachable: counting failed link "
-                                   "lookups in this process's memory")
+        current_app.logger.warning("rate-limit storage unreachable: counting %s in this "
+                                   "process's memory", scope)
         strategy = current_app.extensions.get(_FALLBACK)
         if strategy is None:
             strategy = current_app.extensions.setdefault(
                 _FALLBACK, FixedWindowRateLimiter(MemoryStorage()))
-        allowed = strategy.hit(item, *key)
-    if not allowed:
-        reset_at = strategy.get_window_stats(item, *key).reset_time
-        raise TooManyRequests(retry_after=max(1, math.ceil(reset_at - time.time())))
+        allowed = strategy.hit(item, *keys)
+    if allowed:
+        return None
+    reset_at = strategy.get_window_stats(item, *keys).reset_time
+    return max(1, math.ceil(reset_at - time.time()))

@@ -9,6 +9,7 @@ its single retry); the view renders the outcome. A draft is written through ``db
 """
 
 from collections.abc import Mapping
+from dataclasses import replace
 
 from flask import (
     abort,
@@ -24,18 +25,26 @@ from flask_babel import get_locale
 from flask_babel import gettext as _
 from itsdangerous import BadSignature, Signer
 from sqlmodel import select
+from werkzeug.exceptions import TooManyRequests
 
 from survey_app.extensions import csrf, db
-from survey_app.models import Campaign, CampaignStatus
+from survey_app.models import (
+    Campaign,
+    CampaignStatus,
+    Household,
+    HouseholdGroup,
+    ResponseMode,
+)
 from survey_app.public import OPEN_LINKS, bp
 from survey_app.public.forms import (
+    IdentifyForm,
     SurveyAnswerForm,
     SurveyPost,
     new_survey_form,
     read_survey_post,
 )
-from survey_app.public.guessing import count_failed_lookup
-from survey_app.services import survey_session, survey_submit
+from survey_app.public.guessing import count_failed_lookup, open_submit_refused
+from survey_app.services import open_identity, survey_session, survey_submit
 from survey_app.services.personal_data import keyed_hash
 from survey_app.services.survey_session import (
     AlreadyAnswered,
@@ -106,6 +115,8 @@ def token_receipt(token: str, instance_id: str):
 # lands on the receipt instead of a fresh form (a new form would carry a new instance id and
 # store a second response). Not the Flask session: re-serialising it cost ~10 % of a submit.
 ANSWERED_COOKIE = "answered"
+#: ``/c/<slug>/<group>?unverified=1``: answer without identifying the household.
+UNVERIFIED_ARG = "unverified"
 ANSWERED_SECONDS = 366 * 24 * 3600
 
 
@@ -142,10 +153,71 @@ def _earlier_receipt(slug: str, earlier: list[str]):
 
 @bp.route("/c/<slug>")
 def open_link(slug: str):
+    try:
+        survey_session.open_campaign(slug, session=db.session)
+    except SurveyUnavailable as exc:
+        return _unavailable(exc)
+    return _render_identify(slug, None, IdentifyForm(formdata=None))
+
+
+@bp.route("/c/<slug>/identify", methods=["POST"])
+@csrf.exempt  # IdentifyForm checks its own token: an expired page keeps what was typed
+def open_identify(slug: str):
+    group = request.args.get("group")
+    group = group if group in tuple(HouseholdGroup) else None
+    try:
+        campaign = survey_session.open_campaign(slug, session=db.session)
+    except SurveyUnavailable as exc:
+        return _unavailable(exc)
+    form = IdentifyForm()
+    if not form.validate():
+        return _render_identify(slug, group, form, status=422)
+    way = form.pair()
+    if way is None:
+        return _render_identify(slug, group, form, status=422, problem=_(
+            "Please fill in both boxes of one way: the household code and its check code, "
+            "or the ID number's last 6 characters and the phone number."))
+    key = current_app.config["PII_KEY"]
+    household = (open_identity.by_code(campaign.id, form.household_code.data,
+                                       form.check_code.data, session=db.session, key=key)
+                 if way == "code" else
+                 open_identity.by_id_and_phone(campaign.id, form.id_tail.data, form.phone.data,
+                                               session=db.session, key=key))
+    if household is None:
+        try:
+            count_failed_lookup()
+        except TooManyRequests as exc:
+            return _render_identify(slug, group, form, status=429, problem=_(
+                "Too many attempts from this network. Please try again in %(minutes)s "
+                "minutes.", minutes=max(1, exc.retry_after // 60)),
+                retry_after=exc.retry_after)
+        return _render_identify(slug, group, form, status=422, problem=_(
+            "No household of this survey matches what you typed. Please check it against "
+            "your letter or ask your community office."))
+    earlier = open_identity.counted_response_of(household, session=db.session)
+    if earlier is not None:
+        return render_template("public/answered.html", response=earlier, household=True)
+    who = open_identity.sign_identity(open_identity.Identified(household, way), slug,
+                                      secret=current_app.secret_key)
+    return redirect(url_for(".open_survey", slug=slug, group=household.household_group,
+                            who=who))
+
+
+def _render_identify(slug: str, group: str | None, form: IdentifyForm, *, status: int = 200,
+                     problem: str | None = None, retry_after: int | None = None):
+    page = render_template("public/identify.html", slug=slug, group=group, form=form,
+                           problem=problem)
+    headers = {"Retry-After": str(retry_after)} if retry_after else {}
+    return page, status, headers
+
+
+@bp.route("/c/<slug>/answer")
+def choose_group(slug: str):
+    """The group choice of a resident who answers without identifying the household."""
     if (earlier := _answered_here(slug)) is not None:
         return _earlier_receipt(slug, earlier)
     try:
-        survey_session.resolve_open_link(slug, None, session=db.session)
+        survey_session.open_campaign(slug, session=db.session)
     except SurveyUnavailable as exc:
         return _unavailable(exc)
     return render_template("public/choose_group.html", slug=slug)
@@ -155,7 +227,10 @@ def open_link(slug: str):
 @csrf.exempt
 @db.reads_first
 def open_survey(slug: str, group: str):
-    earlier = _answered_here(slug)
+    who = (request.args if request.method == "GET" else request.form).get("who", "").strip()
+    if request.method == "GET" and not who and request.args.get(UNVERIFIED_ARG) != "1":
+        return open_identify_page(slug, group)
+    earlier = _answered_here(slug) if not who else None
     # The same instance posted again is the idempotent repeat of that submission.
     if earlier is not None and (request.method == "GET"
                                 or request.form.get("instance_id") != earlier[1]):
@@ -166,10 +241,36 @@ def open_survey(slug: str, group: str):
         target = link.resolve(session=db.session, reuse=request.method == "POST")
     except SurveyUnavailable as exc:
         return _unavailable(exc)
+    if who:
+        target = _identified(target, who, slug)
+        if request.method == "GET" and (earlier_response := open_identity.counted_response_of(
+                target.household, session=db.session)) is not None:
+            return render_template("public/answered.html", response=earlier_response,
+                                   household=True)
     if request.method == "GET":
-        return _render_survey(target, new_survey_form(), {})
+        return _render_survey(target, new_survey_form(who), {})
     return _take_answers(link, target, ".open_receipt", {"slug": slug, "group": group},
                          draft_url=None)
+
+
+def open_identify_page(slug: str, group: str):
+    """The identification step in front of a group's open link (a poster may print it)."""
+    try:
+        survey_session.resolve_open_link(slug, group, session=db.session)
+    except SurveyUnavailable as exc:
+        return _unavailable(exc)
+    return _render_identify(slug, group, IdentifyForm(formdata=None))
+
+
+def _identified(target: SurveyTarget, who: str, slug: str) -> SurveyTarget:
+    """``target`` as the answer of the household named by the signed ``who``; 400 for a
+    forged or expired value or a household of another campaign or group."""
+    identity = open_identity.read_identity(who, slug, secret=current_app.secret_key)
+    household = db.session.get(Household, identity[0]) if identity is not None else None
+    if (household is None or household.campaign_id != target.campaign.id
+            or household.household_group != target.group):
+        abort(400)
+    return replace(target, household=household)
 
 
 @bp.route("/c/<slug>/<group>/receipt/<instance_id>")
@@ -180,7 +281,7 @@ def open_receipt(slug: str, group: str, instance_id: str):
         return _unavailable(exc)
     response = survey_session.completed_response(target.campaign, instance_id,
                                                  session=db.session)
-    if response is None or response.household_id is not None:
+    if response is None or response.mode != ResponseMode.WEB_OPEN:
         return _unavailable(SurveyUnavailable("unavailable"))
     return render_template("public/receipt.html", target=target, response=response)
 
@@ -205,8 +306,18 @@ def _take_answers(link: SurveyLink, target: SurveyTarget, receipt_endpoint: str,
     locale = str(get_locale() or "zh")
     if "save" in post and draft_url is not None:
         return _save_draft(target, post, locale, draft_url)
+    fingerprint = _fingerprint()
+    if target.access_token is None and target.household is None:  # an unverified answer
+        retry_after = open_submit_refused(fingerprint)
+        if retry_after is not None:
+            notice = _("Too many answers were sent from this network just now. Your answers "
+                       "are kept: please press the button again in %(minutes)s minutes.",
+                       minutes=max(1, -(-retry_after // 60)))
+            page, status = _render_survey(target, SurveyAnswerForm(),
+                                          post.answers(target.questionnaire), notice=notice)
+            return page, 429, {"Retry-After": str(retry_after)}
     outcome = survey_submit.submit_survey(link, target, post, database=db, locale=locale,
-                                          fingerprint=_fingerprint())
+                                          fingerprint=fingerprint)
     return _render_outcome(outcome, receipt_endpoint, link_args)
 
 
@@ -284,7 +395,8 @@ def _unavailable(exc: SurveyUnavailable):
     if exc.reason == "used":
         receipt = survey_session.completed_response_of_household(exc.target.household,
                                                                  session=db.session)
-        return render_template("public/answered.html", response=receipt), 200
+        return render_template("public/answered.html", response=receipt,
+                               household=exc.target.access_token is None), 200
     return render_template("public/unavailable.html"), 404
 
 

@@ -14,7 +14,7 @@ import gc
 import hashlib
 from collections.abc import Iterable, Iterator, Sequence
 from contextlib import contextmanager
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import datetime, timedelta
 from operator import itemgetter
 
@@ -171,6 +171,10 @@ def counted_query(campaign: Campaign, filters: ScoreFilters, *, codes: bool = Tr
         stmt = stmt.join(Community, Community.id == Household.community_id, isouter=True)
     if not filters.include_excluded:
         stmt = stmt.where(Response.excluded == False)  # noqa: E712 - SQL expression
+    if not filters.include_unverified:
+        # Unverified: an open-link answer tied to no roster household. Token and paper
+        # responses always have their household.
+        stmt = stmt.where(Response.household_id.is_not(None))
     if filters.group:
         stmt = stmt.where(Response.household_group == filters.group)
     if filters.project:
@@ -188,6 +192,15 @@ def counted_query(campaign: Campaign, filters: ScoreFilters, *, codes: bool = Tr
         end = datetime.combine(filters.date_to + timedelta(days=1), datetime.min.time(), BEIJING)
         stmt = stmt.where(Response.submitted_at < end)
     return stmt.order_by(Response.id)
+
+
+def unverified_count(campaign: Campaign, filters: ScoreFilters, *, session: Session) -> int:
+    """How many open-link answers that identified no household match ``filters`` otherwise
+    (counted in the scores only with ``include_unverified``)."""
+    stmt = counted_query(campaign, replace(filters, include_unverified=True), codes=False)
+    stmt = (stmt.where(Response.household_id.is_(None)).order_by(None)
+            .with_only_columns(func.count(Response.id)))
+    return int(session.exec(stmt).one())
 
 
 def snapshot_id(lines: Iterable[str]) -> str:

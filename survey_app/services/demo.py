@@ -267,16 +267,27 @@ def _simulate_responses(campaign: Campaign, rng: random.Random, accounts: dict[s
         .order_by(Household.household_group, Household.sample_rank)).all()
     for household in sampled:
         _simulate_household(sim, household, session)
-    for _ in range(40):  # residents not in the sample, through the open poster link
-        group = rng.choice(list(HouseholdGroup))
+    # Residents not in the sample, through the open poster link: 16 identified their roster
+    # household (household code and check code, or ID tail and phone), 24 did not and are
+    # stored unverified (services.open_identity).
+    unsampled = session.exec(select(Household).where(
+        Household.campaign_id == campaign.id, Household.sampled == False)  # noqa: E712
+        .order_by(Household.id)).all()
+    identified = rng.sample(unsampled, min(16, len(unsampled)))
+    for k in range(40):
+        household = identified[k] if k < len(identified) else None
+        group = household.household_group if household else rng.choice(list(HouseholdGroup))
         submitted = sim.submitted_at()
         store_response(
             session=session, campaign=campaign, version=versions[group], group=group,
-            mode=ResponseMode.WEB_OPEN, instance_id=sim.instance_id(),
+            mode=ResponseMode.WEB_OPEN, instance_id=sim.instance_id(), household=household,
             values=_answers(sim.forms[group], rng, 0.85),
             started_at=submitted - timedelta(seconds=rng.randrange(90, 600)),
             submitted_at=submitted,
         )
+        if household is not None:
+            household.disposition = Disposition.COMPLETED
+            session.add(household)
     session.flush()
 
 

@@ -44,6 +44,7 @@ FIXED_COLUMNS = (
     ("project_code", "项目编码"),
     ("community_code", "社区编码"),
     ("mode", "调查方式"),
+    ("verified", "已核验住户（1=名册住户，0=未核验的公开链接答卷）"),
     ("submitted_date", "提交日期（北京时间）"),
     ("duration_seconds", "答题用时（秒）"),
 )
@@ -153,7 +154,8 @@ def _row(record, pops, answers, variables) -> list:
     submitted = (as_utc(submitted_at).astimezone(BEIJING).date().isoformat()
                  if submitted_at else None)
     row = [rid, digest, pseudonym or f"OPEN-{rid}", group, pops.get(group),
-           project_code, community_code, mode, submitted, duration]
+           project_code, community_code, mode, 0 if pseudonym is None else 1, submitted,
+           duration]
     return row + [answers.get(v.name) for v in variables]
 
 
@@ -242,7 +244,7 @@ def sav_chunks(campaign: Campaign, *, session: Session,
     kinds = {v.name: v.kind for v in variables}
     for col in header:
         if kinds.get(col) in ("rating", "single", "integer") or col in (
-                "response_id", "stratum_population", "duration_seconds"):
+                "response_id", "stratum_population", "duration_seconds", "verified"):
             frame[col] = pd.to_numeric(frame[col], errors="coerce").astype("float64")
         else:
             frame[col] = frame[col].map(lambda v: "" if v is None else str(v)).astype(object)

@@ -27,6 +27,7 @@ from markupsafe import Markup
 from sqlmodel import Session, select
 
 from survey_app.models import Campaign, Community
+from survey_app.services.open_identity import check_code
 from survey_app.services.tokens import IssuedToken, open_url, survey_url, tokens_csv
 
 LETTERS_CSS = "letters.css"
@@ -40,6 +41,9 @@ class Letter:
     group: str
     url: str
     qr_svg: Markup
+    #: Typed with the household code on the open link when the QR code can't be used
+    #: (services.open_identity.check_code).
+    check_code: str = ""
 
 
 @dataclass(frozen=True)
@@ -60,11 +64,13 @@ def letters_by_community(issued: Iterable[IssuedToken], *, session: Session,
                          base_url: str) -> list[CommunityLetters]:
     """Group freshly issued tokens into one batch of letters per community."""
     by_community: dict[int, list[Letter]] = {}
+    key = current_app.config["PII_KEY"]
     for item in issued:
         household = item.household
         url = survey_url(base_url, item.token)
         by_community.setdefault(household.community_id, []).append(
-            Letter(household.household_code, household.household_group, url, qr_svg(url)))
+            Letter(household.household_code, household.household_group, url, qr_svg(url),
+                   check_code(household.campaign_id, household.household_code, key)))
     communities = {c.id: c for c in session.exec(
         select(Community).where(Community.id.in_(list(by_community)))).all()}
     batches = [CommunityLetters(communities[cid], sorted(letters,

@@ -6,6 +6,7 @@ import hashlib
 import hmac
 import re
 import secrets
+import unicodedata
 
 ID_NUMBER_RE = re.compile(r"^\d{17}[\dX]$")
 PHONE_RE = re.compile(r"^1[3-9]\d{9}$")
@@ -17,6 +18,24 @@ def keyed_hash(value: str, key: str) -> str:
     """HMAC-SHA256 of a normalised value, hex encoded, for matching without storing."""
     normalised = value.strip().upper().encode()
     return hmac.new(key.encode(), normalised, hashlib.sha256).hexdigest()
+
+
+#: The open link identifies a household by the last characters of its head's ID number.
+ID_TAIL_LENGTH = 6
+
+
+def id_tail_hash(id_number_or_tail: str, key: str) -> str | None:
+    """Keyed hash of the last six characters of an ID number (None if it is shorter),
+    separate from the whole number's hash (:mod:`survey_app.services.open_identity`).
+
+    >>> id_tail_hash("430903199001011234", "k") == id_tail_hash(" 011234", "k")
+    True
+    """
+    folded = unicodedata.normalize("NFKC", id_number_or_tail or "")
+    tail = "".join(folded.split()).upper()[-ID_TAIL_LENGTH:]
+    if len(tail) < ID_TAIL_LENGTH:
+        return None
+    return keyed_hash("id-tail:" + tail, key)
 
 
 def id_number_check_char(first17: str) -> str:

@@ -20,6 +20,7 @@ from sqlmodel import Session, select
 from survey_app.models import Campaign, Community, Household, HouseholdGroup, Project, User
 from survey_app.services import audit
 from survey_app.services.personal_data import (
+    id_tail_hash,
     is_valid_id_number,
     is_valid_phone,
     keyed_hash,
@@ -419,6 +420,7 @@ def _household(campaign: Campaign, v: dict[str, str], *, project: Project | None
         head_name_masked=mask_name(v.get("head_name", "")),
         id_number_masked=mask_id_number(id_number) if id_number else "",
         id_number_hmac=keyed_hash(id_number, pii_key) if id_number else None,
+        id_tail_hmac=id_tail_hash(id_number, pii_key) if id_number else None,
         phone_masked=mask_phone(phone) if phone else "",
         phone_hmac=keyed_hash(phone, pii_key) if phone else None,
         address_masked=mask_address(v.get("address", "")),

@@ -42,6 +42,9 @@ class ScoreFilters:
     date_from: date | None = None  # Beijing day of submission, inclusive
     date_to: date | None = None
     include_excluded: bool = False  # True: the score *without* evaluator exclusions
+    # True: open-link answers that identified no household count too (they are stored
+    # "unverified" and left out by default, services.open_identity).
+    include_unverified: bool = False
 
     def as_dict(self) -> dict:
         out = asdict(self)

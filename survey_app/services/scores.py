@@ -26,7 +26,13 @@ from sqlmodel import Session, select
 import analysis
 from survey_app.models import Campaign, Community, Household, Project, ResponseMode
 from survey_app.services.answer_copies import COMMENT_USER_WORDS
-from survey_app.services.counted_data import CountedData, gc_paused, load_counted, snapshot_id
+from survey_app.services.counted_data import (
+    CountedData,
+    gc_paused,
+    load_counted,
+    snapshot_id,
+    unverified_count,
+)
 from survey_app.services.score_filters import (
     GROUP_LABELS,
     MIN_CELL,
@@ -368,6 +374,7 @@ def _scores_document(campaign: Campaign, filters: ScoreFilters, *,
         filters=AppliedFilters(**asdict(filters)),
         snapshot=snapshot_id(data.snapshot_lines),
         n_respondents=n,
+        unverified=unverified_count(campaign, filters, session=session),
         conventions=dict(CONVENTIONS),
         items=[RatingItem(id=qid, label=data.labels[qid], dimension=_dimension_of(data, qid),
                           overall=qid == data.overall_item) for qid in data.item_ids],

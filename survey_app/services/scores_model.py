@@ -165,6 +165,7 @@ class AppliedFilters(DocumentModel):
     date_from: date | None
     date_to: date | None
     include_excluded: bool
+    include_unverified: bool
 
 
 class RatingItem(DocumentModel):
@@ -295,6 +296,9 @@ class ScoresDocument(Document):
     filters: AppliedFilters
     snapshot: SnapshotId
     n_respondents: NonNegativeInt
+    #: Open-link answers that identified no roster household, under the other filters; part
+    #: of ``n_respondents`` only when ``filters.include_unverified``.
+    unverified: NonNegativeInt
     conventions: dict[str, str]
     items: list[RatingItem]
     dimensions: list[Dimension]

@@ -92,8 +92,9 @@ class SurveyTarget:
     @property
     def submit_writes_first(self) -> bool:
         """Whether ``survey_submit.submit_response``'s first statement writes (the insert):
-        open links have no token row to lock and check first (``db.begin_write``)."""
-        return self.access_token is None
+        unidentified open-link answers have no token or household row to lock and check
+        first (``db.begin_write``)."""
+        return self.access_token is None and self.household is None
 
 
 def local_today() -> date:
@@ -151,6 +152,14 @@ def resolve_token(token: str, *, session: Session) -> SurveyTarget:
     if record.used_at is not None:
         raise SurveyUnavailable("used", target)
     return target
+
+
+def open_campaign(slug: str, *, session: Session) -> Campaign:
+    """The campaign of an open link that takes answers today; SurveyUnavailable if none."""
+    campaign = session.exec(select(Campaign).where(Campaign.slug == slug)).first()
+    if not campaign_is_open(campaign):
+        raise SurveyUnavailable("unavailable")
+    return campaign
 
 
 def resolve_open_link(slug: str, group: str | None, *, session: Session,

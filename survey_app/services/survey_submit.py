@@ -27,11 +27,19 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import TYPE_CHECKING, Protocol
 
-from sqlmodel import Session
+from sqlmodel import Session, select
 
 from questionnaires import Questionnaire
-from survey_app.models import Disposition, Response, ResponseStatus, utcnow
+from survey_app.models import (
+    AccessToken,
+    Disposition,
+    Household,
+    Response,
+    ResponseStatus,
+    utcnow,
+)
 from survey_app.services import audit
+from survey_app.services.open_identity import counted_response_of
 from survey_app.services.responses import (
     AnswerValues,
     ConflictingResubmission,
@@ -183,6 +191,10 @@ def submit_response(target: SurveyTarget, values: AnswerValues, *, session: Sess
         if token.used_at is not None:
             raise AlreadyAnswered
         draft = draft_of(target, session=session)
+    elif target.household is not None:  # an open-link answer of an identified household
+        repeated = _household_repeat(target, values, instance_id, session=session)
+        if repeated is not None:
+            return repeated, False
     if draft is not None:
         response = _complete_draft(draft, values, instance_id=instance_id, locale=locale,
                                    fingerprint=fingerprint, session=session,
@@ -193,11 +205,8 @@ def submit_response(target: SurveyTarget, values: AnswerValues, *, session: Sess
                                              locale=locale, fingerprint=fingerprint,
                                              event=event, session=session,
                                              started_at=started_at)
-    if created and token is not None:
-        token.used_at = utcnow()
-        target.household.disposition = Disposition.COMPLETED
-        session.add_all([token, target.household])
-        session.flush()
+    if created and target.household is not None:
+        _mark_answered(target.household, token, session=session)
     if draft is not None:  # a new row's event was written by store_response
         audit.record_entry(event, response.id, session=session)
     return response, created
@@ -214,6 +223,37 @@ def _token_repeat(target: SurveyTarget, values: AnswerValues, instance_id: str, 
             or existing.household_id != target.household.id):
         raise ConflictingResubmission(instance_id)
     return existing
+
+
+def _household_repeat(target: SurveyTarget, values: AnswerValues, instance_id: str, *,
+                      session: Session) -> Response | None:
+    """For an identified open-link answer: the household's row locked (PostgreSQL; SQLite's
+    write transaction is IMMEDIATE), then its completed response if this post repeats it;
+    AlreadyAnswered if the household answered through any channel before (the first
+    response counts); None if it has not answered."""
+    session.exec(select(Household.id).where(Household.id == target.household.id)
+                 .with_for_update()).one()
+    existing = counted_response_of(target.household, session=session)
+    if existing is None:
+        return None
+    if existing.instance_id == instance_id and existing.payload_hash == payload_hash(values):
+        return existing
+    raise AlreadyAnswered
+
+
+def _mark_answered(household: Household, token: AccessToken | None, *,
+                   session: Session) -> None:
+    """The household has its counted response: its letter's link (the token of this post,
+    or, for an open-link answer, every live token) now opens the "already answered" page."""
+    now = utcnow()
+    tokens = [token] if token is not None else session.exec(select(AccessToken).where(
+        AccessToken.household_id == household.id, AccessToken.used_at == None,  # noqa: E711
+        AccessToken.revoked_at == None)).all()  # noqa: E711
+    for live in tokens:
+        live.used_at = now
+    household.disposition = Disposition.COMPLETED
+    session.add_all([*tokens, household])
+    session.flush()
 
 
 def _insert_response(target: SurveyTarget, values: AnswerValues, *, instance_id: str,

@@ -106,14 +106,21 @@ def test_used_token_shows_already_answered_with_the_receipt(client, session, sur
     assert receipt in page
 
 
-def test_open_link_asks_the_group_first_then_stores_a_web_open_response(client, session,
-                                                                        survey_campaign):
+def test_open_link_asks_for_the_household_then_stores_an_unverified_answer_if_skipped(
+        client, session, survey_campaign):
     slug = survey_campaign.campaign.slug
-    choose = client.get(f"/c/{slug}").get_data(as_text=True)
+    identify = client.get(f"/c/{slug}").get_data(as_text=True)
+    assert "户号" in identify and "身份证号后6位" in identify
+    assert f'href="/c/{slug}/answer"' in identify  # answering without identifying
+    # A group's own link (a poster may print it) asks too, and skips to that group.
+    assert f'href="/c/{slug}/relocated?unverified=1"' in client.get(
+        f"/c/{slug}/relocated").get_data(as_text=True)
+    choose = client.get(f"/c/{slug}/answer").get_data(as_text=True)
     assert "棚改货币化安置户" in choose and "租赁补贴户" in choose
-    assert f'href="/c/{slug}/rental_subsidy"' in choose
-    form = client.get(f"/c/{slug}/relocated")
-    assert form.status_code == 200 and "暂存" not in form.get_data(as_text=True)
+    assert f'href="/c/{slug}/rental_subsidy?unverified=1"' in choose
+    form = client.get(f"/c/{slug}/relocated?unverified=1")
+    page = form.get_data(as_text=True)
+    assert form.status_code == 200 and "暂存" not in page and "未核验" in page
     instance = str(uuid.uuid4())
     done = client.post(f"/c/{slug}/relocated", data=form_data(RELOCATED_ANSWERS, instance))
     assert done.status_code == 302
@@ -167,7 +174,7 @@ def test_large_text_switch_works_without_script(client, survey_campaign):
 
 def test_one_device_one_open_link_submission(client, session, survey_campaign):
     slug = survey_campaign.campaign.slug
-    client.get(f"/c/{slug}/relocated")
+    client.get(f"/c/{slug}/relocated?unverified=1")
     first = str(uuid.uuid4())
     done = client.post(f"/c/{slug}/relocated", data=form_data(RELOCATED_ANSWERS, first))
     receipt = f"/c/{slug}/relocated/receipt/{first}"
@@ -177,8 +184,9 @@ def test_one_device_one_open_link_submission(client, session, survey_campaign):
     assert repeat.headers["Location"] == receipt
     # Back or a refresh shows the receipt, never a fresh form; a fresh form posted anyway
     # (another group included) stores nothing.
-    for again in (client.get(f"/c/{slug}"), client.get(f"/c/{slug}/relocated"),
-                  client.get(f"/c/{slug}/rental_subsidy"),
+    for again in (client.get(f"/c/{slug}/answer"),
+                  client.get(f"/c/{slug}/relocated?unverified=1"),
+                  client.get(f"/c/{slug}/rental_subsidy?unverified=1"),
                   client.post(f"/c/{slug}/relocated",
                               data=form_data(RELOCATED_ANSWERS, str(uuid.uuid4())))):
         assert (again.status_code, again.headers["Location"]) == (302, receipt)
@@ -187,7 +195,7 @@ def test_one_device_one_open_link_submission(client, session, survey_campaign):
     assert session.exec(select(func.count()).select_from(Response)).one() == 1
     # Another phone still answers the open link.
     other = client.application.test_client()
-    other.get(f"/c/{slug}/relocated")
+    other.get(f"/c/{slug}/relocated?unverified=1")
     second = str(uuid.uuid4())
     assert other.post(f"/c/{slug}/relocated", data=form_data(
         RELOCATED_ANSWERS, second)).headers["Location"].endswith(second)
@@ -198,4 +206,5 @@ def test_a_forged_answered_cookie_is_ignored(client, survey_campaign):
     slug = survey_campaign.campaign.slug
     client.set_cookie("answered", f"{slug}:relocated:{uuid.uuid4()}.forged",
                       path=f"/c/{slug}")
-    assert client.get(f"/c/{slug}/relocated").status_code == 200
+    page = client.get(f"/c/{slug}/relocated?unverified=1")
+    assert page.status_code == 200 and 'name="instance_id"' in page.get_data(as_text=True)

@@ -98,7 +98,7 @@ def test_open_link_submit_takes_the_write_lock_at_the_insert(live_server):
 def test_an_open_link_post_after_its_form_reads_nothing_before_the_lock(live_server):
     # The form's GET remembered the link (OpenLinks): the post has no read transaction.
     _sqlite_only(live_server)
-    path = f"/c/{live_server.data.campaign.slug}/relocated"
+    path = f"/c/{live_server.data.campaign.slug}/relocated?unverified=1"
     client = live_server.app.test_client()
     assert client.get(path).status_code == 200
     with _recorded(live_server.app) as seen:
@@ -193,7 +193,7 @@ def test_token_revoked_between_the_read_and_the_write_is_refused(live_server):
 @pytest.mark.parametrize("closing", ["status = 'closed'", "closes_on = '2021-01-01'"])
 def test_campaign_closed_between_the_read_and_the_write_is_refused(live_server, link, closing):
     path = (f"/s/{live_server.data.token()}" if link == "token"
-            else f"/c/{live_server.data.campaign.slug}/relocated")
+            else f"/c/{live_server.data.campaign.slug}/relocated?unverified=1")
     if link == "open, remembered":  # the form was loaded: the post reads nothing first
         assert live_server.app.test_client().get(path).status_code == 200
     with _meanwhile(live_server, lambda: _execute_elsewhere(
@@ -298,7 +298,7 @@ def test_a_questionnaire_replaced_between_the_read_and_the_write_checks_the_answ
             relocated_variant(household_size={"max": 2}), session=db.session).id
         db.session.commit()
     path = (f"/s/{live_server.data.token()}" if link == "token"
-            else f"/c/{live_server.data.campaign.slug}/relocated")
+            else f"/c/{live_server.data.campaign.slug}/relocated?unverified=1")
     if link == "open, remembered":
         assert live_server.app.test_client().get(path).status_code == 200
     replace = f"UPDATE campaignquestionnaire SET questionnaire_version_id = {stricter} " \

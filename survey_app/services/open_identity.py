@@ -1,0 +1,139 @@
+"""Who answers through the open poster link: a roster household, or nobody we can name.
+
+The open link (``/c/<slug>/<group>``) is printed on posters, so anyone can open it. An
+answer counts only when it is tied to a roster household; the resident identifies the
+household in one of two ways, both matched through keyed hashes (no clear personal data
+is stored or compared):
+
+- the **household code and its check code** printed on the household's letter
+  (:func:`check_code`: 5 characters of an HMAC over the campaign and the code, so a
+  sequential household code alone is not enough: a guesser needs one of 31**5 check codes
+  per household, and every failed attempt costs the address a guess,
+  ``public.guessing``);
+- the **last six characters of the household head's ID number and the phone number on the
+  roster** (``Household.id_tail_hmac`` and ``phone_hmac``), for a resident who saw a poster
+  and has no letter at hand.
+
+Why not the household code alone: codes are sequential (``HS-CZ-0001``...), so whoever has
+seen one letter could answer for every household. Why not the full ID number: 18 digits is
+too much to type for many elderly residents; the last six plus the phone number is what a
+resident knows and a stranger does not.
+
+A matched response is that household's response: the first completed response of a
+household counts across all channels (token, paper, open), later ones get the "already
+answered" page. An answer without identification is stored *unverified*
+(``household_id`` NULL) and left out of every estimate unless an evaluator includes
+unverified responses (``ScoreFilters.include_unverified``).
+
+The identity travels from the identification step to the questionnaire as a signed,
+time-limited value in the form (:func:`sign_identity`), never in the server session.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+import unicodedata
+from dataclasses import dataclass
+
+from itsdangerous import BadSignature, URLSafeTimedSerializer
+from sqlalchemy import func
+from sqlmodel import Session, select
+
+from survey_app.models import Household, Response, ResponseStatus
+from survey_app.services.personal_data import ID_TAIL_LENGTH, id_tail_hash, keyed_hash
+from survey_app.services.roster import normalise_phone
+
+#: Check-code alphabet: no 0/O, 1/I/L, so a code read aloud or typed from paper is unambiguous.
+CHECK_ALPHABET = "23456789ABCDEFGHJKMNPQRSTUVWXYZ"
+CHECK_LENGTH = 5
+#: How long an identification stays valid for answering (a resident may pause for a day).
+IDENTITY_MAX_AGE = 2 * 24 * 3600
+
+
+@dataclass(frozen=True)
+class Identified:
+    """The roster household a resident identified on the open link."""
+
+    household: Household
+    method: str  # "code" or "id_phone"
+
+
+def _plain(value: str) -> str:
+    """What a resident typed, as compared: full-width forms folded (NFKC), upper case,
+    without spaces and dashes."""
+    folded = unicodedata.normalize("NFKC", value or "").upper()
+    return "".join(ch for ch in folded if ch not in " -_\u3000")
+
+
+def check_code(campaign_id: int, household_code: str, key: str) -> str:
+    """The check code printed beside ``household_code`` on the household's letter.
+
+    >>> code = check_code(1, "HS-CZ-0001", "k")
+    >>> len(code), set(code) <= set(CHECK_ALPHABET)
+    (5, True)
+    >>> code == check_code(1, "hs cz 0001", "k")
+    True
+    """
+    digest = hmac.new(key.encode(), f"letter-check|{campaign_id}|{_plain(household_code)}"
+                      .encode(), hashlib.sha256).digest()
+    number = int.from_bytes(digest[:8], "big")
+    chars = []
+    for _ in range(CHECK_LENGTH):
+        number, index = divmod(number, len(CHECK_ALPHABET))
+        chars.append(CHECK_ALPHABET[index])
+    return "".join(chars)
+
+
+def by_code(campaign_id: int, household_code: str, check: str, *, session: Session,
+            key: str) -> Household | None:
+    """The household whose code and check code were typed, or None."""
+    typed = _plain(household_code)
+    if not typed or not hmac.compare_digest(_plain(check), check_code(campaign_id, typed, key)):
+        return None
+    plain_code = func.upper(func.replace(func.replace(Household.household_code, "-", ""),
+                                         " ", ""))
+    return session.exec(select(Household).where(Household.campaign_id == campaign_id,
+                                                plain_code == typed)).first()
+
+
+def by_id_and_phone(campaign_id: int, id_tail: str, phone: str, *, session: Session,
+                    key: str) -> Household | None:
+    """The household whose head's ID number ends in ``id_tail`` and whose roster phone is
+    ``phone``, or None."""
+    tail_hash = id_tail_hash(id_tail, key)
+    digits = normalise_phone(unicodedata.normalize("NFKC", phone or ""))
+    if tail_hash is None or len(_plain(id_tail)) != ID_TAIL_LENGTH or not digits:
+        return None
+    return session.exec(select(Household).where(
+        Household.campaign_id == campaign_id, Household.phone_hmac == keyed_hash(digits, key),
+        Household.id_tail_hmac == tail_hash)).first()
+
+
+def counted_response_of(household: Household, *, session: Session) -> Response | None:
+    """The household's completed response through any channel, if it has one."""
+    return session.exec(select(Response).where(
+        Response.household_id == household.id, Response.status == ResponseStatus.COMPLETE)
+        .order_by(Response.id)).first()
+
+
+def _serializer(secret: str) -> URLSafeTimedSerializer:
+    return URLSafeTimedSerializer(secret, salt="open-link-identity")
+
+
+def sign_identity(identified: Identified, slug: str, *, secret: str) -> str:
+    """A form value naming the household for the questionnaire that follows."""
+    return _serializer(secret).dumps([slug, identified.household.id, identified.method])
+
+
+def read_identity(value: str, slug: str, *, secret: str,
+                  max_age: int = IDENTITY_MAX_AGE) -> tuple[int, str] | None:
+    """(household id, method) of a value made by :func:`sign_identity` for ``slug``; None
+    for a forged, expired or other campaign's value."""
+    try:
+        signed_slug, household_id, method = _serializer(secret).loads(value, max_age=max_age)
+    except (BadSignature, ValueError, TypeError):
+        return None
+    if signed_slug != slug or not isinstance(household_id, int):
+        return None
+    return household_id, str(method)
