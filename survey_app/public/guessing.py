@@ -32,7 +32,8 @@ _FALLBACK = "survey_guess_fallback"
 def count_failed_lookup() -> None:
     """Count one failed token lookup (or failed open-link identification) of this request's
     address; TooManyRequests (with Retry-After) once its budget is spent."""
-    retry_after = _spend("TOKEN_RATE_LIMIT", "token-guess", get_remote_address())
+    retry_after = _spend("TOKEN_RATE_LIMIT", "token-guess", get_remote_address(),
+                         counting="failed link lookups")
     if retry_after is not None:
         raise TooManyRequests(retry_after=retry_after)
 
@@ -48,13 +49,13 @@ def open_submit_refused(device: str) -> int | None:
     """
     for setting, scope, key in (("OPEN_LINK_RATE_LIMIT", "open-address", get_remote_address()),
                                 ("OPEN_LINK_DEVICE_LIMIT", "open-device", device)):
-        retry_after = _spend(setting, scope, key)
+        retry_after = _spend(setting, scope, key, counting="unverified open-link submits")
         if retry_after is not None:
             return retry_after
     return None
 
 
-def _spend(setting: str, scope: str, key: str) -> int | None:
+def _spend(setting: str, scope: str, key: str, *, counting: str) -> int | None:
     """Hit the limit named by config ``setting`` for ``key``; the seconds until its window
     resets when it is spent, else None. Falls back to this process's memory (with a
     warning) when the rate-limit storage is unreachable."""
@@ -67,7 +68,7 @@ def _spend(setting: str, scope: str, key: str) -> int | None:
         allowed = strategy.hit(item, *keys)
     except Exception:  # noqa: BLE001 - any storage failure: degrade, never fail the page
         current_app.logger.warning("rate-limit storage unreachable: counting %s in this "
-                                   "process's memory", scope)
+                                   "process's memory", counting)
         strategy = current_app.extensions.get(_FALLBACK)
         if strategy is None:
             strategy = current_app.extensions.setdefault(

@@ -19,7 +19,7 @@ from datetime import datetime, timedelta
 from operator import itemgetter
 
 import numpy as np
-from sqlalchemy import Text, cast, func
+from sqlalchemy import Text, and_, cast, func
 from sqlmodel import Session, select
 
 from questionnaires import Questionnaire
@@ -30,6 +30,7 @@ from survey_app.models import (
     Project,
     QuestionnaireVersion,
     Response,
+    ResponseMode,
     ResponseStatus,
 )
 from survey_app.services.answer_copies import decode_rating_codes, rating_item_ids
@@ -155,6 +156,10 @@ def questionnaire_layout(questionnaires: dict[str, Questionnaire]):
     return item_ids, overall, dimensions, labels
 
 
+#: An open-link answer that identified no roster household (services.open_identity).
+UNVERIFIED = and_(Response.mode == ResponseMode.WEB_OPEN, Response.household_id.is_(None))
+
+
 def counted_query(campaign: Campaign, filters: ScoreFilters, *, codes: bool = True):
     """The counted responses under ``filters``, ordered by id.
 
@@ -172,9 +177,7 @@ def counted_query(campaign: Campaign, filters: ScoreFilters, *, codes: bool = Tr
     if not filters.include_excluded:
         stmt = stmt.where(Response.excluded == False)  # noqa: E712 - SQL expression
     if not filters.include_unverified:
-        # Unverified: an open-link answer tied to no roster household. Token and paper
-        # responses always have their household.
-        stmt = stmt.where(Response.household_id.is_not(None))
+        stmt = stmt.where(~UNVERIFIED)
     if filters.group:
         stmt = stmt.where(Response.household_group == filters.group)
     if filters.project:
@@ -198,7 +201,7 @@ def unverified_count(campaign: Campaign, filters: ScoreFilters, *, session: Sess
     """How many open-link answers that identified no household match ``filters`` otherwise
     (counted in the scores only with ``include_unverified``)."""
     stmt = counted_query(campaign, replace(filters, include_unverified=True), codes=False)
-    stmt = (stmt.where(Response.household_id.is_(None)).order_by(None)
+    stmt = (stmt.where(UNVERIFIED).order_by(None)
             .with_only_columns(func.count(Response.id)))
     return int(session.exec(stmt).one())
 

@@ -20,7 +20,16 @@ from dataclasses import dataclass
 from sqlmodel import Session, select
 
 from questionnaires import Questionnaire
-from survey_app.models import Answer, Campaign, Community, Household, Project, Response, as_utc
+from survey_app.models import (
+    Answer,
+    Campaign,
+    Community,
+    Household,
+    Project,
+    Response,
+    ResponseMode,
+    as_utc,
+)
 from survey_app.services import scores
 from survey_app.services.counted_data import campaign_questionnaires, counted_query
 from survey_app.services.score_filters import BEIJING, GROUP_LABELS, ScoreFilters
@@ -154,7 +163,8 @@ def _row(record, pops, answers, variables) -> list:
     submitted = (as_utc(submitted_at).astimezone(BEIJING).date().isoformat()
                  if submitted_at else None)
     row = [rid, digest, pseudonym or f"OPEN-{rid}", group, pops.get(group),
-           project_code, community_code, mode, 0 if pseudonym is None else 1, submitted,
+           project_code, community_code, mode,
+           0 if pseudonym is None and mode == ResponseMode.WEB_OPEN else 1, submitted,
            duration]
     return row + [answers.get(v.name) for v in variables]
 

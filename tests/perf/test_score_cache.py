@@ -46,7 +46,9 @@ def _respond(session, campaign, rng, group=HouseholdGroup.RENTAL_SUBSIDY):
     version = version_for_group(campaign, group, session=session)
     response, _ = store_response(
         session=session, campaign=campaign, version=version, group=group,
-        mode=ResponseMode.WEB_OPEN, instance_id=str(uuid.uuid4()),
+        # Web answers of no particular household: counted ones need a mode that is not an
+        # unverified open-link answer (which the scores leave out by default).
+        mode=ResponseMode.WEB_TOKEN, instance_id=str(uuid.uuid4()),
         values=_values(questionnaire_of(version), rng))
     return response
 

@@ -51,7 +51,9 @@ MATRIX = {
     "POST /s/<token>": (400, 400, 404, 400, 400, 400, 400),  # no instance id: bad request
     "GET /s/<token>/receipt/<instance_id>": TOKEN_PAGE,
     "GET /c/<slug>": PUBLIC,
-    "GET /c/<slug>/<group>": PUBLIC,
+    "GET /c/<slug>/<group>": PUBLIC,  # the identification step
+    "GET /c/<slug>/answer": PUBLIC,  # the group choice of an unverified answer
+    "POST /c/<slug>/identify": (422, 422, 422, 422, 422, 422, 422),  # nothing typed
     "POST /c/<slug>/<group>": (400, 400, 400, 400, 400, 400, 400),
     "GET /c/<slug>/<group>/receipt/<instance_id>": PUBLIC,  # the instance id is the secret
     # JSON API
