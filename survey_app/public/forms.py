@@ -31,9 +31,11 @@ from questionnaires import Questionnaire
 UUID4 = r"^[0-9a-f]{8}-[0-9a-f]{4}-4[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}\Z"
 _UUID4 = re.compile(UUID4)
 #: Buttons in the order a post is handled when (oddly) several are sent.
-BUTTONS = ("larger_text", "normal_text", "save", "submit")
+BUTTONS = ("keep", "larger_text", "normal_text", "save", "submit")
 # WTForms' BooleanField (hence SubmitField) treats these values as "not pressed".
 _NOT_PRESSED = ("", "false")
+#: The form's language buttons post one of these as ``language`` (survey.html).
+LANGUAGES = ("zh", "en")
 #: The name of a question's input is this prefix and the question id (survey.html).
 ANSWER_PREFIX = "a_"
 
@@ -51,6 +53,9 @@ class SurveyAnswerForm(FlaskForm):
     # Open link only: the roster household the resident identified (signed, see
     # services.open_identity); empty for an answer stored unverified.
     who = HiddenField()
+    # The form's first button, so Enter in a text box presses it (without JavaScript): the
+    # page comes back with every answer instead of switching the text size or submitting.
+    keep = SubmitField(_l("Keep my answers"))
     larger_text = SubmitField(_l("Larger text"))
     normal_text = SubmitField(_l("Normal text"))
     submit = SubmitField(_l("Submit answers"))
@@ -100,6 +105,8 @@ class SurveyPost:
     started_at: datetime | None = None
     #: The open link's signed household identity as posted ("" when answering unverified).
     who: str = ""
+    #: The language the resident switched to with the form's language button, if any.
+    language: str | None = None
 
     def __contains__(self, button: str) -> bool:
         return button in self.pressed
@@ -129,7 +136,8 @@ def read_survey_post(formdata: Mapping[str, str]) -> SurveyPost:
                         and formdata.get(name) not in _NOT_PRESSED)
     return SurveyPost(instance_id, csrf_error, pressed, formdata,
                       form_started_at(formdata.get("started"), instance_id),
-                      formdata.get("who", "").strip())
+                      formdata.get("who", "").strip(),
+                      formdata.get("language") if formdata.get("language") in LANGUAGES else None)
 
 
 def _strip(value: str | None) -> str | None:

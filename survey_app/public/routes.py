@@ -21,7 +21,7 @@ from flask import (
     session,
     url_for,
 )
-from flask_babel import get_locale
+from flask_babel import get_locale, refresh
 from flask_babel import gettext as _
 from itsdangerous import BadSignature, Signer
 from sqlmodel import select
@@ -35,7 +35,7 @@ from survey_app.models import (
     HouseholdGroup,
     ResponseMode,
 )
-from survey_app.public import OPEN_LINKS, bp
+from survey_app.public import OPEN_LINKS, bp, text_size
 from survey_app.public.forms import (
     IdentifyForm,
     SurveyAnswerForm,
@@ -56,17 +56,10 @@ from survey_app.services.survey_session import (
 )
 
 
-@bp.before_request
-def _remember_text_size() -> None:
-    # ?text=large on any resident page (no script needed) switches to the large-text layout.
-    size = request.args.get("text")
-    if size in ("large", "normal"):
-        session["large_text"] = size == "large"
-
-
-@bp.app_context_processor
-def _text_size_context() -> dict:
-    return {"large_text": bool(session.get("large_text"))}
+@bp.route("/favicon.ico")
+def favicon():
+    # Browsers (and WeChat's) ask for /favicon.ico whatever the page's <link rel="icon">.
+    return redirect(url_for("static", filename="favicon.svg"), 301)
 
 
 @bp.route("/")
@@ -293,8 +286,14 @@ def _take_answers(link: SurveyLink, target: SurveyTarget, receipt_endpoint: str,
     used = target.access_token is not None and target.access_token.used_at is not None
     if used and "submit" not in post:  # only a retried submit may still reach a used token
         return _unavailable(SurveyUnavailable("used", target))
-    if "larger_text" in post or "normal_text" in post:
-        session["large_text"] = "larger_text" in post
+    if post.pressed & {"larger_text", "normal_text", "keep"} or post.language:
+        # Layout or language switched, or Enter pressed in a text box (the form's default
+        # button): the same form again with every answer, nothing stored.
+        if post.pressed & {"larger_text", "normal_text"}:
+            text_size.remember("larger_text" in post)
+        if post.language:
+            session["locale"] = post.language
+            refresh()
         return _render_survey(target, SurveyAnswerForm(), post.answers(target.questionnaire))
     if post.instance_id is None:
         abort(400)

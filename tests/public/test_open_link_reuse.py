@@ -116,7 +116,8 @@ def test_a_questionnaire_changed_after_the_form_was_fetched_checks_the_answers_a
     refused = client.post(opened, data=answers)
     assert refused.status_code == 422  # validated against the new questionnaire
     page = refused.get_data(as_text=True)
-    assert 'id="q-household_size"' in page and "数字超出允许范围。" in page
+    # The message gives the range of the questionnaire now in force.
+    assert 'id="q-household_size"' in page and "请填写 1 到 2 之间的整数。" in page
     assert 'name="a_comments"' in page and ">希望加快进度</textarea>" in page  # answers kept
     assert _stored(session) == []
     answers["a_household_size"] = "2"

@@ -51,7 +51,7 @@ def test_missing_required_answer_keeps_every_other_answer(client, session, surve
 @pytest.mark.parametrize("changes, qid, message", [
     ({"age_band": None}, "age_band", "请回答本题。"),
     ({"age_band": "7"}, "age_band", "请从所列选项中选择。"),
-    ({"household_size": "35"}, "household_size", "数字超出允许范围。"),
+    ({"household_size": "35"}, "household_size", "请填写 1 到 20 之间的整数。"),
     ({"household_size": "三"}, "household_size", "请填写整数，例如 3。"),
     ({"comments": "长" * 501}, "comments", "回答过长，请精简。"),
     ({"complaint_handling": None}, "complaint_handling", "请回答本题。"),

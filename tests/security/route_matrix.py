@@ -44,6 +44,7 @@ ADMIN_POST_REJECTED = (302, 302, 302, 403, 403, 403, 400)  # admin: empty form r
 MATRIX = {
     # public and authentication
     "GET /": PUBLIC,
+    "GET /favicon.ico": (301, 301, 301, 301, 301, 301, 301),
     "GET /auth/login": PUBLIC,
     "POST /auth/login": PUBLIC,  # empty form: re-shown
     "POST /auth/logout": (302, 302, 302, 302, 302, 302, 302),
