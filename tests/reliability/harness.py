@@ -331,8 +331,12 @@ def prepare_open_campaign(url: str, slug: str, title: str, year: int = 2026) -> 
 
 
 def issue_demo_tokens(url: str, count: int) -> list[str]:
-    """Commit fresh survey links for ``count`` sampled demo households that have not
-    answered (the demo loaded at ``url``); return the tokens."""
+    """Commit fresh survey links for ``count`` demo households that have not answered
+    (the demo loaded at ``url``); return the tokens.
+
+    Sampled households come first; a load run needs more links than the demo's 134 waiting
+    sampled households, and a link works the same for a household outside the sample.
+    """
     from sqlmodel import select
 
     from survey_app import create_app
@@ -345,8 +349,9 @@ def issue_demo_tokens(url: str, count: int) -> list[str]:
     with app.app_context():
         campaign = campaigns.get_campaign(demo.SLUG, session=db.session)
         waiting = db.session.exec(select(Household).where(
-            Household.campaign_id == campaign.id, Household.sampled,
-            Household.disposition == Disposition.PENDING).order_by(Household.sample_rank)
+            Household.campaign_id == campaign.id,
+            Household.disposition == Disposition.PENDING)
+            .order_by(Household.sampled.desc(), Household.sample_rank, Household.id)
             .limit(count)).all()
         issued = [tokens.issue_token(household, session=db.session) for household in waiting]
         db.session.commit()
