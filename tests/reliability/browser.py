@@ -155,9 +155,10 @@ def read_page(html: str) -> PageParser:
 
 
 def survey_form(page: PageParser) -> Form | None:
-    """The questionnaire form of a page (the one carrying a form instance id)."""
+    """The questionnaire form of a page: the one with a form instance id and questions."""
     return next((f for f in page.forms
-                 if any(c.name == "instance_id" for c in f.controls)), None)
+                 if any(c.name == "instance_id" for c in f.controls)
+                 and any(c.type in ("radio", "checkbox") for c in f.controls)), None)
 
 
 def lowest_code(codes: list[str]) -> str:
@@ -177,8 +178,11 @@ def answer_fields(form: Form, pick=lowest_code) -> list[tuple[str, str]]:
             continue
         if control.tag == "input" and control.type in ("radio", "checkbox"):
             choices.setdefault(control.name, []).append(control.value)
-        elif control.tag == "input" and control.type == "text":
-            fields.append((control.name, "1"))
+        elif control.tag == "input" and control.type in ("text", "number"):
+            # Numbers get 1; anything else typed (a household code, a phone number) is
+            # left empty: the client knows none.
+            numeric = control.type == "number" or control.attrs.get("inputmode") == "numeric"
+            fields.append((control.name, "1" if numeric else ""))
         elif control.tag == "textarea":
             fields.append((control.name, ""))
     fields += [(name, pick(codes)) for name, codes in choices.items()]
