@@ -87,6 +87,11 @@ def test_one_address_does_not_throttle_another_behind_the_proxy(demo_with_links,
     finally:
         proxy.stop()
         server.stop()
+    # Figures for docs/RELIABILITY.md (shown with -s).
+    print(f"\nvia proxy {proxy.requests} requests; attacker guesses {guessed}, wrong logins "
+          f"{wrong_logins}, own link {attacker_link}, correct login {attacker_correct}; "
+          f"resident link/submit/receipt {answered}, mistyped link {mistyped}; evaluator "
+          f"login {logged_in}")
     assert proxy.requests > 2 * LIMIT  # every request went through the proxy
     assert guessed == [404] * LIMIT + [429] * 3, "a forged X-Forwarded-For escaped the limit"
     assert wrong_logins == [200] * LIMIT + [429] * 2
@@ -107,5 +112,6 @@ def test_without_trusted_proxies_a_forged_forwarded_for_is_ignored(fresh_databas
         other = _guesses(Browser("127.0.0.1", server.port, source=RESIDENT), 1)
     finally:
         server.stop()
+    print(f"\ndirect, forged X-Forwarded-For: guesses {guessed}; other address {other}")
     assert guessed == [404] * LIMIT + [429] * 3
     assert other == [404]  # counted per real peer address, not one counter for all
