@@ -189,3 +189,12 @@ def answer_fields(form: Form, pick=lowest_code) -> list[tuple[str, str]]:
     submit = next(b for b in form.buttons() if b.name == "submit")
     fields.append((submit.name, submit.value))
     return fields
+
+
+def log_in(client: Browser, username: str, password: str,
+           headers: dict[str, str] | None = None) -> int:
+    """Post the staff login form (with its CSRF field, as a browser would); the status."""
+    page = read_page(client.get("/auth/login").text)
+    form = next(f for f in page.forms if any(c.name == "password" for c in f.controls))
+    return client.post("/auth/login", [*form.hidden(), ("username", username),
+                                       ("password", password)], headers=headers).status

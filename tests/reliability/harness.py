@@ -389,3 +389,10 @@ def demo_counted(url: str) -> Counted:
     db.dispose(app)
     actual = document.indicator.actual if document.indicator is not None else None
     return Counted(actual, document.n_respondents, stored)
+
+
+def demo_password(username: str) -> str:
+    """The password of a demo account (``services.demo.DEMO_ACCOUNTS``)."""
+    from survey_app.services import demo
+
+    return next(password for name, password, _, _ in demo.DEMO_ACCOUNTS if name == username)

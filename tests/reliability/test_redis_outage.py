@@ -20,15 +20,15 @@ from sqlmodel import Session, select
 
 from survey_app.db import make_engine
 from survey_app.models import Response
-from tests.reliability.browser import Browser, answer_fields, read_page, survey_form
-from tests.reliability.harness import GunicornServer, Ledger, issue_demo_tokens
+from tests.reliability.browser import Browser, answer_fields, log_in, read_page, survey_form
+from tests.reliability.harness import GunicornServer, Ledger, demo_password, issue_demo_tokens
 
 pytestmark = pytest.mark.slow
 
 WORKERS, RESIDENTS, LINKS = 4, 6, 500
 LIMIT = 5  # login posts per address and minute
 RUN_SECONDS, KILL_AFTER = 10.0, 3.0
-EVALUATOR = ("evaluator", "heshan-pingjia-2021")  # services.demo.DEMO_ACCOUNTS
+EVALUATOR = ("evaluator", demo_password("evaluator"))
 
 
 class Outage:
@@ -91,13 +91,6 @@ class Outage:
             time.sleep(0.2)
 
 
-def _login(client: Browser, username: str, password: str) -> int:
-    page = read_page(client.get("/auth/login").text)
-    form = next(f for f in page.forms if any(c.name == "password" for c in f.controls))
-    return client.post("/auth/login", [*form.hidden(), ("username", username),
-                                       ("password", password)]).status
-
-
 def _stored(url: str) -> list[str]:
     engine = make_engine(url)
     with Session(engine) as session:
@@ -126,9 +119,9 @@ def test_redis_stopped_mid_run(fresh_demo_database_url, private_redis):
         run.killed_at = time.monotonic()
         for thread in threads:
             thread.join()
-        brute = [_login(run.client("127.0.0.3"), "admin", f"wrong-{i}")
+        brute = [log_in(run.client("127.0.0.3"), "admin", f"wrong-{i}")
                  for i in range((WORKERS + 1) * LIMIT)]
-        correct = _login(run.client("127.0.0.4"), *EVALUATOR)
+        correct = log_in(run.client("127.0.0.4"), *EVALUATOR)
         log = server.log_text()
     finally:
         server.stop()
