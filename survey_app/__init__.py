@@ -90,6 +90,13 @@ def _init_logging(app: Flask) -> None:
         logger = logging.getLogger(name)
         if not any(isinstance(f, RedactingFilter) for f in logger.filters):
             logger.addFilter(RedactingFilter())
+    # Flask-Limiter warns of a Redis outage (limits falling back to memory) on its own
+    # logger, which has only a NullHandler: under gunicorn the warning reached no log.
+    from flask.logging import default_handler
+
+    limiter_log = logging.getLogger("flask-limiter")
+    if default_handler not in limiter_log.handlers:
+        limiter_log.addHandler(default_handler)
 
 
 def _register_blueprints(app: Flask) -> None:

@@ -328,3 +328,71 @@ def prepare_open_campaign(url: str, slug: str, title: str, year: int = 2026) -> 
         questionnaire_versions.attach_builtin_questionnaires(campaign, session=db.session)
         db.session.commit()
     db.dispose(app)
+
+
+def issue_demo_tokens(url: str, count: int) -> list[str]:
+    """Commit fresh survey links for ``count`` demo households that have not answered
+    (the demo loaded at ``url``); return the tokens.
+
+    Sampled households come first; a load run needs more links than the demo's 134 waiting
+    sampled households, and a link works the same for a household outside the sample.
+    """
+    from sqlmodel import select
+
+    from survey_app import create_app
+    from survey_app.extensions import db
+    from survey_app.models import Disposition, Household
+    from survey_app.services import campaigns, demo, tokens
+    from tests.fixtures.settings import TEST_SETTINGS
+
+    app = create_app({**TEST_SETTINGS, "DATABASE_URL": url})
+    with app.app_context():
+        campaign = campaigns.get_campaign(demo.SLUG, session=db.session)
+        waiting = db.session.exec(select(Household).where(
+            Household.campaign_id == campaign.id,
+            Household.disposition == Disposition.PENDING)
+            .order_by(Household.sampled.desc(), Household.sample_rank, Household.id)
+            .limit(count)).all()
+        issued = [tokens.issue_token(household, session=db.session) for household in waiting]
+        db.session.commit()
+    db.dispose(app)
+    if len(issued) < count:
+        raise RuntimeError(f"only {len(issued)} demo households are waiting, not {count}")
+    return issued
+
+
+@dataclass(frozen=True)
+class Counted:
+    """The demo campaign's indicator as the scores document computes it."""
+
+    indicator: float | None  # Indicator.actual (the overall item's rate, for the demo)
+    respondents: int  # responses counted in the estimates
+    complete_responses: int  # every complete response stored, counted or not
+
+
+def demo_counted(url: str) -> Counted:
+    from sqlalchemy import func
+    from sqlmodel import select
+
+    from survey_app import create_app
+    from survey_app.extensions import db
+    from survey_app.models import Response
+    from survey_app.services import campaigns, demo, scores
+    from tests.fixtures.settings import TEST_SETTINGS
+
+    app = create_app({**TEST_SETTINGS, "DATABASE_URL": url})
+    with app.app_context():
+        campaign = campaigns.get_campaign(demo.SLUG, session=db.session)
+        document = scores.indicator_document(campaign, session=db.session)
+        stored = db.session.exec(select(func.count()).select_from(Response).where(
+            Response.campaign_id == campaign.id, Response.status == "complete")).one()
+    db.dispose(app)
+    actual = document.indicator.actual if document.indicator is not None else None
+    return Counted(actual, document.n_respondents, stored)
+
+
+def demo_password(username: str) -> str:
+    """The password of a demo account (``services.demo.DEMO_ACCOUNTS``)."""
+    from survey_app.services import demo
+
+    return next(password for name, password, _, _ in demo.DEMO_ACCOUNTS if name == username)
