@@ -30,7 +30,7 @@ DEFAULTS: dict[str, Any] = {
     "LOGIN_RATE_LIMIT": "10 per minute",
     "TOKEN_RATE_LIMIT": "30 per minute",
     # Open-link answers that identify no household (stored unverified, counted nowhere by
-    # default): per client address and per device (public.guessing.open_submit_refused).
+    # default): per client address and per device (survey_app.guessing.open_submit_refused).
     "OPEN_LINK_RATE_LIMIT": "60 per hour",
     "OPEN_LINK_DEVICE_LIMIT": "5 per hour",
     "DEFAULT_LOCALE": "zh",

@@ -7,6 +7,7 @@ from survey_app.api.openapi import openapi_document
 from survey_app.api.schemas import ApiError, CampaignList, CampaignSummary
 from survey_app.evaluate.forms import ScoreFilterForm
 from survey_app.extensions import db
+from survey_app.guessing import count_failed_lookup
 from survey_app.models import Role
 from survey_app.services import api_tokens, campaigns, progress, score_cache
 
@@ -25,6 +26,7 @@ def _require_bearer_token():
         abort(401)
     user = api_tokens.user_for_token(token.strip(), session=db.session)
     if user is None:
+        count_failed_lookup()  # 429 once the address has spent its guesses
         abort(401)
     if user.role not in API_ROLES:
         abort(403)

@@ -28,6 +28,7 @@ from sqlmodel import select
 from werkzeug.exceptions import TooManyRequests
 
 from survey_app.extensions import csrf, db
+from survey_app.guessing import count_failed_lookup, open_submit_refused
 from survey_app.models import (
     Campaign,
     CampaignStatus,
@@ -43,7 +44,6 @@ from survey_app.public.forms import (
     new_survey_form,
     read_survey_post,
 )
-from survey_app.public.guessing import count_failed_lookup, open_submit_refused
 from survey_app.services import open_identity, survey_session, survey_submit
 from survey_app.services.personal_data import keyed_hash
 from survey_app.services.survey_session import (
@@ -401,7 +401,7 @@ def _unavailable(exc: SurveyUnavailable):
 
 def _failed_lookup(exc: SurveyUnavailable):
     """A token link (or receipt) that was looked up and not found: unknown and closed look
-    the same, and each costs its address a guess (public.guessing); valid links are never
+    the same, and each costs its address a guess (survey_app.guessing); valid links are never
     counted or refused."""
     if exc.reason == "unavailable":
         count_failed_lookup()

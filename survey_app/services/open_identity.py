@@ -9,7 +9,7 @@ is stored or compared):
   (:func:`check_code`: 5 characters of an HMAC over the campaign and the code, so a
   sequential household code alone is not enough: a guesser needs one of 31**5 check codes
   per household, and every failed attempt costs the address a guess,
-  ``public.guessing``);
+  ``survey_app.guessing``);
 - the **last six characters of the household head's ID number and the phone number on the
   roster** (``Household.id_tail_hmac`` and ``phone_hmac``), for a resident who saw a poster
   and has no letter at hand.

@@ -75,4 +75,23 @@ def test_redis_down_counts_failed_link_lookups_in_memory(make_app, caplog):
     with caplog.at_level(logging.WARNING):
         codes = [client.get(f"/s/guess{i}").status_code for i in range(3)]
     assert codes == [404, 404, 429]
-    assert any("counting failed link lookups" in r.getMessage() for r in caplog.records)
+    warnings = [r for r in caplog.records if "counting failed link lookups" in r.getMessage()]
+    # Once per outage, not once per guess (a guesser must not be able to fill the log).
+    assert len(warnings) == 1
+
+
+def test_api_token_guesses_are_throttled_per_address_and_a_valid_token_is_not(
+        make_app, session):
+    from survey_app.models import Role
+    from survey_app.services import api_tokens
+    from tests.factories import make_user
+
+    app = make_app(RATELIMIT_ENABLED=True, TOKEN_RATE_LIMIT="2 per day")
+    valid = api_tokens.create_api_token(make_user(session, Role.EVALUATOR), session=session)
+    session.flush()
+    client = app.test_client()
+    codes = [client.get("/api/v1/campaigns", headers={"Authorization": f"Bearer guess{i}"}
+                        ).status_code for i in range(3)]
+    assert codes == [401, 401, 429]
+    assert client.get("/api/v1/campaigns", headers={
+        "Authorization": f"Bearer {valid}"}).status_code == 200

@@ -39,7 +39,8 @@ from tests.reliability.harness import GROUPS, GunicornServer, demo_counted
 pytestmark = pytest.mark.slow
 
 SECONDS, CONNECTIONS, WORKERS = 30.0, 3, 4
-SKIP_WORDS = ("跳过", "不提供", "不核验", "直接答题", "skip", "without")  # the resident's way past identification
+# The resident's way past identification, as the page words it.
+SKIP_WORDS = ("跳过", "不提供", "不核验", "直接答题", "skip", "without")
 STEPS = 4  # pages an attempt may pass through before the questionnaire
 ATTACKER = "127.0.0.2"
 

@@ -1,4 +1,4 @@
-"""Throttling the guessing of survey links: only *failed* lookups count.
+"""Throttling guesses of survey links and API tokens: only *failed* lookups count.
 
 A household's link must open and submit whatever else comes from its address: households
 behind one carrier NAT, one Wi-Fi or the evaluators' proxy share an address, and a shared
@@ -8,8 +8,12 @@ each unknown (or closed) link costs its address one unit of ``TOKEN_RATE_LIMIT``
 the budget is spent further failed lookups get 429. 160-bit tokens make guessing hopeless
 anyway; the limit keeps it from loading the server.
 
+The API counts a bearer token it does not know the same way (``api.routes``): a valid token
+is never refused because of other traffic from its address.
+
 With the rate-limit storage (Redis) unreachable, failed lookups are counted in this
-process's memory and a warning is logged: pages keep working.
+process's memory and a warning is logged once per outage (not per request, which a guesser
+could use to fill the log): pages keep working.
 """
 
 from __future__ import annotations
@@ -27,6 +31,7 @@ from werkzeug.exceptions import TooManyRequests
 from survey_app.extensions import limiter
 
 _FALLBACK = "survey_guess_fallback"
+_WARNED = "survey_guess_fallback_warned"
 
 
 def count_failed_lookup() -> None:
@@ -66,9 +71,12 @@ def _spend(setting: str, scope: str, key: str, *, counting: str) -> int | None:
     try:
         strategy = limiter.limiter
         allowed = strategy.hit(item, *keys)
+        current_app.extensions.pop(_WARNED, None)  # the storage is back
     except Exception:  # noqa: BLE001 - any storage failure: degrade, never fail the page
-        current_app.logger.warning("rate-limit storage unreachable: counting %s in this "
-                                   "process's memory", counting)
+        if counting not in current_app.extensions.setdefault(_WARNED, set()):
+            current_app.extensions[_WARNED].add(counting)
+            current_app.logger.warning("rate-limit storage unreachable: counting %s in this "
+                                       "process's memory until it is back", counting)
         strategy = current_app.extensions.get(_FALLBACK)
         if strategy is None:
             strategy = current_app.extensions.setdefault(
