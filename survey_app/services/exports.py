@@ -15,13 +15,13 @@ import io
 import os
 import tempfile
 from collections.abc import Iterator
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 from sqlmodel import Session, select
 
 from questionnaires import Questionnaire
 from survey_app.models import Answer, Campaign, Community, Household, Project, Response, as_utc
-from survey_app.services import scores
+from survey_app.services import indicator_table, scores
 from survey_app.services.counted_data import campaign_questionnaires, counted_query
 from survey_app.services.score_filters import BEIJING, GROUP_LABELS, ScoreFilters
 from survey_app.services.scores_model import BreakdownRow, Cell, ScoresDocument
@@ -33,8 +33,10 @@ CONTENT_TYPES = {
     "xlsx": "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
     "summary": "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
     "sav": "application/x-spss-sav",
+    "indicator": "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
 }
-EXTENSIONS = {"csv": "csv", "xlsx": "xlsx", "summary": "xlsx", "sav": "sav"}
+EXTENSIONS = {"csv": "csv", "xlsx": "xlsx", "summary": "xlsx", "sav": "sav",
+              "indicator": "xlsx"}
 FIXED_COLUMNS = (
     ("response_id", "问卷编号（系统内部编号）"),
     ("payload_hash", "答案摘要 sha256（用于数据快照核对）"),
@@ -367,8 +369,18 @@ def summary_chunks(campaign: Campaign, *, session: Session,
     yield from _file_chunks(path)
 
 
+def indicator_chunks(campaign: Campaign, *, session: Session,
+                     filters: ScoreFilters | None = None) -> Iterator[bytes]:
+    """The bureau's indicator table (:mod:`indicator_table`) as an XLSX; the evaluator's
+    note is text a spreadsheet must not evaluate."""
+    doc = scores.scores_document(campaign, filters, session=session)
+    rows = [replace(r, note=neutralise(r.note))
+            for r in indicator_table.indicator_rows(campaign, doc, session=session)]
+    yield indicator_table.indicator_workbook(campaign, rows, snapshot=doc.snapshot)
+
+
 EXPORTERS = {"csv": csv_chunks, "xlsx": xlsx_chunks, "sav": sav_chunks,
-             "summary": summary_chunks}
+             "summary": summary_chunks, "indicator": indicator_chunks}
 
 
 def export_chunks(campaign: Campaign, fmt: str, *, session: Session,
@@ -379,5 +391,6 @@ def export_chunks(campaign: Campaign, fmt: str, *, session: Session,
 
 
 def filename(campaign: Campaign, fmt: str) -> str:
-    stem = f"{campaign.slug}-summary" if fmt == "summary" else f"{campaign.slug}-responses"
+    stem = {"summary": f"{campaign.slug}-summary", "indicator": f"{campaign.slug}-indicator"
+            }.get(fmt, f"{campaign.slug}-responses")
     return f"{stem}.{EXTENSIONS[fmt]}"

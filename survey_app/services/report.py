@@ -27,6 +27,7 @@ from survey_app.services.indicator_table import display, indicator_rows
 from survey_app.services.progress import progress_document
 from survey_app.services.report_settings import (
     ReportSettingsError,
+    check_docx,
     custom_template,
     indicator_notes,
 )
@@ -161,3 +162,13 @@ def build_report(campaign: Campaign, doc: ScoresDocument, *, session: Session,
     target = campaign.indicator_target if campaign.indicator_measure == "rate" else None
     context = report_context(campaign, doc, session=session, chain_head=chain_head)
     return render(source, context, png=chart_png(doc, target), strict=template is not None)
+
+
+def check_template(campaign: Campaign, data: bytes, *, session: Session) -> None:
+    """Refuse an uploaded template that is no .docx or does not render for the campaign's
+    current scores (an unknown placeholder or a broken statement), with the reason."""
+    from survey_app.services import score_cache
+
+    check_docx(data)
+    doc = score_cache.cached_scores_document(campaign, None, session=session)
+    render(data, report_context(campaign, doc, session=session), png=None, strict=True)
