@@ -14,6 +14,7 @@ figure is left out and the section says so.
 from __future__ import annotations
 
 import io
+import re
 from datetime import date
 from importlib import resources
 from pathlib import Path
@@ -139,11 +140,14 @@ def render(template: bytes, context: dict, *, png: bytes | None, strict: bool = 
     try:
         tpl.render({**context, "chart": chart}, jinja_env=env, autoescape=True)
     except jinja2.UndefinedError as exc:
-        raise ReportSettingsError(f"模板中有无法识别的占位符（{exc.message}）。请对照默认模板"
-                                  "检查{{ }}中的名称。") from None
+        # jinja names the unknown placeholder last and quoted ("'dict object' has no
+        # attribute 'foo'"): the message shows that name only, in Chinese.
+        names = re.findall(r"'([^']+)'", exc.message or "")
+        raise ReportSettingsError(f"模板中有无法识别的占位符“{names[-1] if names else '?'}”。"
+                                  "请对照默认模板检查{{ }}中的名称。") from None
     except jinja2.TemplateSyntaxError as exc:
-        raise ReportSettingsError(f"模板中的占位符或语句不完整（{exc.message}）。"
-                                  "请检查成对的{% %}语句是否齐全。") from None
+        raise ReportSettingsError(f"模板中的占位符或语句不完整（模板内部第{exc.lineno}行附近）。"
+                                  "请检查{{ }}是否成对、{% %}语句是否有对应的结束语句。") from None
     buf = io.BytesIO()
     tpl.save(buf)
     return buf.getvalue()
