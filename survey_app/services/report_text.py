@@ -104,9 +104,12 @@ def _overall(doc: ScoresDocument, measure: str):
 def headline(doc: ScoresDocument) -> list[str]:
     """The sentence the report is read for: rate, interval, target, points; and its meaning."""
     ind = doc.indicator
+    if doc.pooled.suppressed:
+        return [f"有效问卷少于{MIN_CELL}份，只报告人数：计入统计的问卷{doc.n_respondents}份，"
+                "不计算满意率和满意度指标得分。"]
     if ind is None or ind.actual is None:
-        return [f"计入统计的有效问卷共{doc.n_respondents}份，少于{MIN_CELL}份或缺少总体满意度"
-                "回答，未计算满意度指标得分。"]
+        return [f"计入统计的有效问卷{doc.n_respondents}份中没有总体满意度的有效回答，"
+                "未计算满意度指标得分。"]
     name = MEASURE_NAMES[ind.measure]
     fmt, tfmt = (pct, target_pct) if ind.measure == "rate" else (_two, _two)
     _value, ci = _overall(doc, ind.measure)
