@@ -20,6 +20,9 @@ MEASURE_NAMES = {"rate": "满意率", "score": "满意度得分", "index": "满�
 MODE_NAMES = {"web_token": "专属链接网络问卷", "web_open": "公开链接网络问卷",
               "paper": "入户纸质问卷"}
 NUMERALS = "一二三四五六七八九十"
+#: Importance-performance quadrants (analysis' names) as a Chinese report names them.
+QUADRANT_NAMES = {"concentrate here": "重点改进区", "keep up the good work": "继续保持区",
+                  "low priority": "次要改进区", "possible overkill": "过度投入区"}
 #: Digit runs that could be a phone, ID, room or plate number are masked in quotations.
 _IDENTIFYING = re.compile(r"[0-9０-９]{3,}[0-9０-９Xx]*")
 _CLAUSE = re.compile(r"[，。；！？、,.;!?\s]+")
@@ -223,7 +226,7 @@ def analysis_text(doc: ScoresDocument) -> list[str]:
         out.append(f"以各维度满意程度与总体满意度的等级相关系数衡量其影响，影响最大的是{top}；"
                    "系数越大，该方面的改进对提升总体满意度的作用越大。")
     focus = [p.label for p in (doc.ipa.points if doc.ipa else [])
-             if p.quadrant == "concentrate here"]
+             if QUADRANT_NAMES.get(p.quadrant) == "重点改进区"]
     if focus:
         out.append("对照各维度的影响大小和满意程度，" + "、".join(focus)
                    + "影响较大而满意程度相对较低，建议作为优先改进的方面。")

@@ -61,7 +61,7 @@ def test_exports_are_deidentified_formula_safe_and_audited(app, client, session,
     assert meta.variable_value_labels["overall_satisfaction"][5.0] == "非常满意"
     assert meta.column_names_to_labels["pseudonym"].startswith("住户化名")
     summary = load_workbook(io.BytesIO(client.get(base + "summary").data))
-    assert {"items", "indicator", "reliability"} <= set(summary.sheetnames)
+    assert {"各题结果", "指标得分", "信度"} <= set(summary.sheetnames)
 
     # No roster identifier (household code, masked name/phone/ID/address) in any export.
     households = session.exec(select(Household)).all()
@@ -186,7 +186,7 @@ def test_suppressed_cells_render_as_counts_only_everywhere(app, client, session,
                      + [c.text for t in report.tables for row in t.rows for c in row.cells])
     assert in_report in text
     summary = load_workbook(io.BytesIO(client.get(base + "/export/summary" + query).data))
-    values = {c.value for row in summary["items"].iter_rows() for c in row}
+    values = {c.value for row in summary["各题结果"].iter_rows() for c in row}
     assert "少于5人，仅显示人数" in values
 
 
