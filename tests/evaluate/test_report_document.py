@@ -175,3 +175,37 @@ def test_survey_period_from_the_campaign_dates():
 ])
 def test_quoted_comments_are_deidentified(comment, quoted):
     assert report_text.deidentified(comment) == quoted
+
+
+def _fake_doc(actual, low, high, earned, chance, measure="rate", target=0.9):
+    from types import SimpleNamespace
+
+    from survey_app.services.scores_model import Indicator
+
+    ind = Indicator(measure=measure, actual=actual, se=0.01, target=target, points=10.0,
+                    points_earned=earned, probability_meets_target=chance, rule="",
+                    convention="")
+    cell = SimpleNamespace(rate=actual, rate_ci=(low, high), score=actual,
+                           score_ci=(low, high), index=actual, index_ci=(low, high))
+    return SimpleNamespace(indicator=ind, n_respondents=500, overall_item="overall",
+                           pooled=SimpleNamespace(suppressed=False, items={"overall": cell}))
+
+
+@pytest.mark.parametrize("doc, first, meaning", [
+    (_fake_doc(0.95, 0.93, 0.97, 10.0, 0.9999),
+     "居民总体满意率为95.0%，95%置信区间为93.0%～97.0%；年度目标值为不低于90%，实际完成值达到目标值，"
+     "满意度指标分值10分，得10.00分。", "置信区间的下限也不低于目标值"),
+    (_fake_doc(0.91, 0.88, 0.94, 10.0, 0.77),
+     "实际完成值达到目标值",
+     "但置信区间的下限低于目标值，达到目标的结论受抽样误差影响，表述时宜说明这一点。"
+     "按抽样误差估计，真实值达到目标的可能性约为77.0%。"),
+    (_fake_doc(0.88, 0.85, 0.91, 9.78, 0.1),
+     "实际完成值未达到目标值", "实际完成值比目标值低2.0个百分点，按计分规则扣0.22分。"),
+    (_fake_doc(83.5, 82.0, 85.0, 9.82, 0.2, measure="score", target=85.0),
+     "居民总体满意度得分为83.50，95%置信区间为82.00～85.00；年度目标值为不低于85.00",
+     "实际完成值比目标值低1.50分"),
+])
+def test_headline_says_what_the_number_means(doc, first, meaning):
+    headline, explanation = report_text.headline(doc)
+    assert first in headline
+    assert meaning in explanation
