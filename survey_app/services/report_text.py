@@ -25,6 +25,8 @@ QUADRANT_NAMES = {"concentrate here": "重点改进区", "keep up the good work"
                   "low priority": "次要改进区", "possible overkill": "过度投入区"}
 #: Digit runs that could be a phone, ID, room or plate number are masked in quotations.
 _IDENTIFYING = re.compile(r"[0-9０-９]{3,}[0-9０-９Xx]*")
+#: Below this rank correlation no dimension is said to drive overall satisfaction.
+WEAK_CORRELATION = 0.1
 _CLAUSE = re.compile(r"[，。；！？、,.;!?\s]+")
 
 
@@ -191,11 +193,12 @@ def breakdown_rows(doc: ScoresDocument) -> tuple[list[dict], str]:
             rows.append({"kind": kind, "label": r.label, "respondents": r.respondents,
                          "rate": "不单独报告" if c is None else pct(c.rate),
                          "ci": "—" if c is None else interval(c.rate_ci)})
-    in_communities = sum(r.respondents for r in doc.communities)
-    note = f"注：少于{MIN_CELL}份问卷的分组不单独报告满意率。"
-    if doc.n_respondents > in_communities:
-        note += (f"有{doc.n_respondents - in_communities}份问卷（公开链接等）无法对应到社区，"
-                 "只计入住户类别和合计。")
+    sums = "、".join(f"{kind}{sum(r.respondents for r in cells)}份" for kind, cells in
+                    (("住户类别", doc.groups), ("项目", doc.projects), ("社区", doc.communities))
+                    if cells)
+    note = (f"注：少于{MIN_CELL}份问卷的分组不单独报告满意率。各类分组的问卷数合计为{sums}"
+            f"（计入统计的问卷共{doc.n_respondents}份）；不属于任何项目或社区的问卷"
+            "（如公开链接问卷）只计入住户类别和合计。")
     return rows, note
 
 
@@ -221,10 +224,16 @@ def analysis_text(doc: ScoresDocument) -> list[str]:
         out.append("有效问卷过少，未计算问卷信度。")
     drivers = sorted((d for d in doc.drivers if d.importance is not None),
                      key=lambda d: -d.importance)
-    if drivers:
-        top = "、".join(f"{d.label}（{d.importance:.2f}）" for d in drivers[:2])
-        out.append(f"以各维度满意程度与总体满意度的等级相关系数衡量其影响，影响最大的是{top}；"
-                   "系数越大，该方面的改进对提升总体满意度的作用越大。")
+    if not drivers:
+        return out
+    top = drivers[0]
+    if top.importance < WEAK_CORRELATION or top.p_value is None or top.p_value >= 0.05:
+        out.append(f"各维度满意程度与总体满意度的等级相关都很弱（最大为{top.importance:.2f}），"
+                   "本次数据看不出哪一方面对总体满意度的影响更大，改进方向宜结合下文群众意见确定。")
+        return out
+    named = "、".join(f"{d.label}（{d.importance:.2f}）" for d in drivers[:2])
+    out.append(f"以各维度满意程度与总体满意度的等级相关系数衡量其影响，影响最大的是{named}；"
+               "系数越大，该方面的改进对提升总体满意度的作用越大。")
     focus = [p.label for p in (doc.ipa.points if doc.ipa else [])
              if QUADRANT_NAMES.get(p.quadrant) == "重点改进区"]
     if focus:
