@@ -109,10 +109,18 @@ def report_context(campaign: Campaign, doc: ScoresDocument, *, session: Session,
         "analysis_text": report_text.analysis_text(doc),
         "problems_intro": problems_intro, "problems": problems,
         "indicator_text": report_text.indicator_text(campaign, doc, notes.deviation_note),
-        "t_indicator": [display(r) for r in indicator_rows(campaign, doc, session=session)],
+        "t_indicator": [_with_line_breaks(display(r))
+                        for r in indicator_rows(campaign, doc, session=session)],
         "method_text": report_text.method_text(doc, progress, chain_head),
         "n_respondents": doc.n_respondents, "snapshot": doc.snapshot,
     }
+
+
+def _with_line_breaks(row: dict) -> dict:
+    """The evaluator's note keeps its line breaks in Word (docxtpl's Listing escapes it)."""
+    from docxtpl import Listing
+
+    return {**row, "note": Listing(row["note"])}
 
 
 def render(template: bytes, context: dict, *, png: bytes | None, strict: bool = False) -> bytes:

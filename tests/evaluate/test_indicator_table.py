@@ -6,6 +6,7 @@ from __future__ import annotations
 import io
 
 import pytest
+from docx import Document
 from openpyxl import load_workbook
 from sqlmodel import select
 
@@ -56,12 +57,12 @@ def test_rows_follow_the_form_and_the_total_adds_up(app, session):
 def test_the_note_is_edited_on_the_dashboard_kept_audited_and_exported_safely(
         app, client, session):
     login(client, make_user(session))
-    note = "=HYPERLINK(\"x\")；补偿标准偏低，建议按租金水平动态调整。"
+    note = "=HYPERLINK(\"x\")；补偿标准偏低。\n建议按租金水平动态调整。<b>&"
     answer = client.post(BASE + "/indicator-notes",
                          data={"deviation_note": note, "first_level": "效益指标"},
                          follow_redirects=True)
     page = answer.get_data(as_text=True)
-    assert "指标表已保存" in page and "补偿标准偏低，建议按租金水平动态调整" in page
+    assert "指标表已保存" in page and "建议按租金水平动态调整。&lt;b&gt;&amp;" in page
     values = _sheet_values(client.get(BASE + "/export/indicator").data)
     assert values[2][0] == "效益指标" and values[2][8] == "'" + note
     event = session.exec(select(AuditEvent).where(
@@ -69,6 +70,8 @@ def test_the_note_is_edited_on_the_dashboard_kept_audited_and_exported_safely(
     assert event.details == {"old": {"deviation_note": "", "first_level": "满意度指标"},
                              "new": {"deviation_note": note, "first_level": "效益指标"}}
     assert event.actor_id is not None
+    report = Document(io.BytesIO(client.get(BASE + "/report.docx").data))
+    assert report.tables[-1].rows[1].cells[8].text == note  # line break kept, text escaped
 
 
 @pytest.mark.demo_data
