@@ -1,9 +1,11 @@
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
+from flask_wtf.file import FileAllowed, FileField, FileRequired
 from wtforms import BooleanField, DateField, SelectField, StringField, SubmitField, TextAreaField
 from wtforms.fields.choices import SelectChoice
 from wtforms.validators import DataRequired, Length, Optional, ValidationError
 
+from survey_app.services.report_settings import DEVIATION_NOTE_MAX, FIRST_LEVELS
 from survey_app.services.score_filters import GROUP_LABELS, MODE_FILTERS, ScoreFilters
 
 
@@ -56,3 +58,26 @@ class ResponseExcludeForm(FlaskForm):
 class ResponseRestoreForm(FlaskForm):
     reason = TextAreaField(_l("Reason"), validators=[DataRequired(), Length(min=4, max=500)])
     submit = SubmitField(_l("Count response again"))
+
+
+class IndicatorNotesForm(FlaskForm):
+    """The evaluator's text of the indicator table (kept with the campaign, audited)."""
+
+    first_level = SelectField(_l("First-level indicator"),
+                              choices=[SelectChoice(v, v) for v in FIRST_LEVELS])
+    deviation_note = TextAreaField(_l("Reasons for deviation and improvement measures"),
+                                   validators=[Optional(), Length(max=DEVIATION_NOTE_MAX)])
+    submit = SubmitField(_l("Save indicator table"))
+
+
+class ReportTemplateUploadForm(FlaskForm):
+    """The firm's own Word template of the report section."""
+
+    template = FileField(_l("Word template (.docx)"), validators=[
+        FileRequired(_l("Choose a .docx file.")),
+        FileAllowed(["docx"], _l("Only .docx files (save a .doc as .docx in Word or WPS)."))])
+    submit = SubmitField(_l("Upload template"))
+
+
+class ReportTemplateResetForm(FlaskForm):
+    submit = SubmitField(_l("Use the default template"))

@@ -14,7 +14,14 @@ from flask_login import current_user
 from werkzeug.datastructures import MultiDict
 
 from survey_app.evaluate import bp
-from survey_app.evaluate.forms import ResponseExcludeForm, ResponseRestoreForm, ScoreFilterForm
+from survey_app.evaluate.forms import (
+    IndicatorNotesForm,
+    ReportTemplateResetForm,
+    ReportTemplateUploadForm,
+    ResponseExcludeForm,
+    ResponseRestoreForm,
+    ScoreFilterForm,
+)
 from survey_app.extensions import db
 from survey_app.models import Role
 from survey_app.security import role_required
@@ -24,9 +31,12 @@ from survey_app.services import (
     campaigns,
     charts,
     counted_data,
+    dashboard_totals,
     exports,
+    indicator_table,
     quality_flags,
     report,
+    report_settings,
     response_view,
     score_cache,
 )
@@ -75,9 +85,17 @@ def dashboard(slug: str):
     figures = score_cache.cached_figures(campaign, filters, ("dashboard", target), version,
                                          lambda: charts.dashboard_figures(doc, target),
                                          session=db.session)
-    return render_template("evaluate/dashboard.html", campaign=campaign, form=form, doc=doc,
-                           other=other, progress=progress, figures=figures,
-                           dim_labels=doc.dimension_labels())
+    notes = report_settings.indicator_notes(campaign, session=db.session)
+    return render_template(
+        "evaluate/dashboard.html", campaign=campaign, form=form, doc=doc, other=other,
+        progress=progress, progress_tables=dashboard_totals.progress_tables(progress),
+        figures=figures, dim_labels=doc.dimension_labels(),
+        indicator_rows=[indicator_table.display(r) for r in
+                        indicator_table.indicator_rows(campaign, doc, session=db.session)],
+        notes_form=IndicatorNotesForm(data=notes.__dict__),
+        upload_form=ReportTemplateUploadForm(), reset_form=ReportTemplateResetForm(),
+        custom_template=report_settings.custom_template(campaign, session=db.session)
+        is not None)
 
 
 @bp.route("/<slug>/export/<fmt>")
@@ -176,3 +194,68 @@ def set_exclusion(slug: str, response_id: int):
     flash(_("Response %(id)s excluded.", id=response_id) if excluding
           else _("Response %(id)s is counted again.", id=response_id))
     return redirect(url_for("evaluate.quality", slug=slug))
+
+
+def _flash_errors(form) -> None:
+    for errors in form.errors.values():
+        for error in errors:
+            flash(error, "error")
+
+
+def _to_indicator_table(slug: str):
+    return redirect(url_for("evaluate.dashboard", slug=slug, _anchor="indicator-table"))
+
+
+@bp.route("/<slug>/indicator-notes", methods=["POST"])
+@role_required(*EVALUATORS)
+def indicator_notes(slug: str):
+    campaign = _campaign_or_404(slug)
+    form = IndicatorNotesForm()
+    if not form.validate_on_submit():
+        _flash_errors(form)
+        return _to_indicator_table(slug)
+    try:
+        with db.write() as session:
+            report_settings.save_indicator_notes(
+                campaign, session=session, actor=current_user,
+                deviation_note=form.deviation_note.data or "",
+                first_level=form.first_level.data)
+    except report_settings.ReportSettingsError as exc:
+        flash(str(exc), "error")
+        return _to_indicator_table(slug)
+    flash(_("Indicator table saved."))
+    return _to_indicator_table(slug)
+
+
+@bp.route("/<slug>/report-template.docx")
+@role_required(*EVALUATORS)
+def report_template(slug: str):
+    campaign = _campaign_or_404(slug)
+    data = (report_settings.custom_template(campaign, session=db.session)
+            or report.shipped_template())
+    return Response(data, mimetype=report.CONTENT_TYPE, headers={
+        "Content-Disposition": f"attachment; filename={campaign.slug}-report-template.docx",
+        "Cache-Control": "no-store"})
+
+
+@bp.route("/<slug>/report-template", methods=["POST"])
+@role_required(*EVALUATORS)
+def upload_report_template(slug: str):
+    campaign = _campaign_or_404(slug)
+    resetting = request.form.get("action") == "reset"
+    form = ReportTemplateResetForm() if resetting else ReportTemplateUploadForm()
+    if not form.validate_on_submit():
+        _flash_errors(form)
+        return _to_indicator_table(slug)
+    data = None if resetting else form.template.data.read()
+    try:
+        if data is not None:
+            report.check_template(campaign, data, session=db.session)
+        with db.write() as session:
+            report_settings.save_template(campaign, data, session=session, actor=current_user)
+    except report_settings.ReportSettingsError as exc:
+        flash(str(exc), "error")
+        return _to_indicator_table(slug)
+    flash(_("The default report template is used again.") if resetting
+          else _("Report template uploaded; reports now use it."))
+    return _to_indicator_table(slug)

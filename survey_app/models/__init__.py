@@ -21,6 +21,7 @@ from survey_app.models.campaign import (
     QuestionnaireVersion,
 )
 from survey_app.models.household import AccessToken, Household
+from survey_app.models.reporting import CampaignReport
 from survey_app.models.response import Answer, PaperEntry, PaperForm, Reconciliation, Response
 from survey_app.models.user import ApiToken, User
 
@@ -32,6 +33,7 @@ __all__ = [
     "AuditSeal",
     "Campaign",
     "CampaignQuestionnaire",
+    "CampaignReport",
     "CampaignStatus",
     "Community",
     "Disposition",

@@ -15,7 +15,7 @@ import io
 import os
 import tempfile
 from collections.abc import Iterator
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 from sqlmodel import Session, select
 
@@ -30,10 +30,9 @@ from survey_app.models import (
     ResponseMode,
     as_utc,
 )
-from survey_app.services import scores
+from survey_app.services import indicator_table, scores, summary_workbook
 from survey_app.services.counted_data import campaign_questionnaires, counted_query
 from survey_app.services.score_filters import BEIJING, GROUP_LABELS, ScoreFilters
-from survey_app.services.scores_model import BreakdownRow, Cell, ScoresDocument
 
 BATCH = 500
 FORMULA_PREFIXES = ("=", "+", "-", "@", "\t", "\r")
@@ -42,8 +41,10 @@ CONTENT_TYPES = {
     "xlsx": "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
     "summary": "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
     "sav": "application/x-spss-sav",
+    "indicator": "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
 }
-EXTENSIONS = {"csv": "csv", "xlsx": "xlsx", "summary": "xlsx", "sav": "sav"}
+EXTENSIONS = {"csv": "csv", "xlsx": "xlsx", "summary": "xlsx", "sav": "sav",
+              "indicator": "xlsx"}
 FIXED_COLUMNS = (
     ("response_id", "问卷编号（系统内部编号）"),
     ("payload_hash", "答案摘要 sha256（用于数据快照核对）"),
@@ -271,106 +272,13 @@ def sav_chunks(campaign: Campaign, *, session: Session,
 
 # ---------------------------------------------------------------- summary workbook
 
-COUNTS_ONLY = "少于5人，仅显示人数"
-SUMMARY_HEADER = ["respondents", "n_valid", "na_share", "rate", "rate_ci_low", "rate_ci_high",
-                  "score", "score_ci_low", "score_ci_high", "index", "index_ci"]
-
-
-def summary_rows(doc: ScoresDocument) -> dict[str, list[list]]:
-    """Every dashboard number as sheets of rows (suppressed cells: counts only)."""
-    cells = [("pooled", "all", "合计（加权）", doc.pooled)]
-    for breakdown, rows in (("groups", doc.groups), ("projects", doc.projects),
-                            ("communities", doc.communities)):
-        cells += [(breakdown, r.code, r.label, r) for r in rows]
-    return {"conventions": _conventions_sheet(doc), "items": _items_sheet(doc, cells),
-            "dimensions": _dimensions_sheet(doc, cells), "reliability": _reliability_sheet(doc),
-            "drivers_ipa": _drivers_sheet(doc), "mode_effects": _mode_effects_sheet(doc),
-            "comment_themes": _themes_sheet(doc), "indicator": _indicator_sheet(doc)}
-
-
-def _conventions_sheet(doc: ScoresDocument) -> list[list]:
-    return ([["key", "convention"]] + [[k, v] for k, v in doc.conventions.items()]
-            + [["snapshot", doc.snapshot], ["filters", str(doc.filters.model_dump(mode="json"))]])
-
-
-def _cell_row(prefix: list, cell: Cell | BreakdownRow, item_id: str) -> list:
-    if cell.suppressed:
-        return prefix + [cell.respondents, COUNTS_ONLY] + [None] * 9
-    c = cell.items[item_id]
-    if c.rate is None:
-        return prefix + [c.respondents, c.n_valid] + [None] * 9
-    return prefix + [c.respondents, c.n_valid, c.na_share, c.rate, c.rate_ci[0], c.rate_ci[1],
-                     c.score, c.score_ci[0], c.score_ci[1], c.index,
-                     f"{c.index_ci[0]}–{c.index_ci[1]}"]
-
-
-def _items_sheet(doc: ScoresDocument, cells: list[tuple]) -> list[list]:
-    rows = [["breakdown", "code", "label", "item", "item_label"] + SUMMARY_HEADER]
-    for breakdown, code, label, cell in cells:
-        for item in doc.items:
-            rows.append(_cell_row([breakdown, code, label, item.id, item.label], cell, item.id))
-    return rows
-
-
-def _dimensions_sheet(doc: ScoresDocument, cells: list[tuple]) -> list[list]:
-    rows = [["breakdown", "code", "dimension", "label", "rate", "index", "composite_index",
-             "composite_ci_low", "composite_ci_high"]]
-    labels = doc.dimension_labels()
-    for breakdown, code, _label, cell in cells:
-        if cell.suppressed:
-            rows.append([breakdown, code, None, COUNTS_ONLY, None, None, None, None, None])
-            continue
-        comp = cell.composite_index
-        estimate, (low, high) = (comp.estimate, comp.ci) if comp else (None, (None, None))
-        for d, entry in cell.dimensions.items():
-            rows.append([breakdown, code, d, labels.get(d, d), entry.rate, entry.index,
-                         estimate, low, high])
-    return rows
-
-
-def _reliability_sheet(doc: ScoresDocument) -> list[list]:
-    policies = doc.reliability.policies() if doc.reliability else []
-    return [["missing", "alpha", "standardized_alpha", "ci_low", "ci_high", "n_used",
-             "n_items"]] + [
-        [p, r.alpha, r.standardized_alpha, r.ci[0], r.ci[1], r.n_used, r.n_items]
-        for p, r in policies]
-
-
-def _drivers_sheet(doc: ScoresDocument) -> list[list]:
-    rows = [["dimension", "label", "importance", "p_value", "performance", "quadrant"]]
-    points = {p.dimension: p for p in (doc.ipa.points if doc.ipa else [])}
-    for d in doc.drivers:
-        p = points.get(d.dimension)
-        rows.append([d.dimension, d.label, d.importance, d.p_value,
-                     p.performance if p else None, p.quadrant if p else None])
-    return rows
-
-
-def _mode_effects_sheet(doc: ScoresDocument) -> list[list]:
-    return [["item", "group", "n_web", "n_paper", "mann_whitney_u", "p_value",
-             "rank_biserial", "chi_square_p"]] + [
-        [m.item, m.group, m.n_web, m.n_paper, m.mann_whitney_u, m.p_value, m.rank_biserial,
-         m.chi_square_p] for m in doc.mode_effects]
-
-
-def _themes_sheet(doc: ScoresDocument) -> list[list]:
-    return [["term", "comment_count", "occurrences", "example"]] + [
-        [t.term, t.comment_count, t.occurrences, (t.examples or [""])[0]]
-        for t in (doc.comments.themes if doc.comments else [])]
-
-
-def _indicator_sheet(doc: ScoresDocument) -> list[list]:
-    fields = doc.indicator.model_dump().items() if doc.indicator else []
-    return [["field", "value"]] + [[k, v] for k, v in fields]
-
-
 def summary_chunks(campaign: Campaign, *, session: Session,
                    filters: ScoreFilters | None = None) -> Iterator[bytes]:
     from openpyxl import Workbook
 
     doc = scores.scores_document(campaign, filters, session=session)
     wb = Workbook(write_only=True)
-    for name, rows in summary_rows(doc).items():
+    for name, rows in summary_workbook.summary_rows(doc, campaign).items():
         sheet = wb.create_sheet(name)
         for row in rows:
             sheet.append([neutralise(v) for v in row])
@@ -379,8 +287,18 @@ def summary_chunks(campaign: Campaign, *, session: Session,
     yield from _file_chunks(path)
 
 
+def indicator_chunks(campaign: Campaign, *, session: Session,
+                     filters: ScoreFilters | None = None) -> Iterator[bytes]:
+    """The bureau's indicator table (:mod:`indicator_table`) as an XLSX; the evaluator's
+    note is text a spreadsheet must not evaluate."""
+    doc = scores.scores_document(campaign, filters, session=session)
+    rows = [replace(r, note=neutralise(r.note))
+            for r in indicator_table.indicator_rows(campaign, doc, session=session)]
+    yield indicator_table.indicator_workbook(campaign, rows, snapshot=doc.snapshot)
+
+
 EXPORTERS = {"csv": csv_chunks, "xlsx": xlsx_chunks, "sav": sav_chunks,
-             "summary": summary_chunks}
+             "summary": summary_chunks, "indicator": indicator_chunks}
 
 
 def export_chunks(campaign: Campaign, fmt: str, *, session: Session,
@@ -391,5 +309,6 @@ def export_chunks(campaign: Campaign, fmt: str, *, session: Session,
 
 
 def filename(campaign: Campaign, fmt: str) -> str:
-    stem = f"{campaign.slug}-summary" if fmt == "summary" else f"{campaign.slug}-responses"
+    stem = {"summary": f"{campaign.slug}-summary", "indicator": f"{campaign.slug}-indicator"
+            }.get(fmt, f"{campaign.slug}-responses")
     return f"{stem}.{EXTENSIONS[fmt]}"

@@ -1,28 +1,39 @@
-"""The report section 居民满意度调查情况 as a Word document (python-docx).
+"""The report section 居民满意度调查情况 as a Word document, rendered from a .docx template.
 
-Numbers come from the scores and progress documents only. Charts are drawn with matplotlib
-(python-docx cannot embed SVG) using a Noto Sans CJK font file when one is installed; without
-one the section keeps its tables and says that the charts were left out.
+The section is a Word file with docxtpl (Jinja2) placeholders: the shipped one
+(``survey_app/data/report_template.docx``, made by ``scripts/make_report_template.py``: A4,
+East-Asian fonts, numbered 表/图 captions) or the evaluation firm's own, uploaded on the
+dashboard after editing the shipped one in Word or WPS (:mod:`report_settings`). The text
+comes from :mod:`report_text`, the numbers from the scores and progress documents only.
+
+The figure is the dashboard's own SVG chart (:func:`charts.rate_bar_chart`) rasterised
+with CairoSVG, so web and Word show one drawing; without a CJK font on the machine the
+figure is left out and the section says so.
 """
 
 from __future__ import annotations
 
 import io
+import re
+from datetime import date
+from importlib import resources
 from pathlib import Path
 
-from sqlmodel import Session
+from sqlalchemy import func
+from sqlmodel import Session, select
 
-from survey_app.models import Campaign
-from survey_app.services import charts
-from survey_app.services.charts import RateBar
+from survey_app.models import Campaign, Response, ResponseStatus, as_utc
+from survey_app.services import charts, report_text
+from survey_app.services.indicator_table import display, indicator_rows
 from survey_app.services.progress import progress_document
-from survey_app.services.score_filters import MIN_CELL
-from survey_app.services.scores_model import (
-    FullCell,
-    Indicator,
-    ProgressDocument,
-    ScoresDocument,
+from survey_app.services.report_settings import (
+    ReportSettingsError,
+    check_docx,
+    custom_template,
+    indicator_notes,
 )
+from survey_app.services.score_filters import BEIJING
+from survey_app.services.scores_model import ScoresDocument
 
 CONTENT_TYPE = "application/vnd.openxmlformats-officedocument.wordprocessingml.document"
 CJK_FONT_PATHS = (
@@ -30,8 +41,13 @@ CJK_FONT_PATHS = (
     "/usr/share/fonts/noto-cjk/NotoSansCJK-Regular.ttc",
     "/usr/share/fonts/truetype/noto/NotoSansCJK-Regular.ttc",
 )
-MODE_LABELS = {"web_token": "网络问卷（专属链接）", "web_open": "网络问卷（公开链接）",
-               "paper": "纸质问卷（入户）"}
+#: Width of the figure on the page (the A4 text block is 14.66 cm wide).
+FIGURE_WIDTH_MM = 145
+
+
+def shipped_template() -> bytes:
+    """The default Word template of the section."""
+    return resources.files("survey_app").joinpath("data/report_template.docx").read_bytes()
 
 
 def cjk_font_path() -> str | None:
@@ -42,193 +58,129 @@ def cjk_font_path() -> str | None:
     return str(found[0]) if found else None
 
 
-def _pct(v) -> str:
-    return "—" if v is None else f"{v * 100:.1f}%"
-
-
-def _num(v, d=2) -> str:
-    return "—" if v is None else f"{v:.{d}f}"
-
-
-def _table(document, header: list[str], rows: list[list[str]]):
-    table = document.add_table(rows=1, cols=len(header))
-    table.style = "Table Grid"
-    for cell, text in zip(table.rows[0].cells, header, strict=True):
-        cell.text = text
-    for row in rows:
-        cells = table.add_row().cells
-        for cell, text in zip(cells, row, strict=True):
-            cell.text = str(text)
-    return table
-
-
-def _chart_png(rows: list[RateBar], title: str, target: float | None) -> bytes | None:
-    font = cjk_font_path()
-    if font is None:
+def chart_png(doc: ScoresDocument, target: float | None) -> bytes | None:
+    """The dashboard's item chart as a PNG (twice its SVG size, for print); None without
+    a CJK font, which would turn every label into empty boxes."""
+    if cjk_font_path() is None or doc.pooled.suppressed:
         return None
-    import matplotlib
+    import cairosvg  # only when a report is built
 
-    matplotlib.use("Agg")
-    from matplotlib import font_manager
-    from matplotlib import pyplot as plt
+    svg = charts.rate_bar_chart(charts.item_rate_rows(doc, doc.pooled),
+                                title="各项评价内容满意率", target=target)
+    return cairosvg.svg2png(bytestring=str(svg).encode("utf-8"), scale=2.5)
 
-    prop = font_manager.FontProperties(fname=font)
-    shown = [r for r in rows if r.rate is not None]
-    fig, ax = plt.subplots(figsize=(6.5, 0.4 * len(shown) + 1.2), dpi=150)
-    ys = list(range(len(shown)))[::-1]
-    rates = [r.rate * 100 for r in shown]
-    err = [[(r.rate - r.ci[0]) * 100 for r in shown],
-           [(r.ci[1] - r.rate) * 100 for r in shown]]
-    ax.barh(ys, rates, xerr=err, color="#0b5cad", alpha=0.75, capsize=3)
-    ax.set_yticks(ys, [r.label for r in shown], fontproperties=prop)
-    ax.set_xlim(0, 100)
-    ax.set_xlabel("满意率（%），误差线为95%置信区间", fontproperties=prop)
-    ax.set_title(title, fontproperties=prop)
-    if target is not None:
-        ax.axvline(target * 100, color="#b00020", linestyle="--")
-    fig.tight_layout()
+
+def survey_days(campaign: Campaign, *, session: Session) -> tuple[date | None, date | None]:
+    """Beijing dates of the first and last counted submission."""
+    first, last = session.exec(
+        select(func.min(Response.submitted_at), func.max(Response.submitted_at)).where(
+            Response.campaign_id == campaign.id, Response.status == ResponseStatus.COMPLETE,
+            Response.excluded == False)).one()  # noqa: E712
+
+    def beijing_day(value):
+        return None if value is None else as_utc(value).astimezone(BEIJING).date()
+
+    return beijing_day(first), beijing_day(last)
+
+
+def report_context(campaign: Campaign, doc: ScoresDocument, *, session: Session,
+                   chain_head: str | None = None) -> dict:
+    """Every placeholder of the template: sentences (lists of paragraphs) and table rows."""
+    progress = progress_document(campaign, session=session)
+    period = report_text.survey_period(campaign.opens_on, campaign.closes_on,
+                                       *survey_days(campaign, session=session))
+    notes = indicator_notes(campaign, session=session)
+    t_sample, sample_note = report_text.sample_rows(progress)
+    has_cells = not doc.pooled.suppressed
+    t_breakdown, breakdown_note = (report_text.breakdown_rows(doc) if has_cells
+                                   else ([], ""))
+    problems_intro, problems = report_text.problems(doc)
+    return {
+        "campaign": {"title": campaign.title, "district": campaign.district,
+                     "year": campaign.year},
+        "period": period,
+        "overview": report_text.overview(campaign, progress, period),
+        "t_sample": t_sample, "sample_note": sample_note,
+        "headline": report_text.headline(doc),
+        "t_items": report_text.item_rows(doc) if has_cells else [],
+        "items_note": "注：满意率、满意度得分的合计值按各类住户名册户数加权。",
+        "dimension_text": report_text.dimension_text(doc) if has_cells else [],
+        "t_breakdown": t_breakdown, "breakdown_note": breakdown_note,
+        "analysis_text": report_text.analysis_text(doc),
+        "problems_intro": problems_intro, "problems": problems,
+        "indicator_text": report_text.indicator_text(campaign, doc, notes.deviation_note),
+        "t_indicator": [_with_line_breaks(display(r))
+                        for r in indicator_rows(campaign, doc, session=session)],
+        "method_text": report_text.method_text(doc, progress, chain_head),
+        "n_respondents": doc.n_respondents, "snapshot": doc.snapshot,
+    }
+
+
+def _with_line_breaks(row: dict) -> dict:
+    """The evaluator's note keeps its line breaks in Word (docxtpl's Listing escapes it)."""
+    from docxtpl import Listing
+
+    return {**row, "note": Listing(row["note"])}
+
+
+def render(template: bytes, context: dict, *, png: bytes | None, strict: bool = False) -> bytes:
+    """``template`` rendered with ``context``; ``strict`` refuses unknown placeholders.
+
+    Raises :class:`ReportSettingsError` (in words an evaluator can act on) when the
+    template's placeholders are broken.
+    """
+    import zipfile
+
+    import jinja2
+    from docx.shared import Mm
+    from docxtpl import DocxTemplate, InlineImage
+    from lxml.etree import XMLSyntaxError
+
+    try:
+        tpl = DocxTemplate(io.BytesIO(template))
+        tpl.init_docx()
+    except (zipfile.BadZipFile, KeyError, ValueError, XMLSyntaxError) as exc:
+        raise ReportSettingsError(f"无法读取模板文件（{type(exc).__name__}）。请确认是用Word或"
+                                  "WPS保存的.docx文件。") from None
+    chart = InlineImage(tpl, io.BytesIO(png), width=Mm(FIGURE_WIDTH_MM)) if png else ""
+    env = jinja2.Environment(autoescape=True,
+                             undefined=jinja2.StrictUndefined if strict else jinja2.Undefined)
+    try:
+        tpl.render({**context, "chart": chart}, jinja_env=env, autoescape=True)
+    except jinja2.UndefinedError as exc:
+        # jinja names the unknown placeholder last and quoted ("'dict object' has no
+        # attribute 'foo'"): the message shows that name only, in Chinese.
+        names = re.findall(r"'([^']+)'", exc.message or "")
+        raise ReportSettingsError(f"模板中有无法识别的占位符“{names[-1] if names else '?'}”。"
+                                  "请对照默认模板检查{{ }}中的名称。") from None
+    except jinja2.TemplateSyntaxError as exc:
+        raise ReportSettingsError(f"模板中的占位符或语句不完整（模板内部第{exc.lineno}行附近）。"
+                                  "请检查{{ }}是否成对、{% %}语句是否有对应的结束语句。") from None
     buf = io.BytesIO()
-    fig.savefig(buf, format="png")
-    plt.close(fig)
+    tpl.save(buf)
     return buf.getvalue()
 
 
 def build_report(campaign: Campaign, doc: ScoresDocument, *, session: Session,
-                 chain_head: str | None = None) -> bytes:
+                 chain_head: str | None = None, template: bytes | None = None) -> bytes:
     """The .docx bytes of the section 居民满意度调查情况 for the scores document ``doc``.
 
-    ``chain_head``: the audit chain's head after the document's snapshot was anchored in it
-    (:func:`survey_app.services.audit_chain.anchor_snapshot`); the report prints its start,
-    so a later rewrite of the trail up to the report no longer matches the printed head.
+    ``template``: a .docx to render instead of the campaign's (its uploaded one, else the
+    shipped one). ``chain_head``: the audit chain's head after the document's snapshot was
+    anchored in it (:func:`survey_app.services.audit_chain.anchor_snapshot`); the report
+    prints its start, so a later rewrite of the trail up to the report no longer matches.
     """
-    from docx import Document  # python-docx only when a report is built
-    from docx.shared import Pt
-
-    progress = progress_document(campaign, session=session)
-    d = Document()
-    d.styles["Normal"].font.size = Pt(10.5)
-    d.add_heading("居民满意度调查情况", level=1)
-    _method_section(d, campaign, progress)
-    _results_section(d, campaign, doc)
-    _reliability_section(d, doc)
-    _comments_section(d, doc)
-    _indicator_section(d, doc.indicator)
-    d.add_heading("六、数据快照", level=2)
-    anchored = f"，审计链头 {chain_head[:16]}" if chain_head else ""
-    d.add_paragraph(f"本节数据基于{doc.n_respondents}份计入统计的问卷，数据快照标识（sha256）："
-                    f"{doc.snapshot}{anchored}。"
-                    "可用导出的去标识化数据和 analysis 程序包复算全部数值。")
-    buf = io.BytesIO()
-    d.save(buf)
-    return buf.getvalue()
-
-
-def _method_section(d, campaign: Campaign, progress: ProgressDocument) -> None:
-    d.add_heading("一、调查方法", level=2)
-    period = (f"{campaign.opens_on:%Y年%m月%d日}至{campaign.closes_on:%Y年%m月%d日}"
-              if campaign.opens_on and campaign.closes_on else "见调查记录")
-    modes = "、".join(f"{MODE_LABELS.get(m, m)}{n}份"
-                     for m, n in progress.completed_by_mode.items())
-    d.add_paragraph(
-        f"调查对象为{campaign.title}涉及的住户。抽样框为项目住户名册，共{progress.households}户，"
-        f"按住户类别分层随机抽取{progress.sampled}户。调查时间为{period}。"
-        f"共收回有效问卷{progress.completed}份（{modes}），其中样本户{progress.completed_from_sample}份、"
-        f"公开链接{progress.completed_open_link}份；样本户回答率（AAPOR RR1）"
-        f"{_pct(progress.response_rate)}。")
-    _table(d, ["住户类别", "名册户数", "抽样户数", "完成数", "回答率"],
-           [[g.label, g.households, g.sampled, g.completed, _pct(g.response_rate)]
-            for g in progress.groups])
-    d.add_paragraph(
-        "满意率为“非常满意”与“满意”之和占有效回答的比例（“一般”不计入满意，“不清楚”不计入分母）；"
-        "满意度得分按100/80/60/40/20分计；合计值按各类住户名册户数加权（分层估计）。"
-        "满意率区间为按有效样本量计算的Wilson 95%置信区间，指数区间为含有限总体校正的正态区间。"
-        f"少于{MIN_CELL}人的分组只报告人数。")
-
-
-def _rate_interval(c) -> str:
-    return "—" if c.rate is None else f"{_pct(c.rate_ci[0])}～{_pct(c.rate_ci[1])}"
-
-
-def _results_section(d, campaign: Campaign, doc: ScoresDocument) -> None:
-    d.add_heading("二、调查结果", level=2)
-    pooled = doc.pooled
-    if pooled.suppressed:
-        d.add_paragraph(f"有效问卷少于{MIN_CELL}份，只报告人数：{pooled.respondents}。")
-        return
-    _item_table(d, doc, pooled)
-    comp = pooled.composite_index
-    if comp:
-        d.add_paragraph(f"综合满意度指数（各维度等权）为{_num(comp.estimate)}，95%置信区间"
-                        f"{_num(comp.ci[0])}～{_num(comp.ci[1])}。")
-    _table(d, ["分组", "名称", "人数", "总体满意率", "95%置信区间", "满意度得分"],
-           _breakdown_rows(doc))
+    source = template or custom_template(campaign, session=session) or shipped_template()
     target = campaign.indicator_target if campaign.indicator_measure == "rate" else None
-    png = _chart_png(charts.item_rate_rows(doc, pooled), "各维度满意率", target)
-    if png:
-        from docx.shared import Cm
-
-        d.add_picture(io.BytesIO(png), width=Cm(15))
-    else:
-        d.add_paragraph("（未找到中文字体，图表从略，数据见上表。）")
+    context = report_context(campaign, doc, session=session, chain_head=chain_head)
+    return render(source, context, png=chart_png(doc, target), strict=template is not None)
 
 
-def _item_table(d, doc: ScoresDocument, cell: FullCell) -> None:
-    rows = []
-    for item in doc.items:
-        c = cell.items[item.id]
-        rows.append([charts.item_label(doc, item), c.n_valid, _pct(c.na_share), _pct(c.rate),
-                     _rate_interval(c), _num(c.score), _num(c.index)])
-    _table(d, ["评价内容", "有效回答", "不清楚占比", "满意率", "95%置信区间", "满意度得分",
-               "线性指数"], rows)
+def check_template(campaign: Campaign, data: bytes, *, session: Session) -> None:
+    """Refuse an uploaded template that is no .docx or does not render for the campaign's
+    current scores (an unknown placeholder or a broken statement), with the reason."""
+    from survey_app.services import score_cache
 
-
-def _breakdown_rows(doc: ScoresDocument) -> list[list]:
-    """The overall item in every group, project and community (suppressed: counts only)."""
-    rows = []
-    for title, cells in (("住户类别", doc.groups), ("项目", doc.projects),
-                         ("社区", doc.communities)):
-        for r in cells:
-            if r.suppressed:
-                rows.append([title, r.label, r.respondents, "仅显示人数", "—", "—"])
-                continue
-            c = r.items[doc.overall_item]
-            rows.append([title, r.label, r.respondents, _pct(c.rate), _rate_interval(c),
-                         _num(c.score)])
-    return rows
-
-
-def _reliability_section(d, doc: ScoresDocument) -> None:
-    d.add_heading("三、信度分析", level=2)
-    policies = doc.reliability.policies() if doc.reliability else []
-    _table(d, ["缺失处理", "Cronbach α", "95%置信区间（Feldt）", "使用样本", "题目数"],
-           [["成对删除" if p == "pairwise" else "列表删除", _num(r.alpha, 3),
-             f"{_num(r.ci[0], 3)}～{_num(r.ci[1], 3)}", r.n_used, r.n_items]
-            for p, r in policies])
-
-
-def _comments_section(d, doc: ScoresDocument) -> None:
-    d.add_heading("四、群众反映的主要问题", level=2)
-    themes = doc.comments.themes if doc.comments else []
-    if not themes:
-        d.add_paragraph("无开放性意见。")
-        return
-    for t in themes[:8]:
-        example = t.examples[0] if t.examples else ""
-        d.add_paragraph(f"“{t.term}”：{t.comment_count}条意见提及。例如：{example}",
-                        style="List Bullet")
-
-
-def _indicator_section(d, ind: Indicator | None) -> None:
-    d.add_heading("五、满意度指标得分", level=2)
-    if ind is None:
-        d.add_paragraph("有效问卷不足，未计算指标得分。")
-        return
-    measure = {"rate": "满意率", "score": "满意度得分", "index": "线性指数"}[ind.measure]
-    value = _pct if ind.measure == "rate" else _num
-    _table(d, ["项目", "内容"], [
-        ["计分指标", f"总体满意度{measure}"], ["实际值", value(ind.actual)],
-        ["目标值", value(ind.target)], ["分值", _num(ind.points)],
-        ["得分", _num(ind.points_earned)],
-        ["达到目标的概率", _pct(ind.probability_meets_target)], ["计分规则", ind.rule]])
-    d.add_paragraph(f"满意度指标得分为{_num(ind.points_earned)}分（满分{_num(ind.points)}分）。"
-                    f"计算方法：{ind.convention}。")
+    check_docx(data)
+    doc = score_cache.cached_scores_document(campaign, None, session=session)
+    render(data, report_context(campaign, doc, session=session), png=None, strict=True)

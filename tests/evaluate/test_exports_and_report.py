@@ -61,7 +61,7 @@ def test_exports_are_deidentified_formula_safe_and_audited(app, client, session,
     assert meta.variable_value_labels["overall_satisfaction"][5.0] == "非常满意"
     assert meta.column_names_to_labels["pseudonym"].startswith("住户化名")
     summary = load_workbook(io.BytesIO(client.get(base + "summary").data))
-    assert {"items", "indicator", "reliability"} <= set(summary.sheetnames)
+    assert {"各题结果", "指标得分", "信度"} <= set(summary.sheetnames)
 
     # No roster identifier (household code, masked name/phone/ID/address) in any export.
     households = session.exec(select(Household)).all()
@@ -90,8 +90,8 @@ def test_report_docx_holds_tables_and_indicator(app, client, session):
     assert response.status_code == 200
     document = Document(io.BytesIO(response.data))
     text = "\n".join(p.text for p in document.paragraphs)
-    assert "居民满意度调查情况" in text and "满意度指标得分为" in text and "数据快照" in text
-    assert len(document.tables) >= 5
+    assert "居民满意度调查情况" in text and "满意度指标分值" in text and "数据快照" in text
+    assert len(document.tables) == 4  # sample, items, breakdowns, indicator
     cells = {c.text for t in document.tables for row in t.rows for c in row.cells}
     assert "总体满意度" in cells and "得分" in cells
 
@@ -173,7 +173,7 @@ def test_every_dashboard_score_is_reproducible_from_the_csv(app, client, session
     # The pooled cell is suppressed: the report's results say so in a paragraph.
     ("?mode=paper&date_from=2021-11-03&date_to=2021-11-03", "有效问卷少于5份，只报告人数"),
     # Some projects are suppressed: their rows in the breakdown table.
-    ("?community=HS-THL&mode=paper", "仅显示人数"),
+    ("?community=HS-THL&mode=paper", "不单独报告"),
 ])
 def test_suppressed_cells_render_as_counts_only_everywhere(app, client, session, query,
                                                          in_report):
@@ -186,7 +186,7 @@ def test_suppressed_cells_render_as_counts_only_everywhere(app, client, session,
                      + [c.text for t in report.tables for row in t.rows for c in row.cells])
     assert in_report in text
     summary = load_workbook(io.BytesIO(client.get(base + "/export/summary" + query).data))
-    values = {c.value for row in summary["items"].iter_rows() for c in row}
+    values = {c.value for row in summary["各题结果"].iter_rows() for c in row}
     assert "少于5人，仅显示人数" in values
 
 
@@ -207,7 +207,7 @@ def test_report_download_anchors_its_snapshot_in_the_audit_chain(app, client, se
     check = audit_chain.verify_chain(session=session)
     assert check.intact and check.unsealed == 0 and check.head == seal.chain_hash
     text = "\n".join(p.text for p in Document(io.BytesIO(response.data)).paragraphs)
-    assert f"{snapshot}，审计链头 {seal.chain_hash[:16]}。" in text
+    assert f"{snapshot}，审计链头{seal.chain_hash[:16]}；" in text
 
 
 @pytest.mark.demo_data

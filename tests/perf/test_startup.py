@@ -21,7 +21,7 @@ SETTINGS = {"TESTING": True, "SECRET_KEY": "test-secret", "PII_KEY": "test-pii-k
 # so does the package `analysis`, which loads its statistics modules on first use (PEP 562):
 # those modules count, and of analysis only its convention texts may load.
 STATISTICS_STACK = ("scipy", "analysis.", "jieba", "matplotlib", "docx", "openpyxl", "pandas",
-                    "pyreadstat")
+                    "pyreadstat", "docxtpl", "cairosvg")
 LIGHT = ("analysis.conventions",)
 
 # In a fresh interpreter: what creating the app and serving residents and community

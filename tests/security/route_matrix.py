@@ -92,6 +92,10 @@ MATRIX = {
     "GET /evaluate/<slug>/quality": EVALUATORS,
     "GET /evaluate/<slug>/export/<fmt>": EVALUATORS,
     "GET /evaluate/<slug>/report.docx": EVALUATORS,
+    "GET /evaluate/<slug>/report-template.docx": EVALUATORS,
+    # evaluators: saved, or refused with a flashed reason; redirected either way (PRG)
+    "POST /evaluate/<slug>/indicator-notes": (302, 302, 302, 403, 403, 302, 302),
+    "POST /evaluate/<slug>/report-template": (302, 302, 302, 403, 403, 302, 302),
     "GET /evaluate/<slug>/responses/<int:response_id>": EVALUATORS,
     "POST /evaluate/<slug>/responses/<int:response_id>/exclusion":
         (302, 302, 302, 403, 403, 302, 302),

@@ -28,7 +28,7 @@ from tests.services.rosters import HEADER_EN, id_number, phone
 
 PAYLOADS = corpus.load_payloads()
 STAFF_ROLES = ("worker_a", "evaluator", "admin")
-EXPORT_FORMATS = ("csv", "xlsx", "summary", "sav")
+EXPORT_FORMATS = ("csv", "xlsx", "summary", "sav", "indicator")
 # A NUL is refused at the door (400; test_fuzz_forms): the stored doors get the rest.
 STORED_PAYLOADS = [p for p in PAYLOADS if "\0" not in p]
 
@@ -107,7 +107,8 @@ def enter_corpus(app, scenario) -> dict[str, object]:
 def staff_urls(app, scenario, role, entered) -> list[str]:
     urls = []
     for key in app_routes(app):
-        if key.startswith("GET ") and "/export/" not in key and "report.docx" not in key:
+        # Downloads (exports, the report and its template) are scanned as documents.
+        if key.startswith("GET ") and "/export/" not in key and not key.endswith(".docx"):
             urls.append(url_for_role(key, scenario, role)[1])
     slug = scenario.slug
     household = entered["households"][0]
@@ -150,6 +151,10 @@ def test_no_payload_runs_on_any_page_or_export(app, scenario, _):
     assert '<a href="javascript:alert(1)">click</a>' in text
 
     evaluator = _client(app, cookies["evaluator"])
+    # 4. the evaluator's note in the indicator table (exported, and printed in the report)
+    assert evaluator.post(f"/evaluate/{scenario.slug}/indicator-notes", data={
+        "first_level": "满意度指标", "deviation_note": "\n".join(PAYLOADS)[:2000]},
+        ).status_code == 302
     export_text = []
     for fmt in EXPORT_FORMATS:
         # The residents' open-link answers identified no household: exported when included.
@@ -161,7 +166,7 @@ def test_no_payload_runs_on_any_page_or_export(app, scenario, _):
             found, rows = corpus.csv_problems(data, "csv export")
             problems += found
             export_text.append("\n".join("\t".join(row) for row in rows))
-        elif fmt in ("xlsx", "summary"):
+        elif fmt in ("xlsx", "summary", "indicator"):
             found, texts = corpus.xlsx_problems(data, f"{fmt} export")
             problems += found
             export_text.append("\n".join(texts))
