@@ -90,7 +90,8 @@ def report_context(campaign: Campaign, doc: ScoresDocument, *, session: Session,
     period = report_text.survey_period(campaign.opens_on, campaign.closes_on,
                                        *survey_days(campaign, session=session))
     notes = indicator_notes(campaign, session=session)
-    t_sample, sample_note = report_text.sample_rows(progress)
+    included = doc.filters.include_unverified
+    t_sample, sample_note = report_text.sample_rows(progress, unverified_included=included)
     has_cells = not doc.pooled.suppressed
     t_breakdown, breakdown_note = (report_text.breakdown_rows(doc) if has_cells
                                    else ([], ""))
@@ -99,7 +100,8 @@ def report_context(campaign: Campaign, doc: ScoresDocument, *, session: Session,
         "campaign": {"title": campaign.title, "district": campaign.district,
                      "year": campaign.year},
         "period": period,
-        "overview": report_text.overview(campaign, progress, period),
+        "overview": report_text.overview(campaign, progress, period,
+                                         unverified_included=included),
         "t_sample": t_sample, "sample_note": sample_note,
         "headline": report_text.headline(doc),
         "t_items": report_text.item_rows(doc) if has_cells else [],

@@ -62,30 +62,47 @@ def survey_period(opens_on: date | None, closes_on: date | None,
     return text
 
 
-def overview(campaign, progress: ProgressDocument, period: str) -> list[str]:
+def unanswered_sampled(progress: ProgressDocument) -> int:
+    """Sampled households without a counted response (RR1 = completes / sampled; roster
+    households outside the sample may have answered through the open link too)."""
+    return progress.sampled - round(progress.sampled * (progress.response_rate or 0))
+
+
+def _unverified_fate(included: bool) -> str:
+    return "经评价人员决定计入满意度测评结果" if included else "未计入满意度测评结果"
+
+
+def overview(campaign, progress: ProgressDocument, period: str, *,
+             unverified_included: bool = False) -> list[str]:
     """Who was surveyed, when, how the sample was drawn and what came back."""
     groups = "、".join(f"{g.label}{g.households}户" for g in progress.groups)
     modes = "、".join(f"{MODE_NAMES.get(m, m)}{n}份"
                       for m, n in progress.completed_by_mode.items() if n)
-    missing = progress.sampled - progress.completed_from_sample
+    missing = unanswered_sampled(progress)
     out = [
         f"本次调查对象为{campaign.district}{campaign.year}年度保障性安居工程的受益住户，"
         f"包括{groups}，合计{progress.households}户。调查时间为{period}。",
         f"调查以各项目住户名册为抽样框，按住户类别分层随机抽取样本户{progress.sampled}户，"
         "向样本户发放专属问卷链接，未能在线作答的由社区工作人员入户发放纸质问卷；"
-        "同时在社区张贴公开问卷二维码，供未被抽中的住户自愿参与。",
-        f"共回收计入统计的有效问卷{progress.completed}份，其中样本户{progress.completed_from_sample}"
-        f"份、公开链接{progress.completed_open_link}份；按作答方式分，{modes or '无'}。"
+        "同时在社区张贴公开问卷二维码，住户须先以告知书上的户号和核验码、或户主身份证号后6位"
+        "和登记电话核验住户，每户只计一次。",
+        f"共回收有效问卷{progress.completed}份，其中名册住户{progress.completed_from_sample}"
+        f"份、未能核验住户的公开链接问卷{progress.completed_open_link}份；"
+        f"按作答方式分，{modes or '无'}。"
         f"样本户回答率为{pct(progress.response_rate)}，即每100户样本户中约有"
         f"{round((progress.response_rate or 0) * 100)}户完成了问卷，"
         f"未作答的样本户{missing}户。",
     ]
+    if progress.completed_open_link:
+        out.append(f"未能核验住户的公开链接问卷无法确认来自调查名单上的住户，"
+                   f"{_unverified_fate(unverified_included)}。")
     if progress.excluded:
         out.append(f"另有{progress.excluded}份问卷经评价人员审核剔除，未计入统计。")
     return out
 
 
-def sample_rows(progress: ProgressDocument) -> tuple[list[dict], str]:
+def sample_rows(progress: ProgressDocument, *,
+                unverified_included: bool = False) -> tuple[list[dict], str]:
     """Rows of the sample table (groups and their total) and the note under it."""
     rows = [{"label": g.label, "households": g.households, "sampled": g.sampled,
              "completed": g.completed, "rate": pct(g.response_rate)} for g in progress.groups]
@@ -94,8 +111,8 @@ def sample_rows(progress: ProgressDocument) -> tuple[list[dict], str]:
                  "rate": pct(progress.response_rate)})
     note = ("注：回答率为完成问卷的样本户占样本户的比例。")
     if progress.completed_open_link:
-        note += (f"另有公开链接问卷{progress.completed_open_link}份，不属于任何样本户，"
-                 "未列入本表，但计入满意度测评结果。")
+        note += (f"另有未能核验住户的公开链接问卷{progress.completed_open_link}份，"
+                 f"不属于任何住户类别，未列入本表，{_unverified_fate(unverified_included)}。")
     return rows, note
 
 
@@ -319,14 +336,23 @@ def method_text(doc: ScoresDocument, progress: ProgressDocument,
         "真实满意率。",
     ]
     limits = []
-    missing = progress.sampled - progress.completed_from_sample
+    missing = unanswered_sampled(progress)
     if missing:
         limits.append(f"样本户中有{missing}户未作答，若未作答住户的满意程度与作答住户不同，"
                       "结果会有偏差，本次未对此作调整")
-    if progress.completed_open_link:
-        limits.append(f"公开链接问卷{progress.completed_open_link}份，占计入统计问卷的"
-                      f"{pct(progress.completed_open_link / max(progress.completed, 1))}，"
+    verified_open = (progress.completed_by_mode.get("web_open", 0)
+                     - progress.completed_open_link)
+    if verified_open:
+        limits.append(f"核验住户后通过公开链接作答的问卷{verified_open}份，占有效问卷的"
+                      f"{pct(verified_open / max(progress.completed, 1))}，"
                       "这部分住户是自愿参与而非随机抽取，代表性弱于样本户")
+    if progress.completed_open_link:
+        limits.append(f"未能核验住户的公开链接问卷{progress.completed_open_link}份"
+                      f"{_unverified_fate(doc.filters.include_unverified)}，"
+                      "若这部分作答者确为受益住户，其意见未能反映在结果中"
+                      if not doc.filters.include_unverified else
+                      f"未能核验住户的公开链接问卷{progress.completed_open_link}份经评价人员"
+                      "决定计入，无法确认其来自调查名单上的住户")
     mode = _mode_difference(doc)
     if mode:
         limits.append(mode)

@@ -54,19 +54,27 @@ def test_every_total_on_the_dashboard_is_the_sum_of_its_lines(app, client, sessi
     for table in parser.tables:
         header, *lines, total = table
         assert total[0] == "合计"
-        assert lines[-1][0] == "公开链接（不属于样本户）"
+        assert lines[-1][0] == "公开链接·未核验住户"
         for column in (1, 2):  # households and sample: the rows of the sample only
             assert int(total[column]) == sum(int(r[column]) for r in lines if r[column] != "—")
         assert int(total[3]) == sum(int(r[3]) for r in lines) == prog.completed
-    assert (f"其中样本户{prog.completed_from_sample}份、公开链接{prog.completed_open_link}份"
-            in page)
+    assert (f"其中名册住户{prog.completed_from_sample}份、未核验的公开链接答卷"
+            f"{prog.completed_open_link}份" in page)
+    # The unverified line is the scores document's count of them (left out by default).
+    doc_unverified = scores.scores_document(campaign, session=session).unverified
+    assert doc_unverified == prog.completed_open_link > 0
+    assert f"另有 {doc_unverified} 份公开链接答卷未能对应名册住户（未核验），未计入" in page
     doc = scores.scores_document(campaign, session=session)
     written = doc.comments.n_comments - doc.comments.n_empty
     assert (f"填写了意见的问卷：{written}份（共{doc.n_respondents}份，{doc.comments.n_empty}份"
             "未填写意见）") in page
     in_communities = sum(r.respondents for r in doc.communities)
     assert f"以上各行合计{in_communities}份，计入统计的问卷共{doc.n_respondents}份" in page
-    assert f"其余{doc.n_respondents - in_communities}份不属于任何一行" in page
+    # Every counted response now has its roster household, hence a community (unverified
+    # open-link answers are not counted); projects cover relocated households only.
+    assert in_communities == doc.n_respondents and "其余0份" not in page
+    in_projects = sum(r.respondents for r in doc.projects)
+    assert f"其余{doc.n_respondents - in_projects}份不属于任何一行" in page
 
 
 @pytest.mark.demo_data
