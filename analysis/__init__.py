@@ -16,7 +16,7 @@ states its convention.
 Modules
 -------
 measures      satisfaction rate (top-2 box), score (100/80/60/40/20), linear index, counts
-estimates     reported rate (Wilson at Kish's n_eff), index (normal), score = 20 + 0.8 index
+estimates     rate (Wilson at Kish's n_eff with FPC), index (normal), score = 20 + 0.8 index
 intervals     Wilson, normal and t intervals, FPC
 bootstrap     bootstrap intervals (percentile/basic/BCa, stratified, multinomial counts)
 stratified    design weights N_h/r_h, pooled estimate, SE with/without FPC, Kish deff
@@ -57,7 +57,8 @@ _EXPORTS: dict[str, tuple[str, ...]] = {
     "conventions": ("scores_conventions",),
     "drivers": ("derived_importance", "importance_performance_quadrants"),
     "estimates": (
-        "Estimate", "ItemEstimates", "dimension_rate", "index_estimate", "item_estimates",
+        "Estimate", "ItemEstimates", "dimension_rate", "fpc_effective_n", "index_estimate",
+        "item_estimates",
         "rate_estimate", "score_estimate", "score_from_index",
     ),
     "indicator": (
