@@ -58,6 +58,7 @@ from survey_app.services.scores_model import (
     IpaPoint,
     ItemCell,
     ModeEffect,
+    OptionCounts,
     RatingItem,
     Reliability,
     ScoresDocument,
@@ -120,11 +121,22 @@ def roster_counts(campaign: Campaign, *, session: Session) -> RosterCounts:
 
 # ---------------------------------------------------------------- cells
 
-def _item_cell(estimates, summary, respondents: int) -> ItemCell:
-    """Measures of one item in one cell from the reported estimates of analysis."""
+def _option_counts(summary) -> OptionCounts:
+    """n5..n1, n9 and missing of an item summary (its counts are codes 1..5)."""
+    n1, n2, n3, n4, n5 = (int(c) for c in summary.counts)
+    return OptionCounts(n5=n5, n4=n4, n3=n3, n2=n2, n1=n1, n9=summary.n_na,
+                        missing=summary.n_missing)
+
+
+def _item_cell(estimates, summary, respondents: int,
+               weight_groups: list[str] | None = None) -> ItemCell:
+    """Measures of one item in one cell from the reported estimates of analysis;
+    ``weight_groups`` the groups that entered the item's weights."""
     counts = {"respondents": respondents, "n_valid": summary.n_valid, "n_na": summary.n_na,
               "n_missing": summary.n_missing,
-              "na_share": _r(summary.na_share, RATE_DECIMALS), "suppressed": False}
+              "na_share": _r(summary.na_share, RATE_DECIMALS),
+              "counts": _option_counts(summary), "weight_groups": weight_groups or [],
+              "suppressed": False}
     if summary.n_valid == 0 or estimates is None:  # no effective_n: left out, not null
         return ItemCell(**counts, rate=None, rate_ci=None, score=None, score_ci=None,
                         index=None, index_ci=None, rate_se=None, index_se=None)
@@ -213,7 +225,9 @@ def _cell_with_statistics(data: CountedData, mask: np.ndarray, pops: dict[str, i
                                                    n_missing=counts.n_missing)
             items[qid] = _item_cell(None, summary, respondents)
         else:
-            items[qid] = _item_cell(it.estimates, it.summary, respondents)
+            labels = data.factor("groups").labels
+            items[qid] = _item_cell(it.estimates, it.summary, respondents,
+                                    sorted(labels[st.label] for st in it.rate.strata))
     dimensions, composite = {}, None
     if stats is not None:
         dimensions = _dimension_cells(stats, items)

@@ -22,8 +22,10 @@ Examples
 (3, None)
 >>> cell = ItemCell.model_validate({
 ...     "respondents": 6, "n_valid": 0, "n_na": 6, "n_missing": 0, "na_share": 1.0,
-...     "suppressed": False, "rate": None, "rate_ci": None, "rate_se": None, "score": None,
-...     "score_ci": None, "index": None, "index_ci": None, "index_se": None})
+...     "counts": {"n5": 0, "n4": 0, "n3": 0, "n2": 0, "n1": 0, "n9": 6, "missing": 0},
+...     "weight_groups": [], "suppressed": False, "rate": None, "rate_ci": None,
+...     "rate_se": None, "score": None, "score_ci": None, "index": None, "index_ci": None,
+...     "index_se": None})
 >>> "effective_n" in cell.model_dump()
 False
 """
@@ -57,11 +59,30 @@ class Document(DocumentModel):
 
 # ---------------------------------------------------------------- cells
 
+class OptionCounts(DocumentModel):
+    """Answers of one item in one cell by option: codes 5..1, the not-applicable code
+    (不清楚, 9) and missing (not answered: skipped by the questionnaire's logic or blank).
+
+    Unweighted counts of the counted respondents; n5+..+n1 = ``n_valid``. Only full cells
+    carry them (a suppressed cell shows its respondent count only).
+    """
+
+    n5: NonNegativeInt
+    n4: NonNegativeInt
+    n3: NonNegativeInt
+    n2: NonNegativeInt
+    n1: NonNegativeInt
+    n9: NonNegativeInt
+    missing: NonNegativeInt
+
+
 class ItemCell(DocumentModel):
     """The measures of one rating item in one cell (pooled, a group, project or community).
 
     ``rate``, its interval and the score and index are None when the item has no valid
-    answer in the cell; ``effective_n`` (Kish) is then absent.
+    answer in the cell; ``effective_n`` (Kish) is then absent. ``weight_groups`` are the
+    household groups whose N_h entered this item's weights (the groups with a valid answer
+    to it in the cell; see the ``weighting`` convention).
     """
 
     respondents: NonNegativeInt
@@ -69,6 +90,8 @@ class ItemCell(DocumentModel):
     n_na: NonNegativeInt
     n_missing: NonNegativeInt
     na_share: float | None
+    counts: OptionCounts
+    weight_groups: list[str]
     suppressed: Literal[False]
     rate: float | None
     rate_ci: Interval | None
