@@ -193,6 +193,8 @@ def fpc_effective_n(estimate: StratifiedEstimate) -> float:
     Notes
     -----
     Without the FPC this is Kish's (Σw)²/Σw² with w_h = N_h/r_h, i.e. 1/Σ_h W_h²/r_h.
+    With unequal weights within a stratum (raking) each term is multiplied by the stratum's
+    Kish design effect d_h = r_h Σw²/(Σw)²: n* = 1/Σ_h W_h² (1 − f_h) d_h/r_h.
 
     References
     ----------
@@ -204,8 +206,8 @@ def fpc_effective_n(estimate: StratifiedEstimate) -> float:
     >>> fpc_effective_n(stratified_mean({"a": [1.0, 0, 1, 1]}, {"a": 8}))
     8.0
     """
-    total = sum(s.population_share**2 * (1 - s.respondents / s.population) / s.respondents
-                for s in estimate.strata)
+    total = sum(s.population_share**2 * (1 - s.respondents / s.population) * s.weighting_deff
+                / s.respondents for s in estimate.strata)
     return 1.0 / total if total > 0 else float("inf")
 
 
