@@ -2,9 +2,9 @@
 (issue 18): each item enters the linearisation with its own group weights.
 
 Data: ``data/composite_se/responses.csv`` (made by ``make_composite_se_data.py`` there,
-seeded): groups a (N 600, 40 respondents), b (N 2500, 60) and c (N 150, 12); group c has no valid answer to
-q3, so q3's pooled estimate weights a and b only. Composite = mean of the dimension indices
-{housing: q1, q2; service: q3, q4}.
+seeded): groups a (N 600, 40 respondents), b (N 2500, 60) and c (N 150, 12); group c has
+no valid answer to q3, so q3's pooled estimate weights a and b only. Composite = mean of the
+dimension indices {housing: q1, q2; service: q3, q4}.
 
 Reference numbers: R 4.2.2, survey 4.1.1, ``data/composite_se/composite_se.R`` (output
 stored beside it in ``composite_se.out``):
