@@ -13,7 +13,7 @@ without-replacement variance), so it equals ``svytotal`` + ``svycontrast`` on
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 import numpy as np
 
@@ -24,6 +24,7 @@ __all__ = [
     "RakedWeights",
     "calibrated_variance",
     "rake_weights",
+    "raked_means",
     "raked_stratified_mean",
 ]
 
@@ -188,21 +189,30 @@ def calibrated_variance(influence, weights, strata, populations, margins=(), *,
     w = np.asarray(weights, dtype=float)
     h = np.asarray(strata, dtype=np.int64)
     pop = np.asarray(populations, dtype=float)
+    rows = np.arange(u.shape[0])[:, None]
     cats = [np.asarray(m, dtype=np.int64) for m in margins]
-    counts = [np.bincount(c) for c in cats]
     for _ in range(_SWEEPS if cats else 0):
-        for c, k in zip(cats, counts, strict=True):
-            means = np.stack([np.bincount(c, weights=row, minlength=k.size) for row in u])
-            u -= (means / np.maximum(k, 1))[:, c]
+        for c in cats:
+            k = int(c.max(initial=-1)) + 1
+            size = np.maximum(np.bincount(c, minlength=k), 1)
+            means = _row_bincount(rows, c, u, k) / size
+            u -= means[:, c]
     x = u * w
     r = np.bincount(h, minlength=pop.size).astype(float)
-    s1 = np.stack([np.bincount(h, weights=row, minlength=pop.size) for row in x])
-    s2 = np.stack([np.bincount(h, weights=row * row, minlength=pop.size) for row in x])
+    s1 = _row_bincount(rows, h, x, pop.size)
+    s2 = _row_bincount(rows, h, x * x, pop.size)
     with np.errstate(invalid="ignore", divide="ignore"):
         within = np.where(r > 1, (s2 - s1**2 / np.maximum(r, 1)) * r / np.maximum(r - 1, 1),
                           0.0)
     factor = (1 - r / pop) if fpc else np.ones_like(pop)
     return (within * factor).sum(axis=1)
+
+
+def _row_bincount(rows: np.ndarray, codes: np.ndarray, values: np.ndarray,
+                  k: int) -> np.ndarray:
+    """Per row of ``values`` (rows × n), the sums over each code 0..k-1: one bincount."""
+    flat = (rows * k + codes[None, :]).ravel()
+    return np.bincount(flat, weights=values.ravel(), minlength=rows.size * k).reshape(-1, k)
 
 
 def raked_stratified_mean(values, strata, weights, populations, labels, margins=(), *,
@@ -251,10 +261,64 @@ def raked_stratified_mean(values, strata, weights, populations, labels, margins=
     >>> round(e.estimate, 4), [s.label for s in e.strata]
     (0.6667, ['a'])
     """
-    y = np.asarray(values, dtype=float)
+    estimates, u = raked_means(np.asarray(values, dtype=float)[None, :], strata, weights,
+                               populations, labels, margins, measures=(measure,))
+    return estimates[0], u[0]
+
+
+def raked_means(values, strata, weights, populations, labels, margins=(), *,
+                measures: Sequence[str] | None = None
+                ) -> tuple[tuple[StratifiedEstimate, ...], np.ndarray]:
+    """:func:`raked_stratified_mean` of every row of ``values`` (rows × n), with one
+    variance computation for all rows.
+
+    Parameters
+    ----------
+    values : array_like, shape (rows, n)
+        NaN where not valid.
+    strata, weights, populations, labels, margins
+        As :func:`raked_stratified_mean`.
+    measures : sequence of str, optional
+        A name per row for the convention texts.
+
+    Returns
+    -------
+    (tuple of StratifiedEstimate, ndarray of shape (rows, n))
+
+    Notes
+    -----
+    See :func:`raked_stratified_mean`.
+
+    References
+    ----------
+    Lumley, T. (2010). Complex Surveys, section 7.3.
+
+    Examples
+    --------
+    >>> es, u = raked_means([[1.0, 0, 1, 1], [4.0, 2, 3, 5]], [0, 0, 1, 1], [5.0] * 4,
+    ...                     [10, 10], ["a", "b"])
+    >>> [round(e.estimate, 2) for e in es]
+    [0.75, 3.5]
+    """
+    y = np.atleast_2d(np.asarray(values, dtype=float))
     h = np.asarray(strata, dtype=np.int64)
     w = np.asarray(weights, dtype=float)
     pop = np.asarray(populations, dtype=float)
+    parts = [_ratio_mean(row, h, w, pop, labels) for row in y]
+    u = np.stack([p[1] for p in parts])
+    var = calibrated_variance(u, w, h, pop, margins)
+    var_nofpc = calibrated_variance(u, w, h, pop, margins, fpc=False)
+    names = measures or ["mean"] * len(parts)
+    return tuple(
+        replace(e, se=float(np.sqrt(v)), se_without_fpc=float(np.sqrt(v0)),
+                convention=f"raked {m}: sum_h W_h (sum w y / sum w) over valid answers; "
+                "linearised SE under the raking margins")
+        for (e, _u), v, v0, m in zip(parts, var, var_nofpc, names, strict=True)), u
+
+
+def _ratio_mean(y: np.ndarray, h: np.ndarray, w: np.ndarray, pop: np.ndarray,
+                labels) -> tuple[StratifiedEstimate, np.ndarray]:
+    """The pooled ratio mean of one row (SE left NaN) and its influence values."""
     valid = ~np.isnan(y)
     yv = np.where(valid, y, 0.0)
     wv = np.where(valid, w, 0.0)
@@ -265,28 +329,25 @@ def raked_stratified_mean(values, strata, weights, populations, labels, margins=
         raise ValueError("no valid value in any stratum")
     share = np.where(answered, pop, 0.0) / pop[answered].sum()
     means = np.divide(t_y, t_v, out=np.zeros_like(t_y), where=answered)
-    u = np.where(valid, share[h] * (yv - means[h]) / np.where(answered, t_v, 1.0)[h], 0.0)
-    var, var_nofpc = (calibrated_variance(u[None, :], w, h, pop, margins, fpc=f)[0]
-                      for f in (True, False))
-    pooled_w = np.where(valid, share[h] * w / np.where(answered, t_v, 1.0)[h], 0.0)
+    per_weight = share / np.where(answered, t_v, 1.0)
+    dev = np.where(valid, yv - means[h], 0.0)
+    u = per_weight[h] * dev
+    pooled_w = np.where(valid, per_weight[h] * w, 0.0)
     n_valid = np.bincount(h, weights=valid.astype(float), minlength=pop.size)
     sum_w2 = np.bincount(h, weights=wv**2, minlength=pop.size)
-    strata_out = []
-    for k in np.flatnonzero(answered).tolist():
-        dev = np.where(valid & (h == k), yv - means[k], 0.0)
-        s2 = float(np.sum(wv * dev**2) / t_v[k]) * n_valid[k] / max(n_valid[k] - 1, 1)
-        strata_out.append(StratumEstimate(
+    ss = np.bincount(h, weights=wv * dev**2, minlength=pop.size)
+    strata_out = tuple(
+        StratumEstimate(
             label=labels[k], population=float(pop[k]), respondents=int(n_valid[k]),
             design_weight=float(t_v[k] / n_valid[k]), population_share=float(share[k]),
-            mean=float(means[k]), variance=s2, se=float("nan"), se_without_fpc=float("nan"),
-            weighting_deff=float(n_valid[k] * sum_w2[k] / t_v[k]**2)))
+            mean=float(means[k]),
+            variance=float(ss[k] / t_v[k] * n_valid[k] / max(n_valid[k] - 1, 1)),
+            se=float("nan"), se_without_fpc=float("nan"),
+            weighting_deff=float(n_valid[k] * sum_w2[k] / t_v[k]**2))
+        for k in np.flatnonzero(answered).tolist())
     n = int(valid.sum())
     n_eff = float(pooled_w.sum()**2 / np.sum(pooled_w**2))
-    estimate = StratifiedEstimate(
-        estimate=float(share @ means), se=float(np.sqrt(var)),
-        se_without_fpc=float(np.sqrt(var_nofpc)), fpc_applied=True,
-        design_effect=n / n_eff, effective_n=n_eff, n=n, population=float(pop[answered].sum()),
-        strata=tuple(strata_out),
-        convention=f"raked {measure}: sum_h W_h (sum w y / sum w) over valid answers; "
-        "linearised SE under the raking margins")
-    return estimate, u
+    return StratifiedEstimate(
+        estimate=float(share @ means), se=float("nan"), se_without_fpc=float("nan"),
+        fpc_applied=True, design_effect=n / n_eff, effective_n=n_eff, n=n,
+        population=float(pop[answered].sum()), strata=strata_out, convention=""), u

@@ -116,3 +116,25 @@ def test_trimming_keeps_weights_in_the_band_and_reports_the_margin_error():
 def test_a_category_with_households_but_no_respondents_is_refused():
     with pytest.raises(ValueError, match="no respondents"):
         rake_weights([[0, 0]], [[5.0, 5.0]], [5.0, 5.0])
+
+
+def test_raked_campaign_statistics_equal_r_survey():
+    # The whole pipeline: composite of two one-item dimensions (q1, q2) = R's "composite".
+    from analysis import campaign_statistics, raked_campaign_statistics
+    groups, population, strata, categories, targets, base, codes = _case()
+    w = rake_weights(categories, targets, base).weights
+    responses = np.array([codes["q1"], codes["q2"], codes["overall"]])
+    labels = np.array(groups)[strata]
+    pops = dict(zip(groups, population, strict=True))
+    design = campaign_statistics(responses, labels, pops, {"d1": [0], "d2": [1]}, 2,
+                                 item_intervals=False, drivers=False, reliability=False)
+    raked = raked_campaign_statistics(design, responses, labels, pops, w, categories,
+                                      overall_item=2)
+    ref = _r_reference()
+    for j, name in enumerate(("q1", "q2", "overall")):
+        item = raked.items[j]
+        assert_allclose([item.rate.estimate, item.rate.se], ref[f"{name}_rate"], rtol=1e-6)
+        assert_allclose([item.index.estimate, item.index.se], ref[f"{name}_index"], rtol=1e-6)
+    assert_allclose([raked.composite.overall, raked.composite_se], ref["composite"], rtol=1e-6)
+    assert raked.indicator.actual == raked.items[2].rate.estimate
+    assert raked.items[0].summary == design.items[0].summary  # counts stay unweighted
