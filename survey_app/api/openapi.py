@@ -86,6 +86,9 @@ PATHS = {
                    "Submitted on or before (Beijing day)"),
             _query("include_excluded", {"enum": ["y", "true", "1"]},
                    "Also count responses an evaluator excluded"),
+            _query("weighting", {"enum": ["design", "raked"], "default": "design"},
+                   "Respondent weights: design (N_h/r_h) or raked to the roster's "
+                   "community and project margins (non-response weighting)"),
         ],
         "responses": {"200": _json("Scores", "Scores"),
                       "400": _json("Error", "Invalid filters"),

@@ -9,7 +9,7 @@ from flask.cli import with_appcontext
 
 from survey_app.extensions import db
 from survey_app.services import audit, audit_chain, campaigns, counted_data, exports, scores
-from survey_app.services.score_filters import MIN_CELL
+from survey_app.services.score_filters import MIN_CELL, WEIGHTINGS, ScoreFilters
 from survey_app.services.scores_model import ScoresDocument
 
 
@@ -51,10 +51,14 @@ def _text(doc: ScoresDocument) -> str:
 @click.command("scores")
 @click.argument("slug")
 @click.option("--format", "fmt", type=click.Choice(["json", "text"]), default="json")
+@click.option("--weighting", type=click.Choice(list(WEIGHTINGS)), default="design",
+              help="design: N_h/r_h; raked: raked to the roster's community and project "
+                   "margins (the API's weighting=)")
 @with_appcontext
-def scores_command(slug: str, fmt: str) -> None:
+def scores_command(slug: str, fmt: str, weighting: str) -> None:
     """Print the scores document of campaign SLUG (the API's numbers)."""
-    doc = scores.scores_document(_campaign(slug), session=db.session)
+    doc = scores.scores_document(_campaign(slug), ScoreFilters(weighting=weighting),
+                                 session=db.session)
     click.echo(json.dumps(doc.model_dump(mode="json"), ensure_ascii=False, indent=2)
                if fmt == "json" else _text(doc))
 

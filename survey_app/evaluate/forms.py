@@ -26,6 +26,10 @@ class ScoreFilterForm(FlaskForm):
     date_from = DateField(_l("Submitted from"), validators=[Optional()])
     date_to = DateField(_l("Submitted until"), validators=[Optional()])
     include_excluded = BooleanField(_l("Include excluded responses"))
+    weighting = SelectField(_l("Weighting"), default="design",
+                            choices=[SelectChoice("design", _l("Design weights")),
+                                     SelectChoice("raked", _l("Raked to the roster "
+                                                              "(non-response)"))])
     submit = SubmitField(_l("Apply filters"))
 
     def validate_date_to(self, field):
@@ -41,7 +45,8 @@ class ScoreFilterForm(FlaskForm):
             group=self.group.data or None, project=(self.project.data or "").strip() or None,
             community=(self.community.data or "").strip() or None, mode=self.mode.data or None,
             date_from=self.date_from.data, date_to=self.date_to.data,
-            include_excluded=bool(self.include_excluded.data))
+            include_excluded=bool(self.include_excluded.data),
+            weighting=self.weighting.data or "design")
 
 
 class ResponseExcludeForm(FlaskForm):

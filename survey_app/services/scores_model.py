@@ -188,6 +188,8 @@ class AppliedFilters(DocumentModel):
     date_from: date | None
     date_to: date | None
     include_excluded: bool
+    #: "design": N_h/r_h within each group; "raked": raked to the roster's margins (issue 18).
+    weighting: Literal["design", "raked"] = "design"
 
 
 class RatingItem(DocumentModel):
@@ -306,6 +308,56 @@ class Comments(DocumentModel):
     themes: list[CommentTheme]
 
 
+class RakingSummary(DocumentModel):
+    """How the raking went: passes, convergence, largest margin error (households), weights
+    at a trimming bound, the trimming band, the merged margin categories (households but no
+    respondents: their households spread over the rest of the margin) and the range of the
+    raked weight over the design weight."""
+
+    margins: list[str]
+    iterations: NonNegativeInt
+    converged: bool
+    max_margin_error: float
+    trimmed: NonNegativeInt
+    trim: tuple[float, float]
+    merged_categories: list[str]
+    weight_ratio_range: Interval
+
+
+class ResponseRateRow(DocumentModel):
+    """Sampled households of a group, project or community and how many of them have a
+    counted response; the rate with its Wilson interval."""
+
+    kind: Literal["group", "project", "community"]
+    code: str
+    label: str
+    sampled: NonNegativeInt
+    responded: NonNegativeInt
+    response_rate: float | None
+    ci: Interval | None
+
+
+class HeadlineDifference(DocumentModel):
+    """A headline figure of the pooled cell with design weights and raked, and raked − design."""
+
+    figure: str
+    design: float | None
+    raked: float | None
+    difference: float | None
+
+
+class NonResponse(DocumentModel):
+    """The non-response section: response rates, the raking and what it changes, and a
+    sentence for the report's limitations (Simplified Chinese)."""
+
+    weighting: Literal["design", "raked"]
+    response_rates: list[ResponseRateRow]
+    raking: RakingSummary | None
+    headline: list[HeadlineDifference]
+    limitation_zh: str
+    convention: str
+
+
 class ScoresDocument(Document):
     """Every number the evaluator sees for one campaign under one set of filters.
 
@@ -333,6 +385,7 @@ class ScoresDocument(Document):
     indicator: Indicator | None
     mode_effects: list[ModeEffect]
     comments: Comments | None
+    nonresponse: NonResponse | None = None
 
     def dimension_labels(self) -> dict[str, str]:
         """Dimension id -> label."""
