@@ -21,6 +21,7 @@ __all__ = [
     "DIMENSION_CONVENTION",
     "INDEX_DEFINITION",
     "INDICATOR_MEASURE_CONVENTION",
+    "RAKING_CONVENTION",
     "RATE_DEFINITION",
     "SCORE_DEFINITION",
     "WEIGHTING_CONVENTION",
@@ -73,6 +74,14 @@ WEIGHTING_CONVENTION = (
     "lists the groups that entered them as weight_groups), in the item's estimates and in "
     "the composite index's SE alike; N_h is raised to r_h if open-link respondents "
     "outnumber the roster")
+RAKING_CONVENTION = (
+    "raked: each household group's respondents raked (iterative proportional fitting) to the "
+    "roster's households by community and by project within the group, from the design "
+    "weight N_h/r_h; weights trimmed to [{low}, {high}] x the design weight (trimming inside "
+    "the iterations); margin categories without respondents merged into the rest of the "
+    "margin; variances: Taylor linearisation of the ratio means as R survey does for rake() "
+    "(influence values swept by the margins, 10 sweeps, stratified by group with FPC "
+    "f_h = r_h/N_h); breakdown cells: the same restricted to the cell's respondents")
 DRIVERS_CONVENTION = ("Spearman correlation of each dimension score with the overall item "
                       "(pairwise deletion); IPA crosshair at the means")
 MODE_EFFECTS_CONVENTION = (

@@ -17,6 +17,7 @@ from dataclasses import dataclass, replace
 
 import numpy as np
 
+from analysis.conventions import RAKING_CONVENTION
 from analysis.stratified import StratifiedEstimate, StratumEstimate
 
 __all__ = [
@@ -27,15 +28,6 @@ __all__ = [
     "raked_means",
     "raked_stratified_mean",
 ]
-
-RAKING_CONVENTION = (
-    "raked: each household group's respondents raked (iterative proportional fitting) to the "
-    "roster's households by community and by project within the group, from the design "
-    "weight N_h/r_h; weights trimmed to [{low}, {high}] x the design weight (trimming inside "
-    "the iterations); margin categories without respondents merged into the rest of the "
-    "margin; variances: Taylor linearisation of the ratio means as R survey does for rake() "
-    "(influence values swept by the margins, 10 sweeps, stratified by group with FPC "
-    "f_h = r_h/N_h); breakdown cells: the same restricted to the cell's respondents")
 
 #: R survey's svyrecvar sweeps a raked design's influence values this many times.
 _SWEEPS = 10
