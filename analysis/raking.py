@@ -177,34 +177,62 @@ def calibrated_variance(influence, weights, strata, populations, margins=(), *,
     >>> calibrated_variance(u, [10.0] * 4, [0, 0, 0, 0], [40]).round(6).tolist()
     [0.375]
     """
-    u = np.atleast_2d(np.asarray(influence, dtype=float)).copy()
+    with_fpc, without = _variances(influence, weights, strata, populations, margins)
+    return with_fpc if fpc else without
+
+
+def _variances(influence, weights, strata, populations, margins) -> tuple[np.ndarray, ...]:
+    """:func:`calibrated_variance` with and without the FPC, from one sweep."""
+    u = np.atleast_2d(np.asarray(influence, dtype=float))
     w = np.asarray(weights, dtype=float)
     h = np.asarray(strata, dtype=np.int64)
     pop = np.asarray(populations, dtype=float)
     rows = np.arange(u.shape[0])[:, None]
-    cats = [np.asarray(m, dtype=np.int64) for m in margins]
-    for _ in range(_SWEEPS if cats else 0):
-        for c in cats:
-            k = int(c.max(initial=-1)) + 1
-            size = np.maximum(np.bincount(c, minlength=k), 1)
-            means = _row_bincount(rows, c, u, k) / size
-            u -= means[:, c]
-    x = u * w
+    x = _swept(u, [np.asarray(m, dtype=np.int64) for m in margins], rows) * w
     r = np.bincount(h, minlength=pop.size).astype(float)
     s1 = _row_bincount(rows, h, x, pop.size)
     s2 = _row_bincount(rows, h, x * x, pop.size)
     with np.errstate(invalid="ignore", divide="ignore"):
         within = np.where(r > 1, (s2 - s1**2 / np.maximum(r, 1)) * r / np.maximum(r - 1, 1),
                           0.0)
-    factor = (1 - r / pop) if fpc else np.ones_like(pop)
-    return (within * factor).sum(axis=1)
+    return (within * (1 - r / pop)).sum(axis=1), within.sum(axis=1)
+
+
+def _swept(u: np.ndarray, cats: list[np.ndarray], rows: np.ndarray) -> np.ndarray:
+    """u after R's ten sweeps u ← u − ave_c(u) over the margins, computed on the margins'
+    small tables: the sweeps only ever subtract per-category constants A_m, so the category
+    sums of the current u are S_m − Σ_k A_k N_km (N_km the margins' cross counts) and the
+    respondents are touched once to sum and once to subtract."""
+    if not cats:
+        return u
+    sizes = [int(c.max(initial=-1)) + 1 for c in cats]
+    counts = [np.maximum(np.bincount(c, minlength=k), 1) for c, k in zip(cats, sizes,
+                                                                         strict=True)]
+    sums = [_row_bincount(rows, c, u, k) for c, k in zip(cats, sizes, strict=True)]
+    cross = [[np.bincount(cm * kk + ck, minlength=km * kk).reshape(km, kk).astype(float)
+              for ck, kk in zip(cats, sizes, strict=True)]
+             for cm, km in zip(cats, sizes, strict=True)]
+    adjust = [np.zeros((u.shape[0], k)) for k in sizes]
+    for _ in range(_SWEEPS):
+        for m in range(len(cats)):
+            current = sums[m] - sum(adjust[k] @ cross[k][m] for k in range(len(cats)))
+            adjust[m] += current / counts[m]
+    out = u.copy()
+    for c, a in zip(cats, adjust, strict=True):
+        out -= a[:, c]
+    return out
 
 
 def _row_bincount(rows: np.ndarray, codes: np.ndarray, values: np.ndarray,
                   k: int) -> np.ndarray:
-    """Per row of ``values`` (rows × n), the sums over each code 0..k-1: one bincount."""
-    flat = (rows * k + codes[None, :]).ravel()
-    return np.bincount(flat, weights=values.ravel(), minlength=rows.size * k).reshape(-1, k)
+    """Per row of ``values`` (rows × n), the sums over each code 0..k-1.
+
+    A product with the codes' one-hot matrix (n × k): one BLAS call, several times faster
+    than a bincount over rows × n flattened indices."""
+    del rows  # the shape of ``values`` says it
+    onehot = np.zeros((codes.size, k))
+    onehot[np.arange(codes.size), codes] = 1.0
+    return np.asarray(values, dtype=float) @ onehot
 
 
 def raked_stratified_mean(values, strata, weights, populations, labels, margins=(), *,
@@ -296,50 +324,58 @@ def raked_means(values, strata, weights, populations, labels, margins=(), *,
     h = np.asarray(strata, dtype=np.int64)
     w = np.asarray(weights, dtype=float)
     pop = np.asarray(populations, dtype=float)
-    parts = [_ratio_mean(row, h, w, pop, labels) for row in y]
-    u = np.stack([p[1] for p in parts])
-    var = calibrated_variance(u, w, h, pop, margins)
-    var_nofpc = calibrated_variance(u, w, h, pop, margins, fpc=False)
-    names = measures or ["mean"] * len(parts)
+    estimates, u = _ratio_means(y, h, w, pop, labels)
+    var, var_nofpc = _variances(u, w, h, pop, margins)
+    names = measures or ["mean"] * len(estimates)
     return tuple(
         replace(e, se=float(np.sqrt(v)), se_without_fpc=float(np.sqrt(v0)),
                 convention=f"raked {m}: sum_h W_h (sum w y / sum w) over valid answers; "
                 "linearised SE under the raking margins")
-        for (e, _u), v, v0, m in zip(parts, var, var_nofpc, names, strict=True)), u
+        for e, v, v0, m in zip(estimates, var, var_nofpc, names, strict=True)), u
 
 
-def _ratio_mean(y: np.ndarray, h: np.ndarray, w: np.ndarray, pop: np.ndarray,
-                labels) -> tuple[StratifiedEstimate, np.ndarray]:
-    """The pooled ratio mean of one row (SE left NaN) and its influence values."""
+def _ratio_means(y: np.ndarray, h: np.ndarray, w: np.ndarray, pop: np.ndarray,
+                 labels) -> tuple[list[StratifiedEstimate], np.ndarray]:
+    """The pooled ratio mean of every row of ``y`` (SEs left NaN) and the influence
+    values, all rows at once."""
+    rows = np.arange(y.shape[0])[:, None]
     valid = ~np.isnan(y)
-    yv = np.where(valid, y, 0.0)
-    wv = np.where(valid, w, 0.0)
-    t_v = np.bincount(h, weights=wv, minlength=pop.size)
-    t_y = np.bincount(h, weights=wv * yv, minlength=pop.size)
+    yv = np.nan_to_num(y)
+    wv = valid * w
+    size = pop.size
+    t_v = _row_bincount(rows, h, wv, size)
+    t_y = _row_bincount(rows, h, wv * yv, size)
     answered = t_v > 0
-    if not answered.any():
+    if not answered.any(axis=1).all():
         raise ValueError("no valid value in any stratum")
-    share = np.where(answered, pop, 0.0) / pop[answered].sum()
-    means = np.divide(t_y, t_v, out=np.zeros_like(t_y), where=answered)
-    per_weight = share / np.where(answered, t_v, 1.0)
-    dev = np.where(valid, yv - means[h], 0.0)
-    u = per_weight[h] * dev
-    pooled_w = np.where(valid, per_weight[h] * w, 0.0)
-    n_valid = np.bincount(h, weights=valid.astype(float), minlength=pop.size)
-    sum_w2 = np.bincount(h, weights=wv**2, minlength=pop.size)
-    ss = np.bincount(h, weights=wv * dev**2, minlength=pop.size)
-    strata_out = tuple(
-        StratumEstimate(
-            label=labels[k], population=float(pop[k]), respondents=int(n_valid[k]),
-            design_weight=float(t_v[k] / n_valid[k]), population_share=float(share[k]),
-            mean=float(means[k]),
-            variance=float(ss[k] / t_v[k] * n_valid[k] / max(n_valid[k] - 1, 1)),
-            se=float("nan"), se_without_fpc=float("nan"),
-            weighting_deff=float(n_valid[k] * sum_w2[k] / t_v[k]**2))
-        for k in np.flatnonzero(answered).tolist())
-    n = int(valid.sum())
-    n_eff = float(pooled_w.sum()**2 / np.sum(pooled_w**2))
-    return StratifiedEstimate(
-        estimate=float(share @ means), se=float("nan"), se_without_fpc=float("nan"),
-        fpc_applied=True, design_effect=n / n_eff, effective_n=n_eff, n=n,
-        population=float(pop[answered].sum()), strata=strata_out, convention=""), u
+    share_pop = np.where(answered, pop, 0.0)
+    share = share_pop / share_pop.sum(axis=1, keepdims=True)
+    safe_t_v = np.where(answered, t_v, 1.0)
+    means = np.where(answered, t_y / safe_t_v, 0.0)
+    per_weight = share / safe_t_v
+    dev = (yv - means[:, h]) * valid
+    u = per_weight[:, h] * dev
+    n_valid = _row_bincount(rows, h, valid, size)
+    sum_w2 = _row_bincount(rows, h, wv * wv, size)
+    ss = _row_bincount(rows, h, wv * dev * dev, size)
+    # Σ of the pooled weights share_h w_i/t_v,h over valid answers is 1, so Kish's n_eff is
+    # 1/Σ_h (share_h/t_v,h)² Σ_{i∈h} w_i².
+    n_eff = 1.0 / np.sum(per_weight**2 * sum_w2, axis=1)
+    out = []
+    for j in range(y.shape[0]):
+        strata_out = tuple(
+            StratumEstimate(
+                label=labels[k], population=float(pop[k]), respondents=int(n_valid[j, k]),
+                design_weight=float(t_v[j, k] / n_valid[j, k]),
+                population_share=float(share[j, k]), mean=float(means[j, k]),
+                variance=float(ss[j, k] / t_v[j, k] * n_valid[j, k]
+                               / max(n_valid[j, k] - 1, 1)),
+                se=float("nan"), se_without_fpc=float("nan"),
+                weighting_deff=float(n_valid[j, k] * sum_w2[j, k] / t_v[j, k]**2))
+            for k in np.flatnonzero(answered[j]).tolist())
+        n = int(n_valid[j].sum())
+        out.append(StratifiedEstimate(
+            estimate=float(share[j] @ means[j]), se=float("nan"), se_without_fpc=float("nan"),
+            fpc_applied=True, design_effect=n / float(n_eff[j]), effective_n=float(n_eff[j]),
+            n=n, population=float(share_pop[j].sum()), strata=strata_out, convention=""))
+    return out, u
