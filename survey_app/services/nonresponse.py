@@ -49,6 +49,15 @@ NONRESPONSE_CONVENTION = (
     + RAKING_CONVENTION.format(low=TRIM[0], high=TRIM[1]))
 
 
+def conventions_for(conventions: dict[str, str], weighting: str) -> dict[str, str]:
+    """The document's conventions; with raked weights the ``weighting`` text says so."""
+    out = dict(conventions)
+    if weighting == "raked":
+        out["weighting"] = (conventions["weighting"] + "; then "
+                            + RAKING_CONVENTION.format(low=TRIM[0], high=TRIM[1]))
+    return out
+
+
 def limitation_sentence(rates: list[ResponseRateRow], difference: float | None) -> str:
     """The limitations sentence (Simplified Chinese) for the report.
 

@@ -350,7 +350,7 @@ def _scores_document(campaign: Campaign, filters: ScoreFilters, *,
         filters=AppliedFilters(**asdict(filters)),
         snapshot=snapshot_id(data.snapshot_lines),
         n_respondents=n,
-        conventions=dict(CONVENTIONS),
+        conventions=nonresponse.conventions_for(CONVENTIONS, filters.weighting),
         items=[RatingItem(id=qid, label=data.labels[qid], dimension=_dimension_of(data, qid),
                           overall=qid == data.overall_item) for qid in data.item_ids],
         dimensions=[Dimension(id=d, label=data.labels["dim:" + d], items=items)

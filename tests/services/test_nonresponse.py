@@ -64,6 +64,9 @@ def test_raked_document_changes_the_estimates_not_the_counts(session, heshan):
     assert abs(head["overall_rate"].difference - (r.rate - d.rate)) <= 1e-4 + 1e-12
     assert design.nonresponse.headline == raked.nonresponse.headline
     assert "加权调整" in raked.nonresponse.limitation_zh
+    assert raked.conventions["weighting"].startswith(design.conventions["weighting"])
+    assert "raked" in raked.conventions["weighting"] and "raked" not in design.conventions[
+        "weighting"]
 
 
 @pytest.mark.demo_data
