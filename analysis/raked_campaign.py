@@ -21,7 +21,6 @@ from analysis.estimates import MeasureName, dimension_rate, item_estimates
 from analysis.indicator import indicator_from_estimates
 from analysis.intervals import Interval, interval_from_se
 from analysis.raking import calibrated_variance, raked_means
-from analysis.response_table import response_table
 
 __all__ = ["raked_campaign_statistics"]
 
@@ -75,15 +74,20 @@ def raked_campaign_statistics(
     >>> round(r.composite.overall, 6) == round(s.composite.overall, 6)
     True
     """
-    table = response_table(responses, strata, population_by_stratum, na_code=na_code)
-    codes = np.where(table.valid, table.codes, np.nan)
-    values = np.concatenate([(codes >= 4).astype(float), 25 * (codes - 1)])
-    values[np.isnan(np.concatenate([codes, codes]))] = np.nan
+    # The design statistics validated the codes; only the strata and valid answers are
+    # needed here (rebuilding the response table cost more than the raked means).
+    codes = np.asarray(responses, dtype=float)
+    labels_arr, stratum = np.unique(np.asarray(strata), return_inverse=True)
+    labels = labels_arr.tolist()
+    population = np.array([float(population_by_stratum[lab]) for lab in labels])
+    codes = np.where((codes >= 1) & (codes <= 5) & (codes != na_code), codes, np.nan)
     n_items = codes.shape[0]
-    labels = table.labels.tolist()
-    estimates, u = raked_means(values, table.stratum, weights, table.population, labels,
-                               margins, measures=["satisfaction rate"] * n_items
-                               + ["index"] * n_items)
+    values = np.empty((2 * n_items, codes.shape[1]))
+    np.greater_equal(codes, 4, out=values[:n_items])
+    values[:n_items][np.isnan(codes)] = np.nan
+    np.multiply(codes - 1, 25, out=values[n_items:])
+    estimates, u = raked_means(values, stratum, weights, population, labels, margins,
+                               measures=["satisfaction rate"] * n_items + ["index"] * n_items)
     items = tuple(
         replace(it, rate=estimates[j], index=estimates[n_items + j], rate_interval=None,
                 index_interval=None,
@@ -99,7 +103,7 @@ def raked_campaign_statistics(
         for item, share in zip(d.items, d.item_weights, strict=True):
             coef[item] += d.weight / total * share
     se = float(np.sqrt(calibrated_variance((coef @ u[n_items:])[None, :], weights,
-                                           table.stratum, table.population, margins)[0]))
+                                           stratum, population, margins)[0]))
     normal = interval_from_se(composite.overall, se, confidence)
     return replace(
         stats, items=items, composite=composite, composite_se=se,

@@ -187,18 +187,18 @@ def _variances(influence, weights, strata, populations, margins) -> tuple[np.nda
     w = np.asarray(weights, dtype=float)
     h = np.asarray(strata, dtype=np.int64)
     pop = np.asarray(populations, dtype=float)
-    rows = np.arange(u.shape[0])[:, None]
-    x = _swept(u, [np.asarray(m, dtype=np.int64) for m in margins], rows) * w
+    x = _swept(u, [np.asarray(m, dtype=np.int64) for m in margins]) * w
     r = np.bincount(h, minlength=pop.size).astype(float)
-    s1 = _row_bincount(rows, h, x, pop.size)
-    s2 = _row_bincount(rows, h, x * x, pop.size)
+    strata_onehot = _onehot(h, pop.size)
+    s1 = x @ strata_onehot
+    s2 = (x * x) @ strata_onehot
     with np.errstate(invalid="ignore", divide="ignore"):
         within = np.where(r > 1, (s2 - s1**2 / np.maximum(r, 1)) * r / np.maximum(r - 1, 1),
                           0.0)
     return (within * (1 - r / pop)).sum(axis=1), within.sum(axis=1)
 
 
-def _swept(u: np.ndarray, cats: list[np.ndarray], rows: np.ndarray) -> np.ndarray:
+def _swept(u: np.ndarray, cats: list[np.ndarray]) -> np.ndarray:
     """u after R's ten sweeps u ← u − ave_c(u) over the margins, computed on the margins'
     small tables: the sweeps only ever subtract per-category constants A_m, so the category
     sums of the current u are S_m − Σ_k A_k N_km (N_km the margins' cross counts) and the
@@ -208,7 +208,7 @@ def _swept(u: np.ndarray, cats: list[np.ndarray], rows: np.ndarray) -> np.ndarra
     sizes = [int(c.max(initial=-1)) + 1 for c in cats]
     counts = [np.maximum(np.bincount(c, minlength=k), 1) for c, k in zip(cats, sizes,
                                                                          strict=True)]
-    sums = [_row_bincount(rows, c, u, k) for c, k in zip(cats, sizes, strict=True)]
+    sums = [u @ _onehot(c, k) for c, k in zip(cats, sizes, strict=True)]
     cross = [[np.bincount(cm * kk + ck, minlength=km * kk).reshape(km, kk).astype(float)
               for ck, kk in zip(cats, sizes, strict=True)]
              for cm, km in zip(cats, sizes, strict=True)]
@@ -223,16 +223,12 @@ def _swept(u: np.ndarray, cats: list[np.ndarray], rows: np.ndarray) -> np.ndarra
     return out
 
 
-def _row_bincount(rows: np.ndarray, codes: np.ndarray, values: np.ndarray,
-                  k: int) -> np.ndarray:
-    """Per row of ``values`` (rows × n), the sums over each code 0..k-1.
-
-    A product with the codes' one-hot matrix (n × k): one BLAS call, several times faster
-    than a bincount over rows × n flattened indices."""
-    del rows  # the shape of ``values`` says it
+def _onehot(codes: np.ndarray, k: int) -> np.ndarray:
+    """The n × k indicator matrix of ``codes``: per-code sums of many rows are then one
+    BLAS product, several times faster than bincounts over rows × n flattened indices."""
     onehot = np.zeros((codes.size, k))
     onehot[np.arange(codes.size), codes] = 1.0
-    return np.asarray(values, dtype=float) @ onehot
+    return onehot
 
 
 def raked_stratified_mean(values, strata, weights, populations, labels, margins=(), *,
@@ -338,13 +334,13 @@ def _ratio_means(y: np.ndarray, h: np.ndarray, w: np.ndarray, pop: np.ndarray,
                  labels) -> tuple[list[StratifiedEstimate], np.ndarray]:
     """The pooled ratio mean of every row of ``y`` (SEs left NaN) and the influence
     values, all rows at once."""
-    rows = np.arange(y.shape[0])[:, None]
     valid = ~np.isnan(y)
     yv = np.nan_to_num(y)
     wv = valid * w
     size = pop.size
-    t_v = _row_bincount(rows, h, wv, size)
-    t_y = _row_bincount(rows, h, wv * yv, size)
+    strata_onehot = _onehot(h, size)
+    t_v = wv @ strata_onehot
+    t_y = (wv * yv) @ strata_onehot
     answered = t_v > 0
     if not answered.any(axis=1).all():
         raise ValueError("no valid value in any stratum")
@@ -355,9 +351,9 @@ def _ratio_means(y: np.ndarray, h: np.ndarray, w: np.ndarray, pop: np.ndarray,
     per_weight = share / safe_t_v
     dev = (yv - means[:, h]) * valid
     u = per_weight[:, h] * dev
-    n_valid = _row_bincount(rows, h, valid, size)
-    sum_w2 = _row_bincount(rows, h, wv * wv, size)
-    ss = _row_bincount(rows, h, wv * dev * dev, size)
+    n_valid = valid.astype(float) @ strata_onehot
+    sum_w2 = (wv * wv) @ strata_onehot
+    ss = (wv * dev * dev) @ strata_onehot
     # Σ of the pooled weights share_h w_i/t_v,h over valid answers is 1, so Kish's n_eff is
     # 1/Σ_h (share_h/t_v,h)² Σ_{i∈h} w_i².
     n_eff = 1.0 / np.sum(per_weight**2 * sum_w2, axis=1)
