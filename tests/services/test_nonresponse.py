@@ -87,14 +87,12 @@ def test_response_rates_are_the_progress_documents(session, heshan):
 def test_a_roster_category_without_respondents_is_merged():
     # Hand-made: group g has communities A (60 households) and B (40) and projects P (100);
     # only A answered, so B's households are spread over A: every weight = 100/2.
-    from survey_app.services.counted_data import CountedData
+    from survey_app.services.counted_data import CountedData, Factor
 
     data = CountedData(campaign=None, questionnaires={}, item_ids=[], overall_item="",
                        dimensions={}, labels={}, groups=["g", "g"], codes=np.zeros((0, 2)))
-    data._factors["communities"] = data._factors.setdefault(
-        "communities", __import__("survey_app.services.counted_data", fromlist=["Factor"])
-        .Factor.of(["A", "A"]))
-    data._factors["projects"] = type(data._factors["communities"]).of(["P", "P"])
+    data._factors["communities"] = Factor.of(["A", "A"])
+    data._factors["projects"] = Factor.of(["P", "P"])
     counts = {("g", "P", "A"): 60, ("g", "P", "B"): 40}
     raking = nonresponse.rake_counted(data, counts, {"g": 100}, ScoreFilters())
     assert raking.weights.tolist() == [50.0, 50.0]
