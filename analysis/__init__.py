@@ -16,8 +16,10 @@ states its convention.
 Modules
 -------
 measures      satisfaction rate (top-2 box), score (100/80/60/40/20), linear index, counts
-estimates     reported rate (Wilson at Kish's n_eff), index (normal), score = 20 + 0.8 index
+estimates     rate (Wilson at Kish's n_eff with FPC), index (normal), score = 20 + 0.8 index
 intervals     Wilson, normal and t intervals, FPC
+raking        raking (IPF) to roster margins, trimmed; raked means and their linearised SE
+raked_campaign  campaign statistics recomputed with raked weights
 bootstrap     bootstrap intervals (percentile/basic/BCa, stratified, multinomial counts)
 stratified    design weights N_h/r_h, pooled estimate, SE with/without FPC, Kish deff
 reliability   Cronbach's alpha (raw, standardised), Feldt CI, item-total, alpha-if-deleted
@@ -57,7 +59,8 @@ _EXPORTS: dict[str, tuple[str, ...]] = {
     "conventions": ("scores_conventions",),
     "drivers": ("derived_importance", "importance_performance_quadrants"),
     "estimates": (
-        "Estimate", "ItemEstimates", "dimension_rate", "index_estimate", "item_estimates",
+        "Estimate", "ItemEstimates", "dimension_rate", "fpc_effective_n", "index_estimate",
+        "item_estimates",
         "rate_estimate", "score_estimate", "score_from_index",
     ),
     "indicator": (
@@ -73,6 +76,11 @@ _EXPORTS: dict[str, tuple[str, ...]] = {
         "satisfaction_rate", "satisfaction_score", "summary_from_counts",
     ),
     "planning": ("aapor_rates", "cochran_sample_size", "contacts_needed", "margin_of_error"),
+    "raked_campaign": ("raked_campaign_statistics",),
+    "raking": (
+        "RakedWeights", "calibrated_variance", "rake_weights", "raked_means",
+        "raked_stratified_mean",
+    ),
     "reliability": ("cronbach_alpha", "item_total_statistics"),
     "stratified": (
         "StratifiedEstimate", "design_weights", "effective_sample_size", "kish_design_effect",

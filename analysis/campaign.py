@@ -353,11 +353,16 @@ def linearised_composite_se(table: ResponseTable, composite: CompositeIndex) -> 
 
     Notes
     -----
-    C = Σ_j c_j m_j + const with m_j the stratified mean code of item j. Linearised
-    variable of respondent i in stratum h: z_i = Σ_j c_j v_ij (y_ij − m_hj) r_h / V_hj
-    (v_ij valid indicator, V_hj valid count, m_hj stratum mean code, r_h respondents);
-    Var(C) = Σ_h W_h² (1 − f_h) s²_h(z)/r_h. For a composite of one item without NA
-    answers it equals that item's stratified SE.
+    C = Σ_j c_j m_j + const with m_j = Σ_{h∈A_j} W_hj m_hj the stratified mean code of
+    item j, A_j the strata with a valid answer to item j and W_hj = N_h/Σ_{g∈A_j} N_g
+    (the item's own weights: a stratum without a valid answer to item j drops out of them,
+    exactly as in the item's pooled estimate). Linearised variable of respondent i in
+    stratum h: z_i = Σ_j c_j W_hj v_ij (y_ij − m_hj) r_h / V_hj (v_ij valid indicator,
+    V_hj valid count, m_hj stratum mean code, r_h respondents);
+    Var(C) = Σ_h (1 − f_h) s²_h(z)/r_h with f_h = r_h/N_h. This is the linearisation of
+    the ratio estimators m_hj = Ŷ_hj/V̂_hj that R's ``survey`` package computes
+    (``svytotal`` + ``svycontrast``; reference in ``tests/analysis/data/composite_se``).
+    For a composite of one item without NA answers it equals that item's stratified SE.
 
     References
     ----------
@@ -381,8 +386,13 @@ def linearised_composite_se(table: ResponseTable, composite: CompositeIndex) -> 
     coef = _composite_coefficients(composite, len(table.names))
     n_strata, h_idx, r_h = table.labels.size, table.stratum, table.respondents
     valid_counts, valid = table.valid_counts, table.valid
+    answered = valid_counts > 0
+    # W_hj: each item's own group weights (groups without a valid answer get 0).
+    item_population = np.where(answered, table.population[None, :], 0.0)
+    item_share = item_population / np.maximum(item_population.sum(axis=1, keepdims=True), 1)
     with np.errstate(invalid="ignore", divide="ignore"):
-        scale = np.where(valid_counts > 0, r_h[None, :] / np.maximum(valid_counts, 1), 0.0)
+        scale = np.where(answered, item_share * r_h[None, :] / np.maximum(valid_counts, 1),
+                         0.0)
         stratum_means = table.counts[..., :5] @ _CODE_VALUES / valid_counts
     z = np.zeros(table.codes.shape[1])
     for j in np.flatnonzero(coef):
@@ -395,8 +405,7 @@ def linearised_composite_se(table: ResponseTable, composite: CompositeIndex) -> 
     s1 = np.bincount(h_idx, weights=z, minlength=n_strata)
     s2 = np.bincount(h_idx, weights=z * z, minlength=n_strata)
     var_h = np.where(r_h > 1, (s2 - s1**2 / np.maximum(r_h, 1)) / np.maximum(r_h - 1, 1), 0.0)
-    variance = np.sum(table.population_share**2 * (1 - r_h / table.population) * var_h
-                      / np.maximum(r_h, 1))
+    variance = np.sum((1 - r_h / table.population) * var_h / np.maximum(r_h, 1))
     return float(variance)**0.5
 
 

@@ -21,6 +21,7 @@ __all__ = [
     "DIMENSION_CONVENTION",
     "INDEX_DEFINITION",
     "INDICATOR_MEASURE_CONVENTION",
+    "RAKING_CONVENTION",
     "RATE_DEFINITION",
     "SCORE_DEFINITION",
     "WEIGHTING_CONVENTION",
@@ -35,9 +36,11 @@ SCORE_DEFINITION = ("satisfaction score 满意度得分 = (100n5+80n4+60n3+40n2+
 INDEX_DEFINITION = "linear index = (mean-1)/(5-1) x 100"
 DIMENSION_CONVENTION = ("dimension index = equal-weight mean of its item indices; dimension "
                         "rate = equal-weight mean of its item rates (analysis.composite_index)")
-COMPOSITE_CONVENTION = ("overall index = equal-weight mean of dimension indices (overall item "
-                        "excluded), normal interval from the Taylor-linearised stratified SE "
-                        "with FPC (analysis.campaign_statistics)")
+COMPOSITE_CONVENTION = (
+    "overall index = equal-weight mean of dimension indices (overall item excluded), normal "
+    "interval from the Taylor-linearised stratified SE with FPC f_h = r_h/N_h over "
+    "respondents; each item enters with its own group weights (the groups in its "
+    "weight_groups), as in its pooled estimate (analysis.campaign_statistics)")
 INDICATOR_MEASURE_CONVENTION = (
     "campaign indicator settings applied to the overall item's stratified measure; "
     "P(true >= target) = Phi((actual - target)/SE), SE with FPC")
@@ -46,24 +49,39 @@ INDICATOR_MEASURE_CONVENTION = (
 def rate_interval_convention(confidence: float = 0.95) -> str:
     """How :func:`analysis.estimates.rate_estimate` computes its interval (the ``rate_ci``
     convention)."""
-    return (f"{confidence:.0%} Wilson score interval at Kish's effective sample size "
-            "n_eff = (sum w)^2/sum w^2, w_h = N_h/r_h (equals the ordinary Wilson "
-            "interval within one household group)")
+    return (f"{confidence:.0%} Wilson score interval at Kish's effective sample size with "
+            "the FPC, n* = 1/sum_h W_h^2 (1-f_h)/r_h, W_h = N_h/N, f_h = r_h/N_h (within one "
+            "household group the Wilson interval with the without-replacement variance, "
+            "n* = rN/(N-r)); the FPC is applied alike to the interval, the SE and "
+            "P(true >= target)")
 
 
 def index_interval_convention(confidence: float = 0.95) -> str:
     """How :func:`analysis.estimates.index_estimate` and ``score_estimate`` compute their
     intervals (the ``index_ci`` convention)."""
     return (f"{confidence:.0%} normal interval, stratified SE with finite-population "
-            "correction sqrt(sum_h (N_h/N)^2 (1-f_h) s_h^2/r_h); "
+            "correction sqrt(sum_h (N_h/N)^2 (1-f_h) s_h^2/r_h); for one item r_h and f_h "
+            "count its valid answers (the item's sample: METHODS section 4 with NA answers "
+            "excluded from every denominator, section 1), the composite's f_h its "
+            "respondents (a domain estimate); both agree for an item without NA answers; "
             "score interval = 20 + 0.8 x index interval")
 
 
 WEIGHTING_CONVENTION = (
     "strata = household groups; pooled = sum_h (N_h/N) ybar_h with N_h the roster households "
     "of group h in the cell (project/community) and ybar_h over the valid answers; a group "
-    "without valid answers to an item drops out of that item's weights; N_h is raised to r_h "
-    "if open-link respondents outnumber the roster")
+    "without valid answers to an item drops out of that item's weights (each item cell "
+    "lists the groups that entered them as weight_groups), in the item's estimates and in "
+    "the composite index's SE alike; N_h is raised to r_h if open-link respondents "
+    "outnumber the roster")
+RAKING_CONVENTION = (
+    "raked: each household group's respondents raked (iterative proportional fitting) to the "
+    "roster's households by community and by project within the group, from the design "
+    "weight N_h/r_h; weights trimmed to [{low}, {high}] x the design weight (trimming inside "
+    "the iterations); margin categories without respondents merged into the rest of the "
+    "margin; variances: Taylor linearisation of the ratio means as R survey does for rake() "
+    "(influence values swept by the margins, 10 sweeps, stratified by group with FPC "
+    "f_h = r_h/N_h); breakdown cells: the same restricted to the cell's respondents")
 DRIVERS_CONVENTION = ("Spearman correlation of each dimension score with the overall item "
                       "(pairwise deletion); IPA crosshair at the means")
 MODE_EFFECTS_CONVENTION = (

@@ -30,6 +30,7 @@ __all__ = [
     "ItemEstimates",
     "MeasureName",
     "dimension_rate",
+    "fpc_effective_n",
     "index_estimate",
     "item_estimates",
     "rate_estimate",
@@ -142,13 +143,18 @@ def rate_estimate(rate: StratifiedEstimate, confidence: float = 0.95) -> Estimat
 
     Notes
     -----
-    Wilson score interval of k/n with n = n_eff = (Σw)²/Σw² (w_h = N_h/r_h per respondent)
-    and k = min(rate × n_eff, n_eff): the design effect of unequal weights widens the
-    interval; within one stratum n_eff = r and it is the ordinary Wilson interval.
+    Wilson score interval of k/n at n* = 1 / Σ_h W_h² (1 − f_h)/r_h (W_h = N_h/N,
+    f_h = r_h/N_h) and k = rate × n*: Kish's effective n = (Σw)²/Σw² = 1/Σ_h W_h²/r_h
+    with each stratum's finite-population correction, so the interval, the reported SE and
+    P(true ≥ target) all use the FPC. It solves (p̂ − p)² = z² Σ_h W_h² (1 − f_h) p(1 − p)/r_h,
+    the Wilson equation with the stratified variance under a common p(1 − p) (Kish's
+    assumption). Within one stratum n* = r N/(N − r), the Wilson interval with the
+    without-replacement variance; with a census (every f_h = 1) the interval is the point.
 
     References
     ----------
-    Kish, L. (1965). Survey Sampling, section 11.7; Wilson, E. B. (1927). JASA 22, 209-212.
+    Kish, L. (1965). Survey Sampling, sections 2.2 and 11.7; Wilson, E. B. (1927). JASA 22,
+    209-212.
 
     Examples
     --------
@@ -159,12 +165,50 @@ def rate_estimate(rate: StratifiedEstimate, confidence: float = 0.95) -> Estimat
     >>> round(e.interval.low, 4), round(e.interval.high, 4)
     (0.8506, 0.9343)
     """
-    n_eff = rate.effective_n
-    wilson = wilson_interval(min(rate.estimate * n_eff, n_eff), n_eff, confidence)
+    n_star = fpc_effective_n(rate)
+    if n_star == float("inf"):
+        low = high = rate.estimate
+    else:
+        wilson = wilson_interval(min(rate.estimate * n_star, n_star), n_star, confidence)
+        low, high = wilson.low, wilson.high
     return Estimate("rate", rate.estimate, rate.se,
-                    Interval(rate.estimate, wilson.low, wilson.high, confidence,
+                    Interval(rate.estimate, low, high, confidence,
                              rate_interval_convention(confidence)),
                     RATE_DEFINITION)
+
+
+def fpc_effective_n(estimate: StratifiedEstimate) -> float:
+    """Kish's effective sample size with each stratum's finite-population correction.
+
+    Parameters
+    ----------
+    estimate : StratifiedEstimate
+        A stratified estimate (its strata's N_h and r_h are used).
+
+    Returns
+    -------
+    float
+        n* = 1 / Σ_h W_h² (1 − f_h)/r_h; ``inf`` when every stratum is a census.
+
+    Notes
+    -----
+    Without the FPC this is Kish's (Σw)²/Σw² with w_h = N_h/r_h, i.e. 1/Σ_h W_h²/r_h.
+    With unequal weights within a stratum (raking) each term is multiplied by the stratum's
+    Kish design effect d_h = r_h Σw²/(Σw)²: n* = 1/Σ_h W_h² (1 − f_h) d_h/r_h.
+
+    References
+    ----------
+    Kish, L. (1965). Survey Sampling, sections 2.2 and 11.7.
+
+    Examples
+    --------
+    >>> from analysis.stratified import stratified_mean
+    >>> fpc_effective_n(stratified_mean({"a": [1.0, 0, 1, 1]}, {"a": 8}))
+    8.0
+    """
+    total = sum(s.population_share**2 * (1 - s.respondents / s.population) * s.weighting_deff
+                / s.respondents for s in estimate.strata)
+    return 1.0 / total if total > 0 else float("inf")
 
 
 def index_estimate(index: StratifiedEstimate, confidence: float = 0.95) -> Estimate:

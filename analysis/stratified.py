@@ -38,6 +38,9 @@ class StratumEstimate:
     variance: float
     se: float
     se_without_fpc: float
+    #: Kish's design effect of unequal weights within the stratum (1 for design weights,
+    #: above 1 for raked weights); see analysis.estimates.fpc_effective_n.
+    weighting_deff: float = 1.0
 
 
 @dataclass(frozen=True, slots=True)

@@ -8,6 +8,7 @@ N bulk-inserted households/responses/answers), then measures in one process:
   (what any implementation has to read, without the other columns or any statistics);
 - floor "version": the data-version aggregate query of services.score_cache alone;
 - ``scores_document`` cold (service call) with its parts: load_counted, comment themes;
+  the raked document (``weighting="raked"``) cold and the raking alone;
   "cold" = nothing cached but jieba's dictionary, which gunicorn loads at start-up
   (gunicorn.conf.py when_ready): the scores cache is cleared and so is the comment
   segmentation cache before each cold measurement;
@@ -45,6 +46,7 @@ from survey_app.services import (
     campaigns,
     counted_data,
     demo,
+    nonresponse,
     questionnaire_versions,
     score_cache,
     scores,
@@ -103,6 +105,15 @@ def run(backend: str, n: int, distinct_comments: bool = False) -> dict:
                 lambda: scores.scores_document(campaign, session=session), COLD_REPEATS,
                 reset=comment_analysis._segment.cache_clear)
             out["n_respondents"] = doc.n_respondents
+            # issue 18: raking + the whole raked document, cold
+            out["document_raked_cold"], _ = _timed(
+                lambda: scores.scores_document(campaign, ScoreFilters(weighting="raked"),
+                                               session=session), COLD_REPEATS,
+                reset=comment_analysis._segment.cache_clear)
+            raked_data = counted_data.load_counted(campaign, session=session)
+            roster = scores.roster_counts(campaign, session=session)
+            out["raking"], _ = _timed(lambda: nonresponse.rake_counted(
+                raked_data, roster.counts, roster.populations(), ScoreFilters()), 3)
         client = app.test_client()
         headers = {"Authorization": f"Bearer {token}"}
         api = f"/api/v1/campaigns/{info['slug']}/scores"
@@ -158,7 +169,8 @@ def main() -> None:
               f"({r['floor_fetch_rows']:,} rating-code strings)")
         print(f"  floor: fetch rating codes     {r['floor_fetch']:8.3f} s   ratio 1.00")
         print(f"  (start-up, not a request: jieba dictionary {r['segmenter_load']:.3f} s)")
-        for key in ("load_counted", "comments", "document_cold", "api_cold", "dashboard_cold"):
+        for key in ("load_counted", "comments", "raking", "document_cold", "document_raked_cold",
+                    "api_cold", "dashboard_cold"):
             print(f"  {key:<30}{r[key]:8.3f} s   ratio {r[key] / r['floor_fetch']:6.2f}")
         print(f"  floor: data-version query     {r['floor_version'] * 1000:8.1f} ms  ratio 1.00")
         for key in ("api_warm", "dashboard_warm"):

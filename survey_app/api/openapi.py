@@ -88,6 +88,9 @@ PATHS = {
                    "Also count responses an evaluator excluded"),
             _query("include_unverified", {"enum": ["y", "true", "1"]},
                    "Also count open-link answers that identified no roster household"),
+            _query("weighting", {"enum": ["design", "raked"], "default": "design"},
+                   "Respondent weights: design (N_h/r_h) or raked to the roster's "
+                   "community and project margins (non-response weighting)"),
         ],
         "responses": {"200": _json("Scores", "Scores"),
                       "400": _json("Error", "Invalid filters"),

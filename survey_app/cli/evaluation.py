@@ -9,7 +9,7 @@ from flask.cli import with_appcontext
 
 from survey_app.extensions import db
 from survey_app.services import audit, audit_chain, campaigns, counted_data, exports, scores
-from survey_app.services.score_filters import MIN_CELL, ScoreFilters
+from survey_app.services.score_filters import MIN_CELL, WEIGHTINGS, ScoreFilters
 from survey_app.services.scores_model import ScoresDocument
 
 
@@ -55,11 +55,15 @@ def _text(doc: ScoresDocument) -> str:
 @click.option("--format", "fmt", type=click.Choice(["json", "text"]), default="json")
 @click.option("--include-unverified", is_flag=True,
               help="Also count open-link answers that identified no roster household.")
+@click.option("--weighting", type=click.Choice(list(WEIGHTINGS)), default="design",
+              help="design: N_h/r_h; raked: raked to the roster's community and project "
+                   "margins (the API's weighting=)")
 @with_appcontext
-def scores_command(slug: str, fmt: str, include_unverified: bool) -> None:
+def scores_command(slug: str, fmt: str, include_unverified: bool, weighting: str) -> None:
     """Print the scores document of campaign SLUG (the API's numbers)."""
     doc = scores.scores_document(_campaign(slug),
-                                 ScoreFilters(include_unverified=include_unverified),
+                                 ScoreFilters(include_unverified=include_unverified,
+                                              weighting=weighting),
                                  session=db.session)
     click.echo(json.dumps(doc.model_dump(mode="json"), ensure_ascii=False, indent=2)
                if fmt == "json" else _text(doc))

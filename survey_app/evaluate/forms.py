@@ -29,6 +29,10 @@ class ScoreFilterForm(FlaskForm):
     date_to = DateField(_l("Submitted until"), validators=[Optional()])
     include_excluded = BooleanField(_l("Include excluded responses"))
     include_unverified = BooleanField(_l("Include unverified open-link answers"))
+    weighting = SelectField(_l("Weighting"), default="design",
+                            choices=[SelectChoice("design", _l("Design weights")),
+                                     SelectChoice("raked", _l("Raked to the roster "
+                                                              "(non-response)"))])
     submit = SubmitField(_l("Apply filters"))
 
     def validate_date_to(self, field):
@@ -45,7 +49,8 @@ class ScoreFilterForm(FlaskForm):
             community=(self.community.data or "").strip() or None, mode=self.mode.data or None,
             date_from=self.date_from.data, date_to=self.date_to.data,
             include_excluded=bool(self.include_excluded.data),
-            include_unverified=bool(self.include_unverified.data))
+            include_unverified=bool(self.include_unverified.data),
+            weighting=self.weighting.data or "design")
 
 
 class ResponseExcludeForm(FlaskForm):

@@ -25,6 +25,8 @@ WEB_MODES = (ResponseMode.WEB_TOKEN, ResponseMode.WEB_OPEN)
 MODE_FILTERS = ("web", ResponseMode.WEB_TOKEN.value, ResponseMode.WEB_OPEN.value,
                 ResponseMode.PAPER.value)
 GROUP_LABELS = {"relocated": "棚改货币化安置户", "rental_subsidy": "租赁补贴户"}
+#: Respondent weights: design N_h/r_h, or raked to the roster's margins (analysis.raking).
+WEIGHTINGS = ("design", "raked")
 
 
 class ScoresError(ValueError):
@@ -45,6 +47,7 @@ class ScoreFilters:
     # True: open-link answers that identified no household count too (they are stored
     # "unverified" and left out by default, services.open_identity).
     include_unverified: bool = False
+    weighting: str = "design"  # one of WEIGHTINGS
 
     def as_dict(self) -> dict:
         out = asdict(self)

@@ -24,8 +24,8 @@ from sqlalchemy import func
 from sqlmodel import Session, select
 
 import analysis
-from survey_app.models import Campaign, Community, Household, Project, ResponseMode
-from survey_app.services.answer_copies import COMMENT_USER_WORDS
+from survey_app.models import Campaign, Community, Household, Project
+from survey_app.services import nonresponse
 from survey_app.services.counted_data import (
     CountedData,
     gc_paused,
@@ -33,6 +33,9 @@ from survey_app.services.counted_data import (
     snapshot_id,
     unverified_count,
 )
+from survey_app.services.pooled_sections import comments_section as _comments
+from survey_app.services.pooled_sections import mode_effects_section as _mode_effects
+from survey_app.services.pooled_sections import reliability_section as _reliability
 from survey_app.services.score_filters import (
     GROUP_LABELS,
     MIN_CELL,
@@ -45,14 +48,11 @@ from survey_app.services.score_filters import (
 )
 from survey_app.services.score_filters import rounded as _r
 from survey_app.services.scores_model import (
-    Alpha,
     AppliedFilters,
     BreakdownCell,
     BreakdownRow,
     CampaignHeading,
     Cell,
-    Comments,
-    CommentTheme,
     CompositeIndex,
     Dimension,
     DimensionCell,
@@ -63,9 +63,8 @@ from survey_app.services.scores_model import (
     IndicatorDocument,
     IpaPoint,
     ItemCell,
-    ModeEffect,
+    OptionCounts,
     RatingItem,
-    Reliability,
     ScoresDocument,
     Stratum,
     SuppressedBreakdownCell,
@@ -126,11 +125,22 @@ def roster_counts(campaign: Campaign, *, session: Session) -> RosterCounts:
 
 # ---------------------------------------------------------------- cells
 
-def _item_cell(estimates, summary, respondents: int) -> ItemCell:
-    """Measures of one item in one cell from the reported estimates of analysis."""
+def _option_counts(summary) -> OptionCounts:
+    """n5..n1, n9 and missing of an item summary (its counts are codes 1..5)."""
+    n1, n2, n3, n4, n5 = (int(c) for c in summary.counts)
+    return OptionCounts(n5=n5, n4=n4, n3=n3, n2=n2, n1=n1, n9=summary.n_na,
+                        missing=summary.n_missing)
+
+
+def _item_cell(estimates, summary, respondents: int,
+               weight_groups: list[str] | None = None) -> ItemCell:
+    """Measures of one item in one cell from the reported estimates of analysis;
+    ``weight_groups`` the groups that entered the item's weights."""
     counts = {"respondents": respondents, "n_valid": summary.n_valid, "n_na": summary.n_na,
               "n_missing": summary.n_missing,
-              "na_share": _r(summary.na_share, RATE_DECIMALS), "suppressed": False}
+              "na_share": _r(summary.na_share, RATE_DECIMALS),
+              "counts": _option_counts(summary), "weight_groups": weight_groups or [],
+              "suppressed": False}
     if summary.n_valid == 0 or estimates is None:  # no effective_n: left out, not null
         return ItemCell(**counts, rate=None, rate_ci=None, score=None, score_ci=None,
                         index=None, index_ci=None, rate_se=None, index_se=None)
@@ -156,14 +166,15 @@ def _suppressed(respondents: int) -> SuppressedCell:
 
 
 def _cell_statistics(data: CountedData, mask: np.ndarray, pops: dict[str, int], *,
-                     drivers: bool = False):
+                     drivers: bool = False, raking=None):
     """campaign_statistics over the respondents in ``mask``; None when nothing is computable.
 
     Items without a valid answer in the cell are left out of the call (a stratified mean
     needs at least one answer); dimensions left without items drop out of the composite.
     Only what the document shows is computed: no bootstrap item intervals (the document
     gives Wilson and normal intervals), no reliability (see _reliability), drivers only
-    when asked (the pooled cell).
+    when asked (the pooled cell). With ``raking`` (nonresponse.CountedRaking) the item
+    estimates, composite and indicator are the raked ones.
     """
     everyone = bool(mask.all())  # the pooled cell: no copy of the matrix
     y = data.codes if everyone else data.codes[:, mask]
@@ -177,38 +188,55 @@ def _cell_statistics(data: CountedData, mask: np.ndarray, pops: dict[str, int], 
     if overall_j not in present:
         return None, present
     rows = {j: k for k, j in enumerate(present)}
-    dims = {}
-    for dim, items in data.dimensions.items():
-        kept = [rows[data.item_ids.index(i)] for i in items if data.item_ids.index(i) in rows]
-        if kept:
-            dims[dim] = kept
+    dims = _cell_dimensions(data, rows)
     if not dims:
         return None, present
     respondents = np.bincount(strata, minlength=len(groups.labels))
     pop = {k: max(int(pops.get(groups.labels[k], 0)), int(respondents[k]))
            for k in np.flatnonzero(respondents).tolist()}
     campaign = data.campaign
+    y = y if len(present) == len(data.item_ids) else y[present]
     stats = analysis.campaign_statistics(
-        y if len(present) == len(data.item_ids) else y[present], strata, pop, dims,
-        rows[overall_j],
+        y, strata, pop, dims, rows[overall_j],
         item_names=[data.item_ids[j] for j in present], na_code=NA_CODE,
         target=campaign.indicator_target, points=campaign.indicator_points,
         reliability=False, item_intervals=False, drivers=drivers)
+    if raking is not None:
+        stats = _raked(stats, y, strata, pop, raking, mask, rows[overall_j], campaign)
     return stats, present
 
 
-def _cell_document(data: CountedData, mask: np.ndarray, pops: dict[str, int]) -> Cell:
+def _cell_dimensions(data: CountedData, rows: dict[int, int]) -> dict[str, list[int]]:
+    """Each dimension's rows among the cell's items (dimensions without any left out)."""
+    dims = {}
+    for dim, items in data.dimensions.items():
+        kept = [rows[data.item_ids.index(i)] for i in items if data.item_ids.index(i) in rows]
+        if kept:
+            dims[dim] = kept
+    return dims
+
+
+def _raked(stats, y, strata, pop, raking, mask, overall_row: int, campaign: Campaign):
+    """The cell's statistics under the raked weights of its respondents (``mask``)."""
+    return analysis.raked_campaign_statistics(
+        stats, y, strata, pop, raking.weights[mask], [m[mask] for m in raking.margins],
+        overall_item=overall_row, na_code=NA_CODE, target=campaign.indicator_target,
+        points=campaign.indicator_points)
+
+
+def _cell_document(data: CountedData, mask: np.ndarray, pops: dict[str, int],
+                   raking=None) -> Cell:
     """Per item, per dimension, overall item and composite index for one cell."""
-    return _cell_with_statistics(data, mask, pops)[0]
+    return _cell_with_statistics(data, mask, pops, raking=raking)[0]
 
 
 def _cell_with_statistics(data: CountedData, mask: np.ndarray, pops: dict[str, int], *,
-                          drivers: bool = False):
+                          drivers: bool = False, raking=None):
     """The cell's document and the campaign_statistics it came from (None if suppressed)."""
     respondents = int(mask.sum())
     if respondents < MIN_CELL:
         return _suppressed(respondents), None
-    stats, _present = _cell_statistics(data, mask, pops, drivers=drivers)
+    stats, _present = _cell_statistics(data, mask, pops, drivers=drivers, raking=raking)
     by_name = {} if stats is None else {it.name: it for it in stats.items}
     items = {}
     for j, qid in enumerate(data.item_ids):
@@ -219,7 +247,9 @@ def _cell_with_statistics(data: CountedData, mask: np.ndarray, pops: dict[str, i
                                                    n_missing=counts.n_missing)
             items[qid] = _item_cell(None, summary, respondents)
         else:
-            items[qid] = _item_cell(it.estimates, it.summary, respondents)
+            labels = data.factor("groups").labels
+            items[qid] = _item_cell(it.estimates, it.summary, respondents,
+                                    sorted(labels[st.label] for st in it.rate.strata))
     dimensions, composite = {}, None
     if stats is not None:
         dimensions = _dimension_cells(stats, items)
@@ -282,57 +312,6 @@ def indicator_rule(campaign: Campaign):
     raise ScoresError(f"unknown indicator rule {campaign.indicator_rule!r}")
 
 
-def _reliability(data: CountedData) -> Reliability:
-    scale = [j for j, qid in enumerate(data.item_ids) if qid != data.overall_item]
-    y = data.codes[scale].T.copy()
-    y[y == NA_CODE] = np.nan
-    out = {}
-    for policy in ("pairwise", "listwise"):
-        usable = (~np.isnan(y)).sum(axis=1)
-        rows = usable >= 2 if policy == "pairwise" else usable == len(scale)
-        if rows.sum() < 3:
-            out[policy] = None
-            continue
-        a = analysis.cronbach_alpha(y, missing=policy)
-        out[policy] = Alpha(alpha=_r(a.alpha, STAT_DECIMALS),
-                            standardized_alpha=_r(a.standardized_alpha, STAT_DECIMALS),
-                            ci=(_r(a.ci_low, STAT_DECIMALS), _r(a.ci_high, STAT_DECIMALS)),
-                            n_used=a.n_used, n_items=a.n_items, convention=a.convention)
-    return Reliability(**out, items=[data.item_ids[j] for j in scale])
-
-
-def _mode_effects(data: CountedData) -> list[ModeEffect]:
-    modes = np.where(data.factor("modes").mask(ResponseMode.PAPER.value), "paper", "web")
-    groups = data.factor("groups")
-    out = []
-    effects = analysis.item_mode_effects(data.codes, modes, groups.codes, na_code=NA_CODE)
-    for qid, item_effects in zip(data.item_ids, effects, strict=True):
-        for effect in item_effects:
-            row = {"item": qid, "group": groups.labels[effect.stratum], "n_web": effect.n_web,
-                   "n_paper": effect.n_paper, "mann_whitney_u": None, "p_value": None,
-                   "rank_biserial": None, "chi_square_p": None}
-            if effect.n_web < MIN_CELL or effect.n_paper < MIN_CELL:
-                out.append(ModeEffect(**row, suppressed=True))
-                continue
-            if effect.mann_whitney is not None:
-                row.update(mann_whitney_u=_r(effect.mann_whitney.u, 2),
-                           p_value=_r(effect.mann_whitney.p_value, STAT_DECIMALS),
-                           rank_biserial=_r(effect.mann_whitney.rank_biserial, STAT_DECIMALS))
-            if effect.chi_square is not None:
-                row["chi_square_p"] = _r(effect.chi_square.p_value, STAT_DECIMALS)
-            out.append(ModeEffect(**row, suppressed=False))
-    return out
-
-
-def _comments(data: CountedData) -> Comments:
-    themes = analysis.comment_themes(data.comments, top_n=10, user_words=COMMENT_USER_WORDS,
-                                     segmented=data.comment_tokens)
-    return Comments(n_comments=themes.n_comments, n_empty=themes.n_empty,
-                    themes=[CommentTheme(term=t.term, comment_count=t.comment_count,
-                                         occurrences=t.occurrences, examples=list(t.examples))
-                            for t in themes.themes])
-
-
 def _named(code: str, label: str, cell: Cell) -> BreakdownRow:
     """A group, project or community row: the cell under its code and label."""
     if cell.suppressed:
@@ -343,12 +322,12 @@ def _named(code: str, label: str, cell: Cell) -> BreakdownRow:
 
 
 def _breakdown(data: CountedData, key: str, names: dict[str, str],
-               roster: RosterCounts) -> list[BreakdownRow]:
+               roster: RosterCounts, raking=None) -> list[BreakdownRow]:
     rows = []
     for code in data.factor(key).values():
         pops = (roster.populations(project=code) if key == "projects"
                 else roster.populations(community=code))
-        cell = _cell_document(data, data.factor(key).mask(code), pops)
+        cell = _cell_document(data, data.factor(key).mask(code), pops, raking)
         rows.append(_named(code, names.get(code, code), cell))
     return rows
 
@@ -366,8 +345,11 @@ def _scores_document(campaign: Campaign, filters: ScoreFilters, *,
     roster = roster_counts(campaign, session=session)
     pops = roster.populations(project=filters.project, community=filters.community)
     n = len(data.response_ids)
-    pooled, stats = _cell_with_statistics(data, np.ones(n, dtype=bool), pops, drivers=True)
-    strata, groups = _strata_and_groups(data, pops)
+    raking = nonresponse.rake_counted(data, roster.counts, pops, filters)
+    used = raking if filters.weighting == "raked" else None
+    pooled, stats = _cell_with_statistics(data, np.ones(n, dtype=bool), pops, drivers=True,
+                                          raking=used)
+    strata, groups = _strata_and_groups(data, pops, used)
     return ScoresDocument(
         campaign=CampaignHeading(slug=campaign.slug, title=campaign.title, year=campaign.year,
                                  district=campaign.district),
@@ -375,7 +357,7 @@ def _scores_document(campaign: Campaign, filters: ScoreFilters, *,
         snapshot=snapshot_id(data.snapshot_lines),
         n_respondents=n,
         unverified=unverified_count(campaign, filters, session=session),
-        conventions=dict(CONVENTIONS),
+        conventions=nonresponse.conventions_for(CONVENTIONS, filters.weighting),
         items=[RatingItem(id=qid, label=data.labels[qid], dimension=_dimension_of(data, qid),
                           overall=qid == data.overall_item) for qid in data.item_ids],
         dimensions=[Dimension(id=d, label=data.labels["dim:" + d], items=items)
@@ -384,14 +366,27 @@ def _scores_document(campaign: Campaign, filters: ScoreFilters, *,
         strata=strata,
         pooled=pooled,
         groups=groups,
-        projects=_breakdown(data, "projects", _project_names(campaign, session), roster),
-        communities=_breakdown(data, "communities", _community_names(session), roster),
+        projects=_breakdown(data, "projects", _project_names(campaign, session), roster, used),
+        communities=_breakdown(data, "communities", _community_names(session), roster, used),
         **_pooled_analyses(campaign, data, stats),
+        nonresponse=_nonresponse(campaign, data, pops, raking, stats, filters, session),
     )
 
 
-def _strata_and_groups(data: CountedData,
-                       pops: dict[str, int]) -> tuple[list[Stratum], list[BreakdownRow]]:
+def _nonresponse(campaign, data: CountedData, pops, raking, stats, filters, session):
+    """The non-response section: the pooled cell under the other weighting beside ``stats``
+    (None below MIN_CELL respondents)."""
+    if len(data.response_ids) < MIN_CELL:
+        return None
+    other, _ = _cell_statistics(data, np.ones(len(data.response_ids), dtype=bool), pops,
+                                raking=None if filters.weighting == "raked" else raking)
+    design, raked = (other, stats) if filters.weighting == "raked" else (stats, other)
+    return nonresponse.nonresponse_section(campaign, data, raking, design, raked,
+                                           weighting=filters.weighting, session=session)
+
+
+def _strata_and_groups(data: CountedData, pops: dict[str, int],
+                       raking=None) -> tuple[list[Stratum], list[BreakdownRow]]:
     """The household groups: their design weights, and their cells."""
     strata, groups = [], []
     for g in sorted(set(pops) | set(data.groups)):
@@ -400,7 +395,7 @@ def _strata_and_groups(data: CountedData,
         strata.append(Stratum(group=g, label=GROUP_LABELS.get(g, g),
                               population=int(pops.get(g, 0)), respondents=r,
                               design_weight=_r(max(pops.get(g, 0), r) / r, 4) if r else None))
-        cell = _cell_document(data, in_group, {g: pops.get(g, 0)})
+        cell = _cell_document(data, in_group, {g: pops.get(g, 0)}, raking)
         groups.append(_named(g, GROUP_LABELS.get(g, g), cell))
     return strata, groups
 
@@ -449,12 +444,15 @@ def indicator_document(campaign: Campaign, filters: ScoreFilters | None = None, 
     filters = filters or ScoreFilters()
     with gc_paused():
         data = load_counted(campaign, filters, session=session)
-        pops = roster_counts(campaign, session=session).populations(
-            project=filters.project, community=filters.community)
+        roster = roster_counts(campaign, session=session)
+        pops = roster.populations(project=filters.project, community=filters.community)
         n = len(data.response_ids)
         indicator = None
         if n >= MIN_CELL:
-            _pooled, stats = _cell_with_statistics(data, np.ones(n, dtype=bool), pops)
+            raking = (nonresponse.rake_counted(data, roster.counts, pops, filters)
+                      if filters.weighting == "raked" else None)
+            _pooled, stats = _cell_with_statistics(data, np.ones(n, dtype=bool), pops,
+                                                   raking=raking)
             if stats is not None:
                 indicator = _indicator_of(campaign, data, stats)
         return IndicatorDocument(n_respondents=n, indicator=indicator)

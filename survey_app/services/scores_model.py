@@ -22,8 +22,10 @@ Examples
 (3, None)
 >>> cell = ItemCell.model_validate({
 ...     "respondents": 6, "n_valid": 0, "n_na": 6, "n_missing": 0, "na_share": 1.0,
-...     "suppressed": False, "rate": None, "rate_ci": None, "rate_se": None, "score": None,
-...     "score_ci": None, "index": None, "index_ci": None, "index_se": None})
+...     "counts": {"n5": 0, "n4": 0, "n3": 0, "n2": 0, "n1": 0, "n9": 6, "missing": 0},
+...     "weight_groups": [], "suppressed": False, "rate": None, "rate_ci": None,
+...     "rate_se": None, "score": None, "score_ci": None, "index": None, "index_ci": None,
+...     "index_se": None})
 >>> "effective_n" in cell.model_dump()
 False
 """
@@ -57,11 +59,30 @@ class Document(DocumentModel):
 
 # ---------------------------------------------------------------- cells
 
+class OptionCounts(DocumentModel):
+    """Answers of one item in one cell by option: codes 5..1, the not-applicable code
+    (不清楚, 9) and missing (not answered: skipped by the questionnaire's logic or blank).
+
+    Unweighted counts of the counted respondents; n5+..+n1 = ``n_valid``. Only full cells
+    carry them (a suppressed cell shows its respondent count only).
+    """
+
+    n5: NonNegativeInt
+    n4: NonNegativeInt
+    n3: NonNegativeInt
+    n2: NonNegativeInt
+    n1: NonNegativeInt
+    n9: NonNegativeInt
+    missing: NonNegativeInt
+
+
 class ItemCell(DocumentModel):
     """The measures of one rating item in one cell (pooled, a group, project or community).
 
     ``rate``, its interval and the score and index are None when the item has no valid
-    answer in the cell; ``effective_n`` (Kish) is then absent.
+    answer in the cell; ``effective_n`` (Kish) is then absent. ``weight_groups`` are the
+    household groups whose N_h entered this item's weights (the groups with a valid answer
+    to it in the cell; see the ``weighting`` convention).
     """
 
     respondents: NonNegativeInt
@@ -69,6 +90,8 @@ class ItemCell(DocumentModel):
     n_na: NonNegativeInt
     n_missing: NonNegativeInt
     na_share: float | None
+    counts: OptionCounts
+    weight_groups: list[str]
     suppressed: Literal[False]
     rate: float | None
     rate_ci: Interval | None
@@ -166,6 +189,8 @@ class AppliedFilters(DocumentModel):
     date_to: date | None
     include_excluded: bool
     include_unverified: bool
+    #: "design": N_h/r_h within each group; "raked": raked to the roster's margins (issue 18).
+    weighting: Literal["design", "raked"] = "design"
 
 
 class RatingItem(DocumentModel):
@@ -284,6 +309,56 @@ class Comments(DocumentModel):
     themes: list[CommentTheme]
 
 
+class RakingSummary(DocumentModel):
+    """How the raking went: passes, convergence, largest margin error (households), weights
+    at a trimming bound, the trimming band, the merged margin categories (households but no
+    respondents: their households spread over the rest of the margin) and the range of the
+    raked weight over the design weight."""
+
+    margins: list[str]
+    iterations: NonNegativeInt
+    converged: bool
+    max_margin_error: float
+    trimmed: NonNegativeInt
+    trim: tuple[float, float]
+    merged_categories: list[str]
+    weight_ratio_range: Interval
+
+
+class ResponseRateRow(DocumentModel):
+    """Sampled households of a group, project or community and how many of them have a
+    counted response; the rate with its Wilson interval."""
+
+    kind: Literal["group", "project", "community"]
+    code: str
+    label: str
+    sampled: NonNegativeInt
+    responded: NonNegativeInt
+    response_rate: float | None
+    ci: Interval | None
+
+
+class HeadlineDifference(DocumentModel):
+    """A headline figure of the pooled cell with design weights and raked, and raked − design."""
+
+    figure: str
+    design: float | None
+    raked: float | None
+    difference: float | None
+
+
+class NonResponse(DocumentModel):
+    """The non-response section: response rates, the raking and what it changes, and a
+    sentence for the report's limitations (Simplified Chinese)."""
+
+    weighting: Literal["design", "raked"]
+    response_rates: list[ResponseRateRow]
+    raking: RakingSummary | None
+    headline: list[HeadlineDifference]
+    limitation_zh: str
+    convention: str
+
+
 class ScoresDocument(Document):
     """Every number the evaluator sees for one campaign under one set of filters.
 
@@ -314,6 +389,7 @@ class ScoresDocument(Document):
     indicator: Indicator | None
     mode_effects: list[ModeEffect]
     comments: Comments | None
+    nonresponse: NonResponse | None = None
 
     def dimension_labels(self) -> dict[str, str]:
         """Dimension id -> label."""

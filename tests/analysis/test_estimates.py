@@ -1,5 +1,6 @@
-"""Reported estimates (rate with Wilson at Kish's n_eff, index, score = 20 + 0.8 x index),
-dimension rates, the indicator measure switch and the scores document's conventions.
+"""Reported estimates (rate with Wilson at Kish's n_eff with the FPC, index,
+score = 20 + 0.8 x index), dimension rates, the indicator measure switch and the scores
+document's conventions.
 
 The "as scores.py computed it" tests restate, line by line, the formulas of
 survey_app/services/scores.py at commit c079e3b (``_item_cell``, ``_cell_with_statistics``,
@@ -15,6 +16,7 @@ from analysis import (
     ItemEstimates,
     campaign_statistics,
     dimension_rate,
+    fpc_effective_n,
     indicator_from_estimates,
     indicator_score,
     interval_from_se,
@@ -33,7 +35,9 @@ from analysis.indicator import StepwiseRule
 WORKED = np.repeat([5, 4, 3, 2, 1, 9], [120, 60, 15, 4, 1, 10]).astype(float)
 
 # survey_app/services/scores.py CONVENTIONS at commit c079e3b (MIN_CELL 5, RATE_DECIMALS 4,
-# SCORE_DECIMALS 2), copied verbatim: the document's text must not change.
+# SCORE_DECIMALS 2), copied verbatim: the document's text must not change unintentionally.
+# Changed on purpose in issue 18: weighting (weight_groups), rate_ci (FPC), index_ci (which
+# r_h), composite (each item's own group weights).
 CONVENTIONS_C079E3B = {
     "counted_responses": "status complete and not excluded by an evaluator",
     "scale": "codes 5 非常满意 .. 1 非常不满意; 9 不清楚 and missing answers excluded from every "
@@ -45,18 +49,26 @@ CONVENTIONS_C079E3B = {
     "weighting": "strata = household groups; pooled = sum_h (N_h/N) ybar_h with N_h the roster "
                  "households of group h in the cell (project/community) and ybar_h over the valid "
                  "answers; a group without valid answers to an item drops out of that item's "
-                 "weights; N_h is raised to r_h if open-link respondents outnumber the roster",
-    "rate_ci": "95% Wilson score interval at Kish's effective sample size "
-               "n_eff = (sum w)^2/sum w^2, w_h = N_h/r_h (equals the ordinary Wilson "
-               "interval within one household group)",
+                 "weights (each item cell lists the groups that entered them as weight_groups), "
+                 "in the item's estimates and in the composite index's SE alike; N_h is raised "
+                 "to r_h if open-link respondents outnumber the roster",
+    "rate_ci": "95% Wilson score interval at Kish's effective sample size with the FPC, "
+               "n* = 1/sum_h W_h^2 (1-f_h)/r_h, W_h = N_h/N, f_h = r_h/N_h (within one "
+               "household group the Wilson interval with the without-replacement variance, "
+               "n* = rN/(N-r)); the FPC is applied alike to the interval, the SE and "
+               "P(true >= target)",
     "index_ci": "95% normal interval, stratified SE with finite-population correction "
-                "sqrt(sum_h (N_h/N)^2 (1-f_h) s_h^2/r_h); "
+                "sqrt(sum_h (N_h/N)^2 (1-f_h) s_h^2/r_h); for one item r_h and f_h count its "
+                "valid answers (the item's sample: METHODS section 4 with NA answers excluded "
+                "from every denominator, section 1), the composite's f_h its respondents (a "
+                "domain estimate); both agree for an item without NA answers; "
                 "score interval = 20 + 0.8 x index interval",
     "dimension": "dimension index = equal-weight mean of its item indices; dimension rate = "
                  "equal-weight mean of its item rates (analysis.composite_index)",
     "composite": "overall index = equal-weight mean of dimension indices (overall item excluded), "
-                 "normal interval from the Taylor-linearised stratified SE with FPC "
-                 "(analysis.campaign_statistics)",
+                 "normal interval from the Taylor-linearised stratified SE with FPC f_h = r_h/N_h "
+                 "over respondents; each item enters with its own group weights (the groups in "
+                 "its weight_groups), as in its pooled estimate (analysis.campaign_statistics)",
     "reliability": "Cronbach alpha over all rating items except the overall item, 9 as missing; "
                    "pairwise (all rows with >= 2 answers) and listwise (complete rows); Feldt CI",
     "drivers": "Spearman correlation of each dimension score with the overall item "
@@ -111,12 +123,15 @@ def test_rate_interval_is_wilson_of_r_prop_test():
     assert_allclose([ci99.low, ci99.high], [0.07956632, 0.6799753], rtol=1e-6)
 
 
-def test_rate_interval_at_kish_effective_n_hand_computed():
+def test_rate_interval_at_kish_effective_n_with_fpc_hand_computed():
     # Two strata, 150 of N 600 and 250 of N 2500: w = 4 and 10, n_eff = (Σw)²/Σw²
-    # = 3100² / (150·16 + 250·100) = 350.729... (stratified.effective_sample_size example).
+    # = 3100² / (150·16 + 250·100) = 350.729... (stratified.effective_sample_size example);
+    # with the FPC n* = 1/Σ W_h² (1 - f_h)/r_h (hand formula, Kish 1965 sections 2.2, 11.7).
     values = {"relocated": [1.0] * 120 + [0.0] * 30, "rental": [1.0] * 225 + [0.0] * 25}
     rate = stratified_mean(values, {"relocated": 600, "rental": 2500})
-    n_eff = 3100**2 / (150 * 16 + 250 * 100)
+    assert_allclose(rate.effective_n, 3100**2 / (150 * 16 + 250 * 100), rtol=1e-12)
+    n_eff = 1 / ((600 / 3100)**2 * (1 - 150 / 600) / 150
+                 + (2500 / 3100)**2 * (1 - 250 / 2500) / 250)
     p = (600 * 0.8 + 2500 * 0.9) / 3100
     z = 1.959963984540054
     centre = (p + z**2 / (2 * n_eff)) / (1 + z**2 / n_eff)
@@ -158,7 +173,8 @@ def test_item_estimates_identical_to_scores_item_cell():
     for it in s.items:
         # scores._item_cell
         rate, n_eff = it.rate.estimate, it.rate.effective_n
-        wilson = wilson_interval(min(rate * n_eff, n_eff), n_eff)
+        n_star = fpc_effective_n(it.rate)  # issue 18: the Wilson interval with the FPC
+        wilson = wilson_interval(min(rate * n_star, n_star), n_star)
         idx = interval_from_se(it.index.estimate, it.index.se)
         e = it.estimates
         assert isinstance(e, ItemEstimates)

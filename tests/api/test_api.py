@@ -80,7 +80,8 @@ def test_every_api_response_conforms_to_the_openapi_document(app, client, sessio
 
     for query in ("", "?group=relocated", "?community=HS-THL&mode=paper", "?project=P01",
                   "?mode=web&date_from=2021-11-03&date_to=2021-11-03",
-                  "?include_excluded=y"):
+                  "?include_excluded=y", "?weighting=raked",
+                  "?weighting=raked&community=HS-THL&mode=paper"):
         response = client.get(base + "/scores" + query, headers=headers)
         assert response.status_code == 200, query
         _conforms(response.get_json(), "Scores")
@@ -96,6 +97,8 @@ def test_every_api_response_conforms_to_the_openapi_document(app, client, sessio
     assert bad.status_code == 400
     _conforms(bad.get_json(), "Error")
     assert set(bad.get_json()["fields"]) == {"mode", "date_to"}
+    unknown = client.get(base + "/scores?weighting=calibrated", headers=headers)
+    assert unknown.status_code == 400 and set(unknown.get_json()["fields"]) == {"weighting"}
     missing = client.get("/api/v1/campaigns/nope/scores", headers=headers)
     assert missing.status_code == 404
     _conforms(missing.get_json(), "Error")
@@ -108,6 +111,12 @@ def test_cli_scores_json_is_the_api_document(app, client, session, runner):
     result = runner.invoke(args=["scores", demo.SLUG, "--format", "json"])
     assert result.exit_code == 0, result.output
     assert json.loads(result.output) == api
+    raked_api = client.get(f"/api/v1/campaigns/{demo.SLUG}/scores?weighting=raked",
+                           headers=headers).get_json()
+    raked_cli = runner.invoke(args=["scores", demo.SLUG, "--weighting", "raked"])
+    assert raked_cli.exit_code == 0, raked_cli.output
+    assert json.loads(raked_cli.output) == raked_api != api
+    assert raked_api["filters"]["weighting"] == "raked"
     text = runner.invoke(args=["scores", demo.SLUG, "--format", "text"])
     assert "overall_satisfaction" in text.output and "indicator:" in text.output
     assert runner.invoke(args=["scores", "nope"]).exit_code != 0

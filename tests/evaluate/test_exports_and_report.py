@@ -117,6 +117,14 @@ def test_every_dashboard_score_is_reproducible_from_the_csv(app, client, session
         assert cell["respondents"] == len(subset)
         for qid in items:
             expected = cell["items"][qid]
+            # Per-option counts (issue 18) from the CSV's codes; blank = missing.
+            codes = [r[qid] for r in subset]
+            assert expected["counts"] == {
+                "n5": codes.count("5"), "n4": codes.count("4"), "n3": codes.count("3"),
+                "n2": codes.count("2"), "n1": codes.count("1"), "n9": codes.count("9"),
+                "missing": codes.count("")}
+            assert expected["weight_groups"] == sorted(
+                {r["household_group"] for r in subset if r[qid] not in ("", "9")})
             by_group_rate, by_group_index = {}, {}
             for r in subset:
                 code = r[qid]
@@ -129,7 +137,8 @@ def test_every_dashboard_score_is_reproducible_from_the_csv(app, client, session
                  for g in by_group_rate}
             rate = analysis.stratified_mean(by_group_rate, p)
             index = analysis.stratified_mean(by_group_index, p)
-            wilson = analysis.wilson_interval(rate.estimate * rate.effective_n, rate.effective_n)
+            n_star = analysis.fpc_effective_n(rate)
+            wilson = analysis.wilson_interval(rate.estimate * n_star, n_star)
             ci = analysis.interval_from_se(index.estimate, index.se)
             assert expected["n_valid"] == rate.n
             assert expected["rate"] == round(rate.estimate, 4)

@@ -1,0 +1,71 @@
+"""The pooled cell's reliability, web-vs-paper mode effects and comment themes, as the
+scores document shows them (split from :mod:`survey_app.services.scores`)."""
+
+from __future__ import annotations
+
+import numpy as np
+
+import analysis
+from survey_app.models import ResponseMode
+from survey_app.services.answer_copies import COMMENT_USER_WORDS
+from survey_app.services.counted_data import CountedData
+from survey_app.services.score_filters import MIN_CELL, NA_CODE, STAT_DECIMALS
+from survey_app.services.score_filters import rounded as _r
+from survey_app.services.scores_model import (
+    Alpha,
+    Comments,
+    CommentTheme,
+    ModeEffect,
+    Reliability,
+)
+
+
+def reliability_section(data: CountedData) -> Reliability:
+    scale = [j for j, qid in enumerate(data.item_ids) if qid != data.overall_item]
+    y = data.codes[scale].T.copy()
+    y[y == NA_CODE] = np.nan
+    out = {}
+    for policy in ("pairwise", "listwise"):
+        usable = (~np.isnan(y)).sum(axis=1)
+        rows = usable >= 2 if policy == "pairwise" else usable == len(scale)
+        if rows.sum() < 3:
+            out[policy] = None
+            continue
+        a = analysis.cronbach_alpha(y, missing=policy)
+        out[policy] = Alpha(alpha=_r(a.alpha, STAT_DECIMALS),
+                            standardized_alpha=_r(a.standardized_alpha, STAT_DECIMALS),
+                            ci=(_r(a.ci_low, STAT_DECIMALS), _r(a.ci_high, STAT_DECIMALS)),
+                            n_used=a.n_used, n_items=a.n_items, convention=a.convention)
+    return Reliability(**out, items=[data.item_ids[j] for j in scale])
+
+
+def mode_effects_section(data: CountedData) -> list[ModeEffect]:
+    modes = np.where(data.factor("modes").mask(ResponseMode.PAPER.value), "paper", "web")
+    groups = data.factor("groups")
+    out = []
+    effects = analysis.item_mode_effects(data.codes, modes, groups.codes, na_code=NA_CODE)
+    for qid, item_effects in zip(data.item_ids, effects, strict=True):
+        for effect in item_effects:
+            row = {"item": qid, "group": groups.labels[effect.stratum], "n_web": effect.n_web,
+                   "n_paper": effect.n_paper, "mann_whitney_u": None, "p_value": None,
+                   "rank_biserial": None, "chi_square_p": None}
+            if effect.n_web < MIN_CELL or effect.n_paper < MIN_CELL:
+                out.append(ModeEffect(**row, suppressed=True))
+                continue
+            if effect.mann_whitney is not None:
+                row.update(mann_whitney_u=_r(effect.mann_whitney.u, 2),
+                           p_value=_r(effect.mann_whitney.p_value, STAT_DECIMALS),
+                           rank_biserial=_r(effect.mann_whitney.rank_biserial, STAT_DECIMALS))
+            if effect.chi_square is not None:
+                row["chi_square_p"] = _r(effect.chi_square.p_value, STAT_DECIMALS)
+            out.append(ModeEffect(**row, suppressed=False))
+    return out
+
+
+def comments_section(data: CountedData) -> Comments:
+    themes = analysis.comment_themes(data.comments, top_n=10, user_words=COMMENT_USER_WORDS,
+                                     segmented=data.comment_tokens)
+    return Comments(n_comments=themes.n_comments, n_empty=themes.n_empty,
+                    themes=[CommentTheme(term=t.term, comment_count=t.comment_count,
+                                         occurrences=t.occurrences, examples=list(t.examples))
+                            for t in themes.themes])
