@@ -71,7 +71,7 @@ def limitation_sentence(rates: list[ResponseRateRow], difference: float | None) 
     shown = [r.response_rate for r in rates if r.kind == "community" and r.response_rate]
     span = (f"各社区应答率在{min(shown):.1%}至{max(shown):.1%}之间，" if shown else "")
     change = ("" if difference is None else
-              f"按社区和项目对各类住户的应答者进行加权调整（raking）后，总体满意率变化"
+              f"按社区和项目对各类住户的应答者进行加权调整（迭代比例拟合）后，总体满意率变化"
               f"{difference * 100:+.1f}个百分点；")
     return (f"{span}{change}未应答住户的满意度可能与应答住户不同，加权调整只能校正社区和项目"
             "构成上的差异，不能消除其他未应答偏差。")

@@ -338,8 +338,13 @@ def method_text(doc: ScoresDocument, progress: ProgressDocument,
     limits = []
     missing = unanswered_sampled(progress)
     if missing:
+        raked = doc.filters.weighting == "raked"
         limits.append(f"样本户中有{missing}户未作答，若未作答住户的满意程度与作答住户不同，"
-                      "结果会有偏差，本次未对此作调整")
+                      "结果会有偏差，" + ("本节结果已按社区和项目构成作加权调整"
+                                        if raked else "本节结果未作加权调整"))
+    if doc.nonresponse is not None and doc.nonresponse.limitation_zh:
+        # Response rates by community and the raked-vs-design difference (issue 18).
+        limits.append(doc.nonresponse.limitation_zh.rstrip("。"))
     verified_open = (progress.completed_by_mode.get("web_open", 0)
                      - progress.completed_open_link)
     if verified_open:
