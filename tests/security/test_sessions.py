@@ -31,7 +31,7 @@ def _with_cookie(app, value):
 def test_login_issues_a_new_session_cookie(app):
     username = _user(app)
     client = app.test_client()
-    client.get("/?text=large")  # an anonymous session exists before login
+    client.get("/?lang=zh")  # an anonymous session exists before login
     before = client.get_cookie("session").value
     response = client.post("/auth/login", data={"username": username, "password": PASSWORD})
     assert response.status_code == 302
