@@ -306,18 +306,27 @@ def _take_answers(link: SurveyLink, target: SurveyTarget, receipt_endpoint: str,
     if "save" in post and draft_url is not None:
         return _save_draft(target, post, locale, draft_url)
     fingerprint = _fingerprint()
-    if target.access_token is None and target.household is None:  # an unverified answer
-        retry_after = open_submit_refused(fingerprint)
-        if retry_after is not None:
-            notice = _("Too many answers were sent from this network just now. Your answers "
-                       "are kept: please press the button again in %(minutes)s minutes.",
-                       minutes=max(1, -(-retry_after // 60)))
-            page, status = _render_survey(target, SurveyAnswerForm(),
-                                          post.answers(target.questionnaire), notice=notice)
-            return page, 429, {"Retry-After": str(retry_after)}
+    if (refused := _limited(target, post, fingerprint)) is not None:
+        return refused
     outcome = survey_submit.submit_survey(link, target, post, database=db, locale=locale,
                                           fingerprint=fingerprint)
     return _render_outcome(outcome, receipt_endpoint, link_args)
+
+
+def _limited(target: SurveyTarget, post: SurveyPost, fingerprint: str):
+    """The form again (429, every answer kept) when an unverified open-link answer is over
+    its address's or device's limit; None otherwise (identified answers are never limited)."""
+    if target.access_token is not None or target.household is not None:
+        return None
+    retry_after = open_submit_refused(fingerprint)
+    if retry_after is None:
+        return None
+    notice = _("Too many answers were sent from this network just now. Your answers "
+               "are kept: please press the button again in %(minutes)s minutes.",
+               minutes=max(1, -(-retry_after // 60)))
+    page, _status = _render_survey(target, SurveyAnswerForm(),
+                                   post.answers(target.questionnaire), notice=notice)
+    return page, 429, {"Retry-After": str(retry_after)}
 
 
 def _save_draft(target: SurveyTarget, post: SurveyPost, locale: str, draft_url: str):
