@@ -24,6 +24,7 @@ from dataclasses import dataclass
 import numpy as np
 from scipy import optimize
 
+from analysis.conventions import validity_convention
 from analysis.reliability import corrected_item_totals
 
 __all__ = [
@@ -42,18 +43,6 @@ __all__ = [
 #: Smallest uniqueness the ML fit may reach (R's ``factanal`` default lower bound); a fit
 #: that stops there is a Heywood case (lavaan would report a negative residual variance).
 MIN_UNIQUENESS = 0.005
-
-VALIDITY_CONVENTION = (
-    "per dimension a one-factor model fitted by maximum likelihood to the items' correlation "
-    "matrix (= lavaan cfa std.lv std.all loadings); CR = (Σλ)²/((Σλ)² + Σ(1 − λ²)), "
-    "AVE = Σλ²/k; corrected item-total correlation = item vs the sum of the dimension's other "
-    "items; {na} and missing answers dropped listwise within the dimension; CR and AVE need "
-    ">= 3 items (1 item: undefined; 2 items: a one-factor model is not identified); "
-    "R² of OLS of the overall item on the dimension scores (mean of the dimension's items), "
-    "listwise, leaving out dimensions scored for fewer than {share:.0%} of respondents; "
-    "'all items' is the same one-factor model over every rating item but the overall item "
-    "that at least {share:.0%} of respondents answered"
-)
 
 
 @dataclass(frozen=True, slots=True)
@@ -437,6 +426,5 @@ def construct_validity(data, items: Sequence[str], dimensions: Mapping[str, Sequ
         explained.r_squared, explained.adjusted_r_squared, explained.n_used,
         explained.dimensions, tuple(d for d, k in zip(names, keep, strict=True) if not k),
         explained.note)
-    return Validity(results, scale_result, explained, VALIDITY_CONVENTION.format(
-        na="the not-applicable code" if na_code is None else f"code {na_code:g}",
-        share=min_answered_share))
+    return Validity(results, scale_result, explained,
+                    validity_convention(na_code, min_answered_share))
