@@ -69,6 +69,9 @@ class DimensionValidity:
     average_variance_extracted: float | None
     corrected_item_total: tuple[float, ...] | None
     note: str | None
+    #: The note as a code: no_items, one_item, two_items, too_few_rows, no_variance, singular,
+    #: heywood or not_converged (None: every figure defined).
+    reason: str | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -232,10 +235,10 @@ def _complete_rows(data, na_code: float | None) -> tuple[np.ndarray, int]:
     return x[~np.isnan(x).any(axis=1)], x.shape[0]
 
 
-def _undefined(name, items, n_used, note, item_total=None) -> DimensionValidity:
+def _undefined(name, items, n_used, reason, note, item_total=None) -> DimensionValidity:
     return DimensionValidity(name=name, items=items, n_used=n_used, loadings=None,
                              composite_reliability=None, average_variance_extracted=None,
-                             corrected_item_total=item_total, note=note)
+                             corrected_item_total=item_total, note=note, reason=reason)
 
 
 def dimension_validity(data, *, name: str = "", items: Sequence[str] = (),
@@ -282,36 +285,38 @@ def dimension_validity(data, *, name: str = "", items: Sequence[str] = (),
     items = tuple(items) or tuple(f"item{j + 1}" for j in range(k))
     n = x.shape[0]
     if k == 0:
-        return _undefined(name, items, n, "no items")
+        return _undefined(name, items, n, "no_items", "no items")
     if k == 1:
-        return _undefined(name, items, n,
+        return _undefined(name, items, n, "one_item",
                           "one item: CR, AVE and item-total correlations are undefined")
     if n < k + 1:
-        return _undefined(name, items, n, f"{n} complete rows: too few for {k} items")
+        return _undefined(name, items, n, "too_few_rows",
+                          f"{n} complete rows: too few for {k} items")
     constant = [items[j] for j in range(k) if np.ptp(x[:, j]) == 0]
     if constant:
-        return _undefined(name, items, n, "no variance in " + ", ".join(constant))
+        return _undefined(name, items, n, "no_variance",
+                          "no variance in " + ", ".join(constant))
     cov = np.cov(x, rowvar=False)
     item_total = tuple(float(v) for v in corrected_item_totals(cov))
     if k == 2:
-        return _undefined(name, items, n, "two items: a one-factor model is not identified, "
-                          "CR and AVE are undefined", item_total)
+        return _undefined(name, items, n, "two_items", "two items: a one-factor model is not "
+                          "identified, CR and AVE are undefined", item_total)
     sd = np.sqrt(np.diag(cov))
     r = cov / np.outer(sd, sd)
     if np.linalg.eigvalsh(r)[0] <= 1e-10:
-        return _undefined(name, items, n, "the items' correlation matrix is singular",
-                          item_total)
+        return _undefined(name, items, n, "singular",
+                          "the items' correlation matrix is singular", item_total)
     model = one_factor_ml(r)
-    note = None
+    reason, note = None, None
     if model.heywood:
-        note = "Heywood case: a uniqueness reached its lower bound (0.005)"
+        reason, note = "heywood", "Heywood case: a uniqueness reached its lower bound (0.005)"
     elif not model.converged:
-        note = "the maximum-likelihood fit did not converge"
+        reason, note = "not_converged", "the maximum-likelihood fit did not converge"
     return DimensionValidity(
         name=name, items=items, n_used=n, loadings=model.loadings,
         composite_reliability=composite_reliability(model.loadings),
         average_variance_extracted=average_variance_extracted(model.loadings),
-        corrected_item_total=item_total, note=note)
+        corrected_item_total=item_total, note=note, reason=reason)
 
 
 def overall_r_squared(scores, overall, *, names: Sequence[str] = ()) -> OverallExplained:
@@ -414,7 +419,7 @@ def construct_validity(data, items: Sequence[str], dimensions: Mapping[str, Sequ
                                        na_code=None) for d, its in dims.items())
     answered = (~np.isnan(x)).mean(axis=0) >= min_answered_share
     scale = [i for its in dims.values() for i in its if answered[column[i]]]
-    scale_result = dimension_validity(x[:, [column[i] for i in scale]], name="all items",
+    scale_result = dimension_validity(x[:, [column[i] for i in scale]], name="all",
                                       items=scale, na_code=None)
     scores = np.column_stack([x[:, [column[i] for i in its]].mean(axis=1)
                               for its in dims.values()]) if dims else np.empty((len(x), 0))

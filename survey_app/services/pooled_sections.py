@@ -52,7 +52,8 @@ def _dimension_validity(v, label: str) -> DimensionValidity:
         loadings=_rounded_all(v.loadings),
         composite_reliability=_r(v.composite_reliability, STAT_DECIMALS),
         average_variance_extracted=_r(v.average_variance_extracted, STAT_DECIMALS),
-        corrected_item_total=_rounded_all(v.corrected_item_total), note=v.note)
+        corrected_item_total=_rounded_all(v.corrected_item_total), note=v.note,
+        reason=v.reason)
 
 
 def validity_section(data: CountedData) -> Validity:

@@ -246,7 +246,8 @@ class DimensionValidity(DocumentModel):
     """A dimension's one-factor model (``dimension`` "all": every rating item but the
     overall item, together): standardised loadings, composite reliability, average
     variance extracted and corrected item-total correlations, in ``items`` order; a figure
-    is None where it is undefined (one or two items, too few rows) and ``note`` says why."""
+    is None where it is undefined (one or two items, too few rows) and ``note`` says why
+    (``reason``: the same as a code; "heywood": a loading at the bound, figures shown)."""
 
     dimension: str
     label: str
@@ -257,6 +258,8 @@ class DimensionValidity(DocumentModel):
     average_variance_extracted: float | None
     corrected_item_total: list[float] | None
     note: str | None
+    reason: Literal["no_items", "one_item", "two_items", "too_few_rows", "no_variance",
+                    "singular", "heywood", "not_converged"] | None
 
 
 class OverallExplained(DocumentModel):

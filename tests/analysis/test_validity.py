@@ -93,6 +93,7 @@ def test_heywood_case_is_flagged():
     z = (z - z.mean(axis=0)) @ np.linalg.inv(np.linalg.cholesky(np.cov(z, rowvar=False)).T)
     d = dimension_validity(z @ np.linalg.cholesky(r).T, na_code=None)  # sample correlation r
     assert d.note == "Heywood case: a uniqueness reached its lower bound (0.005)"
+    assert d.reason == "heywood" and d.composite_reliability is not None
 
 
 def test_one_item_dimension_is_undefined():
@@ -101,12 +102,13 @@ def test_one_item_dimension_is_undefined():
             d.corrected_item_total) == (None, None, None, None)
     assert d.n_used == 3
     assert d.note == "one item: CR, AVE and item-total correlations are undefined"
+    assert d.reason == "one_item"
 
 
 def test_two_item_dimension_has_item_total_only():
     d = dimension_validity([[5, 4], [4, 4], [3, 2], [2, 1], [9, 5]])
     assert d.composite_reliability is None and d.loadings is None
-    assert "not identified" in d.note
+    assert "not identified" in d.note and d.reason == "two_items"
     r = np.corrcoef([5, 4, 3, 2], [4, 4, 2, 1])[0, 1]
     assert_allclose(d.corrected_item_total, [r, r], rtol=1e-12)
     assert d.n_used == 4
