@@ -226,13 +226,13 @@ def one_factor_ml(correlation) -> OneFactorModel:
                           converged=bool(np.max(np.abs(stationary)) < 1e-5))
 
 
-def _complete_rows(data, na_code: float | None) -> tuple[np.ndarray, int]:
-    x = np.array(data, dtype=float)
+def _complete_rows(data, na_code: float | None) -> tuple[np.ndarray, np.ndarray]:
+    """The data as floats (no copy when it already is) and its rows without a gap."""
+    x = np.asarray(data, dtype=float)
     if x.ndim != 2:
         raise ValueError("data must be respondents x items")
-    if na_code is not None:
-        x[x == na_code] = np.nan
-    return x[~np.isnan(x).any(axis=1)], x.shape[0]
+    missing = np.isnan(x) if na_code is None else np.isnan(x) | (x == na_code)
+    return x, ~missing.any(axis=1)
 
 
 def _undefined(name, items, n_used, reason, note, item_total=None) -> DimensionValidity:
@@ -280,10 +280,10 @@ def dimension_validity(data, *, name: str = "", items: Sequence[str] = (),
     >>> dimension_validity([[5], [4], [3]]).note
     'one item: CR, AVE and item-total correlations are undefined'
     """
-    x, _ = _complete_rows(data, na_code)
+    x, complete = _complete_rows(data, na_code)
     k = x.shape[1]
     items = tuple(items) or tuple(f"item{j + 1}" for j in range(k))
-    n = x.shape[0]
+    n = int(complete.sum())
     if k == 0:
         return _undefined(name, items, n, "no_items", "no items")
     if k == 1:
@@ -292,6 +292,7 @@ def dimension_validity(data, *, name: str = "", items: Sequence[str] = (),
     if n < k + 1:
         return _undefined(name, items, n, "too_few_rows",
                           f"{n} complete rows: too few for {k} items")
+    x = x[complete]
     constant = [items[j] for j in range(k) if np.ptp(x[:, j]) == 0]
     if constant:
         return _undefined(name, items, n, "no_variance",
@@ -338,9 +339,10 @@ def overall_r_squared(scores, overall, *, names: Sequence[str] = ()) -> OverallE
 
     Notes
     -----
-    Rows with any missing value are dropped (listwise, as R's ``lm``). R² = 1 − RSS/TSS;
-    adjusted R² = 1 − (1 − R²)(n − 1)/(n − p − 1). Undefined when the overall item has no
-    variance, when n <= p + 1, or when the design matrix is rank deficient.
+    Rows with any missing value are dropped (listwise, as R's ``lm``). R² = 1 − RSS/TSS,
+    computed as c_xyᵀ C_xx⁻¹ c_xy / c_yy from the covariance matrix of the scores and the
+    item (the same number); adjusted R² = 1 − (1 − R²)(n − 1)/(n − p − 1). Undefined when
+    the overall item has no variance, when n <= p + 1, or when the scores are collinear.
 
     Examples
     --------
@@ -366,18 +368,34 @@ def overall_r_squared(scores, overall, *, names: Sequence[str] = ()) -> OverallE
         return undefined(f"{n} complete rows: too few for {p} dimensions")
     if np.ptp(y) == 0:
         return undefined("the overall item has no variance")
-    design = np.column_stack([np.ones(n), x])
-    beta, _, rank, _ = np.linalg.lstsq(design, y, rcond=None)
-    if rank < p + 1:
+    # From the covariance matrix (O(n p²) once, then p x p): R² = c_xyᵀ C_xx⁻¹ c_xy / c_yy.
+    c = np.cov(np.column_stack([x, y]), rowvar=False)
+    sd = np.sqrt(np.diag(c)[:p])
+    if np.any(sd == 0) or np.linalg.eigvalsh(c[:p, :p] / np.outer(sd, sd))[0] < 1e-10:
         return undefined("the dimension scores are collinear (or one is constant)")
-    rss = float(np.sum((y - design @ beta) ** 2))
-    r2 = 1 - rss / float(np.sum((y - y.mean()) ** 2))
+    r2 = float(c[p, :p] @ np.linalg.solve(c[:p, :p], c[:p, p]) / c[p, p])
     return OverallExplained(r2, 1 - (1 - r2) * (n - 1) / (n - p - 1), n, names, (), None)
 
 
+def _overall_explained(x: np.ndarray, column: dict[str, int], dims: dict[str, list[str]],
+                       overall_item: str, min_answered_share: float) -> OverallExplained:
+    """R² on the scores of the dimensions scored for enough respondents."""
+    scores = np.empty((len(x), len(dims)), order="F")
+    for j, its in enumerate(dims.values()):
+        cols = [column[i] for i in its]
+        scores[:, j] = x[:, cols[0]] if len(cols) == 1 else x[:, cols].mean(axis=1)
+    keep = (~np.isnan(scores)).mean(axis=0) >= min_answered_share
+    names = list(dims)
+    fit = overall_r_squared(scores[:, keep], x[:, column[overall_item]],
+                            names=[d for d, k in zip(names, keep, strict=True) if k])
+    left_out = tuple(d for d, k in zip(names, keep, strict=True) if not k)
+    return OverallExplained(fit.r_squared, fit.adjusted_r_squared, fit.n_used,
+                            fit.dimensions, left_out, fit.note)
+
+
 def construct_validity(data, items: Sequence[str], dimensions: Mapping[str, Sequence[str]],
-             overall_item: str, *, na_code: float | None = 9,
-             min_answered_share: float = 0.5) -> Validity:
+                       overall_item: str, *, na_code: float | None = 9,
+                       min_answered_share: float = 0.5) -> Validity:
     """Validity of every dimension, of all scale items together, and the overall item's R².
 
     Parameters
@@ -405,12 +423,12 @@ def construct_validity(data, items: Sequence[str], dimensions: Mapping[str, Sequ
     --------
     >>> codes = [[5, 4, 4, 5], [4, 4, 3, 4], [3, 2, 3, 3], [2, 2, 1, 2], [4, 5, 4, 4],
     ...          [3, 3, 2, 3], [5, 5, 5, 9]]
-    >>> v = construct_validity(codes, ["a", "b", "c", "all"], {"d1": ["a", "b"], "d2": ["c"],
-    ...              "o": ["all"]}, "all")
+    >>> v = construct_validity(codes, ["a", "b", "c", "all"],
+    ...                        {"d1": ["a", "b"], "d2": ["c"], "o": ["all"]}, "all")
     >>> [d.note[:9] for d in v.dimensions], round(v.overall.r_squared, 3)
     (['two items', 'one item:'], 0.907)
     """
-    x = np.array(data, dtype=float)
+    x = np.array(data, dtype=float, order="F")  # contiguous item columns
     if na_code is not None:
         x[x == na_code] = np.nan
     column = {item: j for j, item in enumerate(items)}
@@ -421,15 +439,6 @@ def construct_validity(data, items: Sequence[str], dimensions: Mapping[str, Sequ
     scale = [i for its in dims.values() for i in its if answered[column[i]]]
     scale_result = dimension_validity(x[:, [column[i] for i in scale]], name="all",
                                       items=scale, na_code=None)
-    scores = np.column_stack([x[:, [column[i] for i in its]].mean(axis=1)
-                              for its in dims.values()]) if dims else np.empty((len(x), 0))
-    keep = (~np.isnan(scores)).mean(axis=0) >= min_answered_share
-    names = list(dims)
-    explained = overall_r_squared(scores[:, keep], x[:, column[overall_item]],
-                                  names=[d for d, k in zip(names, keep, strict=True) if k])
-    explained = OverallExplained(
-        explained.r_squared, explained.adjusted_r_squared, explained.n_used,
-        explained.dimensions, tuple(d for d, k in zip(names, keep, strict=True) if not k),
-        explained.note)
+    explained = _overall_explained(x, column, dims, overall_item, min_answered_share)
     return Validity(results, scale_result, explained,
                     validity_convention(na_code, min_answered_share))

@@ -244,8 +244,7 @@ def analysis_text(doc: ScoresDocument) -> list[str]:
                    f"各题目是否在测量同一种满意程度，本次结果说明问卷{_alpha_meaning(alpha.alpha)}。")
     else:
         out.append("有效问卷过少，未计算问卷信度。")
-    if doc.validity:
-        out.append(_validity_text(doc.validity))
+    out.extend(_validity_text(doc.validity))
     drivers = sorted((d for d in doc.drivers if d.importance is not None),
                      key=lambda d: -d.importance)
     if not drivers:
@@ -266,8 +265,11 @@ def analysis_text(doc: ScoresDocument) -> list[str]:
     return out
 
 
-def _validity_text(v: Validity) -> str:
-    """One sentence on the all-items one-factor model and the overall item's R²."""
+def _validity_text(v: Validity | None) -> list[str]:
+    """One sentence on the all-items one-factor model and the overall item's R² (none
+    without a validity section)."""
+    if v is None:
+        return []
     a, o = v.all_items, v.overall
     parts = []
     if a.composite_reliability is not None:
@@ -284,7 +286,7 @@ def _validity_text(v: Validity) -> str:
     if o.r_squared is not None:
         parts.append(f"各维度满意程度对总体满意度的解释度（R²）为{o.r_squared:.2f}，即总体满意度"
                      f"的差异中约{pct(max(o.r_squared, 0))}可由各维度的满意程度解释")
-    return "；".join(parts) + "。" if parts else "有效问卷过少，未计算效度指标。"
+    return ["；".join(parts) + "。" if parts else "有效问卷过少，未计算效度指标。"]
 
 
 def _three(v: float) -> str:
