@@ -1,5 +1,5 @@
-"""The pooled cell's reliability, validity, web-vs-paper mode effects and comment themes, as the
-scores document shows them (split from :mod:`survey_app.services.scores`)."""
+"""The pooled cell's reliability, validity, web-vs-paper mode effects and comment themes,
+as the scores document shows them (split from :mod:`survey_app.services.scores`)."""
 
 from __future__ import annotations
 
@@ -59,8 +59,8 @@ def _dimension_validity(v, label: str) -> DimensionValidity:
 def validity_section(data: CountedData) -> Validity:
     """One-factor model per dimension and over all scale items, and the overall item's R²
     on the dimension scores (:func:`analysis.construct_validity`), 9 as missing."""
-    v = analysis.construct_validity(data.codes.T, data.item_ids, data.dimensions, data.overall_item,
-                          na_code=NA_CODE)
+    v = analysis.construct_validity(data.codes.T, data.item_ids, data.dimensions,
+                                    data.overall_item, na_code=NA_CODE)
     o = v.overall
     return Validity(
         dimensions=[_dimension_validity(d, data.labels["dim:" + d.name]) for d in v.dimensions],

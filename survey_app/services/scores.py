@@ -402,8 +402,8 @@ def _strata_and_groups(data: CountedData, pops: dict[str, int],
 
 
 def _pooled_analyses(campaign: Campaign, data: CountedData, stats) -> dict:
-    """Reliability, validity, indicator, drivers, IPA, mode effects and comment themes of the pooled
-    cell; empty (None, no rows) when fewer than MIN_CELL responses are counted."""
+    """Reliability, validity, indicator, drivers, IPA, mode effects and comment themes of
+    the pooled cell; empty (None, no rows) when fewer than MIN_CELL responses are counted."""
     if len(data.response_ids) < MIN_CELL:
         return {"reliability": None, "validity": None, "drivers": [], "ipa": None,
                 "indicator": None, "mode_effects": [], "comments": None}
