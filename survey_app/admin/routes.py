@@ -234,6 +234,7 @@ def upload_roster(slug: str):
         with db.write() as session:
             result = roster.import_roster(campaign, rows, session=session,
                                           pii_key=current_app.config["PII_KEY"],
+                                          contact_key=current_app.config["CONTACT_KEY"],
                                           actor=current_user)
     except roster.RosterImportError as exc:
         return _render_campaign(campaign, 400, roster_form=form, roster_problems=exc.problems)

@@ -141,8 +141,9 @@ def _create(session: Session) -> Campaign:
     campaign.status = CampaignStatus.OPEN
     questionnaire_versions.attach_builtin_questionnaires(campaign, session=session)
     pii_key = current_app.config["PII_KEY"]
+    # Synthetic names, addresses and phones (演示…, 170… numbers), sealed like real ones.
     roster.import_roster(campaign, _roster_rows(rng), session=session, pii_key=pii_key,
-                         is_demo=True)
+                         contact_key=current_app.config["CONTACT_KEY"], is_demo=True)
     for name, planned in PROJECTS:
         project = session.exec(select(roster.Project).where(
             roster.Project.campaign_id == campaign.id, roster.Project.name == name)).one()
