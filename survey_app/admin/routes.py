@@ -44,6 +44,7 @@ from survey_app.models import Campaign, Community, Role, User
 from survey_app.security import role_required
 from survey_app.services import (
     campaigns,
+    contact_vault,
     letters,
     questionnaire_versions,
     roster,
@@ -127,6 +128,7 @@ def _render_campaign(campaign: Campaign, status: int = 200, **forms):
         responses=campaigns.has_responses(campaign, session=db.session),
         live_tokens=tokens.live_token_count(campaign, session=db.session),
         sampled=len(sampling.sampled_households(campaign, session=db.session)),
+        contacts=contact_vault.vault_summary(campaign, session=db.session),
         **defaults), status
 
 

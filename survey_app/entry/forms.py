@@ -14,6 +14,7 @@ from wtforms.fields.choices import SelectChoice
 from wtforms.validators import DataRequired, Length, Optional
 
 from questionnaires import Question, Questionnaire
+from survey_app.services.contact_vault import PURPOSES
 from survey_app.services.progress import RECORDABLE
 
 FIELD_PREFIX = "q_"
@@ -83,6 +84,39 @@ class DispositionRecordForm(FlaskForm):
         super().__init__(*args, **kwargs)
         labels = disposition_labels()
         self.disposition.choices = [SelectChoice(str(d), labels[str(d)]) for d in RECORDABLE]
+
+
+def purpose_labels() -> dict[str, str]:
+    """Why a worker opens a household's contact details (kept in the audit trail)."""
+    return {
+        "visit": _("Home visit"),
+        "phone_call": _("Phone call"),
+        "appointment": _("Making an appointment"),
+        "visit_list": _("Printing my visit list"),
+    }
+
+
+class ContactRevealForm(FlaskForm):
+    purpose = SelectField(_l("Why do you need the contact details?"), choices=[],
+                          validators=[DataRequired()])
+    submit = SubmitField(_l("Show name, address and phone"))
+
+    def __init__(self, *args, purposes: tuple[str, ...] = PURPOSES, **kwargs):
+        super().__init__(*args, **kwargs)
+        labels = purpose_labels()
+        self.purpose.choices = [SelectChoice("", _("Choose…"))] + [
+            SelectChoice(p, labels[p]) for p in purposes]
+
+
+def contact_refusal(reason: str) -> str:
+    return {
+        "role": _("Only the community worker of this household sees its contact details."),
+        "community": _("This household is not in your community."),
+        "not_sampled": _("Contact details are shown only for sampled households."),
+        "not_in_field": _("Contact details are shown only while the campaign is in the "
+                          "field."),
+        "purpose": _("Choose why you need the contact details."),
+    }[reason]
 
 
 def with_answer_fields(base: type[FlaskForm], questions: list[Question]) -> type[FlaskForm]:

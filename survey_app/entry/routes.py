@@ -15,6 +15,7 @@ from sqlmodel import select
 
 from survey_app.entry import bp
 from survey_app.entry import forms as f
+from survey_app.entry.household_page import render_household
 from survey_app.extensions import db
 from survey_app.models import (
     Campaign,
@@ -142,14 +143,7 @@ def household(slug: str, household_id: int):
         else:
             flash(_("Outcome recorded."), "success")
             return redirect(url_for(".household", slug=slug, household_id=household_id))
-    paper = db.session.exec(select(PaperForm).where(PaperForm.campaign_id == campaign.id,
-                                                    PaperForm.household_id == target.id)).first()
-    responses = db.session.exec(select(Response).where(Response.household_id == target.id)).all()
-    return render_template("entry/household.html", campaign=campaign, household=target,
-                           form=form, paper=paper, responses=responses,
-                           printed=paper_entry.printed_code(target),
-                           community=db.session.get(Community, target.community_id),
-                           labels=f.disposition_labels())
+    return render_household(campaign, target, outcome_form=form)
 
 
 @bp.route("/<slug>/households/<int:household_id>/enter", methods=["GET", "POST"])

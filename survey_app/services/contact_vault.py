@@ -39,7 +39,7 @@ from cryptography.exceptions import InvalidTag
 from cryptography.hazmat.primitives import hashes
 from cryptography.hazmat.primitives.ciphers.aead import AESGCM
 from cryptography.hazmat.primitives.kdf.hkdf import HKDF
-from sqlmodel import Session, col, select
+from sqlmodel import Session, col, func, select
 
 from survey_app.models import Campaign, CampaignStatus, Household, Role, User, utcnow
 from survey_app.services import audit
@@ -241,3 +241,20 @@ def rotate_key(*, old_secret: str, new_secret: str, session: Session) -> int:
     audit.record("contact.rotate_key", "household", "", session=session, label="cli",
                  details={"households": len(rows), "old_key_id": old_id, "new_key_id": new_id})
     return len(rows)
+
+
+@dataclass(frozen=True)
+class VaultSummary:
+    """How many of a campaign's households have a sealed contact, and whether it was purged."""
+
+    sealed: int
+    purged: int
+    households: int
+
+
+def vault_summary(campaign: Campaign, *, session: Session) -> VaultSummary:
+    sealed, purged, households = session.exec(select(
+        func.count(col(Household.contact_sealed)),
+        func.count(col(Household.contact_purged_at)), func.count())
+        .where(Household.campaign_id == campaign.id)).one()
+    return VaultSummary(sealed=sealed, purged=purged, households=households)

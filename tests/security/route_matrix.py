@@ -70,6 +70,9 @@ MATRIX = {
     "GET /entry/<slug>/households/<int:household_id>": HOUSEHOLD_OF_A,
     # empty body keeps the current outcome: recorded and redirected
     "POST /entry/<slug>/households/<int:household_id>": (302, 302, 302, 302, 404, 403, 302),
+    # the contact vault: only the household's own community worker (empty body: re-shown)
+    "POST /entry/<slug>/households/<int:household_id>/contact":
+        (302, 302, 302, 200, 404, 403, 403),
     "GET /entry/<slug>/households/<int:household_id>/enter": HOUSEHOLD_OF_A,
     "POST /entry/<slug>/households/<int:household_id>/enter": HOUSEHOLD_OF_A,
     "GET /entry/<slug>/forms": FORM_LISTS,
@@ -117,6 +120,8 @@ MATRIX = {
     "POST /admin/campaigns/<slug>/sample/draw": ADMIN_POST_REJECTED,
     # links already issued and neither option ticked: refused with a message, redirected
     "POST /admin/campaigns/<slug>/tokens": ADMIN_POST_DONE,
+    # the campaign is open: refused with a message, redirected
+    "POST /admin/campaigns/<slug>/contacts/purge": ADMIN_POST_DONE,
 }
 
 # URL parameters taken from another scenario value than the one of the same name.
