@@ -29,7 +29,7 @@ from survey_app.models import (
     Role,
 )
 from survey_app.security import role_required
-from survey_app.services import campaigns, paper_entry, progress, response_edits
+from survey_app.services import campaigns, paper_entry, progress, response_edits, visits
 from survey_app.services.questionnaire_versions import questionnaire_of, version_for_group
 from survey_app.services.responses import answer_values
 
@@ -286,8 +286,13 @@ def field_progress(slug: str):
     community_id = _community_filter()
     rows, total = progress.field_progress(campaign, current_user, session=db.session,
                                           community_id=community_id)
+    sampled = db.session.exec(paper_entry.scoped_households(
+        campaign, current_user, community_id=community_id, sampled_only=True)).all()
     return render_template("entry/progress.html", campaign=campaign, rows=rows, total=total,
-                           communities=_communities(), community_id=community_id)
+                           communities=_communities(), community_id=community_id,
+                           attempts=visits.attempt_summary(sampled, session=db.session),
+                           worker_days=visits.attempts_by_worker_day(
+                               campaign, [h.id for h in sampled], session=db.session))
 
 
 @bp.route("/<slug>/print/blank/<group>")
