@@ -13,6 +13,7 @@ Times are stored in UTC and typed and shown as Beijing time.
 from __future__ import annotations
 
 from collections import Counter, defaultdict
+from contextlib import suppress
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 
@@ -91,11 +92,10 @@ def record_visit(*, session: Session, campaign: Campaign, household: Household, 
                           "outcome": outcome,
                           "appointment": next_appointment is not None})
     if outcome in progress.RECORDABLE:
-        try:
+        # Refused when the household has a complete response: its outcome stays Completed.
+        with suppress(progress.DispositionRefused):
             progress.record_disposition(session=session, household=household,
                                         disposition=outcome, actor=worker)
-        except progress.DispositionRefused:
-            pass  # it has a complete response: its outcome stays Completed
     return visit
 
 
