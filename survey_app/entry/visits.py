@@ -64,8 +64,10 @@ def record_visit(slug: str, household_id: int):
         return render_household(campaign, target, visit_form=form,
                                 visit_problem=f.visit_refusal(refused.reason))
     flash(_("Attempt recorded."), "success")
+    # No #fragment: a page opened at a fragment ignores autofocus, and the cursor should
+    # wait in the visit form for the next attempt.
     return redirect(url_for(".household", slug=slug, household_id=household_id,
-                            **{"from": "visits"}) + "#visit-form")
+                            **{"from": "visits"}))
 
 
 #: Empty attempt boxes printed per household (the first three attempts of AAPOR practice).

@@ -38,7 +38,7 @@ def test_a_worker_records_two_attempts_and_the_page_lists_them(app, session, wor
     response = worker.post(_url(world, household, "/visits"),
                            data=_typed(first_at, note="敲门无人应答"))
     assert response.status_code == 302
-    assert response.headers["Location"].endswith("from=visits#visit-form")
+    assert response.headers["Location"].endswith("from=visits")
     response = worker.post(_url(world, household, "/visits"), data=_typed(
         second_at, channel="phone", outcome="contacted",
         next_appointment=appointment.strftime("%Y-%m-%d %H:%M")))
