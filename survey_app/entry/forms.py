@@ -170,6 +170,7 @@ def visit_refusal(reason: str) -> str:
         "channel": _("Choose visit or phone."),
         "outcome": _("Choose an outcome."),
         "future": _("This time is in the future: type when the attempt took place."),
+        "too_early": _("Type a date from the year 2000 on."),
         "appointment_before": _("The next appointment must come after this attempt."),
         "not_in_field": _("Attempts are recorded only while the campaign is in the field."),
     }[reason]

@@ -22,6 +22,14 @@ from survey_app.services import contact_vault, paper_entry, visits
 from survey_app.services.score_filters import BEIJING
 
 
+def _reveal(campaign, households, purpose: str):
+    """The clear contacts, audited in one write (raises ``RevealRefused``)."""
+    with db.write() as session:
+        return contact_vault.reveal(households, user=current_user, campaign=campaign,
+                                    purpose=purpose, secret=current_app.config["CONTACT_KEY"],
+                                    session=session)
+
+
 @bp.route("/<slug>/households/<int:household_id>/contact", methods=["POST"])
 @role_required(Role.WORKER)
 def reveal_contact(slug: str, household_id: int):
@@ -31,11 +39,7 @@ def reveal_contact(slug: str, household_id: int):
     if not form.validate_on_submit():
         return render_household(campaign, target, reveal_form=form)
     try:
-        with db.write() as session:
-            shown = contact_vault.reveal([target], user=current_user, campaign=campaign,
-                                         purpose=form.purpose.data,
-                                         secret=current_app.config["CONTACT_KEY"],
-                                         session=session)
+        shown = _reveal(campaign, [target], form.purpose.data)
     except contact_vault.RevealRefused as refused:
         return render_household(campaign, target, status=403, reveal_form=form,
                                 contact_problem=f.contact_refusal(refused.reason))
@@ -117,11 +121,7 @@ def visit_list_with_contacts(slug: str):
     if not f.VisitListRevealForm().validate_on_submit():
         abort(400)  # only the CSRF token can fail: the purpose is fixed
     try:
-        with db.write() as session:
-            contacts = contact_vault.reveal(households, user=current_user, campaign=campaign,
-                                            purpose="visit_list",
-                                            secret=current_app.config["CONTACT_KEY"],
-                                            session=session)
+        contacts = _reveal(campaign, households, "visit_list")
     except contact_vault.RevealRefused as refused:
         return _render_visit_list(campaign, households, community, status=403,
                                   problem=f.contact_refusal(refused.reason))

@@ -15,7 +15,7 @@ from __future__ import annotations
 from collections import Counter, defaultdict
 from contextlib import suppress
 from dataclasses import dataclass
-from datetime import date, datetime, timedelta
+from datetime import UTC, date, datetime, timedelta
 
 from sqlmodel import Session, col, func, select
 
@@ -49,11 +49,13 @@ VISIT_OUTCOMES = tuple(VisitOutcome(code, number, aapor) for number, (code, aapo
 OUTCOME_CODES = tuple(o.code for o in VISIT_OUTCOMES)
 #: A typed time this far ahead of the clock is a typing error, not a visit.
 FUTURE_TOLERANCE = timedelta(minutes=10)
+#: Nor is one before this (and a year-1 date would not even convert to UTC).
+EARLIEST = datetime(2000, 1, 1, tzinfo=UTC)
 
 
 class VisitRefused(ValueError):
-    """``reason``: ``channel``, ``outcome``, ``future``, ``appointment_before``,
-    ``not_in_field``."""
+    """``reason``: ``channel``, ``outcome``, ``future``, ``too_early``,
+    ``appointment_before``, ``not_in_field``."""
 
     def __init__(self, reason: str) -> None:
         super().__init__(reason)
@@ -77,6 +79,8 @@ def record_visit(*, session: Session, campaign: Campaign, household: Household, 
         raise VisitRefused("not_in_field")
     if attempted_at > utcnow() + FUTURE_TOLERANCE:
         raise VisitRefused("future")
+    if attempted_at < EARLIEST:
+        raise VisitRefused("too_early")
     if next_appointment is not None and next_appointment <= attempted_at:
         raise VisitRefused("appointment_before")
     visit = Visit(campaign_id=campaign.id, household_id=household.id, worker_id=worker.id,

@@ -68,6 +68,7 @@ def test_a_worker_records_two_attempts_and_the_page_lists_them(app, session, wor
     ({"outcome": ""}, "This field is required"),
     ({"outcome": "pending"}, "Not a valid choice"),
     ({"attempted_at": "2999-01-01 10:00"}, "in the future"),
+    ({"attempted_at": "0001-01-01 00:00"}, "from the year 2000 on"),
     ({"next_appointment": "2020-01-01 10:00"}, "must come after this attempt"),
 ])
 def test_a_rejected_attempt_says_why_and_keeps_what_was_typed(app, session, world, fields,
