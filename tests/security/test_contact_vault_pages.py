@@ -127,3 +127,43 @@ def test_the_admin_purge_button_is_refused_while_open_and_purges_once_closed(app
     page = _client(app, scenario, "worker_a").get(
         f"/entry/{scenario.slug}/households/{scenario.household_a}?lang=en")
     assert "deleted after fieldwork" in page.get_data(as_text=True)
+
+
+def _document_bytes(data: bytes) -> bytes:
+    """The bytes to scan: an XLSX/DOCX is a zip of XML parts, scanned unpacked."""
+    import io
+    import zipfile
+
+    if data[:2] != b"PK":
+        return data
+    with zipfile.ZipFile(io.BytesIO(data)) as archive:
+        return b"\n".join(archive.read(name) for name in archive.namelist())
+
+
+def test_no_export_or_report_carries_a_name_address_phone_or_visit_note(app, scenario):
+    """After a reveal and a visit whose note names the head, every export format and the
+    report hold none of the roster's contact details (raw bytes, XLSX parts unpacked)."""
+    from survey_app.services.exports import EXPORTERS
+
+    worker = _client(app, scenario, "worker_a")
+    assert A001[1] in _reveal(worker, scenario).get_data(as_text=True)
+    recorded = worker.post(f"/entry/{scenario.slug}/households/{scenario.household_a}/visits",
+                           data={"channel": "visit", "outcome": "contacted",
+                                 "attempted_at": "2021-11-05 10:00",
+                                 "note": f"{A001[0]}说晚上在家 {A001[2]}"})
+    assert recorded.status_code == 302
+    rows = range(2, 8)
+    secrets = [f"王{i}明" for i in rows] + [f"龙岭路{i}号" for i in rows] + [
+        phone(i) for i in rows]
+    evaluator = _client(app, scenario, "evaluator")
+    scanned = []
+    for fmt in sorted(EXPORTERS):
+        response = evaluator.get(f"/evaluate/{scenario.slug}/export/{fmt}")
+        assert response.status_code == 200, fmt
+        scanned.append((fmt, _document_bytes(response.data)))
+    report = evaluator.get(f"/evaluate/{scenario.slug}/report.docx")
+    scanned.append(("report", _document_bytes(report.data)))
+    leaked = [(name, value) for name, blob in scanned for value in secrets
+              if value.encode() in blob or value.encode("utf-16-le") in blob]
+    assert leaked == []
+    assert all(len(blob) > 500 for _, blob in scanned)
