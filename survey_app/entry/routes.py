@@ -123,7 +123,9 @@ def households(slug: str):
         PaperForm.campaign_id == campaign.id)).all()}
     return render_template("entry/households.html", campaign=campaign, households=rows,
                            forms=forms, communities=_communities(), community_id=community_id,
-                           printed=paper_entry.printed_code, labels=f.disposition_labels())
+                           printed=paper_entry.printed_code, labels=f.disposition_labels(),
+                           attempts=visits.household_visits([h.id for h in rows],
+                                                            session=db.session))
 
 
 @bp.route("/<slug>/households/<int:household_id>", methods=["GET", "POST"])

@@ -3,6 +3,7 @@ progress summaries, and the worker's visit list with the vault's addresses."""
 
 from __future__ import annotations
 
+import re
 from datetime import UTC, datetime, timedelta
 
 import pytest
@@ -11,6 +12,7 @@ from sqlmodel import select
 from survey_app.models import AuditEvent, CampaignStatus, Disposition, Visit
 from survey_app.services import contact_vault, visits
 from survey_app.services.contact_vault import Contact
+from survey_app.services.paper_entry import printed_code
 from survey_app.services.score_filters import BEIJING
 from tests.entry.conftest import UserClient
 from tests.fixtures.settings import TEST_SETTINGS
@@ -144,6 +146,13 @@ def test_progress_counts_attempts_per_household_and_per_worker_and_day(app, sess
     page = UserClient(app, world.worker_a).get(
         f"/entry/{world.campaign.slug}/progress?lang=en").get_data(as_text=True)
     assert "Attempts per worker and day" in page and "0.23" in page
+    listing = UserClient(app, world.worker_a).get(
+        f"/entry/{world.campaign.slug}/households").get_data(as_text=True)
+    counts = {h.household_code: re.search(
+        re.escape(printed_code(h)) + r'</a></td>\n.*?<td class="num">(\d+)</td>', listing,
+        re.S).group(1) for h in a[:4]}
+    assert counts == {a[0].household_code: "4", a[1].household_code: "1",
+                      a[2].household_code: "2", a[3].household_code: "0"}
 
 
 def test_the_visit_list_is_masked_until_the_worker_asks_and_each_reveal_is_audited(
