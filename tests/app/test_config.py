@@ -74,3 +74,22 @@ def test_cookies_are_secure_when_served_over_https(clean_env):
     assert app.config["SESSION_COOKIE_SECURE"] is True
     assert app.config["SESSION_COOKIE_HTTPONLY"] is True
     assert app.config["SESSION_COOKIE_SAMESITE"] == "Lax"
+
+
+def test_init_instance_adds_only_the_secrets_an_older_file_lacks(tmp_path):
+    from survey_app.cli.instance import write_secrets
+
+    path = tmp_path / "config.py"
+    write_secrets(path)
+    first = path.read_text()
+    assert all(f"\n{key} = '" in first for key in ("SECRET_KEY", "PII_KEY", "CONTACT_KEY"))
+    write_secrets(path)
+    assert path.read_text() == first  # complete: left as it is
+    older = "SECRET_KEY = 'kept-secret'\nPII_KEY = 'kept-pii'\n"
+    path.write_text(older)
+    write_secrets(path)
+    text = path.read_text()
+    assert text.startswith(older) and text.count("CONTACT_KEY = '") == 1
+    settings = {}
+    exec(compile(text, str(path), "exec"), settings)  # noqa: S102 - the file we just wrote
+    assert settings["PII_KEY"] == "kept-pii" and len(settings["CONTACT_KEY"]) == 64
