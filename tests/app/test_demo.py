@@ -78,3 +78,20 @@ def test_demo_households_carry_sealed_synthetic_contacts(app, session):
     contact = shown[household.id]
     assert contact.name.startswith("演示") and contact.phone.startswith("170")
     assert contact.address.endswith("号")
+
+
+@pytest.mark.demo_data
+def test_demo_visit_log_matches_the_households_outcomes(session):
+    """Each demo household's last attempt has its final outcome; paper forms end completed."""
+    from survey_app.models import Visit
+
+    last: dict[int, Visit] = {}
+    for visit in session.exec(select(Visit).order_by(Visit.attempted_at)).all():
+        last[visit.household_id] = visit
+    assert len(last) > 50
+    paper = set(session.exec(select(PaperForm.household_id)).all())
+    for household_id, visit in last.items():
+        household = session.get(Household, household_id)
+        expected = "completed" if household_id in paper else household.disposition
+        assert visit.outcome == expected
+        assert session.get(User, visit.worker_id).community_id == household.community_id
