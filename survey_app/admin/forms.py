@@ -142,3 +142,7 @@ class WorkerCreateForm(FlaskForm):
 class UserActiveForm(FlaskForm):
     active = HiddenField(validators=[AnyOf(["0", "1"])])
     submit = SubmitField(_l("Change"))
+
+
+class ContactPurgeForm(FlaskForm):
+    submit = SubmitField(_l("Delete the clear contact data"))

@@ -44,6 +44,7 @@ from survey_app.models import Campaign, Community, Role, User
 from survey_app.security import role_required
 from survey_app.services import (
     campaigns,
+    contact_vault,
     letters,
     questionnaire_versions,
     roster,
@@ -127,6 +128,7 @@ def _render_campaign(campaign: Campaign, status: int = 200, **forms):
         responses=campaigns.has_responses(campaign, session=db.session),
         live_tokens=tokens.live_token_count(campaign, session=db.session),
         sampled=len(sampling.sampled_households(campaign, session=db.session)),
+        contacts=contact_vault.vault_summary(campaign, session=db.session),
         **defaults), status
 
 
@@ -234,6 +236,7 @@ def upload_roster(slug: str):
         with db.write() as session:
             result = roster.import_roster(campaign, rows, session=session,
                                           pii_key=current_app.config["PII_KEY"],
+                                          contact_key=current_app.config["CONTACT_KEY"],
                                           actor=current_user)
     except roster.RosterImportError as exc:
         return _render_campaign(campaign, 400, roster_form=form, roster_problems=exc.problems)

@@ -291,7 +291,8 @@ def roster_import(slug: str, path: str) -> None:
         rows = roster.read_roster_file(path, Path(path).read_bytes())
         with db.write() as session:
             result = roster.import_roster(campaign, rows, session=session,
-                                          pii_key=current_app.config["PII_KEY"])
+                                          pii_key=current_app.config["PII_KEY"],
+                                          contact_key=current_app.config["CONTACT_KEY"])
     except roster.RosterImportError as exc:
         _fail([str(problem) for problem in exc.problems],
               f"roster rejected with {len(exc.problems)} problem(s); nothing was imported")

@@ -70,6 +70,15 @@ MATRIX = {
     "GET /entry/<slug>/households/<int:household_id>": HOUSEHOLD_OF_A,
     # empty body keeps the current outcome: recorded and redirected
     "POST /entry/<slug>/households/<int:household_id>": (302, 302, 302, 302, 404, 403, 302),
+    # the contact vault: only the household's own community worker (empty body: re-shown)
+    "POST /entry/<slug>/households/<int:household_id>/contact":
+        (302, 302, 302, 200, 404, 403, 403),
+    # the visit log: empty body, form re-shown with its errors
+    "POST /entry/<slug>/households/<int:household_id>/visits": HOUSEHOLD_OF_A,
+    # a worker's visit list (their own community); admins choose one (?community=<id>)
+    "GET /entry/<slug>/visits": (302, 302, 302, 200, 200, 403, 404),
+    # with names, addresses and phones: workers only, each household's reveal audited
+    "POST /entry/<slug>/visits": (302, 302, 302, 200, 200, 403, 403),
     "GET /entry/<slug>/households/<int:household_id>/enter": HOUSEHOLD_OF_A,
     "POST /entry/<slug>/households/<int:household_id>/enter": HOUSEHOLD_OF_A,
     "GET /entry/<slug>/forms": FORM_LISTS,
@@ -117,6 +126,8 @@ MATRIX = {
     "POST /admin/campaigns/<slug>/sample/draw": ADMIN_POST_REJECTED,
     # links already issued and neither option ticked: refused with a message, redirected
     "POST /admin/campaigns/<slug>/tokens": ADMIN_POST_DONE,
+    # the campaign is open: refused with a message, redirected
+    "POST /admin/campaigns/<slug>/contacts/purge": ADMIN_POST_DONE,
 }
 
 # URL parameters taken from another scenario value than the one of the same name.
