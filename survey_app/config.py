@@ -15,6 +15,9 @@ DEFAULTS: dict[str, Any] = {
     "SECRET_KEY": PLACEHOLDER,
     # Key for keyed hashes (HMAC-SHA256) of ID card numbers and phone numbers.
     "PII_KEY": PLACEHOLDER,
+    # Key of the encrypted link copies that let letters be printed again
+    # (services.link_copies); empty: derived from PII_KEY.
+    "LINK_KEY": "",
     "DATABASE_URL": "",  # empty: SQLite file in the instance folder
     "RATELIMIT_STORAGE_URI": "memory://",
     "RATELIMIT_ENABLED": True,
@@ -35,6 +38,9 @@ DEFAULTS: dict[str, Any] = {
     "OPEN_LINK_DEVICE_LIMIT": "5 per hour",
     "DEFAULT_LOCALE": "zh",
     "PUBLIC_BASE_URL": "http://127.0.0.1:5000",
+    # The survey is meant for phones on one local network: private addresses in
+    # PUBLIC_BASE_URL are then intended, not warned about (services.public_address).
+    "PUBLIC_URL_LAN_ONLY": False,
     "SESSION_COOKIE_SECURE": False,
     "MAX_CONTENT_LENGTH": 8 * 1024 * 1024,
     "SQLITE_BUSY_TIMEOUT_MS": 30_000,

@@ -117,6 +117,13 @@ MATRIX = {
     "POST /admin/campaigns/<slug>/sample/draw": ADMIN_POST_REJECTED,
     # links already issued and neither option ticked: refused with a message, redirected
     "POST /admin/campaigns/<slug>/tokens": ADMIN_POST_DONE,
+    # the letters of the live links, from their encrypted copies (audited as export.letters)
+    "GET /admin/campaigns/<slug>/letters": ADMIN_ONLY,
+    "GET /admin/campaigns/<slug>/letters.zip": ADMIN_ONLY,
+    "GET /admin/campaigns/<slug>/links": ADMIN_ONLY,
+    # one household's new link (or refused for an answered one): redirected either way
+    "POST /admin/campaigns/<slug>/households/<int:household_id>/reissue": ADMIN_POST_DONE,
+    "POST /admin/campaigns/<slug>/letter-details": ADMIN_POST_DONE,  # empty details allowed
 }
 
 # URL parameters taken from another scenario value than the one of the same name.
