@@ -57,6 +57,8 @@ MATRIX = {
     "POST /c/<slug>/identify": (422, 422, 422, 422, 422, 422, 422),  # nothing typed
     "POST /c/<slug>/<group>": (400, 400, 400, 400, 400, 400, 400),
     "GET /c/<slug>/<group>/receipt/<instance_id>": PUBLIC,  # the instance id is the secret
+    "GET /receipt": PUBLIC,  # the receipt-code check
+    "POST /receipt": (422, 422, 422, 422, 422, 422, 422),  # nothing typed: form re-shown
     # JSON API
     "GET /api/v1/openapi.json": PUBLIC,
     "GET /api/v1/campaigns": API,
