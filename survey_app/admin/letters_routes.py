@@ -111,7 +111,8 @@ def letters_page(slug: str):
     batches = letters.letters_by_community(links.printable, session=db.session, base_url=base)
     page = letters.render_letters(campaign, batches, base_url=base,
                                   css_href=url_for("static", filename=letters.LETTERS_CSS),
-                                  problems=address_problems())
+                                  problems=address_problems(),
+                                  without_copy=len(links.without_copy))
     return Response(page, mimetype="text/html", headers=NO_STORE)
 
 

@@ -111,10 +111,13 @@ def _render(template: str, **context) -> str:
 
 
 def render_letters(campaign: Campaign, batches: list[CommunityLetters], *, base_url: str,
-                   css_href: str, problems: Iterable[AddressProblem] = ()) -> str:
-    """The letters as one HTML page; ``problems`` (of the public address) are shown above
-    them on screen, never printed."""
+                   css_href: str, problems: Iterable[AddressProblem] = (),
+                   without_copy: int = 0) -> str:
+    """The letters as one HTML page; ``problems`` (of the public address) and the number of
+    live links that cannot be printed (``without_copy``) are shown above them on screen,
+    never printed."""
     return _render("admin/print/letters.html", campaign=campaign, batches=batches,
+                   without_copy=without_copy,
                    deadline=deadline_text(campaign), css_href=css_href,
                    open_url=open_url(base_url, campaign.slug),
                    receipt_url=receipt_check_url(base_url), problems=list(problems))

@@ -167,6 +167,7 @@ def test_links_without_a_readable_copy_are_listed_for_reissue(session, admin_cli
     session.flush()
     page = _letters(admin_client)
     assert "H004" not in re.findall(r'data-household="(\w+)"', page)
+    assert "有 1 个有效链接是在支持补打之前发放的" in page
     links = admin_client.get("/admin/campaigns/heshan-2026/links").get_data(as_text=True)
     assert "需重新发放后打印" in re.search(r'<tr data-household="H004">(.*?)</tr>', links,
                                          re.S).group(1)
