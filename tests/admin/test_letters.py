@@ -240,3 +240,13 @@ def test_no_warning_when_the_printed_address_is_the_served_public_one(session, m
     page = client.get("/admin/campaigns/heshan-2026/letters",
                       base_url=public).get_data(as_text=True)
     assert "address-warning" not in page and "https://survey.example.gov.cn/s/" in page
+
+
+def test_letters_of_one_community(session, admin_client, built):
+    links = admin_client.get("/admin/campaigns/heshan-2026/links").get_data(as_text=True)
+    (href,) = [h for h in re.findall(r'href="([^"]+community=[^"]+)"', links)
+               if ">金盆社区<" in links.split(h, 1)[1][:20]]
+    page = admin_client.get(href.replace("&amp;", "&")).get_data(as_text=True)
+    assert sorted(re.findall(r'data-household="(\w+)"', page)) == ["H003", "H004"]
+    assert admin_client.get("/admin/campaigns/heshan-2026/letters?community=NOPE"
+                            ).status_code == 404
