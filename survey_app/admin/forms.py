@@ -142,6 +142,8 @@ class TokensIssueForm(FlaskForm):
 
 
 class LinkReissueForm(FlaskForm):
+    # Ticked on purpose: the letter already delivered stops working.
+    confirm = BooleanField(_l("The old letter stops working"), validators=[DataRequired()])
     submit = SubmitField(_l("Reissue this link"))
 
 

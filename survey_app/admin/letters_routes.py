@@ -63,8 +63,8 @@ def issue_tokens(slug: str):
                     _("Issued %(count)d links.", count=len(issued)))
 
 
-def _done_to(location: str, message: str):
-    flash(message, "success")
+def _done_to(location: str, message: str, *, category: str = "success"):
+    flash(message, category)
     return redirect(location)
 
 
@@ -148,13 +148,16 @@ def reissue_link(slug: str, household_id: int):
     household = db.session.get(Household, household_id)
     if household is None or household.campaign_id != campaign.id:
         abort(404)
+    back = url_for("admin.links", slug=slug)
     if not LinkReissueForm().validate_on_submit():
-        abort(400)
+        return _done_to(back, _("Tick \"The old letter stops working\" to reissue the link "
+                                "of household %(code)s.", code=household.household_code),
+                        category="error")
     try:
         with db.write() as session:
             tokens.reissue_link(household, session=session, actor=current_user)
     except tokens.TokenError as exc:
-        return _refused(campaign, str(exc))
+        return _done_to(back, str(exc), category="error")
     return _done_to(url_for("admin.letters_page", slug=slug, household=household_id),
                     _("Household %(code)s has a new link; its earlier letter no longer "
                       "works. Print this letter.", code=household.household_code))

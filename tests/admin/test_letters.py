@@ -115,8 +115,14 @@ def test_reissuing_one_household_leaves_every_other_letter_valid(session, admin_
     before = dict(zip(re.findall(r'data-household="(\w+)"', _letters(admin_client)),
                       URL_RE.findall(_letters(admin_client)), strict=True))
     household = _household(session, "H003")
+    # Without the tick nothing changes.
+    unticked = admin_client.post(
+        f"/admin/campaigns/heshan-2026/households/{household.id}/reissue", follow_redirects=True)
+    assert "请先勾选“原告知书将失效”" in unticked.get_data(as_text=True)
+    assert URL_RE.findall(_letters(admin_client, household=household.id)) == [before["H003"]]
     response = admin_client.post(
-        f"/admin/campaigns/heshan-2026/households/{household.id}/reissue")
+        f"/admin/campaigns/heshan-2026/households/{household.id}/reissue",
+        data={"confirm": "y"})
     assert response.status_code == 302
     assert response.headers["Location"].endswith(f"/letters?household={household.id}")
     single = admin_client.get(response.headers["Location"]).get_data(as_text=True)
@@ -145,7 +151,7 @@ def test_an_answered_household_is_never_reissued(session, admin_client, client, 
     household, _record = tokens.household_for_token(token, session=session)
     response = admin_client.post(
         f"/admin/campaigns/heshan-2026/households/{household.id}/reissue",
-        follow_redirects=True)
+        data={"confirm": "y"}, follow_redirects=True)
     assert "has already answered" in response.get_data(as_text=True)
     live = session.exec(select(AccessToken).where(AccessToken.household_id == household.id,
                                                   AccessToken.revoked_at.is_(None))).all()
