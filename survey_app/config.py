@@ -19,6 +19,9 @@ DEFAULTS: dict[str, Any] = {
     # of roster households, shown only to the field worker (services.contact_vault). Not the
     # PII key: rotating it (`survey-app contacts rotate-key`) must not break matching.
     "CONTACT_KEY": PLACEHOLDER,
+    # Key of the encrypted link copies that let letters be printed again
+    # (services.link_copies); empty: derived from PII_KEY.
+    "LINK_KEY": "",
     "DATABASE_URL": "",  # empty: SQLite file in the instance folder
     "RATELIMIT_STORAGE_URI": "memory://",
     "RATELIMIT_ENABLED": True,
@@ -39,6 +42,9 @@ DEFAULTS: dict[str, Any] = {
     "OPEN_LINK_DEVICE_LIMIT": "5 per hour",
     "DEFAULT_LOCALE": "zh",
     "PUBLIC_BASE_URL": "http://127.0.0.1:5000",
+    # The survey is meant for phones on one local network: private addresses in
+    # PUBLIC_BASE_URL are then intended, not warned about (services.public_address).
+    "PUBLIC_URL_LAN_ONLY": False,
     "SESSION_COOKIE_SECURE": False,
     "MAX_CONTENT_LENGTH": 8 * 1024 * 1024,
     "SQLITE_BUSY_TIMEOUT_MS": 30_000,

@@ -41,6 +41,9 @@ def register(app: Flask) -> None:
     evaluation.register(app)
     app.cli.add_command(maintenance.backup_command)
     app.cli.add_command(maintenance.restore_command)
+    from survey_app.cli.serve import serve_command
+
+    app.cli.add_command(serve_command)
     from survey_app.cli import survey_design
 
     for command in survey_design.GROUPS:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import Column, Index, LargeBinary, UniqueConstraint
+from sqlalchemy import Column, Index, LargeBinary, Text, UniqueConstraint
 from sqlmodel import Field, SQLModel
 
 from survey_app.models.base import Disposition, utcnow
@@ -57,11 +57,15 @@ class Household(SQLModel, table=True):
 
 
 class AccessToken(SQLModel, table=True):
-    """A survey link for one household. Only the SHA-256 of the token is stored."""
+    """A survey link for one household: looked up by the SHA-256 of the token; the token
+    itself only encrypted, so its letter can be printed again (services.link_copies)."""
 
     id: int | None = Field(default=None, primary_key=True)
     household_id: int = Field(foreign_key="household.id", index=True)
     token_hash: str = Field(max_length=64, unique=True)
+    # Fernet ciphertext of the token under the link key; None for links issued before
+    # migration 0012 (their letters are reprinted by reissuing the link).
+    token_copy: str | None = Field(default=None, sa_column=Column(Text))
     created_at: datetime = Field(default_factory=utcnow)
     revoked_at: datetime | None = None
     used_at: datetime | None = None

@@ -57,6 +57,8 @@ MATRIX = {
     "POST /c/<slug>/identify": (422, 422, 422, 422, 422, 422, 422),  # nothing typed
     "POST /c/<slug>/<group>": (400, 400, 400, 400, 400, 400, 400),
     "GET /c/<slug>/<group>/receipt/<instance_id>": PUBLIC,  # the instance id is the secret
+    "GET /receipt": PUBLIC,  # the receipt-code check
+    "POST /receipt": (422, 422, 422, 422, 422, 422, 422),  # nothing typed: form re-shown
     # JSON API
     "GET /api/v1/openapi.json": PUBLIC,
     "GET /api/v1/campaigns": API,
@@ -128,6 +130,13 @@ MATRIX = {
     "POST /admin/campaigns/<slug>/tokens": ADMIN_POST_DONE,
     # the campaign is open: refused with a message, redirected
     "POST /admin/campaigns/<slug>/contacts/purge": ADMIN_POST_DONE,
+    # the letters of the live links, from their encrypted copies (audited as export.letters)
+    "GET /admin/campaigns/<slug>/letters": ADMIN_ONLY,
+    "GET /admin/campaigns/<slug>/letters.zip": ADMIN_ONLY,
+    "GET /admin/campaigns/<slug>/links": ADMIN_ONLY,
+    # one household's new link (or refused for an answered one): redirected either way
+    "POST /admin/campaigns/<slug>/households/<int:household_id>/reissue": ADMIN_POST_DONE,
+    "POST /admin/campaigns/<slug>/letter-details": ADMIN_POST_DONE,  # empty details allowed
 }
 
 # URL parameters taken from another scenario value than the one of the same name.
