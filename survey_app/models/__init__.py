@@ -22,7 +22,14 @@ from survey_app.models.campaign import (
 )
 from survey_app.models.household import AccessToken, Household
 from survey_app.models.reporting import CampaignReport
-from survey_app.models.response import Answer, PaperEntry, PaperForm, Reconciliation, Response
+from survey_app.models.response import (
+    Answer,
+    CommentRedaction,
+    PaperEntry,
+    PaperForm,
+    Reconciliation,
+    Response,
+)
 from survey_app.models.user import ApiToken, User
 
 __all__ = [
@@ -35,6 +42,7 @@ __all__ = [
     "CampaignQuestionnaire",
     "CampaignReport",
     "CampaignStatus",
+    "CommentRedaction",
     "Community",
     "Disposition",
     "Household",

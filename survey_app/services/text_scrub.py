@@ -37,7 +37,7 @@ E-mail addresses ``[邮箱]``.
 
 What it cannot find: names without a cue ("王秀英老人反映..."), numbers written in
 Chinese numerals (一三八...), licence plates. An evaluator removes those by hand
-(:func:`scrub`'s ``withheld`` fragments, stored per response).
+(a :class:`Redaction`, stored per response).
 
 >>> scrub("我叫张建国，电话138-1234-5678，住桃花小区3栋2单元501室，5楼漏水3年了")
 '我叫[姓名]，电话[电话]，住桃花小区[地址]，5楼漏水3年了'
@@ -46,7 +46,7 @@ Chinese numerals (一三八...), licence plates. An evaluator removes those by h
 from __future__ import annotations
 
 import re
-from collections.abc import Iterable
+from dataclasses import dataclass
 
 ID_LABEL = "[身份证号]"
 PHONE_LABEL = "[电话]"
@@ -165,6 +165,28 @@ def _long_number(match: re.Match[str]) -> str:
     return PHONE_LABEL if _PHONE_CUE_RE.search(before) else NUMBER_LABEL
 
 
+@dataclass(frozen=True)
+class Redaction:
+    """An evaluator's hand redaction of one response's text (``CommentRedaction``)."""
+
+    fragments: tuple[str, ...] = ()
+    withhold_all: bool = False
+
+
+NO_REDACTION = Redaction()
+_PLACEHOLDER_RE = re.compile("\\[(?:身份证号|电话|号码|地址|姓名|邮箱|已隐去|意见已隐去)\\]")
+
+
+def without_placeholders(text: str) -> str:
+    """``text`` with the placeholders blanked: what the comment themes segment, so that
+    "电话" or "姓名" are never a theme because residents' numbers were removed.
+
+    >>> without_placeholders("我叫[姓名]，电话[电话]")
+    '我叫 ， 电话 '
+    """
+    return _PLACEHOLDER_RE.sub(" ", text)
+
+
 def _name(match: re.Match[str]) -> str:
     name = match.group("name")
     if (len(name) > 2 and name.endswith(_ROLE_ENDINGS) or name in _NOT_NAMES
@@ -191,18 +213,17 @@ def scrub_numbers(text: str) -> str:
     return text
 
 
-def scrub(text: str, *, withheld: Iterable[str] = (), withhold_all: bool = False) -> str:
-    """``text`` with personal data replaced by labelled placeholders.
+def scrub(text: str, redaction: Redaction = NO_REDACTION) -> str:
+    """``text`` with personal data replaced by labelled placeholders: the one function
+    every outlet of residents' free text goes through.
 
     Parameters
     ----------
     text : str
         What a resident typed.
-    withheld : iterable of str
-        Fragments an evaluator chose to remove by hand (each replaced by ``[已隐去]``
-        before the patterns run).
-    withhold_all : bool
-        The evaluator withheld the whole comment: ``[意见已隐去]`` for any non-empty text.
+    redaction : Redaction
+        An evaluator's hand redaction: its fragments become ``[已隐去]`` (before the
+        patterns run); ``withhold_all`` makes any non-empty text ``[意见已隐去]``.
 
     Returns
     -------
@@ -215,14 +236,14 @@ def scrub(text: str, *, withheld: Iterable[str] = (), withhold_all: bool = False
     '姓[姓名]，身份证[身份证号]，[地址]'
     >>> scrub("2021年补贴1200元，每月8号发，住了3年，5楼漏水")
     '2021年补贴1200元，每月8号发，住了3年，5楼漏水'
-    >>> scrub("楼下那户很吵", withheld=["楼下那户"])
+    >>> scrub("楼下那户很吵", Redaction(fragments=("楼下那户",)))
     '[已隐去]很吵'
     """
     if not text:
         return text
-    if withhold_all:
+    if redaction.withhold_all:
         return WITHHELD_COMMENT
-    for fragment in sorted({f for f in withheld if f}, key=len, reverse=True):
+    for fragment in sorted({f for f in redaction.fragments if f}, key=len, reverse=True):
         text = text.replace(fragment, WITHHELD_LABEL)
     text = _EMAIL_RE.sub(EMAIL_LABEL, text)
     text = scrub_numbers(text)

@@ -5,7 +5,13 @@ from __future__ import annotations
 
 import pytest
 
-from survey_app.services.text_scrub import WITHHELD_COMMENT, scrub, scrub_numbers
+from survey_app.services.text_scrub import (
+    WITHHELD_COMMENT,
+    Redaction,
+    scrub,
+    scrub_numbers,
+    without_placeholders,
+)
 from tests.services.comment_corpus import clean_comments, leaks, personal_comments
 
 
@@ -79,10 +85,11 @@ def test_rules(text, expected):
 
 
 def test_withheld_fragments_and_whole_comments():
-    assert scrub("楼下王阿姨家的狗，电话13812345678", withheld=["王阿姨"]) == (
+    assert scrub("楼下王阿姨家的狗，电话13812345678", Redaction(("王阿姨",))) == (
         "楼下[已隐去]家的狗，电话[电话]")
-    assert scrub("随便什么", withhold_all=True) == WITHHELD_COMMENT
-    assert scrub("", withhold_all=True) == ""
+    assert scrub("随便什么", Redaction(withhold_all=True)) == WITHHELD_COMMENT
+    assert scrub("", Redaction(withhold_all=True)) == ""
+    assert without_placeholders(WITHHELD_COMMENT).strip() == ""
 
 
 def test_number_patterns_alone_leave_words():
