@@ -178,7 +178,7 @@ def _response_page(campaign, response_id: int, *, originals=None, redact_form=No
                   if f.response_id == response_id), [])
     page = render_template(
         "evaluate/response.html", campaign=campaign, detail=detail, flags=flags,
-        labels=quality_flags.FLAG_LABELS, reveal_form=CommentRevealForm(),
+        labels=quality_flags.FLAG_LABELS, reveal_form=CommentRevealForm(formdata=None),
         redact_form=redact_form or CommentRedactForm(formdata=None),
         may_reveal=current_user.role == Role.EVALUATOR)
     return page, status, {"Cache-Control": "no-store"}
