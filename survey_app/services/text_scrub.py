@@ -182,9 +182,18 @@ def without_placeholders(text: str) -> str:
     "电话" or "姓名" are never a theme because residents' numbers were removed.
 
     >>> without_placeholders("我叫[姓名]，电话[电话]")
-    '我叫 ， 电话 '
+    '我叫 ，电话 '
     """
     return _PLACEHOLDER_RE.sub(" ", text)
+
+
+# What any rule needs somewhere in the text (a digit, an @, a numeral before a building
+# word, a name cue or title). Most comments have none of it, and skip every pattern: an
+# export of 100,000 responses scrubs every comment (CPU: ~14 us each through the
+# patterns, ~1 us through this test alone).
+_MAYBE_PERSONAL_RE = re.compile(
+    f"[0-9０-９@]|{_CN}(?:号|栋|幢|座|单元|门|室|房|楼|组)|叫|我是|人是|主是|字是|本人|户主|联系"
+    f"|申请人|签名|姓|电话|手机|身份证|号码|老人|阿姨|大爷|奶奶|爷爷|女士|先生|{_KIN}")
 
 
 def _name(match: re.Match[str]) -> str:
@@ -245,6 +254,8 @@ def scrub(text: str, redaction: Redaction = NO_REDACTION) -> str:
         return WITHHELD_COMMENT
     for fragment in sorted({f for f in redaction.fragments if f}, key=len, reverse=True):
         text = text.replace(fragment, WITHHELD_LABEL)
+    if not _MAYBE_PERSONAL_RE.search(text):
+        return text
     text = _EMAIL_RE.sub(EMAIL_LABEL, text)
     text = scrub_numbers(text)
     if _ROAD_HINT_RE.search(text):
