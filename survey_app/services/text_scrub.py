@@ -33,10 +33,11 @@ Names ``[姓名]``
     本人, 户主, 联系人, 名字叫/是, 姓名：, 他叫/她叫, 叫做, ...) and followed by the end, a
     punctuation mark, a digit or a word that ends a name (住, 家, 在, 的, 电话, 先生, ...);
     after 姓 (not 百姓, 姓名) the surname itself ("我姓王" → "我姓[姓名]").
-E-mail addresses ``[邮箱]``.
+E-mail addresses ``[邮箱]``; licence plates ``[车牌]`` (a province's character, a letter,
+five or six letters and digits: "湘A12345", "湘AD12345").
 
 What it cannot find: names without a cue ("王秀英老人反映..."), numbers written in
-Chinese numerals (一三八...), licence plates. An evaluator removes those by hand
+Chinese numerals (一三八...), workplaces and nicknames. An evaluator removes those by hand
 (a :class:`Redaction`, stored per response).
 
 >>> scrub("我叫张建国，电话138-1234-5678，住桃花小区3栋2单元501室，5楼漏水3年了")
@@ -54,6 +55,7 @@ NUMBER_LABEL = "[号码]"
 ADDRESS_LABEL = "[地址]"
 NAME_LABEL = "[姓名]"
 EMAIL_LABEL = "[邮箱]"
+PLATE_LABEL = "[车牌]"
 WITHHELD_LABEL = "[已隐去]"
 #: What a comment withheld as a whole reads as everywhere.
 WITHHELD_COMMENT = "[意见已隐去]"
@@ -152,6 +154,8 @@ _NOT_NAMES = frozenset(("党员", "房东", "车主", "业主", "申请", "安�
                         "程序", "高龄", "孤寡", "残疾", "低保", "外地", "本地", "原来", "第一"))
 # Characters no given name holds but sentences do ("女儿和我住" is no name).
 _FUNCTION_CHARS = frozenset("我你他她们的了在是不都也还就和与很太说")
+_PLATE_RE = re.compile("[京津沪渝冀豫云辽黑湘皖鲁新苏浙赣鄂桂甘晋蒙陕吉闽贵粤青藏川宁琼]"
+                       "[A-HJ-NP-Za-hj-np-z][A-Za-z0-9]{5,6}(?![A-Za-z0-9])")
 _EMAIL_RE = re.compile(r"[A-Za-z0-9._%+\-]+@[A-Za-z0-9.\-]+\.[A-Za-z]{2,}")
 
 
@@ -174,7 +178,7 @@ class Redaction:
 
 
 NO_REDACTION = Redaction()
-_PLACEHOLDER_RE = re.compile("\\[(?:身份证号|电话|号码|地址|姓名|邮箱|已隐去|意见已隐去)\\]")
+_PLACEHOLDER_RE = re.compile("\\[(?:身份证号|电话|号码|地址|姓名|邮箱|车牌|已隐去|意见已隐去)\\]")
 
 
 def without_placeholders(text: str) -> str:
@@ -257,6 +261,7 @@ def scrub(text: str, redaction: Redaction = NO_REDACTION) -> str:
     if not _MAYBE_PERSONAL_RE.search(text):
         return text
     text = _EMAIL_RE.sub(EMAIL_LABEL, text)
+    text = _PLATE_RE.sub(PLATE_LABEL, text)
     text = scrub_numbers(text)
     if _ROAD_HINT_RE.search(text):
         text = _ROAD_RE.sub(ADDRESS_LABEL, text)

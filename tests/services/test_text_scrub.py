@@ -79,6 +79,9 @@ def test_clean_comments_come_through_unchanged(comment):
     ("女儿和我住在一起", "女儿和我住在一起"),
     ("老百姓的心声", "老百姓的心声"),
     ("写信给 zhang.wei@example.cn", "写信给 [邮箱]"),
+    ("车牌湘A12345的车天天占消防通道", "车牌[车牌]的车天天占消防通道"),
+    ("湘AD12345", "[车牌]"),
+    ("3号线地铁，打12345市长热线", "3号线地铁，打12345市长热线"),
 ])
 def test_rules(text, expected):
     assert scrub(text) == expected
