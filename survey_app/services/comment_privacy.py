@@ -7,7 +7,9 @@ The original stays in the answer rows. :func:`reveal_originals` returns it to an
 evaluator and writes an audit event with the reason; :func:`redact_comment` stores the
 fragments the scrubber missed (or withholds the comment) and rewrites the response's
 comment copy, so that every later document, export and API answer applies it. Audit
-events hold reasons and counts, never the fragments or the text.
+events hold reasons and counts, never the fragments or the text. The fragments are stored
+as typed: they are parts of the original, which the answer rows hold anyway, and no outlet
+reads them except through ``scrub``.
 """
 
 from __future__ import annotations
