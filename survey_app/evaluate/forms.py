@@ -86,3 +86,25 @@ class ReportTemplateUploadForm(FlaskForm):
 
 class ReportTemplateResetForm(FlaskForm):
     submit = SubmitField(_l("Use the default template"))
+
+
+class CommentRevealForm(FlaskForm):
+    """Read one response's free text as typed (reason required, audited)."""
+
+    reason = TextAreaField(_l("Why you need the original text"),
+                           validators=[DataRequired(), Length(min=4, max=500)])
+    submit = SubmitField(_l("Show the original text"))
+
+
+class CommentRedactForm(FlaskForm):
+    """Remove what the automatic scrubbing missed, or withhold the whole comment (audited).
+    No fragments and no tick removes an earlier redaction."""
+
+    fragments = TextAreaField(_l("Text to hide, one piece per line, exactly as in the "
+                                 "original"), validators=[Optional(), Length(max=2000)])
+    withhold_all = BooleanField(_l("Withhold the whole comment"))
+    reason = TextAreaField(_l("Reason"), validators=[DataRequired(), Length(min=4, max=500)])
+    submit = SubmitField(_l("Save redaction"))
+
+    def fragment_list(self) -> list[str]:
+        return (self.fragments.data or "").splitlines()

@@ -15,6 +15,8 @@ from werkzeug.datastructures import MultiDict
 
 from survey_app.evaluate import bp
 from survey_app.evaluate.forms import (
+    CommentRedactForm,
+    CommentRevealForm,
     IndicatorNotesForm,
     ReportTemplateResetForm,
     ReportTemplateUploadForm,
@@ -30,6 +32,7 @@ from survey_app.services import (
     audit_chain,
     campaigns,
     charts,
+    comment_privacy,
     counted_data,
     dashboard_totals,
     exports,
@@ -161,15 +164,79 @@ def quality(slug: str):
 @bp.route("/<slug>/responses/<int:response_id>")
 @role_required(*EVALUATORS)
 def response_detail(slug: str, response_id: int):
-    campaign = _campaign_or_404(slug)
+    return _response_page(_campaign_or_404(slug), response_id)
+
+
+def _response_page(campaign, response_id: int, *, originals=None, redact_form=None,
+                   status: int = 200):
     detail = response_view.response_detail(campaign, response_id, session=db.session,
-                                           locale=str(get_locale() or "zh"))
+                                           locale=str(get_locale() or "zh"),
+                                           originals=originals)
     if detail is None:
         abort(404)
     flags = next((f.flags for f in quality_flags.flag_responses(campaign, session=db.session)
                   if f.response_id == response_id), [])
-    return render_template("evaluate/response.html", campaign=campaign, detail=detail,
-                           flags=flags, labels=quality_flags.FLAG_LABELS)
+    page = render_template(
+        "evaluate/response.html", campaign=campaign, detail=detail, flags=flags,
+        labels=quality_flags.FLAG_LABELS, reveal_form=CommentRevealForm(formdata=None),
+        redact_form=redact_form or CommentRedactForm(formdata=None),
+        may_reveal=current_user.role == Role.EVALUATOR)
+    return page, status, {"Cache-Control": "no-store"}
+
+
+@bp.route("/<slug>/comments")
+@role_required(*EVALUATORS)
+def comments(slug: str):
+    campaign = _campaign_or_404(slug)
+    page = max(request.args.get("page", 1, type=int) or 1, 1)
+    rows, total = comment_privacy.comment_page(campaign, page, session=db.session)
+    pages = max((total + comment_privacy.COMMENTS_PER_PAGE - 1)
+                // comment_privacy.COMMENTS_PER_PAGE, 1)
+    return render_template("evaluate/comments.html", campaign=campaign, rows=rows,
+                           total=total, page=page, pages=pages)
+
+
+@bp.route("/<slug>/responses/<int:response_id>/reveal", methods=["POST"])
+@role_required(Role.EVALUATOR)
+def reveal_comment(slug: str, response_id: int):
+    """The free text as typed, on this page only (a POST: never in a URL, history or
+    cache); the reason is audited."""
+    campaign = _campaign_or_404(slug)
+    form = CommentRevealForm()
+    if not form.validate_on_submit():
+        _flash_errors(form)
+        return redirect(url_for("evaluate.response_detail", slug=slug, response_id=response_id))
+    try:
+        with db.write() as session:
+            originals = comment_privacy.reveal_originals(
+                campaign, response_id, reason=form.reason.data, actor=current_user,
+                session=session)
+    except comment_privacy.CommentPrivacyError as exc:
+        flash(str(exc), "error")
+        return redirect(url_for("evaluate.response_detail", slug=slug, response_id=response_id))
+    return _response_page(campaign, response_id, originals=originals)
+
+
+@bp.route("/<slug>/responses/<int:response_id>/redaction", methods=["POST"])
+@role_required(*EVALUATORS)
+def redact_comment(slug: str, response_id: int):
+    campaign = _campaign_or_404(slug)
+    form = CommentRedactForm()
+    if not form.validate_on_submit():
+        _flash_errors(form)
+        return _response_page(campaign, response_id, redact_form=form, status=400)
+    try:
+        with db.write() as session:
+            comment_privacy.redact_comment(
+                campaign, response_id, fragments=form.fragment_list(),
+                withhold_all=form.withhold_all.data, reason=form.reason.data,
+                actor=current_user, session=session)
+    except comment_privacy.CommentPrivacyError as exc:
+        flash(str(exc), "error")
+        return _response_page(campaign, response_id, redact_form=form, status=400)
+    flash(_("Redaction of response %(id)s saved; every export, report and page uses it.",
+            id=response_id))
+    return redirect(url_for("evaluate.response_detail", slug=slug, response_id=response_id))
 
 
 @bp.route("/<slug>/responses/<int:response_id>/exclusion", methods=["POST"])

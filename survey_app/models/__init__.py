@@ -22,7 +22,14 @@ from survey_app.models.campaign import (
 )
 from survey_app.models.household import AccessToken, Household
 from survey_app.models.reporting import CampaignReport
-from survey_app.models.response import Answer, PaperEntry, PaperForm, Reconciliation, Response
+from survey_app.models.response import (
+    Answer,
+    CommentRedaction,
+    PaperEntry,
+    PaperForm,
+    Reconciliation,
+    Response,
+)
 from survey_app.models.user import ApiToken, User
 from survey_app.models.visit import Visit
 
@@ -36,6 +43,7 @@ __all__ = [
     "CampaignQuestionnaire",
     "CampaignReport",
     "CampaignStatus",
+    "CommentRedaction",
     "Community",
     "Disposition",
     "Household",

@@ -114,3 +114,14 @@ class Reconciliation(SQLModel, table=True):
     reason: str = Field(sa_column=Column(Text, nullable=False))
     decided_by_id: int = Field(foreign_key="app_user.id")
     decided_at: datetime = Field(default_factory=utcnow)
+
+
+class CommentRedaction(SQLModel, table=True):
+    """What an evaluator removed by hand from a response's free text (fragments the
+    scrubber missed, or the whole comment). Applied wherever the text leaves the system
+    (``services.text_scrub.scrub``); the answer rows keep the original."""
+
+    response_id: int = Field(foreign_key="response.id", primary_key=True)
+    fragments: list[str] = Field(default_factory=list, sa_column=Column(JSON, nullable=False))
+    withhold_all: bool = False
+    updated_at: datetime = Field(default_factory=utcnow)

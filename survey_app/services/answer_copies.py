@@ -5,8 +5,12 @@ questionnaire version, in ``Questionnaire.rating_items()`` order: ``"1"``..``"5"
 code, ``"9"`` the questionnaire's 不清楚 answer (``scale.na_code``, which is ``"9"`` in the
 built-in questionnaires) and ``"-"`` no answer (skipped by skip logic, or a draft).
 ``Response.comment`` holds the free-text answers, in question order, each stripped and
-joined with a space (``""`` for none). ``Response.comment_terms`` holds the comment's word
-tokens (``analysis.word_tokens`` with :data:`COMMENT_USER_WORDS`) joined with a space: the
+joined with a space (``""`` for none), scrubbed of personal data (``text_scrub.scrub``,
+with the evaluator's hand redaction if there is one): everything that reads it (comment
+themes and their examples, the report's quotes, the API, the dashboard) never sees a
+resident's phone or name; the answer rows keep the original. ``Response.comment_terms``
+holds the scrubbed comment's word tokens, placeholders left out
+(``analysis.word_tokens`` with :data:`COMMENT_USER_WORDS`) joined with a space: the
 comment themes of 100,000 respondents count stored tokens instead of segmenting ~65,000
 distinct comments (about 0.06 ms each) in every worker. The tokens depend on jieba's
 dictionary: a change of :data:`COMMENT_USER_WORDS` needs a migration that segments the
@@ -28,6 +32,7 @@ import numpy as np
 
 from questionnaires import Questionnaire
 from questionnaires.model import RATING_CODES
+from survey_app.services.text_scrub import NO_REDACTION, Redaction, scrub, without_placeholders
 
 #: Domain terms added to jieba's dictionary for the comment tokens and themes.
 COMMENT_USER_WORDS = ("租赁补贴", "补偿款", "棚改", "补偿标准")
@@ -45,9 +50,10 @@ class RatingCodesError(ValueError):
     """A rating answer or a stored rating-code string cannot be encoded or decoded."""
 
 
-def answer_copies(values: Mapping[str, object], questionnaire: Questionnaire) -> dict[str, str]:
+def answer_copies(values: Mapping[str, object], questionnaire: Questionnaire,
+                  redaction: Redaction = NO_REDACTION) -> dict[str, str]:
     """The Response columns copied from validated answer ``values``."""
-    comment = joined_comment(values, questionnaire)
+    comment = scrub(joined_comment(values, questionnaire), redaction)
     return {"rating_codes": encode_rating_codes(values, questionnaire),
             "comment": comment, "comment_terms": comment_terms(comment)}
 
@@ -65,7 +71,9 @@ def load_comment_segmenter() -> None:
 
 
 def comment_terms(comment: str) -> str:
-    """The stored form of a comment's word tokens: joined with a space (tokens have none)."""
+    """The stored form of a (scrubbed) comment's word tokens: joined with a space (tokens
+    have none); the placeholders are no words of the resident's."""
+    comment = without_placeholders(comment).strip()
     if not comment:
         return ""
     # `analysis` (scipy, jieba) is imported by the first comment, not at start-up.

@@ -2,7 +2,8 @@
 the summary workbook of every dashboard score.
 
 De-identified by construction: the only household column is the campaign-specific
-pseudonym; names, phones, ID numbers, addresses and household codes are never selected.
+pseudonym; names, phones, ID numbers, addresses and household codes are never selected,
+and free-text answers go through ``text_scrub.scrub`` with the response's hand redaction.
 Text that a spreadsheet could read as a formula (= + - @, tab, CR at the start) is prefixed
 with an apostrophe. CSV and XLSX stream in batches of :data:`BATCH` responses (constant
 memory); the .sav file is built in memory by pyreadstat (it needs a data frame).
@@ -30,9 +31,10 @@ from survey_app.models import (
     ResponseMode,
     as_utc,
 )
-from survey_app.services import indicator_table, scores, summary_workbook
+from survey_app.services import comment_privacy, indicator_table, scores, summary_workbook
 from survey_app.services.counted_data import campaign_questionnaires, counted_query
 from survey_app.services.score_filters import BEIJING, GROUP_LABELS, ScoreFilters
+from survey_app.services.text_scrub import NO_REDACTION, scrub
 
 BATCH = 500
 FORMULA_PREFIXES = ("=", "+", "-", "@", "\t", "\r")
@@ -112,6 +114,7 @@ def response_rows(campaign: Campaign, *, session: Session,
     kinds = {v.name: v.kind for v in variables}
     coded = ("rating", "single")
     pops = scores.populations(campaign, session=session)
+    redactions = comment_privacy.campaign_redactions(campaign, session=session)
     # Keyset pagination over the filtered query itself (id > last ORDER BY id LIMIT n):
     # each batch is an index range scan, so the export is linear in the number of rows.
     # (Filtering by ``id IN (<counted subquery>)`` re-ran the whole subquery per batch.)
@@ -148,7 +151,8 @@ def response_rows(campaign: Campaign, *, session: Session,
                     continue
                 kind = kinds.get(qid)
                 per[qid] = (int(code) if code and kind in coded else number if kind == "integer"
-                            else text if kind == "text" else code)
+                            else scrub(text, redactions.get(rid, NO_REDACTION)) if kind == "text"
+                            else code)
             for record in batch:
                 yield _row(record, pops, answers[record[0]], variables)
 

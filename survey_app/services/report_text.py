@@ -20,6 +20,7 @@ from survey_app.services.scores_model import (
     ScoresDocument,
     Validity,
 )
+from survey_app.services.text_scrub import scrub
 
 MEASURE_NAMES = {"rate": "满意率", "score": "满意度得分", "index": "满意度指数"}
 MODE_NAMES = {"web_token": "专属链接网络问卷", "web_open": "公开链接网络问卷",
@@ -294,8 +295,9 @@ def _three(v: float) -> str:
 
 
 def deidentified(text: str, limit: int = 60) -> str:
-    """A resident's comment fit to quote: number runs masked, long text shortened."""
-    text = _IDENTIFYING.sub(lambda m: "＊" * len(m.group()), text.strip())
+    """A resident's comment fit to quote: scrubbed (already, by the comment copy it comes
+    from: ``scrub`` is idempotent), number runs masked, long text shortened."""
+    text = _IDENTIFYING.sub(lambda m: "＊" * len(m.group()), scrub(text).strip())
     return text if len(text) <= limit else text[:limit] + "……"
 
 

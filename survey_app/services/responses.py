@@ -48,6 +48,7 @@ from survey_app.models import (
 )
 from survey_app.services import audit
 from survey_app.services.answer_copies import answer_copies
+from survey_app.services.comment_privacy import redaction_of
 from survey_app.services.questionnaire_versions import questionnaire_of
 
 AnswerValues = Mapping[str, str | int | list[str]]
@@ -329,7 +330,9 @@ def replace_answers(response: Response, values: AnswerValues, *, session: Sessio
     questionnaire = questionnaire_of(version)
     session.exec(delete(Answer).where(Answer.response_id == response.id))
     _insert_answers(session.connection(), response.id, answer_columns(values, questionnaire))
-    for column, value in answer_copies(values, questionnaire).items():
+    # An edit keeps the evaluator's hand redaction of the comment.
+    redaction = redaction_of(response.id, session=session)
+    for column, value in answer_copies(values, questionnaire, redaction).items():
         setattr(response, column, value)
     response.payload_hash = payload_hash(values)
     response.updated_at = utcnow()

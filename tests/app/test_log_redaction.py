@@ -12,6 +12,21 @@ from survey_app.log_redaction import RedactingFilter, redact
     ("id 430903199001011234", "id <id-number>"),
     ("order 123456789012 is fine", "order 123456789012 is fine"),
     ("GET /c/heshan-2021", "GET /c/heshan-2021"),
+    # Phone and ID numbers as residents write them: spaces, dashes, +86, area codes.
+    ("phone 138 1234 5678 called", "phone <phone> called"),
+    ("phone +86-138-1234-5678", "phone <phone>"),
+    ("tel (0731)8555-1234", "tel <phone>"),
+    ("id 4309 0319 9001 0112 3X", "id <id-number>"),
+    # A receipt path holds the response's instance id; query values that identify.
+    ("GET /c/heshan-2021/relocated/receipt/5b0e2b64-3f1c-4c1e-9a57-0c4c1d2f8a10 HTTP/1.1",
+     "GET /c/heshan-2021/relocated/receipt/<instance-id> HTTP/1.1"),
+    ("GET /c/heshan-2021?instance_id=abc&group=relocated&receipt=QWERTYUP",
+     "GET /c/heshan-2021?instance_id=<redacted>&group=relocated&receipt=<redacted>"),
+    ("form 5b0e2b64-3f1c-4c1e-9a57-0c4c1d2f8a10 posted", "form <uuid> posted"),
+    # Log lines' own numbers stay.
+    ('127.0.0.1 "GET /entry/ HTTP/1.1" 200 15234 0.012345s',
+     '127.0.0.1 "GET /entry/ HTTP/1.1" 200 15234 0.012345s'),
+    ("2026-12-06 07:45:00,123 INFO started", "2026-12-06 07:45:00,123 INFO started"),
 ])
 def test_redact(line, expected):
     assert redact(line) == expected

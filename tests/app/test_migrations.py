@@ -127,8 +127,31 @@ def test_answer_copies_become_not_null_with_any_null_backfilled(empty_url):
     assert [nullable[c] for c in ("rating_codes", "comment", "comment_terms")] == [False] * 3
 
 
+def test_stored_comments_are_scrubbed_on_upgrade(fresh_demo_database_url):
+    from survey_app.services.answer_copies import comment_terms
+
+    url = fresh_demo_database_url
+    written = _answer_copies(url)
+    downgrade(url, "69a0ace76006")  # 0014: comment copies as typed
+    typed = "我叫张建国，电话138 1234 5678，住3栋2单元501室，楼道灯坏了"
+    first = min(rid for rid, (_, comment, _) in written.items() if comment)
+    engine = create_engine(url)
+    with engine.begin() as conn:
+        conn.execute(text("UPDATE response SET comment = :c, comment_terms = 'x' WHERE id = :id"),
+                     {"c": typed, "id": first})
+    engine.dispose()
+    upgrade(url)
+    after = _answer_copies(url)
+    scrubbed = "我叫[姓名]，电话[电话]，住[地址]，楼道灯坏了"
+    assert after[first][1:] == (scrubbed, comment_terms(scrubbed))
+    assert "张建国" not in after[first][2] and "电话" in after[first][2].split()
+    assert {k: v for k, v in after.items() if k != first} == {
+        k: v for k, v in written.items() if k != first}
+
+
 @pytest.mark.parametrize("migration", ["0006_response_comment_terms",
-                                       "0009_answer_copies_not_null"])
+                                       "0009_answer_copies_not_null",
+                                       "0015_comment_redaction"])
 def test_comment_tokens_backfill_used_the_services_domain_words(migration):
     # Stored tokens depend on jieba's dictionary: the words the services segment with must
     # be those of the migration that last segmented the stored comments.

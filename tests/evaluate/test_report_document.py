@@ -169,8 +169,10 @@ def test_survey_period_from_the_campaign_dates():
 
 
 @pytest.mark.parametrize("comment, quoted", [
-    ("我的电话13812345678，补贴没到账", "我的电话＊＊＊＊＊＊＊＊＊＊＊，补贴没到账"),
-    ("3号楼502室漏水", "3号楼＊＊＊室漏水"),
+    # Scrubbed (text_scrub) first, then any run of three digits masked.
+    ("我的电话13812345678，补贴没到账", "我的电话[电话]，补贴没到账"),
+    ("3号楼502室漏水", "[地址]漏水"),
+    ("我叫王芳，3号楼漏水123天", "我叫[姓名]，3号楼漏水＊＊＊天"),
     ("补贴" * 40, "补贴" * 30 + "……"),
 ])
 def test_quoted_comments_are_deidentified(comment, quoted):

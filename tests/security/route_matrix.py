@@ -110,6 +110,13 @@ MATRIX = {
     "GET /evaluate/<slug>/responses/<int:response_id>": EVALUATORS,
     "POST /evaluate/<slug>/responses/<int:response_id>/exclusion":
         (302, 302, 302, 403, 403, 302, 302),
+    # the free text as typed: evaluators only (not admins), with a reason; shown, not stored
+    "POST /evaluate/<slug>/responses/<int:response_id>/reveal":
+        (302, 302, 302, 403, 403, 200, 403),
+    # a hand redaction of the free text (none typed: an earlier one removed), PRG
+    "POST /evaluate/<slug>/responses/<int:response_id>/redaction":
+        (302, 302, 302, 403, 403, 302, 302),
+    "GET /evaluate/<slug>/comments": EVALUATORS,
     # administration
     "GET /admin/": ADMIN_ONLY,
     "GET /admin/users": ADMIN_ONLY,
@@ -153,4 +160,6 @@ BODIES = {
     "POST /admin/users/<int:user_id>/active": {"active": "0"},
     "POST /entry/<slug>/responses/<int:response_id>/delete": {"reason": "matrix test"},
     "POST /evaluate/<slug>/responses/<int:response_id>/exclusion": {"reason": "matrix test"},
+    "POST /evaluate/<slug>/responses/<int:response_id>/reveal": {"reason": "matrix test"},
+    "POST /evaluate/<slug>/responses/<int:response_id>/redaction": {"reason": "matrix test"},
 }
