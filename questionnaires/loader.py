@@ -11,6 +11,7 @@ from typing import Any
 
 import yaml
 
+from questionnaires import scale_direction
 from questionnaires.errors import Issue, QuestionnaireError
 from questionnaires.model import Questionnaire
 
@@ -35,8 +36,26 @@ def load_file(path: str | PathLike[str]) -> Questionnaire:
 
 
 def load_text(text: str, source: str = "<string>") -> Questionnaire:
-    """Validate a YAML definition given as text; ``source`` names it in error messages."""
-    return Questionnaire.from_dict(_parse_yaml(text, source), source=source)
+    """Validate a YAML definition given as text; ``source`` names it in error messages.
+
+    The scale's direction is proven here (:mod:`questionnaires.scale_direction`): by its
+    labels, or by ``scale.direction`` (``reversed`` is recoded to our codes). Stored versions
+    (:meth:`Questionnaire.from_dict`) were checked when they were loaded, so they are not
+    checked again: a version stored before the check existed stays readable with its answers.
+    """
+    data, refusals = scale_direction.settle_definition(_parse_yaml(text, source))
+    issues = [Issue(source, path, message) for path, message in refusals]
+    try:
+        questionnaire = Questionnaire.from_dict(data, source=source)
+    except QuestionnaireError as exc:
+        # The model's own word on a refused declaration would only repeat it.
+        refused = {issue.path for issue in issues}
+        raise QuestionnaireError(
+            [*issues, *(issue for issue in exc.issues if issue.path not in refused)]
+        ) from None
+    if issues:
+        raise QuestionnaireError(issues)
+    return questionnaire
 
 
 def builtin_names() -> tuple[str, ...]:

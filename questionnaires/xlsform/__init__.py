@@ -14,7 +14,13 @@ XLSForm has no dimensions or overall item, so the survey sheet may carry two ext
 overall-satisfaction item). Dimension labels come from an optional ``dimensions`` sheet with
 ``name`` and ``label`` columns. A ``select_one`` whose list has the codes 5, 4, 3, 2, 1 (and at
 most one more code, taken as the "don't know" code) becomes a rating item, unless the survey
-sheet has a ``dimension`` column and the row leaves it blank.
+sheet has a ``dimension`` column and the row leaves it blank. Its direction must be proven
+(:mod:`questionnaires.scale_direction`): by its labels, or by a ``scale_direction`` column
+(``forward``/正向 or ``reversed``/反向) on the choices sheet (any row of the list) or on the
+survey row. A declared reversed list is recoded to our codes (1→5 … 5→1, its ``relevant``
+codes too); an unproven or undeclared reversed list is refused, and so is the conversion. A
+second 5-point list with other labels than the scale's stays a single choice (one scale
+serves every rating item).
 
 Anything that cannot be converted is reported as a :class:`Problem` with its sheet and row
 (1-based as Excel shows it; the header is row 1), and conversion continues with the rest.
@@ -66,11 +72,13 @@ def convert_xlsform(path: str | PathLike[str]) -> ConversionResult:
     yaml_text = f"# Converted from {Path(path).name} by questionnaires.xlsform\n" + dump_definition(
         data
     )
+    questionnaire: Questionnaire | None = None
     try:
-        questionnaire: Questionnaire | None = load_text(yaml_text, source=str(path))
+        questionnaire = load_text(yaml_text, source=str(path))
     except QuestionnaireError as exc:
-        questionnaire = None
         converter.problems.extend(
             converter.locate(issue.path, issue.message) for issue in exc.issues
         )
+    if converter.refused:
+        questionnaire = None
     return ConversionResult(yaml_text, questionnaire, converter.problems)

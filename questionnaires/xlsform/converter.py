@@ -8,6 +8,7 @@ from typing import Any
 
 from openpyxl.worksheet.worksheet import Worksheet
 
+from questionnaires import scale_direction
 from questionnaires.elements import RATING_CODES
 from questionnaires.xlsform.expressions import constraint_bounds, relevant_codes
 from questionnaires.xlsform.sheets import (
@@ -70,6 +71,9 @@ class Converter:
         self.choices: dict[str, ChoiceList] = {}
         self.has_dimension_column = False
         self.form_title: dict[str, str] | None = None
+        self.scale_list = ""  # the choice list the scale's labels come from
+        # A list refused as a rating scale (its direction unproven) refuses the conversion.
+        self.refused = False
 
     # -- the whole workbook --------------------------------------------------------------
 
@@ -347,14 +351,20 @@ class Converter:
             return False
         if self.has_dimension_column and not row.get("dimension"):
             return False
+        if not self._direction_settled(row, choice_list):
+            return False
         labels = dict(zip(choice_list.codes, choice_list.labels, strict=True))
         na_code = next(iter(extra), None)
+        codes = {code: labels[code] or {"zh_CN": code} for code in RATING_CODES}
         if self.scale is None:
             self.scale = _default_scale()
-            self.scale["codes"] = {code: labels[code] or {"zh_CN": code} for code in RATING_CODES}
+            self.scale["codes"] = codes
+            if choice_list.direction:
+                self.scale["direction"] = scale_direction.FORWARD
             if na_code is not None:
                 self.scale["na_code"] = na_code
                 self.scale["na_label"] = labels[na_code] or _DEFAULT_NA_LABEL
+            self.scale_list = choice_list.name
         elif na_code is not None and na_code != self.scale["na_code"]:
             self.problems.append(
                 Problem(
@@ -365,7 +375,39 @@ class Converter:
                 )
             )
             return False
+        elif codes != self.scale["codes"]:
+            # One scale serves every rating item: taking this list as a rating would show
+            # the first list's labels in place of its own.
+            self.problems.append(Problem("survey", row.number, (
+                f"list {choice_list.name!r} has the codes 5..1 but other labels than the "
+                f"scale (list {self.scale_list!r}): kept as a single choice")))
+            return False
         return True
+
+    def _direction_settled(self, row: Row, choice_list: ChoiceList) -> bool:
+        """Whether the list's direction is proven (a declared reversed list is recoded)."""
+        declared = row.get("scale_direction")
+        if declared and not choice_list.direction:
+            choice_list.direction = declared
+        if choice_list.settled is not None:
+            return choice_list.settled
+        labels = {
+            code: [text for text in (label or {}).values() if text]
+            for code, label in zip(choice_list.codes, choice_list.labels, strict=True)
+        }
+        verdict = scale_direction.settle(labels, choice_list.direction or None)
+        choice_list.settled = verdict.direction is not None
+        if verdict.direction is None:
+            self.refused = True
+            self.problems.append(Problem("choices", choice_list.row, (
+                f"list {choice_list.name!r} refused as a rating scale: {verdict.refusal} "
+                "(a scale_direction column on the choices or survey sheet declares it)")))
+        elif verdict.direction == scale_direction.REVERSED:
+            originals = choice_list.renamed or {code: code for code in choice_list.codes}
+            choice_list.renamed = {
+                name: scale_direction.recode(code) for name, code in originals.items()}
+            choice_list.codes = [scale_direction.recode(code) for code in choice_list.codes]
+        return choice_list.settled
 
     def _rating_fields(self, row: Row, question: dict[str, Any], choice_list: ChoiceList) -> None:
         if row.get("dimension"):
