@@ -6,16 +6,17 @@ import functools
 from collections.abc import Hashable, Mapping
 from importlib import resources
 from os import PathLike
-from pathlib import Path
 from typing import Any
 
 import yaml
 
-from questionnaires import scale_direction
+from questionnaires import scale_direction, workbooks
 from questionnaires.errors import Issue, QuestionnaireError
 from questionnaires.model import Questionnaire
 
 _BUILTIN_PACKAGE = "questionnaires"
+#: A questionnaire is a few dozen KB; a file far larger is refused before it is read.
+YAML_LIMITS = workbooks.Limits(max_bytes=2 * workbooks.MB)
 _BUILTIN_DIR = "builtin"
 
 
@@ -25,7 +26,10 @@ def load_file(path: str | PathLike[str]) -> Questionnaire:
     Raises QuestionnaireError listing every problem (OSError if the file cannot be read).
     """
     source = str(path)
-    raw = Path(path).read_bytes()
+    try:
+        raw = workbooks.read_file(path, YAML_LIMITS)
+    except workbooks.FileRefused as exc:
+        raise QuestionnaireError([Issue(source, "", str(exc))]) from None
     try:
         text = raw.decode("utf-8-sig")
     except UnicodeDecodeError as exc:

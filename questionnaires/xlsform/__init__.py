@@ -32,8 +32,7 @@ from dataclasses import dataclass, field
 from os import PathLike
 from pathlib import Path
 
-from openpyxl import load_workbook
-
+from questionnaires import workbooks
 from questionnaires.errors import QuestionnaireError
 from questionnaires.loader import dump_definition, load_text
 from questionnaires.model import Questionnaire
@@ -54,21 +53,23 @@ class ConversionResult:
 
 
 def convert_xlsform(path: str | PathLike[str]) -> ConversionResult:
-    """Convert an XLSForm workbook (.xlsx) into the questionnaire YAML format."""
+    """Convert an XLSForm workbook (.xlsx) into the questionnaire YAML format.
+
+    The workbook is read under :data:`~questionnaires.workbooks.XLSFORM_LIMITS`: a file too
+    large, a zip bomb or a sheet declaring millions of cells is refused before it is loaded,
+    and reading stops at the row or time limit.
+    """
+    converter = Converter(Path(path).stem)
     try:
-        workbook = load_workbook(path, read_only=True, data_only=True)
-    except Exception as exc:  # openpyxl raises several unrelated types for unreadable files
-        return ConversionResult("", None, [Problem("", None, f"cannot read the workbook: {exc}")])
-    try:
-        sheets = {ws.title.strip().lower(): ws for ws in workbook.worksheets}
-        if "survey" not in sheets:
-            return ConversionResult(
-                "", None, [Problem("", None, "the workbook has no 'survey' sheet")]
-            )
-        converter = Converter(Path(path).stem)
-        data = converter.convert(sheets)
-    finally:
-        workbook.close()
+        with workbooks.SafeWorkbook(path, workbooks.XLSFORM_LIMITS) as workbook:
+            sheets = {sheet.title.strip().lower(): sheet for sheet in workbook.sheets()}
+            if "survey" not in sheets:
+                return ConversionResult(
+                    "", None, [Problem("", None, "the workbook has no 'survey' sheet")]
+                )
+            data = converter.convert(sheets)
+    except workbooks.FileRefused as exc:
+        return ConversionResult("", None, [Problem("", None, str(exc))])
     yaml_text = f"# Converted from {Path(path).name} by questionnaires.xlsform\n" + dump_definition(
         data
     )

@@ -6,10 +6,9 @@ import re
 from dataclasses import dataclass, field
 from typing import Any
 
-from openpyxl.worksheet.worksheet import Worksheet
-
 from questionnaires import scale_direction
 from questionnaires.elements import RATING_CODES
+from questionnaires.workbooks import GuardedRows
 from questionnaires.xlsform.expressions import constraint_bounds, relevant_codes
 from questionnaires.xlsform.sheets import (
     ChoiceList,
@@ -77,7 +76,7 @@ class Converter:
 
     # -- the whole workbook --------------------------------------------------------------
 
-    def convert(self, sheets: dict[str, Worksheet]) -> dict[str, Any]:
+    def convert(self, sheets: dict[str, GuardedRows]) -> dict[str, Any]:
         settings = (
             next(iter(read_rows(sheets["settings"], "settings", self.problems)), None)
             if "settings" in sheets

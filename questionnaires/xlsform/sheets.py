@@ -6,7 +6,7 @@ import re
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 
-from openpyxl.worksheet.worksheet import Worksheet
+from questionnaires.workbooks import GuardedRows
 
 _CODE = re.compile(r"0|[1-9][0-9]{0,3}")
 
@@ -66,7 +66,7 @@ class ChoiceList:
     settled: bool | None = None
 
 
-def read_rows(sheet: Worksheet, name: str, problems: list[Problem]) -> Iterator[Row]:
+def read_rows(sheet: GuardedRows, name: str, problems: list[Problem]) -> Iterator[Row]:
     """The non-empty rows below the header, cells keyed by (column, language)."""
     rows = sheet.iter_rows(values_only=True)
     header = next(rows, None)
@@ -100,7 +100,7 @@ def _column(cell: object, sheet: str, problems: list[Problem]) -> tuple[str, str
     return (base, language)
 
 
-def read_choice_lists(sheet: Worksheet, problems: list[Problem]) -> dict[str, ChoiceList]:
+def read_choice_lists(sheet: GuardedRows, problems: list[Problem]) -> dict[str, ChoiceList]:
     """The choice lists by name; lists with non-numeric names are renumbered 1, 2, …"""
     lists: dict[str, ChoiceList] = {}
     for row in read_rows(sheet, "choices", problems):
@@ -140,7 +140,7 @@ def read_choice_lists(sheet: Worksheet, problems: list[Problem]) -> dict[str, Ch
 
 
 def read_dimension_labels(
-    sheet: Worksheet, problems: list[Problem], rows: dict[str, int]
+    sheet: GuardedRows, problems: list[Problem], rows: dict[str, int]
 ) -> dict[str, dict[str, str] | None]:
     """Dimension labels by id; ``rows`` gets the row each id is first named on."""
     labels: dict[str, dict[str, str] | None] = {}

@@ -288,7 +288,7 @@ def roster_import(slug: str, path: str) -> None:
 
     campaign = _campaign(slug)
     try:
-        rows = roster.read_roster_file(path, Path(path).read_bytes())
+        rows = roster.read_roster_path(path)
         with db.write() as session:
             result = roster.import_roster(campaign, rows, session=session,
                                           pii_key=current_app.config["PII_KEY"])

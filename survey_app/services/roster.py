@@ -11,12 +11,13 @@ from __future__ import annotations
 import csv
 import io
 import secrets
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 from datetime import date
 
 from sqlmodel import Session, select
 
+from questionnaires import workbooks
 from survey_app.models import Campaign, Community, Household, HouseholdGroup, Project, User
 from survey_app.services import audit
 from survey_app.services.personal_data import (
@@ -58,6 +59,8 @@ GROUP_VALUES = {
     "租赁补贴户": HouseholdGroup.RENTAL_SUBSIDY,
 }
 MAX_CODE_LENGTH = 32
+#: Size, rows, columns and time allowed to a roster file (admin upload and CLI).
+ROSTER_LIMITS = workbooks.ROSTER_LIMITS
 # C0 controls and DEL, except tab and line breaks (a cell may hold a line break).
 CONTROL_CHARACTERS = frozenset(chr(c) for c in [*range(32), 127]) - {"\t", "\n", "\r"}
 
@@ -100,55 +103,71 @@ class RosterImportResult:
 
 
 def decode_csv_bytes(data: bytes) -> str:
-    """UTF-8 (with or without BOM) first, then GB18030 (a superset of GBK, as Excel/WPS save).
-
-    UTF-16 with a BOM ("Unicode text" from Excel) is accepted too.
-    """
-    if data.startswith((b"\xff\xfe", b"\xfe\xff")):
-        return data.decode("utf-16")
+    """UTF-8 (with or without BOM), UTF-16 with a BOM ("Unicode text" from Excel), then
+    GB18030 (a superset of GBK, as Excel/WPS save); refused with a clear message otherwise."""
     try:
-        return data.decode("utf-8-sig")
-    except UnicodeDecodeError:
-        pass
-    try:
-        return data.decode("gb18030")
-    except UnicodeDecodeError as exc:
-        raise RosterImportError([RowProblem(0, "file", "the file is neither UTF-8 nor GBK "
-                                            f"text (byte {exc.start})")]) from None
+        return workbooks.decode_text(data)
+    except workbooks.FileRefused as exc:
+        raise RosterImportError([RowProblem(0, "file", str(exc))]) from None
 
 
-def _csv_rows(text: str) -> list[list[str]]:
+def _csv_rows(text: str) -> Iterator[list[str]]:
     first_line = text.split("\n", 1)[0]
     # Excel's "Unicode text" and some exports separate with tabs.
     delimiter = "\t" if "\t" in first_line and "," not in first_line else ","
+    reader = csv.reader(io.StringIO(text, newline=""), delimiter=delimiter)
     try:
-        return list(csv.reader(io.StringIO(text, newline=""), delimiter=delimiter))
+        for number, row in enumerate(reader, start=1):
+            if number > ROSTER_LIMITS.max_rows + 1:
+                raise workbooks.FileRefused(
+                    f"文件超过 {ROSTER_LIMITS.max_rows} 行 / the file has more than "
+                    f"{ROSTER_LIMITS.max_rows} rows")
+            yield row
     except csv.Error as exc:
-        raise RosterImportError([RowProblem(0, "file", f"not a readable CSV file ({exc})")]) \
-            from None
+        raise RosterImportError([RowProblem(reader.line_num, "file",
+                                            f"not a readable CSV file ({exc})")]) from None
 
 
 def read_roster_file(filename: str, data: bytes) -> list[RosterRow]:
-    """Parse a CSV or XLSX roster into rows keyed by canonical column names."""
-    table = _read_table(filename, data)
-    if not table:
+    """Parse a CSV or XLSX roster into rows keyed by canonical column names.
+
+    The file is read under :data:`ROSTER_LIMITS` (:mod:`questionnaires.workbooks`): a file
+    too large, a zip bomb, a sheet declaring millions of cells or an unknown encoding is
+    refused as a problem of the file, before or while reading it.
+    """
+    try:
+        workbooks.check_size(len(data), ROSTER_LIMITS)
+        if filename.lower().endswith(".xlsx"):
+            with workbooks.SafeWorkbook(data, ROSTER_LIMITS) as workbook:
+                return _roster_rows(workbook.sheets()[0].iter_rows(values_only=True))
+        if filename.lower().endswith(".csv"):
+            return _roster_rows(_csv_rows(decode_csv_bytes(data)))
+    except workbooks.FileRefused as exc:
+        raise RosterImportError([RowProblem(0, "file", str(exc))]) from None
+    raise RosterImportError([RowProblem(0, "file", "only .csv and .xlsx files are accepted")])
+
+
+def read_roster_path(path: str) -> list[RosterRow]:
+    """:func:`read_roster_file` for a file on disk, its size checked before it is read."""
+    try:
+        data = workbooks.read_file(path, ROSTER_LIMITS)
+    except workbooks.FileRefused as exc:
+        raise RosterImportError([RowProblem(0, "file", str(exc))]) from None
+    return read_roster_file(path, data)
+
+
+def _roster_rows(table: Iterator[Sequence[object]]) -> list[RosterRow]:
+    header = next(table, None)
+    if header is None:
         raise RosterImportError([RowProblem(1, "header", "the file is empty")])
-    mapping, headers = _map_header(table[0])
+    mapping, headers = _map_header(list(header))
     rows = []
-    for number, cells in enumerate(table[1:], start=2):
+    for number, cells in enumerate(table, start=2):
         values = {canonical: _cell_text(cells[i]) if i < len(cells) else ""
                   for i, canonical in mapping.items()}
         if any(values.values()):
             rows.append(RosterRow(number, values, headers))
     return rows
-
-
-def _read_table(filename: str, data: bytes) -> list[list[object]]:
-    if filename.lower().endswith(".xlsx"):
-        return _xlsx_rows(data)
-    if filename.lower().endswith(".csv"):
-        return _csv_rows(decode_csv_bytes(data))
-    raise RosterImportError([RowProblem(0, "file", "only .csv and .xlsx files are accepted")])
 
 
 def _map_header(cells: list[object]) -> tuple[dict[int, str], dict[str, str]]:
@@ -187,20 +206,6 @@ def _cell_text(value: object) -> str:
     if isinstance(value, float) and value.is_integer():
         value = int(value)  # Excel stores household codes typed as numbers as floats
     return str(value).strip()
-
-
-def _xlsx_rows(data: bytes) -> list[list[object]]:
-    from openpyxl import load_workbook
-
-    try:
-        workbook = load_workbook(io.BytesIO(data), read_only=True, data_only=True)
-    except Exception as exc:  # noqa: BLE001 - openpyxl raises many kinds for a bad file
-        raise RosterImportError([RowProblem(0, "file", f"not a readable .xlsx file ({exc})")]) \
-            from exc
-    sheet = workbook.worksheets[0]
-    rows = [list(row) for row in sheet.iter_rows(values_only=True)]
-    workbook.close()
-    return rows
 
 
 def group_of(value: str) -> HouseholdGroup | None:
