@@ -18,12 +18,19 @@ from datetime import date
 from sqlmodel import Session, select
 
 from questionnaires import workbooks
-from survey_app.models import Campaign, Community, Household, HouseholdGroup, Project, User
-from survey_app.services import audit
+from survey_app.models import (
+    Campaign,
+    Community,
+    Household,
+    HouseholdGroup,
+    HouseholdPhone,
+    Project,
+    User,
+)
+from survey_app.services import audit, phone_numbers
 from survey_app.services.personal_data import (
     id_tail_hash,
     is_valid_id_number,
-    is_valid_phone,
     keyed_hash,
     mask_address,
     mask_id_number,
@@ -216,17 +223,6 @@ def normalise_id_number(value: str) -> str:
     return "".join(value.split()).upper()
 
 
-def normalise_phone(value: str) -> str:
-    """Drop spaces and dashes, and a +86/86 country prefix, as people type them."""
-    digits = "".join(ch for ch in value if ch not in " -\u00a0")
-    for prefix in ("+86", "0086"):
-        if digits.startswith(prefix):
-            digits = digits[len(prefix):]
-    if len(digits) == 13 and digits.startswith("86"):
-        digits = digits[2:]
-    return digits
-
-
 def _plausible_birth_date(id_number: str) -> bool:
     try:
         born = date(int(id_number[6:10]), int(id_number[10:12]), int(id_number[12:14]))
@@ -317,9 +313,10 @@ def _id_number_problems(row: RosterRow, seen_ids: dict[str, int], existing_id_ha
 
 
 def _phone_problems(v: dict[str, str]) -> list[_CellProblem]:
-    phone = normalise_phone(v.get("phone", ""))
-    if phone and not is_valid_phone(phone):
-        return [("phone", "not an 11-digit mainland mobile number")]
+    try:
+        phone_numbers.parse_phone_numbers(v.get("phone", ""))
+    except phone_numbers.PhoneNumberError as exc:
+        return [("phone", str(exc))]
     return []
 
 
@@ -353,15 +350,24 @@ def import_roster(campaign: Campaign, rows: list[RosterRow], *, session: Session
     places = _Places.of(campaign, session=session)
     pseudonyms = set(session.exec(select(Household.pseudonym)
                                   .where(Household.campaign_id == campaign.id)).all())
+    further_phones: list[tuple[Household, list[phone_numbers.PhoneNumber]]] = []
     for row in rows:
         v = row.values
         project = places.project(v.get("project", ""), result, session=session)
         community = places.community(v["community"], v.get("street", ""), result,
                                      session=session)
-        session.add(_household(campaign, v, project=project, community=community,
+        numbers = phone_numbers.parse_phone_numbers(v.get("phone", ""))
+        household = _household(campaign, v, project=project, community=community,
                                pseudonym=_new_pseudonym(pseudonyms), pii_key=pii_key,
-                               is_demo=is_demo))
+                               is_demo=is_demo, first_phone=numbers[0] if numbers else None)
+        session.add(household)
+        if len(numbers) > 1:
+            further_phones.append((household, numbers[1:]))
         result.households += 1
+    session.flush()
+    session.add_all(HouseholdPhone(household_id=household.id, phone_masked=mask_phone(n.digits),
+                                   phone_hmac=keyed_hash(n.digits, pii_key))
+                    for household, numbers in further_phones for n in numbers)
     session.flush()
     audit.record("roster.import", "campaign", campaign.id, session=session, actor=actor,
                  label=None if actor else "cli", campaign_id=campaign.id,
@@ -414,10 +420,12 @@ class _Places:
 
 
 def _household(campaign: Campaign, v: dict[str, str], *, project: Project | None,
-               community: Community, pseudonym: str, pii_key: str, is_demo: bool) -> Household:
-    """The household row of a checked roster row; personal data only masked or keyed-hashed."""
+               community: Community, pseudonym: str, pii_key: str, is_demo: bool,
+               first_phone: phone_numbers.PhoneNumber | None) -> Household:
+    """The household row of a checked roster row; personal data only masked or keyed-hashed.
+    Its first phone number is on the row, further ones in HouseholdPhone."""
     id_number = normalise_id_number(v.get("id_number", ""))
-    phone = normalise_phone(v.get("phone", ""))
+    phone = first_phone.digits if first_phone else ""
     return Household(
         campaign_id=campaign.id, household_code=v["household_code"],
         household_group=group_of(v["group"]),
