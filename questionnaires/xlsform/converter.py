@@ -10,6 +10,7 @@ from questionnaires import scale_direction
 from questionnaires.elements import RATING_CODES
 from questionnaires.workbooks import GuardedRows
 from questionnaires.xlsform.expressions import constraint_bounds, relevant_codes
+from questionnaires.xlsform.scale import DEFAULT_NA_LABEL, default_scale, settle_list_direction
 from questionnaires.xlsform.sheets import (
     ChoiceList,
     Problem,
@@ -37,7 +38,6 @@ _METADATA_TYPES = frozenset(
         "background-audio",
     }
 )
-_DEFAULT_NA_LABEL = {"zh_CN": "不清楚", "en": "Don't know"}
 _PATH_IN_SURVEY = re.compile(r"sections\[(?P<s>\d+)\](?:\.questions\[(?P<q>\d+)\])?")
 
 
@@ -47,8 +47,10 @@ class _SurveyWalk:
 
     section: dict[str, Any] | None = None
     group_depth: int = 0
-    # (row, show_if) of the open top-level group's 'relevant', passed on to its questions.
-    group_condition: tuple[int, dict[str, Any] | None] | None = None
+    # Per open group (outermost first): (row, show_if) of its 'relevant', or None; passed on
+    # to the questions inside it, nested groups included.
+    group_conditions: list[tuple[int, dict[str, Any] | None] | None] = field(
+        default_factory=list)
     repeat_depth: int = 0
     overall_rows: list[int] = field(default_factory=list)
 
@@ -110,7 +112,7 @@ class Converter:
         }
         if self.intro:
             data["intro"] = _join_texts(self.intro)
-        data["scale"] = self.scale or _default_scale()
+        data["scale"] = self.scale or default_scale()
         data["dimensions"] = self._dimensions(dimension_labels)
         data["sections"] = self.sections
         return data
@@ -183,8 +185,10 @@ class Converter:
             self._begin_group(row, walk)
         elif kind == "end_group":
             walk.group_depth = max(0, walk.group_depth - 1)
+            if walk.group_conditions:
+                walk.group_conditions.pop()
             if walk.group_depth == 0:
-                walk.section, walk.group_condition = None, None
+                walk.section = None
         elif kind == "note":
             self._note(row, walk.section)
         elif kind in {"select_one", "select_multiple", "integer", "text"}:
@@ -203,6 +207,10 @@ class Converter:
     def _begin_group(self, row: Row, walk: _SurveyWalk) -> None:
         """A top-level group opens a section; nested groups are flattened into it."""
         walk.group_depth += 1
+        relevant = row.get("relevant")
+        walk.group_conditions.append(
+            (row.number, self._condition(relevant, row.number)) if relevant else None
+        )
         if walk.group_depth > 1:
             self.problems.append(
                 Problem(
@@ -213,15 +221,12 @@ class Converter:
             )
             return
         walk.section = self._new_section(row.get("name"), row.text("label"), row.number)
-        relevant = row.get("relevant")
-        walk.group_condition = (
-            (row.number, self._condition(relevant, row.number)) if relevant else None
-        )
 
     def _add_question(self, row: Row, kind: str, argument: str, walk: _SurveyWalk) -> None:
         if walk.section is None:
             walk.section = self._new_section(f"section_{len(self.sections) + 1}", None, row.number)
-        question = self._question(row, kind, argument, walk.group_condition)
+        question = self._question(
+            row, kind, argument, [c for c in walk.group_conditions if c is not None])
         if question is None:
             return
         if question.get("overall"):
@@ -288,7 +293,7 @@ class Converter:
         row: Row,
         kind: str,
         list_name: str,
-        group_condition: tuple[int, dict[str, Any] | None] | None,
+        group_conditions: list[tuple[int, dict[str, Any] | None]],
     ) -> dict[str, Any] | None:
         qid = self._identifier(row.get("name"), "survey", row.number)
         self.question_ids[row.get("name")] = qid
@@ -325,24 +330,27 @@ class Converter:
         if question["type"] == "rating":
             self._rating_fields(row, question, self.question_lists[qid])
         self._constraint(row, question)
-        condition = (
-            self._condition(row.get("relevant"), row.number) if row.get("relevant") else None
-        )
-        if group_condition is not None:
-            if row.get("relevant"):
-                self.problems.append(
-                    Problem(
-                        "survey",
-                        row.number,
-                        "both the group and the question have "
-                        "'relevant': only the question's condition is kept",
-                    )
-                )
-            else:
-                condition = group_condition[1]
+        condition = self._effective_condition(row, group_conditions)
         if condition is not None:
             question["show_if"] = condition
         return question
+
+    def _effective_condition(
+        self, row: Row, group_conditions: list[tuple[int, dict[str, Any] | None]]
+    ) -> dict[str, Any] | None:
+        """The question's show_if: its own 'relevant' or its group's; one condition only,
+        so any other one that applies is reported, never dropped silently."""
+        if row.get("relevant"):
+            if group_conditions:
+                self.problems.append(Problem("survey", row.number, (
+                    "both the group and the question have 'relevant': only the question's "
+                    "condition is kept")))
+            return self._condition(row.get("relevant"), row.number)
+        if len(group_conditions) > 1:
+            self.problems.append(Problem("survey", row.number, (
+                "nested groups each have 'relevant': only the innermost group's condition "
+                "is kept")))
+        return group_conditions[-1][1] if group_conditions else None
 
     def _is_rating(self, row: Row, choice_list: ChoiceList) -> bool:
         extra = set(choice_list.codes) - set(RATING_CODES)
@@ -356,13 +364,13 @@ class Converter:
         na_code = next(iter(extra), None)
         codes = {code: labels[code] or {"zh_CN": code} for code in RATING_CODES}
         if self.scale is None:
-            self.scale = _default_scale()
+            self.scale = default_scale()
             self.scale["codes"] = codes
             if choice_list.direction:
                 self.scale["direction"] = scale_direction.FORWARD
             if na_code is not None:
                 self.scale["na_code"] = na_code
-                self.scale["na_label"] = labels[na_code] or _DEFAULT_NA_LABEL
+                self.scale["na_label"] = labels[na_code] or DEFAULT_NA_LABEL
             self.scale_list = choice_list.name
         elif na_code is not None and na_code != self.scale["na_code"]:
             self.problems.append(
@@ -385,28 +393,12 @@ class Converter:
 
     def _direction_settled(self, row: Row, choice_list: ChoiceList) -> bool:
         """Whether the list's direction is proven (a declared reversed list is recoded)."""
-        declared = row.get("scale_direction")
-        if declared and not choice_list.direction:
-            choice_list.direction = declared
-        if choice_list.settled is not None:
-            return choice_list.settled
-        labels = {
-            code: [text for text in (label or {}).values() if text]
-            for code, label in zip(choice_list.codes, choice_list.labels, strict=True)
-        }
-        verdict = scale_direction.settle(labels, choice_list.direction or None)
-        choice_list.settled = verdict.direction is not None
-        if verdict.direction is None:
+        already = choice_list.settled
+        refusal = settle_list_direction(choice_list, row.get("scale_direction"))
+        if refusal and already is None:
             self.refused = True
-            self.problems.append(Problem("choices", choice_list.row, (
-                f"list {choice_list.name!r} refused as a rating scale: {verdict.refusal} "
-                "(a scale_direction column on the choices or survey sheet declares it)")))
-        elif verdict.direction == scale_direction.REVERSED:
-            originals = choice_list.renamed or {code: code for code in choice_list.codes}
-            choice_list.renamed = {
-                name: scale_direction.recode(code) for name, code in originals.items()}
-            choice_list.codes = [scale_direction.recode(code) for code in choice_list.codes]
-        return choice_list.settled
+            self.problems.append(Problem("choices", choice_list.row, refusal))
+        return bool(choice_list.settled)
 
     def _rating_fields(self, row: Row, question: dict[str, Any], choice_list: ChoiceList) -> None:
         if row.get("dimension"):
@@ -479,17 +471,3 @@ def _join_texts(texts: list[dict[str, str]]) -> dict[str, str]:
     if english:
         joined["en"] = "\n".join(english)
     return joined
-
-
-def _default_scale() -> dict[str, Any]:
-    """The scale of METHODS.md section 1, for workbooks without a rating list."""
-    labels = ["非常满意", "满意", "一般", "不满意", "非常不满意"]
-    english = ["Very satisfied", "Satisfied", "Neutral", "Dissatisfied", "Very dissatisfied"]
-    return {
-        "codes": {
-            code: {"zh_CN": zh, "en": en}
-            for code, zh, en in zip(RATING_CODES, labels, english, strict=True)
-        },
-        "na_code": "9",
-        "na_label": dict(_DEFAULT_NA_LABEL),
-    }
