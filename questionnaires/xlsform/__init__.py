@@ -3,11 +3,11 @@
 Converted: the ``survey``, ``choices`` and ``settings`` sheets; the types ``select_one LIST``,
 ``select_multiple LIST``, ``integer``, ``text`` and ``note``; ``begin group`` / ``end group``
 (one section per top-level group; a nested group's ``relevant`` applies to its questions);
-``required``; ``relevant`` of the forms ``${q} = 'c'``, ``selected(${q}, 'c')`` and several of them on one question joined with
-``or``; simple ``constraint`` bounds on integers (``. >= 1 and . <= 20``) and text
-(``string-length(.) <= 200``); ``label`` / ``hint`` columns in Chinese and English
-(``label::Chinese (zh)``, ``label::English (en)``, or plain ``label`` as the Chinese text);
-``form_title`` and ``form_id`` in settings.
+``required``; ``relevant`` of the forms ``${q} = 'c'``, ``selected(${q}, 'c')`` and several
+of them on one question joined with ``or``; simple ``constraint`` bounds on integers
+(``. >= 1 and . <= 20``) and text (``string-length(.) <= 200``); ``label`` / ``hint``
+columns in Chinese and English (``label::Chinese (zh)``, ``label::English (en)``, or plain
+``label`` as the Chinese text); ``form_title`` and ``form_id`` in settings.
 
 XLSForm has no dimensions or overall item, so the survey sheet may carry two extra columns:
 ``dimension`` (a snake_case dimension id on each rating item) and ``overall`` (``yes`` on the
