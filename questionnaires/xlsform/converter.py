@@ -161,7 +161,7 @@ class Converter:
     def _survey(self, rows: list[Row]) -> None:
         walk = _SurveyWalk()
         for row in rows:
-            kind, _, argument = " ".join(row.get("type").split()).partition(" ")
+            kind, _, argument = _modern_type(row.get("type")).partition(" ")
             kind = kind.lower()
             if kind in {"begin", "end"} and argument.lower() in {"group", "repeat"}:
                 kind, argument = f"{kind}_{argument.lower()}", ""
@@ -310,6 +310,10 @@ class Converter:
                 )
                 return None
             self.question_lists[qid] = choice_list
+            if row.get("choice_filter"):
+                self.problems.append(Problem("survey", row.number, (
+                    f"choice_filter {row.get('choice_filter')!r} (a cascading select) is not "
+                    f"supported: every choice of {list_name!r} is offered")))
             if kind == "select_one" and self._is_rating(row, choice_list):
                 question["type"] = "rating"
             else:
@@ -463,6 +467,26 @@ class Converter:
                 Problem(sheet, row, f"name {name!r} renamed to {identifier!r} (ids are snake_case)")
             )
         return identifier
+
+
+# Spellings pyxform still accepts: "select one from LIST", "select all that apply LIST".
+_LEGACY_SELECT = re.compile(
+    r"select[ _](?P<kind>one|multiple|all[ _]that[ _]apply)(?:[ _]from)?\s+(?P<list>\S+)$",
+    re.IGNORECASE)
+
+
+def _modern_type(written: str) -> str:
+    """The type cell with spaces collapsed and legacy select spellings in today's form.
+
+    >>> _modern_type("select one from  yesno"), _modern_type("select all that apply ch")
+    ('select_one yesno', 'select_multiple ch')
+    """
+    text = " ".join(written.split())
+    match = _LEGACY_SELECT.match(text)
+    if match is None:
+        return text
+    kind = "select_one" if match["kind"].lower() == "one" else "select_multiple"
+    return f"{kind} {match['list']}"
 
 
 def _join_texts(texts: list[dict[str, str]]) -> dict[str, str]:

@@ -88,6 +88,14 @@ def _column(cell: object, sheet: str, problems: list[Problem]) -> tuple[str, str
     if not header:
         return None
     base, _, suffix = header.partition("::")
+    if not suffix and ":" in base:
+        # Spellings pyxform still accepts: "bind:relevant", "bind::jr:constraintMsg" aside,
+        # and "label:English (en)" with a single colon before the language.
+        prefix, _, rest = base.partition(":")
+        if prefix.strip().lower() == "bind":
+            base = rest
+        elif _language(rest) is not None:
+            base, suffix = prefix, rest
     base = base.strip().lower().replace(" ", "_")
     if not suffix:
         return (base, "")

@@ -233,7 +233,8 @@ def upload_roster(slug: str):
         return _render_campaign(campaign, 400, roster_form=form)
     upload = form.roster.data
     try:
-        rows = roster.read_roster_file(upload.filename or "", upload.read())
+        columns = roster.parse_column_mapping(form.columns.data or "")
+        rows = roster.read_roster_file(upload.filename or "", upload.read(), columns=columns)
         with db.write() as session:
             result = roster.import_roster(campaign, rows, session=session,
                                           pii_key=current_app.config["PII_KEY"],

@@ -50,7 +50,8 @@ class PhoneNumber:
 
 
 class PhoneNumberError(ValueError):
-    """Not a phone number we can match; the message says which part and why."""
+    """Not a phone number we can match; the message says which part and why, never the
+    number itself (it is shown on pages and kept in no log)."""
 
 
 def _folded(text: str) -> str:
@@ -70,7 +71,7 @@ def parse_phone_number(text: str) -> PhoneNumber:
     country = _COUNTRY.match(main)
     digits = _FORMATTING.sub("", main[country.end():] if country else main)
     if not digits.isdigit():
-        raise PhoneNumberError(f"{written!r} holds characters other than digits")
+        raise PhoneNumberError("holds characters other than digits")
     if country and not digits.startswith("0") and not _MOBILE.fullmatch(digits):
         digits = "0" + digits  # +86 737 … and +86 10 … drop the area code's leading 0
     if not country and len(digits) == 13 and digits.startswith("861"):
@@ -80,10 +81,10 @@ def parse_phone_number(text: str) -> PhoneNumber:
     if _LANDLINE.fullmatch(digits):
         return PhoneNumber(digits, "landline", extension)
     if len(digits) in (7, 8) and digits[0] not in "01":
-        raise PhoneNumberError(f"{written!r} is a landline without its area code; write it "
-                               "with the area code (e.g. 0737-4212345)")
-    raise PhoneNumberError(f"{written!r} is not an 11-digit mainland mobile number or a "
-                           "landline with its area code (e.g. 0737-4212345)")
+        raise PhoneNumberError("a landline without its area code; write it with the area "
+                               "code (e.g. 0737-4212345)")
+    raise PhoneNumberError("not an 11-digit mainland mobile number or a landline with its "
+                           "area code (e.g. 0737-4212345)")
 
 
 def _segment_numbers(segment: str) -> list[PhoneNumber]:
@@ -107,10 +108,16 @@ def parse_phone_numbers(cell: str) -> list[PhoneNumber]:
     Empty cell: no numbers. PhoneNumberError names the first part that is not a number.
     """
     numbers: list[PhoneNumber] = []
-    for segment in _CELL_SEPARATORS.split(_folded(cell)):
-        if segment.strip():
-            numbers.extend(n for n in _segment_numbers(segment.strip())
-                           if n.digits not in {m.digits for m in numbers})
+    segments = [part.strip() for part in _CELL_SEPARATORS.split(_folded(cell)) if part.strip()]
+    for place, segment in enumerate(segments, start=1):
+        try:
+            found = _segment_numbers(segment)
+        except PhoneNumberError as exc:
+            if len(segments) == 1:
+                raise
+            raise PhoneNumberError(f"number {place} of {len(segments)} in the cell: {exc}") \
+                from None
+        numbers.extend(n for n in found if n.digits not in {m.digits for m in numbers})
     if len(numbers) > MAX_NUMBERS:
         raise PhoneNumberError(f"{len(numbers)} phone numbers in one cell (at most "
                                f"{MAX_NUMBERS})")

@@ -10,7 +10,9 @@ from __future__ import annotations
 
 import csv
 import io
+import re
 import secrets
+import unicodedata
 from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 from datetime import date
@@ -53,6 +55,8 @@ COLUMNS = {
 }
 # Row-number columns that spreadsheets commonly carry; ignored rather than rejected.
 IGNORED_COLUMNS = frozenset({"序号", "no", "no.", "#"})
+#: The target of a column mapping that skips the column.
+IGNORE_WORDS = frozenset({"忽略", "ignore", "-"})
 _HEADER_LOOKUP = {name.lower(): key for key, names in COLUMNS.items() for name in names}
 REQUIRED = ("household_code", "group", "community")
 # Looked up after stripping and lower-casing the cell.
@@ -135,7 +139,36 @@ def _csv_rows(text: str) -> Iterator[list[str]]:
                                             f"not a readable CSV file ({exc})")]) from None
 
 
-def read_roster_file(filename: str, data: bytes) -> list[RosterRow]:
+def parse_column_mapping(text: str) -> dict[str, str]:
+    """The column mapping typed on upload: one ``文件中的列名=标准列名`` per line (or ``;``),
+    the standard name any accepted header (户编号 or household_code …) or ``忽略``/``ignore``
+    for a column to skip. Returns file header -> canonical column (``""``: ignored).
+
+    >>> parse_column_mapping("手机＝联系电话；备注=忽略")
+    {'手机': 'phone', '备注': ''}
+    """
+    mapping: dict[str, str] = {}
+    problems = []
+    for line in re.split(r"[\n;；]", unicodedata.normalize("NFKC", text or "")):
+        if not line.strip():
+            continue
+        written, equals, target = line.partition("=")
+        written, target = written.strip(), target.strip()
+        canonical = "" if target.lower() in IGNORE_WORDS else _HEADER_LOOKUP.get(target.lower())
+        if not equals or not written or canonical is None:
+            known = " / ".join(names[0] for names in COLUMNS.values())
+            problems.append(RowProblem(0, "column mapping", (
+                f"{line.strip()!r}: write 文件中的列名=标准列名, the standard name one of "
+                f"{known} (or 忽略 to skip the column)")))
+            continue
+        mapping[written.lower()] = canonical
+    if problems:
+        raise RosterImportError(problems)
+    return mapping
+
+
+def read_roster_file(filename: str, data: bytes, *,
+                     columns: dict[str, str] | None = None) -> list[RosterRow]:
     """Parse a CSV or XLSX roster into rows keyed by canonical column names.
 
     The file is read under :data:`ROSTER_LIMITS` (:mod:`questionnaires.workbooks`): a file
@@ -146,28 +179,29 @@ def read_roster_file(filename: str, data: bytes) -> list[RosterRow]:
         workbooks.check_size(len(data), ROSTER_LIMITS)
         if filename.lower().endswith(".xlsx"):
             with workbooks.SafeWorkbook(data, ROSTER_LIMITS) as workbook:
-                return _roster_rows(workbook.sheets()[0].iter_rows(values_only=True))
+                return _roster_rows(workbook.sheets()[0].iter_rows(values_only=True),
+                                    columns or {})
         if filename.lower().endswith(".csv"):
-            return _roster_rows(_csv_rows(decode_csv_bytes(data)))
+            return _roster_rows(_csv_rows(decode_csv_bytes(data)), columns or {})
     except workbooks.FileRefused as exc:
         raise RosterImportError([RowProblem(0, "file", str(exc))]) from None
     raise RosterImportError([RowProblem(0, "file", "only .csv and .xlsx files are accepted")])
 
 
-def read_roster_path(path: str) -> list[RosterRow]:
+def read_roster_path(path: str, *, columns: dict[str, str] | None = None) -> list[RosterRow]:
     """:func:`read_roster_file` for a file on disk, its size checked before it is read."""
     try:
         data = workbooks.read_file(path, ROSTER_LIMITS)
     except workbooks.FileRefused as exc:
         raise RosterImportError([RowProblem(0, "file", str(exc))]) from None
-    return read_roster_file(path, data)
+    return read_roster_file(path, data, columns=columns)
 
 
-def _roster_rows(table: Iterator[Sequence[object]]) -> list[RosterRow]:
+def _roster_rows(table: Iterator[Sequence[object]], columns: dict[str, str]) -> list[RosterRow]:
     header = next(table, None)
     if header is None:
         raise RosterImportError([RowProblem(1, "header", "the file is empty")])
-    mapping, headers = _map_header(list(header))
+    mapping, headers = _map_header(list(header), columns)
     rows = []
     for number, cells in enumerate(table, start=2):
         values = {canonical: _cell_text(cells[i]) if i < len(cells) else ""
@@ -177,8 +211,10 @@ def _roster_rows(table: Iterator[Sequence[object]]) -> list[RosterRow]:
     return rows
 
 
-def _map_header(cells: list[object]) -> tuple[dict[int, str], dict[str, str]]:
-    """Column index → canonical column, and canonical column → header as written.
+def _map_header(cells: list[object], columns: dict[str, str]) -> tuple[dict[int, str],
+                                                                      dict[str, str]]:
+    """Column index → canonical column, and canonical column → header as written;
+    ``columns`` (:func:`parse_column_mapping`) names the headers the file spells otherwise.
 
     Raises RosterImportError listing every unknown, repeated or missing required column.
     """
@@ -187,11 +223,13 @@ def _map_header(cells: list[object]) -> tuple[dict[int, str], dict[str, str]]:
     headers: dict[str, str] = {}
     problems = []
     for index, name in enumerate(header):
-        canonical = _HEADER_LOOKUP.get(name.lower())
-        if canonical is None:
-            if name and name.lower() not in IGNORED_COLUMNS:
+        canonical = columns.get(name.lower(), _HEADER_LOOKUP.get(name.lower()))
+        if not canonical:
+            if name and name.lower() not in IGNORED_COLUMNS and canonical is None:
                 known = " / ".join(f"{names[0]}/{names[1]}" for names in COLUMNS.values())
-                problems.append(RowProblem(1, name, f"unknown column; known columns: {known}"))
+                problems.append(RowProblem(1, name, (
+                    f"unknown column; known columns: {known}; or name it in the column "
+                    "mapping (文件中的列名=标准列名, 忽略 to skip it)")))
             continue
         if canonical in mapping.values():
             problems.append(RowProblem(1, name,

@@ -2,8 +2,9 @@
 headers the import reads, two example rows (one per household group) and, in the XLSX, a
 填写说明 sheet with every accepted value of 类别 and the format of each column.
 
-The examples use the 演示 name and the 170 test range like the demo data, and household
-codes starting with 示例 so they are recognised (and deleted) before an upload.
+The examples use 演示 names like the demo data, landlines only (a page or file we serve
+never shows a mobile number: tests/security/test_personal_data.py scans for them), and
+household codes starting with 示例 so they are recognised (and deleted) before an upload.
 
 >>> template_rows()[0][:4]
 ['户编号', '类别', '项目', '社区']
@@ -34,10 +35,10 @@ COLUMN_NOTES = {
 EXAMPLES = [
     {"household_code": "示例001", "group": "棚改", "project": "金银湖棚改项目",
      "community": "桃花仑社区", "street": "桃花仑街道", "head_name": "演示王某",
-     "id_number": "", "phone": "17000000001；0737-4212345", "address": "龙岭路1号"},
+     "id_number": "", "phone": "0737-4212345；(0737)4212346", "address": "龙岭路1号"},
     {"household_code": "示例002", "group": "租赁补贴", "project": "", "community": "会龙山社区",
      "street": "桃花仑街道", "head_name": "演示李某", "id_number": "",
-     "phone": "17000000002", "address": "龙岭路2号"},
+     "phone": "0737-4212347 转801", "address": "龙岭路2号"},
 ]
 
 

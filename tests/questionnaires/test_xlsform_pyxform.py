@@ -18,6 +18,7 @@ from questionnaires.scale_direction import recode
 from questionnaires.xlsform import convert_xlsform
 from tests.questionnaires import test_xlsform as fixtures
 from tests.questionnaires.test_scale_direction import _reversed_choices
+from tests.questionnaires.test_xlsform_legacy import LEGACY_HEADER
 
 xls2json = pytest.importorskip("pyxform.xls2json")
 PyXFormError = pytest.importorskip("pyxform.errors").PyXFormError
@@ -59,6 +60,10 @@ def _survey_variants() -> dict[str, dict[str, list[list[object]]]]:
               ["begin group", "about_staff", "服务", None, None, None, "${has_complained} = '1'"],
               fixtures.SURVEY[7], ["end group"], *fixtures.SURVEY[8:]]
     variants["nested-group-relevant"] = {**base, "survey": [fixtures.SURVEY_HEADER, *nested]}
+    legacy = [row[:] for row in fixtures.SURVEY]
+    legacy[3][0] = "select one from yesno"
+    legacy[4][0] = "select all that apply channel"
+    variants["legacy-spellings"] = {**base, "survey": [LEGACY_HEADER, *legacy]}
     return variants
 
 
