@@ -24,6 +24,7 @@ non-empty) and ``en`` (optional)::
         "1": {zh_CN: 非常不满意, en: Very dissatisfied}
       na_code: "9"                 # 不清楚/不适用: its own code, excluded from ratings
       na_label: {zh_CN: 不清楚, en: Don't know}
+      direction: forward           # optional: only when the labels do not prove it (below)
 
     dimensions:                    # every rating item belongs to one; each needs an item
       - id: benefit_standard
@@ -70,6 +71,12 @@ multiple-choice question it holds if any selected code matches); the overall ite
 Duplicate YAML keys are errors rather than silently overwritten. The score of each code
 (5 → 100 … 1 → 20, METHODS.md) belongs to the method, not the format: older files that spell
 out exactly that mapping as ``scale.scores`` still load (it is dropped), any other is refused.
+The scale's direction is proven, never assumed (:mod:`questionnaires.scale_direction`): the
+labels of codes 5 and 1 must be known satisfaction/agreement/quality words in order (非常满意 …
+非常不满意, 满意 … 不满意, 很好 … 很差, strongly agree …), or ``direction`` declares it:
+``forward`` (正向) or ``reversed`` (反向, code 1 is the satisfied end), which the loader recodes
+to our codes (labels and the ``show_if`` codes on rating items). A reverse-coded scale without
+the declaration is refused.
 
 Using it
 --------

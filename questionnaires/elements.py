@@ -124,6 +124,10 @@ class Scale(DefinitionPart):
     codes: dict[OptionCode, LocalizedText]
     na_code: OptionCode = "9"
     na_label: LocalizedText
+    # Declared in a file whose labels do not prove the direction themselves
+    # (questionnaires.scale_direction). A file declaring "reversed" is recoded by the loader,
+    # so a definition held here is always forward.
+    direction: Literal["forward"] | None = None
     # Retired from the format: the score of each code is the method's (FIXED_SCORES), not the
     # questionnaire's. Files and stored versions written before spell that mapping out; it is
     # accepted and dropped (never in to_dict() or the content hash), anything else refused.
@@ -152,9 +156,12 @@ class Scale(DefinitionPart):
     def _only_the_fixed_scores(cls, value: dict[str, float] | None) -> None:
         if value is not None and value != FIXED_SCORES:
             fixed = ", ".join(f"{code} → {score}" for code, score in FIXED_SCORES.items())
+            reversed_scores = {code: 120 - score for code, score in FIXED_SCORES.items()}
+            hint = ("; a scale whose code 1 is the satisfied end is declared with "
+                    "'direction: reversed' and recoded" if value == reversed_scores else "")
             raise ValueError(
                 f"scores are no longer part of the format and cannot be changed: the statistics "
-                f"score the codes {fixed} (满意度得分 = 20 × mean); remove 'scores'"
+                f"score the codes {fixed} (满意度得分 = 20 × mean); remove 'scores'{hint}"
             )
         return None
 

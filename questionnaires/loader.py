@@ -6,15 +6,17 @@ import functools
 from collections.abc import Hashable, Mapping
 from importlib import resources
 from os import PathLike
-from pathlib import Path
 from typing import Any
 
 import yaml
 
+from questionnaires import scale_direction, workbooks
 from questionnaires.errors import Issue, QuestionnaireError
 from questionnaires.model import Questionnaire
 
 _BUILTIN_PACKAGE = "questionnaires"
+#: A questionnaire is a few dozen KB; a file far larger is refused before it is read.
+YAML_LIMITS = workbooks.Limits(max_bytes=2 * workbooks.MB)
 _BUILTIN_DIR = "builtin"
 
 
@@ -24,7 +26,10 @@ def load_file(path: str | PathLike[str]) -> Questionnaire:
     Raises QuestionnaireError listing every problem (OSError if the file cannot be read).
     """
     source = str(path)
-    raw = Path(path).read_bytes()
+    try:
+        raw = workbooks.read_file(path, YAML_LIMITS)
+    except workbooks.FileRefused as exc:
+        raise QuestionnaireError([Issue(source, "", str(exc))]) from None
     try:
         text = raw.decode("utf-8-sig")
     except UnicodeDecodeError as exc:
@@ -35,8 +40,26 @@ def load_file(path: str | PathLike[str]) -> Questionnaire:
 
 
 def load_text(text: str, source: str = "<string>") -> Questionnaire:
-    """Validate a YAML definition given as text; ``source`` names it in error messages."""
-    return Questionnaire.from_dict(_parse_yaml(text, source), source=source)
+    """Validate a YAML definition given as text; ``source`` names it in error messages.
+
+    The scale's direction is proven here (:mod:`questionnaires.scale_direction`): by its
+    labels, or by ``scale.direction`` (``reversed`` is recoded to our codes). Stored versions
+    (:meth:`Questionnaire.from_dict`) were checked when they were loaded, so they are not
+    checked again: a version stored before the check existed stays readable with its answers.
+    """
+    data, refusals = scale_direction.settle_definition(_parse_yaml(text, source))
+    issues = [Issue(source, path, message) for path, message in refusals]
+    try:
+        questionnaire = Questionnaire.from_dict(data, source=source)
+    except QuestionnaireError as exc:
+        # The model's own word on a refused declaration would only repeat it.
+        refused = {issue.path for issue in issues}
+        raise QuestionnaireError(
+            [*issues, *(issue for issue in exc.issues if issue.path not in refused)]
+        ) from None
+    if issues:
+        raise QuestionnaireError(issues)
+    return questionnaire
 
 
 def builtin_names() -> tuple[str, ...]:

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from flask import Flask, jsonify, render_template, request
+from flask import Flask, current_app, jsonify, render_template, request
 from flask_babel import gettext as _
 from werkzeug.exceptions import HTTPException
 
@@ -16,7 +16,8 @@ def _messages() -> dict[int, tuple[str, str]]:
         404: (_("Page not found"), _("This page does not exist. Please check the address.")),
         405: (_("Not allowed"), _("This action is not allowed here.")),
         409: (_("Conflict"), _("This conflicts with data that was already saved.")),
-        413: (_("Too large"), _("What you sent is too large.")),
+        413: (_("Too large"), _("What you sent is too large (at most %(size)d MB).",
+                                 size=current_app.config["MAX_CONTENT_LENGTH"] // 2**20)),
         429: (_("Too many attempts"), _("Too many attempts. Please wait a minute and try again.")),
         500: (_("Something went wrong"),
               _("An internal error occurred. Nothing you entered was shared. "

@@ -2,19 +2,25 @@
 
 Converted: the ``survey``, ``choices`` and ``settings`` sheets; the types ``select_one LIST``,
 ``select_multiple LIST``, ``integer``, ``text`` and ``note``; ``begin group`` / ``end group``
-(one section per top-level group); ``required``; ``relevant`` of the forms
-``${q} = 'c'``, ``selected(${q}, 'c')`` and several of them on one question joined with
-``or``; simple ``constraint`` bounds on integers (``. >= 1 and . <= 20``) and text
-(``string-length(.) <= 200``); ``label`` / ``hint`` columns in Chinese and English
-(``label::Chinese (zh)``, ``label::English (en)``, or plain ``label`` as the Chinese text);
-``form_title`` and ``form_id`` in settings.
+(one section per top-level group; a nested group's ``relevant`` applies to its questions);
+``required``; ``relevant`` of the forms ``${q} = 'c'``, ``selected(${q}, 'c')`` and several
+of them on one question joined with ``or``; simple ``constraint`` bounds on integers
+(``. >= 1 and . <= 20``) and text (``string-length(.) <= 200``); ``label`` / ``hint``
+columns in Chinese and English (``label::Chinese (zh)``, ``label::English (en)``, or plain
+``label`` as the Chinese text); ``form_title`` and ``form_id`` in settings.
 
 XLSForm has no dimensions or overall item, so the survey sheet may carry two extra columns:
 ``dimension`` (a snake_case dimension id on each rating item) and ``overall`` (``yes`` on the
 overall-satisfaction item). Dimension labels come from an optional ``dimensions`` sheet with
 ``name`` and ``label`` columns. A ``select_one`` whose list has the codes 5, 4, 3, 2, 1 (and at
 most one more code, taken as the "don't know" code) becomes a rating item, unless the survey
-sheet has a ``dimension`` column and the row leaves it blank.
+sheet has a ``dimension`` column and the row leaves it blank. Its direction must be proven
+(:mod:`questionnaires.scale_direction`): by its labels, or by a ``scale_direction`` column
+(``forward``/正向 or ``reversed``/反向) on the choices sheet (any row of the list) or on the
+survey row. A declared reversed list is recoded to our codes (1→5 … 5→1, its ``relevant``
+codes too); an unproven or undeclared reversed list is refused, and so is the conversion. A
+second 5-point list with other labels than the scale's stays a single choice (one scale
+serves every rating item).
 
 Anything that cannot be converted is reported as a :class:`Problem` with its sheet and row
 (1-based as Excel shows it; the header is row 1), and conversion continues with the rest.
@@ -26,8 +32,7 @@ from dataclasses import dataclass, field
 from os import PathLike
 from pathlib import Path
 
-from openpyxl import load_workbook
-
+from questionnaires import workbooks
 from questionnaires.errors import QuestionnaireError
 from questionnaires.loader import dump_definition, load_text
 from questionnaires.model import Questionnaire
@@ -48,29 +53,33 @@ class ConversionResult:
 
 
 def convert_xlsform(path: str | PathLike[str]) -> ConversionResult:
-    """Convert an XLSForm workbook (.xlsx) into the questionnaire YAML format."""
+    """Convert an XLSForm workbook (.xlsx) into the questionnaire YAML format.
+
+    The workbook is read under :data:`~questionnaires.workbooks.XLSFORM_LIMITS`: a file too
+    large, a zip bomb or a sheet declaring millions of cells is refused before it is loaded,
+    and reading stops at the row or time limit.
+    """
+    converter = Converter(Path(path).stem)
     try:
-        workbook = load_workbook(path, read_only=True, data_only=True)
-    except Exception as exc:  # openpyxl raises several unrelated types for unreadable files
-        return ConversionResult("", None, [Problem("", None, f"cannot read the workbook: {exc}")])
-    try:
-        sheets = {ws.title.strip().lower(): ws for ws in workbook.worksheets}
-        if "survey" not in sheets:
-            return ConversionResult(
-                "", None, [Problem("", None, "the workbook has no 'survey' sheet")]
-            )
-        converter = Converter(Path(path).stem)
-        data = converter.convert(sheets)
-    finally:
-        workbook.close()
+        with workbooks.SafeWorkbook(path, workbooks.XLSFORM_LIMITS) as workbook:
+            sheets = {sheet.title.strip().lower(): sheet for sheet in workbook.sheets()}
+            if "survey" not in sheets:
+                return ConversionResult(
+                    "", None, [Problem("", None, "the workbook has no 'survey' sheet")]
+                )
+            data = converter.convert(sheets)
+    except workbooks.FileRefused as exc:
+        return ConversionResult("", None, [Problem("", None, str(exc))])
     yaml_text = f"# Converted from {Path(path).name} by questionnaires.xlsform\n" + dump_definition(
         data
     )
+    questionnaire: Questionnaire | None = None
     try:
-        questionnaire: Questionnaire | None = load_text(yaml_text, source=str(path))
+        questionnaire = load_text(yaml_text, source=str(path))
     except QuestionnaireError as exc:
-        questionnaire = None
         converter.problems.extend(
             converter.locate(issue.path, issue.message) for issue in exc.issues
         )
+    if converter.refused:
+        questionnaire = None
     return ConversionResult(yaml_text, questionnaire, converter.problems)

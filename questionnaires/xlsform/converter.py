@@ -6,10 +6,11 @@ import re
 from dataclasses import dataclass, field
 from typing import Any
 
-from openpyxl.worksheet.worksheet import Worksheet
-
+from questionnaires import scale_direction
 from questionnaires.elements import RATING_CODES
+from questionnaires.workbooks import GuardedRows
 from questionnaires.xlsform.expressions import constraint_bounds, relevant_codes
+from questionnaires.xlsform.scale import DEFAULT_NA_LABEL, default_scale, settle_list_direction
 from questionnaires.xlsform.sheets import (
     ChoiceList,
     Problem,
@@ -37,7 +38,6 @@ _METADATA_TYPES = frozenset(
         "background-audio",
     }
 )
-_DEFAULT_NA_LABEL = {"zh_CN": "不清楚", "en": "Don't know"}
 _PATH_IN_SURVEY = re.compile(r"sections\[(?P<s>\d+)\](?:\.questions\[(?P<q>\d+)\])?")
 
 
@@ -47,8 +47,10 @@ class _SurveyWalk:
 
     section: dict[str, Any] | None = None
     group_depth: int = 0
-    # (row, show_if) of the open top-level group's 'relevant', passed on to its questions.
-    group_condition: tuple[int, dict[str, Any] | None] | None = None
+    # Per open group (outermost first): (row, show_if) of its 'relevant', or None; passed on
+    # to the questions inside it, nested groups included.
+    group_conditions: list[tuple[int, dict[str, Any] | None] | None] = field(
+        default_factory=list)
     repeat_depth: int = 0
     overall_rows: list[int] = field(default_factory=list)
 
@@ -70,10 +72,13 @@ class Converter:
         self.choices: dict[str, ChoiceList] = {}
         self.has_dimension_column = False
         self.form_title: dict[str, str] | None = None
+        self.scale_list = ""  # the choice list the scale's labels come from
+        # A list refused as a rating scale (its direction unproven) refuses the conversion.
+        self.refused = False
 
     # -- the whole workbook --------------------------------------------------------------
 
-    def convert(self, sheets: dict[str, Worksheet]) -> dict[str, Any]:
+    def convert(self, sheets: dict[str, GuardedRows]) -> dict[str, Any]:
         settings = (
             next(iter(read_rows(sheets["settings"], "settings", self.problems)), None)
             if "settings" in sheets
@@ -107,7 +112,7 @@ class Converter:
         }
         if self.intro:
             data["intro"] = _join_texts(self.intro)
-        data["scale"] = self.scale or _default_scale()
+        data["scale"] = self.scale or default_scale()
         data["dimensions"] = self._dimensions(dimension_labels)
         data["sections"] = self.sections
         return data
@@ -156,7 +161,7 @@ class Converter:
     def _survey(self, rows: list[Row]) -> None:
         walk = _SurveyWalk()
         for row in rows:
-            kind, _, argument = " ".join(row.get("type").split()).partition(" ")
+            kind, _, argument = _modern_type(row.get("type")).partition(" ")
             kind = kind.lower()
             if kind in {"begin", "end"} and argument.lower() in {"group", "repeat"}:
                 kind, argument = f"{kind}_{argument.lower()}", ""
@@ -180,8 +185,10 @@ class Converter:
             self._begin_group(row, walk)
         elif kind == "end_group":
             walk.group_depth = max(0, walk.group_depth - 1)
+            if walk.group_conditions:
+                walk.group_conditions.pop()
             if walk.group_depth == 0:
-                walk.section, walk.group_condition = None, None
+                walk.section = None
         elif kind == "note":
             self._note(row, walk.section)
         elif kind in {"select_one", "select_multiple", "integer", "text"}:
@@ -200,6 +207,10 @@ class Converter:
     def _begin_group(self, row: Row, walk: _SurveyWalk) -> None:
         """A top-level group opens a section; nested groups are flattened into it."""
         walk.group_depth += 1
+        relevant = row.get("relevant")
+        walk.group_conditions.append(
+            (row.number, self._condition(relevant, row.number)) if relevant else None
+        )
         if walk.group_depth > 1:
             self.problems.append(
                 Problem(
@@ -210,15 +221,12 @@ class Converter:
             )
             return
         walk.section = self._new_section(row.get("name"), row.text("label"), row.number)
-        relevant = row.get("relevant")
-        walk.group_condition = (
-            (row.number, self._condition(relevant, row.number)) if relevant else None
-        )
 
     def _add_question(self, row: Row, kind: str, argument: str, walk: _SurveyWalk) -> None:
         if walk.section is None:
             walk.section = self._new_section(f"section_{len(self.sections) + 1}", None, row.number)
-        question = self._question(row, kind, argument, walk.group_condition)
+        question = self._question(
+            row, kind, argument, [c for c in walk.group_conditions if c is not None])
         if question is None:
             return
         if question.get("overall"):
@@ -285,7 +293,7 @@ class Converter:
         row: Row,
         kind: str,
         list_name: str,
-        group_condition: tuple[int, dict[str, Any] | None] | None,
+        group_conditions: list[tuple[int, dict[str, Any] | None]],
     ) -> dict[str, Any] | None:
         qid = self._identifier(row.get("name"), "survey", row.number)
         self.question_ids[row.get("name")] = qid
@@ -302,6 +310,10 @@ class Converter:
                 )
                 return None
             self.question_lists[qid] = choice_list
+            if row.get("choice_filter"):
+                self.problems.append(Problem("survey", row.number, (
+                    f"choice_filter {row.get('choice_filter')!r} (a cascading select) is not "
+                    f"supported: every choice of {list_name!r} is offered")))
             if kind == "select_one" and self._is_rating(row, choice_list):
                 question["type"] = "rating"
             else:
@@ -322,24 +334,27 @@ class Converter:
         if question["type"] == "rating":
             self._rating_fields(row, question, self.question_lists[qid])
         self._constraint(row, question)
-        condition = (
-            self._condition(row.get("relevant"), row.number) if row.get("relevant") else None
-        )
-        if group_condition is not None:
-            if row.get("relevant"):
-                self.problems.append(
-                    Problem(
-                        "survey",
-                        row.number,
-                        "both the group and the question have "
-                        "'relevant': only the question's condition is kept",
-                    )
-                )
-            else:
-                condition = group_condition[1]
+        condition = self._effective_condition(row, group_conditions)
         if condition is not None:
             question["show_if"] = condition
         return question
+
+    def _effective_condition(
+        self, row: Row, group_conditions: list[tuple[int, dict[str, Any] | None]]
+    ) -> dict[str, Any] | None:
+        """The question's show_if: its own 'relevant' or its group's; one condition only,
+        so any other one that applies is reported, never dropped silently."""
+        if row.get("relevant"):
+            if group_conditions:
+                self.problems.append(Problem("survey", row.number, (
+                    "both the group and the question have 'relevant': only the question's "
+                    "condition is kept")))
+            return self._condition(row.get("relevant"), row.number)
+        if len(group_conditions) > 1:
+            self.problems.append(Problem("survey", row.number, (
+                "nested groups each have 'relevant': only the innermost group's condition "
+                "is kept")))
+        return group_conditions[-1][1] if group_conditions else None
 
     def _is_rating(self, row: Row, choice_list: ChoiceList) -> bool:
         extra = set(choice_list.codes) - set(RATING_CODES)
@@ -347,14 +362,20 @@ class Converter:
             return False
         if self.has_dimension_column and not row.get("dimension"):
             return False
+        if not self._direction_settled(row, choice_list):
+            return False
         labels = dict(zip(choice_list.codes, choice_list.labels, strict=True))
         na_code = next(iter(extra), None)
+        codes = {code: labels[code] or {"zh_CN": code} for code in RATING_CODES}
         if self.scale is None:
-            self.scale = _default_scale()
-            self.scale["codes"] = {code: labels[code] or {"zh_CN": code} for code in RATING_CODES}
+            self.scale = default_scale()
+            self.scale["codes"] = codes
+            if choice_list.direction:
+                self.scale["direction"] = scale_direction.FORWARD
             if na_code is not None:
                 self.scale["na_code"] = na_code
-                self.scale["na_label"] = labels[na_code] or _DEFAULT_NA_LABEL
+                self.scale["na_label"] = labels[na_code] or DEFAULT_NA_LABEL
+            self.scale_list = choice_list.name
         elif na_code is not None and na_code != self.scale["na_code"]:
             self.problems.append(
                 Problem(
@@ -365,7 +386,23 @@ class Converter:
                 )
             )
             return False
+        elif codes != self.scale["codes"]:
+            # One scale serves every rating item: taking this list as a rating would show
+            # the first list's labels in place of its own.
+            self.problems.append(Problem("survey", row.number, (
+                f"list {choice_list.name!r} has the codes 5..1 but other labels than the "
+                f"scale (list {self.scale_list!r}): kept as a single choice")))
+            return False
         return True
+
+    def _direction_settled(self, row: Row, choice_list: ChoiceList) -> bool:
+        """Whether the list's direction is proven (a declared reversed list is recoded)."""
+        already = choice_list.settled
+        refusal = settle_list_direction(choice_list, row.get("scale_direction"))
+        if refusal and already is None:
+            self.refused = True
+            self.problems.append(Problem("choices", choice_list.row, refusal))
+        return bool(choice_list.settled)
 
     def _rating_fields(self, row: Row, question: dict[str, Any], choice_list: ChoiceList) -> None:
         if row.get("dimension"):
@@ -432,23 +469,29 @@ class Converter:
         return identifier
 
 
+# Spellings pyxform still accepts: "select one from LIST", "select all that apply LIST".
+_LEGACY_SELECT = re.compile(
+    r"select[ _](?P<kind>one|multiple|all[ _]that[ _]apply)(?:[ _]from)?\s+(?P<list>\S+)$",
+    re.IGNORECASE)
+
+
+def _modern_type(written: str) -> str:
+    """The type cell with spaces collapsed and legacy select spellings in today's form.
+
+    >>> _modern_type("select one from  yesno"), _modern_type("select all that apply ch")
+    ('select_one yesno', 'select_multiple ch')
+    """
+    text = " ".join(written.split())
+    match = _LEGACY_SELECT.match(text)
+    if match is None:
+        return text
+    kind = "select_one" if match["kind"].lower() == "one" else "select_multiple"
+    return f"{kind} {match['list']}"
+
+
 def _join_texts(texts: list[dict[str, str]]) -> dict[str, str]:
     joined = {"zh_CN": "\n".join(t["zh_CN"] for t in texts if t.get("zh_CN"))}
     english = [t["en"] for t in texts if t.get("en")]
     if english:
         joined["en"] = "\n".join(english)
     return joined
-
-
-def _default_scale() -> dict[str, Any]:
-    """The scale of METHODS.md section 1, for workbooks without a rating list."""
-    labels = ["非常满意", "满意", "一般", "不满意", "非常不满意"]
-    english = ["Very satisfied", "Satisfied", "Neutral", "Dissatisfied", "Very dissatisfied"]
-    return {
-        "codes": {
-            code: {"zh_CN": zh, "en": en}
-            for code, zh, en in zip(RATING_CODES, labels, english, strict=True)
-        },
-        "na_code": "9",
-        "na_label": dict(_DEFAULT_NA_LABEL),
-    }

@@ -6,7 +6,7 @@ import re
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 
-from openpyxl.worksheet.worksheet import Worksheet
+from questionnaires.workbooks import GuardedRows
 
 _CODE = re.compile(r"0|[1-9][0-9]{0,3}")
 
@@ -52,15 +52,21 @@ class Row:
 
 @dataclass
 class ChoiceList:
-    """One list of the choices sheet; ``renamed`` maps non-numeric names to the codes given."""
+    """One list of the choices sheet; ``renamed`` maps names to the codes given when they
+    differ (non-numeric names, a reversed scale recoded); ``direction`` is the list's
+    ``scale_direction`` cell as written (see questionnaires.scale_direction) and ``settled``
+    whether the list may be a rating scale, once the conversion has decided it."""
 
     row: int
+    name: str = ""
     codes: list[str] = field(default_factory=list)
     labels: list[dict[str, str] | None] = field(default_factory=list)
     renamed: dict[str, str] = field(default_factory=dict)
+    direction: str = ""
+    settled: bool | None = None
 
 
-def read_rows(sheet: Worksheet, name: str, problems: list[Problem]) -> Iterator[Row]:
+def read_rows(sheet: GuardedRows, name: str, problems: list[Problem]) -> Iterator[Row]:
     """The non-empty rows below the header, cells keyed by (column, language)."""
     rows = sheet.iter_rows(values_only=True)
     header = next(rows, None)
@@ -82,6 +88,14 @@ def _column(cell: object, sheet: str, problems: list[Problem]) -> tuple[str, str
     if not header:
         return None
     base, _, suffix = header.partition("::")
+    if not suffix and ":" in base:
+        # Spellings pyxform still accepts: "bind:relevant", "bind::jr:constraintMsg" aside,
+        # and "label:English (en)" with a single colon before the language.
+        prefix, _, rest = base.partition(":")
+        if prefix.strip().lower() == "bind":
+            base = rest
+        elif _language(rest) is not None:
+            base, suffix = prefix, rest
     base = base.strip().lower().replace(" ", "_")
     if not suffix:
         return (base, "")
@@ -94,7 +108,7 @@ def _column(cell: object, sheet: str, problems: list[Problem]) -> tuple[str, str
     return (base, language)
 
 
-def read_choice_lists(sheet: Worksheet, problems: list[Problem]) -> dict[str, ChoiceList]:
+def read_choice_lists(sheet: GuardedRows, problems: list[Problem]) -> dict[str, ChoiceList]:
     """The choice lists by name; lists with non-numeric names are renumbered 1, 2, …"""
     lists: dict[str, ChoiceList] = {}
     for row in read_rows(sheet, "choices", problems):
@@ -102,16 +116,26 @@ def read_choice_lists(sheet: Worksheet, problems: list[Problem]) -> dict[str, Ch
         if not list_name:
             problems.append(Problem("choices", row.number, "no list_name: row skipped"))
             continue
-        choice_list = lists.setdefault(list_name, ChoiceList(row.number))
+        choice_list = lists.setdefault(list_name, ChoiceList(row.number, list_name))
         choice_list.codes.append(row.get("name"))
         choice_list.labels.append(row.text("label"))
+        direction = row.get("scale_direction")
+        if direction and choice_list.direction and direction != choice_list.direction:
+            problems.append(Problem("choices", row.number, f"list {list_name!r}: scale_direction "
+                                    f"{direction!r} differs from {choice_list.direction!r} "
+                                    "given above: the first is kept"))
+        choice_list.direction = choice_list.direction or direction
     for list_name, choice_list in lists.items():
         if not all(_CODE.fullmatch(code) for code in choice_list.codes):
-            choice_list.renamed = {
-                code: str(i) for i, code in enumerate(choice_list.codes, start=1)
-            }
-            choice_list.codes = list(choice_list.renamed.values())
-            pairs = ", ".join(f"{old}→{new}" for old, new in choice_list.renamed.items())
+            names = choice_list.codes
+            # Every choice gets its own code even when a name repeats (cascading selects
+            # repeat names under different filters); a relevant naming it means the first.
+            choice_list.codes = [str(i) for i in range(1, len(names) + 1)]
+            choice_list.renamed = {}
+            for name, code in zip(names, choice_list.codes, strict=True):
+                choice_list.renamed.setdefault(name, code)
+            pairs = ", ".join(f"{old}→{new}" for old, new in zip(names, choice_list.codes,
+                                                                  strict=True))
             problems.append(
                 Problem(
                     "choices",
@@ -124,7 +148,7 @@ def read_choice_lists(sheet: Worksheet, problems: list[Problem]) -> dict[str, Ch
 
 
 def read_dimension_labels(
-    sheet: Worksheet, problems: list[Problem], rows: dict[str, int]
+    sheet: GuardedRows, problems: list[Problem], rows: dict[str, int]
 ) -> dict[str, dict[str, str] | None]:
     """Dimension labels by id; ``rows`` gets the row each id is first named on."""
     labels: dict[str, dict[str, str] | None] = {}

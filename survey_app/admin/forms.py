@@ -16,6 +16,7 @@ from wtforms import (
     SelectField,
     StringField,
     SubmitField,
+    TextAreaField,
 )
 from wtforms.fields.choices import SelectChoice
 from wtforms.validators import (
@@ -112,6 +113,11 @@ class IndicatorSettingsForm(FlaskForm):
 class RosterUploadForm(FlaskForm):
     roster = FileField(_l("Roster file (CSV or XLSX)"), validators=[
         FileRequired(), FileAllowed(["csv", "xlsx"], _l("Only .csv and .xlsx files."))])
+    columns = TextAreaField(
+        _l("Column names, if your headers differ (optional)"),
+        description=_l("One per line: the header in your file = the standard name, e.g. "
+                       "手机=联系电话; 忽略 skips a column."),
+        validators=[Optional(), Length(max=2000)])
     submit = SubmitField(_l("Import roster"))
 
 

@@ -6,6 +6,7 @@ raised inside it rolls back) and redirects (PRG). One exception, on purpose: a r
 roster re-renders the page with its full problem table.
 """
 
+import io
 
 from flask import (
     abort,
@@ -13,6 +14,7 @@ from flask import (
     flash,
     redirect,
     render_template,
+    send_file,
     url_for,
 )
 from flask_babel import gettext as _
@@ -44,12 +46,14 @@ from survey_app.services import (
     contact_vault,
     questionnaire_versions,
     roster,
+    roster_template,
     sampling,
     tokens,
     users,
 )
 
 NO_STORE = {"Cache-Control": "no-store", "Pragma": "no-cache"}
+XLSX_TYPE = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 
 
 def _campaign_or_404(slug: str) -> Campaign:
@@ -122,6 +126,7 @@ def _render_campaign(campaign: Campaign, status: int = 200, **forms):
         "admin/campaign.html", campaign=campaign, attach_form=attach,
         attached=questionnaire_versions.attached_versions(campaign, session=db.session),
         plans=plans, formula=plans[0].size.formula if plans else None,
+        group_values=roster_template.accepted_group_values(),
         responses=campaigns.has_responses(campaign, session=db.session),
         live_tokens=tokens.live_token_count(campaign, session=db.session),
         sampled=len(sampling.sampled_households(campaign, session=db.session)),
@@ -230,7 +235,8 @@ def upload_roster(slug: str):
         return _render_campaign(campaign, 400, roster_form=form)
     upload = form.roster.data
     try:
-        rows = roster.read_roster_file(upload.filename or "", upload.read())
+        columns = roster.parse_column_mapping(form.columns.data or "")
+        rows = roster.read_roster_file(upload.filename or "", upload.read(), columns=columns)
         with db.write() as session:
             result = roster.import_roster(campaign, rows, session=session,
                                           pii_key=current_app.config["PII_KEY"],
@@ -239,6 +245,19 @@ def upload_roster(slug: str):
     except roster.RosterImportError as exc:
         return _render_campaign(campaign, 400, roster_form=form, roster_problems=exc.problems)
     return _done(campaign, _("Imported %(count)d households.", count=result.households))
+
+
+@bp.route("/roster-template.<fmt>")
+@role_required(Role.ADMIN)
+def roster_template_file(fmt: str):
+    """The roster template with Chinese headers, examples and the accepted 类别 values."""
+    builders = {"csv": (roster_template.template_csv, "text/csv; charset=utf-8"),
+                "xlsx": (roster_template.template_xlsx, XLSX_TYPE)}
+    if fmt not in builders:
+        abort(404)
+    build, mimetype = builders[fmt]
+    return send_file(io.BytesIO(build()), mimetype=mimetype, as_attachment=True,
+                     download_name=f"roster-template.{fmt}")
 
 
 @bp.route("/campaigns/<slug>/sample/settings", methods=["POST"])

@@ -281,14 +281,17 @@ def roster_group() -> None:
 @roster_group.command("import")
 @click.argument("slug")
 @click.argument("path", type=click.Path(exists=True, dir_okay=False))
+@click.option("--column", "columns", multiple=True, metavar="FILE_HEADER=NAME",
+              help="A header the file spells otherwise, e.g. 手机=联系电话 (忽略 skips it).")
 @with_appcontext
-def roster_import(slug: str, path: str) -> None:
-    """Import households from a CSV (UTF-8 or GBK) or XLSX file, all or nothing."""
+def roster_import(slug: str, path: str, columns: tuple[str, ...]) -> None:
+    """Import households from a CSV (UTF-8, GBK, UTF-16) or XLSX file, all or nothing."""
     from survey_app.services import roster
 
     campaign = _campaign(slug)
     try:
-        rows = roster.read_roster_file(path, Path(path).read_bytes())
+        mapping = roster.parse_column_mapping("\n".join(columns))
+        rows = roster.read_roster_path(path, columns=mapping)
         with db.write() as session:
             result = roster.import_roster(campaign, rows, session=session,
                                           pii_key=current_app.config["PII_KEY"],

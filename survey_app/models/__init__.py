@@ -20,7 +20,7 @@ from survey_app.models.campaign import (
     Project,
     QuestionnaireVersion,
 )
-from survey_app.models.household import AccessToken, Household
+from survey_app.models.household import AccessToken, Household, HouseholdPhone
 from survey_app.models.reporting import CampaignReport
 from survey_app.models.response import (
     Answer,
@@ -48,6 +48,7 @@ __all__ = [
     "Disposition",
     "Household",
     "HouseholdGroup",
+    "HouseholdPhone",
     "PaperEntry",
     "PaperForm",
     "PaperFormStatus",

@@ -56,6 +56,17 @@ class Household(SQLModel, table=True):
     created_at: datetime = Field(default_factory=utcnow)
 
 
+class HouseholdPhone(SQLModel, table=True):
+    """A further phone number of a household, when its roster cell holds several (the first
+    is ``Household.phone_hmac``): kept the same way, keyed hash and mask only
+    (services.phone_numbers, services.open_identity)."""
+
+    id: int | None = Field(default=None, primary_key=True)
+    household_id: int = Field(foreign_key="household.id", index=True)
+    phone_hmac: str = Field(max_length=64, index=True)
+    phone_masked: str = Field(default="", max_length=20)
+
+
 class AccessToken(SQLModel, table=True):
     """A survey link for one household: looked up by the SHA-256 of the token; the token
     itself only encrypted, so its letter can be printed again (services.link_copies)."""

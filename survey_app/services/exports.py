@@ -4,9 +4,10 @@ the summary workbook of every dashboard score.
 De-identified by construction: the only household column is the campaign-specific
 pseudonym; names, phones, ID numbers, addresses and household codes are never selected,
 and free-text answers go through ``text_scrub.scrub`` with the response's hand redaction.
-Text that a spreadsheet could read as a formula (= + - @, tab, CR at the start) is prefixed
-with an apostrophe. CSV and XLSX stream in batches of :data:`BATCH` responses (constant
-memory); the .sav file is built in memory by pyreadstat (it needs a data frame).
+Text that a spreadsheet could read as a formula is prefixed with an apostrophe
+(:mod:`survey_app.services.formula_safety`). CSV and XLSX stream in batches of
+:data:`BATCH` responses (constant memory); the .sav file is built in memory by pyreadstat
+(it needs a data frame).
 """
 
 from __future__ import annotations
@@ -33,11 +34,11 @@ from survey_app.models import (
 )
 from survey_app.services import comment_privacy, indicator_table, scores, summary_workbook
 from survey_app.services.counted_data import campaign_questionnaires, counted_query
+from survey_app.services.formula_safety import neutralise, neutralise_row
 from survey_app.services.score_filters import BEIJING, GROUP_LABELS, ScoreFilters
 from survey_app.services.text_scrub import NO_REDACTION, scrub
 
 BATCH = 500
-FORMULA_PREFIXES = ("=", "+", "-", "@", "\t", "\r")
 CONTENT_TYPES = {
     "csv": "text/csv; charset=utf-8",
     "xlsx": "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
@@ -60,13 +61,6 @@ FIXED_COLUMNS = (
     ("submitted_date", "提交日期（北京时间）"),
     ("duration_seconds", "答题用时（秒）"),
 )
-
-
-def neutralise(value):
-    """A cell value that no spreadsheet evaluates as a formula (OWASP CSV injection)."""
-    if isinstance(value, str) and value.startswith(FORMULA_PREFIXES):
-        return "'" + value
-    return value
 
 
 @dataclass(frozen=True)
@@ -237,10 +231,10 @@ def xlsx_chunks(campaign: Campaign, *, session: Session,
     sheet = wb.create_sheet("responses")
     sheet.append(_header(variables))
     for row in rows:
-        sheet.append([neutralise(v) for v in row])
+        sheet.append(neutralise_row(row))
     book = wb.create_sheet("codebook")
     for row in codebook_rows(variables):
-        book.append([neutralise(v) for v in row])
+        book.append(neutralise_row(row))
     path = _temp_path(".xlsx")
     wb.save(path)
     yield from _file_chunks(path)
@@ -285,7 +279,7 @@ def summary_chunks(campaign: Campaign, *, session: Session,
     for name, rows in summary_workbook.summary_rows(doc, campaign).items():
         sheet = wb.create_sheet(name)
         for row in rows:
-            sheet.append([neutralise(v) for v in row])
+            sheet.append(neutralise_row(row))
     path = _temp_path(".xlsx")
     wb.save(path)
     yield from _file_chunks(path)

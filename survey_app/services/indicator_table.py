@@ -23,6 +23,7 @@ from dataclasses import dataclass
 from sqlmodel import Session
 
 from survey_app.models import Campaign
+from survey_app.services.formula_safety import neutralise, neutralise_row
 from survey_app.services.report_settings import indicator_notes
 from survey_app.services.scores_model import ScoresDocument
 
@@ -111,17 +112,18 @@ def indicator_workbook(campaign: Campaign, rows: list[IndicatorRow], *,
     wb = Workbook()
     ws = wb.active
     ws.title = "满意度指标"
-    ws.append([f"{campaign.title}　服务对象满意度指标完成情况"])
+    # The campaign's title is typed by an administrator: never a live formula.
+    ws.append([neutralise(f"{campaign.title}　服务对象满意度指标完成情况")])
     ws.merge_cells(start_row=1, start_column=1, end_row=1, end_column=len(HEADER))
     ws["A1"].font = Font(name="宋体", size=14, bold=True)
     ws.append(HEADER)
     number = "0.0%" if (campaign.indicator_measure or "rate") == "rate" else "0.00"
     thin = Side(style="thin")
     for row in rows:
-        ws.append([row.first_level, row.second_level, row.third_level, row.comparison,
-                   row.target, row.actual,
-                   UNSCORED if row.points is None else row.points,
-                   UNSCORED if row.points is None else row.earned, row.note])
+        ws.append(neutralise_row([
+            row.first_level, row.second_level, row.third_level, row.comparison, row.target,
+            row.actual, UNSCORED if row.points is None else row.points,
+            UNSCORED if row.points is None else row.earned, row.note]))
         for col in (5, 6):
             ws.cell(ws.max_row, col).number_format = number
         ws.cell(ws.max_row, 8).number_format = "0.00"

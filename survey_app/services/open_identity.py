@@ -37,12 +37,12 @@ import unicodedata
 from dataclasses import dataclass
 
 from itsdangerous import BadSignature, URLSafeTimedSerializer
-from sqlalchemy import func
+from sqlalchemy import func, or_
 from sqlmodel import Session, select
 
-from survey_app.models import Household, Response, ResponseStatus
+from survey_app.models import Household, HouseholdPhone, Response, ResponseStatus
 from survey_app.services.personal_data import ID_TAIL_LENGTH, id_tail_hash, keyed_hash
-from survey_app.services.roster import normalise_phone
+from survey_app.services.phone_numbers import canonical_phone
 
 #: Check-code alphabet: no 0/O, 1/I/L, so a code read aloud or typed from paper is unambiguous.
 CHECK_ALPHABET = "23456789ABCDEFGHJKMNPQRSTUVWXYZ"
@@ -102,12 +102,15 @@ def by_id_and_phone(campaign_id: int, id_tail: str, phone: str, *, session: Sess
     """The household whose head's ID number ends in ``id_tail`` and whose roster phone is
     ``phone``, or None."""
     tail_hash = id_tail_hash(id_tail, key)
-    digits = normalise_phone(unicodedata.normalize("NFKC", phone or ""))
+    digits = canonical_phone(phone or "")
     if tail_hash is None or len(_plain(id_tail)) != ID_TAIL_LENGTH or not digits:
         return None
+    phone_hash = keyed_hash(digits, key)
+    # Any of the household's roster numbers: the first on the row, further ones beside it.
+    further = select(HouseholdPhone.household_id).where(HouseholdPhone.phone_hmac == phone_hash)
     return session.exec(select(Household).where(
-        Household.campaign_id == campaign_id, Household.phone_hmac == keyed_hash(digits, key),
-        Household.id_tail_hmac == tail_hash)).first()
+        Household.campaign_id == campaign_id, Household.id_tail_hmac == tail_hash,
+        or_(Household.phone_hmac == phone_hash, Household.id.in_(further)))).first()
 
 
 def counted_response_of(household: Household, *, session: Session) -> Response | None:

@@ -11,20 +11,30 @@ from __future__ import annotations
 
 import csv
 import io
+import re
 import secrets
-from collections.abc import Iterable
+import unicodedata
+from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 from datetime import date
 
 from sqlmodel import Session, select
 
-from survey_app.models import Campaign, Community, Household, HouseholdGroup, Project, User
-from survey_app.services import audit
+from questionnaires import workbooks
+from survey_app.models import (
+    Campaign,
+    Community,
+    Household,
+    HouseholdGroup,
+    HouseholdPhone,
+    Project,
+    User,
+)
+from survey_app.services import audit, phone_numbers
 from survey_app.services.contact_vault import Contact, seal_household
 from survey_app.services.personal_data import (
     id_tail_hash,
     is_valid_id_number,
-    is_valid_phone,
     keyed_hash,
     mask_address,
     mask_id_number,
@@ -47,6 +57,8 @@ COLUMNS = {
 }
 # Row-number columns that spreadsheets commonly carry; ignored rather than rejected.
 IGNORED_COLUMNS = frozenset({"序号", "no", "no.", "#"})
+#: The target of a column mapping that skips the column.
+IGNORE_WORDS = frozenset({"忽略", "ignore", "-"})
 _HEADER_LOOKUP = {name.lower(): key for key, names in COLUMNS.items() for name in names}
 REQUIRED = ("household_code", "group", "community")
 # Looked up after stripping and lower-casing the cell.
@@ -60,6 +72,8 @@ GROUP_VALUES = {
     "租赁补贴户": HouseholdGroup.RENTAL_SUBSIDY,
 }
 MAX_CODE_LENGTH = 32
+#: Size, rows, columns and time allowed to a roster file (admin upload and CLI).
+ROSTER_LIMITS = workbooks.ROSTER_LIMITS
 # C0 controls and DEL, except tab and line breaks (a cell may hold a line break).
 CONTROL_CHARACTERS = frozenset(chr(c) for c in [*range(32), 127]) - {"\t", "\n", "\r"}
 
@@ -102,42 +116,96 @@ class RosterImportResult:
 
 
 def decode_csv_bytes(data: bytes) -> str:
-    """UTF-8 (with or without BOM) first, then GB18030 (a superset of GBK, as Excel/WPS save).
-
-    UTF-16 with a BOM ("Unicode text" from Excel) is accepted too.
-    """
-    if data.startswith((b"\xff\xfe", b"\xfe\xff")):
-        return data.decode("utf-16")
+    """UTF-8 (with or without BOM), UTF-16 with a BOM ("Unicode text" from Excel), then
+    GB18030 (a superset of GBK, as Excel/WPS save); refused with a clear message otherwise."""
     try:
-        return data.decode("utf-8-sig")
-    except UnicodeDecodeError:
-        pass
-    try:
-        return data.decode("gb18030")
-    except UnicodeDecodeError as exc:
-        raise RosterImportError([RowProblem(0, "file", "the file is neither UTF-8 nor GBK "
-                                            f"text (byte {exc.start})")]) from None
+        return workbooks.decode_text(data)
+    except workbooks.FileRefused as exc:
+        raise RosterImportError([RowProblem(0, "file", str(exc))]) from None
 
 
-def _csv_rows(text: str) -> list[list[str]]:
+def _csv_rows(text: str) -> Iterator[list[str]]:
     first_line = text.split("\n", 1)[0]
     # Excel's "Unicode text" and some exports separate with tabs.
     delimiter = "\t" if "\t" in first_line and "," not in first_line else ","
+    reader = csv.reader(io.StringIO(text, newline=""), delimiter=delimiter)
     try:
-        return list(csv.reader(io.StringIO(text, newline=""), delimiter=delimiter))
+        for number, row in enumerate(reader, start=1):
+            if number > ROSTER_LIMITS.max_rows + 1:
+                raise workbooks.FileRefused(
+                    f"文件超过 {ROSTER_LIMITS.max_rows} 行 / the file has more than "
+                    f"{ROSTER_LIMITS.max_rows} rows")
+            yield row
     except csv.Error as exc:
-        raise RosterImportError([RowProblem(0, "file", f"not a readable CSV file ({exc})")]) \
-            from None
+        raise RosterImportError([RowProblem(reader.line_num, "file",
+                                            f"not a readable CSV file ({exc})")]) from None
 
 
-def read_roster_file(filename: str, data: bytes) -> list[RosterRow]:
-    """Parse a CSV or XLSX roster into rows keyed by canonical column names."""
-    table = _read_table(filename, data)
-    if not table:
+def parse_column_mapping(text: str) -> dict[str, str]:
+    """The column mapping typed on upload: one ``文件中的列名=标准列名`` per line (or ``;``),
+    the standard name any accepted header (户编号 or household_code …) or ``忽略``/``ignore``
+    for a column to skip. Returns file header -> canonical column (``""``: ignored).
+
+    >>> parse_column_mapping("手机＝联系电话；备注=忽略")
+    {'手机': 'phone', '备注': ''}
+    """
+    mapping: dict[str, str] = {}
+    problems = []
+    for line in re.split(r"[\n;；]", unicodedata.normalize("NFKC", text or "")):
+        if not line.strip():
+            continue
+        written, equals, target = line.partition("=")
+        written, target = written.strip(), target.strip()
+        canonical = "" if target.lower() in IGNORE_WORDS else _HEADER_LOOKUP.get(target.lower())
+        if not equals or not written or canonical is None:
+            known = " / ".join(names[0] for names in COLUMNS.values())
+            problems.append(RowProblem(0, "column mapping", (
+                f"{line.strip()!r}: write 文件中的列名=标准列名, the standard name one of "
+                f"{known} (or 忽略 to skip the column)")))
+            continue
+        mapping[written.lower()] = canonical
+    if problems:
+        raise RosterImportError(problems)
+    return mapping
+
+
+def read_roster_file(filename: str, data: bytes, *,
+                     columns: dict[str, str] | None = None) -> list[RosterRow]:
+    """Parse a CSV or XLSX roster into rows keyed by canonical column names.
+
+    The file is read under :data:`ROSTER_LIMITS` (:mod:`questionnaires.workbooks`): a file
+    too large, a zip bomb, a sheet declaring millions of cells or an unknown encoding is
+    refused as a problem of the file, before or while reading it.
+    """
+    try:
+        workbooks.check_size(len(data), ROSTER_LIMITS)
+        if filename.lower().endswith(".xlsx"):
+            with workbooks.SafeWorkbook(data, ROSTER_LIMITS) as workbook:
+                return _roster_rows(workbook.sheets()[0].iter_rows(values_only=True),
+                                    columns or {})
+        if filename.lower().endswith(".csv"):
+            return _roster_rows(_csv_rows(decode_csv_bytes(data)), columns or {})
+    except workbooks.FileRefused as exc:
+        raise RosterImportError([RowProblem(0, "file", str(exc))]) from None
+    raise RosterImportError([RowProblem(0, "file", "only .csv and .xlsx files are accepted")])
+
+
+def read_roster_path(path: str, *, columns: dict[str, str] | None = None) -> list[RosterRow]:
+    """:func:`read_roster_file` for a file on disk, its size checked before it is read."""
+    try:
+        data = workbooks.read_file(path, ROSTER_LIMITS)
+    except workbooks.FileRefused as exc:
+        raise RosterImportError([RowProblem(0, "file", str(exc))]) from None
+    return read_roster_file(path, data, columns=columns)
+
+
+def _roster_rows(table: Iterator[Sequence[object]], columns: dict[str, str]) -> list[RosterRow]:
+    header = next(table, None)
+    if header is None:
         raise RosterImportError([RowProblem(1, "header", "the file is empty")])
-    mapping, headers = _map_header(table[0])
+    mapping, headers = _map_header(list(header), columns)
     rows = []
-    for number, cells in enumerate(table[1:], start=2):
+    for number, cells in enumerate(table, start=2):
         values = {canonical: _cell_text(cells[i]) if i < len(cells) else ""
                   for i, canonical in mapping.items()}
         if any(values.values()):
@@ -145,16 +213,10 @@ def read_roster_file(filename: str, data: bytes) -> list[RosterRow]:
     return rows
 
 
-def _read_table(filename: str, data: bytes) -> list[list[object]]:
-    if filename.lower().endswith(".xlsx"):
-        return _xlsx_rows(data)
-    if filename.lower().endswith(".csv"):
-        return _csv_rows(decode_csv_bytes(data))
-    raise RosterImportError([RowProblem(0, "file", "only .csv and .xlsx files are accepted")])
-
-
-def _map_header(cells: list[object]) -> tuple[dict[int, str], dict[str, str]]:
-    """Column index → canonical column, and canonical column → header as written.
+def _map_header(cells: list[object], columns: dict[str, str]) -> tuple[dict[int, str],
+                                                                      dict[str, str]]:
+    """Column index → canonical column, and canonical column → header as written;
+    ``columns`` (:func:`parse_column_mapping`) names the headers the file spells otherwise.
 
     Raises RosterImportError listing every unknown, repeated or missing required column.
     """
@@ -163,11 +225,13 @@ def _map_header(cells: list[object]) -> tuple[dict[int, str], dict[str, str]]:
     headers: dict[str, str] = {}
     problems = []
     for index, name in enumerate(header):
-        canonical = _HEADER_LOOKUP.get(name.lower())
-        if canonical is None:
-            if name and name.lower() not in IGNORED_COLUMNS:
+        canonical = columns.get(name.lower(), _HEADER_LOOKUP.get(name.lower()))
+        if not canonical:
+            if name and name.lower() not in IGNORED_COLUMNS and canonical is None:
                 known = " / ".join(f"{names[0]}/{names[1]}" for names in COLUMNS.values())
-                problems.append(RowProblem(1, name, f"unknown column; known columns: {known}"))
+                problems.append(RowProblem(1, name, (
+                    f"unknown column; known columns: {known}; or name it in the column "
+                    "mapping (文件中的列名=标准列名, 忽略 to skip it)")))
             continue
         if canonical in mapping.values():
             problems.append(RowProblem(1, name,
@@ -191,37 +255,12 @@ def _cell_text(value: object) -> str:
     return str(value).strip()
 
 
-def _xlsx_rows(data: bytes) -> list[list[object]]:
-    from openpyxl import load_workbook
-
-    try:
-        workbook = load_workbook(io.BytesIO(data), read_only=True, data_only=True)
-    except Exception as exc:  # noqa: BLE001 - openpyxl raises many kinds for a bad file
-        raise RosterImportError([RowProblem(0, "file", f"not a readable .xlsx file ({exc})")]) \
-            from exc
-    sheet = workbook.worksheets[0]
-    rows = [list(row) for row in sheet.iter_rows(values_only=True)]
-    workbook.close()
-    return rows
-
-
 def group_of(value: str) -> HouseholdGroup | None:
     return GROUP_VALUES.get(value.strip().lower())
 
 
 def normalise_id_number(value: str) -> str:
     return "".join(value.split()).upper()
-
-
-def normalise_phone(value: str) -> str:
-    """Drop spaces and dashes, and a +86/86 country prefix, as people type them."""
-    digits = "".join(ch for ch in value if ch not in " -\u00a0")
-    for prefix in ("+86", "0086"):
-        if digits.startswith(prefix):
-            digits = digits[len(prefix):]
-    if len(digits) == 13 and digits.startswith("86"):
-        digits = digits[2:]
-    return digits
 
 
 def _plausible_birth_date(id_number: str) -> bool:
@@ -314,9 +353,10 @@ def _id_number_problems(row: RosterRow, seen_ids: dict[str, int], existing_id_ha
 
 
 def _phone_problems(v: dict[str, str]) -> list[_CellProblem]:
-    phone = normalise_phone(v.get("phone", ""))
-    if phone and not is_valid_phone(phone):
-        return [("phone", "not an 11-digit mainland mobile number")]
+    try:
+        phone_numbers.parse_phone_numbers(v.get("phone", ""))
+    except phone_numbers.PhoneNumberError as exc:
+        return [("phone", str(exc))]
     return []
 
 
@@ -354,20 +394,29 @@ def import_roster(campaign: Campaign, rows: list[RosterRow], *, session: Session
     places = _Places.of(campaign, session=session)
     pseudonyms = set(session.exec(select(Household.pseudonym)
                                   .where(Household.campaign_id == campaign.id)).all())
+    further_phones: list[tuple[Household, list[phone_numbers.PhoneNumber]]] = []
     for row in rows:
         v = row.values
         project = places.project(v.get("project", ""), result, session=session)
         community = places.community(v["community"], v.get("street", ""), result,
                                      session=session)
+        numbers = phone_numbers.parse_phone_numbers(v.get("phone", ""))
         household = _household(campaign, v, project=project, community=community,
                                pseudonym=_new_pseudonym(pseudonyms), pii_key=pii_key,
-                               is_demo=is_demo)
+                               is_demo=is_demo, first_phone=numbers[0] if numbers else None)
+        # The worker dials what the roster says: every number, extensions included.
         seal_household(household, Contact(name=v.get("head_name", ""),
                                           address=v.get("address", ""),
-                                          phone=normalise_phone(v.get("phone", ""))),
+                                          phone=phone_numbers.dialable(numbers)),
                        secret=contact_key)
         session.add(household)
+        if len(numbers) > 1:
+            further_phones.append((household, numbers[1:]))
         result.households += 1
+    session.flush()
+    session.add_all(HouseholdPhone(household_id=household.id, phone_masked=mask_phone(n.digits),
+                                   phone_hmac=keyed_hash(n.digits, pii_key))
+                    for household, numbers in further_phones for n in numbers)
     session.flush()
     audit.record("roster.import", "campaign", campaign.id, session=session, actor=actor,
                  label=None if actor else "cli", campaign_id=campaign.id,
@@ -420,10 +469,12 @@ class _Places:
 
 
 def _household(campaign: Campaign, v: dict[str, str], *, project: Project | None,
-               community: Community, pseudonym: str, pii_key: str, is_demo: bool) -> Household:
-    """The household row of a checked roster row; personal data only masked or keyed-hashed."""
+               community: Community, pseudonym: str, pii_key: str, is_demo: bool,
+               first_phone: phone_numbers.PhoneNumber | None) -> Household:
+    """The household row of a checked roster row; personal data only masked or keyed-hashed.
+    Its first phone number is on the row, further ones in HouseholdPhone."""
     id_number = normalise_id_number(v.get("id_number", ""))
-    phone = normalise_phone(v.get("phone", ""))
+    phone = first_phone.digits if first_phone else ""
     return Household(
         campaign_id=campaign.id, household_code=v["household_code"],
         household_group=group_of(v["group"]),

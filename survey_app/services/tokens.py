@@ -29,6 +29,7 @@ from survey_app.models import (
     utcnow,
 )
 from survey_app.services import audit, link_copies
+from survey_app.services.formula_safety import neutralise_row
 from survey_app.services.personal_data import new_secret_token, token_hash
 
 
@@ -240,6 +241,8 @@ def tokens_csv(issued: list[IssuedToken], *, session: Session, base_url: str) ->
     writer.writerow(CSV_HEADER)
     for item in issued:
         h = item.household
-        writer.writerow((h.household_code, h.household_group, names.get(h.community_id, ""),
-                         survey_url(base_url, item.token)))
+        # Community names come from the roster file as typed: never a live formula.
+        writer.writerow(neutralise_row((h.household_code, h.household_group,
+                                        names.get(h.community_id, ""),
+                                        survey_url(base_url, item.token))))
     return buffer.getvalue()

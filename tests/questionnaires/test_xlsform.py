@@ -349,7 +349,8 @@ def test_unreadable_file(tmp_path):
     path.write_text("plain text", encoding="utf-8")
     result = convert_xlsform(path)
     assert result.questionnaire is None
-    assert result.problems[0].message.startswith("cannot read the workbook")
+    assert result.problems[0].message.startswith(
+        "不是可读取的 .xlsx 文件 / not a readable .xlsx file")
 
 
 @pytest.mark.parametrize(

@@ -131,6 +131,7 @@ MATRIX = {
     "POST /admin/campaigns/<slug>/questionnaires": ADMIN_POST_REJECTED,
     "POST /admin/campaigns/<slug>/settings": ADMIN_POST_REJECTED,
     "POST /admin/campaigns/<slug>/roster": ADMIN_POST_REJECTED,
+    "GET /admin/roster-template.<fmt>": ADMIN_ONLY,
     "POST /admin/campaigns/<slug>/sample/settings": ADMIN_POST_REJECTED,
     "POST /admin/campaigns/<slug>/sample/draw": ADMIN_POST_REJECTED,
     # links already issued and neither option ticked: refused with a message, redirected

@@ -64,7 +64,9 @@ BAD_ROWS = [
     ("ID too short", _set("身份证号", "43090319900101123"), "身份证号", "18-character"),
     ("ID birth date", _set("身份证号", "430903199013321234"), "身份证号", None),
     ("bad phone", _set("联系电话", "1381234567"), "联系电话", "11-digit"),
-    ("landline", _set("联系电话", "0737-4221234"), "联系电话", "11-digit"),
+    # A landline is accepted with its area code (issue 17), not without it.
+    ("landline without area code", _set("联系电话", "4221234"), "联系电话",
+     "a landline without its area code"),
     ("unknown group", _set("类别", "经济适用房"), "类别", "unknown group"),
     ("duplicate household code", _copy_from("户编号", 3), "户编号", "duplicate household code"),
     ("duplicate ID number", _copy_from("身份证号", 3), "身份证号", "duplicate ID number"),
