@@ -10,7 +10,7 @@ import pytest
 from sqlmodel import select
 
 from survey_app.models import Household, HouseholdPhone
-from survey_app.services import open_identity, roster
+from survey_app.services import contact_vault, open_identity, roster
 from survey_app.services.personal_data import id_number_check_char, keyed_hash
 from survey_app.services.phone_numbers import (
     PhoneNumberError,
@@ -88,13 +88,16 @@ def _id_number(serial: int) -> str:
     return first17 + id_number_check_char(first17)
 
 
+CONTACT_KEY = TEST_SETTINGS["CONTACT_KEY"]
+
+
 def test_roster_keeps_every_number_hashed_and_each_identifies_the_household(session):
     campaign = make_campaign(session, slug="phones")
     cells = ["０７３７－４２１２３４５ 转801；13812345678、(0737)4219999", "13900000000"]
     rows = [roster.RosterRow(row=i, values={
         "household_code": f"P{i}", "group": "租赁补贴", "community": "桃花仑社区",
         "id_number": _id_number(i), "phone": cell}) for i, cell in enumerate(cells, start=2)]
-    roster.import_roster(campaign, rows, session=session, pii_key=KEY)
+    roster.import_roster(campaign, rows, session=session, pii_key=KEY, contact_key=CONTACT_KEY)
 
     first, second = (session.exec(select(Household).where(Household.household_code == code))
                      .one() for code in ("P2", "P3"))
@@ -109,6 +112,10 @@ def test_roster_keeps_every_number_hashed_and_each_identifies_the_household(sess
     stored = " ".join(str(v) for p in further for v in p.model_dump().values())
     assert "13812345678" not in stored and "4219999" not in stored
     assert second.phone_hmac == keyed_hash("13900000000", KEY)
+    # The field worker's sealed copy holds every number as dialled, extension included.
+    sealed = contact_vault.open_sealed(first.contact_sealed, campaign_id=campaign.id,
+                                       household_code="P2", secret=CONTACT_KEY)
+    assert sealed.phone == "07374212345转801；13812345678；07374219999"
 
     tail = _id_number(2)[-6:]
     for typed in ("0737-4212345", "138 1234 5678", "07374219999"):
