@@ -93,3 +93,25 @@ def record(
         "reason": reason,
         "details": details or {},
     }).scalar_one()
+
+
+_INSERT_EVENTS = insert(AuditEvent.__table__)
+
+
+def record_many(action: str, obj_type: str, obj_ids: list[object], *, session: Session,
+                actor: User, campaign_id: int | None = None, reason: str | None = None,
+                details: dict[str, Any] | None = None) -> int:
+    """Append one event per object of ``obj_ids`` in one statement; return how many.
+
+    For a bulk decision (thousands of responses excluded at once): the same events as
+    :func:`record` called for each, without a round trip each.
+    """
+    if not obj_ids:
+        return 0
+    session.flush()
+    at = utcnow()
+    session.connection().execute(_INSERT_EVENTS, [{
+        "at": at, "actor_id": actor.id, "actor_label": actor_label(actor), "action": action,
+        "object_type": obj_type, "object_id": str(obj_id), "campaign_id": campaign_id,
+        "reason": reason, "details": details or {}} for obj_id in obj_ids])
+    return len(obj_ids)
