@@ -68,7 +68,7 @@ def decide_flagged(campaign: Campaign, flag: str, *, exclude: bool, reason: str,
                       to_change, **common)
     audit.record_many("response.keep", "response", kept, **common)
     audit.record("response.bulk_exclude" if exclude else "response.bulk_restore", "campaign",
-                 campaign.id, details={**filters.as_dict(), "flag": flag,
+                 campaign.id, details={"flag": flag, **replace(filters, kind=None).as_dict(),
                                        "responses": len(to_change), "kept": len(kept)},
                  **common)
     return BulkExclusion(flag=flag, excluded=exclude, changed=tuple(to_change),
