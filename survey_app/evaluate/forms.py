@@ -77,9 +77,8 @@ class ResponseRestoreForm(FlaskForm):
     submit = SubmitField(_l("Count response again"))
 
 
-def _flag_choices(first: str | None) -> list[SelectChoice]:
-    head = [SelectChoice("", first)] if first else []
-    return head + [SelectChoice(kind, LABELS[kind]) for kind in FLAG_KINDS]
+def _flag_choices(first: str) -> list[SelectChoice]:
+    return [SelectChoice("", first)] + [SelectChoice(kind, LABELS[kind]) for kind in FLAG_KINDS]
 
 
 _QUALITY_MODES = [SelectChoice("", _l("All")),
@@ -116,7 +115,8 @@ class QualityFilterForm(FlaskForm):
 class QualityDecisionForm(FlaskForm):
     """Exclude or count every flagged response the filters select (reason required)."""
 
-    flag = SelectField(_l("Flag"), validators=[DataRequired()], choices=_flag_choices(None))
+    # The listed flag, not a choice here: the decision covers what the page lists.
+    flag = HiddenField(validators=[DataRequired(), AnyOf(FLAG_KINDS)])
     community = HiddenField()
     mode = HiddenField(validators=[Optional(), AnyOf(["web_token", "web_open", "paper"])])
     decided = HiddenField(validators=[Optional(), AnyOf(["decided", "undecided"])])

@@ -164,8 +164,9 @@ def _quality_filters():
 def quality(slug: str):
     campaign = _campaign_or_404(slug)
     form, filters = _quality_filters()
-    page = quality_review.flagged_page(campaign, filters, session=db.session,
-                                       page=(form.page.data or 1) if not form.errors else 1)
+    page = quality_review.flagged_page(
+        campaign, filters, session=db.session, page=(form.page.data or 1) if not form.errors
+        else 1, flags=score_cache.cached_campaign_flags(campaign, session=db.session))
     decision = QualityDecisionForm(formdata=None, data={
         "flag": filters.kind, "community": filters.community or "", "mode": filters.mode or "",
         "decided": form.decided.data if not form.errors else ""})

@@ -138,11 +138,12 @@ def _seconds_taken(session: Session):
 
 
 def _too_fast(session: Session, where, min_seconds: int) -> Hits:
-    rows = _rows(session, select(Response.id, Response.started_at, Response.submitted_at).where(
+    rows = _rows(session, select(Response.id, _untyped(Response.started_at),
+                                 _untyped(Response.submitted_at)).where(
         where, Response.started_at.is_not(None), Response.submitted_at.is_not(None),
         _seconds_taken(session) < min_seconds + 1).order_by(Response.id))
     for response_id, started, submitted in rows:
-        seconds = (as_utc(submitted) - as_utc(started)).total_seconds()
+        seconds = (_as_datetime(submitted) - _as_datetime(started)).total_seconds()
         if seconds < min_seconds:
             yield response_id, Flag("too_fast", int(seconds))
 
@@ -171,10 +172,7 @@ def _open_link_bursts(session: Session, where) -> Hits:
     crowded = (select(Response.client_fingerprint).where(open_link)
                .group_by(Response.client_fingerprint)
                .having(func.count(Response.id) >= BURST_COUNT).correlate(None))
-    # Read untyped: SQLite's stored text (UTC, one fixed format, so it sorts in time order)
-    # is parsed by datetime.fromisoformat, PostgreSQL's driver returns datetimes; the
-    # column type's per-row conversion would cost more than the rest of the check.
-    moment = type_coerce(func.coalesce(Response.submitted_at, Response.created_at), String)
+    moment = _untyped(func.coalesce(Response.submitted_at, Response.created_at))
     rows = _rows(session, select(Response.client_fingerprint, Response.id, moment).where(
         open_link, Response.client_fingerprint.in_(crowded))
         .order_by(Response.client_fingerprint, moment, Response.id))
@@ -186,8 +184,15 @@ def _open_link_bursts(session: Session, where) -> Hits:
             group = []
 
 
+def _untyped(column):
+    """``column`` read without its type's per-row conversion (which would cost more than
+    the rest of a check after a flood): SQLite's stored text (UTC, one fixed format, so it
+    sorts in time order) or the PostgreSQL driver's datetime; see :func:`_as_datetime`."""
+    return type_coerce(column, String)
+
+
 def _as_datetime(value: datetime | str) -> datetime:
-    return value if isinstance(value, datetime) else datetime.fromisoformat(value)
+    return as_utc(value if isinstance(value, datetime) else datetime.fromisoformat(value))
 
 
 def _bursts_in(times: list[tuple[datetime, int]]) -> Hits:

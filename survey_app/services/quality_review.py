@@ -9,6 +9,7 @@ is read in well under the 2 s budget (benchmarks/quality_page.py, docs/BENCHMARK
 from __future__ import annotations
 
 from collections import Counter
+from collections.abc import Mapping
 from dataclasses import asdict, dataclass
 from datetime import datetime
 
@@ -73,8 +74,11 @@ class FlaggedPage:
 
 
 def flagged_ids(campaign: Campaign, filters: ReviewFilters, *, session: Session,
-                flags: dict[int, tuple[Flag, ...]] | None = None) -> list[int]:
-    """Ids of the flagged complete responses matching ``filters``, ascending."""
+                flags: Mapping[int, tuple[Flag, ...]] | None = None) -> list[int]:
+    """Ids of the flagged complete responses matching ``filters``, ascending.
+
+    ``flags``: the campaign's flags when the caller has them (a cached copy); else computed.
+    """
     if flags is None:
         flags = campaign_flags(campaign, session=session)
     ids = [response_id for response_id, found in flags.items()
@@ -106,10 +110,12 @@ def _matching(campaign: Campaign, filters: ReviewFilters, ids: list[int], *,
 
 
 def flagged_page(campaign: Campaign, filters: ReviewFilters, *, session: Session,
-                 page: int = 1, per_page: int = PER_PAGE) -> FlaggedPage:
+                 page: int = 1, per_page: int = PER_PAGE,
+                 flags: Mapping[int, tuple[Flag, ...]] | None = None) -> FlaggedPage:
     """Page ``page`` (from 1; clamped to the last) of the flagged responses matching
-    ``filters``, in id order."""
-    flags = campaign_flags(campaign, session=session)
+    ``filters``, in id order (``flags`` as in :func:`flagged_ids`)."""
+    if flags is None:
+        flags = campaign_flags(campaign, session=session)
     counts = Counter(f.kind for found in flags.values() for f in found)
     ids = flagged_ids(campaign, filters, session=session, flags=flags)
     pages = max(1, -(-len(ids) // per_page))
