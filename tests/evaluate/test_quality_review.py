@@ -256,3 +256,21 @@ def test_a_bulk_decision_keeps_to_its_community(runner, session):
     with pytest.raises(bulk_exclusion.BulkExclusionError, match="unknown flag"):
         bulk_exclusion.decide_flagged(campaign, "nonsense", exclude=True, reason="r",
                                       actor=evaluator, session=session)
+
+
+@pytest.mark.demo_data
+def test_the_cached_flags_follow_a_changed_response(app, client, session):
+    from survey_app.models import utcnow
+
+    app.config["SCORE_CACHE_SETTLE_SECONDS"] = 0  # cache at once (demo data is recent)
+    login(client, make_user(session, Role.EVALUATOR))
+    path = f"/evaluate/{demo.SLUG}/quality?flag=too_fast"
+    response = session.exec(select(Response).where(Response.status == "complete")
+                            .order_by(Response.id.desc())).first()
+    assert f"/responses/{response.id}\"" not in client.get(path).get_data(as_text=True)
+    # As every writer of a response does (services.response_edits): updated_at moves.
+    response.started_at = response.submitted_at - timedelta(seconds=12)
+    response.updated_at = utcnow()
+    session.add(response)
+    session.flush()
+    assert f"/responses/{response.id}\"" in client.get(path).get_data(as_text=True)
