@@ -190,7 +190,8 @@ def quality_decisions(slug: str):
             result = bulk_exclusion.decide_flagged(
                 campaign, form.flag.data, exclude=bool(form.exclude.data),
                 reason=form.reason.data, actor=current_user, session=session,
-                filters=form.to_filters())
+                filters=form.to_filters(),
+                flags=score_cache.cached_campaign_flags(campaign, session=session))
     except bulk_exclusion.BulkExclusionError as exc:
         flash(str(exc), "error")
         return redirect(url_for("evaluate.quality", slug=slug, **back))

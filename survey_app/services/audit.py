@@ -95,23 +95,22 @@ def record(
     }).scalar_one()
 
 
-_INSERT_EVENTS = insert(AuditEvent.__table__)
-
-
-def record_many(action: str, obj_type: str, obj_ids: list[object], *, session: Session,
-                actor: User, campaign_id: int | None = None, reason: str | None = None,
-                details: dict[str, Any] | None = None) -> int:
-    """Append one event per object of ``obj_ids`` in one statement; return how many.
+def record_selected(action: str, obj_type: str, object_id: ColumnElement, where: ColumnElement,
+                    *, session: Session, actor: User, campaign_id: int | None = None,
+                    reason: str | None = None, details: dict[str, Any] | None = None) -> int:
+    """Append one event per row ``where`` selects, naming the object ``object_id`` reads
+    (``Response.id`` with ``Response.id.in_(ids)``), in one INSERT ... SELECT; return how many.
 
     For a bulk decision (thousands of responses excluded at once): the same events as
-    :func:`record` called for each, without a round trip each.
+    :func:`record` called for each, built by the database instead of sent row by row.
     """
-    if not obj_ids:
-        return 0
     session.flush()
-    at = utcnow()
-    session.connection().execute(_INSERT_EVENTS, [{
-        "at": at, "actor_id": actor.id, "actor_label": actor_label(actor), "action": action,
-        "object_type": obj_type, "object_id": str(obj_id), "campaign_id": campaign_id,
-        "reason": reason, "details": details or {}} for obj_id in obj_ids])
-    return len(obj_ids)
+    table = AuditEvent.__table__
+    values = {"at": utcnow(), "actor_id": actor.id, "actor_label": actor_label(actor),
+              "action": action, "object_type": obj_type, "campaign_id": campaign_id,
+              "reason": reason, "details": details or {}}
+    columns = [bindparam(f"audit_{key}", value, type_=table.c[key].type)
+               for key, value in values.items()]
+    statement = insert(table).from_select(
+        [*values, "object_id"], select(*columns, cast(object_id, String)).where(where))
+    return session.connection().execute(statement).rowcount

@@ -13,6 +13,7 @@ page's "undecided" filter shows what is left to review.
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass, replace
 
 from sqlalchemy import update
@@ -20,6 +21,7 @@ from sqlmodel import Session, select
 
 from survey_app.models import Campaign, Response, Role, User, utcnow
 from survey_app.services import audit
+from survey_app.services.quality_flags import Flag
 from survey_app.services.quality_review import ReviewFilterError, ReviewFilters, flagged_ids
 
 DECIDERS = (Role.EVALUATOR, Role.ADMIN)
@@ -40,11 +42,13 @@ class BulkExclusion:
 
 
 def decide_flagged(campaign: Campaign, flag: str, *, exclude: bool, reason: str, actor: User,
-                   session: Session, filters: ReviewFilters | None = None) -> BulkExclusion:
+                   session: Session, filters: ReviewFilters | None = None,
+                   flags: Mapping[int, tuple[Flag, ...]] | None = None) -> BulkExclusion:
     """Exclude (``exclude=True``) or count again every complete response flagged ``flag``
     (and matching ``filters``' community, mode and decided, when given).
 
     Responses already in the asked state are left alone and counted in ``already``.
+    ``flags``: the campaign's flags when the caller has them (a cached copy).
     """
     try:
         filters = replace(filters or ReviewFilters(), kind=flag)
@@ -56,17 +60,15 @@ def decide_flagged(campaign: Campaign, flag: str, *, exclude: bool, reason: str,
         raise BulkExclusionError(f"user {actor.username!r} is not an active evaluator or "
                                  "administrator")
     reason = reason.strip()
-    states = _states(flagged_ids(campaign, filters, session=session), session=session)
+    states = _states(flagged_ids(campaign, filters, session=session, flags=flags),
+                     session=session)
     to_change = [i for i, (excluded, _) in states.items() if excluded != exclude]
     kept = [] if exclude else [i for i, (excluded, decided) in states.items()
                                if not excluded and not decided]
-    _update(to_change, session=session, excluded=exclude,
-            exclusion_reason=reason if exclude else None)
-    _update(kept, session=session)
     common = {"session": session, "actor": actor, "campaign_id": campaign.id, "reason": reason}
-    audit.record_many("response.exclude" if exclude else "response.restore", "response",
-                      to_change, **common)
-    audit.record_many("response.keep", "response", kept, **common)
+    _update(to_change, "response.exclude" if exclude else "response.restore", common,
+            excluded=exclude, exclusion_reason=reason if exclude else None)
+    _update(kept, "response.keep", common)
     audit.record("response.bulk_exclude" if exclude else "response.bulk_restore", "campaign",
                  campaign.id, details={"flag": flag, **replace(filters, kind=None).as_dict(),
                                        "responses": len(to_change), "kept": len(kept)},
@@ -86,9 +88,13 @@ def _states(ids: list[int], *, session: Session) -> dict[int, tuple[bool, bool]]
     return {i: states[i] for i in ids if i in states}
 
 
-def _update(ids: list[int], *, session: Session, **values) -> None:
+def _update(ids: list[int], action: str, audited: dict, **values) -> None:
+    """Set ``values`` (and the decision time) on the responses ``ids``, with one ``action``
+    event each."""
+    session = audited["session"]
     now = utcnow()
     for start in range(0, len(ids), _CHUNK):
-        session.execute(update(Response).where(Response.id.in_(ids[start:start + _CHUNK]))
+        chunk = Response.id.in_(ids[start:start + _CHUNK])
+        session.execute(update(Response).where(chunk)
                         .values(decided_at=now, updated_at=now, **values))
-    session.flush()
+        audit.record_selected(action, "response", Response.id, chunk, **audited)
