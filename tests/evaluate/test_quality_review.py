@@ -236,6 +236,10 @@ def test_including_counts_excluded_ones_again_and_marks_the_rest_kept(runner, se
     undecided = quality_review.flagged_ids(
         campaign, ReviewFilters(kind="open_link_burst", decided=False), session=session)
     assert undecided == []
+    # The events written in bulk seal and verify like any other.
+    assert runner.invoke(args=["audit", "seal"]).exit_code == 0
+    verified = runner.invoke(args=["audit", "verify"])
+    assert verified.exit_code == 0 and "intact" in verified.output
 
 
 @pytest.mark.demo_data
