@@ -5,7 +5,8 @@ excludes a response with a reason; the scores document with ``include_excluded=T
 the numbers without the exclusions, so both can be compared.
 
 Each check is one query that returns only the responses it flags (the database scans and
-groups; :func:`_open_link_bursts` gets its rows sorted by the database and makes one pass),
+groups; too_fast and straight_lining share a scan; :func:`_open_link_bursts` gets its rows
+sorted by the database and makes one pass),
 so a campaign's flags cost O(n log n) however many responses it holds. ``campaign_flags``
 gives every flag of a campaign, ``response_flags`` those of one response from the same
 checks limited to its fingerprint or household; the quality page's paging and filters are in
@@ -19,7 +20,7 @@ from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from sqlalchemy import String, and_, case, func, type_coerce
+from sqlalchemy import String, and_, case, func, or_, type_coerce
 from sqlmodel import Session, select
 
 from questionnaires.elements import RATING_CODES
@@ -88,8 +89,7 @@ def campaign_flags(campaign: Campaign, *, session: Session,
     """Every flagged complete response of the campaign (excluded ones too): response id ->
     its flags in :data:`FLAG_KINDS` order, ids ascending."""
     return _collect((
-        _too_fast(session, _complete(campaign.id), min_seconds),
-        _straight_lining(session, _complete(campaign.id)),
+        _own_answers(session, _complete(campaign.id), min_seconds),
         _open_link_bursts(session, _complete(campaign.id)),
         _web_and_paper(session, _complete(campaign.id)),
     ))
@@ -107,8 +107,7 @@ def response_flags(response: Response, *, session: Session,
     same_household = and_(_complete(response.campaign_id),
                           Response.household_id == response.household_id)
     found = _collect((
-        _too_fast(session, own, min_seconds),
-        _straight_lining(session, own),
+        _own_answers(session, own, min_seconds),
         _open_link_bursts(session, same_device) if response.client_fingerprint else (),
         _web_and_paper(session, same_household) if response.household_id else (),
     ))
@@ -129,40 +128,44 @@ def _rows(session: Session, stmt) -> list:
     return session.connection().execute(stmt).all()
 
 
-def _seconds_taken(session: Session):
-    """Seconds from start to submit in SQL, to the millisecond (a coarse filter: the exact
-    comparison is made in Python on the rows it lets through)."""
+def _maybe_too_fast(session: Session, min_seconds: int):
+    """A coarse SQL test (to the millisecond, with a second's margin): the exact comparison
+    is made in Python on the rows it lets through."""
     if session.get_bind().dialect.name == "postgresql":
-        return func.extract("epoch", Response.submitted_at - Response.started_at)
-    return (func.julianday(Response.submitted_at) - func.julianday(Response.started_at)) * 86400
+        seconds = func.extract("epoch", Response.submitted_at - Response.started_at)
+    else:
+        seconds = (func.julianday(Response.submitted_at)
+                   - func.julianday(Response.started_at)) * 86400
+    return and_(Response.started_at.is_not(None), Response.submitted_at.is_not(None),
+                seconds < min_seconds + 1)
 
 
-def _too_fast(session: Session, where, min_seconds: int) -> Hits:
-    rows = _rows(session, select(Response.id, _untyped(Response.started_at),
-                                 _untyped(Response.submitted_at)).where(
-        where, Response.started_at.is_not(None), Response.submitted_at.is_not(None),
-        _seconds_taken(session) < min_seconds + 1).order_by(Response.id))
-    for response_id, started, submitted in rows:
-        seconds = (_as_datetime(submitted) - _as_datetime(started)).total_seconds()
-        if seconds < min_seconds:
-            yield response_id, Flag("too_fast", int(seconds))
-
-
-def _straight_lining(session: Session, where) -> Hits:
+def _straight(codes):
     # Response.rating_codes: one character per rating item of the response's questionnaire
     # (services.answer_copies). Straight: exactly one distinct scale code present and at
     # least MIN_STRAIGHT_ITEMS scale codes in all (the others are NA or unanswered).
-    codes = Response.rating_codes
     distinct = sum(case((codes.like(f"%{code}%"), 1), else_=0) for code in RATING_CODES)
     stripped = codes
     for code in RATING_CODES:
         stripped = func.replace(stripped, code, "")
-    answered = func.length(codes) - func.length(stripped)
-    rows = _rows(session, select(Response.id, codes).where(
-        where, distinct == 1, answered >= MIN_STRAIGHT_ITEMS).order_by(Response.id))
-    for response_id, rating_codes in rows:
-        valid = [code for code in rating_codes if code in RATING_CODES]
-        yield response_id, Flag("straight_lining", len(valid), valid[0])
+    return and_(distinct == 1, func.length(codes) - func.length(stripped) >= MIN_STRAIGHT_ITEMS)
+
+
+def _own_answers(session: Session, where, min_seconds: int) -> Hits:
+    """too_fast and straight_lining: each response on its own, so one scan for both."""
+    fast, straight = _maybe_too_fast(session, min_seconds), _straight(Response.rating_codes)
+    rows = _rows(session, select(
+        Response.id, _untyped(Response.started_at), _untyped(Response.submitted_at),
+        case((fast, True), else_=False), case((straight, True), else_=False),
+        Response.rating_codes).where(where, or_(fast, straight)).order_by(Response.id))
+    for response_id, started, submitted, maybe_fast, is_straight, rating_codes in rows:
+        if maybe_fast:
+            seconds = (_as_datetime(submitted) - _as_datetime(started)).total_seconds()
+            if seconds < min_seconds:
+                yield response_id, Flag("too_fast", int(seconds))
+        if is_straight:
+            valid = [code for code in rating_codes if code in RATING_CODES]
+            yield response_id, Flag("straight_lining", len(valid), valid[0])
 
 
 def _open_link_bursts(session: Session, where) -> Hits:
