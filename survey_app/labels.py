@@ -1,4 +1,4 @@
-"""Display labels for the stored codes (modes, groups, statuses, measures, rules).
+"""Display labels for the stored codes (modes, groups, statuses, measures, rules, flags).
 
 Stored values stay English codes; every page shows them through the ``label``
 template filter so they appear in the visitor's language.
@@ -33,6 +33,11 @@ LABELS = {
     "proportional": _l("Proportional"),
     "stepwise": _l("Stepwise deduction"),
     "bands": _l("Bands"),
+    # data-quality flag kinds (services.quality_flags.FLAG_KINDS)
+    "too_fast": _l("Answered implausibly fast"),
+    "straight_lining": _l("All rating answers identical"),
+    "open_link_burst": _l("Many open-link responses from one device or network"),
+    "web_and_paper": _l("Web and paper answers for the same household"),
     # roles
     "admin": _l("Administrator"),
     "worker": _l("Community worker"),

@@ -1,10 +1,22 @@
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
 from flask_wtf.file import FileAllowed, FileField, FileRequired
-from wtforms import BooleanField, DateField, SelectField, StringField, SubmitField, TextAreaField
+from wtforms import (
+    BooleanField,
+    DateField,
+    HiddenField,
+    IntegerField,
+    SelectField,
+    StringField,
+    SubmitField,
+    TextAreaField,
+)
 from wtforms.fields.choices import SelectChoice
-from wtforms.validators import DataRequired, Length, Optional, ValidationError
+from wtforms.validators import AnyOf, DataRequired, Length, NumberRange, Optional, ValidationError
 
+from survey_app.labels import LABELS
+from survey_app.services.quality_flags import FLAG_KINDS
+from survey_app.services.quality_review import ReviewFilters
 from survey_app.services.report_settings import DEVIATION_NOTE_MAX, FIRST_LEVELS
 from survey_app.services.score_filters import GROUP_LABELS, MODE_FILTERS, ScoreFilters
 
@@ -63,6 +75,59 @@ class ResponseExcludeForm(FlaskForm):
 class ResponseRestoreForm(FlaskForm):
     reason = TextAreaField(_l("Reason"), validators=[DataRequired(), Length(min=4, max=500)])
     submit = SubmitField(_l("Count response again"))
+
+
+def _flag_choices(first: str) -> list[SelectChoice]:
+    return [SelectChoice("", first)] + [SelectChoice(kind, LABELS[kind]) for kind in FLAG_KINDS]
+
+
+_QUALITY_MODES = [SelectChoice("", _l("All")),
+                  SelectChoice("web_token", _l("Web, personal link")),
+                  SelectChoice("web_open", _l("Web, open link")),
+                  SelectChoice("paper", _l("Paper"))]
+_DECIDED = [SelectChoice("", _l("All")), SelectChoice("undecided", _l("Not yet decided")),
+            SelectChoice("decided", _l("Decided"))]
+
+
+class QualityFilterForm(FlaskForm):
+    """GET filters and page of the quality page (no CSRF: it changes nothing).
+
+    ``community``'s choices are the communities, set by the view.
+    """
+
+    class Meta:
+        csrf = False
+
+    flag = SelectField(_l("Flag"), validators=[Optional()], choices=_flag_choices(_l("All")))
+    community = SelectField(_l("Community"), validators=[Optional()], choices=[])
+    mode = SelectField(_l("Mode"), validators=[Optional()], choices=_QUALITY_MODES)
+    decided = SelectField(_l("Decision"), validators=[Optional()], choices=_DECIDED)
+    page = IntegerField(_l("Page"), validators=[Optional(), NumberRange(min=1)])
+    submit = SubmitField(_l("Apply filters"))
+
+    def to_filters(self) -> ReviewFilters:
+        return ReviewFilters(kind=self.flag.data or None, community=self.community.data or None,
+                             mode=self.mode.data or None,
+                             decided={"decided": True, "undecided": False}.get(
+                                 self.decided.data or ""))
+
+
+class QualityDecisionForm(FlaskForm):
+    """Exclude or count every flagged response the filters select (reason required)."""
+
+    # The listed flag, not a choice here: the decision covers what the page lists.
+    flag = HiddenField(validators=[DataRequired(), AnyOf(FLAG_KINDS)])
+    community = HiddenField()
+    mode = HiddenField(validators=[Optional(), AnyOf(["web_token", "web_open", "paper"])])
+    decided = HiddenField(validators=[Optional(), AnyOf(["decided", "undecided"])])
+    reason = TextAreaField(_l("Reason"), validators=[DataRequired(), Length(min=4, max=500)])
+    exclude = SubmitField(_l("Exclude all listed responses"))
+    include = SubmitField(_l("Count all listed responses"))
+
+    def to_filters(self) -> ReviewFilters:
+        return ReviewFilters(community=self.community.data or None, mode=self.mode.data or None,
+                             decided={"decided": True, "undecided": False}.get(
+                                 self.decided.data or ""))
 
 
 class IndicatorNotesForm(FlaskForm):

@@ -18,6 +18,8 @@ from survey_app.evaluate.forms import (
     CommentRedactForm,
     CommentRevealForm,
     IndicatorNotesForm,
+    QualityDecisionForm,
+    QualityFilterForm,
     ReportTemplateResetForm,
     ReportTemplateUploadForm,
     ResponseExcludeForm,
@@ -30,6 +32,7 @@ from survey_app.security import role_required
 from survey_app.services import (
     audit,
     audit_chain,
+    bulk_exclusion,
     campaigns,
     charts,
     comment_privacy,
@@ -38,6 +41,7 @@ from survey_app.services import (
     exports,
     indicator_table,
     quality_flags,
+    quality_review,
     report,
     report_settings,
     response_view,
@@ -151,14 +155,57 @@ def report_docx(slug: str):
         "Cache-Control": "no-store"})
 
 
+def _quality_filters():
+    form = QualityFilterForm(formdata=MultiDict(request.args))
+    form.community.choices = [("", _("All"))] + quality_review.communities(session=db.session)
+    valid = form.validate() if request.args else True
+    return form, (form.to_filters() if valid else quality_review.ReviewFilters())
+
+
 @bp.route("/<slug>/quality")
 @role_required(*EVALUATORS)
 def quality(slug: str):
     campaign = _campaign_or_404(slug)
-    flagged = quality_flags.flag_responses(campaign, session=db.session)
-    return render_template("evaluate/quality.html", campaign=campaign, flagged=flagged,
-                           labels=quality_flags.FLAG_LABELS, exclude_form=ResponseExcludeForm(),
-                           restore_form=ResponseRestoreForm())
+    form, filters = _quality_filters()
+    page = quality_review.flagged_page(
+        campaign, filters, session=db.session, page=(form.page.data or 1) if not form.errors
+        else 1, flags=score_cache.cached_campaign_flags(campaign, session=db.session))
+    decision = QualityDecisionForm(formdata=None, data={
+        "flag": filters.kind, "community": filters.community or "", "mode": filters.mode or "",
+        "decided": form.decided.data if not form.errors else ""})
+    return render_template("evaluate/quality.html", campaign=campaign, form=form, page=page,
+                           filters=filters, decision=decision,
+                           args={k: v for k, v in request.args.items() if k != "page"})
+
+
+@bp.route("/<slug>/quality/decisions", methods=["POST"])
+@role_required(*EVALUATORS)
+def quality_decisions(slug: str):
+    campaign = _campaign_or_404(slug)
+    form = QualityDecisionForm()
+    back = {k: v for k, v in (("flag", form.flag.data), ("community", form.community.data),
+                              ("mode", form.mode.data), ("decided", form.decided.data)) if v}
+    if not form.validate_on_submit():
+        _flash_errors(form)
+        return redirect(url_for("evaluate.quality", slug=slug, **back))
+    try:
+        with db.write() as session:
+            result = bulk_exclusion.decide_flagged(
+                campaign, form.flag.data, exclude=bool(form.exclude.data),
+                reason=form.reason.data, actor=current_user, session=session,
+                filters=form.to_filters(),
+                flags=score_cache.cached_campaign_flags(campaign, session=session))
+    except bulk_exclusion.BulkExclusionError as exc:
+        flash(str(exc), "error")
+        return redirect(url_for("evaluate.quality", slug=slug, **back))
+    if result.excluded:
+        flash(_("%(n)s responses excluded; %(already)s were already excluded.",
+                n=len(result.changed), already=result.already))
+    else:
+        flash(_("%(n)s responses counted again, %(kept)s kept as counted; %(already)s were "
+                "already counted and decided.", n=len(result.changed), kept=len(result.kept),
+                already=result.already))
+    return redirect(url_for("evaluate.quality", slug=slug, **back))
 
 
 @bp.route("/<slug>/responses/<int:response_id>")
@@ -174,11 +221,10 @@ def _response_page(campaign, response_id: int, *, originals=None, redact_form=No
                                            originals=originals)
     if detail is None:
         abort(404)
-    flags = next((f.flags for f in quality_flags.flag_responses(campaign, session=db.session)
-                  if f.response_id == response_id), [])
+    flags = quality_flags.response_flags(detail.response, session=db.session)
     page = render_template(
         "evaluate/response.html", campaign=campaign, detail=detail, flags=flags,
-        labels=quality_flags.FLAG_LABELS, reveal_form=CommentRevealForm(formdata=None),
+        exclude_form=ResponseExcludeForm(), reveal_form=CommentRevealForm(formdata=None),
         redact_form=redact_form or CommentRedactForm(formdata=None),
         may_reveal=current_user.role == Role.EVALUATOR)
     return page, status, {"Cache-Control": "no-store"}
@@ -245,11 +291,10 @@ def set_exclusion(slug: str, response_id: int):
     campaign = _campaign_or_404(slug)
     excluding = request.form.get("action") != "restore"
     form = ResponseExcludeForm() if excluding else ResponseRestoreForm()
+    back = url_for("evaluate.response_detail", slug=slug, response_id=response_id)
     if not form.validate_on_submit():
-        for errors in form.errors.values():
-            for error in errors:
-                flash(error, "error")
-        return redirect(url_for("evaluate.quality", slug=slug))
+        _flash_errors(form)
+        return redirect(back)
     try:
         with db.write() as session:
             quality_flags.set_exclusion(response_id, campaign=campaign, excluded=excluding,
@@ -260,7 +305,7 @@ def set_exclusion(slug: str, response_id: int):
         return redirect(url_for("evaluate.quality", slug=slug))
     flash(_("Response %(id)s excluded.", id=response_id) if excluding
           else _("Response %(id)s is counted again.", id=response_id))
-    return redirect(url_for("evaluate.quality", slug=slug))
+    return redirect(back)
 
 
 def _flash_errors(form) -> None:

@@ -45,6 +45,9 @@ class Response(SQLModel, table=True):
     client_fingerprint: str | None = Field(default=None, max_length=64)
     excluded: bool = False
     exclusion_reason: str | None = Field(default=None, sa_column=Column(Text))
+    # When an evaluator last decided about the response's quality flags (excluded it, counted
+    # it again, or kept it counted): the quality page's "undecided" filter (migration 0012).
+    decided_at: datetime | None = None
     # Copies of the answers the scores read (services.answer_copies), written with the
     # answers: one short row per respondent instead of ~15 answer rows. rating_codes has
     # one character per rating item (migration 0003 backfilled it), comment the free-text

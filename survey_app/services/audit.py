@@ -93,3 +93,24 @@ def record(
         "reason": reason,
         "details": details or {},
     }).scalar_one()
+
+
+def record_selected(action: str, obj_type: str, object_id: ColumnElement, where: ColumnElement,
+                    *, session: Session, actor: User, campaign_id: int | None = None,
+                    reason: str | None = None, details: dict[str, Any] | None = None) -> int:
+    """Append one event per row ``where`` selects, naming the object ``object_id`` reads
+    (``Response.id`` with ``Response.id.in_(ids)``), in one INSERT ... SELECT; return how many.
+
+    For a bulk decision (thousands of responses excluded at once): the same events as
+    :func:`record` called for each, built by the database instead of sent row by row.
+    """
+    session.flush()
+    table = AuditEvent.__table__
+    values = {"at": utcnow(), "actor_id": actor.id, "actor_label": actor_label(actor),
+              "action": action, "object_type": obj_type, "campaign_id": campaign_id,
+              "reason": reason, "details": details or {}}
+    columns = [bindparam(f"audit_{key}", value, type_=table.c[key].type)
+               for key, value in values.items()]
+    statement = insert(table).from_select(
+        [*values, "object_id"], select(*columns, cast(object_id, String)).where(where))
+    return session.connection().execute(statement).rowcount

@@ -269,6 +269,7 @@ def store_response(
         "submitted_at": (submitted_at or now) if complete else None,
         "entered_by_id": entered_by.id if entered_by else None,
         "client_fingerprint": fingerprint, "excluded": False, "exclusion_reason": None,
+        "decided_at": None,
         **answer_copies(values, questionnaire),
     }
     # Everything is prepared before the first write: on SQLite that write takes the one

@@ -44,7 +44,9 @@ can change it.
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from datetime import datetime, timedelta
+from types import MappingProxyType
 
 from flask import current_app
 from sqlalchemy import case, func
@@ -63,6 +65,7 @@ from survey_app.models import (
     utcnow,
 )
 from survey_app.services.progress import progress_document
+from survey_app.services.quality_flags import campaign_flags
 from survey_app.services.score_filters import ScoreFilters
 from survey_app.services.scores import indicator_document, scores_document
 from survey_app.services.scores_model import IndicatorDocument, ProgressDocument, ScoresDocument
@@ -201,3 +204,17 @@ def cached_figures(campaign: Campaign, filters: ScoreFilters, name: tuple, versi
     cached under the same data version as the document."""
     key = (_database(session), campaign.id, "figures", filters, version, name)
     return _cached(key, version[2], render)
+
+
+def cached_campaign_flags(campaign: Campaign, *, session: Session) -> Mapping[int, tuple]:
+    """:func:`quality_flags.campaign_flags`, cached by the data version: an evaluator paging
+    through the quality page after a flood does not recompute them for every page.
+
+    The flags read only response columns that change with a new row or with ``updated_at``
+    (every service that edits a response sets it; a bulk decision too), so the data version
+    holds for them. Read-only: the cached mapping is shared.
+    """
+    version = data_version(campaign, session=session)
+    key = (_database(session), campaign.id, "quality_flags", version)
+    return _cached(key, version[2], lambda: MappingProxyType(
+        campaign_flags(campaign, session=session)))

@@ -101,6 +101,8 @@ MATRIX = {
     "GET /evaluate/": EVALUATORS,
     "GET /evaluate/<slug>": EVALUATORS,
     "GET /evaluate/<slug>/quality": EVALUATORS,
+    # bulk decision by flag: done (or refused with a flashed reason), redirected (PRG)
+    "POST /evaluate/<slug>/quality/decisions": (302, 302, 302, 403, 403, 302, 302),
     "GET /evaluate/<slug>/export/<fmt>": EVALUATORS,
     "GET /evaluate/<slug>/report.docx": EVALUATORS,
     "GET /evaluate/<slug>/report-template.docx": EVALUATORS,
@@ -163,4 +165,6 @@ BODIES = {
     "POST /evaluate/<slug>/responses/<int:response_id>/exclusion": {"reason": "matrix test"},
     "POST /evaluate/<slug>/responses/<int:response_id>/reveal": {"reason": "matrix test"},
     "POST /evaluate/<slug>/responses/<int:response_id>/redaction": {"reason": "matrix test"},
+    "POST /evaluate/<slug>/quality/decisions": {"flag": "too_fast", "reason": "matrix test",
+                                                "exclude": "1"},
 }

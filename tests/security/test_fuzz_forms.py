@@ -75,6 +75,8 @@ FORMS = [
     Form("/entry/{slug}/responses/{response_id}/delete", "admin", ("reason",)),
     Form("/evaluate/{slug}/responses/{response_id}/exclusion", "evaluator",
          ("reason", "action")),
+    Form("/evaluate/{slug}/quality/decisions", "evaluator",
+         ("flag", "community", "mode", "decided", "reason", "exclude", "include")),
     Form("/admin/campaigns/new", "admin", ("slug", "title", "year", "district", "builtin")),
     Form("/admin/campaigns/{slug}/settings", "admin",
          ("measure", "target", "points", "rule", "deduction_per_point", "floor",
