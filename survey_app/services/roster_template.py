@@ -35,10 +35,10 @@ COLUMN_NOTES = {
 EXAMPLES = [
     {"household_code": "示例001", "group": "棚改", "project": "金银湖棚改项目",
      "community": "桃花仑社区", "street": "桃花仑街道", "head_name": "演示王某",
-     "id_number": "", "phone": "0737-4212345；(0737)4212346", "address": "龙岭路1号"},
+     "id_number": "", "phone": "0737-4212345；(0737)4212346", "address": "示例路1号"},
     {"household_code": "示例002", "group": "租赁补贴", "project": "", "community": "会龙山社区",
      "street": "桃花仑街道", "head_name": "演示李某", "id_number": "",
-     "phone": "0737-4212347 转801", "address": "龙岭路2号"},
+     "phone": "0737-4212347 转801", "address": "示例路2号"},
 ]
 
 
