@@ -45,7 +45,7 @@ from survey_app.services import (
     api_tokens,
     campaigns,
     counted_data,
-    demo,
+    demo_answers,
     nonresponse,
     questionnaire_versions,
     score_cache,
@@ -144,8 +144,9 @@ def run(backend: str, n: int, distinct_comments: bool = False) -> dict:
             campaign = campaigns.get_campaign(info["slug"], session=session)
             version = questionnaire_versions.version_for_group(
                 campaign, HouseholdGroup.RENTAL_SUBSIDY, session=session)
-            values = demo._answers(questionnaire_versions.questionnaire_of(version),
-                                   random.Random(5), 0.9)
+            resident = demo_answers.Resident(HouseholdGroup.RENTAL_SUBSIDY, 1.65)
+            values = demo_answers.simulated_answers(
+                questionnaire_versions.questionnaire_of(version), random.Random(5), resident)
             store_response(session=session, campaign=campaign, version=version,
                            group=HouseholdGroup.RENTAL_SUBSIDY, mode=ResponseMode.WEB_OPEN,
                            instance_id=str(uuid.uuid4()), values=values)
