@@ -40,6 +40,7 @@ from survey_app.admin.forms import (
     choices,
 )
 from survey_app.extensions import db
+from survey_app.labels import label
 from survey_app.models import Campaign, Community, Role, User
 from survey_app.security import role_required
 from survey_app.services import (
@@ -106,7 +107,9 @@ def _render_campaign(campaign: Campaign, status: int = 200, **forms):
     and errors kept)."""
     versions = questionnaire_versions.list_versions(session=db.session)
     attach = forms.pop("attach_form", None) or QuestionnaireAttachForm(formdata=None)
-    attach.version_id.choices = choices((v.id, f"{v.name} v{v.version}") for v in versions)
+    # A built-in questionnaire is named by its household group's code: shown by its label.
+    attach.version_id.choices = choices((v.id, f"{label(v.name)} v{v.version}")
+                                        for v in versions)
     defaults = {
         "dates_form": CampaignDatesForm(formdata=None, obj=campaign),
         "settings_form": _settings_form(campaign) if "settings_form" not in forms else None,
@@ -182,7 +185,7 @@ def campaign_dates(slug: str):
 def attach_questionnaire(slug: str):
     campaign = _campaign_or_404(slug)
     form = QuestionnaireAttachForm()
-    form.version_id.choices = choices((v.id, v.name) for v in
+    form.version_id.choices = choices((v.id, label(v.name)) for v in
                                       questionnaire_versions.list_versions(session=db.session))
     if not form.validate_on_submit():
         return _render_campaign(campaign, 400, attach_form=form)

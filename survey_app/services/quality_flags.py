@@ -12,6 +12,7 @@ from collections.abc import Iterator
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
+from flask_babel import lazy_gettext as _l
 from sqlmodel import Session, select
 
 from questionnaires.elements import RATING_CODES
@@ -36,10 +37,10 @@ BURST_COUNT = 3
 BURST_WINDOW = timedelta(hours=1)
 
 FLAG_LABELS = {
-    "too_fast": "answered implausibly fast",
-    "straight_lining": "all rating answers identical",
-    "open_link_burst": "many open-link responses from one device or network",
-    "web_and_paper": "web and paper answers for the same household",
+    "too_fast": _l("answered implausibly fast"),
+    "straight_lining": _l("all rating answers identical"),
+    "open_link_burst": _l("many open-link responses from one device or network"),
+    "web_and_paper": _l("web and paper answers for the same household"),
 }
 
 
@@ -94,7 +95,8 @@ def _too_fast(responses: list[Response], min_seconds: int) -> Iterator[tuple[Res
     for response in responses:
         start, end = as_utc(response.started_at), as_utc(response.submitted_at)
         if start and end and (end - start).total_seconds() < min_seconds:
-            yield response, f"{int((end - start).total_seconds())} s < {min_seconds} s"
+            yield response, _l("%(seconds)s s < %(minimum)s s",
+                               seconds=int((end - start).total_seconds()), minimum=min_seconds)
 
 
 def _straight_lining(responses: list[Response]) -> Iterator[tuple[Response, str]]:
@@ -103,7 +105,7 @@ def _straight_lining(responses: list[Response]) -> Iterator[tuple[Response, str]
     for response in responses:
         answered = [code for code in response.rating_codes if code in RATING_CODES]
         if len(answered) >= MIN_STRAIGHT_ITEMS and len(set(answered)) == 1:
-            yield response, f"{len(answered)} x code {answered[0]}"
+            yield response, _l("%(n)s x code %(code)s", n=len(answered), code=answered[0])
 
 
 def _open_link_bursts(responses: list[Response]) -> Iterator[tuple[Response, str]]:
@@ -127,7 +129,8 @@ def _open_link_bursts(responses: list[Response]) -> Iterator[tuple[Response, str
             if end - i < BURST_COUNT:
                 continue
             for _, r in times[max(i, flagged_up_to):end]:
-                yield r, f"{end - i} responses within {BURST_WINDOW}"
+                yield r, _l("%(n)s responses within %(minutes)s minutes", n=end - i,
+                            minutes=int(BURST_WINDOW.total_seconds() // 60))
             flagged_up_to = max(flagged_up_to, end)
 
 
@@ -140,7 +143,7 @@ def _web_and_paper(responses: list[Response]) -> Iterator[tuple[Response, str]]:
         modes = {"paper" if r.mode == ResponseMode.PAPER else "web" for r in group}
         if modes == {"paper", "web"}:
             for r in group:
-                yield r, f"{len(group)} responses of one household"
+                yield r, _l("%(n)s responses of one household", n=len(group))
 
 
 def set_exclusion(response_id: int, *, campaign: Campaign, excluded: bool, reason: str,

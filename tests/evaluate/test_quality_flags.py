@@ -91,7 +91,7 @@ def test_open_link_bursts_and_web_and_paper_households_are_flagged(app, session)
     flagged = {f.response_id: f for f in quality_flags.flag_responses(campaign, session=session)}
     for response in burst:
         assert flagged[response.id].flags.count("open_link_burst") == 1
-        assert "3 responses within 1:00:00" in flagged[response.id].details
+        assert "60分钟内3份" in flagged[response.id].details
         assert flagged[response.id].pseudonym == f"OPEN-{response.id}"
     assert "open_link_burst" not in getattr(flagged.get(lone.id), "flags", [])
     for response in (paper, web):
