@@ -15,6 +15,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import date
 
+from flask_babel import gettext as _
 from sqlmodel import Session, select
 
 from survey_app.models import Campaign, Community, Household, HouseholdGroup, Project, User
@@ -69,7 +70,8 @@ class RowProblem:
     message: str
 
     def __str__(self) -> str:
-        return f"row {self.row}, column {self.column}: {self.message}"
+        return _("row %(row)s, column %(column)s: %(message)s", row=self.row,
+                 column=self.column, message=self.message)
 
 
 class RosterImportError(ValueError):
@@ -78,9 +80,10 @@ class RosterImportError(ValueError):
     def __init__(self, problems: list[RowProblem]):
         self.problems = problems
         shown = "\n".join(str(p) for p in problems[:50])
-        more = f"\n… and {len(problems) - 50} more" if len(problems) > 50 else ""
-        super().__init__(f"roster rejected, nothing imported ({len(problems)} problems):\n"
-                         f"{shown}{more}")
+        more = ("\n" + _("… and %(n)s more", n=len(problems) - 50)
+                if len(problems) > 50 else "")
+        super().__init__(_("roster rejected, nothing imported (%(n)s problems):",
+                           n=len(problems)) + f"\n{shown}{more}")
 
 
 @dataclass(frozen=True)
@@ -113,8 +116,8 @@ def decode_csv_bytes(data: bytes) -> str:
     try:
         return data.decode("gb18030")
     except UnicodeDecodeError as exc:
-        raise RosterImportError([RowProblem(0, "file", "the file is neither UTF-8 nor GBK "
-                                            f"text (byte {exc.start})")]) from None
+        raise RosterImportError([RowProblem(0, _("file"), _(
+            "the file is neither UTF-8 nor GBK text (byte %(byte)s)", byte=exc.start))]) from None
 
 
 def _csv_rows(text: str) -> list[list[str]]:
@@ -124,15 +127,15 @@ def _csv_rows(text: str) -> list[list[str]]:
     try:
         return list(csv.reader(io.StringIO(text, newline=""), delimiter=delimiter))
     except csv.Error as exc:
-        raise RosterImportError([RowProblem(0, "file", f"not a readable CSV file ({exc})")]) \
-            from None
+        raise RosterImportError([RowProblem(0, _("file"), _(
+            "not a readable CSV file (%(reason)s)", reason=exc))]) from None
 
 
 def read_roster_file(filename: str, data: bytes) -> list[RosterRow]:
     """Parse a CSV or XLSX roster into rows keyed by canonical column names."""
     table = _read_table(filename, data)
     if not table:
-        raise RosterImportError([RowProblem(1, "header", "the file is empty")])
+        raise RosterImportError([RowProblem(1, _("header"), _("the file is empty"))])
     mapping, headers = _map_header(table[0])
     rows = []
     for number, cells in enumerate(table[1:], start=2):
@@ -148,7 +151,8 @@ def _read_table(filename: str, data: bytes) -> list[list[object]]:
         return _xlsx_rows(data)
     if filename.lower().endswith(".csv"):
         return _csv_rows(decode_csv_bytes(data))
-    raise RosterImportError([RowProblem(0, "file", "only .csv and .xlsx files are accepted")])
+    raise RosterImportError([RowProblem(0, _("file"),
+                                        _("only .csv and .xlsx files are accepted"))])
 
 
 def _map_header(cells: list[object]) -> tuple[dict[int, str], dict[str, str]]:
@@ -165,17 +169,19 @@ def _map_header(cells: list[object]) -> tuple[dict[int, str], dict[str, str]]:
         if canonical is None:
             if name and name.lower() not in IGNORED_COLUMNS:
                 known = " / ".join(f"{names[0]}/{names[1]}" for names in COLUMNS.values())
-                problems.append(RowProblem(1, name, f"unknown column; known columns: {known}"))
+                problems.append(RowProblem(1, name, _("unknown column; known columns: %(known)s",
+                                                      known=known)))
             continue
         if canonical in mapping.values():
-            problems.append(RowProblem(1, name,
-                                       f"column appears twice (also {headers[canonical]})"))
+            problems.append(RowProblem(1, name, _("column appears twice (also %(other)s)",
+                                                  other=headers[canonical])))
             continue
         mapping[index] = canonical
         headers[canonical] = name
     for required in REQUIRED:
         if required not in mapping.values():
-            problems.append(RowProblem(1, COLUMNS[required][0], "required column is missing"))
+            problems.append(RowProblem(1, COLUMNS[required][0],
+                                       _("required column is missing")))
     if problems:
         raise RosterImportError(problems)
     return mapping, headers
@@ -195,8 +201,8 @@ def _xlsx_rows(data: bytes) -> list[list[object]]:
     try:
         workbook = load_workbook(io.BytesIO(data), read_only=True, data_only=True)
     except Exception as exc:  # noqa: BLE001 - openpyxl raises many kinds for a bad file
-        raise RosterImportError([RowProblem(0, "file", f"not a readable .xlsx file ({exc})")]) \
-            from exc
+        raise RosterImportError([RowProblem(0, _("file"), _(
+            "not a readable .xlsx file (%(reason)s)", reason=exc))]) from exc
     sheet = workbook.worksheets[0]
     rows = [list(row) for row in sheet.iter_rows(values_only=True)]
     workbook.close()
@@ -259,7 +265,8 @@ def check_rows(rows: Iterable[RosterRow], *, existing_codes: set[str],
 
 
 def _required_problems(v: dict[str, str]) -> list[_CellProblem]:
-    return [(required, "required value is empty") for required in REQUIRED if not v.get(required)]
+    return [(required, _("required value is empty")) for required in REQUIRED
+            if not v.get(required)]
 
 
 def _household_code_problems(row: RosterRow, seen_codes: dict[str, int],
@@ -270,12 +277,13 @@ def _household_code_problems(row: RosterRow, seen_codes: dict[str, int],
         return []
     problems = []
     if len(code) > MAX_CODE_LENGTH or not all(c.isalnum() or c in "-_" for c in code):
-        problems.append(("household_code", "use up to 32 letters, digits, '-' or '_'"))
+        problems.append(("household_code", _("use up to 32 letters, digits, '-' or '_'")))
     elif code in seen_codes:
         problems.append(("household_code",
-                         f"duplicate household code (also row {seen_codes[code]})"))
+                         _("duplicate household code (also row %(row)s)", row=seen_codes[code])))
     elif code in existing_codes:
-        problems.append(("household_code", "household code already exists in this campaign"))
+        problems.append(("household_code",
+                         _("household code already exists in this campaign")))
     seen_codes.setdefault(code, row.row)
     return problems
 
@@ -284,10 +292,10 @@ def _group_problems(v: dict[str, str]) -> list[_CellProblem]:
     group = group_of(v.get("group", ""))
     problems = []
     if v.get("group") and group is None:
-        problems.append(("group", f"unknown group {v['group']!r}; use 棚改/relocated or "
-                                  "租赁补贴/rental_subsidy"))
+        problems.append(("group", _("unknown group “%(group)s”; use 棚改 or 租赁补贴",
+                                    group=v["group"])))
     if group == HouseholdGroup.RELOCATED and not v.get("project"):
-        problems.append(("project", "a relocated household needs its project"))
+        problems.append(("project", _("a relocated household needs its project")))
     return problems
 
 
@@ -298,15 +306,17 @@ def _id_number_problems(row: RosterRow, seen_ids: dict[str, int], existing_id_ha
     if not id_number:
         return []
     if not is_valid_id_number(id_number):
-        return [("id_number", "not a valid 18-character ID number (length or check digit)")]
+        return [("id_number",
+                 _("not a valid 18-character ID number (length or check digit)"))]
     if not _plausible_birth_date(id_number):
-        return [("id_number", "the birth date inside the ID number is not a real date")]
+        return [("id_number", _("the birth date inside the ID number is not a real date"))]
     digest = keyed_hash(id_number, pii_key)
     problems = []
     if digest in seen_ids:
-        problems.append(("id_number", f"duplicate ID number (also row {seen_ids[digest]})"))
+        problems.append(("id_number",
+                         _("duplicate ID number (also row %(row)s)", row=seen_ids[digest])))
     elif digest in existing_id_hashes:
-        problems.append(("id_number", "ID number already exists in this campaign"))
+        problems.append(("id_number", _("ID number already exists in this campaign")))
     seen_ids.setdefault(digest, row.row)
     return problems
 
@@ -314,7 +324,7 @@ def _id_number_problems(row: RosterRow, seen_ids: dict[str, int], existing_id_ha
 def _phone_problems(v: dict[str, str]) -> list[_CellProblem]:
     phone = normalise_phone(v.get("phone", ""))
     if phone and not is_valid_phone(phone):
-        return [("phone", "not an 11-digit mainland mobile number")]
+        return [("phone", _("not an 11-digit mainland mobile number"))]
     return []
 
 
@@ -324,11 +334,11 @@ def _text_problems(v: dict[str, str]) -> list[_CellProblem]:
         # PostgreSQL cannot store NUL; other control characters are binary garbage.
         bad_chars = sorted({f"U+{ord(c):04X}" for c in value if c in CONTROL_CHARACTERS})
         if bad_chars:
-            problems.append((column, f"contains control characters ({', '.join(bad_chars)}); "
-                                     "is this a text file?"))
+            problems.append((column, _("contains control characters (%(chars)s); is this a "
+                                       "text file?", chars=", ".join(bad_chars))))
     for column, limit in TEXT_LIMITS:
         if len(v.get(column, "")) > limit:
-            problems.append((column, f"longer than {limit} characters"))
+            problems.append((column, _("longer than %(limit)s characters", limit=limit)))
     return problems
 
 
@@ -336,7 +346,7 @@ def import_roster(campaign: Campaign, rows: list[RosterRow], *, session: Session
                   actor: User | None = None, is_demo: bool = False) -> RosterImportResult:
     """Check every row, then write all households, or raise and write nothing."""
     if not rows:
-        raise RosterImportError([RowProblem(2, "file", "the file has no household rows")])
+        raise RosterImportError([RowProblem(2, _("file"), _("the file has no household rows"))])
     existing = session.exec(select(Household.household_code, Household.id_number_hmac)
                             .where(Household.campaign_id == campaign.id)).all()
     problems = check_rows(rows, existing_codes={c for c, _ in existing},

@@ -48,7 +48,7 @@ def test_create_campaign_attaches_builtin_questionnaires(session, admin_client):
     assert response.status_code == 302
     assert response.headers["Location"].endswith("/admin/campaigns/yiyang-2024")
     page = admin_client.get("/admin/campaigns/yiyang-2024").get_data(as_text=True)
-    assert "relocated v1" in page and "rental_subsidy v1" in page
+    assert "棚改货币化安置户 v1" in page and "租赁补贴户 v1" in page
 
 
 @pytest.mark.parametrize(("data", "message"), [
@@ -81,7 +81,7 @@ def test_roster_upload_with_a_bad_row_shows_the_problem_table_and_writes_nothing
     response = _roster_upload(admin_client, "r1", rosters.csv_text(table).encode("gbk"))
     page = response.get_data(as_text=True)
     assert response.status_code == 400
-    assert re.search(r'<td class="num">122</td><td>联系电话</td><td>[^<]*11-digit', page)
+    assert re.search(r'<td class="num">122</td><td>联系电话</td><td>[^<]*11位手机', page)
     assert session.exec(select(func.count()).select_from(Household).where(
         Household.campaign_id == campaign.id)).one() == 0
 
