@@ -42,7 +42,7 @@ def test_ordinary_usernames_and_a_good_password_are_accepted(session, username):
 def test_full_width_usernames_are_stored_and_matched_in_their_normal_form(session):
     user = users.create_user("ｚｈａｏ", PASSWORD, Role.EVALUATOR, session=session)
     assert user.username == "zhao"
-    with pytest.raises(users.UserError, match="already exists"):
+    with pytest.raises(users.UserError, match="已存在"):
         users.create_user("zhao", PASSWORD, Role.EVALUATOR, session=session)
     assert users.authenticate(" ｚｈａｏ", PASSWORD, session=session).id == user.id
 
