@@ -13,8 +13,8 @@ from flask_babel import gettext as _
 from flask_login import current_user
 from werkzeug.datastructures import MultiDict
 
+from survey_app.convention_texts import readable_conventions, rule_explanation
 from survey_app.evaluate import bp
-from survey_app.evaluate.conventions import readable_conventions, rule_explanation
 from survey_app.evaluate.forms import (
     IndicatorNotesForm,
     ReportTemplateResetForm,

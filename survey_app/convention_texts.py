@@ -1,4 +1,4 @@
-"""The dashboard's 计算口径 block in the reader's language.
+"""The 计算口径 (dashboard block, summary workbook sheet) in the reader's language.
 
 A scores document's ``conventions`` (analysis/conventions.py) state each statistic in the
 compact technical English that the API and the exports carry, formulas included. The
