@@ -11,12 +11,9 @@ from urllib.parse import urlsplit
 
 import pytest
 
-from survey_app import create_app
 from survey_app.extensions import db
-from survey_app.migrate import upgrade
 from survey_app.services import demo
-from tests.fixtures.settings import TEST_SETTINGS
-from tests.live import launch_chromium, serve_in_thread
+from tests.live import launch_chromium, migrated_sqlite_app, serve_in_thread
 from tests.staff_crawl import (
     PASSWORDS,
     STAFF_ROLES,
@@ -31,9 +28,7 @@ pytestmark = pytest.mark.browser
 
 @pytest.fixture
 def demo_site(tmp_path):
-    url = f"sqlite:///{tmp_path / 'demo.db'}"
-    upgrade(url)
-    app = create_app({**TEST_SETTINGS, "DATABASE_URL": url})
+    app = migrated_sqlite_app(tmp_path / "demo.db")
     with app.app_context():
         summary = demo.load_demo(session=db.session, example_links=1)
         db.session.commit()
