@@ -92,8 +92,8 @@ def rule_explanation(campaign) -> str:
     if campaign.indicator_rule == "stepwise":
         return str(_l("Stepwise deduction: %(per)s points off for each percentage point (or "
                       "point of a score or index) below the target, at least %(floor)s "
-                      "points.", per=f"{float(params.get('deduction_per_point', 0.5)):g}",
-                      floor=f"{float(params.get('floor', 0.0)):g}"))
+                      "points.", per=format(float(params.get("deduction_per_point", 0.5)), "g"),
+                      floor=format(float(params.get("floor", 0.0)), "g")))
     if campaign.indicator_rule == "bands":
         bands = "; ".join(f"≥ {float(t):g}: {float(p):g}" for t, p in params.get("bands", []))
         return str(_l("Bands: %(bands)s.", bands=bands))

@@ -144,7 +144,7 @@ def check_indicator_settings(
     upper = 1.0 if measure == "rate" else 100.0
     if not 0 < target <= upper:
         raise CampaignError(_("the target of the %(measure)s must be above 0 and at most "
-                              "%(upper)s", measure=label(measure), upper=f"{upper:g}"))
+                              "%(upper)s", measure=label(measure), upper=format(upper, "g")))
     if not 0 < points <= 100:
         raise CampaignError(_("the points must be above 0 and at most 100"))
     bands = tuple((float(t), float(p)) for t, p in bands)
@@ -173,8 +173,9 @@ def _check_bands(bands: tuple[tuple[float, float], ...], upper: float, points: f
     for threshold, band_points in bands:
         if not 0 <= threshold <= upper or not 0 <= band_points <= points:
             raise CampaignError(_("band %(band)s is out of range (threshold 0 to %(upper)s, "
-                                  "points 0 to %(points)s)", band=f"{threshold:g}:{band_points:g}",
-                                  upper=f"{upper:g}", points=f"{points:g}"))
+                                  "points 0 to %(points)s)",
+                                  band=format(threshold, "g") + ":" + format(band_points, "g"),
+                                  upper=format(upper, "g"), points=format(points, "g")))
     if len({t for t, _ in bands}) != len(bands):
         raise CampaignError(_("two bands have the same threshold"))
 

@@ -63,7 +63,7 @@ def set_sample_settings(campaign: Campaign, *, session: Session, confidence: flo
     for name, value, low, high in checks:
         if value is not None and not low <= value <= high:
             raise SampleError(_("%(name)s must lie between %(low)s and %(high)s", name=name,
-                                low=f"{low:g}", high=f"{high:g}"))
+                                low=format(low, "g"), high=format(high, "g")))
     if confidence is not None:
         campaign.sample_confidence = confidence
     if margin is not None:
