@@ -25,6 +25,7 @@ TITLES = {
     "dimension": _l("Dimension results"),
     "composite": _l("Composite index"),
     "reliability": _l("Reliability"),
+    "validity": _l("Construct validity"),
     "drivers": _l("Drivers"),
     "mode_effects": _l("Mode effects"),
     "comments": _l("Comment themes"),
@@ -56,6 +57,10 @@ TEXTS = {
     "composite": _l("Equal-weight mean of the dimensions, the overall question left out."),
     "reliability": _l("Cronbach's α over every rating question except the overall one, "
                       "with don't-know answers as missing; Feldt interval."),
+    "validity": _l("Per dimension a one-factor model of its questions gives the composite "
+                   "reliability (CR) and the average variance extracted (AVE), which need at "
+                   "least three questions; the explained share (R²) is that of the overall "
+                   "question by the dimension scores."),
     "drivers": _l("Rank correlation (Spearman) of each dimension with the overall "
                   "question; the importance–performance chart is divided at the means."),
     "mode_effects": _l("Web and paper answers compared within each household group "

@@ -35,6 +35,7 @@ ALLOWED_WORDS = {
     "CSV", "XLSX", "SPSS", "Word", "WPS", "Excel", "PDF", "UTF", "GBK", "BOM", "API", "JSON",
     "OpenAPI", "QR", "ID", "IPA", "URL", "HTTPS", "KB", "MB", "IP", "SHA", "HMAC",
     "Cochran", "Wilson", "Feldt", "Spearman", "Cronbach", "AAPOR", "RR", "FPC", "XLSForm",
+    "CR", "AVE",  # composite reliability, average variance extracted (GB/T 19038)
     "YAML", "sav", "docx", "xlsx", "csv", "yaml", "WeChat", "ZIP",
     # the language switch names the other language in that language; a key on the keyboard
     "English", "Tab",
