@@ -4,6 +4,10 @@ VENV ?= .venv
 BIN := $(VENV)/bin
 HOST ?= 127.0.0.1
 PORT ?= 5000
+# One setting for the address printed on the letters and QR codes and the address served:
+# `make run` serves SURVEY_PUBLIC_BASE_URL, e.g. `make run SURVEY_PUBLIC_BASE_URL=http://192.168.1.20:8000`
+# for phones on the office Wi-Fi (HOST and PORT only make its default).
+SURVEY_PUBLIC_BASE_URL ?= http://$(HOST):$(PORT)
 
 .PHONY: install run test lint translations system-deps clean
 
@@ -21,8 +25,8 @@ translations: $(BIN)/.installed
 run: install
 	$(BIN)/survey-app init-instance
 	$(BIN)/survey-app db upgrade
-	SURVEY_PUBLIC_BASE_URL=$${SURVEY_PUBLIC_BASE_URL:-http://$(HOST):$(PORT)} $(BIN)/survey-app demo load
-	$(BIN)/survey-app run --host $(HOST) --port $(PORT)
+	SURVEY_PUBLIC_BASE_URL=$(SURVEY_PUBLIC_BASE_URL) $(BIN)/survey-app demo load
+	SURVEY_PUBLIC_BASE_URL=$(SURVEY_PUBLIC_BASE_URL) $(BIN)/survey-app serve
 
 # Chromium and a Chinese font for the browser tests (Debian packages; needs root).
 system-deps:

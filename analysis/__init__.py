@@ -23,6 +23,7 @@ raked_campaign  campaign statistics recomputed with raked weights
 bootstrap     bootstrap intervals (percentile/basic/BCa, stratified, multinomial counts)
 stratified    design weights N_h/r_h, pooled estimate, SE with/without FPC, Kish deff
 reliability   Cronbach's alpha (raw, standardised), Feldt CI, item-total, alpha-if-deleted
+validity      one-factor ML loadings, CR and AVE per dimension, overall item's R² (OLS)
 composite     dimension/overall index; equal, given, importance, entropy and AHP weights
 drivers       derived importance (Spearman) and Importance-Performance quadrants
 comparisons   Mann-Whitney U + rank-biserial (also from category counts), chi-square
@@ -81,12 +82,16 @@ _EXPORTS: dict[str, tuple[str, ...]] = {
         "RakedWeights", "calibrated_variance", "rake_weights", "raked_means",
         "raked_stratified_mean",
     ),
-    "reliability": ("cronbach_alpha", "item_total_statistics"),
+    "reliability": ("corrected_item_totals", "cronbach_alpha", "item_total_statistics"),
     "stratified": (
         "StratifiedEstimate", "design_weights", "effective_sample_size", "kish_design_effect",
         "stratified_mean",
     ),
     "survey_modes": ("item_mode_effects", "mode_effect_from_counts", "mode_effects"),
+    "validity": (
+        "average_variance_extracted", "composite_reliability", "dimension_validity",
+        "one_factor_ml", "overall_r_squared", "construct_validity",
+    ),
 }
 _MODULE_OF = {name: module for module, names in _EXPORTS.items() for name in names}
 

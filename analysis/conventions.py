@@ -28,6 +28,7 @@ __all__ = [
     "index_interval_convention",
     "rate_interval_convention",
     "scores_conventions",
+    "validity_convention",
 ]
 
 RATE_DEFINITION = "satisfaction rate 满意率 = (n5+n4)/N_valid (一般 counts as not satisfied)"
@@ -104,6 +105,22 @@ def reliability_convention(na_code: int = 9) -> str:
             "Feldt CI")
 
 
+def validity_convention(na_code: float | None = 9, min_answered_share: float = 0.5) -> str:
+    """How :func:`analysis.validity.construct_validity` computes CR, AVE, item-total and R²."""
+    na = "missing answers" if na_code is None else f"{na_code:g} and missing answers"
+    share = f"{min_answered_share:.0%}"
+    return ("per dimension a one-factor model fitted by maximum likelihood to the items' "
+            "correlation matrix (= lavaan cfa std.lv std.all loadings); "
+            "CR = (Σλ)²/((Σλ)² + Σ(1 − λ²)), AVE = Σλ²/k; corrected item-total correlation = "
+            f"item vs the sum of the dimension's other items; {na} dropped listwise within "
+            "the dimension; CR and AVE need >= 3 items (1 item: undefined; 2 items: a "
+            "one-factor model is not identified); 'all items' is the same model over every "
+            f"rating item but the overall item that at least {share} of respondents answered; "
+            "R² of OLS of the overall item on the dimension scores (mean of the dimension's "
+            f"items), listwise, leaving out dimensions scored for fewer than {share} of "
+            "respondents")
+
+
 def scores_conventions(
     *,
     counted_responses: str,
@@ -135,7 +152,7 @@ def scores_conventions(
     -------
     dict of str to str
         Keys counted_responses, scale, rate, score, index, weighting, rate_ci, index_ci,
-        dimension, composite, reliability, drivers, mode_effects, comments, suppression,
+        dimension, composite, reliability, validity, drivers, mode_effects, comments, suppression,
         indicator, snapshot, rounding.
 
     Notes
@@ -169,6 +186,7 @@ def scores_conventions(
         "dimension": DIMENSION_CONVENTION,
         "composite": COMPOSITE_CONVENTION,
         "reliability": reliability_convention(na_code),
+        "validity": validity_convention(na_code),
         "drivers": DRIVERS_CONVENTION,
         "mode_effects": MODE_EFFECTS_CONVENTION,
         "comments": COMMENTS_CONVENTION,

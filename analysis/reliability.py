@@ -19,6 +19,7 @@ from scipy import stats
 __all__ = [
     "CronbachAlpha",
     "ItemTotalStatistics",
+    "corrected_item_totals",
     "cronbach_alpha",
     "item_total_statistics",
     "pairwise_covariance",
@@ -203,6 +204,31 @@ def cronbach_alpha(
     )
 
 
+def corrected_item_totals(cov) -> np.ndarray:
+    """Corrected item-total correlations from an item covariance matrix.
+
+    Parameters
+    ----------
+    cov : array_like, shape (k, k)
+        Item covariance matrix, k >= 2.
+
+    Returns
+    -------
+    ndarray, shape (k,)
+        Σ_{l≠j} C_jl / √(C_jj Σ_{l,m≠j} C_lm) for each item j: the correlation of item j
+        with the sum of the other items (see :func:`item_total_statistics`).
+
+    Examples
+    --------
+    >>> [round(float(r), 3) for r in corrected_item_totals([[1.0, 0.5], [0.5, 2.0]])]
+    [0.354, 0.354]
+    """
+    c = np.asarray(cov, dtype=float)
+    row = c.sum(axis=1)
+    rest_total = c.sum() - 2 * row + np.diag(c)  # variance of the sum without item j
+    return (row - np.diag(c)) / np.sqrt(np.diag(c) * rest_total)
+
+
 def item_total_statistics(data, *, missing: MissingPolicy = "pairwise") -> ItemTotalStatistics:
     """Corrected item-total correlation and alpha-if-deleted for every item.
 
@@ -238,11 +264,7 @@ def item_total_statistics(data, *, missing: MissingPolicy = "pairwise") -> ItemT
     k = cov.shape[0]
     if k < 3:
         raise ValueError("item-total statistics need at least three items")
-    r_it = []
-    a_del = []
-    for j in range(k):
-        rest = np.delete(np.arange(k), j)
-        sub = cov[np.ix_(rest, rest)]
-        r_it.append(float(cov[j, rest].sum() / np.sqrt(cov[j, j] * sub.sum())))
-        a_del.append(_alpha_from_cov(sub))
-    return ItemTotalStatistics(tuple(r_it), tuple(a_del), missing)
+    r_it = tuple(float(r) for r in corrected_item_totals(cov))
+    a_del = tuple(_alpha_from_cov(cov[np.ix_(rest, rest)])
+                  for rest in (np.delete(np.arange(k), j) for j in range(k)))
+    return ItemTotalStatistics(r_it, a_del, missing)

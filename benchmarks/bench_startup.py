@@ -65,7 +65,8 @@ from survey_app import create_app
 from survey_app.extensions import db
 from survey_app.models import Role, User
 from sqlmodel import select
-app = create_app({"SECRET_KEY": "bench", "PII_KEY": "bench", "DATABASE_URL": sys.argv[1],
+app = create_app({"SECRET_KEY": "bench", "PII_KEY": "bench", "CONTACT_KEY": "bench-contact",
+                  "DATABASE_URL": sys.argv[1],
                   "RATELIMIT_ENABLED": False, "WTF_CSRF_ENABLED": False})
 at_create = len(sys.modules)
 client = app.test_client()
@@ -101,6 +102,7 @@ class Launch:
 def root_environment(root: Path, database_url: str, port: int, workers: int) -> dict[str, str]:
     return {**os.environ, "PYTHONPATH": str(root), "SURVEY_DATABASE_URL": database_url,
             "SURVEY_SECRET_KEY": "bench-secret-key", "SURVEY_PII_KEY": "bench-pii",
+            "SURVEY_CONTACT_KEY": "bench-contact",
             "SURVEY_WORKERS": str(workers), "SURVEY_BIND": f"127.0.0.1:{port}",
             "SURVEY_RATELIMIT_ENABLED": "0"}
 

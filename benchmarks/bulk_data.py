@@ -43,7 +43,8 @@ from survey_app.services.responses import answer_rows, payload_hash  # noqa: E40
 
 POSTGRES_ADMIN_URL = os.environ.get("SURVEY_BENCH_POSTGRES_URL",
                                     "postgresql+psycopg://postgres@127.0.0.1:5432/test")
-SETTINGS = {"SECRET_KEY": "bench-secret", "PII_KEY": "bench-pii", "RATELIMIT_ENABLED": False,
+SETTINGS = {"SECRET_KEY": "bench-secret", "PII_KEY": "bench-pii", "CONTACT_KEY": "bench-contact",
+            "RATELIMIT_ENABLED": False,
             "WTF_CSRF_ENABLED": True, "PUBLIC_BASE_URL": "http://127.0.0.1"}
 POOL = 400
 START = datetime(2021, 11, 3, 1, 0, tzinfo=UTC)

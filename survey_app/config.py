@@ -15,6 +15,13 @@ DEFAULTS: dict[str, Any] = {
     "SECRET_KEY": PLACEHOLDER,
     # Key for keyed hashes (HMAC-SHA256) of ID card numbers and phone numbers.
     "PII_KEY": PLACEHOLDER,
+    # Key of the contact vault (AES-256-GCM, derived with HKDF): names, addresses and phones
+    # of roster households, shown only to the field worker (services.contact_vault). Not the
+    # PII key: rotating it (`survey-app contacts rotate-key`) must not break matching.
+    "CONTACT_KEY": PLACEHOLDER,
+    # Key of the encrypted link copies that let letters be printed again
+    # (services.link_copies); empty: derived from PII_KEY.
+    "LINK_KEY": "",
     "DATABASE_URL": "",  # empty: SQLite file in the instance folder
     "RATELIMIT_STORAGE_URI": "memory://",
     "RATELIMIT_ENABLED": True,
@@ -35,6 +42,9 @@ DEFAULTS: dict[str, Any] = {
     "OPEN_LINK_DEVICE_LIMIT": "5 per hour",
     "DEFAULT_LOCALE": "zh",
     "PUBLIC_BASE_URL": "http://127.0.0.1:5000",
+    # The survey is meant for phones on one local network: private addresses in
+    # PUBLIC_BASE_URL are then intended, not warned about (services.public_address).
+    "PUBLIC_URL_LAN_ONLY": False,
     "SESSION_COOKIE_SECURE": False,
     "MAX_CONTENT_LENGTH": 8 * 1024 * 1024,
     "SQLITE_BUSY_TIMEOUT_MS": 30_000,
@@ -76,9 +86,13 @@ class ConfigurationError(RuntimeError):
     """The app was asked to start with settings that are unsafe or invalid."""
 
 
+#: Settings that must not keep the placeholder outside debug and testing.
+SECRET_KEYS = ("SECRET_KEY", "PII_KEY", "CONTACT_KEY")
+
+
 def refuse_placeholders(config: dict[str, Any]) -> None:
     """Outside debug and testing, refuse to run with placeholder secrets."""
-    bad = [key for key in ("SECRET_KEY", "PII_KEY") if config.get(key) in (None, "", PLACEHOLDER)]
+    bad = [key for key in SECRET_KEYS if config.get(key) in (None, "", PLACEHOLDER)]
     if bad:
         names = ", ".join(f"SURVEY_{key}" for key in bad)
         raise ConfigurationError(
@@ -86,3 +100,7 @@ def refuse_placeholders(config: dict[str, Any]) -> None:
             f"value (e.g. `python -c 'import secrets; print(secrets.token_hex(32))'`) in the "
             f"environment or in instance/config.py."
         )
+    if config.get("CONTACT_KEY") == config.get("PII_KEY"):
+        # One leaked or rotated key must not expose or break the other's data.
+        raise ConfigurationError("Refusing to start: SURVEY_CONTACT_KEY must differ from "
+                                 "SURVEY_PII_KEY (the vault key is rotated on its own).")

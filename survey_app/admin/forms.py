@@ -69,6 +69,17 @@ class CampaignDatesForm(FlaskForm):
             raise ValidationError(_l("The closing date is before the opening date."))
 
 
+class CampaignLetterForm(FlaskForm):
+    commissioner = StringField(_l("Commissioned by (委托单位)"),
+                               validators=[Optional(), Length(max=200)])
+    evaluator_org = StringField(_l("Evaluation firm (评价机构)"),
+                                validators=[Optional(), Length(max=200)])
+    hotline = StringField(_l("Survey hotline"), validators=[
+        Optional(), Length(max=64),
+        Regexp(r"^[0-9+()\- 转]*$", message=_l("Use digits, spaces, '-', '+', '()' and 转 only."))])
+    submit = SubmitField(_l("Save letter details"))
+
+
 class QuestionnaireAttachForm(FlaskForm):
     group = SelectField(_l("Household group"), choices=choices(GROUP_CHOICES))
     version_id = SelectField(_l("Questionnaire version"), coerce=int, choices=[])
@@ -130,6 +141,12 @@ class TokensIssueForm(FlaskForm):
     submit = SubmitField(_l("Issue links and print letters"))
 
 
+class LinkReissueForm(FlaskForm):
+    # Ticked on purpose: the letter already delivered stops working.
+    confirm = BooleanField(_l("The old letter stops working"), validators=[DataRequired()])
+    submit = SubmitField(_l("Reissue this link"))
+
+
 class WorkerCreateForm(FlaskForm):
     username = StringField(_l("Username"), validators=[DataRequired(), Length(max=64)])
     display_name = StringField(_l("Name"), validators=[Optional(), Length(max=100)])
@@ -142,3 +159,7 @@ class WorkerCreateForm(FlaskForm):
 class UserActiveForm(FlaskForm):
     active = HiddenField(validators=[AnyOf(["0", "1"])])
     submit = SubmitField(_l("Change"))
+
+
+class ContactPurgeForm(FlaskForm):
+    submit = SubmitField(_l("Delete the clear contact data"))

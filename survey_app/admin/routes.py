@@ -1,23 +1,18 @@
 """Administrator pages: campaigns (questionnaires, dates, status, indicator settings,
-roster, sample, links and letters) and worker accounts.
+roster, sample) and worker accounts; links and letters are in ``letters_routes``.
 
 Every POST validates a form, calls one service inside ``db.write()`` (one commit; a refusal
-raised inside it rolls back) and redirects (PRG). Two
-exceptions, on purpose: a rejected roster re-renders the page with its full problem
-table, and issuing links answers with the letters themselves, because the links exist
-in clear only during that one response.
+raised inside it rolls back) and redirects (PRG). One exception, on purpose: a rejected
+roster re-renders the page with its full problem table.
 """
 
-import io
 
 from flask import (
-    Response,
     abort,
     current_app,
     flash,
     redirect,
     render_template,
-    send_file,
     url_for,
 )
 from flask_babel import gettext as _
@@ -25,9 +20,11 @@ from flask_login import current_user
 from sqlmodel import select
 
 from survey_app.admin import bp
+from survey_app.admin.addresses import address_problems
 from survey_app.admin.forms import (
     CampaignCreateForm,
     CampaignDatesForm,
+    CampaignLetterForm,
     CampaignStatusForm,
     IndicatorSettingsForm,
     QuestionnaireAttachForm,
@@ -45,7 +42,7 @@ from survey_app.models import Campaign, Community, Role, User
 from survey_app.security import role_required
 from survey_app.services import (
     campaigns,
-    letters,
+    contact_vault,
     questionnaire_versions,
     roster,
     sampling,
@@ -120,6 +117,7 @@ def _render_campaign(campaign: Campaign, status: int = 200, **forms):
         "draw_form": SampleDrawForm(formdata=None),
         "tokens_form": TokensIssueForm(formdata=None),
         "status_form": CampaignStatusForm(formdata=None),
+        "letter_form": CampaignLetterForm(formdata=None, obj=campaign),
     }
     defaults.update(forms)
     plans = sampling.plan_sample(campaign, session=db.session)
@@ -130,7 +128,9 @@ def _render_campaign(campaign: Campaign, status: int = 200, **forms):
         responses=campaigns.has_responses(campaign, session=db.session),
         live_tokens=tokens.live_token_count(campaign, session=db.session),
         sampled=len(sampling.sampled_households(campaign, session=db.session)),
-        **defaults), status
+        contacts=contact_vault.vault_summary(campaign, session=db.session),
+        public_base_url=current_app.config["PUBLIC_BASE_URL"],
+        address_problems=address_problems(), **defaults), status
 
 
 @bp.route("/campaigns/<slug>")
@@ -237,6 +237,7 @@ def upload_roster(slug: str):
         with db.write() as session:
             result = roster.import_roster(campaign, rows, session=session,
                                           pii_key=current_app.config["PII_KEY"],
+                                          contact_key=current_app.config["CONTACT_KEY"],
                                           actor=current_user)
     except roster.RosterImportError as exc:
         return _render_campaign(campaign, 400, roster_form=form, roster_problems=exc.problems)
@@ -276,48 +277,6 @@ def draw_sample(slug: str):
         return _refused(campaign, str(exc))
     return _done(campaign, _("Drew %(count)d households with seed %(seed)d.",
                              count=sum(p.contacts for p in plans), seed=form.seed.data))
-
-
-@bp.route("/campaigns/<slug>/tokens", methods=["POST"])
-@role_required(Role.ADMIN)
-def issue_tokens(slug: str):
-    campaign = _campaign_or_404(slug)
-    form = TokensIssueForm()
-    if not form.validate_on_submit():
-        return _render_campaign(campaign, 400, tokens_form=form)
-    try:
-        # The letters are built before the commit: the links exist in clear only in this
-        # response, so new links that could not be printed must not replace the old ones.
-        with db.write() as session:
-            issued = tokens.issue_tokens(campaign, session=session, actor=current_user,
-                                         only_missing=form.only_missing.data,
-                                         reissue=form.confirm_reissue.data)
-            response = _letters(campaign, issued, form.output.data, session=session)
-    except tokens.TokenError as exc:
-        return _refused(campaign, str(exc))
-    response.headers.update(NO_STORE)
-    return response
-
-
-def _letters(campaign: Campaign, issued, output: str, *, session) -> Response:
-    """The letters of newly issued links: a ZIP archive or one printable HTML page."""
-    base = current_app.config["PUBLIC_BASE_URL"]
-    if output == "zip":
-        archive = letters.letters_zip(campaign, issued, session=session, base_url=base)
-        return send_file(io.BytesIO(archive), mimetype="application/zip", as_attachment=True,
-                         download_name=f"{campaign.slug}-letters.zip")
-    batches = letters.letters_by_community(issued, session=session, base_url=base)
-    page = letters.render_letters(campaign, batches,
-                                  css_href=url_for("static", filename=letters.LETTERS_CSS))
-    return Response(page, mimetype="text/html")
-
-
-@bp.route("/campaigns/<slug>/poster")
-@role_required(Role.ADMIN)
-def poster(slug: str):
-    campaign = _campaign_or_404(slug)
-    return letters.render_poster(campaign, base_url=current_app.config["PUBLIC_BASE_URL"],
-                                 css_href=url_for("static", filename=letters.LETTERS_CSS))
 
 
 @bp.route("/users", methods=["GET", "POST"])

@@ -28,7 +28,7 @@ _add_builtin_commands()
 
 
 def register(app: Flask) -> None:
-    from survey_app.cli import accounts, audit, database, demo, maintenance, responses
+    from survey_app.cli import accounts, audit, contacts, database, demo, maintenance, responses
 
     app.cli.add_command(database.db_group)
     app.cli.add_command(audit.audit_group)
@@ -36,10 +36,14 @@ def register(app: Flask) -> None:
     app.cli.add_command(accounts.users_group)
     app.cli.add_command(accounts.api_token_group)
     app.cli.add_command(demo.demo_group)
+    app.cli.add_command(contacts.contacts_group)
     from survey_app.cli import evaluation  # scores and export commands
     evaluation.register(app)
     app.cli.add_command(maintenance.backup_command)
     app.cli.add_command(maintenance.restore_command)
+    from survey_app.cli.serve import serve_command
+
+    app.cli.add_command(serve_command)
     from survey_app.cli import survey_design
 
     for command in survey_design.GROUPS:

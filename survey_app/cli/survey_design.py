@@ -291,7 +291,8 @@ def roster_import(slug: str, path: str) -> None:
         rows = roster.read_roster_file(path, Path(path).read_bytes())
         with db.write() as session:
             result = roster.import_roster(campaign, rows, session=session,
-                                          pii_key=current_app.config["PII_KEY"])
+                                          pii_key=current_app.config["PII_KEY"],
+                                          contact_key=current_app.config["CONTACT_KEY"])
     except roster.RosterImportError as exc:
         _fail([str(problem) for problem in exc.problems],
               f"roster rejected with {len(exc.problems)} problem(s); nothing was imported")
@@ -411,20 +412,37 @@ def tokens_issue(slug: str, out: str, only_missing: bool, reissue: bool) -> None
 @click.option("--only-missing", is_flag=True, help="Only households without a live link.")
 @click.option("--reissue", is_flag=True, help="Revoke and replace existing links "
               "(households that already answered keep theirs).")
+@click.option("--reprint", is_flag=True, help="Issue nothing: write the letters of the live "
+              "links again, unchanged.")
 @with_appcontext
-def letters_command(slug: str, out_dir: str, only_missing: bool, reissue: bool) -> None:
+def letters_command(slug: str, out_dir: str, only_missing: bool, reissue: bool,
+                    reprint: bool) -> None:
     """Issue links and write printable letters per community, the open poster and
-    tokens.csv into OUT_DIR."""
-    from survey_app.services import letters
+    tokens.csv into OUT_DIR (with --reprint: the letters of the links already issued)."""
+    from survey_app.services import letters, tokens
+    from survey_app.services.public_address import check_public_address
 
+    base = current_app.config["PUBLIC_BASE_URL"]
+    problems = check_public_address(base, lan_ok=current_app.config["PUBLIC_URL_LAN_ONLY"])
+    for problem in problems:
+        click.echo(f"warning: residents' phones may not open {base} ({problem.kind}); "
+                   "see the warning at the top of the letters", err=True)
     with db.write() as session:
-        campaign, issued = _issue(slug, only_missing, reissue, session=session)
+        if reprint:
+            campaign = _campaign(slug)
+            links = tokens.live_links(campaign, session=session)
+            issued = links.printable
+            if links.without_copy:
+                click.echo(f"{len(links.without_copy)} live links have no readable copy: "
+                           "reissue them to print their letters", err=True)
+        else:
+            campaign, issued = _issue(slug, only_missing, reissue, session=session)
         written = letters.write_letters(campaign, issued, Path(out_dir), session=session,
-                                        base_url=current_app.config["PUBLIC_BASE_URL"])
+                                        base_url=base, problems=problems)
     for path in written:
         click.echo(f"wrote {path}")
-    click.echo(f"issued {len(issued)} links; the letters and tokens.csv hold live links: "
-               "keep them private")
+    click.echo(f"{'reprinted' if reprint else 'issued'} {len(issued)} links; the letters and "
+               "tokens.csv hold live links: keep them private")
     _echo_answered(campaign)
 
 

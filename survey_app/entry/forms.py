@@ -9,12 +9,15 @@ from __future__ import annotations
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
-from wtforms import HiddenField, SelectField, StringField, SubmitField
+from wtforms import DateTimeLocalField, HiddenField, SelectField, StringField, SubmitField
 from wtforms.fields.choices import SelectChoice
-from wtforms.validators import DataRequired, Length, Optional
+from wtforms.validators import DataRequired, InputRequired, Length, Optional
+from wtforms.widgets import TextInput
 
 from questionnaires import Question, Questionnaire
+from survey_app.services.contact_vault import PURPOSES
 from survey_app.services.progress import RECORDABLE
+from survey_app.services.visits import CHANNELS, VISIT_OUTCOMES
 
 FIELD_PREFIX = "q_"
 
@@ -83,6 +86,94 @@ class DispositionRecordForm(FlaskForm):
         super().__init__(*args, **kwargs)
         labels = disposition_labels()
         self.disposition.choices = [SelectChoice(str(d), labels[str(d)]) for d in RECORDABLE]
+
+
+def purpose_labels() -> dict[str, str]:
+    """Why a worker opens a household's contact details (kept in the audit trail)."""
+    return {
+        "visit": _("Home visit"),
+        "phone_call": _("Phone call"),
+        "appointment": _("Making an appointment"),
+        "visit_list": _("Printing my visit list"),
+    }
+
+
+class ContactRevealForm(FlaskForm):
+    purpose = SelectField(_l("Why do you need the contact details?"), choices=[],
+                          validators=[DataRequired()])
+    submit = SubmitField(_l("Show name, address and phone"))
+
+    def __init__(self, *args, purposes: tuple[str, ...] = PURPOSES, **kwargs):
+        super().__init__(*args, **kwargs)
+        labels = purpose_labels()
+        self.purpose.choices = [SelectChoice("", _("Choose…"))] + [
+            SelectChoice(p, labels[p]) for p in purposes]
+
+
+class VisitListRevealForm(FlaskForm):
+    """The visit list's reveal: its purpose is the list itself."""
+
+    submit = SubmitField(_l("Show names, addresses and phones to print"))
+
+
+def contact_refusal(reason: str) -> str:
+    return {
+        "role": _("Only the community worker of this household sees its contact details."),
+        "community": _("This household is not in your community."),
+        "not_sampled": _("Contact details are shown only for sampled households."),
+        "not_in_field": _("Contact details are shown only while the campaign is in the "
+                          "field."),
+        "purpose": _("Choose why you need the contact details."),
+    }[reason]
+
+
+#: How times are typed in the visit form (Beijing time); the first is the one shown.
+TIME_FORMATS = ["%Y-%m-%d %H:%M", "%Y-%m-%dT%H:%M"]
+
+
+def channel_labels() -> dict[str, str]:
+    return {"visit": _("Home visit"), "phone": _("Phone call")}
+
+
+def outcome_label(code: str) -> str:
+    """The outcome with the number written on the printed visit list, e.g. ``4 不在家``."""
+    number = {o.code: o.number for o in VISIT_OUTCOMES}[code]
+    return f"{number} {disposition_labels()[code]}"
+
+
+class VisitRecordForm(FlaskForm):
+    """One attempt. Selects answer to a typed digit (their labels start with it) and the
+    times are plain text, so the whole form is typed without a mouse."""
+
+    channel = SelectField(_l("Channel"), choices=[], validators=[DataRequired()])
+    outcome = SelectField(_l("Outcome"), choices=[], validators=[DataRequired()])
+    attempted_at = DateTimeLocalField(_l("Date and time (YYYY-MM-DD HH:MM)"),
+                                      format=TIME_FORMATS, widget=TextInput(),
+                                      validators=[InputRequired()])
+    note = StringField(_l("Note (optional)"), validators=[Optional(), Length(max=500)])
+    next_appointment = DateTimeLocalField(_l("Next appointment (optional, YYYY-MM-DD HH:MM)"),
+                                          format=TIME_FORMATS, widget=TextInput(),
+                                          validators=[Optional()])
+    submit = SubmitField(_l("Record attempt"))
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        channels = channel_labels()
+        self.channel.choices = [SelectChoice(c, f"{n} {channels[c]}")
+                                for n, c in enumerate(CHANNELS, start=1)]
+        self.outcome.choices = [SelectChoice("", _("Choose…"))] + [
+            SelectChoice(o.code, outcome_label(o.code)) for o in VISIT_OUTCOMES]
+
+
+def visit_refusal(reason: str) -> str:
+    return {
+        "channel": _("Choose visit or phone."),
+        "outcome": _("Choose an outcome."),
+        "future": _("This time is in the future: type when the attempt took place."),
+        "too_early": _("Type a date from the year 2000 on."),
+        "appointment_before": _("The next appointment must come after this attempt."),
+        "not_in_field": _("Attempts are recorded only while the campaign is in the field."),
+    }[reason]
 
 
 def with_answer_fields(base: type[FlaskForm], questions: list[Question]) -> type[FlaskForm]:

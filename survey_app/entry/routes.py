@@ -15,6 +15,7 @@ from sqlmodel import select
 
 from survey_app.entry import bp
 from survey_app.entry import forms as f
+from survey_app.entry.household_page import render_household
 from survey_app.extensions import db
 from survey_app.models import (
     Campaign,
@@ -28,7 +29,7 @@ from survey_app.models import (
     Role,
 )
 from survey_app.security import role_required
-from survey_app.services import campaigns, paper_entry, progress, response_edits
+from survey_app.services import campaigns, paper_entry, progress, response_edits, visits
 from survey_app.services.questionnaire_versions import questionnaire_of, version_for_group
 from survey_app.services.responses import answer_values
 
@@ -122,7 +123,9 @@ def households(slug: str):
         PaperForm.campaign_id == campaign.id)).all()}
     return render_template("entry/households.html", campaign=campaign, households=rows,
                            forms=forms, communities=_communities(), community_id=community_id,
-                           printed=paper_entry.printed_code, labels=f.disposition_labels())
+                           printed=paper_entry.printed_code, labels=f.disposition_labels(),
+                           attempts=visits.household_visits([h.id for h in rows],
+                                                            session=db.session))
 
 
 @bp.route("/<slug>/households/<int:household_id>", methods=["GET", "POST"])
@@ -142,14 +145,7 @@ def household(slug: str, household_id: int):
         else:
             flash(_("Outcome recorded."), "success")
             return redirect(url_for(".household", slug=slug, household_id=household_id))
-    paper = db.session.exec(select(PaperForm).where(PaperForm.campaign_id == campaign.id,
-                                                    PaperForm.household_id == target.id)).first()
-    responses = db.session.exec(select(Response).where(Response.household_id == target.id)).all()
-    return render_template("entry/household.html", campaign=campaign, household=target,
-                           form=form, paper=paper, responses=responses,
-                           printed=paper_entry.printed_code(target),
-                           community=db.session.get(Community, target.community_id),
-                           labels=f.disposition_labels())
+    return render_household(campaign, target, outcome_form=form)
 
 
 @bp.route("/<slug>/households/<int:household_id>/enter", methods=["GET", "POST"])
@@ -292,8 +288,13 @@ def field_progress(slug: str):
     community_id = _community_filter()
     rows, total = progress.field_progress(campaign, current_user, session=db.session,
                                           community_id=community_id)
+    sampled = db.session.exec(paper_entry.scoped_households(
+        campaign, current_user, community_id=community_id, sampled_only=True)).all()
     return render_template("entry/progress.html", campaign=campaign, rows=rows, total=total,
-                           communities=_communities(), community_id=community_id)
+                           communities=_communities(), community_id=community_id,
+                           attempts=visits.attempt_summary(sampled, session=db.session),
+                           worker_days=visits.attempts_by_worker_day(
+                               campaign, [h.id for h in sampled], session=db.session))
 
 
 @bp.route("/<slug>/print/blank/<group>")

@@ -24,6 +24,7 @@ from survey_app.models.household import AccessToken, Household
 from survey_app.models.reporting import CampaignReport
 from survey_app.models.response import Answer, PaperEntry, PaperForm, Reconciliation, Response
 from survey_app.models.user import ApiToken, User
+from survey_app.models.visit import Visit
 
 __all__ = [
     "AccessToken",
@@ -50,6 +51,7 @@ __all__ = [
     "ResponseStatus",
     "Role",
     "User",
+    "Visit",
     "as_loaded",
     "as_utc",
     "utcnow",

@@ -36,6 +36,12 @@ class Campaign(SQLModel, table=True):
     sample_margin: float = 0.05
     expected_response_rate: float = 0.8
     sample_drawn_at: datetime | None = None
+    # Printed on the letters and the poster, so residents know who is asking and whom to
+    # call (services.letters): 委托单位 (the bureau that commissions the evaluation), 评价机构
+    # (the evaluation firm) and the survey hotline.
+    commissioner: str = Field(default="", max_length=200)
+    evaluator_org: str = Field(default="", max_length=200)
+    hotline: str = Field(default="", max_length=64)
     created_at: datetime = Field(default_factory=utcnow)
 
 

@@ -4,14 +4,16 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import Index, UniqueConstraint
+from sqlalchemy import Column, Index, LargeBinary, Text, UniqueConstraint
 from sqlmodel import Field, SQLModel
 
 from survey_app.models.base import Disposition, utcnow
 
 
 class Household(SQLModel, table=True):
-    """A roster row. Personal data is kept only masked plus a keyed HMAC for matching."""
+    """A roster row. Personal data is kept masked plus a keyed HMAC for matching; name,
+    address and phone also sealed in the contact vault (services.contact_vault) for the
+    field worker, until the campaign's contacts are purged."""
 
     __table_args__ = (
         UniqueConstraint("campaign_id", "household_code"),
@@ -38,6 +40,13 @@ class Household(SQLModel, table=True):
     phone_masked: str = Field(default="", max_length=20)
     phone_hmac: str | None = Field(default=None, max_length=64, index=True)
     address_masked: str = Field(default="", max_length=200)
+    # AES-256-GCM of {name, address, phone} bound to (campaign, household code); NULL:
+    # imported before the vault (migration 0012) or purged (contact_purged_at set).
+    contact_sealed: bytes | None = Field(default=None,
+                                         sa_column=Column(LargeBinary, nullable=True))
+    # Which key sealed it (services.contact_vault.key_id), so rotation knows what to redo.
+    contact_key_id: str | None = Field(default=None, max_length=16)
+    contact_purged_at: datetime | None = None
     # Campaign-specific pseudonym used instead of the household code in exports.
     pseudonym: str = Field(max_length=16)
     sampled: bool = Field(default=False, index=True)
@@ -48,11 +57,15 @@ class Household(SQLModel, table=True):
 
 
 class AccessToken(SQLModel, table=True):
-    """A survey link for one household. Only the SHA-256 of the token is stored."""
+    """A survey link for one household: looked up by the SHA-256 of the token; the token
+    itself only encrypted, so its letter can be printed again (services.link_copies)."""
 
     id: int | None = Field(default=None, primary_key=True)
     household_id: int = Field(foreign_key="household.id", index=True)
     token_hash: str = Field(max_length=64, unique=True)
+    # Fernet ciphertext of the token under the link key; None for links issued before
+    # migration 0012 (their letters are reprinted by reissuing the link).
+    token_copy: str | None = Field(default=None, sa_column=Column(Text))
     created_at: datetime = Field(default_factory=utcnow)
     revoked_at: datetime | None = None
     used_at: datetime | None = None

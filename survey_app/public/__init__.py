@@ -14,4 +14,4 @@ def _open_links(state) -> None:
     state.app.extensions[OPEN_LINKS] = OpenLinks(
         ttl_seconds=state.app.config["OPEN_LINK_CACHE_SECONDS"])
 
-from survey_app.public import routes, text_size  # noqa: E402,F401  (registers the views)
+from survey_app.public import receipts, routes, text_size  # noqa: E402,F401  (registers the views)

@@ -26,6 +26,7 @@ from wtforms import HiddenField, StringField, SubmitField
 from wtforms.validators import DataRequired, Length, Optional, Regexp, ValidationError
 
 from questionnaires import Questionnaire
+from survey_app.services.receipts import RECEIPT_PATTERN, plain_receipt_code
 
 # \Z, not $: "$" would also accept a trailing newline.
 UUID4 = r"^[0-9a-f]{8}-[0-9a-f]{4}-4[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}\Z"
@@ -167,3 +168,14 @@ class IdentifyForm(FlaskForm):
             return "id_phone"
         return None
 
+
+
+class ReceiptCheckForm(FlaskForm):
+    """The receipt code a resident or the hotline types (services.receipts)."""
+
+    code = StringField(_l("Receipt code"), filters=[plain_receipt_code], validators=[
+        DataRequired(message=_l("Please type the receipt code.")),
+        Regexp(RECEIPT_PATTERN, message=_l(
+            "A receipt code has 8 letters and digits, as shown after the answers were sent, "
+            "e.g. ACDE3467."))])
+    check = SubmitField(_l("Check"))

@@ -131,6 +131,22 @@ def set_dates(campaign: Campaign, opens_on: date | None, closes_on: date | None,
     return campaign
 
 
+def set_letter_details(campaign: Campaign, *, commissioner: str, evaluator_org: str,
+                       hotline: str, session: Session, actor: User | None = None) -> Campaign:
+    """Who the letters say is asking (委托单位, 评价机构) and the hotline residents call."""
+    campaign.commissioner = commissioner.strip()
+    campaign.evaluator_org = evaluator_org.strip()
+    campaign.hotline = hotline.strip()
+    session.add(campaign)
+    session.flush()
+    audit.record("campaign.letter_details", "campaign", campaign.id, session=session,
+                 actor=actor, label=None if actor else "cli", campaign_id=campaign.id,
+                 details={"commissioner": campaign.commissioner,
+                          "evaluator_org": campaign.evaluator_org,
+                          "hotline": campaign.hotline})
+    return campaign
+
+
 def check_indicator_settings(
     *, measure: str, target: float, points: float, rule: str,
     deduction_per_point: float | None = None, floor: float = 0.0, whole_points: bool = False,

@@ -31,6 +31,7 @@ from survey_app.models import (
     ResponseMode,
     Role,
     User,
+    Visit,
 )
 from survey_app.services import campaigns, questionnaire_versions, roster, sampling, tokens, users
 from survey_app.services.demo_answers import Resident, household_latent, simulated_answers
@@ -128,8 +129,9 @@ def _create(session: Session) -> Campaign:
     campaign.status = CampaignStatus.OPEN
     questionnaire_versions.attach_builtin_questionnaires(campaign, session=session)
     pii_key = current_app.config["PII_KEY"]
+    # Synthetic names, addresses and phones (演示…, 170… numbers), sealed like real ones.
     roster.import_roster(campaign, _roster_rows(rng), session=session, pii_key=pii_key,
-                         is_demo=True)
+                         contact_key=current_app.config["CONTACT_KEY"], is_demo=True)
     for name, planned in PROJECTS:
         project = session.exec(select(roster.Project).where(
             roster.Project.campaign_id == campaign.id, roster.Project.name == name)).one()
@@ -142,6 +144,8 @@ def _create(session: Session) -> Campaign:
             or users.create_user(username, password, role, session=session,
                                  community_code=community, display_name=f"演示{username}")
     _simulate_responses(campaign, rng, accounts, session)
+    # Its own generator: the responses above (and the golden report) stay as they were.
+    _simulate_visits(campaign, random.Random(SEED + 1), session)  # noqa: S311 - demo data
     return campaign
 
 
@@ -290,3 +294,41 @@ def _paper_record(campaign, household, response, values, workers, session) -> No
         session.add(PaperEntry(paper_form_id=form.id, entry_round=round_number,
                                entered_by_id=typist.id, answers=dict(values),
                                payload_hash=digest))
+
+
+#: Attempts before the outcome the demo household ended with (a final non-response is
+#: tried up to three times, a paper form was usually filled at the first or second visit).
+_VISIT_PLAN = {
+    Disposition.REFUSED: (1, 2), Disposition.NOT_AT_HOME: (2, 3), Disposition.MOVED: (1, 2),
+}
+
+
+def _simulate_visits(campaign: Campaign, rng: random.Random, session: Session) -> None:
+    """Visit-log entries by the demo workers of the households' communities (Nov 2021)."""
+    workers: dict[int, list[User]] = {}
+    for user in session.exec(select(User).where(User.role == Role.WORKER)).all():
+        workers.setdefault(user.community_id, []).append(user)
+    paper = set(session.exec(select(PaperForm.household_id).where(
+        PaperForm.campaign_id == campaign.id)).all())
+    for household in session.exec(select(Household).where(
+            Household.campaign_id == campaign.id, Household.sampled)
+            .order_by(Household.id)).all():
+        staff = workers.get(household.community_id)
+        if household.id in paper:
+            attempts, outcome = rng.randint(1, 2), Disposition.COMPLETED
+        elif household.disposition in _VISIT_PLAN:
+            attempts, outcome = rng.randint(*_VISIT_PLAN[household.disposition]), \
+                household.disposition
+        else:
+            continue
+        if not staff:
+            continue
+        day = datetime(2021, 11, 2, 1, 0, tzinfo=UTC) + timedelta(days=rng.randrange(0, 14))
+        for number in range(1, attempts + 1):
+            at = day + timedelta(days=2 * (number - 1), minutes=rng.randrange(0, 11 * 60))
+            session.add(Visit(
+                campaign_id=campaign.id, household_id=household.id,
+                worker_id=rng.choice(staff).id, attempted_at=at,
+                channel="phone" if rng.random() < 0.3 else "visit",
+                outcome=outcome if number == attempts else Disposition.NOT_AT_HOME))
+    session.flush()

@@ -1,10 +1,13 @@
 """Printable letters with QR codes for sampled households, and the open-link poster.
 
-Tokens are known only at the moment they are issued, so letters are rendered in the same
-step (admin page "issue tokens and print letters", CLI ``survey-app letters``). Each letter
-is one A4 page: household code, a short explanation in Chinese, the QR code as inline
-vector SVG (segno) and the typed URL. The page layout lives in ``static/letters.css``
-because the Content-Security-Policy forbids inline styles.
+Each letter is one A4 page that a resident can trust and act on without the QR code: who is
+asking (委托单位 and 评价机构 from the campaign), the date the link was issued, the deadline
+(the campaign's closing date), the hotline, the privacy sentence, the QR code as inline
+vector SVG (segno), and a short address to type (``/c/<slug>``) with the household code and
+its 5-character check code (``services.open_identity.check_code``). Letters are rendered from
+the links' encrypted copies (``services.link_copies``), so the letters page can be reloaded
+and a letter printed again without revoking its link. The page layout lives in
+``static/letters.css`` because the Content-Security-Policy forbids inline styles.
 
 The letters are always rendered in Chinese (``force_locale("zh")``): they go to residents,
 whatever language the administrator's screen uses.
@@ -26,9 +29,17 @@ from flask_babel import force_locale
 from markupsafe import Markup
 from sqlmodel import Session, select
 
-from survey_app.models import Campaign, Community
+from survey_app.models import Campaign, Community, as_utc
 from survey_app.services.open_identity import check_code
-from survey_app.services.tokens import IssuedToken, open_url, survey_url, tokens_csv
+from survey_app.services.public_address import AddressProblem
+from survey_app.services.score_filters import BEIJING
+from survey_app.services.tokens import (
+    IssuedToken,
+    open_url,
+    receipt_check_url,
+    survey_url,
+    tokens_csv,
+)
 
 LETTERS_CSS = "letters.css"
 POSTER_FILE = "poster.html"
@@ -44,6 +55,8 @@ class Letter:
     #: Typed with the household code on the open link when the QR code can't be used
     #: (services.open_identity.check_code).
     check_code: str = ""
+    #: The day the link was issued, as printed (``2026年12月6日``).
+    issued_on: str = ""
 
 
 @dataclass(frozen=True)
@@ -70,7 +83,8 @@ def letters_by_community(issued: Iterable[IssuedToken], *, session: Session,
         url = survey_url(base_url, item.token)
         by_community.setdefault(household.community_id, []).append(
             Letter(household.household_code, household.household_group, url, qr_svg(url),
-                   check_code(household.campaign_id, household.household_code, key)))
+                   check_code(household.campaign_id, household.household_code, key),
+                   chinese_date(as_utc(item.issued_at).astimezone(BEIJING).date())))
     communities = {c.id: c for c in session.exec(
         select(Community).where(Community.id.in_(list(by_community)))).all()}
     batches = [CommunityLetters(communities[cid], sorted(letters,
@@ -79,10 +93,14 @@ def letters_by_community(issued: Iterable[IssuedToken], *, session: Session,
     return sorted(batches, key=lambda b: b.community.code)
 
 
-def deadline_text(campaign: Campaign) -> str:
-    """``2021年12月31日`` or empty when the campaign has no closing date."""
-    day: date | None = campaign.closes_on
+def chinese_date(day: date | None) -> str:
+    """``2021年12月31日``, or empty for no date."""
     return f"{day.year}年{day.month}月{day.day}日" if day else ""
+
+
+def deadline_text(campaign: Campaign) -> str:
+    """The campaign's closing date as printed, or empty when it has none."""
+    return chinese_date(campaign.closes_on)
 
 
 def _render(template: str, **context) -> str:
@@ -92,15 +110,25 @@ def _render(template: str, **context) -> str:
         return current_app.jinja_env.get_template(template).render(**context)
 
 
-def render_letters(campaign: Campaign, batches: list[CommunityLetters], *, css_href: str) -> str:
+def render_letters(campaign: Campaign, batches: list[CommunityLetters], *, base_url: str,
+                   css_href: str, problems: Iterable[AddressProblem] = (),
+                   without_copy: int = 0) -> str:
+    """The letters as one HTML page; ``problems`` (of the public address) and the number of
+    live links that cannot be printed (``without_copy``) are shown above them on screen,
+    never printed."""
     return _render("admin/print/letters.html", campaign=campaign, batches=batches,
-                   deadline=deadline_text(campaign), css_href=css_href)
+                   without_copy=without_copy,
+                   deadline=deadline_text(campaign), css_href=css_href,
+                   open_url=open_url(base_url, campaign.slug),
+                   receipt_url=receipt_check_url(base_url), problems=list(problems))
 
 
-def render_poster(campaign: Campaign, *, base_url: str, css_href: str) -> str:
+def render_poster(campaign: Campaign, *, base_url: str, css_href: str,
+                  problems: Iterable[AddressProblem] = ()) -> str:
     url = open_url(base_url, campaign.slug)
     return _render("admin/print/poster.html", campaign=campaign, url=url, qr=qr_svg(url),
-                   deadline=deadline_text(campaign), css_href=css_href)
+                   deadline=deadline_text(campaign), css_href=css_href,
+                   problems=list(problems))
 
 
 def letters_css_path() -> Path:
@@ -108,27 +136,30 @@ def letters_css_path() -> Path:
 
 
 def letter_files(campaign: Campaign, issued: list[IssuedToken], *, session: Session,
-                 base_url: str) -> dict[str, str]:
+                 base_url: str, problems: Iterable[AddressProblem] = ()) -> dict[str, str]:
     """File name → content: ``letters-<community code>.html`` per community, ``poster.html``,
     ``letters.css`` and ``tokens.csv`` (with a BOM so Excel/WPS read the Chinese)."""
     files = {}
+    problems = list(problems)
     for batch in letters_by_community(issued, session=session, base_url=base_url):
         files[f"letters-{batch.community.code}.html"] = render_letters(
-            campaign, [batch], css_href=LETTERS_CSS)
-    files[POSTER_FILE] = render_poster(campaign, base_url=base_url, css_href=LETTERS_CSS)
+            campaign, [batch], base_url=base_url, css_href=LETTERS_CSS, problems=problems)
+    files[POSTER_FILE] = render_poster(campaign, base_url=base_url, css_href=LETTERS_CSS,
+                                       problems=problems)
     files[LETTERS_CSS] = letters_css_path().read_text(encoding="utf-8")
     files[TOKENS_CSV] = "\ufeff" + tokens_csv(issued, session=session, base_url=base_url)
     return files
 
 
 def write_letters(campaign: Campaign, issued: list[IssuedToken], out_dir: Path, *,
-                  session: Session, base_url: str) -> list[Path]:
+                  session: Session, base_url: str,
+                  problems: Iterable[AddressProblem] = ()) -> list[Path]:
     """Write :func:`letter_files` into ``out_dir``; the CSV and letters are readable by the
     owner only, because they hold live survey links."""
     out_dir.mkdir(parents=True, exist_ok=True)
     written = []
-    for name, content in letter_files(campaign, issued, session=session,
-                                      base_url=base_url).items():
+    for name, content in letter_files(campaign, issued, session=session, base_url=base_url,
+                                      problems=problems).items():
         path = out_dir / name
         fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC,
                      0o644 if name in (LETTERS_CSS, POSTER_FILE) else 0o600)
@@ -139,10 +170,10 @@ def write_letters(campaign: Campaign, issued: list[IssuedToken], out_dir: Path, 
 
 
 def letters_zip(campaign: Campaign, issued: list[IssuedToken], *, session: Session,
-                base_url: str) -> bytes:
+                base_url: str, problems: Iterable[AddressProblem] = ()) -> bytes:
     buffer = io.BytesIO()
     with zipfile.ZipFile(buffer, "w", compression=zipfile.ZIP_DEFLATED) as archive:
         for name, content in letter_files(campaign, issued, session=session,
-                                          base_url=base_url).items():
+                                          base_url=base_url, problems=problems).items():
             archive.writestr(f"{campaign.slug}/{name}", content)
     return buffer.getvalue()

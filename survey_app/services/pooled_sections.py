@@ -1,5 +1,5 @@
-"""The pooled cell's reliability, web-vs-paper mode effects and comment themes, as the
-scores document shows them (split from :mod:`survey_app.services.scores`)."""
+"""The pooled cell's reliability, validity, web-vs-paper mode effects and comment themes,
+as the scores document shows them (split from :mod:`survey_app.services.scores`)."""
 
 from __future__ import annotations
 
@@ -15,8 +15,11 @@ from survey_app.services.scores_model import (
     Alpha,
     Comments,
     CommentTheme,
+    DimensionValidity,
     ModeEffect,
+    OverallExplained,
     Reliability,
+    Validity,
 )
 
 
@@ -37,6 +40,36 @@ def reliability_section(data: CountedData) -> Reliability:
                             ci=(_r(a.ci_low, STAT_DECIMALS), _r(a.ci_high, STAT_DECIMALS)),
                             n_used=a.n_used, n_items=a.n_items, convention=a.convention)
     return Reliability(**out, items=[data.item_ids[j] for j in scale])
+
+
+def _rounded_all(values) -> list[float] | None:
+    return None if values is None else [_r(v, STAT_DECIMALS) for v in values]
+
+
+def _dimension_validity(v, label: str) -> DimensionValidity:
+    return DimensionValidity(
+        dimension=v.name, label=label, items=list(v.items), n_used=v.n_used,
+        loadings=_rounded_all(v.loadings),
+        composite_reliability=_r(v.composite_reliability, STAT_DECIMALS),
+        average_variance_extracted=_r(v.average_variance_extracted, STAT_DECIMALS),
+        corrected_item_total=_rounded_all(v.corrected_item_total), note=v.note,
+        reason=v.reason)
+
+
+def validity_section(data: CountedData) -> Validity:
+    """One-factor model per dimension and over all scale items, and the overall item's R²
+    on the dimension scores (:func:`analysis.construct_validity`), 9 as missing."""
+    v = analysis.construct_validity(data.codes.T, data.item_ids, data.dimensions,
+                                    data.overall_item, na_code=NA_CODE)
+    o = v.overall
+    return Validity(
+        dimensions=[_dimension_validity(d, data.labels["dim:" + d.name]) for d in v.dimensions],
+        all_items=_dimension_validity(v.scale, "全部评价题"),
+        overall=OverallExplained(r_squared=_r(o.r_squared, STAT_DECIMALS),
+                                 adjusted_r_squared=_r(o.adjusted_r_squared, STAT_DECIMALS),
+                                 n_used=o.n_used, dimensions=list(o.dimensions),
+                                 left_out=list(o.left_out), note=o.note),
+        convention=v.convention)
 
 
 def mode_effects_section(data: CountedData) -> list[ModeEffect]:

@@ -14,7 +14,12 @@ from datetime import date
 
 from survey_app.services.charts import item_label
 from survey_app.services.score_filters import MIN_CELL
-from survey_app.services.scores_model import Indicator, ProgressDocument, ScoresDocument
+from survey_app.services.scores_model import (
+    Indicator,
+    ProgressDocument,
+    ScoresDocument,
+    Validity,
+)
 
 MEASURE_NAMES = {"rate": "满意率", "score": "满意度得分", "index": "满意度指数"}
 MODE_NAMES = {"web_token": "专属链接网络问卷", "web_open": "公开链接网络问卷",
@@ -239,6 +244,7 @@ def analysis_text(doc: ScoresDocument) -> list[str]:
                    f"各题目是否在测量同一种满意程度，本次结果说明问卷{_alpha_meaning(alpha.alpha)}。")
     else:
         out.append("有效问卷过少，未计算问卷信度。")
+    out.extend(_validity_text(doc.validity))
     drivers = sorted((d for d in doc.drivers if d.importance is not None),
                      key=lambda d: -d.importance)
     if not drivers:
@@ -257,6 +263,30 @@ def analysis_text(doc: ScoresDocument) -> list[str]:
         out.append("对照各维度的影响大小和满意程度，" + "、".join(focus)
                    + "影响较大而满意程度相对较低，建议作为优先改进的方面。")
     return out
+
+
+def _validity_text(v: Validity | None) -> list[str]:
+    """One sentence on the all-items one-factor model and the overall item's R² (none
+    without a validity section)."""
+    if v is None:
+        return []
+    a, o = v.all_items, v.overall
+    parts = []
+    if a.composite_reliability is not None:
+        met = a.composite_reliability >= 0.7 and a.average_variance_extracted >= 0.5
+        left_out = "、".join(d.label for d in v.dimensions if not set(d.items) <= set(a.items))
+        left_out = f"（不含作答不足半数的{left_out}）" if left_out else ""
+        parts.append(f"以单因子模型检验结构效度，{len(a.items)}个分项评价题{left_out}的"
+                     f"组合信度（CR）为"
+                     f"{a.composite_reliability:.2f}、平均方差抽取量（AVE）为"
+                     f"{a.average_variance_extracted:.2f}（一般要求CR不低于0.7、AVE不低于0.5），"
+                     + ("达到通常要求" if met else "未达到通常要求，各题测量的不是同一方面，"
+                        "宜按维度分别解读")
+                     + ("（模型出现Heywood情形，仅供参考）" if a.reason == "heywood" else ""))
+    if o.r_squared is not None:
+        parts.append(f"各维度满意程度对总体满意度的解释度（R²）为{o.r_squared:.2f}，即总体满意度"
+                     f"的差异中约{pct(max(o.r_squared, 0))}可由各维度的满意程度解释")
+    return ["；".join(parts) + "。" if parts else "有效问卷过少，未计算效度指标。"]
 
 
 def _three(v: float) -> str:

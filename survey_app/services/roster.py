@@ -3,7 +3,8 @@
 Every row is checked before anything is written. A file with any bad row is
 rejected whole with a list of (row, column, reason); spreadsheet row numbers are
 used (the header is row 1). ID numbers and phones are kept only as a keyed HMAC
-plus a masked display form.
+plus a masked display form; name, address and phone are also sealed in the contact vault
+(:mod:`survey_app.services.contact_vault`) for the field worker.
 """
 
 from __future__ import annotations
@@ -20,6 +21,7 @@ from sqlmodel import Session, select
 
 from survey_app.models import Campaign, Community, Household, HouseholdGroup, Project, User
 from survey_app.services import audit
+from survey_app.services.contact_vault import Contact, seal_household
 from survey_app.services.personal_data import (
     id_tail_hash,
     is_valid_id_number,
@@ -343,8 +345,12 @@ def _text_problems(v: dict[str, str]) -> list[_CellProblem]:
 
 
 def import_roster(campaign: Campaign, rows: list[RosterRow], *, session: Session, pii_key: str,
-                  actor: User | None = None, is_demo: bool = False) -> RosterImportResult:
-    """Check every row, then write all households, or raise and write nothing."""
+                  contact_key: str, actor: User | None = None,
+                  is_demo: bool = False) -> RosterImportResult:
+    """Check every row, then write all households, or raise and write nothing.
+
+    ``pii_key`` keys the matching hashes, ``contact_key`` seals the contact details.
+    """
     if not rows:
         raise RosterImportError([RowProblem(2, _("file"), _("the file has no household rows"))])
     existing = session.exec(select(Household.household_code, Household.id_number_hmac)
@@ -363,9 +369,14 @@ def import_roster(campaign: Campaign, rows: list[RosterRow], *, session: Session
         project = places.project(v.get("project", ""), result, session=session)
         community = places.community(v["community"], v.get("street", ""), result,
                                      session=session)
-        session.add(_household(campaign, v, project=project, community=community,
+        household = _household(campaign, v, project=project, community=community,
                                pseudonym=_new_pseudonym(pseudonyms), pii_key=pii_key,
-                               is_demo=is_demo))
+                               is_demo=is_demo)
+        seal_household(household, Contact(name=v.get("head_name", ""),
+                                          address=v.get("address", ""),
+                                          phone=normalise_phone(v.get("phone", ""))),
+                       secret=contact_key)
+        session.add(household)
         result.households += 1
     session.flush()
     audit.record("roster.import", "campaign", campaign.id, session=session, actor=actor,

@@ -36,6 +36,7 @@ from survey_app.services.counted_data import (
 from survey_app.services.pooled_sections import comments_section as _comments
 from survey_app.services.pooled_sections import mode_effects_section as _mode_effects
 from survey_app.services.pooled_sections import reliability_section as _reliability
+from survey_app.services.pooled_sections import validity_section as _validity
 from survey_app.services.score_filters import (
     GROUP_LABELS,
     MIN_CELL,
@@ -401,12 +402,13 @@ def _strata_and_groups(data: CountedData, pops: dict[str, int],
 
 
 def _pooled_analyses(campaign: Campaign, data: CountedData, stats) -> dict:
-    """Reliability, indicator, drivers, IPA, mode effects and comment themes of the pooled
-    cell; empty (None, no rows) when fewer than MIN_CELL responses are counted."""
+    """Reliability, validity, indicator, drivers, IPA, mode effects and comment themes of
+    the pooled cell; empty (None, no rows) when fewer than MIN_CELL responses are counted."""
     if len(data.response_ids) < MIN_CELL:
-        return {"reliability": None, "drivers": [], "ipa": None, "indicator": None,
-                "mode_effects": [], "comments": None}
-    out = {"reliability": _reliability(data), "drivers": [], "ipa": None, "indicator": None}
+        return {"reliability": None, "validity": None, "drivers": [], "ipa": None,
+                "indicator": None, "mode_effects": [], "comments": None}
+    out = {"reliability": _reliability(data), "validity": _validity(data), "drivers": [],
+           "ipa": None, "indicator": None}
     if stats is not None:
         out["indicator"] = _indicator_of(campaign, data, stats)
         out["drivers"] = [

@@ -242,6 +242,48 @@ class Reliability(DocumentModel):
                 (("pairwise", self.pairwise), ("listwise", self.listwise)) if alpha]
 
 
+class DimensionValidity(DocumentModel):
+    """A dimension's one-factor model (``dimension`` "all": every rating item but the
+    overall item, together): standardised loadings, composite reliability, average
+    variance extracted and corrected item-total correlations, in ``items`` order; a figure
+    is None where it is undefined (one or two items, too few rows) and ``note`` says why
+    (``reason``: the same as a code; "heywood": a loading at the bound, figures shown)."""
+
+    dimension: str
+    label: str
+    items: list[str]
+    n_used: NonNegativeInt
+    loadings: list[float] | None
+    composite_reliability: float | None
+    average_variance_extracted: float | None
+    corrected_item_total: list[float] | None
+    note: str | None
+    reason: Literal["no_items", "one_item", "two_items", "too_few_rows", "no_variance",
+                    "singular", "heywood", "not_converged"] | None
+
+
+class OverallExplained(DocumentModel):
+    """R² of the overall item regressed (OLS) on the ``dimensions``' scores; ``left_out``
+    are dimensions scored for too few respondents to enter (a conditional question)."""
+
+    r_squared: float | None
+    adjusted_r_squared: float | None
+    n_used: NonNegativeInt
+    dimensions: list[str]
+    left_out: list[str]
+    note: str | None
+
+
+class Validity(DocumentModel):
+    """Construct validity (GB/T 19038-2009 annex C): per dimension, all items together,
+    and how much of the overall item the dimensions explain."""
+
+    dimensions: list[DimensionValidity]
+    all_items: DimensionValidity
+    overall: OverallExplained
+    convention: str
+
+
 class Driver(DocumentModel):
     """A dimension's importance: Spearman correlation with the overall item."""
 
@@ -363,8 +405,8 @@ class ScoresDocument(Document):
     """Every number the evaluator sees for one campaign under one set of filters.
 
     ``conventions`` names the convention behind each kind of number (key -> text).
-    ``reliability``, ``ipa``, ``indicator`` and ``comments`` are None, and ``drivers`` and
-    ``mode_effects`` empty, when fewer than MIN_CELL responses are counted.
+    ``reliability``, ``validity``, ``ipa``, ``indicator`` and ``comments`` are None, and
+    ``drivers`` and ``mode_effects`` empty, when fewer than MIN_CELL responses are counted.
     """
 
     campaign: CampaignHeading
@@ -384,6 +426,7 @@ class ScoresDocument(Document):
     projects: list[BreakdownRow]
     communities: list[BreakdownRow]
     reliability: Reliability | None
+    validity: Validity | None
     drivers: list[Driver]
     ipa: ImportancePerformance | None
     indicator: Indicator | None

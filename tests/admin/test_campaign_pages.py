@@ -107,8 +107,11 @@ def test_roster_upload_xlsx_then_plan_draw_and_letters(session, admin_client):
     assert "已经抽过样本" in response.get_data(as_text=True)
     assert session.get(Campaign, campaign.id).sample_seed == 2021
 
+    # Issuing redirects to the letters page (PRG): the letters come from the links' copies.
     response = admin_client.post("/admin/campaigns/r2/tokens", data={"output": "html"})
-    assert response.status_code == 200
+    assert response.status_code == 302 and "/admin/campaigns/r2/letters?since=" in \
+        response.headers["Location"]
+    response = admin_client.get(response.headers["Location"])
     assert response.headers["Cache-Control"] == "no-store"
     letters_page = response.get_data(as_text=True)
     urls = re.findall(r'<p class="letter-url">(http://survey\.test/s/[\w-]+)</p>', letters_page)
@@ -122,7 +125,8 @@ def test_roster_upload_xlsx_then_plan_draw_and_letters(session, admin_client):
                                 follow_redirects=True)
     assert "户持有有效链接" in refused.get_data(as_text=True)
     response = admin_client.post("/admin/campaigns/r2/tokens",
-                                 data={"output": "zip", "confirm_reissue": "y"})
+                                 data={"output": "zip", "confirm_reissue": "y"},
+                                 follow_redirects=True)
     assert response.mimetype == "application/zip"
     names = zipfile.ZipFile(io.BytesIO(response.data)).namelist()
     assert {"r2/poster.html", "r2/letters.css", "r2/tokens.csv"} <= set(names)

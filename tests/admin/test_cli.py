@@ -202,3 +202,20 @@ def test_letters_page_screenshot_in_chromium_decodes(runner, tmp_path):
     assert width["width"] > 150  # the CSS applied: 50 mm, not the bare 0-size SVG
     decoded = zxingcpp.read_barcodes(Image.open(shot))
     assert [d.text for d in decoded] == [url]
+
+
+def test_letters_reprint_writes_the_same_links_again(runner, tmp_path):
+    _campaign_with_sample(runner, tmp_path)
+    first, again = tmp_path / "first", tmp_path / "again"
+    assert _run(runner, "letters", "cli-1", "--out", str(first)).exit_code == 0
+    result = _run(runner, "letters", "cli-1", "--out", str(again), "--reprint")
+    assert result.exit_code == 0, result.output
+    assert "reprinted" in result.output
+
+    def links(folder):
+        return sorted(csv.DictReader(io.StringIO(
+            (folder / "tokens.csv").read_text(encoding="utf-8-sig"))), key=str)
+
+    assert links(first) == links(again) and links(first)
+    # The test app's http://survey.test looks public: no warning on the console.
+    assert "warning" not in result.output

@@ -71,6 +71,16 @@ CONVENTIONS_C079E3B = {
                  "its weight_groups), as in its pooled estimate (analysis.campaign_statistics)",
     "reliability": "Cronbach alpha over all rating items except the overall item, 9 as missing; "
                    "pairwise (all rows with >= 2 answers) and listwise (complete rows); Feldt CI",
+    "validity": "per dimension a one-factor model fitted by maximum likelihood to the items' "
+                "correlation matrix (= lavaan cfa std.lv std.all loadings); "
+                "CR = (Σλ)²/((Σλ)² + Σ(1 − λ²)), AVE = Σλ²/k; corrected item-total "
+                "correlation = item vs the sum of the dimension's other items; 9 and missing "
+                "answers dropped listwise within the dimension; CR and AVE need >= 3 items "
+                "(1 item: undefined; 2 items: a one-factor model is not identified); 'all "
+                "items' is the same model over every rating item but the overall item that at "
+                "least 50% of respondents answered; R² of OLS of the overall item on the "
+                "dimension scores (mean of the dimension's items), listwise, leaving out "
+                "dimensions scored for fewer than 50% of respondents",
     "drivers": "Spearman correlation of each dimension score with the overall item "
                "(pairwise deletion); IPA crosshair at the means",
     "mode_effects": "web (token + open link) vs paper within each household group: "

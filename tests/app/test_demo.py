@@ -117,3 +117,43 @@ def test_demo_comments_are_residents_phrases_from_unhappy_and_content_households
     # Whole sentences, several distinct ones, no digits that could be a phone or an ID.
     assert len(set(written)) >= 15
     assert all(len(c) >= 8 and c.endswith("。") and not re.search(r"\d", c) for c in written)
+
+
+@pytest.mark.demo_data
+def test_demo_households_carry_sealed_synthetic_contacts(app, session):
+    """Every demo household has its contact in the vault; a demo worker opens one of their
+    community's sampled households (a synthetic name 演示…, a 170 number)."""
+    from flask import current_app
+
+    from survey_app.models import Campaign
+    from survey_app.services import contact_vault
+
+    campaign = session.exec(select(Campaign).where(Campaign.slug == demo.SLUG)).one()
+    summary = contact_vault.vault_summary(campaign, session=session)
+    assert summary.sealed == summary.households == 3100
+    worker = session.exec(select(User).where(User.username == "worker-thl")).one()
+    household = session.exec(select(Household).where(
+        Household.campaign_id == campaign.id, Household.sampled,
+        Household.community_id == worker.community_id)).first()
+    shown = contact_vault.reveal([household], user=worker, campaign=campaign, purpose="visit",
+                                 secret=current_app.config["CONTACT_KEY"], session=session)
+    contact = shown[household.id]
+    assert contact.name.startswith("演示") and contact.phone.startswith("170")
+    assert contact.address.endswith("号")
+
+
+@pytest.mark.demo_data
+def test_demo_visit_log_matches_the_households_outcomes(session):
+    """Each demo household's last attempt has its final outcome; paper forms end completed."""
+    from survey_app.models import Visit
+
+    last: dict[int, Visit] = {}
+    for visit in session.exec(select(Visit).order_by(Visit.attempted_at)).all():
+        last[visit.household_id] = visit
+    assert len(last) > 50
+    paper = set(session.exec(select(PaperForm.household_id)).all())
+    for household_id, visit in last.items():
+        household = session.get(Household, household_id)
+        expected = "completed" if household_id in paper else household.disposition
+        assert visit.outcome == expected
+        assert session.get(User, visit.worker_id).community_id == household.community_id

@@ -55,7 +55,8 @@ def build_survey_campaign(session, *, slug: str | None = None,
     campaign = make_campaign(session, slug=slug, status=status)
     questionnaire_versions.attach_builtin_questionnaires(campaign, session=session)
     rows = [roster.RosterRow(row=i, values=values) for i, values in enumerate(ROSTER, start=2)]
-    roster.import_roster(campaign, rows, session=session, pii_key=TEST_SETTINGS["PII_KEY"])
+    roster.import_roster(campaign, rows, session=session, pii_key=TEST_SETTINGS["PII_KEY"],
+                         contact_key=TEST_SETTINGS["CONTACT_KEY"])
     sampling.draw_sample(campaign, seed=1, session=session)
     issued = tokens.issue_tokens(campaign, session=session)
     built = SurveyCampaign(campaign)

@@ -47,7 +47,8 @@ def campaign(session):
         "project": "城东项目" if group == "棚改" else "",
         "id_number": id_number, "phone": phone})
         for i, (code, group, id_number, phone) in enumerate(PEOPLE, start=2)]
-    roster.import_roster(campaign, rows, session=session, pii_key=KEY)
+    roster.import_roster(campaign, rows, session=session, pii_key=KEY,
+                         contact_key=TEST_SETTINGS["CONTACT_KEY"])
     sampling.draw_sample(campaign, seed=1, session=session)
     issued = tokens.issue_tokens(campaign, session=session)
     LETTER_TOKENS.clear()

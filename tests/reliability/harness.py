@@ -66,6 +66,7 @@ class GunicornServer:
     def start(self, timeout: float = 30) -> None:
         env = {**os.environ, "SURVEY_DATABASE_URL": self.database_url,
                "SURVEY_SECRET_KEY": "load-test-secret-key", "SURVEY_PII_KEY": "load-test-pii",
+               "SURVEY_CONTACT_KEY": "load-test-contact",
                "SURVEY_WORKERS": str(self.workers), "SURVEY_BIND": f"127.0.0.1:{self.port}",
                **self.extra_env}
         gunicorn = Path(sys.executable).with_name("gunicorn")

@@ -107,7 +107,8 @@ def build_scenario(app) -> Scenario:
         questionnaire_versions.attach_builtin_questionnaires(campaign, session=session)
         rows = [roster.RosterRow(i, roster_values(i, *spec)) for i, spec in
                 enumerate(ROSTER, start=2)]
-        roster.import_roster(campaign, rows, session=session, pii_key=TEST_SETTINGS["PII_KEY"])
+        roster.import_roster(campaign, rows, session=session, pii_key=TEST_SETTINGS["PII_KEY"],
+                             contact_key=TEST_SETTINGS["CONTACT_KEY"])
         sampling.draw_sample(campaign, seed=1, session=session)
         households = {h.household_code: h for h in session.exec(
             select(Household).where(Household.campaign_id == campaign.id)).scalars()}

@@ -57,6 +57,8 @@ MATRIX = {
     "POST /c/<slug>/identify": (422, 422, 422, 422, 422, 422, 422),  # nothing typed
     "POST /c/<slug>/<group>": (400, 400, 400, 400, 400, 400, 400),
     "GET /c/<slug>/<group>/receipt/<instance_id>": PUBLIC,  # the instance id is the secret
+    "GET /receipt": PUBLIC,  # the receipt-code check
+    "POST /receipt": (422, 422, 422, 422, 422, 422, 422),  # nothing typed: form re-shown
     # JSON API
     "GET /api/v1/openapi.json": PUBLIC,
     "GET /api/v1/campaigns": API,
@@ -70,6 +72,15 @@ MATRIX = {
     "GET /entry/<slug>/households/<int:household_id>": HOUSEHOLD_OF_A,
     # empty body keeps the current outcome: recorded and redirected
     "POST /entry/<slug>/households/<int:household_id>": (302, 302, 302, 302, 404, 403, 302),
+    # the contact vault: only the household's own community worker (empty body: re-shown)
+    "POST /entry/<slug>/households/<int:household_id>/contact":
+        (302, 302, 302, 200, 404, 403, 403),
+    # the visit log: empty body, form re-shown with its errors
+    "POST /entry/<slug>/households/<int:household_id>/visits": HOUSEHOLD_OF_A,
+    # a worker's visit list (their own community); admins choose one (?community=<id>)
+    "GET /entry/<slug>/visits": (302, 302, 302, 200, 200, 403, 404),
+    # with names, addresses and phones: workers only, each household's reveal audited
+    "POST /entry/<slug>/visits": (302, 302, 302, 200, 200, 403, 403),
     "GET /entry/<slug>/households/<int:household_id>/enter": HOUSEHOLD_OF_A,
     "POST /entry/<slug>/households/<int:household_id>/enter": HOUSEHOLD_OF_A,
     "GET /entry/<slug>/forms": FORM_LISTS,
@@ -117,6 +128,15 @@ MATRIX = {
     "POST /admin/campaigns/<slug>/sample/draw": ADMIN_POST_REJECTED,
     # links already issued and neither option ticked: refused with a message, redirected
     "POST /admin/campaigns/<slug>/tokens": ADMIN_POST_DONE,
+    # the campaign is open: refused with a message, redirected
+    "POST /admin/campaigns/<slug>/contacts/purge": ADMIN_POST_DONE,
+    # the letters of the live links, from their encrypted copies (audited as export.letters)
+    "GET /admin/campaigns/<slug>/letters": ADMIN_ONLY,
+    "GET /admin/campaigns/<slug>/letters.zip": ADMIN_ONLY,
+    "GET /admin/campaigns/<slug>/links": ADMIN_ONLY,
+    # one household's new link (or refused for an answered one): redirected either way
+    "POST /admin/campaigns/<slug>/households/<int:household_id>/reissue": ADMIN_POST_DONE,
+    "POST /admin/campaigns/<slug>/letter-details": ADMIN_POST_DONE,  # empty details allowed
 }
 
 # URL parameters taken from another scenario value than the one of the same name.

@@ -8,7 +8,7 @@ from survey_app import create_app
 from survey_app.extensions import db
 from survey_app.migrate import upgrade
 from survey_app.models import Household
-from survey_app.services import roster
+from survey_app.services import contact_vault, roster
 from tests.factories import make_campaign
 from tests.fixtures.settings import TEST_SETTINGS
 from tests.services import rosters
@@ -18,7 +18,8 @@ PII_KEY = TEST_SETTINGS["PII_KEY"]
 
 def _import(session, campaign, filename, data):
     parsed = roster.read_roster_file(filename, data)
-    return roster.import_roster(campaign, parsed, session=session, pii_key=PII_KEY)
+    return roster.import_roster(campaign, parsed, session=session, pii_key=PII_KEY,
+                                contact_key=TEST_SETTINGS["CONTACT_KEY"])
 
 
 def _count(session, campaign):
@@ -155,11 +156,24 @@ def test_second_import_refuses_codes_and_ids_already_in_the_campaign(session):
 
 
 def _raw_values(table):
-    return [v for row in table for v in (row[6], row[7])] + [row[5] for row in table]
+    return [v for row in table for v in (row[5], row[6], row[7], row[8])]
 
 
-def test_no_raw_id_number_phone_or_name_anywhere_in_the_database(database_url, tmp_path,
-                                                                  session):
+def _assert_sealed(session, campaign, table):
+    """The clear values are in the vault: each household's sealed contact opens to its row."""
+    by_code = {row[0]: row for row in table}
+    households = session.exec(select(Household).where(Household.campaign_id == campaign.id)).all()
+    assert len(households) == len(table)
+    for household in households:
+        contact = contact_vault.open_sealed(
+            household.contact_sealed, campaign_id=campaign.id,
+            household_code=household.household_code, secret=TEST_SETTINGS["CONTACT_KEY"])
+        row = by_code[household.household_code]
+        assert (contact.name, contact.phone, contact.address) == (row[5], row[7], row[8])
+
+
+def test_no_raw_id_number_phone_name_or_address_anywhere_in_the_database(
+        database_url, tmp_path, session):
     table = rosters.rows(200)
     raw = _raw_values(table)
     if database_url.startswith("sqlite"):
@@ -172,6 +186,7 @@ def test_no_raw_id_number_phone_or_name_anywhere_in_the_database(database_url, t
             _import(db.session, campaign, "r.csv", rosters.csv_text(table).encode("gbk"))
             db.session.commit()
             assert _count(db.session, campaign) == 200
+            _assert_sealed(db.session, campaign, table)
         db.dispose(application)
         blob = b"".join(p.read_bytes() for p in tmp_path.glob("pii.db*"))
         assert "王**".encode() in blob  # the masked name is there, so the scan sees the data
@@ -180,6 +195,7 @@ def test_no_raw_id_number_phone_or_name_anywhere_in_the_database(database_url, t
         campaign = make_campaign(session)
         _import(session, campaign, "r.csv", rosters.csv_text(table).encode())
         session.flush()
+        _assert_sealed(session, campaign, table)
         connection = session.connection()
         inspector = inspect(connection)
         dump = []
@@ -190,4 +206,9 @@ def test_no_raw_id_number_phone_or_name_anywhere_in_the_database(database_url, t
         blob = "\n".join(dump)
         assert "王**" in blob
         leaked = [v for v in raw if v in blob]
+        # The text cast shows bytea as hex: read the vault's raw bytes too.
+        sealed = [bytes(value) for (value,) in connection.execute(text(
+            "SELECT contact_sealed FROM household WHERE contact_sealed IS NOT NULL"))]
+        assert len(sealed) == len(table)
+        leaked += [v for v in raw if any(v.encode() in value for value in sealed)]
     assert leaked == []

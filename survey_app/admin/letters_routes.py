@@ -1,0 +1,187 @@
+"""Administrator pages for survey links and letters: issuing, printing, reprinting one
+household's letter, the letter details and the open-link poster.
+
+Letters are rendered from the links' encrypted copies (``services.link_copies``), so
+issuing redirects to the letters page (PRG): reloading it, or opening it again next week,
+prints the same links. Every letters page or archive is an audit event (``export.letters``):
+it shows live links.
+"""
+
+from __future__ import annotations
+
+import io
+from datetime import datetime
+
+from flask import (
+    Response,
+    abort,
+    current_app,
+    flash,
+    redirect,
+    render_template,
+    request,
+    send_file,
+    url_for,
+)
+from flask_babel import gettext as _
+from flask_login import current_user
+from sqlmodel import select
+
+from survey_app.admin import bp
+from survey_app.admin.addresses import address_problems
+from survey_app.admin.forms import CampaignLetterForm, LinkReissueForm, TokensIssueForm
+from survey_app.admin.routes import (
+    NO_STORE,
+    _campaign_or_404,
+    _done,
+    _refused,
+    _render_campaign,
+)
+from survey_app.extensions import db
+from survey_app.models import Campaign, Community, Household, Role, utcnow
+from survey_app.security import role_required
+from survey_app.services import audit, campaigns, letters, tokens
+
+
+@bp.route("/campaigns/<slug>/tokens", methods=["POST"])
+@role_required(Role.ADMIN)
+def issue_tokens(slug: str):
+    campaign = _campaign_or_404(slug)
+    form = TokensIssueForm()
+    if not form.validate_on_submit():
+        return _render_campaign(campaign, 400, tokens_form=form)
+    started = utcnow()
+    try:
+        with db.write() as session:
+            issued = tokens.issue_tokens(campaign, session=session, actor=current_user,
+                                         only_missing=form.only_missing.data,
+                                         reissue=form.confirm_reissue.data)
+    except tokens.TokenError as exc:
+        return _refused(campaign, str(exc))
+    endpoint = "admin.letters_zip" if form.output.data == "zip" else "admin.letters_page"
+    return _done_to(url_for(endpoint, slug=slug, since=started.isoformat()),
+                    _("Issued %(count)d links.", count=len(issued)))
+
+
+def _done_to(location: str, message: str, *, category: str = "success"):
+    flash(message, category)
+    return redirect(location)
+
+
+def _selection(campaign: Campaign) -> dict:
+    """The letters asked for: ``community`` (code), ``household`` (id), ``since`` (ISO time
+    of an issuing); 404 for a community or household that is not there."""
+    chosen: dict = {}
+    if code := request.args.get("community"):
+        community = db.session.exec(select(Community).where(Community.code == code)).first()
+        if community is None:
+            abort(404)
+        chosen["community_id"] = community.id
+    if (household_id := request.args.get("household", type=int)) is not None:
+        household = db.session.get(Household, household_id)
+        if household is None or household.campaign_id != campaign.id:
+            abort(404)
+        chosen["household_id"] = household_id
+    if since := request.args.get("since"):
+        try:
+            chosen["since"] = datetime.fromisoformat(since)
+        except ValueError:
+            abort(404)
+    return chosen
+
+
+def _printed(campaign: Campaign, kind: str) -> tokens.LiveLinks:
+    """The selected live links, with the audit event of showing them."""
+    chosen = _selection(campaign)
+    with db.write() as session:
+        links = tokens.live_links(campaign, session=session, **chosen)
+        audit.record(f"export.{kind}", "campaign", campaign.id, session=session,
+                     actor=current_user, campaign_id=campaign.id,
+                     details={"links": len(links.printable),
+                              **{k: str(v) for k, v in chosen.items()}})
+    return links
+
+
+@bp.route("/campaigns/<slug>/letters")
+@role_required(Role.ADMIN)
+def letters_page(slug: str):
+    campaign = _campaign_or_404(slug)
+    links = _printed(campaign, "letters")
+    base = current_app.config["PUBLIC_BASE_URL"]
+    batches = letters.letters_by_community(links.printable, session=db.session, base_url=base)
+    page = letters.render_letters(campaign, batches, base_url=base,
+                                  css_href=url_for("static", filename=letters.LETTERS_CSS),
+                                  problems=address_problems(),
+                                  without_copy=len(links.without_copy))
+    return Response(page, mimetype="text/html", headers=NO_STORE)
+
+
+@bp.route("/campaigns/<slug>/letters.zip")
+@role_required(Role.ADMIN)
+def letters_zip(slug: str):
+    campaign = _campaign_or_404(slug)
+    links = _printed(campaign, "letters_zip")
+    archive = letters.letters_zip(campaign, links.printable, session=db.session,
+                                  base_url=current_app.config["PUBLIC_BASE_URL"],
+                                  problems=address_problems())
+    response = send_file(io.BytesIO(archive), mimetype="application/zip", as_attachment=True,
+                         download_name=f"{campaign.slug}-letters.zip")
+    response.headers.update(NO_STORE)
+    return response
+
+
+@bp.route("/campaigns/<slug>/links")
+@role_required(Role.ADMIN)
+def links(slug: str):
+    """Every sampled household with the state of its link: print or reissue one letter."""
+    campaign = _campaign_or_404(slug)
+    rows = tokens.link_rows(campaign, session=db.session)
+    return render_template("admin/links.html", campaign=campaign, rows=rows,
+                           reissue_form=LinkReissueForm(formdata=None),
+                           address_problems=address_problems())
+
+
+@bp.route("/campaigns/<slug>/households/<int:household_id>/reissue", methods=["POST"])
+@role_required(Role.ADMIN)
+def reissue_link(slug: str, household_id: int):
+    campaign = _campaign_or_404(slug)
+    household = db.session.get(Household, household_id)
+    if household is None or household.campaign_id != campaign.id:
+        abort(404)
+    back = url_for("admin.links", slug=slug)
+    if not LinkReissueForm().validate_on_submit():
+        return _done_to(back, _("Tick \"The old letter stops working\" to reissue the link "
+                                "of household %(code)s.", code=household.household_code),
+                        category="error")
+    try:
+        with db.write() as session:
+            tokens.reissue_link(household, session=session, actor=current_user)
+    except tokens.TokenError as exc:
+        return _done_to(back, str(exc), category="error")
+    return _done_to(url_for("admin.letters_page", slug=slug, household=household_id),
+                    _("Household %(code)s has a new link; its earlier letter no longer "
+                      "works. Print this letter.", code=household.household_code))
+
+
+@bp.route("/campaigns/<slug>/letter-details", methods=["POST"])
+@role_required(Role.ADMIN)
+def letter_details(slug: str):
+    campaign = _campaign_or_404(slug)
+    form = CampaignLetterForm()
+    if not form.validate_on_submit():
+        return _render_campaign(campaign, 400, letter_form=form)
+    with db.write() as session:
+        campaigns.set_letter_details(campaign, commissioner=form.commissioner.data or "",
+                                     evaluator_org=form.evaluator_org.data or "",
+                                     hotline=form.hotline.data or "", session=session,
+                                     actor=current_user)
+    return _done(campaign, _("Letter details saved."))
+
+
+@bp.route("/campaigns/<slug>/poster")
+@role_required(Role.ADMIN)
+def poster(slug: str):
+    campaign = _campaign_or_404(slug)
+    return letters.render_poster(campaign, base_url=current_app.config["PUBLIC_BASE_URL"],
+                                 css_href=url_for("static", filename=letters.LETTERS_CSS),
+                                 problems=address_problems())
