@@ -29,13 +29,15 @@ from tests.security.route_matrix import MATRIX, PARAMS, ROLES, STAFF_PREFIXES
 STAFF_ROLES = {"admin": "admin", "evaluator": "evaluator", "worker_a": "worker-thl"}
 PASSWORDS = {name: password for name, password, _, _ in demo.DEMO_ACCOUNTS}
 # Routes that answer a file rather than a page.
-NOT_PAGES = ("/export/", "report.docx", "report-template.docx")
+NOT_PAGES = ("/export/", "report.docx", "report-template.docx", ".zip")
 ALLOWED_WORDS = {
     # formats, products and units staff read in Chinese text
     "CSV", "XLSX", "SPSS", "Word", "WPS", "Excel", "PDF", "UTF", "GBK", "BOM", "API", "JSON",
     "OpenAPI", "QR", "ID", "IPA", "URL", "HTTPS", "KB", "MB", "IP", "SHA", "HMAC",
     "Cochran", "Wilson", "Feldt", "Spearman", "Cronbach", "AAPOR", "RR", "FPC", "XLSForm",
     "CR", "AVE",  # composite reliability, average variance extracted (GB/T 19038)
+    "NC", "UO", "UH", "NE",  # AAPOR disposition codes of the visit log
+    "make", "run",  # the `make run` command the admin page names
     "YAML", "sav", "docx", "xlsx", "csv", "yaml", "WeChat", "ZIP",
     # the language switch names the other language in that language; a key on the keyboard
     "English", "Tab",
@@ -51,6 +53,7 @@ ENUM_VALUES = {
     "unverified", "excluded",
 }
 _WORD = re.compile(r"(?<![\w.\-/@])[A-Za-z][A-Za-z_']+(?![\w.\-/@])")
+_SETTING = re.compile(r"[A-Z][A-Z0-9]*(?:_[A-Z0-9]+)+")
 _ATTRIBUTES = {"placeholder", "title", "aria-label", "alt"}
 
 
@@ -84,9 +87,11 @@ def reading_text(html: str) -> str:
 
 
 def english_words(text: str, allowed: set[str] = frozenset()) -> list[str]:
-    """English words of a reading text outside the allow-list (and ``allowed``: data)."""
+    """English words of a reading text outside the allow-list (and ``allowed``: data);
+    setting names (``SURVEY_PUBLIC_BASE_URL``) are codes."""
     return [w for w in _WORD.findall(text)
-            if w not in ALLOWED_WORDS and w not in allowed and w not in ENUM_VALUES]
+            if w not in ALLOWED_WORDS and w not in allowed and w not in ENUM_VALUES
+            and not _SETTING.fullmatch(w)]
 
 
 def raw_enum_values(text: str) -> list[str]:
