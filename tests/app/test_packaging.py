@@ -91,7 +91,8 @@ def test_installed_wheel_migrates_and_serves_chinese_pages(wheel, tmp_path):
     elsewhere.mkdir()
     env = {**base_env, "SURVEY_DATABASE_URL": f"sqlite:///{elsewhere / 'survey.db'}",
            "SURVEY_SECRET_KEY": "wheel-test-secret-key-0123456789",
-           "SURVEY_PII_KEY": "wheel-test-pii-key-0123456789"}
+           "SURVEY_PII_KEY": "wheel-test-pii-key-0123456789",
+           "SURVEY_CONTACT_KEY": "wheel-test-contact-key-0123456789"}
     where = _run([str(bin_dir / "python"), "-c", "import survey_app; print(survey_app.__file__)"],
                  cwd=elsewhere, env=env)
     assert where.startswith(str(venv)), where
