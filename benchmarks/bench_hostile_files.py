@@ -4,7 +4,7 @@ The files are built first (tests/services/hostile_files.py). Each case then runs
 fresh interpreter (``--case NAME DIR``), which loads the small files into memory as an
 upload's body would be (the big ones are read from disk by the CLI path), resets the
 process's peak-RSS mark (``/proc/self/clear_refs``), reads the file the way the upload and
-the CLI do (``roster.read_roster_file`` / ``read_roster_path``, ``convert_xlsform``), and
+the CLI do (``roster_files.read_roster_file`` / ``read_roster_path``, ``convert_xlsform``), and
 reports the wall-clock time of the read and the peak RSS growth over the RSS before it
 (``VmHWM`` − ``VmRSS`` from ``/proc/self/status``). Goals (issue 17): refused in < 5 s,
 RSS growth < 200 MB.
@@ -60,7 +60,7 @@ def build_files(folder: Path) -> None:
 def run_case(case: str, folder: Path) -> dict[str, object]:
     """Read one case's file as the upload (bytes in memory) or the import (a path) does."""
     from questionnaires.xlsform import convert_xlsform
-    from survey_app.services import roster
+    from survey_app.services import roster, roster_files
 
     path = next(folder.glob(f"{case}.*"))
     if case.startswith("xlsform"):
@@ -68,12 +68,12 @@ def run_case(case: str, folder: Path) -> dict[str, object]:
             return convert_xlsform(path)
     elif path.stat().st_size > 8 * 2**20 or "zip-bomb" in case:
         def read():
-            return roster.read_roster_path(str(path))
+            return roster_files.read_roster_path(str(path))
     else:
         data = path.read_bytes()  # the upload's body, already in the server's memory
 
         def read():
-            return roster.read_roster_file(path.name, data)
+            return roster_files.read_roster_file(path.name, data)
     Path("/proc/self/clear_refs").write_text("5")
     before = _status_kb("VmRSS")
     start = time.perf_counter()

@@ -10,7 +10,7 @@ N bulk-inserted households/responses/answers), then measures in one process:
 - ``scores_document`` cold (service call) with its parts: load_counted, comment themes;
   the raked document (``weighting="raked"``) cold and the raking alone;
   "cold" = nothing cached but jieba's dictionary, which gunicorn loads at start-up
-  (gunicorn.conf.py when_ready): the scores cache is cleared and so is the comment
+  (survey_app/gunicorn_conf.py when_ready): the scores cache is cleared and so is the comment
   segmentation cache before each cold measurement;
 - GET /api/v1/campaigns/<slug>/scores cold (cache empty) and warm (nothing changed),
   through the Flask test client with a bearer token;
@@ -25,7 +25,7 @@ from __future__ import annotations
 
 import os
 
-# As gunicorn.conf.py sets for the workers, before numpy is imported.
+# As survey_app/gunicorn_conf.py sets for the workers, before numpy is imported.
 os.environ.setdefault("OPENBLAS_NUM_THREADS", "1")
 
 import argparse
@@ -45,7 +45,7 @@ from survey_app.services import (
     api_tokens,
     campaigns,
     counted_data,
-    demo,
+    demo_answers,
     nonresponse,
     questionnaire_versions,
     score_cache,
@@ -144,8 +144,9 @@ def run(backend: str, n: int, distinct_comments: bool = False) -> dict:
             campaign = campaigns.get_campaign(info["slug"], session=session)
             version = questionnaire_versions.version_for_group(
                 campaign, HouseholdGroup.RENTAL_SUBSIDY, session=session)
-            values = demo._answers(questionnaire_versions.questionnaire_of(version),
-                                   random.Random(5), 0.9)
+            resident = demo_answers.Resident(HouseholdGroup.RENTAL_SUBSIDY, 1.65)
+            values = demo_answers.simulated_answers(
+                questionnaire_versions.questionnaire_of(version), random.Random(5), resident)
             store_response(session=session, campaign=campaign, version=version,
                            group=HouseholdGroup.RENTAL_SUBSIDY, mode=ResponseMode.WEB_OPEN,
                            instance_id=str(uuid.uuid4()), values=values)

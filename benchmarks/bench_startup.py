@@ -3,7 +3,7 @@
 For each backend, each ``--root`` (a checkout of this project: the tree under test and, to
 compare, an older commit checked out with ``git worktree add``) and each repeat, in one run:
 
-1. launch: ``gunicorn -c <root>/gunicorn.conf.py 'survey_app:create_app()'`` (the production
+1. launch: ``gunicorn -c python:survey_app.gunicorn_conf 'survey_app:create_app()'`` (the production
    settings, ``--workers`` workers) on a scratch database holding the demo campaign, with
    ``PYTHONPATH=<root>`` so that the root's packages are the ones imported (checked first);
    the clock runs from just before the launch until a GET of the resident page (the open
@@ -12,8 +12,8 @@ compare, an older commit checked out with ``git worktree add``) and each repeat,
    wall clock counts other processes' turns too. ``Pss`` from ``/proc/<pid>/smaps_rollup``
    of the master and of the workers forked so far is read at once ("at first 200");
 2. the workers' replacement: a master that loads the comment segmenter after forking
-   replaces its first workers (gunicorn.conf.py); the time from launch until none of the
-   first workers is left is printed ("-": none within ``--settle`` seconds);
+   replaces its first workers (survey_app/gunicorn_conf.py); the time from launch until none
+   of the first workers is left is printed ("-": none within ``--settle`` seconds);
 3. PSS after resident pages: ``--pages`` more GETs of the resident page over fresh
    connections (spread over the workers by the shared socket);
 4. PSS after submissions: ``--submissions`` residents fill in and submit the survey
@@ -174,12 +174,18 @@ def replaced_workers(master: int, first: set[int], workers: int, started: float,
     return None
 
 
+def gunicorn_config(root: Path) -> str:
+    """The root's production settings: a module of the package, or (older commits) a file."""
+    legacy = root / "gunicorn.conf.py"
+    return str(legacy) if legacy.exists() else "python:survey_app.gunicorn_conf"
+
+
 def launch(root: Path, database_url: str, args: argparse.Namespace) -> Launch:
     port = free_port()
     env = root_environment(root, database_url, port, args.workers)
     started = time.perf_counter()
     process = subprocess.Popen(
-        [str(GUNICORN), "-c", str(root / "gunicorn.conf.py"), "--access-logfile", "/dev/null",
+        [str(GUNICORN), "-c", gunicorn_config(root), "--access-logfile", "/dev/null",
          "--error-logfile", "/dev/null", "survey_app:create_app()"],
         cwd=root, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
         start_new_session=True)

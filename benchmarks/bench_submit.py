@@ -4,8 +4,9 @@ For each backend and worker count, in one run on this machine:
 
 1. baseline: gunicorn serving benchmarks/bare_insert_app.py (one INSERT in one transaction
    per POST, same engine settings), driven by the same client with the same bodies;
-2. the app: gunicorn -c gunicorn.conf.py (tests/reliability/harness.GunicornServer) on a
-   scratch database holding the demo campaign; the open link /c/<slug>/<group>.
+2. the app: gunicorn -c python:survey_app.gunicorn_conf
+   (tests/reliability/harness.GunicornServer) on a scratch database holding the demo
+   campaign; the open link /c/<slug>/<group>.
 
 The client pre-fetches a pool of survey forms (GET: session cookie, CSRF token, form
 instance id) before the clock starts, then ``--clients`` processes each POST their share
@@ -183,8 +184,8 @@ def bare_run(url: str, workers: int, args) -> dict:
     proc = subprocess.Popen([str(gunicorn), "-w", str(workers), "-b", f"127.0.0.1:{port}",
                              "--chdir", str(ROOT / "benchmarks"), "--access-logfile", "/dev/null",
                              "bare_insert_app:create_app()"], env=env, start_new_session=True,
-                            # gunicorn reads ./gunicorn.conf.py of its working directory:
-                            # the app's, at the root, must not configure the bare endpoint.
+                            # gunicorn reads ./gunicorn.conf.py of a working directory;
+                            # none may configure the bare endpoint.
                             cwd=ROOT / "benchmarks",
                             stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     try:

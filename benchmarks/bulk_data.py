@@ -32,8 +32,13 @@ from survey_app import create_app  # noqa: E402
 from survey_app.extensions import db  # noqa: E402
 from survey_app.migrate import upgrade  # noqa: E402
 from survey_app.models import Household, HouseholdGroup, Response  # noqa: E402
-from survey_app.services import demo, questionnaire_versions  # noqa: E402
+from survey_app.services import demo, demo_answers, questionnaire_versions  # noqa: E402
 from survey_app.services.answer_copies import answer_copies  # noqa: E402
+from survey_app.services.demo_answers import (  # noqa: E402
+    Resident,
+    household_latent,
+    simulated_answers,
+)
 from survey_app.services.responses import answer_rows, payload_hash  # noqa: E402
 
 POSTGRES_ADMIN_URL = os.environ.get("SURVEY_BENCH_POSTGRES_URL",
@@ -73,17 +78,18 @@ def make_bench_app(url: str, **settings):
 
 
 def _answer_pool(questionnaire, rng: random.Random,
-                 mood: float) -> list[tuple[dict, str, dict]]:
+                 group: str) -> list[tuple[dict, str, dict]]:
     pool = []
     for _ in range(POOL):
-        values = demo._answers(questionnaire, rng, mood)  # validated, skip logic applied
+        resident = Resident(group, household_latent(rng, group, None, None))
+        values = simulated_answers(questionnaire, rng, resident)  # validated, skip logic applied
         pool.append((values, payload_hash(values), answer_copies(values, questionnaire)))
     return pool
 
 
 def _distinct_comment(comment: str, i: int, rng: random.Random) -> str:
     # Real comments are mostly distinct sentences: two of the demo's phrases and a building.
-    second = rng.choice([c for c in demo.COMMENTS if c])
+    second = rng.choice(demo_answers.PRAISE + demo_answers.COMPLAINTS["procedure_convenience"])
     return f"{comment}{second}{i % 997 + 1}号楼{rng.choice('东西南北')}侧"
 
 
@@ -113,7 +119,7 @@ def build_campaign(url: str, extra: int, *, seed: int = 2021,
         versions = {g: questionnaire_versions.version_for_group(campaign, g, session=session)
                     for g in HouseholdGroup}
         forms = {g: questionnaire_versions.questionnaire_of(v) for g, v in versions.items()}
-        pools = {g: _answer_pool(forms[g], rng, 0.93 if g == "relocated" else 0.88)
+        pools = {g: _answer_pool(forms[g], rng, g)
                  for g in HouseholdGroup}
         pool_rows = {}  # (group, pool index) -> answer dicts without response_id
         for g, pool in pools.items():

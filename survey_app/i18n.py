@@ -5,7 +5,7 @@ from __future__ import annotations
 import functools
 
 from babel import support
-from flask import Flask, current_app, request, session
+from flask import Flask, current_app, has_request_context, request, session
 from flask_babel import get_locale
 from wtforms.i18n import messages_path
 
@@ -19,6 +19,8 @@ def wtforms_translations(locale: str) -> support.Translations:
 
 
 def select_locale() -> str:
+    if not has_request_context():  # a command or a job: the default language
+        return current_app.config["DEFAULT_LOCALE"]
     chosen = session.get("locale")
     if chosen in SUPPORTED_LOCALES:
         return chosen

@@ -42,6 +42,19 @@ LABELS = {
     "admin": _l("Administrator"),
     "worker": _l("Community worker"),
     "evaluator": _l("Evaluator"),
+    # paper form statuses
+    "awaiting_second": _l("Awaiting the second entry"),
+    "conflict": _l("Entries disagree"),
+    "verified": _l("Verified"),
+    "held": _l("Held: also answered on the web"),
+    # importance-performance quadrants (analysis.drivers.QUADRANTS)
+    "concentrate here": _l("Concentrate here"),
+    "keep up the good work": _l("Keep up the good work"),
+    "low priority": _l("Low priority"),
+    "possible overkill": _l("Possible overkill"),
+    # missing-answer policies of the reliability table
+    "pairwise": _l("Pairwise deletion"),
+    "listwise": _l("Listwise deletion"),
 }
 
 

@@ -8,12 +8,23 @@ from alembic import command
 from alembic.config import Config
 from sqlalchemy import Connection
 
-ROOT = Path(__file__).resolve().parent.parent
+PACKAGE = Path(__file__).resolve().parent
+
+
+def alembic_home() -> Path:
+    """The directory holding ``alembic.ini`` and ``migrations/``.
+
+    An installed wheel carries a copy in ``survey_app/_alembic`` (made by setup.py at build
+    time); a source checkout or an editable install reads the checkout's own.
+    """
+    packaged = PACKAGE / "_alembic"
+    return packaged if (packaged / "alembic.ini").is_file() else PACKAGE.parent
 
 
 def alembic_config(url: str, connection: Connection | None = None) -> Config:
-    cfg = Config(str(ROOT / "alembic.ini"))
-    cfg.set_main_option("script_location", str(ROOT / "migrations"))
+    home = alembic_home()
+    cfg = Config(str(home / "alembic.ini"))
+    cfg.set_main_option("script_location", str(home / "migrations"))
     # ConfigParser interpolation would choke on '%' in passwords.
     cfg.set_main_option("sqlalchemy.url", url.replace("%", "%%"))
     if connection is not None:

@@ -28,3 +28,14 @@ def serve_in_thread(app) -> Iterator[str]:
 def launch_chromium(playwright):
     """Debian's Chromium through Playwright; never a downloaded browser."""
     return playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
+
+
+def migrated_sqlite_app(path):
+    """An app on a new SQLite file at ``path``, migrated to head (for a served browser test)."""
+    from survey_app import create_app
+    from survey_app.migrate import upgrade
+    from tests.fixtures.settings import TEST_SETTINGS
+
+    url = f"sqlite:///{path}"
+    upgrade(url)
+    return create_app({**TEST_SETTINGS, "DATABASE_URL": url})

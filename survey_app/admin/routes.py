@@ -39,6 +39,7 @@ from survey_app.admin.forms import (
     choices,
 )
 from survey_app.extensions import db
+from survey_app.labels import label
 from survey_app.models import Campaign, Community, Role, User
 from survey_app.security import role_required
 from survey_app.services import (
@@ -46,6 +47,7 @@ from survey_app.services import (
     contact_vault,
     questionnaire_versions,
     roster,
+    roster_files,
     roster_template,
     sampling,
     tokens,
@@ -107,7 +109,9 @@ def _render_campaign(campaign: Campaign, status: int = 200, **forms):
     and errors kept)."""
     versions = questionnaire_versions.list_versions(session=db.session)
     attach = forms.pop("attach_form", None) or QuestionnaireAttachForm(formdata=None)
-    attach.version_id.choices = choices((v.id, f"{v.name} v{v.version}") for v in versions)
+    # A built-in questionnaire is named by its household group's code: shown by its label.
+    attach.version_id.choices = choices((v.id, f"{label(v.name)} v{v.version}")
+                                        for v in versions)
     defaults = {
         "dates_form": CampaignDatesForm(formdata=None, obj=campaign),
         "settings_form": _settings_form(campaign) if "settings_form" not in forms else None,
@@ -187,7 +191,7 @@ def campaign_dates(slug: str):
 def attach_questionnaire(slug: str):
     campaign = _campaign_or_404(slug)
     form = QuestionnaireAttachForm()
-    form.version_id.choices = choices((v.id, v.name) for v in
+    form.version_id.choices = choices((v.id, label(v.name)) for v in
                                       questionnaire_versions.list_versions(session=db.session))
     if not form.validate_on_submit():
         return _render_campaign(campaign, 400, attach_form=form)
@@ -235,8 +239,8 @@ def upload_roster(slug: str):
         return _render_campaign(campaign, 400, roster_form=form)
     upload = form.roster.data
     try:
-        columns = roster.parse_column_mapping(form.columns.data or "")
-        rows = roster.read_roster_file(upload.filename or "", upload.read(), columns=columns)
+        columns = roster_files.parse_column_mapping(form.columns.data or "")
+        rows = roster_files.read_roster_file(upload.filename or "", upload.read(), columns=columns)
         with db.write() as session:
             result = roster.import_roster(campaign, rows, session=session,
                                           pii_key=current_app.config["PII_KEY"],

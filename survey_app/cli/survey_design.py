@@ -286,12 +286,12 @@ def roster_group() -> None:
 @with_appcontext
 def roster_import(slug: str, path: str, columns: tuple[str, ...]) -> None:
     """Import households from a CSV (UTF-8, GBK, UTF-16) or XLSX file, all or nothing."""
-    from survey_app.services import roster
+    from survey_app.services import roster, roster_files
 
     campaign = _campaign(slug)
     try:
-        mapping = roster.parse_column_mapping("\n".join(columns))
-        rows = roster.read_roster_path(path, columns=mapping)
+        mapping = roster_files.parse_column_mapping("\n".join(columns))
+        rows = roster_files.read_roster_path(path, columns=mapping)
         with db.write() as session:
             result = roster.import_roster(campaign, rows, session=session,
                                           pii_key=current_app.config["PII_KEY"],

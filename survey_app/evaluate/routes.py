@@ -13,6 +13,7 @@ from flask_babel import gettext as _
 from flask_login import current_user
 from werkzeug.datastructures import MultiDict
 
+from survey_app.convention_texts import readable_conventions, rule_explanation
 from survey_app.evaluate import bp
 from survey_app.evaluate.forms import (
     CommentRedactForm,
@@ -97,6 +98,8 @@ def dashboard(slug: str):
         "evaluate/dashboard.html", campaign=campaign, form=form, doc=doc, other=other,
         progress=progress, progress_tables=dashboard_totals.progress_tables(progress),
         figures=figures, dim_labels=doc.dimension_labels(),
+        conventions=readable_conventions(doc.conventions),
+        rule_explanation=rule_explanation(campaign),
         indicator_rows=[indicator_table.display(r) for r in
                         indicator_table.indicator_rows(campaign, doc, session=db.session)],
         notes_form=IndicatorNotesForm(data=notes.__dict__),

@@ -28,6 +28,8 @@ from datetime import datetime, timedelta
 from functools import cache
 from importlib import resources
 
+from flask_babel import gettext as _
+
 MIN_PASSWORD_LENGTH = 8
 MAX_USERNAME_LENGTH = 64
 FREE_FAILURES = 5
@@ -54,15 +56,16 @@ def check_username(raw: str) -> str:
     """The normalised username, or PolicyError saying what is wrong with it."""
     username = normalise_username(raw)
     if not username:
-        raise PolicyError("username must not be empty")
+        raise PolicyError(_("username must not be empty"))
     if len(username) > MAX_USERNAME_LENGTH:
-        raise PolicyError(f"username must have at most {MAX_USERNAME_LENGTH} characters")
+        raise PolicyError(_("username must have at most %(n)s characters",
+                            n=MAX_USERNAME_LENGTH))
     if not _USERNAME.fullmatch(username):
         bad = next(ch for ch in username if not _USERNAME.fullmatch(ch))
-        raise PolicyError(
-            f"username may hold only ASCII letters and digits, . _ - @ and Chinese "
-            f"characters; {bad!r} ({unicodedata.name(bad, 'unnamed character')}) is not "
-            f"allowed")
+        raise PolicyError(_(
+            "username may hold only ASCII letters and digits, . _ - @ and Chinese "
+            "characters; %(char)s (%(name)s) is not allowed", char=repr(bad),
+            name=unicodedata.name(bad, "unnamed character")))
     return username
 
 
@@ -76,16 +79,18 @@ def common_passwords() -> frozenset[str]:
 def check_password(password: str, *, username: str) -> None:
     """PolicyError naming the first rule ``password`` breaks for ``username``."""
     if len(password) < MIN_PASSWORD_LENGTH:
-        raise PolicyError(f"password must have at least {MIN_PASSWORD_LENGTH} characters")
+        raise PolicyError(_("password must have at least %(n)s characters",
+                            n=MIN_PASSWORD_LENGTH))
     lowered = password.lower()
     if len(set(password)) == 1 or password.isdigit():
-        raise PolicyError("password must not be all digits or one character repeated")
+        raise PolicyError(_("password must not be all digits or one character repeated"))
     name = normalise_username(username).lower()
     # A short name ("li") is in many good passwords by chance; a longer one is not.
     if name and (lowered in name or (len(name) >= 4 and name in lowered)):
-        raise PolicyError("password must not contain the username")
+        raise PolicyError(_("password must not contain the username"))
     if lowered in common_passwords():
-        raise PolicyError("password is on the list of commonly used passwords; choose another")
+        raise PolicyError(_("password is on the list of commonly used passwords; choose "
+                            "another"))
 
 
 def login_wait(failures: int) -> timedelta:

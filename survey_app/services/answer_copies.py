@@ -61,9 +61,10 @@ def answer_copies(values: Mapping[str, object], questionnaire: Questionnaire,
 def load_comment_segmenter() -> None:
     """Load the comment segmenter (jieba's dictionary, ~0.7 s) and the domain words now.
 
-    Called once by the gunicorn master before it forks the workers (gunicorn.conf.py), so
-    that neither a worker's first submission with a comment (inside its write transaction)
-    nor its first scores request pays it. Other servers pay it on first use.
+    Called once by the gunicorn master before it forks the workers
+    (survey_app/gunicorn_conf.py), so that neither a worker's first submission with a
+    comment (inside its write transaction) nor its first scores request pays it. Other
+    servers pay it on first use.
     """
     from analysis import load_segmenter
 

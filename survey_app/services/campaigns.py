@@ -16,9 +16,11 @@ from dataclasses import dataclass
 from datetime import date
 from typing import TYPE_CHECKING
 
+from flask_babel import gettext as _
 from sqlalchemy import func
 from sqlmodel import Session, select
 
+from survey_app.labels import label
 from survey_app.models import Campaign, CampaignStatus, Household, Response, ResponseStatus, User
 from survey_app.services import audit
 
@@ -86,7 +88,7 @@ def create_campaign(
     if not 2000 <= year <= 2100:
         raise CampaignError("year must lie between 2000 and 2100")
     if get_campaign(slug, session=session) is not None:
-        raise CampaignError(f"campaign {slug!r} already exists")
+        raise CampaignError(_("campaign “%(slug)s” already exists", slug=slug))
     campaign = Campaign(slug=slug, title=title.strip(), year=year, district=district.strip())
     session.add(campaign)
     session.flush()
@@ -118,7 +120,7 @@ def set_status(campaign: Campaign, status: str, *, session: Session,
 def set_dates(campaign: Campaign, opens_on: date | None, closes_on: date | None, *,
               session: Session, actor: User | None = None) -> Campaign:
     if opens_on and closes_on and closes_on < opens_on:
-        raise CampaignError("the closing date is before the opening date")
+        raise CampaignError(_("the closing date is before the opening date"))
     campaign.opens_on, campaign.closes_on = opens_on, closes_on
     session.add(campaign)
     session.flush()
@@ -157,9 +159,10 @@ def check_indicator_settings(
         raise CampaignError(f"rule must be one of {', '.join(RULES)}")
     upper = 1.0 if measure == "rate" else 100.0
     if not 0 < target <= upper:
-        raise CampaignError(f"target for measure {measure!r} must lie in (0, {upper:g}]")
+        raise CampaignError(_("the target of the %(measure)s must be above 0 and at most "
+                              "%(upper)s", measure=label(measure), upper=format(upper, "g")))
     if not 0 < points <= 100:
-        raise CampaignError("points must lie in (0, 100]")
+        raise CampaignError(_("the points must be above 0 and at most 100"))
     bands = tuple((float(t), float(p)) for t, p in bands)
     if rule == "stepwise":
         _check_stepwise(deduction_per_point, floor, points)
@@ -174,21 +177,23 @@ def check_indicator_settings(
 
 def _check_stepwise(deduction_per_point: float | None, floor: float, points: float) -> None:
     if deduction_per_point is None or deduction_per_point <= 0:
-        raise CampaignError("the stepwise rule needs a positive deduction per point")
+        raise CampaignError(_("the stepwise rule needs a positive deduction per point"))
     if not 0 <= floor <= points:
-        raise CampaignError("the floor must lie between 0 and the points")
+        raise CampaignError(_("the floor must lie between 0 and the points"))
 
 
 def _check_bands(bands: tuple[tuple[float, float], ...], upper: float, points: float) -> None:
     """Thresholds on the measure's scale (0..upper), band points within the points."""
     if not bands:
-        raise CampaignError("the bands rule needs at least one band (threshold:points)")
+        raise CampaignError(_("the bands rule needs at least one band (threshold:points)"))
     for threshold, band_points in bands:
         if not 0 <= threshold <= upper or not 0 <= band_points <= points:
-            raise CampaignError(f"band {threshold:g}:{band_points:g} is out of range "
-                                f"(threshold 0..{upper:g}, points 0..{points:g})")
+            raise CampaignError(_("band %(band)s is out of range (threshold 0 to %(upper)s, "
+                                  "points 0 to %(points)s)",
+                                  band=format(threshold, "g") + ":" + format(band_points, "g"),
+                                  upper=format(upper, "g"), points=format(points, "g")))
     if len({t for t, _ in bands}) != len(bands):
-        raise CampaignError("two bands have the same threshold")
+        raise CampaignError(_("two bands have the same threshold"))
 
 
 def parse_bands(text: str) -> list[tuple[float, float]]:
@@ -204,7 +209,8 @@ def parse_bands(text: str) -> list[tuple[float, float]]:
                 raise ValueError
             bands.append((float(threshold), float(band_points)))
         except ValueError:
-            raise CampaignError(f"band {part!r} is not threshold:points, e.g. 0.9:10") from None
+            raise CampaignError(_("band “%(band)s” is not threshold:points, e.g. 0.9:10",
+                                  band=part)) from None
     return bands
 
 

@@ -17,7 +17,6 @@ from datetime import UTC, date, datetime, timedelta
 from flask import current_app
 from sqlmodel import Session, select
 
-from questionnaires import validate_answers
 from survey_app.models import (
     Campaign,
     CampaignStatus,
@@ -35,6 +34,7 @@ from survey_app.models import (
     Visit,
 )
 from survey_app.services import campaigns, questionnaire_versions, roster, sampling, tokens, users
+from survey_app.services.demo_answers import Resident, household_latent, simulated_answers
 from survey_app.services.personal_data import id_number_check_char
 from survey_app.services.responses import payload_hash, store_response
 
@@ -62,19 +62,6 @@ DEMO_ACCOUNTS = (  # username, password, role, community code
     ("worker-jys", "heshan-shequ-2021", Role.WORKER, "HS-JYS"),
 )
 SURNAMES = "王李张刘陈杨黄赵周吴徐孙胡朱高林何郭马罗"
-COMMENTS = (
-    "", "", "", "", "",
-    "补偿款发放比较及时，感谢政府。",
-    "希望提高补偿标准，现在房价上涨太快。",
-    "办理手续材料太多，跑了好几趟。",
-    "工作人员态度很好，耐心解释政策。",
-    "希望租赁补贴能按月准时发放。",
-    "公示信息不够清楚，老年人看不懂。",
-    "小区配套设施还不完善，希望加强。",
-    "补贴金额偏低，希望根据租金水平调整。",
-    "整体满意，希望继续保持。",
-    "投诉后很久才有人处理。",
-)
 
 
 @dataclass
@@ -193,49 +180,6 @@ def _roster_rows(rng: random.Random) -> list[roster.RosterRow]:
     return rows
 
 
-def _answers(questionnaire, rng: random.Random, mood: float) -> dict:
-    """Valid answers of one simulated resident; ``mood`` is their chance to be satisfied."""
-    raw: dict[str, str | list[str]] = {}
-    for q in questionnaire.questions():
-        if q.type == "rating":
-            raw[q.id] = _rating_code(rng, mood, questionnaire.scale.na_code)
-        elif q.type in _ANSWER_BY_TYPE:
-            raw[q.id] = _ANSWER_BY_TYPE[q.type](q, rng)
-    check = validate_answers(questionnaire, raw)
-    if check.errors:
-        raise RuntimeError(f"demo answers invalid: {check.errors}")
-    return check.values
-
-
-def _rating_code(rng: random.Random, mood: float, na_code: str) -> str:
-    """4 % 不了解; otherwise satisfied (5 or 4) with probability ``mood``."""
-    if rng.random() < 0.04:
-        return na_code
-    p = rng.random()
-    if p < mood * 0.55:
-        return "5"
-    if p < mood:
-        return "4"
-    if p < mood + (1 - mood) * 0.6:
-        return "3"
-    return "2" if p < mood + (1 - mood) * 0.9 else "1"
-
-
-def _single_answer(q, rng: random.Random) -> str:
-    codes = [o.code for o in q.options]
-    if q.id == "has_complained":
-        return "1" if rng.random() < 0.15 else "2"
-    return rng.choice(codes)
-
-
-_ANSWER_BY_TYPE = {
-    "single": _single_answer,
-    "multiple": lambda q, rng: [o.code for o in q.options if rng.random() < 0.3],
-    "integer": lambda q, rng: str(rng.randint(q.min or 1, min(q.max or 6, 6))),
-    "text": lambda q, rng: rng.choice(COMMENTS),
-}
-
-
 @dataclass
 class _Simulation:
     """What simulating one campaign's responses needs at hand."""
@@ -245,7 +189,11 @@ class _Simulation:
     versions: dict
     forms: dict
     communities: dict[int, str]
+    projects: dict[int, str]
     workers: dict[str, list[User]]
+    # Answers draw from their own stream, so a change to the answer model leaves who
+    # answered, when and how (the stream above) as it was.
+    answer_rng: random.Random = field(default_factory=lambda: random.Random(SEED + 1))
     # 09:00 in Beijing on the first fieldwork day; submits fall in the next 40 days.
     start: datetime = datetime(2021, 11, 3, 1, 0, tzinfo=UTC)
 
@@ -255,17 +203,26 @@ class _Simulation:
     def instance_id(self) -> str:
         return str(uuid.UUID(int=self.rng.getrandbits(128), version=4))
 
+    def answers(self, group: str, household: Household | None, *, on_paper: bool) -> dict:
+        community = self.communities.get(household.community_id) if household else None
+        project = self.projects.get(household.project_id) if household else None
+        latent = household_latent(self.answer_rng, group, community, project)
+        return simulated_answers(self.forms[group], self.answer_rng,
+                                 Resident(group, latent, on_paper=on_paper))
+
 
 def _simulate_responses(campaign: Campaign, rng: random.Random, accounts: dict[str, User],
                         session: Session) -> None:
     versions = {g: questionnaire_versions.version_for_group(campaign, g, session=session)
                 for g in HouseholdGroup}
     communities = {c.id: c.code for c in session.exec(select(Community)).all()}
+    projects = {p.id: p.name for p in session.exec(select(roster.Project).where(
+        roster.Project.campaign_id == campaign.id)).all()}
     workers = {code: [a for a in accounts.values() if a.community_id
                       and communities[a.community_id] == code] for code in communities.values()}
     sim = _Simulation(campaign, rng, versions,
                       {g: questionnaire_versions.questionnaire_of(v) for g, v in versions.items()},
-                      communities, workers)
+                      communities, projects, workers)
     sampled = session.exec(select(Household).where(
         Household.campaign_id == campaign.id, Household.sampled)
         .order_by(Household.household_group, Household.sample_rank)).all()
@@ -285,7 +242,7 @@ def _simulate_responses(campaign: Campaign, rng: random.Random, accounts: dict[s
         store_response(
             session=session, campaign=campaign, version=versions[group], group=group,
             mode=ResponseMode.WEB_OPEN, instance_id=sim.instance_id(), household=household,
-            values=_answers(sim.forms[group], rng, 0.85),
+            values=sim.answers(group, household, on_paper=False),
             started_at=submitted - timedelta(seconds=rng.randrange(90, 600)),
             submitted_at=submitted,
         )
@@ -307,11 +264,10 @@ def _simulate_household(sim: _Simulation, household: Household, session: Session
                                             Disposition.MOVED])
         return
     group = household.household_group
-    mood = 0.93 if group == HouseholdGroup.RELOCATED else 0.88
-    values = _answers(sim.forms[group], rng, mood)
     submitted = sim.submitted_at()
     paper_workers = sim.workers.get(sim.communities[household.community_id]) or []
     on_paper = bool(paper_workers) and rng.random() < 0.4
+    values = sim.answers(group, household, on_paper=on_paper)
     response, _ = store_response(
         session=session, campaign=sim.campaign, version=sim.versions[group], group=group,
         mode=ResponseMode.PAPER if on_paper else ResponseMode.WEB_TOKEN,

@@ -22,6 +22,7 @@ from dataclasses import dataclass, replace
 from sqlmodel import Session, select
 
 from questionnaires import Questionnaire
+from survey_app.labels import label
 from survey_app.models import (
     Answer,
     Campaign,
@@ -61,6 +62,12 @@ FIXED_COLUMNS = (
     ("submitted_date", "提交日期（北京时间）"),
     ("duration_seconds", "答题用时（秒）"),
 )
+
+
+def fixed_value_labels() -> dict[str, dict[str, str]]:
+    """Value labels of the fixed columns that hold codes (household group, mode)."""
+    return {"household_group": dict(GROUP_LABELS),
+            "mode": {mode.value: label(mode.value) for mode in ResponseMode}}
 
 
 @dataclass(frozen=True)
@@ -212,8 +219,10 @@ def _temp_path(suffix: str) -> str:
 
 def codebook_rows(variables: list[Variable]) -> list[list]:
     rows = [["变量", "题目", "题型", "维度", "编码及标签", "适用住户类别"]]
-    for name, label in FIXED_COLUMNS:
-        rows.append([name, label, "meta", "", "", ""])
+    fixed_codes = fixed_value_labels()
+    for name, title in FIXED_COLUMNS:
+        codes = "; ".join(f"{c}={lab}" for c, lab in fixed_codes.get(name, {}).items())
+        rows.append([name, title, "meta", "", codes, ""])
     for v in variables:
         codes = "; ".join(f"{c}={lab}" for c, lab in v.value_labels.items())
         rows.append([v.name, v.label, v.kind, v.dimension or "", codes,
@@ -260,6 +269,7 @@ def sav_chunks(campaign: Campaign, *, session: Session,
     labels = dict(FIXED_COLUMNS) | {v.name: v.label for v in variables}
     value_labels = {v.name: {float(c): lab for c, lab in v.value_labels.items()}
                     for v in variables if v.kind in ("rating", "single")}
+    value_labels |= fixed_value_labels()
     missing = {v.name: [9.0] for v in variables if v.kind == "rating"}
     path = _temp_path(".sav")
     pyreadstat.write_sav(frame, path, column_labels=[labels.get(c, c) for c in header],

@@ -9,15 +9,12 @@ plus a masked display form; name, address and phone are also sealed in the conta
 
 from __future__ import annotations
 
-import csv
-import io
-import re
 import secrets
-import unicodedata
-from collections.abc import Iterable, Iterator, Sequence
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import date
 
+from flask_babel import gettext as _
 from sqlmodel import Session, select
 
 from questionnaires import workbooks
@@ -85,7 +82,8 @@ class RowProblem:
     message: str
 
     def __str__(self) -> str:
-        return f"row {self.row}, column {self.column}: {self.message}"
+        return _("row %(row)s, column %(column)s: %(message)s", row=self.row,
+                 column=self.column, message=self.message)
 
 
 class RosterImportError(ValueError):
@@ -94,9 +92,10 @@ class RosterImportError(ValueError):
     def __init__(self, problems: list[RowProblem]):
         self.problems = problems
         shown = "\n".join(str(p) for p in problems[:50])
-        more = f"\n… and {len(problems) - 50} more" if len(problems) > 50 else ""
-        super().__init__(f"roster rejected, nothing imported ({len(problems)} problems):\n"
-                         f"{shown}{more}")
+        more = ("\n" + _("… and %(n)s more", n=len(problems) - 50)
+                if len(problems) > 50 else "")
+        super().__init__(_("roster rejected, nothing imported (%(n)s problems):",
+                           n=len(problems)) + f"\n{shown}{more}")
 
 
 @dataclass(frozen=True)
@@ -113,146 +112,6 @@ class RosterImportResult:
     households: int = 0
     projects_created: list[str] = field(default_factory=list)
     communities_created: list[str] = field(default_factory=list)
-
-
-def decode_csv_bytes(data: bytes) -> str:
-    """UTF-8 (with or without BOM), UTF-16 with a BOM ("Unicode text" from Excel), then
-    GB18030 (a superset of GBK, as Excel/WPS save); refused with a clear message otherwise."""
-    try:
-        return workbooks.decode_text(data)
-    except workbooks.FileRefused as exc:
-        raise RosterImportError([RowProblem(0, "file", str(exc))]) from None
-
-
-def _csv_rows(text: str) -> Iterator[list[str]]:
-    first_line = text.split("\n", 1)[0]
-    # Excel's "Unicode text" and some exports separate with tabs.
-    delimiter = "\t" if "\t" in first_line and "," not in first_line else ","
-    reader = csv.reader(io.StringIO(text, newline=""), delimiter=delimiter)
-    try:
-        for number, row in enumerate(reader, start=1):
-            if number > ROSTER_LIMITS.max_rows + 1:
-                raise workbooks.FileRefused(
-                    f"文件超过 {ROSTER_LIMITS.max_rows} 行 / the file has more than "
-                    f"{ROSTER_LIMITS.max_rows} rows")
-            yield row
-    except csv.Error as exc:
-        raise RosterImportError([RowProblem(reader.line_num, "file",
-                                            f"not a readable CSV file ({exc})")]) from None
-
-
-def parse_column_mapping(text: str) -> dict[str, str]:
-    """The column mapping typed on upload: one ``文件中的列名=标准列名`` per line (or ``;``),
-    the standard name any accepted header (户编号 or household_code …) or ``忽略``/``ignore``
-    for a column to skip. Returns file header -> canonical column (``""``: ignored).
-
-    >>> parse_column_mapping("手机＝联系电话；备注=忽略")
-    {'手机': 'phone', '备注': ''}
-    """
-    mapping: dict[str, str] = {}
-    problems = []
-    for line in re.split(r"[\n;；]", unicodedata.normalize("NFKC", text or "")):
-        if not line.strip():
-            continue
-        written, equals, target = line.partition("=")
-        written, target = written.strip(), target.strip()
-        canonical = "" if target.lower() in IGNORE_WORDS else _HEADER_LOOKUP.get(target.lower())
-        if not equals or not written or canonical is None:
-            known = " / ".join(names[0] for names in COLUMNS.values())
-            problems.append(RowProblem(0, "column mapping", (
-                f"{line.strip()!r}: write 文件中的列名=标准列名, the standard name one of "
-                f"{known} (or 忽略 to skip the column)")))
-            continue
-        mapping[written.lower()] = canonical
-    if problems:
-        raise RosterImportError(problems)
-    return mapping
-
-
-def read_roster_file(filename: str, data: bytes, *,
-                     columns: dict[str, str] | None = None) -> list[RosterRow]:
-    """Parse a CSV or XLSX roster into rows keyed by canonical column names.
-
-    The file is read under :data:`ROSTER_LIMITS` (:mod:`questionnaires.workbooks`): a file
-    too large, a zip bomb, a sheet declaring millions of cells or an unknown encoding is
-    refused as a problem of the file, before or while reading it.
-    """
-    try:
-        workbooks.check_size(len(data), ROSTER_LIMITS)
-        if filename.lower().endswith(".xlsx"):
-            with workbooks.SafeWorkbook(data, ROSTER_LIMITS) as workbook:
-                return _roster_rows(workbook.sheets()[0].iter_rows(values_only=True),
-                                    columns or {})
-        if filename.lower().endswith(".csv"):
-            return _roster_rows(_csv_rows(decode_csv_bytes(data)), columns or {})
-    except workbooks.FileRefused as exc:
-        raise RosterImportError([RowProblem(0, "file", str(exc))]) from None
-    raise RosterImportError([RowProblem(0, "file", "only .csv and .xlsx files are accepted")])
-
-
-def read_roster_path(path: str, *, columns: dict[str, str] | None = None) -> list[RosterRow]:
-    """:func:`read_roster_file` for a file on disk, its size checked before it is read."""
-    try:
-        data = workbooks.read_file(path, ROSTER_LIMITS)
-    except workbooks.FileRefused as exc:
-        raise RosterImportError([RowProblem(0, "file", str(exc))]) from None
-    return read_roster_file(path, data, columns=columns)
-
-
-def _roster_rows(table: Iterator[Sequence[object]], columns: dict[str, str]) -> list[RosterRow]:
-    header = next(table, None)
-    if header is None:
-        raise RosterImportError([RowProblem(1, "header", "the file is empty")])
-    mapping, headers = _map_header(list(header), columns)
-    rows = []
-    for number, cells in enumerate(table, start=2):
-        values = {canonical: _cell_text(cells[i]) if i < len(cells) else ""
-                  for i, canonical in mapping.items()}
-        if any(values.values()):
-            rows.append(RosterRow(number, values, headers))
-    return rows
-
-
-def _map_header(cells: list[object], columns: dict[str, str]) -> tuple[dict[int, str],
-                                                                      dict[str, str]]:
-    """Column index → canonical column, and canonical column → header as written;
-    ``columns`` (:func:`parse_column_mapping`) names the headers the file spells otherwise.
-
-    Raises RosterImportError listing every unknown, repeated or missing required column.
-    """
-    header = [str(cell or "").replace("\ufeff", "").strip() for cell in cells]
-    mapping: dict[int, str] = {}
-    headers: dict[str, str] = {}
-    problems = []
-    for index, name in enumerate(header):
-        canonical = columns.get(name.lower(), _HEADER_LOOKUP.get(name.lower()))
-        if not canonical:
-            if name and name.lower() not in IGNORED_COLUMNS and canonical is None:
-                known = " / ".join(f"{names[0]}/{names[1]}" for names in COLUMNS.values())
-                problems.append(RowProblem(1, name, (
-                    f"unknown column; known columns: {known}; or name it in the column "
-                    "mapping (文件中的列名=标准列名, 忽略 to skip it)")))
-            continue
-        if canonical in mapping.values():
-            problems.append(RowProblem(1, name,
-                                       f"column appears twice (also {headers[canonical]})"))
-            continue
-        mapping[index] = canonical
-        headers[canonical] = name
-    for required in REQUIRED:
-        if required not in mapping.values():
-            problems.append(RowProblem(1, COLUMNS[required][0], "required column is missing"))
-    if problems:
-        raise RosterImportError(problems)
-    return mapping, headers
-
-
-def _cell_text(value: object) -> str:
-    if value is None:
-        return ""
-    if isinstance(value, float) and value.is_integer():
-        value = int(value)  # Excel stores household codes typed as numbers as floats
-    return str(value).strip()
 
 
 def group_of(value: str) -> HouseholdGroup | None:
@@ -300,7 +159,8 @@ def check_rows(rows: Iterable[RosterRow], *, existing_codes: set[str],
 
 
 def _required_problems(v: dict[str, str]) -> list[_CellProblem]:
-    return [(required, "required value is empty") for required in REQUIRED if not v.get(required)]
+    return [(required, _("required value is empty")) for required in REQUIRED
+            if not v.get(required)]
 
 
 def _household_code_problems(row: RosterRow, seen_codes: dict[str, int],
@@ -311,12 +171,13 @@ def _household_code_problems(row: RosterRow, seen_codes: dict[str, int],
         return []
     problems = []
     if len(code) > MAX_CODE_LENGTH or not all(c.isalnum() or c in "-_" for c in code):
-        problems.append(("household_code", "use up to 32 letters, digits, '-' or '_'"))
+        problems.append(("household_code", _("use up to 32 letters, digits, '-' or '_'")))
     elif code in seen_codes:
         problems.append(("household_code",
-                         f"duplicate household code (also row {seen_codes[code]})"))
+                         _("duplicate household code (also row %(row)s)", row=seen_codes[code])))
     elif code in existing_codes:
-        problems.append(("household_code", "household code already exists in this campaign"))
+        problems.append(("household_code",
+                         _("household code already exists in this campaign")))
     seen_codes.setdefault(code, row.row)
     return problems
 
@@ -325,10 +186,10 @@ def _group_problems(v: dict[str, str]) -> list[_CellProblem]:
     group = group_of(v.get("group", ""))
     problems = []
     if v.get("group") and group is None:
-        problems.append(("group", f"unknown group {v['group']!r}; use 棚改/relocated or "
-                                  "租赁补贴/rental_subsidy"))
+        problems.append(("group", _("unknown group “%(group)s”; use 棚改 or 租赁补贴",
+                                    group=v["group"])))
     if group == HouseholdGroup.RELOCATED and not v.get("project"):
-        problems.append(("project", "a relocated household needs its project"))
+        problems.append(("project", _("a relocated household needs its project")))
     return problems
 
 
@@ -339,15 +200,17 @@ def _id_number_problems(row: RosterRow, seen_ids: dict[str, int], existing_id_ha
     if not id_number:
         return []
     if not is_valid_id_number(id_number):
-        return [("id_number", "not a valid 18-character ID number (length or check digit)")]
+        return [("id_number",
+                 _("not a valid 18-character ID number (length or check digit)"))]
     if not _plausible_birth_date(id_number):
-        return [("id_number", "the birth date inside the ID number is not a real date")]
+        return [("id_number", _("the birth date inside the ID number is not a real date"))]
     digest = keyed_hash(id_number, pii_key)
     problems = []
     if digest in seen_ids:
-        problems.append(("id_number", f"duplicate ID number (also row {seen_ids[digest]})"))
+        problems.append(("id_number",
+                         _("duplicate ID number (also row %(row)s)", row=seen_ids[digest])))
     elif digest in existing_id_hashes:
-        problems.append(("id_number", "ID number already exists in this campaign"))
+        problems.append(("id_number", _("ID number already exists in this campaign")))
     seen_ids.setdefault(digest, row.row)
     return problems
 
@@ -366,11 +229,11 @@ def _text_problems(v: dict[str, str]) -> list[_CellProblem]:
         # PostgreSQL cannot store NUL; other control characters are binary garbage.
         bad_chars = sorted({f"U+{ord(c):04X}" for c in value if c in CONTROL_CHARACTERS})
         if bad_chars:
-            problems.append((column, f"contains control characters ({', '.join(bad_chars)}); "
-                                     "is this a text file?"))
+            problems.append((column, _("contains control characters (%(chars)s); is this a "
+                                       "text file?", chars=", ".join(bad_chars))))
     for column, limit in TEXT_LIMITS:
         if len(v.get(column, "")) > limit:
-            problems.append((column, f"longer than {limit} characters"))
+            problems.append((column, _("longer than %(limit)s characters", limit=limit)))
     return problems
 
 
@@ -382,7 +245,7 @@ def import_roster(campaign: Campaign, rows: list[RosterRow], *, session: Session
     ``pii_key`` keys the matching hashes, ``contact_key`` seals the contact details.
     """
     if not rows:
-        raise RosterImportError([RowProblem(2, "file", "the file has no household rows")])
+        raise RosterImportError([RowProblem(2, _("file"), _("the file has no household rows"))])
     existing = session.exec(select(Household.household_code, Household.id_number_hmac)
                             .where(Household.campaign_id == campaign.id)).all()
     problems = check_rows(rows, existing_codes={c for c, _ in existing},

@@ -24,6 +24,7 @@ import random
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
+from flask_babel import gettext as _
 from sqlalchemy import func
 from sqlmodel import Session, select
 
@@ -55,12 +56,14 @@ def set_sample_settings(campaign: Campaign, *, session: Session, confidence: flo
     """Change the planning inputs; they take effect at the next draw. Once responses exist
     the sample is fixed, and so are the inputs it was planned with."""
     if _response_count(campaign, session=session):
-        raise SampleError("the campaign already has responses; its sample settings are fixed")
-    checks = (("confidence", confidence, 0.5, 0.999), ("margin", margin, 0.005, 0.5),
-              ("response rate", response_rate, 0.05, 1.0))
+        raise SampleError(_("the campaign already has responses; its sample settings are fixed"))
+    checks = ((_("the confidence level"), confidence, 0.5, 0.999),
+              (_("the margin of error"), margin, 0.005, 0.5),
+              (_("the expected response rate"), response_rate, 0.05, 1.0))
     for name, value, low, high in checks:
         if value is not None and not low <= value <= high:
-            raise SampleError(f"{name} must lie between {low:g} and {high:g}")
+            raise SampleError(_("%(name)s must lie between %(low)s and %(high)s", name=name,
+                                low=format(low, "g"), high=format(high, "g")))
     if confidence is not None:
         campaign.sample_confidence = confidence
     if margin is not None:
@@ -101,17 +104,17 @@ def draw_sample(campaign: Campaign, seed: int, *, session: Session, redraw: bool
                 actor: User | None = None) -> list[StratumPlan]:
     """Mark the sampled households; refuse a redraw unless asked, and always once answered."""
     if campaign.sample_drawn_at is not None and not redraw:
-        raise SampleError(f"a sample was already drawn (seed {campaign.sample_seed}); "
-                          "confirm a redraw to replace it")
+        raise SampleError(_("a sample was already drawn (seed %(seed)s); confirm a redraw "
+                            "to replace it", seed=campaign.sample_seed))
     answered = _response_count(campaign, session=session)
     if answered:
-        raise SampleError(f"the campaign already has {answered} responses; "
-                          "the sample can no longer be redrawn")
+        raise SampleError(_("the campaign already has %(n)s responses; the sample can no "
+                            "longer be redrawn", n=answered))
     plans = plan_sample(campaign, session=session)
     if not plans:
-        raise SampleError("the campaign has no households; import the roster first")
+        raise SampleError(_("the campaign has no households; import the roster first"))
     if not 0 <= seed <= MAX_SEED:
-        raise SampleError(f"the seed must be a whole number from 0 to {MAX_SEED}")
+        raise SampleError(_("the seed must be a whole number from 0 to %(max)s", max=MAX_SEED))
     households = sorted(session.exec(select(Household).where(
         Household.campaign_id == campaign.id)).all(), key=lambda h: h.household_code)
     for plan in plans:

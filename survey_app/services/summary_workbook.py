@@ -9,6 +9,7 @@ Suppressed cells (fewer than MIN_CELL respondents) give counts only.
 
 from __future__ import annotations
 
+from survey_app.convention_texts import readable_conventions
 from survey_app.models import Campaign
 from survey_app.services.charts import item_label
 from survey_app.services.report_text import QUADRANT_NAMES, rule_text
@@ -22,6 +23,8 @@ CELL_HEADER = ["人数", "有效回答", "不清楚占比", "满意率", "满意
                "满意度得分", "得分95%下限", "得分95%上限", "线性指数", "指数95%区间"]
 POLICIES = {"pairwise": "成对删除", "listwise": "列表删除"}
 MEASURES = {"rate": "满意率", "score": "满意度得分", "index": "满意度指数"}
+MODE_FILTERS = {"web": "网络问卷", "web_token": "网络问卷（专属链接）",
+                "web_open": "网络问卷（公开链接）", "paper": "纸质问卷"}
 
 
 def summary_rows(doc: ScoresDocument, campaign: Campaign | None = None) -> dict[str, list[list]]:
@@ -36,9 +39,24 @@ def summary_rows(doc: ScoresDocument, campaign: Campaign | None = None) -> dict[
 
 
 def _conventions_sheet(doc: ScoresDocument) -> list[list]:
-    return ([["口径", "说明"]] + [[k, v] for k, v in doc.conventions.items()]
+    return ([["口径", "说明"]] + [list(pair) for pair in readable_conventions(doc.conventions)]
             + [["数据快照（sha256）", doc.snapshot],
-               ["筛选条件", str(doc.filters.model_dump(mode="json"))]])
+               ["筛选条件", _filters_text(doc.filters)]])
+
+
+def _filters_text(filters) -> str:
+    """The dashboard filters of the document in words (全部 where not filtered)."""
+    f = filters.model_dump(mode="json")
+    parts = [f"住户类别：{GROUP_LABELS.get(f['group'], f['group']) if f['group'] else '全部'}",
+             f"项目：{f['project'] or '全部'}", f"社区：{f['community'] or '全部'}",
+             f"作答方式：{MODE_FILTERS.get(f['mode'], f['mode']) if f['mode'] else '全部'}"]
+    if f["date_from"] or f["date_to"]:
+        parts.append(f"提交日期：{f['date_from'] or '最早'}至{f['date_to'] or '最近'}")
+    parts.append("含已剔除的问卷" if f["include_excluded"] else "不含已剔除的问卷")
+    parts.append("含未核验的公开链接问卷" if f["include_unverified"]
+                 else "不含未核验的公开链接问卷")
+    parts.append("迭代加权" if f["weighting"] == "raked" else "设计权数")
+    return "；".join(parts)
 
 
 def _cell_row(prefix: list, cell: Cell | BreakdownRow, item_id: str) -> list:

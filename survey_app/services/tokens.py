@@ -16,6 +16,7 @@ import io
 from dataclasses import dataclass, field
 from datetime import datetime
 
+from flask_babel import gettext as _
 from sqlmodel import Session, select
 
 from survey_app.models import (
@@ -145,11 +146,11 @@ def issue_tokens(campaign: Campaign, *, session: Session, actor: User | None = N
     (:func:`answered_household_ids`).
     """
     if campaign.sample_drawn_at is None:
-        raise TokenError("no sample has been drawn yet; draw the sample first")
+        raise TokenError(_("no sample has been drawn yet; draw the sample first"))
     live = live_token_count(campaign, session=session)
     if live and not (only_missing or reissue):
-        raise TokenError(f"{live} households already hold live links: issue only the "
-                         "missing ones, or confirm revoking every earlier link")
+        raise TokenError(_("%(n)s households already hold live links: issue only the "
+                           "missing ones, or confirm revoking every earlier link", n=live))
     households = session.exec(select(Household).where(
         Household.campaign_id == campaign.id, Household.sampled)
         .order_by(Household.household_group, Household.household_code)).all()

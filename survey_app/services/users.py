@@ -5,6 +5,7 @@ from __future__ import annotations
 from functools import lru_cache
 
 from flask import current_app, has_app_context
+from flask_babel import gettext as _
 from sqlmodel import Session, select
 from werkzeug.security import check_password_hash, generate_password_hash
 
@@ -56,14 +57,14 @@ def create_user(
     if role not in set(Role):
         raise UserError(f"unknown role {role!r}; choose one of {', '.join(Role)}")
     if session.exec(select(User).where(User.username == username)).first():
-        raise UserError(f"user {username!r} already exists")
+        raise UserError(_("user “%(name)s” already exists", name=username))
     community_id = None
     if role == Role.WORKER:
         if not community_code:
             raise UserError("a worker needs --community CODE")
         community = session.exec(select(Community).where(Community.code == community_code)).first()
         if community is None:
-            raise UserError(f"unknown community {community_code!r}")
+            raise UserError(_("unknown community “%(code)s”", code=community_code))
         community_id = community.id
     user = User(
         username=username,
@@ -141,7 +142,7 @@ def set_user_active(user: User, active: bool, *, session: Session,
                     actor: User | None = None) -> User:
     """Deactivate (or reactivate) an account; deactivating also ends its open sessions."""
     if actor is not None and actor.id == user.id and not active:
-        raise UserError("you cannot deactivate your own account")
+        raise UserError(_("you cannot deactivate your own account"))
     if user.active == active:
         return user
     user.active = active

@@ -48,7 +48,7 @@ def test_create_campaign_attaches_builtin_questionnaires(session, admin_client):
     assert response.status_code == 302
     assert response.headers["Location"].endswith("/admin/campaigns/yiyang-2024")
     page = admin_client.get("/admin/campaigns/yiyang-2024").get_data(as_text=True)
-    assert "relocated v1" in page and "rental_subsidy v1" in page
+    assert "棚改货币化安置户 v1" in page and "租赁补贴户 v1" in page
 
 
 @pytest.mark.parametrize(("data", "message"), [
@@ -70,7 +70,7 @@ def test_duplicate_slug_is_refused(session, admin_client):
     make_campaign(session, slug="dup")
     response = admin_client.post("/admin/campaigns/new",
                                  data={"slug": "dup", "title": "T", "year": "2024"})
-    assert response.status_code == 400 and "already exists" in response.get_data(as_text=True)
+    assert response.status_code == 400 and "已存在" in response.get_data(as_text=True)
 
 
 def test_roster_upload_with_a_bad_row_shows_the_problem_table_and_writes_nothing(
@@ -81,7 +81,7 @@ def test_roster_upload_with_a_bad_row_shows_the_problem_table_and_writes_nothing
     response = _roster_upload(admin_client, "r1", rosters.csv_text(table).encode("gbk"))
     page = response.get_data(as_text=True)
     assert response.status_code == 400
-    assert re.search(r'<td class="num">122</td><td>联系电话</td><td>[^<]*11-digit', page)
+    assert re.search(r'<td class="num">122</td><td>联系电话</td><td>[^<]*11位手机', page)
     assert session.exec(select(func.count()).select_from(Household).where(
         Household.campaign_id == campaign.id)).one() == 0
 
@@ -104,7 +104,7 @@ def test_roster_upload_xlsx_then_plan_draw_and_letters(session, admin_client):
     # A second draw without the confirmation is refused, with a message, nothing changed.
     response = admin_client.post("/admin/campaigns/r2/sample/draw", data={"seed": "5"},
                                  follow_redirects=True)
-    assert "already drawn" in response.get_data(as_text=True)
+    assert "已经抽过样本" in response.get_data(as_text=True)
     assert session.get(Campaign, campaign.id).sample_seed == 2021
 
     # Issuing redirects to the letters page (PRG): the letters come from the links' copies.
@@ -123,7 +123,7 @@ def test_roster_upload_xlsx_then_plan_draw_and_letters(session, admin_client):
     # Issuing again needs an explicit choice; the ZIP holds letters, poster, CSS and CSV.
     refused = admin_client.post("/admin/campaigns/r2/tokens", data={"output": "zip"},
                                 follow_redirects=True)
-    assert "already hold live links" in refused.get_data(as_text=True)
+    assert "户持有有效链接" in refused.get_data(as_text=True)
     response = admin_client.post("/admin/campaigns/r2/tokens",
                                  data={"output": "zip", "confirm_reissue": "y"},
                                  follow_redirects=True)
@@ -159,9 +159,9 @@ def test_status_dates_and_settings(session, admin_client):
 
 
 @pytest.mark.parametrize(("data", "message"), [
-    ({"rule": "stepwise"}, "positive deduction"),
-    ({"rule": "bands", "bands": "0.9-10"}, "threshold:points"),
-    ({"measure": "rate", "target": "90"}, "must lie in (0, 1]"),
+    ({"rule": "stepwise"}, "大于0的每点扣分"),
+    ({"rule": "bands", "bands": "0.9-10"}, "达到值:得分"),
+    ({"measure": "rate", "target": "90"}, "满意率的目标值须大于0且不超过1"),
 ])
 def test_bad_indicator_settings_are_explained(session, admin_client, data, message):
     make_campaign(session, slug="s2")

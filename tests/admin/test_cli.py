@@ -87,8 +87,8 @@ def test_roster_import_failure_lists_rows_and_writes_nothing(runner, tmp_path):
     path.write_bytes(rosters.csv_text(table).encode("utf-8-sig"))
     result = _run(runner, "roster", "import", "r-1", str(path))
     assert result.exit_code == 1
-    assert "row 12, column 身份证号" in result.output
-    assert "row 702, column 类别" in result.output
+    assert "第12行，“身份证号”列" in result.output  # the default language: Chinese
+    assert "第702行，“类别”列" in result.output
     assert "nothing was imported" in result.output
     assert "households 0" in _run(runner, "campaign", "list").output
 

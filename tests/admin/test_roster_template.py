@@ -9,7 +9,7 @@ import pytest
 from openpyxl import load_workbook
 
 from survey_app.models import Role
-from survey_app.services import roster
+from survey_app.services import roster, roster_files
 from survey_app.services.roster import GROUP_VALUES
 from tests.factories import login, make_campaign, make_user
 from tests.fixtures.settings import TEST_SETTINGS
@@ -26,7 +26,7 @@ def test_template_downloads_and_reads_back_as_a_valid_roster(admin_client, fmt):
     response = admin_client.get(f"/admin/roster-template.{fmt}")
     assert response.status_code == 200
     assert f"roster-template.{fmt}" in response.headers["Content-Disposition"]
-    rows = roster.read_roster_file(f"t.{fmt}", response.data)
+    rows = roster_files.read_roster_file(f"t.{fmt}", response.data)
     assert [r.headers["group"] for r in rows] == ["类别", "类别"]
     assert [r.values["household_code"] for r in rows] == ["示例001", "示例002"]
     assert roster.check_rows(rows, existing_codes=set(), existing_id_hashes=set(),

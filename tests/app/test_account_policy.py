@@ -12,20 +12,20 @@ from tests.factories import PASSWORD, login, make_user
 
 
 @pytest.mark.parametrize(("username", "password", "message"), [
-    ("li.ming", "12345678", "all digits"),
-    ("li.ming", "aaaaaaaaaa", "one character repeated"),
-    ("li.ming", "password", "commonly used"),
-    ("li.ming", "Password1", "commonly used"),  # compared in lower case
-    ("li.ming", "qwertyuiop", "commonly used"),
-    ("li.ming", "short7!", "at least 8 characters"),
-    ("zhangwei", "zhangwei", "contain the username"),
-    ("zhangwei", "my-zhangwei-2024", "contain the username"),
-    ("zhangwei2024", "zhangwei", "contain the username"),  # contained in the name
+    ("li.ming", "12345678", "全是数字"),
+    ("li.ming", "aaaaaaaaaa", "同一个字符"),
+    ("li.ming", "password", "常用密码"),
+    ("li.ming", "Password1", "常用密码"),  # compared in lower case
+    ("li.ming", "qwertyuiop", "常用密码"),
+    ("li.ming", "short7!", "至少8个字符"),
+    ("zhangwei", "zhangwei", "不能包含用户名"),
+    ("zhangwei", "my-zhangwei-2024", "不能包含用户名"),
+    ("zhangwei2024", "zhangwei", "不能包含用户名"),  # contained in the name
     ("\u0430dmin", "heshan-guanli-2021", "CYRILLIC SMALL LETTER A"),
     ("adm\u0456n", "heshan-guanli-2021", "CYRILLIC SMALL LETTER BYELORUSSIAN"),
     ("admin\u200b", "heshan-guanli-2021", "ZERO WIDTH SPACE"),
-    ("", "heshan-guanli-2021", "must not be empty"),
-    ("x" * 65, "heshan-guanli-2021", "at most 64 characters"),
+    ("", "heshan-guanli-2021", "用户名不能为空"),
+    ("x" * 65, "heshan-guanli-2021", "最多64个字符"),
 ])
 def test_weak_passwords_and_look_alike_usernames_are_refused(session, username, password,
                                                              message):
@@ -42,7 +42,7 @@ def test_ordinary_usernames_and_a_good_password_are_accepted(session, username):
 def test_full_width_usernames_are_stored_and_matched_in_their_normal_form(session):
     user = users.create_user("ｚｈａｏ", PASSWORD, Role.EVALUATOR, session=session)
     assert user.username == "zhao"
-    with pytest.raises(users.UserError, match="already exists"):
+    with pytest.raises(users.UserError, match="已存在"):
         users.create_user("zhao", PASSWORD, Role.EVALUATOR, session=session)
     assert users.authenticate(" ｚｈａｏ", PASSWORD, session=session).id == user.id
 
@@ -125,5 +125,5 @@ def test_the_cli_refuses_a_weak_password_with_the_rule(runner, session):
     result = runner.invoke(args=["users", "create", "zhangsan", "--role", "evaluator"],
                            input="12345678\n12345678\n")
     assert result.exit_code != 0
-    assert "all digits" in result.output
+    assert "全是数字" in result.output
     assert session.exec(select(User).where(User.username == "zhangsan")).first() is None

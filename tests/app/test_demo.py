@@ -1,8 +1,13 @@
+import re
+
+import numpy as np
+import pandas as pd
 import pytest
 from sqlalchemy import func
 from sqlmodel import select
 
-from survey_app.models import AuditEvent, Household, PaperForm, Project, Response, User
+from questionnaires import load_builtin
+from survey_app.models import Answer, AuditEvent, Household, PaperForm, Project, Response, User
 from survey_app.services import demo
 
 
@@ -55,6 +60,63 @@ def test_demo_sample_draw_is_audited_with_its_seed(app, session):
     event = session.exec(select(AuditEvent).where(AuditEvent.action == "sample.draw")).one()
     assert event.details["seed"] == demo.SEED
     assert event.details["strata"]["relocated"]["n"] == 235  # METHODS.md section 3
+
+
+def _cronbach_alpha_pairwise(items: pd.DataFrame) -> float:
+    """Cronbach's alpha as pingouin's ``cronbach_alpha(nan_policy="pairwise")`` computes it:
+    k / (k - 1) * (1 - trace(C) / sum(C)), C the pairwise-complete covariance matrix
+    (independent of analysis/reliability.py)."""
+    cov = items.cov()  # pandas: pairwise-complete, ddof = 1
+    k = cov.shape[0]
+    return k / (k - 1) * (1 - np.trace(cov.to_numpy()) / cov.to_numpy().sum())
+
+
+def _demo_ratings(session) -> pd.DataFrame:
+    """One row per counted demo response (roster households), one column per rating item;
+    不清楚 and unanswered items are missing."""
+    rating_ids = {}
+    for group in ("relocated", "rental_subsidy"):
+        for q in load_builtin(group).questions():
+            if q.type == "rating":
+                rating_ids[q.id] = q.dimension
+    rows = session.exec(
+        select(Response.id, Response.household_group, Answer.question_id, Answer.code)
+        .join(Answer, Answer.response_id == Response.id)
+        .where(Response.status == "complete", Response.household_id.is_not(None),
+               Answer.question_id.in_(rating_ids))).all()
+    frame = pd.DataFrame(rows, columns=["response", "group", "item", "code"])
+    frame["value"] = pd.to_numeric(frame["code"].where(frame["code"] != "9"))
+    wide = frame.pivot(index=["response", "group"], columns="item", values="value")
+    return wide.rename(columns=rating_ids)
+
+
+@pytest.mark.demo_data
+def test_demo_answers_hang_together_like_a_real_survey(app, session):
+    ratings = _demo_ratings(session)
+    items = ratings.drop(columns=["overall"])  # alpha of the dimension items, as reported
+    assert items.shape[1] == 9
+    alphas = {"pooled": _cronbach_alpha_pairwise(items)}
+    for group, rows in items.groupby(level="group"):
+        alphas[group] = _cronbach_alpha_pairwise(rows)
+    assert all(0.8 <= a <= 0.9 for a in alphas.values()), alphas
+
+    # Dimension differences: the money is rated lower than the staff, in both groups.
+    satisfied = (ratings >= 4).where(ratings.notna()).groupby(level="group").mean()
+    for group in ("relocated", "rental_subsidy"):
+        rates = satisfied.loc[group]
+        assert rates["staff_attitude"] - rates["benefit_standard"] >= 0.05, rates.to_dict()
+        assert 0.8 <= rates["overall"] <= 0.97, rates.to_dict()
+
+
+@pytest.mark.demo_data
+def test_demo_comments_are_residents_phrases_from_unhappy_and_content_households(app, session):
+    comments = session.exec(select(Response.comment).where(
+        Response.status == "complete")).all()
+    written = [c for c in comments if c.strip()]
+    assert 0.2 <= len(written) / len(comments) <= 0.6
+    # Whole sentences, several distinct ones, no digits that could be a phone or an ID.
+    assert len(set(written)) >= 15
+    assert all(len(c) >= 8 and c.endswith("。") and not re.search(r"\d", c) for c in written)
 
 
 @pytest.mark.demo_data

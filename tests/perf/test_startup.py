@@ -100,7 +100,7 @@ import os, runpy, signal, sys, threading
 import jieba
 
 os.environ.pop("OPENBLAS_NUM_THREADS", None)
-conf = runpy.run_path("gunicorn.conf.py")
+conf = runpy.run_module("survey_app.gunicorn_conf")
 assert os.environ["OPENBLAS_NUM_THREADS"] == "1"
 assert conf["preload_app"] is True
 hangups = []

@@ -72,8 +72,8 @@ class GunicornServer:
         gunicorn = Path(sys.executable).with_name("gunicorn")
         shared_before = self._segmenter_lines() if hasattr(self, "_log_file") else 0
         self.process = subprocess.Popen(
-            [str(gunicorn), "-c", str(ROOT / "gunicorn.conf.py"), "--access-logfile", "/dev/null",
-             "survey_app:create_app()"],
+            [str(gunicorn), "-c", "python:survey_app.gunicorn_conf", "--access-logfile",
+             "/dev/null", "survey_app:create_app()"],
             cwd=ROOT, env=env, stdout=subprocess.DEVNULL, stderr=self._log(),
             start_new_session=True,  # its own process group, so SIGKILL reaches every worker
         )
@@ -103,7 +103,7 @@ class GunicornServer:
 
     def _wait_for_workers(self, shared_before: int, *, deadline: float) -> None:
         """After the first 200 (one worker serves while the master loads the comment
-        segmenter, gunicorn.conf.py), wait until the master has replaced it by the
+        segmenter, survey_app/gunicorn_conf.py), wait until the master has replaced it by the
         configured number of workers: tests measure the server as deployed, not its
         start-up window."""
         first = self._children()  # one worker, or already the replacements

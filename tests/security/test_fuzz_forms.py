@@ -232,7 +232,7 @@ def test_roster_with_control_characters_is_rejected_with_row_and_column(app, sce
                            content_type="multipart/form-data")
     assert response.status_code == 400
     page = response.get_data(as_text=True)
-    assert "address" in page and "control characters" in page
+    assert "address" in page and "控制字符" in page
 
 
 def test_a_nul_anywhere_is_a_bad_request_not_a_server_error(app, scenario):

@@ -12,13 +12,13 @@ from werkzeug.datastructures import FileStorage
 
 from questionnaires import workbooks
 from questionnaires.xlsform import convert_xlsform
-from survey_app.services import roster
+from survey_app.services import roster, roster_files
 from tests.services import hostile_files, rosters
 
 
 def _refusal(filename: str, data: bytes) -> str:
     with pytest.raises(roster.RosterImportError) as caught:
-        roster.read_roster_file(filename, data)
+        roster_files.read_roster_file(filename, data)
     (problem,) = caught.value.problems
     assert (problem.row, problem.column) == (0, "file")
     return problem.message
@@ -55,7 +55,7 @@ def test_roster_zip_bomb_refused_from_the_central_directory(tmp_path):
 def test_roster_over_the_size_limit_refused_before_reading(tmp_path):
     path = hostile_files.big_csv(tmp_path / "big.csv", megabytes=50)
     with pytest.raises(roster.RosterImportError) as caught:
-        roster.read_roster_path(str(path))
+        roster_files.read_roster_path(str(path))
     (problem,) = caught.value.problems
     assert "the file is too large (50.0 MB; at most 8.0 MB)" in problem.message
 
@@ -65,9 +65,9 @@ def test_genuine_files_in_every_encoding_still_read():
     for data in (text.encode(), text.encode("utf-8-sig"), text.encode("gbk"),
                  text.encode("gb18030"), "\ufeff".encode("utf-16-le") + text.encode("utf-16-le"),
                  "\ufeff".encode("utf-16-be") + text.encode("utf-16-be")):
-        assert [r.values["household_code"] for r in roster.read_roster_file("r.csv", data)] \
+        assert [r.values["household_code"] for r in roster_files.read_roster_file("r.csv", data)] \
             == ["H00000", "H00001", "H00002"]
-    rows = roster.read_roster_file("r.xlsx", hostile_files.small_xlsx())
+    rows = roster_files.read_roster_file("r.xlsx", hostile_files.small_xlsx())
     assert len(rows) == 5
 
 

@@ -8,7 +8,7 @@ from survey_app import create_app
 from survey_app.extensions import db
 from survey_app.migrate import upgrade
 from survey_app.models import Household
-from survey_app.services import contact_vault, roster
+from survey_app.services import contact_vault, roster, roster_files
 from tests.factories import make_campaign
 from tests.fixtures.settings import TEST_SETTINGS
 from tests.services import rosters
@@ -17,7 +17,7 @@ PII_KEY = TEST_SETTINGS["PII_KEY"]
 
 
 def _import(session, campaign, filename, data):
-    parsed = roster.read_roster_file(filename, data)
+    parsed = roster_files.read_roster_file(filename, data)
     return roster.import_roster(campaign, parsed, session=session, pii_key=PII_KEY,
                                 contact_key=TEST_SETTINGS["CONTACT_KEY"])
 
@@ -58,19 +58,19 @@ def _bad_checksum(table, i):
 
 # Row 500 of the data is spreadsheet row 502 (header is row 1, data starts at row 2).
 BAD_ROWS = [
-    ("missing community", _set("社区", ""), "社区", "required value is empty"),
-    ("missing household code", _set("户编号", ""), "户编号", "required value is empty"),
-    ("ID check digit", _bad_checksum, "身份证号", "check digit"),
-    ("ID too short", _set("身份证号", "43090319900101123"), "身份证号", "18-character"),
+    ("missing community", _set("社区", ""), "社区", "必填项为空"),
+    ("missing household code", _set("户编号", ""), "户编号", "必填项为空"),
+    ("ID check digit", _bad_checksum, "身份证号", "校验码"),
+    ("ID too short", _set("身份证号", "43090319900101123"), "身份证号", "18位"),
     ("ID birth date", _set("身份证号", "430903199013321234"), "身份证号", None),
     ("bad phone", _set("联系电话", "1381234567"), "联系电话", "11-digit"),
     # A landline is accepted with its area code (issue 17), not without it.
     ("landline without area code", _set("联系电话", "4221234"), "联系电话",
      "a landline without its area code"),
-    ("unknown group", _set("类别", "经济适用房"), "类别", "unknown group"),
-    ("duplicate household code", _copy_from("户编号", 3), "户编号", "duplicate household code"),
-    ("duplicate ID number", _copy_from("身份证号", 3), "身份证号", "duplicate ID number"),
-    ("relocated without project", _set("项目", ""), "项目", "needs its project"),
+    ("unknown group", _set("类别", "经济适用房"), "类别", "无法识别的住户类别"),
+    ("duplicate household code", _copy_from("户编号", 3), "户编号", "户编号重复"),
+    ("duplicate ID number", _copy_from("身份证号", 3), "身份证号", "身份证号重复"),
+    ("relocated without project", _set("项目", ""), "项目", "须填写所属项目"),
 ]
 
 
@@ -133,15 +133,15 @@ def test_xlsx_bad_row_is_reported_with_the_header_the_file_uses(session):
 
 
 @pytest.mark.parametrize(("filename", "data", "column", "reason"), [
-    ("r.txt", b"x", "file", "only .csv and .xlsx"),
-    ("r.xlsx", b"not a zip", "file", "not a readable .xlsx"),
-    ("r.csv", b"", "header", "empty"),
-    ("r.csv", "户编号,类别\nH1,棚改\n".encode(), "社区", "required column is missing"),
-    ("r.csv", "户编号,类别,社区,楼栋\nH1,棚改,a,1\n".encode(), "楼栋", "unknown column"),
+    ("r.txt", b"x", "文件", "只接受.csv和.xlsx"),
+    ("r.xlsx", b"not a zip", "文件", "无法读取的.xlsx"),
+    ("r.csv", b"", "表头", "文件为空"),
+    ("r.csv", "户编号,类别\nH1,棚改\n".encode(), "社区", "缺少必需的列"),
+    ("r.csv", "户编号,类别,社区,楼栋\nH1,棚改,a,1\n".encode(), "楼栋", "无法识别的列"),
 ])
 def test_unreadable_files_and_headers(session, filename, data, column, reason):
     with pytest.raises(roster.RosterImportError) as caught:
-        roster.read_roster_file(filename, data)
+        roster_files.read_roster_file(filename, data)
     first = caught.value.problems[0]
     assert first.column == column and reason in first.message
 
@@ -152,8 +152,8 @@ def test_second_import_refuses_codes_and_ids_already_in_the_campaign(session):
     with pytest.raises(roster.RosterImportError) as caught:
         _import(session, campaign, "r.csv", rosters.csv_text(rosters.rows(10)[:2]).encode())
     messages = {p.message for p in caught.value.problems}
-    assert "household code already exists in this campaign" in messages
-    assert "ID number already exists in this campaign" in messages
+    assert "本次调查中已有该户编号" in messages
+    assert "本次调查中已有该身份证号" in messages
     assert _count(session, campaign) == 10
 
 

@@ -6,7 +6,7 @@ import io
 
 import pytest
 
-from survey_app.services import roster
+from survey_app.services import roster, roster_files
 from tests.services import rosters
 
 HEADER = ["编码", "类别", "项目", "社区", "街道", "户主姓名", "身份证号", "手机", "备注"]
@@ -18,8 +18,8 @@ def _csv(header=HEADER) -> bytes:
 
 
 def test_headers_named_in_the_mapping_are_read():
-    columns = roster.parse_column_mapping("编码=户编号\n手机＝联系电话；备注=忽略")
-    rows = roster.read_roster_file("r.csv", _csv(), columns=columns)
+    columns = roster_files.parse_column_mapping("编码=户编号\n手机＝联系电话；备注=忽略")
+    rows = roster_files.read_roster_file("r.csv", _csv(), columns=columns)
     assert [r.values["household_code"] for r in rows] == ["H00000", "H00001", "H00002"]
     assert rows[0].values["phone"] == rosters.phone(0)
     # Problems name the column as the file spells it.
@@ -28,7 +28,7 @@ def test_headers_named_in_the_mapping_are_read():
 
 def test_without_the_mapping_the_unknown_headers_say_how_to_map_them():
     with pytest.raises(roster.RosterImportError) as caught:
-        roster.read_roster_file("r.csv", _csv())
+        roster_files.read_roster_file("r.csv", _csv())
     by_column = {p.column: p.message for p in caught.value.problems}
     assert set(by_column) >= {"编码", "手机", "备注", "户编号"}
     assert "or name it in the column mapping (文件中的列名=标准列名, 忽略 to skip it)" \
@@ -38,7 +38,7 @@ def test_without_the_mapping_the_unknown_headers_say_how_to_map_them():
 @pytest.mark.parametrize("text", ["手机", "手机=电话号码2", "=联系电话"])
 def test_a_mapping_line_that_names_no_standard_column_is_refused(text):
     with pytest.raises(roster.RosterImportError) as caught:
-        roster.parse_column_mapping(text)
+        roster_files.parse_column_mapping(text)
     (problem,) = caught.value.problems
     assert problem.column == "column mapping"
     assert problem.message.startswith(f"{text!r}: write 文件中的列名=标准列名")

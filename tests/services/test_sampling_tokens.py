@@ -100,10 +100,10 @@ def test_redraw_needs_confirmation_and_is_refused_once_responses_exist(session):
     campaign = make_campaign(session)
     _households(session, campaign, {"relocated": 500})
     sampling.draw_sample(campaign, 1, session=session)
-    with pytest.raises(sampling.SampleError, match="already drawn"):
+    with pytest.raises(sampling.SampleError, match="已经抽过样本"):
         sampling.draw_sample(campaign, 2, session=session)
     _add_response(session, campaign)
-    with pytest.raises(sampling.SampleError, match="no longer be redrawn"):
+    with pytest.raises(sampling.SampleError, match="不能再重新抽样"):
         sampling.draw_sample(campaign, 2, session=session, redraw=True)
 
 
@@ -144,7 +144,7 @@ def test_reissue_revokes_the_old_token(session):
     _households(session, campaign, {"relocated": 5})
     sampling.draw_sample(campaign, 3, session=session)
     (first, *_) = tokens.issue_tokens(campaign, session=session)
-    with pytest.raises(tokens.TokenError, match="already hold live links"):
+    with pytest.raises(tokens.TokenError, match="户持有有效链接"):
         tokens.issue_tokens(campaign, session=session)
     assert tokens.issue_tokens(campaign, session=session, only_missing=True) == []
     again = {i.household.id: i.token for i in tokens.issue_tokens(campaign, session=session,
@@ -156,7 +156,7 @@ def test_reissue_revokes_the_old_token(session):
 
 def test_tokens_need_a_drawn_sample(session):
     campaign = make_campaign(session)
-    with pytest.raises(tokens.TokenError, match="no sample"):
+    with pytest.raises(tokens.TokenError, match="尚未抽取样本"):
         tokens.issue_tokens(campaign, session=session)
 
 

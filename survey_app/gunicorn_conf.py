@@ -1,4 +1,5 @@
-"""Production gunicorn settings: `gunicorn -c gunicorn.conf.py 'survey_app:create_app()'`.
+"""Production gunicorn settings, a module of the package so that an installed wheel has them:
+`gunicorn -c python:survey_app.gunicorn_conf 'survey_app:create_app()'`.
 
 Start-up (measured in docs/BENCHMARKS.md, "Start-up and memory"): the master imports the
 app, which does not import the statistics stack (analysis, scipy, jieba, python-docx), and
