@@ -17,6 +17,7 @@ from flask import (
     send_file,
     url_for,
 )
+from flask_babel import get_locale
 from flask_babel import gettext as _
 from flask_login import current_user
 from sqlmodel import select
@@ -130,7 +131,8 @@ def _render_campaign(campaign: Campaign, status: int = 200, **forms):
         "admin/campaign.html", campaign=campaign, attach_form=attach,
         attached=questionnaire_versions.attached_versions(campaign, session=db.session),
         plans=plans, formula=plans[0].size.formula if plans else None,
-        group_values=roster_template.accepted_group_values(),
+        group_values=roster_template.accepted_group_values(
+            chinese_only=str(get_locale()).startswith("zh")),
         responses=campaigns.has_responses(campaign, session=db.session),
         live_tokens=tokens.live_token_count(campaign, session=db.session),
         sampled=len(sampling.sampled_households(campaign, session=db.session)),

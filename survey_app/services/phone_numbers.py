@@ -23,6 +23,8 @@ import re
 import unicodedata
 from dataclasses import dataclass
 
+from flask_babel import gettext as _
+
 #: At most this many numbers in one roster cell.
 MAX_NUMBERS = 4
 
@@ -71,7 +73,7 @@ def parse_phone_number(text: str) -> PhoneNumber:
     country = _COUNTRY.match(main)
     digits = _FORMATTING.sub("", main[country.end():] if country else main)
     if not digits.isdigit():
-        raise PhoneNumberError("holds characters other than digits")
+        raise PhoneNumberError(_("holds characters other than digits"))
     if country and not digits.startswith("0") and not _MOBILE.fullmatch(digits):
         digits = "0" + digits  # +86 737 … and +86 10 … drop the area code's leading 0
     if not country and len(digits) == 13 and digits.startswith("861"):
@@ -81,10 +83,10 @@ def parse_phone_number(text: str) -> PhoneNumber:
     if _LANDLINE.fullmatch(digits):
         return PhoneNumber(digits, "landline", extension)
     if len(digits) in (7, 8) and digits[0] not in "01":
-        raise PhoneNumberError("a landline without its area code; write it with the area "
-                               "code (e.g. 0737-4212345)")
-    raise PhoneNumberError("not an 11-digit mainland mobile number or a landline with its "
-                           "area code (e.g. 0737-4212345)")
+        raise PhoneNumberError(_("a landline without its area code; write it with the area "
+                                 "code (e.g. 0737-4212345)"))
+    raise PhoneNumberError(_("not an 11-digit mainland mobile number or a landline with its "
+                             "area code (e.g. 0737-4212345)"))
 
 
 def _segment_numbers(segment: str) -> list[PhoneNumber]:
@@ -115,12 +117,12 @@ def parse_phone_numbers(cell: str) -> list[PhoneNumber]:
         except PhoneNumberError as exc:
             if len(segments) == 1:
                 raise
-            raise PhoneNumberError(f"number {place} of {len(segments)} in the cell: {exc}") \
-                from None
+            raise PhoneNumberError(_("number %(place)s of %(count)s in the cell: %(reason)s",
+                                     place=place, count=len(segments), reason=exc)) from None
         numbers.extend(n for n in found if n.digits not in {m.digits for m in numbers})
     if len(numbers) > MAX_NUMBERS:
-        raise PhoneNumberError(f"{len(numbers)} phone numbers in one cell (at most "
-                               f"{MAX_NUMBERS})")
+        raise PhoneNumberError(_("%(n)s phone numbers in one cell (at most %(most)s)",
+                                 n=len(numbers), most=MAX_NUMBERS))
     return numbers
 
 

@@ -42,11 +42,13 @@ EXAMPLES = [
 ]
 
 
-def accepted_group_values() -> dict[str, list[str]]:
-    """The household groups and every value of 类别 that names each."""
+def accepted_group_values(*, chinese_only: bool = False) -> dict[str, list[str]]:
+    """The household groups and every value of 类别 that names each; ``chinese_only`` leaves
+    out the English codes (still accepted) for a page read in Chinese."""
     values: dict[str, list[str]] = {}
     for text, group in GROUP_VALUES.items():
-        values.setdefault(str(group), []).append(text)
+        if not (chinese_only and text.isascii()):
+            values.setdefault(str(group), []).append(text)
     return values
 
 

@@ -1,7 +1,7 @@
 """The access log ties no client address to a response: no survey token, form instance id
 or receipt code in a logged line, and no phone or ID number a resident typed, however
 written. The requests of a real submission are logged by gunicorn's logger class as
-gunicorn.conf.py configures it (and by a format with the whole request line and the
+survey_app/gunicorn_conf.py configures it (and by a format with the whole request line and the
 referer), and by the development server's logger."""
 
 from __future__ import annotations
@@ -27,7 +27,7 @@ FULL_FORMAT = '%(h)s "%(r)s" %(s)s %(B)s "%(f)s" "%(a)s"'
 
 
 def _project_access_format() -> str:
-    text = (ROOT / "gunicorn.conf.py").read_text(encoding="utf-8")
+    text = (ROOT / "survey_app" / "gunicorn_conf.py").read_text(encoding="utf-8")
     return re.search(r"^access_log_format = '(.*)'$", text, re.M).group(1)
 
 

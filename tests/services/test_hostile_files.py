@@ -72,7 +72,7 @@ def test_genuine_files_in_every_encoding_still_read():
 
 
 def test_roster_row_limit(monkeypatch):
-    monkeypatch.setattr(roster, "ROSTER_LIMITS", workbooks.Limits(max_rows=10))
+    monkeypatch.setattr(roster_files, "ROSTER_LIMITS", workbooks.Limits(max_rows=10))
     message = _refusal("r.csv", rosters.csv_text(rosters.rows(11)).encode())
     assert message == "文件超过 10 行 / the file has more than 10 rows"
 

@@ -63,10 +63,10 @@ BAD_ROWS = [
     ("ID check digit", _bad_checksum, "身份证号", "校验码"),
     ("ID too short", _set("身份证号", "43090319900101123"), "身份证号", "18位"),
     ("ID birth date", _set("身份证号", "430903199013321234"), "身份证号", None),
-    ("bad phone", _set("联系电话", "1381234567"), "联系电话", "11-digit"),
+    ("bad phone", _set("联系电话", "1381234567"), "联系电话", "11位手机"),
     # A landline is accepted with its area code (issue 17), not without it.
     ("landline without area code", _set("联系电话", "4221234"), "联系电话",
-     "a landline without its area code"),
+     "固定电话缺少区号"),
     ("unknown group", _set("类别", "经济适用房"), "类别", "无法识别的住户类别"),
     ("duplicate household code", _copy_from("户编号", 3), "户编号", "户编号重复"),
     ("duplicate ID number", _copy_from("身份证号", 3), "身份证号", "身份证号重复"),
@@ -134,7 +134,7 @@ def test_xlsx_bad_row_is_reported_with_the_header_the_file_uses(session):
 
 @pytest.mark.parametrize(("filename", "data", "column", "reason"), [
     ("r.txt", b"x", "文件", "只接受.csv和.xlsx"),
-    ("r.xlsx", b"not a zip", "文件", "无法读取的.xlsx"),
+    ("r.xlsx", b"not a zip", "文件", "不是可读取的 .xlsx"),
     ("r.csv", b"", "表头", "文件为空"),
     ("r.csv", "户编号,类别\nH1,棚改\n".encode(), "社区", "缺少必需的列"),
     ("r.csv", "户编号,类别,社区,楼栋\nH1,棚改,a,1\n".encode(), "楼栋", "无法识别的列"),
