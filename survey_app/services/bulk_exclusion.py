@@ -16,6 +16,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from dataclasses import dataclass, replace
 
+from flask_babel import gettext as _
 from sqlalchemy import update
 from sqlmodel import Session, select
 
@@ -55,10 +56,10 @@ def decide_flagged(campaign: Campaign, flag: str, *, exclude: bool, reason: str,
     except ReviewFilterError as exc:
         raise BulkExclusionError(str(exc)) from exc
     if not reason.strip():
-        raise BulkExclusionError("a reason is required: it is kept in the audit trail")
+        raise BulkExclusionError(_("a reason is required: it is kept in the audit trail"))
     if actor.role not in DECIDERS or not actor.active:
-        raise BulkExclusionError(f"user {actor.username!r} is not an active evaluator or "
-                                 "administrator")
+        raise BulkExclusionError(_("user %(name)s is not an active evaluator or administrator",
+                                   name=actor.username))
     reason = reason.strip()
     states = _states(flagged_ids(campaign, filters, session=session, flags=flags),
                      session=session)

@@ -20,6 +20,7 @@ from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
+from flask_babel import gettext as _
 from sqlalchemy import String, and_, case, func, or_, type_coerce
 from sqlmodel import Session, select
 
@@ -201,13 +202,13 @@ def _bursts_in(times: list[tuple[datetime, int]]) -> Hits:
     i is times[i:end], the responses within BURST_WINDOW of the i-th; each is flagged once,
     with the size of the first window big enough that holds it."""
     end = flagged_up_to = 0
-    for i, (t, _) in enumerate(times):
+    for i, (t, _response_id) in enumerate(times):
         end = max(end, i)
         while end < len(times) and times[end][0] - t <= BURST_WINDOW:
             end += 1
         if end - i < BURST_COUNT:
             continue
-        for _, response_id in times[max(i, flagged_up_to):end]:
+        for _at, response_id in times[max(i, flagged_up_to):end]:
             yield response_id, Flag("open_link_burst", end - i)
         flagged_up_to = max(flagged_up_to, end)
 
@@ -230,12 +231,14 @@ def set_exclusion(response_id: int, *, campaign: Campaign, excluded: bool, reaso
     """Exclude a response from the counted data (or count it again), with an audited reason."""
     response = session.get(Response, response_id)
     if response is None or response.campaign_id != campaign.id:
-        raise ExclusionError(f"response {response_id} does not belong to this campaign")
+        raise ExclusionError(_("response %(id)s does not belong to this campaign",
+                               id=response_id))
     if response.status != ResponseStatus.COMPLETE:
-        raise ExclusionError(f"response {response_id} is {response.status}, not complete")
+        raise ExclusionError(_("response %(id)s is not complete", id=response_id))
     if response.excluded == excluded:
-        raise ExclusionError(f"response {response_id} is already "
-                             + ("excluded" if excluded else "counted"))
+        raise ExclusionError(_("response %(id)s is already excluded", id=response_id)
+                             if excluded else
+                             _("response %(id)s is already counted", id=response_id))
     response.excluded = excluded
     response.exclusion_reason = reason.strip() if excluded else None
     response.updated_at = response.decided_at = utcnow()

@@ -4,11 +4,13 @@ from __future__ import annotations
 
 from pathlib import Path
 
+from flask_babel import gettext
 from sqlalchemy import func, text
 from sqlmodel import Session, select
 
 from questionnaires import Questionnaire, builtin_names, load_builtin, load_file
 from survey_app.caches import ProcessCache
+from survey_app.labels import label
 from survey_app.models import (
     Campaign,
     CampaignQuestionnaire,
@@ -115,8 +117,9 @@ def attach_questionnaire(
         answered = session.exec(select(func.count()).select_from(Response).where(
             Response.campaign_id == campaign.id, Response.household_group == group)).one()
         if answered:
-            raise VersionInUseError(
-                f"group {group!r} already has {answered} responses to the current questionnaire")
+            raise VersionInUseError(gettext(
+                "group %(group)s already has %(n)s responses to the current questionnaire",
+                group=label(group), n=answered))
     if link is None:
         link = CampaignQuestionnaire(campaign_id=campaign.id, household_group=group,
                                      questionnaire_version_id=version.id)

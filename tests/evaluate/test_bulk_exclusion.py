@@ -61,7 +61,7 @@ def test_exclude_then_include_every_response_with_a_flag(runner, session):
 @pytest.mark.demo_data
 @pytest.mark.parametrize(("args", "message"), [
     (["--flag", "fast", "--reason", "r"], "unknown flag 'fast'"),
-    (["--flag", "too_fast", "--reason", "  "], "a reason is required"),
+    (["--flag", "too_fast", "--reason", "  "], "须填写理由"),
 ])
 def test_bad_decisions_are_refused_and_change_nothing(runner, session, args, message):
     evaluator = make_user(session, Role.EVALUATOR)
@@ -76,7 +76,7 @@ def test_bad_decisions_are_refused_and_change_nothing(runner, session, args, mes
 def test_workers_cannot_decide(session):
     campaign = campaigns.get_campaign(demo.SLUG, session=session)
     worker = make_user(session, Role.WORKER)
-    with pytest.raises(bulk_exclusion.BulkExclusionError, match="not an active evaluator"):
+    with pytest.raises(bulk_exclusion.BulkExclusionError, match="不是在用的评价人员或管理员账号"):
         bulk_exclusion.decide_flagged(campaign, "too_fast", exclude=True, reason="x",
                                       actor=worker, session=session)
 
