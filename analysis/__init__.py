@@ -49,7 +49,9 @@ _EXPORTS: dict[str, tuple[str, ...]] = {
     "campaign": (
         "CampaignStatistics", "DimensionStatistics", "ItemStatistics", "campaign_statistics",
     ),
-    "comments": ("CommentThemes", "Theme", "comment_themes", "load_segmenter", "word_tokens"),
+    "comments": (
+        "CommentThemes", "Theme", "comment_themes", "is_praise", "load_segmenter", "word_tokens",
+    ),
     "comparisons": (
         "chi_square_independence", "kruskal_wallis", "mann_whitney", "mann_whitney_counts",
     ),

@@ -18,8 +18,8 @@ from dataclasses import dataclass
 from functools import cache, lru_cache
 from types import ModuleType
 
-__all__ = ["DEFAULT_STOP_WORDS", "Theme", "CommentThemes", "comment_themes", "load_segmenter",
-           "word_tokens"]
+__all__ = ["DEFAULT_STOP_WORDS", "Theme", "CommentThemes", "comment_themes", "is_praise",
+           "load_segmenter", "word_tokens"]
 
 _STOP_WORDS_TEXT = """
     的 了 是 我 我们 你 你们 他 他们 她 它 这 那 这个 那个 这些 那些 就 也 都 还 又 很 太 非常
@@ -31,6 +31,35 @@ _STOP_WORDS_TEXT = """
 """
 #: Function words and empty survey phrases that never make a theme.
 DEFAULT_STOP_WORDS: frozenset[str] = frozenset(_STOP_WORDS_TEXT.split())
+
+# Praise and thanks, longest first so that "希望继续保持" is taken before "希望" is read as a
+# wish; and the words that make a comment raise something (a wish, a "but", a negation).
+PRAISE_MARKERS: tuple[str, ...] = (
+    "希望继续保持", "没有什么意见", "继续保持", "实实在在", "辛苦了", "感谢", "谢谢", "满意",
+    "挺好", "很好", "不错", "好事", "点赞", "没意见", "无意见")
+CONCERN_MARKERS: tuple[str, ...] = (
+    "希望", "建议", "但", "可是", "不过", "却", "不", "没", "太", "慢", "差", "拖", "问题",
+    "请", "要求", "应该", "尽快", "麻烦", "投诉", "反映", "意见")
+
+
+def is_praise(text: str) -> bool:
+    """True for a comment that only praises or thanks (no wish, complaint or "but").
+
+    A comment is praise when it holds a praise marker and, with the praise markers taken
+    out, no concern marker (:data:`PRAISE_MARKERS`, :data:`CONCERN_MARKERS`). Such comments
+    are left out of the *problem* themes; they still count as comments.
+
+    >>> [is_praise(t) for t in ("解决了我家的实际困难，非常感谢。", "整体满意，希望继续保持。",
+    ...                         "很满意，但是补贴发放太慢。", "打了几次电话反映情况。", "不满意")]
+    [True, True, False, False, False]
+    """
+    rest = text
+    for marker in PRAISE_MARKERS:
+        rest = rest.replace(marker, "|")  # a gap, so no new word forms across it
+    if rest == text:
+        return False
+    return not any(marker in rest for marker in CONCERN_MARKERS)
+
 
 _WORD = re.compile(r"[\u4e00-\u9fffA-Za-z0-9]")
 #: User words already in jieba's dictionary (added once per process, see _add_user_words).

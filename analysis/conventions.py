@@ -89,7 +89,8 @@ MODE_EFFECTS_CONVENTION = (
     "web (token + open link) vs paper within each household group: Mann-Whitney U with "
     "rank-biserial r, chi-square of mode x category (sparse categories merged)")
 COMMENTS_CONVENTION = ("jieba tokens (>= 2 characters, stop words removed), ranked by "
-                       "comments containing the term")
+                       "comments containing the term; comments that only praise or thank "
+                       "(analysis.comments.is_praise) give no theme")
 
 
 def scale_convention(na_code: int = 9) -> str:

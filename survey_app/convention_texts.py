@@ -66,7 +66,8 @@ TEXTS = {
     "mode_effects": _l("Web and paper answers compared within each household group "
                        "(Mann–Whitney test and chi-square test)."),
     "comments": _l("Words of two or more characters found by word segmentation, common "
-                   "words removed, ranked by the number of comments containing them."),
+                   "words removed, ranked by the number of comments containing them; "
+                   "comments that only praise or thank give no theme."),
     "suppression": _l("Cells with fewer than %(n)s respondents show counts only."),
     "indicator": _l("The campaign's scoring rule applied to the overall question; the "
                     "probability of meeting the target assumes a normal sampling "

@@ -96,9 +96,13 @@ def mode_effects_section(data: CountedData) -> list[ModeEffect]:
 
 
 def comments_section(data: CountedData) -> Comments:
-    themes = analysis.comment_themes(data.comments, top_n=10, user_words=COMMENT_USER_WORDS,
+    # The themes are read as the residents' problems (the report's 主要问题): a comment that
+    # only thanks or praises counts as a comment but gives no theme.
+    written = [c.strip() for c in data.comments if c and c.strip()]
+    raising = [c for c in written if not analysis.is_praise(c)]
+    themes = analysis.comment_themes(raising, top_n=10, user_words=COMMENT_USER_WORDS,
                                      segmented=data.comment_tokens)
-    return Comments(n_comments=themes.n_comments, n_empty=themes.n_empty,
+    return Comments(n_comments=len(data.comments), n_empty=len(data.comments) - len(written),
                     themes=[CommentTheme(term=t.term, comment_count=t.comment_count,
                                          occurrences=t.occurrences, examples=list(t.examples))
                             for t in themes.themes])

@@ -87,7 +87,8 @@ CONVENTIONS_C079E3B = {
                     "Mann-Whitney U with rank-biserial r, chi-square of mode x category "
                     "(sparse categories merged)",
     "comments": "jieba tokens (>= 2 characters, stop words removed), ranked by comments containing "
-                "the term",
+                "the term; comments that only praise or thank (analysis.comments.is_praise) give "
+                "no theme",
     "suppression": "cells with fewer than 5 respondents show counts only",
     "indicator": "campaign indicator settings applied to the overall item's stratified measure; "
                  "P(true >= target) = Phi((actual - target)/SE), SE with FPC",
