@@ -180,9 +180,11 @@ def staff_pages(session) -> list[Page]:
 
 
 def without_data(text: str, session) -> str:
-    """The text with data taken out: web addresses, the demo's usernames (``admin`` is
-    both a username and a role code) and its paper batch name ``demo``."""
+    """The text with data taken out: web addresses, household pseudonyms (R + 8 random hex
+    digits, which are sometimes all letters), the demo's usernames (``admin`` is both a
+    username and a role code) and its paper batch name ``demo``."""
     text = re.sub(r"https?://\S+", " ", text)
+    text = re.sub(r"(?<![\w.\-])R[0-9A-F]{8}(?![\w.\-])", " ", text)
     for username in [*session.exec(select(User.username)).all(), "demo"]:
         text = re.sub(rf"(?<![\w.\-]){re.escape(username)}(?![\w.\-])", " ", text)
     return text

@@ -15,6 +15,7 @@ from sqlalchemy import update
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import select
 
+from analysis import is_praise
 from questionnaires import load_builtin
 from survey_app.models import Answer, QuestionnaireVersion, Response
 from survey_app.services import campaigns, counted_data, demo, scores
@@ -244,4 +245,11 @@ def test_comment_themes_count_the_stored_tokens(session):
     session.expire_all()
     after = scores.scores_document(campaign, session=session).comments
     assert after.themes[0].term == "存储词"
-    assert after.themes[0].comment_count == before.n_comments - before.n_empty
+    # Every written comment carries the stored term, but those that only thank give no theme.
+    written = session.exec(select(Response.comment).where(
+        Response.campaign_id == campaign.id, Response.comment != "",
+        Response.status == "complete", Response.excluded.is_(False),
+        Response.household_id.is_not(None))).all()
+    raising = [c for c in written if not is_praise(c)]
+    assert len(written) == before.n_comments - before.n_empty > len(raising) > 0
+    assert after.themes[0].comment_count == len(raising)
