@@ -99,7 +99,8 @@ def comments_section(data: CountedData) -> Comments:
     # The themes are read as the residents' problems (the report's 主要问题): a comment that
     # only thanks or praises counts as a comment but gives no theme.
     written = [c.strip() for c in data.comments if c and c.strip()]
-    raising = [c for c in written if not analysis.is_praise(c)]
+    praise = {text for text in set(written) if analysis.is_praise(text)}  # once per text
+    raising = [c for c in written if c not in praise]
     themes = analysis.comment_themes(raising, top_n=10, user_words=COMMENT_USER_WORDS,
                                      segmented=data.comment_tokens)
     return Comments(n_comments=len(data.comments), n_empty=len(data.comments) - len(written),

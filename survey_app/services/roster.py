@@ -52,11 +52,6 @@ COLUMNS = {
     "phone": ("联系电话", "phone", "手机号", "手机号码", "电话"),
     "address": ("地址", "address", "住址", "家庭住址"),
 }
-# Row-number columns that spreadsheets commonly carry; ignored rather than rejected.
-IGNORED_COLUMNS = frozenset({"序号", "no", "no.", "#"})
-#: The target of a column mapping that skips the column.
-IGNORE_WORDS = frozenset({"忽略", "ignore", "-"})
-_HEADER_LOOKUP = {name.lower(): key for key, names in COLUMNS.items() for name in names}
 REQUIRED = ("household_code", "group", "community")
 # Looked up after stripping and lower-casing the cell.
 GROUP_VALUES = {

@@ -17,16 +17,19 @@ from flask_babel import gettext as _
 
 from questionnaires import workbooks
 from survey_app.services.roster import (
-    _HEADER_LOOKUP,
     COLUMNS,
-    IGNORE_WORDS,
-    IGNORED_COLUMNS,
     REQUIRED,
     ROSTER_LIMITS,
     RosterImportError,
     RosterRow,
     RowProblem,
 )
+
+# Row-number columns that spreadsheets commonly carry; ignored rather than rejected.
+IGNORED_COLUMNS = frozenset({"序号", "no", "no.", "#"})
+#: The target of a column mapping that skips the column.
+IGNORE_WORDS = frozenset({"忽略", "ignore", "-"})
+_HEADER_LOOKUP = {name.lower(): key for key, names in COLUMNS.items() for name in names}
 
 
 def decode_csv_bytes(data: bytes) -> str:
