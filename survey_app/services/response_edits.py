@@ -30,6 +30,7 @@ from survey_app.services import audit
 from survey_app.services.paper_entry import AnswerErrors, display_value, typed_answers
 from survey_app.services.questionnaire_versions import questionnaire_of
 from survey_app.services.responses import answer_values, replace_answers
+from survey_app.services.text_scrub import scrub
 
 
 class EditRefused(ValueError):
@@ -69,9 +70,11 @@ def edit_response(*, session: Session, response: Response, typed: Mapping[str, s
     if not changes:
         raise EditRefused("unchanged")
     replace_answers(response, check.values, session=session)
+    audited = {qid: {side: scrub(value) for side, value in change.items()}
+               for qid, change in changes.items()}
     audit.record("response.edit", "response", response.id, session=session, actor=actor,
                  campaign_id=response.campaign_id, reason=reason,
-                 details={"changes": changes, "mode": response.mode})
+                 details={"changes": audited, "mode": response.mode})
     return changes
 
 
@@ -101,4 +104,4 @@ def delete_response(*, session: Session, response: Response, reason: str, actor:
                  campaign_id=response.campaign_id, reason=reason,
                  details={"old_status": old_status, "mode": response.mode,
                           "paper_form_id": details_form,
-                          "old_values": {k: display_value(v) for k, v in old.items()}})
+                          "old_values": {k: scrub(display_value(v)) for k, v in old.items()}})

@@ -85,6 +85,25 @@ def test_delete_is_soft_needs_a_reason_and_drops_out_of_the_counts(app, session)
     assert event.details["old_status"] == "complete"
 
 
+def test_audit_trail_keeps_comments_scrubbed_of_personal_data(app, session):
+    world, household, typed, response = _single_entry_response(app, session)
+    admin = UserClient(app, world.admin)
+    personal = "我叫张建国，电话138-1234-5678，住3栋2单元501室，楼道灯坏了"
+    edit = f"/entry/{world.campaign.slug}/responses/{response.id}/edit"
+    assert admin.post(edit, data={**form_data({**typed, "comments": personal}),
+                                  "reason": "comment left off"}).status_code == 302
+    assert answer_values(response, session=session)["comments"] == personal
+    delete = f"/entry/{world.campaign.slug}/responses/{response.id}/delete"
+    assert admin.post(delete, data={"reason": "duplicate form"}).status_code == 302
+    (edited,) = _events(session, "response.edit")
+    (deleted,) = _events(session, "response.delete")
+    scrubbed = "我叫[姓名]，电话[电话]，住[地址]，楼道灯坏了"
+    assert edited.details["changes"]["comments"]["new"] == scrubbed
+    assert deleted.details["old_values"]["comments"] == scrubbed
+    for event in (edited, deleted):
+        assert "张建国" not in str(event.details) and "1234" not in str(event.details)
+
+
 def test_disposition_is_audited_and_refused_for_completed(app, session, world):
     worker = UserClient(app, world.worker_a)
     household = world.households_a[1]
