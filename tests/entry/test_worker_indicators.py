@@ -165,3 +165,17 @@ def test_quality_page_shows_indicators_and_their_explanation(app, session):
 def test_workers_do_not_see_the_quality_page(app, session, world):
     page = UserClient(app, world.worker_a).get(f"/entry/{world.campaign.slug}/quality")
     assert page.status_code == 403
+
+
+def test_a_stamp_older_than_a_day_is_not_believed(app, monkeypatch):
+    import time
+
+    from survey_app.entry import forms
+
+    with app.test_request_context():
+        real = time.time
+        monkeypatch.setattr(time, "time", lambda: real() - 25 * 3600)
+        old = forms.entry_start_stamp(7, 3)
+        monkeypatch.setattr(time, "time", real)
+        assert forms.entry_started_at(old, 7, 3) is None
+        assert forms.entry_started_at(forms.entry_start_stamp(7, 3), 7, 3) is not None
