@@ -35,6 +35,8 @@ comments      themes of Chinese comments with jieba
 response_table  a response matrix validated and counted per item, stratum and category
 campaign      campaign_statistics: everything above from one response matrix
 conventions   the scores document's conventions, from the results' own texts
+fabrication   per-worker fabrication indicators (identical patterns, spread, permutation
+              test of the answer distribution, Holm) and keying pace of paper entry
 """
 
 from __future__ import annotations
@@ -60,6 +62,10 @@ _EXPORTS: dict[str, tuple[str, ...]] = {
         "normalized_weights",
     ),
     "conventions": ("scores_conventions",),
+    "fabrication": (
+        "FabricationScreen", "KeyingPace", "WorkerIndicators", "chi_square_worker_vs_rest",
+        "fabrication_screen", "holm_adjust", "keying_pace",
+    ),
     "drivers": ("derived_importance", "importance_performance_quadrants"),
     "estimates": (
         "Estimate", "ItemEstimates", "dimension_rate", "fpc_effective_n", "index_estimate",

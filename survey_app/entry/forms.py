@@ -6,9 +6,13 @@ Answer forms are built per questionnaire: one small text input per question, nam
 
 from __future__ import annotations
 
+from datetime import datetime
+
+from flask import current_app
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
+from itsdangerous import BadData, URLSafeTimedSerializer
 from wtforms import DateTimeLocalField, HiddenField, SelectField, StringField, SubmitField
 from wtforms.fields.choices import SelectChoice
 from wtforms.validators import DataRequired, InputRequired, Length, Optional
@@ -35,10 +39,46 @@ class HouseholdFindForm(FlaskForm):
 
 
 class PaperEntryForm(FlaskForm):
-    """Base of the per-questionnaire entry form; answer fields are added by the builder."""
+    """Base of the per-questionnaire entry form; answer fields are added by the builder.
+
+    ``started`` carries the signed time the entry page was first shown (keying paradata,
+    :func:`entry_started_at`); it is kept through a re-shown form.
+    """
 
     batch = HiddenField(validators=[Optional(), Length(max=32)])
+    started = HiddenField(validators=[Optional(), Length(max=200)])
     submit = SubmitField(_l("Save entry"))
+
+
+#: An entry page open longer than this has no meaningful keying duration.
+MAX_ENTRY_AGE_SECONDS = 24 * 3600
+_ENTRY_START_SALT = "paper-entry-start"
+
+
+def _entry_start_signer() -> URLSafeTimedSerializer:
+    return URLSafeTimedSerializer(current_app.secret_key, salt=_ENTRY_START_SALT)
+
+
+def entry_start_stamp(household_id: int, user_id: int) -> str:
+    """The signed stamp of an entry page shown now to ``user_id`` for ``household_id``.
+
+    Signed rather than recorded: showing the page (a GET) writes nothing, and a worker
+    cannot shorten a keying duration by editing the hidden field.
+    """
+    return _entry_start_signer().dumps([household_id, user_id])
+
+
+def entry_started_at(stamp: str | None, household_id: int, user_id: int) -> datetime | None:
+    """When the entry page was shown, or None if the stamp is missing, forged, of another
+    household or user, or older than :data:`MAX_ENTRY_AGE_SECONDS`."""
+    if not stamp:
+        return None
+    try:
+        signed, at = _entry_start_signer().loads(stamp, max_age=MAX_ENTRY_AGE_SECONDS,
+                                                 return_timestamp=True)
+    except BadData:
+        return None
+    return at if signed == [household_id, user_id] else None
 
 
 class ReconciliationDecideForm(FlaskForm):

@@ -29,7 +29,14 @@ from survey_app.models import (
     Role,
 )
 from survey_app.security import role_required
-from survey_app.services import campaigns, paper_entry, progress, response_edits, visits
+from survey_app.services import (
+    campaigns,
+    paper_entry,
+    progress,
+    response_edits,
+    visits,
+    worker_indicators,
+)
 from survey_app.services.questionnaire_versions import questionnaire_of, version_for_group
 from survey_app.services.responses import answer_values
 
@@ -167,7 +174,8 @@ def enter(slug: str, household_id: int):
                 outcome = paper_entry.enter_paper_form(
                     session=session, campaign=campaign, household=target,
                     typed=f.typed_from(form, questions), worker=current_user,
-                    batch=form.batch.data or "")
+                    batch=form.batch.data or "", started_at=f.entry_started_at(
+                        form.started.data, target.id, current_user.id))
         except paper_entry.AnswerErrors as error:
             for qid, code in error.errors.items():
                 form[f.field_name(qid)].errors = [f.answer_error(questionnaire, qid, code)]
@@ -179,6 +187,8 @@ def enter(slug: str, household_id: int):
         else:
             flash(_entry_message(outcome), "success")
             return redirect(url_for(".campaign_home", slug=slug))
+    if not form.started.data:  # first shown (a re-shown form keeps its stamp)
+        form.started.data = f.entry_start_stamp(target.id, current_user.id)
     return render_template("entry/enter.html", campaign=campaign, household=target,
                            form=form, questionnaire=questionnaire, questions=questions,
                            printed=paper_entry.printed_code(target), round_number=round_number,
@@ -274,11 +284,16 @@ def decide(slug: str, form_id: int):
 
 
 @bp.route("/<slug>/quality")
-@role_required(Role.ADMIN)
+@role_required(Role.ADMIN, Role.EVALUATOR)
 def quality(slug: str):
+    """Double-entry agreement, keying paradata and fabrication indicators per worker (for
+    whom decides about back-checks: evaluators and administrators)."""
     campaign = _campaign(slug)
     stats = paper_entry.entry_quality(campaign, session=db.session)
-    return render_template("entry/quality.html", campaign=campaign, stats=stats)
+    return render_template("entry/quality.html", campaign=campaign, stats=stats,
+                           workers=worker_indicators.worker_screen(campaign,
+                                                                   session=db.session),
+                           beijing=visits.beijing)
 
 
 @bp.route("/<slug>/progress")

@@ -100,6 +100,10 @@ class PaperEntry(SQLModel, table=True):
     entered_by_id: int = Field(foreign_key="app_user.id")
     answers: dict[str, Any] = Field(sa_column=Column(JSON, nullable=False))
     payload_hash: str = Field(max_length=64)
+    # When the entry page was opened (a signed stamp in the form, survey_app.entry.forms),
+    # None when unknown (entries before migration 0018, a missing or forged stamp).
+    # With created_at (saved): the keying duration of the fabrication indicators.
+    started_at: datetime | None = None
     created_at: datetime = Field(default_factory=utcnow)
 
 

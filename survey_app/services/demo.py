@@ -289,11 +289,19 @@ def _paper_record(campaign, household, response, values, workers, session) -> No
     session.add(form)
     session.flush()
     digest = payload_hash(values)
+    # Keying times from their own generator, so the answers' stream stays as it was: each
+    # worker keys in a morning sitting (09:00-12:00 Beijing) of a November 2021 day, one
+    # to four minutes a form; the second entry a day or two later.
+    clock = random.Random(f"keying:{household.household_code}")
+    saved = datetime(2021, 11, 3, 1, 0, tzinfo=UTC) + timedelta(
+        days=clock.randrange(0, 14), minutes=clock.randrange(0, 180))
     for round_number in (1, 2):
         typist = workers[(round_number - 1) % len(workers)]
         session.add(PaperEntry(paper_form_id=form.id, entry_round=round_number,
                                entered_by_id=typist.id, answers=dict(values),
-                               payload_hash=digest))
+                               payload_hash=digest, created_at=saved,
+                               started_at=saved - timedelta(seconds=clock.randrange(60, 240))))
+        saved += timedelta(days=clock.randrange(1, 3))
 
 
 #: Attempts before the outcome the demo household ended with (a final non-response is

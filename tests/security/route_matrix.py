@@ -93,7 +93,8 @@ MATRIX = {
     "GET /entry/<slug>/print/households/<int:household_id>": HOUSEHOLD_OF_A,
     # admins must choose a community (?community=<id>): without one, not found
     "GET /entry/<slug>/print/sample": (302, 302, 302, 200, 200, 403, 404),
-    "GET /entry/<slug>/quality": ADMIN_ONLY,
+    # keying paradata and fabrication indicators: whoever decides on back-checks
+    "GET /entry/<slug>/quality": EVALUATORS,
     "GET /entry/<slug>/responses/<int:response_id>/edit": ADMIN_ONLY,
     "POST /entry/<slug>/responses/<int:response_id>/edit": ADMIN_ONLY,  # no reason: re-shown
     "POST /entry/<slug>/responses/<int:response_id>/delete": ADMIN_POST_DONE,

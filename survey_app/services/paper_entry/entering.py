@@ -5,6 +5,7 @@ from __future__ import annotations
 import re
 from collections.abc import Mapping
 from dataclasses import dataclass, field
+from datetime import datetime
 
 from sqlmodel import Session, select
 
@@ -126,8 +127,13 @@ def enter_paper_form(
     typed: Mapping[str, str],
     worker: User,
     batch: str = "",
+    started_at: datetime | None = None,
 ) -> EntryOutcome:
-    """Validate and store one typing of a household's paper form (see module docstring)."""
+    """Validate and store one typing of a household's paper form (see module docstring).
+
+    ``started_at``: when the entry page was shown (keying paradata); kept on the entry
+    unless it lies after the save (clocks of several servers).
+    """
     version, questionnaire = questionnaire_for(campaign, household, session=session)
     check = validate_answers(questionnaire, typed_answers(questionnaire, typed))
     if not check.ok:
@@ -148,8 +154,11 @@ def enter_paper_form(
         entry_round = 1
     else:
         entry_round = 2
+    saved_at = utcnow()
     entry = PaperEntry(paper_form_id=form.id, entry_round=entry_round, entered_by_id=worker.id,
-                       answers=dict(values), payload_hash=payload_hash(values))
+                       answers=dict(values), payload_hash=payload_hash(values),
+                       started_at=started_at if started_at and started_at <= saved_at else None,
+                       created_at=saved_at)
     session.add(entry)
     session.flush()
     outcome = EntryOutcome(paper_form=form, entry=entry)
