@@ -34,8 +34,8 @@ from survey_app.services import (
     paper_entry,
     progress,
     response_edits,
+    score_cache,
     visits,
-    worker_indicators,
 )
 from survey_app.services.questionnaire_versions import questionnaire_of, version_for_group
 from survey_app.services.responses import answer_values
@@ -291,8 +291,8 @@ def quality(slug: str):
     campaign = _campaign(slug)
     stats = paper_entry.entry_quality(campaign, session=db.session)
     return render_template("entry/quality.html", campaign=campaign, stats=stats,
-                           workers=worker_indicators.worker_screen(campaign,
-                                                                   session=db.session),
+                           workers=score_cache.cached_worker_screen(campaign,
+                                                                    session=db.session),
                            beijing=visits.beijing)
 
 

@@ -69,6 +69,7 @@ from survey_app.services.quality_flags import campaign_flags
 from survey_app.services.score_filters import ScoreFilters
 from survey_app.services.scores import indicator_document, scores_document
 from survey_app.services.scores_model import IndicatorDocument, ProgressDocument, ScoresDocument
+from survey_app.services.worker_indicators import WorkerScreen, worker_screen
 
 MAX_ENTRIES = 32
 EXTENSION_KEY = "score_cache"
@@ -218,3 +219,15 @@ def cached_campaign_flags(campaign: Campaign, *, session: Session) -> Mapping[in
     key = (_database(session), campaign.id, "quality_flags", version)
     return _cached(key, version[2], lambda: MappingProxyType(
         campaign_flags(campaign, session=session)))
+
+
+def cached_worker_screen(campaign: Campaign, *, session: Session) -> WorkerScreen:
+    """:func:`worker_indicators.worker_screen` (a permutation test per worker: seconds for
+    a campaign of 20,000 paper forms), cached like the progress document: by the data
+    version and the campaign's newest audit event, which every paper entry writes in its
+    own transaction (an entry awaiting its second round changes no response row)."""
+    version = data_version(campaign, session=session)
+    audit_id, audit_at = _audit_version(campaign, session=session)
+    key = (_database(session), campaign.id, "worker_screen", version, audit_id, audit_at)
+    newest = max((t for t in (version[2], as_utc(audit_at)) if t is not None), default=None)
+    return _cached(key, newest, lambda: worker_screen(campaign, session=session))

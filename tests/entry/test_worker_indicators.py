@@ -7,10 +7,11 @@ import re
 from datetime import timedelta
 
 import pytest
+from flask import current_app
 from sqlmodel import select
 
 from survey_app.models import PaperEntry, Role, utcnow
-from survey_app.services import paper_entry, worker_indicators
+from survey_app.services import paper_entry, score_cache, worker_indicators
 from survey_app.services.questionnaire_versions import questionnaire_of, version_for_group
 from tests.entry.conftest import UserClient, build_field, form_data, typed_answers
 from tests.factories import make_user
@@ -138,6 +139,21 @@ def test_worker_screen_is_reproducible(session):
     first = worker_indicators.worker_screen(world.campaign, session=session, permutations=99)
     again = worker_indicators.worker_screen(world.campaign, session=session, permutations=99)
     assert first.screen == again.screen
+
+
+def test_the_page_reuses_the_screen_until_a_form_is_keyed(session, world):
+    current_app.config["SCORE_CACHE_SETTLE_SECONDS"] = 0  # the test's fresh data may be cached
+    households = world.households_a
+    for index, household in enumerate(households[:3]):
+        typed = typed_answers(_questionnaire(session, world, household), index)
+        _key(session, world, household, world.worker_a, typed, 60)
+    first = score_cache.cached_worker_screen(world.campaign, session=session)
+    assert score_cache.cached_worker_screen(world.campaign, session=session) is first
+    # A first entry awaiting its second round changes no response, only the audit trail.
+    typed = typed_answers(_questionnaire(session, world, households[3]), 3)
+    _key(session, world, households[3], world.worker_a, typed, 60)
+    again = score_cache.cached_worker_screen(world.campaign, session=session)
+    assert (first.forms, again.forms) == (3, 4)
 
 
 def test_workers_with_too_few_forms_are_not_tested(session, world):
