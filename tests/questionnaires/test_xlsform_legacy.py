@@ -34,22 +34,26 @@ def test_legacy_spellings_convert_like_todays(tmp_path):
     assert converted.questionnaire == modern.questionnaire
 
 
-def test_cascading_select_is_reported_and_repeated_names_do_not_crash(tmp_path):
+def test_cascading_select_is_refused_and_repeated_names_do_not_crash(tmp_path):
     choices = [[*row, None] for row in CHOICES]
     choices[0] = [*CHOICES[0], "district"]
-    # Street names repeat under two districts (as cascading lists have them).
+    # Street names repeat under two districts (as cascading lists have them; pyxform
+    # accepts that with the allow_choice_duplicates setting).
     choices += [["street", "east", "东街", None, "a"], ["street", "west", "西街", None, "a"],
                 ["street", "east", "东街", None, "b"]]
     survey = [row[:] for row in SURVEY]
     header = [*SURVEY_HEADER, "choice_filter"]
     survey.insert(2, ["select_one street", "street", "街道", None, None, "yes", None, None,
                       None, None, "district = 'a'"])
-    result = convert_xlsform(_form(tmp_path, "cascade", survey, header=header,
-                                   choices=choices))
-    assert Problem("survey", 4, "choice_filter \"district = 'a'\" (a cascading select) is not "
-                               "supported: every choice of 'street' is offered") in result.problems
-    assert Problem("choices", 12, "list 'street': choice names are not numeric codes, "
-                                  "renumbered (east→1, west→2, east→3)") in result.problems
-    options = result.questionnaire.question("street").options
-    assert [(o.code, o.label.zh_CN) for o in options] == [("1", "东街"), ("2", "西街"),
-                                                          ("3", "东街")]
+    settings = [[*SETTINGS[0], "allow_choice_duplicates"], [*SETTINGS[1], "yes"]]
+    path = write_workbook(tmp_path / "cascade.xlsx", {
+        "survey": [header, *survey], "choices": choices, "settings": settings,
+        "dimensions": DIMENSIONS})
+    result = convert_xlsform(path)
+    assert result.refusals == [Problem(
+        "survey", 4, "question 'street': choice_filter \"district = 'a'\" (a cascading select) "
+        "is not supported", "choice_filter", refuses=True)]
+    assert result.questionnaire is None
+    assert Problem("choices", 12, "list 'street': choice names are not distinct numeric codes, "
+                                  "renumbered (east→1, west→2, east→3)", "name") in result.problems
+    assert "code: '3'\n      label:\n        zh_CN: 东街" in result.yaml_text
