@@ -63,6 +63,8 @@ class ConversionResult:
     yaml_text: str
     questionnaire: Questionnaire | None
     problems: list[Problem] = field(default_factory=list)
+    # Our question id -> the survey row it was converted from.
+    question_rows: dict[str, int | None] = field(default_factory=dict)
 
     @property
     def refusals(self) -> list[Problem]:
@@ -95,4 +97,5 @@ def convert_xlsform(path: str | PathLike[str]) -> ConversionResult:
         )
     if converter.refused:
         questionnaire = None
-    return ConversionResult(yaml_text, questionnaire, converter.problems)
+    return ConversionResult(yaml_text, questionnaire, converter.problems,
+                            converter.rows_by_id())

@@ -98,7 +98,12 @@ class Converter:
         elif match and int(match["s"]) < len(self.section_rows):
             row = self.section_rows[int(match["s"])]
         text = f"{path}: {message}" if path else message
-        return Problem("survey", row, text, refuses=True)
+        return Problem("survey" if row is not None else "", row, text, refuses=True)
+
+    def rows_by_id(self) -> dict[str, int | None]:
+        """Our question ids and the survey rows they come from."""
+        return {self.sections[s]["questions"][q]["id"]: row
+                for (s, q), row in self.question_rows.items()}
 
     def _dimensions(self, labels: dict[str, dict[str, str] | None],
                     rows: dict[str, int]) -> list[dict[str, Any]]:
