@@ -71,6 +71,12 @@ class ConversionResult:
         """The problems that refuse the conversion."""
         return [problem for problem in self.problems if problem.refuses]
 
+    @property
+    def unsupported(self) -> list[Problem]:
+        """The refusals for what the workbook holds (pyxform's own included), leaving out
+        those of our checks on the converted definition."""
+        return [problem for problem in self.refusals if not problem.invalid]
+
 
 def convert_xlsform(path: str | PathLike[str]) -> ConversionResult:
     """Convert an XLSForm workbook (.xlsx) into the questionnaire YAML format.

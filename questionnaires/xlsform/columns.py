@@ -3,6 +3,7 @@ cannot be represented (the conversion is refused), each named by its XLSForm col
 
 from __future__ import annotations
 
+from functools import cache
 from typing import Any
 
 from questionnaires.xlsform.reading import ROW_COLUMN
@@ -21,7 +22,15 @@ PRESENTATION = {
     ("bind", "jr:requiredMsg"): "required_message",
     ("guidance_hint", None): "guidance_hint",
     ("control", "bodyless"): "appearance",
+    # HXL hashtags label the data for exports; they change nothing in the form.
+    ("hxl", None): "hxl",
+    ("instance", "hxl"): "hxl",
+    # The order the options are shown in; the answers and their codes are the same.
+    ("parameters", "randomize"): "parameters (randomize)",
+    ("parameters", "seed"): "parameters (seed)",
 }
+# Keys whose value is a mapping of XLSForm columns (the others map languages to texts).
+_NESTED = frozenset({"bind", "control", "media", "instance", "parameters"})
 # The XLSForm column of a pyxform key, where it is spelled otherwise.
 _COLUMN_NAMES = {
     ("bind", "calculate"): "calculation",
@@ -48,7 +57,38 @@ _METADATA_TYPES = frozenset({
 
 def metadata_type(kind: str) -> bool:
     """A field the client fills in by itself (start time, device id…), never asked."""
-    return kind in _METADATA_TYPES
+    preloaded = "jr:preload" in (_pyxform_types().get(kind, {}).get("bind") or {})
+    return kind in _METADATA_TYPES or preloaded
+
+
+def our_type(kind: str) -> str | None:
+    """``single``, ``multiple``, ``integer``, ``text`` or ``note`` for a pyxform type that is
+    one of them under another name (``int``, ``string``, ``add integer prompt``…).
+
+    >>> our_type("int"), our_type("q string"), our_type("select all that apply")
+    ('integer', 'text', 'multiple')
+    >>> our_type("percentage") is None  # an integer with a constraint of its own
+    True
+    """
+    types = _pyxform_types()
+    definition = types.get(kind)
+    if definition is None:
+        return None
+    for name, ours in _OURS:
+        if definition == types[name]:
+            return ours
+    return None
+
+
+_OURS = (("select one", "single"), ("select all that apply", "multiple"),
+         ("integer", "integer"), ("text", "text"), ("note", "note"))
+
+
+@cache
+def _pyxform_types() -> dict[str, Any]:
+    from pyxform.question_type_dictionary import QUESTION_TYPE_DICT
+
+    return QUESTION_TYPE_DICT
 
 
 def column_name(key: str, subkey: str | None = None) -> str:
@@ -76,15 +116,16 @@ def check_columns(element: dict[str, Any], what: str, problems: list[Problem],
     for key, value in element.items():
         if key in converted or value in (None, "", {}, []):
             continue
-        parts = value.items() if isinstance(value, dict) else [(None, value)]
+        parts = value.items() if key in _NESTED and isinstance(value, dict) else [
+            (None, value)]
         for subkey, item in parts:
             if key == "bind" and subkey in CONVERTED_BIND:
                 continue
             column = column_name(key, subkey)
             if (key, subkey) in PRESENTATION:
                 problems.append(Problem(sheet, row, (
-                    f"{what}: {column} {_shown(item)} is presentation only and not kept"),
-                    column))
+                    f"{what}: {column} {_shown(item)} does not change what is asked or "
+                    "stored, not kept"), column))
             else:
                 feature = f" ({_FEATURES[column]})" if column in _FEATURES else ""
                 problems.append(Problem(sheet, row, (

@@ -6,7 +6,7 @@ import re
 from dataclasses import dataclass, field
 from typing import Any
 
-from questionnaires.xlsform.columns import check_columns, metadata_type
+from questionnaires.xlsform.columns import check_columns, metadata_type, our_type
 from questionnaires.xlsform.expressions import constraint_bounds
 from questionnaires.xlsform.reading import ReadForm
 from questionnaires.xlsform.relevance import Condition, Target, combined_show_if
@@ -22,8 +22,6 @@ from questionnaires.xlsform.sheets import (
 
 _TRUE = frozenset({"yes", "true", "true()", "1", "y"})
 _FALSE = frozenset({"", "no", "false", "false()", "0", "n"})
-_TYPES = {"select one": "single", "select all that apply": "multiple", "integer": "integer",
-          "text": "text"}
 _PATH_IN_SURVEY = re.compile(r"sections\[(?P<s>\d+)\](?:\.questions\[(?P<q>\d+)\])?")
 
 
@@ -54,6 +52,7 @@ class Converter:
         self.form_title: dict[str, str] | None = None
         self.other_languages: set[str] = set()
         self.scales = RatingScales(self.problems)
+        self.form_choices: dict[str, list[dict[str, Any]]] = {}
 
     @property
     def refused(self) -> bool:
@@ -70,6 +69,7 @@ class Converter:
             self.problems.append(
                 Problem("settings", None, "no form_title: the form id is used as the title"))
         self.form_title = title
+        self.form_choices = parsed.get("choices") or {}
         self.scales.has_dimension_column = _any_has(parsed, "dimension")
         self._children(parsed.get("children", []), _SurveyWalk(), top=True)
         if self.other_languages:
@@ -77,7 +77,7 @@ class Converter:
                 f"languages {', '.join(sorted(self.other_languages))} not converted "
                 "(only Chinese and English are)")))
         data: dict[str, Any] = {
-            "id": self._identifier(form_id, "settings", None),
+            "id": self._identifier(form_id, "settings", None, "form_id"),
             "title": title or {"zh_CN": form_id},
         }
         if self.intro:
@@ -87,6 +87,8 @@ class Converter:
         labels = dimension_labels(form.dimensions, dimension_rows)
         data["dimensions"] = self._dimensions(labels, dimension_rows)
         data["sections"] = self.sections
+        # A problem found twice (pyxform may keep a column in two places) is told once.
+        self.problems[:] = list(dict.fromkeys(self.problems))
         return data
 
     def locate(self, path: str, message: str) -> Problem:
@@ -98,7 +100,8 @@ class Converter:
         elif match and int(match["s"]) < len(self.section_rows):
             row = self.section_rows[int(match["s"])]
         text = f"{path}: {message}" if path else message
-        return Problem("survey" if row is not None else "", row, text, refuses=True)
+        return Problem("survey" if row is not None else "", row, text, refuses=True,
+                       invalid=True)
 
     def rows_by_id(self) -> dict[str, int | None]:
         """Our question ids and the survey rows they come from."""
@@ -136,16 +139,17 @@ class Converter:
     def _element(self, element: dict[str, Any], walk: _SurveyWalk) -> None:
         kind = str(element.get("type", ""))
         row, name = row_of(element), element.get("name")
+        ours = our_type(kind)
         if kind == "group":
             self._group(element, walk)
         elif kind in {"repeat", "loop"}:
             self.problems.append(Problem("survey", row, (
                 f"{kind} {name!r} is not supported (its questions would be asked once per "
                 "repetition)"), "type", refuses=True))
-        elif kind == "note":
+        elif ours == "note":
             self._note(element, walk.section)
-        elif kind in _TYPES:
-            self._add_question(element, walk)
+        elif ours is not None:
+            self._add_question(element, walk, ours)
         elif metadata_type(kind):
             self.problems.append(Problem("survey", row, (
                 f"metadata field {kind!r} is not asked and not kept"), "type"))
@@ -174,18 +178,38 @@ class Converter:
         if walk.group_depth == 0:
             walk.section = None
 
-    def _add_question(self, element: dict[str, Any], walk: _SurveyWalk) -> None:
+    def _add_question(self, element: dict[str, Any], walk: _SurveyWalk, kind: str) -> None:
         row = row_of(element)
         if walk.section is None:
             walk.section = self._new_section(f"section_{len(self.sections) + 1}", None, row)
-        question = self._question(element, walk.conditions)
+        question = self._question(element, kind, walk.conditions)
         if question is None:
             return
         if question.get("overall"):
             walk.overall_rows.append(row)
-        position = (len(self.sections) - 1, len(walk.section["questions"]))
-        self.question_rows[position] = row
-        walk.section["questions"].append(question)
+        for asked in (question, self._specify_other(element, question)):
+            if asked is not None:
+                position = (len(self.sections) - 1, len(walk.section["questions"]))
+                self.question_rows[position] = row
+                walk.section["questions"].append(asked)
+
+    def _specify_other(self, element: dict[str, Any],
+                       question: dict[str, Any]) -> dict[str, Any] | None:
+        """``select_one LIST or_other``: pyxform adds the choice ``other`` to the list, and
+        ODK a text question ``NAME_other`` asked when it is chosen; ours asks it too."""
+        added = [choice for choice in element.get("choices") or [] if row_of(choice) is None]
+        if not added or "options" not in question:
+            return None
+        code = question["options"][-1]["code"]
+        self.problems.append(Problem("survey", row_of(element), (
+            f"'or specify other' becomes the text question {question['id']}_other, asked "
+            f"when {question['id']!r} is {code!r} (other)"), "type"))
+        condition = ({"question": question["id"], "equals": code}
+                     if question["type"] == "single" else
+                     {"question": question["id"], "in": [code]})
+        return {"id": f"{question['id']}_other", "type": "text",
+                "text": {"zh_CN": "请注明其他", "en": "Specify other."}, "required": False,
+                "show_if": condition}
 
     def _survey_sheet_problems(self, overall_rows: list[int | None]) -> None:
         """What the survey sheet as a whole lacks: dimension ids, an overall item."""
@@ -233,12 +257,12 @@ class Converter:
 
     # -- one question --------------------------------------------------------------------
 
-    def _question(self, element: dict[str, Any],
+    def _question(self, element: dict[str, Any], kind: str,
                   conditions: list[Condition]) -> dict[str, Any] | None:
         row, name = row_of(element), str(element.get("name", ""))
         check_columns(element, f"question {name!r}", self.problems)
         qid = self._identifier(name, "survey", row)
-        question: dict[str, Any] = {"id": qid, "type": _TYPES[str(element["type"])]}
+        question: dict[str, Any] = {"id": qid, "type": kind}
         choices = None
         if question["type"] in {"single", "multiple"}:
             choices = self._choices(element)
@@ -271,9 +295,11 @@ class Converter:
         """The question's choice list (read once per list), or None, refused, when pyxform
         gives it no choices of its own (from a file, a previous answer's, external)."""
         list_name = str(element.get("list_name") or element.get("itemset") or "")
-        if list_name in self.lists:
-            return self.lists[list_name]
-        choices = element.get("choices")
+        choices = element.get("choices") or self.form_choices.get(list_name)
+        # A list with the choice 'or specify other' adds is another list than without it.
+        key = f"{list_name} {sum(row_of(choice) is None for choice in choices or [])}"
+        if key in self.lists:
+            return self.lists[key]
         if not choices:
             self.problems.append(Problem("survey", row_of(element), (
                 f"question {element.get('name')!r}: the choices {list_name!r} are not in the "
@@ -284,9 +310,9 @@ class Converter:
             if choice.get("media"):
                 check_columns(choice, f"choice {choice.get('name')!r} of {list_name!r}",
                               self.problems, frozenset(choice) - {"media"}, sheet="choices")
-        self.lists[list_name] = choice_list(list_name, choices, self.problems,
-                                            self.other_languages)
-        return self.lists[list_name]
+        self.lists[key] = choice_list(list_name, choices, self.problems,
+                                      self.other_languages)
+        return self.lists[key]
 
     def _required(self, element: dict[str, Any]) -> bool:
         value = str((element.get("bind") or {}).get("required", ""))
@@ -310,14 +336,15 @@ class Converter:
             return
         question.update(bounds)
 
-    def _identifier(self, name: str, sheet: str, row: int | None) -> str:
+    def _identifier(self, name: str, sheet: str, row: int | None,
+                    column: str = "name") -> str:
         identifier = re.sub(r"[^a-z0-9_]+", "_", name.strip().lower()).strip("_")
         if not identifier[:1].isalpha():
             identifier = f"q_{identifier}".rstrip("_")
         identifier = identifier[:64]
         if identifier != name:
             self.problems.append(Problem(sheet, row, (
-                f"name {name!r} renamed to {identifier!r} (ids are snake_case)"), "name"))
+                f"name {name!r} renamed to {identifier!r} (ids are snake_case)"), column))
         return identifier
 
 

@@ -55,8 +55,8 @@ def settle_list_direction(choice_list: ChoiceList, declared_on_row: str) -> str 
 class RatingScales:
     """Which 5-point lists of a form become rating items, and the one scale they share.
 
-    A ``select_one`` whose list has the codes 5, 4, 3, 2, 1 (and at most one more code, the
-    "don't know") is a rating item, unless the survey sheet has a ``dimension`` column and
+    A ``select_one`` whose list has the codes 5, 4, 3, 2, 1 as its names (and at most one
+    more code, the "don't know") is a rating item, unless the survey sheet has a ``dimension`` column and
     the question leaves it blank, or its list's direction is not established (then the
     conversion is refused). A second list with other labels than the scale's stays a single
     choice: one scale serves every rating item, and its labels must be the item's own.
@@ -72,6 +72,8 @@ class RatingScales:
         extra = set(choice_list.codes) - set(RATING_CODES)
         if not set(RATING_CODES) <= set(choice_list.codes) or len(extra) > 1:
             return False
+        if choice_list.invented:
+            return False  # codes 1..n given in the order of the names, not a scale's
         if self.has_dimension_column and not element.get("dimension"):
             return False
         if not self._direction_settled(element, choice_list):

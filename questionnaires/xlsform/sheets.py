@@ -20,9 +20,11 @@ class Problem:
 
     ``row`` is 1-based as Excel shows it (the header is row 1), None for the workbook or
     the sheet as a whole; ``column`` the XLSForm column, where one is concerned.
-    ``refuses``: the feature cannot be represented, so the conversion is refused (the YAML
-    is still written, to be finished by hand); otherwise it is a note on a faithful change
-    (an id renamed, codes renumbered, a note moved).
+    ``refuses``: the conversion is refused (the YAML is still written, to be finished by
+    hand), because a feature cannot be represented or, with ``invalid``, because the
+    converted definition fails our own checks (no overall item, no Chinese text…);
+    otherwise it is a note on a faithful change (an id renamed, codes renumbered, a note
+    moved).
     """
 
     sheet: str
@@ -30,6 +32,7 @@ class Problem:
     message: str
     column: str | None = None
     refuses: bool = False
+    invalid: bool = False
 
     def __str__(self) -> str:
         where = self.sheet if self.row is None else f"{self.sheet} row {self.row}"
@@ -53,6 +56,8 @@ class ChoiceList:
     renamed: dict[str, str] = field(default_factory=dict)
     direction: str = ""
     settled: bool | None = None
+    # The codes are ours (the names were renumbered): never read as a rating scale.
+    invented: bool = False
 
 
 def row_of(element: dict[str, Any]) -> int | None:
@@ -104,6 +109,7 @@ def choice_list(name: str, choices: list[dict[str, Any]], problems: list[Problem
     if all(_CODE.fullmatch(code) for code in names) and len(set(names)) == len(names):
         return result
     result.codes = [str(number) for number in range(1, len(names) + 1)]
+    result.invented = True
     for old, new in zip(names, result.codes, strict=True):
         result.renamed.setdefault(old, new)
     pairs = ", ".join(f"{old}→{new}" for old, new in zip(names, result.codes, strict=True))
@@ -160,6 +166,6 @@ def language_code(language: str) -> str | None:
         ("chinese", "中文")
     ):
         return "zh_CN"
-    if tag in {"en", "english"} or name.startswith("english"):
+    if tag in {"en", "eng", "english"} or name.startswith("english"):
         return "en"
     return None
