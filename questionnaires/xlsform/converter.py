@@ -226,8 +226,8 @@ class Converter:
                      row: int | None) -> dict[str, Any]:
         section: dict[str, Any] = {
             "id": self._identifier(name or f"section_{len(self.sections) + 1}", "survey", row),
-            "title": title or self.form_title
-            or {"zh_CN": name or f"第{len(self.sections) + 1}部分"},
+            "title": dict(title or self.form_title
+                          or {"zh_CN": name or f"第{len(self.sections) + 1}部分"}),
             "questions": [],
         }
         self.sections.append(section)
