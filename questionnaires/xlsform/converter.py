@@ -34,6 +34,8 @@ class _SurveyWalk:
     group_depth: int = 0
     conditions: list[Condition] = field(default_factory=list)
     overall_rows: list[int | None] = field(default_factory=list)
+    # The last question converted: its XLSForm name, our question, its row.
+    last: tuple[str, dict[str, Any], int | None] | None = None
 
 
 class Converter:
@@ -47,6 +49,7 @@ class Converter:
         self.section_rows: list[int | None] = []
         self.question_rows: dict[tuple[int, int], int | None] = {}
         self.targets: dict[str, Target] = {}  # XLSForm name -> what a relevant may name
+        self.question_ids: set[str] = set()
         self.lists: dict[str, ChoiceList] = {}
         self.intro: list[dict[str, str]] = []
         self.form_title: dict[str, str] | None = None
@@ -131,8 +134,9 @@ class Converter:
     def _children(self, children: list[dict[str, Any]], walk: _SurveyWalk, top: bool) -> None:
         for element in children:
             if row_of(element) is None:
-                continue  # added by pyxform itself: the meta group and its instanceID
-            self._element(element, walk)
+                self._generated(element, walk)
+            else:
+                self._element(element, walk)
         if top:
             self._survey_sheet_problems(walk.overall_rows)
 
@@ -187,29 +191,39 @@ class Converter:
             return
         if question.get("overall"):
             walk.overall_rows.append(row)
-        for asked in (question, self._specify_other(element, question)):
-            if asked is not None:
-                position = (len(self.sections) - 1, len(walk.section["questions"]))
-                self.question_rows[position] = row
-                walk.section["questions"].append(asked)
+        self._append(question, row, walk)
+        walk.last = (str(element.get("name", "")), question, row)
 
-    def _specify_other(self, element: dict[str, Any],
-                       question: dict[str, Any]) -> dict[str, Any] | None:
-        """``select_one LIST or_other``: pyxform adds the choice ``other`` to the list, and
-        ODK a text question ``NAME_other`` asked when it is chosen; ours asks it too."""
-        added = [choice for choice in element.get("choices") or [] if row_of(choice) is None]
-        if not added or "options" not in question:
-            return None
-        code = question["options"][-1]["code"]
-        self.problems.append(Problem("survey", row_of(element), (
-            f"'or specify other' becomes the text question {question['id']}_other, asked "
-            f"when {question['id']!r} is {code!r} (other)"), "type"))
-        condition = ({"question": question["id"], "equals": code}
-                     if question["type"] == "single" else
-                     {"question": question["id"], "in": [code]})
-        return {"id": f"{question['id']}_other", "type": "text",
-                "text": {"zh_CN": "请注明其他", "en": "Specify other."}, "required": False,
-                "show_if": condition}
+    def _append(self, question: dict[str, Any], row: int | None, walk: _SurveyWalk) -> None:
+        section = walk.section if walk.section is not None else self.sections[-1]
+        position = (len(self.sections) - 1, len(section["questions"]))
+        self.question_rows[position] = row
+        section["questions"].append(question)
+
+    def _generated(self, element: dict[str, Any], walk: _SurveyWalk) -> None:
+        """An element pyxform adds itself (no survey row of its own): its meta group
+        (instanceID) is left out; the text question of ``select_one LIST or_other``, asked
+        when "other" is chosen, is converted; anything else refuses the conversion."""
+        name = str(element.get("name", ""))
+        if name == "meta" and (element.get("control") or {}).get("bodyless"):
+            return
+        asked_name, asked, row = walk.last or ("", {}, None)
+        if name == f"{asked_name}_other" and element.get("type") == "text" and "options" in asked:
+            code = asked["options"][-1]["code"]
+            self.problems.append(Problem("survey", row, (
+                f"'or specify other' adds the text question {asked['id']}_other, asked when "
+                f"{asked['id']!r} is {code!r} (other)"), "type"))
+            condition = ({"question": asked["id"], "equals": code} if asked["type"] == "single"
+                         else {"question": asked["id"], "in": [code]})
+            other_id = self._unique(f"{asked['id']}_other", self.question_ids, row)
+            self.question_ids.add(other_id)
+            self._append({"id": other_id, "type": "text",
+                          "text": {"zh_CN": "请注明其他", "en": "Specify other."},
+                          "required": False, "show_if": condition}, row, walk)
+            return
+        self.problems.append(Problem("", None, (
+            f"the {element.get('type')} {name!r} that pyxform adds for a column of the form "
+            "is not supported"), refuses=True))
 
     def _survey_sheet_problems(self, overall_rows: list[int | None]) -> None:
         """What the survey sheet as a whole lacks: dimension ids, an overall item."""
@@ -225,7 +239,9 @@ class Converter:
     def _new_section(self, name: str, title: dict[str, str] | None,
                      row: int | None) -> dict[str, Any]:
         section: dict[str, Any] = {
-            "id": self._identifier(name or f"section_{len(self.sections) + 1}", "survey", row),
+            "id": self._unique(self._identifier(
+                name or f"section_{len(self.sections) + 1}", "survey", row),
+                {section["id"] for section in self.sections}, row),
             "title": dict(title or self.form_title
                           or {"zh_CN": name or f"第{len(self.sections) + 1}部分"}),
             "questions": [],
@@ -261,7 +277,8 @@ class Converter:
                   conditions: list[Condition]) -> dict[str, Any] | None:
         row, name = row_of(element), str(element.get("name", ""))
         check_columns(element, f"question {name!r}", self.problems)
-        qid = self._identifier(name, "survey", row)
+        qid = self._unique(self._identifier(name, "survey", row), self.question_ids, row)
+        self.question_ids.add(qid)
         question: dict[str, Any] = {"id": qid, "type": kind}
         choices = None
         if question["type"] in {"single", "multiple"}:
@@ -335,6 +352,19 @@ class Converter:
                 "string-length(.) on a text)"), "constraint", refuses=True))
             return
         question.update(bounds)
+
+    def _unique(self, identifier: str, taken: set[str], row: int | None) -> str:
+        """``identifier``, or with ``_2``, ``_3``… when taken (pyxform allows a name again
+        in another group; our ids are unique in the questionnaire)."""
+        if identifier not in taken:
+            return identifier
+        number = 2
+        while f"{identifier}_{number}" in taken:
+            number += 1
+        self.problems.append(Problem("survey", row, (
+            f"{identifier!r} is used above (in another group): renamed to "
+            f"'{identifier}_{number}'"), "name"))
+        return f"{identifier}_{number}"
 
     def _identifier(self, name: str, sheet: str, row: int | None,
                     column: str = "name") -> str:
