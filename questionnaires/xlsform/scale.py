@@ -58,8 +58,9 @@ class RatingScales:
     A ``select_one`` whose list has the codes 5, 4, 3, 2, 1 as its names (and at most one
     more code, the "don't know") is a rating item, unless the survey sheet has a
     ``dimension`` column and the question leaves it blank, or its list's direction is not
-    established (then the conversion is refused). A second list with other labels than the scale's stays a single
-    choice: one scale serves every rating item, and its labels must be the item's own.
+    established (then the conversion is refused). A second list with other labels than the
+    scale's stays a single choice: one scale serves every rating item, and its labels must
+    be the item's own.
     """
 
     def __init__(self, problems: list[Problem]) -> None:
