@@ -69,16 +69,21 @@ class RatingScales:
         self.scale_list = ""  # the choice list the scale's labels come from
         self.has_dimension_column = False
 
-    def is_rating(self, element: dict[str, Any], choice_list: ChoiceList) -> bool:
+    def _candidate(self, element: dict[str, Any], choice_list: ChoiceList) -> bool:
+        """The list has the scale's codes as its own names, and the row may be a rating."""
         extra = set(choice_list.codes) - set(RATING_CODES)
         if not set(RATING_CODES) <= set(choice_list.codes) or len(extra) > 1:
             return False
         if choice_list.invented:
             return False  # codes 1..n given in the order of the names, not a scale's
-        if self.has_dimension_column and not element.get("dimension"):
+        return not (self.has_dimension_column and not element.get("dimension"))
+
+    def is_rating(self, element: dict[str, Any], choice_list: ChoiceList) -> bool:
+        if not self._candidate(element, choice_list):
             return False
         if not self._direction_settled(element, choice_list):
             return False
+        extra = set(choice_list.codes) - set(RATING_CODES)
         labels = dict(zip(choice_list.codes, choice_list.labels, strict=True))
         na_code = next(iter(extra), None)
         codes = {code: labels[code] or {"zh_CN": code} for code in RATING_CODES}
