@@ -69,17 +69,21 @@ def our_type(kind: str) -> str | None:
     ('integer', 'text', 'multiple')
     >>> our_type("percentage") is None  # an integer with a constraint of its own
     True
+    >>> our_type("select one external") is None  # an input whose choices are elsewhere
+    True
     """
     types = _pyxform_types()
     definition = types.get(kind)
     if definition is None:
         return None
     for name, ours in _OURS:
-        if definition == types[name]:
+        # 'select one external' is an input like text, with its choices from elsewhere.
+        if definition == types[name] and ("select" in kind) == (ours in _SELECTS):
             return ours
     return None
 
 
+_SELECTS = frozenset({"single", "multiple"})
 _OURS = (("select one", "single"), ("select all that apply", "multiple"),
          ("integer", "integer"), ("text", "text"), ("note", "note"))
 

@@ -22,6 +22,11 @@ from questionnaires.xlsform.sheets import (
 
 _TRUE = frozenset({"yes", "true", "true()", "1", "y"})
 _FALSE = frozenset({"", "no", "false", "false()", "0", "n"})
+# The keys of pyxform's form that the conversion reads, or that change nothing in it.
+_FORM_KEYS = frozenset({
+    "type", "name", "title", "id_string", "sms_keyword", "default_language", "children",
+    "choices", "version", "allow_choice_duplicates", "entity_version",
+})
 _PATH_IN_SURVEY = re.compile(r"sections\[(?P<s>\d+)\](?:\.questions\[(?P<q>\d+)\])?")
 
 
@@ -75,6 +80,7 @@ class Converter:
         self.form_choices = parsed.get("choices") or {}
         self.scales.has_dimension_column = _any_has(parsed, "dimension")
         self._children(parsed.get("children", []), _SurveyWalk(), top=True)
+        self._settings_notes(parsed)
         if self.other_languages:
             self.problems.append(Problem("", None, (
                 f"languages {', '.join(sorted(self.other_languages))} not converted "
@@ -206,6 +212,7 @@ class Converter:
         when "other" is chosen, is converted; anything else refuses the conversion."""
         name = str(element.get("name", ""))
         if name == "meta" and (element.get("control") or {}).get("bodyless"):
+            self._meta(element)
             return
         asked_name, asked, row = walk.last or ("", {}, None)
         if name == f"{asked_name}_other" and element.get("type") == "text" and "options" in asked:
@@ -224,6 +231,29 @@ class Converter:
         self.problems.append(Problem("", None, (
             f"the {element.get('type')} {name!r} that pyxform adds for a column of the form "
             "is not supported"), refuses=True))
+
+    def _meta(self, group: dict[str, Any]) -> None:
+        """pyxform's meta group: its instanceID is the client's, and left out; an entity
+        declaration (the ``entities`` sheet) refuses the conversion."""
+        for child in group.get("children", []):
+            if child.get("name") == "instanceID":
+                continue
+            if child.get("name") == "entity":
+                self.problems.append(Problem("entities", None, (
+                    "the entities sheet (ODK Entities: each submission creates or updates a "
+                    "dataset record) is not supported"), refuses=True))
+            else:
+                self.problems.append(Problem("", None, (
+                    f"the meta field {child.get('name')!r} that pyxform adds is not "
+                    "supported"), refuses=True))
+
+    def _settings_notes(self, parsed: dict[str, Any]) -> None:
+        """Settings that change nothing we convert are noted (encryption, submission URL,
+        instance name, style…)."""
+        for key, value in parsed.items():
+            if key not in _FORM_KEYS:
+                self.problems.append(Problem("settings", None, (
+                    f"setting {key} {str(value)[:60]!r} is not used"), key))
 
     def _survey_sheet_problems(self, overall_rows: list[int | None]) -> None:
         """What the survey sheet as a whole lacks: dimension ids, an overall item."""
