@@ -260,11 +260,12 @@ class Converter:
         if self.scales.scale is not None and not self.scales.has_dimension_column:
             self.problems.append(Problem("survey", 1, (
                 "no 'dimension' column: every rating item needs a dimension id (add the "
-                "column, and a 'dimensions' sheet for labels)"), "dimension"))
+                "column, and a 'dimensions' sheet for labels)"), "dimension", refuses=True,
+                invalid=True))
         if not overall_rows:
             self.problems.append(Problem("survey", 1, (
                 "no overall item: add an 'overall' column and put 'yes' on the "
-                "overall-satisfaction rating item"), "overall"))
+                "overall-satisfaction rating item"), "overall", refuses=True, invalid=True))
 
     def _new_section(self, name: str, title: dict[str, str] | None,
                      row: int | None) -> dict[str, Any]:

@@ -232,8 +232,8 @@ def _survey_rows(path: Path) -> list[tuple[int, str]]:
     for number, values in enumerate(rows, start=2):
         cells = [str(value).strip() if value is not None else "" for value in values]
         cells += [""] * (len(header) - len(cells))
-        if cells[kind_at] and not re.fullmatch(r"end[ _](group|repeat|loop)",
-                                               cells[kind_at].lower()):
+        kind = " ".join(cells[kind_at].lower().split())  # pyxform collapses spaces too
+        if kind and not re.fullmatch(r"end[ _](group|repeat|loop)", kind):
             found.append((number, cells[name_at]))
     workbook.close()
     return found
@@ -254,6 +254,8 @@ def _texts(value) -> list[str]:
 def _reason(problem) -> str:
     """The kind of a refusal, for the counts."""
     if problem.invalid:
+        if problem.column == "overall":
+            return "no overall satisfaction item (the survey needs one)"
         if "zh_CN" in problem.message:
             return "no Chinese text"
         if problem.message.startswith(("dimensions:", "sections:")):
