@@ -83,6 +83,9 @@ def read_xlsform(path: str | PathLike[str]) -> ReadForm:
             warnings=warnings)
     except PyXFormError as exc:
         raise FormRefused(f"pyxform refuses the form: {exc}") from None
+    except Exception as exc:  # noqa: BLE001 - a workbook pyxform trips on is refused too
+        raise FormRefused(
+            f"pyxform cannot read the form ({type(exc).__name__}: {exc})") from None
     return ReadForm(parsed, warnings, dimensions)
 
 

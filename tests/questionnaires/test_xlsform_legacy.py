@@ -125,3 +125,16 @@ def test_or_specify_other_adds_the_text_question_odk_asks(tmp_path):
     assert [o.code for o in channels.options] == ["1", "2", "3"]  # other → 3
     other = result.questionnaire.question("complaint_channels_other")
     assert (other.type, other.required, other.show_if.codes()) == ("text", False, ("3",))
+
+
+def test_a_workbook_pyxform_trips_on_is_refused_not_a_traceback(tmp_path, monkeypatch):
+    import pyxform.xls2json
+
+    def trip(**_):
+        raise KeyError("label")
+
+    monkeypatch.setattr(pyxform.xls2json, "workbook_to_json", trip)
+    result = convert_xlsform(_form(tmp_path, "trip", SURVEY))
+    assert (result.yaml_text, result.questionnaire) == ("", None)
+    assert result.refusals == [Problem(
+        "", None, "pyxform cannot read the form (KeyError: 'label')", refuses=True)]
