@@ -1,4 +1,4 @@
-"""Converting the rows of an XLSForm workbook into questionnaire definition data."""
+"""Mapping pyxform's JSON form of an XLSForm onto our questionnaire definition data."""
 
 from __future__ import annotations
 
@@ -6,115 +6,98 @@ import re
 from dataclasses import dataclass, field
 from typing import Any
 
-from questionnaires import scale_direction
-from questionnaires.elements import RATING_CODES
-from questionnaires.workbooks import GuardedRows
-from questionnaires.xlsform.expressions import constraint_bounds, relevant_codes
-from questionnaires.xlsform.scale import DEFAULT_NA_LABEL, default_scale, settle_list_direction
+from questionnaires.xlsform.columns import check_columns, metadata_type, our_type
+from questionnaires.xlsform.expressions import constraint_bounds
+from questionnaires.xlsform.reading import ReadForm
+from questionnaires.xlsform.relevance import Condition, Target, combined_show_if
+from questionnaires.xlsform.scale import RatingScales, default_scale
 from questionnaires.xlsform.sheets import (
     ChoiceList,
     Problem,
-    Row,
-    read_choice_lists,
-    read_dimension_labels,
-    read_rows,
+    choice_list,
+    dimension_labels,
+    localized,
+    row_of,
 )
 
 _TRUE = frozenset({"yes", "true", "true()", "1", "y"})
 _FALSE = frozenset({"", "no", "false", "false()", "0", "n"})
-_METADATA_TYPES = frozenset(
-    {
-        "start",
-        "end",
-        "today",
-        "deviceid",
-        "subscriberid",
-        "simserial",
-        "phonenumber",
-        "username",
-        "email",
-        "audit",
-        "start-geopoint",
-        "background-audio",
-    }
-)
+# The keys of pyxform's form that the conversion reads, or that change nothing in it.
+_FORM_KEYS = frozenset({
+    "type", "name", "title", "id_string", "sms_keyword", "default_language", "children",
+    "choices", "version", "allow_choice_duplicates", "entity_version",
+})
 _PATH_IN_SURVEY = re.compile(r"sections\[(?P<s>\d+)\](?:\.questions\[(?P<q>\d+)\])?")
 
 
 @dataclass
 class _SurveyWalk:
-    """Where the walk down the survey sheet is: open section and group, skipped repeats."""
+    """Where the walk down the form is: the open section, the group depth, and the
+    ``relevant`` of every open group (outermost first)."""
 
     section: dict[str, Any] | None = None
     group_depth: int = 0
-    # Per open group (outermost first): (row, show_if) of its 'relevant', or None; passed on
-    # to the questions inside it, nested groups included.
-    group_conditions: list[tuple[int, dict[str, Any] | None] | None] = field(
-        default_factory=list)
-    repeat_depth: int = 0
-    overall_rows: list[int] = field(default_factory=list)
+    conditions: list[Condition] = field(default_factory=list)
+    overall_rows: list[int | None] = field(default_factory=list)
+    # The last question converted: its XLSForm name, our question, its row.
+    last: tuple[str, dict[str, Any], int | None] | None = None
 
 
 class Converter:
-    """Builds definition data from the sheets, collecting a Problem for whatever it cannot."""
+    """Builds definition data from pyxform's JSON, collecting a Problem for what it cannot
+    convert (``refuses``) or converts with a change worth knowing."""
 
     def __init__(self, fallback_id: str) -> None:
         self.fallback_id = fallback_id
         self.problems: list[Problem] = []
         self.sections: list[dict[str, Any]] = []
-        self.section_rows: list[int] = []
-        self.question_rows: dict[tuple[int, int], int] = {}
-        self.question_ids: dict[str, str] = {}  # XLSForm name -> our id
-        self.question_lists: dict[str, ChoiceList] = {}  # our id -> its choice list
-        self.dimension_rows: dict[str, int] = {}
-        self.scale: dict[str, Any] | None = None
+        self.section_rows: list[int | None] = []
+        self.question_rows: dict[tuple[int, int], int | None] = {}
+        self.targets: dict[str, Target] = {}  # XLSForm name -> what a relevant may name
+        self.question_ids: set[str] = set()
+        self.lists: dict[str, ChoiceList] = {}
         self.intro: list[dict[str, str]] = []
-        self.choices: dict[str, ChoiceList] = {}
-        self.has_dimension_column = False
         self.form_title: dict[str, str] | None = None
-        self.scale_list = ""  # the choice list the scale's labels come from
-        # A list refused as a rating scale (its direction unproven) refuses the conversion.
-        self.refused = False
+        self.other_languages: set[str] = set()
+        self.scales = RatingScales(self.problems)
+        self.form_choices: dict[str, list[dict[str, Any]]] = {}
 
-    # -- the whole workbook --------------------------------------------------------------
+    @property
+    def refused(self) -> bool:
+        return any(problem.refuses for problem in self.problems)
 
-    def convert(self, sheets: dict[str, GuardedRows]) -> dict[str, Any]:
-        settings = (
-            next(iter(read_rows(sheets["settings"], "settings", self.problems)), None)
-            if "settings" in sheets
-            else None
-        )
-        self.choices = (
-            read_choice_lists(sheets["choices"], self.problems) if "choices" in sheets else {}
-        )
-        dimension_labels = (
-            read_dimension_labels(sheets["dimensions"], self.problems, self.dimension_rows)
-            if "dimensions" in sheets
-            else {}
-        )
-        survey_rows = list(read_rows(sheets["survey"], "survey", self.problems))
-        survey_columns = {column for row in survey_rows for column, _ in row.cells}
-        self.has_dimension_column = "dimension" in survey_columns
-        form_id = settings.get("form_id") if settings else ""
-        title = settings.text("form_title") if settings else None
-        self.form_title = title
-        self._survey(survey_rows)
+    # -- the whole form ------------------------------------------------------------------
 
-        if title is None:
+    def convert(self, form: ReadForm) -> dict[str, Any]:
+        parsed = form.json
+        form_id = str(parsed.get("id_string") or self.fallback_id)
+        title = localized(parsed.get("title"), self.other_languages)
+        if parsed.get("title") == parsed.get("id_string"):
+            title = None
             self.problems.append(
-                Problem("settings", None, "no form_title: the form id is used as the title")
-            )
+                Problem("settings", None, "no form_title: the form id is used as the title"))
+        self.form_title = title
+        self.form_choices = parsed.get("choices") or {}
+        self.scales.has_dimension_column = _any_has(parsed, "dimension")
+        self._children(parsed.get("children", []), _SurveyWalk(), top=True)
+        self._settings_notes(parsed)
+        if self.other_languages:
+            self.problems.append(Problem("", None, (
+                f"languages {', '.join(sorted(self.other_languages))} not converted "
+                "(only Chinese and English are)")))
         data: dict[str, Any] = {
-            "id": self._identifier(
-                form_id or self.fallback_id, "settings", 2 if settings else None
-            ),
-            "title": title or {"zh_CN": form_id or self.fallback_id},
+            "id": self._identifier(form_id, "settings", None, "form_id"),
+            "title": title or {"zh_CN": form_id},
         }
         if self.intro:
             data["intro"] = _join_texts(self.intro)
-        data["scale"] = self.scale or default_scale()
-        data["dimensions"] = self._dimensions(dimension_labels)
+        data["scale"] = self.scales.scale or default_scale()
+        dimension_rows: dict[str, int] = {}
+        labels = dimension_labels(form.dimensions, dimension_rows)
+        data["dimensions"] = self._dimensions(labels, dimension_rows)
         data["sections"] = self.sections
+        # A problem found twice (pyxform may keep a column in two places) is told once.
+        self.problems[:] = list(dict.fromkeys(self.problems))
         return data
 
     def locate(self, path: str, message: str) -> Problem:
@@ -123,18 +106,19 @@ class Converter:
         row = None
         if match and match["q"] is not None:
             row = self.question_rows.get((int(match["s"]), int(match["q"])))
-        elif match:
-            row = (
-                self.section_rows[int(match["s"])]
-                if int(match["s"]) < len(self.section_rows)
-                else None
-            )
+        elif match and int(match["s"]) < len(self.section_rows):
+            row = self.section_rows[int(match["s"])]
         text = f"{path}: {message}" if path else message
-        return Problem("survey", row, text)
+        return Problem("survey" if row is not None else "", row, text, refuses=True,
+                       invalid=True)
 
-    # -- sheets --------------------------------------------------------------------------
+    def rows_by_id(self) -> dict[str, int | None]:
+        """Our question ids and the survey rows they come from."""
+        return {self.sections[s]["questions"][q]["id"]: row
+                for (s, q), row in self.question_rows.items()}
 
-    def _dimensions(self, labels: dict[str, dict[str, str] | None]) -> list[dict[str, Any]]:
+    def _dimensions(self, labels: dict[str, dict[str, str] | None],
+                    rows: dict[str, int]) -> list[dict[str, Any]]:
         used: list[str] = []
         for section in self.sections:
             for question in section["questions"]:
@@ -145,348 +129,288 @@ class Converter:
         for dimension in used:
             label = labels.get(dimension)
             if label is None:
-                self.problems.append(
-                    Problem(
-                        "dimensions",
-                        self.dimension_rows.get(dimension),
-                        f"dimension {dimension!r} has no label: its id is used",
-                    )
-                )
+                self.problems.append(Problem("dimensions", rows.get(dimension), (
+                    f"dimension {dimension!r} has no label: its id is used")))
                 label = {"zh_CN": dimension}
             dimensions.append({"id": dimension, "label": label})
         return dimensions
 
-    # -- the survey sheet ----------------------------------------------------------------
+    # -- the survey ----------------------------------------------------------------------
 
-    def _survey(self, rows: list[Row]) -> None:
-        walk = _SurveyWalk()
-        for row in rows:
-            kind, _, argument = _modern_type(row.get("type")).partition(" ")
-            kind = kind.lower()
-            if kind in {"begin", "end"} and argument.lower() in {"group", "repeat"}:
-                kind, argument = f"{kind}_{argument.lower()}", ""
-            if walk.repeat_depth:
-                walk.repeat_depth += {"begin_repeat": 1, "end_repeat": -1}.get(kind, 0)
-                continue
-            self._survey_row(row, kind, argument, walk)
-        self._survey_sheet_problems(walk.overall_rows)
+    def _children(self, children: list[dict[str, Any]], walk: _SurveyWalk, top: bool) -> None:
+        for element in children:
+            if row_of(element) is None:
+                self._generated(element, walk)
+            else:
+                self._element(element, walk)
+        if top:
+            self._survey_sheet_problems(walk.overall_rows)
 
-    def _survey_row(self, row: Row, kind: str, argument: str, walk: _SurveyWalk) -> None:
-        if kind == "begin_repeat":
-            walk.repeat_depth = 1
-            self.problems.append(
-                Problem(
-                    "survey",
-                    row.number,
-                    f"repeat {row.get('name')!r} is not supported: skipped with its rows",
-                )
-            )
-        elif kind == "begin_group":
-            self._begin_group(row, walk)
-        elif kind == "end_group":
-            walk.group_depth = max(0, walk.group_depth - 1)
-            if walk.group_conditions:
-                walk.group_conditions.pop()
-            if walk.group_depth == 0:
-                walk.section = None
-        elif kind == "note":
-            self._note(row, walk.section)
-        elif kind in {"select_one", "select_multiple", "integer", "text"}:
-            self._add_question(row, kind, argument, walk)
-        elif kind in _METADATA_TYPES:
-            self.problems.append(Problem("survey", row.number, f"metadata field {kind!r} ignored"))
-        elif kind:
-            self.problems.append(
-                Problem(
-                    "survey",
-                    row.number,
-                    f"question type {row.get('type')!r} is not supported: row skipped",
-                )
-            )
+    def _element(self, element: dict[str, Any], walk: _SurveyWalk) -> None:
+        kind = str(element.get("type", ""))
+        row, name = row_of(element), element.get("name")
+        ours = our_type(kind)
+        if kind == "group":
+            self._group(element, walk)
+        elif kind in {"repeat", "loop"}:
+            self.problems.append(Problem("survey", row, (
+                f"{kind} {name!r} is not supported (its questions would be asked once per "
+                "repetition)"), "type", refuses=True))
+        elif ours == "note":
+            self._note(element, walk.section)
+        elif ours is not None:
+            self._add_question(element, walk, ours)
+        elif metadata_type(kind):
+            self.problems.append(Problem("survey", row, (
+                f"metadata field {kind!r} is not asked and not kept"), "type"))
+        else:
+            self.problems.append(Problem("survey", row, (
+                f"question type {kind!r} ({name!r}) is not supported"), "type", refuses=True))
 
-    def _begin_group(self, row: Row, walk: _SurveyWalk) -> None:
-        """A top-level group opens a section; nested groups are flattened into it."""
+    def _group(self, element: dict[str, Any], walk: _SurveyWalk) -> None:
+        """A top-level group opens a section; nested groups are flattened into it, their
+        ``relevant`` combined with the questions'."""
+        row, name = row_of(element), str(element.get("name", ""))
+        check_columns(element, f"group {name!r}", self.problems)
+        relevant = (element.get("bind") or {}).get("relevant")
         walk.group_depth += 1
-        relevant = row.get("relevant")
-        walk.group_conditions.append(
-            (row.number, self._condition(relevant, row.number)) if relevant else None
-        )
+        if relevant:
+            walk.conditions.append(Condition(row, str(relevant)))
         if walk.group_depth > 1:
-            self.problems.append(
-                Problem(
-                    "survey",
-                    row.number,
-                    f"nested group {row.get('name')!r} flattened into its section",
-                )
-            )
-            return
-        walk.section = self._new_section(row.get("name"), row.text("label"), row.number)
+            self.problems.append(Problem("survey", row, (
+                f"nested group {name!r} flattened into its section")))
+        else:
+            walk.section = self._new_section(name, localized(element.get("label")), row)
+        self._children(element.get("children", []), walk, top=False)
+        if relevant:
+            walk.conditions.pop()
+        walk.group_depth -= 1
+        if walk.group_depth == 0:
+            walk.section = None
 
-    def _add_question(self, row: Row, kind: str, argument: str, walk: _SurveyWalk) -> None:
+    def _add_question(self, element: dict[str, Any], walk: _SurveyWalk, kind: str) -> None:
+        row = row_of(element)
         if walk.section is None:
-            walk.section = self._new_section(f"section_{len(self.sections) + 1}", None, row.number)
-        question = self._question(
-            row, kind, argument, [c for c in walk.group_conditions if c is not None])
+            walk.section = self._new_section(f"section_{len(self.sections) + 1}", None, row)
+        question = self._question(element, kind, walk.conditions)
         if question is None:
             return
         if question.get("overall"):
-            walk.overall_rows.append(row.number)
-        position = (len(self.sections) - 1, len(walk.section["questions"]))
-        self.question_rows[position] = row.number
-        walk.section["questions"].append(question)
+            walk.overall_rows.append(row)
+        self._append(question, row, walk)
+        walk.last = (str(element.get("name", "")), question, row)
 
-    def _survey_sheet_problems(self, overall_rows: list[int]) -> None:
+    def _append(self, question: dict[str, Any], row: int | None, walk: _SurveyWalk) -> None:
+        section = walk.section if walk.section is not None else self.sections[-1]
+        position = (len(self.sections) - 1, len(section["questions"]))
+        self.question_rows[position] = row
+        section["questions"].append(question)
+
+    def _generated(self, element: dict[str, Any], walk: _SurveyWalk) -> None:
+        """An element pyxform adds itself (no survey row of its own): its meta group
+        (instanceID) is left out; the text question of ``select_one LIST or_other``, asked
+        when "other" is chosen, is converted; anything else refuses the conversion."""
+        name = str(element.get("name", ""))
+        if name == "meta" and (element.get("control") or {}).get("bodyless"):
+            self._meta(element)
+            return
+        asked_name, asked, row = walk.last or ("", {}, None)
+        if name == f"{asked_name}_other" and element.get("type") == "text" and "options" in asked:
+            code = asked["options"][-1]["code"]
+            self.problems.append(Problem("survey", row, (
+                f"'or specify other' adds the text question {asked['id']}_other, asked when "
+                f"{asked['id']!r} is {code!r} (other)"), "type"))
+            condition = ({"question": asked["id"], "equals": code} if asked["type"] == "single"
+                         else {"question": asked["id"], "in": [code]})
+            other_id = self._unique(f"{asked['id']}_other", self.question_ids, row)
+            self.question_ids.add(other_id)
+            self._append({"id": other_id, "type": "text",
+                          "text": {"zh_CN": "请注明其他", "en": "Specify other."},
+                          "required": False, "show_if": condition}, row, walk)
+            return
+        self.problems.append(Problem("", None, (
+            f"the {element.get('type')} {name!r} that pyxform adds for a column of the form "
+            "is not supported"), refuses=True))
+
+    def _meta(self, group: dict[str, Any]) -> None:
+        """pyxform's meta group: its instanceID is the client's, and left out; an entity
+        declaration (the ``entities`` sheet) refuses the conversion."""
+        for child in group.get("children", []):
+            if child.get("name") == "instanceID":
+                continue
+            if child.get("name") == "entity":
+                self.problems.append(Problem("entities", None, (
+                    "the entities sheet (ODK Entities: each submission creates or updates a "
+                    "dataset record) is not supported"), refuses=True))
+            else:
+                self.problems.append(Problem("", None, (
+                    f"the meta field {child.get('name')!r} that pyxform adds is not "
+                    "supported"), refuses=True))
+
+    def _settings_notes(self, parsed: dict[str, Any]) -> None:
+        """Settings that change nothing we convert are noted (encryption, submission URL,
+        instance name, style…)."""
+        for key, value in parsed.items():
+            if key not in _FORM_KEYS:
+                self.problems.append(Problem("settings", None, (
+                    f"setting {key} {str(value)[:60]!r} is not used"), key))
+
+    def _survey_sheet_problems(self, overall_rows: list[int | None]) -> None:
         """What the survey sheet as a whole lacks: dimension ids, an overall item."""
-        if self.scale is not None and not self.has_dimension_column:
-            self.problems.append(
-                Problem(
-                    "survey",
-                    1,
-                    "no 'dimension' column: every rating item needs a "
-                    "dimension id (add the column, and a 'dimensions' sheet for labels)",
-                )
-            )
+        if self.scales.scale is not None and not self.scales.has_dimension_column:
+            self.problems.append(Problem("survey", 1, (
+                "no 'dimension' column: every rating item needs a dimension id (add the "
+                "column, and a 'dimensions' sheet for labels)"), "dimension", refuses=True,
+                invalid=True))
         if not overall_rows:
-            self.problems.append(
-                Problem(
-                    "survey",
-                    1,
-                    "no overall item: add an 'overall' column and put "
-                    "'yes' on the overall-satisfaction rating item",
-                )
-            )
+            self.problems.append(Problem("survey", 1, (
+                "no overall item: add an 'overall' column and put 'yes' on the "
+                "overall-satisfaction rating item"), "overall", refuses=True, invalid=True))
 
-    def _new_section(self, name: str, title: dict[str, str] | None, row: int) -> dict[str, Any]:
+    def _new_section(self, name: str, title: dict[str, str] | None,
+                     row: int | None) -> dict[str, Any]:
         section: dict[str, Any] = {
-            "id": self._identifier(name or f"section_{len(self.sections) + 1}", "survey", row),
-            "title": title
-            or self.form_title
-            or {"zh_CN": name or f"第{len(self.sections) + 1}部分"},
+            "id": self._unique(self._identifier(
+                name or f"section_{len(self.sections) + 1}", "survey", row),
+                {section["id"] for section in self.sections}, row),
+            "title": dict(title or self.form_title
+                          or {"zh_CN": name or f"第{len(self.sections) + 1}部分"}),
             "questions": [],
         }
         self.sections.append(section)
         self.section_rows.append(row)
         return section
 
-    def _note(self, row: Row, section: dict[str, Any] | None) -> None:
-        text = row.text("label")
+    def _note(self, element: dict[str, Any], section: dict[str, Any] | None) -> None:
+        row = row_of(element)
+        check_columns(element, f"note {element.get('name')!r}", self.problems)
+        if (element.get("bind") or {}).get("relevant"):
+            self.problems.append(Problem("survey", row, (
+                "the note's relevant is not kept: its text is always shown"), "relevant"))
+        text = localized(element.get("label"), self.other_languages)
         if text is None:
             return
         if section is None:
             if self.sections:
                 self.problems.append(
-                    Problem("survey", row.number, "note between groups moved to the introduction")
-                )
+                    Problem("survey", row, "note between groups moved to the introduction"))
             self.intro.append(text)
             return
         if section["questions"]:
             self.problems.append(
-                Problem(
-                    "survey", row.number, "note after questions moved to the section description"
-                )
-            )
+                Problem("survey", row, "note after questions moved to the section description"))
         existing = section.get("description")
         section["description"] = _join_texts([existing, text] if existing else [text])
 
-    def _question(
-        self,
-        row: Row,
-        kind: str,
-        list_name: str,
-        group_conditions: list[tuple[int, dict[str, Any] | None]],
-    ) -> dict[str, Any] | None:
-        qid = self._identifier(row.get("name"), "survey", row.number)
-        self.question_ids[row.get("name")] = qid
-        question: dict[str, Any] = {"id": qid}
-        if kind in {"select_one", "select_multiple"}:
-            choice_list = self.choices.get(list_name)
-            if choice_list is None:
-                self.problems.append(
-                    Problem(
-                        "survey",
-                        row.number,
-                        f"choice list {list_name!r} not found in the choices sheet",
-                    )
-                )
+    # -- one question --------------------------------------------------------------------
+
+    def _question(self, element: dict[str, Any], kind: str,
+                  conditions: list[Condition]) -> dict[str, Any] | None:
+        row, name = row_of(element), str(element.get("name", ""))
+        check_columns(element, f"question {name!r}", self.problems)
+        qid = self._unique(self._identifier(name, "survey", row), self.question_ids, row)
+        self.question_ids.add(qid)
+        question: dict[str, Any] = {"id": qid, "type": kind}
+        choices = None
+        if question["type"] in {"single", "multiple"}:
+            choices = self._choices(element)
+            if choices is None:
                 return None
-            self.question_lists[qid] = choice_list
-            if row.get("choice_filter"):
-                self.problems.append(Problem("survey", row.number, (
-                    f"choice_filter {row.get('choice_filter')!r} (a cascading select) is not "
-                    f"supported: every choice of {list_name!r} is offered")))
-            if kind == "select_one" and self._is_rating(row, choice_list):
+            if question["type"] == "single" and self.scales.is_rating(element, choices):
                 question["type"] = "rating"
             else:
-                question["type"] = "single" if kind == "select_one" else "multiple"
                 question["options"] = [
                     {"code": code, "label": label} if label else {"code": code}
-                    for code, label in zip(choice_list.codes, choice_list.labels, strict=True)
-                ]
-        else:
-            question["type"] = kind
-        text = row.text("label")
-        if text is not None:
-            question["text"] = text
-        hint = row.text("hint")
-        if hint is not None:
-            question["help"] = hint
-        question["required"] = self._required(row)
+                    for code, label in zip(choices.codes, choices.labels, strict=True)]
+        for column, key in (("label", "text"), ("hint", "help")):
+            text = localized(element.get(column), self.other_languages)
+            if text is not None:
+                question[key] = text
+        question["required"] = self._required(element)
         if question["type"] == "rating":
-            self._rating_fields(row, question, self.question_lists[qid])
-        self._constraint(row, question)
-        condition = self._effective_condition(row, group_conditions)
-        if condition is not None:
-            question["show_if"] = condition
+            question.update(self.scales.rating_fields(element, choices, self._identifier))
+        self._constraint(element, question)
+        own = (element.get("bind") or {}).get("relevant")
+        show_if = combined_show_if(
+            [*conditions, *([Condition(row, str(own))] if own else [])],
+            self.targets.get, self.problems)
+        if show_if is not None:
+            question["show_if"] = show_if
+        self.targets[name] = Target(qid, choices, question["type"] == "multiple")
         return question
 
-    def _effective_condition(
-        self, row: Row, group_conditions: list[tuple[int, dict[str, Any] | None]]
-    ) -> dict[str, Any] | None:
-        """The question's show_if: its own 'relevant' or its group's; one condition only,
-        so any other one that applies is reported, never dropped silently."""
-        if row.get("relevant"):
-            if group_conditions:
-                self.problems.append(Problem("survey", row.number, (
-                    "both the group and the question have 'relevant': only the question's "
-                    "condition is kept")))
-            return self._condition(row.get("relevant"), row.number)
-        if len(group_conditions) > 1:
-            self.problems.append(Problem("survey", row.number, (
-                "nested groups each have 'relevant': only the innermost group's condition "
-                "is kept")))
-        return group_conditions[-1][1] if group_conditions else None
+    def _choices(self, element: dict[str, Any]) -> ChoiceList | None:
+        """The question's choice list (read once per list), or None, refused, when pyxform
+        gives it no choices of its own (from a file, a previous answer's, external)."""
+        list_name = str(element.get("list_name") or element.get("itemset") or "")
+        choices = element.get("choices") or self.form_choices.get(list_name)
+        # A list with the choice 'or specify other' adds is another list than without it.
+        key = f"{list_name} {sum(row_of(choice) is None for choice in choices or [])}"
+        if key in self.lists:
+            return self.lists[key]
+        if not choices:
+            self.problems.append(Problem("survey", row_of(element), (
+                f"question {element.get('name')!r}: the choices {list_name!r} are not in the "
+                "choices sheet (a list from a file, from earlier answers or external) and "
+                "are not supported"), "type", refuses=True))
+            return None
+        for choice in choices:
+            if choice.get("media"):
+                check_columns(choice, f"choice {choice.get('name')!r} of {list_name!r}",
+                              self.problems, frozenset(choice) - {"media"}, sheet="choices")
+        self.lists[key] = choice_list(list_name, choices, self.problems,
+                                      self.other_languages)
+        return self.lists[key]
 
-    def _is_rating(self, row: Row, choice_list: ChoiceList) -> bool:
-        extra = set(choice_list.codes) - set(RATING_CODES)
-        if not set(RATING_CODES) <= set(choice_list.codes) or len(extra) > 1:
-            return False
-        if self.has_dimension_column and not row.get("dimension"):
-            return False
-        if not self._direction_settled(row, choice_list):
-            return False
-        labels = dict(zip(choice_list.codes, choice_list.labels, strict=True))
-        na_code = next(iter(extra), None)
-        codes = {code: labels[code] or {"zh_CN": code} for code in RATING_CODES}
-        if self.scale is None:
-            self.scale = default_scale()
-            self.scale["codes"] = codes
-            if choice_list.direction:
-                self.scale["direction"] = scale_direction.FORWARD
-            if na_code is not None:
-                self.scale["na_code"] = na_code
-                self.scale["na_label"] = labels[na_code] or DEFAULT_NA_LABEL
-            self.scale_list = choice_list.name
-        elif na_code is not None and na_code != self.scale["na_code"]:
-            self.problems.append(
-                Problem(
-                    "survey",
-                    row.number,
-                    f"'don't know' code {na_code!r} differs from "
-                    f"the scale's {self.scale['na_code']!r}: kept as a single choice",
-                )
-            )
-            return False
-        elif codes != self.scale["codes"]:
-            # One scale serves every rating item: taking this list as a rating would show
-            # the first list's labels in place of its own.
-            self.problems.append(Problem("survey", row.number, (
-                f"list {choice_list.name!r} has the codes 5..1 but other labels than the "
-                f"scale (list {self.scale_list!r}): kept as a single choice")))
-            return False
-        return True
-
-    def _direction_settled(self, row: Row, choice_list: ChoiceList) -> bool:
-        """Whether the list's direction is proven (a declared reversed list is recoded)."""
-        already = choice_list.settled
-        refusal = settle_list_direction(choice_list, row.get("scale_direction"))
-        if refusal and already is None:
-            self.refused = True
-            self.problems.append(Problem("choices", choice_list.row, refusal))
-        return bool(choice_list.settled)
-
-    def _rating_fields(self, row: Row, question: dict[str, Any], choice_list: ChoiceList) -> None:
-        if row.get("dimension"):
-            question["dimension"] = self._identifier(row.get("dimension"), "survey", row.number)
-        if row.get("overall").lower() in _TRUE:
-            question["overall"] = True
-        question["allow_na"] = len(set(choice_list.codes) - set(RATING_CODES)) == 1
-
-    def _required(self, row: Row) -> bool:
-        value = row.get("required").lower()
-        if value in _TRUE:
+    def _required(self, element: dict[str, Any]) -> bool:
+        value = str((element.get("bind") or {}).get("required", ""))
+        if value.strip().lower() in _TRUE:
             return True
-        if value not in _FALSE:
-            self.problems.append(
-                Problem(
-                    "survey",
-                    row.number,
-                    f"required expression {row.get('required')!r} not supported: optional",
-                )
-            )
+        if value.strip().lower() not in _FALSE:
+            self.problems.append(Problem("survey", row_of(element), (
+                f"required {value!r} is not supported (only yes or no)"), "required",
+                refuses=True))
         return False
 
-    def _constraint(self, row: Row, question: dict[str, Any]) -> None:
-        constraint = row.get("constraint")
+    def _constraint(self, element: dict[str, Any], question: dict[str, Any]) -> None:
+        constraint = (element.get("bind") or {}).get("constraint")
         if not constraint:
             return
-        bounds = constraint_bounds(constraint, question["type"])
+        bounds = constraint_bounds(str(constraint), question["type"])
         if bounds is None:
-            self.problems.append(
-                Problem("survey", row.number, f"constraint {constraint!r} not converted")
-            )
+            self.problems.append(Problem("survey", row_of(element), (
+                f"constraint {constraint!r} is not supported (only bounds on an integer and "
+                "string-length(.) on a text)"), "constraint", refuses=True))
             return
         question.update(bounds)
 
-    def _condition(self, expression: str, row: int) -> dict[str, Any] | None:
-        parsed = relevant_codes(expression)
-        if parsed is None:
-            self.problems.append(
-                Problem(
-                    "survey",
-                    row,
-                    f"relevant {expression!r} is too complex to convert: "
-                    "the question is shown to everyone",
-                )
-            )
-            return None
-        name, values = parsed
-        qid = self.question_ids.get(name, name)
-        renamed = self.question_lists[qid].renamed if qid in self.question_lists else {}
-        codes = [renamed.get(value, value) for value in values]
-        if len(codes) == 1:
-            return {"question": qid, "equals": codes[0]}
-        return {"question": qid, "in": list(dict.fromkeys(codes))}
+    def _unique(self, identifier: str, taken: set[str], row: int | None) -> str:
+        """``identifier``, or with ``_2``, ``_3``… when taken (pyxform allows a name again
+        in another group; our ids are unique in the questionnaire)."""
+        if identifier not in taken:
+            return identifier
+        number = 2
+        while f"{identifier}_{number}" in taken:
+            number += 1
+        self.problems.append(Problem("survey", row, (
+            f"{identifier!r} is used above (in another group): renamed to "
+            f"'{identifier}_{number}'"), "name"))
+        return f"{identifier}_{number}"
 
-    def _identifier(self, name: str, sheet: str, row: int | None) -> str:
+    def _identifier(self, name: str, sheet: str, row: int | None,
+                    column: str = "name") -> str:
         identifier = re.sub(r"[^a-z0-9_]+", "_", name.strip().lower()).strip("_")
         if not identifier[:1].isalpha():
             identifier = f"q_{identifier}".rstrip("_")
         identifier = identifier[:64]
         if identifier != name:
-            self.problems.append(
-                Problem(sheet, row, f"name {name!r} renamed to {identifier!r} (ids are snake_case)")
-            )
+            self.problems.append(Problem(sheet, row, (
+                f"name {name!r} renamed to {identifier!r} (ids are snake_case)"), column))
         return identifier
 
 
-# Spellings pyxform still accepts: "select one from LIST", "select all that apply LIST".
-_LEGACY_SELECT = re.compile(
-    r"select[ _](?P<kind>one|multiple|all[ _]that[ _]apply)(?:[ _]from)?\s+(?P<list>\S+)$",
-    re.IGNORECASE)
-
-
-def _modern_type(written: str) -> str:
-    """The type cell with spaces collapsed and legacy select spellings in today's form.
-
-    >>> _modern_type("select one from  yesno"), _modern_type("select all that apply ch")
-    ('select_one yesno', 'select_multiple ch')
-    """
-    text = " ".join(written.split())
-    match = _LEGACY_SELECT.match(text)
-    if match is None:
-        return text
-    kind = "select_one" if match["kind"].lower() == "one" else "select_multiple"
-    return f"{kind} {match['list']}"
+def _any_has(element: dict[str, Any], key: str) -> bool:
+    return any(key in child or _any_has(child, key) for child in element.get("children", []))
 
 
 def _join_texts(texts: list[dict[str, str]]) -> dict[str, str]:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+from dataclasses import dataclass
 
 _QUOTED = r"""(?:'(?P<{0}1>[^']*)'|"(?P<{0}2>[^"]*)"|(?P<{0}3>-?\d+))"""
 _EQUALS = re.compile(r"\$\{(?P<name>[^}\s]+)\}\s*=\s*" + _QUOTED.format("v"))
@@ -22,19 +23,40 @@ def relevant_codes(expression: str) -> tuple[str, list[str]] | None:
     >>> relevant_codes("${a} = '1' and ${b} = '2'") is None
     True
     """
+    terms = relevant_terms(expression)
+    return None if terms is None else (terms.name, terms.codes)
+
+
+@dataclass(frozen=True)
+class RelevantTerms:
+    """``name`` is shown when its answer is one of ``codes``; ``compares_whole``: some
+    term is ``${q} = 'c'``, which on a select_multiple means exactly that one choice."""
+
+    name: str
+    codes: list[str]
+    compares_whole: bool
+
+
+def relevant_terms(expression: str) -> RelevantTerms | None:
+    """:func:`relevant_codes` with the kind of comparison used.
+
+    >>> relevant_terms("selected(${a}, 'x')").compares_whole
+    False
+    """
     terms = [
         _strip_parentheses(term)
         for term in re.split(r"\s+or\s+", _strip_parentheses(expression))
     ]
-    matches = [_EQUALS.fullmatch(term) or _SELECTED.fullmatch(term) for term in terms]
-    names = {match["name"] for match in matches if match}
-    if not all(matches) or len(names) != 1:
+    matches = [(_EQUALS.fullmatch(term), _SELECTED.fullmatch(term)) for term in terms]
+    found = [equals or selected for equals, selected in matches]
+    names = {match["name"] for match in found if match}
+    if not all(found) or len(names) != 1:
         return None
     codes = [
         next(match[group] for group in ("v1", "v2", "v3") if match[group] is not None)
-        for match in filter(None, matches)
+        for match in filter(None, found)
     ]
-    return names.pop(), codes
+    return RelevantTerms(names.pop(), codes, any(equals for equals, _ in matches))
 
 
 def constraint_bounds(constraint: str, question_type: str) -> dict[str, int] | None:

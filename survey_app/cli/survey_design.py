@@ -253,8 +253,9 @@ def questionnaire_attach(slug: str, group: str, spec: str) -> None:
 @click.option("--out", type=click.Path(dir_okay=False), help="Write the YAML here "
               "(default: standard output).")
 def questionnaire_import_xlsform(path: str, out: str | None) -> None:
-    """Convert an XLSForm workbook into our YAML format; report what it cannot convert by
-    sheet and row (exit status 1 when anything was not converted)."""
+    """Convert an XLSForm workbook into our YAML format (read by pyxform, the ODK reference
+    implementation); report what it cannot convert by sheet, row and column (exit status 1
+    when anything was not converted as it stands)."""
     from questionnaires.xlsform import convert_xlsform
 
     result = convert_xlsform(path)
@@ -265,9 +266,13 @@ def questionnaire_import_xlsform(path: str, out: str | None) -> None:
         else:
             click.echo(result.yaml_text)
     if result.problems:
-        verdict = ("the converted questionnaire is valid but incomplete"
-                   if result.questionnaire else "the converted questionnaire is not valid yet")
-        _fail([f"{path}: {problem}" for problem in result.problems],
+        refused = len(result.refusals)
+        verdict = ("the converted questionnaire is valid; the notes say what changed"
+                   if result.questionnaire else
+                   f"the conversion is refused ({refused} reason(s)): finish the YAML by hand "
+                   "or change the workbook")
+        _fail([f"{path}: {'refused' if problem.refuses else 'note'}: {problem}"
+               for problem in result.problems],
               f"{len(result.problems)} problem(s); {verdict}")
 
 

@@ -177,26 +177,31 @@ REPEAT = [
     ["text", "member_name", "姓名"],
     ["end repeat"],
 ]
+_ONLY = "(only ${q} = 'c' and selected(${q}, 'c') on one earlier question, joined with 'or')"
 UNSUPPORTED = [
     pytest.param(
         [["geopoint", "location", "位置"]],
-        "question type 'geopoint' is not supported: row skipped",
+        Problem("survey", 7, "question type 'geopoint' ('location') is not supported", "type",
+                refuses=True),
         id="geopoint",
     ),
     pytest.param(
+        # pyxform itself refuses a calculate without a calculation, with its row.
         [["calculate", "total", None, None, None, None, None, None]],
-        "question type 'calculate' is not supported: row skipped",
+        Problem("", None, "pyxform refuses the form: [row : 7] Missing calculation.",
+                refuses=True),
         id="calculate",
     ),
     pytest.param(
         REPEAT,
-        "repeat 'members' is not supported: skipped with its rows",
+        Problem("survey", 7, "repeat 'members' is not supported (its questions would be asked "
+                "once per repetition)", "type", refuses=True),
         id="repeat",
     ),
     pytest.param(
         [["integer", "rooms", "房间数", None, None, "yes", "${household_size} > 3"]],
-        "relevant '${household_size} > 3' is too complex to convert: "
-        "the question is shown to everyone",
+        Problem("survey", 7, f"relevant '${{household_size}} > 3' is not supported {_ONLY}",
+                "relevant", refuses=True),
         id="comparison-relevant",
     ),
     pytest.param(
@@ -211,34 +216,40 @@ UNSUPPORTED = [
                 "${has_complained} = '1' and ${household_size} = '2'",
             ]
         ],
-        "relevant \"${has_complained} = '1' and ${household_size} = '2'\" is too complex to "
-        "convert: the question is shown to everyone",
+        Problem("survey", 7, "relevant \"${has_complained} = '1' and ${household_size} = '2'\" "
+                f"is not supported {_ONLY}", "relevant", refuses=True),
         id="and-relevant",
     ),
     pytest.param(
         [["integer", "rooms", "房间数", None, None, "yes", None, ". mod 2 = 0"]],
-        "constraint '. mod 2 = 0' not converted",
+        Problem("survey", 7, "constraint '. mod 2 = 0' is not supported (only bounds on an "
+                "integer and string-length(.) on a text)", "constraint", refuses=True),
         id="complex-constraint",
     ),
     pytest.param(
         [["integer", "rooms", "房间数", None, None, "${household_size} > 1"]],
-        "required expression '${household_size} > 1' not supported: optional",
+        Problem("survey", 7, "required '${household_size} > 1' is not supported (only yes or "
+                "no)", "required", refuses=True),
         id="required-expression",
     ),
-    pytest.param([["start", "start"]], "metadata field 'start' ignored", id="metadata"),
+    pytest.param([["start", "start"]], Problem(
+        "survey", 7, "metadata field 'start' is not asked and not kept", "type"), id="metadata"),
 ]
 
 
-@pytest.mark.parametrize(("rows", "message"), UNSUPPORTED)
-def test_unsupported_construct_is_reported_with_sheet_and_row(make_form, rows, message):
+@pytest.mark.parametrize(("rows", "problem"), UNSUPPORTED)
+def test_unsupported_construct_is_refused_with_sheet_row_and_column(make_form, rows, problem):
     # Insert after the 'basics' questions (Excel row 7), before its 'end group'.
     survey = [*SURVEY[:5], *rows, *SURVEY[5:]]
     result = convert_xlsform(make_form(survey=survey))
-    assert result.problems == [Problem("survey", 7, message)]
-    # Conversion carried on: the rest still forms a valid questionnaire.
-    assert result.questionnaire is not None
-    assert result.questionnaire.question("comments").type == "text"
-    assert "member_name" not in result.yaml_text
+    assert result.problems == [problem]
+    if problem.refuses:
+        # Refused: nothing is dropped silently, the YAML is still there to finish by hand.
+        assert result.questionnaire is None
+        assert result.refusals == [problem]
+    else:
+        assert result.questionnaire is not None
+        assert result.questionnaire.question("comments").type == "text"
 
 
 def test_or_of_equalities_becomes_in(make_form):
@@ -258,19 +269,21 @@ def test_group_relevant_applies_to_its_questions(make_form):
         SURVEY[8],
         SURVEY[11],
     ]
+    # Both the group's and the question's condition must hold (as in ODK): together they
+    # are never true here, which is refused rather than converted into a question never shown.
     result = convert_xlsform(make_form(survey=survey))
     assert result.problems == [
-        Problem(
-            "survey",
-            11,
-            "both the group and the question have 'relevant': only the question's condition "
-            "is kept",
-        )
-    ]
+        Problem("survey", 11, "relevant \"${has_complained} = '1'\" with its group's condition "
+                "is never true: the question would never be shown", "relevant", refuses=True)]
+    assert result.questionnaire is None
+    # With a question condition that narrows the group's, the two are combined.
+    survey[9] = [*SURVEY[8][:6], "${has_complained} = '2' or ${has_complained} = '1'",
+                 *SURVEY[8][7:]]
+    result = convert_xlsform(make_form(survey=survey))
+    assert result.problems == []
     questionnaire = result.questionnaire
-    assert questionnaire is not None
     assert questionnaire.question("staff_attitude").show_if.codes() == ("2",)
-    assert questionnaire.question("complaint_handling").show_if.codes() == ("1",)
+    assert questionnaire.question("complaint_handling").show_if.codes() == ("2",)
     assert [s.id for s in questionnaire.sections] == ["basics", "section_2", "ratings"]
 
 
@@ -312,7 +325,8 @@ def test_non_numeric_choice_names_are_renumbered(make_form):
         Problem(
             "choices",
             2,
-            "list 'yesno': choice names are not numeric codes, renumbered (yes→1, no→2)",
+            "list 'yesno': choice names are not distinct numeric codes, renumbered "
+            "(yes→1, no→2)", "name",
         )
     ]
     assert result.questionnaire.question("complaint_handling").show_if.codes() == ("1",)
@@ -333,6 +347,7 @@ def test_plain_label_column_and_names_needing_renaming(make_form):
             "survey",
             2,
             "name 'Overall-Satisfaction' renamed to 'overall_satisfaction' (ids are snake_case)",
+            "name",
         )
     ]
 
@@ -341,7 +356,9 @@ def test_workbook_without_survey_sheet(tmp_path):
     path = write_workbook(tmp_path / "empty.xlsx", {"choices": CHOICES})
     result = convert_xlsform(path)
     assert (result.yaml_text, result.questionnaire) == ("", None)
-    assert result.problems == [Problem("", None, "the workbook has no 'survey' sheet")]
+    assert result.problems == [Problem(
+        "", None, "pyxform refuses the form: You must have a sheet named 'survey'. ",
+        refuses=True)]
 
 
 def test_unreadable_file(tmp_path):

@@ -13,15 +13,14 @@ from __future__ import annotations
 import re
 
 import pytest
+from pyxform import xls2json
+from pyxform.errors import PyXFormError
 
 from questionnaires.scale_direction import recode
 from questionnaires.xlsform import convert_xlsform
 from tests.questionnaires import test_xlsform as fixtures
 from tests.questionnaires.test_scale_direction import _reversed_choices
 from tests.questionnaires.test_xlsform_legacy import LEGACY_HEADER
-
-xls2json = pytest.importorskip("pyxform.xls2json")
-PyXFormError = pytest.importorskip("pyxform.errors").PyXFormError
 
 _TRUE = {"yes", "true", "true()", "1", "y"}
 _TYPES = {"select one": {"single", "rating"}, "select all that apply": {"multiple"},
