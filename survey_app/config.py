@@ -72,6 +72,8 @@ DEFAULTS: dict[str, Any] = {
     # provider and sent again only if the provider has no record of it.
     "SMS_CLAIM_TIMEOUT_SECONDS": 300,
     "SMS_MAX_ATTEMPTS": 3,
+    # Beijing times between which nothing is sent (the sender waits); empty: none.
+    "SMS_QUIET_HOURS": "21:00-08:00",
     # Delivery receipts and replies (TD) from the provider: the URL carries this secret
     # (?key=...); empty: the callbacks answer 404.
     "SMS_CALLBACK_SECRET": "",

@@ -26,8 +26,8 @@ def send_command(once: bool, interval: float) -> None:
 
     Safe to run several at once and to kill at any moment: see services/sms_sender.py.
     """
-    from survey_app.services import sms_gateways, sms_sender, sms_waves
     from survey_app.models import utcnow
+    from survey_app.services import sms_gateways, sms_sender
 
     gateway = sms_gateways.gateway_from_config(current_app.config, current_app.instance_path)
     settings = sms_sender.SenderSettings.from_config(current_app.config)
@@ -38,12 +38,12 @@ def send_command(once: bool, interval: float) -> None:
                                               sorted(result.counts.items())))
         if once:
             if result.quiet:
-                click.echo("outbox: quiet hours (21:00-08:00 Beijing time); nothing sent "
-                           f"before {sms_waves.quiet_hours_end(utcnow()).isoformat()}")
+                click.echo("outbox: quiet hours (Beijing time); nothing sent before "
+                           f"{settings.quiet.end_after(utcnow()).isoformat()}")
             return
         pause = interval
         if result.quiet:
-            pause = max(interval, (sms_waves.quiet_hours_end(utcnow())
+            pause = max(interval, (settings.quiet.end_after(utcnow())
                                    - utcnow()).total_seconds())
         time.sleep(pause)
 

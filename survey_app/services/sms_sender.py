@@ -51,7 +51,7 @@ from survey_app.models import (
 from survey_app.services import contact_vault, link_copies, phone_numbers, tokens
 from survey_app.services.score_filters import BEIJING
 from survey_app.services.sms_gateways import Gateway, GatewayError, SmsRequest
-from survey_app.services.sms_waves import in_quiet_hours, message_params, wave_kind
+from survey_app.services.sms_waves import QuietHours, message_params, wave_kind
 
 
 @dataclass(frozen=True)
@@ -62,13 +62,15 @@ class SenderSettings:
     claim_timeout: timedelta = timedelta(minutes=5)
     max_attempts: int = 3
     batch: int = 10
+    quiet: QuietHours = QuietHours()
 
     @classmethod
     def from_config(cls, config) -> SenderSettings:
         return cls(contact_key=config["CONTACT_KEY"], base_url=config["PUBLIC_BASE_URL"],
                    sign_name=config["SMS_SIGN_NAME"],
                    claim_timeout=timedelta(seconds=config["SMS_CLAIM_TIMEOUT_SECONDS"]),
-                   max_attempts=config["SMS_MAX_ATTEMPTS"])
+                   max_attempts=config["SMS_MAX_ATTEMPTS"],
+                   quiet=QuietHours.parse(config["SMS_QUIET_HOURS"]))
 
 
 @dataclass
@@ -245,7 +247,7 @@ def send_pass(*, write: Writer, gateway: Gateway, settings: SenderSettings,
     result = PassResult()
     retried: set[int] = set()  # tried again by the next pass, not this one
     while limit is None or result.handled < limit:
-        if in_quiet_hours(clock()):
+        if clock() in settings.quiet:
             result.quiet = True
             break
         with write() as session:
@@ -254,7 +256,7 @@ def send_pass(*, write: Writer, gateway: Gateway, settings: SenderSettings,
         if not claimed:
             break
         for place, message_id in enumerate(claimed):
-            if in_quiet_hours(clock()):
+            if clock() in settings.quiet:
                 with write() as session:
                     release(claimed[place:], claim, session=session, now=clock())
                 result.quiet = True

@@ -41,7 +41,7 @@ from survey_app.services.letters import deadline_text
 from survey_app.services.score_filters import BEIJING
 from survey_app.services.sms_gateways import render_text
 
-#: No message leaves between these Beijing times (the sender waits).
+#: No message leaves between these Beijing times by default (``SMS_QUIET_HOURS``).
 QUIET_FROM, QUIET_UNTIL = time(21, 0), time(8, 0)
 #: Why a sampled household is left out of a wave, in the order they are checked.
 EXCLUSIONS = ("answered", "opted_out", "no_phone", "no_link")
@@ -52,8 +52,44 @@ PLACEHOLDER_TOKEN = "••••••••"  # noqa: S105 - shown instead of 
 Clock = Callable[[], datetime]
 
 
-def in_quiet_hours(now: datetime) -> bool:
-    """True between 21:00 and 08:00 Beijing time.
+@dataclass(frozen=True)
+class QuietHours:
+    """Beijing times between which no message is sent (``start`` > ``end``: overnight);
+    ``start == end``: none."""
+
+    start: time = QUIET_FROM
+    end: time = QUIET_UNTIL
+
+    @classmethod
+    def parse(cls, text: str) -> QuietHours:
+        """``"21:00-08:00"``; empty: no quiet hours.
+
+        >>> QuietHours.parse("21:00-08:00") == QuietHours()
+        True
+        """
+        if not text.strip():
+            return cls(time(0), time(0))
+        start, end = (time.fromisoformat(part.strip()) for part in text.split("-"))
+        return cls(start, end)
+
+    def __contains__(self, now: datetime) -> bool:
+        local = as_utc(now).astimezone(BEIJING).time()
+        if self.start <= self.end:
+            return self.start <= local < self.end
+        return local >= self.start or local < self.end
+
+    def end_after(self, now: datetime) -> datetime:
+        """When sending may start again (``now`` itself outside quiet hours), as UTC."""
+        if now not in self:
+            return as_utc(now)
+        local = as_utc(now).astimezone(BEIJING)
+        day = local.date() + (timedelta(days=1) if local.time() >= self.end
+                              and self.start > self.end else timedelta())
+        return datetime.combine(day, self.end, tzinfo=BEIJING).astimezone(as_utc(now).tzinfo)
+
+
+def in_quiet_hours(now: datetime, quiet: QuietHours = QuietHours()) -> bool:
+    """True between 21:00 and 08:00 Beijing time (or the given ``quiet`` hours).
 
     >>> from datetime import UTC
     >>> in_quiet_hours(datetime(2021, 12, 1, 13, 0, tzinfo=UTC))   # 21:00 in Beijing
@@ -61,17 +97,7 @@ def in_quiet_hours(now: datetime) -> bool:
     >>> in_quiet_hours(datetime(2021, 12, 1, 0, 0, tzinfo=UTC))    # 08:00 in Beijing
     False
     """
-    local = as_utc(now).astimezone(BEIJING).time()
-    return local >= QUIET_FROM or local < QUIET_UNTIL
-
-
-def quiet_hours_end(now: datetime) -> datetime:
-    """When sending may start again (``now`` itself outside quiet hours), as UTC."""
-    if not in_quiet_hours(now):
-        return as_utc(now)
-    local = as_utc(now).astimezone(BEIJING)
-    day = local.date() + (timedelta(days=1) if local.time() >= QUIET_FROM else timedelta())
-    return datetime.combine(day, QUIET_UNTIL, tzinfo=BEIJING).astimezone(as_utc(now).tzinfo)
+    return now in quiet
 
 
 def wave_kind(number: int) -> str:
@@ -119,7 +145,8 @@ def eligible_households(campaign: Campaign, *,
 
 def message_params(campaign: Campaign, link: str) -> dict[str, str]:
     """The template's variables for ``campaign`` (the same for every household but the link)."""
-    return {"title": campaign.title, "link": link, "deadline": deadline_text(campaign) or "调查结束",
+    return {"title": campaign.title, "link": link,
+            "deadline": deadline_text(campaign) or "调查结束",
             "issuer": campaign.commissioner or campaign.evaluator_org or ""}
 
 
