@@ -187,11 +187,11 @@ def prepare(message: OutboxMessage, *, session: Session,
                       attempted_on=attempted_on, sign_name=settings.sign_name)
 
 
-def _finish(message_id: int, claim: str, *, session: Session, now: datetime,
+def _finish(message_id: int, owner: str, *, session: Session, now: datetime,
             **values) -> bool:
-    """Write ``values`` to the message if its claim is still ``claim``; whether it was."""
+    """Write ``values`` to the message if its claim is still ``owner``; whether it was."""
     done = session.execute(update(OutboxMessage).where(
-        OutboxMessage.id == message_id, OutboxMessage.claim == claim)
+        OutboxMessage.id == message_id, OutboxMessage.claim == owner)
         .values(updated_at=now, **values))
     return done.rowcount == 1
 

@@ -1,15 +1,16 @@
 """Waves of SMS invitations and reminders: who gets one, the preview, and writing the wave.
 
 Rules (issue 21 item 4)
-    A wave goes to the campaign's *sampled* households that have a phone in the contact
-    vault (a sealed contact and a phone's keyed hash), a live survey link with a stored
-    copy (the message carries it), no complete response (any channel) and no TD reply
-    (``household.sms_opted_out_at``). The first wave (number 0) is the invitation, the next
-    ones reminders 1, 2, ...; the outbox's unique key (campaign, household, wave) allows at
-    most one message per household and wave. Waves are created only while the campaign is
-    open. :func:`create_wave` writes the wave and all its messages in the caller's
-    transaction, the one that decided to send them; the sender delivers them later, never
-    between 21:00 and 08:00 Beijing time (:func:`in_quiet_hours`).
+    A wave goes to the campaign's *sampled* households that have a mobile phone in the
+    contact vault (a sealed contact; a roster mobile, known from its mask), a live survey
+    link with a stored copy (the message carries it), no complete response (any channel)
+    and no TD reply (``household.sms_opted_out_at``). The first wave (number 0) is the
+    invitation, the next ones reminders 1, 2, ...; the outbox's unique key (campaign,
+    household, wave) allows at most one message per household and wave. Waves are
+    created only while the campaign is open. :func:`create_wave` writes the wave and all
+    its messages in the caller's transaction, the one that decided to send them; the
+    sender delivers them later, never in quiet hours (:class:`QuietHours`, by default
+    21:00 to 08:00 Beijing time).
 
 What the preview shows: the number of households, why the others are left out, and the
 text of the message for the campaign with a placeholder link; never a phone or a live link.
@@ -29,6 +30,7 @@ from survey_app.models import (
     Campaign,
     CampaignStatus,
     Household,
+    HouseholdPhone,
     MessageStatus,
     OutboxMessage,
     SmsWave,
@@ -44,7 +46,7 @@ from survey_app.services.sms_gateways import render_text
 #: No message leaves between these Beijing times by default (``SMS_QUIET_HOURS``).
 QUIET_FROM, QUIET_UNTIL = time(21, 0), time(8, 0)
 #: Why a sampled household is left out of a wave, in the order they are checked.
-EXCLUSIONS = ("answered", "opted_out", "no_phone", "no_link")
+EXCLUSIONS = ("answered", "opted_out", "no_mobile", "no_link")
 #: A Chinese SMS segment holds 70 characters (67 each when a message is split).
 SEGMENT, LONG_SEGMENT = 70, 67
 PLACEHOLDER_TOKEN = "••••••••"  # noqa: S105 - shown instead of a live link
@@ -110,13 +112,14 @@ def next_wave_number(campaign: Campaign, *, session: Session) -> int:
     return 0 if last is None else last + 1
 
 
-def _exclusion(household: Household, answered: set[int], linked: set[int]) -> str | None:
+def _exclusion(household: Household, answered: set[int], linked: set[int],
+               mobiles: set[int]) -> str | None:
     if household.id in answered:
         return "answered"
     if household.sms_opted_out_at is not None:
         return "opted_out"
-    if household.phone_hmac is None or household.contact_sealed is None:
-        return "no_phone"
+    if household.contact_sealed is None or household.id not in mobiles:
+        return "no_mobile"
     if household.id not in linked:
         return "no_link"
     return None
@@ -133,9 +136,14 @@ def eligible_households(campaign: Campaign, *,
     linked = set(session.exec(select(AccessToken.household_id).join(Household).where(
         Household.campaign_id == campaign.id, col(AccessToken.revoked_at).is_(None),
         col(AccessToken.token_copy).is_not(None))).all())
+    # A mobile number among the household's phones: the masks keep the first three digits.
+    mobiles = {h.id for h in households if h.phone_masked.startswith("1")}
+    mobiles |= set(session.exec(select(HouseholdPhone.household_id).join(Household).where(
+        Household.campaign_id == campaign.id,
+        col(HouseholdPhone.phone_masked).startswith("1"))).all())
     chosen, left_out = [], Counter()
     for household in households:
-        reason = _exclusion(household, answered, linked)
+        reason = _exclusion(household, answered, linked, mobiles)
         if reason is None:
             chosen.append(household)
         else:
@@ -176,11 +184,11 @@ def preview_wave(campaign: Campaign, *, session: Session, base_url: str,
     chosen, left_out = eligible_households(campaign, session=session)
     number = next_wave_number(campaign, session=session)
     kind = wave_kind(number)
-    text = render_text(kind, message_params(campaign, tokens.survey_url(
-        base_url, PLACEHOLDER_TOKEN)), sign=sign_name or "签名")
+    text, real_length = (render_text(kind, message_params(campaign, tokens.survey_url(
+        base_url, token)), sign=sign_name or "签名") for token in (PLACEHOLDER_TOKEN, "x" * 27))
     return WavePreview(number=number, kind=kind, households=len(chosen),
                        left_out={r: left_out.get(r, 0) for r in EXCLUSIONS}, text=text,
-                       segments=segments(text),
+                       segments=segments(real_length),  # a real token has 27 characters
                        campaign_open=campaign.status == CampaignStatus.OPEN)
 
 
