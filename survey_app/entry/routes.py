@@ -29,7 +29,14 @@ from survey_app.models import (
     Role,
 )
 from survey_app.security import role_required
-from survey_app.services import campaigns, paper_entry, progress, response_edits, visits
+from survey_app.services import (
+    campaigns,
+    paper_entry,
+    progress,
+    response_edits,
+    sms_effect,
+    visits,
+)
 from survey_app.services.questionnaire_versions import questionnaire_of, version_for_group
 from survey_app.services.responses import answer_values
 
@@ -294,6 +301,8 @@ def field_progress(slug: str):
                            communities=_communities(), community_id=community_id,
                            attempts=visits.attempt_summary(sampled, session=db.session),
                            worker_days=visits.attempts_by_worker_day(
+                               campaign, [h.id for h in sampled], session=db.session),
+                           effect=sms_effect.reminder_effect(
                                campaign, [h.id for h in sampled], session=db.session))
 
 
