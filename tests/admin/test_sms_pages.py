@@ -89,7 +89,8 @@ def test_responses_per_day_mark_the_waves_and_the_rate_by_wave_counts_its_window
                            *field.landline, *field.no_phone)]
     effect = sms_effect.reminder_effect(campaign, sampled, session=session)
 
-    # By hand: 2 answered on 30 Nov (i = 0, 10) (before any wave), 3 on 1 Dec (invitation), 1 on 3 Dec.
+    # By hand: 2 answered on 30 Nov (i = 0, 10; before any wave), 3 on 1 Dec (the
+    # invitation's day), 1 on 3 Dec (the reminder's).
     assert [(d.day.isoformat(), d.responses, d.waves) for d in effect.days] == [
         ("2021-11-30", 2, ()), ("2021-12-01", 3, ("0",)), ("2021-12-03", 1, ("1",))]
     assert [(w.number, w.messaged, w.responded, w.responses_in_window)

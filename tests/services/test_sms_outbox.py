@@ -92,7 +92,8 @@ def test_the_preview_counts_who_is_reached_and_shows_the_text_without_phone_or_l
                                      base_url="http://survey.test", sign_name="鹤山区住建局")
     assert (preview.number, preview.kind, preview.households) == (0, "invitation", 24)
     assert preview.left_out == {"answered": 4, "opted_out": 4, "no_mobile": 8, "no_link": 0}
-    assert preview.text.startswith("【鹤山区住建局】鹤山区住房和城乡建设局邀请您参加鹤山区满意度调查")
+    assert preview.text.startswith(
+        "【鹤山区住建局】鹤山区住房和城乡建设局邀请您参加鹤山区满意度调查")
     assert "http://survey.test/s/••••••••" in preview.text and preview.segments == 2
     assert not any(phone in preview.text for phone in field.phones)
     assert sms_session.exec(select(OutboxMessage)).all() == []  # a preview writes nothing
@@ -166,8 +167,8 @@ def test_households_that_answer_or_opt_out_after_the_wave_are_not_messaged(
         sms_waves.create_wave(campaign, session=session)
     answering, replying, *_ = field.eligible
     version = sms_session.exec(select(Response)).first().questionnaire_version_id
-    from survey_app.services import questionnaire_versions
     from survey_app.models import QuestionnaireVersion
+    from survey_app.services import questionnaire_versions
 
     questionnaire = questionnaire_versions.questionnaire_of(
         sms_session.get(QuestionnaireVersion, version))
