@@ -99,3 +99,30 @@ def test_a_sender_killed_mid_wave_and_restarted_sends_none_twice_and_loses_none(
     output = first_output + second.stdout + second.stderr
     assert "sent" in second.stdout
     assert not any(phone in output for phone in field.phones)
+
+
+@pytest.mark.slow
+def test_two_senders_at_once_share_the_wave_without_sending_anything_twice(
+        fresh_database_url):
+    provider = sms_stub.SmsStub()
+    server, endpoint = sms_stub.start(provider)
+    builder = create_app({**TEST_SETTINGS, "DATABASE_URL": fresh_database_url})
+    with builder.app_context(), db.write() as session:
+        field = build_field(session, 200)
+        sms_waves.create_wave(session.get(Campaign, field.campaign_id), session=session)
+    db.dispose(builder)
+    environment = _environment(fresh_database_url, endpoint)
+    try:
+        senders = [subprocess.Popen([SURVEY_APP, "outbox", "send", "--once"],
+                                    env=environment, stdout=subprocess.PIPE,
+                                    stderr=subprocess.STDOUT, text=True) for _ in range(2)]
+        outputs = [sender.communicate(timeout=300)[0] for sender in senders]
+    finally:
+        server.shutdown()
+        server.server_close()
+    assert [sender.returncode for sender in senders] == [0, 0], outputs
+    sent_to = Counter(accepted.out_id for accepted in provider.ledger)
+    assert max(sent_to.values()) == 1 and len(sent_to) == len(field.eligible)
+    ledger = _ledger(fresh_database_url, field.campaign_id)
+    assert {m.status for m in ledger.values()} == {MessageStatus.SENT}
+    assert provider.lookups == 0  # no claim was taken from a live sender
