@@ -2,8 +2,9 @@
 delivery receipts (SmsReport) and replies (SmsUp), see ``services.sms_callbacks``.
 
 The provider signs nothing it pushes, so the configured URL carries a shared secret
-(``?key=<SMS_CALLBACK_SECRET>``, masked in logs): a wrong or missing key is 403, no secret
-configured is 404. Rate-limited per address (``SMS_CALLBACK_RATE_LIMIT``); exempt from CSRF
+(``?key=<SMS_CALLBACK_SECRET>``, masked in logs): a wrong or missing key is 403 and costs the
+address a guess (``TOKEN_RATE_LIMIT``, then 429), no secret configured is 404. Accepted
+calls are rate-limited per address (``SMS_CALLBACK_RATE_LIMIT``); exempt from CSRF
 (a server-to-server API without cookies). Answers ``{"code": 0, "msg": "成功"}`` as the
 provider expects; a body that is not a JSON list is 400.
 """
@@ -16,6 +17,7 @@ from flask import abort, current_app, jsonify, request
 
 from survey_app.extensions import db, limiter
 from survey_app.gateway import bp
+from survey_app.guessing import count_failed_lookup
 from survey_app.services import sms_callbacks
 
 
@@ -30,6 +32,7 @@ def _require_secret():
         abort(404)
     given = request.args.get("key", "")
     if not hmac.compare_digest(given.encode(), secret.encode()):
+        count_failed_lookup()  # guessing the secret: 429 once the address's budget is spent
         abort(403)
 
 

@@ -185,6 +185,8 @@ class AliyunGateway:
         try:
             with urllib.request.urlopen(http, timeout=self.timeout) as answer:  # noqa: S310
                 return json.loads(answer.read())
+        except ValueError:  # not JSON: a proxy's error page, a truncated answer
+            raise GatewayError("bad_answer", transient=True) from None
         except urllib.error.HTTPError as exc:
             try:
                 return json.loads(exc.read())

@@ -18,8 +18,8 @@ After a crash (the guarantee, stated honestly)
     Hence **none is lost**, and **none is sent twice** as long as the provider's record of
     an accepted message is visible to that query by the time the claim expires (Alibaba
     Cloud's ``QuerySendDetails`` shows a message within seconds; the claim timeout is
-    minutes). A message is given up (``failed``, ``attempts``) after ``SMS_MAX_ATTEMPTS``
-    claims.
+    minutes). A message is given up (``failed``, ``attempts``) once claimed more than
+    ``SMS_MAX_ATTEMPTS`` times, after a last lookup, so none marked failed was accepted.
 
 Before each send the household is checked again: one that answered or replied TD since
 the wave, or whose campaign closed, is ``cancelled``. No phone number and no link is ever
@@ -92,8 +92,7 @@ class PassResult:
 def claim_messages(*, session: Session, now: datetime, settings: SenderSettings,
                    exclude: frozenset[int] = frozenset()) -> tuple[str, list[int]]:
     """Claim up to ``settings.batch`` messages (pending, or sending with an expired claim)
-    but ``exclude``; the claim id and the messages' ids. Messages claimed ``max_attempts``
-    times already are failed instead."""
+    but ``exclude``; the claim id and the messages' ids."""
     stale = now - settings.claim_timeout
     due = or_(OutboxMessage.status == MessageStatus.PENDING,
               (OutboxMessage.status == MessageStatus.SENDING)
@@ -105,19 +104,13 @@ def claim_messages(*, session: Session, now: datetime, settings: SenderSettings,
                         .with_for_update(skip_locked=True)
                         .execution_options(populate_existing=True)).all()
     claim = uuid.uuid4().hex
-    claimed = []
     for message in rows:
+        message.status, message.claim, message.claimed_at = MessageStatus.SENDING, claim, now
+        message.attempts += 1
         message.updated_at = now
-        if message.attempts >= settings.max_attempts:
-            message.status, message.error, message.claim = MessageStatus.FAILED, "attempts", None
-        else:
-            message.status, message.claim, message.claimed_at = (
-                MessageStatus.SENDING, claim, now)
-            message.attempts += 1
-            claimed.append(message.id)
         session.add(message)
     session.flush()
-    return claim, claimed
+    return claim, [message.id for message in rows]
 
 
 def release(message_ids: list[int], claim: str, *, session: Session, now: datetime) -> None:
@@ -204,7 +197,8 @@ def deliver(message_id: int, *, write: Writer, gateway: Gateway, settings: Sende
     """Send one claimed message; its outcome (see :class:`PassResult`)."""
     with write() as session:
         message = session.get(OutboxMessage, message_id, populate_existing=True)
-        claim, earlier = message.claim, message.attempts > 1
+        claim, attempts = message.claim, message.attempts
+        earlier = attempts > 1
         request = prepare(message, session=session, settings=settings)
     if isinstance(request, str):
         outcome, reason = request.split(":", 1)
@@ -218,9 +212,14 @@ def deliver(message_id: int, *, write: Writer, gateway: Gateway, settings: Sende
                 kept = _finish(message_id, claim, session=session, now=clock(), claim=None,
                                status=MessageStatus.SENT, sent_at=clock(), error="found")
             return "found" if kept else "lost_claim"
+        if attempts > settings.max_attempts:  # looked up, not found: given up
+            with write() as session:
+                _finish(message_id, claim, session=session, now=clock(), claim=None,
+                        status=MessageStatus.FAILED, error="attempts")
+            return "failed"
         provider_id = gateway.send(request)
     except GatewayError as exc:
-        return _failed(message_id, claim, exc, write=write, clock=clock, settings=settings)
+        return _failed(message_id, claim, exc, write=write, clock=clock)
     with write() as session:
         kept = _finish(message_id, claim, session=session, now=clock(), claim=None,
                        status=MessageStatus.SENT, sent_at=clock(),
@@ -229,12 +228,11 @@ def deliver(message_id: int, *, write: Writer, gateway: Gateway, settings: Sende
 
 
 def _failed(message_id: int, claim: str, exc: GatewayError, *, write: Writer,
-            clock: Callable[[], datetime], settings: SenderSettings) -> str:
+            clock: Callable[[], datetime]) -> str:
+    # A transient failure may hide an accepted message (a timeout): the next claim asks the
+    # provider first (attempts > 1), and past SMS_MAX_ATTEMPTS only asks (deliver).
+    retry = exc.transient
     with write() as session:
-        message = session.get(OutboxMessage, message_id, populate_existing=True)
-        retry = exc.transient and message.attempts < settings.max_attempts
-        # A transient failure may hide an accepted message (a timeout): the next claim
-        # asks the provider first (attempts > 1).
         _finish(message_id, claim, session=session, now=clock(), claim=None, error=exc.code,
                 status=MessageStatus.PENDING if retry else MessageStatus.FAILED)
     return "retry" if retry else "failed"

@@ -251,3 +251,32 @@ def test_a_wave_is_refused_for_a_campaign_not_in_the_field(sms_session):
     with pytest.raises(sms_waves.WaveRefused) as refused:
         sms_waves.create_wave(campaign, session=sms_session)
     assert refused.value.reason == "not_open"
+
+
+def test_a_message_refused_again_and_again_is_given_up_after_a_last_lookup(
+        sms_app, sms_session, stub, monkeypatch):
+    field = build_field(sms_session, 5)  # only household 4 is eligible
+    with db.write() as session:
+        sms_waves.create_wave(_campaign(session, field), session=session)
+    monkeypatch.setattr(stub, "_send", lambda form: {"Code": "isv.BUSINESS_LIMIT_CONTROL"})
+
+    outcomes = [_send(sms_app, max_attempts=2).counts for _ in range(3)]
+
+    assert outcomes == [{"retry": 1}, {"retry": 1}, {"failed": 1}]
+    assert stub.lookups == 2  # before the second try and before giving up
+    (message,) = _messages(sms_session, field.campaign_id)
+    assert (message.status, message.error, message.attempts) == ("failed", "attempts", 3)
+
+
+def test_guessing_the_callback_secret_is_limited(make_app, stub):
+    app = make_app(SMS_CALLBACK_SECRET=SECRET, RATELIMIT_ENABLED=True,
+                   TOKEN_RATE_LIMIT="3 per minute", SMS_CALLBACK_RATE_LIMIT="2 per minute")
+    client = app.test_client()
+    wrong = [client.post("/gateway/sms/report?key=guess", json=[]).status_code
+             for _ in range(4)]
+    assert wrong == [403, 403, 403, 429]
+    other = app.test_client()
+    right = [other.post(f"/gateway/sms/report?key={SECRET}", json=[],
+                        environ_base={"REMOTE_ADDR": "10.0.0.9"}).status_code
+             for _ in range(3)]
+    assert right == [200, 200, 429]
