@@ -70,14 +70,14 @@ class SmsRequest:
 
 
 def render_text(template: str, params: Mapping[str, str], *, sign: str) -> str:
-    """The message text of ``template`` with ``params`` filled in.
+    """The message text of ``template`` with ``params`` filled in (no ``sign`` yet: 签名).
 
     >>> text = render_text("reminder", {"title": "满意度调查", "link": "https://x.cn/s/T",
     ...                                 "deadline": "12月31日", "issuer": ""}, sign="住建局")
     >>> text.startswith("【住建局】您家尚未完成满意度调查"), text.endswith("前有效。回复TD退订")
     (True, True)
     """
-    return TEMPLATES[template].format(sign=sign, **params)
+    return TEMPLATES[template].format(sign=sign or "签名", **params)
 
 
 class GatewayError(RuntimeError):

@@ -185,7 +185,7 @@ def preview_wave(campaign: Campaign, *, session: Session, base_url: str,
     number = next_wave_number(campaign, session=session)
     kind = wave_kind(number)
     text, real_length = (render_text(kind, message_params(campaign, tokens.survey_url(
-        base_url, token)), sign=sign_name or "签名") for token in (PLACEHOLDER_TOKEN, "x" * 27))
+        base_url, token)), sign=sign_name) for token in (PLACEHOLDER_TOKEN, "x" * 27))
     return WavePreview(number=number, kind=kind, households=len(chosen),
                        left_out={r: left_out.get(r, 0) for r in EXCLUSIONS}, text=text,
                        segments=segments(real_length),  # a real token has 27 characters
