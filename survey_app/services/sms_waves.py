@@ -19,7 +19,6 @@ text of the message for the campaign with a placeholder link; never a phone or a
 from __future__ import annotations
 
 from collections import Counter
-from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime, time, timedelta
 
@@ -50,8 +49,6 @@ EXCLUSIONS = ("answered", "opted_out", "no_mobile", "no_link")
 #: A Chinese SMS segment holds 70 characters (67 each when a message is split).
 SEGMENT, LONG_SEGMENT = 70, 67
 PLACEHOLDER_TOKEN = "••••••••"  # noqa: S105 - shown instead of a live link
-
-Clock = Callable[[], datetime]
 
 
 @dataclass(frozen=True)
