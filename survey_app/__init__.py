@@ -100,7 +100,7 @@ def _init_logging(app: Flask) -> None:
 
 
 def _register_blueprints(app: Flask) -> None:
-    from survey_app import admin, api, auth, entry, evaluate, public
+    from survey_app import admin, api, auth, entry, evaluate, gateway, public
 
     app.register_blueprint(public.bp)
     app.register_blueprint(auth.bp, url_prefix="/auth")
@@ -109,6 +109,8 @@ def _register_blueprints(app: Flask) -> None:
     app.register_blueprint(admin.bp, url_prefix="/admin")
     app.register_blueprint(api.bp, url_prefix="/api/v1")
     csrf.exempt(api.bp)  # bearer-token API, no cookies
+    app.register_blueprint(gateway.bp, url_prefix="/gateway")
+    csrf.exempt(gateway.bp)  # the SMS provider's callbacks: a shared secret, no cookies
 
 
 def _register_cli(app: Flask) -> None:

@@ -55,6 +55,29 @@ DEFAULTS: dict[str, Any] = {
     "OPEN_LINK_CACHE_SECONDS": 60,
     # A scores document is kept only once its newest change is this old (services.score_cache).
     "SCORE_CACHE_SETTLE_SECONDS": 120,
+    # SMS invitations and reminders (services.sms_gateways, `survey-app outbox send`):
+    # "console" writes each message to SMS_CONSOLE_FILE (development), "aliyun" sends
+    # through Alibaba Cloud SMS (SendSms, template SMS_TEMPLATE_* signed SMS_SIGN_NAME).
+    "SMS_GATEWAY": "console",
+    "SMS_CONSOLE_FILE": "",  # empty: sms-console.txt in the instance folder
+    "SMS_SIGN_NAME": "",  # 签名, as approved by the provider
+    "SMS_TEMPLATE_INVITATION": "",  # 模板 codes (Alibaba Cloud: SMS_123456789)
+    "SMS_TEMPLATE_REMINDER": "",
+    "SMS_ALIYUN_ACCESS_KEY_ID": "",
+    "SMS_ALIYUN_ACCESS_KEY_SECRET": "",
+    "SMS_ALIYUN_ENDPOINT": "https://dysmsapi.aliyuncs.com/",
+    "SMS_ALIYUN_REGION": "cn-hangzhou",
+    "SMS_HTTP_TIMEOUT_SECONDS": 10,
+    # A claimed message whose sender has not finished it this long is looked up at the
+    # provider and sent again only if the provider has no record of it.
+    "SMS_CLAIM_TIMEOUT_SECONDS": 300,
+    "SMS_MAX_ATTEMPTS": 3,
+    # Beijing times between which nothing is sent (the sender waits); empty: none.
+    "SMS_QUIET_HOURS": "21:00-08:00",
+    # Delivery receipts and replies (TD) from the provider: the URL carries this secret
+    # (?key=...); empty: the callbacks answer 404.
+    "SMS_CALLBACK_SECRET": "",
+    "SMS_CALLBACK_RATE_LIMIT": "120 per minute",
     # werkzeug's password hash; its default scrypt is n=2**15, r=8, p=1. Tests lower the cost.
     "PASSWORD_HASH_METHOD": "scrypt",
 }

@@ -42,7 +42,7 @@ ALLOWED_WORDS = {
     # the language switch names the other language in that language; a key on the keyboard
     "English", "Tab",
     # the product's own CLI, shown where a page points to it
-    "survey", "app",
+    "survey", "app", "outbox", "send",
 }
 # Stored codes that must never be shown raw (values of the models' str enums).
 ENUM_VALUES = {
@@ -51,6 +51,7 @@ ENUM_VALUES = {
     "worker", "evaluator", "admin", "pending", "completed", "refused", "not_at_home", "moved",
     "verified", "awaiting_second", "conflict", "held", "rate", "score", "index",
     "unverified", "excluded",
+    "sending", "sent", "delivered", "failed", "cancelled", "invitation", "reminder",
 }
 _WORD = re.compile(r"(?<![\w.\-/@])[A-Za-z][A-Za-z_']+(?![\w.\-/@])")
 _SETTING = re.compile(r"[A-Z][A-Z0-9]*(?:_[A-Z0-9]+)+")

@@ -4,4 +4,4 @@ from flask import Blueprint
 
 bp = Blueprint("admin", __name__, template_folder="templates")
 
-from survey_app.admin import contacts, letters_routes, routes  # noqa: E402,F401  (registers the views)
+from survey_app.admin import contacts, letters_routes, routes, sms  # noqa: E402,F401  (registers the views)

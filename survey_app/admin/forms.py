@@ -29,6 +29,7 @@ from wtforms.validators import (
     Regexp,
     ValidationError,
 )
+from wtforms.widgets import HiddenInput
 
 from survey_app.services.account_policy import MIN_PASSWORD_LENGTH
 from survey_app.services.sampling import MAX_SEED
@@ -169,3 +170,12 @@ class UserActiveForm(FlaskForm):
 
 class ContactPurgeForm(FlaskForm):
     submit = SubmitField(_l("Delete the clear contact data"))
+
+
+class SmsWaveForm(FlaskForm):
+    # The wave previewed: a second click, or a wave another administrator wrote meanwhile,
+    # is refused instead of sending one more wave than was seen.
+    number = IntegerField(widget=HiddenInput(), validators=[InputRequired()])
+    confirm = BooleanField(_l("Send this wave to the households counted above"),
+                           validators=[DataRequired()])
+    submit = SubmitField(_l("Send the wave"))

@@ -37,6 +37,9 @@ def register(app: Flask) -> None:
     app.cli.add_command(accounts.api_token_group)
     app.cli.add_command(demo.demo_group)
     app.cli.add_command(contacts.contacts_group)
+    from survey_app.cli import outbox
+
+    app.cli.add_command(outbox.outbox_group)
     from survey_app.cli import evaluation  # scores and export commands
     evaluation.register(app)
     app.cli.add_command(maintenance.backup_command)

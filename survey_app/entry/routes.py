@@ -35,6 +35,7 @@ from survey_app.services import (
     progress,
     response_edits,
     score_cache,
+    sms_effect,
     visits,
 )
 from survey_app.services.questionnaire_versions import questionnaire_of, version_for_group
@@ -309,6 +310,8 @@ def field_progress(slug: str):
                            communities=_communities(), community_id=community_id,
                            attempts=visits.attempt_summary(sampled, session=db.session),
                            worker_days=visits.attempts_by_worker_day(
+                               campaign, [h.id for h in sampled], session=db.session),
+                           effect=sms_effect.reminder_effect(
                                campaign, [h.id for h in sampled], session=db.session))
 
 

@@ -21,6 +21,7 @@ from survey_app.models.campaign import (
     QuestionnaireVersion,
 )
 from survey_app.models.household import AccessToken, Household, HouseholdPhone
+from survey_app.models.outbox import MessageStatus, OutboxMessage, SmsWave
 from survey_app.models.reporting import CampaignReport
 from survey_app.models.response import (
     Answer,
@@ -49,6 +50,8 @@ __all__ = [
     "Household",
     "HouseholdGroup",
     "HouseholdPhone",
+    "MessageStatus",
+    "OutboxMessage",
     "PaperEntry",
     "PaperForm",
     "PaperFormStatus",
@@ -59,6 +62,7 @@ __all__ = [
     "ResponseMode",
     "ResponseStatus",
     "Role",
+    "SmsWave",
     "User",
     "Visit",
     "as_loaded",

@@ -53,6 +53,9 @@ class Household(SQLModel, table=True):
     sample_rank: int | None = None
     disposition: str = Field(default=Disposition.PENDING, max_length=16)
     is_demo: bool = False
+    # The household replied TD (退订) to a text message: no invitation or reminder is sent
+    # to it again (services.sms_callbacks).
+    sms_opted_out_at: datetime | None = None
     created_at: datetime = Field(default_factory=utcnow)
 
 

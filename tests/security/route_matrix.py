@@ -64,6 +64,10 @@ MATRIX = {
     "GET /api/v1/campaigns": API,
     "GET /api/v1/campaigns/<slug>/progress": API,
     "GET /api/v1/campaigns/<slug>/scores": API,
+    # the SMS provider's callbacks: no SMS_CALLBACK_SECRET in the tests' settings, so 404
+    # for everybody (with a secret, 403 without ?key=: tests/services/test_sms_outbox.py)
+    "POST /gateway/sms/report": (404, 404, 404, 404, 404, 404, 404),
+    "POST /gateway/sms/reply": (404, 404, 404, 404, 404, 404, 404),
     # paper entry (workers see their own community; admins all)
     "GET /entry/": STAFF,
     "GET /entry/<slug>/": STAFF,
@@ -148,6 +152,9 @@ MATRIX = {
     # one household's new link (or refused for an answered one): redirected either way
     "POST /admin/campaigns/<slug>/households/<int:household_id>/reissue": ADMIN_POST_DONE,
     "POST /admin/campaigns/<slug>/letter-details": ADMIN_POST_DONE,  # empty details allowed
+    # SMS waves: the page with the preview; an empty post (no confirmation) is rejected
+    "GET /admin/campaigns/<slug>/sms": ADMIN_ONLY,
+    "POST /admin/campaigns/<slug>/sms/waves": ADMIN_POST_REJECTED,
 }
 
 # URL parameters taken from another scenario value than the one of the same name.
