@@ -44,11 +44,12 @@ def _settings_form(campaign):
 def _render_list(campaign, *, settings_form=None, draw_form=None, status=200):
     results = backchecks.results(campaign, session=db.session)
     rows = (backchecks.case_rows(results.draw, session=db.session) if results else [])
+    labels = dict(_item_choices(campaign))
     page = render_template(
         "evaluate/backchecks.html", campaign=campaign, results=results, rows=rows,
         printed=lambda code: f"{code}-{check_digit(code)}",
         outcome_labels=f.outcome_labels(),
-        item_labels=dict(_item_choices(campaign)),
+        asked="；".join(labels.get(i, i) for i in results.draw.items) if results else "",
         settings_form=settings_form or _settings_form(campaign),
         draw_form=draw_form or f.BackcheckDrawForm(formdata=None,
                                                    seed=secrets.randbelow(1_000_000)))
