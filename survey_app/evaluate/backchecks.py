@@ -17,7 +17,7 @@ from flask_login import current_user
 
 from survey_app.evaluate import backcheck_forms as f
 from survey_app.evaluate import bp
-from survey_app.evaluate.routes import EVALUATORS, _campaign_or_404, _flash_errors
+from survey_app.evaluate.routes import EVALUATORS, _campaign_or_404
 from survey_app.extensions import db
 from survey_app.models import Community, Household, Role
 from survey_app.security import role_required
