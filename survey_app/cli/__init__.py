@@ -28,7 +28,16 @@ _add_builtin_commands()
 
 
 def register(app: Flask) -> None:
-    from survey_app.cli import accounts, audit, contacts, database, demo, maintenance, responses
+    from survey_app.cli import (
+        accounts,
+        audit,
+        backchecks,
+        contacts,
+        database,
+        demo,
+        maintenance,
+        responses,
+    )
 
     app.cli.add_command(database.db_group)
     app.cli.add_command(audit.audit_group)
@@ -37,6 +46,7 @@ def register(app: Flask) -> None:
     app.cli.add_command(accounts.api_token_group)
     app.cli.add_command(demo.demo_group)
     app.cli.add_command(contacts.contacts_group)
+    app.cli.add_command(backchecks.backcheck_group)
     from survey_app.cli import evaluation  # scores and export commands
     evaluation.register(app)
     app.cli.add_command(maintenance.backup_command)

@@ -204,3 +204,21 @@ def test_settings_choose_items_present_in_every_questionnaire(session, bc):
     backchecks.save_settings(bc.campaign, items=["visited", "has_complained"],
                              threshold=0.3, session=session)  # the threshold may change
     assert bc.campaign.backcheck_threshold == 0.3
+
+
+def test_the_command_line_draws_once_and_prints_the_results(session, bc, runner):
+    slug = bc.campaign.slug
+    none_yet = runner.invoke(args=["backcheck", "results", slug])
+    assert none_yet.exit_code == 1 and "no back-check" in none_yet.output
+    result = runner.invoke(args=["backcheck", "draw", slug, "--share", "0.1", "--min", "3",
+                                 "--seed", "42"])
+    assert result.exit_code == 0, result.output
+    draw = backchecks.draw_of(bc.campaign, session=session)
+    assert f"drew 9 paper forms for a back-check with seed 42 " \
+           f"(household codes sha256 {draw.codes_sha256})" in result.output
+    again = runner.invoke(args=["backcheck", "draw", slug, "--seed", "7"])
+    assert again.exit_code == 1 and "already_drawn" in again.output
+    table = runner.invoke(args=["backcheck", "results", slug])
+    assert table.exit_code == 0 and bc.worker_a.username in table.output
+    assert "total: 9 drawn, 0 checked, 0 discrepant" in table.output
+    assert runner.invoke(args=["backcheck", "draw", "nope", "--seed", "1"]).exit_code == 1
