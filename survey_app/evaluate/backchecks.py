@@ -49,7 +49,7 @@ def _render_list(campaign, *, settings_form=None, draw_form=None, status=200):
         "evaluate/backchecks.html", campaign=campaign, results=results, rows=rows,
         printed=lambda code: f"{code}-{check_digit(code)}",
         outcome_labels=f.outcome_labels(),
-        asked="；".join(labels.get(i, i) for i in results.draw.items) if results else "",
+        asked="、".join(f"“{labels.get(i, i)}”" for i in results.draw.items) if results else "",
         settings_form=settings_form or _settings_form(campaign),
         draw_form=draw_form or f.BackcheckDrawForm(formdata=None,
                                                    seed=secrets.randbelow(1_000_000)))
