@@ -116,6 +116,7 @@ def refusal_message(reason: str, item_label: str = "") -> str:
         "already_reached": _("This household has been reached; its back-check is complete."),
         "answer": _("Not a code of this question: %(item)s.", item=item_label),
         "not_drawn": _("This household is not in the back-check sample."),
+        "done": _("This household has been reached; its contact details are no longer shown."),
         "role": _("Only an evaluator may see contact details for a back-check."),
     }[reason]
 

@@ -122,6 +122,8 @@ def _render_case(campaign, case, *, form=None, contact=None, problem=None, statu
         visited_options=f.visited_options(), item_prefix=f.ITEM_PREFIX,
         reveal_form=f.BackcheckRevealForm(formdata=None), contact=contact, problem=problem,
         contact_state=contact_vault.contact_state(household),
+        compared=backchecks.comparison(case, campaign=campaign, session=db.session)
+        if case.outcome == backchecks.REACHED else [],
         may_call=current_user.role == Role.EVALUATOR)
     return page, status, NO_STORE if contact else {}
 

@@ -253,6 +253,36 @@ def _check_answer(questionnaire: Questionnaire, item: CaseItem, value: str) -> s
     return str(int(value))
 
 
+def _verdict(questionnaire: Questionnaire, item: CaseItem, original: str | None,
+             given: str) -> bool | None:
+    """:func:`analysis.item_discrepant` with 不清楚 (the scale's own code) on either side
+    left uncompared."""
+    na = questionnaire.scale.na_code
+    return compare_item(item.kind, "" if original == na else original,
+                        "" if given == na and item.kind == "rating" else given)
+
+
+@dataclass(frozen=True)
+class ComparedItem:
+    item: CaseItem
+    original: str  # on the paper form ("" for 是否有工作人员上门, which it does not ask)
+    given: str  # on the call ("" not asked or not answered)
+    discrepant: bool | None
+
+
+def comparison(case: BackcheckCase, *, campaign: Campaign,
+               session: Session) -> list[ComparedItem]:
+    """A reached case's items: the form's answer, the call's, and whether they disagree."""
+    draw = session.get(BackcheckDraw, case.draw_id)
+    questionnaire, items = case_items(campaign, draw, session.get(Household, case.household_id),
+                                      session=session)
+    original = original_answers(case, session=session)
+    return [ComparedItem(item, original.get(item.id, "") if item.kind != VISITED else "",
+                         case.answers.get(item.id, ""),
+                         _verdict(questionnaire, item, original.get(item.id),
+                                  case.answers.get(item.id, ""))) for item in items]
+
+
 def original_answers(case: BackcheckCase, *, session: Session) -> dict[str, str]:
     """The form's stored answers (question id → code or number as text)."""
     form = session.get(PaperForm, case.paper_form_id)
@@ -274,11 +304,8 @@ def record_call(case: BackcheckCase, *, campaign: Campaign, outcome: str,
     given = ({item.id: _check_answer(questionnaire, item, answers.get(item.id, ""))
               for item in items} if outcome == REACHED else {})
     original = original_answers(case, session=session)
-    na = questionnaire.scale.na_code  # 不清楚 on either side is not compared
-    compared = {item.id: compare_item(
-        item.kind, "" if original.get(item.id) == na else original.get(item.id),
-        "" if given[item.id] == na and item.kind == "rating" else given[item.id])
-        for item in items if outcome == REACHED}
+    compared = {item.id: _verdict(questionnaire, item, original.get(item.id), given[item.id])
+                for item in items if outcome == REACHED}
     verdicts = [v for v in compared.values() if v is not None]
     case.outcome = outcome
     case.attempts += 1

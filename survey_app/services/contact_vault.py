@@ -83,7 +83,8 @@ class VaultError(ValueError):
 
 class RevealRefused(PermissionError):
     """``reason``: ``role``, ``community``, ``not_sampled``, ``not_in_field``, ``purpose``,
-    ``not_drawn`` (a back-check reveal of a household outside the back-check draw)."""
+    ``not_drawn`` (a back-check reveal of a household outside the back-check draw), ``done``
+    (its back-check call reached the household already)."""
 
     def __init__(self, reason: str) -> None:
         super().__init__(reason)
@@ -173,14 +174,17 @@ def refusal(user: User, household: Household, campaign: Campaign, purpose: str, 
 def _backcheck_refusal(user: User, household: Household, campaign: Campaign, *,
                        session: Session) -> str | None:
     """A back-checker (an evaluator: independent of the workers whose forms are checked)
-    sees the households drawn for the campaign's back-check, and nothing else."""
+    sees the households drawn for the campaign's back-check until the household has been
+    reached (``done``), and nothing else."""
     if user.role != Role.EVALUATOR:
         return "role"
-    drawn = session.exec(select(BackcheckCase.id).join(
+    case = session.exec(select(BackcheckCase).join(
         BackcheckDraw, col(BackcheckDraw.id) == BackcheckCase.draw_id).where(
         BackcheckDraw.campaign_id == campaign.id,
         BackcheckCase.household_id == household.id)).first()
-    return None if drawn is not None and household.campaign_id == campaign.id else "not_drawn"
+    if case is None or household.campaign_id != campaign.id:
+        return "not_drawn"
+    return "done" if case.outcome == "reached" else None
 
 
 def reveal(households: Iterable[Household], *, user: User, campaign: Campaign, purpose: str,

@@ -132,5 +132,11 @@ def test_the_back_check_pages_read_in_chinese(app, session, bc):
     for url in pages:
         text = reading_text(evaluator.get(url).get_data(as_text=True))
         assert not english_words(text, usernames | {bc.campaign.slug}), (url, text)
+    # A reached case shows what the form says beside what the household said.
+    reached = evaluator.get(f"{_base(bc)}/{rows[0].case.household_id}").get_data(as_text=True)
+    typed = bc.typed[rows[0].household_code]
+    assert "回答与纸质问卷不一致" in reached and "2 否" not in reached  # visited: 否
+    assert f"<td>{typed['household_size']}</td><td>—</td><td>不作比较</td>" in reached
+    assert "<td>否</td><td><strong>不一致</strong></td>" in reached
     revealed = evaluator.post(f"{_base(bc)}/{rows[1].case.household_id}/contact")
     assert not english_words(reading_text(revealed.get_data(as_text=True)), usernames)

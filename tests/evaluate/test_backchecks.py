@@ -175,7 +175,11 @@ def test_only_an_evaluator_reveals_only_drawn_households_and_each_reveal_is_audi
     event = session.exec(select(AuditEvent).where(AuditEvent.action == "contact.reveal")).one()
     assert (event.actor_id, event.object_id, event.reason) == (
         bc.evaluator.id, str(drawn.id), "backcheck")
+    case = backchecks.case_for(bc.campaign, drawn.id, session=session)
+    backchecks.record_call(case, campaign=bc.campaign, outcome="reached", answers={},
+                           session=session, actor=bc.evaluator)
     for user, household, reason in ((bc.evaluator, other, "not_drawn"),
+                                    (bc.evaluator, drawn, "done"),  # reached: no more calls
                                     (bc.worker_a, drawn, "role"),
                                     (make_user(session, Role.ADMIN), drawn, "role")):
         with pytest.raises(contact_vault.RevealRefused) as refused:
