@@ -28,16 +28,7 @@ _add_builtin_commands()
 
 
 def register(app: Flask) -> None:
-    from survey_app.cli import (
-        accounts,
-        audit,
-        backchecks,
-        contacts,
-        database,
-        demo,
-        maintenance,
-        responses,
-    )
+    from survey_app.cli import accounts, audit, contacts, database, demo, maintenance, responses
 
     app.cli.add_command(database.db_group)
     app.cli.add_command(audit.audit_group)
@@ -46,7 +37,6 @@ def register(app: Flask) -> None:
     app.cli.add_command(accounts.api_token_group)
     app.cli.add_command(demo.demo_group)
     app.cli.add_command(contacts.contacts_group)
-    app.cli.add_command(backchecks.backcheck_group)
     from survey_app.cli import evaluation  # scores and export commands
     evaluation.register(app)
     app.cli.add_command(maintenance.backup_command)
@@ -58,3 +48,6 @@ def register(app: Flask) -> None:
 
     for command in survey_design.GROUPS:
         app.cli.add_command(command)
+    from survey_app.cli import backchecks
+
+    app.cli.add_command(backchecks.backcheck_group)
