@@ -30,6 +30,7 @@ comparisons   Mann-Whitney U + rank-biserial (also from category counts), chi-sq
               (small counts), Kruskal-Wallis + ε²
 survey_modes  web vs paper mode effects per item and stratum
 planning      Cochran sample size with FPC, contacts, margin of error, AAPOR rates
+backchecks    seeded back-check draw per worker, answer comparison, discrepancy rates
 indicator     indicator score (proportional, stepwise, bands), P(true ≥ target), measure switch
 comments      themes of Chinese comments with jieba
 response_table  a response matrix validated and counted per item, stratum and category
@@ -45,6 +46,10 @@ import importlib
 
 #: Module (under analysis/) -> the names the package exports from it.
 _EXPORTS: dict[str, tuple[str, ...]] = {
+    "backchecks": (
+        "BackcheckSummary", "WorkerBackcheck", "backcheck_draw", "backcheck_sample_size",
+        "backcheck_summary", "item_discrepant",
+    ),
     "bootstrap": (
         "bootstrap_counts_interval", "bootstrap_interval", "stratified_bootstrap_interval",
     ),

@@ -51,3 +51,6 @@ def register(app: Flask) -> None:
 
     for command in survey_design.GROUPS:
         app.cli.add_command(command)
+    from survey_app.cli import backchecks
+
+    app.cli.add_command(backchecks.backcheck_group)

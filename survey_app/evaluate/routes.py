@@ -33,6 +33,7 @@ from survey_app.security import role_required
 from survey_app.services import (
     audit,
     audit_chain,
+    backchecks,
     bulk_exclusion,
     campaigns,
     charts,
@@ -94,6 +95,7 @@ def dashboard(slug: str):
                                          lambda: charts.dashboard_figures(doc, target),
                                          session=db.session)
     notes = report_settings.indicator_notes(campaign, session=db.session)
+    backcheck = backchecks.results(campaign, session=db.session)
     return render_template(
         "evaluate/dashboard.html", campaign=campaign, form=form, doc=doc, other=other,
         progress=progress, progress_tables=dashboard_totals.progress_tables(progress),
@@ -105,7 +107,9 @@ def dashboard(slug: str):
         notes_form=IndicatorNotesForm(data=notes.__dict__),
         upload_form=ReportTemplateUploadForm(), reset_form=ReportTemplateResetForm(),
         custom_template=report_settings.custom_template(campaign, session=db.session)
-        is not None)
+        is not None, backcheck=backcheck,
+        backcheck_flagged="、".join(backcheck.names[w.worker] for w in backcheck.summary.flagged)
+        if backcheck else "")
 
 
 @bp.route("/<slug>/export/<fmt>")

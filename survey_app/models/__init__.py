@@ -1,6 +1,7 @@
 """Database models. Import from here; each module holds one area of the domain."""
 
 from survey_app.models.audit import AuditEvent, AuditSeal
+from survey_app.models.backcheck import BackcheckCase, BackcheckDraw
 from survey_app.models.base import (
     CampaignStatus,
     Disposition,
@@ -40,6 +41,8 @@ __all__ = [
     "ApiToken",
     "AuditEvent",
     "AuditSeal",
+    "BackcheckCase",
+    "BackcheckDraw",
     "Campaign",
     "CampaignQuestionnaire",
     "CampaignReport",

@@ -42,6 +42,10 @@ class Campaign(SQLModel, table=True):
     commissioner: str = Field(default="", max_length=200)
     evaluator_org: str = Field(default="", max_length=200)
     hotline: str = Field(default="", max_length=64)
+    # Back-checks (services.backchecks): the items asked again (None: the defaults) and the
+    # discrepancy rate above which a worker is flagged (by the Wilson lower bound).
+    backcheck_items: list[str] | None = Field(default=None, sa_column=Column(JSON))
+    backcheck_threshold: float = 0.10
     created_at: datetime = Field(default_factory=utcnow)
 
 

@@ -14,8 +14,10 @@ Stored
 Who sees the clear text (:func:`refusal`)
     A community worker, for a sampled household of their own community, while the campaign
     is open; every reveal is an audit event (who, which household, why: :data:`PURPOSES`).
-    Back-checkers will be the second group (issue 20 item 3): :func:`_backcheck_refusal` is
-    the one place to grant them. Administrators and evaluators see the masked forms only.
+    Back-checkers are the second group (:func:`_backcheck_refusal`): an evaluator, for a
+    household drawn for the campaign's back-check (services.backchecks), open or closed
+    campaign alike (back-checks often follow fieldwork) until the contacts are purged;
+    purpose ``backcheck``, audited the same way. Administrators see the masked forms only.
     Exports, the API and logs never read these columns.
 
 After fieldwork
@@ -41,7 +43,16 @@ from cryptography.hazmat.primitives.ciphers.aead import AESGCM
 from cryptography.hazmat.primitives.kdf.hkdf import HKDF
 from sqlmodel import Session, col, func, select
 
-from survey_app.models import Campaign, CampaignStatus, Household, Role, User, utcnow
+from survey_app.models import (
+    BackcheckCase,
+    BackcheckDraw,
+    Campaign,
+    CampaignStatus,
+    Household,
+    Role,
+    User,
+    utcnow,
+)
 from survey_app.services import audit
 
 _VERSION = b"\x01"
@@ -50,7 +61,7 @@ _HKDF_INFO = b"survey-app contact vault v1"
 
 #: Why a worker reveals contact details (kept in the audit event).
 PURPOSES = ("visit", "phone_call", "appointment", "visit_list")
-#: Reserved for back-checks (issue 20 item 3): re-contacting a household drawn for one.
+#: Back-checks: re-contacting a household drawn for one (services.backchecks).
 BACKCHECK_PURPOSE = "backcheck"
 
 
@@ -71,7 +82,9 @@ class VaultError(ValueError):
 
 
 class RevealRefused(PermissionError):
-    """``reason``: ``role``, ``community``, ``not_sampled``, ``not_in_field``, ``purpose``."""
+    """``reason``: ``role``, ``community``, ``not_sampled``, ``not_in_field``, ``purpose``,
+    ``not_drawn`` (a back-check reveal of a household outside the back-check draw), ``done``
+    (its back-check call reached the household already)."""
 
     def __init__(self, reason: str) -> None:
         super().__init__(reason)
@@ -140,10 +153,11 @@ def contact_state(household: Household) -> str:
 
 # --- who may see it -------------------------------------------------------------------------
 
-def refusal(user: User, household: Household, campaign: Campaign, purpose: str) -> str | None:
+def refusal(user: User, household: Household, campaign: Campaign, purpose: str, *,
+            session: Session) -> str | None:
     """Why ``user`` may not see the household's clear contact for ``purpose``; None: may."""
     if purpose == BACKCHECK_PURPOSE:
-        return _backcheck_refusal(user, household, campaign)
+        return _backcheck_refusal(user, household, campaign, session=session)
     if purpose not in PURPOSES:
         return "purpose"
     if user.role != Role.WORKER:
@@ -157,10 +171,20 @@ def refusal(user: User, household: Household, campaign: Campaign, purpose: str) 
     return None
 
 
-def _backcheck_refusal(user: User, household: Household, campaign: Campaign) -> str | None:
-    """The hook for back-checks (issue 20 item 3): grant a back-checker the households drawn
-    for their back-check here, and nothing else. Until then nobody reveals for one."""
-    return "purpose"
+def _backcheck_refusal(user: User, household: Household, campaign: Campaign, *,
+                       session: Session) -> str | None:
+    """A back-checker (an evaluator: independent of the workers whose forms are checked)
+    sees the households drawn for the campaign's back-check until the household has been
+    reached (``done``), and nothing else."""
+    if user.role != Role.EVALUATOR:
+        return "role"
+    case = session.exec(select(BackcheckCase).join(
+        BackcheckDraw, col(BackcheckDraw.id) == BackcheckCase.draw_id).where(
+        BackcheckDraw.campaign_id == campaign.id,
+        BackcheckCase.household_id == household.id)).first()
+    if case is None or household.campaign_id != campaign.id:
+        return "not_drawn"
+    return "done" if case.outcome == "reached" else None
 
 
 def reveal(households: Iterable[Household], *, user: User, campaign: Campaign, purpose: str,
@@ -172,7 +196,7 @@ def reveal(households: Iterable[Household], *, user: User, campaign: Campaign, p
     """
     households = list(households)
     for household in households:
-        reason = refusal(user, household, campaign, purpose)
+        reason = refusal(user, household, campaign, purpose, session=session)
         if reason is not None:
             raise RevealRefused(reason)
     shown: dict[int, Contact | None] = {}

@@ -24,6 +24,7 @@ from sqlmodel import Session, select
 
 from survey_app.models import Campaign, Response, ResponseStatus, as_utc
 from survey_app.services import charts, report_text
+from survey_app.services.backcheck_report import backcheck_paragraphs
 from survey_app.services.indicator_table import display, indicator_rows
 from survey_app.services.progress import progress_document
 from survey_app.services.report_settings import (
@@ -113,9 +114,15 @@ def report_context(campaign: Campaign, doc: ScoresDocument, *, session: Session,
         "indicator_text": report_text.indicator_text(campaign, doc, notes.deviation_note),
         "t_indicator": [_with_line_breaks(display(r))
                         for r in indicator_rows(campaign, doc, session=session)],
-        "method_text": report_text.method_text(doc, progress, chain_head),
+        "method_text": _with_backchecks(report_text.method_text(doc, progress, chain_head),
+                                        backcheck_paragraphs(campaign, session=session)),
         "n_respondents": doc.n_respondents, "snapshot": doc.snapshot,
     }
+
+
+def _with_backchecks(method: list[str], backcheck: list[str]) -> list[str]:
+    """The back-check paragraph, if any, before the closing data-snapshot sentence."""
+    return method[:-1] + backcheck + method[-1:]
 
 
 def _with_line_breaks(row: dict) -> dict:

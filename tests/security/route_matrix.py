@@ -124,6 +124,16 @@ MATRIX = {
     "POST /evaluate/<slug>/responses/<int:response_id>/redaction":
         (302, 302, 302, 403, 403, 302, 302),
     "GET /evaluate/<slug>/comments": EVALUATORS,
+    # back-checks: the list for evaluators and admins; drawing, settings, calls and the
+    # contact reveal for evaluators only (empty body: form re-shown). The scenario's
+    # household A001 is in no back-check draw: not found.
+    "GET /evaluate/<slug>/backchecks": EVALUATORS,
+    "POST /evaluate/<slug>/backchecks/settings": (302, 302, 302, 403, 403, 400, 403),
+    "POST /evaluate/<slug>/backchecks/draw": (302, 302, 302, 403, 403, 400, 403),
+    "GET /evaluate/<slug>/backchecks/<int:household_id>": (302, 302, 302, 403, 403, 404, 404),
+    "POST /evaluate/<slug>/backchecks/<int:household_id>": (302, 302, 302, 403, 403, 404, 403),
+    "POST /evaluate/<slug>/backchecks/<int:household_id>/contact":
+        (302, 302, 302, 403, 403, 404, 403),
     # administration
     "GET /admin/": ADMIN_ONLY,
     "GET /admin/users": ADMIN_ONLY,

@@ -91,7 +91,8 @@ def test_the_worker_of_the_community_sees_sampled_households_and_each_reveal_is_
     ("worker_a", "A1", CampaignStatus.CLOSED, "visit", "not_in_field"),
     ("worker_a", "A1", CampaignStatus.DRAFT, "visit", "not_in_field"),
     ("worker_a", "A1", CampaignStatus.OPEN, "curiosity", "purpose"),
-    ("worker_a", "A1", CampaignStatus.OPEN, "backcheck", "purpose"),  # item 3's hook
+    ("worker_a", "A1", CampaignStatus.OPEN, "backcheck", "role"),  # back-checks: evaluators
+    ("evaluator", "A1", CampaignStatus.OPEN, "backcheck", "not_drawn"),  # not in a draw
     ("admin", "A1", CampaignStatus.OPEN, "visit", "role"),
     ("evaluator", "A1", CampaignStatus.OPEN, "visit", "role"),
 ])
