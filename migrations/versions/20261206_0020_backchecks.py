@@ -7,7 +7,7 @@ answers given again, whether they disagree with the form). ``campaign.backcheck_
 worker is flagged, default 0.10) are the campaign's settings (services/backchecks.py).
 
 Revision ID: b7c1e4d2a918
-Revises: 390a734a3a57
+Revises: 5d2a8f61c0b7
 Create Date: 2026-12-06 11:00:00
 """
 from collections.abc import Sequence
@@ -17,7 +17,7 @@ import sqlmodel.sql.sqltypes
 from alembic import op
 
 revision: str = "b7c1e4d2a918"
-down_revision: str | None = "390a734a3a57"
+down_revision: str | None = "5d2a8f61c0b7"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
