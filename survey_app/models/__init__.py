@@ -21,6 +21,7 @@ from survey_app.models.campaign import (
     QuestionnaireVersion,
 )
 from survey_app.models.household import AccessToken, Household, HouseholdPhone
+from survey_app.models.region import Unit, UnitLevel
 from survey_app.models.reporting import CampaignReport
 from survey_app.models.response import (
     Answer,
@@ -59,6 +60,8 @@ __all__ = [
     "ResponseMode",
     "ResponseStatus",
     "Role",
+    "Unit",
+    "UnitLevel",
     "User",
     "Visit",
     "as_loaded",
