@@ -90,6 +90,11 @@ def load_demo(*, session: Session, example_links: int = 3) -> DemoSummary:
     created = campaign is None
     if created:
         campaign = _create(session)
+    # The region (湖南省 → 益阳市 → 赫山区 and two more counties with campaigns of their own)
+    # after Heshan, from generators of its own: Heshan's figures do not depend on it.
+    from survey_app.services import demo_region
+
+    demo_region.load_region(session=session)
     summary = _summarise(campaign, session)
     summary.created = created
     base = current_app.config["PUBLIC_BASE_URL"].rstrip("/")
