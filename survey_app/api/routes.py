@@ -9,7 +9,8 @@ from survey_app.evaluate.forms import ScoreFilterForm
 from survey_app.extensions import db
 from survey_app.guessing import count_failed_lookup
 from survey_app.models import Role
-from survey_app.services import api_tokens, campaigns, progress, score_cache
+from survey_app.services import api_tokens, campaigns, progress, rollups, score_cache, units
+from survey_app.services.score_filters import ScoresError
 
 API_ROLES = {Role.EVALUATOR, Role.ADMIN}
 # The API description is public: it names no campaign and no number.
@@ -82,3 +83,14 @@ def campaign_scores(slug: str):
 @bp.route("/campaigns/<slug>/progress")
 def campaign_progress(slug: str):
     return _json(progress.progress_document(_campaign_or_404(slug), session=db.session))
+
+
+@bp.route("/units/<code>/<int:year>/rollup")
+def unit_rollup(code: str, year: int):
+    unit = units.unit_by_code(code, session=db.session) if code.isdigit() else None
+    if unit is None:
+        abort(404)
+    try:
+        return _json(rollups.rollup_document(unit, year, session=db.session))
+    except ScoresError as exc:
+        return _json(ApiError(error="Conflict", status=409, message=str(exc)), 409)

@@ -47,6 +47,7 @@ from survey_app.services import (
     report_settings,
     response_view,
     score_cache,
+    units,
 )
 from survey_app.services.score_filters import ScoreFilters
 
@@ -70,7 +71,8 @@ def _filters():
 @role_required(*EVALUATORS)
 def index():
     overview = campaigns.campaign_overview(session=db.session)
-    return render_template("evaluate/index.html", overview=overview)
+    return render_template("evaluate/index.html", overview=overview,
+                           regions=units.rollup_index(session=db.session))
 
 
 @bp.route("/<slug>")

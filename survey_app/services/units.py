@@ -244,3 +244,22 @@ def assign_campaign(campaign: Campaign, unit: Unit | None, *, session: Session,
     session.add(campaign)
     audit.record("campaign.unit", "campaign", campaign.id, session=session, actor=actor,
                  campaign_id=campaign.id, details={"unit": unit.code if unit else None})
+
+
+def rollup_index(*, session: Session) -> list[tuple[Unit, list[int]]]:
+    """Every unit with campaigns in its subtree and the years of those campaigns, by path:
+    the roll-ups there are to look at."""
+    years: dict[str, set[int]] = {}
+    for year, path in session.exec(select(Campaign.year, Unit.path)
+                                   .join(Unit, Campaign.unit_id == Unit.id)).all():
+        for code in path.strip("/").split("/"):
+            years.setdefault(code, set()).add(year)
+    found = session.exec(select(Unit).where(col(Unit.code).in_(list(years)))
+                         .order_by(Unit.path)).all()
+    return [(unit, sorted(years[unit.code], reverse=True)) for unit in found]
+
+
+def children(unit: Unit, *, session: Session) -> list[Unit]:
+    """The units directly below ``unit``."""
+    return list(session.exec(select(Unit).where(Unit.parent_id == unit.id)
+                             .order_by(Unit.code)).all())

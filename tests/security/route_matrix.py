@@ -64,6 +64,7 @@ MATRIX = {
     "GET /api/v1/campaigns": API,
     "GET /api/v1/campaigns/<slug>/progress": API,
     "GET /api/v1/campaigns/<slug>/scores": API,
+    "GET /api/v1/units/<code>/<int:year>/rollup": API,
     # paper entry (workers see their own community; admins all)
     "GET /entry/": STAFF,
     "GET /entry/<slug>/": STAFF,
@@ -100,6 +101,8 @@ MATRIX = {
     # evaluation
     "GET /evaluate/": EVALUATORS,
     "GET /evaluate/<slug>": EVALUATORS,
+    # a region's roll-up (evaluators see every region; no unit-scoped roles yet)
+    "GET /evaluate/units/<code>/<int:year>": EVALUATORS,
     "GET /evaluate/<slug>/quality": EVALUATORS,
     # bulk decision by flag: done (or refused with a flashed reason), redirected (PRG)
     "POST /evaluate/<slug>/quality/decisions": (302, 302, 302, 403, 403, 302, 302),
