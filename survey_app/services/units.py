@@ -69,8 +69,8 @@ class UnitImportResult:
 def level_of(code: str) -> UnitLevel | None:
     """The level a GB/T 2260 (or statistical division) code names; None if malformed.
 
-    >>> level_of("430000"), level_of("430900"), level_of("430903"), level_of("430903001")
-    ('province', 'city', 'county', 'street')
+    >>> [str(level_of(c)) for c in ("430000", "430900", "430903", "430903001", "43")]
+    ['province', 'city', 'county', 'street', 'None']
     """
     if not _CODE.match(code or ""):
         return None
@@ -128,6 +128,18 @@ def read_unit_csv(data: bytes) -> list[UnitRow]:
     return rows
 
 
+def _may_contain(parent: str, parent_level: str, code: str, level: str) -> bool:
+    """Whether ``parent`` can hold ``code``: a higher level whose significant digits
+    begin the code; a street's parent is the county of its first six digits, a
+    community's the street of its first nine."""
+    if level == UnitLevel.STREET:
+        return parent == code[:6] and parent_level == UnitLevel.COUNTY
+    if level == UnitLevel.COMMUNITY:
+        return parent == code[:9] and parent_level == UnitLevel.STREET
+    return (LEVEL_ORDER.index(parent_level) < LEVEL_ORDER.index(level)
+            and code.startswith(significant_prefix(parent)))
+
+
 def _row_problems(row: UnitRow, known: dict[str, tuple[str, str]],
                   seen: dict[str, int]) -> list[RowProblem]:
     """Problems of one row; ``known`` code -> (level, parent code) of the database and the
@@ -149,8 +161,7 @@ def _row_problems(row: UnitRow, known: dict[str, tuple[str, str]],
     if parent is None:
         problems.append(RowProblem(row.row, "parent", _(
             "parent %(code)s is neither in the file nor already imported", code=row.parent)))
-    elif (LEVEL_ORDER.index(parent[0]) >= LEVEL_ORDER.index(level)
-          or not row.code.startswith(significant_prefix(row.parent))):
+    elif not _may_contain(row.parent, parent[0], row.code, level):
         problems.append(RowProblem(row.row, "parent", _(
             "%(code)s cannot lie under %(parent)s", code=row.code, parent=row.parent)))
     return problems
