@@ -92,13 +92,19 @@ def rollup_command(code: str, year: int, fmt: str) -> None:
     """Roll-up of unit CODE for YEAR: the estimate over county × group strata, the league
     table with rank intervals and the funnel positions."""
     from survey_app.services import rollups
+    from survey_app.services.score_filters import ScoresError
 
-    doc = rollups.rollup_document(_unit(code), year, session=db.session)
+    try:
+        doc = rollups.rollup_document(_unit(code), year, session=db.session)
+    except ScoresError as exc:
+        raise click.ClickException(str(exc)) from None
     if fmt == "json":
         click.echo(json.dumps(doc.model_dump(mode="json"), ensure_ascii=False, indent=2))
         return
     click.echo(f"{doc.unit.code} {doc.unit.name} {year}: {doc.n_campaigns} campaigns, "
                f"N = {doc.population}, valid answers {doc.respondents}")
+    if doc.skipped:
+        click.echo(f"not rolled up (no scores yet): {', '.join(doc.skipped)}")
     if doc.rate.estimate is None:
         click.echo("no counted answers")
         return

@@ -76,7 +76,7 @@ class RollupDocument(Document):
 
     ``left_out`` names the strata (``<county code>/<group>``) without an estimate (no
     valid answers, or a suppressed cell of fewer than 5 respondents); their households are
-    not in ``population``.
+    not in ``population``; ``skipped`` the campaigns without a scores document.
     """
 
     unit: UnitHeading
@@ -91,4 +91,7 @@ class RollupDocument(Document):
     counties: list[CountyRow]
     funnel: FunnelLine | None
     left_out: list[str]
+    #: Campaigns of the region and year whose scores cannot be computed (no questionnaire
+    #: attached yet): not in the roll-up.
+    skipped: list[str] = []
     conventions: dict[str, str]

@@ -91,9 +91,13 @@ def rollup_document(unit: Unit, year: int, *, session: Session) -> RollupDocumen
     """The roll-up of ``unit``'s subtree for ``year`` (see the module docstring)."""
     found = units_service.campaigns_under(unit, year, session=session)
     docs: dict[str, tuple[Campaign, Unit, ScoresDocument]] = {}
+    skipped = []
     for campaign, county in found:
         key = county.code if county.code not in docs else f"{county.code}:{campaign.slug}"
-        docs[key] = (campaign, county, cached_scores_document(campaign, session=session))
+        try:
+            docs[key] = (campaign, county, cached_scores_document(campaign, session=session))
+        except ScoresError:  # e.g. no questionnaire attached yet: nothing to roll up
+            skipped.append(campaign.slug)
     items = {d.overall_item for _c, _u, d in docs.values()}
     if len(items) > 1:
         raise ScoresError(f"the campaigns' overall items differ: {sorted(items)}")
@@ -113,6 +117,7 @@ def rollup_document(unit: Unit, year: int, *, session: Session) -> RollupDocumen
         counties=_county_rows(docs, rates, scores) if rates else [],
         funnel=_funnel_line(rates) if rates else None,
         left_out=[f"{c.unit}/{c.group}" for c in rates.left_out] if rates else [],
+        skipped=skipped,
         conventions=_conventions())
 
 

@@ -112,3 +112,22 @@ def test_campaigns_under_a_unit_by_year(session):
     index = {u.code: years for u, years in units.rollup_index(session=session)}
     assert index["430000"] == [2022, 2021] and index["430902"] == [2021]
     assert "430903001" not in index
+
+
+def test_regions_commands(runner, session, tmp_path):
+    good, bad = tmp_path / "units.csv", tmp_path / "bad.csv"
+    good.write_text(GOOD, encoding="utf-8-sig")
+    bad.write_text("code,name,parent\n430000,湖南省,\n430921,某县,439900\n", encoding="utf-8")
+    result = runner.invoke(args=["regions", "import", str(good)])
+    assert result.exit_code == 0 and "6 created" in result.output
+    refused = runner.invoke(args=["regions", "import", str(bad)])
+    assert refused.exit_code != 0 and "439900" in refused.output
+    listing = runner.invoke(args=["regions", "list", "430900"])
+    assert listing.output.splitlines()[0].startswith("  430900\t益阳市")
+    campaign = make_campaign(session)
+    session.commit()
+    assigned = runner.invoke(args=["regions", "assign", campaign.slug, "430903"])
+    assert assigned.exit_code == 0, assigned.output
+    rollup = runner.invoke(args=["rollup", "430900", str(campaign.year)])
+    assert rollup.exit_code == 0 and "0 campaigns" in rollup.output
+    assert campaign.slug in rollup.output  # no questionnaire: skipped, named
