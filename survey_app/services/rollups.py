@@ -89,36 +89,47 @@ def _heading(unit: Unit, session: Session) -> UnitHeading:
 
 def rollup_document(unit: Unit, year: int, *, session: Session) -> RollupDocument:
     """The roll-up of ``unit``'s subtree for ``year`` (see the module docstring)."""
-    found = units_service.campaigns_under(unit, year, session=session)
-    docs: dict[str, tuple[Campaign, Unit, ScoresDocument]] = {}
-    skipped = []
-    for campaign, county in found:
-        key = county.code if county.code not in docs else f"{county.code}:{campaign.slug}"
-        try:
-            docs[key] = (campaign, county, cached_scores_document(campaign, session=session))
-        except ScoresError:  # e.g. no questionnaire attached yet: nothing to roll up
-            skipped.append(campaign.slug)
+    docs, skipped = _scores_documents(unit, year, session)
     items = {d.overall_item for _c, _u, d in docs.values()}
     if len(items) > 1:
         raise ScoresError(f"the campaigns' overall items differ: {sorted(items)}")
-    rate_cells = [c for key, (_c, _u, d) in docs.items() for c in _cells(key, d, "rate")]
-    score_cells = [c for key, (_c, _u, d) in docs.items() for c in _cells(key, d, "score")]
-    empty = not any(c.respondents for c in rate_cells)
-    rates = None if empty else analysis.region_rollup(rate_cells, measure="rate")
-    scores = None if empty else analysis.region_rollup(score_cells, measure="score")
     return RollupDocument(
         unit=_heading(unit, session), year=year, item=next(iter(items), None),
-        n_campaigns=len(docs),
-        population=int(rates.total.population) if rates else 0,
-        respondents=rates.total.respondents if rates else 0,
-        effective_n=_r(_finite(rates.total.effective_n), 2) if rates else None,
-        rate=_estimate(rates.total if rates else None, RATE_DECIMALS),
-        score=_estimate(scores.total if scores else None, SCORE_DECIMALS),
-        counties=_county_rows(docs, rates, scores) if rates else [],
-        funnel=_funnel_line(rates) if rates else None,
-        left_out=[f"{c.unit}/{c.group}" for c in rates.left_out] if rates else [],
-        skipped=skipped,
-        conventions=_conventions())
+        n_campaigns=len(docs), skipped=skipped, conventions=_conventions(),
+        **_rolled(docs))
+
+
+def _scores_documents(unit: Unit, year: int, session: Session):
+    """Key (county code) -> (campaign, county, scores document), and the campaigns whose
+    scores cannot be computed (e.g. no questionnaire attached yet)."""
+    docs: dict[str, tuple[Campaign, Unit, ScoresDocument]] = {}
+    skipped = []
+    for campaign, county in units_service.campaigns_under(unit, year, session=session):
+        key = county.code if county.code not in docs else f"{county.code}:{campaign.slug}"
+        try:
+            docs[key] = (campaign, county, cached_scores_document(campaign, session=session))
+        except ScoresError:
+            skipped.append(campaign.slug)
+    return docs, skipped
+
+
+def _rolled(docs) -> dict:
+    """The document's figures: totals, league rows, funnel (empty without answers)."""
+    rate_cells = [c for key, (_c, _u, d) in docs.items() for c in _cells(key, d, "rate")]
+    if not any(c.respondents for c in rate_cells):
+        return {"population": 0, "respondents": 0, "effective_n": None,
+                "rate": _estimate(None, RATE_DECIMALS), "score": _estimate(None, SCORE_DECIMALS),
+                "counties": [], "funnel": None, "left_out": []}
+    score_cells = [c for key, (_c, _u, d) in docs.items() for c in _cells(key, d, "score")]
+    rates = analysis.region_rollup(rate_cells, measure="rate")
+    scores = analysis.region_rollup(score_cells, measure="score")
+    return {"population": int(rates.total.population),
+            "respondents": rates.total.respondents,
+            "effective_n": _r(_finite(rates.total.effective_n), 2),
+            "rate": _estimate(rates.total, RATE_DECIMALS),
+            "score": _estimate(scores.total, SCORE_DECIMALS),
+            "counties": _county_rows(docs, rates, scores), "funnel": _funnel_line(rates),
+            "left_out": [f"{c.unit}/{c.group}" for c in rates.left_out]}
 
 
 def _finite(value: float) -> float | None:
@@ -147,12 +158,16 @@ def _county_rows(docs, rates, scores) -> list[CountyRow]:
             rate=_estimate(rolled, RATE_DECIMALS),
             score=_estimate(score_of.get(row.unit), SCORE_DECIMALS),
             rank=row.rank, rank_ci=(row.rank_low, row.rank_high),
-            p_best=_r(row.p_best, STAT_DECIMALS),
-            funnel=point.position if point else None,
-            z=_r(point.z, STAT_DECIMALS) if point else None,
-            limits_95=_limits(point.limits_95) if point else None,
-            limits_998=_limits(point.limits_998) if point else None))
+            p_best=_r(row.p_best, STAT_DECIMALS), **_funnel_fields(point)))
     return rows
+
+
+def _funnel_fields(point) -> dict:
+    """A county's place on the funnel (all None off the plot: a census)."""
+    if point is None:
+        return {"funnel": None, "z": None, "limits_95": None, "limits_998": None}
+    return {"funnel": point.position, "z": _r(point.z, STAT_DECIMALS),
+            "limits_95": _limits(point.limits_95), "limits_998": _limits(point.limits_998)}
 
 
 def _limits(pair) -> tuple[float | None, float | None]:
