@@ -1,6 +1,7 @@
 """unit: the region hierarchy (province → city → county → street → community, GB/T 2260
 codes, a materialised path for subtree queries); campaign.unit_id (nullable: campaigns made
-before keep working without a unit).
+before keep working without a unit); app_user.unit_id (an evaluator limited to a unit's
+subtree; nullable: everyone else, and every account made before, is not limited).
 
 Revision ID: 5b1e0c7d9a24
 Revises: 390a734a3a57
@@ -16,6 +17,8 @@ revision: str = "5b1e0c7d9a24"
 down_revision: str | None = "390a734a3a57"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
+
+AUTOINCREMENT = {"sqlite_autoincrement": True}
 
 
 def upgrade() -> None:
@@ -40,9 +43,19 @@ def upgrade() -> None:
         batch.create_index(batch.f("ix_campaign_unit_id"), ["unit_id"], unique=False)
         batch.create_foreign_key(batch.f("fk_campaign_unit_id_unit"), "unit", ["unit_id"],
                                  ["id"])
+    # On SQLite app_user is rebuilt keeping AUTOINCREMENT (ids never reused; see 0007).
+    sqlite = op.get_bind().dialect.name == "sqlite"
+    with op.batch_alter_table("app_user", recreate="always" if sqlite else "auto",
+                              table_kwargs=AUTOINCREMENT) as batch:
+        batch.add_column(sa.Column("unit_id", sa.Integer(), nullable=True))
+        batch.create_foreign_key(batch.f("fk_app_user_unit_id_unit"), "unit", ["unit_id"],
+                                 ["id"])
 
 
 def downgrade() -> None:
+    with op.batch_alter_table("app_user", table_kwargs=AUTOINCREMENT) as batch:
+        batch.drop_constraint(batch.f("fk_app_user_unit_id_unit"), type_="foreignkey")
+        batch.drop_column("unit_id")
     with op.batch_alter_table("campaign") as batch:
         batch.drop_constraint(batch.f("fk_campaign_unit_id_unit"), type_="foreignkey")
         batch.drop_index(batch.f("ix_campaign_unit_id"))

@@ -83,6 +83,29 @@ def regions_assign(slug: str, code: str) -> None:
     click.echo(f"campaign {slug} belongs to {code} {unit.name}")
 
 
+@regions_group.command("grant")
+@click.argument("username")
+@click.argument("code", required=False)
+@with_appcontext
+def regions_grant(username: str, code: str | None) -> None:
+    """Limit evaluator USERNAME to unit CODE and everything below it (no CODE: everything)."""
+    from sqlmodel import select
+
+    from survey_app.models import User
+    from survey_app.services import unit_scope
+
+    unit = _unit(code) if code else None
+    with db.write() as session:
+        user = session.exec(select(User).where(User.username == username)).first()
+        if user is None:
+            raise click.ClickException(f"no user {username!r}")
+        try:
+            unit_scope.grant_unit(user, session.merge(unit) if unit else None, session=session)
+        except unit_scope.UnitScopeError as exc:
+            raise click.ClickException(str(exc)) from None
+    click.echo(f"{username} sees {code + ' ' + unit.name + ' and below' if unit else 'every unit'}")
+
+
 @click.command("rollup")
 @click.argument("code")
 @click.argument("year", type=int)

@@ -90,3 +90,41 @@ def test_rollup_page_api_and_command(app, client, session, runner):
     assert [c["code"] for c in body["counties"]][-1] == "430902"
     result = runner.invoke(args=["rollup", CITY, "2021"])
     assert result.exit_code == 0 and "益阳市" in result.output and "430902" in result.output
+
+
+@pytest.mark.demo_data
+def test_an_evaluator_granted_a_county_sees_that_county_only(app, client, session):
+    from survey_app.services import unit_scope
+
+    county = make_user(session)
+    unit_scope.grant_unit(county, units.unit_by_code("430903", session=session),
+                          session=session)
+    login(client, county)
+    index = client.get("/evaluate/").get_data(as_text=True)
+    assert "赫山区2021年度" in index and "资阳区2021年度" not in index
+    assert client.get("/evaluate/ziyang-2021/comments").status_code == 404
+    assert client.get("/evaluate/units/430903/2021").status_code == 200
+    assert client.get(f"/evaluate/units/{CITY}/2021").status_code == 404  # other counties
+    token = api_tokens.create_api_token(county, session=session)
+    headers = {"Authorization": f"Bearer {token}"}
+    listed = client.get("/api/v1/campaigns", headers=headers).get_json()["campaigns"]
+    assert [c["slug"] for c in listed] == [demo.SLUG]
+    assert client.get("/api/v1/campaigns/ziyang-2021/progress",
+                      headers=headers).status_code == 404
+    assert client.get(f"/api/v1/units/{CITY}/2021/rollup", headers=headers).status_code == 404
+
+
+@pytest.mark.demo_data
+def test_an_evaluator_granted_the_city_sees_its_counties(app, client, session):
+    from survey_app.services import unit_scope
+
+    city = make_user(session)
+    unit_scope.grant_unit(city, units.unit_by_code(CITY, session=session), session=session)
+    login(client, city)
+    index = client.get("/evaluate/").get_data(as_text=True)
+    assert all(f"{name}2021年度" in index for name in ("赫山区", "资阳区", "桃江县"))
+    assert client.get("/evaluate/ziyang-2021/comments").status_code == 200
+    assert client.get(f"/evaluate/units/{CITY}/2021").status_code == 200
+    assert client.get("/evaluate/units/430000/2021").status_code == 404  # the province
+    with pytest.raises(unit_scope.UnitScopeError):
+        unit_scope.grant_unit(make_user(session, "admin"), None, session=session)
