@@ -150,6 +150,7 @@ MATRIX = {
     # one household's new link (or refused for an answered one): redirected either way
     "POST /admin/campaigns/<slug>/households/<int:household_id>/reissue": ADMIN_POST_DONE,
     "POST /admin/campaigns/<slug>/letter-details": ADMIN_POST_DONE,  # empty details allowed
+    "POST /admin/campaigns/<slug>/unit": ADMIN_POST_DONE,  # empty code: no region
 }
 
 # URL parameters taken from another scenario value than the one of the same name.

@@ -131,3 +131,24 @@ def test_regions_commands(runner, session, tmp_path):
     rollup = runner.invoke(args=["rollup", "430900", str(campaign.year)])
     assert rollup.exit_code == 0 and "0 campaigns" in rollup.output
     assert campaign.slug in rollup.output  # no questionnaire: skipped, named
+
+
+def test_admin_places_a_campaign_in_a_region(client, session):
+    from survey_app.models import Role
+    from tests.factories import login, make_user
+
+    _import(session, GOOD)
+    campaign = make_campaign(session)
+    login(client, make_user(session, Role.ADMIN))
+    url = f"/admin/campaigns/{campaign.slug}/unit"
+    page = client.post(url, data={"code": "439999"})
+    assert page.status_code == 400 and "没有此代码的区域" in page.get_data(as_text=True)
+    assert client.post(url, data={"code": "12"}).status_code == 400
+    assert client.post(url, data={"code": "430903"}).status_code == 302
+    session.refresh(campaign)
+    assert campaign.unit_id == units.unit_by_code("430903", session=session).id
+    assert "赫山区 (430903" in client.get(f"/admin/campaigns/{campaign.slug}").get_data(
+        as_text=True)
+    assert client.post(url, data={"code": ""}).status_code == 302
+    session.refresh(campaign)
+    assert campaign.unit_id is None
