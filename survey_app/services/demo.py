@@ -77,6 +77,9 @@ class DemoSummary:
         out = [f"Demo campaign {SLUG}: {state}",
                f"  households: {self.households}  sampled: {self.sampled}",
                f"  completed responses by mode: {self.responses}",
+               "Demo region 湖南省 430000 > 益阳市 430900 > 赫山区 430903, 资阳区 430902 "
+               "(ziyang-2021), 桃江县 430922 (taojiang-2021); city roll-up: "
+               "/evaluate/units/430900/2021",
                "Demo logins (demo data only; never use these passwords in production):"]
         out += [f"  {name:<12} {password:<22} {role}" for name, password, role, _ in DEMO_ACCOUNTS]
         if self.example_links:
