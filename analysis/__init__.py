@@ -35,6 +35,9 @@ indicator     indicator score (proportional, stepwise, bands), P(true ≥ target
 comments      themes of Chinese comments with jieba
 response_table  a response matrix validated and counted per item, stratum and category
 campaign      campaign_statistics: everything above from one response matrix
+rollup        city/province roll-up over county x group strata (never a mean of county rates)
+league        league table of counties with rank intervals (seeded parametric bootstrap)
+funnel        funnel plot limits (95 % and 99.8 %) around the region's rate
 conventions   the scores document's conventions, from the results' own texts
 fabrication   per-worker fabrication indicators (identical patterns, spread, permutation
               test of the answer distribution, Holm) and keying pace of paper entry
@@ -72,6 +75,7 @@ _EXPORTS: dict[str, tuple[str, ...]] = {
         "fabrication_screen", "holm_adjust", "keying_pace",
     ),
     "drivers": ("derived_importance", "importance_performance_quadrants"),
+    "funnel": ("FunnelPlot", "funnel_curve", "funnel_limits", "funnel_plot"),
     "estimates": (
         "Estimate", "ItemEstimates", "dimension_rate", "fpc_effective_n", "index_estimate",
         "item_estimates",
@@ -85,6 +89,7 @@ _EXPORTS: dict[str, tuple[str, ...]] = {
         "Interval", "finite_population_correction", "interval_from_se", "t_interval",
         "wilson_interval",
     ),
+    "league": ("LeagueTable", "league_table"),
     "measures": (
         "ItemSummary", "Measure", "category_counts", "item_summary", "linear_index",
         "satisfaction_rate", "satisfaction_score", "summary_from_counts",
@@ -95,6 +100,7 @@ _EXPORTS: dict[str, tuple[str, ...]] = {
         "RakedWeights", "calibrated_variance", "rake_weights", "raked_means",
         "raked_stratified_mean",
     ),
+    "rollup": ("Rollup", "RollupCell", "UnitRollup", "region_rollup", "stratified_rollup"),
     "reliability": ("corrected_item_totals", "cronbach_alpha", "item_total_statistics"),
     "stratified": (
         "StratifiedEstimate", "design_weights", "effective_sample_size", "kish_design_effect",

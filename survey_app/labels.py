@@ -52,6 +52,12 @@ LABELS = {
     "keep up the good work": _l("Keep up the good work"),
     "low priority": _l("Low priority"),
     "possible overkill": _l("Possible overkill"),
+    # levels of the region hierarchy (models.UnitLevel)
+    "province": _l("Province"),
+    "city": _l("City"),
+    "county": _l("County or district"),
+    "street": _l("Street or township"),
+    "community": _l("Community or village"),
     # missing-answer policies of the reliability table
     "pairwise": _l("Pairwise deletion"),
     "listwise": _l("Listwise deletion"),

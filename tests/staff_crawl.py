@@ -139,8 +139,8 @@ def prepare_paper_forms(session) -> dict[str, int]:
 
 
 def demo_parameters(session) -> dict[str, object]:
-    """URL parameters from the demo: objects of worker-thl's community (HS-THL), and the
-    paper forms of ``prepare_paper_forms``."""
+    """URL parameters from the demo: objects of worker-thl's community (HS-THL), the
+    paper forms of ``prepare_paper_forms``, and the demo city's 2021 roll-up."""
     campaign = session.exec(select(Campaign).where(Campaign.slug == demo.SLUG)).one()
     community = session.exec(select(Community).where(Community.code == "HS-THL")).one()
     forms = prepare_paper_forms(session)
@@ -155,7 +155,7 @@ def demo_parameters(session) -> dict[str, object]:
     return {"slug": demo.SLUG, "group": "relocated", "household_id": household.id,
             "form_id": forms["conflict"], "held_form_id": forms["held"],
             "response_id": verified.response_id, "user_id": user.id,
-            "community_id": community.id}
+            "community_id": community.id, "code": "430900", "year": 2021}  # 益阳市
 
 
 def staff_pages(session) -> list[Page]:

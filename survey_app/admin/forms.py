@@ -56,6 +56,15 @@ class CampaignCreateForm(FlaskForm):
     submit = SubmitField(_l("Create campaign"))
 
 
+class CampaignUnitForm(FlaskForm):
+    """The region (usually the county) a campaign surveys; empty: none."""
+
+    code = StringField(_l("Region code (GB/T 2260)"), validators=[
+        Optional(), Regexp(r"^\d{6}(\d{3}){0,2}$",
+                           message=_l("A region code has 6, 9 or 12 digits."))])
+    submit = SubmitField(_l("Save region"))
+
+
 class CampaignStatusForm(FlaskForm):
     status = HiddenField(validators=[AnyOf(["open", "closed"])])
     submit = SubmitField(_l("Change status"))

@@ -29,6 +29,7 @@ from survey_app.admin.forms import (
     CampaignDatesForm,
     CampaignLetterForm,
     CampaignStatusForm,
+    CampaignUnitForm,
     IndicatorSettingsForm,
     QuestionnaireAttachForm,
     RosterUploadForm,
@@ -41,7 +42,7 @@ from survey_app.admin.forms import (
 )
 from survey_app.extensions import db
 from survey_app.labels import label
-from survey_app.models import Campaign, Community, Role, User
+from survey_app.models import Campaign, Community, Role, Unit, User
 from survey_app.security import role_required
 from survey_app.services import (
     campaigns,
@@ -52,6 +53,7 @@ from survey_app.services import (
     roster_template,
     sampling,
     tokens,
+    units,
     users,
 )
 
@@ -109,6 +111,7 @@ def _render_campaign(campaign: Campaign, status: int = 200, **forms):
     """The campaign page; ``forms`` replaces a blank form with a rejected one (its values
     and errors kept)."""
     versions = questionnaire_versions.list_versions(session=db.session)
+    unit = db.session.get(Unit, campaign.unit_id) if campaign.unit_id else None
     attach = forms.pop("attach_form", None) or QuestionnaireAttachForm(formdata=None)
     # A built-in questionnaire is named by its household group's code: shown by its label.
     attach.version_id.choices = choices((v.id, f"{label(v.name)} v{v.version}")
@@ -124,11 +127,12 @@ def _render_campaign(campaign: Campaign, status: int = 200, **forms):
         "tokens_form": TokensIssueForm(formdata=None),
         "status_form": CampaignStatusForm(formdata=None),
         "letter_form": CampaignLetterForm(formdata=None, obj=campaign),
+        "unit_form": CampaignUnitForm(formdata=None, code=unit.code if unit else ""),
     }
     defaults.update(forms)
     plans = sampling.plan_sample(campaign, session=db.session)
     return render_template(
-        "admin/campaign.html", campaign=campaign, attach_form=attach,
+        "admin/campaign.html", campaign=campaign, attach_form=attach, unit=unit,
         attached=questionnaire_versions.attached_versions(campaign, session=db.session),
         plans=plans, formula=plans[0].size.formula if plans else None,
         group_values=roster_template.accepted_group_values(
@@ -186,6 +190,23 @@ def campaign_dates(slug: str):
         campaigns.set_dates(campaign, form.opens_on.data, form.closes_on.data, session=session,
                             actor=current_user)
     return _done(campaign, _("Dates saved."))
+
+
+@bp.route("/campaigns/<slug>/unit", methods=["POST"])
+@role_required(Role.ADMIN)
+def campaign_unit(slug: str):
+    campaign = _campaign_or_404(slug)
+    form = CampaignUnitForm()
+    if not form.validate_on_submit():
+        return _render_campaign(campaign, 400, unit_form=form)
+    unit = units.unit_by_code(form.code.data, session=db.session) if form.code.data else None
+    if form.code.data and unit is None:
+        form.code.errors.append(_("No region has this code; import the regions first "
+                                  "(survey-app regions import)."))
+        return _render_campaign(campaign, 400, unit_form=form)
+    with db.write() as session:
+        units.assign_campaign(campaign, unit, session=session, actor=current_user)
+    return _done(campaign, _("Region saved."))
 
 
 @bp.route("/campaigns/<slug>/questionnaires", methods=["POST"])

@@ -14,6 +14,7 @@ from functools import cache
 from pydantic import BaseModel
 
 from survey_app.api.schemas import ApiError, CampaignList
+from survey_app.services.rollup_model import RollupDocument
 from survey_app.services.scores_model import ProgressDocument, ScoresDocument
 
 STR = {"type": "string"}
@@ -21,7 +22,7 @@ REF = "#/components/schemas/"
 #: Public schema name -> the model of that response (the names are part of the API).
 RESPONSE_MODELS: dict[str, type[BaseModel]] = {
     "Error": ApiError, "CampaignList": CampaignList, "Progress": ProgressDocument,
-    "Scores": ScoresDocument,
+    "Scores": ScoresDocument, "Rollup": RollupDocument,
 }
 
 
@@ -100,6 +101,21 @@ PATHS = {
         "parameters": [_SLUG],
         "responses": {"200": _json("Progress", "Progress"),
                       "404": _json("Error", "No such campaign"), **_ERRORS}}},
+    "/units/{code}/{year}/rollup": {"get": {
+        "operationId": "unitRollup",
+        "summary": "Roll-up of a region for a year: the stratified estimate over county x "
+                   "household-group strata, the league table with rank intervals, the funnel",
+        "parameters": [
+            {"name": "code", "in": "path", "required": True,
+             "schema": {"type": "string", "pattern": "^[0-9]{6}([0-9]{3}){0,2}$"},
+             "description": "GB/T 2260 region code, e.g. 430900 (益阳市)"},
+            {"name": "year", "in": "path", "required": True, "schema": {"type": "integer"},
+             "description": "Campaign year"},
+        ],
+        "responses": {"200": _json("Rollup", "Roll-up"),
+                      "404": _json("Error", "No such region"),
+                      "409": _json("Error", "The campaigns cannot be rolled up together "
+                                            "(their overall items differ)"), **_ERRORS}}},
     "/openapi.json": {"get": {
         "operationId": "openapi", "summary": "This document", "security": [],
         "responses": {"200": {"description": "OpenAPI document",

@@ -9,7 +9,16 @@ from survey_app.evaluate.forms import ScoreFilterForm
 from survey_app.extensions import db
 from survey_app.guessing import count_failed_lookup
 from survey_app.models import Role
-from survey_app.services import api_tokens, campaigns, progress, score_cache
+from survey_app.services import (
+    api_tokens,
+    campaigns,
+    progress,
+    rollups,
+    score_cache,
+    unit_scope,
+    units,
+)
+from survey_app.services.score_filters import ScoresError
 
 API_ROLES = {Role.EVALUATOR, Role.ADMIN}
 # The API description is public: it names no campaign and no number.
@@ -53,7 +62,8 @@ def openapi():
 
 @bp.route("/campaigns")
 def list_campaigns():
-    rows = campaigns.campaign_overview(session=db.session)
+    rows = [row for row in campaigns.campaign_overview(session=db.session)
+            if unit_scope.campaign_visible(g.api_user, row.campaign, session=db.session)]
     return _json(CampaignList(campaigns=[CampaignSummary(
         slug=r.campaign.slug, title=r.campaign.title, year=r.campaign.year,
         status=r.campaign.status, households=r.households, sampled=r.sampled,
@@ -62,7 +72,8 @@ def list_campaigns():
 
 def _campaign_or_404(slug: str):
     campaign = campaigns.get_campaign(slug, session=db.session)
-    if campaign is None:
+    if campaign is None or not unit_scope.campaign_visible(g.api_user, campaign,
+                                                           session=db.session):
         abort(404)
     return campaign
 
@@ -82,3 +93,14 @@ def campaign_scores(slug: str):
 @bp.route("/campaigns/<slug>/progress")
 def campaign_progress(slug: str):
     return _json(progress.progress_document(_campaign_or_404(slug), session=db.session))
+
+
+@bp.route("/units/<code>/<int:year>/rollup")
+def unit_rollup(code: str, year: int):
+    unit = units.unit_by_code(code, session=db.session) if code.isdigit() else None
+    if unit is None or not unit_scope.unit_visible(g.api_user, unit, session=db.session):
+        abort(404)
+    try:
+        return _json(rollups.rollup_document(unit, year, session=db.session))
+    except ScoresError as exc:
+        return _json(ApiError(error="Conflict", status=409, message=str(exc)), 409)

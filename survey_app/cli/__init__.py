@@ -42,6 +42,10 @@ def register(app: Flask) -> None:
     app.cli.add_command(outbox.outbox_group)
     from survey_app.cli import evaluation  # scores and export commands
     evaluation.register(app)
+    from survey_app.cli import regions
+
+    app.cli.add_command(regions.regions_group)
+    app.cli.add_command(regions.rollup_command)
     app.cli.add_command(maintenance.backup_command)
     app.cli.add_command(maintenance.restore_command)
     from survey_app.cli.serve import serve_command

@@ -48,6 +48,8 @@ from survey_app.services import (
     report_settings,
     response_view,
     score_cache,
+    unit_scope,
+    units,
 )
 from survey_app.services.score_filters import ScoreFilters
 
@@ -55,8 +57,10 @@ EVALUATORS = (Role.EVALUATOR, Role.ADMIN)
 
 
 def _campaign_or_404(slug: str):
+    """The campaign, if it exists and lies in the evaluator's unit scope (else 404)."""
     campaign = campaigns.get_campaign(slug, session=db.session)
-    if campaign is None:
+    if campaign is None or not unit_scope.campaign_visible(current_user, campaign,
+                                                           session=db.session):
         abort(404)
     return campaign
 
@@ -70,8 +74,12 @@ def _filters():
 @bp.route("/")
 @role_required(*EVALUATORS)
 def index():
-    overview = campaigns.campaign_overview(session=db.session)
-    return render_template("evaluate/index.html", overview=overview)
+    session = db.session
+    overview = [row for row in campaigns.campaign_overview(session=session)
+                if unit_scope.campaign_visible(current_user, row.campaign, session=session)]
+    regions = [(unit, years) for unit, years in units.rollup_index(session=session)
+               if unit_scope.unit_visible(current_user, unit, session=session)]
+    return render_template("evaluate/index.html", overview=overview, regions=regions)
 
 
 @bp.route("/<slug>")

@@ -23,6 +23,7 @@ from survey_app.models.campaign import (
 )
 from survey_app.models.household import AccessToken, Household, HouseholdPhone
 from survey_app.models.outbox import MessageStatus, OutboxMessage, SmsWave
+from survey_app.models.region import Unit, UnitLevel
 from survey_app.models.reporting import CampaignReport
 from survey_app.models.response import (
     Answer,
@@ -66,6 +67,8 @@ __all__ = [
     "ResponseStatus",
     "Role",
     "SmsWave",
+    "Unit",
+    "UnitLevel",
     "User",
     "Visit",
     "as_loaded",

@@ -19,6 +19,10 @@ class Campaign(SQLModel, table=True):
     title: str = Field(max_length=200)
     year: int
     district: str = Field(default="", max_length=100)
+    # The administrative unit (usually a county) the campaign surveys; None for campaigns
+    # made before units existed. Roll-ups of a city or province read the campaigns of its
+    # subtree (services.rollups).
+    unit_id: int | None = Field(default=None, foreign_key="unit.id", index=True)
     status: str = Field(default=CampaignStatus.DRAFT, max_length=16)
     opens_on: date | None = None
     closes_on: date | None = None

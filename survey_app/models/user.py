@@ -23,6 +23,8 @@ class User(UserMixin, SQLModel, table=True):
     role: str = Field(max_length=16)
     # Workers are scoped to one community; admins and evaluators see all.
     community_id: int | None = Field(default=None, foreign_key="community.id")
+    # Evaluators may be limited to a unit's subtree (services.unit_scope); None: everything.
+    unit_id: int | None = Field(default=None, foreign_key="unit.id")
     active: bool = True
     # Bumped on password change or logout-everywhere; part of the login session id.
     session_version: int = 1

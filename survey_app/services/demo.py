@@ -77,6 +77,9 @@ class DemoSummary:
         out = [f"Demo campaign {SLUG}: {state}",
                f"  households: {self.households}  sampled: {self.sampled}",
                f"  completed responses by mode: {self.responses}",
+               "Demo region 湖南省 430000 > 益阳市 430900 > 赫山区 430903, 资阳区 430902 "
+               "(ziyang-2021), 桃江县 430922 (taojiang-2021); city roll-up: "
+               "/evaluate/units/430900/2021",
                "Demo logins (demo data only; never use these passwords in production):"]
         out += [f"  {name:<12} {password:<22} {role}" for name, password, role, _ in DEMO_ACCOUNTS]
         if self.example_links:
@@ -90,6 +93,11 @@ def load_demo(*, session: Session, example_links: int = 3) -> DemoSummary:
     created = campaign is None
     if created:
         campaign = _create(session)
+    # The region (湖南省 → 益阳市 → 赫山区 and two more counties with campaigns of their own)
+    # after Heshan, from generators of its own: Heshan's figures do not depend on it.
+    from survey_app.services import demo_region
+
+    demo_region.load_region(session=session)
     summary = _summarise(campaign, session)
     summary.created = created
     base = current_app.config["PUBLIC_BASE_URL"].rstrip("/")

@@ -70,7 +70,12 @@ def test_every_api_response_conforms_to_the_openapi_document(app, client, sessio
     listing = client.get("/api/v1/campaigns", headers=headers)
     assert listing.status_code == 200 and listing.headers["Cache-Control"] == "no-store"
     _conforms(listing.get_json(), "CampaignList")
-    assert [c["slug"] for c in listing.get_json()["campaigns"]] == [demo.SLUG]
+    # Heshan and the demo region's two other counties (services.demo_region).
+    assert sorted(c["slug"] for c in listing.get_json()["campaigns"]) == sorted(
+        [demo.SLUG, "taojiang-2021", "ziyang-2021"])
+    rollup = client.get("/api/v1/units/430900/2021/rollup", headers=headers)
+    assert rollup.status_code == 200 and len(rollup.get_json()["counties"]) == 3
+    _conforms(rollup.get_json(), "Rollup")
 
     base = f"/api/v1/campaigns/{demo.SLUG}"
     progress = client.get(base + "/progress", headers=headers)

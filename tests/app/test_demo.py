@@ -7,22 +7,43 @@ from sqlalchemy import func
 from sqlmodel import select
 
 from questionnaires import load_builtin
-from survey_app.models import Answer, AuditEvent, Household, PaperForm, Project, Response, User
-from survey_app.services import demo
+from survey_app.models import (
+    Answer,
+    AuditEvent,
+    Campaign,
+    Household,
+    PaperForm,
+    Project,
+    Response,
+    Unit,
+    User,
+)
+from survey_app.services import demo, demo_region
+
+
+def _heshan_id(session) -> int:
+    return session.exec(select(Campaign.id).where(Campaign.slug == demo.SLUG)).one()
 
 
 def _counts(session):
+    """Heshan's rows (the other demo counties have campaigns of their own), and the totals."""
+    heshan = _heshan_id(session)
+
     def count(model, *where):
         return session.exec(select(func.count()).select_from(model).where(*where)).one()
 
     return {
-        "relocated": count(Household, Household.household_group == "relocated"),
-        "rental_subsidy": count(Household, Household.household_group == "rental_subsidy"),
-        "projects": count(Project),
-        "sampled": count(Household, Household.sampled),
-        "responses": count(Response),
+        "relocated": count(Household, Household.household_group == "relocated",
+                           Household.campaign_id == heshan),
+        "rental_subsidy": count(Household, Household.household_group == "rental_subsidy",
+                                Household.campaign_id == heshan),
+        "projects": count(Project, Project.campaign_id == heshan),
+        "sampled": count(Household, Household.sampled, Household.campaign_id == heshan),
+        "responses": count(Response, Response.campaign_id == heshan),
         "paper_forms": count(PaperForm),
         "users": count(User),
+        "all_households": count(Household), "all_responses": count(Response),
+        "campaigns": count(Campaign), "units": count(Unit),
     }
 
 
@@ -37,10 +58,12 @@ def test_demo_load_is_idempotent_and_matches_the_seed_report(app, session):
     assert after_first["relocated"] == 600
     assert after_first["rental_subsidy"] == 2500
     assert after_first["projects"] == 3
-    planned = session.exec(select(func.sum(Project.planned_households))).one()
+    planned = session.exec(select(func.sum(Project.planned_households))
+                           .where(Project.campaign_id == _heshan_id(session))).one()
     assert planned == 600
     # Both web and paper responses exist so every screen has data.
-    modes = set(session.exec(select(Response.mode)).all())
+    modes = set(session.exec(select(Response.mode)
+                             .where(Response.campaign_id == _heshan_id(session))).all())
     assert modes == {"web_token", "web_open", "paper"}
     assert after_first["paper_forms"] == session.exec(
         select(func.count()).select_from(Response).where(Response.mode == "paper")).one()
@@ -57,7 +80,8 @@ def test_demo_roster_holds_no_raw_personal_data(app, session):
 
 @pytest.mark.demo_data
 def test_demo_sample_draw_is_audited_with_its_seed(app, session):
-    event = session.exec(select(AuditEvent).where(AuditEvent.action == "sample.draw")).one()
+    event = session.exec(select(AuditEvent).where(
+        AuditEvent.action == "sample.draw", AuditEvent.campaign_id == _heshan_id(session))).one()
     assert event.details["seed"] == demo.SEED
     assert event.details["strata"]["relocated"]["n"] == 235  # METHODS.md section 3
 
@@ -83,6 +107,7 @@ def _demo_ratings(session) -> pd.DataFrame:
         select(Response.id, Response.household_group, Answer.question_id, Answer.code)
         .join(Answer, Answer.response_id == Response.id)
         .where(Response.status == "complete", Response.household_id.is_not(None),
+               Response.campaign_id == _heshan_id(session),
                Answer.question_id.in_(rating_ids))).all()
     frame = pd.DataFrame(rows, columns=["response", "group", "item", "code"])
     frame["value"] = pd.to_numeric(frame["code"].where(frame["code"] != "9"))
@@ -111,7 +136,7 @@ def test_demo_answers_hang_together_like_a_real_survey(app, session):
 @pytest.mark.demo_data
 def test_demo_comments_are_residents_phrases_from_unhappy_and_content_households(app, session):
     comments = session.exec(select(Response.comment).where(
-        Response.status == "complete")).all()
+        Response.status == "complete", Response.campaign_id == _heshan_id(session))).all()
     written = [c for c in comments if c.strip()]
     assert 0.2 <= len(written) / len(comments) <= 0.6
     # Whole sentences, several distinct ones, no digits that could be a phone or an ID.
@@ -125,7 +150,6 @@ def test_demo_households_carry_sealed_synthetic_contacts(app, session):
     community's sampled households (a synthetic name 演示…, a 170 number)."""
     from flask import current_app
 
-    from survey_app.models import Campaign
     from survey_app.services import contact_vault
 
     campaign = session.exec(select(Campaign).where(Campaign.slug == demo.SLUG)).one()
@@ -157,3 +181,20 @@ def test_demo_visit_log_matches_the_households_outcomes(session):
         expected = "completed" if household_id in paper else household.disposition
         assert visit.outcome == expected
         assert session.get(User, visit.worker_id).community_id == household.community_id
+
+
+@pytest.mark.demo_data
+def test_demo_region_holds_three_counties_of_yiyang_with_their_campaigns(session):
+    """湖南省 → 益阳市 → 赫山区, 资阳区, 桃江县, each county with its 2021 campaign."""
+    units = {u.code: u for u in session.exec(select(Unit)).all()}
+    assert {code: u.name for code, u in units.items()} == {
+        "430000": "湖南省", "430900": "益阳市", "430902": "资阳区", "430903": "赫山区",
+        "430922": "桃江县"}
+    placed = dict(session.exec(select(Campaign.slug, Unit.code)
+                               .join(Unit, Campaign.unit_id == Unit.id)).all())
+    assert placed == {demo.SLUG: "430903", "ziyang-2021": "430902", "taojiang-2021": "430922"}
+    for spec in demo_region.COUNTIES:
+        campaign = session.exec(select(Campaign).where(Campaign.slug == spec.slug)).one()
+        answered = session.exec(select(func.count()).select_from(Response).where(
+            Response.campaign_id == campaign.id, Response.status == "complete")).one()
+        assert campaign.status == "closed" and 150 <= answered <= 400

@@ -24,7 +24,14 @@ from sqlmodel import SQLModel
 
 from survey_app.extensions import db
 from survey_app.models import CampaignStatus, Household, PaperForm, Role
-from survey_app.services import api_tokens, paper_entry, questionnaire_versions, roster, sampling
+from survey_app.services import (
+    api_tokens,
+    paper_entry,
+    questionnaire_versions,
+    roster,
+    sampling,
+    units,
+)
 from survey_app.services import tokens as token_service
 from tests.entry.conftest import typed_answers
 from tests.factories import PASSWORD, make_campaign, make_community, make_user
@@ -52,6 +59,10 @@ def roster_values(index: int, code: str, group: str, project: str,
     return {"household_code": code, "group": group, "project": project,
             "community": community[0], "street": community[1], "head_name": f"王{index}明",
             "id_number": id_number(index), "phone": phone(index), "address": f"龙岭路{index}号"}
+
+
+#: Province, city and county of the scenario's campaign.
+UNIT_CODES = ("430000", "430900", "430903")
 
 
 @dataclass
@@ -84,6 +95,7 @@ class Scenario:
             "household_id": self.household_a, "form_id": self.conflict_form_id,
             "held_form_id": self.held_form_id, "response_id": self.response_id,
             "user_id": self.user_ids["worker_a2"], "filename": "app.css",
+            "code": UNIT_CODES[1], "year": 2021,
         }
 
 
@@ -134,6 +146,13 @@ def build_scenario(app) -> Scenario:
             paper_entry.enter_paper_form(session=session, campaign=campaign,
                                          household=households["A003"], typed=typed,
                                          worker=worker)
+        # The region: the campaign belongs to a county of a city (roll-up pages).
+        units.import_units([units.UnitRow(2, UNIT_CODES[0], "测试省", ""),
+                            units.UnitRow(3, UNIT_CODES[1], "测试市", UNIT_CODES[0]),
+                            units.UnitRow(4, UNIT_CODES[2], "测试区", UNIT_CODES[1])],
+                           session=session)
+        units.assign_campaign(campaign, units.unit_by_code(UNIT_CODES[2], session=session),
+                              session=session)
         keys = {role: api_tokens.create_api_token(users[role], session=session)
                 for role in ("worker_a", "evaluator", "admin")}
         session.commit()

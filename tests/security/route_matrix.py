@@ -68,6 +68,7 @@ MATRIX = {
     # for everybody (with a secret, 403 without ?key=: tests/services/test_sms_outbox.py)
     "POST /gateway/sms/report": (404, 404, 404, 404, 404, 404, 404),
     "POST /gateway/sms/reply": (404, 404, 404, 404, 404, 404, 404),
+    "GET /api/v1/units/<code>/<int:year>/rollup": API,
     # paper entry (workers see their own community; admins all)
     "GET /entry/": STAFF,
     "GET /entry/<slug>/": STAFF,
@@ -105,6 +106,8 @@ MATRIX = {
     # evaluation
     "GET /evaluate/": EVALUATORS,
     "GET /evaluate/<slug>": EVALUATORS,
+    # a region's roll-up (evaluators see every region; no unit-scoped roles yet)
+    "GET /evaluate/units/<code>/<int:year>": EVALUATORS,
     "GET /evaluate/<slug>/quality": EVALUATORS,
     # bulk decision by flag: done (or refused with a flashed reason), redirected (PRG)
     "POST /evaluate/<slug>/quality/decisions": (302, 302, 302, 403, 403, 302, 302),
@@ -165,6 +168,7 @@ MATRIX = {
     # SMS waves: the page with the preview; an empty post (no confirmation) is rejected
     "GET /admin/campaigns/<slug>/sms": ADMIN_ONLY,
     "POST /admin/campaigns/<slug>/sms/waves": ADMIN_POST_REJECTED,
+    "POST /admin/campaigns/<slug>/unit": ADMIN_POST_DONE,  # empty code: no region
 }
 
 # URL parameters taken from another scenario value than the one of the same name.

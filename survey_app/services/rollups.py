@@ -1,0 +1,185 @@
+"""Roll-ups of a city or province for a year from its county campaigns' scores documents.
+
+Each county campaign's scores document (cached, :mod:`score_cache`) already holds, per
+household group, the overall item's stratified rate and score with their SEs (with the
+finite-population correction), the valid answers r_ch and the roster households N_ch. The
+region's figure is the stratified estimate over those county × group strata
+(:func:`analysis.region_rollup`: weights N_ch/N, variances summed), never an average of
+county figures; the league table ranks the counties with rank intervals
+(:func:`analysis.league_table`) and the funnel compares each county's rate with the
+region's (:func:`analysis.funnel_plot`).
+
+Only campaigns that belong to a unit in the region's subtree and whose year matches enter.
+The inputs are the documents' rounded figures (rate 4 decimals, SE 6): a county's roll-up
+equals its campaign's pooled figure up to that rounding.
+"""
+
+from __future__ import annotations
+
+from sqlmodel import Session
+
+import analysis
+from survey_app.models import Campaign, Unit
+from survey_app.services import units as units_service
+from survey_app.services.rollup_model import (
+    CountyRow,
+    FunnelLine,
+    RolledEstimate,
+    RollupDocument,
+    UnitHeading,
+)
+from survey_app.services.score_cache import cached_scores_document
+from survey_app.services.score_filters import (
+    RATE_DECIMALS,
+    SCORE_DECIMALS,
+    STAT_DECIMALS,
+    ScoresError,
+)
+from survey_app.services.score_filters import rounded as _r
+from survey_app.services.scores_model import ScoresDocument
+
+
+def _conventions() -> dict[str, str]:
+    from analysis.funnel import FUNNEL_CONVENTION
+    from analysis.league import LEAGUE_CONVENTION, RANK_DRAWS, RANK_SEED
+    from analysis.rollup import ROLLUP_CONVENTION
+
+    return {"rollup": ROLLUP_CONVENTION,
+            "league": LEAGUE_CONVENTION.format(draws=RANK_DRAWS, seed=RANK_SEED,
+                                               confidence=0.95),
+            "funnel": FUNNEL_CONVENTION,
+            "inputs": "each county campaign's scores document (design weights, counted "
+                      "responses), overall item, per household group; figures rounded as "
+                      "the document rounds them (rate 4 decimals, SE 6)"}
+
+
+def _cells(code: str, doc: ScoresDocument, measure: str) -> list:
+    """The county × group strata of one campaign's document for ``measure``."""
+    out = []
+    for row in doc.groups:
+        population = 0 if row.suppressed else row.population.get(row.code, 0)
+        item = None if row.suppressed else row.items.get(doc.overall_item)
+        if item is None or item.rate is None or not population:
+            out.append(analysis.RollupCell(code, row.code, max(population, 1), 0,
+                                           float("nan"), float("nan")))
+            continue
+        if measure == "rate":
+            estimate, se = item.rate, item.rate_se
+        else:
+            estimate, se = item.score, 0.8 * item.index_se
+        out.append(analysis.RollupCell(code, row.code, max(population, item.n_valid),
+                                       item.n_valid, estimate, se))
+    return out
+
+
+def _estimate(result, decimals: int) -> RolledEstimate:
+    if result is None:
+        return RolledEstimate(estimate=None, se=None, ci=None)
+    return RolledEstimate(estimate=_r(result.estimate, decimals),
+                          se=_r(result.se, STAT_DECIMALS + 2),
+                          ci=(_r(result.interval.low, decimals),
+                              _r(result.interval.high, decimals)))
+
+
+def _heading(unit: Unit, session: Session) -> UnitHeading:
+    return UnitHeading(code=unit.code, name=unit.name, level=unit.level,
+                       ancestors=[u.name for u in units_service.ancestors(unit,
+                                                                          session=session)])
+
+
+def rollup_document(unit: Unit, year: int, *, session: Session) -> RollupDocument:
+    """The roll-up of ``unit``'s subtree for ``year`` (see the module docstring)."""
+    docs, skipped = _scores_documents(unit, year, session)
+    items = {d.overall_item for _c, _u, d in docs.values()}
+    if len(items) > 1:
+        raise ScoresError(f"the campaigns' overall items differ: {sorted(items)}")
+    return RollupDocument(
+        unit=_heading(unit, session), year=year, item=next(iter(items), None),
+        n_campaigns=len(docs), skipped=skipped, conventions=_conventions(),
+        **_rolled(docs))
+
+
+def _scores_documents(unit: Unit, year: int, session: Session):
+    """Key (county code) -> (campaign, county, scores document), and the campaigns whose
+    scores cannot be computed (e.g. no questionnaire attached yet)."""
+    docs: dict[str, tuple[Campaign, Unit, ScoresDocument]] = {}
+    skipped = []
+    for campaign, county in units_service.campaigns_under(unit, year, session=session):
+        key = county.code if county.code not in docs else f"{county.code}:{campaign.slug}"
+        try:
+            docs[key] = (campaign, county, cached_scores_document(campaign, session=session))
+        except ScoresError:
+            skipped.append(campaign.slug)
+    return docs, skipped
+
+
+def _rolled(docs) -> dict:
+    """The document's figures: totals, league rows, funnel (empty without answers)."""
+    rate_cells = [c for key, (_c, _u, d) in docs.items() for c in _cells(key, d, "rate")]
+    if not any(c.respondents for c in rate_cells):
+        return {"population": 0, "respondents": 0, "effective_n": None,
+                "rate": _estimate(None, RATE_DECIMALS), "score": _estimate(None, SCORE_DECIMALS),
+                "counties": [], "funnel": None, "left_out": []}
+    score_cells = [c for key, (_c, _u, d) in docs.items() for c in _cells(key, d, "score")]
+    rates = analysis.region_rollup(rate_cells, measure="rate")
+    scores = analysis.region_rollup(score_cells, measure="score")
+    return {"population": int(rates.total.population),
+            "respondents": rates.total.respondents,
+            "effective_n": _r(_finite(rates.total.effective_n), 2),
+            "rate": _estimate(rates.total, RATE_DECIMALS),
+            "score": _estimate(scores.total, SCORE_DECIMALS),
+            "counties": _county_rows(docs, rates, scores), "funnel": _funnel_line(rates),
+            "left_out": [f"{c.unit}/{c.group}" for c in rates.left_out]}
+
+
+def _finite(value: float) -> float | None:
+    return None if value == float("inf") else value
+
+
+def _county_rows(docs, rates, scores) -> list[CountyRow]:
+    units = list(rates.units)
+    score_of = {u.unit: u for u in scores.units}
+    league = analysis.league_table([u.unit for u in units], [u.estimate for u in units],
+                                   [u.se for u in units],
+                                   intervals=[u.interval for u in units])
+    funnel = analysis.funnel_plot([u.unit for u in units], [u.estimate for u in units],
+                                  [u.effective_n for u in units], target=rates.total.estimate)
+    on_funnel = {p.unit: p for p in funnel.points}
+    by_unit = {u.unit: u for u in units}
+    rows = []
+    for row in league.rows:
+        campaign, county, _doc = docs[row.unit]
+        point = on_funnel.get(row.unit)
+        rolled = by_unit[row.unit]
+        rows.append(CountyRow(
+            code=county.code, name=county.name, campaign=campaign.slug, title=campaign.title,
+            population=int(rolled.population), respondents=rolled.respondents,
+            effective_n=_r(_finite(rolled.effective_n), 2),
+            rate=_estimate(rolled, RATE_DECIMALS),
+            score=_estimate(score_of.get(row.unit), SCORE_DECIMALS),
+            rank=row.rank, rank_ci=(row.rank_low, row.rank_high),
+            p_best=_r(row.p_best, STAT_DECIMALS), **_funnel_fields(point)))
+    return rows
+
+
+def _funnel_fields(point) -> dict:
+    """A county's place on the funnel (all None off the plot: a census)."""
+    if point is None:
+        return {"funnel": None, "z": None, "limits_95": None, "limits_998": None}
+    return {"funnel": point.position, "z": _r(point.z, STAT_DECIMALS),
+            "limits_95": _limits(point.limits_95), "limits_998": _limits(point.limits_998)}
+
+
+def _limits(pair) -> tuple[float | None, float | None]:
+    return (_r(pair[0], RATE_DECIMALS), _r(pair[1], RATE_DECIMALS))
+
+
+def _funnel_line(rates) -> FunnelLine | None:
+    sizes = [u.effective_n for u in rates.units if u.effective_n != float("inf")]
+    if not sizes:
+        return None
+    curve = analysis.funnel_curve(rates.total.estimate, max(min(sizes) / 2, 1.0),
+                                  max(sizes) * 2)
+    return FunnelLine(**{name: [_r(v, RATE_DECIMALS if name != "sizes" else 2)
+                                for v in getattr(curve, name)]
+                         for name in ("sizes", "low_95", "high_95", "low_998", "high_998")})
