@@ -21,6 +21,7 @@ from survey_app.models.campaign import (
     QuestionnaireVersion,
 )
 from survey_app.models.household import AccessToken, Household, HouseholdPhone
+from survey_app.models.paradata import InterviewParadata
 from survey_app.models.reporting import CampaignReport
 from survey_app.models.response import (
     Answer,
@@ -49,6 +50,7 @@ __all__ = [
     "Household",
     "HouseholdGroup",
     "HouseholdPhone",
+    "InterviewParadata",
     "PaperEntry",
     "PaperForm",
     "PaperFormStatus",
