@@ -20,12 +20,18 @@
     return node;
   }
 
+  function cached() {  // the service worker's copy: interviews go on while logged out
+    return window.caches ? caches.match(urls.pack).then(function (res) {
+      return res ? res.json() : null;
+    }) : Promise.resolve(null);
+  }
+
   function loadPack() {
     return fetch(urls.pack, {credentials: "same-origin", headers: {"Accept": "application/json"}})
       .then(function (res) {
-        if (res.status === 401) { $("login").hidden = false; return null; }
-        return res.ok ? res.json() : null;
-      }, function () { return null; });
+        if (res.status === 401) $("login").hidden = false;
+        return res.ok ? res.json() : cached();
+      }, cached);
   }
 
   function refresh() {
