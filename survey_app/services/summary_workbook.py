@@ -119,7 +119,9 @@ def _drivers_sheet(doc: ScoresDocument) -> list[list]:
 def _compared_group(effect) -> str:
     """The group's name; a comparison of web with interviews (not paper) says so."""
     group = GROUP_LABELS.get(effect.group, effect.group)
-    return group if effect.mode == "paper" else f"{group}（网络问卷对比{MODE_FILTERS[effect.mode]}）"
+    if effect.mode == "paper":
+        return group
+    return f"{group}（网络问卷对比{MODE_FILTERS[effect.mode]}）"
 
 
 def _mode_effects_sheet(doc: ScoresDocument) -> list[list]:
