@@ -109,8 +109,9 @@
     cur = {h: h, def: def, answers: {}, seconds: {}, started: new Date().toISOString(),
            position: {status: "not_asked"}, q: null};
     position().then(function (p) { if (cur) cur.position = p; });
-    $("list").hidden = $("results").hidden = true;
+    $("list").hidden = $("results").hidden = $("position").hidden = true;
     $("interview").hidden = false;
+    document.body.className = "interviewing";
     show(visible()[0]);
   }
 
@@ -131,6 +132,7 @@
   function show(q) {
     var form = $("question"), seen = visible(), answer = cur.answers[q.id];
     cur.q = q; cur.shownAt = Date.now();
+    window.scrollTo(0, 0);
     form.textContent = "";
     $("error").hidden = true;
     $("progress").textContent = cur.h.code + " · " +
@@ -203,8 +205,10 @@
 
   function close() {
     cur = null;
+    document.body.className = "";
     $("interview").hidden = true;
     $("list").hidden = $("results").hidden = false;
+    $("position").hidden = localStorage.getItem("field-position") !== null;
   }
 
   // --- wiring -------------------------------------------------------------------------
