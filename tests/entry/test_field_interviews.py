@@ -204,3 +204,18 @@ def test_read_paradata_refuses_unknown_questions_and_long_interviews():
     with pytest.raises(fi.ParadataError, match="started_at"):
         fi.read_paradata({**base, "started_at": "2026-12-06T02:00:00"}, question_ids=set(),
                          now=now)
+
+
+#: issue 22: the page, its files and the service worker, uncompressed (docs/BENCHMARKS.md).
+FIELD_BUDGET = 60 * 1024
+
+
+def test_the_field_page_stays_under_its_weight_budget(worker, world):
+    page = worker.get(_url(world, ""))
+    urls = [_url(world, "sw.js"), *(f"/static/{name}" for name in
+                                     ("field.css", "field-rules.js", "field-store.js",
+                                      "field.js"))]
+    html = page.get_data(as_text=True)
+    assert all(url in html for url in urls[1:])  # everything the page loads is counted
+    total = len(page.get_data()) + sum(len(worker.get(url).get_data()) for url in urls)
+    assert total < FIELD_BUDGET, total
