@@ -40,7 +40,6 @@ def test_an_interview_stored_by_a_server_killed_before_answering_is_not_stored_t
     db.dispose(app)
     server = GunicornServer(fresh_database_url, workers=1)
     server.start()
-    field = f"{server.base_url}/entry/{slug}/field/"
     posts: list[str] = []
 
     def store_then_die(route):
