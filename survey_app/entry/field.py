@@ -23,11 +23,14 @@ from wtforms import ValidationError
 
 from survey_app.entry import bp
 from survey_app.entry.field_texts import page_texts
+from survey_app.entry.forms import contact_refusal
+from survey_app.entry.household_page import NO_STORE
 from survey_app.entry.routes import _campaign, _household, _locale
 from survey_app.extensions import csrf, db
 from survey_app.labels import label
 from survey_app.models import Role, utcnow
 from survey_app.security import role_required
+from survey_app.services import contact_vault
 from survey_app.services import field_interviews as fi
 from survey_app.services.questionnaire_versions import questionnaire_of, version_for_group
 
@@ -107,6 +110,32 @@ def field_sync(slug: str):
         return jsonify(error="malformed"), 400
     household = _household(campaign, post["household_id"])
     return _stored_or_refused(campaign, household, post)
+
+
+@bp.route("/<slug>/field/contacts", methods=["POST"])
+@csrf.exempt  # checked below, after the login
+@_json_worker
+def field_contacts(slug: str):
+    """Names, addresses and phones of the worker's households still to visit, for the phone
+    to keep while offline: the vault's own rule (``contact_vault.refusal``: own community,
+    sampled, campaign open) and one ``contact.reveal`` audit event per household, purpose
+    ``visit``. Never cached by the browser or the service worker (``no-store``, POST)."""
+    try:
+        validate_csrf(request.headers.get("X-CSRFToken", ""))
+    except (ValidationError, CSRFError):
+        return jsonify(error="csrf"), 400
+    campaign = _campaign(slug)
+    households = fi.households_to_visit(campaign, current_user, session=db.session)
+    try:
+        with db.write() as session:
+            shown = contact_vault.reveal(households, user=current_user, campaign=campaign,
+                                         purpose="visit", session=session,
+                                         secret=current_app.config["CONTACT_KEY"])
+    except contact_vault.RevealRefused as refused:
+        return jsonify(error=refused.reason, message=contact_refusal(refused.reason)), 403
+    contacts = {str(hid): {"name": c.name, "address": c.address, "phone": c.phone}
+                for hid, c in shown.items() if c is not None}
+    return jsonify(contacts=contacts), 200, NO_STORE
 
 
 def _stored_or_refused(campaign, household, post: dict):

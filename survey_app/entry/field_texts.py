@@ -36,6 +36,7 @@ def page_texts() -> dict[str, str]:
         "out_of_range": _("This number is out of range."),
         "not_an_integer": _("Please type a whole number."),
         "too_long": _("This text is too long."),
+        "contacts_kept": _("Addresses kept on this phone: %(n)s households."),
         "no_pack": _("Open this page once with a network to load the questionnaires."),
         **{group.value: label(group.value) for group in HouseholdGroup},
     }

@@ -202,17 +202,23 @@ def field_pack(campaign: Campaign, worker: User, *, session: Session,
     questionnaires = {group: {"version_id": version.id, "content_hash": version.content_hash,
                               "definition": questionnaire_of(version).to_dict()}
                       for group, version in versions.items()}
-    households = session.exec(scoped_households(campaign, worker, sampled_only=True)).all()
+    households = households_to_visit(campaign, worker, session=session)
     return {
         "campaign": {"slug": campaign.slug, "title": campaign.title,
                      "open": campaign.status == CampaignStatus.OPEN},
         "locale": locale,
         "questionnaires": questionnaires,
         "households": [{"id": h.id, "code": printed_code(h), "group": h.household_group}
-                       for h in households
-                       if h.disposition != Disposition.COMPLETED and h.household_group
-                       in questionnaires],
+                       for h in households if h.household_group in questionnaires],
     }
+
+
+def households_to_visit(campaign: Campaign, worker: User, *,
+                        session: Session) -> list[Household]:
+    """The worker's sampled households (their own community) not yet completed."""
+    return [h for h in session.exec(scoped_households(campaign, worker,
+                                                      sampled_only=True)).all()
+            if h.disposition != Disposition.COMPLETED]
 
 
 def take_interview(*, session: Session, campaign: Campaign, household: Household,

@@ -4,24 +4,26 @@
    the same receipt, so a send cut off half-way is simply sent again. */
 (function (root) {
   "use strict";
-  var DB = "survey-field", STORE = "interviews";
+  var DB = "survey-field", STORE = "interviews", CONTACTS = "contacts";
 
   function open() {
     return new Promise(function (resolve, reject) {
-      var req = indexedDB.open(DB, 1);
+      var req = indexedDB.open(DB, 2);
       req.onupgradeneeded = function () {
-        req.result.createObjectStore(STORE, {keyPath: "instance_id"});
+        var names = req.result.objectStoreNames;
+        if (!names.contains(STORE)) req.result.createObjectStore(STORE, {keyPath: "instance_id"});
+        if (!names.contains(CONTACTS)) req.result.createObjectStore(CONTACTS, {keyPath: "slug"});
       };
       req.onsuccess = function () { resolve(req.result); };
       req.onerror = function () { reject(req.error); };
     });
   }
 
-  function run(mode, work) {
+  function run(mode, work, store) {
     return open().then(function (db) {
       return new Promise(function (resolve, reject) {
-        var tx = db.transaction(STORE, mode), result;
-        var req = work(tx.objectStore(STORE));
+        var tx = db.transaction(store || STORE, mode), result;
+        var req = work(tx.objectStore(store || STORE));
         if (req) req.onsuccess = function () { result = req.result; };
         tx.oncomplete = function () { db.close(); resolve(result); };
         tx.onerror = tx.onabort = function () { db.close(); reject(tx.error); };
@@ -93,5 +95,16 @@
     return step();
   }
 
-  root.FieldStore = {all: all, put: put, syncAll: syncAll};
+  /* The addresses the vault let the worker keep offline (see entry/field.py contacts). */
+  function contacts(slug, value) {
+    if (value === undefined) {
+      return run("readonly", function (s) { return s.get(slug); }, CONTACTS)
+        .then(function (row) { return row ? row.contacts : null; });
+    }
+    return run("readwrite", function (s) {
+      return value ? s.put({slug: slug, contacts: value}) : s.delete(slug);
+    }, CONTACTS);
+  }
+
+  root.FieldStore = {all: all, put: put, syncAll: syncAll, contacts: contacts};
 })(typeof self !== "undefined" ? self : this);

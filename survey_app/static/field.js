@@ -5,7 +5,7 @@
   var cfg = JSON.parse(document.getElementById("field-config").textContent);
   var T = cfg.texts, urls = {pack: cfg.pack, sync: cfg.sync};
   var $ = function (id) { return document.getElementById(id); };
-  var pack = null, records = [], cur = null;
+  var pack = null, records = [], cur = null, contacts = null;
 
   function fmt(text, values) {
     return text.replace(/%\((\w+)\)s/g, function (_, k) { return values[k]; });
@@ -35,7 +35,13 @@
   }
 
   function refresh() {
-    return FieldStore.all(cfg.slug).then(function (rows) {
+    return FieldStore.contacts(cfg.slug).then(function (kept) {
+      contacts = kept;
+      $("get-contacts").hidden = !!kept;
+      $("drop-contacts").hidden = !kept;
+      $("contacts-kept").textContent = kept ? fmt(T.contacts_kept, {n: Object.keys(kept).length}) : "";
+      return FieldStore.all(cfg.slug);
+    }).then(function (rows) {
       records = rows;
       var waiting = rows.filter(function (r) { return r.state === "waiting"; }).length;
       $("count").textContent = fmt(T.waiting, {n: waiting});
@@ -59,6 +65,12 @@
       li.appendChild(el("span", {"class": "code"}, h.code));
       li.appendChild(el("span", {"class": "group"}, T[h.group] || h.group));
       li.appendChild(b);
+      var c = contacts && contacts[h.id];
+      if (c) {
+        var p = el("p", {"class": "contact"}, [c.name, c.address].filter(Boolean).join(" · ") + " ");
+        if (c.phone) p.appendChild(el("a", {href: "tel:" + c.phone.split(/[,;，；\s]/)[0]}, c.phone));
+        li.appendChild(p);
+      }
       list.appendChild(li);
     });
   }
@@ -224,6 +236,23 @@
   $("cancel").addEventListener("click", close);
   $("question").addEventListener("submit", function (e) { e.preventDefault(); next(); });
   $("sync").addEventListener("click", sync);
+  $("get-contacts").addEventListener("click", function () {
+    fetch(urls.pack, {cache: "no-store", credentials: "same-origin"}).then(function (res) {
+      if (res.status === 401) { $("login").hidden = false; throw new Error("login"); }
+      return res.json();
+    }).then(function (p) {
+      return fetch(cfg.contacts, {method: "POST", credentials: "same-origin",
+        headers: {"X-CSRFToken": p.csrf_token, "Accept": "application/json"}});
+    }).then(function (res) {
+      return res.json().then(function (body) {
+        if (!res.ok) { $("message").textContent = body.message || T.failed; return; }
+        return FieldStore.contacts(cfg.slug, body.contacts);
+      });
+    }).then(refresh, function () { if ($("login").hidden) $("message").textContent = T.failed; });
+  });
+  $("drop-contacts").addEventListener("click", function () {
+    FieldStore.contacts(cfg.slug, null).then(refresh);
+  });
   $("position").addEventListener("click", function (e) {
     var choice = e.target.getAttribute("data-position");
     if (choice) { localStorage.setItem("field-position", choice); $("position").hidden = true; }

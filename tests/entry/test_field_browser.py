@@ -9,7 +9,10 @@ from sqlmodel import select
 
 from survey_app.extensions import db
 from survey_app.models import InterviewParadata, Response, ResponseMode
+from survey_app.services import contact_vault
+from survey_app.services.contact_vault import Contact
 from tests.entry.conftest import build_field
+from tests.fixtures.settings import TEST_SETTINGS
 from tests.factories import PASSWORD
 from tests.live import CHROMIUM, CHROMIUM_ARGS, migrated_sqlite_app, serve_in_thread
 
@@ -21,6 +24,10 @@ def live(tmp_path):
     app = migrated_sqlite_app(tmp_path / "field.db")
     with app.app_context():
         world = build_field(db.session, double_entry=False, count_a=4, count_b=1)
+        for household in world.households_a:
+            contact_vault.seal_household(household, Contact("赵六", "龙岭路8号", "13700000008"),
+                                         secret=TEST_SETTINGS["CONTACT_KEY"])
+            db.session.add(household)
         info = {"slug": world.campaign.slug, "worker": world.worker_a.username}
         db.session.commit()
     try:
@@ -96,11 +103,14 @@ def test_three_interviews_offline_survive_a_restart_and_are_stored_once(live, tm
         page.wait_for_function("() => navigator.serviceWorker.controller !== null")
         page.wait_for_selector("#households button")
         page.click("[data-position=no]")  # asked once, refused
+        page.click("#get-contacts")  # kept for the visits, each reveal audited
+        page.wait_for_selector(".contact")
 
         context.set_offline(True)
         assert page.reload().from_service_worker
         page.wait_for_selector("#households button")
         assert "离线" in page.text_content("#net")
+        assert page.locator(".contact").count() == 4
         for index in range(3):
             _interview(page, index)
         page.wait_for_function("() => document.querySelector('#count').textContent.includes('3')")

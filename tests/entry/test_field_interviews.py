@@ -193,6 +193,34 @@ def test_the_page_and_its_service_worker_are_served_under_one_scope(worker, worl
     assert f"FIELD_BASE = '/entry/{world.campaign.slug}/field/'" in script.get_data(as_text=True)
 
 
+def test_the_addresses_kept_offline_follow_the_vault_and_are_each_audited(worker, world,
+                                                                         session):
+    from survey_app.services import contact_vault
+    from survey_app.services.contact_vault import Contact
+    from tests.fixtures.settings import TEST_SETTINGS
+
+    sealed, done = world.households_a[0], world.households_a[1]
+    for household in (sealed, done, world.households_b[0]):
+        contact_vault.seal_household(household, Contact("赵六", "龙岭路8号", "13700000008"),
+                                     secret=TEST_SETTINGS["CONTACT_KEY"])
+        session.add(household)
+    done.disposition = Disposition.COMPLETED  # interviewed: no longer on the list
+    session.flush()
+    reply = worker.post(_url(world, "contacts"), headers=worker.headers)
+    assert reply.status_code == 200
+    assert reply.headers["Cache-Control"] == "no-store"
+    assert reply.get_json()["contacts"] == {
+        str(sealed.id): {"name": "赵六", "address": "龙岭路8号", "phone": "13700000008"}}
+    events = session.exec(select(AuditEvent).where(AuditEvent.action == "contact.reveal")).all()
+    assert [(int(e.object_id), e.details["purpose"]) for e in events] == [(sealed.id, "visit")]
+    world.campaign.status = CampaignStatus.CLOSED  # out of the field: the vault refuses
+    session.add(world.campaign)
+    session.flush()
+    refused = worker.post(_url(world, "contacts"), headers=worker.headers)
+    assert refused.status_code == 403 and refused.get_json()["error"] == "not_in_field"
+    assert worker.post(_url(world, "contacts")).status_code == 400  # no CSRF token
+
+
 def test_read_paradata_refuses_unknown_questions_and_long_interviews():
     now = datetime(2026, 12, 6, 3, tzinfo=UTC)
     base = {"started_at": "2026-12-06T02:00:00Z", "ended_at": "2026-12-06T02:04:00Z"}

@@ -88,6 +88,8 @@ MATRIX = {
     "GET /entry/<slug>/field/pack.json": (401, 401, 401, 200, 200, 403, 403),
     # no CSRF header: refused after the login check
     "POST /entry/<slug>/field/interviews": (401, 401, 401, 400, 400, 403, 403),
+    # the contacts to keep offline: the vault's rule and audit (no CSRF header: refused)
+    "POST /entry/<slug>/field/contacts": (401, 401, 401, 400, 400, 403, 403),
     "GET /entry/<slug>/households/<int:household_id>/enter": HOUSEHOLD_OF_A,
     "POST /entry/<slug>/households/<int:household_id>/enter": HOUSEHOLD_OF_A,
     "GET /entry/<slug>/forms": FORM_LISTS,
