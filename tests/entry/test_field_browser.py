@@ -12,8 +12,8 @@ from survey_app.models import InterviewParadata, Response, ResponseMode
 from survey_app.services import contact_vault
 from survey_app.services.contact_vault import Contact
 from tests.entry.conftest import build_field
-from tests.fixtures.settings import TEST_SETTINGS
 from tests.factories import PASSWORD
+from tests.fixtures.settings import TEST_SETTINGS
 from tests.live import CHROMIUM, CHROMIUM_ARGS, migrated_sqlite_app, serve_in_thread
 
 pytestmark = [pytest.mark.browser, pytest.mark.slow]
