@@ -2,7 +2,7 @@
    interview kept on the phone when finished, sent when there is a network. No framework. */
 (function () {
   "use strict";
-  var cfg = JSON.parse(document.getElementById("field-config").textContent);
+  var cfg = JSON.parse(document.body.getAttribute("data-config"));
   var T = cfg.texts, urls = {pack: cfg.pack, sync: cfg.sync};
   var $ = function (id) { return document.getElementById(id); };
   var pack = null, records = [], cur = null, contacts = null;
