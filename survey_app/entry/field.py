@@ -12,6 +12,7 @@ cached for days never posts a stale one.
 from __future__ import annotations
 
 import hashlib
+import json
 from functools import lru_cache, wraps
 from pathlib import Path
 
@@ -77,9 +78,10 @@ def field_service_worker(slug: str):
     """The service worker of the page (public: it is the same code for everyone and holds
     nothing of the campaign but its address)."""
     base = url_for(".field_page", slug=slug)
-    body = (f"const FIELD_VERSION = {_files_version()!r};\n"
-            f"const FIELD_BASE = {base!r};\n"
-            f"const FIELD_FILES = {[url_for('static', filename=n) for n in FIELD_FILES]!r};\n"
+    files = [url_for("static", filename=name) for name in FIELD_FILES]
+    body = (f"const FIELD_VERSION = {json.dumps(_files_version())};\n"
+            f"const FIELD_BASE = {json.dumps(base)};\n"
+            f"const FIELD_FILES = {json.dumps(files)};\n"
             + (STATIC / "field-sw.js").read_text(encoding="utf-8"))
     return current_app.response_class(body, mimetype="text/javascript", headers=NO_CACHE)
 

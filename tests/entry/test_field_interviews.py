@@ -190,7 +190,7 @@ def test_the_page_and_its_service_worker_are_served_under_one_scope(worker, worl
     assert page.headers["Cache-Control"] == "no-cache"
     script = worker.get(_url(world, "sw.js"))
     assert script.mimetype == "text/javascript"
-    assert f"FIELD_BASE = '/entry/{world.campaign.slug}/field/'" in script.get_data(as_text=True)
+    assert f'FIELD_BASE = "/entry/{world.campaign.slug}/field/"' in script.get_data(as_text=True)
 
 
 def test_the_addresses_kept_offline_follow_the_vault_and_are_each_audited(worker, world,
