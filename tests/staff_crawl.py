@@ -30,7 +30,8 @@ STAFF_ROLES = {"admin": "admin", "evaluator": "evaluator", "worker_a": "worker-t
 PASSWORDS = {name: password for name, password, _, _ in demo.DEMO_ACCOUNTS}
 # Routes that answer a file rather than a page.
 NOT_PAGES = ("/export/", "report.docx", "report-template.docx", ".zip", "roster-template.",
-             "/field/sw.js", "/field/pack.json")  # the offline page's script and data
+             # the offline interviewer page's script, data and manifest
+             "/field/sw.js", "/field/pack.json", "/field/app.webmanifest")
 ALLOWED_WORDS = {
     # formats, products and units staff read in Chinese text
     "CSV", "XLSX", "SPSS", "Word", "WPS", "Excel", "PDF", "UTF", "GBK", "BOM", "API", "JSON",

@@ -86,6 +86,19 @@ def field_service_worker(slug: str):
     return current_app.response_class(body, mimetype="text/javascript", headers=NO_CACHE)
 
 
+@bp.route("/<slug>/field/app.webmanifest")
+def field_manifest(slug: str):
+    """What makes the page installable on the phone's home screen (public, like sw.js)."""
+    base = url_for(".field_page", slug=slug)
+    manifest = {"name": _("Interviews"), "short_name": _("Interviews"), "start_url": base,
+                "scope": base, "display": "standalone", "background_color": "#f4f5f7",
+                "theme_color": "#14508c",
+                "icons": [{"src": url_for("static", filename="favicon.svg"), "sizes": "any",
+                           "type": "image/svg+xml"}]}
+    return current_app.response_class(json.dumps(manifest, ensure_ascii=False),
+                                      mimetype="application/manifest+json")
+
+
 @bp.route("/<slug>/field/pack.json")
 @_json_worker
 def field_pack(slug: str):

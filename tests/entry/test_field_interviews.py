@@ -188,6 +188,9 @@ def test_the_page_and_its_service_worker_are_served_under_one_scope(worker, worl
     page = worker.get(_url(world, ""))
     assert page.status_code == 200
     assert page.headers["Cache-Control"] == "no-cache"
+    manifest = worker.get(_url(world, "app.webmanifest")).get_json(force=True)
+    assert manifest["start_url"] == manifest["scope"] == _url(world, "")
+    assert manifest["name"] == "入户访问"
     script = worker.get(_url(world, "sw.js"))
     assert script.mimetype == "text/javascript"
     assert f'FIELD_BASE = "/entry/{world.campaign.slug}/field/"' in script.get_data(as_text=True)
@@ -240,7 +243,8 @@ FIELD_BUDGET = 60 * 1024
 
 def test_the_field_page_stays_under_its_weight_budget(worker, world):
     page = worker.get(_url(world, ""))
-    urls = [_url(world, "sw.js"), *(f"/static/{name}" for name in
+    urls = [_url(world, "sw.js"), _url(world, "app.webmanifest"),
+            *(f"/static/{name}" for name in
                                      ("field.css", "field-rules.js", "field-store.js",
                                       "field.js"))]
     html = page.get_data(as_text=True)

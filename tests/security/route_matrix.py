@@ -85,6 +85,7 @@ MATRIX = {
     # phone 401 (the page keeps its interviews and asks for a new login), not the redirect
     "GET /entry/<slug>/field/": (302, 302, 302, 200, 200, 403, 403),
     "GET /entry/<slug>/field/sw.js": PUBLIC,  # the same script for everyone
+    "GET /entry/<slug>/field/app.webmanifest": PUBLIC,  # installing the page on a phone
     "GET /entry/<slug>/field/pack.json": (401, 401, 401, 200, 200, 403, 403),
     # no CSRF header: refused after the login check
     "POST /entry/<slug>/field/interviews": (401, 401, 401, 400, 400, 403, 403),
