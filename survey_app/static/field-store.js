@@ -81,8 +81,10 @@
       var r = waiting[i++];
       return post(urls, token, r).then(function (res) {
         if (res.status === 401) return "login";
-        if (res.status >= 500 || (res.status === 400 && res.headers.get("Content-Type") !== "application/json")) return "failed";
-        return res.json().then(function (body) {
+        var json = (res.headers.get("Content-Type") || "").indexOf("application/json") === 0;
+        if (res.status >= 500 || (!json && res.status !== 404)) return "failed";
+        // 404: the household is no longer the worker's (or the survey is gone): kept, shown.
+        return (json ? res.json() : Promise.resolve({error: "not_found"})).then(function (body) {
           if (body.error === "csrf") return "failed";
           r.state = res.ok ? "sent" : "refused";
           r.receipt = body.receipt || null;
