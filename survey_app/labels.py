@@ -14,6 +14,7 @@ LABELS = {
     "web_token": _l("Web (personal link)"),
     "web_open": _l("Web (open link)"),
     "paper": _l("Paper"),
+    "interview": _l("Interview (worker's phone)"),
     # household groups
     "relocated": _l("Relocated households (cash compensation)"),
     "rental_subsidy": _l("Rental-subsidy households"),

@@ -29,7 +29,9 @@ from tests.security.route_matrix import MATRIX, PARAMS, ROLES, STAFF_PREFIXES
 STAFF_ROLES = {"admin": "admin", "evaluator": "evaluator", "worker_a": "worker-thl"}
 PASSWORDS = {name: password for name, password, _, _ in demo.DEMO_ACCOUNTS}
 # Routes that answer a file rather than a page.
-NOT_PAGES = ("/export/", "report.docx", "report-template.docx", ".zip", "roster-template.")
+NOT_PAGES = ("/export/", "report.docx", "report-template.docx", ".zip", "roster-template.",
+             # the offline interviewer page's script, data and manifest
+             "/field/sw.js", "/field/pack.json", "/field/app.webmanifest")
 ALLOWED_WORDS = {
     # formats, products and units staff read in Chinese text
     "CSV", "XLSX", "SPSS", "Word", "WPS", "Excel", "PDF", "UTF", "GBK", "BOM", "API", "JSON",

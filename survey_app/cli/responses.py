@@ -46,7 +46,8 @@ def _options(command):
                            "open_link_burst or web_and_paper.")(command)
     command = click.option("--community", default=None,
                            help="Only responses of this community code.")(command)
-    command = click.option("--mode", type=click.Choice(["web_token", "web_open", "paper"]),
+    command = click.option("--mode", type=click.Choice(["web_token", "web_open", "paper",
+                                                            "interview"]),
                            default=None, help="Only responses of this channel.")(command)
     return click.argument("slug")(command)
 

@@ -4,4 +4,4 @@ from flask import Blueprint
 
 bp = Blueprint("entry", __name__, template_folder="templates")
 
-from survey_app.entry import routes, visits  # noqa: E402,F401  (registers the views)
+from survey_app.entry import field, routes, visits  # noqa: E402,F401  (registers the views)

@@ -36,7 +36,8 @@ class ScoreFilterForm(FlaskForm):
                        choices=[SelectChoice("", _l("All")), SelectChoice("web", _l("Web (all)")),
                                 SelectChoice("web_token", _l("Web, personal link")),
                                 SelectChoice("web_open", _l("Web, open link")),
-                                SelectChoice("paper", _l("Paper"))])
+                                SelectChoice("paper", _l("Paper")),
+                                SelectChoice("interview", _l("Interview (worker's phone)"))])
     date_from = DateField(_l("Submitted from"), validators=[Optional()])
     date_to = DateField(_l("Submitted until"), validators=[Optional()])
     include_excluded = BooleanField(_l("Include excluded responses"))
@@ -84,7 +85,8 @@ def _flag_choices(first: str) -> list[SelectChoice]:
 _QUALITY_MODES = [SelectChoice("", _l("All")),
                   SelectChoice("web_token", _l("Web, personal link")),
                   SelectChoice("web_open", _l("Web, open link")),
-                  SelectChoice("paper", _l("Paper"))]
+                  SelectChoice("paper", _l("Paper")),
+                  SelectChoice("interview", _l("Interview (worker's phone)"))]
 _DECIDED = [SelectChoice("", _l("All")), SelectChoice("undecided", _l("Not yet decided")),
             SelectChoice("decided", _l("Decided"))]
 
@@ -118,7 +120,8 @@ class QualityDecisionForm(FlaskForm):
     # The listed flag, not a choice here: the decision covers what the page lists.
     flag = HiddenField(validators=[DataRequired(), AnyOf(FLAG_KINDS)])
     community = HiddenField()
-    mode = HiddenField(validators=[Optional(), AnyOf(["web_token", "web_open", "paper"])])
+    mode = HiddenField(validators=[Optional(), AnyOf(["web_token", "web_open", "paper",
+                                                                 "interview"])])
     decided = HiddenField(validators=[Optional(), AnyOf(["decided", "undecided"])])
     reason = TextAreaField(_l("Reason"), validators=[DataRequired(), Length(min=4, max=500)])
     exclude = SubmitField(_l("Exclude all listed responses"))

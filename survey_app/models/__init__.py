@@ -23,6 +23,7 @@ from survey_app.models.campaign import (
 )
 from survey_app.models.household import AccessToken, Household, HouseholdPhone
 from survey_app.models.outbox import MessageStatus, OutboxMessage, SmsWave
+from survey_app.models.paradata import InterviewParadata
 from survey_app.models.region import Unit, UnitLevel
 from survey_app.models.reporting import CampaignReport
 from survey_app.models.response import (
@@ -56,6 +57,7 @@ __all__ = [
     "HouseholdPhone",
     "MessageStatus",
     "OutboxMessage",
+    "InterviewParadata",
     "PaperEntry",
     "PaperForm",
     "PaperFormStatus",

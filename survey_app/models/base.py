@@ -64,6 +64,8 @@ class ResponseMode(enum.StrEnum):
     WEB_TOKEN = "web_token"  # noqa: S105 - a mode name, not a secret
     WEB_OPEN = "web_open"
     PAPER = "paper"
+    # Taken face to face on a community worker's phone, offline if need be (issue 22).
+    INTERVIEW = "interview"
 
 
 class ResponseStatus(enum.StrEnum):

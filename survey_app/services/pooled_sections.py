@@ -73,26 +73,36 @@ def validity_section(data: CountedData) -> Validity:
 
 
 def mode_effects_section(data: CountedData) -> list[ModeEffect]:
-    modes = np.where(data.factor("modes").mask(ResponseMode.PAPER.value), "paper", "web")
+    """Web against paper, and web against interviews (issue 22) when there are any, per item
+    and household group; each comparison leaves the third mode out."""
+    factor = data.factor("modes")
+    modes = np.where(factor.mask(ResponseMode.PAPER.value), "paper",
+                     np.where(factor.mask(ResponseMode.INTERVIEW.value), "interview", "web"))
     groups = data.factor("groups")
+    compared = ["paper"] + (["interview"] if (modes == "interview").any() else [])
     out = []
-    effects = analysis.item_mode_effects(data.codes, modes, groups.codes, na_code=NA_CODE)
-    for qid, item_effects in zip(data.item_ids, effects, strict=True):
-        for effect in item_effects:
-            row = {"item": qid, "group": groups.labels[effect.stratum], "n_web": effect.n_web,
-                   "n_paper": effect.n_paper, "mann_whitney_u": None, "p_value": None,
-                   "rank_biserial": None, "chi_square_p": None}
-            if effect.n_web < MIN_CELL or effect.n_paper < MIN_CELL:
-                out.append(ModeEffect(**row, suppressed=True))
-                continue
-            if effect.mann_whitney is not None:
-                row.update(mann_whitney_u=_r(effect.mann_whitney.u, 2),
-                           p_value=_r(effect.mann_whitney.p_value, STAT_DECIMALS),
-                           rank_biserial=_r(effect.mann_whitney.rank_biserial, STAT_DECIMALS))
-            if effect.chi_square is not None:
-                row["chi_square_p"] = _r(effect.chi_square.p_value, STAT_DECIMALS)
-            out.append(ModeEffect(**row, suppressed=False))
+    for other in compared:
+        effects = analysis.item_mode_effects(data.codes, modes, groups.codes, na_code=NA_CODE,
+                                             paper=other)
+        for qid, item_effects in zip(data.item_ids, effects, strict=True):
+            out.extend(_mode_effect_row(qid, groups.labels[effect.stratum], other, effect)
+                       for effect in item_effects)
     return out
+
+
+def _mode_effect_row(qid: str, group: str, other: str, effect) -> ModeEffect:
+    row = {"item": qid, "group": group, "mode": other, "n_web": effect.n_web,
+           "n_paper": effect.n_paper, "mann_whitney_u": None, "p_value": None,
+           "rank_biserial": None, "chi_square_p": None}
+    if effect.n_web < MIN_CELL or effect.n_paper < MIN_CELL:
+        return ModeEffect(**row, suppressed=True)
+    if effect.mann_whitney is not None:
+        row.update(mann_whitney_u=_r(effect.mann_whitney.u, 2),
+                   p_value=_r(effect.mann_whitney.p_value, STAT_DECIMALS),
+                   rank_biserial=_r(effect.mann_whitney.rank_biserial, STAT_DECIMALS))
+    if effect.chi_square is not None:
+        row["chi_square_p"] = _r(effect.chi_square.p_value, STAT_DECIMALS)
+    return ModeEffect(**row, suppressed=False)
 
 
 def comments_section(data: CountedData) -> Comments:

@@ -24,7 +24,7 @@ from survey_app.services.text_scrub import scrub
 
 MEASURE_NAMES = {"rate": "满意率", "score": "满意度得分", "index": "满意度指数"}
 MODE_NAMES = {"web_token": "专属链接网络问卷", "web_open": "公开链接网络问卷",
-              "paper": "入户纸质问卷"}
+              "paper": "入户纸质问卷", "interview": "入户访问（手机）"}
 NUMERALS = "一二三四五六七八九十"
 #: Importance-performance quadrants (analysis' names) as a Chinese report names them.
 QUADRANT_NAMES = {"concentrate here": "重点改进区", "keep up the good work": "继续保持区",
@@ -405,7 +405,9 @@ def method_text(doc: ScoresDocument, progress: ProgressDocument,
 
 
 def _mode_comparisons(doc: ScoresDocument) -> list:
-    return [m for m in doc.mode_effects if not m.suppressed and m.p_value is not None]
+    # Web against paper; the comparison with interviews (issue 22) is on the dashboard only.
+    return [m for m in doc.mode_effects
+            if m.mode == "paper" and not m.suppressed and m.p_value is not None]
 
 
 def _mode_difference(doc: ScoresDocument) -> str | None:

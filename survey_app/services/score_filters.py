@@ -23,7 +23,7 @@ NA_CODE = 9
 BEIJING = timezone(timedelta(hours=8), "UTC+08:00")
 WEB_MODES = (ResponseMode.WEB_TOKEN, ResponseMode.WEB_OPEN)
 MODE_FILTERS = ("web", ResponseMode.WEB_TOKEN.value, ResponseMode.WEB_OPEN.value,
-                ResponseMode.PAPER.value)
+                ResponseMode.PAPER.value, ResponseMode.INTERVIEW.value)
 GROUP_LABELS = {"relocated": "棚改货币化安置户", "rental_subsidy": "租赁补贴户"}
 #: Respondent weights: design N_h/r_h, or raked to the roster's margins (analysis.raking).
 WEIGHTINGS = ("design", "raked")
@@ -40,7 +40,7 @@ class ScoreFilters:
     group: str | None = None
     project: str | None = None  # project code
     community: str | None = None  # community code
-    mode: str | None = None  # "web", "web_token", "web_open" or "paper"
+    mode: str | None = None  # "web", "web_token", "web_open", "paper" or "interview"
     date_from: date | None = None  # Beijing day of submission, inclusive
     date_to: date | None = None
     include_excluded: bool = False  # True: the score *without* evaluator exclusions

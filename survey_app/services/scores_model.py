@@ -325,10 +325,13 @@ class Indicator(DocumentModel):
 
 
 class ModeEffect(DocumentModel):
-    """Web vs paper for one item within one household group (statistics None if suppressed)."""
+    """Web vs another mode (``mode``: paper, or interview on a worker's phone) for one item
+    within one household group (statistics None if suppressed). ``n_paper`` counts the
+    respondents of ``mode``."""
 
     item: str
     group: str
+    mode: Literal["paper", "interview"] = "paper"
     n_web: NonNegativeInt
     n_paper: NonNegativeInt
     mann_whitney_u: float | None

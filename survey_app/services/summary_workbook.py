@@ -24,7 +24,8 @@ CELL_HEADER = ["人数", "有效回答", "不清楚占比", "满意率", "满意
 POLICIES = {"pairwise": "成对删除", "listwise": "列表删除"}
 MEASURES = {"rate": "满意率", "score": "满意度得分", "index": "满意度指数"}
 MODE_FILTERS = {"web": "网络问卷", "web_token": "网络问卷（专属链接）",
-                "web_open": "网络问卷（公开链接）", "paper": "纸质问卷"}
+                "web_open": "网络问卷（公开链接）", "paper": "纸质问卷",
+                "interview": "入户访问（手机）"}
 
 
 def summary_rows(doc: ScoresDocument, campaign: Campaign | None = None) -> dict[str, list[list]]:
@@ -115,11 +116,19 @@ def _drivers_sheet(doc: ScoresDocument) -> list[list]:
     return rows
 
 
+def _compared_group(effect) -> str:
+    """The group's name; a comparison of web with interviews (not paper) says so."""
+    group = GROUP_LABELS.get(effect.group, effect.group)
+    if effect.mode == "paper":
+        return group
+    return f"{group}（网络问卷对比{MODE_FILTERS[effect.mode]}）"
+
+
 def _mode_effects_sheet(doc: ScoresDocument) -> list[list]:
     labels = {item.id: item_label(doc, item) for item in doc.items}
     return [["题目编码", "评价内容", "住户类别", "网络问卷数", "纸质问卷数", "曼-惠特尼U",
              "p值", "秩二列相关", "卡方检验p值"]] + [
-        [m.item, labels.get(m.item, m.item), GROUP_LABELS.get(m.group, m.group), m.n_web,
+        [m.item, labels.get(m.item, m.item), _compared_group(m), m.n_web,
          m.n_paper, m.mann_whitney_u, m.p_value, m.rank_biserial, m.chi_square_p]
         for m in doc.mode_effects]
 

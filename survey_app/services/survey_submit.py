@@ -206,7 +206,7 @@ def submit_response(target: SurveyTarget, values: AnswerValues, *, session: Sess
                                              event=event, session=session,
                                              started_at=started_at)
     if created and target.household is not None:
-        _mark_answered(target.household, token, session=session)
+        mark_answered(target.household, token, session=session)
     if draft is not None:  # a new row's event was written by store_response
         audit.record_entry(event, response.id, session=session)
     return response, created
@@ -241,7 +241,7 @@ def _household_repeat(target: SurveyTarget, values: AnswerValues, instance_id: s
     raise AlreadyAnswered
 
 
-def _mark_answered(household: Household, token: AccessToken | None, *,
+def mark_answered(household: Household, token: AccessToken | None, *,
                    session: Session) -> None:
     """The household has its counted response: its letter's link (the token of this post,
     or, for an open-link answer, every live token) now opens the "already answered" page."""

@@ -6,6 +6,7 @@ import csv
 import html
 import io
 import json
+import re
 import zipfile
 from pathlib import Path
 
@@ -40,6 +41,12 @@ def load_payloads() -> list[str]:
     return payloads
 
 
+def _field_manifest(values: dict) -> bool:
+    """The offline interviewer page's web app manifest (issue 22), served by the app."""
+    return values.get("rel") == "manifest" and re.fullmatch(
+        r"/entry/[\w-]+/field/app\.webmanifest", values.get("href") or "") is not None
+
+
 def html_problems(page: str, where: str) -> list[str]:
     """Elements or attributes in ``page`` that no template of ours produces."""
     problems = []
@@ -54,7 +61,8 @@ def html_problems(page: str, where: str) -> list[str]:
         if tag == "img" and not (values.get("src") or "").startswith(("/static/",
                                                                         "data:image/png")):
             problems.append(f"{where}: <img> with src {values.get('src')!r}")
-        if tag == "link" and not (values.get("href") or "").startswith("/static/"):
+        if tag == "link" and not (values.get("href") or "").startswith("/static/") \
+                and not _field_manifest(values):
             problems.append(f"{where}: <link> to {values.get('href')!r}")
         if tag == "meta" and "http-equiv" in values:
             problems.append(f"{where}: <meta http-equiv>")

@@ -86,6 +86,16 @@ MATRIX = {
     "GET /entry/<slug>/visits": (302, 302, 302, 200, 200, 403, 404),
     # with names, addresses and phones: workers only, each household's reveal audited
     "POST /entry/<slug>/visits": (302, 302, 302, 200, 200, 403, 403),
+    # the offline interviewer page (issue 22): workers only; its JSON answers a logged-out
+    # phone 401 (the page keeps its interviews and asks for a new login), not the redirect
+    "GET /entry/<slug>/field/": (302, 302, 302, 200, 200, 403, 403),
+    "GET /entry/<slug>/field/sw.js": PUBLIC,  # the same script for everyone
+    "GET /entry/<slug>/field/app.webmanifest": PUBLIC,  # installing the page on a phone
+    "GET /entry/<slug>/field/pack.json": (401, 401, 401, 200, 200, 403, 403),
+    # no CSRF header: refused after the login check
+    "POST /entry/<slug>/field/interviews": (401, 401, 401, 400, 400, 403, 403),
+    # the contacts to keep offline: the vault's rule and audit (no CSRF header: refused)
+    "POST /entry/<slug>/field/contacts": (401, 401, 401, 400, 400, 403, 403),
     "GET /entry/<slug>/households/<int:household_id>/enter": HOUSEHOLD_OF_A,
     "POST /entry/<slug>/households/<int:household_id>/enter": HOUSEHOLD_OF_A,
     "GET /entry/<slug>/forms": FORM_LISTS,
