@@ -42,6 +42,9 @@ class Campaign(SQLModel, table=True):
     commissioner: str = Field(default="", max_length=200)
     evaluator_org: str = Field(default="", max_length=200)
     hotline: str = Field(default="", max_length=64)
+    # The same area's campaign of an earlier year (its predecessor): the scores document
+    # compares this campaign's headline figures with it (services.year_over_year).
+    previous_campaign_id: int | None = Field(default=None, foreign_key="campaign.id")
     created_at: datetime = Field(default_factory=utcnow)
 
 
