@@ -34,6 +34,7 @@ indicator     indicator score (proportional, stepwise, bands), P(true ≥ target
 comments      themes of Chinese comments with jieba
 response_table  a response matrix validated and counted per item, stratum and category
 campaign      campaign_statistics: everything above from one response matrix
+year_over_year  change from the previous campaign: interval, P(true change >= 0)
 conventions   the scores document's conventions, from the results' own texts
 """
 
@@ -94,6 +95,7 @@ _EXPORTS: dict[str, tuple[str, ...]] = {
         "average_variance_extracted", "composite_reliability", "dimension_validity",
         "one_factor_ml", "overall_r_squared", "construct_validity",
     ),
+    "year_over_year": ("YearOverYearChange", "year_over_year_change"),
 }
 _MODULE_OF = {name: module for module, names in _EXPORTS.items() for name in names}
 
