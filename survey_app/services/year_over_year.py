@@ -165,8 +165,8 @@ def _value(figure: str, v: float) -> str:
     return f"{v:.1%}" if figure.endswith("rate") else f"{v:.2f}"
 
 
-def _change(figure: str, v: float) -> str:
-    return f"{v * 100:+.1f}个百分点" if figure.endswith("rate") else f"{v:+.2f}"
+def _change(figure: str, v: float, unit: str = "个百分点") -> str:
+    return f"{v * 100:+.1f}{unit}" if figure.endswith("rate") else f"{v:+.2f}"
 
 
 def _figure_sentence(name: str, f: YearOverYearFigure) -> str:
@@ -176,11 +176,12 @@ def _figure_sentence(name: str, f: YearOverYearFigure) -> str:
     if f.change is None:
         return f"{name}缺少上年或本年的估计值，未与上年比较"
     low, high = f.change_ci
+    unit = "个百分点" if f.figure.endswith("rate") else ""
     verdict = "达到" if f.not_lower else "未达到"
     return (f"{name}由上年的{_value(f.figure, f.previous)}变为{_value(f.figure, f.current)}，"
-            f"变化{_change(f.figure, f.change)}（95%置信区间{_change(f.figure, low)}至"
-            f"{_change(f.figure, high)}），{verdict}“不低于上年”的目标，按抽样误差估计真实变化"
-            f"不低于0的可能性约为{f.probability_not_lower:.1%}")
+            f"变化{_change(f.figure, f.change)}（95%置信区间{_change(f.figure, low, '')}～"
+            f"{_change(f.figure, high, '')}{unit}），{verdict}“不低于上年”的目标（真实变化不低于0的"
+            f"可能性约为{f.probability_not_lower:.1%}）")
 
 
 def summary_sentence(doc, previous_year: int, figures: list[YearOverYearFigure],
@@ -199,4 +200,4 @@ def summary_sentence(doc, previous_year: int, figures: list[YearOverYearFigure],
     if reworded:
         text += ("以下评价内容的问卷措辞与上年不同，属口径变化，未计算变化：" + "、".join(reworded)
                  + "。")
-    return text + "两年为相互独立的抽样调查，变化的置信区间按两年标准误的平方和计算。"
+    return text + "两年为相互独立的抽样调查，变化的标准误取两年标准误平方和的平方根。"
