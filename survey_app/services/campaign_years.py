@@ -37,6 +37,13 @@ def previous_campaign(campaign: Campaign, *, session: Session) -> Campaign | Non
     return session.get(Campaign, campaign.previous_campaign_id)
 
 
+def earlier_campaigns(campaign: Campaign, *, session: Session) -> list[Campaign]:
+    """Campaigns of earlier years than ``campaign``, newest first (its possible
+    predecessors)."""
+    return list(session.exec(select(Campaign).where(Campaign.year < campaign.year)
+                             .order_by(Campaign.year.desc(), Campaign.slug)).all())
+
+
 def check_previous(campaign: Campaign, previous: Campaign, *, session: Session) -> None:
     """CampaignError unless ``previous`` can be ``campaign``'s predecessor: another campaign
     of an earlier year, not itself following ``campaign`` (no cycle)."""

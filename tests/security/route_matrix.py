@@ -147,6 +147,8 @@ MATRIX = {
     # one household's new link (or refused for an answered one): redirected either way
     "POST /admin/campaigns/<slug>/households/<int:household_id>/reissue": ADMIN_POST_DONE,
     "POST /admin/campaigns/<slug>/letter-details": ADMIN_POST_DONE,  # empty details allowed
+    # the predecessor (year over year): an empty form is refused with a message, redirected
+    "POST /admin/campaigns/<slug>/previous": ADMIN_POST_DONE,
 }
 
 # URL parameters taken from another scenario value than the one of the same name.
