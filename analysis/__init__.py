@@ -34,6 +34,7 @@ indicator     indicator score (proportional, stepwise, bands), P(true ≥ target
 comments      themes of Chinese comments with jieba
 response_table  a response matrix validated and counted per item, stratum and category
 campaign      campaign_statistics: everything above from one response matrix
+linearisation  SE of a linear combination of stratified item means (composite, dimensions)
 year_over_year  change from the previous campaign: interval, P(true change >= 0)
 conventions   the scores document's conventions, from the results' own texts
 """

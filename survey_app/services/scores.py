@@ -274,8 +274,10 @@ def _dimension_cells(stats, item_cells: dict[str, ItemCell]) -> dict[str, Dimens
             item = item_cells[names[0]]
             extra = {k: getattr(item, k) for k in
                      ("rate_ci", "index_ci", "score", "score_ci", "n_valid")}
-        out[d.name] = DimensionCell(index=_r(d.index, SCORE_DECIMALS),
-                                    rate=_r(d.rate, RATE_DECIMALS), items=names, **extra)
+        out[d.name] = DimensionCell(
+            index=_r(d.index, SCORE_DECIMALS), rate=_r(d.rate, RATE_DECIMALS), items=names,
+            index_se=_r(d.index_se, STAT_DECIMALS + 2), rate_se=_r(d.rate_se, STAT_DECIMALS + 2),
+            **extra)
     return out
 
 

@@ -88,7 +88,8 @@ class ItemCell(DocumentModel):
 
 
 class DimensionCell(DocumentModel):
-    """A dimension in one cell: equal-weight means of its items' indices and rates.
+    """A dimension in one cell: equal-weight means of its items' indices and rates, with
+    their linearised SEs (with FPC; under raked weights, under the raking margins).
 
     A one-item dimension also carries its item's intervals, score and ``n_valid``.
     """
@@ -96,6 +97,8 @@ class DimensionCell(DocumentModel):
     index: float | None
     rate: float | None
     items: list[str]
+    index_se: float | None
+    rate_se: float | None
     rate_ci: Interval | None | MISSING = MISSING
     index_ci: Interval | None | MISSING = MISSING
     score: float | None | MISSING = MISSING

@@ -74,7 +74,7 @@ class _Side:
         self.cells = {None: pooled, **{g.code: g for g in groups}}
 
     def value(self, group: str | None, figure: str, overall_item: str,
-              dimension: str | None, dimension_items: dict[str, list[str]]):
+              dimension: str | None):
         cell = self.cells.get(group)
         if cell is None or cell.suppressed:
             return None, None
@@ -83,23 +83,19 @@ class _Side:
             return (c.estimate, c.se) if c is not None else (None, None)
         if figure in _OVERALL:
             attr, se_attr, _ = _OVERALL[figure]
-            item = cell.items.get(overall_item)
+            found = cell.items.get(overall_item)
         else:
             attr, se_attr, _ = _DIMENSION[figure]
-            items = dimension_items.get(dimension, [])
-            if len(items) != 1 or dimension not in cell.dimensions:
-                return getattr(cell.dimensions.get(dimension), attr, None), None
-            item = cell.items.get(items[0])
-        if item is None:
+            found = cell.dimensions.get(dimension)
+        if found is None:
             return None, None
-        return getattr(item, attr), getattr(item, se_attr)
+        return getattr(found, attr), getattr(found, se_attr)
 
 
 def _figure(scope_group: str | None, figure: str, dimension: str | None, now: _Side,
             before: _Side, changed: bool, doc) -> YearOverYearFigure:
-    dims = {d.id: d.items for d in doc.dimensions}
-    x1, se1 = now.value(scope_group, figure, doc.overall_item, dimension, dims)
-    x0, se0 = before.value(scope_group, figure, doc.overall_item, dimension, dims)
+    x1, se1 = now.value(scope_group, figure, doc.overall_item, dimension)
+    x0, se0 = before.value(scope_group, figure, doc.overall_item, dimension)
     result = analysis.year_over_year_change(x1, se1, x0, se0, comparable=not changed)
     decimals = (_OVERALL.get(figure) or _DIMENSION.get(figure) or (0, 0, SCORE_DECIMALS))[2]
     reason = ("wording_changed" if changed
@@ -184,6 +180,24 @@ def _figure_sentence(name: str, f: YearOverYearFigure) -> str:
             f"可能性约为{f.probability_not_lower:.1%}）")
 
 
+def _dimension_sentence(figures: list[YearOverYearFigure], labels: dict[str, str]) -> str:
+    """Dimensions whose index rose beyond sampling error, and those lower than last year."""
+    indices = [f for f in figures if f.group is None and f.figure == "dimension_index"
+               and f.change is not None]
+    up = [labels.get(f.dimension, f.dimension) for f in indices if f.change_ci[0] > 0]
+    down = [f for f in indices if not f.not_lower]
+    out = []
+    if up:
+        out.append("指数比上年提高且95%置信区间不含0的维度有" + "、".join(up))
+    if down:
+        beyond = [labels.get(f.dimension, f.dimension) for f in down if f.change_ci[1] < 0]
+        out.append("指数低于上年、未达到“不低于上年”的维度有"
+                   + "、".join(labels.get(f.dimension, f.dimension) for f in down)
+                   + ("（其中" + "、".join(beyond) + "的下降超出抽样误差）" if beyond
+                      else "（下降均在抽样误差范围内）"))
+    return "分维度看，" + "；".join(out) + "。" if out else ""
+
+
 def summary_sentence(doc, previous_year: int, figures: list[YearOverYearFigure],
                      changed: set[str]) -> str:
     """The report's paragraph comparing the headline figures with the previous year."""
@@ -197,6 +211,7 @@ def summary_sentence(doc, previous_year: int, figures: list[YearOverYearFigure],
     labels = doc.dimension_labels()
     reworded = [labels.get(i.dimension, i.label) for i in doc.items if i.id in changed]
     text = f"与上年（{previous_year}年度）调查相比，" + "；".join(parts) + "。"
+    text += _dimension_sentence(figures, labels)
     if reworded:
         text += ("以下评价内容的问卷措辞与上年不同，属口径变化，未计算变化：" + "、".join(reworded)
                  + "。")
