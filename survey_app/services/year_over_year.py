@@ -180,21 +180,23 @@ def _figure_sentence(name: str, f: YearOverYearFigure) -> str:
             f"可能性约为{f.probability_not_lower:.1%}）")
 
 
+def _fallen(down: list[YearOverYearFigure], name: dict[str, str]) -> str:
+    beyond = [name[f.dimension] for f in down if f.change_ci[1] < 0]
+    return ("指数低于上年、未达到“不低于上年”的维度有" + "、".join(name[f.dimension] for f in down)
+            + (f"（其中{'、'.join(beyond)}的下降超出抽样误差）" if beyond
+               else "（下降均在抽样误差范围内）"))
+
+
 def _dimension_sentence(figures: list[YearOverYearFigure], labels: dict[str, str]) -> str:
     """Dimensions whose index rose beyond sampling error, and those lower than last year."""
     indices = [f for f in figures if f.group is None and f.figure == "dimension_index"
                and f.change is not None]
-    up = [labels.get(f.dimension, f.dimension) for f in indices if f.change_ci[0] > 0]
+    name = {f.dimension: labels.get(f.dimension, f.dimension) for f in indices}
+    up = [name[f.dimension] for f in indices if f.change_ci[0] > 0]
     down = [f for f in indices if not f.not_lower]
-    out = []
-    if up:
-        out.append("指数比上年提高且95%置信区间不含0的维度有" + "、".join(up))
+    out = ["指数比上年提高且95%置信区间不含0的维度有" + "、".join(up)] if up else []
     if down:
-        beyond = [labels.get(f.dimension, f.dimension) for f in down if f.change_ci[1] < 0]
-        out.append("指数低于上年、未达到“不低于上年”的维度有"
-                   + "、".join(labels.get(f.dimension, f.dimension) for f in down)
-                   + ("（其中" + "、".join(beyond) + "的下降超出抽样误差）" if beyond
-                      else "（下降均在抽样误差范围内）"))
+        out.append(_fallen(down, name))
     return "分维度看，" + "；".join(out) + "。" if out else ""
 
 
