@@ -46,13 +46,13 @@ COMPOSITE_CONVENTION = (
 YEAR_OVER_YEAR_CONVENTION = (
     "change = this year's estimate - the previous campaign's (its predecessor), both under "
     "the same filters and weighting; independent samples: Var(change) = SE_now^2 + "
-    "SE_prev^2 (each year's design SE with its FPC), 95% normal interval; target "
+    "SE_prev^2 (each year's reported SE, with its FPC), 95% normal interval; target "
     "'not lower than last year' (不低于上年) met when the change >= 0, P(true change >= 0) = "
     "Phi(change/SE) (normal approximation); an item is compared only when its question "
-    "wording (text in every language) is the same in both years in every household "
-    "group's questionnaire that asks it, else marked 口径变化 (wording changed) and no "
-    "change computed; a dimension or the composite index only when all its items are "
-    "compared")
+    "wording (text in every language) and answer scale are the same in both years in every "
+    "household group's questionnaire that asks it, else marked 口径变化 (wording changed) "
+    "and no change computed; a dimension or the composite index only when all its items "
+    "are compared")
 INDICATOR_MEASURE_CONVENTION = (
     "campaign indicator settings applied to the overall item's stratified measure; "
     "P(true >= target) = Phi((actual - target)/SE), SE with FPC")

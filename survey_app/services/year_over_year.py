@@ -9,10 +9,11 @@ the change, its 95 % interval and P(true change ≥ 0) from :func:`analysis.year
 (independent samples), and whether the target 不低于上年 is met.
 
 Figures are compared only when their wording is unchanged: an item whose question text
-(every language) differs between the two years' questionnaires of a household group, or that
-one year does not ask, is marked 口径变化 in that group and in the pooled cell, and so is
-every dimension and composite index containing it. The estimates and SEs are the two
-documents' own (rounded as they are reported), so the change can be recomputed from them.
+(every language) or answer scale differs between the two years' questionnaires of a
+household group, or that one year does not ask, is marked 口径变化 in that group and in the
+pooled cell, and so is every dimension and composite index containing it. The estimates
+and SEs are the two documents' own (rounded as they are reported), so the change can be
+recomputed from them.
 """
 
 from __future__ import annotations
@@ -42,7 +43,8 @@ _DIMENSION = {"dimension_rate": ("rate", "rate_se", RATE_DECIMALS),
 
 
 def item_wordings(campaign: Campaign, *, session: Session) -> dict[str, dict[str, dict]]:
-    """Household group -> rating item id -> its question text (language -> text)."""
+    """Household group -> rating item id -> its wording: the question text (language ->
+    text) and the answer scale (codes, labels, 不清楚 code)."""
     rows = session.exec(
         select(CampaignQuestionnaire.household_group, QuestionnaireVersion)
         .join(QuestionnaireVersion,
@@ -51,8 +53,9 @@ def item_wordings(campaign: Campaign, *, session: Session) -> dict[str, dict[str
     out: dict[str, dict[str, dict]] = {}
     for group, version in rows:
         questionnaire = questionnaire_of(version)
-        out[group] = {q.id: q.text.model_dump() for q in questionnaire.questions()
-                      if q.type == "rating"}
+        scale = questionnaire.scale.model_dump()
+        out[group] = {q.id: {"text": q.text.model_dump(), "scale": scale}
+                      for q in questionnaire.questions() if q.type == "rating"}
     return out
 
 
