@@ -133,3 +133,16 @@ def test_cli_previous_links_and_refuses(session, runner):
     refused = runner.invoke(args=["campaign", "previous", "yoy-x", "yoy-y"])
     assert refused.exit_code != 0 and "yoy-y" in refused.output
     assert runner.invoke(args=["campaign", "create", "yoy-z"]).exit_code != 0  # no title
+
+
+def test_openapi_describes_the_section():
+    from survey_app.api.openapi import openapi_document
+
+    schemas = openapi_document()["components"]["schemas"]
+    assert "year_over_year" in schemas["Scores"]["properties"]
+    figure = schemas["YearOverYearFigure"]["properties"]
+    assert {"change", "change_se", "change_ci", "probability_not_lower", "not_lower",
+            "not_compared", "current_se", "previous_se"} <= set(figure)
+    assert {"previous_slug", "changed_items", "figures", "summary_zh"} <= set(
+        schemas["YearOverYear"]["properties"])
+    assert {"index_se", "rate_se"} <= set(schemas["DimensionCell"]["properties"])
