@@ -8,7 +8,8 @@ closed 2020 campaign of the same area with its own roster, sample and web respon
 often then (:data:`ITEM_SHIFT`). The questionnaires are the 2021 ones, but the 2020
 relocated households' question on information disclosure was worded differently
 (:data:`REWORDED`), so that item is marked 口径变化 (not compared).
-Synthetic like the 2021 demo: 演示 names, 170 phones, ``is_demo`` households.
+Synthetic like the 2021 demo (``is_demo`` households), and without contact data, as after
+``survey-app contacts purge``.
 """
 
 from __future__ import annotations
@@ -108,11 +109,13 @@ def _roster_rows(rng: random.Random) -> list[roster.RosterRow]:
         for _ in range(count):
             number += 1
             community, street = communities[rng.randrange(len(communities))]
+            # No names, phones or addresses: a closed campaign's contact data is purged
+            # after fieldwork (and sealing them would slow the demo's loading). The two
+            # draws that made them stay, so the 2020 figures stay as they were.
+            rng.randrange(0, 10**8), rng.randrange(1, 300)
             rows.append(roster.RosterRow(number + 1, {
                 "household_code": f"{prefix}20{number:05d}", "group": group.value,
-                "project": project, "community": community, "street": street,
-                "head_name": f"演示{number}", "phone": f"170{rng.randrange(0, 10**8):08d}",
-                "address": f"{street}演示路{rng.randrange(1, 300)}号"}))
+                "project": project, "community": community, "street": street}))
     return rows
 
 
