@@ -8,17 +8,21 @@ from sqlmodel import select
 
 from questionnaires import load_builtin
 from survey_app.models import Answer, AuditEvent, Household, PaperForm, Project, Response, User
-from survey_app.services import demo
+from survey_app.services import campaigns, demo, demo_previous
 
 
 def _counts(session):
     def count(model, *where):
         return session.exec(select(func.count()).select_from(model).where(*where)).one()
 
+    # The 2021 campaign's roster (the demo also holds heshan-2020, its predecessor).
+    campaign_id = campaigns.get_campaign(demo.SLUG, session=session).id
+    of_2021 = Household.campaign_id == campaign_id
     return {
-        "relocated": count(Household, Household.household_group == "relocated"),
-        "rental_subsidy": count(Household, Household.household_group == "rental_subsidy"),
-        "projects": count(Project),
+        "relocated": count(Household, of_2021, Household.household_group == "relocated"),
+        "rental_subsidy": count(Household, of_2021,
+                                Household.household_group == "rental_subsidy"),
+        "projects": count(Project, Project.campaign_id == campaign_id),
         "sampled": count(Household, Household.sampled),
         "responses": count(Response),
         "paper_forms": count(PaperForm),
@@ -37,6 +41,9 @@ def test_demo_load_is_idempotent_and_matches_the_seed_report(app, session):
     assert after_first["relocated"] == 600
     assert after_first["rental_subsidy"] == 2500
     assert after_first["projects"] == 3
+    previous = campaigns.get_campaign(demo_previous.SLUG, session=session)
+    assert (previous.status, previous.year) == ("closed", 2020)
+    assert campaigns.get_campaign(demo.SLUG, session=session).previous_campaign_id == previous.id
     planned = session.exec(select(func.sum(Project.planned_households))).one()
     assert planned == 600
     # Both web and paper responses exist so every screen has data.
@@ -57,7 +64,9 @@ def test_demo_roster_holds_no_raw_personal_data(app, session):
 
 @pytest.mark.demo_data
 def test_demo_sample_draw_is_audited_with_its_seed(app, session):
-    event = session.exec(select(AuditEvent).where(AuditEvent.action == "sample.draw")).one()
+    campaign = campaigns.get_campaign(demo.SLUG, session=session)
+    event = session.exec(select(AuditEvent).where(AuditEvent.action == "sample.draw",
+                                                  AuditEvent.campaign_id == campaign.id)).one()
     assert event.details["seed"] == demo.SEED
     assert event.details["strata"]["relocated"]["n"] == 235  # METHODS.md section 3
 
