@@ -38,6 +38,8 @@ campaign      campaign_statistics: everything above from one response matrix
 rollup        city/province roll-up over county x group strata (never a mean of county rates)
 league        league table of counties with rank intervals (seeded parametric bootstrap)
 funnel        funnel plot limits (95 % and 99.8 %) around the region's rate
+linearisation  SE of a linear combination of stratified item means (composite, dimensions)
+year_over_year  change from the previous campaign: interval, P(true change >= 0)
 conventions   the scores document's conventions, from the results' own texts
 fabrication   per-worker fabrication indicators (identical patterns, spread, permutation
               test of the answer distribution, Holm) and keying pace of paper entry
@@ -111,6 +113,7 @@ _EXPORTS: dict[str, tuple[str, ...]] = {
         "average_variance_extracted", "composite_reliability", "dimension_validity",
         "one_factor_ml", "overall_r_squared", "construct_validity",
     ),
+    "year_over_year": ("YearOverYearChange", "year_over_year_change"),
 }
 _MODULE_OF = {name: module for module, names in _EXPORTS.items() for name in names}
 

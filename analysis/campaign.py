@@ -51,6 +51,7 @@ from analysis.indicator import (
     indicator_from_estimates,
 )
 from analysis.intervals import Interval, interval_from_se
+from analysis.linearisation import dimension_standard_errors, linearised_se
 from analysis.measures import ItemSummary
 from analysis.reliability import CronbachAlpha, cronbach_alpha
 from analysis.response_table import ResponseTable, response_table
@@ -84,6 +85,9 @@ class DimensionStatistics:
     rate: float
     items: tuple[int, ...]
     convention: str
+    #: Linearised SEs (with FPC) of the index and rate; NaN where not computed.
+    index_se: float = float("nan")
+    rate_se: float = float("nan")
 
 
 @dataclass(frozen=True, slots=True)
@@ -239,7 +243,7 @@ def campaign_statistics(
         convention="stratified by population share N_h/N with FPC; item intervals "
         f"{intervals_method}; composite SE Taylor-linearised; NA code {na_code} and missing "
         f"excluded from every denominator; indicator from the overall item's {indicator_measure}",
-        dimensions=_dimension_statistics(composite, items),
+        dimensions=_dimension_statistics(composite, items, table),
         composite_convention=COMPOSITE_CONVENTION,
     )
 
@@ -383,30 +387,8 @@ def linearised_composite_se(table: ResponseTable, composite: CompositeIndex) -> 
     >>> round(index.se, 4)
     15.036
     """
-    coef = _composite_coefficients(composite, len(table.names))
-    n_strata, h_idx, r_h = table.labels.size, table.stratum, table.respondents
-    valid_counts, valid = table.valid_counts, table.valid
-    answered = valid_counts > 0
-    # W_hj: each item's own group weights (groups without a valid answer get 0).
-    item_population = np.where(answered, table.population[None, :], 0.0)
-    item_share = item_population / np.maximum(item_population.sum(axis=1, keepdims=True), 1)
-    with np.errstate(invalid="ignore", divide="ignore"):
-        scale = np.where(answered, item_share * r_h[None, :] / np.maximum(valid_counts, 1),
-                         0.0)
-        stratum_means = table.counts[..., :5] @ _CODE_VALUES / valid_counts
-    z = np.zeros(table.codes.shape[1])
-    for j in np.flatnonzero(coef):
-        means_j, scale_j = np.nan_to_num(stratum_means[j]), scale[j]
-        if n_strata == 1:  # one stratum (a household-group cell): scalars, no gathers
-            means_j, scale_j = means_j[0], scale_j[0]
-        else:
-            means_j, scale_j = means_j[h_idx], scale_j[h_idx]
-        z += coef[j] * np.where(valid[j], table.codes[j] - means_j, 0.0) * scale_j
-    s1 = np.bincount(h_idx, weights=z, minlength=n_strata)
-    s2 = np.bincount(h_idx, weights=z * z, minlength=n_strata)
-    var_h = np.where(r_h > 1, (s2 - s1**2 / np.maximum(r_h, 1)) / np.maximum(r_h - 1, 1), 0.0)
-    variance = np.sum((1 - r_h / table.population) * var_h / np.maximum(r_h, 1))
-    return float(variance)**0.5
+    return linearised_se(table, _composite_coefficients(composite, len(table.names)),
+                         _CODE_VALUES)
 
 
 def _scale_reliability(valid_codes: np.ndarray, overall_item: int) -> CronbachAlpha | None:
@@ -471,12 +453,16 @@ def _driver_analysis(valid_codes: np.ndarray, composite: CompositeIndex, overall
     return importance, ipa
 
 
-def _dimension_statistics(composite: CompositeIndex,
-                         items: Sequence[ItemStatistics]) -> tuple[DimensionStatistics, ...]:
+def _dimension_statistics(composite: CompositeIndex, items: Sequence[ItemStatistics],
+                          table: ResponseTable) -> tuple[DimensionStatistics, ...]:
     """Each dimension's index (from the composite) and rate (equal-weight mean of its item
-    rates)."""
-    return tuple(
-        DimensionStatistics(d.name, d.index,
-                            dimension_rate([items[i].rate.estimate for i in d.items]),
-                            d.items, DIMENSION_CONVENTION)
-        for d in composite.dimensions)
+    rates), with their linearised SEs (a one-item dimension: its item's)."""
+    ses = dimension_standard_errors(table, composite)
+    out = []
+    for d, (index_se, rate_se) in zip(composite.dimensions, ses, strict=True):
+        if len(d.items) == 1:
+            index_se, rate_se = items[d.items[0]].index.se, items[d.items[0]].rate.se
+        out.append(DimensionStatistics(
+            d.name, d.index, dimension_rate([items[i].rate.estimate for i in d.items]),
+            d.items, DIMENSION_CONVENTION, index_se, rate_se))
+    return tuple(out)

@@ -25,6 +25,7 @@ __all__ = [
     "RATE_DEFINITION",
     "SCORE_DEFINITION",
     "WEIGHTING_CONVENTION",
+    "YEAR_OVER_YEAR_CONVENTION",
     "index_interval_convention",
     "rate_interval_convention",
     "scores_conventions",
@@ -42,6 +43,16 @@ COMPOSITE_CONVENTION = (
     "interval from the Taylor-linearised stratified SE with FPC f_h = r_h/N_h over "
     "respondents; each item enters with its own group weights (the groups in its "
     "weight_groups), as in its pooled estimate (analysis.campaign_statistics)")
+YEAR_OVER_YEAR_CONVENTION = (
+    "change = this year's estimate - the previous campaign's (its predecessor), both under "
+    "the same filters and weighting; independent samples: Var(change) = SE_now^2 + "
+    "SE_prev^2 (each year's reported SE, with its FPC), 95% normal interval; target "
+    "'not lower than last year' (不低于上年) met when the change >= 0, P(true change >= 0) = "
+    "Phi(change/SE) (normal approximation); an item is compared only when its question "
+    "wording (text in every language) and answer scale are the same in both years in every "
+    "household group's questionnaire that asks it, else marked 口径变化 (wording changed) "
+    "and no change computed; a dimension or the composite index only when all its items "
+    "are compared")
 INDICATOR_MEASURE_CONVENTION = (
     "campaign indicator settings applied to the overall item's stratified measure; "
     "P(true >= target) = Phi((actual - target)/SE), SE with FPC")

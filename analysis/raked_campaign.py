@@ -111,9 +111,29 @@ def raked_campaign_statistics(
                                     "normal interval, linearised SE under the raking margins"),
         indicator=indicator_from_estimates(items[overall_item].estimates, indicator_measure,
                                            target, points, rule),
-        dimensions=tuple(
-            DimensionStatistics(d.name, d.index,
-                                dimension_rate([items[i].rate.estimate for i in d.items]),
-                                d.items, DIMENSION_CONVENTION)
-            for d in composite.dimensions),
+        dimensions=_raked_dimensions(composite, items, u, weights, stratum, population,
+                                     margins),
         convention=stats.convention + "; raked weights (analysis.raking)")
+
+
+def _raked_dimensions(composite, items, u, weights, stratum, population,
+                      margins) -> tuple[DimensionStatistics, ...]:
+    """Dimension indices and rates with their SEs under the raking margins (a one-item
+    dimension: its item's); ``u`` the influence values of the item rates, then indices."""
+    n_items = len(items)
+    coef = np.zeros((len(composite.dimensions), n_items))
+    for k, d in enumerate(composite.dimensions):
+        for item, share in zip(d.items, d.item_weights, strict=True):
+            coef[k, item] += share
+    variances = calibrated_variance(np.vstack([coef @ u[n_items:], coef @ u[:n_items]]),
+                                    weights, stratum, population, margins)
+    index_se, rate_se = np.sqrt(variances[:len(coef)]), np.sqrt(variances[len(coef):])
+    return tuple(
+        DimensionStatistics(d.name, d.index,
+                            dimension_rate([items[i].rate.estimate for i in d.items]),
+                            d.items, DIMENSION_CONVENTION,
+                            items[d.items[0]].index.se if len(d.items) == 1
+                            else float(index_se[k]),
+                            items[d.items[0]].rate.se if len(d.items) == 1
+                            else float(rate_se[k]))
+        for k, d in enumerate(composite.dimensions))

@@ -34,6 +34,7 @@ TITLES = {
     "snapshot": _l("Data snapshot"),
     "rounding": _l("Rounding"),
     "raking": _l("Raked weighting"),
+    "year_over_year": _l("Against last year"),
 }
 
 TEXTS = {
@@ -77,6 +78,13 @@ TEXTS = {
     "rounding": _l("Rates to %(rate)s decimals, scores and indices to %(score)s decimals."),
     "raking": _l("Each group's respondents weighted to the roster's households by community "
                  "and by project (iterative proportional fitting), weights trimmed."),
+    "year_over_year": _l("Change = this year's figure minus the previous campaign's, under the "
+                         "same filters and weighting. The two years are independent samples, "
+                         "so the change's standard error is the square root of the sum of the "
+                         "two squared standard errors; 95%% normal interval; the probability "
+                         "that the true change is at least 0 is a normal approximation. A "
+                         "question worded differently in the two years (口径变化) is not "
+                         "compared, nor the dimensions and overall index that contain it."),
 }
 
 

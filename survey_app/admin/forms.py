@@ -80,6 +80,13 @@ class CampaignDatesForm(FlaskForm):
             raise ValidationError(_l("The closing date is before the opening date."))
 
 
+class CampaignPreviousForm(FlaskForm):
+    """The same area's campaign of an earlier year, compared year over year (0: none)."""
+
+    previous_id = SelectField(_l("Previous year's campaign"), coerce=int, choices=[])
+    submit = SubmitField(_l("Save the previous campaign"))
+
+
 class CampaignLetterForm(FlaskForm):
     commissioner = StringField(_l("Commissioned by (委托单位)"),
                                validators=[Optional(), Length(max=200)])

@@ -28,6 +28,7 @@ from survey_app.admin.forms import (
     CampaignCreateForm,
     CampaignDatesForm,
     CampaignLetterForm,
+    CampaignPreviousForm,
     CampaignStatusForm,
     CampaignUnitForm,
     IndicatorSettingsForm,
@@ -45,6 +46,7 @@ from survey_app.labels import label
 from survey_app.models import Campaign, Community, Role, Unit, User
 from survey_app.security import role_required
 from survey_app.services import (
+    campaign_years,
     campaigns,
     contact_vault,
     questionnaire_versions,
@@ -107,6 +109,15 @@ def _settings_form(campaign: Campaign) -> IndicatorSettingsForm:
         double_entry=campaign.double_entry, duplicate_rule=campaign.duplicate_rule)
 
 
+def previous_form(campaign: Campaign, **kwargs) -> CampaignPreviousForm:
+    """The predecessor form: campaigns of earlier years to choose from, or none (0)."""
+    form = CampaignPreviousForm(previous_id=campaign.previous_campaign_id or 0, **kwargs)
+    form.previous_id.choices = choices(
+        [(0, _("none"))] + [(c.id, f"{c.title} ({c.slug}, {c.year})") for c in
+                            campaign_years.earlier_campaigns(campaign, session=db.session)])
+    return form
+
+
 def _render_campaign(campaign: Campaign, status: int = 200, **forms):
     """The campaign page; ``forms`` replaces a blank form with a rejected one (its values
     and errors kept)."""
@@ -128,6 +139,7 @@ def _render_campaign(campaign: Campaign, status: int = 200, **forms):
         "status_form": CampaignStatusForm(formdata=None),
         "letter_form": CampaignLetterForm(formdata=None, obj=campaign),
         "unit_form": CampaignUnitForm(formdata=None, code=unit.code if unit else ""),
+        "previous_form": previous_form(campaign, formdata=None),
     }
     defaults.update(forms)
     plans = sampling.plan_sample(campaign, session=db.session)

@@ -50,25 +50,55 @@ def campaign_group() -> None:
 
 @campaign_group.command("create")
 @click.argument("slug")
-@click.option("--title", required=True)
-@click.option("--year", type=int, default=lambda: date.today().year, show_default="this year")
+@click.option("--title", help="Required unless --previous (then: its title, year replaced).")
+@click.option("--year", type=int, default=None, help="Default: this year, or --previous's + 1.")
 @click.option("--district", default="")
+@click.option("--previous", "previous", default=None, metavar="SLUG",
+              help="Follow campaign SLUG: copy its settings, questionnaires and report "
+                   "settings, and compare with it year over year.")
 @click.option("--no-builtin", is_flag=True, help="Do not attach the two built-in questionnaires.")
 @with_appcontext
-def campaign_create(slug: str, title: str, year: int, district: str, no_builtin: bool) -> None:
+def campaign_create(slug: str, title: str | None, year: int | None, district: str,
+                    previous: str | None, no_builtin: bool) -> None:
     """Create campaign SLUG (with the built-in questionnaires unless --no-builtin)."""
-    from survey_app.services import campaigns, questionnaire_versions
+    from survey_app.services import campaign_years, campaigns, questionnaire_versions
 
+    if previous is None and not title:
+        raise click.UsageError("--title is required (unless --previous is given)")
     try:
         with db.write() as session:
-            campaign = campaigns.create_campaign(slug, title, year, district=district,
-                                                 session=session)
-            if not no_builtin:
-                questionnaire_versions.attach_builtin_questionnaires(campaign, session=session)
+            if previous is not None:
+                campaign = campaign_years.create_following(slug, previous, title=title,
+                                                           year=year, session=session)
+            else:
+                campaign = campaigns.create_campaign(slug, title, year or date.today().year,
+                                                     district=district, session=session)
+                if not no_builtin:
+                    questionnaire_versions.attach_builtin_questionnaires(campaign,
+                                                                         session=session)
     except campaigns.CampaignError as exc:
         raise click.ClickException(str(exc)) from exc
-    click.echo(f"created campaign {campaign.slug} ({campaign.year})"
-               + ("" if no_builtin else " with the built-in questionnaires"))
+    click.echo(f"created campaign {campaign.slug} ({campaign.year})" + (
+        f" following {previous}: settings, questionnaires and report settings copied"
+        if previous else "" if no_builtin else " with the built-in questionnaires"))
+
+
+@campaign_group.command("previous")
+@click.argument("slug")
+@click.argument("previous", required=False)
+@with_appcontext
+def campaign_previous(slug: str, previous: str | None) -> None:
+    """Name PREVIOUS as the predecessor of SLUG (compared year over year); none: unlink."""
+    from survey_app.services import campaign_years, campaigns
+
+    campaign = _campaign(slug)
+    before = _campaign(previous) if previous else None
+    try:
+        with db.write() as session:
+            campaign_years.set_previous(campaign, before, session=session)
+    except campaigns.CampaignError as exc:
+        raise click.ClickException(str(exc)) from exc
+    click.echo(f"campaign {slug}: previous campaign {previous or '-'}")
 
 
 @campaign_group.command("list")

@@ -50,6 +50,9 @@ class Campaign(SQLModel, table=True):
     # discrepancy rate above which a worker is flagged (by the Wilson lower bound).
     backcheck_items: list[str] | None = Field(default=None, sa_column=Column(JSON))
     backcheck_threshold: float = 0.10
+    # The same area's campaign of an earlier year (its predecessor): the scores document
+    # compares this campaign's headline figures with it (services.year_over_year).
+    previous_campaign_id: int | None = Field(default=None, foreign_key="campaign.id")
     created_at: datetime = Field(default_factory=utcnow)
 
 

@@ -33,7 +33,15 @@ from survey_app.models import (
     User,
     Visit,
 )
-from survey_app.services import campaigns, questionnaire_versions, roster, sampling, tokens, users
+from survey_app.services import (
+    campaigns,
+    demo_previous,
+    questionnaire_versions,
+    roster,
+    sampling,
+    tokens,
+    users,
+)
 from survey_app.services.demo_answers import Resident, household_latent, simulated_answers
 from survey_app.services.personal_data import id_number_check_char
 from survey_app.services.responses import payload_hash, store_response
@@ -74,7 +82,7 @@ class DemoSummary:
 
     def lines(self) -> list[str]:
         state = "created" if self.created else "already loaded (unchanged)"
-        out = [f"Demo campaign {SLUG}: {state}",
+        out = [f"Demo campaign {SLUG}: {state} (previous year: {demo_previous.SLUG})",
                f"  households: {self.households}  sampled: {self.sampled}",
                f"  completed responses by mode: {self.responses}",
                "Demo region 湖南省 430000 > 益阳市 430900 > 赫山区 430903, 资阳区 430902 "
@@ -93,6 +101,8 @@ def load_demo(*, session: Session, example_links: int = 3) -> DemoSummary:
     created = campaign is None
     if created:
         campaign = _create(session)
+    # The same area's 2020 campaign, compared year over year (created once).
+    demo_previous.load_previous(campaign, session=session)
     # The region (湖南省 → 益阳市 → 赫山区 and two more counties with campaigns of their own)
     # after Heshan, from generators of its own: Heshan's figures do not depend on it.
     from survey_app.services import demo_region

@@ -26,7 +26,7 @@ from __future__ import annotations
 
 import math
 import random
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from questionnaires import validate_answers
 from questionnaires.model import Questionnaire
@@ -126,34 +126,39 @@ COMMENT_CHANCE_CONTENT = 0.2
 
 
 def household_latent(rng: random.Random, group: str, community_code: str | None,
-                     project_name: str | None) -> float:
-    """One household's latent satisfaction (probit scale, mean ``GROUP_MEAN[group]``)."""
+                     project_name: str | None, shift: float = 0.0) -> float:
+    """One household's latent satisfaction (probit scale, mean ``GROUP_MEAN[group]``
+    + ``shift``: another year's level)."""
     return (GROUP_MEAN[group] + COMMUNITY_EFFECT.get(community_code or "", 0.0)
-            + PROJECT_EFFECT.get(project_name or "", 0.0) + rng.gauss(0.0, 1.0))
+            + PROJECT_EFFECT.get(project_name or "", 0.0) + rng.gauss(0.0, 1.0)) + shift
 
 
 def rating_code(rng: random.Random, group: str, dimension: str, latent: float,
-                na_code: str | None) -> str:
+                na_code: str | None, extra_shift: float = 0.0) -> str:
     """An ordered-probit code for one item: propensity cut at the item's thresholds.
 
     ``na_code``: the scale's 不清楚 code, chosen now and then; None where not offered.
+    ``extra_shift``: moves this item's propensity (another year's level of the item).
     """
     if na_code is not None and rng.random() < DONT_KNOW_RATE.get(dimension, DONT_KNOW_DEFAULT):
         return na_code
     noise = OVERALL_NOISE if dimension == "overall" else ITEM_NOISE
     propensity = (latent + ITEM_SHIFT.get(dimension, 0.0)
-                  + GROUP_ITEM_SHIFT.get((group, dimension), 0.0) + rng.gauss(0.0, noise))
+                  + GROUP_ITEM_SHIFT.get((group, dimension), 0.0) + rng.gauss(0.0, noise)
+                  ) + extra_shift
     cuts = (*THRESHOLDS[:3], THRESHOLDS[3] + TOP_THRESHOLD_SHIFT.get(dimension, 0.0))
     return str(1 + sum(propensity > cut for cut in cuts))
 
 
 @dataclass(frozen=True)
 class Resident:
-    """Who answers: their household group, latent satisfaction and answering mode."""
+    """Who answers: their household group, latent satisfaction and answering mode;
+    ``item_shift`` moves single items (dimension -> probit shift; another year's levels)."""
 
     group: str
     latent: float
     on_paper: bool = False
+    item_shift: dict[str, float] = field(default_factory=dict)
 
 
 def simulated_answers(questionnaire: Questionnaire, rng: random.Random,
@@ -165,7 +170,8 @@ def simulated_answers(questionnaire: Questionnaire, rng: random.Random,
     for q in questionnaire.questions():
         if q.type == "rating":
             na_code = questionnaire.scale.na_code if q.allow_na else None
-            code = rating_code(rng, resident.group, q.dimension, latent, na_code)
+            code = rating_code(rng, resident.group, q.dimension, latent, na_code,
+                               resident.item_shift.get(q.dimension, 0.0))
             raw[q.id] = code
             if code != na_code and not q.overall:
                 ratings[q.dimension] = int(code)

@@ -104,7 +104,9 @@ def report_context(campaign: Campaign, doc: ScoresDocument, *, session: Session,
         "overview": report_text.overview(campaign, progress, period,
                                          unverified_included=included),
         "t_sample": t_sample, "sample_note": sample_note,
-        "headline": report_text.headline(doc),
+        # With a predecessor, its paragraph 与上年比较 follows the headline.
+        "headline": report_text.headline(doc) + (
+            [doc.year_over_year.summary_zh] if doc.year_over_year and has_cells else []),
         "t_items": report_text.item_rows(doc) if has_cells else [],
         "items_note": "注：满意率、满意度得分的合计值按各类住户名册户数加权。",
         "dimension_text": report_text.dimension_text(doc) if has_cells else [],

@@ -17,7 +17,9 @@ The data version of a campaign (:func:`data_version`):
 - the roster (count and max id of the campaign's households: N_h), the questionnaire
   attachments and the campaign's projects (labels and breakdowns);
 - the campaign row's own settings (indicator measure, target, points, rule), read from the
-  already loaded object.
+  already loaded object;
+- the predecessor named in ``previous_campaign_id`` and its data version (the document's
+  year-over-year section reads its responses); its newest change counts as this one's.
 
 Why not a version counter bumped by the services: it needs a schema change and every
 present and future writer (including a manual SQL fix) has to remember to bump it; the
@@ -89,8 +91,9 @@ def _scalar(stmt):
     return stmt.scalar_subquery()
 
 
-def data_version(campaign: Campaign, *, session: Session) -> tuple:
-    """Everything the scores document of ``campaign`` depends on, in one aggregate query."""
+def data_version(campaign: Campaign, *, session: Session, with_previous: bool = True) -> tuple:
+    """Everything the scores document of ``campaign`` depends on, in one aggregate query
+    (and one more for its predecessor's when it names one and ``with_previous``)."""
     of_campaign = Response.campaign_id == campaign.id
     row = session.exec(
         select(
@@ -117,9 +120,25 @@ def data_version(campaign: Campaign, *, session: Session) -> tuple:
     settings = (campaign.indicator_measure, campaign.indicator_target,
                 campaign.indicator_points, campaign.indicator_rule,
                 repr(sorted((campaign.indicator_rule_params or {}).items())),
-                campaign.title, campaign.slug, campaign.year, campaign.district)
-    return (int(count or 0), max_id, as_utc(max_updated), int(complete or 0),
-            int(excluded or 0), *others, settings)
+                campaign.title, campaign.slug, campaign.year, campaign.district,
+                campaign.previous_campaign_id)
+    newest = as_utc(max_updated)
+    previous = _previous_version(campaign, session=session) if with_previous else None
+    if previous is not None and previous[3] is not None:
+        newest = max(newest, previous[3]) if newest is not None else previous[3]
+    return (int(count or 0), max_id, newest, int(complete or 0),
+            int(excluded or 0), *others, settings, previous)
+
+
+def _previous_version(campaign: Campaign, *, session: Session) -> tuple | None:
+    """The data version of the campaign's predecessor (its year-over-year comparison)."""
+    if campaign.previous_campaign_id is None:
+        return None
+    previous = session.get(Campaign, campaign.previous_campaign_id)
+    if previous is None:
+        return None
+    # The predecessor's own predecessor does not enter this campaign's document.
+    return (previous.id, *data_version(previous, session=session, with_previous=False))
 
 
 

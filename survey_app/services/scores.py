@@ -25,7 +25,7 @@ from sqlmodel import Session, select
 
 import analysis
 from survey_app.models import Campaign, Community, Household, Project
-from survey_app.services import nonresponse
+from survey_app.services import campaign_years, nonresponse, year_over_year
 from survey_app.services.counted_data import (
     CountedData,
     gc_paused,
@@ -274,8 +274,10 @@ def _dimension_cells(stats, item_cells: dict[str, ItemCell]) -> dict[str, Dimens
             item = item_cells[names[0]]
             extra = {k: getattr(item, k) for k in
                      ("rate_ci", "index_ci", "score", "score_ci", "n_valid")}
-        out[d.name] = DimensionCell(index=_r(d.index, SCORE_DECIMALS),
-                                    rate=_r(d.rate, RATE_DECIMALS), items=names, **extra)
+        out[d.name] = DimensionCell(
+            index=_r(d.index, SCORE_DECIMALS), rate=_r(d.rate, RATE_DECIMALS), items=names,
+            index_se=_r(d.index_se, STAT_DECIMALS + 2), rate_se=_r(d.rate_se, STAT_DECIMALS + 2),
+            **extra)
     return out
 
 
@@ -335,9 +337,30 @@ def _breakdown(data: CountedData, key: str, names: dict[str, str],
 
 def scores_document(campaign: Campaign, filters: ScoreFilters | None = None, *,
                     session: Session) -> ScoresDocument:
-    """All scores of ``campaign`` under ``filters`` as one immutable document."""
+    """All scores of ``campaign`` under ``filters`` as one immutable document, with its
+    headline figures against its predecessor's (:mod:`~survey_app.services.year_over_year`)."""
+    filters = filters or ScoreFilters()
     with gc_paused():
-        return _scores_document(campaign, filters or ScoreFilters(), session=session)
+        doc = _scores_document(campaign, filters, session=session)
+        previous = campaign_years.previous_campaign(campaign, session=session)
+        if previous is None:
+            return doc
+        return year_over_year.compared(doc, campaign, previous,
+                                       headline_cells(previous, filters, session=session),
+                                       session=session)
+
+
+def headline_cells(campaign: Campaign, filters: ScoreFilters, *, session: Session):
+    """(respondents, pooled cell, group rows) of ``campaign``: the part of its document a
+    following year compares with."""
+    data = load_counted(campaign, filters, session=session)
+    roster = roster_counts(campaign, session=session)
+    pops = roster.populations(project=filters.project, community=filters.community)
+    raking = (nonresponse.rake_counted(data, roster.counts, pops, filters)
+              if filters.weighting == "raked" else None)
+    n = len(data.response_ids)
+    pooled, _stats = _cell_with_statistics(data, np.ones(n, dtype=bool), pops, raking=raking)
+    return n, pooled, _strata_and_groups(data, pops, raking)[1]
 
 
 def _scores_document(campaign: Campaign, filters: ScoreFilters, *,

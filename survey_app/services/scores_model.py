@@ -35,27 +35,10 @@ from __future__ import annotations
 from datetime import date
 from typing import Annotated, Literal
 
-from pydantic import MISSING, BaseModel, ConfigDict, Field, NonNegativeInt, StringConstraints
+from pydantic import MISSING, Field, NonNegativeInt
 
-#: A 95 % interval ``[low, high]``; a bound is None where it is undefined (alpha on 2 rows).
-Interval = tuple[float | None, float | None]
-#: sha256 hex digest naming the exact counted responses (see the ``snapshot`` convention).
-SnapshotId = Annotated[str, StringConstraints(pattern="^[0-9a-f]{64}$")]
-
-
-class DocumentModel(BaseModel):
-    """Immutable, and unknown keys are refused, so a builder change cannot drift silently.
-
-    The validators are built on first use (``defer_build``): resident and entry requests
-    never touch these models, so workers do not pay for them at start-up.
-    """
-
-    model_config = ConfigDict(frozen=True, extra="forbid", defer_build=True)
-
-
-class Document(DocumentModel):
-    """A whole document (what an API route or the CLI returns)."""
-
+from survey_app.services.document_base import Document, DocumentModel, Interval, SnapshotId
+from survey_app.services.year_over_year_model import YearOverYear
 
 # ---------------------------------------------------------------- cells
 
@@ -105,7 +88,8 @@ class ItemCell(DocumentModel):
 
 
 class DimensionCell(DocumentModel):
-    """A dimension in one cell: equal-weight means of its items' indices and rates.
+    """A dimension in one cell: equal-weight means of its items' indices and rates, with
+    their linearised SEs (with FPC; under raked weights, under the raking margins).
 
     A one-item dimension also carries its item's intervals, score and ``n_valid``.
     """
@@ -113,6 +97,8 @@ class DimensionCell(DocumentModel):
     index: float | None
     rate: float | None
     items: list[str]
+    index_se: float | None
+    rate_se: float | None
     rate_ci: Interval | None | MISSING = MISSING
     index_ci: Interval | None | MISSING = MISSING
     score: float | None | MISSING = MISSING
@@ -410,6 +396,7 @@ class ScoresDocument(Document):
     ``conventions`` names the convention behind each kind of number (key -> text).
     ``reliability``, ``validity``, ``ipa``, ``indicator`` and ``comments`` are None, and
     ``drivers`` and ``mode_effects`` empty, when fewer than MIN_CELL responses are counted.
+    ``year_over_year`` compares the headline figures with the previous campaign's.
     """
 
     campaign: CampaignHeading
@@ -436,6 +423,8 @@ class ScoresDocument(Document):
     mode_effects: list[ModeEffect]
     comments: Comments | None
     nonresponse: NonResponse | None = None
+    #: This campaign's headline figures against its predecessor's (None: no predecessor).
+    year_over_year: YearOverYear | None = None
 
     def dimension_labels(self) -> dict[str, str]:
         """Dimension id -> label."""

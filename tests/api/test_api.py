@@ -8,7 +8,7 @@ from openapi_spec_validator import validate
 
 from survey_app.api.openapi import openapi_document
 from survey_app.models import Role
-from survey_app.services import api_tokens, demo
+from survey_app.services import api_tokens, demo, demo_previous
 from tests.factories import make_user
 
 
@@ -70,9 +70,9 @@ def test_every_api_response_conforms_to_the_openapi_document(app, client, sessio
     listing = client.get("/api/v1/campaigns", headers=headers)
     assert listing.status_code == 200 and listing.headers["Cache-Control"] == "no-store"
     _conforms(listing.get_json(), "CampaignList")
-    # Heshan and the demo region's two other counties (services.demo_region).
+    # Heshan, its 2020 predecessor and the demo region's two other counties.
     assert sorted(c["slug"] for c in listing.get_json()["campaigns"]) == sorted(
-        [demo.SLUG, "taojiang-2021", "ziyang-2021"])
+        [demo.SLUG, demo_previous.SLUG, "taojiang-2021", "ziyang-2021"])
     rollup = client.get("/api/v1/units/430900/2021/rollup", headers=headers)
     assert rollup.status_code == 200 and len(rollup.get_json()["counties"]) == 3
     _conforms(rollup.get_json(), "Rollup")

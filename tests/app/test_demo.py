@@ -18,7 +18,7 @@ from survey_app.models import (
     Unit,
     User,
 )
-from survey_app.services import demo, demo_region
+from survey_app.services import campaigns, demo, demo_previous, demo_region
 
 
 def _heshan_id(session) -> int:
@@ -58,6 +58,9 @@ def test_demo_load_is_idempotent_and_matches_the_seed_report(app, session):
     assert after_first["relocated"] == 600
     assert after_first["rental_subsidy"] == 2500
     assert after_first["projects"] == 3
+    previous = campaigns.get_campaign(demo_previous.SLUG, session=session)
+    assert (previous.status, previous.year) == ("closed", 2020)
+    assert campaigns.get_campaign(demo.SLUG, session=session).previous_campaign_id == previous.id
     planned = session.exec(select(func.sum(Project.planned_households))
                            .where(Project.campaign_id == _heshan_id(session))).one()
     assert planned == 600

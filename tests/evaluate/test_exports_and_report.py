@@ -71,7 +71,8 @@ def test_exports_are_deidentified_formula_safe_and_audited(app, client, session,
     for h in households:
         for secret in (h.household_code, h.head_name_masked, h.phone_masked,
                        h.id_number_masked, h.address_masked):
-            assert secret not in everything
+            # (heshan-2020's roster has no names, phones or addresses: empty masks)
+            assert not secret or secret not in everything
     assert any(h.pseudonym in text for h in households)
 
     events = session.exec(select(AuditEvent).where(AuditEvent.action.like("export.%"))).all()

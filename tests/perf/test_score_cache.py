@@ -237,3 +237,25 @@ def test_no_stale_document_across_campaigns(campaign_data):
     b = score_cache.cached_scores_document(other, session=session)
     assert a.campaign.slug != b.campaign.slug
     assert b.n_respondents == 6
+
+
+def test_a_change_to_the_predecessor_is_seen_by_the_follower(campaign_data):
+    """Year over year: the follower's document reads its predecessor's responses, so the
+    predecessor's data version is part of the follower's key."""
+    from survey_app.services import campaign_years
+
+    session, before = campaign_data["session"], campaign_data["campaign"]
+    after = make_campaign(session, year=2022)
+    attach_builtin_questionnaires(after, session=session)
+    for group in [HouseholdGroup.RENTAL_SUBSIDY] * 6 + [HouseholdGroup.RELOCATED] * 5:
+        _respond(session, after, campaign_data["rng"], group)
+    campaign_years.set_previous(after, before, session=session)
+    first = score_cache.cached_scores_document(after, session=session)
+    assert first.year_over_year.previous_respondents == 14
+    assert score_cache.cached_scores_document(after, session=session) is first
+    _respond(session, before, campaign_data["rng"])
+    second = score_cache.cached_scores_document(after, session=session)
+    assert second.year_over_year.previous_respondents == 15
+    assert second == scores.scores_document(after, session=session)
+    campaign_years.set_previous(after, None, session=session)
+    assert score_cache.cached_scores_document(after, session=session).year_over_year is None

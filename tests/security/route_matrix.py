@@ -179,6 +179,8 @@ MATRIX = {
     "GET /admin/campaigns/<slug>/sms": ADMIN_ONLY,
     "POST /admin/campaigns/<slug>/sms/waves": ADMIN_POST_REJECTED,
     "POST /admin/campaigns/<slug>/unit": ADMIN_POST_DONE,  # empty code: no region
+    # the predecessor (year over year): an empty form is refused with a message, redirected
+    "POST /admin/campaigns/<slug>/previous": ADMIN_POST_DONE,
 }
 
 # URL parameters taken from another scenario value than the one of the same name.

@@ -104,7 +104,8 @@ def test_fields_the_builder_leaves_out_stay_out(session, heshan):
 
     one_item = next(iter(pooled["dimensions"].values()))
     assert _roundtrip(DimensionCell, one_item).n_valid == one_item["n_valid"]
-    several = {"index": 80.5, "rate": 0.875, "items": ["a", "b"]}
+    several = {"index": 80.5, "rate": 0.875, "items": ["a", "b"], "index_se": 1.2,
+               "rate_se": 0.02}
     dimension = _roundtrip(DimensionCell, several)
     assert dimension.rate_ci is MISSING and dimension.model_dump(mode="json") == several
 
