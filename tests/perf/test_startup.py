@@ -17,11 +17,11 @@ from tests.factories import make_community, make_user
 ROOT = Path(__file__).resolve().parents[2]
 SETTINGS = {"TESTING": True, "SECRET_KEY": "test-secret", "PII_KEY": "test-pii-key",
             "WTF_CSRF_ENABLED": False, "RATELIMIT_ENABLED": False}
-# numpy itself still comes with the app (answer_copies' decoding table, scores' arrays), and
-# so does the package `analysis`, which loads its statistics modules on first use (PEP 562):
-# those modules count, and of analysis only its convention texts may load.
-STATISTICS_STACK = ("scipy", "analysis.", "jieba", "matplotlib", "docx", "openpyxl", "pandas",
-                    "pyreadstat", "docxtpl", "cairosvg")
+# Nothing of the statistics stack: numpy, scipy, the statistics (`analysis`, whose package
+# loads its modules on first use, PEP 562: of it only its convention texts may load), jieba,
+# the document and workbook writers.
+STATISTICS_STACK = ("numpy", "scipy", "analysis.", "jieba", "matplotlib", "docx", "openpyxl",
+                    "pandas", "pyreadstat", "docxtpl", "cairosvg")
 LIGHT = ("analysis.conventions",)
 
 # In a fresh interpreter: what creating the app and serving residents and community
