@@ -52,12 +52,11 @@ def answer_copies(values: Mapping[str, object], questionnaire: Questionnaire,
 
 
 def load_comment_segmenter() -> None:
-    """Load the comment segmenter (jieba's dictionary, ~0.7 s) and the domain words now.
+    """Load the comment segmenter (jieba's dictionary, ~1 s of CPU) and the domain words now.
 
-    Called once by the gunicorn master before it forks the workers
-    (survey_app/gunicorn_conf.py), so that neither a worker's first submission with a
-    comment (inside its write transaction) nor its first scores request pays it. Other
-    servers pay it on first use.
+    Called by the gunicorn master once a worker has segmented a comment, before it forks
+    the workers again to share it (survey_app/gunicorn_conf.py); other processes load it on
+    their first comment (:func:`comment_terms`).
     """
     from analysis import load_segmenter
 
