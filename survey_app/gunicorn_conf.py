@@ -10,6 +10,11 @@ copy and tells the master (one byte of shared memory, :func:`post_request`); the
 loads it too and reloads itself (SIGHUP): new workers are forked that share its copy, and the
 old ones finish their requests and exit. A server that never receives a comment never loads
 it; one that does holds one shared copy instead of one per worker.
+
+``SURVEY_COMMENT_SEGMENTER=start`` loads it at start instead, for a restart during busy
+fieldwork: the master forks one worker, which serves at once, loads the segmenter meanwhile
+and then replaces that worker by the configured number (no worker loads a copy of its own
+when many residents post comments in the first seconds, at ~1 s of CPU each).
 """
 
 import mmap
@@ -24,6 +29,10 @@ os.environ.setdefault("OPENBLAS_NUM_THREADS", "1")
 
 bind = os.environ.get("SURVEY_BIND", "127.0.0.1:8000")
 workers = int(os.environ.get("SURVEY_WORKERS", "4"))
+#: When the master loads the comment segmenter: "first-comment" (the default) or "start".
+comment_segmenter = os.environ.get("SURVEY_COMMENT_SEGMENTER", "first-comment")
+if comment_segmenter not in ("first-comment", "start"):
+    raise ValueError(f"SURVEY_COMMENT_SEGMENTER={comment_segmenter!r}: 'first-comment' or 'start'")
 # Short requests; a slow client must not hold a worker for long.
 timeout = 30
 graceful_timeout = 20
@@ -56,6 +65,8 @@ def when_ready(server):
     import threading
 
     _freeze_shared_objects()
+    if comment_segmenter == "start":
+        server.num_workers = 1  # serves while the master loads; the reload forks the rest
     threading.Thread(target=share_comment_segmenter, args=(server,), daemon=True,
                      name="share-comment-segmenter").start()
 
@@ -68,9 +79,10 @@ def post_request(worker, req, environ, resp):
 
 
 def share_comment_segmenter(server, *, poll_seconds: float = 0.5) -> None:
-    """In the master: once a worker has loaded the comment segmenter, load it here too, then
-    replace the workers (SIGHUP: ``workers`` new ones forked, sharing it; the old ones finish
-    their requests and exit).
+    """In the master: once a worker has loaded the comment segmenter (or, to load it at
+    start, once the first worker is forked), load it here too, then replace the workers
+    (SIGHUP: ``workers`` new ones forked, sharing it; the old ones finish their requests and
+    exit).
 
     A fork while this thread imports would give the child half-imported modules and locks
     held by a thread it does not have, so every fork of the master waits for the loading.
@@ -79,7 +91,7 @@ def share_comment_segmenter(server, *, poll_seconds: float = 0.5) -> None:
     import threading
     import time
 
-    while not SEGMENTER_WANTED[0]:
+    while not (SEGMENTER_WANTED[0] or comment_segmenter == "start" and server.WORKERS):
         time.sleep(poll_seconds)
     loading = threading.Lock()
     os.register_at_fork(before=loading.acquire, after_in_parent=loading.release,
@@ -92,9 +104,10 @@ def share_comment_segmenter(server, *, poll_seconds: float = 0.5) -> None:
             _freeze_shared_objects()
         server.log.info("Comment segmenter loaded; replacing the workers to share it")
     except Exception:
-        # Each worker keeps loading its own copy on its first comment.
         server.log.exception("Loading the comment segmenter in the master failed")
-        return
+        if comment_segmenter != "start":
+            return  # each worker goes on loading its own copy on its first comment
+        # At start the reload still brings the configured number of workers.
     os.kill(os.getpid(), signal.SIGHUP)
 
 

@@ -150,3 +150,42 @@ def test_gunicorn_master_loads_the_comment_segmenter_once_a_worker_needed_it():
                          text=True, check=False)
     assert out.returncode == 0, out.stderr
     assert out.stdout.strip() == "ok"
+
+
+SEGMENTER_AT_START = """
+import os, runpy, signal, sys, threading
+
+os.environ["SURVEY_COMMENT_SEGMENTER"] = "start"
+conf = runpy.run_module("survey_app.gunicorn_conf")
+hangups = []
+signal.signal(signal.SIGHUP, lambda *_: hangups.append(1))
+
+class Log:
+    def info(self, *args):
+        pass
+
+class Master:  # what when_ready and share_comment_segmenter read of gunicorn's Arbiter
+    WORKERS = {}
+    num_workers = 4
+    log = Log()
+
+master = Master()
+conf["when_ready"](master)
+assert master.num_workers == 1  # one worker first: it serves while the master loads
+threading.Event().wait(0.2)
+assert "jieba" not in sys.modules and not hangups  # waits for that worker
+master.WORKERS = {1: None}
+thread = [t for t in threading.enumerate() if t.name == "share-comment-segmenter"][0]
+thread.join(60)
+assert not thread.is_alive()
+import jieba
+assert jieba.dt.initialized and hangups == [1]  # then the reload forks the configured number
+print("ok")
+"""
+
+
+def test_gunicorn_master_can_load_the_comment_segmenter_at_start():
+    out = subprocess.run([sys.executable, "-c", SEGMENTER_AT_START], cwd=ROOT,
+                         capture_output=True, text=True, check=False)
+    assert out.returncode == 0, out.stderr
+    assert out.stdout.strip() == "ok"

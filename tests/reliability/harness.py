@@ -68,8 +68,12 @@ class GunicornServer:
                "SURVEY_SECRET_KEY": "load-test-secret-key", "SURVEY_PII_KEY": "load-test-pii",
                "SURVEY_CONTACT_KEY": "load-test-contact",
                "SURVEY_WORKERS": str(self.workers), "SURVEY_BIND": f"127.0.0.1:{self.port}",
+               # The segmenter at start, as during busy fieldwork: the tests' residents post
+               # comments from the first second (survey_app/gunicorn_conf.py).
+               "SURVEY_COMMENT_SEGMENTER": "start",
                **self.extra_env}
         gunicorn = Path(sys.executable).with_name("gunicorn")
+        shared_before = self._segmenter_lines() if hasattr(self, "_log_file") else 0
         self.process = subprocess.Popen(
             [str(gunicorn), "-c", "python:survey_app.gunicorn_conf", "--access-logfile",
              "/dev/null", "survey_app:create_app()"],
@@ -80,13 +84,18 @@ class GunicornServer:
         while time.monotonic() < deadline:
             try:
                 urllib.request.urlopen(self.base_url + "/", timeout=2).read()
-                self._wait_for_workers(deadline=time.monotonic() + 90)
+                self._wait_for_workers(shared_before, deadline=time.monotonic() + 90)
                 return
             except OSError:
                 if self.process.poll() is not None:
                     raise RuntimeError("gunicorn exited: " + self.log_text())
                 time.sleep(0.2)
         raise RuntimeError("gunicorn did not start in time")
+
+    def _segmenter_lines(self) -> int:
+        text = self.log_text()
+        return (text.count("Comment segmenter loaded")
+                + text.count("Loading the comment segmenter in the master failed"))
 
     def _children(self) -> set[int]:
         path = Path(f"/proc/{self.process.pid}/task/{self.process.pid}/children")
@@ -95,18 +104,22 @@ class GunicornServer:
         except OSError:
             return set()
 
-    def _wait_for_workers(self, *, deadline: float) -> None:
-        """After the first 200, wait until the configured number of workers is up: tests
-        measure the server as deployed, not its start-up window. (The first comment makes
-        the master load the comment segmenter and replace its workers, gracefully:
-        survey_app/gunicorn_conf.py.)"""
+    def _wait_for_workers(self, shared_before: int, *, deadline: float) -> None:
+        """After the first 200 (one worker serves while the master loads the comment
+        segmenter, survey_app/gunicorn_conf.py), wait until the master has replaced it by the
+        configured number of workers: tests measure the server as deployed, not its
+        start-up window."""
+        first = self._children()  # one worker, or already the replacements
         while time.monotonic() < deadline:
             if self.process.poll() is not None:
                 raise RuntimeError("gunicorn exited: " + self.log_text())
-            if len(self._children()) == self.workers:
+            children = self._children()
+            replaced = len(first) > 1 or not children & first
+            if (self._segmenter_lines() > shared_before and len(children) == self.workers
+                    and replaced):
                 return
             time.sleep(0.1)
-        raise RuntimeError("gunicorn did not fork its workers in time: "
+        raise RuntimeError("gunicorn did not replace its first worker in time: "
                            + self.log_text()[-2000:])
 
     def _log(self):
