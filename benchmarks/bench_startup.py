@@ -19,8 +19,9 @@ compare, an older commit checked out with ``git worktree add``) and each repeat,
 4. PSS after submissions: ``--submissions`` residents fill in and submit the survey
    (tests/reliability/harness.Resident: two thirds write a comment, which is segmented). The
    current tree's master loads the segmenter once a worker has segmented a comment and then
-   replaces the workers (survey_app/gunicorn_conf.py): PSS is read after that replacement,
-   whose time from the first submission is printed.
+   replaces the workers (survey_app/gunicorn_conf.py); the time from the first submission
+   until none of the workers that took it is left is printed. Then as many submissions
+   again (for both trees), so that the workers measured have served comments, and PSS.
 
 Bytecode: the environment may set ``PYTHONDONTWRITEBYTECODE`` (this VM does), so a source
 checkout compiles every module of the project at each launch (~0.2 s of CPU). An installed
@@ -237,6 +238,11 @@ def launch(root: Path, database_url: str, args: argparse.Namespace) -> Launch:
         assert not ledger.server_errors, ledger.errors[:3]
         after_comments = (None if loads_segmenter_at_start(root) else replaced_workers(
             process.pid, before_comments, args.workers, submitting, args.settle))
+        # As many again, so that the workers measured (the replacements, in the current
+        # tree) have served submissions with comments too.
+        ledger = run_load(f"http://127.0.0.1:{port}", demo.SLUG, residents=args.workers,
+                          seconds=60, max_submissions=args.submissions, seed=2)
+        assert not ledger.server_errors, ledger.errors[:3]
         time.sleep(0.5)
         submitted = memory(process.pid, args.workers)
     finally:

@@ -59,16 +59,49 @@ def post_fork(server, worker):
 SEGMENTER_WANTED = mmap.mmap(-1, 1)
 
 
+#: Served once by the master before it forks (a campaign that cannot exist: no data is read
+#: or written, no failed link lookup is counted).
+WARM_UP_PATHS = ("/", "/c/-", "/c/-/relocated")
+
+
 def when_ready(server):
     # Runs once in the master after the app was preloaded, before the workers are forked
     # (not again on SIGHUP).
     import threading
 
+    try:
+        warm_up(server.app.callable)
+    except Exception:
+        server.log.exception("Warming up the app in the master failed")  # workers still serve
     _freeze_shared_objects()
     if comment_segmenter == "start":
         server.num_workers = 1  # serves while the master loads; the reload forks the rest
     threading.Thread(target=share_comment_segmenter, args=(server,), daemon=True,
                      name="share-comment-segmenter").start()
+
+
+def warm_up(app) -> None:
+    """Do in the master what every worker's first requests would do in each worker: compile
+    the resident pages' templates, load the translations, compile the SQL of a link's
+    look-up, let the interpreter specialise the code of a request. The workers then share
+    those pages instead of each writing its own copy (PSS per worker: docs/BENCHMARKS.md,
+    "Start-up and memory"). No connection is left open across the fork.
+    """
+    from survey_app.extensions import db, limiter
+
+    env = app.jinja_env
+    for name in env.list_templates(
+            filter_func=lambda name: name.startswith(("public/", "base.", "error.", "macros."))):
+        env.get_template(name)
+    limits = limiter.enabled, app.config["RATELIMIT_ENABLED"]
+    limiter.enabled = app.config["RATELIMIT_ENABLED"] = False  # the master is no client
+    try:
+        client = app.test_client()
+        for path in WARM_UP_PATHS:
+            client.get(path)
+    finally:
+        limiter.enabled, app.config["RATELIMIT_ENABLED"] = limits
+        db.dispose(app)
 
 
 def post_request(worker, req, environ, resp):

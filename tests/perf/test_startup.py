@@ -4,13 +4,16 @@ it with workers forked after loading it; numpy runs one BLAS thread per worker. 
 memory: benchmarks/bench_startup.py."""
 
 import json
+import runpy
 import subprocess
 import sys
 from pathlib import Path
 
+from sqlalchemy import event
+
 from questionnaires import load_builtin
 from survey_app import create_app
-from survey_app.extensions import db
+from survey_app.extensions import db, limiter
 from survey_app.models import CampaignStatus, Role
 from survey_app.services import campaigns, questionnaire_versions
 from tests.factories import make_community, make_user
@@ -189,3 +192,24 @@ def test_gunicorn_master_can_load_the_comment_segmenter_at_start():
                          capture_output=True, text=True, check=False)
     assert out.returncode == 0, out.stderr
     assert out.stdout.strip() == "ok"
+
+
+def test_gunicorn_master_warm_up_only_reads_and_leaves_no_connection_or_setting_behind(
+        fresh_database_url):
+    warm_up = runpy.run_module("survey_app.gunicorn_conf")["warm_up"]
+    app = create_app({**SETTINGS, "DATABASE_URL": fresh_database_url,
+                      "RATELIMIT_ENABLED": True})
+    state = app.extensions["survey_db"]
+    statements = []
+    for engine in {state.read_engine, state.write_engine}:
+        event.listen(engine, "before_cursor_execute",
+                     lambda _c, _cur, statement, *_: statements.append(statement))
+    warm_up(app)
+    assert statements, "the link look-up was not exercised"
+    assert all(statement.lstrip().upper().startswith(("SELECT", "PRAGMA", "BEGIN", "ROLLBACK"))
+               for statement in statements), statements
+    assert all(engine.pool.checkedin() == 0 and engine.pool.checkedout() == 0
+               for engine in {state.read_engine, state.write_engine})  # disposed: none open
+    assert app.config["RATELIMIT_ENABLED"] is True and limiter.enabled
+    compiled = {template.name for template in app.jinja_env.cache.values()}
+    assert {"public/survey.html", "public/identify.html", "base.html"} <= compiled
