@@ -3,6 +3,7 @@ gunicorn master loads the comment segmenter once a worker has segmented a commen
 it with workers forked after loading it; numpy runs one BLAS thread per worker. Timings and
 memory: benchmarks/bench_startup.py."""
 
+import gc
 import json
 import runpy
 import subprocess
@@ -167,13 +168,19 @@ class Log:
     def info(self, *args):
         pass
 
+    def exception(self, *args):  # the warm-up: this Master has no app
+        pass
+
 class Master:  # what when_ready and share_comment_segmenter read of gunicorn's Arbiter
     WORKERS = {}
     num_workers = 4
     log = Log()
 
+import gc
+assert not gc.isenabled()  # no collection while the master imports the app
 master = Master()
 conf["when_ready"](master)
+assert gc.isenabled()  # back on for the master and its workers
 assert master.num_workers == 1  # one worker first: it serves while the master loads
 threading.Event().wait(0.2)
 assert "jieba" not in sys.modules and not hangups  # waits for that worker
@@ -196,7 +203,10 @@ def test_gunicorn_master_can_load_the_comment_segmenter_at_start():
 
 def test_gunicorn_master_warm_up_only_reads_and_leaves_no_connection_or_setting_behind(
         fresh_database_url):
-    warm_up = runpy.run_module("survey_app.gunicorn_conf")["warm_up"]
+    try:
+        warm_up = runpy.run_module("survey_app.gunicorn_conf")["warm_up"]
+    finally:
+        gc.enable()  # the settings turn collection off until the master's when_ready
     app = create_app({**SETTINGS, "DATABASE_URL": fresh_database_url,
                       "RATELIMIT_ENABLED": True})
     state = app.extensions["survey_db"]
