@@ -9,7 +9,9 @@ loaded when comments are first segmented: the first worker that segments one loa
 copy and tells the master (one byte of shared memory, :func:`post_request`); the master then
 loads it too and reloads itself (SIGHUP): new workers are forked that share its copy, and the
 old ones finish their requests and exit. A server that never receives a comment never loads
-it; one that does holds one shared copy instead of one per worker.
+it; one that does holds one shared copy instead of one per worker. Before forking, the
+master also serves a few pages of a campaign that cannot exist (:func:`warm_up`), so that
+what every worker's first request would set up is shared as well.
 
 ``SURVEY_COMMENT_SEGMENTER=start`` loads it at start instead, for a restart during busy
 fieldwork: the master forks one worker, which serves at once, loads the segmenter meanwhile
@@ -58,7 +60,12 @@ def post_fork(server, worker):
     # drop any pool the master might have opened before forking.
     from survey_app.extensions import db
 
+    gc.enable()  # already on, unless a settings file (not this module) was run again
     db.dispose(server.app.callable)
+
+
+def on_reload(server):
+    gc.enable()  # as in post_fork: a settings *file* is run again on SIGHUP
 
 
 #: One byte of memory shared by the master and every worker it forks (an anonymous shared
