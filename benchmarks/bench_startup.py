@@ -11,13 +11,22 @@ compare, an older commit checked out with ``git worktree add``) and each repeat,
    (user + system) the master and the workers had used by then: on a loaded machine the
    wall clock counts other processes' turns too. ``Pss`` from ``/proc/<pid>/smaps_rollup``
    of the master and of the workers forked so far is read at once ("at first 200");
-2. the workers' replacement: a master that loads the comment segmenter after forking
-   replaces its first workers (survey_app/gunicorn_conf.py); the time from launch until none
-   of the first workers is left is printed ("-": none within ``--settle`` seconds);
+2. older trees only (their master loads the comment segmenter right after forking a first
+   worker, then replaces it): the time from launch until none of the first workers is left
+   ("-": none within ``--settle`` seconds); PSS is measured after it;
 3. PSS after resident pages: ``--pages`` more GETs of the resident page over fresh
    connections (spread over the workers by the shared socket);
 4. PSS after submissions: ``--submissions`` residents fill in and submit the survey
-   (tests/reliability/harness.Resident: two thirds write a comment, which is segmented).
+   (tests/reliability/harness.Resident: two thirds write a comment, which is segmented). The
+   current tree's master loads the segmenter once a worker has segmented a comment and then
+   replaces the workers (survey_app/gunicorn_conf.py); the time from the first submission
+   until none of the workers that took it is left is printed. Then as many submissions
+   again (for both trees), so that the workers measured have served comments, and PSS.
+
+Bytecode: the environment may set ``PYTHONDONTWRITEBYTECODE`` (this VM does), so a source
+checkout compiles every module of the project at each launch (~0.2 s of CPU). An installed
+wheel has its bytecode (pip compiles it at install): each root's packages are compiled with
+``compileall`` first, unless ``--no-bytecode``.
 
 Modules imported: a fresh interpreter with the root's ``PYTHONPATH`` creates the app,
 serves the resident page and the paper-entry page (a community worker logged in) with the
@@ -91,6 +100,7 @@ class Launch:
     first_200: float
     cpu_to_200: float
     workers_replaced: float | None
+    replaced_after_comments: float | None
     worker_pss_first: float
     master_pss_first: float
     worker_pss_pages: float
@@ -163,8 +173,9 @@ def memory(master: int, workers: int | None = None) -> tuple[float, float]:
 
 def replaced_workers(master: int, first: set[int], workers: int, started: float,
                      settle: float) -> float | None:
-    """Seconds from launch until every first worker was replaced (the master's re-fork
-    after loading the comment segmenter), or None if none happened within ``settle``."""
+    """Seconds from ``started`` until every worker of ``first`` was replaced (the master's
+    re-fork after loading the comment segmenter), or None if none happened within
+    ``settle``."""
     deadline = time.perf_counter() + settle
     while time.perf_counter() < deadline:
         pids = set(worker_pids(master))
@@ -172,6 +183,20 @@ def replaced_workers(master: int, first: set[int], workers: int, started: float,
             return time.perf_counter() - started
         time.sleep(0.02)
     return None
+
+
+def loads_segmenter_at_start(root: Path) -> bool:
+    """Older trees' masters load the comment segmenter right after forking a first worker;
+    the current one once a worker has segmented a comment."""
+    conf = root / "survey_app" / "gunicorn_conf.py"
+    return not (conf.exists() and "SEGMENTER_WANTED" in conf.read_text(encoding="utf-8"))
+
+
+def compile_bytecode(root: Path) -> None:
+    """What pip does when it installs the wheel: the project's modules compiled."""
+    packages = [str(root / name) for name in ("survey_app", "analysis", "questionnaires")]
+    subprocess.run([sys.executable, "-m", "compileall", "-q", *packages], check=True,
+                   stdout=subprocess.DEVNULL)
 
 
 def gunicorn_config(root: Path) -> str:
@@ -200,21 +225,31 @@ def launch(root: Path, database_url: str, args: argparse.Namespace) -> Launch:
         first = worker_pids(process.pid)
         cpu = sum(map(cpu_seconds, [process.pid, *first]))
         at_first_200 = memory(process.pid)
-        replaced = replaced_workers(process.pid, set(first), args.workers, started,
-                                    args.settle)
+        replaced = (replaced_workers(process.pid, set(first), args.workers, started,
+                                     args.settle) if loads_segmenter_at_start(root) else None)
         for _ in range(args.pages):
             assert get_status(port, RESIDENT_PATH) == 200
         time.sleep(0.5)
         pages = memory(process.pid, args.workers)
+        before_comments = set(worker_pids(process.pid))
+        submitting = time.perf_counter()
         ledger = run_load(f"http://127.0.0.1:{port}", demo.SLUG, residents=args.workers,
                           seconds=60, max_submissions=args.submissions)
+        assert not ledger.server_errors, ledger.errors[:3]
+        after_comments = (None if loads_segmenter_at_start(root) else replaced_workers(
+            process.pid, before_comments, args.workers, submitting, args.settle))
+        # As many again, so that the workers measured (the replacements, in the current
+        # tree) have served submissions with comments too.
+        ledger = run_load(f"http://127.0.0.1:{port}", demo.SLUG, residents=args.workers,
+                          seconds=60, max_submissions=args.submissions, seed=2)
         assert not ledger.server_errors, ledger.errors[:3]
         time.sleep(0.5)
         submitted = memory(process.pid, args.workers)
     finally:
         os.killpg(process.pid, signal.SIGTERM)
         process.wait(timeout=30)
-    return Launch(first_200, cpu, replaced, *at_first_200, *pages, *submitted)
+    return Launch(first_200, cpu, replaced, after_comments, *at_first_200, *pages,
+                  *submitted)
 
 
 def modules_imported(root: Path, database_url: str) -> dict:
@@ -241,11 +276,15 @@ def report(backend: str, root: Path, launches: list[Launch], modules: dict) -> N
     def median(name: str) -> float:
         return statistics.median(getattr(run, name) for run in launches)
 
-    replaced = ", ".join("-" if run.workers_replaced is None else f"{run.workers_replaced:.1f}"
-                         for run in launches)
+    def seconds(values) -> str:
+        return ", ".join("-" if value is None else f"{value:.1f}" for value in values)
+
+    replaced = seconds(run.workers_replaced for run in launches)
+    after_comments = seconds(run.replaced_after_comments for run in launches)
     print(f"{backend:10} {str(root):24} first 200 {median('first_200'):.2f} s "
           f"(runs {', '.join(f'{run.first_200:.2f}' for run in launches)}), CPU "
-          f"{median('cpu_to_200'):.2f} s; workers replaced at {replaced} s; PSS at first 200: "
+          f"{median('cpu_to_200'):.2f} s; workers replaced at {replaced} s from launch, at "
+          f"{after_comments} s from the first submission; PSS at first 200: "
           f"worker {median('worker_pss_first'):.1f} MiB, master {median('master_pss_first'):.1f} "
           f"MiB; "
           f"PSS after pages: worker {median('worker_pss_pages'):.1f} MiB, master "
@@ -267,10 +306,16 @@ def main() -> None:
     parser.add_argument("--settle", type=float, default=15.0,
                         help="seconds to wait for the workers' replacement before measuring")
     parser.add_argument("--submissions", type=int, default=40)
+    parser.add_argument("--no-bytecode", action="store_true",
+                        help="do not compile the roots' modules first (see the docstring)")
     args = parser.parse_args()
     roots = [root.resolve() for root in args.roots]
+    for root in roots if not args.no_bytecode else ():
+        compile_bytecode(root)
     print(f"load average before: {os.getloadavg()}; {os.cpu_count()} cores; "
-          f"{args.workers} workers", flush=True)
+          f"{args.workers} workers; bytecode {'not ' if args.no_bytecode else ''}compiled "
+          f"(PYTHONDONTWRITEBYTECODE={os.environ.get('PYTHONDONTWRITEBYTECODE', '')!r})",
+          flush=True)
     for backend in args.backends:
         database, url = seeded_database(backend)
         try:

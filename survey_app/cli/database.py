@@ -1,9 +1,13 @@
+"""``survey-app db ...``: Alembic migrations.
+
+``create_app`` registers these commands in every process, gunicorn workers included, so
+Alembic (with Mako and Pygments, ~5 % of the start-up) is imported when a command runs
+(docs/BENCHMARKS.md, "Start-up and memory").
+"""
+
 import click
-from alembic import command
 from flask import current_app
 from flask.cli import with_appcontext
-
-from survey_app.migrate import alembic_config
 
 
 @click.group("db")
@@ -11,8 +15,13 @@ def db_group() -> None:
     """Database migrations (Alembic)."""
 
 
-def _cfg():
-    return alembic_config(current_app.config["DATABASE_URL"])
+def _alembic():
+    """Alembic's command module and the configuration for the app's database."""
+    from alembic import command
+
+    from survey_app.migrate import alembic_config
+
+    return command, alembic_config(current_app.config["DATABASE_URL"])
 
 
 @db_group.command("upgrade")
@@ -20,7 +29,8 @@ def _cfg():
 @with_appcontext
 def upgrade(revision: str) -> None:
     """Upgrade the database to REVISION (default: head)."""
-    command.upgrade(_cfg(), revision)
+    command, cfg = _alembic()
+    command.upgrade(cfg, revision)
 
 
 @db_group.command("downgrade")
@@ -28,14 +38,16 @@ def upgrade(revision: str) -> None:
 @with_appcontext
 def downgrade(revision: str) -> None:
     """Downgrade the database to REVISION (e.g. base)."""
-    command.downgrade(_cfg(), revision)
+    command, cfg = _alembic()
+    command.downgrade(cfg, revision)
 
 
 @db_group.command("current")
 @with_appcontext
 def current() -> None:
     """Show the current revision."""
-    command.current(_cfg())
+    command, cfg = _alembic()
+    command.current(cfg)
 
 
 @db_group.command("revision")
@@ -44,4 +56,5 @@ def current() -> None:
 @with_appcontext
 def revision(message: str, autogenerate: bool) -> None:
     """Create a new migration file."""
-    command.revision(_cfg(), message=message, autogenerate=autogenerate)
+    command, cfg = _alembic()
+    command.revision(cfg, message=message, autogenerate=autogenerate)

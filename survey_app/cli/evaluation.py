@@ -1,4 +1,9 @@
-"""``survey-app scores`` and ``survey-app export``: the evaluator's numbers from the shell."""
+"""``survey-app scores`` and ``survey-app export``: the evaluator's numbers from the shell.
+
+``create_app`` registers these commands in every process, gunicorn workers included, so the
+scores and the exporters (numpy, the statistics) are imported inside the commands, when they
+run (docs/BENCHMARKS.md, "Start-up and memory").
+"""
 
 from __future__ import annotations
 
@@ -8,7 +13,7 @@ import click
 from flask.cli import with_appcontext
 
 from survey_app.extensions import db
-from survey_app.services import audit, audit_chain, campaigns, counted_data, exports, scores
+from survey_app.services import audit, audit_chain, campaigns
 from survey_app.services.score_filters import MIN_CELL, WEIGHTINGS, ScoreFilters
 from survey_app.services.scores_model import ScoresDocument
 
@@ -61,6 +66,8 @@ def _text(doc: ScoresDocument) -> str:
 @with_appcontext
 def scores_command(slug: str, fmt: str, include_unverified: bool, weighting: str) -> None:
     """Print the scores document of campaign SLUG (the API's numbers)."""
+    from survey_app.services import scores
+
     doc = scores.scores_document(_campaign(slug),
                                  ScoreFilters(include_unverified=include_unverified,
                                               weighting=weighting),
@@ -77,6 +84,8 @@ def scores_command(slug: str, fmt: str, include_unverified: bool, weighting: str
 @with_appcontext
 def export_command(slug: str, fmt: str, out: str) -> None:
     """Write the de-identified responses (or the summary workbook) of SLUG to OUT."""
+    from survey_app.services import counted_data, exports
+
     campaign = _campaign(slug)
     snapshot = counted_data.counted_snapshot(campaign, session=db.session)
     with open(out, "wb") as fh:

@@ -38,9 +38,7 @@ from survey_app.services import (
     campaigns,
     charts,
     comment_privacy,
-    counted_data,
     dashboard_totals,
-    exports,
     indicator_table,
     quality_flags,
     quality_review,
@@ -123,6 +121,11 @@ def dashboard(slug: str):
 @bp.route("/<slug>/export/<fmt>")
 @role_required(*EVALUATORS)
 def export(slug: str, fmt: str):
+    # The counted-data read path and the exporters (numpy, the statistics, openpyxl) are
+    # imported by the first export, not when the blueprint is registered: resident and
+    # entry workers never load them (docs/BENCHMARKS.md, "Start-up and memory").
+    from survey_app.services import counted_data, exports
+
     campaign = _campaign_or_404(slug)
     if fmt not in exports.EXPORTERS:
         abort(404)

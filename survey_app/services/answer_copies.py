@@ -21,14 +21,13 @@ All three are written together with the answer rows (``responses.store_response`
 :func:`answer_copies`) so that the scores of 100,000 responses read 100,000 short rows
 instead of ~1.5 M answer rows and one index probe per respondent for the comment. The
 answer rows stay the record; these are derived copies, and this module is the one place
-that derives them.
+that derives them. They are read back by ``counted_data.decode_rating_codes`` (numpy, which
+the resident's submit that writes them does not load).
 """
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
-
-import numpy as np
+from collections.abc import Mapping
 
 from questionnaires import Questionnaire
 from questionnaires.model import RATING_CODES
@@ -38,12 +37,6 @@ from survey_app.services.text_scrub import NO_REDACTION, Redaction, scrub, witho
 COMMENT_USER_WORDS = ("租赁补贴", "补偿款", "棚改", "补偿标准")
 NO_ANSWER = "-"
 NOT_APPLICABLE = "9"
-
-# Byte -> value of the decoded matrix; -1 marks a byte no encoder writes.
-_DECODE = np.full(256, -1.0)
-_DECODE[[ord(code) for code in RATING_CODES]] = [float(code) for code in RATING_CODES]
-_DECODE[ord(NOT_APPLICABLE)] = float(NOT_APPLICABLE)
-_DECODE[ord(NO_ANSWER)] = np.nan
 
 
 class RatingCodesError(ValueError):
@@ -59,12 +52,11 @@ def answer_copies(values: Mapping[str, object], questionnaire: Questionnaire,
 
 
 def load_comment_segmenter() -> None:
-    """Load the comment segmenter (jieba's dictionary, ~0.7 s) and the domain words now.
+    """Load the comment segmenter (jieba's dictionary, ~1 s of CPU) and the domain words now.
 
-    Called once by the gunicorn master before it forks the workers
-    (survey_app/gunicorn_conf.py), so that neither a worker's first submission with a
-    comment (inside its write transaction) nor its first scores request pays it. Other
-    servers pay it on first use.
+    Called by the gunicorn master once a worker has segmented a comment, before it forks
+    the workers again to share it (survey_app/gunicorn_conf.py); other processes load it on
+    their first comment (:func:`comment_terms`).
     """
     from analysis import load_segmenter
 
@@ -114,24 +106,3 @@ def encode_rating_codes(values: Mapping[str, object], questionnaire: Questionnai
             raise RatingCodesError(f"{item_id}: {code!r} is neither a scale code nor "
                                    f"the not-applicable code {na_code!r}")
     return "".join(out)
-
-
-def decode_rating_codes(strings: Sequence[str], width: int) -> np.ndarray:
-    """Stored strings of one questionnaire version as a respondents x items float matrix.
-
-    Scale codes become 1.0..5.0, not applicable 9.0, no answer NaN. Every string must have
-    ``width`` characters (the version's number of rating items).
-    """
-    if not strings:
-        return np.empty((0, width))
-    if set(map(len, strings)) != {width}:
-        raise RatingCodesError(f"rating codes of the wrong length (expected {width})")
-    joined = "".join(strings)
-    try:
-        raw = np.frombuffer(joined.encode("ascii"), dtype=np.uint8)
-    except UnicodeEncodeError:
-        raise RatingCodesError("rating codes contain non-ASCII characters") from None
-    matrix = _DECODE[raw].reshape(len(strings), width)
-    if (matrix == -1.0).any():
-        raise RatingCodesError("rating codes contain characters no encoder writes")
-    return matrix

@@ -23,6 +23,7 @@ from sqlalchemy import Text, and_, cast, func
 from sqlmodel import Session, select
 
 from questionnaires import Questionnaire
+from questionnaires.model import RATING_CODES
 from survey_app.models import (
     Campaign,
     Community,
@@ -33,7 +34,12 @@ from survey_app.models import (
     ResponseMode,
     ResponseStatus,
 )
-from survey_app.services.answer_copies import decode_rating_codes, rating_item_ids
+from survey_app.services.answer_copies import (
+    NO_ANSWER,
+    NOT_APPLICABLE,
+    RatingCodesError,
+    rating_item_ids,
+)
 from survey_app.services.questionnaire_versions import BUILTIN_FOR_GROUP, questionnaire_of
 from survey_app.services.score_filters import (
     BEIJING,
@@ -42,6 +48,13 @@ from survey_app.services.score_filters import (
     ScoreFilters,
     ScoresError,
 )
+
+# Response.rating_codes (written by services.answer_copies): byte -> value of the decoded
+# matrix; -1 marks a byte no encoder writes.
+_DECODE = np.full(256, -1.0)
+_DECODE[[ord(code) for code in RATING_CODES]] = [float(code) for code in RATING_CODES]
+_DECODE[ord(NOT_APPLICABLE)] = float(NOT_APPLICABLE)
+_DECODE[ord(NO_ANSWER)] = np.nan
 
 
 @dataclass(frozen=True)
@@ -367,3 +380,24 @@ def _place_rating_codes(data: CountedData, version_ids: list[int], rating_codes:
                                      if columns.size > 1 else [rating_codes[columns[0]]],
                                      len(own_items))
         data.codes[np.ix_(rows, columns)] = matrix[:, kept].T
+
+
+def decode_rating_codes(strings: Sequence[str], width: int) -> np.ndarray:
+    """Stored strings of one questionnaire version as a respondents x items float matrix.
+
+    Scale codes become 1.0..5.0, not applicable 9.0, no answer NaN. Every string must have
+    ``width`` characters (the version's number of rating items).
+    """
+    if not strings:
+        return np.empty((0, width))
+    if set(map(len, strings)) != {width}:
+        raise RatingCodesError(f"rating codes of the wrong length (expected {width})")
+    joined = "".join(strings)
+    try:
+        raw = np.frombuffer(joined.encode("ascii"), dtype=np.uint8)
+    except UnicodeEncodeError:
+        raise RatingCodesError("rating codes contain non-ASCII characters") from None
+    matrix = _DECODE[raw].reshape(len(strings), width)
+    if (matrix == -1.0).any():
+        raise RatingCodesError("rating codes contain characters no encoder writes")
+    return matrix

@@ -69,7 +69,6 @@ from survey_app.models import (
 from survey_app.services.progress import progress_document
 from survey_app.services.quality_flags import campaign_flags
 from survey_app.services.score_filters import ScoreFilters
-from survey_app.services.scores import indicator_document, scores_document
 from survey_app.services.scores_model import IndicatorDocument, ProgressDocument, ScoresDocument
 from survey_app.services.worker_indicators import WorkerScreen, worker_screen
 
@@ -164,6 +163,16 @@ def _cached(key: tuple, newest: datetime | None, compute):
     return value
 
 
+def _scores():
+    # The scores (numpy, the statistics) are imported when a document is first computed,
+    # not with this module: the evaluate and API blueprints import it, and a worker that
+    # serves only residents and paper entry must not load them (start-up time and worker
+    # memory, docs/BENCHMARKS.md "Start-up and memory").
+    from survey_app.services import scores
+
+    return scores
+
+
 def cached_scores_document(campaign: Campaign, filters: ScoreFilters | None = None, *,
                            session: Session, version: tuple | None = None) -> ScoresDocument:
     """:func:`scores.scores_document`, served from the cache while the data version holds.
@@ -175,7 +184,7 @@ def cached_scores_document(campaign: Campaign, filters: ScoreFilters | None = No
     version = version or data_version(campaign, session=session)
     key = (_database(session), campaign.id, filters, version)
     return _cached(key, version[2],
-                   lambda: scores_document(campaign, filters, session=session))
+                   lambda: _scores().scores_document(campaign, filters, session=session))
 
 
 def cached_indicator_document(campaign: Campaign, filters: ScoreFilters | None = None, *,
@@ -190,7 +199,7 @@ def cached_indicator_document(campaign: Campaign, filters: ScoreFilters | None =
     if full is not None:
         return IndicatorDocument(n_respondents=full.n_respondents, indicator=full.indicator)
     return _cached((*key, "indicator"), version[2],
-                   lambda: indicator_document(campaign, filters, session=session))
+                   lambda: _scores().indicator_document(campaign, filters, session=session))
 
 
 def _audit_version(campaign: Campaign, *, session: Session) -> tuple:

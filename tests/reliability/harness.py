@@ -68,6 +68,9 @@ class GunicornServer:
                "SURVEY_SECRET_KEY": "load-test-secret-key", "SURVEY_PII_KEY": "load-test-pii",
                "SURVEY_CONTACT_KEY": "load-test-contact",
                "SURVEY_WORKERS": str(self.workers), "SURVEY_BIND": f"127.0.0.1:{self.port}",
+               # The segmenter at start, as during busy fieldwork: the tests' residents post
+               # comments from the first second (survey_app/gunicorn_conf.py).
+               "SURVEY_COMMENT_SEGMENTER": "start",
                **self.extra_env}
         gunicorn = Path(sys.executable).with_name("gunicorn")
         shared_before = self._segmenter_lines() if hasattr(self, "_log_file") else 0

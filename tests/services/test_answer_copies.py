@@ -21,10 +21,10 @@ from survey_app.models import Answer, QuestionnaireVersion, Response
 from survey_app.services import campaigns, counted_data, demo, scores
 from survey_app.services.answer_copies import (
     RatingCodesError,
-    decode_rating_codes,
     encode_rating_codes,
     joined_comment,
 )
+from survey_app.services.counted_data import decode_rating_codes
 from survey_app.services.questionnaire_versions import questionnaire_of, version_for_group
 from survey_app.services.score_filters import ScoreFilters
 from tests.entry.conftest import UserClient, build_field, typed_answers
