@@ -34,11 +34,13 @@ import hashlib
 from collections import defaultdict
 from collections.abc import Mapping
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 from sqlmodel import Session, col, select
 
-from analysis.backchecks import BackcheckSummary, backcheck_draw, backcheck_summary
-from analysis.backchecks import item_discrepant as compare_item
+# The package loads analysis.backchecks (and with it scipy) on first use of one of its
+# names: the evaluate blueprint imports this module, a resident or entry worker must not.
+import analysis
 from questionnaires import Question, Questionnaire
 from survey_app.models import (
     Answer,
@@ -58,6 +60,9 @@ from survey_app.models import (
 from survey_app.services import audit
 from survey_app.services.paper_entry import questionnaire_for
 from survey_app.services.questionnaire_versions import attached_versions, questionnaire_of
+
+if TYPE_CHECKING:
+    from analysis.backchecks import BackcheckSummary
 
 #: The back-check-only question 是否有工作人员上门 (1 是, 2 否, 9 记不清).
 VISITED = "visited"
@@ -171,7 +176,7 @@ def draw_backchecks(campaign: Campaign, *, seed: int, share: float = DEFAULT_SHA
     by_worker: dict[str, list[str]] = defaultdict(list)
     for form in forms:
         by_worker[usernames[form.worker_id]].append(form.household_code)
-    drawn = backcheck_draw(by_worker, seed=seed, share=share, minimum=minimum)
+    drawn = analysis.backcheck_draw(by_worker, seed=seed, share=share, minimum=minimum)
     chosen = {code for codes in drawn.values() for code in codes}
     codes_sha256 = hashlib.sha256("\n".join(sorted(chosen)).encode()).hexdigest()
     draw = BackcheckDraw(campaign_id=campaign.id, seed=seed, share=share,
@@ -258,7 +263,7 @@ def _verdict(questionnaire: Questionnaire, item: CaseItem, original: str | None,
     """:func:`analysis.item_discrepant` with 不清楚 (the scale's own code) on either side
     left uncompared."""
     na = questionnaire.scale.na_code
-    return compare_item(item.kind, "" if original == na else original,
+    return analysis.item_discrepant(item.kind, "" if original == na else original,
                         "" if given == na and item.kind == "rating" else given)
 
 
@@ -388,7 +393,7 @@ def results(campaign: Campaign, *, session: Session) -> BackcheckResults | None:
     for row in counts.values():  # a form deleted after the draw still counts as completed
         row[0] = max(row[0], row[1])
     ordered = sorted(counts, key=lambda w: users[w].username)
-    summary = backcheck_summary({users[w].username: tuple(counts[w]) for w in ordered},
+    summary = analysis.backcheck_summary({users[w].username: tuple(counts[w]) for w in ordered},
                                 threshold=campaign.backcheck_threshold)
     return BackcheckResults(draw=draw, summary=summary,
                             names={u.username: u.display_name or u.username

@@ -49,6 +49,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from datetime import datetime, timedelta
 from types import MappingProxyType
+from typing import TYPE_CHECKING
 
 from flask import current_app
 from sqlalchemy import case, func
@@ -70,7 +71,9 @@ from survey_app.services.progress import progress_document
 from survey_app.services.quality_flags import campaign_flags
 from survey_app.services.score_filters import ScoreFilters
 from survey_app.services.scores_model import IndicatorDocument, ProgressDocument, ScoresDocument
-from survey_app.services.worker_indicators import WorkerScreen, worker_screen
+
+if TYPE_CHECKING:
+    from survey_app.services.worker_indicators import WorkerScreen
 
 MAX_ENTRIES = 32
 EXTENSION_KEY = "score_cache"
@@ -258,4 +261,7 @@ def cached_worker_screen(campaign: Campaign, *, session: Session) -> WorkerScree
     audit_id, audit_at = _audit_version(campaign, session=session)
     key = (_database(session), campaign.id, "worker_screen", version, audit_id, audit_at)
     newest = max((t for t in (version[2], as_utc(audit_at)) if t is not None), default=None)
+    # numpy and the permutation test are imported when the page is computed (see _scores).
+    from survey_app.services.worker_indicators import worker_screen
+
     return _cached(key, newest, lambda: worker_screen(campaign, session=session))

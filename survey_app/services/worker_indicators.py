@@ -35,11 +35,8 @@ import numpy as np
 from sqlmodel import Session, select
 
 from survey_app.models import Campaign, Household, PaperEntry, PaperForm, User, as_utc
-from survey_app.services.answer_copies import (
-    RatingCodesError,
-    decode_rating_codes,
-    encode_rating_codes,
-)
+from survey_app.services.answer_copies import RatingCodesError, encode_rating_codes
+from survey_app.services.counted_data import decode_rating_codes
 from survey_app.services.questionnaire_versions import questionnaire_of, version_for_group
 
 if TYPE_CHECKING:  # the statistics stack is imported when the page is computed
