@@ -2,7 +2,9 @@
 
 Each sampled household falls in exactly one outcome, decided in this order:
 
-1. ``completed_paper`` / ``completed_web``: it has a COMPLETE response (paper mode or not);
+1. ``completed_paper`` / ``completed_interview`` / ``completed_web``: it has a COMPLETE
+   response, keyed from paper, taken by a worker on the phone (mode ``interview``) or
+   answered by the resident online (in that order when it has several);
 2. ``partial``: a response was saved but not submitted (PARTIAL);
 3. otherwise its recorded disposition: ``refused``, ``not_at_home``, ``moved``,
    ``wrong_address``, ``contacted`` (reached, no outcome yet) or ``pending`` (not tried).
@@ -55,8 +57,17 @@ from survey_app.services.scores_model import ProgressRow as ProgressDocumentRow
 #: Dispositions a worker may record by hand; "completed" only ever comes from a response.
 RECORDABLE = (Disposition.CONTACTED, Disposition.REFUSED, Disposition.NOT_AT_HOME,
               Disposition.MOVED, Disposition.WRONG_ADDRESS, Disposition.PENDING)
-OUTCOMES = ("completed_web", "completed_paper", "partial", "refused", "not_at_home", "moved",
-            "wrong_address", "contacted", "pending")
+OUTCOMES = ("completed_web", "completed_paper", "completed_interview", "partial", "refused",
+            "not_at_home", "moved", "wrong_address", "contacted", "pending")
+
+COMPLETED = ("completed_web", "completed_paper", "completed_interview")
+
+
+def _channel(mode: str) -> str:
+    """How a complete response of ``mode`` completed its household (household_outcome)."""
+    if mode == ResponseMode.PAPER:
+        return "paper"
+    return "interview" if mode == ResponseMode.INTERVIEW else "web"
 
 
 @dataclass
@@ -71,7 +82,7 @@ class ProgressRow:
 
     @property
     def completed(self) -> int:
-        return self.counts["completed_web"] + self.counts["completed_paper"]
+        return sum(self.counts[outcome] for outcome in COMPLETED)
 
     @property
     def contacted(self) -> int:
@@ -100,7 +111,7 @@ def outcome_rates(counts: Mapping[str, int]) -> AAPORRates | None:
 
     if not sum(counts.values()):
         return None
-    return aapor_rates(complete=counts["completed_web"] + counts["completed_paper"],
+    return aapor_rates(complete=sum(counts[outcome] for outcome in COMPLETED),
                        partial=counts["partial"], refusal=counts["refused"],
                        non_contact=counts["not_at_home"], other=counts["contacted"],
                        unknown_household=counts["pending"],
@@ -109,9 +120,12 @@ def outcome_rates(counts: Mapping[str, int]) -> AAPORRates | None:
 
 def household_outcome(disposition: str | None, statuses: Mapping[str, object]) -> str:
     """The outcome of a sampled household with recorded ``disposition``; ``statuses`` says
-    (truthy) whether it has a complete ``paper`` or ``web`` response or a ``partial`` one."""
+    (truthy) whether it has a complete ``paper``, ``interview`` or ``web`` response or a
+    ``partial`` one."""
     if statuses.get("paper"):
         return "completed_paper"
+    if statuses.get("interview"):
+        return "completed_interview"
     if statuses.get("web"):
         return "completed_web"
     if statuses.get("partial"):
@@ -140,7 +154,7 @@ def field_progress(campaign: Campaign, user: User, *, session: Session,
             if status == ResponseStatus.PARTIAL:
                 statuses[household_id]["partial"] = True
             else:
-                statuses[household_id]["paper" if mode == ResponseMode.PAPER else "web"] = True
+                statuses[household_id][_channel(mode)] = True
     names = {c.id: c.name for c in session.exec(select(Community)).all()}
     rows: dict[tuple[str, str], ProgressRow] = {}
     total = ProgressRow("", "")
@@ -238,8 +252,9 @@ def _sample_rows(campaign: Campaign, *, session: Session):
     households, and each row's sampled households counted by outcome."""
     counted = (Response.status == ResponseStatus.COMPLETE) & (Response.excluded == False)  # noqa: E712
     # The household's responses as one number, highest first in household_outcome's order
-    # (counted paper, counted web, partial), so that one aggregate per household decides.
-    answered = func.max(case((counted & (Response.mode == ResponseMode.PAPER), 3),
+    # (counted paper, interview, web, partial), so that one aggregate per household decides.
+    answered = func.max(case((counted & (Response.mode == ResponseMode.PAPER), 4),
+                             (counted & (Response.mode == ResponseMode.INTERVIEW), 3),
                              (counted, 2), (Response.status == ResponseStatus.PARTIAL, 1),
                              else_=0))
     # Grouped by household id first (a merge join of two id-ordered index scans), then by
@@ -256,7 +271,8 @@ def _sample_rows(campaign: Campaign, *, session: Session):
         select(*households.c, func.count())
         .group_by(*households.c)).all()
     names = {community.id: community for community in session.exec(select(Community)).all()}
-    statuses = {3: {"paper": True}, 2: {"web": True}, 1: {"partial": True}}
+    statuses = {4: {"paper": True}, 3: {"interview": True}, 2: {"web": True},
+                1: {"partial": True}}
     tables: dict[str, dict[str, dict]] = {"groups": {}, "communities": {}}
     outcomes: dict[tuple[str, str], dict[str, int]] = defaultdict(
         lambda: dict.fromkeys(OUTCOMES, 0))

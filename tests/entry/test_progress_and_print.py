@@ -32,6 +32,7 @@ def test_progress_counts_each_outcome_once(app, session):
     _respond(session, world, h[1], "web_token")
     _respond(session, world, h[2], "paper")
     _respond(session, world, h[3], "web_token", ResponseStatus.PARTIAL)
+    _respond(session, world, h[9], "interview")  # a worker's phone, offline (issue 22)
     for household, disposition in zip(h[4:9], ["refused", "not_at_home", "moved",
                                                "wrong_address", "contacted"], strict=True):
         household.disposition = disposition
@@ -39,18 +40,22 @@ def test_progress_counts_each_outcome_once(app, session):
     rows, total = progress.field_progress(world.campaign, world.admin, session=session)
     (row_a,) = [r for r in rows if r.community == world.community_a.name]
     assert row_a.sampled == 10
-    assert row_a.counts == {"completed_web": 2, "completed_paper": 1, "partial": 1,
-                            "refused": 1, "not_at_home": 1, "moved": 1, "wrong_address": 1,
-                            "contacted": 1, "pending": 1}
-    assert row_a.contacted == 3 + 1 + 1 + 1
-    assert row_a.response_rate == 0.3
-    assert math.isclose(row_a.aapor.rr1, 0.3)
-    assert math.isclose(row_a.aapor.coop1, 3 / (3 + 1 + 1 + 1))
+    assert row_a.counts == {"completed_web": 2, "completed_paper": 1, "completed_interview": 1,
+                            "partial": 1, "refused": 1, "not_at_home": 1, "moved": 1,
+                            "wrong_address": 1, "contacted": 1, "pending": 0}
+    assert row_a.completed == 4 and row_a.contacted == 4 + 1 + 1 + 1
+    assert row_a.response_rate == 0.4
+    assert math.isclose(row_a.aapor.rr1, 0.4)
+    assert math.isclose(row_a.aapor.coop1, 4 / (4 + 1 + 1 + 1))
     assert total.sampled == 12
     worker_rows, _ = progress.field_progress(world.campaign, world.worker_b, session=session)
     assert [r.community for r in worker_rows] == [world.community_b.name]
     page = UserClient(app, world.worker_a).get(f"/entry/{world.campaign.slug}/progress")
-    assert "30.0%" in page.get_data(as_text=True)
+    html = page.get_data(as_text=True)
+    assert "40.0%" in html and "已完成（入户访问）" in html
+    document = progress.progress_document(world.campaign, session=session)
+    assert document.response_rate == round(4 / 12, 4)
+    assert document.completed_by_mode["interview"] == 1
 
 
 def test_progress_document_rates_follow_the_field_tables_convention(app, session):
