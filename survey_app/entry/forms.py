@@ -89,8 +89,10 @@ class ReconciliationDecideForm(FlaskForm):
 
 class HeldFormDecideForm(FlaskForm):
     decision = SelectField(_l("Decision"), choices=[
-        SelectChoice("keep_web", _l("Keep the web response; discard the paper form")),
-        SelectChoice("keep_paper", _l("Keep the paper form; the web response is superseded")),
+        SelectChoice("keep_web", _l("Keep the earlier response (web or interview); "
+                                    "discard the paper form")),
+        SelectChoice("keep_paper", _l("Keep the paper form; the earlier response "
+                                      "(web or interview) is superseded")),
     ])
     reason = StringField(_l("Reason"), validators=[DataRequired(), Length(max=500)])
     submit = SubmitField(_l("Decide"))
@@ -303,7 +305,7 @@ def refusal_message(reason: str) -> str:
 
 def duplicate_message(rule: str) -> str:
     if rule == "keep_web":
-        return _("This household already answered on the web. The campaign keeps the web "
-                 "response, so this paper form is not entered.")
-    return _("This household already answered on the web first. The campaign keeps the first "
-             "response, so this paper form is not entered.")
+        return _("This household already answered online or in an interview. The campaign "
+                 "keeps that response, so this paper form is not entered.")
+    return _("This household already answered online or in an interview first. The campaign "
+             "keeps the first response, so this paper form is not entered.")

@@ -239,7 +239,7 @@ def test_web_duplicate_is_refused_under_keep_rules(app, session, rule):
     typed = typed_answers(_questionnaire(session, world, household), seed=1)
     page = _enter(client, world, household, typed)
     assert page.status_code == 200
-    expected = "keeps the web response" if rule == "keep_web" else "keeps the first response"
+    expected = "keeps that response" if rule == "keep_web" else "keeps the first response"
     assert expected in page.get_data(as_text=True)
     assert 'value="' + typed["household_size"] + '"' in page.get_data(as_text=True)
     assert session.exec(select(PaperForm)).all() == []
