@@ -17,6 +17,15 @@ Whose form is it
     household's group; a form whose answers no longer fit it (the questionnaire was
     replaced after the entry) is left out and counted in ``forms_left_out``.
 
+Phone interviews
+    A worker's interviews (mode ``interview``, issue 22: complete responses they took on their
+    phone, ``Response.entered_by_id``) are forms of that worker too, their rating answers read
+    from ``Response.rating_codes``: a worker who invents interviews instead of keying invented
+    paper is screened the same way. Their timing (``InterviewParadata``) is interview time,
+    not keying time, so it stays out of the keying pace (the quality flags' ``too_fast``
+    reads it). One caveat more: a worker who only interviews is compared with workers whose
+    forms are mostly paper; a mode effect can add to the distance, as a community's can.
+
 The indicators and the test
     :func:`analysis.fabrication_screen` (permutation test over whole forms, Holm-adjusted
     over the workers with at least :data:`MIN_FORMS` forms, flagged below
@@ -32,9 +41,19 @@ from datetime import datetime
 from typing import TYPE_CHECKING
 
 import numpy as np
-from sqlmodel import Session, select
+from sqlmodel import Session, col, select
 
-from survey_app.models import Campaign, Household, PaperEntry, PaperForm, User, as_utc
+from survey_app.models import (
+    Campaign,
+    Household,
+    PaperEntry,
+    PaperForm,
+    Response,
+    ResponseMode,
+    ResponseStatus,
+    User,
+    as_utc,
+)
 from survey_app.services.answer_copies import RatingCodesError, encode_rating_codes
 from survey_app.services.counted_data import decode_rating_codes
 from survey_app.services.questionnaire_versions import questionnaire_of, version_for_group
@@ -65,6 +84,7 @@ class WorkerScreen:
     screen: FabricationScreen
     forms: int
     forms_left_out: int
+    interviews: int = 0
 
     @property
     def flagged(self) -> int:
@@ -117,6 +137,28 @@ def _form_codes(campaign: Campaign, firsts: list[_Entry], *,
     return matrix, [worker for _, worker in strings]
 
 
+def _interview_codes(campaign: Campaign, *, session: Session) -> list[tuple[str, int]]:
+    """(rating codes, worker) of each complete phone interview of the campaign."""
+    return [(codes, worker) for codes, worker in session.exec(
+        select(Response.rating_codes, Response.entered_by_id).where(
+            Response.campaign_id == campaign.id, Response.mode == ResponseMode.INTERVIEW,
+            Response.status == ResponseStatus.COMPLETE,
+            col(Response.entered_by_id).is_not(None))
+        .order_by(Response.id)).all()]
+
+
+def _with_interviews(codes: np.ndarray, workers: list[int],
+                     interviews: list[tuple[str, int]]) -> tuple[np.ndarray, list[int]]:
+    if not interviews:
+        return codes, workers
+    width = max(codes.shape[1] if codes.size else 0, *(len(c) for c, _ in interviews))
+    matrix = np.full((len(workers) + len(interviews), width), np.nan)
+    matrix[:len(workers), :codes.shape[1]] = codes
+    for row, (string, _) in enumerate(interviews, start=len(workers)):
+        matrix[row, :len(string)] = decode_rating_codes([string], len(string))[0]
+    return matrix, [*workers, *(worker for _, worker in interviews)]
+
+
 def worker_screen(campaign: Campaign, *, session: Session,
                   permutations: int = PERMUTATIONS) -> WorkerScreen:
     """Keying pace and fabrication indicators of every worker who keyed a paper form."""
@@ -125,12 +167,17 @@ def worker_screen(campaign: Campaign, *, session: Session,
     entries = _entries(campaign, session=session)
     firsts = [entry for entry in entries if entry.entry_round == 1]
     codes, workers = _form_codes(campaign, firsts, session=session)
+    paper_forms = len(workers)
+    interviews = _interview_codes(campaign, session=session)
+    codes, workers = _with_interviews(codes, workers, interviews)
     screen = fabrication_screen(codes, workers, alpha=ALPHA, permutations=permutations,
                                 min_forms=MIN_FORMS, seed=campaign.id or 0)
     indicators = {row.worker: row for row in screen.workers}
     by_worker: dict[int, list[_Entry]] = defaultdict(list)
     for entry in entries:
         by_worker[entry.worker_id].append(entry)
+    for _, worker in interviews:
+        by_worker.setdefault(worker, [])  # interviews only: a row without keying pace
     names = {user.id: user.username for user in session.exec(
         select(User).where(User.id.in_(list(by_worker)))).all()}
     rows = []
@@ -139,8 +186,9 @@ def worker_screen(campaign: Campaign, *, session: Session,
                            [e.saved.timestamp() for e in own])
         rows.append(WorkerRow(
             user_id=worker_id, username=names.get(worker_id, str(worker_id)), pace=pace,
-            first_saved=min(e.saved for e in own), last_saved=max(e.saved for e in own),
+            first_saved=min((e.saved for e in own), default=None),
+            last_saved=max((e.saved for e in own), default=None),
             indicators=indicators.get(worker_id)))
     rows.sort(key=lambda row: row.username)
     return WorkerScreen(rows=tuple(rows), screen=screen, forms=len(workers),
-                        forms_left_out=len(firsts) - len(workers))
+                        forms_left_out=len(firsts) - paper_forms, interviews=len(interviews))

@@ -13,7 +13,7 @@ from sqlmodel import select
 from survey_app.models import PaperEntry, Role, utcnow
 from survey_app.services import paper_entry, score_cache, worker_indicators
 from survey_app.services.questionnaire_versions import questionnaire_of, version_for_group
-from tests.entry.conftest import UserClient, build_field, form_data, typed_answers
+from tests.entry.conftest import UserClient, add_household, build_field, form_data, typed_answers
 from tests.factories import make_user
 
 
@@ -127,6 +127,35 @@ def test_worker_screen_collects_paradata_and_answer_patterns(session):
     assert a3.indicators.answer_variance == 0.0
     assert a3.indicators.p_value == min(r.indicators.p_value for r in (a, a2, a3))
     assert a.indicators.answer_variance > 0.3
+
+
+def test_phone_interviews_are_forms_of_the_worker_who_took_them(session):
+    """Issue 22: a worker who invents interviews on the phone is screened like paper."""
+    from questionnaires import validate_answers
+    from survey_app.services.responses import store_response
+
+    world = _keyed_field(session)
+    interviewer = world.worker_b  # another community: no paper forms of their own
+    households = [add_household(session, world.campaign, world.community_b, f"ZL9{i:04d}")
+                  for i in range(12)]
+    for index, household in enumerate(households):
+        version = version_for_group(world.campaign, household.household_group, session=session)
+        questionnaire = questionnaire_of(version)
+        store_response(
+            session=session, campaign=world.campaign, version=version,
+            group=household.household_group, mode="interview",
+            instance_id=f"interview-{index}", household=household, entered_by=interviewer,
+            values=validate_answers(questionnaire, _made_up(questionnaire)).values)
+    result = worker_indicators.worker_screen(world.campaign, session=session,
+                                             permutations=199)
+    assert (result.forms, result.interviews) == (36 + 12, 12)
+    rows = {row.user_id: row for row in result.rows}
+    taken = rows[interviewer.id]
+    assert taken.pace.entries == 0 and taken.first_saved is None  # no keying time
+    assert taken.indicators.forms == 12
+    assert taken.indicators.straight_lining_share == 1.0
+    assert taken.indicators.duplicate_pattern_share == 1.0
+    assert rows[world.worker_a.id].indicators.forms == 12  # paper owners unchanged
 
 
 def test_worker_screen_of_a_campaign_without_paper_forms(session, world):
