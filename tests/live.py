@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import threading
+import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 
@@ -39,3 +40,28 @@ def migrated_sqlite_app(path):
     url = f"sqlite:///{path}"
     upgrade(url)
     return create_app({**TEST_SETTINGS, "DATABASE_URL": url})
+
+
+def focused(page) -> str:
+    """The id (or, without one, the text) of the element that has the keyboard focus."""
+    return page.evaluate("document.activeElement ? (document.activeElement.id || "
+                         "document.activeElement.textContent.trim()) : ''")
+
+
+def tab_to(page, wanted, limit: int = 80) -> None:
+    """Press Tab until the focused element's id or text satisfies ``wanted``."""
+    for _ in range(limit):
+        page.keyboard.press("Tab")
+        if wanted(focused(page)):
+            return
+    raise AssertionError(f"never reached by Tab; last focus: {focused(page)!r}")
+
+
+def wait_for_focus(page, element_id: str, timeout: float = 5.0) -> None:
+    """Poll from outside the page: wait_for_function evaluates a string in the page, which
+    its CSP (no unsafe-eval) refuses."""
+    deadline = time.monotonic() + timeout
+    while focused(page) != element_id:
+        if time.monotonic() > deadline:
+            raise AssertionError(f"focus on {focused(page)!r}, not {element_id!r}")
+        page.wait_for_timeout(50)

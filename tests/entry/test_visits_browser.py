@@ -3,7 +3,6 @@ appointment in Debian's real headless Chromium, with the keyboard alone."""
 
 from __future__ import annotations
 
-import time
 from datetime import UTC, datetime, timedelta
 
 import pytest
@@ -19,7 +18,7 @@ from survey_app.services.score_filters import BEIJING
 from tests.entry.conftest import build_field
 from tests.factories import PASSWORD
 from tests.fixtures.settings import TEST_SETTINGS
-from tests.live import CHROMIUM, CHROMIUM_ARGS, serve_in_thread
+from tests.live import CHROMIUM, CHROMIUM_ARGS, serve_in_thread, tab_to, wait_for_focus
 
 pytestmark = pytest.mark.browser
 ADDRESS = "桃花仑街道龙岭路18号3栋402室"
@@ -45,34 +44,10 @@ def live(tmp_path):
         db.dispose(app)
 
 
-def _focused(page) -> str:
-    return page.evaluate("document.activeElement ? (document.activeElement.id || "
-                         "document.activeElement.textContent.trim()) : ''")
-
-
-def _tab_to(page, wanted, limit: int = 60) -> None:
-    """Press Tab until the focused element's id or text satisfies ``wanted``."""
-    for _ in range(limit):
-        page.keyboard.press("Tab")
-        if wanted(_focused(page)):
-            return
-    raise AssertionError(f"never reached by Tab; last focus: {_focused(page)!r}")
-
-
-def _wait_for_focus(page, element_id: str, timeout: float = 5.0) -> None:
-    """Poll from outside the page: wait_for_function evaluates a string in the page, which
-    its CSP (no unsafe-eval) refuses."""
-    deadline = time.monotonic() + timeout
-    while _focused(page) != element_id:
-        if time.monotonic() > deadline:
-            raise AssertionError(f"focus on {_focused(page)!r}, not {element_id!r}")
-        page.wait_for_timeout(50)
-
-
 def _record(page, *, channel: str, outcome: str, note: str, typed_time: str | None = None,
             appointment: str = "") -> None:
     """Type one attempt into the visit form, whose channel field has the focus."""
-    _wait_for_focus(page, "channel")
+    wait_for_focus(page, "channel")
     page.keyboard.type(channel)  # option labels start with their number
     page.keyboard.press("Tab")
     page.keyboard.type(outcome)
@@ -99,7 +74,7 @@ def test_worker_records_two_attempts_and_an_appointment_from_the_visit_list(live
         page = browser.new_page(locale="zh-CN")
         try:
             page.goto(f"{base}/auth/login?next=/entry/{info['slug']}/visits")
-            _wait_for_focus(page, "username")
+            wait_for_focus(page, "username")
             page.keyboard.type(info["worker"])
             page.keyboard.press("Tab")
             page.keyboard.type(PASSWORD)
@@ -109,13 +84,13 @@ def test_worker_records_two_attempts_and_an_appointment_from_the_visit_list(live
             assert ADDRESS not in page.content()
 
             # Ask for the addresses: the list comes back with the vault's clear text.
-            _tab_to(page, lambda focus: focus == "submit")
+            tab_to(page, lambda focus: focus == "submit")
             with page.expect_navigation():
                 page.keyboard.press("Enter")
             assert ADDRESS in page.inner_text(".visit-table")
 
             # Open the household from the list; the cursor waits in the visit form.
-            _tab_to(page, lambda focus: focus.startswith(info["code"] + "-"))
+            tab_to(page, lambda focus: focus.startswith(info["code"] + "-"))
             with page.expect_navigation():
                 page.keyboard.press("Enter")
             _record(page, channel="1", outcome="4", note="敲门无人应答", typed_time=earlier)

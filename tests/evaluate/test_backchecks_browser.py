@@ -4,8 +4,6 @@ again, and lands on the next household to call."""
 
 from __future__ import annotations
 
-import time
-
 import pytest
 from sqlmodel import select
 
@@ -17,7 +15,7 @@ from survey_app.services import backchecks
 from tests.evaluate.backcheck_field import build_backcheck_field
 from tests.factories import PASSWORD
 from tests.fixtures.settings import TEST_SETTINGS
-from tests.live import CHROMIUM, CHROMIUM_ARGS, serve_in_thread
+from tests.live import CHROMIUM, CHROMIUM_ARGS, serve_in_thread, tab_to, wait_for_focus
 
 pytestmark = [pytest.mark.browser, pytest.mark.slow]
 
@@ -44,27 +42,6 @@ def live(tmp_path):
         db.dispose(app)
 
 
-def _focused(page) -> str:
-    return page.evaluate("document.activeElement ? (document.activeElement.id || "
-                         "document.activeElement.textContent.trim()) : ''")
-
-
-def _tab_to(page, wanted, limit: int = 80) -> None:
-    for _ in range(limit):
-        page.keyboard.press("Tab")
-        if wanted(_focused(page)):
-            return
-    raise AssertionError(f"never reached by Tab; last focus: {_focused(page)!r}")
-
-
-def _wait_for_focus(page, element_id: str, timeout: float = 5.0) -> None:
-    deadline = time.monotonic() + timeout
-    while _focused(page) != element_id:
-        if time.monotonic() > deadline:
-            raise AssertionError(f"focus on {_focused(page)!r}, not {element_id!r}")
-        page.wait_for_timeout(50)
-
-
 def test_an_evaluator_back_checks_a_household_with_the_keyboard(live):
     playwright_api = pytest.importorskip("playwright.sync_api")
     app, base, info = live
@@ -74,22 +51,22 @@ def test_an_evaluator_back_checks_a_household_with_the_keyboard(live):
         page = browser.new_page(locale="zh-CN")
         try:
             page.goto(f"{base}/auth/login?next=/evaluate/{info['slug']}/backchecks")
-            _wait_for_focus(page, "username")
+            wait_for_focus(page, "username")
             page.keyboard.type(info["evaluator"])
             page.keyboard.press("Tab")
             page.keyboard.type(PASSWORD)
             with page.expect_navigation():
                 page.keyboard.press("Enter")
-            _tab_to(page, lambda focus: focus.startswith(info["first_code"] + "-"))
+            tab_to(page, lambda focus: focus.startswith(info["first_code"] + "-"))
             with page.expect_navigation():
                 page.keyboard.press("Enter")
             assert phone not in page.content()
-            _wait_for_focus(page, "reveal")  # 显示电话和地址以便回访
+            wait_for_focus(page, "reveal")  # 显示电话和地址以便回访
             with page.expect_navigation():
                 page.keyboard.press("Enter")
             assert phone in page.inner_text(".contact")
             # The cursor waits in the outcome; the items appear once 1 (reached) is typed.
-            _wait_for_focus(page, "outcome")
+            wait_for_focus(page, "outcome")
             assert page.is_hidden("[data-qid=visited]")
             codes = ["1", "2", info["typed"]["overall_satisfaction"],
                      info["typed"]["household_size"]]
