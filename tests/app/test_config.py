@@ -1,4 +1,5 @@
 import pytest
+from flask import Config
 
 from survey_app import create_app
 from survey_app.config import ConfigurationError
@@ -12,6 +13,9 @@ def clean_env(monkeypatch, tmp_path):
                 "SURVEY_DATABASE_URL", "SURVEY_DEFAULT_LOCALE", "SURVEY_SESSION_COOKIE_SECURE"):
         monkeypatch.delenv(key, raising=False)
     monkeypatch.setenv("SURVEY_DATABASE_URL", f"sqlite:///{tmp_path / 'c.db'}")
+    # The checkout's own instance/config.py (written by `make run`'s init-instance, with real
+    # secrets) is this machine's deployment, not part of these tests: read an empty one.
+    monkeypatch.setattr(Config, "from_pyfile", lambda self, filename, silent=False: False)
     return monkeypatch
 
 
