@@ -36,6 +36,7 @@ from survey_app.services import (
     response_edits,
     score_cache,
     sms_effect,
+    unit_scope,
     visits,
 )
 from survey_app.services.questionnaire_versions import questionnaire_of, version_for_group
@@ -50,6 +51,10 @@ def _campaign(slug: str) -> Campaign:
     # neither see it in their list nor reach it by its address.
     if campaign is None or (campaign.status == CampaignStatus.DRAFT
                             and current_user.role == Role.WORKER):
+        abort(404)
+    # Evaluators reach the quality and reconciliation pages: a unit-scoped one only for its
+    # unit's campaigns, as on its own blueprint (another county's slug is 404).
+    if not unit_scope.campaign_visible(current_user, campaign, session=db.session):
         abort(404)
     return campaign
 
