@@ -33,7 +33,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
-from sqlalchemy import or_, update
+from sqlalchemy import case, or_, update
 from sqlmodel import Session, col, select
 
 from survey_app.models import (
@@ -182,7 +182,17 @@ def prepare(message: OutboxMessage, *, session: Session,
 
 def _finish(message_id: int, owner: str, *, session: Session, now: datetime,
             **values) -> bool:
-    """Write ``values`` to the message if its claim is still ``owner``; whether it was."""
+    """Write ``values`` to the message if its claim is still ``owner``; whether it was.
+
+    A delivery receipt may have arrived while the gateway was answering (the provider
+    pushes it within seconds): a message no longer ``sending`` keeps its status and error.
+    """
+    if "status" in values:
+        still_sending = OutboxMessage.status == MessageStatus.SENDING
+        for name in ("status", "error"):
+            if name in values:
+                values[name] = case((still_sending, values[name]),
+                                    else_=getattr(OutboxMessage, name))
     done = session.execute(update(OutboxMessage).where(
         OutboxMessage.id == message_id, OutboxMessage.claim == owner)
         .values(updated_at=now, **values))

@@ -9,6 +9,7 @@ The SIGKILL test of the sender process is in test_sms_crash.py.
 from __future__ import annotations
 
 import logging
+from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 
 import pytest
@@ -17,9 +18,9 @@ from sqlmodel import select
 
 from survey_app.extensions import db
 from survey_app.models import AuditEvent, Household, MessageStatus, OutboxMessage, Response
-from survey_app.services import sms_gateways, sms_sender, sms_waves
+from survey_app.services import sms_callbacks, sms_gateways, sms_sender, sms_waves
 from survey_app.services.answer_copies import answer_copies
-from survey_app.services.sms_gateways import rpc_signature
+from survey_app.services.sms_gateways import GatewayError, rpc_signature
 from tests.fixtures.settings import TEST_SETTINGS
 from tests.services import sms_stub
 from tests.services.sms_field import build_field
@@ -280,3 +281,49 @@ def test_guessing_the_callback_secret_is_limited(make_app, stub):
                         environ_base={"REMOTE_ADDR": "10.0.0.9"}).status_code
              for _ in range(3)]
     assert right == [200, 200, 429]
+
+
+# A delivery receipt that arrives while the sender still waits for the provider's answer
+# (receipts come within seconds; a slow SendSms answer or a timeout can be slower) is kept.
+@dataclass
+class ReceiptDuringSend:
+    """The real gateway, with the provider's receipt pushed before ``send`` returns."""
+
+    real: sms_gateways.Gateway
+    success: bool
+    then_raise: GatewayError | None = None
+    name: str = "race"
+
+    def send(self, request):
+        message_id = self.real.send(request)
+        with db.write() as session:
+            sms_callbacks.apply_receipts([{"out_id": request.client_ref,
+                                           "success": self.success, "err_code": "MK:0001"}],
+                                         session=session)
+        if self.then_raise is not None:
+            raise self.then_raise
+        return message_id
+
+    def find(self, request):
+        return self.real.find(request)
+
+
+@pytest.mark.parametrize(("success", "then_raise", "expected"), [
+    (True, None, MessageStatus.DELIVERED),
+    (False, None, MessageStatus.FAILED),
+    (True, GatewayError("network", transient=True), MessageStatus.DELIVERED),
+])
+def test_a_receipt_pushed_during_the_send_is_not_overwritten(
+        sms_app, sms_session, stub, monkeypatch, success, then_raise, expected):
+    field = build_field(sms_session, 5)
+    with db.write() as session:
+        sms_waves.create_wave(_campaign(session, field), session=session)
+    real_factory = sms_gateways.gateway_from_config
+    monkeypatch.setattr(sms_gateways, "gateway_from_config", lambda config, path: (
+        ReceiptDuringSend(real_factory(config, path), success, then_raise)))
+
+    _send(sms_app)
+
+    (message,) = _messages(sms_session, field.campaign_id)
+    assert message.status == expected
+    assert message.claim is None
