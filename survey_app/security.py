@@ -8,6 +8,7 @@ from itertools import chain
 from typing import Any
 
 from flask import Flask, abort, request
+from flask.json.provider import DefaultJSONProvider
 from flask_login import current_user, login_required
 
 from survey_app.extensions import db, login_manager
@@ -22,7 +23,21 @@ CONTENT_SECURITY_POLICY = (
 HSTS = "max-age=31536000; includeSubDomains"
 
 
+class BoundedJSONProvider(DefaultJSONProvider):
+    """A request body nested deeper than Python's recursion limit (``[[[[...``, a few
+    hundred kilobytes) is malformed JSON, which ``get_json(silent=True)`` answers with None,
+    instead of a RecursionError and a server error."""
+
+    def loads(self, s, **kwargs):
+        try:
+            return super().loads(s, **kwargs)
+        except RecursionError:
+            raise ValueError("JSON nested too deeply") from None
+
+
 def init_app(app: Flask) -> None:
+    app.json = BoundedJSONProvider(app)
+
     @login_manager.user_loader
     def _load_user(user_id: str):
         return users.load_user(user_id, session=db.session)

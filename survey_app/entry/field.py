@@ -119,7 +119,7 @@ def field_sync(slug: str):
         return jsonify(error="csrf"), 400
     campaign = _campaign(slug)
     post = request.get_json(silent=True)
-    if not isinstance(post, dict) or not isinstance(post.get("household_id"), int) \
+    if not isinstance(post, dict) or not _row_id(post.get("household_id")) \
             or not isinstance(post.get("answers"), dict) \
             or not fi.INSTANCE_ID.fullmatch(str(post.get("instance_id", ""))):
         return jsonify(error="malformed"), 400
@@ -151,6 +151,11 @@ def field_contacts(slug: str):
     contacts = {str(hid): {"name": c.name, "address": c.address, "phone": c.phone}
                 for hid, c in shown.items() if c is not None}
     return jsonify(contacts=contacts), 200, NO_STORE
+
+
+def _row_id(value: object) -> bool:
+    """A database id: an int (not a bool) the database's 64-bit integer holds."""
+    return type(value) is int and 0 < value < 2**63
 
 
 def _stored_or_refused(campaign, household, post: dict):

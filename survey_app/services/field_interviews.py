@@ -37,7 +37,7 @@ import math
 import re
 from collections.abc import Mapping
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 
 from sqlmodel import Session, select
 
@@ -143,10 +143,14 @@ def _when(value: object, reason: str) -> datetime:
         raise ParadataError(reason)
     try:
         moment = datetime.fromisoformat(value.replace("Z", "+00:00"))
-    except ValueError:
+        if moment.tzinfo is None:
+            raise ParadataError(reason)
+        # A time at the calendar's ends (0001-01-01T00:00+14:00) overflows in UTC or Beijing
+        # time: refused here, not a server error when the interview's day is taken.
+        for zone in (UTC, LOCAL_ZONE):
+            moment.astimezone(zone)
+    except (ValueError, OverflowError):
         raise ParadataError(reason) from None
-    if moment.tzinfo is None:
-        raise ParadataError(reason)
     return moment
 
 
