@@ -42,7 +42,8 @@ class CallbackResult:
 
 
 def _text(value: object) -> str:
-    return "" if value is None else str(value)
+    # NUL never belongs in an id or a reply, and PostgreSQL cannot compare text holding it.
+    return "" if value is None else str(value).replace("\x00", "")
 
 
 def apply_receipts(items: Iterable[Mapping], *, session: Session,

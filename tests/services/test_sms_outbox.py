@@ -327,3 +327,23 @@ def test_a_receipt_pushed_during_the_send_is_not_overwritten(
     (message,) = _messages(sms_session, field.campaign_id)
     assert message.status == expected
     assert message.claim is None
+
+
+def test_callbacks_with_nul_characters_or_odd_types_apply_the_rest(
+        sms_app, sms_session, stub):
+    # PostgreSQL cannot compare text holding NUL: one such receipt failed the whole batch.
+    field = build_field(sms_session, 5)
+    with db.write() as session:
+        sms_waves.create_wave(_campaign(session, field), session=session)
+    _send(sms_app)
+    (sent,) = stub.ledger
+    client = sms_app.test_client()
+    answer = client.post(f"/gateway/sms/report?key={SECRET}", json=[
+        {"out_id": "a\u0000", "success": True}, {"biz_id": "\u0000", "success": False},
+        {"out_id": ["x"]}, {"out_id": sent.out_id, "success": True, "err_code": "\u0000"}])
+    assert answer.status_code == 200 and answer.json["applied"] == 1
+    replies = client.post(f"/gateway/sms/reply?key={SECRET}", json=[
+        {"phone_number": "\u0000", "content": "TD\u0000"}, {"content": ["TD"]}])
+    assert replies.status_code == 200
+    (message,) = _messages(sms_session, field.campaign_id)
+    assert message.status == MessageStatus.DELIVERED
