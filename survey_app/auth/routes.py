@@ -19,9 +19,12 @@ def _login_limit() -> str:
 
 
 def _safe_next(target: str | None) -> str | None:
-    # Only same-site paths: never redirect to another host after login.
-    if target and target.startswith("/") and not target.startswith("//") \
-            and not urlsplit(target).netloc:
+    # Only same-site paths: never redirect to another host after login. Browsers read a
+    # backslash as a slash and drop tabs and newlines ("/\\evil.example" is
+    # "//evil.example"), so neither may appear.
+    if not target or "\\" in target or any(ord(c) < 0x20 or ord(c) == 0x7F for c in target):
+        return None
+    if target.startswith("/") and not target.startswith("//") and not urlsplit(target).netloc:
         return target
     return None
 

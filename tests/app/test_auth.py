@@ -49,6 +49,25 @@ def test_open_redirect_after_login_is_ignored(client, session):
     assert response.headers["Location"] == "/admin/"
 
 
+@pytest.mark.parametrize("target", [
+    "/\\evil.example/x", "/\\/evil.example", "/\t/evil.example",
+    "/\r\n/evil.example", "https://evil.example/", "javascript:alert(1)"])
+def test_next_that_a_browser_reads_as_another_host_is_ignored(client, session, target):
+    # Browsers read a backslash as a slash and drop tabs and newlines: "/\\evil.example"
+    # and "/<tab>/evil.example" are "//evil.example", another host.
+    user = make_user(session, Role.ADMIN)
+    response = client.post("/auth/login", query_string={"next": target},
+                           data={"username": user.username, "password": PASSWORD})
+    assert response.headers["Location"] == "/admin/"
+
+
+def test_a_same_site_next_is_followed(client, session):
+    user = make_user(session, Role.ADMIN)
+    response = client.post("/auth/login", query_string={"next": "/admin/users?x=1"},
+                           data={"username": user.username, "password": PASSWORD})
+    assert response.headers["Location"] == "/admin/users?x=1"
+
+
 def test_logout_ends_the_session(client, session):
     user = make_user(session, Role.ADMIN)
     login(client, user)
