@@ -27,6 +27,7 @@ COPIED_SETTINGS = (
     "district", "indicator_measure", "indicator_target", "indicator_points", "indicator_rule",
     "indicator_rule_params", "double_entry", "duplicate_rule", "sample_confidence",
     "sample_margin", "expected_response_rate", "commissioner", "evaluator_org", "hotline",
+    "unit_id",  # the same county: its scoped evaluators and roll-ups see the new year
 )
 
 
@@ -46,12 +47,16 @@ def earlier_campaigns(campaign: Campaign, *, session: Session) -> list[Campaign]
 
 def check_previous(campaign: Campaign, previous: Campaign, *, session: Session) -> None:
     """CampaignError unless ``previous`` can be ``campaign``'s predecessor: another campaign
-    of an earlier year, not itself following ``campaign`` (no cycle)."""
+    of an earlier year, not itself following ``campaign`` (no cycle), not in another unit."""
     if previous.id == campaign.id:
         raise CampaignError(_("a campaign cannot be its own predecessor"))
     if previous.year >= campaign.year:
         raise CampaignError(_("the predecessor “%(slug)s” (%(year)s) is not of an earlier year",
                               slug=previous.slug, year=previous.year))
+    if campaign.unit_id and previous.unit_id and campaign.unit_id != previous.unit_id:
+        # Its headline figures show in this campaign's scores, to this unit's evaluators.
+        raise CampaignError(_("the predecessor “%(slug)s” lies in another region",
+                              slug=previous.slug))
     seen, step = {campaign.id}, previous
     while step is not None:
         if step.id in seen:
