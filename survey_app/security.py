@@ -10,6 +10,7 @@ from typing import Any
 from flask import Flask, abort, request
 from flask.json.provider import DefaultJSONProvider
 from flask_login import current_user, login_required
+from werkzeug.routing import IntegerConverter
 
 from survey_app.extensions import db, login_manager
 from survey_app.services import users
@@ -35,8 +36,22 @@ class BoundedJSONProvider(DefaultJSONProvider):
             raise ValueError("JSON nested too deeply") from None
 
 
+#: The largest id or year the database holds (INTEGER columns, 32 bits on PostgreSQL).
+LARGEST_ROW_ID = 2**31 - 1
+
+
+class DatabaseIntConverter(IntegerConverter):
+    """``<int:...>`` in an address, at most :data:`LARGEST_ROW_ID`: a longer number is 404
+    like any id that does not exist, not a database error (SQLite cannot bind it at all)."""
+
+    def __init__(self, url_map, *args, **kwargs):
+        kwargs.setdefault("max", LARGEST_ROW_ID)
+        super().__init__(url_map, *args, **kwargs)
+
+
 def init_app(app: Flask) -> None:
     app.json = BoundedJSONProvider(app)
+    app.url_map.converters["int"] = DatabaseIntConverter  # before the blueprints' rules
 
     @login_manager.user_loader
     def _load_user(user_id: str):

@@ -30,7 +30,7 @@ from survey_app.entry.routes import _campaign, _household, _locale
 from survey_app.extensions import csrf, db
 from survey_app.labels import label
 from survey_app.models import Role, utcnow
-from survey_app.security import role_required
+from survey_app.security import LARGEST_ROW_ID, role_required
 from survey_app.services import contact_vault
 from survey_app.services import field_interviews as fi
 from survey_app.services.questionnaire_versions import questionnaire_of, version_for_group
@@ -154,8 +154,8 @@ def field_contacts(slug: str):
 
 
 def _row_id(value: object) -> bool:
-    """A database id: an int (not a bool) the database's 64-bit integer holds."""
-    return type(value) is int and 0 < value < 2**63
+    """A database id: an int (not a bool) the database's INTEGER holds."""
+    return type(value) is int and 0 < value <= LARGEST_ROW_ID
 
 
 def _stored_or_refused(campaign, household, post: dict):

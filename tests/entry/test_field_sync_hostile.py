@@ -16,7 +16,7 @@ def _send(client, world, post):
     return field_tests._send(client, world, post)
 
 
-@pytest.mark.parametrize("household_id", [2**63, 2**70, True, -(2**70)])
+@pytest.mark.parametrize("household_id", [2**31, 2**40, 2**63, 2**70, True, -(2**70)])
 def test_a_household_id_out_of_range_or_boolean_is_malformed(worker, world, session,
                                                              household_id):
     post = field_tests._interview(world, world.households_a[0], household_id=household_id)
