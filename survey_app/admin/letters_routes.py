@@ -39,7 +39,7 @@ from survey_app.admin.routes import (
 )
 from survey_app.extensions import db
 from survey_app.models import Campaign, Community, Household, Role, utcnow
-from survey_app.security import role_required
+from survey_app.security import LARGEST_ROW_ID, role_required
 from survey_app.services import audit, campaigns, letters, tokens
 
 
@@ -78,7 +78,8 @@ def _selection(campaign: Campaign) -> dict:
             abort(404)
         chosen["community_id"] = community.id
     if (household_id := request.args.get("household", type=int)) is not None:
-        household = db.session.get(Household, household_id)
+        household = (db.session.get(Household, household_id)
+                     if 0 < household_id <= LARGEST_ROW_ID else None)
         if household is None or household.campaign_id != campaign.id:
             abort(404)
         chosen["household_id"] = household_id

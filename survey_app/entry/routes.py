@@ -28,7 +28,7 @@ from survey_app.models import (
     Response,
     Role,
 )
-from survey_app.security import role_required
+from survey_app.security import LARGEST_ROW_ID, role_required
 from survey_app.services import (
     campaigns,
     paper_entry,
@@ -84,7 +84,9 @@ def _community_filter() -> int | None:
     """Admins choose a community with ?community=<id>; workers always see their own."""
     if current_user.role != Role.ADMIN:
         return current_user.community_id
-    return request.args.get("community", type=int)
+    chosen = request.args.get("community", type=int)
+    # An id the database cannot hold is no community (0), not a database error.
+    return chosen if chosen is None or 0 < chosen <= LARGEST_ROW_ID else 0
 
 
 def _locale() -> str:

@@ -29,7 +29,7 @@ from survey_app.evaluate.forms import (
 )
 from survey_app.extensions import db
 from survey_app.models import Role
-from survey_app.security import role_required
+from survey_app.security import LARGEST_ROW_ID, role_required
 from survey_app.services import (
     audit,
     audit_chain,
@@ -252,7 +252,8 @@ def _response_page(campaign, response_id: int, *, originals=None, redact_form=No
 @role_required(*EVALUATORS)
 def comments(slug: str):
     campaign = _campaign_or_404(slug)
-    page = max(request.args.get("page", 1, type=int) or 1, 1)
+    # Past the last page shows none; past the database's integers would be a server error.
+    page = min(max(request.args.get("page", 1, type=int) or 1, 1), LARGEST_ROW_ID)
     rows, total = comment_privacy.comment_page(campaign, page, session=db.session)
     pages = max((total + comment_privacy.COMMENTS_PER_PAGE - 1)
                 // comment_privacy.COMMENTS_PER_PAGE, 1)

@@ -31,3 +31,16 @@ def test_the_largest_id_still_reaches_the_views(app, scenario):
     assert client.get(f"/evaluate/units/{UNIT_CODES[1]}/{largest}").status_code == 200
     for path in _paths(scenario.slug, largest)[1:]:
         assert client.get(path).status_code == 404, path
+
+
+@pytest.mark.parametrize("number", HUGE)
+def test_an_id_out_of_range_in_a_query_is_no_server_error(app, scenario, number):
+    evaluator, admin = app.test_client(), app.test_client()
+    evaluator.set_cookie("session", login_cookie(app, scenario.usernames["evaluator"]))
+    admin.set_cookie("session", login_cookie(app, scenario.usernames["admin"]))
+    assert evaluator.get(f"/evaluate/{scenario.slug}/comments?page={number}").status_code == 200
+    for path in (f"/entry/{scenario.slug}/progress?community={number}",
+                 f"/entry/{scenario.slug}/households?community={number}"):
+        assert admin.get(path).status_code == 200, path
+    letters = admin.get(f"/admin/campaigns/{scenario.slug}/letters?household={number}")
+    assert letters.status_code == 404
