@@ -4,7 +4,8 @@ Alibaba Cloud pushes both as JSON arrays (``SmsReport``: ``out_id``, ``biz_id``,
 ``success``, ``err_code``, ``report_time``...; ``SmsUp``: ``phone_number``, ``content``...)
 to the URLs of ``gateway/routes.py``. A receipt finds its message by ``out_id`` (our
 ``client_ref``), else by the provider's ``biz_id``; it moves a ``sending``/``sent`` message
-to ``delivered`` or ``failed`` (a receipt never undoes a delivery). A reply that says TD
+to ``delivered`` or ``failed`` (a receipt never undoes a delivery), and so does a ``pending``
+message sent before (accepted, but the answer timed out). A reply that says TD
 (退订, also T, N, 退订, 取消) opts out every household whose phone (first or further, matched
 by keyed hash, never stored in clear) is the sender's: no further wave messages them and their
 pending messages are cancelled. The audit event names how many households, not the phone.
@@ -17,7 +18,7 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from datetime import datetime
 
-from sqlalchemy import or_, update
+from sqlalchemy import and_, or_, update
 from sqlmodel import Session, col, select
 
 from survey_app.models import (
@@ -51,6 +52,11 @@ def apply_receipts(items: Iterable[Mapping], *, session: Session,
     """Record delivery receipts; how many matched a message and how many did not."""
     now = now or utcnow()
     applied = ignored = 0
+    # A pending message tried before was accepted after all (its answer timed out): the
+    # receipt is the answer, and the sender does not send it again.
+    receivable = or_(col(OutboxMessage.status).in_(_RECEIPT_FROM),
+                     and_(OutboxMessage.status == MessageStatus.PENDING,
+                          OutboxMessage.attempts > 0))
     for item in items:
         out_id, biz_id = _text(item.get("out_id"))[:64], _text(item.get("biz_id"))[:64]
         match = [OutboxMessage.client_ref == out_id] if out_id else []
@@ -64,9 +70,8 @@ def apply_receipts(items: Iterable[Mapping], *, session: Session,
                   if success else
                   {"status": MessageStatus.FAILED,
                    "error": (_text(item.get("err_code")) or "undelivered")[:64]})
-        done = session.execute(update(OutboxMessage).where(
-            or_(*match), col(OutboxMessage.status).in_(_RECEIPT_FROM))
-            .values(updated_at=now, **values))
+        done = session.execute(update(OutboxMessage).where(or_(*match), receivable)
+                               .values(updated_at=now, **values))
         applied += done.rowcount
         ignored += done.rowcount == 0
     return CallbackResult(applied, ignored)

@@ -347,3 +347,28 @@ def test_callbacks_with_nul_characters_or_odd_types_apply_the_rest(
     assert replies.status_code == 200
     (message,) = _messages(sms_session, field.campaign_id)
     assert message.status == MessageStatus.DELIVERED
+
+
+def test_a_receipt_after_a_timeout_marks_the_message_delivered_and_it_is_not_sent_again(
+        sms_app, sms_session, stub, monkeypatch):
+    # The provider accepted the message but its answer timed out (back to pending, to be
+    # looked up); the delivery receipt that follows is the answer the sender lacked.
+    field = build_field(sms_session, 5)
+    with db.write() as session:
+        sms_waves.create_wave(_campaign(session, field), session=session)
+    real = stub._send
+
+    def accepted_then_timeout(form):
+        real(form)
+        return {"Code": "isp.SYSTEM_ERROR"}
+
+    monkeypatch.setattr(stub, "_send", accepted_then_timeout)
+    assert _send(sms_app).counts == {"retry": 1}
+    (accepted,) = stub.ledger
+    answer = sms_app.test_client().post(f"/gateway/sms/report?key={SECRET}", json=[
+        {"out_id": accepted.out_id, "biz_id": accepted.biz_id, "success": True}])
+    assert answer.json["applied"] == 1
+    monkeypatch.setattr(stub, "_send", real)
+    assert _send(sms_app).counts == {}
+    (message,) = _messages(sms_session, field.campaign_id)
+    assert message.status == MessageStatus.DELIVERED and len(stub.ledger) == 1
