@@ -1,0 +1,99 @@
+"""Back-check top-ups: replacements for unreachable households from the same worker's forms,
+reproducible from the draw's seed and the round, kept and audited."""
+
+from __future__ import annotations
+
+import random
+
+import pytest
+from sqlmodel import select
+
+from survey_app.models import AuditEvent, BackcheckCase, BackcheckTopup
+from survey_app.services import backcheck_topup, backchecks
+from tests.evaluate.backcheck_field import build_backcheck_field
+
+
+@pytest.fixture
+def bc(session):
+    return build_backcheck_field(session, seal_contacts=True)
+
+
+def _cases(session, draw):
+    return session.exec(select(BackcheckCase).where(BackcheckCase.draw_id == draw.id)
+                        .order_by(BackcheckCase.id)).all()
+
+
+def _call(session, bc, case, outcome, times=1):
+    for _ in range(times):
+        backchecks.record_call(case, campaign=bc.campaign, outcome=outcome, answers={},
+                               session=session, actor=bc.evaluator)
+
+
+def test_unreachable_households_are_replaced_from_the_same_workers_forms(session, bc):
+    draw = backchecks.draw_backchecks(bc.campaign, seed=42, session=session)
+    first = _cases(session, draw)
+    by_worker = {}
+    for case in first:
+        by_worker.setdefault(case.worker_id, []).append(case)
+    wrong, busy, tried_twice = by_worker[bc.worker_a.id]
+    _call(session, bc, wrong, "wrong_number")
+    _call(session, bc, busy, "busy", times=3)
+    _call(session, bc, tried_twice, "no_answer", times=2)  # may still be reached
+    with pytest.raises(backchecks.BackcheckRefused):
+        backchecks.draw_backchecks(bc.campaign, seed=7, session=session)
+
+    topup = backcheck_topup.topup_backchecks(bc.campaign, session=session,
+                                             actor=bc.evaluator)
+    assert (topup.round_number, topup.replaced, topup.drawn) == (1, 2, 2)
+    added = [c for c in _cases(session, draw) if c.topup_round == 1]
+    assert {c.worker_id for c in added} == {bc.worker_a.id}
+    assert not {c.household_id for c in added} & {c.household_id for c in first}
+    assert (wrong.replaced_in_round, busy.replaced_in_round,
+            tried_twice.replaced_in_round) == (1, 1, None)
+
+    # Reproducible: the same seed and round over the worker's undrawn forms, sorted.
+    forms = backchecks.completed_forms(bc.campaign, session=session)
+    pool = sorted(f.household_code for f in forms if f.worker_id == bc.worker_a.id
+                  and f.household_id not in {c.household_id for c in first})
+    expected = sorted(random.Random(f"42:{bc.worker_a.username}:top-up 1").sample(pool, 2))
+    codes = {f.household_id: f.household_code for f in forms}
+    assert sorted(codes[c.household_id] for c in added) == expected
+
+    event = session.exec(select(AuditEvent).where(
+        AuditEvent.action == "backcheck.topup")).one()
+    assert event.details["round"] == 1 and event.details["seed"] == 42
+    assert event.details["codes_sha256"] == topup.codes_sha256
+    assert event.details["needed"] == {bc.worker_a.username: 2}
+
+    # Nothing left to replace: refused; a new unreachable case makes round 2.
+    with pytest.raises(backchecks.BackcheckRefused) as refused:
+        backcheck_topup.topup_backchecks(bc.campaign, session=session)
+    assert refused.value.reason == "nothing_to_replace"
+    _call(session, bc, added[0], "refused")
+    second = backcheck_topup.topup_backchecks(bc.campaign, session=session)
+    assert second.round_number == 2
+    assert len(session.exec(select(BackcheckTopup)).all()) == 2
+
+
+def test_a_worker_without_forms_left_gets_what_there_is(session, bc):
+    draw = backchecks.draw_backchecks(bc.campaign, seed=42, session=session)
+    # worker_b has 3 forms, all drawn: nothing to replace them with.
+    for case in _cases(session, draw):
+        if case.worker_id == bc.worker_b.id:
+            _call(session, bc, case, "wrong_number")
+    topup = backcheck_topup.topup_backchecks(bc.campaign, session=session)
+    assert (topup.replaced, topup.drawn) == (3, 0)
+
+
+def test_no_topup_without_a_draw(session, bc):
+    with pytest.raises(backchecks.BackcheckRefused) as refused:
+        backcheck_topup.topup_backchecks(bc.campaign, session=session)
+    assert refused.value.reason == "no_draw"
+
+
+def test_the_command_line_tops_up(session, bc, runner):
+    draw = backchecks.draw_backchecks(bc.campaign, seed=42, session=session)
+    _call(session, bc, _cases(session, draw)[0], "wrong_number")
+    result = runner.invoke(args=["backcheck", "topup", bc.campaign.slug])
+    assert result.exit_code == 0, result.output
+    assert "round 1" in result.output and "1 replacement" in result.output
