@@ -43,17 +43,9 @@ def to_replace(draw: BackcheckDraw, *, session: Session) -> list[BackcheckCase]:
     return [c for c in cases if unreachable(c)]
 
 
-def topup_backchecks(campaign: Campaign, *, session: Session,
-                     actor: User | None = None) -> BackcheckTopup:
-    """Draw the next top-up round of the campaign's back-check (refused: ``no_draw``,
-    ``nothing_to_replace``)."""
-    draw = draw_of(campaign, session=session)
-    if draw is None:
-        raise BackcheckRefused("no_draw")
-    replacing = to_replace(draw, session=session)
-    if not replacing:
-        raise BackcheckRefused("nothing_to_replace")
-    forms = completed_forms(campaign, session=session)
+def _strata(draw: BackcheckDraw, forms, replacing: list[BackcheckCase], *,
+            session: Session) -> tuple[dict[str, list[str]], dict[str, int]]:
+    """Per worker (username): the completed forms not yet drawn, and how many to draw."""
     drawn_households = set(session.exec(select(BackcheckCase.household_id).where(
         BackcheckCase.draw_id == draw.id)).all())
     usernames = dict(session.exec(select(User.id, User.username).where(col(User.id).in_(
@@ -65,6 +57,21 @@ def topup_backchecks(campaign: Campaign, *, session: Session,
     needed: dict[str, int] = defaultdict(int)
     for case in replacing:
         needed[usernames[case.worker_id]] += 1
+    return pool, needed
+
+
+def topup_backchecks(campaign: Campaign, *, session: Session,
+                     actor: User | None = None) -> BackcheckTopup:
+    """Draw the next top-up round of the campaign's back-check (refused: ``no_draw``,
+    ``nothing_to_replace``)."""
+    draw = draw_of(campaign, session=session)
+    if draw is None:
+        raise BackcheckRefused("no_draw")
+    replacing = to_replace(draw, session=session)
+    if not replacing:
+        raise BackcheckRefused("nothing_to_replace")
+    forms = completed_forms(campaign, session=session)
+    pool, needed = _strata(draw, forms, replacing, session=session)
     last = session.exec(select(func.max(BackcheckTopup.round_number)).where(
         BackcheckTopup.draw_id == draw.id)).one()
     round_number = (last or 0) + 1
