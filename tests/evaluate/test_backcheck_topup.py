@@ -97,3 +97,50 @@ def test_the_command_line_tops_up(session, bc, runner):
     result = runner.invoke(args=["backcheck", "topup", bc.campaign.slug])
     assert result.exit_code == 0, result.output
     assert "round 1" in result.output and "1 replacement" in result.output
+
+
+def test_api_and_export_show_results_with_pseudonyms_only(app, client, session, bc):
+    import io
+
+    from openpyxl import load_workbook
+
+    from survey_app.models import Household
+    from survey_app.services import api_tokens
+    from tests.factories import login
+
+    token = api_tokens.create_api_token(bc.evaluator, session=session)
+    headers = {"Authorization": f"Bearer {token}"}
+    url = f"/api/v1/campaigns/{bc.campaign.slug}/backchecks"
+    assert client.get(url, headers=headers).status_code == 404  # nothing drawn yet
+    draw = backchecks.draw_backchecks(bc.campaign, seed=42, session=session)
+    _call(session, bc, _cases(session, draw)[0], "wrong_number")
+    backcheck_topup.topup_backchecks(bc.campaign, session=session)
+    response = client.get(url, headers=headers)
+    assert response.status_code == 200 and response.headers["Cache-Control"] == "no-store"
+    doc = response.get_json()
+    assert doc["seed"] == 42 and doc["codes_sha256"] == draw.codes_sha256
+    assert [t["round_number"] for t in doc["topups"]] == [1]
+    assert len(doc["cases"]) == 10 and doc["drawn"] == 10
+    assert sum(c["topup_round"] == 1 for c in doc["cases"]) == 1
+    assert sum(c["replaced_in_round"] == 1 for c in doc["cases"]) == 1
+    assert {w["worker"] for w in doc["workers"]} == {
+        bc.worker_a.username, bc.worker_a2.username, bc.worker_b.username}
+    households = session.exec(select(Household).where(
+        Household.campaign_id == bc.campaign.id)).all()
+    text = response.get_data(as_text=True)
+    assert {c["household"] for c in doc["cases"]} <= {h.pseudonym for h in households}
+    assert not any(f"\"{h.household_code}\"" in text for h in households)
+
+    login(client, bc.evaluator)
+    export = client.get(f"/evaluate/{bc.campaign.slug}/export/backchecks")
+    assert export.status_code == 200
+    assert "backchecks.xlsx" in export.headers["Content-Disposition"]
+    book = load_workbook(io.BytesIO(export.data))
+    assert book.sheetnames == ["按工作人员", "回访样本"]
+    rows = list(book["回访样本"].iter_rows(values_only=True))
+    assert rows[0][0] == "住户化名" and len(rows) == 11
+    assert {r[5] for r in rows[1:]} >= {"号码错误", "尚未回访"}
+    cells = {str(v) for sheet in book for row in sheet.iter_rows(values_only=True)
+             for v in row if v is not None}
+    assert not {h.household_code for h in households} & cells
+    assert "是否标记" in cells

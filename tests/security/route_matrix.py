@@ -64,6 +64,8 @@ MATRIX = {
     "GET /api/v1/campaigns": API,
     "GET /api/v1/campaigns/<slug>/progress": API,
     "GET /api/v1/campaigns/<slug>/scores": API,
+    # 404 for evaluator and admin: the scenario draws no back-check sample.
+    "GET /api/v1/campaigns/<slug>/backchecks": (401, 401, 401, 403, 401, 404, 404),
     # the SMS provider's callbacks: no SMS_CALLBACK_SECRET in the tests' settings, so 404
     # for everybody (with a secret, 403 without ?key=: tests/services/test_sms_outbox.py)
     "POST /gateway/sms/report": (404, 404, 404, 404, 404, 404, 404),
