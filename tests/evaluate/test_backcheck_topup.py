@@ -144,3 +144,21 @@ def test_api_and_export_show_results_with_pseudonyms_only(app, client, session, 
              for v in row if v is not None}
     assert not {h.household_code for h in households} & cells
     assert "是否标记" in cells
+
+
+def test_the_page_offers_the_topup_once_a_household_is_unreachable(app, client, session, bc):
+    from tests.factories import login
+
+    login(client, bc.evaluator)
+    page = f"/evaluate/{bc.campaign.slug}/backchecks"
+    draw = backchecks.draw_backchecks(bc.campaign, seed=42, session=session)
+    assert "无法联系的样本户" not in client.get(page).get_data(as_text=True)
+    _call(session, bc, _cases(session, draw)[0], "refused")
+    html = client.get(page).get_data(as_text=True)
+    assert "有1户样本户无法联系" in html and "补抽替换样本" in html
+    done = client.post(page + "/topup", follow_redirects=True)
+    text = done.get_data(as_text=True)
+    assert "第1轮补抽：为1户无法联系的样本户抽取了1户替换样本。" in text
+    assert "已由第1轮补抽替换" in text and "第1轮补抽" in text
+    again = client.post(page + "/topup", follow_redirects=True).get_data(as_text=True)
+    assert "目前没有无法联系的样本户，无需补抽。" in again
