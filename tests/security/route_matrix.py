@@ -145,7 +145,8 @@ MATRIX = {
     "GET /evaluate/<slug>/backchecks": EVALUATORS,
     "POST /evaluate/<slug>/backchecks/settings": (302, 302, 302, 403, 403, 400, 403),
     "POST /evaluate/<slug>/backchecks/draw": (302, 302, 302, 403, 403, 400, 403),
-    "POST /evaluate/<slug>/backchecks/topup": (302, 302, 302, 403, 403, 400, 403),
+    # Evaluator: refused (no sample drawn), flashed and redirected.
+    "POST /evaluate/<slug>/backchecks/topup": (302, 302, 302, 403, 403, 302, 403),
     "GET /evaluate/<slug>/backchecks/<int:household_id>": (302, 302, 302, 403, 403, 404, 404),
     "POST /evaluate/<slug>/backchecks/<int:household_id>": (302, 302, 302, 403, 403, 404, 403),
     "POST /evaluate/<slug>/backchecks/<int:household_id>/contact":
