@@ -53,7 +53,7 @@ import importlib
 _EXPORTS: dict[str, tuple[str, ...]] = {
     "backchecks": (
         "BackcheckSummary", "WorkerBackcheck", "backcheck_draw", "backcheck_sample_size",
-        "backcheck_summary", "item_discrepant",
+        "backcheck_summary", "backcheck_topup", "item_discrepant",
     ),
     "bootstrap": (
         "bootstrap_counts_interval", "bootstrap_interval", "stratified_bootstrap_interval",

@@ -12,6 +12,12 @@ Draw
     picks them: the same seed and the same forms give the same draw on every platform, and
     one worker's draw does not move when another worker's forms change.
 
+Top-up (:func:`backcheck_topup`)
+    When drawn households cannot be reached, as many replacements are drawn from the same
+    worker's forms not yet drawn (the stratum of the draw), a simple random sample seeded by
+    ``f"{seed}:{worker}:top-up {round}"``: the draw's recorded seed and the round number
+    reproduce it, and a later round never repeats an earlier one's random stream.
+
 Comparison (:func:`item_discrepant`)
     A *rating* item disagrees when the two answers are two or more scale points apart (one
     step, 满意 vs 一般, is within what people change their minds about); a *single* choice
@@ -41,6 +47,7 @@ __all__ = [
     "BackcheckSummary",
     "WorkerBackcheck",
     "backcheck_draw",
+    "backcheck_topup",
     "backcheck_sample_size",
     "backcheck_summary",
     "item_discrepant",
@@ -104,6 +111,43 @@ def backcheck_draw(forms: Mapping[str, Sequence[str]], *, seed: int, share: floa
         ordered = sorted(set(keys))
         size = backcheck_sample_size(len(ordered), share, minimum)
         drawn[worker] = sorted(random.Random(f"{seed}:{worker}").sample(ordered, size))
+    return drawn
+
+
+def backcheck_topup(pool: Mapping[str, Sequence[str]], needed: Mapping[str, int], *,
+                    seed: int, round_number: int) -> dict[str, list[str]]:
+    """Replacements per worker for drawn forms whose households could not be reached.
+
+    Parameters
+    ----------
+    pool : mapping of worker key -> keys of the worker's completed forms not yet drawn
+    needed : mapping of worker key -> how many replacements the worker's stratum needs
+        (a worker with more needed than left in the pool gets the whole pool).
+    seed : int
+        The draw's recorded seed.
+    round_number : int
+        1 for the first top-up, 2 for the second, ...
+
+    Examples
+    --------
+    >>> pool = {"w1": [f"H{i:02d}" for i in range(3, 10)], "w2": ["K3"]}
+    >>> top = backcheck_topup(pool, {"w1": 2, "w2": 3}, seed=42, round_number=1)
+    >>> [len(top["w1"]), top["w2"]]
+    [2, ['K3']]
+    >>> top == backcheck_topup(pool, {"w1": 2, "w2": 3}, seed=42, round_number=1)
+    True
+    >>> top == backcheck_topup(pool, {"w1": 2, "w2": 3}, seed=42, round_number=2)
+    False
+    """
+    if round_number < 1:
+        raise ValueError(f"round_number must be at least 1, got {round_number}")
+    drawn = {}
+    for worker, count in needed.items():
+        if count < 0:
+            raise ValueError(f"needed of {worker!r} must not be negative")
+        ordered = sorted(set(pool.get(worker, ())))
+        rng = random.Random(f"{seed}:{worker}:top-up {round_number}")
+        drawn[worker] = sorted(rng.sample(ordered, min(count, len(ordered))))
     return drawn
 
 

@@ -132,17 +132,30 @@ def _field_run(paragraph, instruction: str, cached: str) -> None:
 
 
 class Numbering:
-    """表 and 图 captions numbered by SEQ fields, in document order."""
+    """表 and 图 captions numbered by SEQ fields, in document order.
+
+    A caption inside ``{%p if NAME %}`` (``optional="NAME"``) shifts the numbers after it:
+    their cached text is a placeholder that counts it only when NAME is true, so the
+    document reads right before Word updates the fields.
+    """
 
     def __init__(self) -> None:
         self.counts = {"表": 0, "图": 0}
+        self.optional: dict[str, list[str]] = {"表": [], "图": []}
 
-    def caption(self, d, kind: str, title: str) -> None:
+    def caption(self, d, kind: str, title: str, *, optional: str | None = None) -> None:
         self.counts[kind] += 1
+        shown = str(self.counts[kind])
+        if optional is None and self.optional[kind]:
+            fixed = self.counts[kind] - len(self.optional[kind])
+            shown = "{{ " + " + ".join([str(fixed)] + [f"(1 if {name} else 0)"
+                                                       for name in self.optional[kind]]) + " }}"
         p = d.add_paragraph(style="Caption")
         p.add_run(kind)
-        _field_run(p, f"SEQ {kind} \\* ARABIC", str(self.counts[kind]))
+        _field_run(p, f"SEQ {kind} \\* ARABIC", shown)
         p.add_run(f"\u3000{title}")
+        if optional is not None:
+            self.optional[kind].append(optional)
 
 
 def _table(d, header: list[str], loop: str, cells: list[str]) -> None:
@@ -183,6 +196,16 @@ def build() -> Document:
 
     d.add_heading("二、满意度测评结果", level=2)
     _paragraphs(d, "headline", "{{ s }}")
+    # Only a campaign with last year's campaign gets the table (its paragraph is the last
+    # of the headline).
+    d.add_paragraph("{%p if t_year_over_year %}")
+    n.caption(d, "表", "主要指标与上年比较", optional="t_year_over_year")
+    _table(d, ["指标", "上年", "本年", "变化（满意率为百分点）", "变化的95%置信区间",
+               "真实变化不低于0的可能性", "是否达到“不低于上年”"], "t_year_over_year",
+           ["{{ r.label }}", "{{ r.previous }}", "{{ r.current }}", "{{ r.change }}",
+            "{{ r.ci }}", "{{ r.p }}", "{{ r.verdict }}"])
+    d.add_paragraph("{{ year_over_year_note }}", style="表注")
+    d.add_paragraph("{%p endif %}")
     n.caption(d, "表", "各项评价内容满意度测评结果")
     _table(d, ["评价内容", "有效回答", "满意率", "95%置信区间", "满意度得分"], "t_items",
            ["{{ r.label }}", "{{ r.n_valid }}", "{{ r.rate }}", "{{ r.ci }}", "{{ r.score }}"])

@@ -14,6 +14,7 @@ from functools import cache
 from pydantic import BaseModel
 
 from survey_app.api.schemas import ApiError, CampaignList
+from survey_app.services.backcheck_document import BackcheckDocument
 from survey_app.services.rollup_model import RollupDocument
 from survey_app.services.scores_model import ProgressDocument, ScoresDocument
 
@@ -22,7 +23,7 @@ REF = "#/components/schemas/"
 #: Public schema name -> the model of that response (the names are part of the API).
 RESPONSE_MODELS: dict[str, type[BaseModel]] = {
     "Error": ApiError, "CampaignList": CampaignList, "Progress": ProgressDocument,
-    "Scores": ScoresDocument, "Rollup": RollupDocument,
+    "Scores": ScoresDocument, "Rollup": RollupDocument, "Backchecks": BackcheckDocument,
 }
 
 
@@ -102,6 +103,15 @@ PATHS = {
         "parameters": [_SLUG],
         "responses": {"200": _json("Progress", "Progress"),
                       "404": _json("Error", "No such campaign"), **_ERRORS}}},
+    "/campaigns/{slug}/backchecks": {"get": {
+        "operationId": "campaignBackchecks",
+        "summary": "Back-check results: the seeded draw and its top-ups, per-worker "
+                   "discrepancy rates with Wilson intervals and flags, and each drawn form "
+                   "(households by pseudonym; no contact details and no answers)",
+        "parameters": [_SLUG],
+        "responses": {"200": _json("Backchecks", "Back-checks"),
+                      "404": _json("Error", "No such campaign, or no back-check sample "
+                                            "drawn yet"), **_ERRORS}}},
     "/units/{code}/{year}/rollup": {"get": {
         "operationId": "unitRollup",
         "summary": "Roll-up of a region for a year: the stratified estimate over county x "

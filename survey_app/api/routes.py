@@ -104,3 +104,15 @@ def unit_rollup(code: str, year: int):
         return _json(rollups.rollup_document(unit, year, session=db.session))
     except ScoresError as exc:
         return _json(ApiError(error="Conflict", status=409, message=str(exc)), 409)
+
+
+@bp.route("/campaigns/<slug>/backchecks")
+def campaign_backchecks(slug: str):
+    """The back-check results (pseudonyms only); 404 until a sample is drawn."""
+    from survey_app.services.backcheck_document import backcheck_document
+
+    doc = backcheck_document(_campaign_or_404(slug), session=db.session)
+    if doc is None:
+        return _json(ApiError(error="Not Found", status=404,
+                              message="no back-check sample drawn yet"), 404)
+    return _json(doc)

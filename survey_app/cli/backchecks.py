@@ -49,6 +49,25 @@ def draw_command(slug: str, share: float, minimum: int, seed: int) -> None:
                f"(household codes sha256 {digest})")
 
 
+@backcheck_group.command("topup")
+@click.argument("slug")
+@with_appcontext
+def topup_command(slug: str) -> None:
+    """Draw replacements for drawn households of SLUG that cannot be reached (same worker's
+    forms, the draw's seed and the round number; audited)."""
+    from survey_app.services import backcheck_topup, backchecks
+
+    campaign = _campaign(slug)
+    try:
+        with db.write() as session:
+            topup = backcheck_topup.topup_backchecks(campaign, session=session)
+            counts = (topup.round_number, topup.replaced, topup.drawn, topup.codes_sha256)
+    except backchecks.BackcheckRefused as refused:
+        raise click.ClickException(f"back-check top-up refused: {refused.reason}") from None
+    click.echo(f"top-up round {counts[0]}: {counts[2]} replacement(s) drawn for {counts[1]} "
+               f"unreachable household(s) (household codes sha256 {counts[3]})")
+
+
 @backcheck_group.command("results")
 @click.argument("slug")
 @with_appcontext

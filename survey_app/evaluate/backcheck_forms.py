@@ -79,6 +79,12 @@ class BackcheckRevealForm(FlaskForm):
     submit = SubmitField(_l("Show phone and address for the call"))
 
 
+class BackcheckTopupForm(FlaskForm):
+    """Only the CSRF token: which cases are replaced follows from the recorded calls."""
+
+    submit = SubmitField(_l("Draw replacements"))
+
+
 class BackcheckCallForm(FlaskForm):
     outcome = StringField(_l("Call outcome"), validators=[InputRequired(), Length(max=2)])
     submit = SubmitField(_l("Save the call"))
@@ -118,10 +124,13 @@ def refusal_message(reason: str, item_label: str = "") -> str:
         "not_drawn": _("This household is not in the back-check sample."),
         "done": _("This household has been reached; its contact details are no longer shown."),
         "role": _("Only an evaluator may see contact details for a back-check."),
+        "no_draw": _("No back-check sample has been drawn yet."),
+        "nothing_to_replace": _("No drawn household is unreachable yet: nothing to replace."),
     }[reason]
 
 
 __all__ = ["VISITED", "BackcheckCallForm", "BackcheckDrawForm", "BackcheckRevealForm",
-           "BackcheckSettingsForm", "call_form_class", "outcome_labels", "outcome_numbers",
+           "BackcheckSettingsForm", "BackcheckTopupForm", "call_form_class", "outcome_labels",
+           "outcome_numbers",
            "refusal_message", "typed_items", "typed_outcome", "visited_options",
            "visited_text"]

@@ -21,7 +21,7 @@ from survey_app.evaluate.routes import EVALUATORS, _campaign_or_404
 from survey_app.extensions import db
 from survey_app.models import Community, Household, Role
 from survey_app.security import role_required
-from survey_app.services import backchecks, contact_vault
+from survey_app.services import backcheck_topup, backchecks, contact_vault
 from survey_app.services.paper_entry import check_digit, printed_code
 
 NO_STORE = {"Cache-Control": "no-store", "Pragma": "no-cache"}
@@ -51,6 +51,9 @@ def _render_list(campaign, *, settings_form=None, draw_form=None, status=200):
         outcome_labels=f.outcome_labels(),
         asked="、".join(f"“{labels.get(i, i)}”" for i in results.draw.items) if results else "",
         settings_form=settings_form or _settings_form(campaign),
+        to_replace=len(backcheck_topup.to_replace(results.draw, session=db.session))
+        if results else 0, topup_form=f.BackcheckTopupForm(formdata=None),
+        unreachable_attempts=backcheck_topup.MIN_ATTEMPTS,
         draw_form=draw_form or f.BackcheckDrawForm(formdata=None,
                                                    seed=secrets.randbelow(1_000_000)))
     return page, status
@@ -98,6 +101,26 @@ def backcheck_draw(slug: str):
         flash(f.refusal_message(refused.reason), "error")
         return redirect(url_for(".backcheck_list", slug=slug))
     flash(_("Back-check sample drawn with seed %(seed)s.", seed=form.seed.data), "success")
+    return redirect(url_for(".backcheck_list", slug=slug))
+
+
+@bp.route("/<slug>/backchecks/topup", methods=["POST"])
+@role_required(Role.EVALUATOR)
+def backcheck_topup_draw(slug: str):
+    campaign = _campaign_or_404(slug)
+    if not f.BackcheckTopupForm().validate_on_submit():
+        abort(400)  # only the CSRF token can fail
+    try:
+        with db.write() as session:
+            topup = backcheck_topup.topup_backchecks(campaign, session=session,
+                                                     actor=current_user)
+            counts = {"round": topup.round_number, "drawn": topup.drawn,
+                      "replaced": topup.replaced}
+    except backchecks.BackcheckRefused as refused:
+        flash(f.refusal_message(refused.reason), "error")
+        return redirect(url_for(".backcheck_list", slug=slug))
+    flash(_("Top-up round %(round)s: %(drawn)s replacements drawn for %(replaced)s "
+            "unreachable households.", **counts), "success")
     return redirect(url_for(".backcheck_list", slug=slug))
 
 

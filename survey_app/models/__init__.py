@@ -1,7 +1,7 @@
 """Database models. Import from here; each module holds one area of the domain."""
 
 from survey_app.models.audit import AuditEvent, AuditSeal
-from survey_app.models.backcheck import BackcheckCase, BackcheckDraw
+from survey_app.models.backcheck import BackcheckCase, BackcheckDraw, BackcheckTopup
 from survey_app.models.base import (
     CampaignStatus,
     Disposition,
@@ -45,6 +45,7 @@ __all__ = [
     "AuditSeal",
     "BackcheckCase",
     "BackcheckDraw",
+    "BackcheckTopup",
     "Campaign",
     "CampaignQuestionnaire",
     "CampaignReport",

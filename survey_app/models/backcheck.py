@@ -48,3 +48,24 @@ class BackcheckCase(SQLModel, table=True):
     discrepant: bool | None = None
     checked_by_id: int | None = Field(default=None, foreign_key="app_user.id")
     checked_at: datetime | None = None
+    # 0: drawn with the sample; k: drawn by the k-th top-up (services.backcheck_topup).
+    topup_round: int = Field(default=0, sa_column_kwargs={"server_default": "0"})
+    # The top-up round that drew a replacement for this unreachable case (None: not replaced).
+    replaced_in_round: int | None = None
+
+
+class BackcheckTopup(SQLModel, table=True):
+    """One top-up of a draw: replacements for unreachable cases, from the same workers'
+    forms not yet drawn, seeded by the draw's seed and the round (analysis.backcheck_topup)."""
+
+    __table_args__ = (UniqueConstraint("draw_id", "round_number"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    draw_id: int = Field(foreign_key="backcheckdraw.id", index=True)
+    round_number: int
+    replaced: int
+    drawn: int
+    # SHA-256 of the household codes drawn in this round (sorted).
+    codes_sha256: str = Field(max_length=64)
+    drawn_by_id: int | None = Field(default=None, foreign_key="app_user.id")
+    drawn_at: datetime = Field(default_factory=utcnow)

@@ -355,7 +355,8 @@ def case_rows(draw: BackcheckDraw, *, session: Session) -> list[CaseRow]:
 def next_open_case(draw: BackcheckDraw, after_code: str, *,
                    session: Session) -> CaseRow | None:
     """The next case without a final outcome after ``after_code`` (wrapping round)."""
-    open_rows = [r for r in case_rows(draw, session=session) if r.case.outcome != REACHED]
+    open_rows = [r for r in case_rows(draw, session=session)
+                 if r.case.outcome != REACHED and r.case.replaced_in_round is None]
     later = [r for r in open_rows if r.household_code > after_code]
     return (later or open_rows or [None])[0]
 

@@ -46,9 +46,10 @@ CONTENT_TYPES = {
     "summary": "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
     "sav": "application/x-spss-sav",
     "indicator": "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+    "backchecks": "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
 }
 EXTENSIONS = {"csv": "csv", "xlsx": "xlsx", "summary": "xlsx", "sav": "sav",
-              "indicator": "xlsx"}
+              "indicator": "xlsx", "backchecks": "xlsx"}
 FIXED_COLUMNS = (
     ("response_id", "问卷编号（系统内部编号）"),
     ("payload_hash", "答案摘要 sha256（用于数据快照核对）"),
@@ -305,8 +306,17 @@ def indicator_chunks(campaign: Campaign, *, session: Session,
     yield indicator_table.indicator_workbook(campaign, rows, snapshot=doc.snapshot)
 
 
+def backcheck_chunks(campaign: Campaign, *, session: Session,
+                     filters: ScoreFilters | None = None) -> Iterator[bytes]:
+    """The back-check results (:mod:`backcheck_document`; pseudonyms only; not filtered)."""
+    from survey_app.services.backcheck_document import backcheck_document, backcheck_workbook
+
+    yield backcheck_workbook(backcheck_document(campaign, session=session))
+
+
 EXPORTERS = {"csv": csv_chunks, "xlsx": xlsx_chunks, "sav": sav_chunks,
-             "summary": summary_chunks, "indicator": indicator_chunks}
+             "summary": summary_chunks, "indicator": indicator_chunks,
+             "backchecks": backcheck_chunks}
 
 
 def export_chunks(campaign: Campaign, fmt: str, *, session: Session,
@@ -317,6 +327,6 @@ def export_chunks(campaign: Campaign, fmt: str, *, session: Session,
 
 
 def filename(campaign: Campaign, fmt: str) -> str:
-    stem = {"summary": f"{campaign.slug}-summary", "indicator": f"{campaign.slug}-indicator"
-            }.get(fmt, f"{campaign.slug}-responses")
+    stem = {"summary": f"{campaign.slug}-summary", "indicator": f"{campaign.slug}-indicator",
+            "backchecks": f"{campaign.slug}-backchecks"}.get(fmt, f"{campaign.slug}-responses")
     return f"{stem}.{EXTENSIONS[fmt]}"

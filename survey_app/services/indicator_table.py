@@ -3,8 +3,11 @@
 Columns as in the self-evaluation tables of 预算绩效管理: 一级指标 · 二级指标 · 三级指标 ·
 指标值类型 (≥/=/≤) · 年度目标值 · 实际完成值 · 分值 · 得分 · 偏差原因分析及改进措施. One
 scored row (the overall item's measure under the campaign's rule), then one unscored row
-per household group, so the bureau sees both programmes, then 合计, whose 分值 and 得分 are
-the sums of the rows above it. The dashboard, the XLSX and the Word report show these rows.
+per household group, so the bureau sees both programmes; when the campaign names last
+year's campaign, unscored rows 不低于上年 (年度目标值 = last year's value, the change, its
+95 % interval and P(true change ≥ 0) in the note column, or 口径变化 when the wording
+changed); then 合计, whose 分值 and 得分 are the sums of the rows above it. The dashboard,
+the XLSX and the Word report show these rows.
 
 Examples
 --------
@@ -26,6 +29,12 @@ from survey_app.models import Campaign
 from survey_app.services.formula_safety import neutralise, neutralise_row
 from survey_app.services.report_settings import indicator_notes
 from survey_app.services.scores_model import ScoresDocument
+from survey_app.services.year_over_year_rows import comparison_note
+
+#: The year-over-year figure compared for each indicator measure. The section compares
+#: rates and indices only; a score campaign is compared on its rate, and the row says so.
+YEAR_OVER_YEAR_FIGURES = {"rate": ("overall_rate", "rate"), "index": ("overall_index", "index"),
+                          "score": ("overall_rate", "rate")}
 
 SECOND_LEVEL = "服务对象满意度指标"
 MEASURE_NAMES = {"rate": "满意率", "score": "满意度得分", "index": "满意度指数"}
@@ -48,6 +57,8 @@ class IndicatorRow:
     points: float | None
     earned: float | None
     note: str
+    #: Set on a row 不低于上年: its target is last year's value (printed as a value).
+    previous_year: int | None = None
 
 
 def indicator_rows(campaign: Campaign, doc: ScoresDocument, *,
@@ -69,11 +80,33 @@ def indicator_rows(campaign: Campaign, doc: ScoresDocument, *,
         rows.append(IndicatorRow(notes.first_level, SECOND_LEVEL, f"其中：{group.label}{name}",
                                  "≥", campaign.indicator_target, actual, measure, None, None,
                                  ""))
+    rows += _year_over_year_rows(doc, notes.first_level, measure)
     scored = [r for r in rows if r.points is not None]
     earned = [r.earned for r in scored]
     rows.append(IndicatorRow("合计", "", "", "", None, None, measure,
                              sum(r.points for r in scored),
                              None if None in earned else round(sum(earned), 2), ""))
+    return rows
+
+
+def _year_over_year_rows(doc: ScoresDocument, first_level: str,
+                         measure: str) -> list[IndicatorRow]:
+    """Unscored rows 不低于上年: the pooled value, then each household group's."""
+    section = doc.year_over_year
+    if section is None:
+        return []
+    figure, shown = YEAR_OVER_YEAR_FIGURES.get(measure, YEAR_OVER_YEAR_FIGURES["rate"])
+    name = MEASURE_NAMES[shown]
+    labels = {g.code: g.label for g in doc.groups}
+    rows = []
+    for f in section.figures:
+        if f.figure != figure:
+            continue
+        who = "居民总体" if f.group is None else f"其中：{labels.get(f.group, f.group)}"
+        rows.append(IndicatorRow(
+            first_level, SECOND_LEVEL, f"{who}{name}不低于上年（{section.previous_year}年度）",
+            "≥", f.previous, f.current, shown, None, None, comparison_note(f),
+            previous_year=section.previous_year))
     return rows
 
 
@@ -91,7 +124,8 @@ def display(row: IndicatorRow) -> dict[str, str]:
     total = row.first_level == "合计"
     return {"first_level": row.first_level, "second_level": row.second_level,
             "third_level": row.third_level, "comparison": row.comparison,
-            "target": "" if total else _value(row.target, row.measure, target=True),
+            "target": "" if total else _value(row.target, row.measure,
+                                              target=row.previous_year is None),
             "actual": "" if total else _value(row.actual, row.measure),
             "points": UNSCORED if row.points is None else f"{row.points:g}",
             "earned": UNSCORED if row.points is None else
@@ -117,9 +151,9 @@ def indicator_workbook(campaign: Campaign, rows: list[IndicatorRow], *,
     ws.merge_cells(start_row=1, start_column=1, end_row=1, end_column=len(HEADER))
     ws["A1"].font = Font(name="宋体", size=14, bold=True)
     ws.append(HEADER)
-    number = "0.0%" if (campaign.indicator_measure or "rate") == "rate" else "0.00"
     thin = Side(style="thin")
     for row in rows:
+        number = "0.0%" if row.measure == "rate" else "0.00"
         ws.append(neutralise_row([
             row.first_level, row.second_level, row.third_level, row.comparison, row.target,
             row.actual, UNSCORED if row.points is None else row.points,

@@ -35,6 +35,7 @@ from survey_app.services.report_settings import (
 )
 from survey_app.services.score_filters import BEIJING
 from survey_app.services.scores_model import ScoresDocument
+from survey_app.services.year_over_year_rows import report_rows
 
 CONTENT_TYPE = "application/vnd.openxmlformats-officedocument.wordprocessingml.document"
 CJK_FONT_PATHS = (
@@ -107,6 +108,10 @@ def report_context(campaign: Campaign, doc: ScoresDocument, *, session: Session,
         # With a predecessor, its paragraph 与上年比较 follows the headline.
         "headline": report_text.headline(doc) + (
             [doc.year_over_year.summary_zh] if doc.year_over_year and has_cells else []),
+        # The table 与上年比较: empty (and left out) without a predecessor.
+        "t_year_over_year": (report_rows(doc.year_over_year, doc.dimension_labels())
+                             if doc.year_over_year and has_cells else []),
+        "year_over_year_note": report_text.year_over_year_note(doc),
         "t_items": report_text.item_rows(doc) if has_cells else [],
         "items_note": "注：满意率、满意度得分的合计值按各类住户名册户数加权。",
         "dimension_text": report_text.dimension_text(doc) if has_cells else [],

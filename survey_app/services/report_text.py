@@ -169,6 +169,19 @@ def _meaning(ind: Indicator, ci, fmt) -> str:
             + chance_text)
 
 
+def year_over_year_note(doc: ScoresDocument) -> str:
+    """The note under the table 与上年比较 ("" without a predecessor)."""
+    y = doc.year_over_year
+    if y is None:
+        return ""
+    year = "" if str(y.previous_year) in y.previous_title else f"{y.previous_year}年度，"
+    return (f"注：上年为{y.previous_title}（{year}有效问卷{y.previous_respondents}份），"
+            "两年采用相同的筛选条件和加权方法。变化为本年值减上年值，满意率的变化以百分点表示；"
+            "两年为相互独立的抽样调查，变化的95%置信区间按两年标准误平方和的平方根计算；"
+            "“可能性”为按抽样误差估计的真实变化不低于0的可能性。问卷题目措辞与上年不同的指标"
+            "属口径变化，未作比较。")
+
+
 def item_rows(doc: ScoresDocument) -> list[dict]:
     """Rows of the item table: each item by its neutral (dimension) label."""
     rows = []

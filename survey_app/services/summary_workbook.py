@@ -15,6 +15,7 @@ from survey_app.services.charts import item_label
 from survey_app.services.report_text import QUADRANT_NAMES, rule_text
 from survey_app.services.score_filters import GROUP_LABELS, MIN_CELL
 from survey_app.services.scores_model import BreakdownRow, Cell, ScoresDocument
+from survey_app.services.year_over_year_rows import workbook_rows
 
 COUNTS_ONLY = f"少于{MIN_CELL}人，仅显示人数"
 BREAKDOWNS = {"pooled": "合计（加权）", "groups": "住户类别", "projects": "项目",
@@ -29,14 +30,20 @@ MODE_FILTERS = {"web": "网络问卷", "web_token": "网络问卷（专属链接
 
 
 def summary_rows(doc: ScoresDocument, campaign: Campaign | None = None) -> dict[str, list[list]]:
-    """Sheet name -> rows (the first row is the header)."""
+    """Sheet name -> rows (the first row is the header; 与上年比较, only when the campaign
+    has a predecessor, opens with a line naming it)."""
     cells = [("pooled", "all", "合计（加权）", doc.pooled)]
     for breakdown in ("groups", "projects", "communities"):
         cells += [(breakdown, r.code, r.label, r) for r in getattr(doc, breakdown)]
-    return {"计算口径": _conventions_sheet(doc), "各题结果": _items_sheet(doc, cells),
-            "各维度结果": _dimensions_sheet(doc, cells), "信度": _reliability_sheet(doc),
-            "影响因素": _drivers_sheet(doc), "作答方式差异": _mode_effects_sheet(doc),
-            "意见主题": _themes_sheet(doc), "指标得分": _indicator_sheet(doc, campaign)}
+    sheets = {"计算口径": _conventions_sheet(doc), "各题结果": _items_sheet(doc, cells),
+              "各维度结果": _dimensions_sheet(doc, cells), "信度": _reliability_sheet(doc),
+              "影响因素": _drivers_sheet(doc), "作答方式差异": _mode_effects_sheet(doc),
+              "意见主题": _themes_sheet(doc), "指标得分": _indicator_sheet(doc, campaign)}
+    if doc.year_over_year is not None:
+        sheets["与上年比较"] = workbook_rows(
+            doc.year_over_year, doc.dimension_labels(),
+            {item.id: item_label(doc, item) for item in doc.items})
+    return sheets
 
 
 def _conventions_sheet(doc: ScoresDocument) -> list[list]:

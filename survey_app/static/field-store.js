@@ -90,7 +90,11 @@
           r.receipt = body.receipt || null;
           r.message = body.message || body.error || "";
           r.sent_at = new Date().toISOString();
-          return put(r).then(step);
+          // Stored on the server: the household's name, address and phone leave the phone,
+          // so the next interview starts from a list without them.
+          return put(r).then(function () {
+            return r.state === "sent" ? forget(r.slug, r.household_id) : null;
+          }).then(step);
         });
       }, function () { return "failed"; });
     }
@@ -108,5 +112,14 @@
     }, CONTACTS);
   }
 
-  root.FieldStore = {all: all, put: put, syncAll: syncAll, contacts: contacts};
+  /* Drop one household's kept contact (all of them when it was the last). */
+  function forget(slug, householdId) {
+    return contacts(slug).then(function (kept) {
+      if (!kept || !(String(householdId) in kept)) return null;
+      delete kept[String(householdId)];
+      return contacts(slug, Object.keys(kept).length ? kept : null);
+    });
+  }
+
+  root.FieldStore = {all: all, put: put, syncAll: syncAll, contacts: contacts, forget: forget};
 })(typeof self !== "undefined" ? self : this);

@@ -134,6 +134,8 @@ def test_three_interviews_offline_survive_a_restart_and_are_stored_once(live, tm
         _log_in(page, info["worker"])
         page.wait_for_function("() => document.querySelector('#count').textContent.includes('0')")
         assert len(page.locator("#outcomes li.sent").all()) == 3
+        # Sent: the three households' addresses left the phone; the fourth's stays.
+        page.wait_for_function("() => document.querySelectorAll('.contact').length === 1")
         first = sorted(r.receipt_code for r in _stored(app))
         assert len(first) == 3
 
@@ -155,3 +157,41 @@ def test_three_interviews_offline_survive_a_restart_and_are_stored_once(live, tm
         paradata = db.session.exec(select(InterviewParadata)).all()
         assert len(paradata) == 3
         assert all(p.position_status == "refused" and p.question_seconds for p in paradata)
+
+
+def test_an_interview_kept_offline_is_sent_when_the_network_returns_and_its_address_cleared(
+        live, tmp_path):
+    """Back online, the page sends the kept interview by itself (the online event; the
+    service worker's Background Sync where the browser has it), and once stored the
+    household's name, address and phone are gone from the page and from IndexedDB."""
+    playwright_api = pytest.importorskip("playwright.sync_api")
+    app, base, info = live
+    with playwright_api.sync_playwright() as playwright:
+        context, page = _open(playwright, tmp_path / "profile")
+        page.goto(f"{base}/auth/login?next=/entry/{info['slug']}/field/")
+        _log_in(page, info["worker"])
+        page.wait_for_function("() => navigator.serviceWorker.controller !== null")
+        page.wait_for_selector("#households button")
+        page.click("[data-position=no]")
+        page.click("#get-contacts")
+        page.wait_for_selector(".contact")
+        assert page.locator(".contact").count() == 4
+
+        context.set_offline(True)
+        _interview(page, 0)
+        page.wait_for_function("() => document.querySelector('#count').textContent.includes('1')")
+        assert page.locator(".contact").count() == 4  # not stored yet: still needed
+        assert _stored(app) == []
+
+        context.set_offline(False)  # no click: the page notices the network itself
+        page.wait_for_function("() => document.querySelector('#count').textContent.includes('0')")
+        page.wait_for_function("() => document.querySelectorAll('.contact').length === 3")
+        assert len(_stored(app)) == 1
+        kept = page.evaluate("(slug) => FieldStore.contacts(slug)", info["slug"])
+        assert len(kept) == 3 and "龙岭路8号" in str(kept)
+        done = page.locator("#households li", has=page.locator("button[disabled]"))
+        assert done.count() == 1 and done.locator(".contact").count() == 0
+        for width, height in ((360, 640), (1280, 800)):
+            page.set_viewport_size({"width": width, "height": height})
+            page.screenshot(path=str(tmp_path / f"field-{width}.png"), full_page=True)
+        context.close()

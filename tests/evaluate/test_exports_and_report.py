@@ -92,7 +92,7 @@ def test_report_docx_holds_tables_and_indicator(app, client, session):
     document = Document(io.BytesIO(response.data))
     text = "\n".join(p.text for p in document.paragraphs)
     assert "居民满意度调查情况" in text and "满意度指标分值" in text and "数据快照" in text
-    assert len(document.tables) == 4  # sample, items, breakdowns, indicator
+    assert len(document.tables) == 5  # sample, against last year, items, breakdowns, indicator
     cells = {c.text for t in document.tables for row in t.rows for c in row.cells}
     assert "总体满意度" in cells and "得分" in cells
 

@@ -40,7 +40,7 @@ def test_rows_follow_the_form_and_the_total_adds_up(app, session):
     campaign = campaigns.get_campaign(demo.SLUG, session=session)
     doc = scores.scores_document(campaign, session=session)
     rows = indicator_table.indicator_rows(campaign, doc, session=session)
-    scored, *groups, total = rows
+    scored, *groups, total = [r for r in rows if r.previous_year is None]
     assert (scored.first_level, scored.second_level, scored.comparison) == (
         "满意度指标", "服务对象满意度指标", "≥")
     assert (scored.target, scored.actual, scored.points, scored.earned) == (
@@ -51,6 +51,26 @@ def test_rows_follow_the_form_and_the_total_adds_up(app, session):
     assert [g.actual for g in groups] == [g.items[doc.overall_item].rate for g in doc.groups]
     assert total.points == sum(r.points for r in rows[:-1] if r.points is not None)
     assert total.earned == scored.earned
+    # heshan-2021 names heshan-2020: unscored rows 不低于上年 before 合计, the target being
+    # last year's value and the note the change with its interval and P(change >= 0).
+    yoy = rows[-4:-1]
+    section = doc.year_over_year
+    assert [r.third_level for r in yoy] == [
+        "居民总体满意率不低于上年（2020年度）",
+        "其中：棚改货币化安置户满意率不低于上年（2020年度）",
+        "其中：租赁补贴户满意率不低于上年（2020年度）"]
+    figures = [section.figure("overall_rate", group=g)
+               for g in (None, "relocated", "rental_subsidy")]
+    assert [(r.target, r.actual, r.points) for r in yoy] == [
+        (f.previous, f.current, None) for f in figures]
+    rate = figures[0]
+    assert yoy[0].note == (
+        f"较上年{rate.change * 100:+.1f}个百分点（95%置信区间{rate.change_ci[0] * 100:+.1f}～"
+        f"{rate.change_ci[1] * 100:+.1f}个百分点），真实变化不低于0的可能性约为"
+        f"{rate.probability_not_lower:.1%}，达到“不低于上年”。")
+    shown = indicator_table.display(yoy[0])
+    assert shown["target"] == f"{rate.previous * 100:.1f}%"
+    assert shown["points"] == "不单独计分"
 
 
 @pytest.mark.demo_data

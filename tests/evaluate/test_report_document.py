@@ -75,11 +75,13 @@ def test_report_is_a4_with_east_asian_fonts_numbered_captions_and_no_english(
     figures = [c for c in captions if c.startswith("图")]
     assert [re.match(r"表(\d+)\u3000", c).group(1) for c in tables] == \
         [str(i) for i in range(1, len(tables) + 1)]
-    assert len(tables) == len(document.tables) == 4
+    # heshan-2021 names heshan-2020: the table 与上年比较 is the second.
+    assert len(tables) == len(document.tables) == 5
+    assert tables[1] == "表2\u3000主要指标与上年比较"
     assert [re.match(r"图(\d+)\u3000", c).group(1) for c in figures] == ["1"]
     # The caption numbers are Word SEQ fields, so Word renumbers them after edits.
     seq = document.element.body.xpath(".//w:instrText")
-    assert [t.text.split()[1] for t in seq] == ["表", "表", "图", "表", "表"]
+    assert [t.text.split()[1] for t in seq] == ["表", "表", "表", "图", "表", "表"]
     english = [m.group() for text in all_text(document) for m in ENGLISH.finditer(text)]
     assert english == []
 
@@ -211,3 +213,18 @@ def test_headline_says_what_the_number_means(doc, first, meaning):
     headline, explanation = report_text.headline(doc)
     assert first in headline
     assert meaning in explanation
+
+
+@pytest.mark.demo_data
+def test_without_last_year_the_table_is_left_out_and_captions_stay_consecutive(app, session):
+    from survey_app.services import demo_previous
+
+    campaign = campaigns.get_campaign(demo_previous.SLUG, session=session)
+    doc = scores.scores_document(campaign, session=session)
+    assert doc.year_over_year is None
+    document = Document(io.BytesIO(report.build_report(campaign, doc, session=session)))
+    captions = [p.text for p in document.paragraphs if p.style.name == "Caption"]
+    tables = [c for c in captions if c.startswith("表")]
+    assert [re.match(r"表(\d+)\u3000", c).group(1) for c in tables] == ["1", "2", "3", "4"]
+    assert len(document.tables) == 4
+    assert "上年" not in "\n".join(all_text(document))

@@ -64,6 +64,8 @@ MATRIX = {
     "GET /api/v1/campaigns": API,
     "GET /api/v1/campaigns/<slug>/progress": API,
     "GET /api/v1/campaigns/<slug>/scores": API,
+    # 404 for evaluator and admin: the scenario draws no back-check sample.
+    "GET /api/v1/campaigns/<slug>/backchecks": (401, 401, 401, 403, 401, 404, 404),
     # the SMS provider's callbacks: no SMS_CALLBACK_SECRET in the tests' settings, so 404
     # for everybody (with a secret, 403 without ?key=: tests/services/test_sms_outbox.py)
     "POST /gateway/sms/report": (404, 404, 404, 404, 404, 404, 404),
@@ -143,6 +145,8 @@ MATRIX = {
     "GET /evaluate/<slug>/backchecks": EVALUATORS,
     "POST /evaluate/<slug>/backchecks/settings": (302, 302, 302, 403, 403, 400, 403),
     "POST /evaluate/<slug>/backchecks/draw": (302, 302, 302, 403, 403, 400, 403),
+    # Evaluator: refused (no sample drawn), flashed and redirected.
+    "POST /evaluate/<slug>/backchecks/topup": (302, 302, 302, 403, 403, 302, 403),
     "GET /evaluate/<slug>/backchecks/<int:household_id>": (302, 302, 302, 403, 403, 404, 404),
     "POST /evaluate/<slug>/backchecks/<int:household_id>": (302, 302, 302, 403, 403, 404, 403),
     "POST /evaluate/<slug>/backchecks/<int:household_id>/contact":
