@@ -10,19 +10,19 @@ its linearised SE, and the indicator. Unweighted counts, reliability and drivers
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import replace
+from dataclasses import dataclass, replace
 
 import numpy as np
 
 from analysis.campaign import CampaignStatistics, DimensionStatistics
 from analysis.composite import composite_index
 from analysis.conventions import DIMENSION_CONVENTION
-from analysis.estimates import MeasureName, dimension_rate, item_estimates
+from analysis.estimates import MeasureName, dimension_rate, item_estimates, score_from_index
 from analysis.indicator import indicator_from_estimates
 from analysis.intervals import Interval, interval_from_se
-from analysis.raking import calibrated_variance, raked_means
+from analysis.raking import calibrated_variance, raked_means, raked_point_means
 
-__all__ = ["raked_campaign_statistics"]
+__all__ = ["RakedHeadline", "raked_campaign_statistics", "raked_headline"]
 
 
 def raked_campaign_statistics(
@@ -74,18 +74,9 @@ def raked_campaign_statistics(
     >>> round(r.composite.overall, 6) == round(s.composite.overall, 6)
     True
     """
-    # The design statistics validated the codes; only the strata and valid answers are
-    # needed here (rebuilding the response table cost more than the raked means).
-    codes = np.asarray(responses, dtype=float)
-    labels_arr, stratum = np.unique(np.asarray(strata), return_inverse=True)
-    labels = labels_arr.tolist()
-    population = np.array([float(population_by_stratum[lab]) for lab in labels])
-    codes = np.where((codes >= 1) & (codes <= 5) & (codes != na_code), codes, np.nan)
-    n_items = codes.shape[0]
-    values = np.empty((2 * n_items, codes.shape[1]))
-    np.greater_equal(codes, 4, out=values[:n_items])
-    values[:n_items][np.isnan(codes)] = np.nan
-    np.multiply(codes - 1, 25, out=values[n_items:])
+    values, stratum, population, labels = _rate_and_index_values(
+        responses, strata, population_by_stratum, na_code)
+    n_items = values.shape[0] // 2
     estimates, u = raked_means(values, stratum, weights, population, labels, margins,
                                measures=["satisfaction rate"] * n_items + ["index"] * n_items)
     items = tuple(
@@ -114,6 +105,88 @@ def raked_campaign_statistics(
         dimensions=_raked_dimensions(composite, items, u, weights, stratum, population,
                                      margins),
         convention=stats.convention + "; raked weights (analysis.raking)")
+
+
+def _rate_and_index_values(responses, strata, population_by_stratum, na_code: int):
+    """Rows 0/1 satisfied then the index 0..100 of every item (NaN where not valid), each
+    respondent's stratum, the strata's N_h and their labels."""
+    # The design statistics validated the codes; only the strata and valid answers are
+    # needed here (rebuilding the response table cost more than the raked means).
+    codes = np.asarray(responses, dtype=float)
+    labels_arr, stratum = np.unique(np.asarray(strata), return_inverse=True)
+    labels = labels_arr.tolist()
+    population = np.array([float(population_by_stratum[lab]) for lab in labels])
+    codes = np.where((codes >= 1) & (codes <= 5) & (codes != na_code), codes, np.nan)
+    n_items = codes.shape[0]
+    values = np.empty((2 * n_items, codes.shape[1]))
+    np.greater_equal(codes, 4, out=values[:n_items])
+    values[:n_items][np.isnan(codes)] = np.nan
+    np.multiply(codes - 1, 25, out=values[n_items:])
+    return values, stratum, population, labels
+
+
+@dataclass(frozen=True, slots=True)
+class RakedHeadline:
+    """Raked point estimates of one cell, without SEs: every item's rate and index, the
+    overall item's score, and the composite index."""
+
+    rates: tuple[float, ...]
+    indices: tuple[float, ...]
+    overall_rate: float
+    overall_index: float
+    overall_score: float
+    composite: float
+
+
+def raked_headline(stats: CampaignStatistics, responses, strata, population_by_stratum,
+                   weights, *, overall_item: int, na_code: int = 9) -> RakedHeadline:
+    """The point estimates :func:`raked_campaign_statistics` would give, bit for bit,
+    without any variance (for a figure shown beside the other weighting's document).
+
+    Parameters
+    ----------
+    stats, responses, strata, population_by_stratum, weights, overall_item, na_code
+        As :func:`raked_campaign_statistics` (no margins: they only enter the SEs).
+
+    Returns
+    -------
+    RakedHeadline
+
+    Notes
+    -----
+    Items: :func:`analysis.raking.raked_point_means` of the same rows as
+    :func:`raked_campaign_statistics`; composite: :func:`analysis.composite.composite_index`
+    of the raked item indices with ``stats``'s dimensions and weights; score
+    = 20 + 0.8 × index.
+
+    References
+    ----------
+    Lumley, T. (2010). Complex Surveys, section 7.3.
+
+    Examples
+    --------
+    >>> from analysis.campaign import campaign_statistics
+    >>> codes = np.array([[5, 4, 3, 4, 5, 2], [4, 4, 5, 3, 5, 1]])
+    >>> strata = list("aaabbb")
+    >>> s = campaign_statistics(codes, strata, {"a": 30, "b": 60}, {"d": [0]}, 1,
+    ...                         item_intervals=False, drivers=False, reliability=False)
+    >>> w = [10.0] * 3 + [20.0] * 3
+    >>> h = raked_headline(s, codes, strata, {"a": 30, "b": 60}, w, overall_item=1)
+    >>> r = raked_campaign_statistics(s, codes, strata, {"a": 30, "b": 60}, w, overall_item=1)
+    >>> h.composite == r.composite.overall, h.overall_rate == r.items[1].rate.estimate
+    (True, True)
+    """
+    values, stratum, population, _labels = _rate_and_index_values(
+        responses, strata, population_by_stratum, na_code)
+    n_items = values.shape[0] // 2
+    means = raked_point_means(values, stratum, weights, population)
+    old = stats.composite
+    composite = composite_index(
+        [float(m) for m in means[n_items:]], {d.name: d.items for d in old.dimensions},
+        dimension_weights=[d.weight for d in old.dimensions], weights_method=old.weights_method)
+    rates, indices = tuple(means[:n_items].tolist()), tuple(means[n_items:].tolist())
+    return RakedHeadline(rates, indices, rates[overall_item], indices[overall_item],
+                         score_from_index(indices[overall_item]), composite.overall)
 
 
 def _raked_dimensions(composite, items, u, weights, stratum, population,

@@ -14,6 +14,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass, replace
+from typing import NamedTuple
 
 import numpy as np
 
@@ -26,6 +27,7 @@ __all__ = [
     "calibrated_variance",
     "rake_weights",
     "raked_means",
+    "raked_point_means",
     "raked_stratified_mean",
 ]
 
@@ -219,7 +221,7 @@ def _swept(u: np.ndarray, cats: list[np.ndarray]) -> np.ndarray:
             adjust[m] += current / counts[m]
     out = u.copy()
     for c, a in zip(cats, adjust, strict=True):
-        out -= a[:, c]
+        out -= np.take(a, c, axis=1)  # C-ordered, unlike a[:, c]
     return out
 
 
@@ -330,10 +332,24 @@ def raked_means(values, strata, weights, populations, labels, margins=(), *,
         for e, v, v0, m in zip(estimates, var, var_nofpc, names, strict=True)), u
 
 
-def _ratio_means(y: np.ndarray, h: np.ndarray, w: np.ndarray, pop: np.ndarray,
-                 labels) -> tuple[list[StratifiedEstimate], np.ndarray]:
-    """The pooled ratio mean of every row of ``y`` (SEs left NaN) and the influence
-    values, all rows at once."""
+class _Totals(NamedTuple):
+    """Per row (and stratum): what the ratio means and their influence values share."""
+
+    valid: np.ndarray  # rows × n
+    yv: np.ndarray  # values, 0 where not valid
+    wv: np.ndarray  # weights, 0 where not valid
+    strata_onehot: np.ndarray  # n × H
+    t_v: np.ndarray  # rows × H: Σ w over valid answers
+    answered: np.ndarray  # rows × H: t_v > 0
+    share_pop: np.ndarray  # N_h of the answered strata, else 0
+    share: np.ndarray  # W_h among the answered strata
+    safe_t_v: np.ndarray  # t_v, 1 where not answered
+    means: np.ndarray  # rows × H ratio means m_h (0 where not answered)
+
+
+def _stratum_totals(y: np.ndarray, h: np.ndarray, w: np.ndarray, pop: np.ndarray) -> _Totals:
+    """Per row and stratum: the valid answers' weights and weighted values summed, the
+    strata's shares among those with a valid answer, and the ratio means."""
     valid = ~np.isnan(y)
     yv = np.nan_to_num(y)
     wv = valid * w
@@ -348,9 +364,57 @@ def _ratio_means(y: np.ndarray, h: np.ndarray, w: np.ndarray, pop: np.ndarray,
     share = share_pop / share_pop.sum(axis=1, keepdims=True)
     safe_t_v = np.where(answered, t_v, 1.0)
     means = np.where(answered, t_y / safe_t_v, 0.0)
+    return _Totals(valid, yv, wv, strata_onehot, t_v, answered, share_pop, share, safe_t_v,
+                   means)
+
+
+def raked_point_means(values, strata, weights, populations) -> np.ndarray:
+    """The pooled ratio mean of every row of ``values``, without SEs (the estimates of
+    :func:`raked_means`, bit for bit, at a fraction of its cost).
+
+    Parameters
+    ----------
+    values : array_like, shape (rows, n)
+        NaN where not valid.
+    strata, weights, populations
+        As :func:`raked_stratified_mean`.
+
+    Returns
+    -------
+    ndarray, shape (rows,)
+
+    Notes
+    -----
+    θ = Σ_{h∈A} W_h m_h as in :func:`raked_stratified_mean`; for a figure shown beside
+    the document's own weighting (the non-response section's headline), where no SE is
+    reported.
+
+    References
+    ----------
+    Lumley, T. (2010). Complex Surveys, section 7.3.
+
+    Examples
+    --------
+    >>> raked_point_means([[1.0, 0, 1, 1], [4.0, 2, 3, 5]], [0, 0, 1, 1], [5.0] * 4,
+    ...                   [10, 10]).tolist()
+    [0.75, 3.5]
+    """
+    y = np.atleast_2d(np.asarray(values, dtype=float))
+    totals = _stratum_totals(y, np.asarray(strata, dtype=np.int64),
+                             np.asarray(weights, dtype=float),
+                             np.asarray(populations, dtype=float))
+    return np.array([float(totals.share[j] @ totals.means[j]) for j in range(y.shape[0])])
+
+
+def _ratio_means(y: np.ndarray, h: np.ndarray, w: np.ndarray, pop: np.ndarray,
+                 labels) -> tuple[list[StratifiedEstimate], np.ndarray]:
+    """The pooled ratio mean of every row of ``y`` (SEs left NaN) and the influence
+    values, all rows at once."""
+    (valid, yv, wv, strata_onehot, t_v, answered, share_pop, share, safe_t_v,
+     means) = _stratum_totals(y, h, w, pop)
     per_weight = share / safe_t_v
-    dev = (yv - means[:, h]) * valid
-    u = per_weight[:, h] * dev
+    dev = (yv - np.take(means, h, axis=1)) * valid
+    u = np.take(per_weight, h, axis=1) * dev
     n_valid = valid.astype(float) @ strata_onehot
     sum_w2 = (wv * wv) @ strata_onehot
     ss = (wv * dev * dev) @ strata_onehot
