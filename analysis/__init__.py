@@ -99,8 +99,8 @@ _EXPORTS: dict[str, tuple[str, ...]] = {
     "planning": ("aapor_rates", "cochran_sample_size", "contacts_needed", "margin_of_error"),
     "raked_campaign": ("RakedHeadline", "raked_campaign_statistics", "raked_headline"),
     "raking": (
-        "RakedWeights", "calibrated_variance", "rake_weights", "raked_means",
-        "raked_point_means", "raked_stratified_mean",
+        "RakedDesign", "RakedWeights", "calibrated_variance", "design_variance",
+        "rake_weights", "raked_means", "raked_point_means", "raked_stratified_mean",
     ),
     "rollup": ("Rollup", "RollupCell", "UnitRollup", "region_rollup", "stratified_rollup"),
     "reliability": ("corrected_item_totals", "cronbach_alpha", "item_total_statistics"),

@@ -20,7 +20,7 @@ from analysis.conventions import DIMENSION_CONVENTION
 from analysis.estimates import MeasureName, dimension_rate, item_estimates, score_from_index
 from analysis.indicator import indicator_from_estimates
 from analysis.intervals import Interval, interval_from_se
-from analysis.raking import calibrated_variance, raked_means, raked_point_means
+from analysis.raking import RakedDesign, design_variance, raked_means, raked_point_means
 
 __all__ = ["RakedHeadline", "raked_campaign_statistics", "raked_headline"]
 
@@ -55,7 +55,8 @@ def raked_campaign_statistics(
     Notes
     -----
     Composite C = Σ_d W_d Σ_{j∈d} u_j I_j; its influence values are the same combination of
-    the items' index influence values, and its variance :func:`calibrated_variance`.
+    the items' index influence values, and its variance
+    :func:`analysis.raking.calibrated_variance`.
     Item bootstrap intervals are not computed (None).
 
     References
@@ -77,8 +78,12 @@ def raked_campaign_statistics(
     values, stratum, population, labels = _rate_and_index_values(
         responses, strata, population_by_stratum, na_code)
     n_items = values.shape[0] // 2
+    # One design for the items', composite's and dimensions' variances (its indicator
+    # matrices cost as much as a sweep).
+    design = RakedDesign.of(weights, stratum, population, margins)
     estimates, u = raked_means(values, stratum, weights, population, labels, margins,
-                               measures=["satisfaction rate"] * n_items + ["index"] * n_items)
+                               measures=["satisfaction rate"] * n_items + ["index"] * n_items,
+                               design=design)
     items = tuple(
         replace(it, rate=estimates[j], index=estimates[n_items + j], rate_interval=None,
                 index_interval=None,
@@ -93,8 +98,7 @@ def raked_campaign_statistics(
     for d in composite.dimensions:
         for item, share in zip(d.items, d.item_weights, strict=True):
             coef[item] += d.weight / total * share
-    se = float(np.sqrt(calibrated_variance((coef @ u[n_items:])[None, :], weights,
-                                           stratum, population, margins)[0]))
+    se = float(np.sqrt(design_variance((coef @ u[n_items:])[None, :], design)[0]))
     normal = interval_from_se(composite.overall, se, confidence)
     return replace(
         stats, items=items, composite=composite, composite_se=se,
@@ -102,8 +106,7 @@ def raked_campaign_statistics(
                                     "normal interval, linearised SE under the raking margins"),
         indicator=indicator_from_estimates(items[overall_item].estimates, indicator_measure,
                                            target, points, rule),
-        dimensions=_raked_dimensions(composite, items, u, weights, stratum, population,
-                                     margins),
+        dimensions=_raked_dimensions(composite, items, u, design),
         convention=stats.convention + "; raked weights (analysis.raking)")
 
 
@@ -189,8 +192,8 @@ def raked_headline(stats: CampaignStatistics, responses, strata, population_by_s
                          score_from_index(indices[overall_item]), composite.overall)
 
 
-def _raked_dimensions(composite, items, u, weights, stratum, population,
-                      margins) -> tuple[DimensionStatistics, ...]:
+def _raked_dimensions(composite, items, u,
+                      design: RakedDesign) -> tuple[DimensionStatistics, ...]:
     """Dimension indices and rates with their SEs under the raking margins (a one-item
     dimension: its item's); ``u`` the influence values of the item rates, then indices."""
     n_items = len(items)
@@ -198,8 +201,7 @@ def _raked_dimensions(composite, items, u, weights, stratum, population,
     for k, d in enumerate(composite.dimensions):
         for item, share in zip(d.items, d.item_weights, strict=True):
             coef[k, item] += share
-    variances = calibrated_variance(np.vstack([coef @ u[n_items:], coef @ u[:n_items]]),
-                                    weights, stratum, population, margins)
+    variances = design_variance(np.vstack([coef @ u[n_items:], coef @ u[:n_items]]), design)
     index_se, rate_se = np.sqrt(variances[:len(coef)]), np.sqrt(variances[len(coef):])
     return tuple(
         DimensionStatistics(d.name, d.index,

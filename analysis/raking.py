@@ -23,8 +23,10 @@ from analysis.stratified import StratifiedEstimate, StratumEstimate
 
 __all__ = [
     "RAKING_CONVENTION",
+    "RakedDesign",
     "RakedWeights",
     "calibrated_variance",
+    "design_variance",
     "rake_weights",
     "raked_means",
     "raked_point_means",
@@ -179,44 +181,109 @@ def calibrated_variance(influence, weights, strata, populations, margins=(), *,
     >>> calibrated_variance(u, [10.0] * 4, [0, 0, 0, 0], [40]).round(6).tolist()
     [0.375]
     """
-    with_fpc, without = _variances(influence, weights, strata, populations, margins)
+    with_fpc, without = _variances(influence,
+                                   RakedDesign.of(weights, strata, populations, margins))
     return with_fpc if fpc else without
 
 
-def _variances(influence, weights, strata, populations, margins) -> tuple[np.ndarray, ...]:
+def design_variance(influence, design: RakedDesign, *, fpc: bool = True) -> np.ndarray:
+    """:func:`calibrated_variance` under a prepared :class:`RakedDesign`.
+
+    Parameters
+    ----------
+    influence : array_like, shape (rows, n)
+        As :func:`calibrated_variance`.
+    design : RakedDesign
+        :meth:`RakedDesign.of` the weights, strata, N_h and margins.
+    fpc : bool, default True
+        Multiply each stratum's variance by 1 − r_h/N_h.
+
+    Returns
+    -------
+    ndarray, shape (rows,)
+
+    Notes
+    -----
+    The same numbers, bit for bit, as :func:`calibrated_variance` with the design's
+    arguments.
+
+    References
+    ----------
+    Lumley, T. survey package, ``svyrecvar``.
+
+    Examples
+    --------
+    >>> u = [[-1.5 / 40, -0.5 / 40, 0.5 / 40, 1.5 / 40]]
+    >>> design_variance(u, RakedDesign.of([10.0] * 4, [0] * 4, [40])).round(6).tolist()
+    [0.375]
+    """
+    with_fpc, without = _variances(influence, design)
+    return with_fpc if fpc else without
+
+
+@dataclass(frozen=True, slots=True)
+class RakedDesign:
+    """Respondents' weights, strata and raking margins with the tables every variance under
+    them reuses; build it once (:meth:`of`) for all the variances of one cell: the
+    indicator matrices and cross counts cost as much as a sweep."""
+
+    weights: np.ndarray
+    strata: np.ndarray
+    populations: np.ndarray
+    respondents: np.ndarray  # r_h
+    strata_onehot: np.ndarray  # n × H
+    margins: tuple[np.ndarray, ...]
+    margin_onehots: tuple[np.ndarray, ...]  # n × k_m
+    margin_counts: tuple[np.ndarray, ...]  # respondents per category (at least 1)
+    cross: tuple[tuple[np.ndarray, ...], ...]  # cross[m][k]: k_m × k_k cross counts
+
+    @classmethod
+    def of(cls, weights, strata, populations, margins=()) -> RakedDesign:
+        """The design of :func:`calibrated_variance`'s arguments.
+
+        Examples
+        --------
+        >>> RakedDesign.of([10.0] * 4, [0, 0, 1, 1], [20, 20], [[0, 1, 0, 1]]).cross[0][0]
+        array([[2., 0.],
+               [0., 2.]])
+        """
+        h = np.asarray(strata, dtype=np.int64)
+        pop = np.asarray(populations, dtype=float)
+        cats = tuple(np.asarray(m, dtype=np.int64) for m in margins)
+        sizes = [int(c.max(initial=-1)) + 1 for c in cats]
+        return cls(
+            np.asarray(weights, dtype=float), h, pop,
+            np.bincount(h, minlength=pop.size).astype(float), _onehot(h, pop.size), cats,
+            tuple(_onehot(c, k) for c, k in zip(cats, sizes, strict=True)),
+            tuple(np.maximum(np.bincount(c, minlength=k), 1)
+                  for c, k in zip(cats, sizes, strict=True)),
+            tuple(tuple(np.bincount(cm * kk + ck, minlength=km * kk).reshape(km, kk)
+                        .astype(float) for ck, kk in zip(cats, sizes, strict=True))
+                  for cm, km in zip(cats, sizes, strict=True)))
+
+
+def _variances(influence, design: RakedDesign) -> tuple[np.ndarray, ...]:
     """:func:`calibrated_variance` with and without the FPC, from one sweep."""
     u = np.atleast_2d(np.asarray(influence, dtype=float))
-    w = np.asarray(weights, dtype=float)
-    h = np.asarray(strata, dtype=np.int64)
-    pop = np.asarray(populations, dtype=float)
-    cats = [np.asarray(m, dtype=np.int64) for m in margins]
-    x = _swept(u, cats) if cats else u.copy()  # a new array: scaled in place
-    x *= w
-    r = np.bincount(h, minlength=pop.size).astype(float)
-    strata_onehot = _onehot(h, pop.size)
-    s1 = x @ strata_onehot
-    s2 = (x * x) @ strata_onehot
+    x = _swept(u, design) if design.margins else u.copy()  # a new array: scaled in place
+    x *= design.weights
+    r, pop = design.respondents, design.populations
+    s1 = x @ design.strata_onehot
+    s2 = (x * x) @ design.strata_onehot
     with np.errstate(invalid="ignore", divide="ignore"):
         within = np.where(r > 1, (s2 - s1**2 / np.maximum(r, 1)) * r / np.maximum(r - 1, 1),
                           0.0)
     return (within * (1 - r / pop)).sum(axis=1), within.sum(axis=1)
 
 
-def _swept(u: np.ndarray, cats: list[np.ndarray]) -> np.ndarray:
+def _swept(u: np.ndarray, design: RakedDesign) -> np.ndarray:
     """u after R's ten sweeps u ← u − ave_c(u) over the margins, computed on the margins'
     small tables: the sweeps only ever subtract per-category constants A_m, so the category
     sums of the current u are S_m − Σ_k A_k N_km (N_km the margins' cross counts) and the
     respondents are touched once to sum and once to subtract."""
-    if not cats:
-        return u
-    sizes = [int(c.max(initial=-1)) + 1 for c in cats]
-    counts = [np.maximum(np.bincount(c, minlength=k), 1) for c, k in zip(cats, sizes,
-                                                                         strict=True)]
-    sums = [u @ _onehot(c, k) for c, k in zip(cats, sizes, strict=True)]
-    cross = [[np.bincount(cm * kk + ck, minlength=km * kk).reshape(km, kk).astype(float)
-              for ck, kk in zip(cats, sizes, strict=True)]
-             for cm, km in zip(cats, sizes, strict=True)]
-    adjust = [np.zeros((u.shape[0], k)) for k in sizes]
+    cats, cross, counts = design.margins, design.cross, design.margin_counts
+    sums = [u @ onehot for onehot in design.margin_onehots]
+    adjust = [np.zeros((u.shape[0], onehot.shape[1])) for onehot in design.margin_onehots]
     for _ in range(_SWEEPS):
         for m in range(len(cats)):
             current = sums[m] - sum(adjust[k] @ cross[k][m] for k in range(len(cats)))
@@ -287,7 +354,7 @@ def raked_stratified_mean(values, strata, weights, populations, labels, margins=
 
 
 def raked_means(values, strata, weights, populations, labels, margins=(), *,
-                measures: Sequence[str] | None = None
+                measures: Sequence[str] | None = None, design: RakedDesign | None = None
                 ) -> tuple[tuple[StratifiedEstimate, ...], np.ndarray]:
     """:func:`raked_stratified_mean` of every row of ``values`` (rows × n), with one
     variance computation for all rows.
@@ -300,6 +367,9 @@ def raked_means(values, strata, weights, populations, labels, margins=(), *,
         As :func:`raked_stratified_mean`.
     measures : sequence of str, optional
         A name per row for the convention texts.
+    design : RakedDesign, optional
+        :meth:`RakedDesign.of` the same weights, strata, populations and margins, when
+        already built for other variances of these respondents.
 
     Returns
     -------
@@ -321,11 +391,9 @@ def raked_means(values, strata, weights, populations, labels, margins=(), *,
     [0.75, 3.5]
     """
     y = np.atleast_2d(np.asarray(values, dtype=float))
-    h = np.asarray(strata, dtype=np.int64)
-    w = np.asarray(weights, dtype=float)
-    pop = np.asarray(populations, dtype=float)
-    estimates, u = _ratio_means(y, h, w, pop, labels)
-    var, var_nofpc = _variances(u, w, h, pop, margins)
+    design = design or RakedDesign.of(weights, strata, populations, margins)
+    estimates, u = _ratio_means(y, design, labels)
+    var, var_nofpc = _variances(u, design)
     names = measures or ["mean"] * len(estimates)
     return tuple(
         replace(e, se=float(np.sqrt(v)), se_without_fpc=float(np.sqrt(v0)),
@@ -349,14 +417,15 @@ class _Totals(NamedTuple):
     means: np.ndarray  # rows × H ratio means m_h (0 where not answered)
 
 
-def _stratum_totals(y: np.ndarray, h: np.ndarray, w: np.ndarray, pop: np.ndarray) -> _Totals:
+def _stratum_totals(y: np.ndarray, h: np.ndarray, w: np.ndarray, pop: np.ndarray,
+                    strata_onehot: np.ndarray | None = None) -> _Totals:
     """Per row and stratum: the valid answers' weights and weighted values summed, the
     strata's shares among those with a valid answer, and the ratio means."""
     valid = ~np.isnan(y)
     yv = np.where(valid, y, 0.0)  # nan_to_num's checks for ±inf took 4 passes more
     wv = valid * w
-    size = pop.size
-    strata_onehot = _onehot(h, size)
+    if strata_onehot is None:
+        strata_onehot = _onehot(h, pop.size)
     t_v = wv @ strata_onehot
     t_y = (wv * yv) @ strata_onehot
     answered = t_v > 0
@@ -408,12 +477,13 @@ def raked_point_means(values, strata, weights, populations) -> np.ndarray:
     return np.array([float(totals.share[j] @ totals.means[j]) for j in range(y.shape[0])])
 
 
-def _ratio_means(y: np.ndarray, h: np.ndarray, w: np.ndarray, pop: np.ndarray,
+def _ratio_means(y: np.ndarray, design: RakedDesign,
                  labels) -> tuple[list[StratifiedEstimate], np.ndarray]:
     """The pooled ratio mean of every row of ``y`` (SEs left NaN) and the influence
     values, all rows at once."""
+    h, pop = design.strata, design.populations
     (valid, yv, wv, strata_onehot, t_v, answered, share_pop, share, safe_t_v,
-     means) = _stratum_totals(y, h, w, pop)
+     means) = _stratum_totals(y, h, design.weights, pop, design.strata_onehot)
     per_weight = share / safe_t_v
     dev = (yv - np.take(means, h, axis=1)) * valid
     u = np.take(per_weight, h, axis=1) * dev
