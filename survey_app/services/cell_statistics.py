@@ -61,7 +61,9 @@ def cell_statistics(data: CountedData, mask: np.ndarray, pops: dict[str, int], *
         y, strata, pop, dims, overall_row,
         item_names=[data.item_ids[j] for j in present], na_code=NA_CODE,
         target=campaign.indicator_target, points=campaign.indicator_points,
-        reliability=False, item_intervals=False, drivers=drivers)
+        reliability=False, item_intervals=False, drivers=drivers,
+        # Raked cells replace the composite's and dimensions' SEs: not computed twice.
+        linearised_ses=raking is None)
     if raking is None:
         return design, design
     return _raked(design, y, strata, pop, raking, mask, overall_row, campaign), design
