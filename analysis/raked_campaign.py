@@ -21,6 +21,7 @@ from analysis.estimates import MeasureName, dimension_rate, item_estimates, scor
 from analysis.indicator import indicator_from_estimates
 from analysis.intervals import Interval, interval_from_se
 from analysis.raking import RakedDesign, design_variance, raked_means, raked_point_means
+from analysis.response_table import stratum_codes
 
 __all__ = ["RakedHeadline", "raked_campaign_statistics", "raked_headline"]
 
@@ -116,7 +117,7 @@ def _rate_and_index_values(responses, strata, population_by_stratum, na_code: in
     # The design statistics validated the codes; only the strata and valid answers are
     # needed here (rebuilding the response table cost more than the raked means).
     codes = np.asarray(responses, dtype=float)
-    labels_arr, stratum = np.unique(np.asarray(strata), return_inverse=True)
+    labels_arr, stratum = stratum_codes(strata)
     labels = labels_arr.tolist()
     population = np.array([float(population_by_stratum[lab]) for lab in labels])
     codes = np.where((codes >= 1) & (codes <= 5) & (codes != na_code), codes, np.nan)
