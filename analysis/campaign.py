@@ -134,8 +134,7 @@ def campaign_statistics(
     crosshair: Literal["mean", "median", "midpoint"] = "mean",
     reliability: bool = True,
     item_intervals: bool = True,
-    drivers: bool = True,
-    linearised_ses: bool = True,
+    drivers: bool = True, linearised_ses: bool = True,
 ) -> CampaignStatistics:
     """Full campaign statistics: items, strata, composite index, reliability, drivers, score.
 
@@ -180,9 +179,7 @@ def campaign_statistics(
     drivers : bool, default True
         Compute the derived importance and the IPA quadrants (``None`` if False).
     linearised_ses : bool, default True
-        Compute the composite's and the multi-item dimensions' linearised SEs (NaN, and the
-        composite interval NaN, if False: for :func:`analysis.raked_campaign_statistics`,
-        which replaces them).
+        Composite and dimension SEs (NaN if False: raked statistics replace them).
 
     Returns
     -------
@@ -226,8 +223,7 @@ def campaign_statistics(
     composite = composite_index(np.array([it.index.estimate for it in items]), dimensions,
                                 dimension_weights=dimension_weights,
                                 weights_method=weights_method)
-    composite_se = (linearised_composite_se(table, composite) if linearised_ses
-                    else float("nan"))
+    composite_se = linearised_composite_se(table, composite) if linearised_ses else np.nan
     normal = interval_from_se(composite.overall, composite_se, confidence)
     valid_codes = (np.where(table.valid, table.codes, np.nan) if (reliability or drivers)
                    else None)

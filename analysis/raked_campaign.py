@@ -20,7 +20,8 @@ from analysis.conventions import DIMENSION_CONVENTION
 from analysis.estimates import MeasureName, dimension_rate, item_estimates, score_from_index
 from analysis.indicator import indicator_from_estimates
 from analysis.intervals import Interval, interval_from_se
-from analysis.raking import RakedDesign, design_variance, raked_means, raked_point_means
+from analysis.raked_design import RakedDesign, design_variance
+from analysis.raking import raked_means, raked_point_means
 from analysis.response_table import stratum_codes
 
 __all__ = ["RakedHeadline", "raked_campaign_statistics", "raked_headline"]
