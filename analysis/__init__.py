@@ -20,6 +20,7 @@ estimates     rate (Wilson at Kish's n_eff with FPC), index (normal), score = 20
 intervals     Wilson, normal and t intervals, FPC
 raking        raking (IPF) to roster margins, trimmed; raked means and their linearised SE
 raked_campaign  campaign statistics recomputed with raked weights
+raked_design    a raked design's variance tables, prepared once per cell
 bootstrap     bootstrap intervals (percentile/basic/BCa, stratified, multinomial counts)
 stratified    design weights N_h/r_h, pooled estimate, SE with/without FPC, Kish deff
 reliability   Cronbach's alpha (raw, standardised), Feldt CI, item-total, alpha-if-deleted
@@ -97,10 +98,11 @@ _EXPORTS: dict[str, tuple[str, ...]] = {
         "satisfaction_rate", "satisfaction_score", "summary_from_counts",
     ),
     "planning": ("aapor_rates", "cochran_sample_size", "contacts_needed", "margin_of_error"),
-    "raked_campaign": ("raked_campaign_statistics",),
+    "raked_design": ("RakedDesign", "design_variance", "design_variances"),
+    "raked_campaign": ("RakedHeadline", "raked_campaign_statistics", "raked_headline"),
     "raking": (
         "RakedWeights", "calibrated_variance", "rake_weights", "raked_means",
-        "raked_stratified_mean",
+        "raked_point_means", "raked_stratified_mean",
     ),
     "rollup": ("Rollup", "RollupCell", "UnitRollup", "region_rollup", "stratified_rollup"),
     "reliability": ("corrected_item_totals", "cronbach_alpha", "item_total_statistics"),

@@ -134,7 +134,7 @@ def campaign_statistics(
     crosshair: Literal["mean", "median", "midpoint"] = "mean",
     reliability: bool = True,
     item_intervals: bool = True,
-    drivers: bool = True,
+    drivers: bool = True, linearised_ses: bool = True,
 ) -> CampaignStatistics:
     """Full campaign statistics: items, strata, composite index, reliability, drivers, score.
 
@@ -178,6 +178,8 @@ def campaign_statistics(
         Compute the bootstrap intervals of the item rates and indices (``None`` if False).
     drivers : bool, default True
         Compute the derived importance and the IPA quadrants (``None`` if False).
+    linearised_ses : bool, default True
+        Composite and dimension SEs (NaN if False: raked statistics replace them).
 
     Returns
     -------
@@ -221,7 +223,7 @@ def campaign_statistics(
     composite = composite_index(np.array([it.index.estimate for it in items]), dimensions,
                                 dimension_weights=dimension_weights,
                                 weights_method=weights_method)
-    composite_se = linearised_composite_se(table, composite)
+    composite_se = linearised_composite_se(table, composite) if linearised_ses else np.nan
     normal = interval_from_se(composite.overall, composite_se, confidence)
     valid_codes = (np.where(table.valid, table.codes, np.nan) if (reliability or drivers)
                    else None)
@@ -243,7 +245,7 @@ def campaign_statistics(
         convention="stratified by population share N_h/N with FPC; item intervals "
         f"{intervals_method}; composite SE Taylor-linearised; NA code {na_code} and missing "
         f"excluded from every denominator; indicator from the overall item's {indicator_measure}",
-        dimensions=_dimension_statistics(composite, items, table),
+        dimensions=_dimension_statistics(composite, items, table, linearised_ses),
         composite_convention=COMPOSITE_CONVENTION,
     )
 
@@ -454,10 +456,13 @@ def _driver_analysis(valid_codes: np.ndarray, composite: CompositeIndex, overall
 
 
 def _dimension_statistics(composite: CompositeIndex, items: Sequence[ItemStatistics],
-                          table: ResponseTable) -> tuple[DimensionStatistics, ...]:
+                          table: ResponseTable,
+                          linearised_ses: bool = True) -> tuple[DimensionStatistics, ...]:
     """Each dimension's index (from the composite) and rate (equal-weight mean of its item
-    rates), with their linearised SEs (a one-item dimension: its item's)."""
-    ses = dimension_standard_errors(table, composite)
+    rates), with their linearised SEs (a one-item dimension: its item's; NaN without
+    ``linearised_ses``)."""
+    ses = (dimension_standard_errors(table, composite) if linearised_ses
+           else [(float("nan"), float("nan"))] * len(composite.dimensions))
     out = []
     for d, (index_se, rate_se) in zip(composite.dimensions, ses, strict=True):
         if len(d.items) == 1:

@@ -10,19 +10,21 @@ its linearised SE, and the indicator. Unweighted counts, reliability and drivers
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import replace
+from dataclasses import dataclass, replace
 
 import numpy as np
 
 from analysis.campaign import CampaignStatistics, DimensionStatistics
 from analysis.composite import composite_index
 from analysis.conventions import DIMENSION_CONVENTION
-from analysis.estimates import MeasureName, dimension_rate, item_estimates
+from analysis.estimates import MeasureName, dimension_rate, item_estimates, score_from_index
 from analysis.indicator import indicator_from_estimates
 from analysis.intervals import Interval, interval_from_se
-from analysis.raking import calibrated_variance, raked_means
+from analysis.raked_design import RakedDesign, design_variance
+from analysis.raking import raked_means, raked_point_means
+from analysis.response_table import stratum_codes
 
-__all__ = ["raked_campaign_statistics"]
+__all__ = ["RakedHeadline", "raked_campaign_statistics", "raked_headline"]
 
 
 def raked_campaign_statistics(
@@ -55,7 +57,8 @@ def raked_campaign_statistics(
     Notes
     -----
     Composite C = Σ_d W_d Σ_{j∈d} u_j I_j; its influence values are the same combination of
-    the items' index influence values, and its variance :func:`calibrated_variance`.
+    the items' index influence values, and its variance
+    :func:`analysis.raking.calibrated_variance`.
     Item bootstrap intervals are not computed (None).
 
     References
@@ -74,20 +77,15 @@ def raked_campaign_statistics(
     >>> round(r.composite.overall, 6) == round(s.composite.overall, 6)
     True
     """
-    # The design statistics validated the codes; only the strata and valid answers are
-    # needed here (rebuilding the response table cost more than the raked means).
-    codes = np.asarray(responses, dtype=float)
-    labels_arr, stratum = np.unique(np.asarray(strata), return_inverse=True)
-    labels = labels_arr.tolist()
-    population = np.array([float(population_by_stratum[lab]) for lab in labels])
-    codes = np.where((codes >= 1) & (codes <= 5) & (codes != na_code), codes, np.nan)
-    n_items = codes.shape[0]
-    values = np.empty((2 * n_items, codes.shape[1]))
-    np.greater_equal(codes, 4, out=values[:n_items])
-    values[:n_items][np.isnan(codes)] = np.nan
-    np.multiply(codes - 1, 25, out=values[n_items:])
+    values, stratum, population, labels = _rate_and_index_values(
+        responses, strata, population_by_stratum, na_code)
+    n_items = values.shape[0] // 2
+    # One design for the items', composite's and dimensions' variances (its indicator
+    # matrices cost as much as a sweep).
+    design = RakedDesign.of(weights, stratum, population, margins)
     estimates, u = raked_means(values, stratum, weights, population, labels, margins,
-                               measures=["satisfaction rate"] * n_items + ["index"] * n_items)
+                               measures=["satisfaction rate"] * n_items + ["index"] * n_items,
+                               design=design)
     items = tuple(
         replace(it, rate=estimates[j], index=estimates[n_items + j], rate_interval=None,
                 index_interval=None,
@@ -102,8 +100,7 @@ def raked_campaign_statistics(
     for d in composite.dimensions:
         for item, share in zip(d.items, d.item_weights, strict=True):
             coef[item] += d.weight / total * share
-    se = float(np.sqrt(calibrated_variance((coef @ u[n_items:])[None, :], weights,
-                                           stratum, population, margins)[0]))
+    se = float(np.sqrt(design_variance((coef @ u[n_items:])[None, :], design)[0]))
     normal = interval_from_se(composite.overall, se, confidence)
     return replace(
         stats, items=items, composite=composite, composite_se=se,
@@ -111,13 +108,94 @@ def raked_campaign_statistics(
                                     "normal interval, linearised SE under the raking margins"),
         indicator=indicator_from_estimates(items[overall_item].estimates, indicator_measure,
                                            target, points, rule),
-        dimensions=_raked_dimensions(composite, items, u, weights, stratum, population,
-                                     margins),
+        dimensions=_raked_dimensions(composite, items, u, design),
         convention=stats.convention + "; raked weights (analysis.raking)")
 
 
-def _raked_dimensions(composite, items, u, weights, stratum, population,
-                      margins) -> tuple[DimensionStatistics, ...]:
+def _rate_and_index_values(responses, strata, population_by_stratum, na_code: int):
+    """Rows 0/1 satisfied then the index 0..100 of every item (NaN where not valid), each
+    respondent's stratum, the strata's N_h and their labels."""
+    # The design statistics validated the codes; only the strata and valid answers are
+    # needed here (rebuilding the response table cost more than the raked means).
+    codes = np.asarray(responses, dtype=float)
+    labels_arr, stratum = stratum_codes(strata)
+    labels = labels_arr.tolist()
+    population = np.array([float(population_by_stratum[lab]) for lab in labels])
+    codes = np.where((codes >= 1) & (codes <= 5) & (codes != na_code), codes, np.nan)
+    n_items = codes.shape[0]
+    values = np.empty((2 * n_items, codes.shape[1]))
+    np.greater_equal(codes, 4, out=values[:n_items])
+    values[:n_items][np.isnan(codes)] = np.nan
+    np.multiply(codes - 1, 25, out=values[n_items:])
+    return values, stratum, population, labels
+
+
+@dataclass(frozen=True, slots=True)
+class RakedHeadline:
+    """Raked point estimates of one cell, without SEs: every item's rate and index, the
+    overall item's score, and the composite index."""
+
+    rates: tuple[float, ...]
+    indices: tuple[float, ...]
+    overall_rate: float
+    overall_index: float
+    overall_score: float
+    composite: float
+
+
+def raked_headline(stats: CampaignStatistics, responses, strata, population_by_stratum,
+                   weights, *, overall_item: int, na_code: int = 9) -> RakedHeadline:
+    """The point estimates :func:`raked_campaign_statistics` would give, bit for bit,
+    without any variance (for a figure shown beside the other weighting's document).
+
+    Parameters
+    ----------
+    stats, responses, strata, population_by_stratum, weights, overall_item, na_code
+        As :func:`raked_campaign_statistics` (no margins: they only enter the SEs).
+
+    Returns
+    -------
+    RakedHeadline
+
+    Notes
+    -----
+    Items: :func:`analysis.raking.raked_point_means` of the same rows as
+    :func:`raked_campaign_statistics`; composite: :func:`analysis.composite.composite_index`
+    of the raked item indices with ``stats``'s dimensions and weights; score
+    = 20 + 0.8 × index.
+
+    References
+    ----------
+    Lumley, T. (2010). Complex Surveys, section 7.3.
+
+    Examples
+    --------
+    >>> from analysis.campaign import campaign_statistics
+    >>> codes = np.array([[5, 4, 3, 4, 5, 2], [4, 4, 5, 3, 5, 1]])
+    >>> strata = list("aaabbb")
+    >>> s = campaign_statistics(codes, strata, {"a": 30, "b": 60}, {"d": [0]}, 1,
+    ...                         item_intervals=False, drivers=False, reliability=False)
+    >>> w = [10.0] * 3 + [20.0] * 3
+    >>> h = raked_headline(s, codes, strata, {"a": 30, "b": 60}, w, overall_item=1)
+    >>> r = raked_campaign_statistics(s, codes, strata, {"a": 30, "b": 60}, w, overall_item=1)
+    >>> h.composite == r.composite.overall, h.overall_rate == r.items[1].rate.estimate
+    (True, True)
+    """
+    values, stratum, population, _labels = _rate_and_index_values(
+        responses, strata, population_by_stratum, na_code)
+    n_items = values.shape[0] // 2
+    means = raked_point_means(values, stratum, weights, population)
+    old = stats.composite
+    composite = composite_index(
+        [float(m) for m in means[n_items:]], {d.name: d.items for d in old.dimensions},
+        dimension_weights=[d.weight for d in old.dimensions], weights_method=old.weights_method)
+    rates, indices = tuple(means[:n_items].tolist()), tuple(means[n_items:].tolist())
+    return RakedHeadline(rates, indices, rates[overall_item], indices[overall_item],
+                         score_from_index(indices[overall_item]), composite.overall)
+
+
+def _raked_dimensions(composite, items, u,
+                      design: RakedDesign) -> tuple[DimensionStatistics, ...]:
     """Dimension indices and rates with their SEs under the raking margins (a one-item
     dimension: its item's); ``u`` the influence values of the item rates, then indices."""
     n_items = len(items)
@@ -125,8 +203,7 @@ def _raked_dimensions(composite, items, u, weights, stratum, population,
     for k, d in enumerate(composite.dimensions):
         for item, share in zip(d.items, d.item_weights, strict=True):
             coef[k, item] += share
-    variances = calibrated_variance(np.vstack([coef @ u[n_items:], coef @ u[:n_items]]),
-                                    weights, stratum, population, margins)
+    variances = design_variance(np.vstack([coef @ u[n_items:], coef @ u[:n_items]]), design)
     index_se, rate_se = np.sqrt(variances[:len(coef)]), np.sqrt(variances[len(coef):])
     return tuple(
         DimensionStatistics(d.name, d.index,

@@ -14,10 +14,12 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass, replace
+from typing import NamedTuple
 
 import numpy as np
 
 from analysis.conventions import RAKING_CONVENTION
+from analysis.raked_design import RakedDesign, design_variances, indicator_matrix
 from analysis.stratified import StratifiedEstimate, StratumEstimate
 
 __all__ = [
@@ -26,12 +28,9 @@ __all__ = [
     "calibrated_variance",
     "rake_weights",
     "raked_means",
+    "raked_point_means",
     "raked_stratified_mean",
 ]
-
-#: R survey's svyrecvar sweeps a raked design's influence values this many times.
-_SWEEPS = 10
-
 
 @dataclass(frozen=True, slots=True)
 class RakedWeights:
@@ -177,58 +176,9 @@ def calibrated_variance(influence, weights, strata, populations, margins=(), *,
     >>> calibrated_variance(u, [10.0] * 4, [0, 0, 0, 0], [40]).round(6).tolist()
     [0.375]
     """
-    with_fpc, without = _variances(influence, weights, strata, populations, margins)
+    with_fpc, without = design_variances(influence,
+                                   RakedDesign.of(weights, strata, populations, margins))
     return with_fpc if fpc else without
-
-
-def _variances(influence, weights, strata, populations, margins) -> tuple[np.ndarray, ...]:
-    """:func:`calibrated_variance` with and without the FPC, from one sweep."""
-    u = np.atleast_2d(np.asarray(influence, dtype=float))
-    w = np.asarray(weights, dtype=float)
-    h = np.asarray(strata, dtype=np.int64)
-    pop = np.asarray(populations, dtype=float)
-    x = _swept(u, [np.asarray(m, dtype=np.int64) for m in margins]) * w
-    r = np.bincount(h, minlength=pop.size).astype(float)
-    strata_onehot = _onehot(h, pop.size)
-    s1 = x @ strata_onehot
-    s2 = (x * x) @ strata_onehot
-    with np.errstate(invalid="ignore", divide="ignore"):
-        within = np.where(r > 1, (s2 - s1**2 / np.maximum(r, 1)) * r / np.maximum(r - 1, 1),
-                          0.0)
-    return (within * (1 - r / pop)).sum(axis=1), within.sum(axis=1)
-
-
-def _swept(u: np.ndarray, cats: list[np.ndarray]) -> np.ndarray:
-    """u after R's ten sweeps u ← u − ave_c(u) over the margins, computed on the margins'
-    small tables: the sweeps only ever subtract per-category constants A_m, so the category
-    sums of the current u are S_m − Σ_k A_k N_km (N_km the margins' cross counts) and the
-    respondents are touched once to sum and once to subtract."""
-    if not cats:
-        return u
-    sizes = [int(c.max(initial=-1)) + 1 for c in cats]
-    counts = [np.maximum(np.bincount(c, minlength=k), 1) for c, k in zip(cats, sizes,
-                                                                         strict=True)]
-    sums = [u @ _onehot(c, k) for c, k in zip(cats, sizes, strict=True)]
-    cross = [[np.bincount(cm * kk + ck, minlength=km * kk).reshape(km, kk).astype(float)
-              for ck, kk in zip(cats, sizes, strict=True)]
-             for cm, km in zip(cats, sizes, strict=True)]
-    adjust = [np.zeros((u.shape[0], k)) for k in sizes]
-    for _ in range(_SWEEPS):
-        for m in range(len(cats)):
-            current = sums[m] - sum(adjust[k] @ cross[k][m] for k in range(len(cats)))
-            adjust[m] += current / counts[m]
-    out = u.copy()
-    for c, a in zip(cats, adjust, strict=True):
-        out -= a[:, c]
-    return out
-
-
-def _onehot(codes: np.ndarray, k: int) -> np.ndarray:
-    """The n × k indicator matrix of ``codes``: per-code sums of many rows are then one
-    BLAS product, several times faster than bincounts over rows × n flattened indices."""
-    onehot = np.zeros((codes.size, k))
-    onehot[np.arange(codes.size), codes] = 1.0
-    return onehot
 
 
 def raked_stratified_mean(values, strata, weights, populations, labels, margins=(), *,
@@ -283,7 +233,7 @@ def raked_stratified_mean(values, strata, weights, populations, labels, margins=
 
 
 def raked_means(values, strata, weights, populations, labels, margins=(), *,
-                measures: Sequence[str] | None = None
+                measures: Sequence[str] | None = None, design: RakedDesign | None = None
                 ) -> tuple[tuple[StratifiedEstimate, ...], np.ndarray]:
     """:func:`raked_stratified_mean` of every row of ``values`` (rows × n), with one
     variance computation for all rows.
@@ -296,6 +246,9 @@ def raked_means(values, strata, weights, populations, labels, margins=(), *,
         As :func:`raked_stratified_mean`.
     measures : sequence of str, optional
         A name per row for the convention texts.
+    design : RakedDesign, optional
+        :meth:`RakedDesign.of` the same weights, strata, populations and margins, when
+        already built for other variances of these respondents.
 
     Returns
     -------
@@ -317,11 +270,9 @@ def raked_means(values, strata, weights, populations, labels, margins=(), *,
     [0.75, 3.5]
     """
     y = np.atleast_2d(np.asarray(values, dtype=float))
-    h = np.asarray(strata, dtype=np.int64)
-    w = np.asarray(weights, dtype=float)
-    pop = np.asarray(populations, dtype=float)
-    estimates, u = _ratio_means(y, h, w, pop, labels)
-    var, var_nofpc = _variances(u, w, h, pop, margins)
+    design = design or RakedDesign.of(weights, strata, populations, margins)
+    estimates, u = _ratio_means(y, design, labels)
+    var, var_nofpc = design_variances(u, design)
     names = measures or ["mean"] * len(estimates)
     return tuple(
         replace(e, se=float(np.sqrt(v)), se_without_fpc=float(np.sqrt(v0)),
@@ -330,15 +281,30 @@ def raked_means(values, strata, weights, populations, labels, margins=(), *,
         for e, v, v0, m in zip(estimates, var, var_nofpc, names, strict=True)), u
 
 
-def _ratio_means(y: np.ndarray, h: np.ndarray, w: np.ndarray, pop: np.ndarray,
-                 labels) -> tuple[list[StratifiedEstimate], np.ndarray]:
-    """The pooled ratio mean of every row of ``y`` (SEs left NaN) and the influence
-    values, all rows at once."""
+class _Totals(NamedTuple):
+    """Per row (and stratum): what the ratio means and their influence values share."""
+
+    valid: np.ndarray  # rows × n
+    yv: np.ndarray  # values, 0 where not valid
+    wv: np.ndarray  # weights, 0 where not valid
+    strata_onehot: np.ndarray  # n × H
+    t_v: np.ndarray  # rows × H: Σ w over valid answers
+    answered: np.ndarray  # rows × H: t_v > 0
+    share_pop: np.ndarray  # N_h of the answered strata, else 0
+    share: np.ndarray  # W_h among the answered strata
+    safe_t_v: np.ndarray  # t_v, 1 where not answered
+    means: np.ndarray  # rows × H ratio means m_h (0 where not answered)
+
+
+def _stratum_totals(y: np.ndarray, h: np.ndarray, w: np.ndarray, pop: np.ndarray,
+                    strata_onehot: np.ndarray | None = None) -> _Totals:
+    """Per row and stratum: the valid answers' weights and weighted values summed, the
+    strata's shares among those with a valid answer, and the ratio means."""
     valid = ~np.isnan(y)
-    yv = np.nan_to_num(y)
+    yv = np.where(valid, y, 0.0)  # nan_to_num's checks for ±inf took 4 passes more
     wv = valid * w
-    size = pop.size
-    strata_onehot = _onehot(h, size)
+    if strata_onehot is None:
+        strata_onehot = indicator_matrix(h, pop.size)
     t_v = wv @ strata_onehot
     t_y = (wv * yv) @ strata_onehot
     answered = t_v > 0
@@ -348,12 +314,63 @@ def _ratio_means(y: np.ndarray, h: np.ndarray, w: np.ndarray, pop: np.ndarray,
     share = share_pop / share_pop.sum(axis=1, keepdims=True)
     safe_t_v = np.where(answered, t_v, 1.0)
     means = np.where(answered, t_y / safe_t_v, 0.0)
+    return _Totals(valid, yv, wv, strata_onehot, t_v, answered, share_pop, share, safe_t_v,
+                   means)
+
+
+def raked_point_means(values, strata, weights, populations) -> np.ndarray:
+    """The pooled ratio mean of every row of ``values``, without SEs (the estimates of
+    :func:`raked_means`, bit for bit, at a fraction of its cost).
+
+    Parameters
+    ----------
+    values : array_like, shape (rows, n)
+        NaN where not valid.
+    strata, weights, populations
+        As :func:`raked_stratified_mean`.
+
+    Returns
+    -------
+    ndarray, shape (rows,)
+
+    Notes
+    -----
+    θ = Σ_{h∈A} W_h m_h as in :func:`raked_stratified_mean`; for a figure shown beside
+    the document's own weighting (the non-response section's headline), where no SE is
+    reported.
+
+    References
+    ----------
+    Lumley, T. (2010). Complex Surveys, section 7.3.
+
+    Examples
+    --------
+    >>> raked_point_means([[1.0, 0, 1, 1], [4.0, 2, 3, 5]], [0, 0, 1, 1], [5.0] * 4,
+    ...                   [10, 10]).tolist()
+    [0.75, 3.5]
+    """
+    y = np.atleast_2d(np.asarray(values, dtype=float))
+    totals = _stratum_totals(y, np.asarray(strata, dtype=np.int64),
+                             np.asarray(weights, dtype=float),
+                             np.asarray(populations, dtype=float))
+    return np.array([float(totals.share[j] @ totals.means[j]) for j in range(y.shape[0])])
+
+
+def _ratio_means(y: np.ndarray, design: RakedDesign,
+                 labels) -> tuple[list[StratifiedEstimate], np.ndarray]:
+    """The pooled ratio mean of every row of ``y`` (SEs left NaN) and the influence
+    values, all rows at once."""
+    h, pop = design.strata, design.populations
+    (valid, yv, wv, strata_onehot, t_v, answered, share_pop, share, safe_t_v,
+     means) = _stratum_totals(y, h, design.weights, pop, design.strata_onehot)
     per_weight = share / safe_t_v
-    dev = (yv - means[:, h]) * valid
-    u = per_weight[:, h] * dev
+    dev = (yv - np.take(means, h, axis=1)) * valid
+    u = np.take(per_weight, h, axis=1) * dev
     n_valid = valid.astype(float) @ strata_onehot
     sum_w2 = (wv * wv) @ strata_onehot
-    ss = (wv * dev * dev) @ strata_onehot
+    wdd = wv * dev
+    wdd *= dev  # in place: one temporary of rows × n less
+    ss = wdd @ strata_onehot
     # Σ of the pooled weights share_h w_i/t_v,h over valid answers is 1, so Kish's n_eff is
     # 1/Σ_h (share_h/t_v,h)² Σ_{i∈h} w_i².
     n_eff = 1.0 / np.sum(per_weight**2 * sum_w2, axis=1)

@@ -58,16 +58,23 @@ from survey_app.services.score_filters import ScoreFilters
 COLD_REPEATS = 3
 
 
+#: Best CPU seconds (time.process_time) of the last _timed call: under load the wall time
+#: of a shared machine says little, the process's own CPU time much more.
+LAST_CPU = {"seconds": float("nan")}
+
+
 def _timed(fn, repeat: int = 1, label: str = "", reset=None):
     """Best of ``repeat`` runs; ``reset`` (untimed) runs before each, e.g. to empty caches."""
-    best, result = float("inf"), None
+    best, best_cpu, result = float("inf"), float("inf"), None
     for _ in range(repeat):
         if reset is not None:
             reset()
-        t0 = time.perf_counter()
+        t0, c0 = time.perf_counter(), time.process_time()
         result = fn()
         best = min(best, time.perf_counter() - t0)
-    print(f"    ... {label or fn.__name__}: {best:.4f} s", flush=True)
+        best_cpu = min(best_cpu, time.process_time() - c0)
+    LAST_CPU["seconds"] = best_cpu
+    print(f"    ... {label or fn.__name__}: {best:.4f} s (CPU {best_cpu:.4f} s)", flush=True)
     return best, result
 
 
@@ -92,6 +99,7 @@ def run(backend: str, n: int, distinct_comments: bool = False) -> dict:
                 None).with_only_columns(func.aggregate_strings(Response.rating_codes, ","))
             out["floor_fetch"], rows = _timed(
                 lambda: session.connection().execute(fetch).scalar().split(","), 3)
+            out["floor_fetch_cpu"] = LAST_CPU["seconds"]
             out["floor_fetch_rows"] = len(rows)
             out["floor_version"], _ = _timed(
                 lambda: score_cache.data_version(campaign, session=session), 5)
@@ -99,17 +107,20 @@ def run(backend: str, n: int, distinct_comments: bool = False) -> dict:
             out["segmenter_load"], _ = _timed(answer_copies.load_comment_segmenter)
             out["load_counted"], data = _timed(
                 lambda: counted_data.load_counted(campaign, session=session), COLD_REPEATS)
+            out["load_counted_cpu"] = LAST_CPU["seconds"]
             out["comments"], _ = _timed(lambda: scores._comments(data), COLD_REPEATS,
                                         reset=comment_analysis._segment.cache_clear)
             out["document_cold"], doc = _timed(
                 lambda: scores.scores_document(campaign, session=session), COLD_REPEATS,
                 reset=comment_analysis._segment.cache_clear)
+            out["document_cold_cpu"] = LAST_CPU["seconds"]
             out["n_respondents"] = doc.n_respondents
             # issue 18: raking + the whole raked document, cold
             out["document_raked_cold"], _ = _timed(
                 lambda: scores.scores_document(campaign, ScoreFilters(weighting="raked"),
                                                session=session), COLD_REPEATS,
                 reset=comment_analysis._segment.cache_clear)
+            out["document_raked_cold_cpu"] = LAST_CPU["seconds"]
             raked_data = counted_data.load_counted(campaign, session=session)
             roster = scores.roster_counts(campaign, session=session)
             out["raking"], _ = _timed(lambda: nonresponse.rake_counted(
@@ -168,17 +179,22 @@ def main() -> None:
         r = run(backend, args.responses, args.distinct_comments)
         print(f"\n[{backend}] {r['n_respondents']:,} counted responses "
               f"({r['floor_fetch_rows']:,} rating-code strings)")
-        print(f"  floor: fetch rating codes     {r['floor_fetch']:8.3f} s   ratio 1.00")
+        print(f"  floor: fetch rating codes     {r['floor_fetch']:8.3f} s   ratio 1.00"
+              f"   (CPU {r['floor_fetch_cpu']:.3f} s)")
         print(f"  (start-up, not a request: jieba dictionary {r['segmenter_load']:.3f} s)")
         for key in ("load_counted", "comments", "raking", "document_cold", "document_raked_cold",
                     "api_cold", "dashboard_cold"):
-            print(f"  {key:<30}{r[key]:8.3f} s   ratio {r[key] / r['floor_fetch']:6.2f}")
+            cpu = (f"   (CPU {r[key + '_cpu']:.3f} s)" if key + "_cpu" in r else "")
+            print(f"  {key:<30}{r[key]:8.3f} s   ratio {r[key] / r['floor_fetch']:6.2f}{cpu}")
         print(f"  floor: data-version query     {r['floor_version'] * 1000:8.1f} ms  ratio 1.00")
         for key in ("api_warm", "dashboard_warm"):
             print(f"  {key:<30}{r[key] * 1000:8.1f} ms  ratio "
                   f"{r[key] / r['floor_version']:6.2f}")
         print(f"  api after one new response    {r['api_after_new_response']:8.3f} s   "
               f"(n = {r['n_after_new_response']:,}: the cache missed, as it must)")
+        print(f"  issue 18: document cold < 1 s: design "
+              f"{'met' if r['document_cold'] < 1 else 'MISSED'}, raked "
+              f"{'met' if r['document_raked_cold'] < 1 else 'MISSED'} (wall; check the load)")
         print(f"  goals: cold < 1 s: {'met' if r['api_cold'] < 1 else 'MISSED'}; "
               f"unchanged < 100 ms: {'met' if r['api_warm'] < 0.1 else 'MISSED'}", flush=True)
 

@@ -23,6 +23,11 @@ class Household(SQLModel, table=True):
         # community) in one GROUP BY that reads only this index (migration 0004).
         Index("ix_household_cells", "campaign_id", "household_group", "project_id",
               "community_id"),
+        # The same for the sampled households (the non-response section's response
+        # rates): without `sampled` in an index SQLite read every household row (migration
+        # 0024; 78 -> 14 ms at 100,000 households).
+        Index("ix_household_sampled_cells", "campaign_id", "sampled", "household_group",
+              "project_id", "community_id"),
     )
 
     id: int | None = Field(default=None, primary_key=True)

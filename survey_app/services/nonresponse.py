@@ -208,15 +208,22 @@ def response_rates(campaign: Campaign, data: CountedData, *,
 
 
 def _headline(overall: str, design, raked) -> list[HeadlineDifference]:
-    """Overall item rate, score and index and the composite index, design vs raked."""
+    """Overall item rate, score and index and the composite index, design vs raked (each
+    campaign statistics, or for the raked side also an ``analysis.RakedHeadline``)."""
     def figures(stats):
         if stats is None:
             return {}
-        item = next(it for it in stats.items if it.name == overall).estimates
-        return {"overall_rate": (item.rate.estimate, RATE_DECIMALS),
-                "overall_score": (item.score.estimate, SCORE_DECIMALS),
-                "overall_index": (item.index.estimate, SCORE_DECIMALS),
-                "composite_index": (stats.composite.overall, SCORE_DECIMALS)}
+        if isinstance(stats, analysis.RakedHeadline):
+            rate, score, index = stats.overall_rate, stats.overall_score, stats.overall_index
+            composite = stats.composite
+        else:
+            item = next(it for it in stats.items if it.name == overall).estimates
+            rate, score, index = item.rate.estimate, item.score.estimate, item.index.estimate
+            composite = stats.composite.overall
+        return {"overall_rate": (rate, RATE_DECIMALS),
+                "overall_score": (score, SCORE_DECIMALS),
+                "overall_index": (index, SCORE_DECIMALS),
+                "composite_index": (composite, SCORE_DECIMALS)}
 
     d, r = figures(design), figures(raked)
     out = []

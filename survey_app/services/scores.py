@@ -26,6 +26,7 @@ from sqlmodel import Session, select
 import analysis
 from survey_app.models import Campaign, Community, Household, Project
 from survey_app.services import campaign_years, nonresponse, year_over_year
+from survey_app.services.cell_statistics import cell_statistics, raked_headline
 from survey_app.services.counted_data import (
     CountedData,
     gc_paused,
@@ -166,78 +167,14 @@ def _suppressed(respondents: int) -> SuppressedCell:
     return SuppressedCell(respondents=respondents, suppressed=True)
 
 
-def _cell_statistics(data: CountedData, mask: np.ndarray, pops: dict[str, int], *,
-                     drivers: bool = False, raking=None):
-    """campaign_statistics over the respondents in ``mask``; None when nothing is computable.
-
-    Items without a valid answer in the cell are left out of the call (a stratified mean
-    needs at least one answer); dimensions left without items drop out of the composite.
-    Only what the document shows is computed: no bootstrap item intervals (the document
-    gives Wilson and normal intervals), no reliability (see _reliability), drivers only
-    when asked (the pooled cell). With ``raking`` (nonresponse.CountedRaking) the item
-    estimates, composite and indicator are the raked ones.
-    """
-    everyone = bool(mask.all())  # the pooled cell: no copy of the matrix
-    y = data.codes if everyone else data.codes[:, mask]
-    groups = data.factor("groups")
-    strata = groups.codes if everyone else groups.codes[mask]
-    if y.shape[1] == 0:
-        return None, []
-    present = np.flatnonzero(data.valid_answers.any(axis=1) if everyone
-                             else data.valid_answers[:, mask].any(axis=1)).tolist()
-    overall_j = data.item_ids.index(data.overall_item)
-    if overall_j not in present:
-        return None, present
-    rows = {j: k for k, j in enumerate(present)}
-    dims = _cell_dimensions(data, rows)
-    if not dims:
-        return None, present
-    respondents = np.bincount(strata, minlength=len(groups.labels))
-    pop = {k: max(int(pops.get(groups.labels[k], 0)), int(respondents[k]))
-           for k in np.flatnonzero(respondents).tolist()}
-    campaign = data.campaign
-    y = y if len(present) == len(data.item_ids) else y[present]
-    stats = analysis.campaign_statistics(
-        y, strata, pop, dims, rows[overall_j],
-        item_names=[data.item_ids[j] for j in present], na_code=NA_CODE,
-        target=campaign.indicator_target, points=campaign.indicator_points,
-        reliability=False, item_intervals=False, drivers=drivers)
-    if raking is not None:
-        stats = _raked(stats, y, strata, pop, raking, mask, rows[overall_j], campaign)
-    return stats, present
-
-
-def _cell_dimensions(data: CountedData, rows: dict[int, int]) -> dict[str, list[int]]:
-    """Each dimension's rows among the cell's items (dimensions without any left out)."""
-    dims = {}
-    for dim, items in data.dimensions.items():
-        kept = [rows[data.item_ids.index(i)] for i in items if data.item_ids.index(i) in rows]
-        if kept:
-            dims[dim] = kept
-    return dims
-
-
-def _raked(stats, y, strata, pop, raking, mask, overall_row: int, campaign: Campaign):
-    """The cell's statistics under the raked weights of its respondents (``mask``)."""
-    return analysis.raked_campaign_statistics(
-        stats, y, strata, pop, raking.weights[mask], [m[mask] for m in raking.margins],
-        overall_item=overall_row, na_code=NA_CODE, target=campaign.indicator_target,
-        points=campaign.indicator_points)
-
-
-def _cell_document(data: CountedData, mask: np.ndarray, pops: dict[str, int],
-                   raking=None) -> Cell:
-    """Per item, per dimension, overall item and composite index for one cell."""
-    return _cell_with_statistics(data, mask, pops, raking=raking)[0]
-
-
 def _cell_with_statistics(data: CountedData, mask: np.ndarray, pops: dict[str, int], *,
                           drivers: bool = False, raking=None):
-    """The cell's document and the campaign_statistics it came from (None if suppressed)."""
+    """The cell's document, the campaign_statistics it came from and the design-weighted
+    ones (the same unless raked; both None if suppressed)."""
     respondents = int(mask.sum())
     if respondents < MIN_CELL:
-        return _suppressed(respondents), None
-    stats, _present = _cell_statistics(data, mask, pops, drivers=drivers, raking=raking)
+        return _suppressed(respondents), None, None
+    stats, design = cell_statistics(data, mask, pops, drivers=drivers, raking=raking)
     by_name = {} if stats is None else {it.name: it for it in stats.items}
     items = {}
     for j, qid in enumerate(data.item_ids):
@@ -261,7 +198,7 @@ def _cell_with_statistics(data: CountedData, mask: np.ndarray, pops: dict[str, i
     cell = FullCell(respondents=respondents, suppressed=False,
                     population={g: int(p) for g, p in sorted(pops.items())}, items=items,
                     dimensions=dimensions, composite_index=composite)
-    return cell, stats
+    return cell, stats, design
 
 
 def _dimension_cells(stats, item_cells: dict[str, ItemCell]) -> dict[str, DimensionCell]:
@@ -330,7 +267,8 @@ def _breakdown(data: CountedData, key: str, names: dict[str, str],
     for code in data.factor(key).values():
         pops = (roster.populations(project=code) if key == "projects"
                 else roster.populations(community=code))
-        cell = _cell_document(data, data.factor(key).mask(code), pops, raking)
+        cell = _cell_with_statistics(data, data.factor(key).mask(code), pops,
+                                     raking=raking)[0]
         rows.append(_named(code, names.get(code, code), cell))
     return rows
 
@@ -359,7 +297,7 @@ def headline_cells(campaign: Campaign, filters: ScoreFilters, *, session: Sessio
     raking = (nonresponse.rake_counted(data, roster.counts, pops, filters)
               if filters.weighting == "raked" else None)
     n = len(data.response_ids)
-    pooled, _stats = _cell_with_statistics(data, np.ones(n, dtype=bool), pops, raking=raking)
+    pooled = _cell_with_statistics(data, np.ones(n, dtype=bool), pops, raking=raking)[0]
     return n, pooled, _strata_and_groups(data, pops, raking)[1]
 
 
@@ -371,8 +309,8 @@ def _scores_document(campaign: Campaign, filters: ScoreFilters, *,
     n = len(data.response_ids)
     raking = nonresponse.rake_counted(data, roster.counts, pops, filters)
     used = raking if filters.weighting == "raked" else None
-    pooled, stats = _cell_with_statistics(data, np.ones(n, dtype=bool), pops, drivers=True,
-                                          raking=used)
+    pooled, stats, design = _cell_with_statistics(data, np.ones(n, dtype=bool), pops,
+                                                  drivers=True, raking=used)
     strata, groups = _strata_and_groups(data, pops, used)
     return ScoresDocument(
         campaign=CampaignHeading(slug=campaign.slug, title=campaign.title, year=campaign.year,
@@ -393,18 +331,22 @@ def _scores_document(campaign: Campaign, filters: ScoreFilters, *,
         projects=_breakdown(data, "projects", _project_names(campaign, session), roster, used),
         communities=_breakdown(data, "communities", _community_names(session), roster, used),
         **_pooled_analyses(campaign, data, stats),
-        nonresponse=_nonresponse(campaign, data, pops, raking, stats, filters, session),
+        nonresponse=_nonresponse(campaign, data, pops, raking, (stats, design), filters,
+                                 session),
     )
 
 
-def _nonresponse(campaign, data: CountedData, pops, raking, stats, filters, session):
-    """The non-response section: the pooled cell under the other weighting beside ``stats``
-    (None below MIN_CELL respondents)."""
+def _nonresponse(campaign, data: CountedData, pops, raking, pooled, filters, session):
+    """The non-response section: the pooled cell's headline figures under both weightings
+    (``pooled`` its statistics and design-weighted statistics; None below MIN_CELL
+    respondents). Only the raked point estimates are computed for a design-weighted
+    document: the section shows no SE of the other weighting."""
     if len(data.response_ids) < MIN_CELL:
         return None
-    other, _ = _cell_statistics(data, np.ones(len(data.response_ids), dtype=bool), pops,
-                                raking=None if filters.weighting == "raked" else raking)
-    design, raked = (other, stats) if filters.weighting == "raked" else (stats, other)
+    stats, design = pooled
+    raked = stats
+    if filters.weighting != "raked":
+        raked = raked_headline(data, stats, pops, raking)
     return nonresponse.nonresponse_section(campaign, data, raking, design, raked,
                                            weighting=filters.weighting, session=session)
 
@@ -419,7 +361,7 @@ def _strata_and_groups(data: CountedData, pops: dict[str, int],
         strata.append(Stratum(group=g, label=GROUP_LABELS.get(g, g),
                               population=int(pops.get(g, 0)), respondents=r,
                               design_weight=_r(max(pops.get(g, 0), r) / r, 4) if r else None))
-        cell = _cell_document(data, in_group, {g: pops.get(g, 0)}, raking)
+        cell = _cell_with_statistics(data, in_group, {g: pops.get(g, 0)}, raking=raking)[0]
         groups.append(_named(g, GROUP_LABELS.get(g, g), cell))
     return strata, groups
 
@@ -476,8 +418,8 @@ def indicator_document(campaign: Campaign, filters: ScoreFilters | None = None, 
         if n >= MIN_CELL:
             raking = (nonresponse.rake_counted(data, roster.counts, pops, filters)
                       if filters.weighting == "raked" else None)
-            _pooled, stats = _cell_with_statistics(data, np.ones(n, dtype=bool), pops,
-                                                   raking=raking)
+            stats = _cell_with_statistics(data, np.ones(n, dtype=bool), pops,
+                                          raking=raking)[1]
             if stats is not None:
                 indicator = _indicator_of(campaign, data, stats)
         return IndicatorDocument(n_respondents=n, indicator=indicator)

@@ -138,3 +138,37 @@ def test_raked_campaign_statistics_equal_r_survey():
     assert_allclose([raked.composite.overall, raked.composite_se], ref["composite"], rtol=1e-6)
     assert raked.indicator.actual == raked.items[2].rate.estimate
     assert raked.items[0].summary == design.items[0].summary  # counts stay unweighted
+
+
+def test_the_shortcuts_give_the_same_numbers_bit_for_bit():
+    # raked_headline (the non-response section's raked side) and a RakedDesign shared by a
+    # cell's variances are speed-ups of issue 18's benchmark: the numbers must not move at
+    # all, so they are compared with == against the full computations on R's case.
+    from analysis import (
+        RakedDesign,
+        campaign_statistics,
+        design_variance,
+        raked_campaign_statistics,
+        raked_headline,
+    )
+    groups, population, strata, categories, targets, base, codes = _case()
+    w = rake_weights(categories, targets, base).weights
+    responses = np.array([codes["q1"], codes["q2"], codes["overall"]])
+    labels = np.array(groups)[strata]
+    pops = dict(zip(groups, population, strict=True))
+    design = campaign_statistics(responses, labels, pops, {"d1": [0, 1]}, 2,
+                                 item_intervals=False, drivers=False, reliability=False)
+    raked = raked_campaign_statistics(design, responses, labels, pops, w, categories,
+                                      overall_item=2)
+    headline = raked_headline(design, responses, labels, pops, w, overall_item=2)
+    assert headline.rates == tuple(it.rate.estimate for it in raked.items)
+    assert headline.indices == tuple(it.index.estimate for it in raked.items)
+    assert headline.overall_score == raked.items[2].estimates.score.estimate
+    assert headline.composite == raked.composite.overall
+    rng = np.random.default_rng(18)
+    u = rng.normal(size=(4, len(w)))
+    prepared = RakedDesign.of(w, strata, population, categories)
+    for fpc in (True, False):
+        assert np.array_equal(design_variance(u, prepared, fpc=fpc),
+                              calibrated_variance(u, w, strata, population, categories,
+                                                  fpc=fpc))
