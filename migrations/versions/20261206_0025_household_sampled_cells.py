@@ -6,7 +6,7 @@ index only instead of every household row (issue 18's benchmark: 78 -> 14 ms CPU
 100,000 households).
 
 Revision ID: 7b3e0c9d2f41
-Revises: 5d1c2b7e9a18
+Revises: 7b3e91c4d2a0
 Create Date: 2026-12-06 15:05:00
 """
 from collections.abc import Sequence
@@ -14,7 +14,7 @@ from collections.abc import Sequence
 from alembic import op
 
 revision: str = "7b3e0c9d2f41"
-down_revision: str | None = "5d1c2b7e9a18"
+down_revision: str | None = "7b3e91c4d2a0"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
