@@ -37,7 +37,6 @@ from datetime import timedelta
 
 from bulk_data import START, _answer_pool, make_bench_app, scratch_database
 from sqlalchemy import create_engine, insert, text
-from sqlmodel import select
 
 from analysis import comments as comment_analysis
 from survey_app.extensions import db
@@ -46,17 +45,17 @@ from survey_app.services import (
     api_tokens,
     campaigns,
     questionnaire_versions,
+    rollups,
     roster,
     roster_files,
-    rollups,
     score_cache,
     units,
     users,
 )
+from survey_app.services.answer_copies import answer_copies
 from survey_app.services.demo_answers import Resident, household_latent, simulated_answers
 from survey_app.services.personal_data import id_number_check_char
 from survey_app.services.responses import answer_rows, payload_hash
-from survey_app.services.answer_copies import answer_copies
 
 PROVINCE = "430000"
 CITIES = 12
@@ -299,7 +298,7 @@ def measure_rollups(app, token: str, city: str) -> dict:
         headers = {"Authorization": f"Bearer {token}"}
         path = f"/api/v1/units/{code}/2021/rollup"
 
-        def get(path=path):
+        def get(path=path, client=client, headers=headers):
             response = client.get(path, headers=headers)
             assert response.status_code == 200, response.status_code
             return response

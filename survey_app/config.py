@@ -23,6 +23,11 @@ DEFAULTS: dict[str, Any] = {
     # (services.link_copies); empty: derived from PII_KEY.
     "LINK_KEY": "",
     "DATABASE_URL": "",  # empty: SQLite file in the instance folder
+    # A PostgreSQL streaming replica for evaluators' and the API's reads and exports
+    # (survey_app.db); empty: no replica, everything on DATABASE_URL.
+    "DATABASE_REPLICA_URL": "",
+    # After a browser session commits a write, its reads stay on the primary this long.
+    "DATABASE_REPLICA_STICKY_SECONDS": 10,
     "RATELIMIT_STORAGE_URI": "memory://",
     "RATELIMIT_ENABLED": True,
     "RATELIMIT_HEADERS_ENABLED": True,  # Retry-After on 429
