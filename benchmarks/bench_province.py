@@ -33,14 +33,24 @@ import io
 import random
 import time
 import uuid
+from contextlib import contextmanager
 from datetime import timedelta
 
-from bulk_data import START, _answer_pool, make_bench_app, scratch_database
+from bulk_data import (
+    POSTGRES_ADMIN_URL,
+    START,
+    _answer_pool,
+    make_bench_app,
+    scratch_database,
+)
 from sqlalchemy import create_engine, insert, text
+from sqlalchemy.engine import make_url
+from sqlmodel import select
 
 from analysis import comments as comment_analysis
 from survey_app.extensions import db
-from survey_app.models import Community, HouseholdGroup, Project, Response, Role
+from survey_app.migrate import upgrade
+from survey_app.models import Community, HouseholdGroup, Project, Response, Role, User
 from survey_app.services import (
     api_tokens,
     campaigns,
@@ -58,6 +68,7 @@ from survey_app.services.personal_data import id_number_check_char
 from survey_app.services.responses import answer_rows, payload_hash
 
 PROVINCE = "430000"
+EVALUATOR = "province-evaluator"
 CITIES = 12
 #: Latent satisfaction shifts (probit scale) a county's residents are drawn with.
 LEVELS = (-0.6, -0.3, 0.0, 0.2, 0.4)
@@ -221,10 +232,7 @@ def build_province(url: str, n_counties: int, n_households: int, n_responses: in
         session = db.session
         _units(counties, session)
         specs = _campaigns(counties, session)
-        evaluator = users.create_user("province-evaluator", "bench-pingjia-2021-x",
-                                      Role.EVALUATOR, session=session)
-        session.flush()
-        token = api_tokens.create_api_token(evaluator, session=session)
+        users.create_user(EVALUATOR, "bench-pingjia-2021-x", Role.EVALUATOR, session=session)
         forms = {g: questionnaire_versions.questionnaire_of(v)
                  for g, v in specs[0]["versions"].items()}
         session.commit()
@@ -232,7 +240,7 @@ def build_province(url: str, n_counties: int, n_households: int, n_responses: in
     pools = _pools(forms, rng)
     t0 = time.perf_counter()
     counts = _bulk(url, specs, n_households, n_responses, pools, rng)
-    return {"token": token, "counties": counties, "services_seconds": services_seconds,
+    return {"counties": counties, "services_seconds": services_seconds,
             "bulk_seconds": time.perf_counter() - t0, **counts}
 
 
@@ -253,11 +261,11 @@ def _roster_csv(county: str, n: int, rng: random.Random) -> bytes:
     return out.getvalue().encode("utf-8")
 
 
-def measure_import(app, county: str, n: int) -> dict:
+def measure_import(app, county: str, n: int, year: int) -> dict:
     data = _roster_csv(county, n, random.Random(7))  # noqa: S311 - synthetic data
     with app.app_context():
         session = db.session
-        campaign = campaigns.create_campaign(f"import-{county}-2022", "导入测试", 2022,
+        campaign = campaigns.create_campaign(f"import-{county}-{year}", "导入测试", year,
                                              session=session, district=county)
         questionnaire_versions.attach_builtin_questionnaires(campaign, session=session)
         session.commit()
@@ -274,8 +282,12 @@ def measure_import(app, county: str, n: int) -> dict:
     return {"import_read": read, "import_service": imported - read, "import_total": total}
 
 
-def measure_rollups(app, token: str, city: str) -> dict:
+def measure_rollups(app, city: str) -> dict:
     out = {}
+    with app.app_context():
+        evaluator = db.session.exec(select(User).where(User.username == EVALUATOR)).one()
+        token = api_tokens.create_api_token(evaluator, session=db.session)
+        db.session.commit()
 
     def empty_caches():
         with app.app_context():
@@ -308,23 +320,53 @@ def measure_rollups(app, token: str, city: str) -> dict:
     return out
 
 
+@contextmanager
+def kept_or_scratch_database(keep: bool):
+    if not keep:
+        with scratch_database("postgresql") as url:
+            yield url
+        return
+    name = f"bench_province_{uuid.uuid4().hex[:6]}"
+    admin = create_engine(POSTGRES_ADMIN_URL, isolation_level="AUTOCOMMIT")
+    with admin.connect() as conn:
+        conn.execute(text(f'CREATE DATABASE "{name}"'))
+    admin.dispose()
+    url = make_url(POSTGRES_ADMIN_URL).set(database=name).render_as_string(hide_password=False)
+    upgrade(url)
+    yield url
+
+
+def measure(url: str, counties, households: int, import_year: int) -> dict:
+    # The data is settled (November 2021); the services' rows were written seconds ago.
+    app = make_bench_app(url, WTF_CSRF_ENABLED=False, SCORE_CACHE_SETTLE_SECONDS=0)
+    r = measure_rollups(app, counties[0][0])
+    r.update(measure_import(app, counties[0][1], households, import_year))
+    return r
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--counties", type=int, default=120)
     parser.add_argument("--households", type=int, default=10_000, help="per county")
     parser.add_argument("--responses", type=int, default=85_000, help="in all")
+    parser.add_argument("--database", help="measure on this database, built by an earlier "
+                                           "run with --keep (the roster import adds to it)")
+    parser.add_argument("--import-year", type=int, default=2022,
+                        help="year of the campaign the county roster is imported into")
+    parser.add_argument("--keep", action="store_true",
+                        help="build into a database that is kept (its URL is printed)")
     args = parser.parse_args()
-    with scratch_database("postgresql") as url:
-        built = build_province(url, args.counties, args.households, args.responses)
-        print(f"built {args.counties} counties: {built['household']:,} households, "
-              f"{built['response']:,} responses, {built['answer']:,} answers; services "
-              f"{built['services_seconds']:.1f} s, bulk {built['bulk_seconds']:.1f} s; "
-              f"database {built['bytes'] / 2**20:,.0f} MiB", flush=True)
-        # The data is settled (November 2021); the services' rows were written seconds ago.
-        app = make_bench_app(url, WTF_CSRF_ENABLED=False, SCORE_CACHE_SETTLE_SECONDS=0)
-        city = built["counties"][0][0]
-        r = measure_rollups(app, built["token"], city)
-        r.update(measure_import(app, built["counties"][0][1], args.households))
+    if args.database:
+        r = measure(args.database, county_codes(args.counties), args.households, args.import_year)
+    else:
+        with kept_or_scratch_database(args.keep) as url:
+            built = build_province(url, args.counties, args.households, args.responses)
+            print(f"built {args.counties} counties: {built['household']:,} households, "
+                  f"{built['response']:,} responses, {built['answer']:,} answers; services "
+                  f"{built['services_seconds']:.1f} s, bulk {built['bulk_seconds']:.1f} s; "
+                  f"database {built['bytes'] / 2**20:,.0f} MiB; {url}", flush=True)
+            r = measure(url, built["counties"], args.households, args.import_year)
+    city = county_codes(args.counties)[0][0]
     print(f"\nprovince: {r['province_counties']} counties, {r['province_respondents']:,} "
           f"respondents; city {city}: {r['city_counties']} counties")
     for name in ("province", "city"):
