@@ -10,7 +10,7 @@ from sqlalchemy import event
 
 from survey_app.extensions import db
 from survey_app.models import HouseholdGroup
-from survey_app.services import roster, rollups, score_cache, units
+from survey_app.services import rollups, roster, score_cache, units
 from survey_app.services.questionnaire_versions import attach_builtin_questionnaires
 from tests.factories import make_campaign
 from tests.perf.test_score_cache import _respond
