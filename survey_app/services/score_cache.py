@@ -75,6 +75,8 @@ from survey_app.services.scores_model import IndicatorDocument, ProgressDocument
 if TYPE_CHECKING:
     from survey_app.services.worker_indicators import WorkerScreen
 
+#: Documents kept by default (``SCORE_CACHE_MAX_ENTRIES``); a province's roll-up reads one per
+#: county, so a province deployment keeps more (docs/SCALE.md).
 MAX_ENTRIES = 32
 EXTENSION_KEY = "score_cache"
 
@@ -85,7 +87,8 @@ def cache_of_app() -> ProcessCache:
     extensions = current_app.extensions
     cache = extensions.get(EXTENSION_KEY)
     if cache is None:
-        cache = extensions.setdefault(EXTENSION_KEY, ProcessCache(max_entries=MAX_ENTRIES))
+        cache = extensions.setdefault(EXTENSION_KEY, ProcessCache(
+            max_entries=int(current_app.config.get("SCORE_CACHE_MAX_ENTRIES", MAX_ENTRIES))))
     return cache
 
 
