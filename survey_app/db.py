@@ -307,10 +307,11 @@ class Database:
 
     def _stick_to_primary(self) -> None:
         """After a committed write, this browser session reads from the primary for a while
-        (the replica may not have replayed the write yet)."""
+        (the replica may not have replayed the write yet). Only a signed-in staff member's
+        session: residents never see replica pages, and their posts set no cookie for it."""
         state = self._state()
         if state.replica_engine is not None and state.sticky_seconds > 0 \
-                and has_request_context():
+                and has_request_context() and "_user_id" in browser_session:
             browser_session[PRIMARY_UNTIL] = time.time() + state.sticky_seconds
 
     @staticmethod
