@@ -17,7 +17,10 @@ Measures, in one process (``services.rollups.rollup_document`` and the API route
   hashes, contact sealing, flush) and the commit.
 
 Usage: .venv/bin/python benchmarks/bench_province.py [--counties 120] [--households 10000]
-                                                     [--responses 85000]
+                                                     [--responses 85000] [--keep]
+       .venv/bin/python benchmarks/bench_province.py --database <url kept by --keep>
+                                                     --import-year <a year not used yet>
+(building takes ~3 minutes; --keep and --database measure again without rebuilding)
 """
 
 from __future__ import annotations
