@@ -17,6 +17,10 @@ another one anything.
   data version); no lifetime, but stored only once the data has settled
   (``SURVEY_SCORE_CACHE_SETTLE_SECONDS``). The data version is read from the database on
   every request, so a change in the data changes the key.
+- **Roll-up documents** (``services.score_cache.cached_rollup``): keyed by (database, region,
+  year, the counties' campaigns, :func:`~survey_app.services.score_cache.region_version`: the
+  campaigns' response aggregates and newest audit events, two grouped queries); no lifetime,
+  stored only once settled like the scores documents.
 
 A new cache belongs here too: use :class:`ProcessCache`, add it to the list above, and say which
 of the two rules keeps it correct.

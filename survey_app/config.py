@@ -23,6 +23,11 @@ DEFAULTS: dict[str, Any] = {
     # (services.link_copies); empty: derived from PII_KEY.
     "LINK_KEY": "",
     "DATABASE_URL": "",  # empty: SQLite file in the instance folder
+    # A PostgreSQL streaming replica for evaluators' and the API's reads and exports
+    # (survey_app.db); empty: no replica, everything on DATABASE_URL.
+    "DATABASE_REPLICA_URL": "",
+    # After a browser session commits a write, its reads stay on the primary this long.
+    "DATABASE_REPLICA_STICKY_SECONDS": 10,
     "RATELIMIT_STORAGE_URI": "memory://",
     "RATELIMIT_ENABLED": True,
     "RATELIMIT_HEADERS_ENABLED": True,  # Retry-After on 429
@@ -55,6 +60,9 @@ DEFAULTS: dict[str, Any] = {
     "OPEN_LINK_CACHE_SECONDS": 60,
     # A scores document is kept only once its newest change is this old (services.score_cache).
     "SCORE_CACHE_SETTLE_SECONDS": 120,
+    # Scores documents kept per worker (a county's: ~0.3 MB); a province's roll-up reads one
+    # per county, so a province deployment sets more than its counties (docs/SCALE.md).
+    "SCORE_CACHE_MAX_ENTRIES": 32,
     # SMS invitations and reminders (services.sms_gateways, `survey-app outbox send`):
     # "console" writes each message to SMS_CONSOLE_FILE (development), "aliyun" sends
     # through Alibaba Cloud SMS (SendSms, template SMS_TEMPLATE_* signed SMS_SIGN_NAME).

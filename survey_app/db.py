@@ -26,6 +26,17 @@ statement, waiting for it as for BEGIN IMMEDIATE, and not while the statement is
 A read-only request that writes one thing (an export's audit event) writes the same way,
 so that its write takes the lock and its reading does not: a deferred SQLite transaction
 that read first fails at its first write if another writer committed in between.
+
+**Read replica** (``DATABASE_REPLICA_URL``, PostgreSQL streaming replica; empty: none). The
+GET and HEAD requests of the blueprints registered with :meth:`Database.reads_replica`
+(evaluate, api: the dashboards, documents, exports) get a session on the replica engine;
+everything else (every POST, the CLI, the resident and entry pages) stays on the primary.
+A replica-read request that writes one thing (an export's audit event) writes it through
+:meth:`Database.write`, which moves the session to the primary first, as above. After a
+request commits a write, the same browser session reads from the primary for
+``DATABASE_REPLICA_STICKY_SECONDS``, so a page shown after a post (an exclusion, then
+the redirect to the dashboard) never shows the state from before it while the replica
+catches up.
 """
 
 from __future__ import annotations
@@ -37,11 +48,15 @@ from contextlib import contextmanager
 from dataclasses import dataclass
 
 from flask import Flask, current_app, g, has_request_context, request
+from flask import session as browser_session
 from sqlalchemy import Connection, Engine, create_engine, event
 from sqlalchemy.exc import DisconnectionError
 from sqlmodel import Session
 
 WRITE_METHODS = {"POST", "PUT", "PATCH", "DELETE"}
+REPLICA_METHODS = {"GET", "HEAD"}
+#: Key in the browser session: until when (epoch seconds) its reads stay on the primary.
+PRIMARY_UNTIL = "_db_primary_until"
 
 
 def make_engine(url: str, *, immediate: bool = False, busy_timeout_ms: int = 30_000,
@@ -102,10 +117,23 @@ class _State:
     read_engine: Engine
     write_engine: Engine
     bind_override: Connection | None = None
+    replica_engine: Engine | None = None
+    sticky_seconds: float = 0.0
 
 
 class Database:
     """Holds the engines of an app and hands out one session per app context."""
+
+    def __init__(self) -> None:
+        self._replica_blueprints: set[str] = set()
+
+    def reads_replica(self, blueprint_name: str) -> None:
+        """Let the GET/HEAD requests of ``blueprint_name`` read from the replica, if any.
+
+        Only blueprints whose reads tolerate a replica's lag of a moment (evaluation
+        documents and exports, not a worker's next household or a resident's link).
+        """
+        self._replica_blueprints.add(blueprint_name)
 
     def init_app(self, app: Flask) -> None:
         url = app.config["DATABASE_URL"]
@@ -115,7 +143,14 @@ class Database:
         read_engine = (
             make_engine(url, busy_timeout_ms=timeout) if url.startswith("sqlite") else write_engine
         )
-        app.extensions["survey_db"] = _State(read_engine, write_engine)
+        replica_url = app.config.get("DATABASE_REPLICA_URL") or ""
+        if replica_url and url.startswith("sqlite"):
+            raise ValueError("DATABASE_REPLICA_URL needs a PostgreSQL DATABASE_URL")
+        replica = make_engine(replica_url, ping_idle_seconds=app.config[
+            "DATABASE_PING_IDLE_SECONDS"]) if replica_url else None
+        app.extensions["survey_db"] = _State(
+            read_engine, write_engine, replica_engine=replica,
+            sticky_seconds=float(app.config.get("DATABASE_REPLICA_STICKY_SECONDS", 0)))
         app.teardown_appcontext(self._remove_session)
 
     @staticmethod
@@ -140,8 +175,23 @@ class Database:
                 writing = not has_request_context() or (
                     request.method in WRITE_METHODS and not g.get("db_reads_first"))
                 engine = state.write_engine if writing else state.read_engine
+                if not writing and self._on_replica(state):
+                    engine = state.replica_engine
                 g.db_session = Session(bind=engine, expire_on_commit=False)
         return g.db_session
+
+    def _on_replica(self, state: _State) -> bool:
+        """Whether this request's session reads from the replica (see the module docstring)."""
+        if state.replica_engine is None or request.method not in REPLICA_METHODS \
+                or request.blueprint not in self._replica_blueprints:
+            return False
+        return browser_session.get(PRIMARY_UNTIL, 0) <= time.time()
+
+    @property
+    def on_replica(self) -> bool:
+        """Whether this request's session is bound to the replica engine now."""
+        state = self._state()
+        return state.replica_engine is not None and self.session.bind is state.replica_engine
 
     @staticmethod
     def reads_first(view: Callable) -> Callable:
@@ -188,7 +238,9 @@ class Database:
             raise RuntimeError("changes made before begin_write() would bypass the write lock")
         if session.in_transaction():  # none if nothing was read (a remembered open link)
             session.commit()
-        if not writes_first:
+        g.db_write_from = session.bind  # where end_write() moves it back to
+        if not writes_first or session.bind is state.replica_engine:
+            # A replica takes no writes: writes_first only spares SQLite's lock.
             session.bind = state.write_engine
         g.db_writing = True
         return session
@@ -207,7 +259,7 @@ class Database:
         if session.in_transaction():
             raise RuntimeError("commit or roll back before end_write()")
         g.pop("db_writing", None)
-        session.bind = state.read_engine
+        session.bind = g.pop("db_write_from", state.read_engine)
         return session
 
     @contextmanager
@@ -243,6 +295,7 @@ class Database:
         try:
             yield session
             session.commit()
+            self._stick_to_primary()
         except BaseException:
             session.rollback()
             raise
@@ -250,11 +303,21 @@ class Database:
             del flags.db_write_open
             if moved:  # end_write(), less its checks: the transaction has just ended
                 del flags.db_writing
-                session.bind = self._state().read_engine
+                session.bind = flags.pop("db_write_from", None) or self._state().read_engine
+
+    def _stick_to_primary(self) -> None:
+        """After a committed write, this browser session reads from the primary for a while
+        (the replica may not have replayed the write yet). Only a signed-in staff member's
+        session: residents never see replica pages, and their posts set no cookie for it."""
+        state = self._state()
+        if state.replica_engine is not None and state.sticky_seconds > 0 \
+                and has_request_context() and "_user_id" in browser_session:
+            browser_session[PRIMARY_UNTIL] = time.time() + state.sticky_seconds
 
     @staticmethod
     def _remove_session(_exc: BaseException | None = None) -> None:
         g.pop("db_writing", None)
+        g.pop("db_write_from", None)
         g.pop("db_write_open", None)
         session = g.pop("db_session", None)
         if session is not None:
@@ -268,3 +331,5 @@ class Database:
         state: _State = app.extensions["survey_db"]
         state.write_engine.dispose()
         state.read_engine.dispose()
+        if state.replica_engine is not None:
+            state.replica_engine.dispose()

@@ -28,7 +28,7 @@ from survey_app.services.rollup_model import (
     RollupDocument,
     UnitHeading,
 )
-from survey_app.services.score_cache import cached_scores_document
+from survey_app.services.score_cache import cached_rollup, cached_scores_document
 from survey_app.services.score_filters import (
     RATE_DECIMALS,
     SCORE_DECIMALS,
@@ -88,8 +88,19 @@ def _heading(unit: Unit, session: Session) -> UnitHeading:
 
 
 def rollup_document(unit: Unit, year: int, *, session: Session) -> RollupDocument:
-    """The roll-up of ``unit``'s subtree for ``year`` (see the module docstring)."""
-    docs, skipped = _scores_documents(unit, year, session)
+    """The roll-up of ``unit``'s subtree for ``year`` (see the module docstring), served
+    from the roll-up cache while none of its campaigns changed
+    (:func:`score_cache.cached_rollup`: two grouped queries, not one per county)."""
+    under = units_service.campaigns_under(unit, year, session=session)
+    headings = (unit.id, unit.path, unit.name, year,
+                tuple((c.id, u.id, u.code, u.name, u.path) for c, u in under))
+    return cached_rollup(headings, [c for c, _u in under],
+                         lambda: _rollup_document(unit, year, under, session=session),
+                         session=session)
+
+
+def _rollup_document(unit: Unit, year: int, under, *, session: Session) -> RollupDocument:
+    docs, skipped = _scores_documents(under, session)
     items = {d.overall_item for _c, _u, d in docs.values()}
     if len(items) > 1:
         raise ScoresError(f"the campaigns' overall items differ: {sorted(items)}")
@@ -99,12 +110,13 @@ def rollup_document(unit: Unit, year: int, *, session: Session) -> RollupDocumen
         **_rolled(docs))
 
 
-def _scores_documents(unit: Unit, year: int, session: Session):
-    """Key (county code) -> (campaign, county, scores document), and the campaigns whose
-    scores cannot be computed (e.g. no questionnaire attached yet)."""
+def _scores_documents(under, session: Session):
+    """Key (county code) -> (campaign, county, scores document) of the campaigns ``under``
+    the unit, and the campaigns whose scores cannot be computed (e.g. no questionnaire
+    attached yet)."""
     docs: dict[str, tuple[Campaign, Unit, ScoresDocument]] = {}
     skipped = []
-    for campaign, county in units_service.campaigns_under(unit, year, session=session):
+    for campaign, county in under:
         key = county.code if county.code not in docs else f"{county.code}:{campaign.slug}"
         try:
             docs[key] = (campaign, county, cached_scores_document(campaign, session=session))

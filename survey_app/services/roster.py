@@ -15,20 +15,23 @@ from dataclasses import dataclass, field
 from datetime import date
 
 from flask_babel import gettext as _
+from sqlalchemy import insert
 from sqlmodel import Session, select
 
 from questionnaires import workbooks
 from survey_app.models import (
     Campaign,
     Community,
+    Disposition,
     Household,
     HouseholdGroup,
     HouseholdPhone,
     Project,
     User,
+    utcnow,
 )
 from survey_app.services import audit, phone_numbers
-from survey_app.services.contact_vault import Contact, seal_household
+from survey_app.services.contact_vault import Contact, key_id, seal
 from survey_app.services.personal_data import (
     id_tail_hash,
     is_valid_id_number,
@@ -252,7 +255,8 @@ def import_roster(campaign: Campaign, rows: list[RosterRow], *, session: Session
     places = _Places.of(campaign, session=session)
     pseudonyms = set(session.exec(select(Household.pseudonym)
                                   .where(Household.campaign_id == campaign.id)).all())
-    further_phones: list[tuple[Household, list[phone_numbers.PhoneNumber]]] = []
+    further_phones: dict[str, list[phone_numbers.PhoneNumber]] = {}
+    households, sealed_by = [], key_id(contact_key)
     for row in rows:
         v = row.values
         project = places.project(v.get("project", ""), result, session=session)
@@ -263,19 +267,17 @@ def import_roster(campaign: Campaign, rows: list[RosterRow], *, session: Session
                                pseudonym=_new_pseudonym(pseudonyms), pii_key=pii_key,
                                is_demo=is_demo, first_phone=numbers[0] if numbers else None)
         # The worker dials what the roster says: every number, extensions included.
-        seal_household(household, Contact(name=v.get("head_name", ""),
-                                          address=v.get("address", ""),
-                                          phone=phone_numbers.dialable(numbers)),
-                       secret=contact_key)
-        session.add(household)
+        household["contact_sealed"] = seal(
+            Contact(name=v.get("head_name", ""), address=v.get("address", ""),
+                    phone=phone_numbers.dialable(numbers)),
+            campaign_id=campaign.id, household_code=household["household_code"],
+            secret=contact_key)
+        household["contact_key_id"] = sealed_by
+        households.append(household)
         if len(numbers) > 1:
-            further_phones.append((household, numbers[1:]))
-        result.households += 1
-    session.flush()
-    session.add_all(HouseholdPhone(household_id=household.id, phone_masked=mask_phone(n.digits),
-                                   phone_hmac=keyed_hash(n.digits, pii_key))
-                    for household, numbers in further_phones for n in numbers)
-    session.flush()
+            further_phones[household["household_code"]] = numbers[1:]
+    _insert_households(households, further_phones, pii_key, session=session)
+    result.households = len(households)
     audit.record("roster.import", "campaign", campaign.id, session=session, actor=actor,
                  label=None if actor else "cli", campaign_id=campaign.id,
                  details={"households": result.households,
@@ -328,24 +330,53 @@ class _Places:
 
 def _household(campaign: Campaign, v: dict[str, str], *, project: Project | None,
                community: Community, pseudonym: str, pii_key: str, is_demo: bool,
-               first_phone: phone_numbers.PhoneNumber | None) -> Household:
+               first_phone: phone_numbers.PhoneNumber | None) -> dict:
     """The household row of a checked roster row; personal data only masked or keyed-hashed.
     Its first phone number is on the row, further ones in HouseholdPhone."""
     id_number = normalise_id_number(v.get("id_number", ""))
     phone = first_phone.digits if first_phone else ""
-    return Household(
-        campaign_id=campaign.id, household_code=v["household_code"],
-        household_group=group_of(v["group"]),
-        project_id=project.id if project else None, community_id=community.id,
-        head_name_masked=mask_name(v.get("head_name", "")),
-        id_number_masked=mask_id_number(id_number) if id_number else "",
-        id_number_hmac=keyed_hash(id_number, pii_key) if id_number else None,
-        id_tail_hmac=id_tail_hash(id_number, pii_key) if id_number else None,
-        phone_masked=mask_phone(phone) if phone else "",
-        phone_hmac=keyed_hash(phone, pii_key) if phone else None,
-        address_masked=mask_address(v.get("address", "")),
-        pseudonym=pseudonym, is_demo=is_demo,
-    )
+    return {
+        "campaign_id": campaign.id, "household_code": v["household_code"],
+        "household_group": group_of(v["group"]),
+        "project_id": project.id if project else None, "community_id": community.id,
+        "head_name_masked": mask_name(v.get("head_name", "")),
+        "id_number_masked": mask_id_number(id_number) if id_number else "",
+        "id_number_hmac": keyed_hash(id_number, pii_key) if id_number else None,
+        "id_tail_hmac": id_tail_hash(id_number, pii_key) if id_number else None,
+        "phone_masked": mask_phone(phone) if phone else "",
+        "phone_hmac": keyed_hash(phone, pii_key) if phone else None,
+        "address_masked": mask_address(v.get("address", "")),
+        "pseudonym": pseudonym, "is_demo": is_demo, "sampled": False, "sample_rank": None,
+        "disposition": Disposition.PENDING, "contact_purged_at": None,
+        "sms_opted_out_at": None,
+    }
+
+
+def _insert_households(households: list[dict], further_phones: dict, pii_key: str, *,
+                       session: Session) -> None:
+    """Insert the rows in one executemany (and their further phones).
+
+    Rows, not ORM objects: building and flushing 10,000 ``Household`` objects was two
+    thirds of a county's import (benchmarks/bench_province.py). The session's pending
+    objects (new projects, communities) are flushed first, so the rows can name them.
+    """
+    if not households:
+        return
+    session.flush()
+    now = utcnow()
+    for row in households:
+        row["created_at"] = now
+    if not further_phones:
+        session.execute(insert(Household.__table__), households)
+        return
+    ids = dict(session.execute(
+        insert(Household.__table__).returning(Household.household_code, Household.id,
+                                              sort_by_parameter_order=True),
+        households).all())
+    session.execute(insert(HouseholdPhone.__table__), [
+        {"household_id": ids[code], "phone_masked": mask_phone(n.digits),
+         "phone_hmac": keyed_hash(n.digits, pii_key)}
+        for code, numbers in further_phones.items() for n in numbers])
 
 
 def _community_code(session: Session, known: int) -> str:
