@@ -36,6 +36,7 @@ from survey_app.services import (
     response_edits,
     score_cache,
     sms_effect,
+    unit_scope,
     visits,
 )
 from survey_app.services.questionnaire_versions import questionnaire_of, version_for_group
@@ -50,6 +51,9 @@ def _campaign(slug: str) -> Campaign:
     # neither see it in their list nor reach it by its address.
     if campaign is None or (campaign.status == CampaignStatus.DRAFT
                             and current_user.role == Role.WORKER):
+        abort(404)
+    # Outside the account's unit (another county's campaign): not found either.
+    if not unit_scope.campaign_visible(current_user, campaign, session=db.session):
         abort(404)
     return campaign
 
@@ -92,8 +96,9 @@ def index():
     community = None
     if current_user.community_id:
         community = db.session.get(Community, current_user.community_id)
-    open_campaigns = db.session.exec(select(Campaign).where(
+    open_campaigns = [c for c in db.session.exec(select(Campaign).where(
         Campaign.status != CampaignStatus.DRAFT).order_by(Campaign.year.desc())).all()
+        if unit_scope.campaign_visible(current_user, c, session=db.session)]
     return render_template("entry/index.html", community=community, campaigns=open_campaigns)
 
 
