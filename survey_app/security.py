@@ -10,6 +10,7 @@ from typing import Any
 from flask import Flask, abort, request
 from flask_login import current_user, login_required
 
+from survey_app import row_security
 from survey_app.extensions import db, login_manager
 from survey_app.services import users
 
@@ -23,9 +24,14 @@ HSTS = "max-age=31536000; includeSubDomains"
 
 
 def init_app(app: Flask) -> None:
+    row_security.init_app(app)
+
     @login_manager.user_loader
     def _load_user(user_id: str):
-        return users.load_user(user_id, session=db.session)
+        user = users.load_user(user_id, session=db.session)
+        if user is not None:  # PostgreSQL's row-level security filters by its unit
+            row_security.apply_scope(user, session=db.session)
+        return user
 
     @app.before_request
     def _refuse_nul_characters():
