@@ -78,7 +78,7 @@ def measure(url: str, path: str | None, repeats: int) -> dict[str, tuple[float, 
             "load_counted": _best(lambda: len(counted_data.load_counted(
                 campaign, session=db.session).response_ids), repeats, path),
             "scores_document": _best(lambda: scores.scores_document(
-                campaign, session=db.session).n_respondents), repeats, path),
+                campaign, session=db.session).n_respondents, repeats, path),
             "count(answer)": _best(lambda: db.session.execute(
                 text("SELECT count(*) FROM answer")).scalar(), repeats, path),
         }
