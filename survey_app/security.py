@@ -12,6 +12,7 @@ from flask.json.provider import DefaultJSONProvider
 from flask_login import current_user, login_required
 from werkzeug.routing import IntegerConverter
 
+from survey_app import row_security
 from survey_app.extensions import db, login_manager
 from survey_app.services import users
 
@@ -52,10 +53,14 @@ class DatabaseIntConverter(IntegerConverter):
 def init_app(app: Flask) -> None:
     app.json = BoundedJSONProvider(app)
     app.url_map.converters["int"] = DatabaseIntConverter  # before the blueprints' rules
+    row_security.init_app(app)
 
     @login_manager.user_loader
     def _load_user(user_id: str):
-        return users.load_user(user_id, session=db.session)
+        user = users.load_user(user_id, session=db.session)
+        if user is not None:  # PostgreSQL's row-level security filters by its unit
+            row_security.apply_scope(user, session=db.session)
+        return user
 
     @app.before_request
     def _refuse_nul_characters():

@@ -55,6 +55,7 @@ from survey_app.services import (
     roster_template,
     sampling,
     tokens,
+    unit_scope,
     units,
     users,
 )
@@ -64,18 +65,26 @@ XLSX_TYPE = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 
 
 def _campaign_or_404(slug: str) -> Campaign:
+    """The campaign, if it exists and lies in the admin's unit scope (else 404)."""
     campaign = campaigns.get_campaign(slug, session=db.session)
-    if campaign is None:
+    if campaign is None or not unit_scope.campaign_visible(current_user, campaign,
+                                                           session=db.session):
         abort(404)
     return campaign
+
+
+def _visible_accounts() -> list[User]:
+    """The accounts this admin manages: every one, or those granted a unit in its scope."""
+    accounts = db.session.exec(select(User).order_by(User.role, User.username)).all()
+    return [a for a in accounts if unit_scope.user_visible(current_user, a, session=db.session)]
 
 
 @bp.route("/")
 @role_required(Role.ADMIN)
 def index():
-    overview = campaigns.campaign_overview(session=db.session)
-    accounts = db.session.exec(select(User).order_by(User.role, User.username)).all()
-    return render_template("admin/index.html", overview=overview, accounts=accounts)
+    overview = [row for row in campaigns.campaign_overview(session=db.session)
+                if unit_scope.campaign_visible(current_user, row.campaign, session=db.session)]
+    return render_template("admin/index.html", overview=overview, accounts=_visible_accounts())
 
 
 @bp.route("/campaigns/new", methods=["GET", "POST"])
@@ -88,6 +97,9 @@ def new_campaign():
                 campaign = campaigns.create_campaign(
                     form.slug.data, form.title.data, form.year.data,
                     district=form.district.data or "", session=session, actor=current_user)
+                scope = unit_scope.scope_of(current_user, session=session)
+                if scope is not None:  # a county admin's campaign is its county's
+                    units.assign_campaign(campaign, scope, session=session, actor=current_user)
                 if form.builtin.data:
                     questionnaire_versions.attach_builtin_questionnaires(
                         campaign, session=session, actor=current_user)
@@ -114,7 +126,9 @@ def previous_form(campaign: Campaign, **kwargs) -> CampaignPreviousForm:
     form = CampaignPreviousForm(previous_id=campaign.previous_campaign_id or 0, **kwargs)
     form.previous_id.choices = choices(
         [(0, _("none"))] + [(c.id, f"{c.title} ({c.slug}, {c.year})") for c in
-                            campaign_years.earlier_campaigns(campaign, session=db.session)])
+                            campaign_years.earlier_campaigns(campaign, session=db.session)
+                            if unit_scope.campaign_visible(current_user, c,
+                                                           session=db.session)])
     return form
 
 
@@ -215,6 +229,12 @@ def campaign_unit(slug: str):
     if form.code.data and unit is None:
         form.code.errors.append(_("No region has this code; import the regions first "
                                   "(survey-app regions import)."))
+        return _render_campaign(campaign, 400, unit_form=form)
+    if (unit is None and unit_scope.scope_of(current_user, session=db.session) is not None) \
+            or (unit is not None and not unit_scope.unit_visible(current_user, unit,
+                                                                 session=db.session)):
+        # A scoped admin would lose the campaign (or hand it to another county).
+        form.code.errors.append(_("Choose a region within your own."))
         return _render_campaign(campaign, 400, unit_form=form)
     with db.write() as session:
         units.assign_campaign(campaign, unit, session=session, actor=current_user)
@@ -343,16 +363,20 @@ def workers():
     if form.validate_on_submit():
         try:
             with db.write() as session:
-                users.create_user(form.username.data, form.password.data, Role.WORKER,
-                                  community_code=form.community.data,
-                                  display_name=form.display_name.data or "", session=session,
-                                  actor=current_user)
+                worker = users.create_user(
+                    form.username.data, form.password.data, Role.WORKER,
+                    community_code=form.community.data,
+                    display_name=form.display_name.data or "", session=session,
+                    actor=current_user)
+                scope = unit_scope.scope_of(current_user, session=session)
+                if scope is not None:  # a county admin's workers work in its county
+                    unit_scope.grant_unit(worker, scope, session=session, actor=current_user)
         except users.UserError as exc:
             form.username.errors.append(str(exc))
         else:
             flash(_("Worker account created."), "success")
             return redirect(url_for("admin.workers"))
-    accounts = db.session.exec(select(User).order_by(User.role, User.username)).all()
+    accounts = _visible_accounts()
     names = {c.id: c.name for c in communities}
     return render_template("admin/users.html", form=form, accounts=accounts, names=names,
                            active_form=UserActiveForm(formdata=None)), \
@@ -364,7 +388,7 @@ def workers():
 def set_active(user_id: int):
     form = UserActiveForm()
     user = db.session.get(User, user_id)
-    if user is None:
+    if user is None or not unit_scope.user_visible(current_user, user, session=db.session):
         abort(404)
     if not form.validate_on_submit():
         abort(400)

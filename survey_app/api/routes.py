@@ -2,6 +2,7 @@ from flask import abort, g, jsonify, request
 from pydantic import BaseModel
 from werkzeug.datastructures import MultiDict
 
+from survey_app import row_security
 from survey_app.api import bp
 from survey_app.api.openapi import openapi_document
 from survey_app.api.schemas import ApiError, CampaignList, CampaignSummary
@@ -40,6 +41,7 @@ def _require_bearer_token():
     if user.role not in API_ROLES:
         abort(403)
     g.api_user = user
+    row_security.apply_scope(user, session=db.session)
 
 
 @bp.after_request

@@ -88,7 +88,8 @@ def regions_assign(slug: str, code: str) -> None:
 @click.argument("code", required=False)
 @with_appcontext
 def regions_grant(username: str, code: str | None) -> None:
-    """Limit evaluator USERNAME to unit CODE and everything below it (no CODE: everything)."""
+    """Limit staff account USERNAME (admin, evaluator or worker) to unit CODE and everything
+    below it (no CODE: everything)."""
     from sqlmodel import select
 
     from survey_app.models import User

@@ -99,8 +99,9 @@ def index():
     community = None
     if current_user.community_id:
         community = db.session.get(Community, current_user.community_id)
-    open_campaigns = db.session.exec(select(Campaign).where(
+    open_campaigns = [c for c in db.session.exec(select(Campaign).where(
         Campaign.status != CampaignStatus.DRAFT).order_by(Campaign.year.desc())).all()
+        if unit_scope.campaign_visible(current_user, c, session=db.session)]
     return render_template("entry/index.html", community=community, campaigns=open_campaigns)
 
 

@@ -68,7 +68,11 @@ def backup(url: str, target: Path) -> Path:
         if result != "ok":
             raise BackupError(f"the backup failed its integrity check: {result}")
     elif url.startswith("postgresql"):
-        _run(["pg_dump", "--format=custom", "--no-owner", f"--file={target}",
+        # --enable-row-security: the campaign tables force row-level security (migration
+        # 0024), which makes a plain pg_dump by their owner fail; with it the dump reads
+        # through the policies, and an unset survey.unit_path sees every row.
+        _run(["pg_dump", "--format=custom", "--no-owner", "--enable-row-security",
+              f"--file={target}",
               f"--dbname={_libpq_url(url)}"])
     else:
         raise BackupError(f"unsupported database {make_url(url).drivername}")

@@ -1,12 +1,18 @@
-"""What an evaluator granted a unit may see: the campaigns and roll-ups of that unit's
-subtree (a city evaluator sees its counties; a county evaluator its own county only).
+"""What a staff account granted a unit may see and run: the campaigns and roll-ups of that
+unit's subtree (a city evaluator sees its counties; a county admin runs its own county's
+campaigns and no other county's; a worker granted a county works on that county's
+campaigns, and only on its own community's households there).
 
-An evaluator without a unit (``User.unit_id`` None, the default and every account made
-before units existed) sees everything, as before. The scope is applied at the evaluator
-pages' and the API's single campaign look-ups (``_campaign_or_404``), their campaign lists
-and the roll-up pages: something outside the scope answers 404, like something that does
-not exist. Admins and community workers are not unit-scoped (admins stay global, workers
-stay in their community).
+An account without a unit (``User.unit_id`` None, the default and every account made
+before units existed) is global, as before. The scope is applied at every blueprint's
+single campaign look-up (admin, entry, evaluate, API: something outside the scope answers
+404, like something that does not exist), their campaign lists, the roll-up pages and the
+admin's account pages. A campaign without a unit is outside every scope.
+
+On PostgreSQL the same scope is also enforced by row-level security (defence in depth):
+:func:`scope_path` is what the app sets as ``survey.unit_path`` in each transaction
+(``survey_app.row_security``), and the policies of migration 0024 hide every campaign row
+outside it, so a view that forgets its filter still cannot read another county.
 """
 
 from __future__ import annotations
@@ -16,6 +22,9 @@ from sqlmodel import Session
 from survey_app.models import Campaign, Role, Unit, User
 from survey_app.services import audit
 
+#: The roles a unit can be granted to (residents have no account).
+SCOPED_ROLES = (Role.ADMIN, Role.EVALUATOR, Role.WORKER)
+
 
 class UnitScopeError(ValueError):
     """A unit cannot be granted to this account."""
@@ -23,9 +32,15 @@ class UnitScopeError(ValueError):
 
 def scope_of(user: User, *, session: Session) -> Unit | None:
     """The unit ``user`` is limited to; None: not limited."""
-    if user.role != Role.EVALUATOR or user.unit_id is None:
+    if user.role not in SCOPED_ROLES or user.unit_id is None:
         return None
     return session.get(Unit, user.unit_id)
+
+
+def scope_path(user: User | None, *, session: Session) -> str:
+    """The unit path ``user`` is limited to ("" : everything; anonymous requests too)."""
+    scope = scope_of(user, session=session) if user is not None else None
+    return scope.path if scope is not None else ""
 
 
 def unit_visible(user: User, unit: Unit, *, session: Session) -> bool:
@@ -44,11 +59,22 @@ def campaign_visible(user: User, campaign: Campaign, *, session: Session) -> boo
     return unit is not None and unit.path.startswith(scope.path)
 
 
+def user_visible(actor: User, user: User, *, session: Session) -> bool:
+    """Whether ``actor`` (an admin) may see and manage ``user``'s account: a global admin
+    every account; a scoped admin the accounts granted a unit in its own subtree."""
+    scope = scope_of(actor, session=session)
+    if scope is None:
+        return True
+    unit = session.get(Unit, user.unit_id) if user.unit_id else None
+    return unit is not None and unit.path.startswith(scope.path)
+
+
 def grant_unit(user: User, unit: Unit | None, *, session: Session,
                actor: User | None = None) -> None:
-    """Limit evaluator ``user`` to ``unit``'s subtree (None: everything), audited."""
-    if user.role != Role.EVALUATOR:
-        raise UnitScopeError("only evaluators are limited to a unit")
+    """Limit ``user`` (admin, evaluator or worker) to ``unit``'s subtree (None:
+    everything), audited. A worker stays in its community besides."""
+    if user.role not in SCOPED_ROLES:
+        raise UnitScopeError("only staff accounts are limited to a unit")
     user.unit_id = unit.id if unit else None
     session.add(user)
     audit.record("user.unit", "user", user.id, session=session, actor=actor,

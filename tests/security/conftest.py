@@ -30,6 +30,7 @@ from survey_app.services import (
     questionnaire_versions,
     roster,
     sampling,
+    unit_scope,
     units,
 )
 from survey_app.services import tokens as token_service
@@ -63,6 +64,15 @@ def roster_values(index: int, code: str, group: str, project: str,
 
 #: Province, city and county of the scenario's campaign.
 UNIT_CODES = ("430000", "430900", "430903")
+#: Another county of the same city (the unit-scoped roles' "other county").
+OTHER_COUNTY = "430902"
+#: The unit each unit-scoped role of the route matrix is granted (route_matrix.UNIT_ROLES).
+UNIT_GRANTS = {"city_evaluator": (Role.EVALUATOR, UNIT_CODES[1]),
+               "county_admin": (Role.ADMIN, UNIT_CODES[2]),
+               "county_evaluator": (Role.EVALUATOR, UNIT_CODES[2]),
+               "other_county_evaluator": (Role.EVALUATOR, OTHER_COUNTY),
+               "other_county_admin": (Role.ADMIN, OTHER_COUNTY),
+               "other_county_worker": (Role.WORKER, OTHER_COUNTY)}
 
 
 @dataclass
@@ -109,6 +119,17 @@ def _post_survey(client: FlaskClient, url: str, answers: dict[str, str]) -> str:
     return instance_id
 
 
+def _grant_units(session, users: dict, community) -> None:
+    """The unit-scoped accounts; worker A2 (whose account the admin pages switch off) is
+    granted the campaign's county, so its county admin manages it and another's does not."""
+    for role, (kind, _code) in UNIT_GRANTS.items():
+        users[role] = make_user(session, kind, community=community if kind == Role.WORKER
+                                else None)
+    for role, (_kind, code) in {**UNIT_GRANTS, "worker_a2": (Role.WORKER, UNIT_CODES[2])}.items():
+        unit_scope.grant_unit(users[role], units.unit_by_code(code, session=session),
+                              session=session)
+
+
 def build_scenario(app) -> Scenario:
     with app.app_context():
         session = db.session
@@ -149,12 +170,14 @@ def build_scenario(app) -> Scenario:
         # The region: the campaign belongs to a county of a city (roll-up pages).
         units.import_units([units.UnitRow(2, UNIT_CODES[0], "测试省", ""),
                             units.UnitRow(3, UNIT_CODES[1], "测试市", UNIT_CODES[0]),
-                            units.UnitRow(4, UNIT_CODES[2], "测试区", UNIT_CODES[1])],
+                            units.UnitRow(4, UNIT_CODES[2], "测试区", UNIT_CODES[1]),
+                            units.UnitRow(5, OTHER_COUNTY, "另一区", UNIT_CODES[1])],
                            session=session)
         units.assign_campaign(campaign, units.unit_by_code(UNIT_CODES[2], session=session),
                               session=session)
+        _grant_units(session, users, community_a)
         keys = {role: api_tokens.create_api_token(users[role], session=session)
-                for role in ("worker_a", "evaluator", "admin")}
+                for role in ("worker_a", "evaluator", "admin", *UNIT_GRANTS)}
         session.commit()
         scenario_ids = {
             "campaign": campaign.id, "slug": campaign.slug,

@@ -118,7 +118,7 @@ MATRIX = {
     # evaluation
     "GET /evaluate/": EVALUATORS,
     "GET /evaluate/<slug>": EVALUATORS,
-    # a region's roll-up (evaluators see every region; no unit-scoped roles yet)
+    # a region's roll-up (the city's; unit-scoped roles: UNIT_ROLES below)
     "GET /evaluate/units/<code>/<int:year>": EVALUATORS,
     "GET /evaluate/<slug>/quality": EVALUATORS,
     # bulk decision by flag: done (or refused with a flashed reason), redirected (PRG)
@@ -206,3 +206,49 @@ BODIES = {
     "POST /evaluate/<slug>/quality/decisions": {"flag": "too_fast", "reason": "matrix test",
                                                 "exclude": "1"},
 }
+
+
+# --- unit-scoped roles (issue 23 item 1) ----------------------------------------------------
+# Accounts granted a unit reach what lies below it. The scenario's campaign belongs to county
+# 430903 of city 430900 (the city is the ``<code>`` of the roll-up routes); the "other
+# county" accounts are granted county 430902 of the same city, worker A2 (the account the
+# admin pages switch off) county 430903. Each role answers as the global role it is granted
+# as (its column above), except on staff routes naming something outside its unit (the
+# campaign or worker A2: ``<slug>``, ``<int:user_id>``; the city: ``<code>``), where a role
+# the global one would let through gets 404, as for something that does not exist.
+# role: (the column it answers as, the campaign in its unit, the city in its unit)
+UNIT_ROLES = {
+    "city_evaluator": ("evaluator", True, True),
+    "county_admin": ("admin", True, False),
+    "county_evaluator": ("evaluator", True, False),
+    "other_county_evaluator": ("evaluator", False, False),
+    "other_county_admin": ("admin", False, False),
+    "other_county_worker": ("worker_a", False, False),
+}
+CAMPAIGN_PARAMS = ("<slug>", "<int:user_id>")
+NOT_IN_UNIT = 404
+# (route, role) whose status the rule above does not give, with why.
+UNIT_EXCEPTIONS: dict[tuple[str, str], int] = {
+    # an empty code would leave the campaign outside every county: refused, form re-shown
+    ("POST /admin/campaigns/<slug>/unit", "county_admin"): 400,
+    # no CSRF header: refused before the campaign is looked up (any slug alike, no oracle)
+    ("POST /entry/<slug>/field/interviews", "other_county_worker"): 400,
+    ("POST /entry/<slug>/field/contacts", "other_county_worker"): 400,
+}
+
+
+def unit_role_status(key: str, role: str) -> int:
+    """The status ``role`` (one of UNIT_ROLES) gets on ``key``, by the rule above."""
+    if (key, role) in UNIT_EXCEPTIONS:
+        return UNIT_EXCEPTIONS[key, role]
+    column, campaign_in_unit, city_in_unit = UNIT_ROLES[role]
+    row = MATRIX[key]
+    status = row[ROLES.index(column)]
+    staff_route = row[0] in (302, 401)  # anonymous visitors: the login page, or 401
+    if not staff_route or status in (401, 403):
+        return status
+    if "<code>" in key and not city_in_unit:
+        return NOT_IN_UNIT
+    if any(param in key for param in CAMPAIGN_PARAMS) and not campaign_in_unit:
+        return NOT_IN_UNIT
+    return status

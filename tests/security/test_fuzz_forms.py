@@ -205,7 +205,8 @@ def test_roster_upload_survives_hostile_files(app, scenario, _connection, header
                                      "campaign_id": "999"},
                                content_type="multipart/form-data")
         assert response.status_code in (302, 400), response.status_code
-        assert _counts(_connection, scenario)["admins"] == 1
+        # The scenario's admins: the global one and two granted a county; no new one.
+        assert _counts(_connection, scenario)["admins"] == 3
     finally:
         savepoint.rollback()
 

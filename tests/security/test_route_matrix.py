@@ -53,7 +53,7 @@ def test_every_route_is_in_the_matrix(app):
 def cookies(app, scenario) -> dict[str, str | None]:
     """Each role's session cookie: staff logged in, residents after opening their link."""
     jar: dict[str, str | None] = {"anonymous": None}
-    for role in ("worker_a", "worker_b", "evaluator", "admin"):
+    for role in ("worker_a", "worker_b", "evaluator", "admin", *route_matrix.UNIT_ROLES):
         jar[role] = login_cookie(app, scenario.usernames[role])
     for role in ("resident", "resident_wrong_token"):
         client = app.test_client()
@@ -113,6 +113,27 @@ def test_every_route_answers_each_role_as_the_matrix_says(app, scenario, cookies
                 # A logged-out visitor of a staff page goes to the login page, nowhere else.
                 mismatches.append(f"{key} as {role}: redirected to "
                                   f"{response.headers['Location']}")
+    assert not mismatches, "\n".join(mismatches)
+
+
+@pytest.mark.slow
+def test_unit_scoped_roles_answer_as_the_matrix_says(app, scenario, cookies, _connection):
+    """A role granted a unit reaches what lies below it: a city evaluator sees its county's
+    campaign, a county admin runs it, another county's evaluator, admin or worker gets 404
+    on it (route_matrix.UNIT_ROLES)."""
+    mismatches = []
+    for key in app_routes(app):
+        if key not in route_matrix.MATRIX:
+            continue
+        for role in route_matrix.UNIT_ROLES:
+            status = route_matrix.unit_role_status(key, role)
+            savepoint = _connection.begin_nested()
+            try:
+                got = send(app, scenario, cookies, key, role).status_code
+            finally:
+                savepoint.rollback()
+            if got != status:
+                mismatches.append(f"{key} as {role}: expected {status}, got {got}")
     assert not mismatches, "\n".join(mismatches)
 
 

@@ -1,0 +1,159 @@
+"""PostgreSQL row-level security (migration 0024) keeps a county account out of another
+county even where the application's own filter is missing (issue 23 item 1, done-when:
+"with the app's filter removed (a test-only query), a county user's connection still sees
+0 rows of another county").
+
+The demo region: 赫山区 (430903: heshan-2021) and 资阳区 (430902:
+ziyang-2021), both with rosters, tokens, responses and answers. Tests connect as the
+superuser ``postgres``, whom row-level security never filters; each test therefore creates
+a non-superuser role inside its rolled-back transaction and ``SET LOCAL ROLE``s to it, as
+production connects as a role that is not a superuser (README).
+
+SQLite has no row-level security: there the migration does nothing and the application's
+scoping is all there is (tests/admin/test_unit_scoped_staff.py).
+"""
+
+from __future__ import annotations
+
+import importlib.util
+import uuid
+from pathlib import Path
+
+import pytest
+from sqlalchemy import text
+from sqlalchemy.exc import ProgrammingError
+
+from survey_app.models import Role
+from survey_app.row_security import set_unit_path
+from survey_app.services import api_tokens, campaigns, unit_scope, units
+from tests.factories import login, make_user
+
+MIGRATION = Path(__file__).parents[2] / "migrations/versions/20261206_0024_row_security.py"
+HESHAN, ZIYANG = "430903", "430902"
+OTHER_COUNTY = "ziyang-2021"
+
+
+def _migration():
+    spec = importlib.util.spec_from_file_location("row_security_migration", MIGRATION)
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+def _postgres_only(connection) -> None:
+    if connection.dialect.name != "postgresql":
+        pytest.skip("row-level security is PostgreSQL's; SQLite pilots scope in the app only")
+
+
+def _probe_role(connection) -> str:
+    """A fresh non-superuser role with the app's privileges (gone with the rollback)."""
+    name = f"survey_probe_{uuid.uuid4().hex[:10]}"
+    connection.exec_driver_sql(f'CREATE ROLE "{name}" NOLOGIN NOSUPERUSER NOBYPASSRLS')
+    connection.exec_driver_sql(f'GRANT USAGE ON SCHEMA public TO "{name}"')
+    connection.exec_driver_sql(f'GRANT ALL ON ALL TABLES IN SCHEMA public TO "{name}"')
+    connection.exec_driver_sql(f'GRANT ALL ON ALL SEQUENCES IN SCHEMA public TO "{name}"')
+    return name
+
+
+def _rows_of(connection, campaign_id: int) -> dict[str, list[int]]:
+    """The ids of every covered table's rows that belong to ``campaign_id``, read without
+    any filter but this one (as the superuser, whom no policy filters)."""
+    migration = _migration()
+    ids = {"campaign": [campaign_id]}
+    for table in migration.CAMPAIGN_TABLES:
+        column = "campaign_id" if table == "campaignreport" else "id"
+        ids[table] = list(connection.execute(text(
+            f"SELECT {column} FROM {table} WHERE campaign_id = :c"),
+            {"c": campaign_id}).scalars())
+    for table, (key, parent) in migration.CHILD_TABLES.items():
+        column = "response_id" if table == "commentredaction" else "id"
+        ids[table] = list(connection.execute(text(
+            f"SELECT {column} FROM {table} WHERE {key} = ANY(:p)"),
+            {"p": ids[parent]}).scalars())
+    return ids
+
+
+def _campaigns_under(connection, path: str) -> set[str]:
+    """The slugs of the campaigns whose unit lies under ``path`` (as the superuser)."""
+    return set(connection.execute(text(
+        "SELECT c.slug FROM campaign c JOIN unit u ON u.id = c.unit_id "
+        "WHERE starts_with(u.path, :p)"), {"p": path}).scalars())
+
+
+def _count(connection, table: str, ids: list[int]) -> int:
+    column = {"campaignreport": "campaign_id", "commentredaction": "response_id"}.get(table, "id")
+    return connection.execute(text(f"SELECT count(*) FROM {table} WHERE {column} = ANY(:i)"),
+                              {"i": ids}).scalar_one()
+
+
+@pytest.mark.demo_data
+def test_a_county_connection_sees_no_row_of_another_county(session, _connection):
+    _postgres_only(_connection)
+    other = campaigns.get_campaign(OTHER_COUNTY, session=session)
+    own = campaigns.get_campaign("heshan-2021", session=session)
+    theirs, ours = _rows_of(_connection, other.id), _rows_of(_connection, own.id)
+    # Not vacuous: the other county has campaign data, as the superuser sees.
+    for table in ("campaign", "campaignquestionnaire", "household", "response", "answer"):
+        assert theirs[table] and ours[table], table
+    heshan = units.unit_by_code(HESHAN, session=session)
+    expected = _campaigns_under(_connection, heshan.path)
+    assert "heshan-2021" in expected and OTHER_COUNTY not in expected
+    _connection.exec_driver_sql(f'SET LOCAL ROLE "{_probe_role(_connection)}"')
+    set_unit_path(_connection, heshan.path)
+    # The test-only queries: no filter but the ids, as a view that forgot its scope.
+    leaked = {t: n for t, ids in theirs.items() if (n := _count(_connection, t, ids))}
+    assert leaked == {}
+    assert all(_count(_connection, t, ids) == len(ids) for t, ids in ours.items())
+    slugs = set(_connection.execute(text("SELECT slug FROM campaign")).scalars())
+    assert slugs == expected
+    # Unset (global accounts, residents): every row.
+    set_unit_path(_connection, "")
+    assert all(_count(_connection, t, ids) == len(ids) for t, ids in theirs.items())
+    # A county role cannot write into another county either.
+    set_unit_path(_connection, heshan.path)
+    with pytest.raises(ProgrammingError, match="row-level security"), _connection.begin_nested():
+        _connection.execute(text(
+            "INSERT INTO project (campaign_id, code, name) VALUES (:c, 'X1', 'x')"),
+            {"c": other.id})
+
+
+@pytest.mark.demo_data
+def test_a_view_without_the_apps_filter_still_cannot_reach_another_county(
+        app, client, session, _connection, monkeypatch):
+    """The app's own check switched off (a view that forgot it): the county evaluator's
+    requests still find nothing of the other county, because the app set the unit path."""
+    _postgres_only(_connection)
+    evaluator = make_user(session, Role.EVALUATOR)
+    unit_scope.grant_unit(evaluator, units.unit_by_code(HESHAN, session=session),
+                          session=session)
+    token = api_tokens.create_api_token(evaluator, session=session)
+    session.flush()
+    login(client, evaluator)
+    expected = _campaigns_under(_connection, units.unit_by_code(HESHAN, session=session).path)
+    monkeypatch.setattr(unit_scope, "campaign_visible", lambda *a, **k: True)
+    monkeypatch.setattr(unit_scope, "unit_visible", lambda *a, **k: True)
+    _connection.exec_driver_sql(f'SET LOCAL ROLE "{_probe_role(_connection)}"')
+    assert client.get(f"/evaluate/{OTHER_COUNTY}/comments").status_code == 404
+    assert client.get("/evaluate/heshan-2021/comments").status_code == 200
+    index = client.get("/evaluate/").get_data(as_text=True)
+    assert "赫山区2021年度" in index and "资阳区2021年度" not in index
+    headers = {"Authorization": f"Bearer {token}"}
+    listed = client.get("/api/v1/campaigns", headers=headers).get_json()["campaigns"]
+    assert {c["slug"] for c in listed} == expected
+    assert client.get(f"/api/v1/campaigns/{OTHER_COUNTY}/progress",
+                      headers=headers).status_code == 404
+
+
+def test_the_policies_cover_the_campaign_data(_connection):
+    """Every table with a campaign_id has a policy, and row security is forced (the owner
+    is filtered too); a new campaign table must be added to migration 0024's lists."""
+    _postgres_only(_connection)
+    from sqlmodel import SQLModel
+
+    keyed = {t.name for t in SQLModel.metadata.sorted_tables if "campaign_id" in t.columns}
+    covered = {table for table, _using, _check in _migration().policies()}
+    assert keyed - {"auditevent"} <= covered
+    forced = dict(_connection.execute(text(
+        "SELECT relname, relforcerowsecurity AND relrowsecurity FROM pg_class "
+        "WHERE relname = ANY(:t)"), {"t": sorted(covered)}).all())
+    assert forced == dict.fromkeys(covered, True)
