@@ -28,7 +28,7 @@ from survey_app.row_security import set_unit_path
 from survey_app.services import api_tokens, campaigns, unit_scope, units
 from tests.factories import login, make_user
 
-MIGRATION = Path(__file__).parents[2] / "migrations/versions/20261206_0024_row_security.py"
+MIGRATION = next((Path(__file__).parents[2] / "migrations/versions").glob("*_row_security.py"))
 HESHAN, ZIYANG = "430903", "430902"
 OTHER_COUNTY = "ziyang-2021"
 
