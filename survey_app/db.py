@@ -252,6 +252,21 @@ class Database:
                 del flags.db_writing
                 session.bind = self._state().read_engine
 
+    @contextmanager
+    def read_session(self) -> Iterator[Session]:
+        """A session of its own on the read engine, for a long read outside a request (a
+        background job's export): on SQLite it takes no write lock while it reads."""
+        state = self._state()
+        if state.bind_override is not None:
+            session = Session(bind=state.bind_override, join_transaction_mode="create_savepoint",
+                              expire_on_commit=False)
+        else:
+            session = Session(bind=state.read_engine, expire_on_commit=False)
+        try:
+            yield session
+        finally:
+            session.close()
+
     @staticmethod
     def _remove_session(_exc: BaseException | None = None) -> None:
         g.pop("db_writing", None)

@@ -1,0 +1,68 @@
+"""What each kind of background job produces (``services.job_runner.run_job`` runs them).
+
+A producer gets the job's plain copy, a read session and ``progress(done, total)``, and
+returns the download's name, the file's extension and the file's bytes in chunks. Its
+output depends on the job's row and the data only: the runner fixes what would vary
+between two runs (zip entry times), so a retried job writes the same bytes.
+
+Exports and reports anchored the snapshot of what they were asked for in the audit chain
+when they were requested; a producer that finds other data (responses changed meanwhile)
+fails with ``snapshot_changed`` rather than deliver a file the chain does not describe.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterator
+
+from sqlmodel import Session
+
+from survey_app.models import Campaign
+from survey_app.services.job_runner import JobSpec, Producer
+from survey_app.services.score_filters import ScoreFilters
+
+Progress = Callable[[int, int], None]
+
+
+class SnapshotChanged(RuntimeError):
+    """The counted data differ from the snapshot anchored when the job was requested."""
+
+
+def _campaign(spec: JobSpec, session: Session) -> Campaign:
+    return session.get(Campaign, spec.campaign_id)
+
+
+def produce_export(spec: JobSpec, *, session: Session,
+                   progress: Progress) -> tuple[str, str, Iterator[bytes]]:
+    """A de-identified export (``params``: ``format``, ``filters``, ``snapshot``)."""
+    from survey_app.services import counted_data, exports
+
+    campaign = _campaign(spec, session)
+    fmt = spec.params["format"]
+    filters = ScoreFilters.from_dict(spec.params.get("filters") or {})
+    anchored = spec.params.get("snapshot")
+    if anchored and counted_data.counted_snapshot(campaign, filters,
+                                                  session=session) != anchored:
+        raise SnapshotChanged(spec.id)
+    chunks = exports.export_chunks(campaign, fmt, session=session, filters=filters,
+                                   progress=progress)
+    return exports.filename(campaign, fmt), "." + exports.EXTENSIONS[fmt], chunks
+
+
+def produce_report(spec: JobSpec, *, session: Session,
+                   progress: Progress) -> tuple[str, str, Iterator[bytes]]:
+    """The Word section (``params``: ``filters``, ``snapshot``, ``chain_head``)."""
+    from survey_app.services import report, scores
+
+    campaign = _campaign(spec, session)
+    filters = ScoreFilters.from_dict(spec.params.get("filters") or {})
+    progress(0, 2)
+    doc = scores.scores_document(campaign, filters, session=session)
+    if spec.params.get("snapshot") and doc.snapshot != spec.params["snapshot"]:
+        raise SnapshotChanged(spec.id)
+    progress(1, 2)
+    data = report.build_report(campaign, doc, session=session,
+                               chain_head=spec.params.get("chain_head"))
+    return f"{campaign.slug}-report.docx", ".docx", iter([data])
+
+
+PRODUCERS: dict[str, Producer] = {"export": produce_export, "report": produce_report}
