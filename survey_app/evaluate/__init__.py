@@ -4,4 +4,4 @@ from flask import Blueprint
 
 bp = Blueprint("evaluate", __name__, template_folder="templates")
 
-from survey_app.evaluate import backchecks, routes, units  # noqa: E402,F401  (registers the views)
+from survey_app.evaluate import backchecks, jobs, routes, units  # noqa: E402,F401  (registers the views)

@@ -77,9 +77,9 @@ def claim_job(job_id: int, *, session: Session, now: datetime, lease: timedelta,
     return claim
 
 
-def _claimed(job_id: int, claim: str, *, session: Session, **values) -> bool:
+def _claimed(job_id: int, owner: str, *, session: Session, **values) -> bool:
     done = session.execute(update(BackgroundJob).where(
-        BackgroundJob.id == job_id, BackgroundJob.claim == claim,
+        BackgroundJob.id == job_id, BackgroundJob.claim == owner,
         BackgroundJob.status == JobStatus.RUNNING).values(**values))
     return done.rowcount == 1
 
