@@ -83,6 +83,8 @@ DEFAULTS: dict[str, Any] = {
     # (`survey-app jobs worker`). Empty: each job runs in a thread of the web process that
     # started it ("inline", the SQLite pilot's `make run`).
     "JOB_REDIS_URL": "",
+    # Without JOB_REDIS_URL: False leaves jobs queued for `survey-app jobs run` (tests).
+    "JOB_RUN_INLINE": True,
     "JOB_QUEUE_NAME": "survey-jobs",
     "JOB_FILES_DIR": "",  # empty: jobs/ in the instance folder
     # A running job whose worker has not reported this long is given to the queue again.

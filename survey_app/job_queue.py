@@ -102,9 +102,11 @@ def deliver(job_ids: list[int]) -> list[int]:
         except Exception:  # Redis down: the relay gives them again (enqueued_at NULL)
             log.exception("job queue unreachable; jobs %s left to the relay", job_ids)
             return []
-    else:
+    elif app.config["JOB_RUN_INLINE"]:
         for job_id in job_ids:
             _start_inline(app, job_id)
+    else:
+        return []
     with db.write() as session:
         jobs.mark_enqueued(job_ids, session=session, now=utcnow())
     return job_ids

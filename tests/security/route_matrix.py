@@ -123,6 +123,12 @@ MATRIX = {
     "POST /evaluate/<slug>/quality/decisions": (302, 302, 302, 403, 403, 302, 302),
     "GET /evaluate/<slug>/export/<fmt>": EVALUATORS,
     "GET /evaluate/<slug>/report.docx": EVALUATORS,
+    # background jobs: started (PRG back to the dashboard); the job's progress and file for
+    # the evaluator who asked (the scenario's queued export: no file yet), 404 for others
+    "POST /evaluate/<slug>/jobs/export/<fmt>": (302, 302, 302, 403, 403, 302, 302),
+    "POST /evaluate/<slug>/jobs/report": (302, 302, 302, 403, 403, 302, 302),
+    "GET /evaluate/jobs/<int:job_id>": (302, 302, 302, 403, 403, 200, 404),
+    "GET /evaluate/jobs/<int:job_id>/download": (302, 302, 302, 403, 403, 404, 404),
     "GET /evaluate/<slug>/report-template.docx": EVALUATORS,
     # evaluators: saved, or refused with a flashed reason; redirected either way (PRG)
     "POST /evaluate/<slug>/indicator-notes": (302, 302, 302, 403, 403, 302, 302),
