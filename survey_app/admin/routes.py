@@ -32,6 +32,7 @@ from survey_app.admin.forms import (
     CampaignStatusForm,
     CampaignUnitForm,
     IndicatorSettingsForm,
+    LettersJobForm,
     QuestionnaireAttachForm,
     RosterUploadForm,
     SampleDrawForm,
@@ -49,6 +50,7 @@ from survey_app.services import (
     campaign_years,
     campaigns,
     contact_vault,
+    jobs,
     questionnaire_versions,
     roster,
     roster_files,
@@ -57,6 +59,7 @@ from survey_app.services import (
     tokens,
     units,
     users,
+    visits,
 )
 
 NO_STORE = {"Cache-Control": "no-store", "Pragma": "no-cache"}
@@ -140,6 +143,7 @@ def _render_campaign(campaign: Campaign, status: int = 200, **forms):
         "letter_form": CampaignLetterForm(formdata=None, obj=campaign),
         "unit_form": CampaignUnitForm(formdata=None, code=unit.code if unit else ""),
         "previous_form": previous_form(campaign, formdata=None),
+        "letters_job_form": LettersJobForm(formdata=None),
     }
     defaults.update(forms)
     plans = sampling.plan_sample(campaign, session=db.session)
@@ -154,7 +158,11 @@ def _render_campaign(campaign: Campaign, status: int = 200, **forms):
         sampled=len(sampling.sampled_households(campaign, session=db.session)),
         contacts=contact_vault.vault_summary(campaign, session=db.session),
         public_base_url=current_app.config["PUBLIC_BASE_URL"],
-        address_problems=address_problems(), **defaults), status
+        address_problems=address_problems(),
+        recent_jobs=jobs.recent_jobs(campaign, current_user, session=db.session,
+                                     kinds=("letters",)),
+        job_labels={"letters": _("Letters archive (ZIP)")}, beijing=visits.beijing,
+        **defaults), status
 
 
 @bp.route("/campaigns/<slug>")

@@ -65,4 +65,27 @@ def produce_report(spec: JobSpec, *, session: Session,
     return f"{campaign.slug}-report.docx", ".docx", iter([data])
 
 
-PRODUCERS: dict[str, Producer] = {"export": produce_export, "report": produce_report}
+def produce_letters(spec: JobSpec, *, session: Session,
+                    progress: Progress) -> tuple[str, str, Iterator[bytes]]:
+    """The letters archive of the selected live links (``params``: ``base_url``,
+    ``lan_ok``, and the selection ``community_id``, ``household_id``, ``since``)."""
+    from datetime import datetime
+
+    from survey_app.services import letters, public_address, tokens
+
+    campaign = _campaign(spec, session)
+    params = spec.params
+    since = datetime.fromisoformat(params["since"]) if params.get("since") else None
+    progress(0, 2)
+    links = tokens.live_links(campaign, session=session, community_id=params.get("community_id"),
+                              household_id=params.get("household_id"), since=since)
+    progress(1, 2)
+    problems = public_address.check_public_address(params["base_url"],
+                                                   lan_ok=params.get("lan_ok", False))
+    archive = letters.letters_zip(campaign, links.printable, session=session,
+                                  base_url=params["base_url"], problems=problems)
+    return f"{campaign.slug}-letters.zip", ".zip", iter([archive])
+
+
+PRODUCERS: dict[str, Producer] = {"export": produce_export, "report": produce_report,
+                                  "letters": produce_letters}

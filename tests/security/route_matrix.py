@@ -177,6 +177,7 @@ MATRIX = {
     # the letters of the live links, from their encrypted copies (audited as export.letters)
     "GET /admin/campaigns/<slug>/letters": ADMIN_ONLY,
     "GET /admin/campaigns/<slug>/letters.zip": ADMIN_ONLY,
+    "POST /admin/campaigns/<slug>/jobs/letters": ADMIN_POST_DONE,  # the archive as a job
     "GET /admin/campaigns/<slug>/links": ADMIN_ONLY,
     # one household's new link (or refused for an answered one): redirected either way
     "POST /admin/campaigns/<slug>/households/<int:household_id>/reissue": ADMIN_POST_DONE,
