@@ -90,6 +90,8 @@ DEFAULTS: dict[str, Any] = {
     # A running job whose worker has not reported this long is given to the queue again.
     "JOB_LEASE_SECONDS": 60,
     "JOB_MAX_ATTEMPTS": 3,
+    # Roster files larger than this (bytes) are imported by a background job.
+    "JOB_ROSTER_BYTES": 256 * 1024,
     # Rows between two progress reports of an export.
     "JOB_PROGRESS_ROWS": 500,
     # Tests only: a pause after every progress report, so a job can be watched or killed.

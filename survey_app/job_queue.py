@@ -50,7 +50,7 @@ def run_now(job_id: int) -> str:
     app = current_app._get_current_object()
     return job_runner.run_job(job_id, write=db.write, read=db.read_session,
                               settings=runner_settings(app), producers=job_kinds.PRODUCERS,
-                              run_in_context=_in_context(app))
+                              run_in_context=_in_context(app), config=app.config)
 
 
 def perform(job_id: int) -> str:

@@ -20,7 +20,7 @@ import re
 import threading
 import time
 import zipfile
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Mapping
 from contextlib import AbstractContextManager
 from dataclasses import dataclass
 from datetime import datetime, timedelta
@@ -195,13 +195,25 @@ def claim(job_id: int, *, write: Writer, settings: RunnerSettings) -> tuple[JobS
     return spec, owner
 
 
-# A producer: (spec, progress, settings) -> (download name, extension, chunks); it reads
-# through the session it is given (the read engine: no SQLite write lock while it works).
-Producer = Callable[..., tuple[str, str, Iterator[bytes]]]
+@dataclass(frozen=True)
+class JobContext:
+    """What a producer works with: ``session`` reads (the read engine: no SQLite write lock
+    while it works); a job that writes (a roster import) opens ``write()`` itself."""
+
+    session: Session
+    progress: Callable[[int, int], None]
+    write: Writer
+    config: Mapping[str, Any]
+    files_dir: Path
+
+
+# A producer: (spec, context) -> (download name, extension, chunks).
+Producer = Callable[[JobSpec, JobContext], tuple[str, str, Iterator[bytes]]]
 
 
 def run_job(job_id: int, *, write: Writer, read: Writer, settings: RunnerSettings,
-            producers: dict[str, Producer], run_in_context: Callable) -> str:
+            producers: dict[str, Producer], run_in_context: Callable,
+            config: Mapping[str, Any]) -> str:
     """Claim and run the job; ``done``, ``failed``, ``lost_claim`` or ``skipped``."""
     claimed = claim(job_id, write=write, settings=settings)
     if claimed is None:
@@ -211,8 +223,8 @@ def run_job(job_id: int, *, write: Writer, read: Writer, settings: RunnerSetting
     try:
         with Heartbeat(spec, owner, write=write, settings=settings,
                        run_in_context=run_in_context) as beat, read() as session:
-            name, extension, chunks = producers[spec.kind](spec, session=session,
-                                                           progress=progress)
+            context = JobContext(session, progress, write, config, settings.files_dir)
+            name, extension, chunks = producers[spec.kind](spec, context)
             path = write_result(spec, owner, chunks, extension, settings=settings)
         if beat.lost:
             raise LostClaim(job_id)
