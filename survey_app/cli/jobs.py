@@ -82,6 +82,30 @@ def run_command(job_id: int) -> None:
     click.echo(f"job {job_id}: {job_queue.run_now(job_id)}")
 
 
+@jobs_group.command("purge")
+@click.option("--days", default=7, show_default=True,
+              help="Remove the files of jobs finished longer ago than this.")
+@with_appcontext
+def purge_command(days: int) -> None:
+    """Remove old job files (exports, reports, letters with live links); their rows, audit
+    events and SHA-256 stay, and their download answers 410 (ask again)."""
+    from datetime import timedelta
+
+    from survey_app.models import utcnow
+    from survey_app.services import jobs
+    from survey_app.services.job_runner import files_dir
+
+    folder = files_dir(current_app.config, current_app.instance_path)
+    removed = 0
+    for _job_id, name in jobs.finished_results(session=db.session,
+                                              before=utcnow() - timedelta(days=days)):
+        path = folder / name
+        if path.exists():
+            path.unlink()
+            removed += 1
+    click.echo(f"jobs: {removed} files removed")
+
+
 @jobs_group.command("list")
 @click.option("--limit", default=20, show_default=True)
 @with_appcontext

@@ -129,6 +129,14 @@ def mark_enqueued(job_ids: list[int], *, session: Session, now: datetime) -> Non
                         .values(enqueued_at=now))
 
 
+def finished_results(*, session: Session, before: datetime) -> list[tuple[int, str]]:
+    """(job id, file name) of the results of jobs finished before ``before``."""
+    return [tuple(row) for row in session.exec(
+        select(BackgroundJob.id, BackgroundJob.result_path).where(
+            BackgroundJob.status == JobStatus.DONE, col(BackgroundJob.finished_at) < before,
+            col(BackgroundJob.result_path).is_not(None))).all()]
+
+
 def job_for(job_id: int, user: User, *, session: Session) -> BackgroundJob | None:
     """The job if ``user`` asked for it (nobody else sees its progress or its file)."""
     job = session.get(BackgroundJob, job_id, populate_existing=True)

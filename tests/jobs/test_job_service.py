@@ -99,3 +99,16 @@ def test_unknown_kinds_are_refused(session, kind):
     with pytest.raises(ValueError, match="unknown job kind"):
         jobs.create_job(kind, {}, session=session, actor=make_user(session), campaign=None,
                         action="x")
+
+
+def test_purge_removes_old_files_only(app, session, runner, tmp_path):
+    app.config["JOB_FILES_DIR"] = str(tmp_path)
+    old, new = _job(session), _job(session)
+    for job, age in ((old, 10), (new, 1)):
+        owner = jobs.claim_job(job.id, session=session, now=T0, lease=LEASE, max_attempts=3)
+        jobs.finish(job.id, owner, session=session, now=datetime.now(UTC) - timedelta(days=age),
+                    path=f"job-{job.id}.csv", name="a.csv", sha256="0" * 64, size=1)
+        (tmp_path / f"job-{job.id}.csv").write_bytes(b"x")
+    result = runner.invoke(args=["jobs", "purge", "--days", "7"])
+    assert result.exit_code == 0 and "1 files removed" in result.output
+    assert sorted(p.name for p in tmp_path.iterdir()) == [f"job-{new.id}.csv"]
