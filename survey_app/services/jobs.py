@@ -113,10 +113,13 @@ def fail(job_id: int, claim: str, error: str, *, session: Session, now: datetime
 
 def due_jobs(*, session: Session, now: datetime, lease: timedelta,
              limit: int = 100) -> list[int]:
-    """Jobs the queue must be given (again): queued ones it never got, and running ones
-    whose worker stopped reporting for a lease."""
-    never_given = (BackgroundJob.status == JobStatus.QUEUED) & col(
-        BackgroundJob.enqueued_at).is_(None)
+    """Jobs the queue must be given (again): queued ones it never got (or got more than ten
+    leases ago: a Redis restarted without its data loses messages; a second delivery of a
+    job still waiting in the queue is skipped by the claim), and running ones whose worker
+    stopped reporting for a lease."""
+    never_given = (BackgroundJob.status == JobStatus.QUEUED) & or_(
+        col(BackgroundJob.enqueued_at).is_(None),
+        col(BackgroundJob.enqueued_at) < now - 10 * lease)
     abandoned = (BackgroundJob.status == JobStatus.RUNNING) & (
         col(BackgroundJob.heartbeat_at) < now - lease)
     return list(session.exec(select(BackgroundJob.id).where(or_(never_given, abandoned))
