@@ -18,7 +18,6 @@ import time
 from pathlib import Path
 
 from bulk_data import build_campaign, make_bench_app, scratch_database
-
 from sqlmodel import select
 
 from survey_app import job_queue
