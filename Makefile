@@ -26,7 +26,15 @@ run: install
 	$(BIN)/survey-app init-instance
 	$(BIN)/survey-app db upgrade
 	SURVEY_PUBLIC_BASE_URL=$(SURVEY_PUBLIC_BASE_URL) $(BIN)/survey-app demo load
-	SURVEY_PUBLIC_BASE_URL=$(SURVEY_PUBLIC_BASE_URL) $(BIN)/survey-app serve
+	@# Background jobs: with SURVEY_JOB_REDIS_URL set, the worker runs beside the server (and
+	@# stops with it); without it (the SQLite default) jobs run inline, in threads of the server.
+	@if [ -n "$$SURVEY_JOB_REDIS_URL" ]; then \
+	  $(BIN)/survey-app jobs worker & worker=$$!; trap 'kill $$worker' EXIT INT TERM; \
+	  SURVEY_PUBLIC_BASE_URL=$(SURVEY_PUBLIC_BASE_URL) $(BIN)/survey-app serve; \
+	else \
+	  echo "Background jobs run inline in the server (SQLite pilot; set SURVEY_JOB_REDIS_URL for a worker)"; \
+	  SURVEY_PUBLIC_BASE_URL=$(SURVEY_PUBLIC_BASE_URL) $(BIN)/survey-app serve; \
+	fi
 
 # Chromium and a Chinese font for the browser tests (Debian packages; needs root).
 system-deps:

@@ -86,6 +86,24 @@ DEFAULTS: dict[str, Any] = {
     # (?key=...); empty: the callbacks answer 404.
     "SMS_CALLBACK_SECRET": "",
     "SMS_CALLBACK_RATE_LIMIT": "120 per minute",
+    # Background jobs (exports, the Word report, letters, roster imports; services.jobs).
+    # A Redis URL: jobs go to the RQ queue JOB_QUEUE_NAME and a separate worker runs them
+    # (`survey-app jobs worker`). Empty: each job runs in a thread of the web process that
+    # started it ("inline", the SQLite pilot's `make run`).
+    "JOB_REDIS_URL": "",
+    # Without JOB_REDIS_URL: False leaves jobs queued for `survey-app jobs run` (tests).
+    "JOB_RUN_INLINE": True,
+    "JOB_QUEUE_NAME": "survey-jobs",
+    "JOB_FILES_DIR": "",  # empty: jobs/ in the instance folder
+    # A running job whose worker has not reported this long is given to the queue again.
+    "JOB_LEASE_SECONDS": 60,
+    "JOB_MAX_ATTEMPTS": 3,
+    # Roster files larger than this (bytes) are imported by a background job.
+    "JOB_ROSTER_BYTES": 256 * 1024,
+    # Rows between two progress reports of an export.
+    "JOB_PROGRESS_ROWS": 500,
+    # Tests only: a pause after every progress report, so a job can be watched or killed.
+    "JOB_TEST_STEP_DELAY_MS": 0,
     # werkzeug's password hash; its default scrypt is n=2**15, r=8, p=1. Tests lower the cost.
     "PASSWORD_HASH_METHOD": "scrypt",
 }

@@ -314,6 +314,22 @@ class Database:
                 and has_request_context() and "_user_id" in browser_session:
             browser_session[PRIMARY_UNTIL] = time.time() + state.sticky_seconds
 
+    @contextmanager
+    def read_session(self) -> Iterator[Session]:
+        """A session of its own on the read engine, for a long read outside a request (a
+        background job's export): on SQLite it takes no write lock while it reads."""
+        state = self._state()
+        if state.bind_override is not None:
+            # Tests: the bound session itself. A second one would open a savepoint that the
+            # job's own writes nest in, and closing it would undo them.
+            yield self.session
+            return
+        session = Session(bind=state.read_engine, expire_on_commit=False)
+        try:
+            yield session
+        finally:
+            session.close()
+
     @staticmethod
     def _remove_session(_exc: BaseException | None = None) -> None:
         g.pop("db_writing", None)

@@ -30,6 +30,8 @@ STAFF_ROLES = {"admin": "admin", "evaluator": "evaluator", "worker_a": "worker-t
 PASSWORDS = {name: password for name, password, _, _ in demo.DEMO_ACCOUNTS}
 # Routes that answer a file rather than a page.
 NOT_PAGES = ("/export/", "report.docx", "report-template.docx", ".zip", "roster-template.",
+             # a background job's progress (JSON) and file
+             "/jobs/<int:job_id>",
              # the offline interviewer page's script, data and manifest
              "/field/sw.js", "/field/pack.json", "/field/app.webmanifest")
 ALLOWED_WORDS = {

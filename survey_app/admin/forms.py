@@ -164,6 +164,12 @@ class TokensIssueForm(FlaskForm):
     submit = SubmitField(_l("Issue links and print letters"))
 
 
+class LettersJobForm(FlaskForm):
+    """Prepare the letters archive of the live links in the background (CSRF only)."""
+
+    submit = SubmitField(_l("Prepare the letters archive (ZIP)"))
+
+
 class LinkReissueForm(FlaskForm):
     # Ticked on purpose: the letter already delivered stops working.
     confirm = BooleanField(_l("The old letter stops working"), validators=[DataRequired()])

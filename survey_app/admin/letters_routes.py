@@ -27,9 +27,15 @@ from flask_babel import gettext as _
 from flask_login import current_user
 from sqlmodel import select
 
+from survey_app import job_queue
 from survey_app.admin import bp
 from survey_app.admin.addresses import address_problems
-from survey_app.admin.forms import CampaignLetterForm, LinkReissueForm, TokensIssueForm
+from survey_app.admin.forms import (
+    CampaignLetterForm,
+    LettersJobForm,
+    LinkReissueForm,
+    TokensIssueForm,
+)
 from survey_app.admin.routes import (
     NO_STORE,
     _campaign_or_404,
@@ -40,7 +46,7 @@ from survey_app.admin.routes import (
 from survey_app.extensions import db
 from survey_app.models import Campaign, Community, Household, Role, utcnow
 from survey_app.security import LARGEST_ROW_ID, role_required
-from survey_app.services import audit, campaigns, letters, tokens
+from survey_app.services import audit, campaigns, jobs, letters, tokens
 
 
 @bp.route("/campaigns/<slug>/tokens", methods=["POST"])
@@ -56,11 +62,45 @@ def issue_tokens(slug: str):
             issued = tokens.issue_tokens(campaign, session=session, actor=current_user,
                                          only_missing=form.only_missing.data,
                                          reissue=form.confirm_reissue.data)
+            # The archive: a background job, written with the issuing it prints.
+            job_id = (_letters_job(campaign, {"since": started}, session=session)
+                      if form.output.data == "zip" else None)
     except tokens.TokenError as exc:
         return _refused(campaign, str(exc))
-    endpoint = "admin.letters_zip" if form.output.data == "zip" else "admin.letters_page"
-    return _done_to(url_for(endpoint, slug=slug, since=started.isoformat()),
-                    _("Issued %(count)d links.", count=len(issued)))
+    message = _("Issued %(count)d links.", count=len(issued))
+    if job_id is not None:
+        job_queue.deliver([job_id])
+        return _done_to(url_for("admin.campaign", slug=slug) + f"#job-{job_id}", message)
+    return _done_to(url_for("admin.letters_page", slug=slug, since=started.isoformat()),
+                    message)
+
+
+def _letters_job(campaign: Campaign, chosen: dict, *, session) -> int:
+    """Write the letters job with its audit event (``export.letters_zip``); its id."""
+    config = current_app.config
+    params = {"base_url": config["PUBLIC_BASE_URL"], "lan_ok": config["PUBLIC_URL_LAN_ONLY"],
+              "community_id": chosen.get("community_id"),
+              "household_id": chosen.get("household_id"),
+              "since": chosen["since"].isoformat() if chosen.get("since") else None}
+    return jobs.create_job("letters", params, session=session, actor=current_user,
+                           campaign=campaign, action="export.letters_zip",
+                           details={k: str(v) for k, v in chosen.items()}).id
+
+
+@bp.route("/campaigns/<slug>/jobs/letters", methods=["POST"])
+@role_required(Role.ADMIN)
+def start_letters(slug: str):
+    """The letters archive of the selected live links, prepared in the background."""
+    campaign = _campaign_or_404(slug)
+    if not LettersJobForm().validate_on_submit():
+        abort(400)
+    chosen = _selection(campaign)
+    with db.write() as session:
+        job_id = _letters_job(campaign, chosen, session=session)
+    job_queue.deliver([job_id])
+    return _done_to(url_for("admin.campaign", slug=slug) + f"#job-{job_id}",
+                    _("The file is being prepared; it can be downloaded below when it is "
+                      "ready."))
 
 
 def _done_to(location: str, message: str, *, category: str = "success"):

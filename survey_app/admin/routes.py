@@ -32,6 +32,7 @@ from survey_app.admin.forms import (
     CampaignStatusForm,
     CampaignUnitForm,
     IndicatorSettingsForm,
+    LettersJobForm,
     QuestionnaireAttachForm,
     RosterUploadForm,
     SampleDrawForm,
@@ -49,6 +50,7 @@ from survey_app.services import (
     campaign_years,
     campaigns,
     contact_vault,
+    jobs,
     questionnaire_versions,
     roster,
     roster_files,
@@ -58,6 +60,7 @@ from survey_app.services import (
     unit_scope,
     units,
     users,
+    visits,
 )
 
 NO_STORE = {"Cache-Control": "no-store", "Pragma": "no-cache"}
@@ -154,6 +157,7 @@ def _render_campaign(campaign: Campaign, status: int = 200, **forms):
         "letter_form": CampaignLetterForm(formdata=None, obj=campaign),
         "unit_form": CampaignUnitForm(formdata=None, code=unit.code if unit else ""),
         "previous_form": previous_form(campaign, formdata=None),
+        "letters_job_form": LettersJobForm(formdata=None),
     }
     defaults.update(forms)
     plans = sampling.plan_sample(campaign, session=db.session)
@@ -168,7 +172,12 @@ def _render_campaign(campaign: Campaign, status: int = 200, **forms):
         sampled=len(sampling.sampled_households(campaign, session=db.session)),
         contacts=contact_vault.vault_summary(campaign, session=db.session),
         public_base_url=current_app.config["PUBLIC_BASE_URL"],
-        address_problems=address_problems(), **defaults), status
+        address_problems=address_problems(),
+        recent_jobs=jobs.recent_jobs(campaign, current_user, session=db.session,
+                                     kinds=("letters", "roster")),
+        job_labels={"letters": _("Letters archive (ZIP)"),
+                    "roster": _("Roster import report (CSV)")}, beijing=visits.beijing,
+        **defaults), status
 
 
 @bp.route("/campaigns/<slug>")
@@ -293,9 +302,12 @@ def upload_roster(slug: str):
     if not form.validate_on_submit():
         return _render_campaign(campaign, 400, roster_form=form)
     upload = form.roster.data
+    data = upload.read()
     try:
         columns = roster_files.parse_column_mapping(form.columns.data or "")
-        rows = roster_files.read_roster_file(upload.filename or "", upload.read(), columns=columns)
+        if len(data) > current_app.config["JOB_ROSTER_BYTES"]:
+            return _roster_job(campaign, upload.filename or "", data, form.columns.data or "")
+        rows = roster_files.read_roster_file(upload.filename or "", data, columns=columns)
         with db.write() as session:
             result = roster.import_roster(campaign, rows, session=session,
                                           pii_key=current_app.config["PII_KEY"],
@@ -304,6 +316,26 @@ def upload_roster(slug: str):
     except roster.RosterImportError as exc:
         return _render_campaign(campaign, 400, roster_form=form, roster_problems=exc.problems)
     return _done(campaign, _("Imported %(count)d households.", count=result.households))
+
+
+def _roster_job(campaign: Campaign, filename: str, data: bytes, columns: str):
+    """A large roster: imported by a background job (its upload sealed beside it)."""
+    from survey_app import job_queue
+    from survey_app.services import job_uploads
+    from survey_app.services.job_runner import files_dir
+
+    folder = files_dir(current_app.config, current_app.instance_path)
+    with db.write() as session:
+        job = jobs.create_job("roster", {"filename": filename, "columns": columns,
+                                         "actor_id": current_user.id},
+                              session=session, actor=current_user, campaign=campaign,
+                              action="roster.upload", details={"bytes": len(data)})
+        job_id = job.id
+        job_uploads.store(folder, job_id, data, secret=current_app.config["CONTACT_KEY"])
+    job_queue.deliver([job_id])
+    flash(_("The roster is being imported in the background; its report appears below."),
+          "success")
+    return redirect(url_for("admin.campaign", slug=campaign.slug) + f"#job-{job_id}")
 
 
 @bp.route("/roster-template.<fmt>")

@@ -40,6 +40,9 @@ def register(app: Flask) -> None:
     from survey_app.cli import outbox
 
     app.cli.add_command(outbox.outbox_group)
+    from survey_app.cli import jobs
+
+    app.cli.add_command(jobs.jobs_group)
     from survey_app.cli import evaluation  # scores and export commands
     evaluation.register(app)
     from survey_app.cli import regions

@@ -8,4 +8,4 @@ bp = Blueprint("evaluate", __name__, template_folder="templates")
 # Evaluation documents and exports tolerate a replica's moment of lag (survey_app.db).
 db.reads_replica(bp.name)
 
-from survey_app.evaluate import backchecks, routes, units  # noqa: E402,F401  (registers the views)
+from survey_app.evaluate import backchecks, jobs, routes, units  # noqa: E402,F401  (registers the views)

@@ -176,3 +176,10 @@ class CommentRedactForm(FlaskForm):
 
     def fragment_list(self) -> list[str]:
         return (self.fragments.data or "").splitlines()
+
+
+class JobStartForm(FlaskForm):
+    """Prepare a file in the background (the CSRF token is the whole form; the filters
+    travel in the query string, as for the dashboard)."""
+
+    submit = SubmitField(_l("Prepare"))

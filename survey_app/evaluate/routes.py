@@ -19,6 +19,7 @@ from survey_app.evaluate.forms import (
     CommentRedactForm,
     CommentRevealForm,
     IndicatorNotesForm,
+    JobStartForm,
     QualityDecisionForm,
     QualityFilterForm,
     ReportTemplateResetForm,
@@ -40,6 +41,7 @@ from survey_app.services import (
     comment_privacy,
     dashboard_totals,
     indicator_table,
+    jobs,
     quality_flags,
     quality_review,
     report,
@@ -48,6 +50,7 @@ from survey_app.services import (
     score_cache,
     unit_scope,
     units,
+    visits,
 )
 from survey_app.services.score_filters import ScoreFilters
 
@@ -115,7 +118,9 @@ def dashboard(slug: str):
         custom_template=report_settings.custom_template(campaign, session=db.session)
         is not None, backcheck=backcheck,
         backcheck_flagged="、".join(backcheck.names[w.worker] for w in backcheck.summary.flagged)
-        if backcheck else "")
+        if backcheck else "", job_form=JobStartForm(),
+        recent_jobs=jobs.recent_jobs(campaign, current_user, session=db.session),
+        beijing=visits.beijing)
 
 
 @bp.route("/<slug>/export/<fmt>")

@@ -22,6 +22,7 @@ from survey_app.models.campaign import (
     QuestionnaireVersion,
 )
 from survey_app.models.household import AccessToken, Household, HouseholdPhone
+from survey_app.models.job import BackgroundJob, JobStatus
 from survey_app.models.outbox import MessageStatus, OutboxMessage, SmsWave
 from survey_app.models.paradata import InterviewParadata
 from survey_app.models.region import Unit, UnitLevel
@@ -43,6 +44,7 @@ __all__ = [
     "ApiToken",
     "AuditEvent",
     "AuditSeal",
+    "BackgroundJob",
     "BackcheckCase",
     "BackcheckDraw",
     "BackcheckTopup",
@@ -59,6 +61,7 @@ __all__ = [
     "MessageStatus",
     "OutboxMessage",
     "InterviewParadata",
+    "JobStatus",
     "PaperEntry",
     "PaperForm",
     "PaperFormStatus",

@@ -16,9 +16,10 @@ import csv
 import io
 import os
 import tempfile
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, replace
 
+from sqlalchemy import func
 from sqlmodel import Session, select
 
 from questionnaires import Questionnaire
@@ -40,6 +41,8 @@ from survey_app.services.score_filters import BEIJING, GROUP_LABELS, ScoreFilter
 from survey_app.services.text_scrub import NO_REDACTION, scrub
 
 BATCH = 500
+# A background job's ``progress(done, total)`` (services.job_runner.Progress).
+ProgressReport = Callable[[int, int], None]
 CONTENT_TYPES = {
     "csv": "text/csv; charset=utf-8",
     "xlsx": "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
@@ -108,9 +111,11 @@ def _header(variables: list[Variable]) -> list[str]:
     return [name for name, _ in FIXED_COLUMNS] + [v.name for v in variables]
 
 
-def response_rows(campaign: Campaign, *, session: Session,
-                  filters: ScoreFilters | None = None) -> tuple[list[Variable], Iterator[list]]:
-    """(codebook, rows) of the counted responses; rows are fetched in batches."""
+def response_rows(campaign: Campaign, *, session: Session, filters: ScoreFilters | None = None,
+                  progress: ProgressReport | None = None,
+                  ) -> tuple[list[Variable], Iterator[list]]:
+    """(codebook, rows) of the counted responses; rows are fetched in batches, and each
+    row is reported to ``progress`` (of the counted total) once yielded."""
     questionnaires = campaign_questionnaires(campaign, session=session)
     variables = codebook(questionnaires)
     kinds = {v.name: v.kind for v in variables}
@@ -130,9 +135,14 @@ def response_rows(campaign: Campaign, *, session: Session,
     # Core execution on the session's connection (same transaction): ORM row processing
     # of 1.5 M answer rows cost more than the export's own work.
     connection = session.connection()
+    total = 0
+    if progress is not None:
+        total = connection.execute(select(func.count()).select_from(
+            base.order_by(None).subquery())).scalar_one()
+        progress(0, total)
 
     def rows() -> Iterator[list]:
-        last = 0
+        last = done = 0
         while True:
             batch = connection.execute(base.where(Response.id > last).limit(BATCH)).all()
             if not batch:
@@ -157,6 +167,9 @@ def response_rows(campaign: Campaign, *, session: Session,
                             else code)
             for record in batch:
                 yield _row(record, pops, answers[record[0]], variables)
+                done += 1
+                if progress is not None:
+                    progress(done, total)
 
     return variables, rows()
 
@@ -180,10 +193,11 @@ def _row(record, pops, answers, variables) -> list:
 
 # ---------------------------------------------------------------- CSV and XLSX
 
-def csv_chunks(campaign: Campaign, *, session: Session,
-               filters: ScoreFilters | None = None) -> Iterator[bytes]:
+def csv_chunks(campaign: Campaign, *, session: Session, filters: ScoreFilters | None = None,
+               progress: ProgressReport | None = None) -> Iterator[bytes]:
     """UTF-8 CSV with a BOM (so Excel and WPS read the Chinese), streamed in batches."""
-    variables, rows = response_rows(campaign, session=session, filters=filters)
+    variables, rows = response_rows(campaign, session=session, filters=filters,
+                                    progress=progress)
     buf = io.StringIO()
     writer = csv.writer(buf, lineterminator="\r\n")
     writer.writerow(_header(variables))
@@ -231,12 +245,13 @@ def codebook_rows(variables: list[Variable]) -> list[list]:
     return rows
 
 
-def xlsx_chunks(campaign: Campaign, *, session: Session,
-                filters: ScoreFilters | None = None) -> Iterator[bytes]:
+def xlsx_chunks(campaign: Campaign, *, session: Session, filters: ScoreFilters | None = None,
+               progress: ProgressReport | None = None) -> Iterator[bytes]:
     """Workbook with the responses (write-only, streamed to a temp file) and a codebook."""
     from openpyxl import Workbook
 
-    variables, rows = response_rows(campaign, session=session, filters=filters)
+    variables, rows = response_rows(campaign, session=session, filters=filters,
+                                    progress=progress)
     wb = Workbook(write_only=True)
     sheet = wb.create_sheet("responses")
     sheet.append(_header(variables))
@@ -250,13 +265,14 @@ def xlsx_chunks(campaign: Campaign, *, session: Session,
     yield from _file_chunks(path)
 
 
-def sav_chunks(campaign: Campaign, *, session: Session,
-               filters: ScoreFilters | None = None) -> Iterator[bytes]:
+def sav_chunks(campaign: Campaign, *, session: Session, filters: ScoreFilters | None = None,
+               progress: ProgressReport | None = None) -> Iterator[bytes]:
     """SPSS .sav with variable labels, value labels and 9 (不清楚) as user-missing."""
     import pandas as pd
     import pyreadstat
 
-    variables, rows = response_rows(campaign, session=session, filters=filters)
+    variables, rows = response_rows(campaign, session=session, filters=filters,
+                                    progress=progress)
     header = _header(variables)
     records = [list(r) for r in rows]
     frame = pd.DataFrame(records, columns=header)
@@ -281,10 +297,12 @@ def sav_chunks(campaign: Campaign, *, session: Session,
 
 # ---------------------------------------------------------------- summary workbook
 
-def summary_chunks(campaign: Campaign, *, session: Session,
-                   filters: ScoreFilters | None = None) -> Iterator[bytes]:
+def summary_chunks(campaign: Campaign, *, session: Session, filters: ScoreFilters | None = None,
+                   progress: ProgressReport | None = None) -> Iterator[bytes]:
     from openpyxl import Workbook
 
+    if progress is not None:
+        progress(0, 1)  # one step: the scores document
     doc = scores.scores_document(campaign, filters, session=session)
     wb = Workbook(write_only=True)
     for name, rows in summary_workbook.summary_rows(doc, campaign).items():
@@ -297,9 +315,12 @@ def summary_chunks(campaign: Campaign, *, session: Session,
 
 
 def indicator_chunks(campaign: Campaign, *, session: Session,
-                     filters: ScoreFilters | None = None) -> Iterator[bytes]:
+                     filters: ScoreFilters | None = None,
+                     progress: ProgressReport | None = None) -> Iterator[bytes]:
     """The bureau's indicator table (:mod:`indicator_table`) as an XLSX; the evaluator's
     note is text a spreadsheet must not evaluate."""
+    if progress is not None:
+        progress(0, 1)
     doc = scores.scores_document(campaign, filters, session=session)
     rows = [replace(r, note=neutralise(r.note))
             for r in indicator_table.indicator_rows(campaign, doc, session=session)]
@@ -320,10 +341,11 @@ EXPORTERS = {"csv": csv_chunks, "xlsx": xlsx_chunks, "sav": sav_chunks,
 
 
 def export_chunks(campaign: Campaign, fmt: str, *, session: Session,
-                  filters: ScoreFilters | None = None) -> Iterator[bytes]:
+                  filters: ScoreFilters | None = None,
+                  progress: ProgressReport | None = None) -> Iterator[bytes]:
     if fmt not in EXPORTERS:
         raise ValueError(f"unknown export format {fmt!r}; choose from {sorted(EXPORTERS)}")
-    return EXPORTERS[fmt](campaign, session=session, filters=filters)
+    return EXPORTERS[fmt](campaign, session=session, filters=filters, progress=progress)
 
 
 def filename(campaign: Campaign, fmt: str) -> str:

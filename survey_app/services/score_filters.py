@@ -55,6 +55,13 @@ class ScoreFilters:
             out[key] = out[key].isoformat() if out[key] else None
         return out
 
+    @classmethod
+    def from_dict(cls, data: dict) -> ScoreFilters:
+        """The filters :meth:`as_dict` wrote (a background job's parameters)."""
+        days = {key: date.fromisoformat(data[key]) if data.get(key) else None
+                for key in ("date_from", "date_to")}
+        return cls(**{**data, **days})
+
 
 def rounded(value: float | None, decimals: int) -> float | None:
     """``value`` rounded for a document; None for a missing, NaN or infinite value.

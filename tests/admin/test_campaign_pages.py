@@ -8,6 +8,7 @@ import zipfile
 import pytest
 from sqlmodel import func, select
 
+from survey_app import job_queue
 from survey_app.models import AccessToken, Campaign, Household, Role, User
 from survey_app.services import campaigns, sampling
 from tests.factories import login, make_campaign, make_user
@@ -87,7 +88,7 @@ def test_roster_upload_with_a_bad_row_shows_the_problem_table_and_writes_nothing
 
 
 @pytest.mark.slow
-def test_roster_upload_xlsx_then_plan_draw_and_letters(session, admin_client):
+def test_roster_upload_xlsx_then_plan_draw_and_letters(app, session, admin_client, tmp_path):
     campaign = make_campaign(session, slug="r2")
     # 200 households already give a drawn (not whole) stratum and two communities' letter
     # files; each further household only adds QR encoding, the test's main cost.
@@ -124,11 +125,21 @@ def test_roster_upload_xlsx_then_plan_draw_and_letters(session, admin_client):
     refused = admin_client.post("/admin/campaigns/r2/tokens", data={"output": "zip"},
                                 follow_redirects=True)
     assert "户持有有效链接" in refused.get_data(as_text=True)
+    # The archive is a background job, written with the issuing; its page shows its bar.
+    app.config["JOB_FILES_DIR"] = str(tmp_path / "jobs")
     response = admin_client.post("/admin/campaigns/r2/tokens",
-                                 data={"output": "zip", "confirm_reissue": "y"},
-                                 follow_redirects=True)
+                                 data={"output": "zip", "confirm_reissue": "y"})
+    assert response.status_code == 302 and "/admin/campaigns/r2#job-" in \
+        response.headers["Location"]
+    job_id = int(response.headers["Location"].rsplit("#job-", 1)[1])
+    page = admin_client.get("/admin/campaigns/r2").get_data(as_text=True)
+    assert f'id="job-{job_id}"' in page and "<progress" in page
+    assert job_queue.run_now(job_id) == "done"
+    response = admin_client.get(f"/evaluate/jobs/{job_id}/download")
     assert response.mimetype == "application/zip"
+    assert "r2-letters.zip" in response.headers["Content-Disposition"]
     names = zipfile.ZipFile(io.BytesIO(response.data)).namelist()
+    response.close()
     assert {"r2/poster.html", "r2/letters.css", "r2/tokens.csv"} <= set(names)
     assert sum(n.startswith("r2/letters-") and n.endswith(".html") for n in names) == 2
 

@@ -26,6 +26,7 @@ from survey_app.extensions import db
 from survey_app.models import CampaignStatus, Household, PaperForm, Role
 from survey_app.services import (
     api_tokens,
+    jobs,
     paper_entry,
     questionnaire_versions,
     roster,
@@ -88,6 +89,7 @@ class Scenario:
     conflict_form_id: int  # A003: two blind entries disagree
     held_form_id: int  # A002: paper form held, the household also answered on the web
     response_id: int  # A002's web response
+    job_id: int = 0  # the evaluator's queued export
     user_ids: dict[str, int] = field(default_factory=dict)
     usernames: dict[str, str] = field(default_factory=dict)
     api_tokens: dict[str, str] = field(default_factory=dict)
@@ -105,7 +107,7 @@ class Scenario:
             "household_id": self.household_a, "form_id": self.conflict_form_id,
             "held_form_id": self.held_form_id, "response_id": self.response_id,
             "user_id": self.user_ids["worker_a2"], "filename": "app.css",
-            "code": UNIT_CODES[1], "year": 2021,
+            "code": UNIT_CODES[1], "year": 2021, "job_id": self.job_id,
         }
 
 
@@ -178,6 +180,10 @@ def build_scenario(app) -> Scenario:
         _grant_units(session, users, community_a)
         keys = {role: api_tokens.create_api_token(users[role], session=session)
                 for role in ("worker_a", "evaluator", "admin", *UNIT_GRANTS)}
+        # The evaluator's background export (only they see its progress and file).
+        job_id = jobs.create_job("export", {"format": "csv"}, session=session,
+                                 actor=users["evaluator"], campaign=campaign,
+                                 action="export.csv").id
         session.commit()
         scenario_ids = {
             "campaign": campaign.id, "slug": campaign.slug,
@@ -213,7 +219,7 @@ def build_scenario(app) -> Scenario:
             household_b=scenario_ids["B001"],
             conflict_form_id=forms[scenario_ids["A003"]].id,
             held_form_id=forms[scenario_ids["A002"]].id, response_id=response.id,
-            user_ids=users_ids, usernames=usernames, api_tokens=keys,
+            user_ids=users_ids, usernames=usernames, api_tokens=keys, job_id=job_id,
             id_numbers=[id_number(i) for i in range(2, 2 + len(ROSTER))],
             phones=[phone(i) for i in range(2, 2 + len(ROSTER))])
 

@@ -125,6 +125,12 @@ MATRIX = {
     "POST /evaluate/<slug>/quality/decisions": (302, 302, 302, 403, 403, 302, 302),
     "GET /evaluate/<slug>/export/<fmt>": EVALUATORS,
     "GET /evaluate/<slug>/report.docx": EVALUATORS,
+    # background jobs: started (PRG back to the dashboard); the job's progress and file for
+    # the evaluator who asked (the scenario's queued export: no file yet), 404 for others
+    "POST /evaluate/<slug>/jobs/export/<fmt>": (302, 302, 302, 403, 403, 302, 302),
+    "POST /evaluate/<slug>/jobs/report": (302, 302, 302, 403, 403, 302, 302),
+    "GET /evaluate/jobs/<int:job_id>": (302, 302, 302, 403, 403, 200, 404),
+    "GET /evaluate/jobs/<int:job_id>/download": (302, 302, 302, 403, 403, 404, 404),
     "GET /evaluate/<slug>/report-template.docx": EVALUATORS,
     # evaluators: saved, or refused with a flashed reason; redirected either way (PRG)
     "POST /evaluate/<slug>/indicator-notes": (302, 302, 302, 403, 403, 302, 302),
@@ -175,6 +181,7 @@ MATRIX = {
     # the letters of the live links, from their encrypted copies (audited as export.letters)
     "GET /admin/campaigns/<slug>/letters": ADMIN_ONLY,
     "GET /admin/campaigns/<slug>/letters.zip": ADMIN_ONLY,
+    "POST /admin/campaigns/<slug>/jobs/letters": ADMIN_POST_DONE,  # the archive as a job
     "GET /admin/campaigns/<slug>/links": ADMIN_ONLY,
     # one household's new link (or refused for an answered one): redirected either way
     "POST /admin/campaigns/<slug>/households/<int:household_id>/reissue": ADMIN_POST_DONE,

@@ -1,0 +1,120 @@
+"""Exports and the Word report as background jobs: start one (POST, audited with the job in
+one transaction), poll its progress (JSON), download its file.
+
+Only the user who asked for a job sees its progress and its file, and only while its
+campaign is still in their unit scope; anyone else gets 404, as for a job that does not
+exist. The dashboard lists the user's latest jobs with a progress bar (static/jobs.js).
+"""
+
+from __future__ import annotations
+
+from flask import abort, flash, jsonify, redirect, request, send_file, url_for
+from flask_babel import gettext as _
+from flask_login import current_user
+
+from survey_app import job_queue
+from survey_app.evaluate import bp
+from survey_app.evaluate.forms import JobStartForm
+from survey_app.evaluate.routes import EVALUATORS, _campaign_or_404, _filters
+from survey_app.extensions import db
+from survey_app.models import Campaign, JobStatus
+from survey_app.security import role_required
+from survey_app.services import audit, audit_chain, jobs, unit_scope
+from survey_app.services.job_runner import files_dir
+
+NO_STORE = {"Cache-Control": "no-store"}
+
+
+def _back_to_dashboard(slug: str, job_id: int):
+    flash(_("The file is being prepared; it can be downloaded below when it is ready."),
+          "success")
+    return redirect(url_for("evaluate.dashboard", slug=slug, **request.args)
+                    + f"#job-{job_id}")
+
+
+def _start(campaign: Campaign, kind: str, params: dict, action: str, snapshot: str,
+           details: dict) -> int:
+    """Write the job, the request's audit event and the snapshot's anchor in one
+    transaction; hand the job to the queue once committed."""
+    with db.write() as session:
+        head = audit_chain.anchor_snapshot(campaign.id, snapshot, session=session,
+                                           label=audit.actor_label(current_user),
+                                           purpose=action).head
+        job = jobs.create_job(kind, {**params, "snapshot": snapshot, "chain_head": head},
+                              session=session, actor=current_user, campaign=campaign,
+                              action=action, details=details)
+        job_id = job.id
+    job_queue.deliver([job_id])
+    return job_id
+
+
+@bp.route("/<slug>/jobs/export/<fmt>", methods=["POST"])
+@role_required(*EVALUATORS)
+def start_export(slug: str, fmt: str):
+    from survey_app.services import counted_data, exports
+
+    campaign = _campaign_or_404(slug)
+    if fmt not in exports.EXPORTERS:
+        abort(404)
+    if not JobStartForm().validate_on_submit():
+        abort(400)
+    _form, filters = _filters()
+    snapshot = counted_data.counted_snapshot(campaign, filters, session=db.session)
+    details = {"format": fmt, "filters": filters.as_dict()}
+    job_id = _start(campaign, "export", details, "export." + fmt, snapshot, details)
+    return _back_to_dashboard(slug, job_id)
+
+
+@bp.route("/<slug>/jobs/report", methods=["POST"])
+@role_required(*EVALUATORS)
+def start_report(slug: str):
+    from survey_app.services import score_cache
+
+    campaign = _campaign_or_404(slug)
+    if not JobStartForm().validate_on_submit():
+        abort(400)
+    _form, filters = _filters()
+    doc = score_cache.cached_scores_document(campaign, filters, session=db.session)
+    details = {"format": "docx", "filters": filters.as_dict()}
+    job_id = _start(campaign, "report", {"filters": filters.as_dict()}, "export.report",
+                    doc.snapshot, details)
+    return _back_to_dashboard(slug, job_id)
+
+
+def _own_job_or_404(job_id: int):
+    job = jobs.job_for(job_id, current_user, session=db.session)
+    if job is None:
+        abort(404)
+    if job.campaign_id is not None:
+        campaign = db.session.get(Campaign, job.campaign_id)
+        if not unit_scope.campaign_visible(current_user, campaign, session=db.session):
+            abort(404)
+    return job
+
+
+@bp.route("/jobs/<int:job_id>")
+@role_required(*EVALUATORS)
+def job_status(job_id: int):
+    job = _own_job_or_404(job_id)
+    job_queue.nudge(job)
+    response = jsonify(jobs.status_document(
+        job, download_url=url_for("evaluate.job_download", job_id=job.id)))
+    response.headers.update(NO_STORE)
+    return response
+
+
+@bp.route("/jobs/<int:job_id>/download")
+@role_required(*EVALUATORS)
+def job_download(job_id: int):
+    from flask import current_app
+
+    job = _own_job_or_404(job_id)
+    if job.status != JobStatus.DONE:
+        abort(404)
+    path = files_dir(current_app.config, current_app.instance_path) / job.result_path
+    if not path.is_file():
+        abort(410)  # removed since (a cleanup): ask for it again
+    response = send_file(path, as_attachment=True, download_name=job.result_name,
+                         conditional=False, etag=job.result_sha256)
+    response.headers.update(NO_STORE)
+    return response
