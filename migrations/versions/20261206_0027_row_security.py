@@ -25,7 +25,7 @@ BYPASSRLS) are never filtered: production must not connect as one (README, "Post
 row-level security").
 
 Revision ID: 7b4e1f0c9d23
-Revises: 7b3e0c9d2f41
+Revises: 3d9dfc06a0cd
 Create Date: 2026-12-06 14:30:00
 """
 from collections.abc import Sequence
@@ -33,7 +33,7 @@ from collections.abc import Sequence
 from alembic import op
 
 revision: str = "7b4e1f0c9d23"
-down_revision: str | None = "7b3e0c9d2f41"
+down_revision: str | None = "3d9dfc06a0cd"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
@@ -49,7 +49,7 @@ UNRESTRICTED = "survey_unit_path() = ''"
 CAMPAIGN_VISIBLE = (f"{UNRESTRICTED} OR unit_id IN (SELECT u.id FROM unit u "
                     "WHERE starts_with(u.path, survey_unit_path()))")
 CAMPAIGN_TABLES = ("household", "response", "paperform", "visit", "outboxmessage", "smswave",
-                   "interviewparadata", "campaignreport", "backcheckdraw", "project",
+                   "interviewparadata", "campaignreport", "backcheckdraw", "project", "backgroundjob",
                    "campaignquestionnaire")
 # table -> (its parent key, the parent table)
 CHILD_TABLES = {

@@ -4,7 +4,7 @@ One row per export, report, letter batch or roster import, written with the requ
 event; the worker claims it, reports progress in it and records its file (services/jobs.py).
 
 Revision ID: 3d9dfc06a0cd
-Revises: 5d1c2b7e9a18
+Revises: 7b3e0c9d2f41
 Create Date: 2026-12-06 14:08:57.330028
 """
 from collections.abc import Sequence
@@ -14,7 +14,7 @@ import sqlmodel.sql.sqltypes
 from alembic import op
 
 revision: str = '3d9dfc06a0cd'
-down_revision: str | None = '5d1c2b7e9a18'
+down_revision: str | None = '7b3e0c9d2f41'
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
