@@ -11,7 +11,7 @@ admin's account pages. A campaign without a unit is outside every scope.
 
 On PostgreSQL the same scope is also enforced by row-level security (defence in depth):
 :func:`scope_path` is what the app sets as ``survey.unit_path`` in each transaction
-(``survey_app.row_security``), and the policies of migration 0024 hide every campaign row
+(``survey_app.row_security``), and the policies of the row_security migration hide every campaign row
 outside it, so a view that forgets its filter still cannot read another county.
 """
 
@@ -26,6 +26,10 @@ from survey_app.services import audit
 SCOPED_ROLES = (Role.ADMIN, Role.EVALUATOR, Role.WORKER)
 
 
+#: The path of the scope of a grant whose unit is missing: no unit's path starts with it.
+UNREACHABLE_PATH = "\x00"
+
+
 class UnitScopeError(ValueError):
     """A unit cannot be granted to this account."""
 
@@ -34,7 +38,10 @@ def scope_of(user: User, *, session: Session) -> Unit | None:
     """The unit ``user`` is limited to; None: not limited."""
     if user.role not in SCOPED_ROLES or user.unit_id is None:
         return None
-    return session.get(Unit, user.unit_id)
+    unit = session.get(Unit, user.unit_id)
+    # A grant whose unit cannot be read fails closed: a scope no path lies under, never
+    # "not limited" (which would show every county).
+    return unit if unit is not None else Unit(code="", name="", level="", path=UNREACHABLE_PATH)
 
 
 def scope_path(user: User | None, *, session: Session) -> str:

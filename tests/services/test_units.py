@@ -152,3 +152,19 @@ def test_admin_places_a_campaign_in_a_region(client, session):
     assert client.post(url, data={"code": ""}).status_code == 302
     session.refresh(campaign)
     assert campaign.unit_id is None
+
+
+def test_a_grant_whose_unit_is_missing_sees_nothing(session):
+    # Units are never deleted, but if a grant ever points nowhere the scope must fail
+    # closed (see nothing), not open (None would mean "not limited": every county).
+    from survey_app.models import Role, User
+    from survey_app.services import unit_scope
+
+    _import(session, GOOD)
+    county = session.exec(select(Unit).where(Unit.level == "county")).first()
+    campaign = make_campaign(session, slug="scoped-2021")
+    units.assign_campaign(campaign, county, session=session)
+    orphan = User(username="orphan", password_hash="x", role=Role.EVALUATOR, unit_id=987654)
+    assert unit_scope.scope_path(orphan, session=session) == unit_scope.UNREACHABLE_PATH
+    assert not unit_scope.unit_visible(orphan, county, session=session)
+    assert not unit_scope.campaign_visible(orphan, campaign, session=session)
