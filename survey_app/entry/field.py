@@ -106,6 +106,9 @@ def field_pack(slug: str):
     campaign = _campaign(slug)
     pack = fi.field_pack(campaign, current_user, session=db.session, locale=_locale())
     pack["csrf_token"] = generate_csrf()
+    # Whose interviews the phone may send now: records made under another account (a shared
+    # phone) wait for that account instead of being credited to this one.
+    pack["worker"] = current_user.id
     return jsonify(pack), 200, {"Cache-Control": "no-store"}
 
 
@@ -123,6 +126,13 @@ def field_sync(slug: str):
             or not isinstance(post.get("answers"), dict) \
             or not fi.INSTANCE_ID.fullmatch(str(post.get("instance_id", ""))):
         return jsonify(error="malformed"), 400
+    if "worker" in post and not (type(post["worker"]) is int
+                                 and post["worker"] == current_user.id):
+        # Made on this phone under another account: credited to that account only (the
+        # per-worker fabrication screen and back-checks rest on who interviewed).
+        return jsonify(error="worker", message=_(
+            "This interview was made under another account; it is sent when that account "
+            "signs in on this phone.")), 409
     household = _household(campaign, post["household_id"])
     return _stored_or_refused(campaign, household, post)
 

@@ -11,8 +11,8 @@ admin's account pages. A campaign without a unit is outside every scope.
 
 On PostgreSQL the same scope is also enforced by row-level security (defence in depth):
 :func:`scope_path` is what the app sets as ``survey.unit_path`` in each transaction
-(``survey_app.row_security``), and the policies of the row_security migration hide every campaign row
-outside it, so a view that forgets its filter still cannot read another county.
+(``survey_app.row_security``), and the policies of the row_security migration hide every
+campaign row outside it, so a view that forgets its filter still cannot read another county.
 """
 
 from __future__ import annotations

@@ -52,7 +52,7 @@
       headers: {"Content-Type": "application/json", "X-CSRFToken": token,
                 "Accept": "application/json"},
       body: JSON.stringify({instance_id: r.instance_id, household_id: r.household_id,
-                            answers: r.answers, paradata: r.paradata})
+                            answers: r.answers, paradata: r.paradata, worker: r.worker})
     });
   }
 
@@ -68,7 +68,13 @@
           .then(function (res) {
             if (res.status === 401) return "login";
             if (!res.ok) return "failed";
-            return res.json().then(function (pack) { return sendEach(urls, pack.csrf_token, waiting); });
+            return res.json().then(function (pack) {
+              // A shared phone: another account's interviews wait for that account.
+              var own = waiting.filter(function (r) {
+                return r.worker === undefined || r.worker === pack.worker;  // undefined: saved before
+              });
+              return own.length ? sendEach(urls, pack.csrf_token, own) : "idle";
+            });
           }, function () { return "failed"; });
       });
     });
@@ -86,6 +92,7 @@
         // 404: the household is no longer the worker's (or the survey is gone): kept, shown.
         return (json ? res.json() : Promise.resolve({error: "not_found"})).then(function (body) {
           if (body.error === "csrf") return "failed";
+          if (body.error === "worker") return step();  // kept waiting for its own account
           r.state = res.ok ? "sent" : "refused";
           r.receipt = body.receipt || null;
           r.message = body.message || body.error || "";
@@ -102,24 +109,38 @@
   }
 
   /* The addresses the vault let the worker keep offline (see entry/field.py contacts). */
-  function contacts(slug, value) {
+  function contactsRow(slug) {
+    return run("readonly", function (s) { return s.get(slug); }, CONTACTS);
+  }
+
+  /* The kept contacts, or (with ``value``) keep them for account ``worker`` (null: drop). */
+  function contacts(slug, value, worker) {
     if (value === undefined) {
-      return run("readonly", function (s) { return s.get(slug); }, CONTACTS)
-        .then(function (row) { return row ? row.contacts : null; });
+      return contactsRow(slug).then(function (row) { return row ? row.contacts : null; });
     }
     return run("readwrite", function (s) {
-      return value ? s.put({slug: slug, contacts: value}) : s.delete(slug);
+      return value ? s.put({slug: slug, contacts: value, worker: worker}) : s.delete(slug);
     }, CONTACTS);
+  }
+
+  /* Another account signed in on this phone: the addresses fetched under the previous one
+     leave it (they were revealed to that worker, for that worker's visits). */
+  function keepContactsOf(slug, worker) {
+    return contactsRow(slug).then(function (row) {
+      return row && row.worker !== worker ? contacts(slug, null) : null;
+    });
   }
 
   /* Drop one household's kept contact (all of them when it was the last). */
   function forget(slug, householdId) {
-    return contacts(slug).then(function (kept) {
+    return contactsRow(slug).then(function (row) {
+      var kept = row && row.contacts;
       if (!kept || !(String(householdId) in kept)) return null;
       delete kept[String(householdId)];
-      return contacts(slug, Object.keys(kept).length ? kept : null);
+      return contacts(slug, Object.keys(kept).length ? kept : null, row.worker);
     });
   }
 
-  root.FieldStore = {all: all, put: put, syncAll: syncAll, contacts: contacts, forget: forget};
+  root.FieldStore = {all: all, put: put, syncAll: syncAll, contacts: contacts, forget: forget,
+                     keepContactsOf: keepContactsOf};
 })(typeof self !== "undefined" ? self : this);

@@ -204,6 +204,7 @@
     var answers = {};
     seen.forEach(function (q) { if (cur.answers[q.id] !== undefined) answers[q.id] = cur.answers[q.id]; });
     var record = {instance_id: crypto.randomUUID(), slug: cfg.slug, household_id: cur.h.id,
+      worker: pack.worker,
       code: cur.h.code, answers: answers, state: "waiting", saved_at: new Date().toISOString(),
       paradata: {started_at: cur.started, ended_at: new Date().toISOString(),
                  question_seconds: cur.seconds, position: cur.position}};
@@ -237,16 +238,18 @@
   $("question").addEventListener("submit", function (e) { e.preventDefault(); next(); });
   $("sync").addEventListener("click", sync);
   $("get-contacts").addEventListener("click", function () {
+    var worker = null;
     fetch(urls.pack, {cache: "no-store", credentials: "same-origin"}).then(function (res) {
       if (res.status === 401) { $("login").hidden = false; throw new Error("login"); }
       return res.json();
     }).then(function (p) {
+      worker = p.worker;
       return fetch(cfg.contacts, {method: "POST", credentials: "same-origin",
         headers: {"X-CSRFToken": p.csrf_token, "Accept": "application/json"}});
     }).then(function (res) {
       return res.json().then(function (body) {
         if (!res.ok) { $("message").textContent = body.message || T.failed; return; }
-        return FieldStore.contacts(cfg.slug, body.contacts);
+        return FieldStore.contacts(cfg.slug, body.contacts, worker);
       });
     }).then(refresh, function () { if ($("login").hidden) $("message").textContent = T.failed; });
   });
@@ -266,6 +269,8 @@
   }
   loadPack().then(function (p) {
     pack = p;
+    return p ? FieldStore.keepContactsOf(cfg.slug, p.worker) : null;
+  }).then(function () {
     return refresh();
   }).then(function () { if (navigator.onLine) return sync(); });
 })();

@@ -28,7 +28,8 @@ def live(tmp_path):
             contact_vault.seal_household(household, Contact("赵六", "龙岭路8号", "13700000008"),
                                          secret=TEST_SETTINGS["CONTACT_KEY"])
             db.session.add(household)
-        info = {"slug": world.campaign.slug, "worker": world.worker_a.username}
+        info = {"slug": world.campaign.slug, "worker": world.worker_a.username,
+                "worker2": world.worker_a2.username, "worker_id": world.worker_a.id}
         db.session.commit()
     try:
         with serve_in_thread(app) as base:
@@ -194,4 +195,44 @@ def test_an_interview_kept_offline_is_sent_when_the_network_returns_and_its_addr
         for width, height in ((360, 640), (1280, 800)):
             page.set_viewport_size({"width": width, "height": height})
             page.screenshot(path=str(tmp_path / f"field-{width}.png"), full_page=True)
+        context.close()
+
+
+def test_a_shared_phone_keeps_each_workers_interviews_and_drops_the_addresses(live, tmp_path):
+    """Worker A interviews offline and hands the phone to A2 (same community) before it is
+    sent: A2's session does not send A's interview (it would be credited to A2), and the
+    addresses revealed to A leave the phone; A signs in again and it is sent as A's."""
+    playwright_api = pytest.importorskip("playwright.sync_api")
+    app, base, info = live
+    login = f"{base}/auth/login?next=/entry/{info['slug']}/field/"
+    with playwright_api.sync_playwright() as playwright:
+        context, page = _open(playwright, tmp_path / "profile")
+        page.goto(login)
+        _log_in(page, info["worker"])
+        page.wait_for_function("() => navigator.serviceWorker.controller !== null")
+        page.wait_for_selector("#households button")
+        page.click("[data-position=no]")
+        page.click("#get-contacts")
+        page.wait_for_selector(".contact")
+
+        context.set_offline(True)
+        _interview(page, 0)
+        page.wait_for_function("() => document.querySelector('#count').textContent.includes('1')")
+        context.clear_cookies()  # A signs out; A2 signs in on the same phone
+        context.set_offline(False)
+        page.goto(login)
+        _log_in(page, info["worker2"])
+        page.wait_for_selector("#households button")
+        page.click("#sync")
+        page.wait_for_function("() => document.querySelector('#count').textContent.includes('1')")
+        assert _stored(app) == []
+        assert page.evaluate("(slug) => FieldStore.contacts(slug)", info["slug"]) is None
+        assert page.locator(".contact").count() == 0
+
+        context.clear_cookies()
+        page.goto(login)
+        _log_in(page, info["worker"])
+        page.wait_for_function("() => document.querySelector('#count').textContent.includes('0')")
+        stored = _stored(app)
+        assert [r.entered_by_id for r in stored] == [info["worker_id"]]
         context.close()

@@ -255,3 +255,22 @@ def test_the_field_page_stays_under_its_weight_budget(worker, world):
         total += len(response.get_data())
         response.close()
     assert total < FIELD_BUDGET, total
+
+
+def test_an_interview_made_under_another_account_is_not_credited_to_this_one(
+        worker, world, session):
+    # A shared phone: worker A2's interview waits on the phone while A (same community) is
+    # signed in. The pack names who may send now; the server refuses a record of another.
+    pack = worker.get(_url(world, "pack.json")).get_json()
+    assert pack["worker"] == world.worker_a.id
+    household = world.households_a[0]
+    post = _interview(world, household, worker=world.worker_a2.id)
+    refused = _send(worker, world, post)
+    assert refused.status_code == 409 and refused.get_json()["error"] == "worker"
+    assert _send(worker, world, {**post, "worker": True}).status_code == 409  # not an id
+    assert session.exec(select(Response).where(
+        Response.household_id == household.id)).all() == []
+    stored = _send(worker, world, {**post, "worker": world.worker_a.id})
+    assert stored.status_code == 201
+    assert session.exec(select(Response.entered_by_id).where(
+        Response.household_id == household.id)).all() == [world.worker_a.id]
