@@ -328,10 +328,13 @@ def indicator_chunks(campaign: Campaign, *, session: Session,
 
 
 def backcheck_chunks(campaign: Campaign, *, session: Session,
-                     filters: ScoreFilters | None = None) -> Iterator[bytes]:
+                     filters: ScoreFilters | None = None,
+                     progress: ProgressReport | None = None) -> Iterator[bytes]:
     """The back-check results (:mod:`backcheck_document`; pseudonyms only; not filtered)."""
     from survey_app.services.backcheck_document import backcheck_document, backcheck_workbook
 
+    if progress is not None:
+        progress(0, 1)
     yield backcheck_workbook(backcheck_document(campaign, session=session))
 
 
