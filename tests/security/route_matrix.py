@@ -254,6 +254,8 @@ def unit_role_status(key: str, role: str) -> int:
     staff_route = row[0] in (302, 401)  # anonymous visitors: the login page, or 401
     if not staff_route or status in (401, 403):
         return status
+    if "<int:job_id>" in key:  # the scenario's job is the global evaluator's: only its
+        return NOT_IN_UNIT     # requester sees it, whatever the unit
     if "<code>" in key and not city_in_unit:
         return NOT_IN_UNIT
     if any(param in key for param in CAMPAIGN_PARAMS) and not campaign_in_unit:
