@@ -31,15 +31,16 @@ def launch_chromium(playwright):
     return playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
 
 
-def migrated_sqlite_app(path):
-    """An app on a new SQLite file at ``path``, migrated to head (for a served browser test)."""
+def migrated_sqlite_app(path, **settings):
+    """An app on a new SQLite file at ``path``, migrated to head (for a served browser test),
+    with ``settings`` over the test settings."""
     from survey_app import create_app
     from survey_app.migrate import upgrade
     from tests.fixtures.settings import TEST_SETTINGS
 
     url = f"sqlite:///{path}"
     upgrade(url)
-    return create_app({**TEST_SETTINGS, "DATABASE_URL": url})
+    return create_app({**TEST_SETTINGS, "DATABASE_URL": url, **settings})
 
 
 def focused(page) -> str:

@@ -81,6 +81,18 @@ def _log_in(page, username: str) -> None:
         page.press("#password", "Enter")
 
 
+def _open_with_contacts(page, base: str, info: dict) -> None:
+    """Worker A signs in on the field page, answers the position question and keeps the
+    households' addresses for the visits."""
+    page.goto(f"{base}/auth/login?next=/entry/{info['slug']}/field/")
+    _log_in(page, info["worker"])
+    page.wait_for_function("() => navigator.serviceWorker.controller !== null")
+    page.wait_for_selector("#households button")
+    page.click("[data-position=no]")
+    page.click("#get-contacts")
+    page.wait_for_selector(".contact")
+
+
 def _stored(app) -> list[Response]:
     with app.app_context():
         return list(db.session.exec(select(Response).where(
@@ -169,13 +181,7 @@ def test_an_interview_kept_offline_is_sent_when_the_network_returns_and_its_addr
     app, base, info = live
     with playwright_api.sync_playwright() as playwright:
         context, page = _open(playwright, tmp_path / "profile")
-        page.goto(f"{base}/auth/login?next=/entry/{info['slug']}/field/")
-        _log_in(page, info["worker"])
-        page.wait_for_function("() => navigator.serviceWorker.controller !== null")
-        page.wait_for_selector("#households button")
-        page.click("[data-position=no]")
-        page.click("#get-contacts")
-        page.wait_for_selector(".contact")
+        _open_with_contacts(page, base, info)
         assert page.locator(".contact").count() == 4
 
         context.set_offline(True)
@@ -207,13 +213,7 @@ def test_a_shared_phone_keeps_each_workers_interviews_and_drops_the_addresses(li
     login = f"{base}/auth/login?next=/entry/{info['slug']}/field/"
     with playwright_api.sync_playwright() as playwright:
         context, page = _open(playwright, tmp_path / "profile")
-        page.goto(login)
-        _log_in(page, info["worker"])
-        page.wait_for_function("() => navigator.serviceWorker.controller !== null")
-        page.wait_for_selector("#households button")
-        page.click("[data-position=no]")
-        page.click("#get-contacts")
-        page.wait_for_selector(".contact")
+        _open_with_contacts(page, base, info)
 
         context.set_offline(True)
         _interview(page, 0)

@@ -9,27 +9,22 @@ from pathlib import Path
 import pytest
 from sqlmodel import select
 
-from survey_app import create_app
 from survey_app.extensions import db
-from survey_app.migrate import upgrade
 from survey_app.models import BackgroundJob, Role
 from survey_app.services import demo
 from tests.factories import PASSWORD, make_user
-from tests.fixtures.settings import TEST_SETTINGS
-from tests.live import launch_chromium, serve_in_thread
+from tests.live import launch_chromium, migrated_sqlite_app, serve_in_thread
 
 pytestmark = pytest.mark.browser
 
 
 @pytest.fixture
 def jobs_app(tmp_path):
-    url = f"sqlite:///{tmp_path / 'jobs.db'}"
-    upgrade(url)
     # Jobs run in a thread of the served app, slowed down (a pause after every 50 of the
     # demo's 530 rows) so the bar is seen moving.
-    app = create_app({**TEST_SETTINGS, "DATABASE_URL": url, "JOB_RUN_INLINE": True,
-                      "JOB_FILES_DIR": str(tmp_path / "jobs"), "JOB_PROGRESS_ROWS": 50,
-                      "JOB_TEST_STEP_DELAY_MS": 300})
+    app = migrated_sqlite_app(tmp_path / "jobs.db", JOB_RUN_INLINE=True,
+                              JOB_FILES_DIR=str(tmp_path / "jobs"), JOB_PROGRESS_ROWS=50,
+                              JOB_TEST_STEP_DELAY_MS=300)
     with app.app_context():
         demo.load_demo(session=db.session, example_links=0)
         user = make_user(db.session, Role.EVALUATOR, username="job-watcher")
