@@ -21,6 +21,7 @@ from survey_app.models.campaign import (
     Project,
     QuestionnaireVersion,
 )
+from survey_app.models.counts import CategoryCount, CountChange
 from survey_app.models.household import AccessToken, Household, HouseholdPhone
 from survey_app.models.job import BackgroundJob, JobStatus
 from survey_app.models.outbox import MessageStatus, OutboxMessage, SmsWave
@@ -52,8 +53,10 @@ __all__ = [
     "CampaignQuestionnaire",
     "CampaignReport",
     "CampaignStatus",
+    "CategoryCount",
     "CommentRedaction",
     "Community",
+    "CountChange",
     "Disposition",
     "Household",
     "HouseholdGroup",

@@ -1,17 +1,18 @@
-"""Roll-ups of a city or province for a year from its county campaigns' scores documents.
+"""Roll-ups of a city or province for a year from its county campaigns' category counts.
 
-Each county campaign's scores document (cached, :mod:`score_cache`) already holds, per
-household group, the overall item's stratified rate and score with their SEs (with the
-finite-population correction), the valid answers r_ch and the roster households N_ch. The
-region's figure is the stratified estimate over those county × group strata
-(:func:`analysis.region_rollup`: weights N_ch/N, variances summed), never an average of
-county figures; the league table ranks the counties with rank intervals
-(:func:`analysis.league_table`) and the funnel compares each county's rate with the
-region's (:func:`analysis.funnel_plot`).
+Per county campaign and household group, the overall item's stratified rate and score with
+their SEs (with the finite-population correction), the valid answers r_ch and the roster
+households N_ch are computed from the campaigns' category counts
+(:mod:`survey_app.services.rollup_counts`), exactly as each campaign's scores document
+computes its group rows but unrounded. The region's figure is the stratified estimate over
+those county × group strata (:func:`analysis.region_rollup`: weights N_ch/N, variances
+summed), never an average of county figures; the league table ranks the counties with rank
+intervals (:func:`analysis.league_table`) and the funnel compares each county's rate with
+the region's (:func:`analysis.funnel_plot`).
 
 Only campaigns that belong to a unit in the region's subtree and whose year matches enter.
-The inputs are the documents' rounded figures (rate 4 decimals, SE 6): a county's roll-up
-equals its campaign's pooled figure up to that rounding.
+A county's roll-up equals its campaign's pooled figure (up to the document's rounding of
+the latter).
 """
 
 from __future__ import annotations
@@ -19,8 +20,9 @@ from __future__ import annotations
 from sqlmodel import Session
 
 import analysis
-from survey_app.models import Campaign, Unit
+from survey_app.models import Unit
 from survey_app.services import units as units_service
+from survey_app.services.rollup_counts import region_strata
 from survey_app.services.rollup_model import (
     CountyRow,
     FunnelLine,
@@ -28,7 +30,7 @@ from survey_app.services.rollup_model import (
     RollupDocument,
     UnitHeading,
 )
-from survey_app.services.score_cache import cached_rollup, cached_scores_document
+from survey_app.services.score_cache import cached_rollup
 from survey_app.services.score_filters import (
     RATE_DECIMALS,
     SCORE_DECIMALS,
@@ -36,7 +38,6 @@ from survey_app.services.score_filters import (
     ScoresError,
 )
 from survey_app.services.score_filters import rounded as _r
-from survey_app.services.scores_model import ScoresDocument
 
 
 def _conventions() -> dict[str, str]:
@@ -48,28 +49,9 @@ def _conventions() -> dict[str, str]:
             "league": LEAGUE_CONVENTION.format(draws=RANK_DRAWS, seed=RANK_SEED,
                                                confidence=0.95),
             "funnel": FUNNEL_CONVENTION,
-            "inputs": "each county campaign's scores document (design weights, counted "
-                      "responses), overall item, per household group; figures rounded as "
-                      "the document rounds them (rate 4 decimals, SE 6)"}
-
-
-def _cells(code: str, doc: ScoresDocument, measure: str) -> list:
-    """The county × group strata of one campaign's document for ``measure``."""
-    out = []
-    for row in doc.groups:
-        population = 0 if row.suppressed else row.population.get(row.code, 0)
-        item = None if row.suppressed else row.items.get(doc.overall_item)
-        if item is None or item.rate is None or not population:
-            out.append(analysis.RollupCell(code, row.code, max(population, 1), 0,
-                                           float("nan"), float("nan")))
-            continue
-        if measure == "rate":
-            estimate, se = item.rate, item.rate_se
-        else:
-            estimate, se = item.score, 0.8 * item.index_se
-        out.append(analysis.RollupCell(code, row.code, max(population, item.n_valid),
-                                       item.n_valid, estimate, se))
-    return out
+            "inputs": "each county campaign's category counts of its counted responses, "
+                      "overall item, per household group: the rate, score and SEs its "
+                      "scores document gives the group (design weights, FPC), unrounded"}
 
 
 def _estimate(result, decimals: int) -> RolledEstimate:
@@ -100,47 +82,30 @@ def rollup_document(unit: Unit, year: int, *, session: Session) -> RollupDocumen
 
 
 def _rollup_document(unit: Unit, year: int, under, *, session: Session) -> RollupDocument:
-    docs, skipped = _scores_documents(under, session)
-    items = {d.overall_item for _c, _u, d in docs.values()}
-    if len(items) > 1:
-        raise ScoresError(f"the campaigns' overall items differ: {sorted(items)}")
+    strata = region_strata(under, session=session)
+    if len(strata.items) > 1:
+        raise ScoresError(f"the campaigns' overall items differ: {sorted(strata.items)}")
     return RollupDocument(
-        unit=_heading(unit, session), year=year, item=next(iter(items), None),
-        n_campaigns=len(docs), skipped=skipped, conventions=_conventions(),
-        **_rolled(docs))
+        unit=_heading(unit, session), year=year, item=next(iter(strata.items), None),
+        n_campaigns=len(strata.counties), skipped=strata.skipped,
+        conventions=_conventions(), **_rolled(strata))
 
 
-def _scores_documents(under, session: Session):
-    """Key (county code) -> (campaign, county, scores document) of the campaigns ``under``
-    the unit, and the campaigns whose scores cannot be computed (e.g. no questionnaire
-    attached yet)."""
-    docs: dict[str, tuple[Campaign, Unit, ScoresDocument]] = {}
-    skipped = []
-    for campaign, county in under:
-        key = county.code if county.code not in docs else f"{county.code}:{campaign.slug}"
-        try:
-            docs[key] = (campaign, county, cached_scores_document(campaign, session=session))
-        except ScoresError:
-            skipped.append(campaign.slug)
-    return docs, skipped
-
-
-def _rolled(docs) -> dict:
+def _rolled(strata) -> dict:
     """The document's figures: totals, league rows, funnel (empty without answers)."""
-    rate_cells = [c for key, (_c, _u, d) in docs.items() for c in _cells(key, d, "rate")]
-    if not any(c.respondents for c in rate_cells):
+    if not any(c.respondents for c in strata.rate_cells):
         return {"population": 0, "respondents": 0, "effective_n": None,
                 "rate": _estimate(None, RATE_DECIMALS), "score": _estimate(None, SCORE_DECIMALS),
                 "counties": [], "funnel": None, "left_out": []}
-    score_cells = [c for key, (_c, _u, d) in docs.items() for c in _cells(key, d, "score")]
-    rates = analysis.region_rollup(rate_cells, measure="rate")
-    scores = analysis.region_rollup(score_cells, measure="score")
+    rates = analysis.region_rollup(strata.rate_cells, measure="rate")
+    scores = analysis.region_rollup(strata.score_cells, measure="score")
     return {"population": int(rates.total.population),
             "respondents": rates.total.respondents,
             "effective_n": _r(_finite(rates.total.effective_n), 2),
             "rate": _estimate(rates.total, RATE_DECIMALS),
             "score": _estimate(scores.total, SCORE_DECIMALS),
-            "counties": _county_rows(docs, rates, scores), "funnel": _funnel_line(rates),
+            "counties": _county_rows(strata.counties, rates, scores),
+            "funnel": _funnel_line(rates),
             "left_out": [f"{c.unit}/{c.group}" for c in rates.left_out]}
 
 
@@ -148,7 +113,7 @@ def _finite(value: float) -> float | None:
     return None if value == float("inf") else value
 
 
-def _county_rows(docs, rates, scores) -> list[CountyRow]:
+def _county_rows(counties, rates, scores) -> list[CountyRow]:
     units = list(rates.units)
     score_of = {u.unit: u for u in scores.units}
     league = analysis.league_table([u.unit for u in units], [u.estimate for u in units],
@@ -160,7 +125,7 @@ def _county_rows(docs, rates, scores) -> list[CountyRow]:
     by_unit = {u.unit: u for u in units}
     rows = []
     for row in league.rows:
-        campaign, county, _doc = docs[row.unit]
+        campaign, county = counties[row.unit]
         point = on_funnel.get(row.unit)
         rolled = by_unit[row.unit]
         rows.append(CountyRow(

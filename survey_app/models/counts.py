@@ -1,0 +1,49 @@
+"""Per-cell category counts of the counted responses, and the ledger that marks them stale.
+
+``CategoryCount`` holds, per campaign × community × household group × mode × rating item ×
+answer code, how many counted responses gave that code (``services.category_counts``); the
+roll-ups of a city or province read these few thousand rows instead of every response.
+
+The counts are refreshed off the resident's path: database triggers (migration 0028) only
+*append* a ``CountChange`` row naming the campaign whenever a response or a household's
+community changes, and the refresh (``services.category_counts.refresh``) recomputes a
+changed campaign's counts exactly and deletes the ledger rows it consumed. No shared row is
+updated by a submission, so concurrent submissions in one community never wait on each
+other's count rows (the rejected design of maintained totals did, on PostgreSQL).
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from sqlmodel import Field, SQLModel
+
+from survey_app.models.base import utcnow
+
+
+class CategoryCount(SQLModel, table=True):
+    """n counted responses of a campaign cell gave ``code`` to ``item``.
+
+    ``community_id`` 0: no community (an open-link response without a household). ``code``
+    1..5 the scale, 9 not applicable, 0 no answer (or an item the response's questionnaire
+    version does not have). The pseudo-item ``""`` with code 0 counts the cell's responses.
+    Only nonzero counts are stored. The key's order serves the roll-up's read (one campaign,
+    one item, every group).
+    """
+
+    campaign_id: int = Field(foreign_key="campaign.id", primary_key=True)
+    item: str = Field(max_length=64, primary_key=True)
+    household_group: str = Field(max_length=32, primary_key=True)
+    community_id: int = Field(primary_key=True)
+    mode: str = Field(max_length=16, primary_key=True)
+    code: int = Field(primary_key=True)
+    n: int
+
+
+class CountChange(SQLModel, table=True):
+    """A change to a campaign's counted data not yet in its CategoryCount rows (insert-only,
+    written by triggers; deleted by the refresh that consumed it)."""
+
+    id: int | None = Field(default=None, primary_key=True)
+    campaign_id: int = Field(index=True)
+    at: datetime = Field(default_factory=utcnow)

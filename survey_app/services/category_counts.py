@@ -1,0 +1,171 @@
+"""Per-cell category counts of each campaign's counted responses (issue 23 item 4).
+
+``CategoryCount`` rows (:mod:`survey_app.models.counts`) hold, per campaign × community ×
+household group × mode × rating item × code, how many counted responses
+(:func:`counted_data.counted_query` with the default filters) gave that code, plus each
+cell's number of responses (the pseudo-item ``""``). A city or province roll-up reads them
+for its 120 campaigns in one grouped query (:mod:`survey_app.services.rollup_counts`)
+instead of building every county's scores document.
+
+Freshness without touching the resident's path: triggers append a ``CountChange`` row for
+every change to a campaign's counted data (migration 0028), and :func:`refresh` recomputes
+the counts of the campaigns with ledger rows exactly (a whole campaign: ~700 responses, a
+few milliseconds) and deletes the ledger rows it read. Every reader calls :func:`refresh`
+for its campaigns first, so no reader sees stale counts. The ledger rows are read *before*
+the responses: a change committed after that read keeps its ledger row and is refreshed by
+the next reader. Two refreshes of one campaign are serialised by a transaction-scoped
+advisory lock on PostgreSQL (SQLite has one writer at a time anyway).
+
+``survey-app counts check`` compares the stored counts of every up-to-date campaign with a
+recomputation from the response rows (:func:`check`); ``survey-app counts rebuild``
+recomputes them whatever the ledger says (:func:`refresh` with ``force``).
+"""
+
+from __future__ import annotations
+
+from collections import Counter
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+
+import numpy as np
+from sqlalchemy import delete, func, insert, text
+from sqlmodel import Session, select
+
+from survey_app.models import Campaign, CategoryCount, CountChange, Household, Response
+from survey_app.services.answer_copies import rating_item_ids
+from survey_app.services.counted_data import (
+    Factor,
+    _version_questionnaire,
+    counted_query,
+    decode_rating_codes,
+)
+from survey_app.services.score_filters import ScoreFilters
+
+#: The pseudo-item whose code-0 count is the cell's number of counted responses.
+RESPONSES = ""
+#: The stored code of "no answer" (the decoded matrix's NaN).
+NO_ANSWER_CODE = 0
+#: First key of PostgreSQL's two-key advisory locks taken by a refresh ("cnts").
+_LOCK_SPACE = 0x636E7473
+
+#: (community id, household group, mode, item, code)
+Key = tuple[int, str, str, str, int]
+
+
+def computed_counts(campaign: Campaign, *, session: Session) -> Counter:
+    """The campaign's category counts recomputed from its counted response rows."""
+    stmt = counted_query(campaign, ScoreFilters(), codes=False).order_by(None)
+    rows = session.connection().execute(stmt.with_only_columns(
+        func.coalesce(Household.community_id, 0), Response.household_group, Response.mode,
+        Response.questionnaire_version_id, Response.rating_codes)).all()
+    counts: Counter = Counter()
+    by_version: dict[int, list] = {}
+    for community, group, mode, version, codes in rows:
+        by_version.setdefault(version, []).append(((int(community), group, mode), codes))
+    for version, entries in by_version.items():
+        items = rating_item_ids(_version_questionnaire(version, session=session))
+        _count_version(counts, items, entries)
+    return counts
+
+
+def _count_version(counts: Counter, items: list[str], entries: list) -> None:
+    """Add the counts of the responses of one questionnaire version (``entries``: (cell,
+    rating codes)); codes are decoded as the scores decode them."""
+    cells = Factor.of([cell for cell, _codes in entries])
+    matrix = decode_rating_codes([codes for _cell, codes in entries], len(items))
+    codes = np.where(np.isnan(matrix), NO_ANSWER_CODE, matrix).astype(np.int64)
+    width = 16  # codes are 0..9
+    for cell, n in enumerate(np.bincount(cells.codes, minlength=len(cells.labels)).tolist()):
+        if n:
+            counts[(*cells.labels[cell], RESPONSES, NO_ANSWER_CODE)] += n
+    for j, item in enumerate(items):
+        keys, ns = np.unique(cells.codes * width + codes[:, j], return_counts=True)
+        for key, n in zip(keys.tolist(), ns.tolist(), strict=True):
+            counts[(*cells.labels[key // width], item, key % width)] += n
+
+
+def stored_counts(campaign_id: int, *, session: Session) -> Counter:
+    """The campaign's CategoryCount rows as a Counter keyed like :func:`computed_counts`."""
+    rows = session.exec(select(CategoryCount.community_id, CategoryCount.household_group,
+                               CategoryCount.mode, CategoryCount.item, CategoryCount.code,
+                               CategoryCount.n)
+                        .where(CategoryCount.campaign_id == campaign_id)).all()
+    return Counter({tuple(row[:5]): int(row[5]) for row in rows})
+
+
+def pending(campaign_ids: Iterable[int], *, session: Session) -> set[int]:
+    """The campaigns among ``campaign_ids`` with changes not yet in their counts."""
+    ids = sorted(set(campaign_ids))
+    if not ids:
+        return set()
+    return set(session.exec(select(CountChange.campaign_id).distinct()
+                            .where(CountChange.campaign_id.in_(ids))).all())
+
+
+def refresh(campaigns: Sequence[Campaign], *, session: Session,
+            force: bool = False) -> list[int]:
+    """Recompute the counts of those ``campaigns`` with ledger rows (all of them with
+    ``force``), delete the ledger rows used, flush; returns the ids refreshed."""
+    by_id = {c.id: c for c in campaigns}
+    stale = sorted(by_id if force else pending(by_id, session=session))
+    for campaign_id in stale:  # in id order: two refreshes never wait on each other in a cycle
+        _lock(campaign_id, session=session)
+    done = []
+    for campaign_id in stale:
+        used = session.exec(select(CountChange.id)
+                            .where(CountChange.campaign_id == campaign_id)).all()
+        if not used and not force:
+            continue  # another transaction refreshed it while this one waited
+        _replace(campaign_id, computed_counts(by_id[campaign_id], session=session),
+                 session=session)
+        if used:
+            session.execute(delete(CountChange).where(CountChange.id.in_(used)))
+        done.append(campaign_id)
+    session.flush()
+    return done
+
+
+def _lock(campaign_id: int, *, session: Session) -> None:
+    if session.get_bind().dialect.name == "postgresql":
+        session.execute(text("SELECT pg_advisory_xact_lock(:space, :id)"),
+                        {"space": _LOCK_SPACE, "id": campaign_id})
+
+
+def _replace(campaign_id: int, counts: Counter, *, session: Session) -> None:
+    session.execute(delete(CategoryCount).where(CategoryCount.campaign_id == campaign_id))
+    rows = [{"campaign_id": campaign_id, "community_id": community, "household_group": group,
+             "mode": mode, "item": item, "code": code, "n": n}
+            for (community, group, mode, item, code), n in counts.items() if n]
+    if rows:
+        session.execute(insert(CategoryCount), rows)
+
+
+@dataclass(frozen=True)
+class CountsCheck:
+    """The result of :func:`check`: ``differences`` (campaign slug, key, stored, computed)
+    of the up-to-date campaigns, and the campaigns ``pending`` a refresh (not compared)."""
+
+    campaigns: int
+    differences: list[tuple[str, Key, int, int]]
+    pending: list[str]
+
+    @property
+    def ok(self) -> bool:
+        return not self.differences
+
+
+def check(campaigns: Sequence[Campaign], *, session: Session) -> CountsCheck:
+    """Compare the stored counts of every campaign without pending changes with a full
+    recomputation from its response rows."""
+    stale = pending([c.id for c in campaigns], session=session)
+    differences = []
+    for campaign in campaigns:
+        if campaign.id in stale:
+            continue
+        stored = stored_counts(campaign.id, session=session)
+        computed = computed_counts(campaign, session=session)
+        for key in sorted(set(stored) | set(computed), key=repr):
+            if stored[key] != computed[key]:
+                differences.append((campaign.slug, key, stored[key], computed[key]))
+    return CountsCheck(campaigns=len(campaigns), differences=differences,
+                       pending=sorted(c.slug for c in campaigns if c.id in stale))
