@@ -115,11 +115,16 @@ def regions_grant(username: str, code: str | None) -> None:
 def rollup_command(code: str, year: int, fmt: str) -> None:
     """Roll-up of unit CODE for YEAR: the estimate over county × group strata, the league
     table with rank intervals and the funnel positions."""
-    from survey_app.services import rollups
+    from survey_app.services import category_counts, rollups
     from survey_app.services.score_filters import ScoresError
 
+    unit = _unit(code)
+    stale = rollups.stale_campaigns(unit, year, session=db.session)
+    if stale:  # the refreshed counts are kept for the next reader
+        category_counts.refresh(stale, session=db.session)
+        db.session.commit()
     try:
-        doc = rollups.rollup_document(_unit(code), year, session=db.session)
+        doc = rollups.rollup_document(unit, year, session=db.session)
     except ScoresError as exc:
         raise click.ClickException(str(exc)) from None
     if fmt == "json":

@@ -19,6 +19,7 @@ out.
 
 from __future__ import annotations
 
+from collections import Counter
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 
@@ -67,11 +68,20 @@ class RegionStrata:
 
 
 def region_strata(under: Sequence[tuple[Campaign, Unit]], *, session: Session) -> RegionStrata:
-    """The strata of the campaigns ``under`` a region (their counts refreshed first)."""
-    category_counts.refresh([c for c, _u in under], session=session)
+    """The strata of the campaigns ``under`` a region.
+
+    Reads only: the stored counts of the campaigns without pending changes, and the counts
+    of those with pending changes recomputed here from their responses (a caller that may
+    write keeps them first: :func:`category_counts.refresh`). The ledger is read before the
+    counts, so counts read as up to date hold every change committed before that read.
+    """
     layouts = _layouts([c.id for c, _u in under], session=session)
-    counts = _group_counts({cid: layout[0] for cid, layout in layouts.items()},
-                           session=session)
+    stale = category_counts.pending(layouts, session=session)
+    rows = _stored_rows([cid for cid in layouts if cid not in stale], session=session)
+    for campaign, _county in under:
+        if campaign.id in stale:
+            rows += _computed_rows(campaign, session=session)
+    counts = _group_counts(rows, {cid: layout[0] for cid, layout in layouts.items()})
     populations = _populations([c.id for c, _u in under], session=session)
     counties: dict[str, tuple[Campaign, Unit]] = {}
     rate_cells, score_cells, skipped, items = [], [], [], set()
@@ -151,15 +161,31 @@ def _layouts(campaign_ids: list[int], *, session: Session) -> dict[int, tuple]:
     return out
 
 
-def _group_counts(overall_items: dict[int, str], *, session: Session) -> dict[int, dict]:
-    """campaign id -> group -> GroupCounts, from one grouped query over the counts of the
-    campaigns in ``overall_items`` (campaign id -> its overall item)."""
-    rows = session.exec(
+def _stored_rows(campaign_ids: list[int], *, session: Session) -> list:
+    """(campaign id, group, item, code, n) summed over communities and modes: one grouped
+    query over the stored counts of ``campaign_ids``."""
+    if not campaign_ids:
+        return []
+    return list(session.exec(
         select(CategoryCount.campaign_id, CategoryCount.household_group, CategoryCount.item,
                CategoryCount.code, func.sum(CategoryCount.n))
-        .where(CategoryCount.campaign_id.in_(list(overall_items) or [-1]))
+        .where(CategoryCount.campaign_id.in_(campaign_ids))
         .group_by(CategoryCount.campaign_id, CategoryCount.household_group,
-                  CategoryCount.item, CategoryCount.code)).all()
+                  CategoryCount.item, CategoryCount.code)).all())
+
+
+def _computed_rows(campaign: Campaign, *, session: Session) -> list:
+    """The rows of :func:`_stored_rows` for one campaign, recomputed from its responses."""
+    summed: Counter = Counter()
+    counts = category_counts.computed_counts(campaign, session=session)
+    for (_community, group, _mode, item, code), n in counts.items():
+        summed[(group, item, code)] += n
+    return [(campaign.id, *key, n) for key, n in summed.items()]
+
+
+def _group_counts(rows: list, overall_items: dict[int, str]) -> dict[int, dict]:
+    """campaign id -> group -> GroupCounts from (campaign id, group, item, code, n) rows
+    (``overall_items``: campaign id -> its overall item)."""
     out: dict[int, dict[str, GroupCounts]] = {}
     for campaign_id, group, item, code, n in rows:
         counts = out.setdefault(campaign_id, {}).setdefault(group, GroupCounts())

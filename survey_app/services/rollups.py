@@ -21,6 +21,7 @@ from sqlmodel import Session
 
 import analysis
 from survey_app.models import Unit
+from survey_app.services import category_counts
 from survey_app.services import units as units_service
 from survey_app.services.rollup_counts import region_strata
 from survey_app.services.rollup_model import (
@@ -79,6 +80,15 @@ def rollup_document(unit: Unit, year: int, *, session: Session) -> RollupDocumen
     return cached_rollup(headings, [c for c, _u in under],
                          lambda: _rollup_document(unit, year, under, session=session),
                          session=session)
+
+
+def stale_campaigns(unit: Unit, year: int, *, session: Session) -> list:
+    """The campaigns of ``unit``'s roll-up for ``year`` whose category counts have pending
+    changes. :func:`rollup_document` only reads (it recomputes their counts for itself); a
+    caller that may write keeps the refreshed counts (:func:`category_counts.refresh`)."""
+    under = units_service.campaigns_under(unit, year, session=session)
+    stale = category_counts.pending([c.id for c, _u in under], session=session)
+    return [c for c, _u in under if c.id in stale]
 
 
 def _rollup_document(unit: Unit, year: int, under, *, session: Session) -> RollupDocument:
