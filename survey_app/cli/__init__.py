@@ -49,6 +49,9 @@ def register(app: Flask) -> None:
 
     app.cli.add_command(regions.regions_group)
     app.cli.add_command(regions.rollup_command)
+    from survey_app.cli import counts
+
+    app.cli.add_command(counts.counts_group)
     app.cli.add_command(maintenance.backup_command)
     app.cli.add_command(maintenance.restore_command)
     from survey_app.cli.serve import serve_command

@@ -121,8 +121,8 @@ def rollup_command(code: str, year: int, fmt: str) -> None:
     unit = _unit(code)
     stale = rollups.stale_campaigns(unit, year, session=db.session)
     if stale:  # the refreshed counts are kept for the next reader
-        category_counts.refresh(stale, session=db.session)
-        db.session.commit()
+        with db.write() as session:
+            category_counts.refresh(stale, session=session)
     try:
         doc = rollups.rollup_document(unit, year, session=db.session)
     except ScoresError as exc:
