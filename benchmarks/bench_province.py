@@ -55,6 +55,7 @@ from analysis import comments as comment_analysis
 from survey_app.extensions import db
 from survey_app.migrate import upgrade
 from survey_app.models import (
+    Campaign,
     Community,
     HouseholdGroup,
     Project,
@@ -66,6 +67,7 @@ from survey_app.models import (
 from survey_app.services import (
     api_tokens,
     campaigns,
+    category_counts,
     questionnaire_versions,
     rollups,
     roster,
@@ -300,6 +302,15 @@ def measure_rollups(app, city: str) -> dict:
         evaluator = db.session.exec(select(User).where(User.username == EVALUATOR)).one()
         token = api_tokens.create_api_token(evaluator, session=db.session)
         db.session.commit()
+        # The bulk-copied responses left every campaign pending in the change ledger: the
+        # one-off recomputation of all 120 campaigns' category counts, kept (commit).
+        every = list(db.session.exec(select(Campaign)).all())
+        t0 = time.perf_counter()
+        category_counts.refresh(every, session=db.session, force=True)
+        db.session.commit()
+        out["counts_rebuild"] = time.perf_counter() - t0
+        print(f"    ... category counts of {len(every)} campaigns rebuilt: "
+              f"{out['counts_rebuild']:.2f} s", flush=True)
 
     def empty_caches():
         with app.app_context():
@@ -335,15 +346,15 @@ def measure_rollups(app, city: str) -> dict:
 
 
 def _after_one_change(app) -> dict:
-    """One county's new response: the province roll-up recomputes that county's document
-    only (the others stay in the scores cache when it holds a province)."""
+    """One county's new response: the province roll-up recomputes that county's category
+    counts in memory (pending in the ledger) and reads the others' stored counts."""
     with app.app_context():
         session = db.session
         campaign = campaigns.get_campaign(f"county-{county_codes(1)[0][1]}-2021",
                                           session=session)
         doc = score_cache.cached_scores_document(campaign, session=session)
         province = units.unit_by_code(PROVINCE, session=session)
-        rollups.rollup_document(province, 2021, session=session)  # every county cached
+        rollups.rollup_document(province, 2021, session=session)
         group = HouseholdGroup.RENTAL_SUBSIDY
         version = questionnaire_versions.version_for_group(campaign, group, session=session)
         values = simulated_answers(questionnaire_versions.questionnaire_of(version),
@@ -414,6 +425,8 @@ def main() -> None:
             goal = 1.0 if "cold" in kind else 0.1
             print(f"  {name:<9}{kind:<11}{seconds * 1000:10.1f} ms   goal {goal * 1000:6.0f} ms "
                   f"{'met' if seconds < goal else 'MISSED'}")
+    print(f"  category counts of every campaign rebuilt (one-off after the bulk load): "
+          f"{r['counts_rebuild']:.2f} s")
     print(f"  province after one county's new response: {r['province_after_change']:.2f} s "
           f"(a county's scores document: {r['document_bytes'] / 1024:,.0f} KiB pickled)")
     print(f"  roster import ({args.households:,} households): read {r['import_read']:.2f} s, "

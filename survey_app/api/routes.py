@@ -13,7 +13,6 @@ from survey_app.models import Role
 from survey_app.services import (
     api_tokens,
     campaigns,
-    category_counts,
     progress,
     rollups,
     score_cache,
@@ -103,10 +102,6 @@ def unit_rollup(code: str, year: int):
     unit = units.unit_by_code(code, session=db.session) if code.isdigit() else None
     if unit is None or not unit_scope.unit_visible(g.api_user, unit, session=db.session):
         abort(404)
-    stale = rollups.stale_campaigns(unit, year, session=db.session)
-    if stale:  # kept, so the next reader reads them (a GET that writes one thing: db.py)
-        with db.write() as session:
-            category_counts.refresh(stale, session=session)
     try:
         return _json(rollups.rollup_document(unit, year, session=db.session))
     except ScoresError as exc:

@@ -1,5 +1,6 @@
-"""The category counts the roll-ups read: ``survey-app counts check [SLUG]`` and
-``survey-app counts rebuild [SLUG]`` (services.category_counts)."""
+"""The category counts the roll-ups read: ``survey-app counts check [SLUG]``,
+``survey-app counts rebuild [SLUG]`` and ``survey-app counts refresh``
+(services.category_counts)."""
 
 from __future__ import annotations
 
@@ -68,3 +69,15 @@ def counts_rebuild(slug: str | None) -> None:
     with db.write() as session:
         done = category_counts.refresh(campaigns, session=session, force=True)
     click.echo(f"counts: {len(done)} campaign(s) rebuilt")
+
+
+@counts_group.command("refresh")
+@with_appcontext
+def counts_refresh() -> None:
+    """Recompute the counts of the campaigns changed since their last refresh (what the job
+    worker does each relay period; from cron where no worker runs)."""
+    from survey_app.services import category_counts
+
+    with db.write() as session:
+        done = category_counts.refresh_pending(session=session)
+    click.echo(f"counts: {len(done)} campaign(s) refreshed")

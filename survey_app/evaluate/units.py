@@ -12,7 +12,7 @@ from survey_app.evaluate import bp
 from survey_app.extensions import db
 from survey_app.models import Role
 from survey_app.security import role_required
-from survey_app.services import category_counts, rollup_charts, rollups, unit_scope, units
+from survey_app.services import rollup_charts, rollups, unit_scope, units
 from survey_app.services.score_filters import ScoresError
 
 EVALUATORS = (Role.EVALUATOR, Role.ADMIN)
@@ -30,10 +30,6 @@ def unit_or_404(code: str):
 @role_required(*EVALUATORS)
 def unit_rollup(code: str, year: int):
     unit = unit_or_404(code)
-    stale = rollups.stale_campaigns(unit, year, session=db.session)
-    if stale:  # kept, so the next reader reads them (a GET that writes one thing: db.py)
-        with db.write() as session:
-            category_counts.refresh(stale, session=session)
     try:
         doc = rollups.rollup_document(unit, year, session=db.session)
     except ScoresError:

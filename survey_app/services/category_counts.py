@@ -10,11 +10,15 @@ instead of building every county's scores document.
 Freshness without touching the resident's path: triggers append a ``CountChange`` row for
 every change to a campaign's counted data (migration 0028), and :func:`refresh` recomputes
 the counts of the campaigns with ledger rows exactly (a whole campaign: ~700 responses, a
-few milliseconds) and deletes the ledger rows it read. Every reader calls :func:`refresh`
-for its campaigns first, so no reader sees stale counts. The ledger rows are read *before*
-the responses: a change committed after that read keeps its ledger row and is refreshed by
-the next reader. Two refreshes of one campaign are serialised by a transaction-scoped
-advisory lock on PostgreSQL (SQLite has one writer at a time anyway).
+few milliseconds) and deletes the ledger rows it read. The job worker runs it for every
+pending campaign each relay period (``survey-app jobs worker``; ``survey-app counts
+refresh`` from cron where no worker runs). Readers never take stale counts: a roll-up reads
+the stored counts only of campaigns without ledger rows and recomputes the others' in
+memory (:func:`survey_app.services.rollup_counts.region_strata`); GET requests write
+nothing. The ledger rows are read *before* the responses: a change committed after that
+read keeps its ledger row and is refreshed by the next pass. Two refreshes of one campaign
+are serialised by a transaction-scoped advisory lock on PostgreSQL (SQLite has one writer
+at a time anyway).
 
 ``survey-app counts check`` compares the stored counts of every up-to-date campaign with a
 recomputation from the response rows (:func:`check`); ``survey-app counts rebuild``
@@ -123,6 +127,16 @@ def refresh(campaigns: Sequence[Campaign], *, session: Session,
         done.append(campaign_id)
     session.flush()
     return done
+
+
+def refresh_pending(*, session: Session) -> list[int]:
+    """:func:`refresh` every campaign with ledger rows (the job worker's periodic pass and
+    ``survey-app counts refresh``); returns the ids refreshed."""
+    ids = session.exec(select(CountChange.campaign_id).distinct()).all()
+    if not ids:
+        return []
+    return refresh(session.exec(select(Campaign).where(Campaign.id.in_(ids))).all(),
+                   session=session)
 
 
 def _lock(campaign_id: int, *, session: Session) -> None:

@@ -226,14 +226,20 @@ def test_the_check_fails_on_a_tampered_count(app, session, runner):
 
 
 @pytest.mark.demo_data
-def test_the_rollup_page_keeps_the_refreshed_counts(app, client, session):
+def test_the_rollup_page_writes_nothing_and_the_refresh_pass_keeps_the_counts(
+        app, client, session, runner):
     from tests.factories import login
 
     login(client, make_user(session))
     heshan = campaigns.get_campaign(demo.SLUG, session=session)
     assert heshan.id in category_counts.pending([heshan.id], session=session)
-    assert client.get(f"/evaluate/units/{CITY}/2021").status_code == 200
+    page = client.get(f"/evaluate/units/{CITY}/2021")
+    assert page.status_code == 200 and "赫山区" in page.get_data(as_text=True)
+    assert heshan.id in category_counts.pending([heshan.id], session=session)  # a GET
+    result = runner.invoke(args=["counts", "refresh"])
+    assert result.exit_code == 0 and "refreshed" in result.output
     assert not category_counts.pending([heshan.id], session=session)
     assert category_counts.check([heshan], session=session).ok
+    assert category_counts.refresh_pending(session=session) == []
     assert np.isfinite(rollups.rollup_document(
         units.unit_by_code(CITY, session=session), 2021, session=session).rate.estimate)
