@@ -1,17 +1,20 @@
-"""categorycount and countchange: per-cell category counts and their change ledger.
+"""categorycount, rostercount and countchange: per-cell counts and their change ledger.
 
 Issue 23 item 4 ("counts, not rows"): the roll-ups read per-cell counts
 (``survey_app.models.counts``). Triggers only *append* a ``countchange`` row naming a
 campaign whose counted data changed: a response inserted, deleted, or updated in a column
 that decides whether or where it is counted (status, exclusion, household, group, mode,
-questionnaire version, rating codes, campaign), or a household moved to another community.
+questionnaire version, rating codes, campaign), or a household inserted, deleted, or moved to
+another group or community (the roster counts, and the responses' community).
 The refresh (``services.category_counts``) recomputes those campaigns' counts exactly and
 deletes the ledger rows it used. Nothing here updates a shared row, so submissions in one
 community do not queue on each other (an earlier design kept running totals in trigger-
 updated rows and did, on PostgreSQL).
 
 PostgreSQL: statement-level triggers with transition tables (one ledger row per campaign and
-statement, however many rows a bulk statement touched); SQLite: row-level triggers.
+statement, however many rows a bulk statement touched); SQLite: row-level triggers that add
+a row only while the campaign has none pending (SQLite has one writer at a time, so no
+refresh can consume that row between the check and the write).
 
 Every existing campaign gets one ledger row, so its counts are computed on first use.
 
@@ -35,7 +38,7 @@ branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
 POLICY = "unit_scope"
-TABLES = ("categorycount", "countchange")
+TABLES = ("categorycount", "rostercount", "countchange")
 # Columns of a response that decide whether and where it is counted
 # (services.counted_data.counted_query) and what it counted.
 COUNTED_COLUMNS = ("campaign_id", "status", "excluded", "household_id", "household_group",
@@ -67,10 +70,21 @@ END $$
 CREATE OR REPLACE FUNCTION countchange_of_household() RETURNS trigger
 LANGUAGE plpgsql AS $$
 BEGIN
-  INSERT INTO countchange (campaign_id, at)
-    SELECT DISTINCT n.campaign_id, now()
-    FROM old_rows o JOIN new_rows n ON n.id = o.id
-    WHERE o.community_id IS DISTINCT FROM n.community_id;
+  IF TG_OP = 'INSERT' THEN
+    INSERT INTO countchange (campaign_id, at)
+      SELECT DISTINCT campaign_id, now() FROM new_rows;
+  ELSIF TG_OP = 'DELETE' THEN
+    INSERT INTO countchange (campaign_id, at)
+      SELECT DISTINCT campaign_id, now() FROM old_rows;
+  ELSE
+    INSERT INTO countchange (campaign_id, at)
+      SELECT DISTINCT v.c, now()
+      FROM old_rows o JOIN new_rows n ON n.id = o.id,
+           LATERAL (VALUES (o.campaign_id), (n.campaign_id)) AS v(c)
+      WHERE o.community_id IS DISTINCT FROM n.community_id
+         OR o.household_group IS DISTINCT FROM n.household_group
+         OR o.campaign_id IS DISTINCT FROM n.campaign_id;
+  END IF;
   RETURN NULL;
 END $$
 """,
@@ -85,31 +99,51 @@ POSTGRESQL_TRIGGERS = [
     "CREATE TRIGGER countchange_response_delete AFTER DELETE ON response "
     "REFERENCING OLD TABLE AS old_rows FOR EACH STATEMENT "
     "EXECUTE FUNCTION countchange_of_response()",
+    "CREATE TRIGGER countchange_household_insert AFTER INSERT ON household "
+    "REFERENCING NEW TABLE AS new_rows FOR EACH STATEMENT "
+    "EXECUTE FUNCTION countchange_of_household()",
     "CREATE TRIGGER countchange_household_update AFTER UPDATE ON household "
     "REFERENCING OLD TABLE AS old_rows NEW TABLE AS new_rows FOR EACH STATEMENT "
+    "EXECUTE FUNCTION countchange_of_household()",
+    "CREATE TRIGGER countchange_household_delete AFTER DELETE ON household "
+    "REFERENCING OLD TABLE AS old_rows FOR EACH STATEMENT "
     "EXECUTE FUNCTION countchange_of_household()",
 ]
 _SQLITE_CHANGED = " OR ".join(f"OLD.{c} IS NOT NEW.{c}" for c in COUNTED_COLUMNS)
 _PG_NOW = "now()"
 _NOW = "strftime('%Y-%m-%d %H:%M:%f', 'now')"
+
+
+def _sqlite_mark(campaign: str) -> str:
+    """SQLite: a ledger row for ``campaign`` (NEW/OLD.campaign_id) unless one is pending."""
+    return (f"INSERT INTO countchange (campaign_id, at) SELECT {campaign}, {_NOW} "
+            f"WHERE NOT EXISTS (SELECT 1 FROM countchange WHERE campaign_id = {campaign}); ")
+
+
+_HOUSEHOLD_CHANGED = ("OLD.community_id IS NOT NEW.community_id OR OLD.household_group IS NOT "
+                      "NEW.household_group OR OLD.campaign_id IS NOT NEW.campaign_id")
 SQLITE_TRIGGERS = [
     "CREATE TRIGGER countchange_response_insert AFTER INSERT ON response BEGIN "
-    f"INSERT INTO countchange (campaign_id, at) VALUES (NEW.campaign_id, {_NOW}); END",
+    f"{_sqlite_mark('NEW.campaign_id')}END",
     f"CREATE TRIGGER countchange_response_update AFTER UPDATE ON response "
     f"WHEN {_SQLITE_CHANGED} BEGIN "
-    f"INSERT INTO countchange (campaign_id, at) VALUES (NEW.campaign_id, {_NOW}); "
-    f"INSERT INTO countchange (campaign_id, at) SELECT OLD.campaign_id, {_NOW} "
-    "WHERE OLD.campaign_id IS NOT NEW.campaign_id; END",
+    f"{_sqlite_mark('NEW.campaign_id')}{_sqlite_mark('OLD.campaign_id')}END",
     "CREATE TRIGGER countchange_response_delete AFTER DELETE ON response BEGIN "
-    f"INSERT INTO countchange (campaign_id, at) VALUES (OLD.campaign_id, {_NOW}); END",
-    "CREATE TRIGGER countchange_household_update AFTER UPDATE OF community_id ON household "
-    "WHEN OLD.community_id IS NOT NEW.community_id BEGIN "
-    f"INSERT INTO countchange (campaign_id, at) VALUES (NEW.campaign_id, {_NOW}); END",
+    f"{_sqlite_mark('OLD.campaign_id')}END",
+    "CREATE TRIGGER countchange_household_insert AFTER INSERT ON household BEGIN "
+    f"{_sqlite_mark('NEW.campaign_id')}END",
+    f"CREATE TRIGGER countchange_household_update AFTER UPDATE ON household "
+    f"WHEN {_HOUSEHOLD_CHANGED} BEGIN "
+    f"{_sqlite_mark('NEW.campaign_id')}{_sqlite_mark('OLD.campaign_id')}END",
+    "CREATE TRIGGER countchange_household_delete AFTER DELETE ON household BEGIN "
+    f"{_sqlite_mark('OLD.campaign_id')}END",
 ]
 TRIGGERS = [("countchange_response_insert", "response"),
             ("countchange_response_update", "response"),
             ("countchange_response_delete", "response"),
-            ("countchange_household_update", "household")]
+            ("countchange_household_insert", "household"),
+            ("countchange_household_update", "household"),
+            ("countchange_household_delete", "household")]
 VISIBLE = ("survey_unit_path() = '' OR campaign_id IN (SELECT c.id FROM campaign c)")
 
 
@@ -132,6 +166,16 @@ def upgrade() -> None:
         sa.ForeignKeyConstraint(["campaign_id"], ["campaign.id"]),
         sa.PrimaryKeyConstraint("campaign_id", "item", "household_group", "community_id",
                                 "mode", "code"),
+    )
+    op.create_table(
+        "rostercount",
+        sa.Column("campaign_id", sa.Integer(), nullable=False),
+        sa.Column("household_group", sqlmodel.sql.sqltypes.AutoString(length=32),
+                  nullable=False),
+        sa.Column("community_id", sa.Integer(), nullable=False),
+        sa.Column("n", sa.Integer(), nullable=False),
+        sa.ForeignKeyConstraint(["campaign_id"], ["campaign.id"]),
+        sa.PrimaryKeyConstraint("campaign_id", "household_group", "community_id"),
     )
     op.create_table(
         "countchange",
@@ -165,4 +209,5 @@ def downgrade() -> None:
         op.execute("DROP FUNCTION IF EXISTS countchange_of_household()")
     op.drop_index(op.f("ix_countchange_campaign_id"), table_name="countchange")
     op.drop_table("countchange")
+    op.drop_table("rostercount")
     op.drop_table("categorycount")

@@ -43,11 +43,8 @@ def counts_check(slug: str | None) -> None:
     for campaign in result.pending:
         click.echo(f"{campaign}: changes pending, refreshed by the next roll-up "
                    "(not compared)")
-    for campaign, (community, group, mode, item, code), stored, computed in \
-            result.differences[:SHOWN]:
-        click.echo(f"{campaign}: community {community} group {group} mode {mode} "
-                   f"item {item or '(responses)'} code {code}: stored {stored}, "
-                   f"recomputed {computed}", err=True)
+    for campaign, cell, stored, computed in result.differences[:SHOWN]:
+        click.echo(f"{campaign}: {cell}: stored {stored}, recomputed {computed}", err=True)
     if len(result.differences) > SHOWN:
         click.echo(f"... and {len(result.differences) - SHOWN} more", err=True)
     if not result.ok:

@@ -4,12 +4,16 @@
 answer code, how many counted responses gave that code (``services.category_counts``); the
 roll-ups of a city or province read these few thousand rows instead of every response.
 
+``RosterCount`` holds the roster households per campaign × group × community (the roll-up's
+N_h, which counting 1.2 M household rows per request would cost 200 ms).
+
 The counts are refreshed off the resident's path: database triggers (migration 0028) only
-*append* a ``CountChange`` row naming the campaign whenever a response or a household's
-community changes, and the refresh (``services.category_counts.refresh``) recomputes a
-changed campaign's counts exactly and deletes the ledger rows it consumed. No shared row is
-updated by a submission, so concurrent submissions in one community never wait on each
-other's count rows (the rejected design of maintained totals did, on PostgreSQL).
+*append* a ``CountChange`` row naming the campaign whenever a response, or a household's
+existence, group or community, changes, and the refresh
+(``services.category_counts.refresh``) recomputes a changed campaign's counts exactly and
+deletes the ledger rows it consumed. No shared row is updated by a submission, so
+concurrent submissions in one community never wait on each other's count rows (the
+rejected design of maintained totals did, on PostgreSQL).
 """
 
 from __future__ import annotations
@@ -37,6 +41,16 @@ class CategoryCount(SQLModel, table=True):
     community_id: int = Field(primary_key=True)
     mode: str = Field(max_length=16, primary_key=True)
     code: int = Field(primary_key=True)
+    n: int
+
+
+class RosterCount(SQLModel, table=True):
+    """n roster households of a campaign in a household group and community (``community_id``
+    0: none): the N_h of the roll-up's strata, kept with the category counts."""
+
+    campaign_id: int = Field(foreign_key="campaign.id", primary_key=True)
+    household_group: str = Field(max_length=32, primary_key=True)
+    community_id: int = Field(primary_key=True)
     n: int
 
 

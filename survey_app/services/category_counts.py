@@ -3,7 +3,8 @@
 ``CategoryCount`` rows (:mod:`survey_app.models.counts`) hold, per campaign × community ×
 household group × mode × rating item × code, how many counted responses
 (:func:`counted_data.counted_query` with the default filters) gave that code, plus each
-cell's number of responses (the pseudo-item ``""``). A city or province roll-up reads them
+cell's number of responses (the pseudo-item ``""``); ``RosterCount`` rows the roster
+households per group and community (N_h). A city or province roll-up reads them
 for its 120 campaigns in one grouped query (:mod:`survey_app.services.rollup_counts`)
 instead of building every county's scores document.
 
@@ -35,7 +36,14 @@ import numpy as np
 from sqlalchemy import delete, func, insert, text
 from sqlmodel import Session, select
 
-from survey_app.models import Campaign, CategoryCount, CountChange, Household, Response
+from survey_app.models import (
+    Campaign,
+    CategoryCount,
+    CountChange,
+    Household,
+    Response,
+    RosterCount,
+)
 from survey_app.services.answer_copies import rating_item_ids
 from survey_app.services.counted_data import (
     Factor,
@@ -52,8 +60,8 @@ NO_ANSWER_CODE = 0
 #: First key of PostgreSQL's two-key advisory locks taken by a refresh ("cnts").
 _LOCK_SPACE = 0x636E7473
 
-#: (community id, household group, mode, item, code)
-Key = tuple[int, str, str, str, int]
+#: Ledger rows deleted per statement (bound parameters are limited: SQLite 32,766).
+_CHUNK = 5000
 
 
 def computed_counts(campaign: Campaign, *, session: Session) -> Counter:
@@ -86,6 +94,26 @@ def _count_version(counts: Counter, items: list[str], entries: list) -> None:
         keys, ns = np.unique(cells.codes * width + codes[:, j], return_counts=True)
         for key, n in zip(keys.tolist(), ns.tolist(), strict=True):
             counts[(*cells.labels[key // width], item, key % width)] += n
+
+
+def computed_roster(campaign_id: int, *, session: Session) -> Counter:
+    """(group, community id) -> roster households of the campaign, from its household rows."""
+    rows = session.exec(
+        select(Household.household_group, Household.community_id, func.count())
+        .where(Household.campaign_id == campaign_id)
+        .group_by(Household.household_group, Household.community_id)).all()
+    out: Counter = Counter()
+    for group, community, n in rows:
+        out[(group, int(community or 0))] += int(n)
+    return out
+
+
+def stored_roster(campaign_id: int, *, session: Session) -> Counter:
+    """The campaign's RosterCount rows keyed like :func:`computed_roster`."""
+    rows = session.exec(select(RosterCount.household_group, RosterCount.community_id,
+                               RosterCount.n)
+                        .where(RosterCount.campaign_id == campaign_id)).all()
+    return Counter({(group, community): int(n) for group, community, n in rows})
 
 
 def stored_counts(campaign_id: int, *, session: Session) -> Counter:
@@ -121,9 +149,10 @@ def refresh(campaigns: Sequence[Campaign], *, session: Session,
         if not used and not force:
             continue  # another transaction refreshed it while this one waited
         _replace(campaign_id, computed_counts(by_id[campaign_id], session=session),
-                 session=session)
-        if used:
-            session.execute(delete(CountChange).where(CountChange.id.in_(used)))
+                 computed_roster(campaign_id, session=session), session=session)
+        for start in range(0, len(used), _CHUNK):
+            session.execute(delete(CountChange).where(
+                CountChange.id.in_(used[start:start + _CHUNK])))
         done.append(campaign_id)
     session.flush()
     return done
@@ -145,22 +174,29 @@ def _lock(campaign_id: int, *, session: Session) -> None:
                         {"space": _LOCK_SPACE, "id": campaign_id})
 
 
-def _replace(campaign_id: int, counts: Counter, *, session: Session) -> None:
+def _replace(campaign_id: int, counts: Counter, roster: Counter, *,
+             session: Session) -> None:
     session.execute(delete(CategoryCount).where(CategoryCount.campaign_id == campaign_id))
+    session.execute(delete(RosterCount).where(RosterCount.campaign_id == campaign_id))
     rows = [{"campaign_id": campaign_id, "community_id": community, "household_group": group,
              "mode": mode, "item": item, "code": code, "n": n}
             for (community, group, mode, item, code), n in counts.items() if n]
     if rows:
         session.execute(insert(CategoryCount), rows)
+    households = [{"campaign_id": campaign_id, "household_group": group,
+                   "community_id": community, "n": n}
+                  for (group, community), n in roster.items() if n]
+    if households:
+        session.execute(insert(RosterCount), households)
 
 
 @dataclass(frozen=True)
 class CountsCheck:
-    """The result of :func:`check`: ``differences`` (campaign slug, key, stored, computed)
+    """The result of :func:`check`: ``differences`` (campaign slug, cell, stored, computed)
     of the up-to-date campaigns, and the campaigns ``pending`` a refresh (not compared)."""
 
     campaigns: int
-    differences: list[tuple[str, Key, int, int]]
+    differences: list[tuple[str, str, int, int]]
     pending: list[str]
 
     @property
@@ -170,16 +206,30 @@ class CountsCheck:
 
 def check(campaigns: Sequence[Campaign], *, session: Session) -> CountsCheck:
     """Compare the stored counts of every campaign without pending changes with a full
-    recomputation from its response rows."""
+    recomputation from its response and household rows."""
     stale = pending([c.id for c in campaigns], session=session)
     differences = []
     for campaign in campaigns:
         if campaign.id in stale:
             continue
-        stored = stored_counts(campaign.id, session=session)
-        computed = computed_counts(campaign, session=session)
-        for key in sorted(set(stored) | set(computed), key=repr):
-            if stored[key] != computed[key]:
-                differences.append((campaign.slug, key, stored[key], computed[key]))
+        pairs = ((stored_counts(campaign.id, session=session),
+                  computed_counts(campaign, session=session), _answer_cell),
+                 (stored_roster(campaign.id, session=session),
+                  computed_roster(campaign.id, session=session), _roster_cell))
+        for stored, computed, name in pairs:
+            for key in sorted(set(stored) | set(computed), key=repr):
+                if stored[key] != computed[key]:
+                    differences.append((campaign.slug, name(key), stored[key], computed[key]))
     return CountsCheck(campaigns=len(campaigns), differences=differences,
                        pending=sorted(c.slug for c in campaigns if c.id in stale))
+
+
+def _answer_cell(key: tuple) -> str:
+    community, group, mode, item, code = key
+    return (f"community {community} group {group} mode {mode} "
+            f"item {item or '(responses)'} code {code}")
+
+
+def _roster_cell(key: tuple) -> str:
+    group, community = key
+    return f"roster households: community {community} group {group}"

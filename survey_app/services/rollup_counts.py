@@ -32,8 +32,8 @@ from survey_app.models import (
     Campaign,
     CampaignQuestionnaire,
     CategoryCount,
-    Household,
     QuestionnaireVersion,
+    RosterCount,
     Unit,
 )
 from survey_app.services import category_counts
@@ -71,18 +71,13 @@ def region_strata(under: Sequence[tuple[Campaign, Unit]], *, session: Session) -
     """The strata of the campaigns ``under`` a region.
 
     Reads only: the stored counts of the campaigns without pending changes, and the counts
-    of those with pending changes recomputed here from their responses (a caller that may
-    write keeps them first: :func:`category_counts.refresh`). The ledger is read before the
-    counts, so counts read as up to date hold every change committed before that read.
+    of those with pending changes recomputed here from their rows (the refresh pass keeps
+    them: :func:`category_counts.refresh_pending`). The ledger is read before the counts, so
+    counts read as up to date hold every change committed before that read.
     """
     layouts = _layouts([c.id for c, _u in under], session=session)
-    stale = category_counts.pending(layouts, session=session)
-    rows = _stored_rows([cid for cid in layouts if cid not in stale], session=session)
-    for campaign, _county in under:
-        if campaign.id in stale:
-            rows += _computed_rows(campaign, session=session)
-    counts = _group_counts(rows, {cid: layout[0] for cid, layout in layouts.items()})
-    populations = _populations([c.id for c, _u in under], session=session)
+    counts, populations = _counts_and_populations(
+        [c for c, _u in under if c.id in layouts], layouts, session=session)
     counties: dict[str, tuple[Campaign, Unit]] = {}
     rate_cells, score_cells, skipped, items = [], [], [], set()
     for campaign, county in under:
@@ -101,6 +96,24 @@ def region_strata(under: Sequence[tuple[Campaign, Unit]], *, session: Session) -
             rate_cells.append(rate)
             score_cells.append(score)
     return RegionStrata(counties, rate_cells, score_cells, skipped, items)
+
+
+def _counts_and_populations(campaigns: list[Campaign], layouts: dict, *, session: Session):
+    """campaign id -> group -> GroupCounts, and campaign id -> group -> N_g: stored for the
+    campaigns without pending changes, recomputed for the others."""
+    stale = category_counts.pending([c.id for c in campaigns], session=session)
+    clean = [c.id for c in campaigns if c.id not in stale]
+    rows = _stored_rows(clean, session=session)
+    populations = _populations(clean, session=session)
+    for campaign in campaigns:
+        if campaign.id not in stale:
+            continue
+        rows += _computed_rows(campaign, session=session)
+        own = populations.setdefault(campaign.id, {})
+        for (group, _community), n in category_counts.computed_roster(
+                campaign.id, session=session).items():
+            own[group] = own.get(group, 0) + n
+    return _group_counts(rows, {cid: layout[0] for cid, layout in layouts.items()}), populations
 
 
 def group_strata(key: str, group: str, counts: GroupCounts, population: int,
@@ -138,14 +151,16 @@ def _layouts(campaign_ids: list[int], *, session: Session) -> dict[int, tuple]:
     questionnaires (one query); campaigns without a usable questionnaire are absent."""
     rows = session.exec(
         select(CampaignQuestionnaire.campaign_id, CampaignQuestionnaire.household_group,
-               QuestionnaireVersion)
-        .join(QuestionnaireVersion,
-              QuestionnaireVersion.id == CampaignQuestionnaire.questionnaire_version_id)
+               CampaignQuestionnaire.questionnaire_version_id)
         .where(CampaignQuestionnaire.campaign_id.in_(campaign_ids or [-1]))
         .order_by(CampaignQuestionnaire.id)).all()
+    # The few distinct versions (usually the two built-in ones), not one definition per
+    # campaign: 240 JSON definitions cost 200 ms to load.
+    versions = {v.id: v for v in session.exec(select(QuestionnaireVersion).where(
+        QuestionnaireVersion.id.in_({row[2] for row in rows} or {-1}))).all()}
     attached: dict[int, dict[str, QuestionnaireVersion]] = {}
-    for campaign_id, group, version in rows:
-        attached.setdefault(campaign_id, {}).setdefault(group, version)
+    for campaign_id, group, version_id in rows:
+        attached.setdefault(campaign_id, {}).setdefault(group, versions[version_id])
     out = {}
     for campaign_id, versions in attached.items():
         # In the order campaign_questionnaires reads them: the layout's item order.
@@ -199,11 +214,13 @@ def _group_counts(rows: list, overall_items: dict[int, str]) -> dict[int, dict]:
 
 
 def _populations(campaign_ids: list[int], *, session: Session) -> dict[int, dict[str, int]]:
-    """campaign id -> group -> roster households N_g (one grouped query)."""
+    """campaign id -> group -> roster households N_g, from the stored roster counts."""
+    if not campaign_ids:
+        return {}
     rows = session.exec(
-        select(Household.campaign_id, Household.household_group, func.count())
-        .where(Household.campaign_id.in_(campaign_ids or [-1]))
-        .group_by(Household.campaign_id, Household.household_group)).all()
+        select(RosterCount.campaign_id, RosterCount.household_group, func.sum(RosterCount.n))
+        .where(RosterCount.campaign_id.in_(campaign_ids))
+        .group_by(RosterCount.campaign_id, RosterCount.household_group)).all()
     out: dict[int, dict[str, int]] = {}
     for campaign_id, group, n in rows:
         out.setdefault(campaign_id, {})[group] = int(n)

@@ -22,7 +22,14 @@ from sqlalchemy import update
 from sqlmodel import select
 
 import analysis
-from survey_app.models import CategoryCount, HouseholdGroup, Response, ResponseMode, Role
+from survey_app.models import (
+    CategoryCount,
+    HouseholdGroup,
+    Response,
+    ResponseMode,
+    Role,
+    RosterCount,
+)
 from survey_app.services import (
     campaigns,
     category_counts,
@@ -43,7 +50,7 @@ from survey_app.services.questionnaire_versions import (
 from survey_app.services.responses import store_response
 from survey_app.services.score_filters import MIN_CELL
 from survey_app.services.scores import roster_counts
-from tests.entry.conftest import build_field, typed_answers
+from tests.entry.conftest import add_household, build_field, typed_answers
 from tests.factories import make_campaign, make_user
 from tests.perf.test_rollup_cache import _import
 from tests.perf.test_score_cache import _respond, _values
@@ -208,6 +215,19 @@ def test_every_change_marks_its_campaign_and_the_check_passes_after_it(app, sess
     session.flush()
     assert category_counts.pending([campaign.id], session=session) == {campaign.id}
     _check(campaign, session)
+    # A roster household added, regrouped, deleted: N_h.
+    added = add_household(session, campaign, world.community_a, "X-1")
+    for change in ("group", "delete"):
+        assert category_counts.pending([campaign.id], session=session) == {campaign.id}
+        _check(campaign, session)
+        if change == "group":
+            added.household_group = HouseholdGroup.RENTAL_SUBSIDY
+        else:
+            session.delete(added)
+        session.flush()
+    _check(campaign, session)
+    assert category_counts.stored_roster(campaign.id, session=session) == \
+        category_counts.computed_roster(campaign.id, session=session)
 
 
 def test_the_check_fails_on_a_tampered_count(app, session, runner):
@@ -221,6 +241,10 @@ def test_the_check_fails_on_a_tampered_count(app, session, runner):
     assert result.exit_code == 1
     assert "group relocated" in result.output and "stored 7, recomputed 6" in result.output
     assert "1 count(s) differ" in result.output
+    session.execute(update(RosterCount).where(RosterCount.campaign_id == campaign.id)
+                    .values(n=RosterCount.n - 1))
+    result = runner.invoke(args=["counts", "check", campaign.slug])
+    assert result.exit_code == 1 and "roster households: community" in result.output
     assert runner.invoke(args=["counts", "rebuild", campaign.slug]).exit_code == 0
     assert runner.invoke(args=["counts", "check"]).exit_code == 0
 
