@@ -5,7 +5,8 @@ Issue 23 item 4 ("counts, not rows"): the roll-ups read per-cell counts
 campaign whose counted data changed: a response inserted, deleted, or updated in a column
 that decides whether or where it is counted (status, exclusion, household, group, mode,
 questionnaire version, rating codes, campaign), or a household inserted, deleted, or moved to
-another group or community (the roster counts, and the responses' community).
+another group or community (the roster counts, and the responses' community), or a
+questionnaire attached to or detached from the campaign (which items are its dimensions').
 The refresh (``services.category_counts``) recomputes those campaigns' counts exactly and
 deletes the ledger rows it used. Nothing here updates a shared row, so submissions in one
 community do not queue on each other (an earlier design kept running totals in trigger-
@@ -89,6 +90,25 @@ BEGIN
 END $$
 """,
 ]
+POSTGRESQL_FUNCTIONS.append("""
+CREATE OR REPLACE FUNCTION countchange_of_attachment() RETURNS trigger
+LANGUAGE plpgsql AS $$
+BEGIN
+  IF TG_OP = 'INSERT' THEN
+    INSERT INTO countchange (campaign_id, at)
+      SELECT DISTINCT campaign_id, now() FROM new_rows;
+  ELSIF TG_OP = 'DELETE' THEN
+    INSERT INTO countchange (campaign_id, at)
+      SELECT DISTINCT campaign_id, now() FROM old_rows;
+  ELSE
+    INSERT INTO countchange (campaign_id, at)
+      SELECT DISTINCT v.c, now()
+      FROM old_rows o JOIN new_rows n ON n.id = o.id,
+           LATERAL (VALUES (o.campaign_id), (n.campaign_id)) AS v(c);
+  END IF;
+  RETURN NULL;
+END $$
+""")
 POSTGRESQL_TRIGGERS = [
     "CREATE TRIGGER countchange_response_insert AFTER INSERT ON response "
     "REFERENCING NEW TABLE AS new_rows FOR EACH STATEMENT "
@@ -108,6 +128,15 @@ POSTGRESQL_TRIGGERS = [
     "CREATE TRIGGER countchange_household_delete AFTER DELETE ON household "
     "REFERENCING OLD TABLE AS old_rows FOR EACH STATEMENT "
     "EXECUTE FUNCTION countchange_of_household()",
+    "CREATE TRIGGER countchange_attachment_insert AFTER INSERT ON campaignquestionnaire "
+    "REFERENCING NEW TABLE AS new_rows FOR EACH STATEMENT "
+    "EXECUTE FUNCTION countchange_of_attachment()",
+    "CREATE TRIGGER countchange_attachment_update AFTER UPDATE ON campaignquestionnaire "
+    "REFERENCING OLD TABLE AS old_rows NEW TABLE AS new_rows FOR EACH STATEMENT "
+    "EXECUTE FUNCTION countchange_of_attachment()",
+    "CREATE TRIGGER countchange_attachment_delete AFTER DELETE ON campaignquestionnaire "
+    "REFERENCING OLD TABLE AS old_rows FOR EACH STATEMENT "
+    "EXECUTE FUNCTION countchange_of_attachment()",
 ]
 _SQLITE_CHANGED = " OR ".join(f"OLD.{c} IS NOT NEW.{c}" for c in COUNTED_COLUMNS)
 _PG_NOW = "now()"
@@ -137,13 +166,22 @@ SQLITE_TRIGGERS = [
     f"{_sqlite_mark('NEW.campaign_id')}{_sqlite_mark('OLD.campaign_id')}END",
     "CREATE TRIGGER countchange_household_delete AFTER DELETE ON household BEGIN "
     f"{_sqlite_mark('OLD.campaign_id')}END",
+    "CREATE TRIGGER countchange_attachment_insert AFTER INSERT ON campaignquestionnaire "
+    f"BEGIN {_sqlite_mark('NEW.campaign_id')}END",
+    "CREATE TRIGGER countchange_attachment_update AFTER UPDATE ON campaignquestionnaire "
+    f"BEGIN {_sqlite_mark('NEW.campaign_id')}{_sqlite_mark('OLD.campaign_id')}END",
+    "CREATE TRIGGER countchange_attachment_delete AFTER DELETE ON campaignquestionnaire "
+    f"BEGIN {_sqlite_mark('OLD.campaign_id')}END",
 ]
 TRIGGERS = [("countchange_response_insert", "response"),
             ("countchange_response_update", "response"),
             ("countchange_response_delete", "response"),
             ("countchange_household_insert", "household"),
             ("countchange_household_update", "household"),
-            ("countchange_household_delete", "household")]
+            ("countchange_household_delete", "household"),
+            ("countchange_attachment_insert", "campaignquestionnaire"),
+            ("countchange_attachment_update", "campaignquestionnaire"),
+            ("countchange_attachment_delete", "campaignquestionnaire")]
 VISIBLE = ("survey_unit_path() = '' OR campaign_id IN (SELECT c.id FROM campaign c)")
 
 
@@ -207,6 +245,7 @@ def downgrade() -> None:
     if postgresql:
         op.execute("DROP FUNCTION IF EXISTS countchange_of_response()")
         op.execute("DROP FUNCTION IF EXISTS countchange_of_household()")
+        op.execute("DROP FUNCTION IF EXISTS countchange_of_attachment()")
     op.drop_index(op.f("ix_countchange_campaign_id"), table_name="countchange")
     op.drop_table("countchange")
     op.drop_table("rostercount")

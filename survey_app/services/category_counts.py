@@ -3,7 +3,8 @@
 ``CategoryCount`` rows (:mod:`survey_app.models.counts`) hold, per campaign × community ×
 household group × mode × rating item × code, how many counted responses
 (:func:`counted_data.counted_query` with the default filters) gave that code, plus each
-cell's number of responses (the pseudo-item ``""``); ``RosterCount`` rows the roster
+cell's number of responses (the pseudo-item ``""``) and of those with a valid answer to a
+dimension item (``"*"``); ``RosterCount`` rows the roster
 households per group and community (N_h). A city or province roll-up reads them
 for its 120 campaigns in one grouped query (:mod:`survey_app.services.rollup_counts`)
 instead of building every county's scores document.
@@ -48,13 +49,18 @@ from survey_app.services.answer_copies import rating_item_ids
 from survey_app.services.counted_data import (
     Factor,
     _version_questionnaire,
+    campaign_questionnaires,
     counted_query,
     decode_rating_codes,
+    questionnaire_layout,
 )
-from survey_app.services.score_filters import ScoreFilters
+from survey_app.services.score_filters import ScoreFilters, ScoresError
 
 #: The pseudo-item whose code-0 count is the cell's number of counted responses.
 RESPONSES = ""
+#: The pseudo-item whose code-0 count is the cell's responses with a valid answer (1..5) to
+#: at least one item of the campaign's dimensions (the scores compute a cell only then).
+DIMENSIONS_ANSWERED = "*"
 #: The stored code of "no answer" (the decoded matrix's NaN).
 NO_ANSWER_CODE = 0
 #: First key of PostgreSQL's two-key advisory locks taken by a refresh ("cnts").
@@ -74,13 +80,28 @@ def computed_counts(campaign: Campaign, *, session: Session) -> Counter:
     by_version: dict[int, list] = {}
     for community, group, mode, version, codes in rows:
         by_version.setdefault(version, []).append(((int(community), group, mode), codes))
+    dimension_items = _dimension_items(campaign, session=session)
     for version, entries in by_version.items():
         items = rating_item_ids(_version_questionnaire(version, session=session))
-        _count_version(counts, items, entries)
+        _count_version(counts, items, entries, dimension_items)
     return counts
 
 
-def _count_version(counts: Counter, items: list[str], entries: list) -> None:
+def _dimension_items(campaign: Campaign, *, session: Session) -> set[str]:
+    """The rating items of the campaign's dimensions (its attached questionnaires' layout;
+    none without a usable questionnaire: such a campaign has no scores)."""
+    questionnaires = campaign_questionnaires(campaign, session=session)
+    if not questionnaires:
+        return set()
+    try:
+        _items, _overall, dimensions, _labels = questionnaire_layout(questionnaires)
+    except ScoresError:
+        return set()
+    return {item for items in dimensions.values() for item in items}
+
+
+def _count_version(counts: Counter, items: list[str], entries: list,
+                   dimension_items: set[str]) -> None:
     """Add the counts of the responses of one questionnaire version (``entries``: (cell,
     rating codes)); codes are decoded as the scores decode them."""
     cells = Factor.of([cell for cell, _codes in entries])
@@ -90,6 +111,12 @@ def _count_version(counts: Counter, items: list[str], entries: list) -> None:
     for cell, n in enumerate(np.bincount(cells.codes, minlength=len(cells.labels)).tolist()):
         if n:
             counts[(*cells.labels[cell], RESPONSES, NO_ANSWER_CODE)] += n
+    columns = [j for j, item in enumerate(items) if item in dimension_items]
+    on_scale = (codes[:, columns] >= 1) & (codes[:, columns] <= 5)
+    answered = np.bincount(cells.codes[on_scale.any(axis=1)], minlength=len(cells.labels))
+    for cell, n in enumerate(answered.tolist()):
+        if n:
+            counts[(*cells.labels[cell], DIMENSIONS_ANSWERED, NO_ANSWER_CODE)] += n
     for j, item in enumerate(items):
         keys, ns = np.unique(cells.codes * width + codes[:, j], return_counts=True)
         for key, n in zip(keys.tolist(), ns.tolist(), strict=True):
@@ -226,8 +253,9 @@ def check(campaigns: Sequence[Campaign], *, session: Session) -> CountsCheck:
 
 def _answer_cell(key: tuple) -> str:
     community, group, mode, item, code = key
-    return (f"community {community} group {group} mode {mode} "
-            f"item {item or '(responses)'} code {code}")
+    item = {RESPONSES: "(responses)", DIMENSIONS_ANSWERED: "(dimensions answered)"}.get(
+        item, item)
+    return f"community {community} group {group} mode {mode} item {item} code {code}"
 
 
 def _roster_cell(key: tuple) -> str:

@@ -13,8 +13,8 @@ instead of one scores document per county (~0.45 s each).
 
 The document's suppression and left-out rules are repeated exactly: a group with fewer than
 MIN_CELL responses is suppressed; a group whose overall item has no valid answer, or none of
-whose dimension items has one, has no estimate; a group without roster households is left
-out.
+whose dimension items has one (the pseudo-item ``"*"``), has no estimate; a group without
+roster households is left out.
 """
 
 from __future__ import annotations
@@ -41,6 +41,7 @@ from survey_app.services.counted_data import questionnaire_layout
 from survey_app.services.questionnaire_versions import BUILTIN_FOR_GROUP, questionnaire_of
 from survey_app.services.score_filters import MIN_CELL, ScoresError
 
+_PSEUDO_ITEMS = {category_counts.RESPONSES, category_counts.DIMENSIONS_ANSWERED}
 #: score = 20 + 0.8 × index: the score's SE is 0.8 × the index's (analysis.estimates).
 SCORE_PER_INDEX_POINT = 0.8
 
@@ -48,11 +49,11 @@ SCORE_PER_INDEX_POINT = 0.8
 @dataclass
 class GroupCounts:
     """One campaign × household group: its responses, the overall item's codes 1..5 and
-    the items with at least one valid answer."""
+    the responses with a valid answer to a dimension item."""
 
     responses: int = 0
     overall: np.ndarray = field(default_factory=lambda: np.zeros(5, dtype=np.int64))
-    answered: set[str] = field(default_factory=set)
+    dimensions_answered: int = 0
 
 
 @dataclass(frozen=True)
@@ -92,7 +93,7 @@ def region_strata(under: Sequence[tuple[Campaign, Unit]], *, session: Session) -
         groups = counts.get(campaign.id, {})
         for group in sorted(set(pops) | {g for g, c in groups.items() if c.responses}):
             rate, score = group_strata(key, group, groups.get(group, GroupCounts()),
-                                       pops.get(group, 0), layout)
+                                       pops.get(group, 0))
             rate_cells.append(rate)
             score_cells.append(score)
     return RegionStrata(counties, rate_cells, score_cells, skipped, items)
@@ -102,28 +103,26 @@ def _counts_and_populations(campaigns: list[Campaign], layouts: dict, *, session
     """campaign id -> group -> GroupCounts, and campaign id -> group -> N_g: stored for the
     campaigns without pending changes, recomputed for the others."""
     stale = category_counts.pending([c.id for c in campaigns], session=session)
+    overall_items = {cid: layout[0] for cid, layout in layouts.items()}
     clean = [c.id for c in campaigns if c.id not in stale]
-    rows = _stored_rows(clean, session=session)
+    rows = _stored_rows(clean, overall_items, session=session)
     populations = _populations(clean, session=session)
     for campaign in campaigns:
         if campaign.id not in stale:
             continue
-        rows += _computed_rows(campaign, session=session)
+        rows += _computed_rows(campaign, overall_items[campaign.id], session=session)
         own = populations.setdefault(campaign.id, {})
         for (group, _community), n in category_counts.computed_roster(
                 campaign.id, session=session).items():
             own[group] = own.get(group, 0) + n
-    return _group_counts(rows, {cid: layout[0] for cid, layout in layouts.items()}), populations
+    return _group_counts(rows, overall_items), populations
 
 
-def group_strata(key: str, group: str, counts: GroupCounts, population: int,
-                 layout: tuple[str, list[list[str]]]):
+def group_strata(key: str, group: str, counts: GroupCounts, population: int):
     """The (rate, score) RollupCells of one campaign's household group, as the group's row
-    of the scores document gives them but unrounded (``layout``: the overall item and the
-    dimensions' items)."""
-    overall, dimensions = layout
+    of the scores document gives them but unrounded."""
     r = int(counts.overall.sum())
-    computable = (r > 0 and any(counts.answered.intersection(items) for items in dimensions))
+    computable = r > 0 and counts.dimensions_answered > 0
     if counts.responses < MIN_CELL or not computable or not population:
         size = 1 if counts.responses < MIN_CELL else max(population, 1)
         nan = float("nan")
@@ -176,29 +175,33 @@ def _layouts(campaign_ids: list[int], *, session: Session) -> dict[int, tuple]:
     return out
 
 
-def _stored_rows(campaign_ids: list[int], *, session: Session) -> list:
-    """(campaign id, group, item, code, n) summed over communities and modes: one grouped
-    query over the stored counts of ``campaign_ids``."""
+def _stored_rows(campaign_ids: list[int], overall_items: dict[int, str], *,
+                 session: Session) -> list:
+    """(campaign id, group, item, code, n) of the overall items and the pseudo-items, summed
+    over communities and modes: one grouped query over the key's prefix (campaign, item)
+    of the stored counts of ``campaign_ids``, not every item's codes."""
     if not campaign_ids:
         return []
+    items = {overall_items[cid] for cid in campaign_ids} | _PSEUDO_ITEMS
     return list(session.exec(
         select(CategoryCount.campaign_id, CategoryCount.household_group, CategoryCount.item,
                CategoryCount.code, func.sum(CategoryCount.n))
-        .where(CategoryCount.campaign_id.in_(campaign_ids))
+        .where(CategoryCount.campaign_id.in_(campaign_ids), CategoryCount.item.in_(items))
         .group_by(CategoryCount.campaign_id, CategoryCount.household_group,
                   CategoryCount.item, CategoryCount.code)).all())
 
 
-def _computed_rows(campaign: Campaign, *, session: Session) -> list:
+def _computed_rows(campaign: Campaign, overall_item: str, *, session: Session) -> list:
     """The rows of :func:`_stored_rows` for one campaign, recomputed from its responses."""
     summed: Counter = Counter()
     counts = category_counts.computed_counts(campaign, session=session)
     for (_community, group, _mode, item, code), n in counts.items():
-        summed[(group, item, code)] += n
+        if item == overall_item or item in _PSEUDO_ITEMS:
+            summed[(group, item, code)] += n
     return [(campaign.id, *key, n) for key, n in summed.items()]
 
 
-def _group_counts(rows: list, overall_items: dict[int, str]) -> dict[int, dict]:
+def _group_counts(rows: list, overall_items: dict[int, str]) -> dict:
     """campaign id -> group -> GroupCounts from (campaign id, group, item, code, n) rows
     (``overall_items``: campaign id -> its overall item)."""
     out: dict[int, dict[str, GroupCounts]] = {}
@@ -206,10 +209,10 @@ def _group_counts(rows: list, overall_items: dict[int, str]) -> dict[int, dict]:
         counts = out.setdefault(campaign_id, {}).setdefault(group, GroupCounts())
         if item == category_counts.RESPONSES:
             counts.responses += int(n)
-        elif 1 <= code <= 5 and n:
-            counts.answered.add(item)
-            if item == overall_items[campaign_id]:
-                counts.overall[code - 1] += int(n)
+        elif item == category_counts.DIMENSIONS_ANSWERED:
+            counts.dimensions_answered += int(n)
+        elif item == overall_items[campaign_id] and 1 <= code <= 5:
+            counts.overall[code - 1] += int(n)
     return out
 
 

@@ -23,6 +23,7 @@ from sqlmodel import select
 
 import analysis
 from survey_app.models import (
+    CampaignQuestionnaire,
     CategoryCount,
     HouseholdGroup,
     Response,
@@ -228,6 +229,12 @@ def test_every_change_marks_its_campaign_and_the_check_passes_after_it(app, sess
     _check(campaign, session)
     assert category_counts.stored_roster(campaign.id, session=session) == \
         category_counts.computed_roster(campaign.id, session=session)
+    # A questionnaire detached: which items are the campaign's dimensions.
+    session.delete(session.exec(select(CampaignQuestionnaire).where(
+        CampaignQuestionnaire.campaign_id == campaign.id)).first())
+    session.flush()
+    assert category_counts.pending([campaign.id], session=session) == {campaign.id}
+    _check(campaign, session)
 
 
 def test_the_check_fails_on_a_tampered_count(app, session, runner):
