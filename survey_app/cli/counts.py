@@ -41,7 +41,7 @@ def counts_check(slug: str | None) -> None:
 
     result = category_counts.check(_campaigns(slug), session=db.session)
     for campaign in result.pending:
-        click.echo(f"{campaign}: changes pending, refreshed by the next roll-up "
+        click.echo(f"{campaign}: changes pending, kept by the next refresh pass "
                    "(not compared)")
     for campaign, cell, stored, computed in result.differences[:SHOWN]:
         click.echo(f"{campaign}: {cell}: stored {stored}, recomputed {computed}", err=True)
