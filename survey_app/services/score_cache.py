@@ -75,8 +75,8 @@ from survey_app.services.scores_model import IndicatorDocument, ProgressDocument
 if TYPE_CHECKING:
     from survey_app.services.worker_indicators import WorkerScreen
 
-#: Documents kept by default (``SCORE_CACHE_MAX_ENTRIES``); a province's roll-up reads one per
-#: county, so a province deployment keeps more (docs/SCALE.md).
+#: Documents kept by default (``SCORE_CACHE_MAX_ENTRIES``); roll-ups read category counts, not
+#: these documents (docs/SCALE.md).
 MAX_ENTRIES = 32
 EXTENSION_KEY = "score_cache"
 
