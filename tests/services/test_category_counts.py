@@ -122,13 +122,15 @@ def test_the_demo_city_from_counts_equals_the_full_computation(app, session):
 
 
 def _region(session):
-    """Two counties: 资阳区's relocated group answered (6) without roster households, 赫山区's
-    is suppressed (3 answers < MIN_CELL); an unverified open-link answer (not counted);
-    answers 9 (not applicable) among the codes."""
+    """Three counties: 资阳区's relocated group answered (6) without roster households, 赫山区's
+    is suppressed (3 answers < MIN_CELL), 南县's answered the overall item only (every other
+    item 9: no dimension to compute); an unverified open-link answer (not counted); answers
+    9 (not applicable) among the codes."""
     units.import_units([units.UnitRow(2, "430000", "湖南省", ""),
                         units.UnitRow(3, CITY, "益阳市", "430000"),
                         units.UnitRow(4, "430902", "资阳区", CITY),
-                        units.UnitRow(5, "430903", "赫山区", CITY)], session=session)
+                        units.UnitRow(5, "430903", "赫山区", CITY),
+                        units.UnitRow(6, "430921", "南县", CITY)], session=session)
     rng = random.Random(11)
     made = []
     for code, relocated in (("430902", 6), ("430903", 3)):
@@ -148,8 +150,30 @@ def _region(session):
                    group=HouseholdGroup.RENTAL_SUBSIDY, mode=ResponseMode.WEB_OPEN,
                    instance_id=str(uuid.uuid4()),
                    values=_values(questionnaire_of(version), rng))
+    made.append(_overall_only_county(session, rng))
     session.flush()
     return made
+
+
+def _overall_only_county(session, rng):
+    campaign = make_campaign(session, year=2021)
+    attach_builtin_questionnaires(campaign, session=session)
+    _import(session, campaign, "C", 20, "rental_subsidy")
+    units.assign_campaign(campaign, units.unit_by_code("430921", session=session),
+                          session=session)
+    group = HouseholdGroup.RENTAL_SUBSIDY
+    version = version_for_group(campaign, group, session=session)
+    questionnaire = questionnaire_of(version)
+    overall = next(item.id for item in questionnaire.rating_items() if item.overall)
+    for _ in range(6):
+        values = _values(questionnaire, rng)
+        values.update({item.id: "9" for item in questionnaire.rating_items()
+                       if not item.overall})
+        values[overall] = rng.choice("54")
+        store_response(session=session, campaign=campaign, version=version, group=group,
+                       mode=ResponseMode.WEB_TOKEN, instance_id=str(uuid.uuid4()),
+                       values=values)
+    return campaign
 
 
 def test_a_constructed_region_from_counts_equals_the_full_computation(app, session):
@@ -163,12 +187,12 @@ def test_a_constructed_region_from_counts_equals_the_full_computation(app, sessi
     under = units.campaigns_under(units.unit_by_code(CITY, session=session), 2021,
                                   session=session)
     reference = _reference_strata(under, session)
-    assert [c.respondents == 0 for c in reference[0]] == [True, False, True, False]
+    assert [c.respondents == 0 for c in reference[0]] == [True, False, True, False, True]
     category_counts.refresh(made, session=session)
     _assert_same_strata(rollup_counts.region_strata(under, session=session), reference)
     doc = rollups.rollup_document(units.unit_by_code(CITY, session=session), 2021,
                                   session=session)
-    assert doc.left_out == ["430902/relocated", "430903/relocated"]
+    assert doc.left_out == ["430902/relocated", "430903/relocated", "430921/rental_subsidy"]
 
 
 def _check(campaign, session):
