@@ -135,7 +135,14 @@ class NotTaking:
     reason: str
 
 
-InterviewOutcome = Stored | Invalid | AnsweredElsewhere | InstanceConflict | NotTaking
+@dataclass(frozen=True)
+class NotSampled:
+    """The household is not in the campaign's sample: the field pack never lists it, and
+    paper entry takes it only when the worker chooses all households (``?all``)."""
+
+
+InterviewOutcome = (Stored | Invalid | AnsweredElsewhere | InstanceConflict | NotTaking
+                    | NotSampled)
 
 
 def _when(value: object, reason: str) -> datetime:
@@ -230,8 +237,12 @@ def take_interview(*, session: Session, campaign: Campaign, household: Household
                    paradata: Paradata, locale: str = "zh") -> InterviewOutcome:
     """Validate and store one interview exactly once (see the module docstring).
 
-    ``household`` must be one the worker may see (``paper_entry.household_for``).
+    ``household`` must be one the worker may see (``paper_entry.household_for``); one not
+    sampled is :class:`NotSampled` (a crafted post, or a sample drawn again since the phone
+    took its pack), before anything is read or written.
     """
+    if not household.sampled:
+        return NotSampled()
     versions = attached_versions(campaign, session=session)
     version = versions.get(household.household_group)
     if version is None:

@@ -39,3 +39,36 @@ def test_a_deeply_nested_body_is_refused_not_a_server_error(worker, world):
     answer = worker.post(field_tests._url(world, "interviews"), data="[" * 100_000,
                          headers={**worker.headers, "Content-Type": "application/json"})
     assert answer.status_code == 400
+
+
+def test_an_unsampled_household_is_refused_with_its_own_code_and_nothing_stored(
+        worker, world, session):
+    # F11: the pack lists only sampled households, but a post may name any household of the
+    # worker's community. Paper entry takes an unsampled one only by an explicit choice
+    # (?all), so the sync refuses it and says where it can go instead.
+    from tests.entry.conftest import add_household
+
+    outsider = add_household(session, world.campaign, world.community_a, "PG09999",
+                             sampled=False)
+    answer = _send(worker, world, field_tests._interview(world, outsider))
+    assert answer.status_code == 409
+    body = answer.get_json()
+    assert body["error"] == "unsampled"
+    assert "不在" in body["message"] and "纸质" in body["message"]
+    assert body["enter"] == f"/entry/{world.campaign.slug}/households/{outsider.id}/enter"
+    english = worker.post(field_tests._url(world, "interviews") + "?lang=en",
+                          json=field_tests._interview(world, outsider),
+                          headers=worker.headers).get_json()
+    assert english["error"] == "unsampled" and "not in the sample" in english["message"]
+    assert session.exec(select(Response)).all() == []
+    session.refresh(outsider)
+    assert outsider.disposition != "completed"
+
+
+def test_another_communitys_household_is_not_found_with_a_message(worker, world, session):
+    answer = _send(worker, world, field_tests._interview(world, world.households_b[0]))
+    assert answer.status_code == 404
+    body = answer.get_json()
+    assert body["error"] == "not_found" and body["message"]
+    assert "enter" not in body  # not this worker's to enter on paper either
+    assert session.exec(select(Response)).all() == []
