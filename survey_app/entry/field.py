@@ -31,8 +31,9 @@ from survey_app.extensions import csrf, db
 from survey_app.labels import label
 from survey_app.models import Role, utcnow
 from survey_app.security import LARGEST_ROW_ID, role_required
-from survey_app.services import contact_vault, paper_entry
+from survey_app.services import contact_vault, paper_entry, visits
 from survey_app.services import field_interviews as fi
+from survey_app.services.campaigns import field_start, first_day
 from survey_app.services.questionnaire_versions import questionnaire_of, version_for_group
 
 STATIC = Path(__file__).resolve().parents[1] / "static"
@@ -181,15 +182,33 @@ def _stored_or_refused(campaign, household, post: dict):
         return jsonify(error="no_questionnaire", message=_("No questionnaire.")), 409
     ids = {q.id for q in questionnaire_of(version).questions()}
     try:
-        paradata = fi.read_paradata(post.get("paradata"), question_ids=ids, now=utcnow())
+        paradata = fi.read_paradata(post.get("paradata"), question_ids=ids, now=utcnow(),
+                                    earliest=field_start(campaign))
     except fi.ParadataError as error:
-        return jsonify(error="paradata", part=error.reason), 400
+        return _paradata_refused(campaign, error)
     with db.write() as session:
         outcome = fi.take_interview(
             session=session, campaign=campaign, household=household, worker=current_user,
             instance_id=post["instance_id"], raw_answers=post["answers"], paradata=paradata,
             locale=_locale())
     return _answer(outcome, campaign, household)
+
+
+def _paradata_refused(campaign, error: fi.ParadataError):
+    """400 naming the part; for times out of bounds a message the page shows with the
+    record it keeps (the phone's clock is the usual cause)."""
+    if error.problem == "unreadable":
+        return jsonify(error="paradata", part=error.reason), 400
+    when = visits.beijing(error.moment).strftime("%Y-%m-%d %H:%M")
+    if error.problem == "too_early":
+        message = _("The interview's start (%(time)s by the phone's clock) is before the "
+                    "survey began (%(start)s). Check the phone's date and time; the interview "
+                    "stays on this phone.", time=when, start=first_day(campaign))
+    else:
+        message = _("The interview's end (%(time)s by the phone's clock) is in the future. "
+                    "Check the phone's date and time; the interview stays on this phone.",
+                    time=when)
+    return jsonify(error=error.problem, part=error.reason, message=message), 400
 
 
 def _answer(outcome: fi.InterviewOutcome, campaign, household):

@@ -72,3 +72,54 @@ def test_another_communitys_household_is_not_found_with_a_message(worker, world,
     assert body["error"] == "not_found" and body["message"]
     assert "enter" not in body  # not this worker's to enter on paper either
     assert session.exec(select(Response)).all() == []
+
+
+def _dated(world, household, start, end):
+    paradata = {**field_tests._paradata(), "started_at": start.isoformat(),
+                "ended_at": end.isoformat()}
+    return field_tests._interview(world, household, paradata=paradata)
+
+
+def test_an_interview_before_the_campaign_began_is_refused_naming_the_field(
+        worker, world, session):
+    # F12: started and ended in 2001 (a phone whose clock was reset, or a forged post) and
+    # twelve minutes long: no upper bound was broken, and without an opening date nothing
+    # refused it. The bound is the opening day (Beijing midnight) or, without one, the
+    # campaign's creation.
+    from datetime import UTC, date, datetime, timedelta
+
+    old = datetime(2001, 3, 1, 2, 0, tzinfo=UTC)
+    answer = _send(worker, world, _dated(world, world.households_a[0], old,
+                                         old + timedelta(minutes=12)))
+    assert answer.status_code == 400
+    body = answer.get_json()
+    assert (body["error"], body["part"]) == ("too_early", "started_at")
+    assert "早于" in body["message"] and "2001-03-01 10:00" in body["message"]
+    world.campaign.opens_on = date.today() - timedelta(days=3)
+    session.add(world.campaign)
+    session.flush()
+    before = datetime.now(UTC) - timedelta(days=5)
+    answer = _send(worker, world, _dated(world, world.households_a[0], before,
+                                         before + timedelta(minutes=12)))
+    assert answer.get_json()["error"] == "too_early"
+    assert world.campaign.opens_on.isoformat() in answer.get_json()["message"]
+    assert session.exec(select(Response)).all() == []
+    now = datetime.now(UTC)
+    assert _send(worker, world, _dated(world, world.households_a[0], now - timedelta(
+        minutes=8), now - timedelta(minutes=1))).status_code == 201
+
+
+def test_an_interview_ending_in_the_future_is_refused_naming_the_field(worker, world,
+                                                                       session):
+    from datetime import UTC, datetime, timedelta
+
+    now = datetime.now(UTC)
+    answer = _send(worker, world, _dated(world, world.households_a[0], now,
+                                         now + timedelta(minutes=30)))
+    assert answer.status_code == 400
+    body = answer.get_json()
+    assert (body["error"], body["part"]) == ("future", "ended_at")
+    assert "将来" in body["message"]
+    # Within the clock-skew allowance (fi.CLOCK_SLACK): believed.
+    assert _send(worker, world, _dated(world, world.households_a[0], now - timedelta(
+        minutes=5), now + timedelta(minutes=3))).status_code == 201
