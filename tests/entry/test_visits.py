@@ -101,6 +101,7 @@ def test_an_attempt_before_the_opening_day_is_refused_at_its_field(app, session,
     field = re.search(r'<div class="field has-error">(.*?)</div>', page, re.S)
     assert field and 'name="attempted_at"' in field.group(1)
     assert "before the survey began (2026-11-01)" in field.group(1)
+    assert "autofocus" in field.group(1) and page.count("autofocus") == 1  # the cursor there
     assert 'value="留言已贴门上"' in page and 'value="2026-10-31 23:50"' in page
     assert session.exec(select(Visit)).first() is None
     on_the_day = _typed(datetime(2026, 11, 1, 0, 5))
