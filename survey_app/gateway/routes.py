@@ -12,7 +12,8 @@ With ``SMS_CALLBACK_SIGNING_KEY`` set (a relay in front of the provider, or a pr
 signs), every post must also carry ``X-Survey-Signature: sha256=<hex HMAC-SHA256 of the raw
 body under that key>``; missing or wrong is 401 and nothing is read. A post of more than
 ``SMS_CALLBACK_MAX_RECEIPTS`` items is 413 and nothing of it is applied: the provider keeps
-it and pushes again (its batches are far smaller), and no post holds the write lock for long.
+it and pushes again (the setting must stay above the provider's batch size), and no post
+holds the write lock for long.
 """
 
 from __future__ import annotations
