@@ -86,6 +86,11 @@ DEFAULTS: dict[str, Any] = {
     # (?key=...); empty: the callbacks answer 404.
     "SMS_CALLBACK_SECRET": "",
     "SMS_CALLBACK_RATE_LIMIT": "120 per minute",
+    # Optional: every callback post must carry X-Survey-Signature: sha256=<HMAC-SHA256 of
+    # the raw body under this key> (gateway/routes.py); empty: no signature asked.
+    "SMS_CALLBACK_SIGNING_KEY": "",
+    # Items (receipts or replies) one callback post may carry; more: 413, nothing applied.
+    "SMS_CALLBACK_MAX_RECEIPTS": 1000,
     # Background jobs (exports, the Word report, letters, roster imports; services.jobs).
     # A Redis URL: jobs go to the RQ queue JOB_QUEUE_NAME and a separate worker runs them
     # (`survey-app jobs worker`). Empty: each job runs in a thread of the web process that

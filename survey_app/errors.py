@@ -30,7 +30,7 @@ def init_app(app: Flask) -> None:
     def _http_error(error: HTTPException):
         code = error.code or 500
         title, message = _messages().get(code, (error.name, error.description or ""))
-        if request.path.startswith("/api/"):
+        if request.path.startswith(("/api/", "/gateway/")):  # machines read JSON
             response = jsonify(error=error.name, status=code, message=message)
         else:
             response = app.make_response(

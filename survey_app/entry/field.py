@@ -26,13 +26,14 @@ from survey_app.entry import bp
 from survey_app.entry.field_texts import page_texts
 from survey_app.entry.forms import contact_refusal
 from survey_app.entry.household_page import NO_STORE
-from survey_app.entry.routes import _campaign, _household, _locale
+from survey_app.entry.routes import _campaign, _locale
 from survey_app.extensions import csrf, db
 from survey_app.labels import label
 from survey_app.models import Role, utcnow
 from survey_app.security import LARGEST_ROW_ID, role_required
-from survey_app.services import contact_vault
+from survey_app.services import contact_vault, paper_entry, visits
 from survey_app.services import field_interviews as fi
+from survey_app.services.campaigns import field_start, first_day
 from survey_app.services.questionnaire_versions import questionnaire_of, version_for_group
 
 STATIC = Path(__file__).resolve().parents[1] / "static"
@@ -133,7 +134,14 @@ def field_sync(slug: str):
         return jsonify(error="worker", message=_(
             "This interview was made under another account; it is sent when that account "
             "signs in on this phone.")), 409
-    household = _household(campaign, post["household_id"])
+    household = paper_entry.household_for(campaign, post["household_id"], current_user,
+                                          session=db.session)
+    if household is None:
+        # Not in the campaign or another community's: the same answer for both, as the
+        # HTML routes' 404, and a message the page shows beside the record it keeps.
+        return jsonify(error="not_found", message=_(
+            "This household is not on your list for this survey; the interview stays on "
+            "this phone.")), 404
     return _stored_or_refused(campaign, household, post)
 
 
@@ -174,18 +182,36 @@ def _stored_or_refused(campaign, household, post: dict):
         return jsonify(error="no_questionnaire", message=_("No questionnaire.")), 409
     ids = {q.id for q in questionnaire_of(version).questions()}
     try:
-        paradata = fi.read_paradata(post.get("paradata"), question_ids=ids, now=utcnow())
+        paradata = fi.read_paradata(post.get("paradata"), question_ids=ids, now=utcnow(),
+                                    earliest=field_start(campaign))
     except fi.ParadataError as error:
-        return jsonify(error="paradata", part=error.reason), 400
+        return _paradata_refused(campaign, error)
     with db.write() as session:
         outcome = fi.take_interview(
             session=session, campaign=campaign, household=household, worker=current_user,
             instance_id=post["instance_id"], raw_answers=post["answers"], paradata=paradata,
             locale=_locale())
-    return _answer(outcome)
+    return _answer(outcome, campaign, household)
 
 
-def _answer(outcome: fi.InterviewOutcome):
+def _paradata_refused(campaign, error: fi.ParadataError):
+    """400 naming the part; for times out of bounds a message the page shows with the
+    record it keeps (the phone's clock is the usual cause)."""
+    if error.problem == "unreadable":
+        return jsonify(error="paradata", part=error.reason), 400
+    when = visits.beijing(error.moment).strftime("%Y-%m-%d %H:%M")
+    if error.problem == "too_early":
+        message = _("The interview's start (%(time)s by the phone's clock) is before the "
+                    "survey began (%(start)s). Check the phone's date and time; the interview "
+                    "stays on this phone.", time=when, start=first_day(campaign))
+    else:
+        message = _("The interview's end (%(time)s by the phone's clock) is in the future. "
+                    "Check the phone's date and time; the interview stays on this phone.",
+                    time=when)
+    return jsonify(error=error.problem, part=error.reason, message=message), 400
+
+
+def _answer(outcome: fi.InterviewOutcome, campaign, household):
     if isinstance(outcome, fi.Stored):
         return jsonify(receipt=outcome.response.receipt_code, created=outcome.created), \
             201 if outcome.created else 200
@@ -199,6 +225,11 @@ def _answer(outcome: fi.InterviewOutcome):
     if isinstance(outcome, fi.InstanceConflict):
         return jsonify(error="instance", message=_(
             "Another interview was sent under this number.")), 409
+    if isinstance(outcome, fi.NotSampled):
+        return jsonify(error="unsampled", enter=url_for(
+            ".enter", slug=campaign.slug, household_id=household.id), message=_(
+            "This household is not in the sample, so it cannot be sent from this page. The "
+            "interview stays on this phone: key it on the paper entry page.")), 409
     if isinstance(outcome, fi.NotTaking):
         return jsonify(error="closed", message=_("The survey takes no answers now.")), 409
     abort(500)

@@ -37,6 +37,8 @@ def page_texts() -> dict[str, str]:
         "not_an_integer": _("Please type a whole number."),
         "too_long": _("This text is too long."),
         "contacts_kept": _("Addresses kept on this phone: %(n)s households."),
+        "answers_kept": _("Answers kept on this phone"),
+        "paper_entry": _("Open the paper entry page of this household"),
         "no_pack": _("Open this page once with a network to load the questionnaires."),
         **{group.value: label(group.value) for group in HouseholdGroup},
     }

@@ -207,12 +207,19 @@ class VisitRecordForm(FlaskForm):
             SelectChoice(o.code, outcome_label(o.code)) for o in VISIT_OUTCOMES]
 
 
-def visit_refusal(reason: str) -> str:
+#: The field of the visit form each refusal is about (shown beside it).
+VISIT_REFUSAL_FIELDS = {"future": "attempted_at", "before_start": "attempted_at",
+                        "appointment_before": "next_appointment"}
+
+
+def visit_refusal(reason: str, *, start: str = "") -> str:
+    """The message of a ``VisitRefused`` reason (``start``: the campaign's first day)."""
     return {
         "channel": _("Choose visit or phone."),
         "outcome": _("Choose an outcome."),
         "future": _("This time is in the future: type when the attempt took place."),
-        "too_early": _("Type a date from the year 2000 on."),
+        "before_start": _("This time is before the survey began (%(start)s): type when the "
+                          "attempt took place.", start=start),
         "appointment_before": _("The next appointment must come after this attempt."),
         "not_in_field": _("Attempts are recorded only while the campaign is in the field."),
     }[reason]

@@ -19,6 +19,7 @@ from survey_app.extensions import db
 from survey_app.models import Community, Disposition, Role
 from survey_app.security import role_required
 from survey_app.services import contact_vault, paper_entry, visits
+from survey_app.services.campaigns import first_day
 from survey_app.services.score_filters import BEIJING
 
 
@@ -65,8 +66,11 @@ def record_visit(slug: str, household_id: int):
                 note=form.note.data or "",
                 next_appointment=appointment.replace(tzinfo=BEIJING) if appointment else None)
     except visits.VisitRefused as refused:
-        return render_household(campaign, target, visit_form=form,
-                                visit_problem=f.visit_refusal(refused.reason))
+        message = f.visit_refusal(refused.reason, start=first_day(campaign))
+        if refused.reason in f.VISIT_REFUSAL_FIELDS:  # said beside the field, typing kept
+            form[f.VISIT_REFUSAL_FIELDS[refused.reason]].errors = [message]
+            return render_household(campaign, target, visit_form=form)
+        return render_household(campaign, target, visit_form=form, visit_problem=message)
     flash(_("Attempt recorded."), "success")
     # No #fragment: a page opened at a fragment ignores autofocus, and the cursor should
     # wait in the visit form for the next attempt.

@@ -7,11 +7,20 @@ address a guess (``TOKEN_RATE_LIMIT``, then 429), no secret configured is 404. A
 calls are rate-limited per address (``SMS_CALLBACK_RATE_LIMIT``); exempt from CSRF
 (a server-to-server API without cookies). Answers ``{"code": 0, "msg": "成功"}`` as the
 provider expects; a body that is not a JSON list is 400.
+
+With ``SMS_CALLBACK_SIGNING_KEY`` set (a relay in front of the provider, or a provider that
+signs), every post must also carry ``X-Survey-Signature: sha256=<hex HMAC-SHA256 of the raw
+body under that key>``; missing or wrong is 401 and nothing is read. A post of more than
+``SMS_CALLBACK_MAX_RECEIPTS`` items is 413 and nothing of it is applied: the provider keeps
+it and pushes again (the setting must stay above the provider's batch size), and no post
+holds the write lock for long.
 """
 
 from __future__ import annotations
 
+import hashlib
 import hmac
+import json
 
 from flask import abort, current_app, jsonify, request
 
@@ -34,13 +43,37 @@ def _require_secret():
     if not hmac.compare_digest(given.encode(), secret.encode()):
         count_failed_lookup()  # guessing the secret: 429 once the address's budget is spent
         abort(403)
+    signing_key = current_app.config["SMS_CALLBACK_SIGNING_KEY"]
+    if signing_key and not _signed(signing_key):
+        return jsonify(code=401, msg="签名错误", error="signature"), 401
+    return None
+
+
+SIGNATURE_HEADER = "X-Survey-Signature"
+
+
+def _signed(key: str) -> bool:
+    """Does the post carry the HMAC-SHA256 of its raw body under ``key``? Compared in
+    constant time; the body is kept for the JSON reader."""
+    given = request.headers.get(SIGNATURE_HEADER, "")
+    scheme, _, digest = given.partition("=")
+    expected = hmac.new(key.encode(), request.get_data(cache=True), hashlib.sha256).hexdigest()
+    return scheme == "sha256" and hmac.compare_digest(digest.lower().encode(),
+                                                      expected.encode())
 
 
 def _items() -> list:
     body = request.get_json(silent=True)
     if isinstance(body, dict):
         body = [body]
-    if not isinstance(body, list) or not all(isinstance(item, dict) for item in body):
+    if not isinstance(body, list):
+        abort(400)
+    largest = current_app.config["SMS_CALLBACK_MAX_RECEIPTS"]
+    if len(body) > largest:
+        abort(current_app.response_class(json.dumps(
+            {"code": 413, "msg": f"一次最多 {largest} 条", "error": "too_many", "max": largest},
+            ensure_ascii=False), status=413, mimetype="application/json"))
+    if not all(isinstance(item, dict) for item in body):
         abort(400)
     return body
 

@@ -13,7 +13,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
-from datetime import date
+from datetime import UTC, date, datetime, time
 from typing import TYPE_CHECKING
 
 from flask_babel import gettext as _
@@ -21,8 +21,17 @@ from sqlalchemy import func
 from sqlmodel import Session, select
 
 from survey_app.labels import label
-from survey_app.models import Campaign, CampaignStatus, Household, Response, ResponseStatus, User
+from survey_app.models import (
+    Campaign,
+    CampaignStatus,
+    Household,
+    Response,
+    ResponseStatus,
+    User,
+    as_utc,
+)
 from survey_app.services import audit
+from survey_app.services.score_filters import BEIJING
 
 if TYPE_CHECKING:
     from analysis.indicator import BandRule, ProportionalRule, StepwiseRule
@@ -115,6 +124,38 @@ def set_status(campaign: Campaign, status: str, *, session: Session,
                  label=None if actor else "cli", campaign_id=campaign.id,
                  details={"from": previous, "to": status})
     return campaign
+
+
+def field_start(campaign: Campaign) -> datetime:
+    """The earliest moment an interview or a visit attempt of ``campaign`` can have taken
+    place (aware, UTC): the start of its opening day in Beijing, or, without one, when the
+    campaign was set up in the app (its roster and sample, hence its visits, come after).
+
+    >>> from datetime import UTC
+    >>> field_start(Campaign(slug="x", title="x", year=2026, opens_on=date(2026, 11, 1)))
+    datetime.datetime(2026, 10, 31, 16, 0, tzinfo=datetime.timezone.utc)
+    >>> field_start(Campaign(slug="x", title="x", year=2026,
+    ...                      created_at=datetime(2026, 9, 1, 8, 30)))
+    datetime.datetime(2026, 9, 1, 8, 30, tzinfo=datetime.timezone.utc)
+    """
+    if campaign.opens_on is not None:
+        return datetime.combine(campaign.opens_on, time(), tzinfo=BEIJING).astimezone(UTC)
+    return as_utc(campaign.created_at)
+
+
+def first_day(campaign: Campaign) -> str:
+    """:func:`field_start` as a message shows it: the opening day, or the Beijing day and
+    time the campaign was set up.
+
+    >>> first_day(Campaign(slug="x", title="x", year=2026, opens_on=date(2026, 11, 1)))
+    '2026-11-01'
+    >>> first_day(Campaign(slug="x", title="x", year=2026,
+    ...                    created_at=datetime(2026, 9, 1, 8, 30)))
+    '2026-09-01 16:30'
+    """
+    if campaign.opens_on is not None:
+        return campaign.opens_on.isoformat()
+    return field_start(campaign).astimezone(BEIJING).strftime("%Y-%m-%d %H:%M")
 
 
 def set_dates(campaign: Campaign, opens_on: date | None, closes_on: date | None, *,

@@ -91,11 +91,15 @@ class Paradata:
 
 
 class ParadataError(ValueError):
-    """The paradata of a posted interview cannot be read (``reason`` names the part)."""
+    """The paradata of a posted interview cannot be read (``reason`` names the part), or
+    its times are out of bounds (``problem``: ``too_early`` for a start before the
+    campaign's field start, ``future`` for an end ahead of the clock beyond
+    :data:`CLOCK_SLACK`; ``moment`` the refused time)."""
 
-    def __init__(self, reason: str) -> None:
+    def __init__(self, reason: str, problem: str = "unreadable",
+                 moment: datetime | None = None) -> None:
         super().__init__(reason)
-        self.reason = reason
+        self.reason, self.problem, self.moment = reason, problem, moment
 
 
 @dataclass(frozen=True)
@@ -135,7 +139,14 @@ class NotTaking:
     reason: str
 
 
-InterviewOutcome = Stored | Invalid | AnsweredElsewhere | InstanceConflict | NotTaking
+@dataclass(frozen=True)
+class NotSampled:
+    """The household is not in the campaign's sample: the field pack never lists it, and
+    paper entry takes it only when the worker chooses all households (``?all``)."""
+
+
+InterviewOutcome = (Stored | Invalid | AnsweredElsewhere | InstanceConflict | NotTaking
+                    | NotSampled)
 
 
 def _when(value: object, reason: str) -> datetime:
@@ -162,8 +173,13 @@ def _number(value: object, low: float, high: float, reason: str) -> float:
     return float(value)
 
 
-def read_paradata(raw: object, *, question_ids: set[str], now: datetime) -> Paradata:
+def read_paradata(raw: object, *, question_ids: set[str], now: datetime,
+                  earliest: datetime | None = None) -> Paradata:
     """The paradata posted with an interview, checked; :class:`ParadataError` otherwise.
+
+    ``earliest``: no interview starts before it (the campaign's field start,
+    ``campaigns.field_start``), allowing a phone clock :data:`CLOCK_SLACK` slow; nor ends
+    more than :data:`CLOCK_SLACK` after ``now``.
 
     >>> from datetime import UTC
     >>> p = read_paradata({"started_at": "2026-12-06T02:00:00Z",
@@ -177,7 +193,11 @@ def read_paradata(raw: object, *, question_ids: set[str], now: datetime) -> Para
         raise ParadataError("paradata")
     started, ended = _when(raw.get("started_at"), "started_at"), _when(raw.get("ended_at"),
                                                                        "ended_at")
-    if not started <= ended <= now + CLOCK_SLACK or ended - started > LONGEST_INTERVIEW:
+    if earliest is not None and started < earliest - CLOCK_SLACK:
+        raise ParadataError("started_at", "too_early", started)
+    if ended > now + CLOCK_SLACK:
+        raise ParadataError("ended_at", "future", ended)
+    if not started <= ended or ended - started > LONGEST_INTERVIEW:
         raise ParadataError("times")
     seconds = raw.get("question_seconds") or {}
     if not isinstance(seconds, Mapping) or not set(seconds) <= question_ids:
@@ -230,8 +250,12 @@ def take_interview(*, session: Session, campaign: Campaign, household: Household
                    paradata: Paradata, locale: str = "zh") -> InterviewOutcome:
     """Validate and store one interview exactly once (see the module docstring).
 
-    ``household`` must be one the worker may see (``paper_entry.household_for``).
+    ``household`` must be one the worker may see (``paper_entry.household_for``); one not
+    sampled is :class:`NotSampled` (a crafted post, or a sample drawn again since the phone
+    took its pack), before anything is read or written.
     """
+    if not household.sampled:
+        return NotSampled()
     versions = attached_versions(campaign, session=session)
     version = versions.get(household.household_group)
     if version is None:

@@ -18,7 +18,7 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from datetime import datetime
 
-from sqlalchemy import and_, or_, update
+from sqlalchemy import and_, bindparam, func, or_, update
 from sqlmodel import Session, col, select
 
 from survey_app.models import (
@@ -47,34 +47,91 @@ def _text(value: object) -> str:
     return "" if value is None else str(value).replace("\x00", "")
 
 
+@dataclass(frozen=True)
+class _Receipt:
+    out_id: str
+    biz_id: str
+    values: dict
+
+
+def _read_receipt(item: Mapping, now: datetime) -> _Receipt:
+    success = item.get("success") in (True, "true", "True", 1, "1")
+    values = ({"status": MessageStatus.DELIVERED, "delivered_at": now, "error": None}
+              if success else
+              {"status": MessageStatus.FAILED,
+               "error": (_text(item.get("err_code")) or "undelivered")[:64]})
+    return _Receipt(_text(item.get("out_id"))[:64], _text(item.get("biz_id"))[:64], values)
+
+
 def apply_receipts(items: Iterable[Mapping], *, session: Session,
                    now: datetime | None = None) -> CallbackResult:
-    """Record delivery receipts; how many matched a message and how many did not."""
+    """Record delivery receipts; how many matched a message and how many did not.
+
+    One read of every message the batch names (locked on PostgreSQL until the commit, so
+    the sender waits), the receipts applied in order in memory (a receipt never undoes a
+    delivery; a failure then a delivery of the same message is a delivery), then one
+    executemany update of the messages that changed, each still guarded by its status: a
+    few statements per post, however many receipts (the cap is the route's).
+    """
     now = now or utcnow()
+    receipts = [_read_receipt(item, now) for item in items]
+    found = _named_messages(receipts, session=session)
+    by_ref = {m.client_ref: m for m in found}
+    by_biz: dict[str, list[OutboxMessage]] = {}
+    for message in found:
+        by_biz.setdefault(message.provider_message_id or "", []).append(message)
+    state = {m.id: {"status": m.status, "attempts": m.attempts} for m in found}
+    changed: dict[int, dict] = {}
     applied = ignored = 0
-    # A pending message tried before was accepted after all (its answer timed out): the
-    # receipt is the answer, and the sender does not send it again.
-    receivable = or_(col(OutboxMessage.status).in_(_RECEIPT_FROM),
-                     and_(OutboxMessage.status == MessageStatus.PENDING,
-                          OutboxMessage.attempts > 0))
-    for item in items:
-        out_id, biz_id = _text(item.get("out_id"))[:64], _text(item.get("biz_id"))[:64]
-        match = [OutboxMessage.client_ref == out_id] if out_id else []
-        if biz_id:
-            match.append(OutboxMessage.provider_message_id == biz_id)
-        if not match:
-            ignored += 1
-            continue
-        success = item.get("success") in (True, "true", "True", 1, "1")
-        values = ({"status": MessageStatus.DELIVERED, "delivered_at": now, "error": None}
-                  if success else
-                  {"status": MessageStatus.FAILED,
-                   "error": (_text(item.get("err_code")) or "undelivered")[:64]})
-        done = session.execute(update(OutboxMessage).where(or_(*match), receivable)
-                               .values(updated_at=now, **values))
-        applied += done.rowcount
-        ignored += done.rowcount == 0
+    for receipt in receipts:
+        targets = [by_ref[receipt.out_id]] if receipt.out_id in by_ref else []
+        targets += by_biz.get(receipt.biz_id, []) if receipt.biz_id else []
+        hits = list(dict.fromkeys(m.id for m in targets if _receivable_state(state[m.id])))
+        for mid in hits:
+            state[mid]["status"] = receipt.values["status"]
+            changed[mid] = {**changed.get(mid, {}), **receipt.values}
+        applied += len(hits)
+        ignored += not hits
+    _write_receipts(changed, now, session=session)
+    for message in found:  # the copies read above are stale now
+        session.expire(message)
     return CallbackResult(applied, ignored)
+
+
+def _named_messages(receipts: list[_Receipt], *, session: Session) -> list[OutboxMessage]:
+    """The messages the receipts name by ``out_id`` or ``biz_id``, in one locked read."""
+    out_ids = {r.out_id for r in receipts if r.out_id}
+    biz_ids = {r.biz_id for r in receipts if r.biz_id}
+    if not out_ids and not biz_ids:
+        return []
+    return list(session.exec(select(OutboxMessage).where(or_(
+        col(OutboxMessage.client_ref).in_(out_ids),
+        col(OutboxMessage.provider_message_id).in_(biz_ids)))
+        .order_by(OutboxMessage.id).with_for_update()).all())
+
+
+def _receivable_state(state: dict) -> bool:
+    return state["status"] in _RECEIPT_FROM or (state["status"] == MessageStatus.PENDING
+                                                and state["attempts"] > 0)
+
+
+def _write_receipts(changed: dict[int, dict], now: datetime, *, session: Session) -> None:
+    """One executemany update: each row's final status, guarded as a single receipt's."""
+    if not changed:
+        return
+    table = OutboxMessage.__table__
+    # Spelled out, not IN (...): an expanding parameter cannot go through executemany.
+    receivable = or_(*(table.c.status == status for status in _RECEIPT_FROM),
+                     and_(table.c.status == MessageStatus.PENDING, table.c.attempts > 0))
+    delivered = bindparam("b_delivered_at", type_=table.c.delivered_at.type)
+    statement = (table.update().where(table.c.id == bindparam("b_id"), receivable)
+                 .values(status=bindparam("b_status", type_=table.c.status.type),
+                         error=bindparam("b_error", type_=table.c.error.type),
+                         delivered_at=func.coalesce(delivered, table.c.delivered_at),
+                         updated_at=now))
+    rows = [{"b_id": mid, "b_status": values["status"], "b_error": values.get("error"),
+             "b_delivered_at": values.get("delivered_at")} for mid, values in changed.items()]
+    session.connection().execute(statement, rows)
 
 
 def is_opt_out(content: str) -> bool:

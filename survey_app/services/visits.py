@@ -30,6 +30,7 @@ from survey_app.models import (
     utcnow,
 )
 from survey_app.services import audit, progress
+from survey_app.services.campaigns import field_start
 from survey_app.services.score_filters import BEIJING
 
 CHANNELS = ("visit", "phone")
@@ -54,8 +55,9 @@ EARLIEST = datetime(2000, 1, 1, tzinfo=UTC)
 
 
 class VisitRefused(ValueError):
-    """``reason``: ``channel``, ``outcome``, ``future``, ``too_early``,
-    ``appointment_before``, ``not_in_field``."""
+    """``reason``: ``channel``, ``outcome``, ``future``, ``before_start`` (before the
+    campaign's :func:`~survey_app.services.campaigns.field_start`), ``appointment_before``,
+    ``not_in_field``."""
 
     def __init__(self, reason: str) -> None:
         super().__init__(reason)
@@ -79,8 +81,9 @@ def record_visit(*, session: Session, campaign: Campaign, household: Household, 
         raise VisitRefused("not_in_field")
     if attempted_at > utcnow() + FUTURE_TOLERANCE:
         raise VisitRefused("future")
-    if attempted_at < EARLIEST:
-        raise VisitRefused("too_early")
+    # Typed to the minute: the start's minute itself is allowed.
+    if attempted_at < max(EARLIEST, field_start(campaign).replace(second=0, microsecond=0)):
+        raise VisitRefused("before_start")
     if next_appointment is not None and next_appointment <= attempted_at:
         raise VisitRefused("appointment_before")
     visit = Visit(campaign_id=campaign.id, household_id=household.id, worker_id=worker.id,

@@ -96,6 +96,7 @@
           r.state = res.ok ? "sent" : "refused";
           r.receipt = body.receipt || null;
           r.message = body.message || body.error || "";
+          r.enter = body.enter || null;  // unsampled: the paper entry page of the household
           r.sent_at = new Date().toISOString();
           // Stored on the server: the household's name, address and phone leave the phone,
           // so the next interview starts from a list without them.

@@ -79,9 +79,32 @@
     var list = $("outcomes");
     list.textContent = "";
     records.filter(function (r) { return r.state !== "waiting"; }).forEach(function (r) {
-      list.appendChild(el("li", {"class": r.state}, r.code + " · " +
-        (r.state === "sent" ? fmt(T.sent, {receipt: r.receipt}) : r.message)));
+      var li = el("li", {"class": r.state}, r.code + " · " +
+        (r.state === "sent" ? fmt(T.sent, {receipt: r.receipt}) : r.message));
+      if (r.state === "refused") li.appendChild(keptAnswers(r));
+      list.appendChild(li);
     });
+  }
+
+  /* A refused interview stays on the phone: its answers, numbered as on the paper form
+     (every question of the questionnaire, in order), so it can be keyed on paper entry. */
+  function keptAnswers(r) {
+    var box = el("details"), ol = el("ol", {"class": "kept"});
+    var q = pack && r.group && pack.questionnaires[r.group];
+    var all = q ? FieldRules.questions(q.definition) : Object.keys(r.answers).map(function (id) {
+      return {id: id};
+    });
+    box.appendChild(el("summary", {}, T.answers_kept));
+    all.forEach(function (x, i) {
+      var a = r.answers[x.id];
+      if (a === undefined || a === "" || (Array.isArray(a) && !a.length)) return;
+      var li = el("li", {value: i + 1}, (x.text ? tr(x.text) : x.id) + " ");
+      li.appendChild(el("b", {}, Array.isArray(a) ? a.join(", ") : a));  // the code to type
+      ol.appendChild(li);
+    });
+    box.appendChild(ol);
+    if (r.enter) box.appendChild(el("a", {href: r.enter, "class": "enter"}, T.paper_entry));
+    return box;
   }
 
   function sync() {
@@ -204,7 +227,7 @@
     var answers = {};
     seen.forEach(function (q) { if (cur.answers[q.id] !== undefined) answers[q.id] = cur.answers[q.id]; });
     var record = {instance_id: crypto.randomUUID(), slug: cfg.slug, household_id: cur.h.id,
-      worker: pack.worker,
+      worker: pack.worker, group: cur.h.group,
       code: cur.h.code, answers: answers, state: "waiting", saved_at: new Date().toISOString(),
       paradata: {started_at: cur.started, ended_at: new Date().toISOString(),
                  question_seconds: cur.seconds, position: cur.position}};

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import random
 from dataclasses import dataclass, field
+from datetime import timedelta
 
 import pytest
 
@@ -16,6 +17,7 @@ from survey_app.models import (
     HouseholdGroup,
     Role,
     User,
+    utcnow,
 )
 from survey_app.services import questionnaire_versions
 from survey_app.services.paper_entry import display_value, printed_code
@@ -48,8 +50,10 @@ def add_household(session, campaign, community, code, group=HouseholdGroup.RELOC
 
 def build_field(session, *, double_entry=True, duplicate_rule="keep_first", count_a=30,
                 count_b=3) -> Field:
+    # Set up weeks before its field work (visits and interviews must not precede it).
     campaign = make_campaign(session, double_entry=double_entry, duplicate_rule=duplicate_rule,
-                             status=CampaignStatus.OPEN)
+                             status=CampaignStatus.OPEN,
+                             created_at=utcnow() - timedelta(days=30))
     questionnaire_versions.attach_builtin_questionnaires(campaign, session=session)
     a = make_community(session, name="桃花仑社区")
     b = make_community(session, name="金银山社区")

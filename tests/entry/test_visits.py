@@ -70,7 +70,8 @@ def test_a_worker_records_two_attempts_and_the_page_lists_them(app, session, wor
     ({"outcome": ""}, "This field is required"),
     ({"outcome": "pending"}, "Not a valid choice"),
     ({"attempted_at": "2999-01-01 10:00"}, "in the future"),
-    ({"attempted_at": "0001-01-01 00:00"}, "from the year 2000 on"),
+    ({"attempted_at": "0001-01-01 00:00"}, "before the survey began"),
+    ({"attempted_at": "2010-01-01 10:00"}, "before the survey began"),
     ({"next_appointment": "2020-01-01 10:00"}, "must come after this attempt"),
 ])
 def test_a_rejected_attempt_says_why_and_keeps_what_was_typed(app, session, world, fields,
@@ -83,6 +84,29 @@ def test_a_rejected_attempt_says_why_and_keeps_what_was_typed(app, session, worl
     assert message in page
     assert 'value="留言已贴门上"' in page and f'value="{typed["attempted_at"]}"' in page
     assert session.exec(select(Visit)).first() is None
+
+
+def test_an_attempt_before_the_opening_day_is_refused_at_its_field(app, session, world):
+    # F12: the bound is the campaign's opening day (Beijing midnight) when it has one, else
+    # when the campaign was set up; the message stands by the date and names the day.
+    from datetime import date
+
+    world.campaign.opens_on = date(2026, 11, 1)
+    session.add(world.campaign)
+    session.flush()
+    worker = UserClient(app, world.worker_a)
+    typed = _typed(datetime(2026, 10, 31, 23, 50), note="留言已贴门上")
+    response = worker.post(_url(world, world.households_a[0], "/visits?lang=en"), data=typed)
+    page = response.get_data(as_text=True)
+    field = re.search(r'<div class="field has-error">(.*?)</div>', page, re.S)
+    assert field and 'name="attempted_at"' in field.group(1)
+    assert "before the survey began (2026-11-01)" in field.group(1)
+    assert "autofocus" in field.group(1) and page.count("autofocus") == 1  # the cursor there
+    assert 'value="留言已贴门上"' in page and 'value="2026-10-31 23:50"' in page
+    assert session.exec(select(Visit)).first() is None
+    on_the_day = _typed(datetime(2026, 11, 1, 0, 5))
+    assert worker.post(_url(world, world.households_a[0], "/visits"),
+                       data=on_the_day).status_code == 302
 
 
 def test_attempts_are_refused_outside_the_field_and_for_another_community(app, session, world):
@@ -112,6 +136,9 @@ def test_a_completed_household_keeps_its_outcome_when_an_attempt_is_logged(sessi
 
 
 def test_progress_counts_attempts_per_household_and_per_worker_and_day(app, session, world):
+    from datetime import date
+
+    world.campaign.opens_on = date(2021, 11, 1)  # the 2021 wave (no attempt before it)
     a = world.households_a
     # Beijing days: 2021-11-03 (UTC 16:30 on the 2nd is 00:30 on the 3rd) and 2021-11-04.
     plan = [

@@ -12,7 +12,8 @@ import logging
 from sqlmodel import select
 
 from survey_app.extensions import db
-from survey_app.models import AuditEvent, Campaign, CampaignStatus, Household
+from survey_app.models import AuditEvent, Campaign, CampaignStatus, Household, utcnow
+from survey_app.services import visits
 from tests.security.conftest import login_cookie
 from tests.services.rosters import phone
 
@@ -149,7 +150,9 @@ def test_no_export_or_report_carries_a_name_address_phone_or_visit_note(app, sce
     assert A001[1] in _reveal(worker, scenario).get_data(as_text=True)
     recorded = worker.post(f"/entry/{scenario.slug}/households/{scenario.household_a}/visits",
                            data={"channel": "visit", "outcome": "contacted",
-                                 "attempted_at": "2021-11-05 10:00",
+                                 # now: the scenario's campaign was set up just now
+                                 "attempted_at": visits.beijing(utcnow()).strftime(
+                                     "%Y-%m-%d %H:%M"),
                                  "note": f"{A001[0]}说晚上在家 {A001[2]}"})
     assert recorded.status_code == 302
     rows = range(2, 8)
