@@ -30,7 +30,7 @@ from typing import Any
 from sqlmodel import Session
 
 from survey_app.models import BackgroundJob, as_utc, utcnow
-from survey_app.services import jobs
+from survey_app.services import job_uploads, jobs
 
 log = logging.getLogger(__name__)
 
@@ -235,7 +235,10 @@ def run_job(job_id: int, *, write: Writer, read: Writer, settings: RunnerSetting
         log.exception("job %s (%s) failed", job_id, spec.kind)
         _own_part(settings, job_id, owner).unlink(missing_ok=True)
         with write() as session:
-            jobs.fail(job_id, owner, type(exc).__name__, session=session, now=utcnow())
+            failed = jobs.fail(job_id, owner, type(exc).__name__, session=session,
+                               now=utcnow())
+        if failed:  # for good: a roster's sealed upload (names, ID numbers) is of no more use
+            job_uploads.remove(settings.files_dir, job_id)
         return "failed"
     with write() as session:
         kept = jobs.finish(job_id, owner, session=session, now=utcnow(), path=path.name,
