@@ -68,6 +68,7 @@ def issue_tokens(slug: str):
     except tokens.TokenError as exc:
         return _refused(campaign, str(exc))
     except jobs.JobLimitReached as limit:  # nothing issued either: the letters go with it
+        job_queue.nudge_pending(current_user)
         return _refused(campaign, limit.message())
     message = _("Issued %(count)d links.", count=len(issued))
     if job_id is not None:
@@ -102,6 +103,7 @@ def start_letters(slug: str):
         with db.write() as session:
             job_id = _letters_job(campaign, chosen, session=session)
     except jobs.JobLimitReached as limit:
+        job_queue.nudge_pending(current_user)
         return _refused(campaign, limit.message())
     job_queue.deliver([job_id])
     return _done_to(url_for("admin.campaign", slug=slug) + f"#job-{job_id}",

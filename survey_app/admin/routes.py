@@ -335,6 +335,7 @@ def _roster_job(campaign: Campaign, filename: str, data: bytes, columns: str):
             job_id = job.id
             job_uploads.store(folder, job_id, data, secret=current_app.config["CONTACT_KEY"])
     except jobs.JobLimitReached as limit:
+        job_queue.nudge_pending(current_user)
         return _refused(campaign, limit.message())
     job_queue.deliver([job_id])
     flash(_("The roster is being imported in the background; its report appears below."),

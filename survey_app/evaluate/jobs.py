@@ -48,6 +48,7 @@ def _start(campaign: Campaign, kind: str, params: dict, action: str, snapshot: s
                                   max_pending=current_app.config["JOB_MAX_PENDING_PER_USER"])
             job_id = job.id
     except jobs.JobLimitReached as limit:
+        job_queue.nudge_pending(current_user)
         flash(limit.message(), "error")
         return redirect(url_for("evaluate.dashboard", slug=campaign.slug, **request.args))
     job_queue.deliver([job_id])

@@ -179,6 +179,13 @@ def job_for(job_id: int, user: User, *, session: Session) -> BackgroundJob | Non
     return job
 
 
+def pending_jobs(user: User, *, session: Session) -> list[BackgroundJob]:
+    """The user's jobs queued or running (what :class:`JobLimitReached` counts)."""
+    return list(session.exec(select(BackgroundJob).where(
+        BackgroundJob.requested_by == user.id, col(BackgroundJob.status).in_(_PENDING))
+        .order_by(BackgroundJob.id)).all())
+
+
 def recent_jobs(campaign: Campaign, user: User, *, session: Session,
                 kinds: tuple[str, ...] = KINDS, limit: int = 5) -> list[BackgroundJob]:
     """The user's latest jobs of ``kinds`` for the campaign, newest first."""

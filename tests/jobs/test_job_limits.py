@@ -107,3 +107,32 @@ def test_create_job_refuses_past_the_limit(limited_app):
             for _ in range(jobs.MAX_PENDING):
                 jobs.create_job("report", {}, session=session, actor=user, campaign=None,
                                 action="export.report")
+
+
+def test_being_refused_restarts_the_users_jobs_cut_off_by_a_server_stop(make_app, tmp_path,
+                                                                      monkeypatch):
+    # Inline mode (the SQLite pilot): jobs run in threads of the web process, lost with it.
+    app = make_app(JOB_FILES_DIR=str(tmp_path), JOB_LEASE_SECONDS=60, JOB_RUN_INLINE=True,
+                   JOB_MAX_PENDING_PER_USER=2)
+    started = []
+    monkeypatch.setattr(job_queue, "_start_inline", lambda _app, job_id: started.append(job_id))
+    client = app.test_client()
+    with app.app_context():
+        from datetime import timedelta
+
+        from survey_app.extensions import db
+        from survey_app.models import utcnow
+
+        session = db.session
+        user = make_user(session)
+        never_given = jobs.create_job("export", {"format": "csv"}, session=session,
+                                      actor=user, campaign=None, action="export.csv")
+        given_long_ago = jobs.create_job("export", {"format": "csv"}, session=session,
+                                         actor=user, campaign=None, action="export.csv")
+        given_long_ago.enqueued_at = utcnow() - timedelta(minutes=5)  # never claimed
+        session.add(given_long_ago)
+        session.flush()
+        login(client, user)
+        refused = client.post(f"/evaluate/{demo.SLUG}/jobs/export/csv")
+        assert _job_id(refused) is None
+        assert sorted(started) == [never_given.id, given_long_ago.id]
