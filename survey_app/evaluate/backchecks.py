@@ -200,6 +200,8 @@ def backcheck_call(slug: str, household_id: int):
                                    seen_attempts=f.seen_attempts(form))
     except backchecks.BackcheckRefused as refused:
         label = dict(_item_choices(campaign)).get(refused.item or "", "")
+        if refused.reason == "call_changed":  # shown the calls now: the next post counts
+            form.attempt.data = str(case.attempts)
         return _render_case(campaign, case, form=form, status=400,
                             problem=f.refusal_message(refused.reason, label))
     flash(_("Call recorded: %(outcome)s.", outcome=f.outcome_labels()[outcome]), "success")

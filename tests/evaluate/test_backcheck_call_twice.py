@@ -41,6 +41,8 @@ def test_the_same_call_form_sent_twice_counts_one_call(app, client, session, bc)
     again = client.post(url, data=form)
     assert again.status_code == 400
     assert "本次通话未保存" in again.get_data(as_text=True)
+    # The refusal shows the calls recorded now: sending it once more is a call of its own.
+    assert 'name="attempt" type="hidden" value="1"' in again.get_data(as_text=True)
     session.refresh(case)
     assert case.attempts == 1
     assert len(session.exec(select(AuditEvent).where(
