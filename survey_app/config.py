@@ -103,6 +103,8 @@ DEFAULTS: dict[str, Any] = {
     # A running job whose worker has not reported this long is given to the queue again.
     "JOB_LEASE_SECONDS": 60,
     "JOB_MAX_ATTEMPTS": 3,
+    # Jobs one user may have queued or running at once; one more is refused (ask later).
+    "JOB_MAX_PENDING_PER_USER": 4,
     # Roster files larger than this (bytes) are imported by a background job.
     "JOB_ROSTER_BYTES": 256 * 1024,
     # Rows between two progress reports of an export.

@@ -128,7 +128,17 @@ def nudge(job: BackgroundJob) -> None:
     if app.config["JOB_REDIS_URL"]:
         return
     lease = runner_settings(app).lease
-    stale = (job.status == JobStatus.QUEUED and job.enqueued_at is None) or (
+    # A queued job given to a thread a lease ago and still unclaimed: its server stopped.
+    stale = (job.status == JobStatus.QUEUED and (
+        job.enqueued_at is None or as_utc(job.enqueued_at) < utcnow() - lease)) or (
         job.status == JobStatus.RUNNING and as_utc(job.heartbeat_at) < utcnow() - lease)
     if stale:
         deliver([job.id])
+
+
+def nudge_pending(user) -> None:
+    """Inline mode: the user's unfinished jobs whose thread died are started again. Called
+    when the user is refused another job (``JobLimitReached``), so jobs cut off by a server
+    stop, perhaps listed on no page the user has open, cannot lock them out for good."""
+    for job in jobs.pending_jobs(user, session=db.session):
+        nudge(job)

@@ -67,6 +67,9 @@ def issue_tokens(slug: str):
                       if form.output.data == "zip" else None)
     except tokens.TokenError as exc:
         return _refused(campaign, str(exc))
+    except jobs.JobLimitReached as limit:  # nothing issued either: the letters go with it
+        job_queue.nudge_pending(current_user)
+        return _refused(campaign, limit.message())
     message = _("Issued %(count)d links.", count=len(issued))
     if job_id is not None:
         job_queue.deliver([job_id])
@@ -84,7 +87,8 @@ def _letters_job(campaign: Campaign, chosen: dict, *, session) -> int:
               "since": chosen["since"].isoformat() if chosen.get("since") else None}
     return jobs.create_job("letters", params, session=session, actor=current_user,
                            campaign=campaign, action="export.letters_zip",
-                           details={k: str(v) for k, v in chosen.items()}).id
+                           details={k: str(v) for k, v in chosen.items()},
+                           max_pending=config["JOB_MAX_PENDING_PER_USER"]).id
 
 
 @bp.route("/campaigns/<slug>/jobs/letters", methods=["POST"])
@@ -95,8 +99,12 @@ def start_letters(slug: str):
     if not LettersJobForm().validate_on_submit():
         abort(400)
     chosen = _selection(campaign)
-    with db.write() as session:
-        job_id = _letters_job(campaign, chosen, session=session)
+    try:
+        with db.write() as session:
+            job_id = _letters_job(campaign, chosen, session=session)
+    except jobs.JobLimitReached as limit:
+        job_queue.nudge_pending(current_user)
+        return _refused(campaign, limit.message())
     job_queue.deliver([job_id])
     return _done_to(url_for("admin.campaign", slug=slug) + f"#job-{job_id}",
                     _("The file is being prepared; it can be downloaded below when it is "

@@ -325,13 +325,18 @@ def _roster_job(campaign: Campaign, filename: str, data: bytes, columns: str):
     from survey_app.services.job_runner import files_dir
 
     folder = files_dir(current_app.config, current_app.instance_path)
-    with db.write() as session:
-        job = jobs.create_job("roster", {"filename": filename, "columns": columns,
-                                         "actor_id": current_user.id},
-                              session=session, actor=current_user, campaign=campaign,
-                              action="roster.upload", details={"bytes": len(data)})
-        job_id = job.id
-        job_uploads.store(folder, job_id, data, secret=current_app.config["CONTACT_KEY"])
+    try:
+        with db.write() as session:
+            job = jobs.create_job("roster", {"filename": filename, "columns": columns,
+                                             "actor_id": current_user.id},
+                                  session=session, actor=current_user, campaign=campaign,
+                                  action="roster.upload", details={"bytes": len(data)},
+                                  max_pending=current_app.config["JOB_MAX_PENDING_PER_USER"])
+            job_id = job.id
+            job_uploads.store(folder, job_id, data, secret=current_app.config["CONTACT_KEY"])
+    except jobs.JobLimitReached as limit:
+        job_queue.nudge_pending(current_user)
+        return _refused(campaign, limit.message())
     job_queue.deliver([job_id])
     flash(_("The roster is being imported in the background; its report appears below."),
           "success")

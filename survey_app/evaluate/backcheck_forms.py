@@ -9,8 +9,22 @@ from __future__ import annotations
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
-from wtforms import FloatField, IntegerField, SelectMultipleField, StringField, SubmitField
-from wtforms.validators import InputRequired, Length, NumberRange, Optional, ValidationError
+from wtforms import (
+    FloatField,
+    HiddenField,
+    IntegerField,
+    SelectMultipleField,
+    StringField,
+    SubmitField,
+)
+from wtforms.validators import (
+    InputRequired,
+    Length,
+    NumberRange,
+    Optional,
+    Regexp,
+    ValidationError,
+)
 from wtforms.widgets import CheckboxInput, ListWidget
 
 from survey_app.services.backchecks import (
@@ -87,6 +101,9 @@ class BackcheckTopupForm(FlaskForm):
 
 class BackcheckCallForm(FlaskForm):
     outcome = StringField(_l("Call outcome"), validators=[InputRequired(), Length(max=2)])
+    # The calls recorded when the page was shown: a second post of the same page (a double
+    # Enter) or a page from before another evaluator's call is refused, not counted again.
+    attempt = HiddenField(validators=[Optional(), Regexp(r"^\d{1,6}$")])
     submit = SubmitField(_l("Save the call"))
 
 
@@ -101,6 +118,10 @@ def typed_outcome(form: BackcheckCallForm) -> str | None:
     """The outcome code for the typed number (None: not one of them)."""
     typed = (form.outcome.data or "").strip().translate(str.maketrans("１２３４５", "12345"))
     return {number: code for number, code, _label in outcome_numbers()}.get(typed)
+
+
+def seen_attempts(form: BackcheckCallForm) -> int | None:
+    return int(form.attempt.data) if form.attempt.data else None
 
 
 def typed_items(form: BackcheckCallForm, items: list[str]) -> dict[str, str]:
@@ -120,6 +141,8 @@ def refusal_message(reason: str, item_label: str = "") -> str:
         "threshold": _("The threshold must lie between 1 % and 50 %."),
         "outcome": _("Type the number of a call outcome (1 to 5)."),
         "already_reached": _("This household has been reached; its back-check is complete."),
+        "call_changed": _("This call was not saved: a call of this household was recorded "
+                          "since the page was shown (sent twice, or by someone else)."),
         "answer": _("Not a code of this question: %(item)s.", item=item_label),
         "not_drawn": _("This household is not in the back-check sample."),
         "done": _("This household has been reached; its contact details are no longer shown."),

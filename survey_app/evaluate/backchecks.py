@@ -135,7 +135,8 @@ def _render_case(campaign, case, *, form=None, contact=None, problem=None, statu
     household = db.session.get(Household, case.household_id)
     draw = backchecks.draw_of(campaign, session=db.session)
     questionnaire, items = backchecks.case_items(campaign, draw, household, session=db.session)
-    form = form or f.call_form_class([i.id for i in items])(formdata=None)
+    form = form or f.call_form_class([i.id for i in items])(
+        formdata=None, data={"attempt": case.attempts})
     page = render_template(
         "evaluate/backcheck_case.html", campaign=campaign, case=case, household=household,
         community=db.session.get(Community, household.community_id),
@@ -195,9 +196,12 @@ def backcheck_call(slug: str, household_id: int):
         with db.write() as session:
             backchecks.record_call(case, campaign=campaign,
                                    outcome=outcome, answers=f.typed_items(form, draw.items),
-                                   session=session, actor=current_user)
+                                   session=session, actor=current_user,
+                                   seen_attempts=f.seen_attempts(form))
     except backchecks.BackcheckRefused as refused:
         label = dict(_item_choices(campaign)).get(refused.item or "", "")
+        if refused.reason == "call_changed":  # shown the calls now: the next post counts
+            form.attempt.data = str(case.attempts)
         return _render_case(campaign, case, form=form, status=400,
                             problem=f.refusal_message(refused.reason, label))
     flash(_("Call recorded: %(outcome)s.", outcome=f.outcome_labels()[outcome]), "success")

@@ -12,7 +12,15 @@ from wtforms import (
     TextAreaField,
 )
 from wtforms.fields.choices import SelectChoice
-from wtforms.validators import AnyOf, DataRequired, Length, NumberRange, Optional, ValidationError
+from wtforms.validators import (
+    AnyOf,
+    DataRequired,
+    Length,
+    NumberRange,
+    Optional,
+    Regexp,
+    ValidationError,
+)
 
 from survey_app.labels import LABELS
 from survey_app.services.quality_flags import FLAG_KINDS
@@ -123,6 +131,9 @@ class QualityDecisionForm(FlaskForm):
     mode = HiddenField(validators=[Optional(), AnyOf(["web_token", "web_open", "paper",
                                                                  "interview"])])
     decided = HiddenField(validators=[Optional(), AnyOf(["decided", "undecided"])])
+    # The listing shown (quality_review.listing_of): the decision is refused if it changed.
+    through = HiddenField(validators=[Optional(), Regexp(r"^\d{1,12}$")])
+    listed = HiddenField(validators=[Optional(), Regexp(r"^[0-9a-f]{64}$")])
     reason = TextAreaField(_l("Reason"), validators=[DataRequired(), Length(min=4, max=500)])
     exclude = SubmitField(_l("Exclude all listed responses"))
     include = SubmitField(_l("Count all listed responses"))
@@ -131,6 +142,10 @@ class QualityDecisionForm(FlaskForm):
         return ReviewFilters(community=self.community.data or None, mode=self.mode.data or None,
                              decided={"decided": True, "undecided": False}.get(
                                  self.decided.data or ""))
+
+    def listing(self) -> tuple[int, str] | None:
+        return ((int(self.through.data), self.listed.data)
+                if self.through.data and self.listed.data else None)
 
 
 class IndicatorNotesForm(FlaskForm):

@@ -8,7 +8,7 @@ exist. The dashboard lists the user's latest jobs with a progress bar (static/jo
 
 from __future__ import annotations
 
-from flask import abort, flash, jsonify, redirect, request, send_file, url_for
+from flask import abort, current_app, flash, jsonify, redirect, request, send_file, url_for
 from flask_babel import gettext as _
 from flask_login import current_user
 
@@ -33,19 +33,26 @@ def _back_to_dashboard(slug: str, job_id: int):
 
 
 def _start(campaign: Campaign, kind: str, params: dict, action: str, snapshot: str,
-           details: dict) -> int:
+           details: dict):
     """Write the job, the request's audit event and the snapshot's anchor in one
-    transaction; hand the job to the queue once committed."""
-    with db.write() as session:
-        head = audit_chain.anchor_snapshot(campaign.id, snapshot, session=session,
-                                           label=audit.actor_label(current_user),
-                                           purpose=action).head
-        job = jobs.create_job(kind, {**params, "snapshot": snapshot, "chain_head": head},
-                              session=session, actor=current_user, campaign=campaign,
-                              action=action, details=details)
-        job_id = job.id
+    transaction; hand the job to the queue once committed. Back to the dashboard, where
+    the job is listed (or, with too many jobs of the user's unfinished, nothing written)."""
+    try:
+        with db.write() as session:
+            head = audit_chain.anchor_snapshot(campaign.id, snapshot, session=session,
+                                               label=audit.actor_label(current_user),
+                                               purpose=action).head
+            job = jobs.create_job(kind, {**params, "snapshot": snapshot, "chain_head": head},
+                                  session=session, actor=current_user, campaign=campaign,
+                                  action=action, details=details,
+                                  max_pending=current_app.config["JOB_MAX_PENDING_PER_USER"])
+            job_id = job.id
+    except jobs.JobLimitReached as limit:
+        job_queue.nudge_pending(current_user)
+        flash(limit.message(), "error")
+        return redirect(url_for("evaluate.dashboard", slug=campaign.slug, **request.args))
     job_queue.deliver([job_id])
-    return job_id
+    return _back_to_dashboard(campaign.slug, job_id)
 
 
 @bp.route("/<slug>/jobs/export/<fmt>", methods=["POST"])
@@ -61,8 +68,7 @@ def start_export(slug: str, fmt: str):
     _form, filters = _filters()
     snapshot = counted_data.counted_snapshot(campaign, filters, session=db.session)
     details = {"format": fmt, "filters": filters.as_dict()}
-    job_id = _start(campaign, "export", details, "export." + fmt, snapshot, details)
-    return _back_to_dashboard(slug, job_id)
+    return _start(campaign, "export", details, "export." + fmt, snapshot, details)
 
 
 @bp.route("/<slug>/jobs/report", methods=["POST"])
@@ -76,9 +82,8 @@ def start_report(slug: str):
     _form, filters = _filters()
     doc = score_cache.cached_scores_document(campaign, filters, session=db.session)
     details = {"format": "docx", "filters": filters.as_dict()}
-    job_id = _start(campaign, "report", {"filters": filters.as_dict()}, "export.report",
-                    doc.snapshot, details)
-    return _back_to_dashboard(slug, job_id)
+    return _start(campaign, "report", {"filters": filters.as_dict()}, "export.report",
+                  doc.snapshot, details)
 
 
 def _own_job_or_404(job_id: int):
@@ -106,8 +111,6 @@ def job_status(job_id: int):
 @bp.route("/jobs/<int:job_id>/download")
 @role_required(*EVALUATORS)
 def job_download(job_id: int):
-    from flask import current_app
-
     job = _own_job_or_404(job_id)
     if job.status != JobStatus.DONE:
         abort(404)

@@ -195,7 +195,8 @@ def quality(slug: str):
         else 1, flags=score_cache.cached_campaign_flags(campaign, session=db.session))
     decision = QualityDecisionForm(formdata=None, data={
         "flag": filters.kind, "community": filters.community or "", "mode": filters.mode or "",
-        "decided": form.decided.data if not form.errors else ""})
+        "decided": form.decided.data if not form.errors else "",
+        "through": page.through, "listed": page.digest})
     return render_template("evaluate/quality.html", campaign=campaign, form=form, page=page,
                            filters=filters, decision=decision,
                            args={k: v for k, v in request.args.items() if k != "page"})
@@ -216,7 +217,7 @@ def quality_decisions(slug: str):
             result = bulk_exclusion.decide_flagged(
                 campaign, form.flag.data, exclude=bool(form.exclude.data),
                 reason=form.reason.data, actor=current_user, session=session,
-                filters=form.to_filters(),
+                filters=form.to_filters(), listed=form.listing(),
                 flags=score_cache.cached_campaign_flags(campaign, session=session))
     except bulk_exclusion.BulkExclusionError as exc:
         flash(str(exc), "error")

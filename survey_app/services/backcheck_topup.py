@@ -67,6 +67,8 @@ def topup_backchecks(campaign: Campaign, *, session: Session,
     draw = draw_of(campaign, session=session)
     if draw is None:
         raise BackcheckRefused("no_draw")
+    # Locked: a second top-up at once waits, then finds the cases replaced (PostgreSQL).
+    session.refresh(draw, with_for_update=True)
     replacing = to_replace(draw, session=session)
     if not replacing:
         raise BackcheckRefused("nothing_to_replace")

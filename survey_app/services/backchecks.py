@@ -297,10 +297,20 @@ def original_answers(case: BackcheckCase, *, session: Session) -> dict[str, str]
 
 
 def record_call(case: BackcheckCase, *, campaign: Campaign, outcome: str,
-                answers: Mapping[str, str], session: Session, actor: User) -> BackcheckCase:
-    """Record one call: its outcome and, when reached, the answers given again."""
+                answers: Mapping[str, str], session: Session, actor: User,
+                seen_attempts: int | None = None) -> BackcheckCase:
+    """Record one call: its outcome and, when reached, the answers given again.
+
+    ``seen_attempts``: the calls recorded when the caller's page was shown; refused
+    (``call_changed``) if another was recorded since, so a form sent twice counts one call
+    (three unanswered calls make a household unreachable and replaced by a top-up).
+    """
     if outcome not in OUTCOMES:
         raise BackcheckRefused("outcome")
+    # Locked and read again: two posts of one case count their calls in turn.
+    session.refresh(case, with_for_update=True)
+    if seen_attempts is not None and case.attempts != seen_attempts:
+        raise BackcheckRefused("call_changed")
     if case.outcome == REACHED:
         raise BackcheckRefused("already_reached")
     draw = session.get(BackcheckDraw, case.draw_id)

@@ -23,7 +23,12 @@ from sqlmodel import Session, select
 from survey_app.models import Campaign, Response, Role, User, utcnow
 from survey_app.services import audit
 from survey_app.services.quality_flags import Flag
-from survey_app.services.quality_review import ReviewFilterError, ReviewFilters, flagged_ids
+from survey_app.services.quality_review import (
+    ReviewFilterError,
+    ReviewFilters,
+    flagged_ids,
+    listing_of,
+)
 
 DECIDERS = (Role.EVALUATOR, Role.ADMIN)
 _CHUNK = 900  # ids per IN list: under SQLite's bound-parameter limit
@@ -44,9 +49,15 @@ class BulkExclusion:
 
 def decide_flagged(campaign: Campaign, flag: str, *, exclude: bool, reason: str, actor: User,
                    session: Session, filters: ReviewFilters | None = None,
-                   flags: Mapping[int, tuple[Flag, ...]] | None = None) -> BulkExclusion:
+                   flags: Mapping[int, tuple[Flag, ...]] | None = None,
+                   listed: tuple[int, str] | None = None) -> BulkExclusion:
     """Exclude (``exclude=True``) or count again every complete response flagged ``flag``
     (and matching ``filters``' community, mode and decided, when given).
+
+    ``listed``: the listing the evaluator saw (``quality_review.listing_of``: highest id,
+    digest). Responses submitted since (higher ids: a flood goes on) are left for a later
+    decision, and a listing that changed otherwise (flagged, or decided by someone else,
+    since; a page read from a lagging replica) is refused rather than decided unseen.
 
     Responses already in the asked state are left alone and counted in ``already``.
     ``flags``: the campaign's flags when the caller has them (a cached copy).
@@ -61,8 +72,8 @@ def decide_flagged(campaign: Campaign, flag: str, *, exclude: bool, reason: str,
         raise BulkExclusionError(_("user %(name)s is not an active evaluator or administrator",
                                    name=actor.username))
     reason = reason.strip()
-    states = _states(flagged_ids(campaign, filters, session=session, flags=flags),
-                     session=session)
+    ids = _as_listed(flagged_ids(campaign, filters, session=session, flags=flags), listed)
+    states = _states(ids, session=session)
     to_change = [i for i, (excluded, _) in states.items() if excluded != exclude]
     kept = [] if exclude else [i for i, (excluded, decided) in states.items()
                                if not excluded and not decided]
@@ -76,6 +87,17 @@ def decide_flagged(campaign: Campaign, flag: str, *, exclude: bool, reason: str,
                  **common)
     return BulkExclusion(flag=flag, excluded=exclude, changed=tuple(to_change),
                          already=len(states) - len(to_change) - len(kept), kept=tuple(kept))
+
+
+def _as_listed(ids: list[int], listed: tuple[int, str] | None) -> list[int]:
+    """The flagged ids the evaluator was shown (see :func:`decide_flagged`)."""
+    if listed is None:
+        return ids
+    ids = [i for i in ids if i <= listed[0]]
+    if listing_of(ids)[1] != listed[1]:
+        raise BulkExclusionError(_("the list has changed since it was shown (responses "
+                                   "flagged or decided meanwhile); look at it again"))
+    return ids
 
 
 def _states(ids: list[int], *, session: Session) -> dict[int, tuple[bool, bool]]:

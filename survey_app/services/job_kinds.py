@@ -19,6 +19,7 @@ from collections.abc import Callable, Iterator
 from sqlmodel import Session, select
 
 from survey_app.models import Campaign
+from survey_app.services.formula_safety import neutralise_row
 from survey_app.services.job_runner import JobContext, JobSpec, Producer
 from survey_app.services.score_filters import ScoreFilters
 
@@ -139,7 +140,9 @@ def produce_roster(spec: JobSpec, context: JobContext) -> tuple[str, str, Iterat
     progress(2, 3)
     job_uploads.remove(context.files_dir, spec.id)
     buffer = io.StringIO()
-    csv.writer(buffer, lineterminator="\r\n").writerows(lines)
+    # The file's own headers and values come back in the problems: opened in Excel or WPS,
+    # a header "=HYPERLINK(...)" must stay text.
+    csv.writer(buffer, lineterminator="\r\n").writerows(map(neutralise_row, lines))
     report = "\ufeff".encode() + buffer.getvalue().encode()
     return "roster-import-report.csv", ".csv", iter([report])
 

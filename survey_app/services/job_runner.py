@@ -30,7 +30,7 @@ from typing import Any
 from sqlmodel import Session
 
 from survey_app.models import BackgroundJob, as_utc, utcnow
-from survey_app.services import jobs
+from survey_app.services import job_uploads, jobs
 
 log = logging.getLogger(__name__)
 
@@ -146,7 +146,8 @@ def fixed_zip_times(path: Path, stamp: datetime) -> None:
     date_time = as_utc(stamp).timetuple()[:6]
     iso = as_utc(stamp).strftime("%Y-%m-%dT%H:%M:%SZ").encode()
     fixed = path.with_name(path.name + ".fixed")
-    with zipfile.ZipFile(path) as source, zipfile.ZipFile(fixed, "w") as target:
+    with zipfile.ZipFile(path) as source, _private(fixed) as out, \
+            zipfile.ZipFile(out, "w") as target:
         for info in source.infolist():
             data = source.read(info)
             if info.filename == "docProps/core.xml":
@@ -156,6 +157,12 @@ def fixed_zip_times(path: Path, stamp: datetime) -> None:
             entry.external_attr = info.external_attr
             target.writestr(entry, data)
     os.replace(fixed, path)
+
+
+def _private(path: Path):
+    """``path`` opened for writing, readable by this account only from the start (an
+    export, or letters carrying live survey links, in a folder other accounts may list)."""
+    return os.fdopen(os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600), "wb")
 
 
 def _sha256(path: Path) -> str:
@@ -169,9 +176,9 @@ def _sha256(path: Path) -> str:
 def write_result(spec: JobSpec, claim: str, chunks: Iterator[bytes], extension: str, *,
                  settings: RunnerSettings) -> Path:
     """Write ``chunks`` to the part file, make it deterministic, rename it into place."""
-    settings.files_dir.mkdir(parents=True, exist_ok=True)
+    settings.files_dir.mkdir(mode=0o700, parents=True, exist_ok=True)
     part = _own_part(settings, spec.id, claim)
-    with open(part, "wb") as fh:
+    with _private(part) as fh:
         for chunk in chunks:
             fh.write(chunk)
     if extension in ZIPPED:
@@ -235,7 +242,10 @@ def run_job(job_id: int, *, write: Writer, read: Writer, settings: RunnerSetting
         log.exception("job %s (%s) failed", job_id, spec.kind)
         _own_part(settings, job_id, owner).unlink(missing_ok=True)
         with write() as session:
-            jobs.fail(job_id, owner, type(exc).__name__, session=session, now=utcnow())
+            failed = jobs.fail(job_id, owner, type(exc).__name__, session=session,
+                               now=utcnow())
+        if failed:  # for good: a roster's sealed upload (names, ID numbers) is of no more use
+            job_uploads.remove(settings.files_dir, job_id)
         return "failed"
     with write() as session:
         kept = jobs.finish(job_id, owner, session=session, now=utcnow(), path=path.name,

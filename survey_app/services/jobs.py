@@ -21,22 +21,43 @@ import uuid
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import or_, update
+from flask_babel import gettext as _
+from sqlalchemy import func, or_, update
 from sqlmodel import Session, col, select
 
 from survey_app.models import BackgroundJob, Campaign, JobStatus, User, as_utc
 from survey_app.services import audit
 
 KINDS = ("export", "report", "letters", "roster")
+#: A user's jobs queued or running at once (``JOB_MAX_PENDING_PER_USER``): one account
+#: cannot queue thousands of exports that fill the disk and hold every worker and thread.
+MAX_PENDING = 4
+_PENDING = (JobStatus.QUEUED, JobStatus.RUNNING)
+
+
+class JobLimitReached(RuntimeError):
+    """The user already has ``max_pending`` jobs queued or running."""
+
+    def __init__(self, max_pending: int) -> None:
+        super().__init__(max_pending)
+        self.max_pending = max_pending
+
+    def message(self) -> str:
+        return _("%(count)d of your files are still being prepared; ask for another once "
+                 "one is ready.", count=self.max_pending)
 
 
 def create_job(kind: str, params: dict[str, Any], *, session: Session, actor: User,
                campaign: Campaign | None, action: str,
-               details: dict[str, Any] | None = None) -> BackgroundJob:
+               details: dict[str, Any] | None = None,
+               max_pending: int = MAX_PENDING) -> BackgroundJob:
     """Write a queued job and the request's audit event ``action`` (naming the job) in the
-    session's transaction; the caller commits once, then delivers the job."""
+    session's transaction; the caller commits once, then delivers the job. Refused
+    (:class:`JobLimitReached`, nothing written) while ``actor`` has ``max_pending`` jobs
+    queued or running."""
     if kind not in KINDS:
         raise ValueError(f"unknown job kind {kind!r}")
+    _check_pending(actor, max_pending, session=session)
     campaign_id = campaign.id if campaign is not None else None
     job = BackgroundJob(kind=kind, params=params, campaign_id=campaign_id,
                         requested_by=actor.id)
@@ -49,6 +70,16 @@ def create_job(kind: str, params: dict[str, Any], *, session: Session, actor: Us
     session.add(job)
     session.flush()
     return job
+
+
+def _check_pending(actor: User, max_pending: int, *, session: Session) -> None:
+    # The user's row locked first (PostgreSQL): two requests of one account count in turn,
+    # so both cannot pass with one slot left. SQLite's write lock already serialises them.
+    session.exec(select(User.id).where(User.id == actor.id).with_for_update()).first()
+    pending = session.exec(select(func.count()).select_from(BackgroundJob).where(
+        BackgroundJob.requested_by == actor.id, col(BackgroundJob.status).in_(_PENDING))).one()
+    if pending >= max_pending:
+        raise JobLimitReached(max_pending)
 
 
 def claim_job(job_id: int, *, session: Session, now: datetime, lease: timedelta,
@@ -146,6 +177,13 @@ def job_for(job_id: int, user: User, *, session: Session) -> BackgroundJob | Non
     if job is None or job.requested_by != user.id:
         return None
     return job
+
+
+def pending_jobs(user: User, *, session: Session) -> list[BackgroundJob]:
+    """The user's jobs queued or running (what :class:`JobLimitReached` counts)."""
+    return list(session.exec(select(BackgroundJob).where(
+        BackgroundJob.requested_by == user.id, col(BackgroundJob.status).in_(_PENDING))
+        .order_by(BackgroundJob.id)).all())
 
 
 def recent_jobs(campaign: Campaign, user: User, *, session: Session,

@@ -8,6 +8,7 @@ is read in well under the 2 s budget (benchmarks/quality_page.py, docs/BENCHMARK
 
 from __future__ import annotations
 
+import hashlib
 from collections import Counter
 from collections.abc import Mapping
 from dataclasses import asdict, dataclass
@@ -71,6 +72,21 @@ class FlaggedPage:
     page: int
     pages: int
     counts: dict[str, int]  # flagged responses of each kind, whatever the filters
+    # What a bulk decision on this listing applies to (:func:`listing_of`): the highest
+    # listed id and the SHA-256 of every listed id, on every page.
+    through: int = 0
+    digest: str = ""
+
+
+def listing_of(ids: list[int]) -> tuple[int, str]:
+    """(highest id, SHA-256 of the ids) of a listing of flagged responses, for a bulk
+    decision to act on exactly what was listed (``bulk_exclusion.decide_flagged``).
+
+    >>> listing_of([3, 5])[0], len(listing_of([3, 5])[1]), listing_of([])[0]
+    (5, 64, 0)
+    """
+    return (ids[-1] if ids else 0,
+            hashlib.sha256(",".join(map(str, ids)).encode()).hexdigest())
 
 
 def flagged_ids(campaign: Campaign, filters: ReviewFilters, *, session: Session,
@@ -133,7 +149,8 @@ def flagged_page(campaign: Campaign, filters: ReviewFilters, *, session: Session
             exclusion_reason=r.exclusion_reason, decided=r.decided_at is not None,
             flags=flags[r.id]) for r, pseudonym, community in rows),
         total=len(ids), page=page, pages=pages,
-        counts={kind: counts.get(kind, 0) for kind in FLAG_KINDS})
+        counts={kind: counts.get(kind, 0) for kind in FLAG_KINDS}, **dict(zip(
+            ("through", "digest"), listing_of(ids), strict=True)))
 
 
 def communities(*, session: Session) -> list[tuple[str, str]]:
