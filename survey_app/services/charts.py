@@ -109,14 +109,16 @@ def place_labels(anchors: Sequence[tuple[float, float]], labels: Sequence[str], 
     """Where to write each point's label so that no two labels overlap (greedy).
 
     Each label tries the right of its point, then the left, then steps up and down in
-    line heights, keeping inside ``0..width``; returns ``(x, y, text-anchor)`` per label,
-    in the order given. Points close together (similar dimensions in the IPA chart) would
-    otherwise print their names on top of each other.
+    line heights, keeping inside ``0..width`` and off every point; returns
+    ``(x, y, text-anchor)`` per label, in the order given. Points close together
+    (similar dimensions in the IPA chart) would otherwise print their names on top of
+    each other.
 
     >>> place_labels([(100, 100), (102, 101)], ["政策知晓", "居住条件改善"], width=640)
-    [(107, 94, 'start'), (95, 95, 'end')]
+    [(93, 94, 'end'), (109, 95, 'start')]
     """
-    boxes: list[tuple[float, float, float, float]] = []
+    # The dots themselves are obstacles too: a name must not cover another point.
+    boxes = [(x - 6, y - 6, x + 6, y + 6) for x, y in anchors]
     placed: list[tuple[float, float, str] | None] = [None] * len(labels)
     steps = [0, 14, -14, 28, -28, 42, -42, 56, -56]
     for i in sorted(range(len(labels)), key=lambda k: anchors[k][1]):

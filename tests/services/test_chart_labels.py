@@ -42,6 +42,8 @@ def test_close_points_get_labels_that_do_not_overlap():
     clashes = [(labels[i], labels[j]) for i in range(len(boxes)) for j in range(i)
                if _overlaps(boxes[i], boxes[j])]
     assert clashes == []
+    dots = [(x - 5, y - 5, x + 5, y + 5) for x, y in CLUSTER.values()]
+    assert not any(_overlaps(box, dot) for box in boxes for dot in dots)
     assert all(b[0] >= 0 and b[2] <= 640 for b in boxes)  # inside the chart
 
 
