@@ -56,7 +56,10 @@ def rate_bar_chart(rows: Sequence[RateBar], *, title: str,
 
     Rows without a rate (suppressed cells) are drawn as a label with "counts only".
     """
-    label_w, plot_w, row_h, top = 230, 420, 26, 46
+    # The label column fits the longest label (up to 230 px), not a fixed 230 px: on a phone
+    # the bars would otherwise start off-screen.
+    longest = max((_label_width(row.label, 12) for row in rows), default=0)
+    label_w, plot_w, row_h, top = int(min(230, max(90, longest + 16))), 420, 26, 46
     height = top + row_h * len(rows) + 40
     width = label_w + plot_w + 70
     parts = [f'<svg xmlns="http://www.w3.org/2000/svg" role="img" class="chart" '
