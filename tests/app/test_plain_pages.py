@@ -130,3 +130,14 @@ def test_a_rejected_form_is_announced_at_the_top_with_a_link_to_the_field(app, c
     assert "未保存：下方有需要修改的内容。" in top
     link = re.search(r'href="#([\w-]+)">前往修改</a>', top)
     assert link and f'id="{link.group(1)}"' in page
+
+
+def test_english_chosen_on_the_login_page_stays_after_logging_in_and_out(app, client, session):
+    user = make_user(session, Role.EVALUATOR)
+    assert "Staff login" in client.get("/auth/login?lang=en").get_data(as_text=True)
+    home = login(client, user)
+    assert home.status_code == 302
+    page = client.get(home.headers["Location"]).get_data(as_text=True)
+    assert "Log out" in page and 'lang="en"' in page
+    client.post("/auth/logout", data={})
+    assert 'lang="en"' in client.get("/").get_data(as_text=True)
