@@ -70,7 +70,7 @@ def test_roll_up_explains_intervals_ranks_and_the_funnel_plot_in_plain_chinese(
     for text in ("只调查了部分住户，真实数值无法精确得知", "不能断定谁高谁低", "读图方法",
                  "有效样本量：", "点落在实线（99.8%控制限）之外"):
         assert text in page
-    assert "正态近似" not in page.split("漏斗图", 1)[1].split("<svg", 1)[0]
+    assert "正态近似" not in page  # neither in the note nor in the funnel plot's legend
     for english in ("How to read it", "Rank 1 is the highest", "95% interval: only a sample"):
         assert english not in page
 
@@ -85,11 +85,16 @@ def test_a_single_county_has_no_league_table_but_a_link_to_its_results(app, clie
 
 
 @pytest.mark.demo_data
-def test_the_downloads_panel_says_files_are_prepared_in_the_background(app, client, session):
+def test_the_dashboard_explains_downloads_changes_and_weighting_plainly(app, client, session):
     login(client, make_user(session, Role.EVALUATOR))
     page = client.get("/evaluate/heshan-2021").get_data(as_text=True)
     jobs = page.split('id="jobs"', 1)[1].split("</section>", 1)[0]
     assert "系统按上方的筛选条件在后台生成文件" in jobs
+    year_over_year = page.split('id="year-over-year"', 1)[1].split("</section>", 1)[0]
+    assert "读表方法：“达到”表示本年数值不低于上年" in year_over_year
+    assert "区间跨过0（一负一正）说明两年没有明显变化" in year_over_year
+    assert "下表两列数值相差很小，说明未应答对结果影响不大" in page
+    assert page.count("95%置信区间：只调查了部分住户") == 1
 
 
 @pytest.mark.demo_data
