@@ -100,14 +100,14 @@ def test_the_dashboard_explains_downloads_changes_and_weighting_plainly(app, cli
 @pytest.mark.demo_data
 @pytest.mark.parametrize(("username", "path"), [
     ("worker-thl", "/entry/heshan-2021/progress"), ("worker-thl", "/entry/heshan-2021/households"),
-    ("admin", "/admin/users")])
+    ("admin", "/admin/users"), ("admin", "/admin/campaigns/heshan-2021/sms")])
 def test_staff_lists_scroll_inside_a_wrapper(app, client, session, username, path):
     from survey_app.services import demo
 
     password = {n: p for n, p, _, _ in demo.DEMO_ACCOUNTS}[username]
     client.post("/auth/login", data={"username": username, "password": password})
     parsed = _parse(client.get(path).get_data(as_text=True))
-    assert parsed.tables and all(w for _, w in parsed.tables), parsed.tables
+    assert parsed.tables and all(w for c, w in parsed.tables if "preview" not in c), parsed.tables
     page = client.get(path).get_data(as_text=True)
     assert "AAPOR" not in page.split("<thead>", 1)[-1].split("</thead>", 1)[0]
 
