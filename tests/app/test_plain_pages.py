@@ -146,3 +146,13 @@ def test_english_chosen_on_the_login_page_stays_after_logging_in_and_out(app, cl
     assert "Log out" in page and 'lang="en"' in page
     client.post("/auth/logout", data={})
     assert 'lang="en"' in client.get("/").get_data(as_text=True)
+
+
+@pytest.mark.demo_data
+def test_back_check_items_are_listed_in_the_page_language(app, client, session):
+    login(client, make_user(session, Role.EVALUATOR))
+    english = client.get("/evaluate/heshan-2021/backchecks?lang=en").get_data(as_text=True)
+    assert "How many people live in your household?" in english
+    assert "您家共同生活的家庭人口有几人" not in english
+    chinese = client.get("/evaluate/heshan-2021/backchecks?lang=zh").get_data(as_text=True)
+    assert "您家共同生活的家庭人口有几人" in chinese
