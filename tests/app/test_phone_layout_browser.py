@@ -52,3 +52,25 @@ def test_tables_and_charts_fit_a_phone(demo_site, path):
         # At least 480 px: a 12 px label drawn at two thirds of its size or more.
         assert widths and min(widths) >= 480, widths
         browser.close()
+
+
+def test_send_now_with_nothing_waiting_says_so(demo_site):
+    """The field page's "Send now" with no kept interview used to leave the page unchanged,
+    as if the button did nothing."""
+    playwright_api = pytest.importorskip("playwright.sync_api")
+    with serve_in_thread(demo_site) as base, playwright_api.sync_playwright() as playwright:
+        browser = launch_chromium(playwright)
+        context = browser.new_context(viewport={"width": 360, "height": 640}, locale="zh-CN",
+                                      service_workers="block")
+        page = context.new_page()
+        page.goto(f"{base}/auth/login?next=/entry/{demo.SLUG}/field/")
+        page.fill("#username", "worker-thl")
+        page.fill("#password", PASSWORDS["worker-thl"])
+        with page.expect_navigation():
+            page.keyboard.press("Enter")
+        page.wait_for_selector("#households button")
+        assert page.text_content("#message") == ""  # nothing said before anyone asks
+        page.click("#sync")
+        page.wait_for_function(
+            "() => document.querySelector('#message').textContent === '没有待发送的访问记录。'")
+        browser.close()
