@@ -29,6 +29,15 @@ def _safe_next(target: str | None) -> str | None:
     return None
 
 
+def _new_session() -> None:
+    # The language chosen on the login page (?lang=en) survives the fresh session: it is no
+    # credential, and losing it put an English reader back in Chinese right after logging in.
+    locale = session.get("locale")
+    session.clear()
+    if locale:
+        session["locale"] = locale
+
+
 @bp.route("/login", methods=["GET", "POST"])
 @limiter.limit(_login_limit, methods=["POST"])
 def login():
@@ -43,7 +52,7 @@ def login():
         if user is None:
             flash(_("Wrong username or password."), "error")
             return render_template("auth/login.html", form=form), 200
-        session.clear()  # a new session at login: no fixation
+        _new_session()  # a new session at login: no fixation
         login_user(user)
         return redirect(_safe_next(request.args.get("next")) or url_for(HOME_BY_ROLE[user.role]))
     return render_template("auth/login.html", form=form)
@@ -55,5 +64,5 @@ def logout():
         with db.write() as writing:
             users.end_sessions(current_user._get_current_object(), session=writing)
         logout_user()
-    session.clear()
+    _new_session()
     return redirect(url_for("public.index"))

@@ -30,6 +30,7 @@ def page_texts() -> dict[str, str]:
         "no": _("No"),
         "none": _("No households to visit."),
         "failed": _("Could not send; will try again."),
+        "nothing": _("Nothing is waiting to be sent."),
         "done": _("Interviewed"),
         "required": _("Please answer this question."),
         "invalid_choice": _("Please choose one of the answers."),

@@ -30,7 +30,8 @@ NO_STORE = {"Cache-Control": "no-store", "Pragma": "no-cache"}
 def _item_choices(campaign) -> list[tuple[str, str]]:
     """The items that may be asked again, 是否有工作人员上门 in the page's language."""
     return [(code, f.visited_text() if code == backchecks.VISITED else text)
-            for code, text in backchecks.item_choices(campaign, session=db.session)]
+            for code, text in backchecks.item_choices(campaign, session=db.session,
+                                                      locale=str(get_locale()))]
 
 
 def _settings_form(campaign):

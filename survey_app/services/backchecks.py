@@ -95,9 +95,11 @@ def campaign_items(campaign: Campaign) -> list[str]:
     return list(campaign.backcheck_items or DEFAULT_ITEMS)
 
 
-def item_choices(campaign: Campaign, *, session: Session) -> list[tuple[str, str]]:
+def item_choices(campaign: Campaign, *, session: Session,
+                 locale: str = "zh") -> list[tuple[str, str]]:
     """Items that may be asked again: 是否有工作人员上门 and every rating, choice or number
-    question that every questionnaire of the campaign has, labelled with its Chinese text."""
+    question that every questionnaire of the campaign has, labelled with its text in
+    ``locale`` (Chinese by default: the export and report)."""
     questionnaires = [questionnaire_of(version) for _group, version in
                       sorted(attached_versions(campaign, session=session).items())]
     if not questionnaires:
@@ -105,7 +107,7 @@ def item_choices(campaign: Campaign, *, session: Session) -> list[tuple[str, str
     first, *others = questionnaires
     common = [q for q in first.questions() if q.type in ITEM_TYPES
               and all(q.id in {o.id for o in other.questions()} for other in others)]
-    return [(VISITED, "是否有工作人员上门")] + [(q.id, q.text.for_locale("zh")) for q in common]
+    return [(VISITED, "是否有工作人员上门")] + [(q.id, q.text.for_locale(locale)) for q in common]
 
 
 def save_settings(campaign: Campaign, *, items: list[str], threshold: float,

@@ -56,7 +56,10 @@ def rate_bar_chart(rows: Sequence[RateBar], *, title: str,
 
     Rows without a rate (suppressed cells) are drawn as a label with "counts only".
     """
-    label_w, plot_w, row_h, top = 230, 420, 26, 46
+    # The label column fits the longest label (up to 230 px), not a fixed 230 px: on a phone
+    # the bars would otherwise start off-screen.
+    longest = max((_label_width(row.label, 12) for row in rows), default=0)
+    label_w, plot_w, row_h, top = int(min(230, max(90, longest + 16))), 420, 26, 46
     height = top + row_h * len(rows) + 40
     width = label_w + plot_w + 70
     parts = [f'<svg xmlns="http://www.w3.org/2000/svg" role="img" class="chart" '
@@ -99,6 +102,58 @@ def rate_bar_chart(rows: Sequence[RateBar], *, title: str,
     return _svg(parts)
 
 
+def _label_width(text: str, size: int) -> float:
+    # A CJK glyph is about one em wide, a Latin letter or digit about 0.6 em.
+    return sum(size if ord(c) > 0x2e80 else 0.6 * size for c in text)
+
+
+def place_labels(anchors: Sequence[tuple[float, float]], labels: Sequence[str], *,
+                 width: float, size: int = 11) -> list[tuple[float, float, str]]:
+    """Where to write each point's label so that no two labels overlap (greedy).
+
+    Each label tries the right of its point, then the left, then steps up and down in
+    line heights, keeping inside ``0..width`` and off every point; returns
+    ``(x, y, text-anchor)`` per label, in the order given. Points close together
+    (similar dimensions in the IPA chart) would otherwise print their names on top of
+    each other.
+
+    >>> place_labels([(100, 100), (102, 101)], ["政策知晓", "居住条件改善"], width=640)
+    [(93, 94, 'end'), (109, 95, 'start')]
+    """
+    # The dots themselves are obstacles too: a name must not cover another point.
+    boxes = [(x - 6, y - 6, x + 6, y + 6) for x, y in anchors]
+    placed: list[tuple[float, float, str] | None] = [None] * len(labels)
+    steps = [0, 14, -14, 28, -28, 42, -42, 56, -56]
+    for i in sorted(range(len(labels)), key=lambda k: anchors[k][1]):
+        (x, y), w = anchors[i], _label_width(labels[i], size)
+        candidates = [(x + 7, y - 6 + dy, "start") for dy in steps]
+        candidates[1:1] = [(x - 7, y - 6, "end")]
+        fallback = candidates[0]
+        for cx, cy, anchor in candidates:
+            left = cx if anchor == "start" else cx - w
+            box = (left, cy - size, left + w, cy + 2)
+            if box[0] < 0 or box[2] > width:
+                continue
+            if not any(box[0] < b[2] and b[0] < box[2] and box[1] < b[3] and b[1] < box[3]
+                       for b in boxes):
+                boxes.append(box)
+                placed[i] = (cx, cy, anchor)
+                break
+        else:
+            placed[i] = fallback
+    return placed  # type: ignore[return-value]
+
+
+def _labelled_points(parts: list[str], points, sx, sy, *, width: float) -> None:
+    anchors = [(sx(p.importance), sy(p.performance)) for p in points]
+    labels = [p.label for p in points]
+    for x, y in anchors:
+        parts.append(f'<circle cx="{x:.1f}" cy="{y:.1f}" r="5" fill="{BAR}"/>')
+    for (x, y, anchor), label in zip(place_labels(anchors, labels, width=width), labels,
+                                     strict=True):
+        parts.append(_text(x, y, label, size=11, anchor=anchor))
+
+
 def ipa_chart(ipa: ImportancePerformance | None, *, title: str) -> Markup:
     """Importance-performance scatter with the crosshair (quadrant lines) and labels."""
     width, height, left, top, plot_w, plot_h = 640, 440, 70, 46, 520, 340
@@ -132,10 +187,7 @@ def ipa_chart(ipa: ImportancePerformance | None, *, title: str) -> Markup:
         y = sy(ipa.performance_cut)
         parts.append(f'<line x1="{left}" y1="{y:.1f}" x2="{left + plot_w}" y2="{y:.1f}" '
                      f'stroke="{TARGET}" stroke-dasharray="4 3"/>')
-    for p in points:
-        x, y = sx(p.importance), sy(p.performance)
-        parts.append(f'<circle cx="{x:.1f}" cy="{y:.1f}" r="5" fill="{BAR}"/>')
-        parts.append(_text(x + 7, y - 6, p.label, size=11))
+    _labelled_points(parts, points, sx, sy, width=width)
     parts.append(_text(left + plot_w / 2, height - 12, "重要性（与总体满意度的Spearman相关）",
                        anchor="middle"))
     parts.append(f'<text x="16" y="{top + plot_h / 2:.1f}" font-size="12" font-family="{FONT}" '

@@ -8,7 +8,16 @@ import math
 
 from markupsafe import Markup, escape
 
-from survey_app.services.charts import BAR, FONT, TARGET, RateBar, _svg, _text, rate_bar_chart
+from survey_app.services.charts import (
+    BAR,
+    FONT,
+    TARGET,
+    RateBar,
+    _svg,
+    _text,
+    place_labels,
+    rate_bar_chart,
+)
 from survey_app.services.rollup_model import RollupDocument
 
 #: Colour of a county by its place on the funnel.
@@ -67,16 +76,20 @@ def funnel_chart(doc: RollupDocument, *, title: str = "漏斗图：各县（区�
                  f'stroke="{TARGET}" stroke-width="1.5"/>')
     parts.append(_text(left + plot_w - 4, y0 - 5, f"全域 {doc.rate.estimate:.1%}", size=11,
                        anchor="end", fill=TARGET))
-    for row in doc.counties:
-        if row.effective_n is None or row.rate.estimate is None:
-            continue
-        x, y = sx(row.effective_n), sy(row.rate.estimate)
+    drawn = [row for row in doc.counties
+             if row.effective_n is not None and row.rate.estimate is not None]
+    anchors = [(sx(row.effective_n), sy(row.rate.estimate)) for row in drawn]
+    for row, (x, y) in zip(drawn, anchors, strict=True):
         colour = POSITION_COLOURS.get(row.funnel or "within", BAR)
         parts.append(f'<circle cx="{x:.1f}" cy="{y:.1f}" r="5" fill="{colour}">'
                      f"<title>{escape(row.name)} {row.rate.estimate:.1%}</title></circle>")
-        parts.append(_text(x + 7, y - 6, row.name, size=11))
+    # Counties of similar size and rate sit close together: names placed so none overlaps.
+    names = [row.name for row in drawn]
+    for (x, y, anchor), name in zip(place_labels(anchors, names, width=width), names,
+                                    strict=True):
+        parts.append(_text(x, y, name, size=11, anchor=anchor))
     parts.append(_text(left + plot_w / 2, height - 30, "有效样本量（对数刻度）", anchor="middle"))
-    parts.append(_text(left, height - 10, "虚线：95%控制限；实线：99.8%控制限（二项分布正态近似）",
+    parts.append(_text(left, height - 10, "虚线：95%控制限；实线：99.8%控制限",
                        size=11, fill="#555"))
     parts.append(f'<text x="16" y="{top + plot_h / 2:.1f}" font-size="12" font-family="{FONT}" '
                  f'text-anchor="middle" transform="rotate(-90 16 {top + plot_h / 2:.1f})">'

@@ -107,11 +107,15 @@
     return box;
   }
 
-  function sync() {
+  // asked: the worker pressed "Send now", who is told when there was nothing to send
+  // (the button otherwise looked as if it did nothing).
+  function sync(asked) {
     $("message").textContent = T.syncing;
     return FieldStore.syncAll(cfg.slug, urls).then(function (status) {
       $("login").hidden = status !== "login";
-      $("message").textContent = status === "failed" ? T.failed : "";
+      // "done" says nothing here: a refused interview is listed below with its reason.
+      $("message").textContent = status === "failed" ? T.failed
+        : status === "idle" && asked === true ? T.nothing : "";
       if (status === "failed") backgroundSync();
       return refresh();
     }, function () { $("message").textContent = T.failed; });
@@ -259,7 +263,7 @@
   });
   $("cancel").addEventListener("click", close);
   $("question").addEventListener("submit", function (e) { e.preventDefault(); next(); });
-  $("sync").addEventListener("click", sync);
+  $("sync").addEventListener("click", function () { sync(true); });
   $("get-contacts").addEventListener("click", function () {
     var worker = null;
     fetch(urls.pack, {cache: "no-store", credentials: "same-origin"}).then(function (res) {

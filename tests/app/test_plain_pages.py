@@ -1,0 +1,158 @@
+"""What a user trips over on the newer staff screens, checked in the served HTML: wide tables
+and charts scroll inside a wrapper on a phone, statistical terms come with a plain Chinese
+explanation, a rejected upload says so at the top of the page, and no English source string
+is left in the Chinese page."""
+
+import io
+import re
+from html.parser import HTMLParser
+
+import pytest
+
+from survey_app.models import Role
+from tests.factories import login, make_campaign, make_user
+
+CITY = "430900"
+
+
+class _Tables(HTMLParser):
+    """Each <table>'s class and whether an ancestor is a ``table-scroll`` wrapper."""
+
+    def __init__(self):
+        super().__init__()
+        self.stack, self.tables, self.charts = [], [], []
+
+    def handle_starttag(self, tag, attrs):
+        classes = (dict(attrs).get("class") or "").split()
+        if tag == "table":
+            wrapped = any("table-scroll" in c for _, c in self.stack)
+            self.tables.append((classes, wrapped))
+        if tag == "svg":
+            self.charts.append(any("chart-scroll" in c for _, c in self.stack))
+        if tag not in ("input", "br", "meta", "link", "img", "circle", "line", "rect", "path",
+                       "polyline", "text"):
+            self.stack.append((tag, classes))
+
+    def handle_endtag(self, tag):
+        for i in range(len(self.stack) - 1, -1, -1):
+            if self.stack[i][0] == tag:
+                del self.stack[i:]
+                break
+
+
+def _parse(page):
+    parser = _Tables()
+    parser.feed(page)
+    return parser
+
+
+def _scrolls_on_a_phone(classes, wrapped):
+    # table.scores is a scroll box itself on a phone (evaluate.css); the rest need a wrapper.
+    return wrapped or "scores" in classes
+
+
+@pytest.mark.demo_data
+@pytest.mark.parametrize("path", ["/evaluate/", f"/evaluate/units/{CITY}/2021",
+                                  "/evaluate/heshan-2021"])
+def test_evaluator_tables_and_charts_scroll_on_a_phone(app, client, session, path):
+    login(client, make_user(session, Role.EVALUATOR))
+    parsed = _parse(client.get(path).get_data(as_text=True))
+    assert parsed.tables
+    assert all(_scrolls_on_a_phone(c, w) for c, w in parsed.tables), parsed.tables
+    assert all(parsed.charts)  # every chart in a chart-scroll box
+
+
+@pytest.mark.demo_data
+def test_roll_up_explains_intervals_ranks_and_the_funnel_plot_in_plain_chinese(
+        app, client, session):
+    login(client, make_user(session, Role.EVALUATOR))
+    page = client.get(f"/evaluate/units/{CITY}/2021").get_data(as_text=True)
+    for text in ("只调查了部分住户，真实数值无法精确得知", "不能断定谁高谁低", "读图方法",
+                 "有效样本量：", "点落在实线（99.8%控制限）之外"):
+        assert text in page
+    assert "正态近似" not in page  # neither in the note nor in the funnel plot's legend
+    for english in ("How to read it", "Rank 1 is the highest", "95% interval: only a sample"):
+        assert english not in page
+
+
+@pytest.mark.demo_data
+def test_a_single_county_has_no_league_table_but_a_link_to_its_results(app, client, session):
+    login(client, make_user(session, Role.EVALUATOR))
+    page = client.get("/evaluate/units/430902/2021").get_data(as_text=True)
+    assert "排名表" not in page and "<svg" not in page
+    assert "只有一个县（区），不排名" in page
+    assert 'href="/evaluate/ziyang-2021">查看资阳区的完整结果</a>' in page
+
+
+@pytest.mark.demo_data
+def test_the_dashboard_explains_downloads_changes_and_weighting_plainly(app, client, session):
+    login(client, make_user(session, Role.EVALUATOR))
+    page = client.get("/evaluate/heshan-2021").get_data(as_text=True)
+    jobs = page.split('id="jobs"', 1)[1].split("</section>", 1)[0]
+    assert "系统按上方的筛选条件在后台生成文件" in jobs
+    year_over_year = page.split('id="year-over-year"', 1)[1].split("</section>", 1)[0]
+    assert "读表方法：“达到”表示本年数值不低于上年" in year_over_year
+    assert "区间跨过0（一负一正）说明两年没有明显变化" in year_over_year
+    assert "下表两列数值相差很小，说明未应答对结果影响不大" in page
+    assert page.count("95%置信区间：只调查了部分住户") == 1
+
+
+@pytest.mark.demo_data
+@pytest.mark.parametrize(("username", "path"), [
+    ("worker-thl", "/entry/heshan-2021/progress"), ("worker-thl", "/entry/heshan-2021/households"),
+    ("admin", "/admin/users"), ("admin", "/admin/campaigns/heshan-2021/sms")])
+def test_staff_lists_scroll_inside_a_wrapper(app, client, session, username, path):
+    from survey_app.services import demo
+
+    password = {n: p for n, p, _, _ in demo.DEMO_ACCOUNTS}[username]
+    client.post("/auth/login", data={"username": username, "password": password})
+    parsed = _parse(client.get(path).get_data(as_text=True))
+    assert parsed.tables and all(w for c, w in parsed.tables if "preview" not in c), parsed.tables
+    page = client.get(path).get_data(as_text=True)
+    assert "AAPOR" not in page.split("<thead>", 1)[-1].split("</thead>", 1)[0]
+
+
+def test_a_rejected_roster_is_announced_at_the_top_of_the_page(app, client, session):
+    make_campaign(session, slug="r-top")
+    login(client, make_user(session, Role.ADMIN))
+    bad = "户编号,类别,项目,社区,街道,户主姓名,身份证号,联系电话,地址\nT1,火星人,,社区,,张三,,,路\n"
+    response = client.post("/admin/campaigns/r-top/roster",
+                           data={"roster": (io.BytesIO(bad.encode()), "r.csv")},
+                           content_type="multipart/form-data")
+    page = response.get_data(as_text=True)
+    assert response.status_code == 400
+    top = page.split("<section", 1)[0]  # before the first section of the long page
+    assert "名册未通过检查，未导入任何数据。" in top and 'href="#roster-problems"' in top
+
+
+def test_a_rejected_form_is_announced_at_the_top_with_a_link_to_the_field(app, client, session):
+    make_campaign(session, slug="u-top")
+    login(client, make_user(session, Role.ADMIN))
+    response = client.post("/admin/campaigns/u-top/unit", data={"code": "12"})
+    page = response.get_data(as_text=True)
+    assert response.status_code == 400
+    top = page.split("<section", 1)[0]
+    assert "未保存：下方有需要修改的内容。" in top
+    link = re.search(r'href="#([\w-]+)">前往修改</a>', top)
+    assert link and f'id="{link.group(1)}"' in page
+
+
+def test_english_chosen_on_the_login_page_stays_after_logging_in_and_out(app, client, session):
+    user = make_user(session, Role.EVALUATOR)
+    assert "Staff login" in client.get("/auth/login?lang=en").get_data(as_text=True)
+    home = login(client, user)
+    assert home.status_code == 302
+    page = client.get(home.headers["Location"]).get_data(as_text=True)
+    assert "Log out" in page and 'lang="en"' in page
+    client.post("/auth/logout", data={})
+    assert 'lang="en"' in client.get("/").get_data(as_text=True)
+
+
+@pytest.mark.demo_data
+def test_back_check_items_are_listed_in_the_page_language(app, client, session):
+    login(client, make_user(session, Role.EVALUATOR))
+    english = client.get("/evaluate/heshan-2021/backchecks?lang=en").get_data(as_text=True)
+    assert "How many people live in your household?" in english
+    assert "您家共同生活的家庭人口有几人" not in english
+    chinese = client.get("/evaluate/heshan-2021/backchecks?lang=zh").get_data(as_text=True)
+    assert "您家共同生活的家庭人口有几人" in chinese
