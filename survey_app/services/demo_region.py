@@ -80,13 +80,15 @@ COUNTIES = (
 
 
 def load_region(*, session: Session) -> list[str]:
-    """Units, Heshan placed in 赫山区, and the extra county campaigns; slugs created."""
+    """Units, Heshan's campaigns (2021 and its 2020 predecessor) placed in 赫山区, and the
+    extra county campaigns; slugs created."""
     rows = [units.UnitRow(i + 2, code, name, parent) for i, (code, name, parent)
             in enumerate(UNITS)]
     units.import_units(rows, session=session)
     heshan = units.unit_by_code(HESHAN_UNIT, session=session)
     created = []
-    for campaign in session.exec(select(Campaign).where(Campaign.slug == "heshan-2021")):
+    heshan_slugs = ("heshan-2021", "heshan-2020")
+    for campaign in session.exec(select(Campaign).where(Campaign.slug.in_(heshan_slugs))):
         if campaign.unit_id is None:
             units.assign_campaign(campaign, heshan, session=session)
     for spec in COUNTIES:

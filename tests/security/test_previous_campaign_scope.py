@@ -40,6 +40,6 @@ def test_a_predecessor_in_another_unit_is_refused(session):
                           session=session)
     with pytest.raises(CampaignError):
         campaign_years.set_previous(heshan, ziyang_2020, session=session)
-    # A predecessor in no unit (the demo's heshan-2020, made before regions) stays allowed.
+    # A predecessor in the same unit (the demo's heshan-2020, in 赫山区) stays allowed.
     campaign_years.set_previous(
         heshan, campaigns.get_campaign("heshan-2020", session=session), session=session)
