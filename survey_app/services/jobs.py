@@ -25,7 +25,7 @@ from sqlalchemy import or_, update
 from sqlmodel import Session, col, select
 
 from survey_app.models import BackgroundJob, Campaign, JobStatus, User, as_utc
-from survey_app.services import audit
+from survey_app.services import audit, audit_chain, unit_scope
 
 KINDS = ("export", "report", "letters", "roster")
 
@@ -49,6 +49,19 @@ def create_job(kind: str, params: dict[str, Any], *, session: Session, actor: Us
     session.add(job)
     session.flush()
     return job
+
+
+def create_snapshot_job(kind: str, params: dict[str, Any], *, session: Session, actor: User,
+                        campaign: Campaign, action: str, snapshot: str,
+                        details: dict[str, Any]) -> BackgroundJob:
+    """An export or report job: anchor the snapshot of what was asked for in the audit chain
+    (the producer refuses other data) and write the job with its audit event, all in the
+    session's transaction (``create_job``)."""
+    head = audit_chain.anchor_snapshot(campaign.id, snapshot, session=session,
+                                       label=audit.actor_label(actor), purpose=action).head
+    return create_job(kind, {**params, "snapshot": snapshot, "chain_head": head},
+                      session=session, actor=actor, campaign=campaign, action=action,
+                      details=details)
 
 
 def claim_job(job_id: int, *, session: Session, now: datetime, lease: timedelta,
@@ -144,6 +157,18 @@ def job_for(job_id: int, user: User, *, session: Session) -> BackgroundJob | Non
     """The job if ``user`` asked for it (nobody else sees its progress or its file)."""
     job = session.get(BackgroundJob, job_id, populate_existing=True)
     if job is None or job.requested_by != user.id:
+        return None
+    return job
+
+
+def visible_job(job_id: int, user: User, *, session: Session) -> BackgroundJob | None:
+    """The job if ``user`` asked for it and its campaign is still in the user's unit scope
+    (anyone else: None, as for a job that does not exist)."""
+    job = job_for(job_id, user, session=session)
+    if job is None or job.campaign_id is None:
+        return job
+    campaign = session.get(Campaign, job.campaign_id)
+    if campaign is None or not unit_scope.campaign_visible(user, campaign, session=session):
         return None
     return job
 
