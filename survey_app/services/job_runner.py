@@ -37,6 +37,7 @@ log = logging.getLogger(__name__)
 Writer = Callable[[], AbstractContextManager[Session]]  # db.write, or a test's
 Scope = Callable[[], AbstractContextManager]  # the row-level security scope to act in
 ZIPPED = (".xlsx", ".docx", ".zip")
+FEW_STEPS = 20  # a progress total up to this counts steps, not rows: each one is reported
 
 
 class LostClaim(RuntimeError):
@@ -88,7 +89,10 @@ class Progress:
         self.reported = -1
 
     def __call__(self, done: int, total: int) -> None:
-        if done != total and 0 <= done - self.reported < self.settings.progress_rows:
+        # Rows are reported every ``progress_rows``; a job of a few coarse steps (a roster
+        # import's read, import, report) at each one, or its bar would never move.
+        every = self.settings.progress_rows if total > FEW_STEPS else 1
+        if done != total and 0 <= done - self.reported < every:
             return
         with self.own_rows(), self.write() as session:
             kept = jobs.report_progress(self.spec.id, self.claim, done, total,
