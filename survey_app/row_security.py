@@ -70,7 +70,10 @@ def path_for(user: User | None, *, session: Session) -> str:
 
     if user is None:
         return ""
-    return unit_scope.scope_path(user, session=session) or ALL_UNITS
+    path = unit_scope.scope_path(user, session=session)
+    if path == unit_scope.UNREACHABLE_PATH:
+        return ""  # a grant whose unit is gone: nothing (PostgreSQL text cannot hold NUL)
+    return path or ALL_UNITS
 
 
 def apply_scope(user: User, *, session: Session) -> str:
