@@ -23,10 +23,17 @@ def run_migrations_offline() -> None:
         context.run_migrations()
 
 
+# Row-level security fails closed (migration 0028): a data migration must see every row, so
+# the migrations' transaction says so with the all-units marker (survey_app.row_security).
+ALL_UNITS_SQL = "SELECT set_config('survey.unit_path', '*', true)"
+
+
 def _run(connection) -> None:
     context.configure(connection=connection, target_metadata=target_metadata,
                       compare_type=True, render_as_batch=connection.dialect.name == "sqlite")
     with context.begin_transaction():
+        if connection.dialect.name == "postgresql":
+            connection.exec_driver_sql(ALL_UNITS_SQL)
         context.run_migrations()
 
 

@@ -126,6 +126,7 @@ class Database:
 
     def __init__(self) -> None:
         self._replica_blueprints: set[str] = set()
+        self._primary_endpoints: set[str] = set()
 
     def reads_replica(self, blueprint_name: str) -> None:
         """Let the GET/HEAD requests of ``blueprint_name`` read from the replica, if any.
@@ -134,6 +135,12 @@ class Database:
         documents and exports, not a worker's next household or a resident's link).
         """
         self._replica_blueprints.add(blueprint_name)
+
+    def reads_primary(self, *endpoints: str) -> None:
+        """Keep these endpoints of a replica-reading blueprint on the primary: what they
+        show was written a moment ago and is polled (a background job's progress), where a
+        lagging replica would answer 404 for a job the client has just started."""
+        self._primary_endpoints.update(endpoints)
 
     def init_app(self, app: Flask) -> None:
         url = app.config["DATABASE_URL"]
@@ -183,7 +190,8 @@ class Database:
     def _on_replica(self, state: _State) -> bool:
         """Whether this request's session reads from the replica (see the module docstring)."""
         if state.replica_engine is None or request.method not in REPLICA_METHODS \
-                or request.blueprint not in self._replica_blueprints:
+                or request.blueprint not in self._replica_blueprints \
+                or request.endpoint in self._primary_endpoints:
             return False
         return browser_session.get(PRIMARY_UNTIL, 0) <= time.time()
 

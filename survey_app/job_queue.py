@@ -21,10 +21,11 @@ from collections.abc import Callable
 
 from flask import Flask, current_app
 
+from survey_app import row_security
 from survey_app.extensions import db
-from survey_app.models import BackgroundJob, JobStatus, as_utc, utcnow
+from survey_app.models import BackgroundJob, JobStatus, User, as_utc, utcnow
 from survey_app.services import jobs
-from survey_app.services.job_runner import RunnerSettings
+from survey_app.services.job_runner import JobSpec, RunnerSettings
 
 log = logging.getLogger(__name__)
 # RQ's own timeout would kill a long export; liveness is the lease's job (services.jobs).
@@ -43,6 +44,18 @@ def _in_context(app: Flask) -> Callable[[Callable[[], None]], None]:
     return run
 
 
+def _all_units():
+    return row_security.acting_as(row_security.ALL_UNITS)
+
+
+def _acting_for(spec: JobSpec):
+    """The job's requester's scope: a county user's job reads and writes that county only,
+    whichever process runs it (a job whose requester is gone: nothing)."""
+    with db.read_session() as session:
+        path = row_security.path_for(session.get(User, spec.requested_by), session=session)
+    return row_security.acting_as(path)
+
+
 def run_now(job_id: int) -> str:
     """Run the job here (claim, produce, record); its outcome (``job_runner.run_job``)."""
     from survey_app.services import job_kinds, job_runner
@@ -50,7 +63,8 @@ def run_now(job_id: int) -> str:
     app = current_app._get_current_object()
     return job_runner.run_job(job_id, write=db.write, read=db.read_session,
                               settings=runner_settings(app), producers=job_kinds.PRODUCERS,
-                              run_in_context=_in_context(app), config=app.config)
+                              run_in_context=_in_context(app), config=app.config,
+                              own_rows=_all_units, acting_for=_acting_for)
 
 
 def perform(job_id: int) -> str:
@@ -115,10 +129,11 @@ def deliver(job_ids: list[int]) -> list[int]:
 def relay_pass() -> list[int]:
     """Give the queue every job it must run (again): see ``services.jobs.due_jobs``."""
     app = current_app._get_current_object()
-    with db.write() as session:
-        due = jobs.due_jobs(session=session, now=utcnow(),
-                            lease=runner_settings(app).lease)
-    return deliver(due)
+    with _all_units():  # the worker's own bookkeeping: every requester's jobs
+        with db.write() as session:
+            due = jobs.due_jobs(session=session, now=utcnow(),
+                                lease=runner_settings(app).lease)
+        return deliver(due)
 
 
 def nudge(job: BackgroundJob) -> None:

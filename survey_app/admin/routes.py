@@ -44,7 +44,7 @@ from survey_app.admin.forms import (
 )
 from survey_app.extensions import db
 from survey_app.labels import label
-from survey_app.models import Campaign, Community, Role, Unit, User
+from survey_app.models import BackgroundJob, Campaign, Community, JobStatus, Role, Unit, User
 from survey_app.security import role_required
 from survey_app.services import (
     campaign_years,
@@ -160,6 +160,8 @@ def _render_campaign(campaign: Campaign, status: int = 200, **forms):
         "letters_job_form": LettersJobForm(formdata=None),
     }
     defaults.update(forms)
+    recent = jobs.recent_jobs(campaign, current_user, session=db.session,
+                              kinds=("letters", "roster"))
     plans = sampling.plan_sample(campaign, session=db.session)
     return render_template(
         "admin/campaign.html", campaign=campaign, attach_form=attach, unit=unit,
@@ -173,11 +175,23 @@ def _render_campaign(campaign: Campaign, status: int = 200, **forms):
         contacts=contact_vault.vault_summary(campaign, session=db.session),
         public_base_url=current_app.config["PUBLIC_BASE_URL"],
         address_problems=address_problems(),
-        recent_jobs=jobs.recent_jobs(campaign, current_user, session=db.session,
-                                     kinds=("letters", "roster")),
+        recent_jobs=recent, roster_report=_roster_report(recent),
         job_labels={"letters": _("Letters archive (ZIP)"),
                     "roster": _("Roster import report (CSV)")}, beijing=visits.beijing,
         **defaults), status
+
+
+def _roster_report(recent: list[BackgroundJob]):
+    """The report of the user's latest roster job once it is done (the page shows what a
+    background import did, as it shows an immediate one's)."""
+    from survey_app.services import job_kinds
+    from survey_app.services.job_runner import files_dir
+
+    job = next((j for j in recent if j.kind == "roster"), None)
+    if job is None or job.status != JobStatus.DONE or not job.result_path:
+        return None
+    path = files_dir(current_app.config, current_app.instance_path) / job.result_path
+    return job_kinds.read_roster_report(path) if path.is_file() else None
 
 
 @bp.route("/campaigns/<slug>")

@@ -1,11 +1,12 @@
-"""Read-only JSON API for evaluators' own tools (bearer tokens)."""
+"""JSON API for evaluators' own tools (bearer tokens): read-only documents, and exports run
+as background jobs."""
 
 from flask import Blueprint
 
 from survey_app.extensions import db
 
 bp = Blueprint("api", __name__, )
-# A read-only API: every request may read from the replica (survey_app.db).
+# Every GET may read from the replica (survey_app.db), except a job's progress and file.
 db.reads_replica(bp.name)
 
-from survey_app.api import routes  # noqa: E402,F401  (registers the views)
+from survey_app.api import jobs, routes  # noqa: E402,F401  (registers the views)

@@ -1,4 +1,4 @@
-"""The OpenAPI 3.1 description of the read-only JSON API (public; tested against responses).
+"""The OpenAPI 3.1 description of the JSON API (public; tested against responses).
 
 The paths and parameters are written here; the response schemas are generated from the
 models the API serialises (:mod:`survey_app.services.scores_model`,
@@ -13,7 +13,7 @@ from functools import cache
 
 from pydantic import BaseModel
 
-from survey_app.api.schemas import ApiError, CampaignList
+from survey_app.api.schemas import ApiError, CampaignList, ExportRequest, JobDocument
 from survey_app.services.backcheck_document import BackcheckDocument
 from survey_app.services.rollup_model import RollupDocument
 from survey_app.services.scores_model import ProgressDocument, ScoresDocument
@@ -24,19 +24,25 @@ REF = "#/components/schemas/"
 RESPONSE_MODELS: dict[str, type[BaseModel]] = {
     "Error": ApiError, "CampaignList": CampaignList, "Progress": ProgressDocument,
     "Scores": ScoresDocument, "Rollup": RollupDocument, "Backchecks": BackcheckDocument,
+    "Job": JobDocument,
 }
+#: Public schema name -> the model of that request body.
+REQUEST_MODELS: dict[str, type[BaseModel]] = {"ExportRequest": ExportRequest}
 
 
 def _ref(name: str) -> dict:
     return {"$ref": REF + name}
 
 
-def response_schemas(models: dict[str, type[BaseModel]]) -> dict[str, dict]:
-    """The components' schemas: each response model under its public name, and the models
-    nested in them under their class names."""
+def response_schemas(models: dict[str, type[BaseModel]],
+                     requests: dict[str, type[BaseModel]] | None = None) -> dict[str, dict]:
+    """The components' schemas: each response (and request body) model under its public
+    name, and the models nested in them under their class names."""
     schemas: dict[str, dict] = {}
-    for name, model in models.items():
-        schema = model.model_json_schema(ref_template=REF + "{model}", mode="serialization")
+    modes = [(m, "serialization") for m in models.items()]
+    modes += [(m, "validation") for m in (requests or {}).items()]
+    for (name, model), mode in modes:
+        schema = model.model_json_schema(ref_template=REF + "{model}", mode=mode)
         for nested, definition in schema.pop("$defs", {}).items():
             if schemas.setdefault(nested, definition) != definition:
                 raise ValueError(f"two models are named {nested}")
@@ -55,6 +61,9 @@ _ERRORS = {"401": _json("Error", "No or unknown bearer token"),
 _SLUG = {"name": "slug", "in": "path", "required": True,
          "schema": {"type": "string", "pattern": "^[A-Za-z0-9-]+$", "maxLength": 64}}
 
+_JOB_ID = {"name": "job_id", "in": "path", "required": True,
+           "schema": {"type": "integer", "minimum": 1, "maximum": 2**31 - 1}}
+
 
 def _query(name: str, schema: dict, description: str) -> dict:
     return {"name": name, "in": "query", "required": False, "schema": schema,
@@ -64,10 +73,12 @@ def _query(name: str, schema: dict, description: str) -> dict:
 INFO = {
     "title": "Resident satisfaction survey API (居民满意度调查)",
     "version": "1.0.0",
-    "description": "Read-only scores for evaluators. Every request except this document "
-                   "needs `Authorization: Bearer <token>` of an evaluator or admin "
-                   "(`survey-app api-token create USERNAME`). Numbers are the dashboard's; "
-                   "each names its convention in `conventions`.",
+    "description": "Scores for evaluators, and exports run as background jobs. Every "
+                   "request except this document needs `Authorization: Bearer <token>` of "
+                   "an evaluator or admin (`survey-app api-token create USERNAME`). "
+                   "Numbers are the dashboard's; each names its convention in "
+                   "`conventions`. A job is visible only to the account that started it "
+                   "(404 for anyone else).",
 }
 
 PATHS = {
@@ -127,6 +138,40 @@ PATHS = {
                       "404": _json("Error", "No such region"),
                       "409": _json("Error", "The campaigns cannot be rolled up together "
                                             "(their overall items differ)"), **_ERRORS}}},
+    "/campaigns/{slug}/exports": {"post": {
+        "operationId": "startExport",
+        "summary": "Start an export as a background job (audited; the scores snapshot it "
+                   "exports is anchored in the audit chain, and a job that finds other data "
+                   "fails with `SnapshotChanged`)",
+        "parameters": [_SLUG],
+        "requestBody": {"required": True, "content": {"application/json": {
+            "schema": _ref("ExportRequest")}}},
+        "responses": {"202": {**_json("Job", "Started: poll the job at `Location`"),
+                              "headers": {"Location": {"schema": STR,
+                                                       "description": "The job's status"}}},
+                      "400": _json("Error", "Unknown format or invalid filters"),
+                      "404": _json("Error", "No such campaign"),
+                      "429": _json("Error", "Too many of this account's jobs are still "
+                                            "queued or running (nothing started)"),
+                      **_ERRORS}}},
+    "/jobs/{job_id}": {"get": {
+        "operationId": "jobStatus",
+        "summary": "A job's state and progress; once done, its file's SHA-256 and download "
+                   "path",
+        "parameters": [_JOB_ID],
+        "responses": {"200": _json("Job", "The job"),
+                      "404": _json("Error", "No such job, or not started by this account"),
+                      **_ERRORS}}},
+    "/jobs/{job_id}/download": {"get": {
+        "operationId": "jobDownload", "summary": "The finished job's file",
+        "parameters": [_JOB_ID],
+        "responses": {"200": {"description": "The file (its SHA-256 is the ETag)",
+                              "content": {"application/octet-stream": {"schema": {
+                                  "type": "string", "format": "binary"}}}},
+                      "404": _json("Error", "No such job, or not started by this account"),
+                      "409": _json("Error", "The job is not done (yet)"),
+                      "410": _json("Error", "The file was removed since: start the export "
+                                            "again"), **_ERRORS}}},
     "/openapi.json": {"get": {
         "operationId": "openapi", "summary": "This document", "security": [],
         "responses": {"200": {"description": "OpenAPI document",
@@ -143,6 +188,6 @@ def openapi_document() -> dict:
         "security": [{"bearer": []}], "paths": PATHS,
         "components": {
             "securitySchemes": {"bearer": {"type": "http", "scheme": "bearer"}},
-            "schemas": response_schemas(RESPONSE_MODELS),
+            "schemas": response_schemas(RESPONSE_MODELS, REQUEST_MODELS),
         },
     }

@@ -80,14 +80,17 @@ def _campaign_or_404(slug: str):
     return campaign
 
 
+def filter_errors(form: ScoreFilterForm) -> dict[str, list[str]]:
+    return {k: [str(e) for e in v] for k, v in form.errors.items()}
+
+
 @bp.route("/campaigns/<slug>/scores")
 def campaign_scores(slug: str):
     campaign = _campaign_or_404(slug)
     form = ScoreFilterForm(formdata=MultiDict(request.args))
     if not form.validate():
         return _json(ApiError(error="Bad Request", status=400, message="invalid filters",
-                              fields={k: [str(e) for e in v] for k, v in form.errors.items()}),
-                     400)
+                              fields=filter_errors(form)), 400)
     return _json(score_cache.cached_scores_document(campaign, form.to_filters(),
                                                     session=db.session))
 

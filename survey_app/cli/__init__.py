@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
+import functools
+from contextlib import ExitStack
+
 import click
-from flask import Flask
+from flask import Flask, has_app_context
 from flask.cli import FlaskGroup
 
 
@@ -64,3 +67,34 @@ def register(app: Flask) -> None:
     from survey_app.cli import backchecks
 
     app.cli.add_command(backchecks.backcheck_group)
+    for command in app.cli.commands.values():
+        _in_all_units(command)
+
+
+def _in_all_units(command: click.Command) -> None:
+    """Run ``command`` (and a group's subcommands) with row-level security's all-units
+    marker: the operator's commands act for every county, explicitly, since an unset scope
+    sees nothing (``survey_app.row_security``). Idempotent: the command objects are shared
+    by every app the factory builds."""
+    if isinstance(command, click.Group):
+        for sub in command.commands.values():
+            _in_all_units(sub)
+    callback = command.callback
+    if callback is None or getattr(callback, "_all_units", False):
+        return
+
+    @functools.wraps(callback)
+    def run(*args, **kwargs):
+        from flask.cli import ScriptInfo
+
+        from survey_app import row_security
+
+        with ExitStack() as stack:
+            if not has_app_context():  # as flask.cli.with_appcontext would push it
+                app = click.get_current_context().ensure_object(ScriptInfo).load_app()
+                stack.enter_context(app.app_context())
+            stack.enter_context(row_security.acting_as(row_security.ALL_UNITS))
+            return callback(*args, **kwargs)
+
+    run._all_units = True
+    command.callback = run

@@ -19,10 +19,12 @@ from survey_app.evaluate.routes import EVALUATORS, _campaign_or_404, _filters
 from survey_app.extensions import db
 from survey_app.models import Campaign, JobStatus
 from survey_app.security import role_required
-from survey_app.services import audit, audit_chain, jobs, unit_scope
+from survey_app.services import jobs
 from survey_app.services.job_runner import files_dir
 
 NO_STORE = {"Cache-Control": "no-store"}
+# Polled right after the job was written: never from a replica that may lag behind it.
+db.reads_primary("evaluate.job_status", "evaluate.job_download")
 
 
 def _back_to_dashboard(slug: str, job_id: int):
@@ -39,14 +41,10 @@ def _start(campaign: Campaign, kind: str, params: dict, action: str, snapshot: s
     the job is listed (or, with too many jobs of the user's unfinished, nothing written)."""
     try:
         with db.write() as session:
-            head = audit_chain.anchor_snapshot(campaign.id, snapshot, session=session,
-                                               label=audit.actor_label(current_user),
-                                               purpose=action).head
-            job = jobs.create_job(kind, {**params, "snapshot": snapshot, "chain_head": head},
-                                  session=session, actor=current_user, campaign=campaign,
-                                  action=action, details=details,
-                                  max_pending=current_app.config["JOB_MAX_PENDING_PER_USER"])
-            job_id = job.id
+            job_id = jobs.create_snapshot_job(
+                kind, params, session=session, actor=current_user, campaign=campaign,
+                action=action, snapshot=snapshot, details=details,
+                max_pending=current_app.config["JOB_MAX_PENDING_PER_USER"]).id
     except jobs.JobLimitReached as limit:
         job_queue.nudge_pending(current_user)
         flash(limit.message(), "error")
@@ -87,13 +85,9 @@ def start_report(slug: str):
 
 
 def _own_job_or_404(job_id: int):
-    job = jobs.job_for(job_id, current_user, session=db.session)
+    job = jobs.visible_job(job_id, current_user, session=db.session)
     if job is None:
         abort(404)
-    if job.campaign_id is not None:
-        campaign = db.session.get(Campaign, job.campaign_id)
-        if not unit_scope.campaign_visible(current_user, campaign, session=db.session):
-            abort(404)
     return job
 
 

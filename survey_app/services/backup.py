@@ -32,12 +32,20 @@ def _libpq_url(url: str) -> str:
     return make_url(url).set(drivername="postgresql").render_as_string(hide_password=False)
 
 
+# Row-level security fails closed (migration 0028): the dump must say it reads every unit,
+# with the marker the app sets for its own all-units work (survey_app.row_security).
+ALL_UNITS_OPTION = "-c survey.unit_path=*"
+
+
 def _run(command: list[str]) -> None:
     tool = shutil.which(command[0])
     if tool is None:
         raise BackupError(f"{command[0]} is not installed (Debian: postgresql-client)")
+    env = {**os.environ}
+    env["PGOPTIONS"] = f"{env.get('PGOPTIONS', '')} {ALL_UNITS_OPTION}".strip()
     # A fixed argument list without a shell: nothing from users reaches the command line.
-    done = subprocess.run([tool, *command[1:]], capture_output=True, text=True, check=False)  # noqa: S603
+    done = subprocess.run([tool, *command[1:]], capture_output=True, text=True,  # noqa: S603
+                          check=False, env=env)
     if done.returncode != 0:
         raise BackupError(f"{command[0]} failed: {done.stderr.strip()}")
 
@@ -69,8 +77,9 @@ def backup(url: str, target: Path) -> Path:
             raise BackupError(f"the backup failed its integrity check: {result}")
     elif url.startswith("postgresql"):
         # --enable-row-security: the campaign tables force row-level security (migration
-        # 0024), which makes a plain pg_dump by their owner fail; with it the dump reads
-        # through the policies, and an unset survey.unit_path sees every row.
+        # 0027), which makes a plain pg_dump by their owner fail; with it the dump reads
+        # through the policies, as the all-units marker (PGOPTIONS, _run) lets it see
+        # every row (unset, it would see none: migration 0028).
         _run(["pg_dump", "--format=custom", "--no-owner", "--enable-row-security",
               f"--file={target}",
               f"--dbname={_libpq_url(url)}"])

@@ -15,6 +15,8 @@ from __future__ import annotations
 import csv
 import io
 from collections.abc import Callable, Iterator
+from dataclasses import dataclass
+from pathlib import Path
 
 from sqlmodel import Session, select
 
@@ -145,6 +147,28 @@ def produce_roster(spec: JobSpec, context: JobContext) -> tuple[str, str, Iterat
     csv.writer(buffer, lineterminator="\r\n").writerows(map(neutralise_row, lines))
     report = "\ufeff".encode() + buffer.getvalue().encode()
     return "roster-import-report.csv", ".csv", iter([report])
+
+
+@dataclass(frozen=True)
+class RosterReport:
+    """What a roster job's report says: households imported, or every problem (then
+    ``households`` is None and nothing was imported)."""
+
+    households: int | None
+    problems: tuple
+
+
+def read_roster_report(path: Path) -> RosterReport:
+    """Read back the report :func:`produce_roster` wrote (for the campaign page)."""
+    from survey_app.services.roster import RowProblem
+
+    lines = list(csv.reader(io.StringIO(path.read_bytes().decode("utf-8-sig"))))[1:]
+    imported = [line for line in lines if line[0] == "imported"]
+    if imported:
+        return RosterReport(int(imported[0][1]), ())
+    return RosterReport(None, tuple(
+        RowProblem(row=int(line[2]) if line[2].isdigit() else line[2], column=line[3],
+                   message=line[4]) for line in lines if line[0] == "refused"))
 
 
 PRODUCERS: dict[str, Producer] = {"export": produce_export, "report": produce_report,

@@ -21,7 +21,7 @@ import threading
 import time
 import zipfile
 from collections.abc import Callable, Iterator, Mapping
-from contextlib import AbstractContextManager
+from contextlib import AbstractContextManager, nullcontext
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from pathlib import Path
@@ -35,7 +35,9 @@ from survey_app.services import job_uploads, jobs
 log = logging.getLogger(__name__)
 
 Writer = Callable[[], AbstractContextManager[Session]]  # db.write, or a test's
+Scope = Callable[[], AbstractContextManager]  # the row-level security scope to act in
 ZIPPED = (".xlsx", ".docx", ".zip")
+FEW_STEPS = 20  # a progress total up to this counts steps, not rows: each one is reported
 
 
 class LostClaim(RuntimeError):
@@ -72,21 +74,27 @@ class JobSpec:
     params: dict[str, Any]
     campaign_id: int | None
     created_at: datetime
+    requested_by: int
 
 
 class Progress:
     """The producer's ``progress(done, total)``: written every ``progress_rows`` steps and
-    at the end, each write checking the claim."""
+    at the end, each write checking the claim (as the runner's own bookkeeping:
+    ``own_rows``, not the requester's scope the producer works in)."""
 
     def __init__(self, spec: JobSpec, claim: str, *, write: Writer,
-                 settings: RunnerSettings) -> None:
+                 settings: RunnerSettings, own_rows: Scope = nullcontext) -> None:
         self.spec, self.claim, self.write, self.settings = spec, claim, write, settings
+        self.own_rows = own_rows
         self.reported = -1
 
     def __call__(self, done: int, total: int) -> None:
-        if done != total and 0 <= done - self.reported < self.settings.progress_rows:
+        # Rows are reported every ``progress_rows``; a job of a few coarse steps (a roster
+        # import's read, import, report) at each one, or its bar would never move.
+        every = self.settings.progress_rows if total > FEW_STEPS else 1
+        if done != total and 0 <= done - self.reported < every:
             return
-        with self.write() as session:
+        with self.own_rows(), self.write() as session:
             kept = jobs.report_progress(self.spec.id, self.claim, done, total,
                                         session=session, now=utcnow())
         if not kept:
@@ -100,14 +108,15 @@ class Heartbeat:
     """A thread renewing the claim until stopped; ``lost`` once the claim was taken."""
 
     def __init__(self, spec: JobSpec, claim: str, *, write: Writer,
-                 settings: RunnerSettings, run_in_context: Callable) -> None:
+                 settings: RunnerSettings, run_in_context: Callable,
+                 own_rows: Scope = nullcontext) -> None:
         self.stop = threading.Event()
         self.lost = False
         period = settings.lease.total_seconds() / 3
 
         def beat() -> None:
             while not self.stop.wait(period):
-                with write() as session:
+                with own_rows(), write() as session:
                     if not jobs.heartbeat(spec.id, claim, session=session, now=utcnow()):
                         self.lost = True
                         return
@@ -197,7 +206,8 @@ def claim(job_id: int, *, write: Writer, settings: RunnerSettings) -> tuple[JobS
         if owner is None:
             return None
         job = session.get(BackgroundJob, job_id)
-        spec = JobSpec(job.id, job.kind, dict(job.params), job.campaign_id, job.created_at)
+        spec = JobSpec(job.id, job.kind, dict(job.params), job.campaign_id, job.created_at,
+                       job.requested_by)
     _remove_parts(settings, job_id)
     return spec, owner
 
@@ -220,16 +230,24 @@ Producer = Callable[[JobSpec, JobContext], tuple[str, str, Iterator[bytes]]]
 
 def run_job(job_id: int, *, write: Writer, read: Writer, settings: RunnerSettings,
             producers: dict[str, Producer], run_in_context: Callable,
-            config: Mapping[str, Any]) -> str:
-    """Claim and run the job; ``done``, ``failed``, ``lost_claim`` or ``skipped``."""
-    claimed = claim(job_id, write=write, settings=settings)
+            config: Mapping[str, Any], own_rows: Scope = nullcontext,
+            acting_for: Callable[[JobSpec], AbstractContextManager] = lambda _spec: nullcontext(),
+            ) -> str:
+    """Claim and run the job; ``done``, ``failed``, ``lost_claim`` or ``skipped``.
+
+    Row-level security (``survey_app.row_security``): the job's own row is read and
+    written in ``own_rows()`` (every unit), the producer works in ``acting_for(spec)`` (its
+    requester's unit scope), so it reads and writes only what the requester could."""
+    with own_rows():
+        claimed = claim(job_id, write=write, settings=settings)
     if claimed is None:
         return "skipped"
     spec, owner = claimed
-    progress = Progress(spec, owner, write=write, settings=settings)
+    progress = Progress(spec, owner, write=write, settings=settings, own_rows=own_rows)
     try:
         with Heartbeat(spec, owner, write=write, settings=settings,
-                       run_in_context=run_in_context) as beat, read() as session:
+                       run_in_context=run_in_context, own_rows=own_rows) as beat, \
+                acting_for(spec), read() as session:
             context = JobContext(session, progress, write, config, settings.files_dir)
             name, extension, chunks = producers[spec.kind](spec, context)
             path = write_result(spec, owner, chunks, extension, settings=settings)
@@ -241,13 +259,13 @@ def run_job(job_id: int, *, write: Writer, read: Writer, settings: RunnerSetting
     except Exception as exc:  # the job's failure is recorded, the worker goes on
         log.exception("job %s (%s) failed", job_id, spec.kind)
         _own_part(settings, job_id, owner).unlink(missing_ok=True)
-        with write() as session:
+        with own_rows(), write() as session:
             failed = jobs.fail(job_id, owner, type(exc).__name__, session=session,
                                now=utcnow())
         if failed:  # for good: a roster's sealed upload (names, ID numbers) is of no more use
             job_uploads.remove(settings.files_dir, job_id)
         return "failed"
-    with write() as session:
+    with own_rows(), write() as session:
         kept = jobs.finish(job_id, owner, session=session, now=utcnow(), path=path.name,
                            name=name, sha256=_sha256(path), size=path.stat().st_size)
     return "done" if kept else "lost_claim"

@@ -26,7 +26,7 @@ from sqlalchemy import func, or_, update
 from sqlmodel import Session, col, select
 
 from survey_app.models import BackgroundJob, Campaign, JobStatus, User, as_utc
-from survey_app.services import audit
+from survey_app.services import audit, audit_chain, unit_scope
 
 KINDS = ("export", "report", "letters", "roster")
 #: A user's jobs queued or running at once (``JOB_MAX_PENDING_PER_USER``): one account
@@ -80,6 +80,20 @@ def _check_pending(actor: User, max_pending: int, *, session: Session) -> None:
         BackgroundJob.requested_by == actor.id, col(BackgroundJob.status).in_(_PENDING))).one()
     if pending >= max_pending:
         raise JobLimitReached(max_pending)
+def create_snapshot_job(kind: str, params: dict[str, Any], *, session: Session, actor: User,
+                        campaign: Campaign, action: str, snapshot: str,
+                        details: dict[str, Any],
+                        max_pending: int = MAX_PENDING) -> BackgroundJob:
+    """An export or report job: anchor the snapshot of what was asked for in the audit chain
+    (the producer refuses other data) and write the job with its audit event, all in the
+    session's transaction (``create_job``; refused before anything is anchored while the
+    actor has ``max_pending`` jobs unfinished)."""
+    _check_pending(actor, max_pending, session=session)
+    head = audit_chain.anchor_snapshot(campaign.id, snapshot, session=session,
+                                       label=audit.actor_label(actor), purpose=action).head
+    return create_job(kind, {**params, "snapshot": snapshot, "chain_head": head},
+                      session=session, actor=actor, campaign=campaign, action=action,
+                      details=details, max_pending=max_pending)
 
 
 def claim_job(job_id: int, *, session: Session, now: datetime, lease: timedelta,
@@ -184,6 +198,16 @@ def pending_jobs(user: User, *, session: Session) -> list[BackgroundJob]:
     return list(session.exec(select(BackgroundJob).where(
         BackgroundJob.requested_by == user.id, col(BackgroundJob.status).in_(_PENDING))
         .order_by(BackgroundJob.id)).all())
+def visible_job(job_id: int, user: User, *, session: Session) -> BackgroundJob | None:
+    """The job if ``user`` asked for it and its campaign is still in the user's unit scope
+    (anyone else: None, as for a job that does not exist)."""
+    job = job_for(job_id, user, session=session)
+    if job is None or job.campaign_id is None:
+        return job
+    campaign = session.get(Campaign, job.campaign_id)
+    if campaign is None or not unit_scope.campaign_visible(user, campaign, session=session):
+        return None
+    return job
 
 
 def recent_jobs(campaign: Campaign, user: User, *, session: Session,

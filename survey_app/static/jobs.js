@@ -1,5 +1,6 @@
 // Progress bars of background jobs (evaluate/_jobs.html): each unfinished job's status is
-// polled once a second until it is done or failed; then its download link is shown.
+// polled once a second until it is done or failed; then its download link is shown (and a
+// finished roster import reloads the page, which shows what it imported or refused).
 (function () {
   "use strict";
   var FINISHED = { done: true, failed: true };
@@ -34,6 +35,9 @@
         }
         if (!doc || !FINISHED[doc.status]) {
           window.setTimeout(function () { poll(item); }, 1000);
+        } else if (doc.status === "done" && "reloadWhenDone" in item.dataset) {
+          // A roster import: the page shows its outcome (households, or every problem).
+          window.setTimeout(function () { window.location.reload(); }, 1500);
         }
       })
       .catch(function () { window.setTimeout(function () { poll(item); }, 3000); });

@@ -76,3 +76,23 @@ def test_backup_cli_writes_a_file(fresh_database_url, tmp_path):
     assert out.stat().st_size > 0
     result = app.test_cli_runner().invoke(args=["restore", str(out), "--yes"])
     assert result.exit_code == 0, result.output
+
+
+def test_pg_dump_reads_every_unit_explicitly(monkeypatch, tmp_path):
+    """Row-level security fails closed (migration 0028): a dump by the schema's owner, who
+    is filtered too, must carry the all-units marker or it would hold no campaign row."""
+    import subprocess
+
+    seen = {}
+
+    def fake_run(command, **kwargs):
+        seen["env"] = kwargs["env"]
+        return subprocess.CompletedProcess(command, 0, "", "")
+
+    monkeypatch.setattr(backup.shutil, "which", lambda name: f"/usr/bin/{name}")
+    monkeypatch.setattr(backup.subprocess, "run", fake_run)
+    monkeypatch.setenv("PGOPTIONS", "-c statement_timeout=0")
+    target = tmp_path / "x.dump"
+    target.touch()
+    backup.backup("postgresql+psycopg://owner@127.0.0.1/survey", target)
+    assert seen["env"]["PGOPTIONS"] == "-c statement_timeout=0 -c survey.unit_path=*"

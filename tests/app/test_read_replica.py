@@ -165,6 +165,9 @@ def test_after_a_write_the_browser_session_reads_the_primary_for_a_while(replica
     ("/evaluate/", "GET", True), ("/api/v1/campaigns", "GET", True),
     ("/evaluate/x/indicator-notes", "POST", False), ("/admin/", "GET", False),
     ("/entry/", "GET", False), ("/auth/login", "GET", False),
+    # a job's progress and file: just written, polled; never from a lagging replica
+    ("/api/v1/jobs/1", "GET", False), ("/api/v1/jobs/1/download", "GET", False),
+    ("/evaluate/jobs/1", "GET", False),
 ])
 def test_only_the_registered_blueprints_read_gets_from_the_replica(replica_app, path, method,
                                                                    on_replica):

@@ -83,7 +83,7 @@ def _zip_chunks(now: datetime):
 
 def test_a_retried_job_writes_one_file_with_the_same_bytes(tmp_path):
     settings = RunnerSettings(files_dir=tmp_path)
-    spec = JobSpec(7, "export", {}, None, T0)
+    spec = JobSpec(7, "export", {}, None, T0, 1)
     (tmp_path / "job-7.deadclaim.part").write_bytes(b"half")  # a killed attempt's part
     job_runner._remove_parts(settings, 7)  # what the next claim does
     first = job_runner.write_result(spec, "a" * 32, _zip_chunks(T0 + timedelta(minutes=1)),

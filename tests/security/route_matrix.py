@@ -71,6 +71,11 @@ MATRIX = {
     "POST /gateway/sms/report": (404, 404, 404, 404, 404, 404, 404),
     "POST /gateway/sms/reply": (404, 404, 404, 404, 404, 404, 404),
     "GET /api/v1/units/<code>/<int:year>/rollup": API,
+    # exports as jobs: an empty body names no format (400); the scenario's queued export is
+    # the evaluator's (its file: 409 until done), every other account gets 404
+    "POST /api/v1/campaigns/<slug>/exports": (401, 401, 401, 403, 401, 400, 400),
+    "GET /api/v1/jobs/<int:job_id>": (401, 401, 401, 403, 401, 200, 404),
+    "GET /api/v1/jobs/<int:job_id>/download": (401, 401, 401, 403, 401, 409, 404),
     # paper entry (workers see their own community; admins all)
     "GET /entry/": STAFF,
     "GET /entry/<slug>/": STAFF,

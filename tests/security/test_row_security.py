@@ -1,4 +1,4 @@
-"""PostgreSQL row-level security (migration 0024) keeps a county account out of another
+"""PostgreSQL row-level security (migrations 0027, 0029) keeps a county account out of another
 county even where the application's own filter is missing (issue 23 item 1, done-when:
 "with the app's filter removed (a test-only query), a county user's connection still sees
 0 rows of another county").
@@ -24,14 +24,15 @@ from sqlalchemy import text
 from sqlalchemy.exc import ProgrammingError
 
 from survey_app.models import Role
-from survey_app.row_security import set_unit_path
+from survey_app.row_security import ALL_UNITS, set_unit_path
 from survey_app.services import api_tokens, campaigns, unit_scope, units
 from tests.factories import login, make_user
 
 VERSIONS = Path(__file__).parents[2] / "migrations/versions"
 MIGRATION = next(VERSIONS.glob("*_row_security.py"))
 # Later migrations that add campaign tables add their policies themselves.
-POLICY_MIGRATIONS = (MIGRATION, next(VERSIONS.glob("*_category_counts.py")))
+POLICY_MIGRATIONS = (MIGRATION, next(VERSIONS.glob("*_category_counts.py")),
+                     next(VERSIONS.glob("*_backcheck_topup_policy.py")))
 HESHAN, ZIYANG = "430903", "430902"
 OTHER_COUNTY = "ziyang-2021"
 
@@ -109,9 +110,12 @@ def test_a_county_connection_sees_no_row_of_another_county(session, _connection)
     assert all(_count(_connection, t, ids) == len(ids) for t, ids in ours.items())
     slugs = set(_connection.execute(text("SELECT slug FROM campaign")).scalars())
     assert slugs == expected
-    # Unset (global accounts, residents): every row.
-    set_unit_path(_connection, "")
+    # The all-units marker (global accounts, residents, the CLI): every row.
+    set_unit_path(_connection, ALL_UNITS)
     assert all(_count(_connection, t, ids) == len(ids) for t, ids in theirs.items())
+    # Empty (nobody said whose scope): no row at all (migration 0029: fails closed).
+    set_unit_path(_connection, "")
+    assert not any(_count(_connection, t, ids) for t, ids in {**theirs, **ours}.items())
     # A county role cannot write into another county either.
     set_unit_path(_connection, heshan.path)
     with pytest.raises(ProgrammingError, match="row-level security"), _connection.begin_nested():
@@ -149,7 +153,8 @@ def test_a_view_without_the_apps_filter_still_cannot_reach_another_county(
 
 def test_the_policies_cover_the_campaign_data(_connection):
     """Every table with a campaign_id has a policy, and row security is forced (the owner
-    is filtered too); a new campaign table must be added to migration 0024's lists."""
+    is filtered too), and so has every table keyed to one of them; a new campaign table
+    gets its policy in its own migration, listed in POLICY_MIGRATIONS."""
     _postgres_only(_connection)
     from sqlmodel import SQLModel
 
@@ -157,7 +162,138 @@ def test_the_policies_cover_the_campaign_data(_connection):
     covered = {table for path in POLICY_MIGRATIONS
                for table, _using, _check in _migration(path).policies()}
     assert keyed - {"auditevent"} <= covered
+    # A table keyed to campaign data through another table (backchecktopup by draw_id) is
+    # campaign data too: one foreign key to a covered table is enough to need a policy.
+    children = {t.name for t in SQLModel.metadata.sorted_tables
+                if {fk.column.table.name for fk in t.foreign_keys} & (covered - {"campaign"})}
+    assert children <= covered, sorted(children - covered)
     forced = dict(_connection.execute(text(
         "SELECT relname, relforcerowsecurity AND relrowsecurity FROM pg_class "
         "WHERE relname = ANY(:t)"), {"t": sorted(covered)}).all())
     assert forced == dict.fromkeys(covered, True)
+
+
+def _policy_tables(connection) -> list[str]:
+    return list(connection.execute(text(
+        "SELECT c.relname FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace "
+        "WHERE n.nspname = 'public' AND c.relrowsecurity ORDER BY 1")).scalars())
+
+
+@pytest.mark.demo_data
+def test_an_unset_path_sees_no_row_of_any_policy_table(_connection):
+    """Fails closed: code that never said whose scope it acts in (a worker, a script, a
+    shell) reads nothing, in every table with row-level security, this migration's or a
+    later one's."""
+    _postgres_only(_connection)
+    tables = _policy_tables(_connection)
+    assert {"campaign", "household", "response", "answer", "backgroundjob"} <= set(tables)
+    held = {t: _connection.execute(text(f"SELECT count(*) FROM {t}")).scalar_one()
+            for t in tables}
+    assert held["campaign"] and held["answer"]
+    _connection.exec_driver_sql(f'SET LOCAL ROLE "{_probe_role(_connection)}"')
+    _connection.exec_driver_sql("RESET survey.unit_path")
+    seen = {t: _connection.execute(text(f"SELECT count(*) FROM {t}")).scalar_one()
+            for t in tables}
+    assert seen == dict.fromkeys(tables, 0)
+    set_unit_path(_connection, ALL_UNITS)
+    assert {t: _connection.execute(text(f"SELECT count(*) FROM {t}")).scalar_one()
+            for t in tables} == held
+
+
+@pytest.mark.demo_data
+def test_app_code_outside_a_request_sees_nothing_unless_it_says_whose_scope(
+        app, session, _connection):
+    from survey_app import row_security
+
+    _postgres_only(_connection)
+    _connection.exec_driver_sql(f'SET LOCAL ROLE "{_probe_role(_connection)}"')
+    session.expunge_all()
+    session.commit()  # a new transaction, begun without a scope
+    assert campaigns.get_campaign(OTHER_COUNTY, session=session) is None
+    with row_security.acting_as(ALL_UNITS):
+        assert campaigns.get_campaign(OTHER_COUNTY, session=session) is not None
+    session.expunge_all()
+    assert campaigns.get_campaign(OTHER_COUNTY, session=session) is None  # restored
+
+
+@pytest.mark.demo_data
+def test_cli_commands_and_residents_pages_act_for_every_county(app, session, runner, client,
+                                                               _connection):
+    import json
+
+    from survey_app.models import CampaignStatus
+
+    _postgres_only(_connection)
+    other = campaigns.get_campaign(OTHER_COUNTY, session=session)
+    other.status, other.closes_on = CampaignStatus.OPEN, None  # its open link answers
+    session.add(other)
+    session.commit()
+    _connection.exec_driver_sql(f'SET LOCAL ROLE "{_probe_role(_connection)}"')
+    session.expunge_all()
+    result = runner.invoke(args=["scores", OTHER_COUNTY, "--format", "json"])
+    assert result.exit_code == 0, result.output
+    assert json.loads(result.output)["n_respondents"] > 0
+    # A resident's open link (no account): any county's campaign.
+    assert client.get(f"/c/{OTHER_COUNTY}").status_code == 200
+    # A global evaluator's pages: every county.
+    login(client, make_user(session, Role.EVALUATOR))
+    index = client.get("/evaluate/").get_data(as_text=True)
+    assert "赫山区2021年度" in index and "资阳区2021年度" in index
+
+
+def _export_job(session, user, slug: str) -> int:
+    from survey_app.services import jobs
+
+    campaign = campaigns.get_campaign(slug, session=session)
+    return jobs.create_job("export", {"format": "csv"}, session=session, actor=user,
+                           campaign=campaign, action="export.csv").id
+
+
+@pytest.mark.demo_data
+def test_a_job_runs_in_its_requesters_unit_scope(make_app, tmp_path, _connection):
+    """The job worker acts for the requester: a county evaluator's export job (its row forged
+    for another county, as a view that forgot its check might) reads nothing of that
+    county, while the same job of a global evaluator, and the county's own, export rows."""
+    from survey_app import job_queue
+    from survey_app.extensions import db
+    from survey_app.models import BackgroundJob, JobStatus
+    from survey_app.services.job_runner import files_dir
+
+    _postgres_only(_connection)
+    app = make_app(JOB_FILES_DIR=str(tmp_path / "jobs"), JOB_LEASE_SECONDS=600)
+    with app.app_context():
+        session = db.session
+        county = make_user(session, Role.EVALUATOR)
+        unit_scope.grant_unit(county, units.unit_by_code(HESHAN, session=session),
+                              session=session)
+        everyone = make_user(session, Role.EVALUATOR)
+        forged = _export_job(session, county, OTHER_COUNTY)
+        global_job = _export_job(session, everyone, OTHER_COUNTY)
+        own = _export_job(session, county, "heshan-2021")
+        session.commit()
+        _connection.exec_driver_sql(f'SET LOCAL ROLE "{_probe_role(_connection)}"')
+        outcomes = {}
+        for job_id in (forged, global_job, own):
+            session.expunge_all()  # nothing read before may stand in for the job's reads
+            outcomes[job_id] = job_queue.run_now(job_id)
+        with row_security_all():
+            jobs_by_id = {j: session.get(BackgroundJob, j, populate_existing=True)
+                          for j in outcomes}
+
+        def data_rows(job_id: int) -> int:
+            job = jobs_by_id[job_id]
+            path = files_dir(app.config, app.instance_path) / job.result_path
+            return len(path.read_bytes().decode("utf-8-sig").strip().splitlines()) - 1
+
+        assert outcomes[global_job] == outcomes[own] == "done"
+        assert data_rows(global_job) > 0 and data_rows(own) > 0
+        # The forged job: the other county's campaign does not exist for its requester.
+        assert outcomes[forged] == "failed"
+        assert jobs_by_id[forged].status == JobStatus.FAILED
+        assert jobs_by_id[forged].result_path is None
+
+
+def row_security_all():
+    from survey_app import row_security
+
+    return row_security.acting_as(ALL_UNITS)

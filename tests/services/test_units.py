@@ -166,5 +166,9 @@ def test_a_grant_whose_unit_is_missing_sees_nothing(session):
     units.assign_campaign(campaign, county, session=session)
     orphan = User(username="orphan", password_hash="x", role=Role.EVALUATOR, unit_id=987654)
     assert unit_scope.scope_path(orphan, session=session) == unit_scope.UNREACHABLE_PATH
+    # Row-level security: the empty path, which sees nothing (and can be set: no NUL).
+    from survey_app import row_security
+
+    assert row_security.path_for(orphan, session=session) == ""
     assert not unit_scope.unit_visible(orphan, county, session=session)
     assert not unit_scope.campaign_visible(orphan, campaign, session=session)
