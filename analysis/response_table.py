@@ -95,7 +95,7 @@ def answer_slots(codes: np.ndarray, na_code: int = 9) -> np.ndarray:
     lo, hi = min(1, na_code) - 1, max(5, na_code) + 1
     clipped = np.where(nan, lo, codes)
     np.clip(clipped, lo, hi, out=clipped)
-    code = clipped.astype(np.int8 if -64 <= lo and hi < 64 else np.int64)
+    code = clipped.astype(np.int8 if lo >= -64 and hi < 64 else np.int64)
     lookup = np.full(hi - lo + 1, INVALID_SLOT, dtype=np.int8)
     lookup[1 - lo:6 - lo] = np.arange(5)
     lookup[na_code - lo] = NA_SLOT
