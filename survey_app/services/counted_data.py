@@ -78,8 +78,10 @@ class Factor:
     @classmethod
     def of_ids(cls, ids: Sequence[int], names: dict[int, str]) -> Factor:
         """Integer ids named by ``names`` (ids without a name get the label None)."""
-        distinct, codes = np.unique(np.fromiter(ids, dtype=np.int64, count=len(ids)),
-                                    return_inverse=True)
+        # An array as it is (fromiter walked load_counted's arrays element by element).
+        ids = (np.asarray(ids, dtype=np.int64) if isinstance(ids, np.ndarray)
+               else np.fromiter(ids, dtype=np.int64, count=len(ids)))
+        distinct, codes = np.unique(ids, return_inverse=True)
         return cls(tuple(names.get(i) for i in distinct.tolist()), codes.astype(np.int64))
 
     def mask(self, label) -> np.ndarray:
@@ -257,8 +259,7 @@ def load_counted(campaign: Campaign, filters: ScoreFilters | None = None, *,
         data._factors["projects"] = Factor.of_ids(columns["projects"], project_codes)
         data._factors["communities"] = Factor.of_ids(columns["communities"], community_codes)
         data.codes = np.full((len(item_ids), n), np.nan)
-        _place_rating_codes(data, columns["versions"].tolist(), columns["codes"],
-                            session=session)
+        _place_rating_codes(data, columns["versions"], columns["codes"], session=session)
         if columns["comments"] is None:  # a comment holding the separator: read one by one
             data.comments = list(session.connection().execute(
                 stmt.with_only_columns(Response.comment)).scalars())
@@ -356,8 +357,8 @@ def _version_questionnaire(version_id: int, *, session: Session) -> Questionnair
     return questionnaire_of(session.get(QuestionnaireVersion, version_id))
 
 
-def _place_rating_codes(data: CountedData, version_ids: list[int], rating_codes: list[str], *,
-                        session: Session) -> None:
+def _place_rating_codes(data: CountedData, version_ids: Sequence[int] | np.ndarray,
+                        rating_codes: list[str], *, session: Session) -> None:
     """Decode the strings and put each version's items into the union item rows.
 
     Versions with the same rating items (the two built-in questionnaires) are decoded
