@@ -75,7 +75,8 @@ def design_variances(influence, design: RakedDesign) -> tuple[np.ndarray, np.nda
     x *= design.weights
     r, pop = design.respondents, design.populations
     s1 = x @ design.strata_onehot
-    s2 = (x * x) @ design.strata_onehot
+    x *= x  # x is not needed again: squared in place, not into a new rows × n array
+    s2 = x @ design.strata_onehot
     with np.errstate(invalid="ignore", divide="ignore"):
         within = np.where(r > 1, (s2 - s1**2 / np.maximum(r, 1)) * r / np.maximum(r - 1, 1),
                           0.0)
@@ -94,9 +95,15 @@ def _swept(u: np.ndarray, design: RakedDesign) -> np.ndarray:
         for m in range(len(cats)):
             current = sums[m] - sum(adjust[k] @ cross[k][m] for k in range(len(cats)))
             adjust[m] += current / counts[m]
-    out = u - np.take(adjust[0], cats[0], axis=1)  # C-ordered, unlike a[:, c]
-    for c, a in zip(cats[1:], adjust[1:], strict=True):
-        out -= np.take(a, c, axis=1)
+    # u − A_0[c_0] − A_1[c_1] … as before, into two arrays rather than one per margin
+    # (take keeps them C-ordered, unlike a[:, c]).
+    out = np.take(adjust[0], cats[0], axis=1)
+    np.subtract(u, out, out=out)
+    if len(cats) > 1:
+        column = np.empty_like(out)
+        for c, a in zip(cats[1:], adjust[1:], strict=True):
+            np.take(a, c, axis=1, out=column, mode="clip")  # "raise" would buffer
+            out -= column
     return out
 
 

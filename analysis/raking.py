@@ -294,6 +294,7 @@ class _Totals(NamedTuple):
     share: np.ndarray  # W_h among the answered strata
     safe_t_v: np.ndarray  # t_v, 1 where not answered
     means: np.ndarray  # rows × H ratio means m_h (0 where not answered)
+    scratch: np.ndarray  # rows × n, free for the caller (held w v y)
 
 
 def _stratum_totals(y: np.ndarray, h: np.ndarray, w: np.ndarray, pop: np.ndarray,
@@ -306,7 +307,8 @@ def _stratum_totals(y: np.ndarray, h: np.ndarray, w: np.ndarray, pop: np.ndarray
     if strata_onehot is None:
         strata_onehot = indicator_matrix(h, pop.size)
     t_v = wv @ strata_onehot
-    t_y = (wv * yv) @ strata_onehot
+    scratch = np.multiply(wv, yv)
+    t_y = scratch @ strata_onehot
     answered = t_v > 0
     if not answered.any(axis=1).all():
         raise ValueError("no valid value in any stratum")
@@ -315,7 +317,7 @@ def _stratum_totals(y: np.ndarray, h: np.ndarray, w: np.ndarray, pop: np.ndarray
     safe_t_v = np.where(answered, t_v, 1.0)
     means = np.where(answered, t_y / safe_t_v, 0.0)
     return _Totals(valid, yv, wv, strata_onehot, t_v, answered, share_pop, share, safe_t_v,
-                   means)
+                   means, scratch)
 
 
 def raked_point_means(values, strata, weights, populations) -> np.ndarray:
@@ -362,15 +364,22 @@ def _ratio_means(y: np.ndarray, design: RakedDesign,
     values, all rows at once."""
     h, pop = design.strata, design.populations
     (valid, yv, wv, strata_onehot, t_v, answered, share_pop, share, safe_t_v,
-     means) = _stratum_totals(y, h, design.weights, pop, design.strata_onehot)
+     means, scratch) = _stratum_totals(y, h, design.weights, pop, design.strata_onehot)
     per_weight = share / safe_t_v
-    dev = (yv - np.take(means, h, axis=1)) * valid
-    u = np.take(per_weight, h, axis=1) * dev
+    # The same operations as (yv − m_h) × v, w_h × dev, w v w and w v dev dev, written
+    # into arrays already allocated: every new rows × n array costs its page faults, as
+    # much as the arithmetic (issue 18, docs/BENCHMARKS.md).
+    dev = np.take(means, h, axis=1)
+    np.subtract(yv, dev, out=dev)
+    dev *= valid
+    u = np.take(per_weight, h, axis=1)
+    u *= dev
     n_valid = valid.astype(float) @ strata_onehot
-    sum_w2 = (wv * wv) @ strata_onehot
-    wdd = wv * dev
-    wdd *= dev  # in place: one temporary of rows × n less
-    ss = wdd @ strata_onehot
+    np.multiply(wv, wv, out=scratch)
+    sum_w2 = scratch @ strata_onehot
+    np.multiply(wv, dev, out=scratch)
+    scratch *= dev
+    ss = scratch @ strata_onehot
     # Σ of the pooled weights share_h w_i/t_v,h over valid answers is 1, so Kish's n_eff is
     # 1/Σ_h (share_h/t_v,h)² Σ_{i∈h} w_i².
     n_eff = 1.0 / np.sum(per_weight**2 * sum_w2, axis=1)

@@ -160,20 +160,22 @@ def _sample_respondents(data: CountedData) -> dict[tuple, int]:
     return out
 
 
-def response_rates(campaign: Campaign, data: CountedData, *,
-                   session: Session) -> list[ResponseRateRow]:
+def response_rates(campaign: Campaign, data: CountedData, *, session: Session,
+                   sampled=None) -> list[ResponseRateRow]:
     """Sampled households and those with a counted response, by group, project and community
-    (one grouped query), with Wilson intervals."""
+    (one grouped query unless ``sampled``, RosterCounts.sampled, already holds them), with
+    Wilson intervals."""
     # Sampled households by cell (one grouped read); the sampled households with a counted
     # response are the counted respondents who came through the sample (personal link or
     # paper form; open-link responses have no sample denominator), counted in numpy from
     # the arrays already read: a join of responses to households took seconds on SQLite
     # at 100,000 households.
     cell = (Household.household_group, Household.project_id, Household.community_id)
-    sampled = session.exec(
-        select(*cell, func.count()).where(Household.campaign_id == campaign.id,
-                                          Household.sampled == True)  # noqa: E712
-        .group_by(*cell)).all()
+    if sampled is None:
+        sampled = session.exec(
+            select(*cell, func.count()).where(Household.campaign_id == campaign.id,
+                                              Household.sampled == True)  # noqa: E712
+            .group_by(*cell)).all()
     answered = _sample_respondents(data)
     projects_by_id = dict(session.exec(select(Project.id, Project.code).where(
         Project.campaign_id == campaign.id)).all())
@@ -238,9 +240,10 @@ def _headline(overall: str, design, raked) -> list[HeadlineDifference]:
 
 def nonresponse_section(campaign: Campaign, data: CountedData, raking: CountedRaking | None,
                         design_stats, raked_stats, *, weighting: str,
-                        session: Session) -> NonResponse:
-    """The document's non-response section (see the module docstring)."""
-    rates = response_rates(campaign, data, session=session)
+                        session: Session, sampled=None) -> NonResponse:
+    """The document's non-response section (see the module docstring); ``sampled`` as
+    :func:`response_rates` takes it."""
+    rates = response_rates(campaign, data, session=session, sampled=sampled)
     headline = _headline(data.overall_item, design_stats, raked_stats)
     summary = None
     if raking is not None:

@@ -17,7 +17,15 @@ from sqlmodel import select
 
 from analysis import is_praise
 from questionnaires import load_builtin
-from survey_app.models import Answer, QuestionnaireVersion, Response
+from survey_app.models import (
+    Answer,
+    Campaign,
+    Community,
+    Household,
+    Project,
+    QuestionnaireVersion,
+    Response,
+)
 from survey_app.services import campaigns, counted_data, demo, scores
 from survey_app.services.answer_copies import (
     RatingCodesError,
@@ -253,3 +261,45 @@ def test_comment_themes_count_the_stored_tokens(session):
     raising = [c for c in written if not is_praise(c)]
     assert len(written) == before.n_comments - before.n_empty > len(raising) > 0
     assert after.themes[0].comment_count == len(raising)
+
+
+def _cells_by_join(session, response_ids) -> dict[int, tuple]:
+    """Each response's project and community code, read through the household join."""
+    rows = session.exec(
+        select(Response.id, Project.code, Community.code)
+        .join(Household, Household.id == Response.household_id, isouter=True)
+        .join(Project, Project.id == Household.project_id, isouter=True)
+        .join(Community, Community.id == Household.community_id, isouter=True)
+        .where(Response.id.in_(response_ids))).all()
+    return {rid: (project, community) for rid, project, community in rows}
+
+
+def _cells_loaded(data: counted_data.CountedData) -> dict[int, tuple]:
+    projects, communities = data.factor("projects"), data.factor("communities")
+    return {rid: (projects.labels[p], communities.labels[c]) for rid, p, c in zip(
+        data.response_ids, projects.codes.tolist(), communities.codes.tolist(), strict=True)}
+
+
+@pytest.mark.demo_data
+def test_projects_and_communities_of_the_responses_as_the_household_join_gives_them(session):
+    # On PostgreSQL load_counted reads the households apart from the responses (no join in
+    # the aggregate); a response whose household is another campaign's (not written by the
+    # services) is read through the join again.
+    campaign = campaigns.get_campaign(demo.SLUG, session=session)
+    data = counted_data.load_counted(campaign, ScoreFilters(include_unverified=True),
+                                     session=session)
+    expected = _cells_by_join(session, data.response_ids)
+    assert _cells_loaded(data) == expected
+    assert any(p is None for p, _c in expected.values())  # open-link and rental households
+    assert len({c for _p, c in expected.values()}) > 2
+
+    other = session.exec(select(Campaign.id).where(Campaign.id != campaign.id)).first()
+    moved = session.exec(select(Household).where(Household.id == select(Response.household_id)
+                                                 .where(Response.id == data.response_ids[3])
+                                                 .scalar_subquery())).one()
+    moved.campaign_id = other
+    session.flush()
+    session.expire_all()
+    again = counted_data.load_counted(campaign, ScoreFilters(include_unverified=True),
+                                      session=session)
+    assert _cells_loaded(again) == expected
