@@ -58,6 +58,9 @@ def init_app(app: Flask) -> None:
     @login_manager.user_loader
     def _load_user(user_id: str):
         user = users.load_user(user_id, session=db.session)
+        if user is not None and db.on_replica:
+            with db.read_session() as primary:
+                user = users.refresh_standing(user, session=primary)
         if user is not None:  # PostgreSQL's row-level security filters by its unit
             row_security.apply_scope(user, session=db.session)
         return user

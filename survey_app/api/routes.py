@@ -9,7 +9,7 @@ from survey_app.api.schemas import ApiError, CampaignList, CampaignSummary
 from survey_app.evaluate.forms import ScoreFilterForm
 from survey_app.extensions import db
 from survey_app.guessing import count_failed_lookup
-from survey_app.models import Role
+from survey_app.models import Role, User
 from survey_app.services import (
     api_tokens,
     campaigns,
@@ -18,6 +18,7 @@ from survey_app.services import (
     score_cache,
     unit_scope,
     units,
+    users,
 )
 from survey_app.services.score_filters import ScoresError
 
@@ -34,7 +35,7 @@ def _require_bearer_token():
     scheme, _, token = header.partition(" ")
     if scheme.lower() != "bearer" or not token:
         abort(401)
-    user = api_tokens.user_for_token(token.strip(), session=db.session)
+    user = _token_user(token.strip())
     if user is None:
         count_failed_lookup()  # 429 once the address has spent its guesses
         abort(401)
@@ -42,6 +43,18 @@ def _require_bearer_token():
         abort(403)
     g.api_user = user
     row_security.apply_scope(user, session=db.session)
+
+
+def _token_user(token: str):
+    """The token's account, or None. Where this request reads a replica, the token and the
+    account's standing are read on the primary: a token revoked or an account deactivated a
+    moment ago must stop working at once, whatever the replica's lag."""
+    if not db.on_replica:
+        return api_tokens.user_for_token(token, session=db.session)
+    with db.read_session() as primary:
+        fresh = api_tokens.user_for_token(token, session=primary)
+        user = db.session.get(User, fresh.id) if fresh is not None else None
+        return users.refresh_standing(user, session=primary) if user is not None else None
 
 
 @bp.after_request

@@ -6,6 +6,7 @@ from functools import lru_cache
 
 from flask import current_app, has_app_context
 from flask_babel import gettext as _
+from sqlalchemy.orm.attributes import set_committed_value
 from sqlmodel import Session, select
 from werkzeug.security import check_password_hash, generate_password_hash
 
@@ -124,6 +125,25 @@ def load_user(user_id: str, *, session: Session) -> User | None:
     user = session.get(User, int(raw_id))
     if user is None or str(user.session_version) != version:
         return None
+    return user
+
+
+#: What decides what a signed-in account may do now (a replica's copy of it may lag).
+STANDING = ("session_version", "active", "role", "unit_id", "community_id")
+
+
+def refresh_standing(user: User, *, session: Session) -> User | None:
+    """``user`` (read from a read replica) with its standing as ``session`` (the primary)
+    has it now: None when the account is gone or its sessions were ended since, else its
+    active flag, role, unit and community set from the primary without marking the copy
+    changed. A replica replays writes with a lag: without this, an account deactivated or
+    narrowed to one county a moment ago would still read as before."""
+    row = session.exec(select(*(getattr(User, name) for name in STANDING))
+                       .where(User.id == user.id)).first()
+    if row is None or row.session_version != user.session_version:
+        return None
+    for name, value in zip(STANDING, row, strict=True):
+        set_committed_value(user, name, value)
     return user
 
 

@@ -28,6 +28,7 @@ from tests.fixtures.settings import TEST_SETTINGS
 
 REPLICA_ONLY = "副本独有的调查"
 SHARED = "两库都有的调查"
+LEAVER = "replica-leaver"  # deactivated on the primary only (a replica that has not caught up)
 
 
 def _seed_primary(url: str) -> dict:
@@ -38,9 +39,11 @@ def _seed_primary(url: str) -> dict:
         campaign = make_campaign(session, "shared-2021", title=SHARED)
         questionnaire_versions.attach_builtin_questionnaires(campaign, session=session)
         token = api_tokens.create_api_token(evaluator, session=session)
+        leaver = make_user(session, Role.EVALUATOR, username=LEAVER)
+        leaver_token = api_tokens.create_api_token(leaver, session=session)
         session.commit()
     db.dispose(app)
-    return {"token": token}
+    return {"token": token, "leaver_token": leaver_token}
 
 
 def _copy_database(primary: str, prefix: str) -> str:
@@ -69,7 +72,7 @@ def databases():
             make_campaign(db.session, "replica-only-2021", title=REPLICA_ONLY)
             db.session.commit()
         db.dispose(app)
-        yield primary, replica, seeded["token"]
+        yield primary, replica, seeded["token"], seeded["leaver_token"]
     finally:
         for url in (replica, primary):
             if url:
@@ -78,7 +81,7 @@ def databases():
 
 @pytest.fixture
 def replica_app(databases):
-    primary, replica, _token = databases
+    primary, replica = databases[:2]
     apps = []
 
     def make(**settings):
@@ -93,8 +96,8 @@ def replica_app(databases):
         db.dispose(app)
 
 
-def _login(client):
-    response = client.post("/auth/login", data={"username": "replica-evaluator",
+def _login(client, username: str = "replica-evaluator"):
+    response = client.post("/auth/login", data={"username": username,
                                                 "password": PASSWORD})
     assert response.status_code == 302
     return client
@@ -132,7 +135,7 @@ def test_without_a_replica_the_same_page_reads_the_primary(databases):
 
 def test_an_export_reads_the_replica_and_writes_its_audit_event_on_the_primary(
         replica_app, databases):
-    primary, replica, _token = databases
+    primary, replica = databases[:2]
     sql = "SELECT count(*) FROM auditevent WHERE action = 'export.csv'"
     before = _count(primary, sql), _count(replica, sql)
     client = _login(replica_app().test_client())
@@ -174,6 +177,31 @@ def test_only_the_registered_blueprints_read_gets_from_the_replica(replica_app, 
     app = replica_app()
     with app.test_request_context(path, method=method):
         assert db.on_replica is on_replica
+
+
+def _on_primary(url: str, sql: str) -> None:
+    engine = create_engine(url)
+    with engine.begin() as conn:
+        conn.execute(text(sql))
+    engine.dispose()
+
+
+def test_an_account_deactivated_on_the_primary_is_refused_on_a_lagging_replica(
+        replica_app, databases):
+    primary = databases[0]
+    app = replica_app()
+    client = _login(app.test_client(), LEAVER)
+    headers = {"Authorization": f"Bearer {databases[3]}"}
+    assert client.get("/evaluate/").status_code == 200
+    assert client.get("/api/v1/campaigns", headers=headers).status_code == 200
+    # The replica (a copy taken before) still holds the account as active, its token live.
+    _on_primary(primary, f"UPDATE apitoken SET revoked_at = now() WHERE user_id = "
+                         f"(SELECT id FROM app_user WHERE username = '{LEAVER}')")
+    assert client.get("/api/v1/campaigns", headers=headers).status_code == 401
+    _on_primary(primary, f"UPDATE app_user SET active = false WHERE username = '{LEAVER}'")
+    response = client.get("/evaluate/")
+    assert response.status_code in (302, 401)  # to the login page, not the replica's pages
+    assert REPLICA_ONLY not in response.get_data(as_text=True)
 
 
 def test_a_replica_needs_postgresql(tmp_path):
