@@ -152,3 +152,23 @@ def test_a_worker_token_cannot_start_an_export(job_app):
 
 def test_the_documented_formats_are_the_exporters():
     assert set(typing.get_args(ExportFormat)) == set(exports.EXPORTERS)
+
+
+def test_an_export_over_the_users_job_limit_is_429_and_writes_nothing(make_app, tmp_path):
+    app = make_app(JOB_FILES_DIR=str(tmp_path / "jobs"), JOB_LEASE_SECONDS=600,
+                   JOB_MAX_PENDING_PER_USER=2)
+    client = app.test_client()
+    with app.app_context():
+        session = db.session
+        headers = _bearer(session)
+        for _ in range(2):
+            assert client.post(EXPORTS, json={"format": "csv"},
+                               headers=headers).status_code == 202
+        jobs_before = len(session.exec(select(BackgroundJob)).all())
+        events_before = len(session.exec(select(AuditEvent)).all())
+        refused = client.post(EXPORTS, json={"format": "csv"}, headers=headers)
+        assert refused.status_code == 429
+        _conforms(refused.get_json(), "Error")
+        assert "2 of your jobs" in refused.get_json()["message"]
+        assert len(session.exec(select(BackgroundJob)).all()) == jobs_before
+        assert len(session.exec(select(AuditEvent)).all()) == events_before
