@@ -21,9 +21,7 @@ from sqlmodel import Session
 
 import analysis
 from survey_app.models import Unit
-from survey_app.services import category_counts
 from survey_app.services import units as units_service
-from survey_app.services.rollup_counts import region_strata
 from survey_app.services.rollup_model import (
     CountyRow,
     FunnelLine,
@@ -86,12 +84,16 @@ def stale_campaigns(unit: Unit, year: int, *, session: Session) -> list:
     """The campaigns of ``unit``'s roll-up for ``year`` whose category counts have pending
     changes. :func:`rollup_document` only reads (it recomputes their counts for itself); a
     caller that may write keeps the refreshed counts (:func:`category_counts.refresh`)."""
+    from survey_app.services import category_counts  # numpy: not on the resident's path
+
     under = units_service.campaigns_under(unit, year, session=session)
     stale = category_counts.pending([c.id for c, _u in under], session=session)
     return [c for c, _u in under if c.id in stale]
 
 
 def _rollup_document(unit: Unit, year: int, under, *, session: Session) -> RollupDocument:
+    from survey_app.services.rollup_counts import region_strata  # numpy, as above
+
     strata = region_strata(under, session=session)
     if len(strata.items) > 1:
         raise ScoresError(f"the campaigns' overall items differ: {sorted(strata.items)}")

@@ -188,14 +188,16 @@ def test_demo_visit_log_matches_the_households_outcomes(session):
 
 @pytest.mark.demo_data
 def test_demo_region_holds_three_counties_of_yiyang_with_their_campaigns(session):
-    """湖南省 → 益阳市 → 赫山区, 资阳区, 桃江县, each county with its 2021 campaign."""
+    """湖南省 → 益阳市 → 赫山区, 资阳区, 桃江县, each county with its 2021 campaign (赫山区 with
+    its 2020 one too)."""
     units = {u.code: u for u in session.exec(select(Unit)).all()}
     assert {code: u.name for code, u in units.items()} == {
         "430000": "湖南省", "430900": "益阳市", "430902": "资阳区", "430903": "赫山区",
         "430922": "桃江县"}
     placed = dict(session.exec(select(Campaign.slug, Unit.code)
                                .join(Unit, Campaign.unit_id == Unit.id)).all())
-    assert placed == {demo.SLUG: "430903", "ziyang-2021": "430902", "taojiang-2021": "430922"}
+    assert placed == {demo.SLUG: "430903", "heshan-2020": "430903", "ziyang-2021": "430902",
+                      "taojiang-2021": "430922"}
     for spec in demo_region.COUNTIES:
         campaign = session.exec(select(Campaign).where(Campaign.slug == spec.slug)).one()
         answered = session.exec(select(func.count()).select_from(Response).where(
