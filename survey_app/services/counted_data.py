@@ -361,8 +361,12 @@ def _household_cells(campaign: Campaign, columns: dict, *, session: Session) -> 
                _joined_ids(Household.project_id), _joined_ids(Household.community_id))
         .where(Household.campaign_id == campaign.id)).one()
     households = columns["households"]
-    if row[0] is None:
-        return not households.any()
+    if row[0] is None:  # no roster: only open-link responses (no household) may be counted
+        if households.any():
+            return False
+        del columns["households"]
+        columns["projects"] = columns["communities"] = np.zeros_like(households)
+        return True
     ids, projects, communities = (np.fromstring(v, dtype=np.int64, sep=_SEPARATOR)
                                   for v in row)
     order = np.argsort(ids, kind="stable")
