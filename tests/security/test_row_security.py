@@ -297,3 +297,17 @@ def row_security_all():
     from survey_app import row_security
 
     return row_security.acting_as(ALL_UNITS)
+
+
+@pytest.mark.demo_data
+def test_a_streamed_export_reads_in_the_requests_scope(app, session, client, _connection):
+    """The body of /evaluate/<slug>/export/<fmt> streams after the request's teardown, which
+    forgets the request's scope: the stream's own transaction must act in it again, or the
+    file holds the header only (a silent empty export, its snapshot anchored as full)."""
+    _postgres_only(_connection)
+    login(client, make_user(session, Role.EVALUATOR))
+    _connection.exec_driver_sql(f'SET LOCAL ROLE "{_probe_role(_connection)}"')
+    session.expunge_all()
+    body = client.get("/evaluate/heshan-2021/export/csv").get_data()
+    assert len(body.decode("utf-8-sig").strip().splitlines()) > 1
+
