@@ -110,6 +110,15 @@ def acting_as(path: str) -> Iterator[str]:
         _set_in_open_transaction(previous or "")
 
 
+def current_path() -> str | None:
+    """The path this request or block acts in (None: nobody said, which sees nothing).
+
+    A streamed response body runs after the request's teardown, which forgets the scope;
+    its view hands this to :func:`acting_as` inside the stream.
+    """
+    return g.get(_G_KEY)
+
+
 def set_unit_path(connection: Connection, path: str) -> None:
     """Set ``survey.unit_path`` for the rest of ``connection``'s transaction."""
     connection.execute(_SET, {"name": SETTING, "path": path})

@@ -71,7 +71,10 @@ def start_export(slug: str):
                 details={**details, "via": "api"},
                 max_pending=current_app.config["JOB_MAX_PENDING_PER_USER"]).id
     except jobs.JobLimitReached as limit:
-        # Nothing written: poll the unfinished jobs, then ask again.
+        # Nothing written: poll the unfinished jobs, then ask again. As the dashboard does,
+        # jobs cut off by a server stop (inline mode) start again, or they would hold the
+        # slots for good.
+        job_queue.nudge_pending(g.api_user)
         return _json(ApiError(error="Too Many Requests", status=429,
                               message=f"{limit.max_pending} of your jobs are still queued or "
                                       "running; start another once one has finished",

@@ -17,7 +17,7 @@ def jobs_group() -> None:
 
 
 def _relay_forever(app, period: float, stop: threading.Event) -> None:
-    from survey_app import job_queue
+    from survey_app import job_queue, row_security
     from survey_app.services import category_counts
 
     while not stop.wait(period):
@@ -25,8 +25,9 @@ def _relay_forever(app, period: float, stop: threading.Event) -> None:
             with app.app_context():
                 job_queue.relay_pass()
                 # The roll-ups' category counts of campaigns changed since the last pass
-                # (services.category_counts): kept here, off the resident's path.
-                with db.write() as session:
+                # (services.category_counts): kept here, off the resident's path. Every
+                # county's: this thread's app context has no scope (it would see no change).
+                with row_security.acting_as(row_security.ALL_UNITS), db.write() as session:
                     category_counts.refresh_pending(session=session)
         except Exception:  # the database or Redis away a moment: try again next period
             app.logger.exception("job relay pass failed")

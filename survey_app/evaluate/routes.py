@@ -13,6 +13,7 @@ from flask_babel import gettext as _
 from flask_login import current_user
 from werkzeug.datastructures import MultiDict
 
+from survey_app import row_security
 from survey_app.convention_texts import readable_conventions, rule_explanation
 from survey_app.evaluate import bp
 from survey_app.evaluate.forms import (
@@ -144,12 +145,17 @@ def export(slug: str, fmt: str):
                                     label=audit.actor_label(current_user),
                                     purpose="export." + fmt)
     session = db.session  # back on the read engine: the export streams without the lock
+    scope = row_security.current_path()
 
     def chunks():
         # The app context's teardown closes the session before the body streams; the
         # stream reuses it, so it must end its own transaction (and free the connection).
+        # The teardown also forgets the request's row-security scope: without it again the
+        # stream's transaction would read nothing (fails closed) and send a header only.
         try:
-            yield from exports.export_chunks(campaign, fmt, session=session, filters=filters)
+            with row_security.acting_as(scope or ""):
+                yield from exports.export_chunks(campaign, fmt, session=session,
+                                                 filters=filters)
         finally:
             session.close()
 

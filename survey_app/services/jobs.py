@@ -80,6 +80,8 @@ def _check_pending(actor: User, max_pending: int, *, session: Session) -> None:
         BackgroundJob.requested_by == actor.id, col(BackgroundJob.status).in_(_PENDING))).one()
     if pending >= max_pending:
         raise JobLimitReached(max_pending)
+
+
 def create_snapshot_job(kind: str, params: dict[str, Any], *, session: Session, actor: User,
                         campaign: Campaign, action: str, snapshot: str,
                         details: dict[str, Any],
@@ -198,6 +200,8 @@ def pending_jobs(user: User, *, session: Session) -> list[BackgroundJob]:
     return list(session.exec(select(BackgroundJob).where(
         BackgroundJob.requested_by == user.id, col(BackgroundJob.status).in_(_PENDING))
         .order_by(BackgroundJob.id)).all())
+
+
 def visible_job(job_id: int, user: User, *, session: Session) -> BackgroundJob | None:
     """The job if ``user`` asked for it and its campaign is still in the user's unit scope
     (anyone else: None, as for a job that does not exist)."""

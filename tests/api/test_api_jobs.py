@@ -172,3 +172,36 @@ def test_an_export_over_the_users_job_limit_is_429_and_writes_nothing(make_app, 
         assert "2 of your jobs" in refused.get_json()["message"]
         assert len(session.exec(select(BackgroundJob)).all()) == jobs_before
         assert len(session.exec(select(AuditEvent)).all()) == events_before
+
+
+def test_an_export_refused_over_the_limit_restarts_jobs_cut_off_by_a_server_stop(
+        make_app, tmp_path, monkeypatch):
+    """As the dashboard does: in inline mode an API client whose jobs died with the web
+    process (queued, given to a thread that never claimed them) is not locked out for good."""
+    from datetime import timedelta
+
+    from survey_app.models import utcnow
+    from survey_app.services import jobs
+
+    app = make_app(JOB_FILES_DIR=str(tmp_path / "jobs"), JOB_LEASE_SECONDS=60,
+                   JOB_RUN_INLINE=True, JOB_MAX_PENDING_PER_USER=2)
+    started = []
+    monkeypatch.setattr(job_queue, "_start_inline", lambda _app, job_id: started.append(job_id))
+    client = app.test_client()
+    with app.app_context():
+        session = db.session
+        user = make_user(session)
+        token = api_tokens.create_api_token(user, session=session)
+        lost = []
+        for _ in range(2):
+            job = jobs.create_job("export", {"format": "csv"}, session=session, actor=user,
+                                  campaign=None, action="export.csv")
+            job.enqueued_at = utcnow() - timedelta(minutes=5)  # given to a thread long ago
+            session.add(job)
+            lost.append(job.id)
+        session.commit()
+        refused = client.post(EXPORTS, json={"format": "csv"},
+                              headers={"Authorization": f"Bearer {token}"})
+        assert refused.status_code == 429, refused.get_json()
+        assert "2 of your jobs" in refused.get_json()["message"]
+        assert sorted(started) == sorted(lost)

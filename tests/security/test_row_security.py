@@ -297,3 +297,48 @@ def row_security_all():
     from survey_app import row_security
 
     return row_security.acting_as(ALL_UNITS)
+
+
+@pytest.mark.demo_data
+def test_a_streamed_export_reads_in_the_requests_scope(app, session, client, _connection):
+    """The body of /evaluate/<slug>/export/<fmt> streams after the request's teardown, which
+    forgets the request's scope: the stream's own transaction must act in it again, or the
+    file holds the header only (a silent empty export, its snapshot anchored as full)."""
+    _postgres_only(_connection)
+    login(client, make_user(session, Role.EVALUATOR))
+    _connection.exec_driver_sql(f'SET LOCAL ROLE "{_probe_role(_connection)}"')
+    session.expunge_all()
+    body = client.get("/evaluate/heshan-2021/export/csv").get_data()
+    assert len(body.decode("utf-8-sig").strip().splitlines()) > 1
+
+
+@pytest.mark.demo_data
+def test_the_workers_relay_pass_refreshes_every_countys_counts(app, session, _connection):
+    """The job worker's relay thread refreshes the category counts of every changed
+    campaign; in its own app context no request has said whose scope it acts in."""
+    from survey_app.cli.jobs import _relay_forever
+    from survey_app.models import CountChange
+    from survey_app.services import category_counts
+
+    _postgres_only(_connection)
+    with row_security_all():
+        campaign = campaigns.get_campaign(OTHER_COUNTY, session=session)
+        session.add(CountChange(campaign_id=campaign.id, at=campaign.created_at))
+        session.commit()
+    _connection.exec_driver_sql(f'SET LOCAL ROLE "{_probe_role(_connection)}"')
+    session.expunge_all()
+    _relay_forever(app, 0, _OnePass())  # its own app context, as in the relay thread
+    with row_security_all():
+        session.expunge_all()
+        assert not category_counts.pending([campaign.id], session=session)
+
+
+class _OnePass:
+    """A stop event that lets the relay loop run one pass."""
+
+    def __init__(self) -> None:
+        self.waits = 0
+
+    def wait(self, _period: float) -> bool:
+        self.waits += 1
+        return self.waits > 1
