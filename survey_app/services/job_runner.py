@@ -29,7 +29,7 @@ from typing import Any
 
 from sqlmodel import Session
 
-from survey_app.models import BackgroundJob, as_utc, utcnow
+from survey_app.models import BackgroundJob, JobStatus, as_utc, utcnow
 from survey_app.services import job_uploads, jobs
 
 log = logging.getLogger(__name__)
@@ -203,11 +203,19 @@ def claim(job_id: int, *, write: Writer, settings: RunnerSettings) -> tuple[JobS
     with write() as session:
         owner = jobs.claim_job(job_id, session=session, now=utcnow(), lease=settings.lease,
                                max_attempts=settings.max_attempts)
-        if owner is None:
-            return None
         job = session.get(BackgroundJob, job_id)
-        spec = JobSpec(job.id, job.kind, dict(job.params), job.campaign_id, job.created_at,
-                       job.requested_by)
+        if owner is not None:
+            spec = JobSpec(job.id, job.kind, dict(job.params), job.campaign_id,
+                           job.created_at, job.requested_by)
+        failed = job is not None and job.status == JobStatus.FAILED
+    if owner is None:
+        # Failed for good (here: claimed too often, its worker lost each time): a roster's
+        # sealed upload (names, ID numbers) is of no more use, as after a failed run. (Not
+        # failed: another worker's live claim, whose part file stays.)
+        if failed:
+            _remove_parts(settings, job_id)
+            job_uploads.remove(settings.files_dir, job_id)
+        return None
     _remove_parts(settings, job_id)
     return spec, owner
 
