@@ -4,6 +4,7 @@ English), never in the error's own text (which may quote personal data)."""
 from __future__ import annotations
 
 import io
+import re
 
 import pytest
 from flask_babel import force_locale
@@ -95,3 +96,24 @@ def test_a_refused_roster_points_to_the_problem_list(roster_app):
     state = page.split(f'id="job-{job_id}"', 1)[1].split("</li>", 1)[0]
     assert '<a href="#roster-problems">未导入：请查看问题列表</a>' in state
     assert 'id="roster-problems"' in page
+
+
+def test_the_roster_result_line_has_one_gap_and_the_page_unique_ids(roster_app):
+    """After a full-width colon no space (it has its own), and the roster section no longer
+    shares its id with the file input (``roster``, the form field's)."""
+    client = roster_app.test_client()
+    with roster_app.app_context():
+        from survey_app.extensions import db
+
+        make_campaign(db.session, slug="lines")
+        login(client, make_user(db.session, Role.ADMIN))
+        job_id = _roster_job(client, "lines", rosters.csv_text(rosters.rows(3)).encode())
+        assert job_queue.run_now(job_id) == "done"
+        page = client.get("/admin/campaigns/lines").get_data(as_text=True)
+        english = client.get("/admin/campaigns/lines?lang=en").get_data(as_text=True)
+    assert "最近一次名册文件的后台导入：已导入 3 户。" in page
+    assert "： " not in page
+    assert "Background import of the latest roster file: imported 3 households." in english
+    ids = re.findall(r'\sid="([^"]+)"', page)
+    assert sorted({i for i in ids if ids.count(i) > 1}) == []
+    assert 'id="roster-import"' in page and page.count('id="roster"') == 1
