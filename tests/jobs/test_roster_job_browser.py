@@ -115,5 +115,6 @@ def _screenshots(page, folder, name: str) -> None:
     """The roster section at a phone's and a desktop's width (looked at by hand)."""
     for width, height in ((360, 640), (1280, 800)):
         page.set_viewport_size({"width": width, "height": height})
-        page.locator("section#roster-import").screenshot(path=str(folder / f"roster-{name}-{width}.png"))
+        page.locator("section#roster-import").screenshot(
+            path=str(folder / f"roster-{name}-{width}.png"))
     page.set_viewport_size({"width": 1280, "height": 800})
