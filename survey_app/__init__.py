@@ -68,6 +68,9 @@ def _init_extensions(app: Flask) -> None:
     security.init_app(app)
     errors.init_app(app)
     labels.init_app(app)
+    from survey_app.services.jobs import failure_reason
+
+    app.add_template_filter(failure_reason, "job_failure_reason")
 
 
 def _trust_proxies(app: Flask) -> None:

@@ -62,11 +62,14 @@ PRIMARY_UNTIL = "_db_primary_until"
 def make_engine(url: str, *, immediate: bool = False, busy_timeout_ms: int = 30_000,
                 ping_idle_seconds: float = 5.0) -> Engine:
     """Create an engine with the project's SQLite or PostgreSQL connection settings."""
+    # hide_parameters: a database error's text (logged, e.g. a failed job's) never carries
+    # the statement's values, which may be names, ID numbers or phones.
     if not url.startswith("sqlite"):
-        engine = create_engine(url)
+        engine = create_engine(url, hide_parameters=True)
         _ping_idle_connections(engine, ping_idle_seconds)
         return engine
-    engine = create_engine(url, connect_args={"timeout": busy_timeout_ms / 1000})
+    engine = create_engine(url, hide_parameters=True,
+                           connect_args={"timeout": busy_timeout_ms / 1000})
 
     @event.listens_for(engine, "connect")
     def _sqlite_pragmas(dbapi_connection, _record):

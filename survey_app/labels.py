@@ -71,5 +71,21 @@ def label(code: object) -> str:
     return str(text) if text is not None else str(code)
 
 
+#: Full-width punctuation carries its own space: a label ending in one takes no other.
+_FULL_WIDTH_END = "：；，。）、"
+
+
+def before_value(text: object) -> str:
+    """A label (``"Template:"``, ``"模板："``) as put before its value: a space after an
+    ASCII colon, none after a full-width one (which would show a double gap).
+
+    >>> before_value("Template:"), before_value("模板：")
+    ('Template: ', '模板：')
+    """
+    text = str(text)
+    return text if text.endswith(tuple(_FULL_WIDTH_END)) else text + " "
+
+
 def init_app(app: Flask) -> None:
     app.add_template_filter(label, "label")
+    app.add_template_filter(before_value, "before_value")

@@ -409,7 +409,8 @@ def draw_sample(slug: str):
 @role_required(Role.ADMIN)
 def workers():
     form = WorkerCreateForm()
-    communities = db.session.exec(select(Community).order_by(Community.code)).all()
+    # A county admin's workers work in its county: its communities only.
+    communities = unit_scope.visible_communities(current_user, session=db.session)
     form.community.choices = choices((c.code, f"{c.name} ({c.code})") for c in communities)
     if form.validate_on_submit():
         try:
@@ -428,7 +429,8 @@ def workers():
             flash(_("Worker account created."), "success")
             return redirect(url_for("admin.workers"))
     accounts = _visible_accounts()
-    names = {c.id: c.name for c in communities}
+    # The listed accounts' own communities (in the admin's scope, whatever the choices).
+    names = dict(db.session.exec(select(Community.id, Community.name)).all())
     return render_template("admin/users.html", form=form, accounts=accounts, names=names,
                            active_form=UserActiveForm(formdata=None)), \
         400 if form.errors else 200

@@ -186,7 +186,8 @@ def report_docx(slug: str):
 
 def _quality_filters():
     form = QualityFilterForm(formdata=MultiDict(request.args))
-    form.community.choices = [("", _("All"))] + quality_review.communities(session=db.session)
+    form.community.choices = [("", _("All"))] + [
+        (c.code, c.name) for c in unit_scope.visible_communities(current_user, session=db.session)]
     valid = form.validate() if request.args else True
     return form, (form.to_filters() if valid else quality_review.ReviewFilters())
 

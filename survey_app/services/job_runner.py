@@ -19,6 +19,7 @@ import os
 import re
 import threading
 import time
+import traceback
 import zipfile
 from collections.abc import Callable, Iterator, Mapping
 from contextlib import AbstractContextManager, nullcontext
@@ -29,7 +30,8 @@ from typing import Any
 
 from sqlmodel import Session
 
-from survey_app.models import BackgroundJob, as_utc, utcnow
+from survey_app.log_redaction import redact
+from survey_app.models import BackgroundJob, JobStatus, as_utc, utcnow
 from survey_app.services import job_uploads, jobs
 
 log = logging.getLogger(__name__)
@@ -203,11 +205,19 @@ def claim(job_id: int, *, write: Writer, settings: RunnerSettings) -> tuple[JobS
     with write() as session:
         owner = jobs.claim_job(job_id, session=session, now=utcnow(), lease=settings.lease,
                                max_attempts=settings.max_attempts)
-        if owner is None:
-            return None
         job = session.get(BackgroundJob, job_id)
-        spec = JobSpec(job.id, job.kind, dict(job.params), job.campaign_id, job.created_at,
-                       job.requested_by)
+        if owner is not None:
+            spec = JobSpec(job.id, job.kind, dict(job.params), job.campaign_id,
+                           job.created_at, job.requested_by)
+        failed = job is not None and job.status == JobStatus.FAILED
+    if owner is None:
+        # Failed for good (here: claimed too often, its worker lost each time): a roster's
+        # sealed upload (names, ID numbers) is of no more use, as after a failed run. (Not
+        # failed: another worker's live claim, whose part file stays.)
+        if failed:
+            _remove_parts(settings, job_id)
+            job_uploads.remove(settings.files_dir, job_id)
+        return None
     _remove_parts(settings, job_id)
     return spec, owner
 
@@ -257,7 +267,10 @@ def run_job(job_id: int, *, write: Writer, read: Writer, settings: RunnerSetting
         _own_part(settings, job_id, owner).unlink(missing_ok=True)
         return "lost_claim"
     except Exception as exc:  # the job's failure is recorded, the worker goes on
-        log.exception("job %s (%s) failed", job_id, spec.kind)
+        # Redacted, traceback and all: a database error's detail or a file's parse error
+        # may quote a value (an ID number, a phone) of the data the job worked on.
+        log.error("job %s (%s) failed: %s", job_id, spec.kind,
+                  redact("".join(traceback.format_exception(exc))))
         _own_part(settings, job_id, owner).unlink(missing_ok=True)
         with own_rows(), write() as session:
             failed = jobs.fail(job_id, owner, type(exc).__name__, session=session,

@@ -224,10 +224,51 @@ def recent_jobs(campaign: Campaign, user: User, *, session: Session,
         .order_by(col(BackgroundJob.id).desc()).limit(limit)).all())
 
 
+#: What a roster job's file raised when it could not be read at all (its sealed upload gone
+#: or undecryptable, a parser's error the roster reader did not turn into a problem).
+_ROSTER_FILE_ERRORS = frozenset({"FileNotFoundError", "InvalidTag", "RosterImportError",
+                                 "FileRefused", "BadZipFile", "UnicodeDecodeError",
+                                 "InvalidFileException"})
+
+
+def failure_kind(job: BackgroundJob) -> str | None:
+    """Why a failed job failed, in a fixed vocabulary (None: not failed). ``job.error``
+    holds only the exception's class name, never its text (which may quote personal data).
+
+    ``snapshot_changed``: the data changed between the request and the file; ``roster_file``:
+    the roster file could not be read; ``interrupted``: its workers were lost, once per claim,
+    up to the attempts limit; ``other``: anything else (the administrator has the log)."""
+    if job.status != JobStatus.FAILED:
+        return None
+    if job.error == "attempts":
+        return "interrupted"
+    if job.error == "SnapshotChanged":
+        return "snapshot_changed"
+    if job.kind == "roster" and job.error in _ROSTER_FILE_ERRORS:
+        return "roster_file"
+    return "other"
+
+
+def failure_reason(job: BackgroundJob) -> str | None:
+    """What the user is told of a failed job: a reason to act on, never the error's text."""
+    kind = failure_kind(job)
+    if kind is None:
+        return None
+    if kind == "snapshot_changed":
+        return _("The data changed while the file was being prepared; please ask again.")
+    if kind == "roster_file":
+        return _("The roster file could not be read; check it against the roster template "
+                 "and upload it again.")
+    if kind == "interrupted":
+        return _("Interrupted (tried %(count)d times); please ask again.", count=job.attempts)
+    return _("Failed; please ask again. If it fails again, give the administrator job "
+             "number %(id)d.", id=job.id)
+
+
 def status_document(job: BackgroundJob, *, download_url: str | None) -> dict[str, Any]:
-    """What the page's progress bar polls."""
+    """What the page's progress bar polls (``reason``: a failed job's, for the user)."""
     return {"id": job.id, "kind": job.kind, "status": job.status,
             "done": job.progress_done, "total": job.progress_total,
             "attempts": job.attempts, "name": job.result_name,
             "download": download_url if job.status == JobStatus.DONE else None,
-            "error": job.error}
+            "error": job.error, "reason": failure_reason(job)}

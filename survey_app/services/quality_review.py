@@ -151,9 +151,3 @@ def flagged_page(campaign: Campaign, filters: ReviewFilters, *, session: Session
         total=len(ids), page=page, pages=pages,
         counts={kind: counts.get(kind, 0) for kind in FLAG_KINDS}, **dict(zip(
             ("through", "digest"), listing_of(ids), strict=True)))
-
-
-def communities(*, session: Session) -> list[tuple[str, str]]:
-    """(code, name) of every community, for the community filter."""
-    return [tuple(row) for row in session.exec(
-        select(Community.code, Community.name).order_by(Community.code)).all()]

@@ -17,9 +17,9 @@ campaign row outside it, so a view that forgets its filter still cannot read ano
 
 from __future__ import annotations
 
-from sqlmodel import Session
+from sqlmodel import Session, col, select
 
-from survey_app.models import Campaign, Role, Unit, User
+from survey_app.models import Campaign, Community, Household, Role, Unit, User
 from survey_app.services import audit
 
 #: The roles a unit can be granted to (residents have no account).
@@ -64,6 +64,22 @@ def campaign_visible(user: User, campaign: Campaign, *, session: Session) -> boo
         return True
     unit = session.get(Unit, campaign.unit_id) if campaign.unit_id else None
     return unit is not None and unit.path.startswith(scope.path)
+
+
+def visible_communities(user: User, *, session: Session) -> list[Community]:
+    """The communities ``user`` may pick (a filter, a worker's community), by code: every
+    one for an unscoped account; for a scoped one those with households in the campaigns
+    of its subtree (a community belongs to no unit itself), so a county's lists never
+    name another county's communities."""
+    query = select(Community).order_by(Community.code)
+    scope = scope_of(user, session=session)
+    if scope is not None:
+        query = query.where(col(Community.id).in_(
+            select(Household.community_id)
+            .join(Campaign, Campaign.id == Household.campaign_id)
+            .join(Unit, Unit.id == Campaign.unit_id)
+            .where(col(Unit.path).startswith(scope.path, autoescape=True))))
+    return list(session.exec(query).all())
 
 
 def user_visible(actor: User, user: User, *, session: Session) -> bool:

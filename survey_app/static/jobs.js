@@ -15,7 +15,9 @@
       bar.value = 1;
     }
     item.dataset.status = doc.status;
-    var label = item.dataset["label" + doc.status.charAt(0).toUpperCase() + doc.status.slice(1)];
+    // A failed job's reason (a fixed text the user can act on, never the error itself).
+    var label = doc.status === "failed" && doc.reason ? doc.reason
+      : item.dataset["label" + doc.status.charAt(0).toUpperCase() + doc.status.slice(1)];
     if (label) {
       item.querySelector(".job-state").textContent = label;
     }

@@ -77,3 +77,27 @@ def test_large_roster_is_imported_by_a_job_once(roster_app, tmp_path):
         report = _report(client, second)
         assert report[1][0] == "refused" and len(report) > 2
         assert _households(session, campaign) == 40
+
+
+def test_a_roster_job_claimed_too_often_leaves_no_sealed_upload(roster_app, tmp_path):
+    """Retries exhausted (each worker lost): the claim marks it failed, not the run's
+    failure path, and its sealed upload (names, ID numbers) goes all the same."""
+    client = roster_app.test_client()
+    with roster_app.app_context():
+        from survey_app.extensions import db
+
+        session = db.session
+        campaign = make_campaign(session, slug="lost")
+        login(client, make_user(session, Role.ADMIN))
+        answer = _upload(client, "lost", rosters.csv_text(rosters.rows(5)).encode("utf-8"))
+        job_id = int(answer.headers["Location"].rsplit("#job-", 1)[1])
+        upload = tmp_path / f"job-{job_id}.upload"
+        assert upload.exists()
+        session.execute(update(BackgroundJob).where(BackgroundJob.id == job_id).values(
+            attempts=roster_app.config["JOB_MAX_ATTEMPTS"]))
+
+        assert job_queue.run_now(job_id) == "skipped"
+        job = session.get(BackgroundJob, job_id, populate_existing=True)
+        assert (job.status, job.error) == (JobStatus.FAILED, "attempts")
+        assert not upload.exists()
+        assert _households(session, campaign) == 0

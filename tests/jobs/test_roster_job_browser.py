@@ -43,8 +43,8 @@ def _upload_and_watch(page, base: str, path) -> tuple[int, list[tuple[float, flo
     """Upload ``path`` on the campaign page; follow the job's bar until the page reloads
     with its outcome. The job id and the bar's values seen."""
     page.goto(f"{base}/admin/campaigns/roster-big")
-    page.set_input_files("#roster input[type=file]", str(path))
-    page.locator("#roster form [type=submit]").click()
+    page.set_input_files("#roster-import input[type=file]", str(path))
+    page.locator("#roster-import form [type=submit]").click()
     page.wait_for_url("**#job-*")
     job_id = int(page.url.rsplit("#job-", 1)[1])
     seen: list[tuple[float, float]] = []
@@ -115,5 +115,6 @@ def _screenshots(page, folder, name: str) -> None:
     """The roster section at a phone's and a desktop's width (looked at by hand)."""
     for width, height in ((360, 640), (1280, 800)):
         page.set_viewport_size({"width": width, "height": height})
-        page.locator("section#roster").screenshot(path=str(folder / f"roster-{name}-{width}.png"))
+        page.locator("section#roster-import").screenshot(
+            path=str(folder / f"roster-{name}-{width}.png"))
     page.set_viewport_size({"width": 1280, "height": 800})
