@@ -74,6 +74,18 @@ class ScoreFilterForm(FlaskForm):
             weighting=self.weighting.data or "design")
 
 
+#: The query parameters that are the dashboard's filters (carried from page to page).
+FILTER_PARAMETERS = frozenset(
+    name for name, field in ScoreFilterForm.__dict__.items()
+    if hasattr(field, "field_class") and name != "submit")
+
+
+def filter_args(args) -> dict[str, str]:
+    """The filters among the query ``args``, for ``url_for``: any other parameter (say a
+    ``slug=`` typed into the address) would clash with the route's own arguments."""
+    return {name: value for name, value in args.items() if name in FILTER_PARAMETERS}
+
+
 class ResponseExcludeForm(FlaskForm):
     """Exclude a flagged response from the counted data (reason required, audited)."""
 

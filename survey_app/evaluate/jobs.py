@@ -14,7 +14,7 @@ from flask_login import current_user
 
 from survey_app import job_queue
 from survey_app.evaluate import bp
-from survey_app.evaluate.forms import JobStartForm
+from survey_app.evaluate.forms import JobStartForm, filter_args
 from survey_app.evaluate.routes import EVALUATORS, _campaign_or_404, _filters
 from survey_app.extensions import db
 from survey_app.models import Campaign, JobStatus
@@ -30,7 +30,7 @@ db.reads_primary("evaluate.job_status", "evaluate.job_download")
 def _back_to_dashboard(slug: str, job_id: int):
     flash(_("The file is being prepared; it can be downloaded below when it is ready."),
           "success")
-    return redirect(url_for("evaluate.dashboard", slug=slug, **request.args)
+    return redirect(url_for("evaluate.dashboard", slug=slug, **filter_args(request.args))
                     + f"#job-{job_id}")
 
 
@@ -48,7 +48,8 @@ def _start(campaign: Campaign, kind: str, params: dict, action: str, snapshot: s
     except jobs.JobLimitReached as limit:
         job_queue.nudge_pending(current_user)
         flash(limit.message(), "error")
-        return redirect(url_for("evaluate.dashboard", slug=campaign.slug, **request.args))
+        return redirect(url_for("evaluate.dashboard", slug=campaign.slug,
+                                **filter_args(request.args)))
     job_queue.deliver([job_id])
     return _back_to_dashboard(campaign.slug, job_id)
 
