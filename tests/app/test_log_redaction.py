@@ -38,3 +38,24 @@ def test_filter_masks_formatted_arguments(caplog):
     with caplog.at_level(logging.INFO, logger="test.redaction"):
         logger.info("visit %s from %s", "/s/AbCdEfGhIjKlMnOp", "13900001111")
     assert caplog.messages == ["visit /s/<token> from <phone>"]
+
+
+def test_filter_masks_the_traceback_of_a_logged_exception():
+    """A request's 500 (Flask logs it with logger.exception) or a failing job: the traceback
+    ends with the exception's message, which may quote the value it refused."""
+    import io
+
+    stream = io.StringIO()
+    handler = logging.StreamHandler(stream)
+    logger = logging.getLogger("test.redaction.traceback")
+    logger.propagate = False
+    logger.addHandler(handler)
+    logger.addFilter(RedactingFilter())
+    try:
+        raise ValueError("no household with ID 430903199001011234 or phone 13812345678")
+    except ValueError:
+        logger.exception("Exception on /entry/households [POST]")
+    logger.removeHandler(handler)
+    written = stream.getvalue()
+    assert "ValueError: no household with ID <id-number> or phone <phone>" in written
+    assert "430903199001011234" not in written and "13812345678" not in written
