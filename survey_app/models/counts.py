@@ -65,7 +65,7 @@ class CountChange(SQLModel, table=True):
 
 class PairSum(SQLModel, table=True):
     """The sums over a campaign cell's counted responses that pairwise-deletion alpha and
-    inter-item correlations need, for two rating items of one dimension (``item_a`` <=
+    inter-item correlations need, for two rating items of its dimensions (``item_a`` <=
     ``item_b``; equal: the item alone). Over the responses with a scale answer (1..5) to both:
     ``n`` of them, ``sum_a``/``sum_b`` the codes' sums, ``sum_ab`` their products' sum,
     ``sumsq_a``/``sumsq_b`` the squares' sums (``services.pair_sums``). Integers, so sums over

@@ -3,9 +3,10 @@
 Pairwise-deletion alpha and the inter-item correlations are functions of four per-pair sums
 (:func:`analysis.reliability.pairwise_sums`: N, S, P, Q), which add up over any partition of
 the responses. ``PairSum`` rows hold them per campaign × community × household group × mode
-for every pair of rating items of one of the campaign's dimensions (scale answers 1..5; 9
-and no answer are missing), so a region's alpha per dimension is one grouped query over its
-campaigns' rows and equals the computation on all its responses exactly.
+for every pair of the rating items of the campaign's dimensions (every rating item but the
+overall one; scale answers 1..5, 9 and no answer missing), so a region's alpha over all
+those items, and per dimension, is one grouped query over its campaigns' rows and equals
+the computation on all its responses exactly.
 
 The rows are kept by :func:`survey_app.services.category_counts.refresh` together with the
 category counts (same ledger, same exact recomputation of a changed campaign) and compared
@@ -28,10 +29,21 @@ SUM_COLUMNS = ("n", "sum_a", "sum_b", "sum_ab", "sumsq_a", "sumsq_b")
 
 
 def dimension_pairs(dimensions: Mapping[str, Sequence[str]]) -> list[tuple[str, str]]:
-    """Every (item_a, item_b), item_a <= item_b, of two items of one dimension (and of an
-    item with itself: its variance)."""
-    return sorted({(a, b) for items in dimensions.values() for a in items for b in items
-                   if a <= b})
+    """Every (item_a, item_b), item_a <= item_b, of the dimensions' items taken together
+    (an item with itself too: its variance). Not only pairs within one dimension: the
+    scores' alpha is over every rating item but the overall one (the built-in
+    questionnaires have one item per dimension)."""
+    items = sorted({item for its in dimensions.values() for item in its})
+    return [(a, b) for j, a in enumerate(items) for b in items[j:]]
+
+
+def scale(dimensions: Mapping[str, Sequence[str]]) -> list[str]:
+    """The dimensions' items together (first seen first): the scale of the scores'
+    reliability, every rating item but the overall one."""
+    out: list[str] = []
+    for items in dimensions.values():
+        out += [item for item in items if item not in out]
+    return out
 
 
 def add_version(sums: dict, items: Sequence[str], cells, matrix: np.ndarray,

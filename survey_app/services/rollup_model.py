@@ -73,8 +73,9 @@ class FunnelLine(DocumentModel):
 class DimensionAlpha(DocumentModel):
     """A dimension's Cronbach alpha over every counted response of the region (pairwise
     deletion, 9 and no answer missing), from the campaigns' pooled item-pair sums: equal to
-    the computation on all the rows. None where undefined (one item, a pair answered
-    together by fewer than two responses)."""
+    the computation on all the rows. ``dimension`` "all": every rating item but the overall
+    one, as the scores document's reliability. None where undefined (one item, a pair
+    answered together by fewer than two responses)."""
 
     dimension: str
     items: list[str]

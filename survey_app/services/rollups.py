@@ -52,7 +52,9 @@ def _conventions() -> dict[str, str]:
             "inputs": "each county campaign's category counts of its counted responses, "
                       "overall item, per household group: the rate, score and SEs its "
                       "scores document gives the group (design weights, FPC), unrounded",
-            "reliability": "each dimension's Cronbach alpha with pairwise deletion over "
+            "reliability": "Cronbach's alpha with pairwise deletion over every rating "
+                           "item but the overall one (\"all\", as each scores document's) "
+                           "and over each dimension's items, over "
                            "every counted response of the region's campaigns (codes 1-5; "
                            "not applicable and no answer missing), from the campaigns' "
                            "per-cell item-pair sums added up: equal to the computation on "
@@ -111,10 +113,11 @@ def _rollup_document(unit: Unit, year: int, under, *, session: Session) -> Rollu
 
 def _reliability(strata) -> list[DimensionAlpha]:
     """Each dimension's alpha from the region's pooled item-pair sums."""
-    from survey_app.services.pair_sums import dimension_alpha  # numpy, as above
+    from survey_app.services.pair_sums import dimension_alpha, scale  # numpy, as above
 
     out = []
-    for name, items in strata.dimensions.items():
+    every = {"all": scale(strata.dimensions)} if strata.dimensions else {}
+    for name, items in {**every, **strata.dimensions}.items():
         a = dimension_alpha(items, strata.pairs)
         out.append(DimensionAlpha(
             dimension=name, items=list(items),
