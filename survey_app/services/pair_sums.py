@@ -56,25 +56,28 @@ def add_version(sums: dict, items: Sequence[str], cells, matrix: np.ndarray,
     version lacks add nothing (those answers are missing).
     """
     column = {item: j for j, item in enumerate(items)}
+    present = [(a, b) for a, b in pairs if a in column and b in column]
+    if not present or not len(matrix):
+        return
+    ia = np.array([column[a] for a, _b in present])
+    ib = np.array([column[b] for _a, b in present])
     on_scale = (matrix >= 1) & (matrix <= 5)
     x = np.where(on_scale, matrix, 0).astype(np.int64)
-    size = len(cells.labels)
-    for a, b in pairs:
-        if a not in column or b not in column:
-            continue
-        both = on_scale[:, column[a]] & on_scale[:, column[b]]
-        if not both.any():
-            continue
-        c, xa, xb = cells.codes[both], x[both, column[a]], x[both, column[b]]
-        # Weighted bincounts are float64: exact, the sums stay far below 2**53.
-        stacked = np.vstack([np.bincount(c, minlength=size)]
-                            + [np.bincount(c, weights=w, minlength=size)
-                               for w in (xa, xb, xa * xb, xa * xa, xb * xb)])
-        stacked = np.rint(stacked).astype(np.int64)
-        for cell in np.flatnonzero(stacked[0]).tolist():
-            key = (*cells.labels[cell], a, b)
-            old = sums.get(key, (0,) * len(SUM_COLUMNS))
-            sums[key] = tuple(o + int(v) for o, v in zip(old, stacked[:, cell], strict=True))
+    # Every (response, pair) at once: key = cell × pairs + pair, kept where both answered.
+    both = on_scale[:, ia] & on_scale[:, ib]
+    keys = (cells.codes[:, None] * len(present) + np.arange(len(present)))[both]
+    xa, xb = x[:, ia][both], x[:, ib][both]
+    size = len(cells.labels) * len(present)
+    # Weighted bincounts are float64: exact, the sums stay far below 2**53.
+    stacked = np.vstack([np.bincount(keys, minlength=size)]
+                        + [np.bincount(keys, weights=w, minlength=size)
+                           for w in (xa, xb, xa * xb, xa * xa, xb * xb)])
+    stacked = np.rint(stacked).astype(np.int64)
+    for key in np.flatnonzero(stacked[0]).tolist():
+        cell, pair = divmod(key, len(present))
+        full = (*cells.labels[cell], *present[pair])
+        old = sums.get(full, (0,) * len(SUM_COLUMNS))
+        sums[full] = tuple(o + int(v) for o, v in zip(old, stacked[:, key], strict=True))
 
 
 def stored(campaign_id: int, *, session: Session) -> dict:
