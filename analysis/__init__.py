@@ -105,7 +105,10 @@ _EXPORTS: dict[str, tuple[str, ...]] = {
         "raked_point_means", "raked_stratified_mean",
     ),
     "rollup": ("Rollup", "RollupCell", "UnitRollup", "region_rollup", "stratified_rollup"),
-    "reliability": ("corrected_item_totals", "cronbach_alpha", "item_total_statistics"),
+    "reliability": (
+        "PooledAlpha", "alpha_from_sums", "corrected_item_totals", "cronbach_alpha",
+        "item_total_statistics", "pairwise_sums",
+    ),
     "stratified": (
         "StratifiedEstimate", "design_weights", "effective_sample_size", "kish_design_effect",
         "stratified_mean",

@@ -20,9 +20,13 @@ __all__ = [
     "CronbachAlpha",
     "ItemTotalStatistics",
     "corrected_item_totals",
+    "PooledAlpha",
+    "alpha_from_sums",
+    "covariance_from_sums",
     "cronbach_alpha",
     "item_total_statistics",
     "pairwise_covariance",
+    "pairwise_sums",
 ]
 
 MissingPolicy = Literal["pairwise", "listwise"]
@@ -50,6 +54,18 @@ class ItemTotalStatistics:
     corrected_item_total: tuple[float, ...]
     alpha_if_deleted: tuple[float, ...]
     missing: str
+
+
+@dataclass(frozen=True, slots=True)
+class PooledAlpha:
+    """Pairwise-deletion alpha and standardised alpha from pooled pair sums, with the
+    inter-item correlation matrix (no Feldt interval: it needs the rows used, which the
+    sums do not carry)."""
+
+    alpha: float
+    standardized_alpha: float
+    correlation: np.ndarray
+    n_items: int
 
 
 def _matrix(data) -> np.ndarray:
@@ -89,14 +105,57 @@ def pairwise_covariance(data) -> tuple[np.ndarray, np.ndarray]:
     >>> round(float(cov[0, 1]), 4), round(float(cov[0, 0]), 4)
     (1.8333, 1.6667)
     """
-    x = _matrix(data)
+    return covariance_from_sums(*pairwise_sums(_matrix(data)))
+
+
+def pairwise_sums(data) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+    """The per-item-pair sums behind the pairwise covariance: N, S, P, Q.
+
+    Parameters
+    ----------
+    data : array_like, shape (n_respondents, n_items)
+        Item values with NaN for missing.
+
+    Returns
+    -------
+    n, s, p, q : ndarray, shape (n_items, n_items)
+        With masks m and zero-filled values x: N = mᵀm (rows with both items), S = xᵀm
+        (sum of item j over rows where l is present), P = xᵀx, Q = (x²)ᵀm. They add up
+        over any partition of the rows, so per-cell sums pool exactly (integers for codes).
+
+    Examples
+    --------
+    >>> n, s, p, q = pairwise_sums([[1.0, 2.0], [2.0, float("nan")], [3.0, 5.0]])
+    >>> n.tolist(), s.tolist()
+    ([[3.0, 2.0], [2.0, 2.0]], [[6.0, 4.0], [7.0, 7.0]])
+    """
+    x = np.asarray(data, dtype=float)
     mask = ~np.isnan(x)
     m = mask.astype(float)
     x0 = np.where(mask, x, 0.0)
-    n = m.T @ m
-    s = x0.T @ m
-    p = x0.T @ x0
-    q = (x0 * x0).T @ m
+    return m.T @ m, x0.T @ m, x0.T @ x0, (x0 * x0).T @ m
+
+
+def covariance_from_sums(n, s, p, q) -> tuple[np.ndarray, np.ndarray]:
+    """Pairwise covariance and correlation matrices from the sums of :func:`pairwise_sums`.
+
+    Parameters
+    ----------
+    n, s, p, q : array_like, shape (k, k)
+        Pair counts, sums, cross-product sums and sums of squares (pooled over cells).
+
+    Returns
+    -------
+    covariance, correlation : ndarray
+        As :func:`pairwise_covariance` (NaN where fewer than two rows share a pair).
+
+    Examples
+    --------
+    >>> cov, cor = covariance_from_sums(*pairwise_sums([[1.0, 2.0], [2.0, 1.0], [3.0, 5.0]]))
+    >>> round(float(cov[0, 1]), 4), round(float(cor[0, 1]), 4)
+    (1.5, 0.7206)
+    """
+    n, s, p, q = (np.asarray(a, dtype=float) for a in (n, s, p, q))
     with np.errstate(divide="ignore", invalid="ignore"):
         cov = (p - s * s.T / n) / (n - 1)
         var_j = (q - s * s / n) / (n - 1)  # variance of item j over rows where l present
@@ -105,6 +164,34 @@ def pairwise_covariance(data) -> tuple[np.ndarray, np.ndarray]:
     cor[n < 2] = np.nan
     np.fill_diagonal(cor, 1.0)
     return cov, cor
+
+
+def alpha_from_sums(n, s, p, q) -> PooledAlpha:
+    """Cronbach's alpha with pairwise deletion from pooled pair sums.
+
+    Parameters
+    ----------
+    n, s, p, q : array_like, shape (k, k), k >= 2
+        The sums of :func:`pairwise_sums`, possibly added up over cells.
+
+    Returns
+    -------
+    PooledAlpha
+        Equal to :func:`cronbach_alpha` (``missing="pairwise"``) on the pooled rows; NaN
+        where a pair shares fewer than two rows.
+
+    Examples
+    --------
+    >>> rows = [[1, 2, 2], [2, 3, 3], [3, 3, 4], [4, 5, 5], [2, 2, 1]]
+    >>> round(alpha_from_sums(*pairwise_sums(rows)).alpha, 3)
+    0.944
+    """
+    cov, cor = covariance_from_sums(n, s, p, q)
+    k = cov.shape[0]
+    if k < 2:
+        raise ValueError("alpha needs at least two items")
+    return PooledAlpha(alpha=_alpha_from_cov(cov), standardized_alpha=_standardized_alpha(cor),
+                       correlation=cor, n_items=k)
 
 
 def _alpha_from_cov(cov: np.ndarray) -> float:

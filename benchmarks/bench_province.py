@@ -310,7 +310,7 @@ def measure_rollups(app, city: str) -> dict:
         db.session.commit()
         out["counts_rebuild"] = time.perf_counter() - t0
         # As autovacuum would after such a load: the planner's statistics of the new rows.
-        db.session.execute(text("ANALYZE categorycount, rostercount, countchange"))
+        db.session.execute(text("ANALYZE categorycount, rostercount, countchange, pairsum"))
         db.session.commit()
         print(f"    ... category counts of {len(every)} campaigns rebuilt: "
               f"{out['counts_rebuild']:.2f} s", flush=True)

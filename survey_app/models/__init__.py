@@ -21,7 +21,7 @@ from survey_app.models.campaign import (
     Project,
     QuestionnaireVersion,
 )
-from survey_app.models.counts import CategoryCount, CountChange, RosterCount
+from survey_app.models.counts import CategoryCount, CountChange, PairSum, RosterCount
 from survey_app.models.household import AccessToken, Household, HouseholdPhone
 from survey_app.models.job import BackgroundJob, JobStatus
 from survey_app.models.outbox import MessageStatus, OutboxMessage, SmsWave
@@ -72,6 +72,7 @@ __all__ = [
     "QuestionnaireVersion",
     "Reconciliation",
     "Response",
+    "PairSum",
     "RosterCount",
     "ResponseMode",
     "ResponseStatus",

@@ -61,3 +61,25 @@ class CountChange(SQLModel, table=True):
     id: int | None = Field(default=None, primary_key=True)
     campaign_id: int = Field(index=True)
     at: datetime = Field(default_factory=utcnow)
+
+
+class PairSum(SQLModel, table=True):
+    """The sums over a campaign cell's counted responses that pairwise-deletion alpha and
+    inter-item correlations need, for two rating items of its dimensions (``item_a`` <=
+    ``item_b``; equal: the item alone). Over the responses with a scale answer (1..5) to both:
+    ``n`` of them, ``sum_a``/``sum_b`` the codes' sums, ``sum_ab`` their products' sum,
+    ``sumsq_a``/``sumsq_b`` the squares' sums (``services.pair_sums``). Integers, so sums over
+    cells are exact; only pairs with ``n`` > 0 are stored."""
+
+    campaign_id: int = Field(foreign_key="campaign.id", primary_key=True)
+    item_a: str = Field(max_length=64, primary_key=True)
+    item_b: str = Field(max_length=64, primary_key=True)
+    household_group: str = Field(max_length=32, primary_key=True)
+    community_id: int = Field(primary_key=True)
+    mode: str = Field(max_length=16, primary_key=True)
+    n: int
+    sum_a: int
+    sum_b: int
+    sum_ab: int
+    sumsq_a: int
+    sumsq_b: int

@@ -45,6 +45,7 @@ from survey_app.models import (
     Response,
     RosterCount,
 )
+from survey_app.services import pair_sums
 from survey_app.services.answer_copies import rating_item_ids
 from survey_app.services.counted_data import (
     Factor,
@@ -72,40 +73,50 @@ _CHUNK = 5000
 
 def computed_counts(campaign: Campaign, *, session: Session) -> Counter:
     """The campaign's category counts recomputed from its counted response rows."""
+    return computed(campaign, session=session)[0]
+
+
+def computed(campaign: Campaign, *, session: Session) -> tuple[Counter, dict]:
+    """The campaign's category counts and its dimensions' item-pair sums
+    (:mod:`survey_app.services.pair_sums`), recomputed from its counted response rows."""
     stmt = counted_query(campaign, ScoreFilters(), codes=False).order_by(None)
     rows = session.connection().execute(stmt.with_only_columns(
         func.coalesce(Household.community_id, 0), Response.household_group, Response.mode,
         Response.questionnaire_version_id, Response.rating_codes)).all()
     counts: Counter = Counter()
+    sums: dict = {}
     by_version: dict[int, list] = {}
     for community, group, mode, version, codes in rows:
         by_version.setdefault(version, []).append(((int(community), group, mode), codes))
-    dimension_items = _dimension_items(campaign, session=session)
+    dimensions = _dimensions(campaign, session=session)
+    dimension_items = {item for items in dimensions.values() for item in items}
+    pairs = pair_sums.dimension_pairs(dimensions)
     for version, entries in by_version.items():
         items = rating_item_ids(_version_questionnaire(version, session=session))
-        _count_version(counts, items, entries, dimension_items)
-    return counts
+        cells = Factor.of([cell for cell, _codes in entries])
+        matrix = decode_rating_codes([codes for _cell, codes in entries], len(items))
+        _count_version(counts, items, cells, matrix, dimension_items)
+        pair_sums.add_version(sums, items, cells, matrix, pairs)
+    return counts, sums
 
 
-def _dimension_items(campaign: Campaign, *, session: Session) -> set[str]:
-    """The rating items of the campaign's dimensions (its attached questionnaires' layout;
-    none without a usable questionnaire: such a campaign has no scores)."""
+def _dimensions(campaign: Campaign, *, session: Session) -> dict[str, list[str]]:
+    """The campaign's dimensions' rating items (its attached questionnaires' layout; none
+    without a usable questionnaire: such a campaign has no scores)."""
     questionnaires = campaign_questionnaires(campaign, session=session)
     if not questionnaires:
-        return set()
+        return {}
     try:
         _items, _overall, dimensions, _labels = questionnaire_layout(questionnaires)
     except ScoresError:
-        return set()
-    return {item for items in dimensions.values() for item in items}
+        return {}
+    return dimensions
 
 
-def _count_version(counts: Counter, items: list[str], entries: list,
+def _count_version(counts: Counter, items: list[str], cells: Factor, matrix: np.ndarray,
                    dimension_items: set[str]) -> None:
-    """Add the counts of the responses of one questionnaire version (``entries``: (cell,
-    rating codes)); codes are decoded as the scores decode them."""
-    cells = Factor.of([cell for cell, _codes in entries])
-    matrix = decode_rating_codes([codes for _cell, codes in entries], len(items))
+    """Add the counts of the responses of one questionnaire version (``cells`` their cells,
+    ``matrix`` their rating codes decoded as the scores decode them)."""
     codes = np.where(np.isnan(matrix), NO_ANSWER_CODE, matrix).astype(np.int64)
     width = 16  # codes are 0..9
     for cell, n in enumerate(np.bincount(cells.codes, minlength=len(cells.labels)).tolist()):
@@ -175,8 +186,10 @@ def refresh(campaigns: Sequence[Campaign], *, session: Session,
                             .where(CountChange.campaign_id == campaign_id)).all()
         if not used and not force:
             continue  # another transaction refreshed it while this one waited
-        _replace(campaign_id, computed_counts(by_id[campaign_id], session=session),
-                 computed_roster(campaign_id, session=session), session=session)
+        counts, sums = computed(by_id[campaign_id], session=session)
+        _replace(campaign_id, counts, computed_roster(campaign_id, session=session),
+                 session=session)
+        pair_sums.replace(campaign_id, sums, session=session)
         for start in range(0, len(used), _CHUNK):
             session.execute(delete(CountChange).where(
                 CountChange.id.in_(used[start:start + _CHUNK])))
@@ -239,16 +252,31 @@ def check(campaigns: Sequence[Campaign], *, session: Session) -> CountsCheck:
     for campaign in campaigns:
         if campaign.id in stale:
             continue
-        pairs = ((stored_counts(campaign.id, session=session),
-                  computed_counts(campaign, session=session), _answer_cell),
+        counts, sums = computed(campaign, session=session)
+        pairs = ((stored_counts(campaign.id, session=session), counts, _answer_cell),
                  (stored_roster(campaign.id, session=session),
-                  computed_roster(campaign.id, session=session), _roster_cell))
-        for stored, computed, name in pairs:
-            for key in sorted(set(stored) | set(computed), key=repr):
-                if stored[key] != computed[key]:
-                    differences.append((campaign.slug, name(key), stored[key], computed[key]))
+                  computed_roster(campaign.id, session=session), _roster_cell),
+                 *_pair_columns(pair_sums.stored(campaign.id, session=session), sums))
+        for stored, recomputed, name in pairs:
+            for key in sorted(set(stored) | set(recomputed), key=repr):
+                if stored[key] != recomputed[key]:
+                    differences.append((campaign.slug, name(key), stored[key],
+                                        recomputed[key]))
     return CountsCheck(campaigns=len(campaigns), differences=differences,
                        pending=sorted(c.slug for c in campaigns if c.id in stale))
+
+
+def _pair_columns(stored: dict, recomputed: dict) -> list:
+    """(stored, recomputed, name) per pair-sum column, as Counters (a missing pair: 0)."""
+    out = []
+    for j, column in enumerate(pair_sums.SUM_COLUMNS):
+        def name(key: tuple, column: str = column) -> str:
+            community, group, mode, a, b = key
+            return (f"community {community} group {group} mode {mode} "
+                    f"pair {a}×{b} {column}")
+        out.append((Counter({k: v[j] for k, v in stored.items()}),
+                    Counter({k: v[j] for k, v in recomputed.items()}), name))
+    return out
 
 
 def _answer_cell(key: tuple) -> str:

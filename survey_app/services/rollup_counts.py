@@ -36,7 +36,7 @@ from survey_app.models import (
     RosterCount,
     Unit,
 )
-from survey_app.services import category_counts
+from survey_app.services import category_counts, pair_sums
 from survey_app.services.counted_data import questionnaire_layout
 from survey_app.services.questionnaire_versions import BUILTIN_FOR_GROUP, questionnaire_of
 from survey_app.services.score_filters import MIN_CELL, ScoresError
@@ -66,6 +66,10 @@ class RegionStrata:
     score_cells: list
     skipped: list[str]
     items: set[str]
+    #: dimension -> its items over the campaigns (first seen first), and the item-pair
+    #: sums pooled over every campaign (:mod:`survey_app.services.pair_sums`).
+    dimensions: dict[str, list[str]] = field(default_factory=dict)
+    pairs: dict = field(default_factory=dict)
 
 
 def region_strata(under: Sequence[tuple[Campaign, Unit]], *, session: Session) -> RegionStrata:
@@ -77,8 +81,9 @@ def region_strata(under: Sequence[tuple[Campaign, Unit]], *, session: Session) -
     counts read as up to date hold every change committed before that read.
     """
     layouts = _layouts([c.id for c, _u in under], session=session)
-    counts, populations = _counts_and_populations(
+    counts, populations, pairs = _counts_and_populations(
         [c for c, _u in under if c.id in layouts], layouts, session=session)
+    dimensions: dict[str, list[str]] = {}
     counties: dict[str, tuple[Campaign, Unit]] = {}
     rate_cells, score_cells, skipped, items = [], [], [], set()
     for campaign, county in under:
@@ -89,6 +94,9 @@ def region_strata(under: Sequence[tuple[Campaign, Unit]], *, session: Session) -
         key = county.code if county.code not in counties else f"{county.code}:{campaign.slug}"
         counties[key] = (campaign, county)
         items.add(layout[0])
+        for name, its in layout[1].items():
+            known = dimensions.setdefault(name, [])
+            known += [item for item in its if item not in known]
         pops = populations.get(campaign.id, {})
         groups = counts.get(campaign.id, {})
         for group in sorted(set(pops) | {g for g, c in groups.items() if c.responses}):
@@ -96,26 +104,28 @@ def region_strata(under: Sequence[tuple[Campaign, Unit]], *, session: Session) -
                                        pops.get(group, 0))
             rate_cells.append(rate)
             score_cells.append(score)
-    return RegionStrata(counties, rate_cells, score_cells, skipped, items)
+    return RegionStrata(counties, rate_cells, score_cells, skipped, items, dimensions, pairs)
 
 
 def _counts_and_populations(campaigns: list[Campaign], layouts: dict, *, session: Session):
-    """campaign id -> group -> GroupCounts, and campaign id -> group -> N_g: stored for the
-    campaigns without pending changes, recomputed for the others."""
+    """campaign id -> group -> GroupCounts, campaign id -> group -> N_g, and the pooled
+    item-pair sums: stored for the campaigns without pending changes, recomputed for the
+    others."""
     stale = category_counts.pending([c.id for c in campaigns], session=session)
     overall_items = {cid: layout[0] for cid, layout in layouts.items()}
     clean = [c.id for c in campaigns if c.id not in stale]
     rows = _stored_rows(clean, overall_items, session=session)
     populations = _populations(clean, session=session)
+    pairs = pair_sums.pooled(clean, session=session)
     for campaign in campaigns:
         if campaign.id not in stale:
             continue
-        rows += _computed_rows(campaign, overall_items[campaign.id], session=session)
+        rows += _computed_rows(campaign, overall_items[campaign.id], pairs, session=session)
         own = populations.setdefault(campaign.id, {})
         for (group, _community), n in category_counts.computed_roster(
                 campaign.id, session=session).items():
             own[group] = own.get(group, 0) + n
-    return _group_counts(rows, overall_items), populations
+    return _group_counts(rows, overall_items), populations, pairs
 
 
 def group_strata(key: str, group: str, counts: GroupCounts, population: int):
@@ -146,7 +156,7 @@ def group_strata(key: str, group: str, counts: GroupCounts, population: int):
 
 
 def _layouts(campaign_ids: list[int], *, session: Session) -> dict[int, tuple]:
-    """campaign id -> (overall item, the dimensions' item lists) of its attached
+    """campaign id -> (overall item, dimension -> its items) of its attached
     questionnaires (one query); campaigns without a usable questionnaire are absent."""
     rows = session.exec(
         select(CampaignQuestionnaire.campaign_id, CampaignQuestionnaire.household_group,
@@ -171,7 +181,7 @@ def _layouts(campaign_ids: list[int], *, session: Session) -> dict[int, tuple]:
             _items, overall, dimensions, _labels = questionnaire_layout(questionnaires)
         except ScoresError:
             continue
-        out[campaign_id] = (overall, list(dimensions.values()))
+        out[campaign_id] = (overall, dimensions)
     return out
 
 
@@ -191,10 +201,13 @@ def _stored_rows(campaign_ids: list[int], overall_items: dict[int, str], *,
                   CategoryCount.item, CategoryCount.code)).all())
 
 
-def _computed_rows(campaign: Campaign, overall_item: str, *, session: Session) -> list:
-    """The rows of :func:`_stored_rows` for one campaign, recomputed from its responses."""
+def _computed_rows(campaign: Campaign, overall_item: str, pairs: dict, *,
+                   session: Session) -> list:
+    """The rows of :func:`_stored_rows` for one campaign, recomputed from its responses;
+    its pair sums are added to ``pairs``."""
     summed: Counter = Counter()
-    counts = category_counts.computed_counts(campaign, session=session)
+    counts, sums = category_counts.computed(campaign, session=session)
+    pair_sums.add_cells(pairs, sums)
     for (_community, group, _mode, item, code), n in counts.items():
         if item == overall_item or item in _PSEUDO_ITEMS:
             summed[(group, item, code)] += n

@@ -70,6 +70,19 @@ class FunnelLine(DocumentModel):
     high_998: list[float]
 
 
+class DimensionAlpha(DocumentModel):
+    """A dimension's Cronbach alpha over every counted response of the region (pairwise
+    deletion, 9 and no answer missing), from the campaigns' pooled item-pair sums: equal to
+    the computation on all the rows. ``dimension`` "all": every rating item but the overall
+    one, as the scores document's reliability. None where undefined (one item, a pair
+    answered together by fewer than two responses)."""
+
+    dimension: str
+    items: list[str]
+    alpha: float | None
+    standardized_alpha: float | None
+
+
 class RollupDocument(Document):
     """A region's roll-up for a year: the stratified estimate over every county × group
     stratum of the campaigns in its subtree, the league table and the funnel.
@@ -94,4 +107,6 @@ class RollupDocument(Document):
     #: Campaigns of the region and year whose scores cannot be computed (no questionnaire
     #: attached yet): not in the roll-up.
     skipped: list[str] = []
+    #: Each dimension's alpha over the region's responses (absent from older documents).
+    reliability: list[DimensionAlpha] | None = None
     conventions: dict[str, str]

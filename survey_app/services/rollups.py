@@ -24,6 +24,7 @@ from survey_app.models import Unit
 from survey_app.services import units as units_service
 from survey_app.services.rollup_model import (
     CountyRow,
+    DimensionAlpha,
     FunnelLine,
     RolledEstimate,
     RollupDocument,
@@ -50,7 +51,14 @@ def _conventions() -> dict[str, str]:
             "funnel": FUNNEL_CONVENTION,
             "inputs": "each county campaign's category counts of its counted responses, "
                       "overall item, per household group: the rate, score and SEs its "
-                      "scores document gives the group (design weights, FPC), unrounded"}
+                      "scores document gives the group (design weights, FPC), unrounded",
+            "reliability": "Cronbach's alpha with pairwise deletion over every rating "
+                           "item but the overall one (\"all\", as each scores document's) "
+                           "and over each dimension's items, over "
+                           "every counted response of the region's campaigns (codes 1-5; "
+                           "not applicable and no answer missing), from the campaigns' "
+                           "per-cell item-pair sums added up: equal to the computation on "
+                           "all the rows; no interval (the sums do not carry the rows used)"}
 
 
 def _estimate(result, decimals: int) -> RolledEstimate:
@@ -100,7 +108,23 @@ def _rollup_document(unit: Unit, year: int, under, *, session: Session) -> Rollu
     return RollupDocument(
         unit=_heading(unit, session), year=year, item=next(iter(strata.items), None),
         n_campaigns=len(strata.counties), skipped=strata.skipped,
-        conventions=_conventions(), **_rolled(strata))
+        reliability=_reliability(strata), conventions=_conventions(), **_rolled(strata))
+
+
+def _reliability(strata) -> list[DimensionAlpha]:
+    """Each dimension's alpha from the region's pooled item-pair sums."""
+    from survey_app.services.pair_sums import dimension_alpha, scale  # numpy, as above
+
+    out = []
+    every = {"all": scale(strata.dimensions)} if strata.dimensions else {}
+    for name, items in {**every, **strata.dimensions}.items():
+        a = dimension_alpha(items, strata.pairs)
+        out.append(DimensionAlpha(
+            dimension=name, items=list(items),
+            alpha=None if a is None else _r(a.alpha, STAT_DECIMALS),
+            standardized_alpha=None if a is None else _r(a.standardized_alpha,
+                                                         STAT_DECIMALS)))
+    return out
 
 
 def _rolled(strata) -> dict:

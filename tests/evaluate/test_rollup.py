@@ -54,7 +54,7 @@ def test_city_rollup_equals_the_stratified_sum_by_hand(app, session):
     assert all(r.rank_ci[0] <= r.rank <= r.rank_ci[1] for r in doc.counties)
     assert doc.counties[-1].name == "资阳区" and doc.counties[-1].funnel == "low_998"
     assert doc.left_out == [] and set(doc.conventions) == {"rollup", "league", "funnel",
-                                                           "inputs"}
+                                                           "inputs", "reliability"}
 
 
 @pytest.mark.demo_data

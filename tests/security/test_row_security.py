@@ -32,7 +32,8 @@ VERSIONS = Path(__file__).parents[2] / "migrations/versions"
 MIGRATION = next(VERSIONS.glob("*_row_security.py"))
 # Later migrations that add campaign tables add their policies themselves.
 POLICY_MIGRATIONS = (MIGRATION, next(VERSIONS.glob("*_category_counts.py")),
-                     next(VERSIONS.glob("*_backcheck_topup_policy.py")))
+                     next(VERSIONS.glob("*_backcheck_topup_policy.py")),
+                     next(VERSIONS.glob("*_pair_sums.py")))
 HESHAN, ZIYANG = "430903", "430902"
 OTHER_COUNTY = "ziyang-2021"
 
