@@ -48,11 +48,20 @@ def _all_units():
     return row_security.acting_as(row_security.ALL_UNITS)
 
 
+class RequesterInactive(RuntimeError):
+    """The job's requester was deactivated (or deleted) after asking: the job fails rather
+    than export, for an account that may no longer read, what it could read then."""
+
+
 def _acting_for(spec: JobSpec):
     """The job's requester's scope: a county user's job reads and writes that county only,
-    whichever process runs it (a job whose requester is gone: nothing)."""
+    whichever process runs it; a job whose requester is gone or deactivated fails
+    (:class:`RequesterInactive`), on SQLite too, which has no row security."""
     with db.read_session() as session:
-        path = row_security.path_for(session.get(User, spec.requested_by), session=session)
+        user = session.get(User, spec.requested_by)
+        if user is None or not user.active:
+            raise RequesterInactive(spec.requested_by)
+        path = row_security.path_for(user, session=session)
     return row_security.acting_as(path)
 
 
