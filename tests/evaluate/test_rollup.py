@@ -79,6 +79,11 @@ def test_rollup_page_api_and_command(app, client, session, runner):
     for text in ("益阳市2021年度满意度汇总", "排名表", "漏斗图", "资阳区", "桃江县", "赫山区",
                  "名次95%区间", "<svg"):
         assert text in page
+    # The region's α from the pooled pair sums, shown as the document holds it.
+    pooled = next(a for a in rollups.rollup_document(
+        units.unit_by_code(CITY, session=session), 2021, session=session).reliability
+        if a.dimension == "all")
+    assert "除总体满意度外的全部评价题" in page and f"{pooled.alpha:.3f}" in page
     assert client.get("/evaluate/units/999999/2021").status_code == 404
     assert client.get("/evaluate/units/4309%2500/2021").status_code == 404
     assert f"/evaluate/units/{CITY}/2021" in client.get("/evaluate/").get_data(as_text=True)
