@@ -58,6 +58,13 @@ def create_job(kind: str, params: dict[str, Any], *, session: Session, actor: Us
     if kind not in KINDS:
         raise ValueError(f"unknown job kind {kind!r}")
     _check_pending(actor, max_pending, session=session)
+    return _write_job(kind, params, session=session, actor=actor, campaign=campaign,
+                      action=action, details=details)
+
+
+def _write_job(kind: str, params: dict[str, Any], *, session: Session, actor: User,
+               campaign: Campaign | None, action: str,
+               details: dict[str, Any] | None) -> BackgroundJob:
     campaign_id = campaign.id if campaign is not None else None
     job = BackgroundJob(kind=kind, params=params, campaign_id=campaign_id,
                         requested_by=actor.id)
@@ -90,12 +97,14 @@ def create_snapshot_job(kind: str, params: dict[str, Any], *, session: Session, 
     (the producer refuses other data) and write the job with its audit event, all in the
     session's transaction (``create_job``; refused before anything is anchored while the
     actor has ``max_pending`` jobs unfinished)."""
+    if kind not in KINDS:
+        raise ValueError(f"unknown job kind {kind!r}")
     _check_pending(actor, max_pending, session=session)
     head = audit_chain.anchor_snapshot(campaign.id, snapshot, session=session,
                                        label=audit.actor_label(actor), purpose=action).head
-    return create_job(kind, {**params, "snapshot": snapshot, "chain_head": head},
+    return _write_job(kind, {**params, "snapshot": snapshot, "chain_head": head},
                       session=session, actor=actor, campaign=campaign, action=action,
-                      details=details, max_pending=max_pending)
+                      details=details)
 
 
 def claim_job(job_id: int, *, session: Session, now: datetime, lease: timedelta,
