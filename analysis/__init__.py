@@ -21,6 +21,7 @@ intervals     Wilson, normal and t intervals, FPC
 raking        raking (IPF) to roster margins, trimmed; raked means and their linearised SE
 raked_campaign  campaign statistics recomputed with raked weights
 raked_design    a raked design's variance tables, prepared once per cell
+raked_cells     raked rate and index means and their SEs from per-(raking cell, code) sums
 bootstrap     bootstrap intervals (percentile/basic/BCa, stratified, multinomial counts)
 stratified    design weights N_h/r_h, pooled estimate, SE with/without FPC, Kish deff
 reliability   Cronbach's alpha (raw, standardised), Feldt CI, item-total, alpha-if-deleted
@@ -98,6 +99,7 @@ _EXPORTS: dict[str, tuple[str, ...]] = {
         "satisfaction_rate", "satisfaction_score", "summary_from_counts",
     ),
     "planning": ("aapor_rates", "cochran_sample_size", "contacts_needed", "margin_of_error"),
+    "raked_cells": ("RakedCells", "cell_ratio_means", "combination_variances"),
     "raked_design": ("RakedDesign", "design_variance", "design_variances"),
     "raked_campaign": ("RakedHeadline", "raked_campaign_statistics", "raked_headline"),
     "raking": (

@@ -2,7 +2,8 @@
 
 :func:`raked_campaign_statistics` takes the design-weighted
 :class:`~analysis.campaign.CampaignStatistics` of a cell and replaces what the weights
-change: each item's rate and index (raked ratio means, :func:`analysis.raking.raked_means`)
+change: each item's rate and index (raked ratio means, :func:`analysis.raking.raked_means`,
+summed per raking cell by :mod:`analysis.raked_cells`)
 with their reported estimates, the dimension indices and rates, the composite index with
 its linearised SE, and the indicator. Unweighted counts, reliability and drivers stay.
 """
@@ -20,8 +21,8 @@ from analysis.conventions import DIMENSION_CONVENTION
 from analysis.estimates import MeasureName, dimension_rate, item_estimates, score_from_index
 from analysis.indicator import indicator_from_estimates
 from analysis.intervals import Interval, interval_from_se
-from analysis.raked_design import RakedDesign, design_variance
-from analysis.raking import raked_means, raked_point_means
+from analysis.raked_cells import RakedCells, cell_ratio_means, combination_variances
+from analysis.raking import raked_point_means
 from analysis.response_table import stratum_codes
 
 __all__ = ["RakedHeadline", "raked_campaign_statistics", "raked_headline"]
@@ -77,15 +78,11 @@ def raked_campaign_statistics(
     >>> round(r.composite.overall, 6) == round(s.composite.overall, 6)
     True
     """
-    values, stratum, population, labels = _rate_and_index_values(
-        responses, strata, population_by_stratum, na_code)
-    n_items = values.shape[0] // 2
-    # One design for the items', composite's and dimensions' variances (its indicator
-    # matrices cost as much as a sweep).
-    design = RakedDesign.of(weights, stratum, population, margins)
-    estimates, u = raked_means(values, stratum, weights, population, labels, margins,
-                               measures=["satisfaction rate"] * n_items + ["index"] * n_items,
-                               design=design)
+    stratum, population, labels = _strata(strata, population_by_stratum)
+    cells = RakedCells.of(responses, weights, stratum, population, margins, na_code=na_code)
+    n_items = cells.counts.shape[0]
+    estimates, tables = cell_ratio_means(
+        cells, labels, ["satisfaction rate"] * n_items + ["index"] * n_items)
     items = tuple(
         replace(it, rate=estimates[j], index=estimates[n_items + j], rate_interval=None,
                 index_interval=None,
@@ -95,12 +92,10 @@ def raked_campaign_statistics(
     composite = composite_index(
         [it.index.estimate for it in items], {d.name: d.items for d in old.dimensions},
         dimension_weights=[d.weight for d in old.dimensions], weights_method=old.weights_method)
-    coef = np.zeros(n_items)
-    total = sum(d.weight for d in composite.dimensions if not np.isnan(d.index))
-    for d in composite.dimensions:
-        for item, share in zip(d.items, d.item_weights, strict=True):
-            coef[item] += d.weight / total * share
-    se = float(np.sqrt(design_variance((coef @ u[n_items:])[None, :], design)[0]))
+    # One pass over the answers for the composite's and the dimensions' variances.
+    coef = _combinations(composite, n_items)
+    variances = combination_variances(cells, tables, coef)[0]
+    se = float(np.sqrt(variances[0]))
     normal = interval_from_se(composite.overall, se, confidence)
     return replace(
         stats, items=items, composite=composite, composite_se=se,
@@ -108,8 +103,30 @@ def raked_campaign_statistics(
                                     "normal interval, linearised SE under the raking margins"),
         indicator=indicator_from_estimates(items[overall_item].estimates, indicator_measure,
                                            target, points, rule),
-        dimensions=_raked_dimensions(composite, items, u, design),
+        dimensions=_raked_dimensions(composite, items, variances[1:]),
         convention=stats.convention + "; raked weights (analysis.raking)")
+
+
+def _strata(strata, population_by_stratum):
+    """Each respondent's stratum 0..H-1, the strata's N_h and their labels."""
+    labels_arr, stratum = stratum_codes(strata)
+    labels = labels_arr.tolist()
+    return (stratum, np.array([float(population_by_stratum[lab]) for lab in labels]),
+            labels)
+
+
+def _combinations(composite, n_items: int) -> np.ndarray:
+    """Coefficients on the rows (item rates, then indices) of the composite index, then
+    of each dimension's index, then of each dimension's rate."""
+    dims = composite.dimensions
+    coef = np.zeros((1 + 2 * len(dims), 2 * n_items))
+    total = sum(d.weight for d in dims if not np.isnan(d.index))
+    for k, d in enumerate(dims):
+        for item, share in zip(d.items, d.item_weights, strict=True):
+            coef[0, n_items + item] += d.weight / total * share
+            coef[1 + k, n_items + item] += share
+            coef[1 + len(dims) + k, item] += share
+    return coef
 
 
 def _rate_and_index_values(responses, strata, population_by_stratum, na_code: int):
@@ -118,9 +135,7 @@ def _rate_and_index_values(responses, strata, population_by_stratum, na_code: in
     # The design statistics validated the codes; only the strata and valid answers are
     # needed here (rebuilding the response table cost more than the raked means).
     codes = np.asarray(responses, dtype=float)
-    labels_arr, stratum = stratum_codes(strata)
-    labels = labels_arr.tolist()
-    population = np.array([float(population_by_stratum[lab]) for lab in labels])
+    stratum, population, labels = _strata(strata, population_by_stratum)
     codes = np.where((codes >= 1) & (codes <= 5) & (codes != na_code), codes, np.nan)
     n_items = codes.shape[0]
     values = np.empty((2 * n_items, codes.shape[1]))
@@ -194,17 +209,11 @@ def raked_headline(stats: CampaignStatistics, responses, strata, population_by_s
                          score_from_index(indices[overall_item]), composite.overall)
 
 
-def _raked_dimensions(composite, items, u,
-                      design: RakedDesign) -> tuple[DimensionStatistics, ...]:
+def _raked_dimensions(composite, items, variances) -> tuple[DimensionStatistics, ...]:
     """Dimension indices and rates with their SEs under the raking margins (a one-item
-    dimension: its item's); ``u`` the influence values of the item rates, then indices."""
-    n_items = len(items)
-    coef = np.zeros((len(composite.dimensions), n_items))
-    for k, d in enumerate(composite.dimensions):
-        for item, share in zip(d.items, d.item_weights, strict=True):
-            coef[k, item] += share
-    variances = design_variance(np.vstack([coef @ u[n_items:], coef @ u[:n_items]]), design)
-    index_se, rate_se = np.sqrt(variances[:len(coef)]), np.sqrt(variances[len(coef):])
+    dimension: its item's); ``variances`` those of the dimensions' indices, then rates."""
+    n_dims = len(composite.dimensions)
+    index_se, rate_se = np.sqrt(variances[:n_dims]), np.sqrt(variances[n_dims:])
     return tuple(
         DimensionStatistics(d.name, d.index,
                             dimension_rate([items[i].rate.estimate for i in d.items]),

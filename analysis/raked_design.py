@@ -13,7 +13,14 @@ from dataclasses import dataclass
 
 import numpy as np
 
-__all__ = ["RakedDesign", "design_variance", "design_variances", "indicator_matrix"]
+__all__ = [
+    "RakedDesign",
+    "design_variance",
+    "design_variances",
+    "indicator_matrix",
+    "stratified_variances",
+    "sweep_adjustments",
+]
 
 #: R survey's svyrecvar sweeps a raked design's influence values this many times.
 _SWEEPS = 10
@@ -73,10 +80,23 @@ def design_variances(influence, design: RakedDesign) -> tuple[np.ndarray, np.nda
     u = np.atleast_2d(np.asarray(influence, dtype=float))
     x = _swept(u, design) if design.margins else u.copy()  # a new array: scaled in place
     x *= design.weights
-    r, pop = design.respondents, design.populations
     s1 = x @ design.strata_onehot
     x *= x  # x is not needed again: squared in place, not into a new rows × n array
     s2 = x @ design.strata_onehot
+    return stratified_variances(s1, s2, design.respondents, design.populations)
+
+
+def stratified_variances(s1, s2, respondents, populations) -> tuple[np.ndarray, np.ndarray]:
+    """The stratified without-replacement variance, with and without the FPC, from each
+    row's per-stratum sums s1 = Σ_{i∈h} x_i and s2 = Σ_{i∈h} x_i² (rows × H).
+
+    Examples
+    --------
+    >>> [v.tolist() for v in stratified_variances(np.array([[0.0]]), np.array([[5.0]]),
+    ...                                           np.array([4.0]), np.array([40.0]))]
+    [[6.0], [6.666666666666667]]
+    """
+    r, pop = respondents, populations
     with np.errstate(invalid="ignore", divide="ignore"):
         within = np.where(r > 1, (s2 - s1**2 / np.maximum(r, 1)) * r / np.maximum(r - 1, 1),
                           0.0)
@@ -88,13 +108,9 @@ def _swept(u: np.ndarray, design: RakedDesign) -> np.ndarray:
     small tables: the sweeps only ever subtract per-category constants A_m, so the category
     sums of the current u are S_m − Σ_k A_k N_km (N_km the margins' cross counts) and the
     respondents are touched once to sum and once to subtract."""
-    cats, cross, counts = design.margins, design.cross, design.margin_counts
-    sums = [u @ onehot for onehot in design.margin_onehots]
-    adjust = [np.zeros((u.shape[0], onehot.shape[1])) for onehot in design.margin_onehots]
-    for _ in range(_SWEEPS):
-        for m in range(len(cats)):
-            current = sums[m] - sum(adjust[k] @ cross[k][m] for k in range(len(cats)))
-            adjust[m] += current / counts[m]
+    cats = design.margins
+    adjust = sweep_adjustments([u @ onehot for onehot in design.margin_onehots],
+                               design.cross, design.margin_counts)
     # u − A_0[c_0] − A_1[c_1] … as before, into two arrays rather than one per margin
     # (take keeps them C-ordered, unlike a[:, c]).
     out = np.take(adjust[0], cats[0], axis=1)
@@ -105,6 +121,25 @@ def _swept(u: np.ndarray, design: RakedDesign) -> np.ndarray:
             np.take(a, c, axis=1, out=column, mode="clip")  # "raise" would buffer
             out -= column
     return out
+
+
+def sweep_adjustments(sums, cross, counts) -> list[np.ndarray]:
+    """Per margin, the constants A_m (rows × k_m) R's ten sweeps u ← u − ave_c(u) subtract
+    in all, from the margins' category sums of u (``sums[m]``, rows × k_m), their cross
+    counts N_km (``cross[k][m]``) and their respondents per category (``counts[m]``).
+
+    Examples
+    --------
+    >>> sweep_adjustments([np.array([[3.0, 1.0]])], ((np.diag([2.0, 2.0]),),),
+    ...                   (np.array([2, 2]),))[0].tolist()
+    [[1.5, 0.5]]
+    """
+    adjust = [np.zeros((s.shape[0], s.shape[1])) for s in sums]
+    for _ in range(_SWEEPS):
+        for m in range(len(sums)):
+            current = sums[m] - sum(adjust[k] @ cross[k][m] for k in range(len(sums)))
+            adjust[m] += current / counts[m]
+    return adjust
 
 
 def design_variance(influence, design: RakedDesign, *, fpc: bool = True) -> np.ndarray:

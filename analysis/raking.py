@@ -25,11 +25,14 @@ from analysis.stratified import StratifiedEstimate, StratumEstimate
 __all__ = [
     "RAKING_CONVENTION",
     "RakedWeights",
+    "RatioTotals",
     "calibrated_variance",
     "rake_weights",
     "raked_means",
     "raked_point_means",
     "raked_stratified_mean",
+    "ratio_estimates",
+    "with_ses",
 ]
 
 @dataclass(frozen=True, slots=True)
@@ -272,13 +275,25 @@ def raked_means(values, strata, weights, populations, labels, margins=(), *,
     y = np.atleast_2d(np.asarray(values, dtype=float))
     design = design or RakedDesign.of(weights, strata, populations, margins)
     estimates, u = _ratio_means(y, design, labels)
-    var, var_nofpc = design_variances(u, design)
+    return with_ses(estimates, *design_variances(u, design), measures), u
+
+
+def with_ses(estimates, var, var_nofpc, measures=None) -> tuple[StratifiedEstimate, ...]:
+    """``estimates`` with the SEs of the variances with and without the FPC, and their
+    conventions (one measure name per estimate).
+
+    Examples
+    --------
+    >>> e = ratio_estimates(["a"], np.array([40.0]), RatioTotals(*[np.ones((1, 1))] * 9))
+    >>> with_ses(e, [4.0], [9.0], ["index"])[0].se
+    2.0
+    """
     names = measures or ["mean"] * len(estimates)
     return tuple(
         replace(e, se=float(np.sqrt(v)), se_without_fpc=float(np.sqrt(v0)),
                 convention=f"raked {m}: sum_h W_h (sum w y / sum w) over valid answers; "
                 "linearised SE under the raking margins")
-        for e, v, v0, m in zip(estimates, var, var_nofpc, names, strict=True)), u
+        for e, v, v0, m in zip(estimates, var, var_nofpc, names, strict=True))
 
 
 class _Totals(NamedTuple):
@@ -380,11 +395,43 @@ def _ratio_means(y: np.ndarray, design: RakedDesign,
     np.multiply(wv, dev, out=scratch)
     scratch *= dev
     ss = scratch @ strata_onehot
+    return ratio_estimates(labels, pop, RatioTotals(n_valid, t_v, answered, share_pop, share,
+                                                    means, ss, sum_w2, per_weight)), u
+
+
+class RatioTotals(NamedTuple):
+    """Per row and stratum (rows × H): what a raked ratio mean's estimate reports."""
+
+    n_valid: np.ndarray  # valid answers
+    t_v: np.ndarray  # Σ w over valid answers
+    answered: np.ndarray  # t_v > 0
+    share_pop: np.ndarray  # N_h of the answered strata, else 0
+    share: np.ndarray  # W_h among the answered strata
+    means: np.ndarray  # m_h
+    ss: np.ndarray  # Σ w v (y − m_h)²
+    sum_w2: np.ndarray  # Σ w² over valid answers
+    per_weight: np.ndarray  # W_h / t_v
+
+
+def ratio_estimates(labels, pop: np.ndarray, t: RatioTotals) -> list[StratifiedEstimate]:
+    """Every row's pooled ratio mean with its strata (SEs left NaN) from its totals.
+
+    Examples
+    --------
+    >>> one = np.ones((1, 1))
+    >>> t = RatioTotals(2 * one, 20 * one, one > 0, 40 * one, one, 0.5 * one, 5 * one,
+    ...                 200 * one, one / 20)
+    >>> e = ratio_estimates(["a"], np.array([40.0]), t)[0]
+    >>> e.estimate, round(e.effective_n, 9), e.strata[0].variance
+    (0.5, 2.0, 0.5)
+    """
+    (n_valid, t_v, answered, share_pop, share, means, ss, sum_w2,
+     per_weight) = t
     # Σ of the pooled weights share_h w_i/t_v,h over valid answers is 1, so Kish's n_eff is
     # 1/Σ_h (share_h/t_v,h)² Σ_{i∈h} w_i².
     n_eff = 1.0 / np.sum(per_weight**2 * sum_w2, axis=1)
     out = []
-    for j in range(y.shape[0]):
+    for j in range(means.shape[0]):
         strata_out = tuple(
             StratumEstimate(
                 label=labels[k], population=float(pop[k]), respondents=int(n_valid[j, k]),
@@ -400,4 +447,4 @@ def _ratio_means(y: np.ndarray, design: RakedDesign,
             estimate=float(share[j] @ means[j]), se=float("nan"), se_without_fpc=float("nan"),
             fpc_applied=True, design_effect=n / float(n_eff[j]), effective_n=float(n_eff[j]),
             n=n, population=float(share_pop[j].sum()), strata=strata_out, convention=""))
-    return out, u
+    return out
