@@ -81,8 +81,10 @@ def _cell_dimensions(data: CountedData, rows: dict[int, int]) -> dict[str, list[
 
 def _raked(stats, y, strata, pop, raking, mask, overall_row: int, campaign):
     """The cell's statistics under the raked weights of its respondents (``mask``)."""
+    # compress: the same arrays as boolean indexing, several times faster.
     return analysis.raked_campaign_statistics(
-        stats, y, strata, pop, raking.weights[mask], [m[mask] for m in raking.margins],
+        stats, y, strata, pop, np.compress(mask, raking.weights),
+        [np.compress(mask, m) for m in raking.margins],
         overall_item=overall_row, na_code=NA_CODE, target=campaign.indicator_target,
         points=campaign.indicator_points)
 
