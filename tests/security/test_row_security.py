@@ -243,6 +243,28 @@ def test_cli_commands_and_residents_pages_act_for_every_county(app, session, run
     assert "赫山区2021年度" in index and "资阳区2021年度" in index
 
 
+SHELL_INPUT = f"""from survey_app.extensions import db
+from survey_app.services import campaigns
+print("FOUND", campaigns.get_campaign("{OTHER_COUNTY}", session=db.session) is not None)
+"""
+
+
+@pytest.mark.demo_data
+def test_the_operators_shell_acts_for_every_county_and_says_so(app, _connection):
+    """``survey-app shell`` (and ``flask shell``): the operator holds the database's
+    credentials; the shell starts in the all-units scope with a one-line notice, instead of
+    seeing nothing until it calls acting_as."""
+    from survey_app.cli import main
+    from survey_app.row_security import SHELL_NOTICE
+
+    if _connection.dialect.name == "postgresql":
+        _connection.exec_driver_sql(f'SET LOCAL ROLE "{_probe_role(_connection)}"')
+    result = app.test_cli_runner().invoke(main, args=["shell"], input=SHELL_INPUT)
+    assert result.exit_code == 0, result.output
+    assert SHELL_NOTICE in result.stderr and SHELL_NOTICE.count("\n") == 0
+    assert "FOUND True" in result.stdout
+
+
 def _export_job(session, user, slug: str) -> int:
     from survey_app.services import jobs
 
