@@ -58,7 +58,11 @@ def redact_record(record: logging.LogRecord) -> logging.LogRecord:
     """Redact ``record`` in place: the message with its arguments, the exception's
     traceback (its last line is the exception's message: a ValueError naming the ID number
     it refused, a request's 500) and the stack; returns it."""
-    record.msg = redact(record.getMessage())
+    try:
+        message = record.getMessage()
+    except Exception:  # noqa: BLE001 - a broken logging call must not raise at its caller
+        message = f"{record.msg} (arguments that do not fit: {record.args!r})"
+    record.msg = redact(message)
     record.args = ()
     # Formatters print the cached exc_text when there is one.
     if record.exc_info and not record.exc_text:

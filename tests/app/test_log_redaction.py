@@ -76,6 +76,14 @@ def test_every_record_is_redacted_whoever_logs_it(logged):
     _assert_clean(written)
 
 
+def test_a_logging_call_whose_arguments_do_not_fit_still_logs_redacted(logged):
+    log_redaction.install()
+    logging.getLogger("test.redaction.broken").warning("calling %s at %d", PHONE, "noon")
+    written = logged.getvalue()
+    assert "calling %s at %d (arguments that do not fit: ('<phone>', 'noon'))" in written
+    _assert_clean(written)
+
+
 def test_the_apps_output_is_redacted(make_app, logged, capsys):
     """The app's own logger (Flask's handler, a request's 500) and a module's logger: an ID
     number or a phone in a message, its arguments or an exception's traceback is masked."""
