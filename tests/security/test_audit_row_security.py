@@ -20,10 +20,10 @@ from sqlmodel import Session, select
 from survey_app import create_app, row_security
 from survey_app.db import make_engine
 from survey_app.extensions import db
-from survey_app.models import AuditEvent, AuditSeal
+from survey_app.models import AuditEvent, AuditSeal, Role
 from survey_app.row_security import ALL_UNITS, set_unit_path
-from survey_app.services import audit, audit_chain, campaigns, units
-from tests.factories import make_campaign
+from survey_app.services import audit, audit_chain, campaigns, unit_scope, units
+from tests.factories import login, make_campaign, make_user
 from tests.fixtures.databases import POSTGRES_URL
 from tests.fixtures.settings import TEST_SETTINGS
 from tests.security.test_row_security import HESHAN, OTHER_COUNTY, _postgres_only, _probe_role
@@ -85,6 +85,23 @@ def test_a_county_sees_no_audit_event_of_another_county_and_its_appends_chain(
         check = audit_chain.verify_chain(session=session)
         assert check.intact and check.unsealed == 0
         assert session.exec(select(AuditSeal).where(AuditSeal.event_id == mine)).one()
+
+
+@pytest.mark.demo_data
+def test_a_county_accounts_request_appends_an_event_without_campaign(
+        app, client, session, _connection):
+    """A county admin's logout (its event names no campaign, which its scope cannot read
+    back) is appended, through the whole request, as the app's non-superuser role."""
+    _postgres_only(_connection)
+    admin = make_user(session, Role.ADMIN)
+    unit_scope.grant_unit(admin, units.unit_by_code(HESHAN, session=session), session=session)
+    session.commit()
+    login(client, admin)
+    _connection.exec_driver_sql(f'SET LOCAL ROLE "{_probe_role(_connection)}"')
+    assert client.post("/auth/logout").status_code == 302
+    with row_security.acting_as(ALL_UNITS):
+        assert session.exec(select(AuditEvent).where(
+            AuditEvent.action == "user.logout", AuditEvent.actor_id == admin.id)).one()
 
 
 def _two_counties(url: str) -> dict[str, tuple[str, int]]:
