@@ -86,13 +86,11 @@ def _trust_proxies(app: Flask) -> None:
 def _init_logging(app: Flask) -> None:
     import logging
 
-    from survey_app.log_redaction import RedactingFilter
+    from survey_app import log_redaction
 
-    # Werkzeug's development-server access log shows survey tokens in paths.
-    for name in ("werkzeug", app.logger.name):
-        logger = logging.getLogger(name)
-        if not any(isinstance(f, RedactingFilter) for f in logger.filters):
-            logger.addFilter(RedactingFilter())
+    # Every record of this process, whoever logs it (werkzeug's access log shows survey
+    # tokens in paths; a module's error may quote an ID number), printed by any handler.
+    log_redaction.install()
     # Flask-Limiter warns of a Redis outage (limits falling back to memory) on its own
     # logger, which has only a NullHandler: under gunicorn the warning reached no log.
     from flask.logging import default_handler

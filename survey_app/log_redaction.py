@@ -6,8 +6,17 @@ the form instance id (``.../receipt/<instance_id>``), which is the response's ow
 logged beside the client address, it would tie an address to a response. Phone and ID
 numbers never belong in logs either, written with spaces or dashes or not (the same
 patterns as the comment scrubber, ``services/text_scrub.py``). ``redact`` masks all of
-them, including such values in query strings; the gunicorn logger class and the logging
-filter below apply it to every line.
+them, including such values in query strings.
+
+One place applies it to every line the process logs: :func:`install` makes every log record
+redacted as it is made (``logging.setLogRecordFactory``): its message with its arguments,
+its exception's traceback and its stack. Whatever logger wrote it and whatever handler
+prints it, the record is already clean: the app's and its modules' loggers, werkzeug's,
+gunicorn's error and access logs, the RQ worker's, a CLI command's, a library's. A filter on
+a logger would miss the records of its child loggers (filters do not apply to propagated
+records), and a filter on handlers would miss handlers added later (RQ adds its own when the
+worker starts). ``create_app`` installs it, and so does the gunicorn logger class (before
+the app is imported).
 """
 
 from __future__ import annotations
@@ -45,25 +54,43 @@ def redact(text: str) -> str:
     return text
 
 
-class RedactingFilter(logging.Filter):
-    def filter(self, record: logging.LogRecord) -> bool:
-        record.msg = redact(record.getMessage())
-        record.args = ()
-        # A traceback's last line is the exception's message (a ValueError naming the ID
-        # number it refused, a request's 500): formatters print the cached exc_text.
-        if record.exc_info and not record.exc_text:
-            record.exc_text = logging.Formatter().formatException(record.exc_info)
-        if record.exc_text:
-            record.exc_text = redact(record.exc_text)
-        if record.stack_info:
-            record.stack_info = redact(record.stack_info)
-        return True
+def redact_record(record: logging.LogRecord) -> logging.LogRecord:
+    """Redact ``record`` in place: the message with its arguments, the exception's
+    traceback (its last line is the exception's message: a ValueError naming the ID number
+    it refused, a request's 500) and the stack; returns it."""
+    try:
+        message = record.getMessage()
+    except Exception:  # noqa: BLE001 - a broken logging call must not raise at its caller
+        message = f"{record.msg} (arguments that do not fit: {record.args!r})"
+    record.msg = redact(message)
+    record.args = ()
+    # Formatters print the cached exc_text when there is one.
+    if record.exc_info and not record.exc_text:
+        record.exc_text = logging.Formatter().formatException(record.exc_info)
+    if record.exc_text:
+        record.exc_text = redact(record.exc_text)
+    if record.stack_info:
+        record.stack_info = redact(record.stack_info)
+    return record
+
+
+def install() -> None:
+    """Make every log record of this process redacted as it is made (idempotent)."""
+    made = logging.getLogRecordFactory()
+    if getattr(made, "redacting", False):
+        return
+
+    def redacted_record(*args, **kwargs) -> logging.LogRecord:
+        return redact_record(made(*args, **kwargs))
+
+    redacted_record.redacting = True
+    logging.setLogRecordFactory(redacted_record)
 
 
 class RedactingGunicornLogger(GunicornLogger):
-    """gunicorn's logger with tokens and personal data masked in access and error lines."""
+    """gunicorn's logger, its access and error lines redacted (:func:`install`): set up
+    when gunicorn starts, before the app is imported."""
 
     def setup(self, cfg) -> None:
+        install()
         super().setup(cfg)
-        for log in (self.access_log, self.error_log):
-            log.addFilter(RedactingFilter())

@@ -10,7 +10,8 @@ acts in, through one context manager, :func:`acting_as`:
   an account (a resident's link, the login page) in :data:`ALL_UNITS`; the API does the same
   for its bearer token's account;
 - every CLI command runs in :data:`ALL_UNITS` (``survey_app.cli.register``): it is the
-  operator on the server, holding the database's credentials anyway;
+  operator on the server, holding the database's credentials anyway; so does the operator's
+  ``survey-app shell`` / ``flask shell`` (a shell context processor, with a one-line notice);
 - a background job's own bookkeeping (claiming, heartbeats, progress, the relay) acts in
   :data:`ALL_UNITS`, and the job's work in its requester's path (``survey_app.job_queue``),
   so a county user's export cannot include another county's rows;
@@ -29,6 +30,7 @@ from __future__ import annotations
 from collections.abc import Iterator
 from contextlib import contextmanager, suppress
 
+import click
 from flask import Flask, current_app, g, has_app_context, request
 from flask_login import current_user
 from sqlalchemy import Connection, event, text
@@ -41,6 +43,8 @@ SETTING = "survey.unit_path"
 #: The path that shows every unit's rows (migration 0029); unset or "" shows none.
 ALL_UNITS = "*"
 _G_KEY = "survey_unit_path"
+SHELL_NOTICE = ("Row security: this shell acts for every unit (survey.unit_path='*'); "
+                "row_security.acting_as(unit.path) narrows a block to one unit.")
 _SET = text("SELECT set_config(:name, :path, true)")
 
 
@@ -58,6 +62,15 @@ def init_app(app: Flask) -> None:
     def _forget_scope(_exc: BaseException | None = None):
         # Tests keep one app context (and so one g) across their requests.
         g.pop(_G_KEY, None)
+
+    @app.shell_context_processor
+    def _shell_acts_for_every_unit() -> dict:
+        # `survey-app shell` / `flask shell`: the operator, who holds the database's
+        # credentials anyway, like every CLI command; said once, as the shell starts.
+        _remember(ALL_UNITS)
+        _set_in_open_transaction(ALL_UNITS)
+        click.echo(SHELL_NOTICE, err=True)
+        return {}
 
     if not event.contains(Session, "after_begin", _after_begin):
         event.listen(Session, "after_begin", _after_begin)

@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
-from sqlalchemy import ColumnElement, Insert, String, bindparam, cast, insert, select
+from sqlalchemy import ColumnElement, Insert, String, bindparam, cast, insert, select, text
 from sqlmodel import Session
 
 from survey_app.models import AuditEvent, User, utcnow
@@ -13,6 +13,8 @@ from survey_app.models import AuditEvent, User, utcnow
 # Built once and executed on the session's connection: an event is written by every
 # change, including each resident's submission, and nothing reads it back as an object.
 _INSERT_EVENT = insert(AuditEvent.__table__).returning(AuditEvent.__table__.c.id)
+_INSERT_EVENT_WITHOUT_RETURNING = insert(AuditEvent.__table__)
+_NEXT_ID = text("SELECT nextval(pg_get_serial_sequence('auditevent', 'id'))")
 
 
 @dataclass(frozen=True)
@@ -82,7 +84,7 @@ def record(
     the event follows the change it records (and ids it names exist).
     """
     session.flush()
-    return session.connection().execute(_INSERT_EVENT, {
+    values = {
         "at": utcnow(),
         "actor_id": actor.id if actor is not None else None,
         "actor_label": label or actor_label(actor),
@@ -92,7 +94,16 @@ def record(
         "campaign_id": campaign_id,
         "reason": reason,
         "details": details or {},
-    }).scalar_one()
+    }
+    connection = session.connection()
+    if campaign_id is None and connection.dialect.name == "postgresql":
+        # Row security shows an event without a campaign in the all-units scope only
+        # (migration 0032), and RETURNING must read the row it returns: a county user's
+        # event (a logout) takes its id from the sequence first, then is appended.
+        values["id"] = connection.execute(_NEXT_ID).scalar_one()
+        connection.execute(_INSERT_EVENT_WITHOUT_RETURNING, values)
+        return values["id"]
+    return connection.execute(_INSERT_EVENT, values).scalar_one()
 
 
 def record_selected(action: str, obj_type: str, object_id: ColumnElement, where: ColumnElement,

@@ -14,6 +14,13 @@ order is the seal order). It runs before every export, report and ``survey-app a
 command, and :func:`anchor_snapshot` records a scores snapshot as an event and seals it:
 the chain head printed in a report then vouches for everything before it.
 
+On PostgreSQL the trail has row-level security (migration 0032): a county account's
+transaction sees, and so seals, its own county's events only, chained from the global head
+(``audit_chain_head()``, the one value it reads beyond its scope); other counties' events
+wait for their own sealer or the next one in the all-units scope (``survey-app audit seal``,
+a global account's export). The chain's order is the seal order, so it stays one chain;
+``survey-app audit verify`` runs in the all-units scope and checks all of it.
+
 What it cannot do: a superuser who rewrites events *and* recomputes every later seal leaves
 a consistent chain. The defence is outside the database: the head hash printed in the
 report (or kept by the evaluator from ``survey-app audit verify``) no longer matches.
@@ -36,6 +43,7 @@ GENESIS = "0" * 64
 BATCH = 5_000
 # pg_advisory_xact_lock key: one sealer at a time, released at commit or rollback.
 _LOCK_KEY = 0x5EA1_A0D1
+_HEAD = text("SELECT audit_chain_head()")
 
 
 @dataclass(frozen=True)
@@ -78,6 +86,11 @@ def link(previous: str, event: AuditEvent) -> str:
 
 
 def _head(session: Session) -> str:
+    """The last seal's hash, whoever's event it sealed: on PostgreSQL through
+    ``audit_chain_head()`` (migration 0032), which reads in the all-units scope, so a
+    county's sealer chains from the other counties' seals it may not see."""
+    if session.get_bind().dialect.name == "postgresql":
+        return session.connection().execute(_HEAD).scalar_one() or GENESIS
     last = session.exec(select(AuditSeal.chain_hash).order_by(AuditSeal.seq.desc())
                         .limit(1)).first()
     return last or GENESIS

@@ -19,7 +19,6 @@ import os
 import re
 import threading
 import time
-import traceback
 import zipfile
 from collections.abc import Callable, Iterator, Mapping
 from contextlib import AbstractContextManager, nullcontext
@@ -30,7 +29,6 @@ from typing import Any
 
 from sqlmodel import Session
 
-from survey_app.log_redaction import redact
 from survey_app.models import BackgroundJob, JobStatus, as_utc, utcnow
 from survey_app.services import job_uploads, jobs
 
@@ -267,10 +265,10 @@ def run_job(job_id: int, *, write: Writer, read: Writer, settings: RunnerSetting
         _own_part(settings, job_id, owner).unlink(missing_ok=True)
         return "lost_claim"
     except Exception as exc:  # the job's failure is recorded, the worker goes on
-        # Redacted, traceback and all: a database error's detail or a file's parse error
-        # may quote a value (an ID number, a phone) of the data the job worked on.
-        log.error("job %s (%s) failed: %s", job_id, spec.kind,
-                  redact("".join(traceback.format_exception(exc))))
+        # Redacted, traceback and all (log_redaction.install): a database error's detail
+        # or a file's parse error may quote a value (an ID number, a phone) of the data.
+        log.error("job %s (%s) failed: %s", job_id, spec.kind, type(exc).__name__,
+                  exc_info=exc)
         _own_part(settings, job_id, owner).unlink(missing_ok=True)
         with own_rows(), write() as session:
             failed = jobs.fail(job_id, owner, type(exc).__name__, session=session,

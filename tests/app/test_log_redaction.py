@@ -1,8 +1,10 @@
+import io
 import logging
 
 import pytest
 
-from survey_app.log_redaction import RedactingFilter, redact
+from survey_app import log_redaction
+from survey_app.log_redaction import redact
 
 
 @pytest.mark.parametrize(("line", "expected"), [
@@ -32,30 +34,73 @@ def test_redact(line, expected):
     assert redact(line) == expected
 
 
-def test_filter_masks_formatted_arguments(caplog):
-    logger = logging.getLogger("test.redaction")
-    logger.addFilter(RedactingFilter())
-    with caplog.at_level(logging.INFO, logger="test.redaction"):
-        logger.info("visit %s from %s", "/s/AbCdEfGhIjKlMnOp", "13900001111")
-    assert caplog.messages == ["visit /s/<token> from <phone>"]
+ID_NUMBER, PHONE = "430903199001011234", "13812345678"
 
 
-def test_filter_masks_the_traceback_of_a_logged_exception():
-    """A request's 500 (Flask logs it with logger.exception) or a failing job: the traceback
-    ends with the exception's message, which may quote the value it refused."""
-    import io
-
+@pytest.fixture
+def logged():
+    """What a handler on the root logger prints (as a deployment's root handler would)."""
     stream = io.StringIO()
     handler = logging.StreamHandler(stream)
-    logger = logging.getLogger("test.redaction.traceback")
-    logger.propagate = False
-    logger.addHandler(handler)
-    logger.addFilter(RedactingFilter())
+    handler.setFormatter(logging.Formatter("%(name)s %(levelname)s %(message)s"))
+    root = logging.getLogger()
+    root.addHandler(handler)
+    yield stream
+    root.removeHandler(handler)
+
+
+def _assert_clean(written: str) -> None:
+    assert ID_NUMBER not in written and PHONE not in written
+    assert ID_NUMBER[:17] not in written and "138 1234 5678" not in written
+
+
+def test_every_record_is_redacted_whoever_logs_it(logged):
+    """A module's logger (a child: a filter on its parent never sees its records), with the
+    numbers in the message, in its arguments, in the exception's message and in the
+    stack."""
+    log_redaction.install()
+    log_redaction.install()  # once is enough; a second call changes nothing
+    logger = logging.getLogger("test.redaction.module.child")
+    logger.warning(f"household {ID_NUMBER} called")
+    logger.warning("visit %s from %s", "/s/AbCdEfGhIjKlMnOp", "138 1234 5678")
     try:
-        raise ValueError("no household with ID 430903199001011234 or phone 13812345678")
+        raise ValueError(f"no household with ID {ID_NUMBER} or phone {PHONE}")
     except ValueError:
         logger.exception("Exception on /entry/households [POST]")
-    logger.removeHandler(handler)
-    written = stream.getvalue()
+    logger.warning("look-up of %s", PHONE, stack_info=True)
+    written = logged.getvalue()
+    assert "household <id-number> called" in written
+    assert "visit /s/<token> from <phone>" in written
     assert "ValueError: no household with ID <id-number> or phone <phone>" in written
-    assert "430903199001011234" not in written and "13812345678" not in written
+    assert "Stack (most recent call last)" in written and "look-up of <phone>" in written
+    _assert_clean(written)
+
+
+def test_a_logging_call_whose_arguments_do_not_fit_still_logs_redacted(logged):
+    log_redaction.install()
+    logging.getLogger("test.redaction.broken").warning("calling %s at %d", PHONE, "noon")
+    written = logged.getvalue()
+    assert "calling %s at %d (arguments that do not fit: ('<phone>', 'noon'))" in written
+    _assert_clean(written)
+
+
+def test_the_apps_output_is_redacted(make_app, logged, capsys):
+    """The app's own logger (Flask's handler, a request's 500) and a module's logger: an ID
+    number or a phone in a message, its arguments or an exception's traceback is masked."""
+    app = make_app(PROPAGATE_EXCEPTIONS=False)
+
+    def leaky():
+        logging.getLogger("survey_app.services.roster").warning("row of %s", ID_NUMBER)
+        app.logger.warning("calling %s", PHONE)
+        raise ValueError(f"no household with ID {ID_NUMBER} or phone {PHONE}")
+
+    app.add_url_rule("/test-leaky", "test_leaky", leaky)
+    assert app.test_client().get("/test-leaky").status_code == 500
+    # Flask's default handler (where the app's logger has it) prints to the request's error
+    # stream; otherwise the app's records reach the root handler.
+    written = logged.getvalue() + capsys.readouterr().err
+    assert "survey_app.services.roster WARNING row of <id-number>" in written
+    assert "calling <phone>" in written
+    assert "Exception on /test-leaky [GET]" in written
+    assert "ValueError: no household with ID <id-number> or phone <phone>" in written
+    _assert_clean(written)
