@@ -263,3 +263,22 @@ def test_a_template_that_unpacks_to_more_than_the_limit_is_refused():
     with pytest.raises(report_settings.ReportSettingsError, match="解压后过大"):
         report_settings.check_docx(buf.getvalue())
     report_settings.check_docx(report.shipped_template())
+
+
+@pytest.mark.demo_data
+def test_a_stored_template_that_no_longer_renders_is_explained_not_a_server_error(
+        app, client, session):
+    """A template stored before the sandbox (or one it now refuses) makes the report page
+    say why and where to replace it."""
+    document = Document()
+    document.add_paragraph("{{ cycler.__init__.__globals__ }}")
+    buf = io.BytesIO()
+    document.save(buf)
+    campaign = campaigns.get_campaign(demo.SLUG, session=session)
+    report_settings.save_template(campaign, buf.getvalue(), session=session, actor=None)
+    session.flush()
+    login(client, make_user(session))
+    answer = client.get(f"/evaluate/{demo.SLUG}/report.docx")
+    assert answer.status_code == 302
+    assert answer.headers["Location"].endswith("#indicator-table")
+    assert "不允许的语句" in client.get(answer.headers["Location"]).get_data(as_text=True)
