@@ -75,8 +75,8 @@ def _paper_form(campaign: Campaign, form_id: int) -> PaperForm:
 
 
 def _communities() -> list[Community]:
-    if current_user.role == Role.ADMIN:
-        return list(db.session.exec(select(Community).order_by(Community.code)).all())
+    if current_user.role == Role.ADMIN:  # a county's admin: its county's communities only
+        return unit_scope.visible_communities(current_user, session=db.session)
     return [c for c in [db.session.get(Community, current_user.community_id or -1)] if c]
 
 
