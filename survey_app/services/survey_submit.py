@@ -179,6 +179,10 @@ def submit_response(target: SurveyTarget, values: AnswerValues, *, session: Sess
     AlreadyAnswered; a campaign closed or a token revoked since the link was resolved
     raises SurveyUnavailable.
     """
+    if target.access_token is not None:
+        # The household's row before its token's: the order of every channel that stores a
+        # household's response (paper, interview, open link), so two never deadlock.
+        _lock_household(target.household, session=session)
     token = confirm_token(target, session=session)
     event = audit.Entry("response.submit", "response", label="resident",
                         campaign_id=target.campaign.id,
@@ -230,8 +234,7 @@ def _token_repeat(target: SurveyTarget, values: AnswerValues, instance_id: str, 
 def _answered_elsewhere(household: Household, *, session: Session) -> bool:
     """Whether the household already has its counted response through another channel (a
     verified paper form, an interview, an identified open-link answer): the first counts.
-    Its row is locked first, as those channels lock it before they check and store."""
-    _lock_household(household, session=session)
+    (Its row is locked: those channels lock it too before they check and store.)"""
     return counted_response_of(household, session=session) is not None
 
 
