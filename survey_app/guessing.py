@@ -22,12 +22,12 @@ import math
 import time
 
 from flask import current_app
-from flask_limiter.util import get_remote_address
 from limits import parse
 from limits.storage import MemoryStorage
 from limits.strategies import FixedWindowRateLimiter
 from werkzeug.exceptions import TooManyRequests
 
+from survey_app.client_address import client_key
 from survey_app.extensions import limiter
 
 _FALLBACK = "survey_guess_fallback"
@@ -37,7 +37,7 @@ _WARNED = "survey_guess_fallback_warned"
 def count_failed_lookup() -> None:
     """Count one failed token lookup (or failed open-link identification) of this request's
     address; TooManyRequests (with Retry-After) once its budget is spent."""
-    retry_after = _spend("TOKEN_RATE_LIMIT", "token-guess", get_remote_address(),
+    retry_after = _spend("TOKEN_RATE_LIMIT", "token-guess", client_key(),
                          counting="failed link lookups")
     if retry_after is not None:
         raise TooManyRequests(retry_after=retry_after)
@@ -52,7 +52,7 @@ def open_submit_refused(device: str) -> int | None:
     residents behind one address (a carrier NAT, a Wi-Fi) share a generous budget. An
     identified answer is bounded by the roster (one per household) and never refused.
     """
-    for setting, scope, key in (("OPEN_LINK_RATE_LIMIT", "open-address", get_remote_address()),
+    for setting, scope, key in (("OPEN_LINK_RATE_LIMIT", "open-address", client_key()),
                                 ("OPEN_LINK_DEVICE_LIMIT", "open-device", device)):
         retry_after = _spend(setting, scope, key, counting="unverified open-link submits")
         if retry_after is not None:

@@ -30,7 +30,7 @@ from survey_app.services.text_scrub import ID_LABEL, NUMBER_PATTERNS
 
 # Query parameters whose values identify a household or a response.
 _IDENTIFYING_PARAMETERS = ("instance_id|receipt|receipt_code|token|household_code|check_code"
-                           "|phone|id_tail|key")
+                           "|phone|id_tail|key|who")
 _PATTERNS = (
     (re.compile(r"(/s/)[A-Za-z0-9_\-]{8,}"), r"\1<token>"),
     (re.compile(r"(/receipt/)[^/\s?#\"]+"), r"\1<instance-id>"),

@@ -75,8 +75,8 @@ def _paper_form(campaign: Campaign, form_id: int) -> PaperForm:
 
 
 def _communities() -> list[Community]:
-    if current_user.role == Role.ADMIN:
-        return list(db.session.exec(select(Community).order_by(Community.code)).all())
+    if current_user.role == Role.ADMIN:  # a county's admin: its county's communities only
+        return unit_scope.visible_communities(current_user, session=db.session)
     return [c for c in [db.session.get(Community, current_user.community_id or -1)] if c]
 
 
@@ -242,16 +242,20 @@ def reconcile(slug: str, form_id: int):
     if allowed and form.validate_on_submit():
         try:
             with db.write() as session:
-                paper_entry.reconcile(session=session, form=paper,
-                                      chosen=f.typed_from(form, [r.question for r in rows]),
-                                      reason=form.reason.data, reviewer=current_user)
+                merged = paper_entry.reconcile(
+                    session=session, form=paper,
+                    chosen=f.typed_from(form, [r.question for r in rows]),
+                    reason=form.reason.data, reviewer=current_user)
         except paper_entry.AnswerErrors as error:
             _mark_answer_errors(form, paper, error)
             problem = _("Not saved: correct the marked values.")
+        except paper_entry.DuplicateOfWebResponse as error:
+            problem = f.duplicate_message(error.rule)
         except paper_entry.ReconciliationRefused as error:
             problem = f.refusal_message(error.reason)
         else:
-            flash(_("Reconciled: the merged response now counts."), "success")
+            flash(_("Reconciled: the merged response now counts.") if merged is not None
+                  else f.refusal_message("held"), "success")
             return redirect(url_for(".attention", slug=slug))
     household = db.session.get(Household, paper.household_id)
     return render_template("entry/reconcile.html", campaign=campaign, paper=paper, rows=rows,

@@ -178,7 +178,13 @@ def report_docx(slug: str):
         head = audit_chain.anchor_snapshot(campaign.id, doc.snapshot, session=writing,
                                            label=audit.actor_label(current_user),
                                            purpose="export.report").head
-    data = report.build_report(campaign, doc, session=db.session, chain_head=head)
+    try:
+        data = report.build_report(campaign, doc, session=db.session, chain_head=head)
+    except report_settings.ReportSettingsError as exc:
+        # The uploaded template no longer renders (stored before the sandbox refused it, or
+        # a placeholder this filter leaves out): say so where it is replaced, not a 500.
+        flash(str(exc), "error")
+        return _to_indicator_table(slug)
     return Response(data, mimetype=report.CONTENT_TYPE, headers={
         "Content-Disposition": f"attachment; filename={campaign.slug}-report.docx",
         "Cache-Control": "no-store"})

@@ -150,6 +150,8 @@ def render(template: bytes, context: dict, *, png: bytes | None, strict: bool = 
     import jinja2
     from docx.shared import Mm
     from docxtpl import DocxTemplate, InlineImage
+    from jinja2.exceptions import SecurityError
+    from jinja2.sandbox import ImmutableSandboxedEnvironment
     from lxml.etree import XMLSyntaxError
 
     try:
@@ -159,10 +161,15 @@ def render(template: bytes, context: dict, *, png: bytes | None, strict: bool = 
         raise ReportSettingsError(f"无法读取模板文件（{type(exc).__name__}）。请确认是用Word或"
                                   "WPS保存的.docx文件。") from None
     chart = InlineImage(tpl, io.BytesIO(png), width=Mm(FIGURE_WIDTH_MM)) if png else ""
-    env = jinja2.Environment(autoescape=True,
-                             undefined=jinja2.StrictUndefined if strict else jinja2.Undefined)
+    # The template is uploaded by an evaluator: a sandbox, or a placeholder such as
+    # {{ cycler.__init__.__globals__.os.popen(...) }} runs commands on the server (attack3).
+    env = ImmutableSandboxedEnvironment(
+        autoescape=True, undefined=jinja2.StrictUndefined if strict else jinja2.Undefined)
     try:
         tpl.render({**context, "chart": chart}, jinja_env=env, autoescape=True)
+    except SecurityError:
+        raise ReportSettingsError("模板中有不允许的语句（只能使用报告的占位符和简单的"
+                                  "{% for %}/{% if %}语句）。") from None
     except jinja2.UndefinedError as exc:
         # jinja names the unknown placeholder last and quoted ("'dict object' has no
         # attribute 'foo'"): the message shows that name only, in Chinese.

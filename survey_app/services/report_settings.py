@@ -23,6 +23,8 @@ from survey_app.services import audit
 FIRST_LEVELS = ("满意度指标", "效益指标")
 DEVIATION_NOTE_MAX = 2000
 REPORT_TEMPLATE_MAX_BYTES = 2 * 1024 * 1024
+#: What a template's parts may hold unpacked (the shipped one: ~0.1 MB).
+REPORT_TEMPLATE_MAX_UNPACKED = 32 * 1024 * 1024
 
 
 class ReportSettingsError(ValueError):
@@ -85,11 +87,16 @@ def check_docx(data: bytes) -> None:
     try:
         with zipfile.ZipFile(io.BytesIO(data)) as archive:
             names = set(archive.namelist())
+            unpacked = sum(info.file_size for info in archive.infolist())
     except zipfile.BadZipFile:
         raise ReportSettingsError("文件不是Word文档（.docx）：无法按压缩包读取。"
                                   "旧版.doc格式请在Word或WPS中另存为.docx。") from None
     if "word/document.xml" not in names:
         raise ReportSettingsError("文件不是Word文档（.docx）：缺少正文部分word/document.xml。")
+    if unpacked > REPORT_TEMPLATE_MAX_UNPACKED:
+        # A zip bomb: every part is read into memory when the template is rendered.
+        raise ReportSettingsError(f"模板文件解压后过大（超过"
+                                  f"{REPORT_TEMPLATE_MAX_UNPACKED // 1024 // 1024} MB）。")
 
 
 def save_template(campaign: Campaign, data: bytes | None, *, session: Session,

@@ -179,6 +179,10 @@ def submit_response(target: SurveyTarget, values: AnswerValues, *, session: Sess
     AlreadyAnswered; a campaign closed or a token revoked since the link was resolved
     raises SurveyUnavailable.
     """
+    if target.access_token is not None:
+        # The household's row before its token's: the order of every channel that stores a
+        # household's response (paper, interview, open link), so two never deadlock.
+        _lock_household(target.household, session=session)
     token = confirm_token(target, session=session)
     event = audit.Entry("response.submit", "response", label="resident",
                         campaign_id=target.campaign.id,
@@ -189,6 +193,8 @@ def submit_response(target: SurveyTarget, values: AnswerValues, *, session: Sess
         if repeated is not None:
             return repeated, False
         if token.used_at is not None:
+            raise AlreadyAnswered
+        if _answered_elsewhere(target.household, session=session):
             raise AlreadyAnswered
         draft = draft_of(target, session=session)
     elif target.household is not None:  # an open-link answer of an identified household
@@ -225,14 +231,25 @@ def _token_repeat(target: SurveyTarget, values: AnswerValues, instance_id: str, 
     return existing
 
 
+def _answered_elsewhere(household: Household, *, session: Session) -> bool:
+    """Whether the household already has its counted response through another channel (a
+    verified paper form, an interview, an identified open-link answer): the first counts.
+    (Its row is locked: those channels lock it too before they check and store.)"""
+    return counted_response_of(household, session=session) is not None
+
+
+def _lock_household(household: Household, *, session: Session) -> None:
+    session.exec(select(Household.id).where(Household.id == household.id)
+                 .with_for_update()).one()
+
+
 def _household_repeat(target: SurveyTarget, values: AnswerValues, instance_id: str, *,
                       session: Session) -> Response | None:
     """For an identified open-link answer: the household's row locked (PostgreSQL; SQLite's
     write transaction is IMMEDIATE), then its completed response if this post repeats it;
     AlreadyAnswered if the household answered through any channel before (the first
     response counts); None if it has not answered."""
-    session.exec(select(Household.id).where(Household.id == target.household.id)
-                 .with_for_update()).one()
+    _lock_household(target.household, session=session)
     existing = counted_response_of(target.household, session=session)
     if existing is None:
         return None

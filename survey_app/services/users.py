@@ -88,8 +88,12 @@ def authenticate(username: str, password: str, *, session: Session) -> User | No
     past a few, the account waits before any password is checked again
     (:mod:`survey_app.services.account_policy`).
     """
+    # The account's row locked (PostgreSQL; SQLite's write transaction is IMMEDIATE): a
+    # burst of parallel attempts is checked one after the other against the count the
+    # earlier ones wrote, instead of each reading the same count and every password being
+    # tried (and the count losing updates).
     user = session.exec(select(User).where(
-        User.username == normalise_username(username))).first()
+        User.username == normalise_username(username)).with_for_update()).first()
     now = utcnow()
     if user is None or login_blocked(user.failed_logins, as_utc(user.last_failed_login_at),
                                      now):

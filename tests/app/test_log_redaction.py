@@ -25,6 +25,10 @@ from survey_app.log_redaction import redact
     ("GET /c/heshan-2021?instance_id=abc&group=relocated&receipt=QWERTYUP",
      "GET /c/heshan-2021?instance_id=<redacted>&group=relocated&receipt=<redacted>"),
     ("form 5b0e2b64-3f1c-4c1e-9a57-0c4c1d2f8a10 posted", "form <uuid> posted"),
+    # The signed identification of an open-link answer answers as that household for two
+    # days (attack3: it stood in the access log).
+    ('"GET /c/heshan-2021/relocated?who=WyJoZXNoYW4tMjAyMSIsNDk2LCJjb2RlIl0.axW6hg.xyz '
+     'HTTP/1.1" 200', '"GET /c/heshan-2021/relocated?who=<redacted> HTTP/1.1" 200'),
     # Log lines' own numbers stay.
     ('127.0.0.1 "GET /entry/ HTTP/1.1" 200 15234 0.012345s',
      '127.0.0.1 "GET /entry/ HTTP/1.1" 200 15234 0.012345s'),

@@ -95,3 +95,39 @@ def test_api_token_guesses_are_throttled_per_address_and_a_valid_token_is_not(
     assert codes == [401, 401, 429]
     assert client.get("/api/v1/campaigns", headers={
         "Authorization": f"Bearer {valid}"}).status_code == 200
+
+
+def _in_network(suffix: str) -> dict:
+    return {"environ_base": {"REMOTE_ADDR": f"2001:db8:1:2:{suffix}"}}
+
+
+def test_an_ipv6_client_is_counted_by_its_network_not_each_address(make_app):
+    """A home connection's /64 holds 2**64 addresses: a guesser that changes address on
+    every request is still one client (attack3 finding: every limit was endless)."""
+    app = make_app(RATELIMIT_STORAGE_URI="memory://", TOKEN_RATE_LIMIT="2 per day", **LIMITED)
+    client = app.test_client()
+    codes = [client.get(f"/s/guess{i}", **_in_network(f"{i}::1")).status_code for i in range(3)]
+    assert codes == [404, 404, 429]
+    logins = [_failed_logins(client, 1, **_in_network(f"{i}:0:0:7"))[0] for i in range(4)]
+    assert logins == [200, 200, 200, 429]
+    # Another network, or an IPv4 client, has its own budget.
+    assert client.get("/s/guess", environ_base={"REMOTE_ADDR": "2001:db8:1:3::1"}
+                      ).status_code == 404
+    assert client.get("/s/guess", environ_base={"REMOTE_ADDR": "198.51.100.7"}
+                      ).status_code == 404
+
+
+def test_unverified_open_answers_from_one_ipv6_network_share_its_limit(make_app, session):
+    import uuid
+
+    from tests.public.conftest import RELOCATED_ANSWERS, build_survey_campaign, form_data
+
+    campaign = build_survey_campaign(session).campaign
+    session.flush()
+    app = make_app(RATELIMIT_STORAGE_URI="memory://", RATELIMIT_ENABLED=True,
+                   OPEN_LINK_RATE_LIMIT="2 per hour", OPEN_LINK_DEVICE_LIMIT="100 per hour")
+    # A fresh browser each time (no "answered" cookie), a new address of the same /64.
+    codes = [app.test_client().post(f"/c/{campaign.slug}/relocated",
+                         data=form_data(RELOCATED_ANSWERS, str(uuid.uuid4())),
+                         **_in_network(f"{i}::{i}")).status_code for i in range(3)]
+    assert codes == [302, 302, 429]

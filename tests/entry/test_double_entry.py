@@ -263,3 +263,33 @@ def test_web_duplicate_is_held_for_an_admin_under_ask_admin(app, session):
     assert _enter(_client(app, world.worker_a2), world, household, typed).status_code == 302
     assert session.get(PaperForm, form.id).status == PaperFormStatus.VERIFIED
     assert _complete_count(session, world) == 1
+
+
+@pytest.mark.parametrize("rule", ["keep_first", "keep_web", "ask_admin"])
+def test_a_conflict_reconciled_after_a_web_answer_adds_no_second_response(app, session, rule):
+    """The household answered on the web while its two paper entries waited for
+    reconciliation (attack3 finding: the reconciled paper response counted as well)."""
+    world = build_field(session, duplicate_rule=rule, count_a=1)
+    household = world.households_a[0]
+    questionnaire = _questionnaire(session, world, household)
+    typed = typed_answers(questionnaire, seed=1)
+    _enter(_client(app, world.worker_a), world, household, typed)
+    _enter(_client(app, world.worker_a2), world, household,
+           {**typed, "benefit_standard": _altered(questionnaire, typed, "benefit_standard")})
+    form = session.exec(select(PaperForm).where(PaperForm.household_id == household.id)).one()
+    assert form.status == PaperFormStatus.CONFLICT
+    web = _web_response(session, world, household)
+
+    reviewer = _client(app, world.worker_a3)
+    page = reviewer.post(f"/entry/{world.campaign.slug}/forms/{form.id}/reconcile?lang=en",
+                         data={"q_benefit_standard": "5", "reason": "checked the paper"})
+    assert _complete_count(session, world) == 1
+    assert session.get(Response, web.id).status == ResponseStatus.COMPLETE
+    if rule == "ask_admin":  # the administrator decides, as for a form keyed after the web
+        assert page.status_code == 302
+        assert session.get(PaperForm, form.id).status == PaperFormStatus.HELD
+    else:
+        assert page.status_code == 200
+        assert "not entered" in page.get_data(as_text=True)
+        assert session.get(PaperForm, form.id).status == PaperFormStatus.CONFLICT
+        assert session.exec(select(func.count()).select_from(Reconciliation)).one() == 0

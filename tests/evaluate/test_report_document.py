@@ -17,7 +17,7 @@ from docx.text.paragraph import Paragraph
 from sqlmodel import select
 
 from survey_app.models import AuditEvent, CampaignReport
-from survey_app.services import campaigns, demo, report, report_text, scores
+from survey_app.services import campaigns, demo, report, report_settings, report_text, scores
 from tests.evaluate.golden import check_text
 from tests.factories import login, make_user
 
@@ -228,3 +228,57 @@ def test_without_last_year_the_table_is_left_out_and_captions_stay_consecutive(a
     assert [re.match(r"表(\d+)\u3000", c).group(1) for c in tables] == ["1", "2", "3", "4"]
     assert len(document.tables) == 4
     assert "上年" not in "\n".join(all_text(document))
+
+
+@pytest.mark.parametrize("placeholder", [
+    "{{ cycler.__init__.__globals__.os.popen('touch %s').read() }}",
+    "{{ ''.__class__.__mro__[1].__subclasses__() }}{{ open('%s', 'w') }}",
+    "{% set x = namespace.__init__.__globals__ %}{{ x }}%s",
+])
+def test_an_uploaded_template_runs_no_code_on_the_server(tmp_path, placeholder):
+    """An evaluator's template is rendered in Jinja's sandbox (attack3 finding: a placeholder
+    reached os.popen, i.e. any command as the server's account)."""
+    marker = tmp_path / "ran"
+    document = Document()
+    document.add_paragraph(placeholder.replace("%s", str(marker)))
+    buf = io.BytesIO()
+    document.save(buf)
+    template = buf.getvalue()
+    with pytest.raises(report_settings.ReportSettingsError, match="不允许的语句"):
+        report.render(template, {}, png=None, strict=True)
+    with pytest.raises(report_settings.ReportSettingsError):
+        report.render(template, {}, png=None)
+    assert not marker.exists()
+
+
+def test_a_template_that_unpacks_to_more_than_the_limit_is_refused():
+    import zipfile
+
+    buf = io.BytesIO()
+    with zipfile.ZipFile(buf, "w", zipfile.ZIP_DEFLATED) as archive:
+        archive.writestr("word/document.xml", b"<w:document/>")
+        archive.writestr("word/media/bomb.bin",
+                         b"\0" * (report_settings.REPORT_TEMPLATE_MAX_UNPACKED + 1))
+    assert len(buf.getvalue()) < report_settings.REPORT_TEMPLATE_MAX_BYTES
+    with pytest.raises(report_settings.ReportSettingsError, match="解压后过大"):
+        report_settings.check_docx(buf.getvalue())
+    report_settings.check_docx(report.shipped_template())
+
+
+@pytest.mark.demo_data
+def test_a_stored_template_that_no_longer_renders_is_explained_not_a_server_error(
+        app, client, session):
+    """A template stored before the sandbox (or one it now refuses) makes the report page
+    say why and where to replace it."""
+    document = Document()
+    document.add_paragraph("{{ cycler.__init__.__globals__ }}")
+    buf = io.BytesIO()
+    document.save(buf)
+    campaign = campaigns.get_campaign(demo.SLUG, session=session)
+    report_settings.save_template(campaign, buf.getvalue(), session=session, actor=None)
+    session.flush()
+    login(client, make_user(session))
+    answer = client.get(f"/evaluate/{demo.SLUG}/report.docx")
+    assert answer.status_code == 302
+    assert answer.headers["Location"].endswith("#indicator-table")
+    assert "不允许的语句" in client.get(answer.headers["Location"]).get_data(as_text=True)

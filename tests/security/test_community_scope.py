@@ -53,3 +53,13 @@ def test_a_county_admin_creates_workers_in_its_communities_only(client, session)
     answer = client.post("/admin/users", data={
         "username": "hs-worker", "password": PASSWORD, "community": HESHAN[0]})
     assert answer.status_code == 302
+
+
+@pytest.mark.parametrize("page", ["households", "progress"])
+def test_a_county_admins_entry_pages_list_its_communities_only(client, session, page):
+    """attack3: the community choice on the entry pages listed every county's communities
+    to a county's admin."""
+    login(client, _scoped(session, Role.ADMIN, "430903"))
+    html = client.get(f"/entry/{demo.SLUG}/{page}").get_data(as_text=True)
+    assert HESHAN[1] in html
+    assert ZIYANG[1] not in html

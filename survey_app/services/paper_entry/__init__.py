@@ -28,14 +28,18 @@ Entering (``enter_paper_form``)
 
 Household that already answered on the web (a COMPLETE non-paper response exists)
     * ``keep_first`` and ``keep_web``: the web response came first, so both rules keep it and
-      the paper entry is refused with :class:`DuplicateOfWebResponse` (nothing is written). The
-      two rules differ only when the web answer arrives *after* a verified paper form, which
-      the resident web form decides, not paper entry.
+      the paper entry is refused with :class:`DuplicateOfWebResponse` (nothing is written), and
+      so is a reconciliation of a form whose household answered meanwhile. A web answer
+      *after* a verified paper form is refused under every rule, as an interview or an
+      identified open-link answer is: the verified form marks the household's letter link
+      used (it opens "already answered"), and the link's submit checks for a counted
+      response of the household first (attack3: both used to count).
     * ``ask_admin``: the entry is stored and the form is HELD. An admin decides with
       :func:`decide_held`: ``keep_web`` deletes the held paper form (its entries' fingerprints
       stay in the audit trail); ``keep_paper`` marks the web response SUPERSEDED and the paper
       form continues as if it had no web twin (AWAITING_SECOND under double entry, otherwise
-      VERIFIED with its response).
+      VERIFIED with its response). A CONFLICT form whose household answered meanwhile is
+      HELD by its reconciliation instead of verified.
 
 Reconciliation reviewers
     An admin, or a worker of the household's community who typed neither entry (the point of

@@ -12,7 +12,6 @@ from sqlmodel import Session, select
 from questionnaires import Question, Questionnaire, validate_answers
 from survey_app.models import (
     Campaign,
-    Disposition,
     Household,
     PaperEntry,
     PaperForm,
@@ -27,6 +26,7 @@ from survey_app.models import (
 from survey_app.services import audit
 from survey_app.services.questionnaire_versions import questionnaire_of, version_for_group
 from survey_app.services.responses import AnswerValues, payload_hash, store_response
+from survey_app.services.survey_submit import mark_answered
 
 # --- typed answers -------------------------------------------------------------------------
 
@@ -139,8 +139,8 @@ def enter_paper_form(
     if not check.ok:
         raise AnswerErrors(check.errors)
     values = check.values
-    form = session.exec(select(PaperForm).where(PaperForm.campaign_id == campaign.id,
-                                                PaperForm.household_id == household.id)).first()
+    lock_household(household, session=session)  # then its form and web answer are read
+    form = _paper_form_of(campaign, household, session=session)
     _refuse_entry(form, worker, session=session)
     web = web_response_of(household, session=session)
     if web is not None and campaign.duplicate_rule != "ask_admin":
@@ -186,6 +186,20 @@ def enter_paper_form(
     return outcome
 
 
+def _paper_form_of(campaign: Campaign, household: Household, *,
+                   session: Session) -> PaperForm | None:
+    return session.exec(select(PaperForm).where(PaperForm.campaign_id == campaign.id,
+                                                PaperForm.household_id == household.id)).first()
+
+
+def lock_household(household: Household, *, session: Session) -> None:
+    """Lock the household's row (PostgreSQL; SQLite's write transaction is IMMEDIATE): every
+    channel that checks for the household's counted response first (a letter's link, an
+    identified open-link answer, an interview, a paper form) then stores one at a time."""
+    session.exec(select(Household.id).where(Household.id == household.id)
+                 .with_for_update()).one()
+
+
 def _refuse_entry(form: PaperForm | None, worker: User, *, session: Session) -> None:
     """EntryRefused if the form takes no further entry, or none from ``worker``."""
     if form is None:
@@ -228,9 +242,9 @@ def verify_form(form: PaperForm, household: Household, version: QuestionnaireVer
         household=household, entered_by=by)
     form.status = PaperFormStatus.VERIFIED
     form.response_id = response.id
-    household.disposition = Disposition.COMPLETED
-    session.add(household)
-    session.flush()
+    # The household has its counted response: its letter's link now opens the "already
+    # answered" page instead of storing a second one.
+    mark_answered(household, None, session=session)
     return response
 
 

@@ -25,10 +25,12 @@ from survey_app.models import (
 from survey_app.services import audit
 from survey_app.services.paper_entry.entering import (
     AnswerErrors,
+    DuplicateOfWebResponse,
     differing_fields,
     display_value,
     entrants,
     entry_of_round,
+    lock_household,
     questionnaire_for,
     touch_form,
     typed_to_raw,
@@ -87,8 +89,12 @@ def reconcile(
     chosen: Mapping[str, str],
     reason: str,
     reviewer: User,
-) -> Response:
+) -> Response | None:
     """Merge the two entries with the reviewer's values for the disagreeing fields.
+
+    A household that answered through another channel meanwhile: under the campaign's
+    ``ask_admin`` rule the form is HELD for an administrator (None returned); under the
+    other rules :class:`DuplicateOfWebResponse` (the earlier answer counts).
 
     ``chosen`` maps each disagreeing question id to the value typed from the paper (blank =
     unanswered). Raises :class:`AnswerErrors` if the merged form is invalid (e.g. a required
@@ -103,6 +109,12 @@ def reconcile(
         raise ReconciliationRefused("no_reason")
     household = session.get(Household, form.household_id)
     campaign = session.get(Campaign, form.campaign_id)
+    lock_household(household, session=session)
+    web = web_response_of(household, session=session)
+    if web is not None and campaign.duplicate_rule != "ask_admin":
+        # Answered on the web (or in an interview) while the entries waited: as for a form
+        # keyed after that answer, the campaign's rule keeps it.
+        raise DuplicateOfWebResponse(campaign.duplicate_rule, web)
     version, questionnaire = questionnaire_for(campaign, household, session=session)
     rows = disagreements(form, session=session)
     first = entry_of_round(form, 1, session=session).answers
@@ -116,6 +128,13 @@ def reconcile(
     check = validate_answers(questionnaire, raw)
     if not check.ok:
         raise AnswerErrors(check.errors)
+    if web is not None:  # ask_admin: held for the administrator, like a later paper form
+        form.status = PaperFormStatus.HELD
+        touch_form(form, session=session)
+        audit.record("paper_form.hold", "paper_form", form.id, session=session,
+                     actor=reviewer, campaign_id=campaign.id, reason=reason,
+                     details={"household_id": household.id, "web_response_id": web.id})
+        return None
     for row in rows:
         session.add(Reconciliation(
             paper_form_id=form.id, question_id=row.question.id, first_value=row.first,
