@@ -187,7 +187,7 @@ def open_identify(slug: str):
         return _render_identify(slug, group, form, status=422, problem=_(
             "No household of this survey matches what you typed. Please check it against "
             "your letter or ask your community office."))
-    earlier = open_identity.counted_response_of(household, session=db.session)
+    earlier = open_identity.web_answer_blocked_by(household, campaign, session=db.session)
     if earlier is not None:
         return render_template("public/answered.html", response=earlier, household=True)
     who = open_identity.sign_identity(open_identity.Identified(household, way), slug,
@@ -236,8 +236,8 @@ def open_survey(slug: str, group: str):
         return _unavailable(exc)
     if who:
         target = _identified(target, who, slug)
-        if request.method == "GET" and (earlier_response := open_identity.counted_response_of(
-                target.household, session=db.session)) is not None:
+        if request.method == "GET" and (earlier_response := open_identity.web_answer_blocked_by(
+                target.household, target.campaign, session=db.session)) is not None:
             return render_template("public/answered.html", response=earlier_response,
                                    household=True)
     if request.method == "GET":

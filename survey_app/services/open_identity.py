@@ -40,7 +40,14 @@ from itsdangerous import BadSignature, URLSafeTimedSerializer
 from sqlalchemy import func, or_
 from sqlmodel import Session, select
 
-from survey_app.models import Household, HouseholdPhone, Response, ResponseStatus
+from survey_app.models import (
+    Campaign,
+    Household,
+    HouseholdPhone,
+    Response,
+    ResponseMode,
+    ResponseStatus,
+)
 from survey_app.services.personal_data import ID_TAIL_LENGTH, id_tail_hash, keyed_hash
 from survey_app.services.phone_numbers import canonical_phone
 
@@ -118,6 +125,18 @@ def counted_response_of(household: Household, *, session: Session) -> Response |
     return session.exec(select(Response).where(
         Response.household_id == household.id, Response.status == ResponseStatus.COMPLETE)
         .order_by(Response.id)).first()
+
+
+def web_answer_blocked_by(household: Household, campaign: Campaign, *,
+                          session: Session) -> Response | None:
+    """The household's counted response that refuses a web answer now, or None: the first
+    response counts, except that under the ``keep_web`` duplicate rule a verified paper
+    response gives way to the resident's own web answer (which then supersedes it)."""
+    earlier = counted_response_of(household, session=session)
+    if earlier is not None and campaign.duplicate_rule == "keep_web" \
+            and earlier.mode == ResponseMode.PAPER:
+        return None
+    return earlier
 
 
 def _serializer(secret: str) -> URLSafeTimedSerializer:

@@ -39,7 +39,7 @@ from survey_app.models import (
     utcnow,
 )
 from survey_app.services import audit
-from survey_app.services.open_identity import counted_response_of
+from survey_app.services.open_identity import counted_response_of, web_answer_blocked_by
 from survey_app.services.responses import (
     AnswerValues,
     ConflictingResubmission,
@@ -182,7 +182,7 @@ def submit_response(target: SurveyTarget, values: AnswerValues, *, session: Sess
     if target.access_token is not None:
         # The household's row before its token's: the order of every channel that stores a
         # household's response (paper, interview, open link), so two never deadlock.
-        _lock_household(target.household, session=session)
+        lock_household(target.household, session=session)
     token = confirm_token(target, session=session)
     event = audit.Entry("response.submit", "response", label="resident",
                         campaign_id=target.campaign.id,
@@ -194,8 +194,7 @@ def submit_response(target: SurveyTarget, values: AnswerValues, *, session: Sess
             return repeated, False
         if token.used_at is not None:
             raise AlreadyAnswered
-        if _answered_elsewhere(target.household, session=session):
-            raise AlreadyAnswered
+        _refuse_if_answered_elsewhere(target, session=session)
         draft = draft_of(target, session=session)
     elif target.household is not None:  # an open-link answer of an identified household
         repeated = _household_repeat(target, values, instance_id, session=session)
@@ -231,14 +230,30 @@ def _token_repeat(target: SurveyTarget, values: AnswerValues, instance_id: str, 
     return existing
 
 
-def _answered_elsewhere(household: Household, *, session: Session) -> bool:
-    """Whether the household already has its counted response through another channel (a
-    verified paper form, an interview, an identified open-link answer): the first counts.
-    (Its row is locked: those channels lock it too before they check and store.)"""
-    return counted_response_of(household, session=session) is not None
+def _refuse_if_answered_elsewhere(target: SurveyTarget, *, session: Session) -> None:
+    """AlreadyAnswered if the household already has its counted response through another
+    channel (a verified paper form, an interview, an identified open-link answer): the first
+    counts. Under the ``keep_web`` rule a verified paper response gives way instead: it is
+    SUPERSEDED and this web answer counts (the household's row is already locked)."""
+    prior = counted_response_of(target.household, session=session)
+    if prior is None:
+        return
+    if web_answer_blocked_by(target.household, target.campaign, session=session) is not None:
+        raise AlreadyAnswered
+    prior.status = ResponseStatus.SUPERSEDED
+    prior.updated_at = utcnow()
+    session.add(prior)
+    session.flush()
+    audit.record("response.supersede", "response", prior.id, session=session,
+                 label="resident", campaign_id=target.campaign.id,
+                 details={"rule": "keep_web", "by_mode": target.mode})
 
 
-def _lock_household(household: Household, *, session: Session) -> None:
+def lock_household(household: Household, *, session: Session) -> None:
+    """Lock the household's row (PostgreSQL; SQLite's write transaction is IMMEDIATE): every
+    channel that checks for the household's counted response first (a letter's link, an
+    identified open-link answer, an interview, a paper form) then stores one at a time, and
+    always the household's row before its token's, so two never deadlock."""
     session.exec(select(Household.id).where(Household.id == household.id)
                  .with_for_update()).one()
 
@@ -248,14 +263,15 @@ def _household_repeat(target: SurveyTarget, values: AnswerValues, instance_id: s
     """For an identified open-link answer: the household's row locked (PostgreSQL; SQLite's
     write transaction is IMMEDIATE), then its completed response if this post repeats it;
     AlreadyAnswered if the household answered through any channel before (the first
-    response counts); None if it has not answered."""
-    _lock_household(target.household, session=session)
+    response counts, but see :func:`_refuse_if_answered_elsewhere`); None if it may answer."""
+    lock_household(target.household, session=session)
     existing = counted_response_of(target.household, session=session)
     if existing is None:
         return None
     if existing.instance_id == instance_id and existing.payload_hash == payload_hash(values):
         return existing
-    raise AlreadyAnswered
+    _refuse_if_answered_elsewhere(target, session=session)
+    return None
 
 
 def mark_answered(household: Household, token: AccessToken | None, *,

@@ -51,7 +51,7 @@ def _complete(session, household) -> list[Response]:
         Response.status == ResponseStatus.COMPLETE)).all())
 
 
-@pytest.mark.parametrize("rule", ["keep_first", "keep_web", "ask_admin"])
+@pytest.mark.parametrize("rule", ["keep_first", "ask_admin"])
 def test_letter_link_of_a_household_answered_on_paper_stores_nothing(client, session,
                                                                      survey_campaign, rule):
     campaign = survey_campaign.campaign
@@ -67,6 +67,33 @@ def test_letter_link_of_a_household_answered_on_paper_stores_nothing(client, ses
     assert "提交" not in page.get_data(as_text=True)
     assert [r.id for r in _complete(session, household)] == [paper.id]
     assert answer_values(paper, session=session)["age_band"] == TYPED["age_band"]
+
+
+def test_under_keep_web_the_letter_link_answer_supersedes_the_paper_form(
+        client, session, survey_campaign):
+    """「保留网上答卷」: the resident's own web answer is kept even when the paper form was
+    keyed first; the paper response is superseded, one response counts."""
+    from tests.public.conftest import form_data
+
+    campaign = survey_campaign.campaign
+    campaign.duplicate_rule = "keep_web"
+    session.add(campaign)
+    token = survey_campaign.token()
+    household = _household_of(session, token)
+    paper = _key_paper_form(session, campaign, household)
+
+    page = client.get(f"/s/{token}")
+    assert page.status_code == 200 and 'name="instance_id"' in page.get_data(as_text=True)
+    answers = dict(RELOCATED_ANSWERS, overall_satisfaction="2")
+    done = client.post(f"/s/{token}", data=form_data(answers, str(uuid.uuid4())))
+    assert done.status_code == 302
+    session.expire_all()
+    counted = _complete(session, household)
+    assert len(counted) == 1 and counted[0].mode != "paper"
+    assert answer_values(counted[0], session=session)["overall_satisfaction"] == "2"
+    assert session.get(Response, paper.id).status == ResponseStatus.SUPERSEDED
+    again = client.get(f"/s/{token}").get_data(as_text=True)
+    assert 'name="instance_id"' not in again  # the web answer is final: the link is used
 
 
 def test_a_live_token_of_a_household_answered_on_paper_is_refused_at_submit(
@@ -89,3 +116,20 @@ def test_a_live_token_of_a_household_answered_on_paper_is_refused_at_submit(
         survey_submit.submit_response(target, check.values, session=session,
                                       instance_id=str(uuid.uuid4()))
     assert len(_complete(session, household)) == 1
+
+
+@pytest.mark.parametrize("rule,blocked", [("keep_first", True), ("ask_admin", True),
+                                          ("keep_web", False)])
+def test_an_identified_open_link_answer_follows_the_same_rule(session, survey_campaign, rule,
+                                                              blocked):
+    """The open link's identification step and its submit ask the same question: does the
+    household's counted response refuse a web answer now?"""
+    from survey_app.services.open_identity import web_answer_blocked_by
+
+    campaign = survey_campaign.campaign
+    campaign.duplicate_rule = rule
+    session.add(campaign)
+    household = _household_of(session, survey_campaign.token())
+    paper = _key_paper_form(session, campaign, household)
+    found = web_answer_blocked_by(household, campaign, session=session)
+    assert (found.id if found else None) == (paper.id if blocked else None)

@@ -30,10 +30,12 @@ Household that already answered on the web (a COMPLETE non-paper response exists
     * ``keep_first`` and ``keep_web``: the web response came first, so both rules keep it and
       the paper entry is refused with :class:`DuplicateOfWebResponse` (nothing is written), and
       so is a reconciliation of a form whose household answered meanwhile. A web answer
-      *after* a verified paper form is refused under every rule, as an interview or an
-      identified open-link answer is: the verified form marks the household's letter link
-      used (it opens "already answered"), and the link's submit checks for a counted
-      response of the household first (attack3: both used to count).
+      *after* a verified paper form is refused under ``keep_first`` and ``ask_admin``, as an
+      interview or an identified open-link answer is: the verified form marks the
+      household's letter link used (it opens "already answered"), and the link's submit
+      checks for a counted response of the household first (attack3: both used to count).
+      Under ``keep_web`` the link stays open and the resident's own web answer (letter link
+      or identified open link) supersedes the paper response: one response counts.
     * ``ask_admin``: the entry is stored and the form is HELD. An admin decides with
       :func:`decide_held`: ``keep_web`` deletes the held paper form (its entries' fingerprints
       stay in the audit trail); ``keep_paper`` marks the web response SUPERSEDED and the paper

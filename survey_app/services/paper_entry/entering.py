@@ -12,6 +12,7 @@ from sqlmodel import Session, select
 from questionnaires import Question, Questionnaire, validate_answers
 from survey_app.models import (
     Campaign,
+    Disposition,
     Household,
     PaperEntry,
     PaperForm,
@@ -26,7 +27,7 @@ from survey_app.models import (
 from survey_app.services import audit
 from survey_app.services.questionnaire_versions import questionnaire_of, version_for_group
 from survey_app.services.responses import AnswerValues, payload_hash, store_response
-from survey_app.services.survey_submit import mark_answered
+from survey_app.services.survey_submit import lock_household, mark_answered
 
 # --- typed answers -------------------------------------------------------------------------
 
@@ -192,13 +193,6 @@ def _paper_form_of(campaign: Campaign, household: Household, *,
                                                 PaperForm.household_id == household.id)).first()
 
 
-def lock_household(household: Household, *, session: Session) -> None:
-    """Lock the household's row (PostgreSQL; SQLite's write transaction is IMMEDIATE): every
-    channel that checks for the household's counted response first (a letter's link, an
-    identified open-link answer, an interview, a paper form) then stores one at a time."""
-    session.exec(select(Household.id).where(Household.id == household.id)
-                 .with_for_update()).one()
-
 
 def _refuse_entry(form: PaperForm | None, worker: User, *, session: Session) -> None:
     """EntryRefused if the form takes no further entry, or none from ``worker``."""
@@ -242,9 +236,16 @@ def verify_form(form: PaperForm, household: Household, version: QuestionnaireVer
         household=household, entered_by=by)
     form.status = PaperFormStatus.VERIFIED
     form.response_id = response.id
-    # The household has its counted response: its letter's link now opens the "already
-    # answered" page instead of storing a second one.
-    mark_answered(household, None, session=session)
+    if campaign.duplicate_rule == "keep_web":
+        # The resident's own web answer is preferred: the letter's link stays open, and an
+        # answer through it supersedes this paper response (survey_submit).
+        household.disposition = Disposition.COMPLETED
+        session.add(household)
+        session.flush()
+    else:
+        # The household has its counted response: its letter's link now opens the "already
+        # answered" page instead of storing a second one.
+        mark_answered(household, None, session=session)
     return response
 
 
