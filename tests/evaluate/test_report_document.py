@@ -228,3 +228,31 @@ def test_without_last_year_the_table_is_left_out_and_captions_stay_consecutive(a
     assert [re.match(r"表(\d+)\u3000", c).group(1) for c in tables] == ["1", "2", "3", "4"]
     assert len(document.tables) == 4
     assert "上年" not in "\n".join(all_text(document))
+
+
+@pytest.mark.demo_data
+def test_report_tables_fit_the_page_and_keep_their_header_on_every_page(app, client, session):
+    """Pasted into an evaluation report, a long table repeats its header row on each page,
+    its caption stays with it, and the columns have set widths: the name column and the
+    indicator table's note column are wide (they were all equal, and the note ran to a
+    few characters a line over three pages)."""
+    document = _report(client, session)
+    text_width = document.sections[0].page_width - document.sections[0].left_margin \
+        - document.sections[0].right_margin
+    for table in document.tables:
+        header = table.rows[0]._tr
+        assert header.trPr is not None and header.trPr.find(qn("w:tblHeader")) is not None
+        assert table._tbl.tblPr.find(qn("w:tblLayout")).get(qn("w:type")) == "fixed"
+        widths = [cell.width for cell in table.rows[0].cells]
+        assert abs(sum(widths) - text_width) < Cm(0.05)
+        assert max(widths) > 1.4 * min(widths)  # not all equal
+    # The name column is the widest of the first four tables (表4: after 分组).
+    for table, name_column in zip(document.tables[:4], (0, 0, 0, 1), strict=True):
+        widths = [cell.width for cell in table.rows[0].cells]
+        assert widths[name_column] == max(widths)
+    indicator = document.tables[-1]
+    widths = [cell.width for cell in indicator.rows[1].cells]
+    assert widths[-1] == max(widths) and widths[-1] > 2.5 * min(widths)
+    captions = [p for p in document.paragraphs
+                if p.style.name == "Caption" and p.text.startswith("表")]
+    assert captions and all(p.paragraph_format.keep_with_next for p in captions)
