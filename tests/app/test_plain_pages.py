@@ -156,3 +156,26 @@ def test_back_check_items_are_listed_in_the_page_language(app, client, session):
     assert "您家共同生活的家庭人口有几人" not in english
     chinese = client.get("/evaluate/heshan-2021/backchecks?lang=zh").get_data(as_text=True)
     assert "您家共同生活的家庭人口有几人" in chinese
+
+
+@pytest.mark.demo_data
+def test_the_dashboard_reads_as_chinese_sentences_with_units(app, client, session):
+    """Labels take the full-width colon, counts their unit 份, the response rate no AAPOR
+    code, and the web–paper comparison plain headings, a reading note and p<0.001 rather
+    than 0.000."""
+    from tests.staff_crawl import reading_text
+
+    login(client, make_user(session, Role.EVALUATOR))
+    page = client.get("/evaluate/heshan-2021").get_data(as_text=True)
+    text = reading_text(page)
+    assert not re.findall(r".{8}[\u4e00-\u9fff）]: ", text)
+    assert "RR1" not in text and "样本户回答率" in text
+    assert re.search(r"按作答方式：纸质\d+份、", text)
+    assert re.search(r"计入统计的问卷：\d+份。", text)
+    assert re.search(r"棚改货币化安置户（\d+份问卷）", text)
+    assert re.search(r"综合指数（各维度等权）：\s*[\d.]+\s*（95%置信区间[\d.]+–[\d.]+）", text)
+    modes = page.split("调查方式效应", 1)[1].split("意见主题", 1)[0]
+    for heading in ("网络问卷份数", "U统计量", "p值", "效应量r", "卡方检验p值"):
+        assert f">{heading}</th>" in modes
+    assert "读表方法：p值小于0.05" in modes
+    assert "&lt;0.001" in page and ">0.000<" not in page
