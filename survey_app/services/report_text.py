@@ -28,7 +28,7 @@ MODE_NAMES = {"web_token": "专属链接网络问卷", "web_open": "公开链接
 NUMERALS = "一二三四五六七八九十"
 #: Importance-performance quadrants (analysis' names) as a Chinese report names them.
 QUADRANT_NAMES = {"concentrate here": "重点改进区", "keep up the good work": "继续保持区",
-                  "low priority": "次要改进区", "possible overkill": "过度投入区"}
+                  "low priority": "次要改进区", "possible overkill": "供给过度区"}
 #: Digit runs that could be a phone, ID, room or plate number are masked in quotations.
 _IDENTIFYING = re.compile(r"[0-9０-９]{3,}[0-9０-９Xx]*")
 #: Below this rank correlation no dimension is said to drive overall satisfaction.
