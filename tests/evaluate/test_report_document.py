@@ -256,3 +256,21 @@ def test_report_tables_fit_the_page_and_keep_their_header_on_every_page(app, cli
     captions = [p for p in document.paragraphs
                 if p.style.name == "Caption" and p.text.startswith("表")]
     assert captions and all(p.paragraph_format.keep_with_next for p in captions)
+
+
+@pytest.mark.demo_data
+def test_limitations_read_plainly_in_the_report_words(app, client, session):
+    """The limitations paragraph says 回答率 and 作答 as Table 1 does (not 应答率, 未应答),
+    names the weighting by what it does (no 迭代比例拟合), says the rate goes down rather
+    than 变化-0.1, gives the non-response caveat once, and the closing sentence names the
+    audit trail's check code, not its 链头."""
+    document = _report(client, session)
+    limits = next(p.text for p in document.paragraphs if p.text.startswith("本次调查的局限"))
+    assert "各社区回答率在71.5%至73.7%之间" in limits
+    assert "总体满意率下降0.1个百分点" in limits
+    for jargon in ("应答", "迭代比例拟合", "变化-", "未应答偏差"):
+        assert jargon not in limits, jargon
+    assert limits.count("未作答住户的满意程度可能与作答住户不同") == 1
+    closing = document.paragraphs[-1].text if document.paragraphs[-1].text else \
+        next(p.text for p in reversed(document.paragraphs) if p.text)
+    assert "审计记录校验码" in closing and "链头" not in closing
