@@ -179,3 +179,40 @@ def test_the_dashboard_reads_as_chinese_sentences_with_units(app, client, sessio
         assert f">{heading}</th>" in modes
     assert "读表方法：p值小于0.05" in modes
     assert "&lt;0.001" in page and ">0.000<" not in page
+
+
+@pytest.mark.demo_data
+def test_project_and_community_filters_offer_the_names_behind_the_codes(app, client, session):
+    """The filters take a code (P01, HS-THL) nobody knows by heart: each offers the
+    campaign's projects and communities by name to pick from."""
+    login(client, make_user(session, Role.EVALUATOR))
+    page = client.get("/evaluate/heshan-2021").get_data(as_text=True)
+    assert 'list="project-codes"' in page and 'list="community-codes"' in page
+    projects = page.split('<datalist id="project-codes">', 1)[1].split("</datalist>", 1)[0]
+    communities = page.split('<datalist id="community-codes">', 1)[1].split("</datalist>", 1)[0]
+    assert projects.count("<option") == 3 and "龙岭片区棚户区改造项目</option>" in projects
+    assert communities.count("<option") == 5 and '<option value="HS-THL">桃花仑社区</option>' \
+        in communities
+
+
+@pytest.mark.demo_data
+def test_method_names_are_said_in_chinese_where_staff_read_them(app, client, session):
+    """Table headings name the statistic in Chinese as the report does (克隆巴赫α系数,
+    等级相关) instead of Cronbach, Feldt or Spearman, and a community worker's progress page
+    explains the response rate without the AAPOR code."""
+    from survey_app.services import demo
+
+    login(client, make_user(session, Role.EVALUATOR))
+    page = client.get("/evaluate/heshan-2021").get_data(as_text=True)
+    heads = " ".join(re.findall(r"<th[^>]*>([^<]*)</th>", page))
+    assert "克隆巴赫α系数" in heads and "重要性（与总体满意度的等级相关）" in heads
+    for name in ("Cronbach", "Feldt", "Spearman"):
+        assert name not in heads, name
+    assert "重要性（与总体满意度的等级相关系数）</text>" in page  # the chart's axis
+    rollup = client.get(f"/evaluate/units/{CITY}/2021").get_data(as_text=True)
+    assert "<th class=\"num\">克隆巴赫α系数</th>" in rollup and "克朗巴哈" not in rollup
+    client.post("/auth/logout", data={})
+    password = {n: p for n, p, _, _ in demo.DEMO_ACCOUNTS}["worker-thl"]
+    client.post("/auth/login", data={"username": "worker-thl", "password": password})
+    progress = client.get("/entry/heshan-2021/progress").get_data(as_text=True)
+    assert "应答率 = 完成数 ÷ 抽中户数" in progress and "AAPOR" not in progress
