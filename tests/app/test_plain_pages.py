@@ -216,3 +216,21 @@ def test_method_names_are_said_in_chinese_where_staff_read_them(app, client, ses
     client.post("/auth/login", data={"username": "worker-thl", "password": password})
     progress = client.get("/entry/heshan-2021/progress").get_data(as_text=True)
     assert "应答率 = 完成数 ÷ 抽中户数" in progress and "AAPOR" not in progress
+
+
+@pytest.mark.demo_data
+def test_brackets_on_chinese_pages_are_full_width(app, client, session):
+    """The log-out link and an optional question on the paper-entry form read 退出（名）
+    and （选填）, not the ASCII brackets of 退出 (worker-thl) and (选填)."""
+    from survey_app.services import demo
+
+    password = {n: p for n, p, _, _ in demo.DEMO_ACCOUNTS}["worker-thl"]
+    client.post("/auth/login", data={"username": "worker-thl", "password": password})
+    campaign = client.get("/entry/heshan-2021/").get_data(as_text=True)
+    assert "退出（worker-thl）" in campaign and "退出 (" not in campaign
+    form = client.post("/entry/heshan-2021/", data={"code": "PG00073-0"},
+                       follow_redirects=True).get_data(as_text=True)
+    assert "录入纸质问卷" in form
+    assert "（选填）" in form and "(选填)" not in form
+    english = client.get("/entry/heshan-2021/?lang=en").get_data(as_text=True)
+    assert "Log out (worker-thl)" in english
