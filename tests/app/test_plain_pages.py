@@ -234,3 +234,14 @@ def test_brackets_on_chinese_pages_are_full_width(app, client, session):
     assert "（选填）" in form and "(选填)" not in form
     english = client.get("/entry/heshan-2021/?lang=en").get_data(as_text=True)
     assert "Log out (worker-thl)" in english
+
+
+@pytest.mark.demo_data
+def test_the_admin_campaign_page_names_its_sample_figures_in_chinese(app, client, session):
+    """The sample table's n0 column is named in words, and the title's and the region's
+    codes sit in full-width brackets."""
+    login(client, make_user(session, Role.ADMIN))
+    page = client.get("/admin/campaigns/heshan-2021").get_data(as_text=True)
+    assert ">未按总户数修正的样本量（n0）</th>" in page and ">n0</th>" not in page
+    assert "<small>（heshan-2021，2021年度）</small>" in page
+    assert "赫山区（430903，" in page
