@@ -5,6 +5,7 @@ is left in the Chinese page."""
 
 import io
 import re
+from pathlib import Path
 from html.parser import HTMLParser
 
 import pytest
@@ -245,3 +246,18 @@ def test_the_admin_campaign_page_names_its_sample_figures_in_chinese(app, client
     assert ">未按总户数修正的样本量（n0）</th>" in page and ">n0</th>" not in page
     assert "<small>（heshan-2021，2021年度）</small>" in page
     assert "赫山区（430903，" in page
+
+
+@pytest.mark.demo_data
+def test_the_quality_page_reads_with_chinese_punctuation(app, client, session):
+    """The flag counts and each flag's evidence: 评分题答案全部相同：74 and
+    评分题答案全部相同（9题均选5）, and the phone cards' labels end in a full-width colon."""
+    login(client, make_user(session, Role.EVALUATOR))
+    page = client.get("/evaluate/heshan-2021/quality").get_data(as_text=True)
+    assert re.search(r"评分题答案全部相同</a>：\d+", page)
+    assert re.search(r"评分题答案全部相同（\d+题均选\d）", page)
+    assert "</a>: " not in page and " 题均选 " not in page
+    css = (Path(app.static_folder) / "evaluate.css").read_text(encoding="utf-8")
+    assert ':lang(zh) table.quality td[data-label]::before{content:attr(data-label) "："}' in css
+    english = client.get("/evaluate/heshan-2021/quality?lang=en").get_data(as_text=True)
+    assert re.search(r"</a>: \d+", english) and re.search(r"\(\d+ answers all \d\)", english)
