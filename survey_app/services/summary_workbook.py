@@ -50,6 +50,8 @@ def sheet_layout(rows: list[list]) -> tuple[int, list[float], set[int]]:
     header = rows[headed - 1] if rows else []
     widths = [4.0] * max((len(r) for r in rows), default=0)
     for row in rows[headed - 1:]:
+        if len(widths) > 1 and sum(v is not None for v in row) == 1:
+            continue  # a closing note on a line of its own runs over the empty cells
         for i, value in enumerate(row):
             text = "" if value is None else str(value)
             shown = sum(2 if ord(ch) > 0x2E80 else 1 for ch in text) + 2

@@ -5,8 +5,8 @@ is left in the Chinese page."""
 
 import io
 import re
-from pathlib import Path
 from html.parser import HTMLParser
+from pathlib import Path
 
 import pytest
 
