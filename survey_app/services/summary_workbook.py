@@ -53,11 +53,15 @@ def sheet_layout(rows: list[list]) -> tuple[int, list[float], set[int]]:
         if len(widths) > 1 and sum(v is not None for v in row) == 1:
             continue  # a closing note on a line of its own runs over the empty cells
         for i, value in enumerate(row):
-            text = "" if value is None else str(value)
-            shown = sum(2 if ord(ch) > 0x2E80 else 1 for ch in text) + 2
-            widths[i] = float(min(MAX_WIDTH, max(widths[i], shown)))
+            widths[i] = float(min(MAX_WIDTH, max(widths[i], _shown_width(value))))
     percent = {i for i, name in enumerate(header) if name in PERCENT_HEADERS}
     return headed, widths, percent
+
+
+def _shown_width(value: object) -> int:
+    """Characters a value takes in a cell, a Chinese character counting two, plus a margin."""
+    text = "" if value is None else str(value)
+    return sum(2 if ord(ch) > 0x2E80 else 1 for ch in text) + 2
 
 
 def summary_rows(doc: ScoresDocument, campaign: Campaign | None = None) -> dict[str, list[list]]:
