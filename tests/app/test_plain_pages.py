@@ -94,7 +94,7 @@ def test_the_dashboard_explains_downloads_changes_and_weighting_plainly(app, cli
     year_over_year = page.split('id="year-over-year"', 1)[1].split("</section>", 1)[0]
     assert "读表方法：“达到”表示本年数值不低于上年" in year_over_year
     assert "区间跨过0（一负一正）说明两年没有明显变化" in year_over_year
-    assert "下表两列数值相差很小，说明未应答对结果影响不大" in page
+    assert "下表两列数值相差很小，说明未作答对结果影响不大" in page
     assert page.count("95%置信区间：只调查了部分住户") == 1
 
 
@@ -216,7 +216,7 @@ def test_method_names_are_said_in_chinese_where_staff_read_them(app, client, ses
     password = {n: p for n, p, _, _ in demo.DEMO_ACCOUNTS}["worker-thl"]
     client.post("/auth/login", data={"username": "worker-thl", "password": password})
     progress = client.get("/entry/heshan-2021/progress").get_data(as_text=True)
-    assert "应答率 = 完成数 ÷ 抽中户数" in progress and "AAPOR" not in progress
+    assert "回答率 = 完成数 ÷ 抽中户数" in progress and "AAPOR" not in progress
 
 
 @pytest.mark.demo_data
@@ -261,3 +261,19 @@ def test_the_quality_page_reads_with_chinese_punctuation(app, client, session):
     assert ':lang(zh) table.quality td[data-label]::before{content:attr(data-label) "："}' in css
     english = client.get("/evaluate/heshan-2021/quality?lang=en").get_data(as_text=True)
     assert re.search(r"</a>: \d+", english) and re.search(r"\(\d+ answers all \d\)", english)
+
+
+@pytest.mark.demo_data
+@pytest.mark.parametrize(("username", "path"), [
+    ("evaluator", "/evaluate/heshan-2021"), ("worker-thl", "/entry/heshan-2021/progress"),
+    ("admin", "/admin/campaigns/heshan-2021")])
+def test_response_rates_have_one_name_on_every_screen(app, client, session, username, path):
+    """The report's Table 1 says 回答率 and 作答; the screens said 应答率, 未应答 and
+    已应答 beside it for the same figures."""
+    from survey_app.services import demo
+    from tests.staff_crawl import reading_text
+
+    password = {n: p for n, p, _, _ in demo.DEMO_ACCOUNTS}[username]
+    client.post("/auth/login", data={"username": username, "password": password})
+    text = reading_text(client.get(path).get_data(as_text=True))
+    assert "回答率" in text and "应答" not in text
