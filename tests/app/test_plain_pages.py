@@ -172,6 +172,7 @@ def test_the_dashboard_reads_as_chinese_sentences_with_units(app, client, sessio
     assert not re.findall(r".{8}[\u4e00-\u9fff）]: ", text)
     assert "RR1" not in text and "样本户回答率" in text
     assert re.search(r"按作答方式：纸质\d+份、", text)
+    assert "计分规则：比例法（实际完成值达到目标值的得满分" in text  # not 计分规则：比例法：
     assert re.search(r"计入统计的问卷：\d+份。", text)
     assert re.search(r"棚改货币化安置户（\d+份问卷）", text)
     assert re.search(r"综合指数（各维度等权）：\s*[\d.]+\s*（95%置信区间[\d.]+–[\d.]+）", text)
