@@ -266,7 +266,7 @@ def _response_page(campaign, response_id: int, *, originals=None, redact_form=No
         "evaluate/response.html", campaign=campaign, detail=detail, flags=flags,
         exclude_form=ResponseExcludeForm(), reveal_form=CommentRevealForm(formdata=None),
         redact_form=redact_form or CommentRedactForm(formdata=None),
-        may_reveal=current_user.role == Role.EVALUATOR)
+        may_reveal=current_user.role == Role.EVALUATOR, beijing=visits.beijing)
     return page, status, {"Cache-Control": "no-store"}
 
 

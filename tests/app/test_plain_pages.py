@@ -278,3 +278,26 @@ def test_response_rates_have_one_name_on_every_screen(app, client, session, user
     client.post("/auth/login", data={"username": username, "password": password})
     text = reading_text(client.get(path).get_data(as_text=True))
     assert "回答率" in text and "应答" not in text
+
+
+@pytest.mark.demo_data
+def test_a_response_page_shows_beijing_time_and_chinese_brackets(app, client, session):
+    """The submission time was the stored UTC time (8 hours early, unlabelled); answers read
+    是（1）, the heading 问卷10：R…."""
+    from datetime import timedelta
+
+    from sqlmodel import select
+
+    from survey_app.models import Response
+    from survey_app.models.campaign import Campaign
+
+    campaign = session.exec(select(Campaign).where(Campaign.slug == "heshan-2021")).one()
+    response = session.exec(select(Response).where(
+        Response.campaign_id == campaign.id, Response.submitted_at.is_not(None))
+        .order_by(Response.id)).first()
+    login(client, make_user(session, Role.EVALUATOR))
+    page = client.get(f"/evaluate/heshan-2021/responses/{response.id}").get_data(as_text=True)
+    shown = (response.submitted_at.replace(tzinfo=None) + timedelta(hours=8))
+    assert f"{shown:%Y-%m-%d %H:%M}（北京时间）" in page
+    assert re.search(rf"<h1>问卷{response.id}：R[0-9A-F]{{8}}</h1>", page)
+    assert re.search(r"<td>[是否]（[12]）</td>", page) and " (1)<" not in page

@@ -103,7 +103,7 @@ def test_an_evaluator_reads_a_flagged_response_before_deciding(app, client, sess
     detail = response_view.response_detail(campaign, response_id, session=session)
     assert [q.number for q in detail.questions] == list(range(1, len(detail.questions) + 1))
     assert detail.questions[0].text == "您是否为户主？"
-    assert detail.questions[0].answer in ("是 (1)", "否 (2)")
+    assert detail.questions[0].answer in ("是（1）", "否（2）")
     for q in detail.questions:
         assert q.text in text
     before = session.exec(select(AuditEvent)).all()
