@@ -72,6 +72,7 @@ def test_roll_up_explains_intervals_ranks_and_the_funnel_plot_in_plain_chinese(
                  "有效样本量：", "点落在实线（99.8%控制限）之外"):
         assert text in page
     assert "正态近似" not in page  # neither in the note nor in the funnel plot's legend
+    assert "全域数值按“县（区）× 住户类别”分层合并计算" in page and "方差相加" not in page
     for english in ("How to read it", "Rank 1 is the highest", "95% interval: only a sample"):
         assert english not in page
 
