@@ -116,11 +116,25 @@ DEFAULTS: dict[str, Any] = {
 }
 
 
-def _parse(raw: str, default: Any) -> Any:
+_TRUE = {"1", "true", "yes", "on"}
+_FALSE = {"0", "false", "no", "off", ""}
+
+
+def _parse(name: str, raw: str, default: Any) -> Any:
+    """``raw`` as the type of ``default``; a value that is not one refuses the start, naming
+    the variable (a typo must not silently become ``false``)."""
     if isinstance(default, bool):
-        return raw.strip().lower() in {"1", "true", "yes", "on"}
+        value = raw.strip().lower()
+        if value not in _TRUE | _FALSE:
+            raise ConfigurationError(f"{name}={raw!r}: expected true or false (1/0, yes/no, "
+                                     f"on/off)")
+        return value in _TRUE
     if isinstance(default, int):
-        return int(raw)
+        try:
+            return int(raw)
+        except ValueError:
+            raise ConfigurationError(f"{name}={raw!r}: expected a whole number "
+                                     f"(default {default})") from None
     return raw
 
 
@@ -130,7 +144,7 @@ def environment_overrides(environ: os._Environ[str] | dict[str, str]) -> dict[st
     for key, default in DEFAULTS.items():
         raw = environ.get(f"SURVEY_{key}")
         if raw is not None:
-            found[key] = _parse(raw, default)
+            found[key] = _parse(f"SURVEY_{key}", raw, default)
     return found
 
 
@@ -146,15 +160,17 @@ class ConfigurationError(RuntimeError):
 SECRET_KEYS = ("SECRET_KEY", "PII_KEY", "CONTACT_KEY")
 
 
-def refuse_placeholders(config: dict[str, Any]) -> None:
+def refuse_placeholders(config: dict[str, Any], instance_path: str = "instance") -> None:
     """Outside debug and testing, refuse to run with placeholder secrets."""
     bad = [key for key in SECRET_KEYS if config.get(key) in (None, "", PLACEHOLDER)]
     if bad:
         names = ", ".join(f"SURVEY_{key}" for key in bad)
+        verb = "has" if len(bad) == 1 else "have"
         raise ConfigurationError(
-            f"Refusing to start: {names} still has the placeholder value. Set a long random "
-            f"value (e.g. `python -c 'import secrets; print(secrets.token_hex(32))'`) in the "
-            f"environment or in instance/config.py."
+            f"Refusing to start: {names} still {verb} the placeholder value. Run "
+            f"`survey-app init-instance` (writes {Path(instance_path) / 'config.py'} with "
+            f"random secrets), or set a long random value in the environment (e.g. "
+            f"`python3 -c 'import secrets; print(secrets.token_hex(32))'`)."
         )
     if config.get("CONTACT_KEY") == config.get("PII_KEY"):
         # One leaked or rotated key must not expose or break the other's data.

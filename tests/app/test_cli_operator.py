@@ -1,0 +1,83 @@
+"""`survey-app` as an operator meets it: settings the app refuses, a database it cannot
+reach, and --help, each answered in one line (exit status 1), never a traceback."""
+
+import pytest
+from click.testing import CliRunner
+from flask import Config
+
+from survey_app.cli import main
+
+REAL = {"SURVEY_SECRET_KEY": "s" * 32, "SURVEY_PII_KEY": "p" * 32,
+        "SURVEY_CONTACT_KEY": "c" * 32}
+
+
+@pytest.fixture
+def env(monkeypatch, tmp_path):
+    for key in REAL:
+        monkeypatch.delenv(key, raising=False)
+    monkeypatch.setenv("SURVEY_DATABASE_URL", f"sqlite:///{tmp_path / 'cli.db'}")
+    # The checkout's own instance/config.py is this machine's deployment, not the test's.
+    monkeypatch.setattr(Config, "from_pyfile", lambda self, filename, silent=False: False)
+    return monkeypatch
+
+
+def run(*args):
+    return CliRunner().invoke(main, list(args))
+
+
+def test_placeholder_secrets_are_one_line_naming_the_variables(env):
+    result = run("db", "upgrade")
+    assert result.exit_code == 1
+    assert "Traceback" not in result.output
+    assert result.output.startswith("Error: Refusing to start: SURVEY_SECRET_KEY, "
+                                    "SURVEY_PII_KEY, SURVEY_CONTACT_KEY still have")
+    assert "survey-app init-instance" in result.output
+
+
+def test_help_lists_every_command_even_before_the_secrets_are_set(env):
+    result = run("--help")
+    assert result.exit_code == 0
+    assert "Traceback" not in result.output
+    assert "Refusing to start" in result.output
+    for command in ("db", "campaign", "roster", "counts", "jobs", "export", "audit",
+                    "backup", "restore", "shell", "serve", "init-instance"):
+        assert f"\n  {command} " in result.output
+    # Flask's own development server and --app are not this program's.
+    assert "\n  run " not in result.output
+    assert "--app" not in result.output
+    sub = run("counts", "--help")
+    assert sub.exit_code == 0 and "rebuild" in sub.output
+
+
+def test_an_unreachable_database_is_named_without_its_password(env):
+    for key, value in REAL.items():
+        env.setenv(key, value)
+    env.setenv("SURVEY_DATABASE_URL", "postgresql+psycopg://survey:hunter2@127.0.0.1:1/survey")
+    result = run("db", "upgrade")
+    assert result.exit_code == 1
+    assert "Traceback" not in result.output
+    assert result.output.startswith("Error: the database postgresql+psycopg://survey:***@"
+                                    "127.0.0.1:1/survey (SURVEY_DATABASE_URL) failed: ")
+    assert "hunter2" not in result.output
+
+
+@pytest.mark.parametrize(("name", "value", "expected"), [
+    ("SURVEY_TRUSTED_PROXIES", "yes", "SURVEY_TRUSTED_PROXIES='yes': expected a whole number"),
+    ("SURVEY_SESSION_COOKIE_SECURE", "ture", "SURVEY_SESSION_COOKIE_SECURE='ture': expected "
+                                             "true or false"),
+])
+def test_a_setting_of_the_wrong_type_names_the_variable(env, name, value, expected):
+    for key, secret in REAL.items():
+        env.setenv(key, secret)
+    env.setenv(name, value)
+    result = run("db", "current")
+    assert result.exit_code == 1
+    assert result.output.startswith(f"Error: {expected}")
+    assert "Traceback" not in result.output
+
+
+def test_version_is_the_package_version(env):
+    from importlib import metadata
+
+    result = run("--version")
+    assert result.output == f"survey-app {metadata.version('housing-satisfaction-survey')}\n"
