@@ -404,7 +404,8 @@ def sample_draw(slug: str, seed: int, redraw: bool) -> None:
 
 # --- tokens and letters -----------------------------------------------------------------------
 
-def _issue(slug: str, only_missing: bool, reissue: bool, *, session):
+def _issue(slug: str, only_missing: bool, reissue: bool, *, session,
+           choices: str = "--only-missing or --reissue"):
     """Issue the links inside the caller's write, which commits them only once they are
     written out (they exist in clear only there)."""
     from survey_app.services import tokens
@@ -414,7 +415,7 @@ def _issue(slug: str, only_missing: bool, reissue: bool, *, session):
         issued = tokens.issue_tokens(campaign, session=session, only_missing=only_missing,
                                      reissue=reissue)
     except tokens.TokenError as exc:
-        raise click.ClickException(f"{exc} (--only-missing or --reissue)") from exc
+        raise click.ClickException(f"{exc} ({choices})") from exc
     return campaign, issued
 
 
@@ -474,7 +475,10 @@ def letters_command(slug: str, out_dir: str, only_missing: bool, reissue: bool,
                 click.echo(f"{len(links.without_copy)} live links have no readable copy: "
                            "reissue them to print their letters", err=True)
         else:
-            campaign, issued = _issue(slug, only_missing, reissue, session=session)
+            campaign, issued = _issue(
+                slug, only_missing, reissue, session=session,
+                choices="--reprint: the same letters again, links unchanged; --only-missing; "
+                        "--reissue")
         written = letters.write_letters(campaign, issued, Path(out_dir), session=session,
                                         base_url=base, problems=problems)
     for path in written:
