@@ -99,7 +99,11 @@ def operator_error(exc: BaseException, info: ScriptInfo | None = None) -> str | 
         reason = str(getattr(exc, "orig", None) or exc).strip().splitlines()[0]
         return f"the database{where} failed: {reason}"
     if isinstance(exc, RedisConnectionError):
-        return f"cannot reach Redis: {exc} (SURVEY_JOB_REDIS_URL)"
+        where = ""
+        if app is not None and app.config["JOB_REDIS_URL"]:
+            url = make_url(app.config["JOB_REDIS_URL"]).render_as_string(hide_password=True)
+            where = f" {url} (SURVEY_JOB_REDIS_URL)"
+        return f"Redis{where} failed: {exc}"
     return None
 
 

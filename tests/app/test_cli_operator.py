@@ -81,3 +81,15 @@ def test_version_is_the_package_version(env):
 
     result = run("--version")
     assert result.output == f"survey-app {metadata.version('housing-satisfaction-survey')}\n"
+
+
+def test_the_job_worker_without_redis_names_the_url_without_its_password(env):
+    for key, value in REAL.items():
+        env.setenv(key, value)
+    assert run("db", "upgrade").exit_code == 0
+    env.setenv("SURVEY_JOB_REDIS_URL", "redis://:hunter2@127.0.0.1:1/0")
+    result = run("jobs", "worker", "--burst")
+    assert result.exit_code == 1
+    assert result.output.startswith("Error: Redis redis://:***@127.0.0.1:1/0 "
+                                    "(SURVEY_JOB_REDIS_URL) failed: ")
+    assert "hunter2" not in result.output and "Traceback" not in result.output
