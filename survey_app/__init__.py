@@ -22,7 +22,8 @@ def create_app(config: Mapping[str, Any] | None = None) -> Flask:
     Settings are applied in order: in-code defaults, ``instance/config.py``,
     ``SURVEY_*`` environment variables, then ``config`` (tests).
     """
-    app = Flask(__name__, instance_relative_config=True)
+    app = Flask(__name__, instance_relative_config=True,
+                instance_path=config_module.instance_path())
     app.config.from_mapping(config_module.DEFAULTS)
     app.config.from_pyfile("config.py", silent=True)
     app.config.from_mapping(config_module.environment_overrides(os.environ))

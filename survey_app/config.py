@@ -148,6 +148,14 @@ def environment_overrides(environ: os._Environ[str] | dict[str, str]) -> dict[st
     return found
 
 
+def instance_path(environ: os._Environ[str] | dict[str, str] = os.environ) -> str | None:
+    """The instance folder named by ``SURVEY_INSTANCE_PATH`` (made absolute), or None for
+    Flask's own: ``instance/`` beside a checkout, ``<venv>/var/survey_app-instance`` for an
+    installed package, which a new virtual environment would lose."""
+    path = environ.get("SURVEY_INSTANCE_PATH")
+    return os.path.abspath(path) if path else None
+
+
 def default_database_url(instance_path: str) -> str:
     return f"sqlite:///{Path(instance_path) / 'survey.db'}"
 

@@ -93,3 +93,21 @@ def test_the_job_worker_without_redis_names_the_url_without_its_password(env):
     assert result.output.startswith("Error: Redis redis://:***@127.0.0.1:1/0 "
                                     "(SURVEY_JOB_REDIS_URL) failed: ")
     assert "hunter2" not in result.output and "Traceback" not in result.output
+
+
+def test_the_instance_folder_is_where_survey_instance_path_says(monkeypatch, tmp_path):
+    # An installed package's default instance folder is inside its virtual environment,
+    # which an upgrade may replace: production names its own.
+    for key in (*REAL, "SURVEY_DATABASE_URL"):
+        monkeypatch.delenv(key, raising=False)
+    folder = tmp_path / "srv-instance"
+    monkeypatch.setenv("SURVEY_INSTANCE_PATH", str(folder))
+    result = run("init-instance")
+    assert result.output == f"wrote {folder / 'config.py'}\n"
+    assert run("db", "upgrade").exit_code == 0  # the secrets and SQLite file of that folder
+    assert (folder / "survey.db").exists()
+    from survey_app import create_app
+
+    app = create_app()
+    assert app.instance_path == str(folder)
+    assert app.config["SECRET_KEY"] in (folder / "config.py").read_text()
