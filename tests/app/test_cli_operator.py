@@ -121,3 +121,13 @@ def test_the_shell_says_how_to_read_campaign_data(env):
     assert result.exit_code == 0, result.output
     assert "row_security.acting_as(row_security.ALL_UNITS)" in result.output
     assert "* select sqlite" in result.output
+
+
+def test_a_replica_beside_sqlite_is_refused_in_one_line(env):
+    for key, value in REAL.items():
+        env.setenv(key, value)
+    env.setenv("SURVEY_DATABASE_REPLICA_URL", "postgresql+psycopg://r@127.0.0.1:5433/survey")
+    result = run("db", "current")
+    assert result.exit_code == 1
+    assert result.output.startswith("Error: SURVEY_DATABASE_REPLICA_URL is set, but "
+                                    "SURVEY_DATABASE_URL is SQLite")
