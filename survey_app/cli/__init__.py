@@ -184,6 +184,9 @@ def register(app: Flask) -> None:
 
     for command in survey_design.GROUPS:
         app.cli.add_command(command)
+    from survey_app.cli.roster import roster_group
+
+    app.cli.add_command(roster_group)
     from survey_app.cli import backchecks
 
     app.cli.add_command(backchecks.backcheck_group)

@@ -113,7 +113,7 @@ def purge_command(days: int) -> None:
 
 
 @jobs_group.command("list")
-@click.option("--limit", default=20, show_default=True)
+@click.option("--limit", default=20, show_default=True, help="How many of the latest jobs.")
 @with_appcontext
 def list_command(limit: int) -> None:
     """The latest jobs: id, kind, status, progress, attempts, file."""

@@ -110,7 +110,8 @@ def regions_grant(username: str, code: str | None) -> None:
 @click.command("rollup")
 @click.argument("code")
 @click.argument("year", type=int)
-@click.option("--format", "fmt", type=click.Choice(["json", "text"]), default="text")
+@click.option("--format", "fmt", type=click.Choice(["json", "text"]), default="text",
+              show_default=True)
 @with_appcontext
 def rollup_command(code: str, year: int, fmt: str) -> None:
     """Roll-up of unit CODE for YEAR: the estimate over county × group strata, the league
