@@ -131,3 +131,16 @@ def test_a_replica_beside_sqlite_is_refused_in_one_line(env):
     assert result.exit_code == 1
     assert result.output.startswith("Error: SURVEY_DATABASE_REPLICA_URL is set, but "
                                     "SURVEY_DATABASE_URL is SQLite")
+
+
+def test_db_upgrade_says_which_database_reached_which_revision(env, tmp_path):
+    for key, value in REAL.items():
+        env.setenv(key, value)
+    result = run("db", "upgrade")
+    assert result.exit_code == 0, result.output
+    from alembic.script import ScriptDirectory
+
+    from survey_app.migrate import alembic_config
+
+    head = ScriptDirectory.from_config(alembic_config("sqlite://")).get_current_head()
+    assert result.output.endswith(f"database sqlite:///{tmp_path / 'cli.db'} at revision {head}\n")
