@@ -34,6 +34,7 @@ def create_app(config: Mapping[str, Any] | None = None) -> Flask:
         app.config["DATABASE_URL"] = config_module.default_database_url(app.instance_path)
     if not (app.debug or app.testing):
         config_module.refuse_placeholders(app.config, app.instance_path)
+    config_module.check_public_base_url(app.config["PUBLIC_BASE_URL"])
     app.config.setdefault("WTF_CSRF_TIME_LIMIT", None)
     app.config["SESSION_COOKIE_HTTPONLY"] = True
     if app.config["PUBLIC_BASE_URL"].startswith("https://"):

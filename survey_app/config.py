@@ -184,3 +184,17 @@ def refuse_placeholders(config: dict[str, Any], instance_path: str = "instance")
         # One leaked or rotated key must not expose or break the other's data.
         raise ConfigurationError("Refusing to start: SURVEY_CONTACT_KEY must differ from "
                                  "SURVEY_PII_KEY (the vault key is rotated on its own).")
+
+
+def check_public_base_url(url: str) -> None:
+    """The printed links and QR codes need a whole web address: without ``http(s)://`` a
+    phone's scanner shows the text instead of opening it."""
+    from urllib.parse import urlsplit
+
+    parts = urlsplit(url)
+    if parts.scheme not in ("http", "https") or not parts.hostname or parts.query \
+            or parts.fragment:
+        raise ConfigurationError(
+            f"SURVEY_PUBLIC_BASE_URL={url!r}: expected an address such as "
+            f"https://survey.example.gov.cn (http:// or https://, a host, no ? or #); it is "
+            f"printed on the letters and in their QR codes")

@@ -144,3 +144,16 @@ def test_db_upgrade_says_which_database_reached_which_revision(env, tmp_path):
 
     head = ScriptDirectory.from_config(alembic_config("sqlite://")).get_current_head()
     assert result.output.endswith(f"database sqlite:///{tmp_path / 'cli.db'} at revision {head}\n")
+
+
+@pytest.mark.parametrize("url", ["survey.example.gov.cn", "ftp://survey.example.gov.cn",
+                                 "https://", "https://survey.example.gov.cn/?x=1"])
+def test_a_public_address_a_phone_could_not_open_is_refused(env, url):
+    # Printed without http(s)://, a QR code is shown as text by the phone's scanner.
+    for key, value in REAL.items():
+        env.setenv(key, value)
+    env.setenv("SURVEY_PUBLIC_BASE_URL", url)
+    result = run("letters", "x", "--out", "letters")
+    assert result.exit_code == 1
+    assert result.output.startswith(f"Error: SURVEY_PUBLIC_BASE_URL={url!r}: expected an "
+                                    "address such as https://survey.example.gov.cn")
