@@ -35,6 +35,10 @@ def create_app(config: Mapping[str, Any] | None = None) -> Flask:
     if not (app.debug or app.testing):
         config_module.refuse_placeholders(app.config, app.instance_path)
     config_module.check_public_base_url(app.config["PUBLIC_BASE_URL"])
+    config_module.check_database_url("SURVEY_DATABASE_URL", app.config["DATABASE_URL"])
+    if app.config["DATABASE_REPLICA_URL"]:
+        config_module.check_database_url("SURVEY_DATABASE_REPLICA_URL",
+                                         app.config["DATABASE_REPLICA_URL"])
     app.config.setdefault("WTF_CSRF_TIME_LIMIT", None)
     app.config["SESSION_COOKIE_HTTPONLY"] = True
     if app.config["PUBLIC_BASE_URL"].startswith("https://"):

@@ -198,3 +198,19 @@ def check_public_base_url(url: str) -> None:
             f"SURVEY_PUBLIC_BASE_URL={url!r}: expected an address such as "
             f"https://survey.example.gov.cn (http:// or https://, a host, no ? or #); it is "
             f"printed on the letters and in their QR codes")
+
+
+def check_database_url(name: str, url: str) -> None:
+    """A database URL this app can use (SQLite or PostgreSQL), or a ConfigurationError
+    naming the variable (the password never shown)."""
+    from sqlalchemy.engine import make_url
+    from sqlalchemy.exc import ArgumentError
+
+    example = ("postgresql+psycopg://user:password@host:5432/survey or "
+               "sqlite:////absolute/path/survey.db")
+    try:
+        backend = make_url(url).get_backend_name()
+    except ArgumentError:
+        raise ConfigurationError(f"{name} is not a database URL: expected {example}") from None
+    if backend not in ("postgresql", "sqlite"):
+        raise ConfigurationError(f"{name} names the database {backend!r}: expected {example}")

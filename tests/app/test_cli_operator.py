@@ -157,3 +157,20 @@ def test_a_public_address_a_phone_could_not_open_is_refused(env, url):
     assert result.exit_code == 1
     assert result.output.startswith(f"Error: SURVEY_PUBLIC_BASE_URL={url!r}: expected an "
                                     "address such as https://survey.example.gov.cn")
+
+
+@pytest.mark.parametrize(("url", "expected"), [
+    ("postgres://survey:hunter2@db/survey", "SURVEY_DATABASE_URL names the database 'postgres'"),
+    ("mysql://survey:hunter2@db/survey", "SURVEY_DATABASE_URL names the database 'mysql'"),
+    ("hunter2", "SURVEY_DATABASE_URL is not a database URL"),
+])
+def test_a_database_url_of_another_kind_is_refused_by_name(env, url, expected):
+    # Before: a SQLAlchemy traceback (no dialect "postgres", no module MySQLdb).
+    for key, value in REAL.items():
+        env.setenv(key, value)
+    env.setenv("SURVEY_DATABASE_URL", url)
+    result = run("db", "current")
+    assert result.exit_code == 1
+    assert result.output.startswith(f"Error: {expected}")
+    assert "postgresql+psycopg://user:password@host:5432/survey" in result.output
+    assert "hunter2" not in result.output
