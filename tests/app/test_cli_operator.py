@@ -174,3 +174,22 @@ def test_a_database_url_of_another_kind_is_refused_by_name(env, url, expected):
     assert result.output.startswith(f"Error: {expected}")
     assert "postgresql+psycopg://user:password@host:5432/survey" in result.output
     assert "hunter2" not in result.output
+
+
+@pytest.mark.parametrize(("settings", "expected"), [
+    ({"SURVEY_SMS_GATEWAY": "bogus"}, "SURVEY_SMS_GATEWAY='bogus': expected 'console' or "
+                                      "'aliyun'"),
+    ({"SURVEY_SMS_GATEWAY": "aliyun", "SURVEY_SMS_SIGN_NAME": "赫山区住建局"},
+     "SURVEY_SMS_GATEWAY=aliyun needs SURVEY_SMS_ALIYUN_ACCESS_KEY_ID, "
+     "SURVEY_SMS_ALIYUN_ACCESS_KEY_SECRET, SURVEY_SMS_TEMPLATE_INVITATION, "
+     "SURVEY_SMS_TEMPLATE_REMINDER"),
+])
+def test_the_sms_sender_names_the_settings_it_lacks(env, settings, expected):
+    # Before: a ValueError traceback, or (aliyun without keys) a sender that started and
+    # failed every message at the provider.
+    for key, value in {**REAL, **settings}.items():
+        env.setenv(key, value)
+    assert run("db", "upgrade").exit_code == 0
+    result = run("outbox", "send", "--once")
+    assert result.exit_code == 1
+    assert result.output.startswith(f"Error: {expected}")
