@@ -52,6 +52,9 @@ def regions_list(code: str | None) -> None:
         found = units.subtree(root, session=db.session)
     else:
         found = db.session.exec(select(Unit).order_by(Unit.path)).all()
+        if not found:
+            click.echo("no units yet: survey-app regions import units.csv (code,name,parent)",
+                       err=True)
     for unit in found:
         depth = unit.path.count("/") - 2
         click.echo(f"{'  ' * depth}{unit.code}\t{unit.name}\t{unit.level}")
