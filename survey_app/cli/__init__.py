@@ -7,35 +7,13 @@ from contextlib import ExitStack
 
 import click
 from flask import Flask, has_app_context
-from flask.cli import FlaskGroup, ScriptInfo, with_appcontext
-from flask.cli import shell_command as flask_shell_command
+from flask.cli import FlaskGroup, ScriptInfo, shell_command
 
 
 def _create_app():
     from survey_app import create_app
 
     return create_app()
-
-
-@click.command("shell")
-@with_appcontext
-def shell_command() -> None:
-    """A Python shell in the app, with app, db, select and row_security at hand.
-
-    On PostgreSQL it reads no campaign data until you say whose scope you act in:
-    `with row_security.acting_as(row_security.ALL_UNITS):` (README, Regions)."""
-    click.echo("Row-level security: campaign data is visible only inside "
-               "`with row_security.acting_as(row_security.ALL_UNITS):`", err=True)
-    click.get_current_context().invoke(flask_shell_command)
-
-
-def _shell_names() -> dict:
-    from sqlmodel import select
-
-    from survey_app import row_security
-    from survey_app.extensions import db
-
-    return {"db": db, "select": select, "row_security": row_security}
 
 
 def _print_version(ctx: click.Context, _param: click.Parameter, value: bool) -> None:
@@ -150,8 +128,6 @@ _add_builtin_commands()
 
 def register(app: Flask) -> None:
     from survey_app.cli import accounts, audit, contacts, database, demo, maintenance, responses
-
-    app.shell_context_processor(_shell_names)
 
     app.cli.add_command(database.db_group)
     app.cli.add_command(audit.audit_group)

@@ -113,16 +113,6 @@ def test_the_instance_folder_is_where_survey_instance_path_says(monkeypatch, tmp
     assert app.config["SECRET_KEY"] in (folder / "config.py").read_text()
 
 
-def test_the_shell_says_how_to_read_campaign_data(env):
-    for key, value in REAL.items():
-        env.setenv(key, value)
-    result = CliRunner().invoke(main, ["shell"], input="print(row_security.ALL_UNITS, "
-                                                        "select.__name__, db.engine.name)\n")
-    assert result.exit_code == 0, result.output
-    assert "row_security.acting_as(row_security.ALL_UNITS)" in result.output
-    assert "* select sqlite" in result.output
-
-
 def test_a_replica_beside_sqlite_is_refused_in_one_line(env):
     for key, value in REAL.items():
         env.setenv(key, value)
