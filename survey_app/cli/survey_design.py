@@ -180,8 +180,8 @@ def campaign_dates(slug: str, opens_on, closes_on) -> None:
 @click.option("--double-entry/--single-entry", default=None,
               help="Paper forms typed twice, blind, and reconciled (the default), or once.")
 @click.option("--duplicate-rule", type=click.Choice(["keep_first", "keep_web", "ask_admin"]),
-              help="A paper form of a household that already answered on the web: keep the "
-                   "first answer, keep the web one, or ask an admin.")
+              help="A household answering both on the web and on paper: keep_first counts "
+                   "the first, keep_web the web answer, ask_admin holds it for an admin.")
 @with_appcontext
 def campaign_settings(slug: str, measure, target, points, rule, deduction, floor, whole_points,
                       bands, double_entry, duplicate_rule) -> None:
