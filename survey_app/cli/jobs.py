@@ -84,7 +84,10 @@ def relay_command() -> None:
 def run_command(job_id: int) -> None:
     """Run one job in this process (no queue), e.g. after fixing what made it fail."""
     from survey_app import job_queue
+    from survey_app.models import BackgroundJob
 
+    if db.session.get(BackgroundJob, job_id) is None:
+        raise click.ClickException(f"no job {job_id} (survey-app jobs list shows them)")
     click.echo(f"job {job_id}: {job_queue.run_now(job_id)}")
 
 

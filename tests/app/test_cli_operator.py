@@ -183,3 +183,13 @@ def test_the_sms_sender_names_the_settings_it_lacks(env, settings, expected):
     result = run("outbox", "send", "--once")
     assert result.exit_code == 1
     assert result.output.startswith(f"Error: {expected}")
+
+
+def test_running_a_job_that_does_not_exist_fails(env):
+    # Before: "job 999: skipped" and exit status 0.
+    for key, value in REAL.items():
+        env.setenv(key, value)
+    assert run("db", "upgrade").exit_code == 0
+    result = run("jobs", "run", "999")
+    assert result.exit_code == 1
+    assert result.output == "Error: no job 999 (survey-app jobs list shows them)\n"
