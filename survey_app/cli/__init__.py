@@ -66,7 +66,7 @@ class SurveyGroup(FlaskGroup):
         try:
             return super().invoke(ctx)
         except Exception as exc:
-            message = operator_error(exc, ctx.ensure_object(ScriptInfo))
+            message = operator_error(exc, ctx.ensure_object(ScriptInfo)._loaded_app)
             if message is None:
                 raise
             raise click.ClickException(message) from None
@@ -80,7 +80,7 @@ def _bare_cli() -> click.Group:
     return bare.cli
 
 
-def operator_error(exc: BaseException, info: ScriptInfo | None = None) -> str | None:
+def operator_error(exc: BaseException, app: Flask | None = None) -> str | None:
     """One line for what an operator must fix, or None for an error that is a bug."""
     from redis.exceptions import ConnectionError as RedisConnectionError
     from sqlalchemy.engine import make_url
@@ -88,7 +88,6 @@ def operator_error(exc: BaseException, info: ScriptInfo | None = None) -> str | 
 
     from survey_app.config import ConfigurationError
 
-    app = getattr(info, "_loaded_app", None)
     if isinstance(exc, ConfigurationError):
         return str(exc)
     if isinstance(exc, OperationalError | InterfaceError):
@@ -197,3 +196,20 @@ def _in_all_units(command: click.Command) -> None:
 
     run._all_units = True
     command.callback = run
+
+
+def database_problem(app: Flask) -> str | None:
+    """Whether the database answers, for gunicorn's start: None, or the one line saying why
+    not (every page would answer 500 until it does)."""
+    from survey_app.extensions import db
+
+    try:
+        with app.app_context(), db.engine.connect():
+            return None
+    except Exception as exc:
+        message = operator_error(exc, app)
+        if message is None:
+            raise
+        return message
+    finally:
+        db.dispose(app)  # no connection left open across gunicorn's fork

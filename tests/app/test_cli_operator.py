@@ -193,3 +193,18 @@ def test_running_a_job_that_does_not_exist_fails(env):
     result = run("jobs", "run", "999")
     assert result.exit_code == 1
     assert result.output == "Error: no job 999 (survey-app jobs list shows them)\n"
+
+
+def test_gunicorn_start_names_a_database_that_does_not_answer(env):
+    # gunicorn_conf.when_ready logs this one line instead of a traceback per warm-up page.
+    from survey_app import create_app
+    from survey_app.cli import database_problem
+
+    settings = {key[len("SURVEY_"):]: value for key, value in REAL.items()}
+    assert database_problem(create_app(settings)) is None
+    down = create_app({**settings, "DATABASE_URL":
+                       "postgresql+psycopg://survey:hunter2@127.0.0.1:1/survey"})
+    problem = database_problem(down)
+    assert problem.startswith("the database postgresql+psycopg://survey:***@127.0.0.1:1/survey "
+                              "(SURVEY_DATABASE_URL) failed: ")
+    assert "hunter2" not in problem
