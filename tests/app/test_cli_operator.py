@@ -208,3 +208,20 @@ def test_gunicorn_start_names_a_database_that_does_not_answer(env):
     assert problem.startswith("the database postgresql+psycopg://survey:***@127.0.0.1:1/survey "
                               "(SURVEY_DATABASE_URL) failed: ")
     assert "hunter2" not in problem
+
+
+def test_a_backup_refused_for_permissions_says_which_role_it_needs(env, monkeypatch):
+    from survey_app.services import backup
+
+    def refused(url, out):
+        raise backup.BackupError("pg_dump failed: pg_dump: error: query failed: ERROR:  "
+                                 "permission denied for sequence accesstoken_id_seq")
+
+    for key, value in REAL.items():
+        env.setenv(key, value)
+    monkeypatch.setattr(backup, "backup", refused)
+    result = run("backup", "--out", "x.bak")
+    assert result.exit_code == 1
+    assert result.output.endswith("survey-app backup connects as SURVEY_DATABASE_URL's role, "
+                                  "which must be the schema's owner or a superuser (not the "
+                                  "app's role)\n")
