@@ -115,6 +115,8 @@ def test_campaigns_under_a_unit_by_year(session):
 
 
 def test_regions_commands(runner, session, tmp_path):
+    empty = runner.invoke(args=["regions", "list"])
+    assert empty.exit_code == 0 and "no units yet: survey-app regions import" in empty.output
     good, bad = tmp_path / "units.csv", tmp_path / "bad.csv"
     good.write_text(GOOD, encoding="utf-8-sig")
     bad.write_text("code,name,parent\n430000,湖南省,\n430921,某县,439900\n", encoding="utf-8")
