@@ -149,7 +149,7 @@ def test_admin_places_a_campaign_in_a_region(client, session):
     assert client.post(url, data={"code": "430903"}).status_code == 302
     session.refresh(campaign)
     assert campaign.unit_id == units.unit_by_code("430903", session=session).id
-    assert "赫山区 (430903" in client.get(f"/admin/campaigns/{campaign.slug}").get_data(
+    assert "赫山区（430903" in client.get(f"/admin/campaigns/{campaign.slug}").get_data(
         as_text=True)
     assert client.post(url, data={"code": ""}).status_code == 302
     session.refresh(campaign)
