@@ -28,6 +28,12 @@ DEFAULTS: dict[str, Any] = {
     "DATABASE_REPLICA_URL": "",
     # After a browser session commits a write, its reads stay on the primary this long.
     "DATABASE_REPLICA_STICKY_SECONDS": 10,
+    # A replica that refuses or times out a connection (after this many seconds; libpq's
+    # connect_timeout), or lags more than DATABASE_REPLICA_MAX_LAG_SECONDS (0: not asked),
+    # sends its reads to the primary for DATABASE_REPLICA_RETRY_SECONDS, then is tried again.
+    "DATABASE_REPLICA_CONNECT_TIMEOUT_SECONDS": 3,
+    "DATABASE_REPLICA_MAX_LAG_SECONDS": 60,
+    "DATABASE_REPLICA_RETRY_SECONDS": 30,
     "RATELIMIT_STORAGE_URI": "memory://",
     "RATELIMIT_ENABLED": True,
     "RATELIMIT_HEADERS_ENABLED": True,  # Retry-After on 429

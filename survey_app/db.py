@@ -36,7 +36,9 @@ A replica-read request that writes one thing (an export's audit event) writes it
 request commits a write, the same browser session reads from the primary for
 ``DATABASE_REPLICA_STICKY_SECONDS``, so a page shown after a post (an exclusion, then
 the redirect to the dashboard) never shows the state from before it while the replica
-catches up.
+catches up. A replica that cannot be reached (or lags more than
+``DATABASE_REPLICA_MAX_LAG_SECONDS``) sends those reads to the primary for
+``DATABASE_REPLICA_RETRY_SECONDS``, with one warning logged (:mod:`survey_app.replica_breaker`).
 """
 
 from __future__ import annotations
@@ -53,6 +55,8 @@ from sqlalchemy import Connection, Engine, create_engine, event
 from sqlalchemy.exc import DisconnectionError
 from sqlmodel import Session
 
+from survey_app.replica_breaker import ReplicaBreaker
+
 WRITE_METHODS = {"POST", "PUT", "PATCH", "DELETE"}
 REPLICA_METHODS = {"GET", "HEAD"}
 #: Key in the browser session: until when (epoch seconds) its reads stay on the primary.
@@ -60,12 +64,17 @@ PRIMARY_UNTIL = "_db_primary_until"
 
 
 def make_engine(url: str, *, immediate: bool = False, busy_timeout_ms: int = 30_000,
-                ping_idle_seconds: float = 5.0) -> Engine:
-    """Create an engine with the project's SQLite or PostgreSQL connection settings."""
+                ping_idle_seconds: float = 5.0, connect_timeout: int = 0) -> Engine:
+    """Create an engine with the project's SQLite or PostgreSQL connection settings.
+
+    ``connect_timeout`` (PostgreSQL, seconds; 0: libpq's default, wait as long as TCP does):
+    how long a connection attempt may take before it fails.
+    """
     # hide_parameters: a database error's text (logged, e.g. a failed job's) never carries
     # the statement's values, which may be names, ID numbers or phones.
     if not url.startswith("sqlite"):
-        engine = create_engine(url, hide_parameters=True)
+        connect_args = {"connect_timeout": connect_timeout} if connect_timeout > 0 else {}
+        engine = create_engine(url, hide_parameters=True, connect_args=connect_args)
         _ping_idle_connections(engine, ping_idle_seconds)
         return engine
     engine = create_engine(url, hide_parameters=True,
@@ -115,6 +124,15 @@ def _ping_idle_connections(engine: Engine, idle_seconds: float) -> None:
             raise DisconnectionError("idle connection lost") from exc
 
 
+def _replica_breaker(app: Flask, url: str) -> ReplicaBreaker:
+    config = app.config
+    engine = make_engine(url, ping_idle_seconds=config["DATABASE_PING_IDLE_SECONDS"],
+                         connect_timeout=int(config["DATABASE_REPLICA_CONNECT_TIMEOUT_SECONDS"]))
+    return ReplicaBreaker(engine,
+                          retry_seconds=float(config["DATABASE_REPLICA_RETRY_SECONDS"]),
+                          max_lag_seconds=float(config["DATABASE_REPLICA_MAX_LAG_SECONDS"]))
+
+
 @dataclass
 class _State:
     read_engine: Engine
@@ -122,6 +140,7 @@ class _State:
     bind_override: Connection | None = None
     replica_engine: Engine | None = None
     sticky_seconds: float = 0.0
+    replica: ReplicaBreaker | None = None
 
 
 class Database:
@@ -160,12 +179,17 @@ class Database:
             raise ConfigurationError("SURVEY_DATABASE_REPLICA_URL is set, but "
                                      "SURVEY_DATABASE_URL is SQLite: a read replica needs "
                                      "PostgreSQL (docs/SCALE.md)")
-        replica = make_engine(replica_url, ping_idle_seconds=app.config[
-            "DATABASE_PING_IDLE_SECONDS"]) if replica_url else None
+        replica = _replica_breaker(app, replica_url) if replica_url else None
         app.extensions["survey_db"] = _State(
-            read_engine, write_engine, replica_engine=replica,
-            sticky_seconds=float(app.config.get("DATABASE_REPLICA_STICKY_SECONDS", 0)))
+            read_engine, write_engine, replica_engine=replica and replica.engine,
+            sticky_seconds=float(app.config.get("DATABASE_REPLICA_STICKY_SECONDS", 0)),
+            replica=replica)
         app.teardown_appcontext(self._remove_session)
+
+    @staticmethod
+    def replica_breaker(app: Flask) -> ReplicaBreaker | None:
+        """The replica's circuit breaker (None: no replica); tests set its clock."""
+        return app.extensions["survey_db"].replica
 
     @staticmethod
     def _state() -> _State:
@@ -189,9 +213,10 @@ class Database:
                 writing = not has_request_context() or (
                     request.method in WRITE_METHODS and not g.get("db_reads_first"))
                 engine = state.write_engine if writing else state.read_engine
-                if not writing and self._on_replica(state):
-                    engine = state.replica_engine
-                g.db_session = Session(bind=engine, expire_on_commit=False)
+                on_replica = not writing and self._on_replica(state)
+                # None: the replica does not answer, the primary serves (replica_breaker)
+                g.db_session = (on_replica and state.replica.session()) or Session(
+                    bind=engine, expire_on_commit=False)
         return g.db_session
 
     def _on_replica(self, state: _State) -> bool:
