@@ -9,8 +9,11 @@ is in docs/SCALE.md.
 
 from __future__ import annotations
 
+import logging
+import socket
+
 import pytest
-from sqlalchemy import create_engine, text
+from sqlalchemy import create_engine, event, text
 from sqlalchemy.engine import make_url
 
 from survey_app import create_app
@@ -210,3 +213,124 @@ def test_a_replica_needs_postgresql(tmp_path):
     with pytest.raises(ConfigurationError, match="a read replica needs PostgreSQL"):
         create_app({**TEST_SETTINGS, "DATABASE_URL": f"sqlite:///{tmp_path}/x.db",
                     "DATABASE_REPLICA_URL": "postgresql+psycopg://postgres@127.0.0.1/x"})
+
+
+# --- A replica that does not answer (survey_app.replica_breaker) ---------------------------
+
+BREAKER_LOG = "survey_app.replica_breaker"
+
+
+def _closed_port() -> int:
+    with socket.socket() as probe:  # a port nobody listens on once the probe is closed
+        probe.bind(("127.0.0.1", 0))
+        return probe.getsockname()[1]
+
+
+@pytest.fixture
+def down_replica(replica_app, databases):
+    """(app, clock, attempts, bring_back): the replica's URL names a closed port (with a
+    password that must never be logged); ``bring_back()`` makes that URL reach the replica
+    database, as a restarted server would; ``clock[0]`` is the breaker's time."""
+    app = replica_app(DATABASE_REPLICA_URL=f"postgresql+psycopg://postgres:s3cret@127.0.0.1:"
+                                           f"{_closed_port()}/nowhere",
+                      DATABASE_REPLICA_RETRY_SECONDS=30)
+    breaker = db.replica_breaker(app)
+    clock = [1000.0]
+    breaker.clock = lambda: clock[0]
+    attempts = []
+    back = []
+    target = make_url(databases[1])
+
+    @event.listens_for(breaker.engine, "do_connect")
+    def _connect(_dialect, _record, _cargs, cparams):
+        attempts.append(cparams.get("port"))
+        if back:
+            cparams.update(port=target.port or 5432, dbname=target.database, password="")
+
+    return app, clock, attempts, lambda: back.append(True)
+
+
+def _warnings(caplog) -> list[logging.LogRecord]:
+    return [r for r in caplog.records if r.name == BREAKER_LOG and r.levelno == logging.WARNING]
+
+
+def test_a_replica_that_refuses_connections_sends_reads_to_the_primary(
+        down_replica, databases, caplog):
+    app, clock, attempts, _ = down_replica
+    caplog.set_level(logging.INFO, logger=BREAKER_LOG)
+    client = _login(app.test_client())
+    page = client.get("/evaluate/")
+    assert page.status_code == 200
+    assert SHARED in page.get_data(as_text=True)
+    assert REPLICA_ONLY not in page.get_data(as_text=True)  # the primary's page
+    api = client.get("/api/v1/campaigns", headers={"Authorization": f"Bearer {databases[2]}"})
+    assert api.status_code == 200
+    assert {c["slug"] for c in api.get_json()["campaigns"]} >= {"shared-2021"}
+    assert "replica-only-2021" not in {c["slug"] for c in api.get_json()["campaigns"]}
+    (warning,) = _warnings(caplog)  # one line for both requests: the breaker was open
+    assert len(attempts) == 1
+    message = warning.getMessage()
+    assert "s3cret" not in message and "postgres:***@127.0.0.1" in message
+    assert "cannot be reached" in message and "30 s" in message
+    assert warning.exc_info is None  # no traceback
+    clock[0] += 29
+    assert client.get("/evaluate/").status_code == 200
+    assert len(attempts) == 1  # still inside the window: not tried
+    clock[0] += 2
+    assert client.get("/evaluate/").status_code == 200
+    assert len(attempts) == 2 and len(_warnings(caplog)) == 2  # tried again, still down
+
+
+def test_after_the_window_a_replica_that_answers_again_serves_again(down_replica, caplog):
+    app, clock, attempts, bring_back = down_replica
+    caplog.set_level(logging.INFO, logger=BREAKER_LOG)
+    client = _login(app.test_client())
+    assert REPLICA_ONLY not in client.get("/evaluate/").get_data(as_text=True)
+    bring_back()
+    assert REPLICA_ONLY not in client.get("/evaluate/").get_data(as_text=True)  # window open
+    clock[0] += 31
+    assert REPLICA_ONLY in client.get("/evaluate/").get_data(as_text=True)
+    assert REPLICA_ONLY in client.get("/evaluate/").get_data(as_text=True)
+    assert len(_warnings(caplog)) == 1
+    assert any("answers again" in r.getMessage() for r in caplog.records
+               if r.name == BREAKER_LOG and r.levelno == logging.INFO)
+
+
+@pytest.mark.parametrize("replica_down", [False, True])
+def test_the_row_security_scope_is_set_on_the_engine_that_serves(down_replica, replica_app,
+                                                                 replica_down):
+    app = down_replica[0] if replica_down else replica_app()
+    with app.test_request_context("/evaluate/"):
+        app.preprocess_request()  # an anonymous request acts for every unit
+        assert db.on_replica is not replica_down
+        setting = db.session.execute(
+            text("SELECT current_setting('survey.unit_path', true)")).scalar_one()
+        assert setting == "*"
+
+
+@pytest.mark.parametrize(("lag", "on_replica"), [(5, True), (120, False)])
+def test_a_replica_lagging_beyond_the_limit_sends_reads_to_the_primary(
+        replica_app, monkeypatch, caplog, lag, on_replica):
+    from survey_app import replica_breaker
+
+    # The test "replica" is no standby (its lag query answers 0): the answer is stood in for.
+    monkeypatch.setattr(replica_breaker, "_LAG", text(f"SELECT {lag}"))
+    app = replica_app(DATABASE_REPLICA_MAX_LAG_SECONDS=60)
+    caplog.set_level(logging.INFO, logger=BREAKER_LOG)
+    client = _login(app.test_client())
+    page = client.get("/evaluate/")
+    assert page.status_code == 200
+    assert (REPLICA_ONLY in page.get_data(as_text=True)) is on_replica
+    assert [r.getMessage() for r in _warnings(caplog)] == ([] if on_replica else [
+        f"Read replica {make_url(app.config['DATABASE_REPLICA_URL']).render_as_string()} "
+        f"is 120 s behind the primary (limit 60 s): its reads go to the primary; trying "
+        f"it again in 30 s"])
+
+
+def test_the_lag_query_answers_zero_on_a_server_that_is_no_standby(databases):
+    from survey_app.replica_breaker import _LAG
+
+    engine = create_engine(databases[1])
+    with engine.connect() as conn:
+        assert float(conn.execute(_LAG).scalar_one()) == 0.0
+    engine.dispose()
