@@ -126,7 +126,10 @@ def _ping_idle_connections(engine: Engine, idle_seconds: float) -> None:
 
 def _replica_breaker(app: Flask, url: str) -> ReplicaBreaker:
     config = app.config
-    engine = make_engine(url, ping_idle_seconds=config["DATABASE_PING_IDLE_SECONDS"],
+    # Every checkout is pinged (one round trip on an evaluator's page or an API document):
+    # a connection the replica dropped (a restart) is then replaced, or its failure found
+    # before the view reads, where the breaker can still send the request to the primary.
+    engine = make_engine(url, ping_idle_seconds=0,
                          connect_timeout=int(config["DATABASE_REPLICA_CONNECT_TIMEOUT_SECONDS"]))
     return ReplicaBreaker(engine,
                           retry_seconds=float(config["DATABASE_REPLICA_RETRY_SECONDS"]),

@@ -2,8 +2,9 @@
 
 :class:`ReplicaBreaker` is a small circuit breaker around the replica engine
 (``DATABASE_REPLICA_URL``, see :mod:`survey_app.db`). A request routed to the replica gets a
-session whose transaction is begun at once: the connection is made (or taken from the pool)
-and the request's row-security scope is written by the ``after_begin`` listener
+session whose transaction is begun at once: the connection is made (or taken from the pool,
+pinged: the replica engine tests every checkout, so one the replica dropped is replaced) and
+the request's row-security scope is written by the ``after_begin`` listener
 (:mod:`survey_app.row_security`), all before the view has read anything. When that fails
 with an ``OperationalError`` (refused, timed out, the server shutting down), or the replica
 answers but has replayed nothing for more than ``DATABASE_REPLICA_MAX_LAG_SECONDS``, the

@@ -334,3 +334,44 @@ def test_the_lag_query_answers_zero_on_a_server_that_is_no_standby(databases):
     with engine.connect() as conn:
         assert float(conn.execute(_LAG).scalar_one()) == 0.0
     engine.dispose()
+
+
+def _drop_connections(url: str) -> None:
+    _on_primary(POSTGRES_URL, "SELECT pg_terminate_backend(pid) FROM pg_stat_activity "
+                              f"WHERE datname = '{make_url(url).database}'")
+
+
+def test_a_replica_that_dropped_its_pooled_connections_serves_on_new_ones(
+        replica_app, databases, caplog):
+    """A replica restarted a moment ago: its pooled connections are dead though used just
+    now (the primary's idle ping would not test them); the replica engine pings each
+    checkout, so the request reconnects and reads the replica, nothing logged."""
+    app = replica_app(DATABASE_PING_IDLE_SECONDS=3600)
+    caplog.set_level(logging.INFO, logger=BREAKER_LOG)
+    client = _login(app.test_client())
+    assert REPLICA_ONLY in client.get("/evaluate/").get_data(as_text=True)
+    _drop_connections(databases[1])
+    page = client.get("/evaluate/")
+    assert page.status_code == 200
+    assert REPLICA_ONLY in page.get_data(as_text=True)
+    assert _warnings(caplog) == []
+
+
+def test_a_replica_gone_after_its_connections_were_pooled_sends_reads_to_the_primary(
+        replica_app, databases, caplog):
+    app = replica_app()
+    caplog.set_level(logging.INFO, logger=BREAKER_LOG)
+    client = _login(app.test_client())
+    assert REPLICA_ONLY in client.get("/evaluate/").get_data(as_text=True)
+    _drop_connections(databases[1])
+    engine = db.replica_breaker(app).engine
+    event.listen(engine, "do_connect", _refuse)  # and it refuses new ones (stopped)
+    page = client.get("/evaluate/")
+    assert page.status_code == 200
+    assert SHARED in page.get_data(as_text=True)
+    assert REPLICA_ONLY not in page.get_data(as_text=True)
+    assert len(_warnings(caplog)) == 1
+
+
+def _refuse(_dialect, _record, _cargs, cparams):
+    cparams.update(port=_closed_port())
