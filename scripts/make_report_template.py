@@ -194,9 +194,9 @@ def _table(d, header: list[str], loop: str, cells: list[str], widths: list[float
     """A grid table: the header, then one row repeated by docxtpl's ``{%tr for %}``.
 
     ``widths`` (cm, summing to the text block: 14.66 cm in portrait) are fixed, so a long
-    label or note gets a wide column instead of every column being equal; the header row repeats on each
-    page the table runs onto, and a row is not split across pages. Columns in ``left``
-    (long text) are left-aligned.
+    label or note gets a wide column instead of every column being equal; the header row
+    repeats on each page the table runs onto, and a row is not split across pages. Columns
+    in ``left`` (long text) are left-aligned.
     """
     assert len(widths) == len(header) == len(cells)
     assert abs(sum(widths) - text_width) < 0.01, sum(widths)
