@@ -40,7 +40,7 @@ def test_token_opens_the_questionnaire_of_the_households_group(client, survey_ca
                                                                  title):
     page = client.get(f"/s/{survey_campaign.token(group)}").get_data(as_text=True)
     assert title in page
-    assert "共 16 题" in page
+    assert "共 15 题；根据前面的回答，部分住户另有 1 题。" in page
     assert 'name="instance_id"' in page
     # Every rating item offers the five scale points and 不清楚.
     assert page.count('name="a_overall_satisfaction"') == 6
