@@ -32,6 +32,9 @@ OUT = Path(__file__).resolve().parent.parent / "survey_app" / "data" / "report_t
 LATIN = "Times New Roman"
 #: Width of the A4 text block between the margins (21 - 2 x 3.17 cm).
 TEXT_WIDTH_CM = 14.66
+#: Width of the text block of a landscape A4 page (29.7 - 2 x 2.54 cm): the margins turn
+#: with the page, as Word does when a section is switched to landscape.
+LANDSCAPE_WIDTH_CM = 24.62
 
 
 def _fonts(style, east_asian: str, size: float, *, bold: bool = False) -> None:
@@ -110,6 +113,25 @@ def _page(d) -> None:
     section.left_margin = section.right_margin = Cm(3.17)
 
 
+def _new_section(d, *, landscape: bool) -> None:
+    """Start a new page in a section of its own orientation (e.g. for one wide table)."""
+    from docx.enum.section import WD_SECTION
+
+    section = d.add_section(WD_SECTION.NEW_PAGE)
+    long_side, short_side = Cm(29.7), Cm(21.0)
+    wide, narrow = Cm(3.17), Cm(2.54)
+    if landscape:
+        section.orientation = WD_ORIENT.LANDSCAPE
+        section.page_width, section.page_height = long_side, short_side
+        section.top_margin = section.bottom_margin = wide
+        section.left_margin = section.right_margin = narrow
+    else:
+        section.orientation = WD_ORIENT.PORTRAIT
+        section.page_width, section.page_height = short_side, long_side
+        section.top_margin = section.bottom_margin = narrow
+        section.left_margin = section.right_margin = wide
+
+
 def _field_run(paragraph, instruction: str, cached: str) -> None:
     """A Word field (e.g. ``SEQ 表 \\* ARABIC``) whose last computed text is ``cached``."""
     def run_with(child):
@@ -168,16 +190,16 @@ def _row_property(row, name: str) -> None:
 
 
 def _table(d, header: list[str], loop: str, cells: list[str], widths: list[float], *,
-           left: tuple[int, ...] = ()) -> None:
+           left: tuple[int, ...] = (), text_width: float = TEXT_WIDTH_CM) -> None:
     """A grid table: the header, then one row repeated by docxtpl's ``{%tr for %}``.
 
-    ``widths`` (cm, summing to the 14.66 cm text block) are fixed, so a long label or note
-    gets a wide column instead of every column being equal; the header row repeats on each
-    page the table runs onto, and a row is not split across pages. Columns in ``left``
-    (long text) are left-aligned.
+    ``widths`` (cm, summing to the text block: 14.66 cm in portrait) are fixed, so a long
+    label or note gets a wide column instead of every column being equal; the header row
+    repeats on each page the table runs onto, and a row is not split across pages. Columns
+    in ``left`` (long text) are left-aligned.
     """
     assert len(widths) == len(header) == len(cells)
-    assert abs(sum(widths) - TEXT_WIDTH_CM) < 0.01, sum(widths)
+    assert abs(sum(widths) - text_width) < 0.01, sum(widths)
     table = d.add_table(rows=4, cols=len(header))
     table.style = "Table Grid"
     table.alignment = 1  # centred
@@ -261,13 +283,18 @@ def build() -> Document:
 
     d.add_heading("五、满意度指标完成情况", level=2)
     _paragraphs(d, "indicator_text", "{{ s }}")
+    # Nine columns do not fit a portrait page (its note ran two characters a line): the
+    # table gets a landscape page of its own, and the text after it is portrait again.
+    _new_section(d, landscape=True)
     n.caption(d, "表", "服务对象满意度指标完成情况")
     _table(d, ["一级指标", "二级指标", "三级指标", "指标值类型", "年度目标值", "实际完成值",
                "分值", "得分", "偏差原因分析及改进措施"], "t_indicator",
            ["{{ r.first_level }}", "{{ r.second_level }}", "{{ r.third_level }}",
             "{{ r.comparison }}", "{{ r.target }}", "{{ r.actual }}", "{{ r.points }}",
             "{{ r.earned }}", "{{ r.note }}"],
-           [1.2, 1.4, 2.2, 1.0, 1.4, 1.4, 1.25, 1.25, 3.56], left=(8,))
+           [2.4, 3.0, 3.6, 1.6, 1.9, 1.9, 2.3, 2.3, 5.62], left=(8,),
+           text_width=LANDSCAPE_WIDTH_CM)
+    _new_section(d, landscape=False)
 
     d.add_heading("六、调查方法说明与局限", level=2)
     _paragraphs(d, "method_text", "{{ s }}")

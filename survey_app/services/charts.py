@@ -108,49 +108,66 @@ def _label_width(text: str, size: int) -> float:
 
 
 def place_labels(anchors: Sequence[tuple[float, float]], labels: Sequence[str], *,
-                 width: float, size: int = 11) -> list[tuple[float, float, str]]:
-    """Where to write each point's label so that no two labels overlap (greedy).
+                 width: float, size: int = 11,
+                 lines: Sequence[tuple[float, float, float, float]] = ()
+                 ) -> list[tuple[float, float, str]]:
+    """Where to write each point's label so that it covers no other label, dot or line.
 
     Each label tries the right of its point, then the left, then steps up and down in
-    line heights, keeping inside ``0..width`` and off every point; returns
+    line heights on either side, keeping inside ``0..width``; ``lines`` are obstacles
+    given as boxes ``(x0, y0, x1, y1)`` (the IPA chart's dashed mean lines). Returns
     ``(x, y, text-anchor)`` per label, in the order given. Points close together
     (similar dimensions in the IPA chart) would otherwise print their names on top of
-    each other.
+    each other; where no place is free, the one covering the fewest obstacles is taken.
 
     >>> place_labels([(100, 100), (102, 101)], ["政策知晓", "居住条件改善"], width=640)
     [(93, 94, 'end'), (109, 95, 'start')]
     """
     # The dots themselves are obstacles too: a name must not cover another point.
-    boxes = [(x - 6, y - 6, x + 6, y + 6) for x, y in anchors]
+    boxes = [(x - 6, y - 6, x + 6, y + 6) for x, y in anchors] + list(lines)
     placed: list[tuple[float, float, str] | None] = [None] * len(labels)
-    steps = [0, 14, -14, 28, -28, 42, -42, 56, -56]
     for i in sorted(range(len(labels)), key=lambda k: anchors[k][1]):
         (x, y), w = anchors[i], _label_width(labels[i], size)
-        candidates = [(x + 7, y - 6 + dy, "start") for dy in steps]
-        candidates[1:1] = [(x - 7, y - 6, "end")]
-        fallback = candidates[0]
-        for cx, cy, anchor in candidates:
-            left = cx if anchor == "start" else cx - w
+        best: tuple[int, tuple, tuple] | None = None
+        for cx, cy, anchor in _candidates(x, y):
+            left = {"start": cx, "middle": cx - w / 2}.get(anchor, cx - w)
             box = (left, cy - size, left + w, cy + 2)
             if box[0] < 0 or box[2] > width:
                 continue
-            if not any(box[0] < b[2] and b[0] < box[2] and box[1] < b[3] and b[1] < box[3]
-                       for b in boxes):
-                boxes.append(box)
-                placed[i] = (cx, cy, anchor)
+            clashes = sum(_overlap(box, b) for b in boxes)
+            if best is None or clashes < best[0]:
+                best = (clashes, (cx, cy, anchor), box)
+            if clashes == 0:
                 break
-        else:
-            placed[i] = fallback
+        if best is None:  # wider than the chart: write it where it starts
+            placed[i] = (x + 7, y - 6, "start")
+            continue
+        boxes.append(best[2])
+        placed[i] = best[1]
     return placed  # type: ignore[return-value]
 
 
-def _labelled_points(parts: list[str], points, sx, sy, *, width: float) -> None:
+def _candidates(x: float, y: float) -> list[tuple[float, float, str]]:
+    """Label positions around a dot, nearest first: right, left, then up and down."""
+    out = [(x + 7, y - 6, "start"), (x - 7, y - 6, "end")]
+    for dy in (14, -14, 28, -28, 42, -42, 56, -56):
+        out += [(x + 7, y - 6 + dy, "start"), (x - 7, y - 6 + dy, "end")]
+    # Centred above or below the dot, clear of a line running through it sideways.
+    return out[:2] + [(x, y - 9, "middle"), (x, y + 17, "middle")] + out[2:]
+
+
+def _overlap(a, b) -> bool:
+    return a[0] < b[2] and b[0] < a[2] and a[1] < b[3] and b[1] < a[3]
+
+
+def _labelled_points(parts: list[str], points, sx, sy, *, width: float,
+                     lines: Sequence[tuple[float, float, float, float]] = ()) -> None:
     anchors = [(sx(p.importance), sy(p.performance)) for p in points]
     labels = [p.label for p in points]
     for x, y in anchors:
         parts.append(f'<circle cx="{x:.1f}" cy="{y:.1f}" r="5" fill="{BAR}"/>')
-    for (x, y, anchor), label in zip(place_labels(anchors, labels, width=width), labels,
-                                     strict=True):
+    for (x, y, anchor), label in zip(place_labels(anchors, labels, width=width, lines=lines),
+                                     labels, strict=True):
         parts.append(_text(x, y, label, size=11, anchor=anchor))
 
 
@@ -179,15 +196,18 @@ def ipa_chart(ipa: ImportancePerformance | None, *, title: str) -> Markup:
 
     parts.append(f'<rect x="{left}" y="{top}" width="{plot_w}" height="{plot_h}" fill="none" '
                  f'stroke="#999"/>')
+    lines = []  # the dashed mean lines, which a label must not cross either
     if ipa.importance_cut is not None:
         x = sx(ipa.importance_cut)
+        lines.append((x - 2, top, x + 2, top + plot_h))
         parts.append(f'<line x1="{x:.1f}" y1="{top}" x2="{x:.1f}" y2="{top + plot_h}" '
                      f'stroke="{TARGET}" stroke-dasharray="4 3"/>')
     if ipa.performance_cut is not None:
         y = sy(ipa.performance_cut)
+        lines.append((left, y - 2, left + plot_w, y + 2))
         parts.append(f'<line x1="{left}" y1="{y:.1f}" x2="{left + plot_w}" y2="{y:.1f}" '
                      f'stroke="{TARGET}" stroke-dasharray="4 3"/>')
-    _labelled_points(parts, points, sx, sy, width=width)
+    _labelled_points(parts, points, sx, sy, width=width, lines=lines)
     parts.append(_text(left + plot_w / 2, height - 12, "重要性（与总体满意度的等级相关系数）",
                        anchor="middle"))
     parts.append(f'<text x="16" y="{top + plot_h / 2:.1f}" font-size="12" font-family="{FONT}" '

@@ -69,3 +69,30 @@ def test_svg_charts_show_chinese_labels(dashboard_app):
         colours = shot.convert("L").getcolors(maxcolors=1 << 16)
         assert colours is not None and len(colours) > 10, "the chart rendered blank"
         browser.close()
+
+
+@pytest.mark.parametrize(("width", "height"), [(360, 640), (1280, 800)])
+def test_download_buttons_share_one_height(dashboard_app, width, height):
+    """汇总表 and 报告章节 (Chinese, drawn in a CJK fallback font with a taller normal line)
+    were 42 px high beside 36 px CSV/XLSX/SPSS buttons (ux4); all are one height now, and
+    on a phone they wrap into rows inside the screen."""
+    playwright_api = pytest.importorskip("playwright.sync_api")
+    app, username = dashboard_app
+    with serve_in_thread(app) as base, playwright_api.sync_playwright() as playwright:
+        browser = launch_chromium(playwright)
+        page = browser.new_page(viewport={"width": width, "height": height}, locale="zh-CN")
+        page.goto(f"{base}/auth/login")
+        page.fill("#username", username)
+        page.fill("#password", PASSWORD)
+        page.keyboard.press("Enter")
+        page.wait_for_url(f"{base}/evaluate/")
+        page.goto(f"{base}/evaluate/{demo.SLUG}")
+        buttons = page.locator(".job-buttons button")
+        assert buttons.all_text_contents() == ["CSV", "XLSX", "SPSS .sav", "汇总表",
+                                               "报告章节（.docx）"]
+        boxes = [b.bounding_box() for b in buttons.all()]
+        assert {round(b["height"]) for b in boxes} == {40}
+        assert all(b["x"] >= 0 and b["x"] + b["width"] <= width for b in boxes)
+        rows = sorted({round(b["y"]) for b in boxes})
+        assert len(rows) == (2 if width == 360 else 1)
+        browser.close()

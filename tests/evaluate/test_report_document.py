@@ -10,6 +10,7 @@ from datetime import date
 
 import pytest
 from docx import Document
+from docx.enum.section import WD_ORIENT
 from docx.oxml.ns import qn
 from docx.shared import Cm
 from docx.table import Table
@@ -45,6 +46,18 @@ def text_dump(document) -> str:
         elif block.text.strip():
             lines.append(f"[{block.style.name}] {block.text}")
     return "\n".join(lines) + "\n"
+
+
+def table_sections(document) -> list:
+    """The section (page set-up) each table is in: a section ends at a paragraph holding
+    its ``w:sectPr``; the last one is the body's own."""
+    sections, index, out = document.sections, 0, []
+    for child in document.element.body:
+        if child.tag == qn("w:tbl"):
+            out.append(sections[index])
+        elif child.tag == qn("w:p") and child.xpath("./w:pPr/w:sectPr"):
+            index += 1
+    return out
 
 
 def all_text(document) -> list[str]:
@@ -289,9 +302,8 @@ def test_report_tables_fit_the_page_and_keep_their_header_on_every_page(app, cli
     indicator table's note column are wide (they were all equal, and the note ran to a
     few characters a line over three pages)."""
     document = _report(client, session)
-    text_width = document.sections[0].page_width - document.sections[0].left_margin \
-        - document.sections[0].right_margin
-    for table in document.tables:
+    for table, section in zip(document.tables, table_sections(document), strict=True):
+        text_width = section.page_width - section.left_margin - section.right_margin
         header = table.rows[0]._tr
         assert header.trPr is not None and header.trPr.find(qn("w:tblHeader")) is not None
         assert table._tbl.tblPr.find(qn("w:tblLayout")).get(qn("w:type")) == "fixed"
@@ -308,6 +320,31 @@ def test_report_tables_fit_the_page_and_keep_their_header_on_every_page(app, cli
     captions = [p for p in document.paragraphs
                 if p.style.name == "Caption" and p.text.startswith("表")]
     assert captions and all(p.paragraph_format.keep_with_next for p in captions)
+
+
+@pytest.mark.demo_data
+def test_the_wide_indicator_table_has_a_landscape_page_and_the_rest_stays_portrait(
+        app, client, session):
+    """Nine columns on a portrait page wrapped the note two characters a line and 不单独计分
+    over three lines (ux4): the indicator table gets an A4 landscape section of its own,
+    wide enough for 不单独计分 on one line; the text before and after it stays portrait."""
+    document = _report(client, session)
+    placed = table_sections(document)
+    *others, indicator = placed
+    assert abs(indicator.page_width - Cm(29.7)) < Cm(0.05)
+    assert abs(indicator.page_height - Cm(21.0)) < Cm(0.05)
+    assert indicator.orientation == WD_ORIENT.LANDSCAPE
+    for section in (*others, document.sections[-1]):
+        assert section.orientation == WD_ORIENT.PORTRAIT
+        assert abs(section.page_width - Cm(21.0)) < Cm(0.05)
+    assert document.sections[-1] is not indicator  # 六、调查方法 is portrait again
+    assert len(document.sections) == 3
+    # 10.5 pt characters are 0.37 cm: 不单独计分 (5) and cell padding fit in 2.2 cm.
+    table = document.tables[-1]
+    header = [c.text for c in table.rows[0].cells]
+    for name in ("一级指标", "分值", "得分"):
+        assert table.rows[0].cells[header.index(name)].width >= Cm(2.2)
+    assert "不单独计分" in [c.text for row in table.rows for c in row.cells]
 
 
 @pytest.mark.demo_data

@@ -40,7 +40,7 @@ def test_token_opens_the_questionnaire_of_the_households_group(client, survey_ca
                                                                  title):
     page = client.get(f"/s/{survey_campaign.token(group)}").get_data(as_text=True)
     assert title in page
-    assert "共 16 题" in page
+    assert "共 15 题；根据前面的回答，部分住户另有 1 题。" in page
     assert 'name="instance_id"' in page
     # Every rating item offers the five scale points and 不清楚.
     assert page.count('name="a_overall_satisfaction"') == 6
@@ -155,8 +155,21 @@ def test_english_uses_the_questionnaires_own_translation(client, survey_campaign
     page = client.get(f"/s/{survey_campaign.token()}?lang=en").get_data(as_text=True)
     assert "Satisfaction survey of households resettled with cash compensation" in page
     assert "Very satisfied" in page and "Don&#39;t know" in page
-    assert "16 questions in total" in page
+    assert "15 questions; 1 more only for some households" in page
     assert "非常满意" not in page
+
+
+def test_intro_counts_the_questions_as_the_progress_line_does(client, survey_campaign):
+    """The progress line counts the questions shown (a follow-up only after certain
+    answers); the intro counts the same way and names the follow-up apart (ux4)."""
+    page = client.get(f"/s/{survey_campaign.token()}").get_data(as_text=True)
+    blocks = re.findall(r'<div class="q[^"]*" id="q-[^"]+"([^>]*)>', page)
+    always = sum("data-show-if" not in attrs for attrs in blocks)
+    extra = len(blocks) - always
+    assert (always, extra) == (15, 1)
+    intro = re.search(r'<p class="hint" id="question-count">([^<]+)</p>', page).group(1)
+    assert intro == f"共 {always} 题；根据前面的回答，部分住户另有 {extra} 题。"
+    assert "共 16 题" not in page
 
 
 def test_large_text_switch_works_without_script(client, survey_campaign):

@@ -66,3 +66,64 @@ def test_the_chart_writes_every_label_once(wide):
     svg = str(ipa_chart(Ipa(), title="重要性—表现分析（IPA）"))
     for label in ("公开公平", "资金发放及时足额", "信息公开"):
         assert len(re.findall(f">{label}<", svg)) == 1
+
+
+class _Point:
+    def __init__(self, label, importance, performance):
+        self.label, self.importance, self.performance = label, importance, performance
+
+
+class _NearTheMeans:
+    """Dimensions just beside the mean lines, where the label right of a dot crossed the
+    dashed line (ux4): 信息公开 left of the importance mean, 办理便捷 under the
+    performance mean, 公开公平 close to where the two lines cross."""
+    importance_cut, performance_cut = 0.50, 85.0
+    points = [_Point("信息公开", 0.49, 83.0), _Point("办理便捷", 0.40, 84.6),
+              _Point("公开公平", 0.505, 84.7), _Point("政策知晓", 0.30, 90.0),
+              _Point("补偿标准", 0.70, 78.0), _Point("投诉处理", 0.60, 88.0)]
+
+
+def _svg_parts(svg):
+    number = r"(-?[\d.]+)"
+    dashed = [tuple(float(v) for v in m) for m in re.findall(
+        rf'<line x1="{number}" y1="{number}" x2="{number}" y2="{number}"[^>]*dasharray', svg)]
+    dots = [(float(x), float(y)) for x, y in re.findall(
+        rf'<circle cx="{number}" cy="{number}"', svg)]
+    texts = re.findall(rf'<text x="{number}" y="{number}" font-size="11"[^>]*'
+                       r'text-anchor="(\w+)"[^>]*>([^<]+)</text>', svg)
+    return dashed, dots, [(float(x), float(y), anchor, label) for x, y, anchor, label in texts]
+
+
+def _text_box(x, y, anchor, label):
+    w = _label_width(label, SIZE)
+    left = {"start": x, "middle": x - w / 2}.get(anchor, x - w)
+    return left, y - SIZE, left + w, y + 2
+
+
+def test_labels_keep_off_the_dashed_mean_lines_and_every_dot():
+    svg = str(ipa_chart(_NearTheMeans(), title="重要性—表现分析（IPA）"))
+    dashed, dots, texts = _svg_parts(svg)
+    assert len(dashed) == 2 and len(dots) == len(texts) == 6
+    lines = [(min(x1, x2) - 1, min(y1, y2) - 1, max(x1, x2) + 1, max(y1, y2) + 1)
+             for x1, y1, x2, y2 in dashed]
+    boxes = [_text_box(*text) for text in texts]
+    crossing = [text[3] for text, box in zip(texts, boxes, strict=True)
+                if any(_overlaps(box, line) for line in lines)]
+    assert crossing == []
+    covered = [text[3] for text, box in zip(texts, boxes, strict=True)
+               if any(_overlaps(box, (x - 5, y - 5, x + 5, y + 5)) for x, y in dots)]
+    assert covered == []
+    # Each name stays next to its own dot (within four line heights), not anywhere free.
+    for (x, y), box in zip(dots, boxes, strict=True):
+        assert box[0] - 60 <= x <= box[2] + 60 and abs((box[1] + box[3]) / 2 - y) <= 60
+
+
+def test_the_old_placement_crossed_the_mean_lines():
+    """The check above would have caught the labels written right of each dot."""
+    svg = str(ipa_chart(_NearTheMeans(), title="IPA"))
+    dashed, dots, _ = _svg_parts(svg)
+    lines = [(min(x1, x2) - 1, min(y1, y2) - 1, max(x1, x2) + 1, max(y1, y2) + 1)
+             for x1, y1, x2, y2 in dashed]
+    old = [_text_box(x + 7, y - 6, "start", p.label)
+           for (x, y), p in zip(dots, _NearTheMeans.points, strict=True)]
+    assert sum(any(_overlaps(box, line) for line in lines) for box in old) >= 2
