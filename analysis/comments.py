@@ -28,8 +28,11 @@ _STOP_WORDS_TEXT = """
     对于 为 为了 从 到 向 于 上 下 中 里 等 等等 啊 吧 呢 吗 哦 嗯 呀 没什么 什么 无 暂无
     挺 更 再 多 少 好 大 小 一个 个 还是 已经 目前 现在 其他 方面 问题 情况 工作 满意 不错
     谢谢 无意见 没意见
+    以后 以前 之后 之前 后来 然后 时候 一直 总是 经常 有时 有时候 每次 几次 一次 两次 多次
+    结果 就是 还有 这样 那样 怎么 为什么 一定 真的 确实 特别 实在
 """
-#: Function words and empty survey phrases that never make a theme.
+#: Function words, adverbs of time and frequency (以后, 一直, 几次: one complaint must not
+#: show as two themes) and empty survey phrases that never make a theme.
 DEFAULT_STOP_WORDS: frozenset[str] = frozenset(_STOP_WORDS_TEXT.split())
 
 # Praise and thanks, longest first so that "希望继续保持" is taken before "希望" is read as a

@@ -30,6 +30,8 @@ from docx.shared import Cm, Pt, RGBColor
 
 OUT = Path(__file__).resolve().parent.parent / "survey_app" / "data" / "report_template.docx"
 LATIN = "Times New Roman"
+#: Width of the A4 text block between the margins (21 - 2 x 3.17 cm).
+TEXT_WIDTH_CM = 14.66
 
 
 def _fonts(style, east_asian: str, size: float, *, bold: bool = False) -> None:
@@ -151,6 +153,8 @@ class Numbering:
             shown = "{{ " + " + ".join([str(fixed)] + [f"(1 if {name} else 0)"
                                                        for name in self.optional[kind]]) + " }}"
         p = d.add_paragraph(style="Caption")
+        # A table's caption stays on the page of its table (not alone at a page's foot).
+        p.paragraph_format.keep_with_next = kind == "表"
         p.add_run(kind)
         _field_run(p, f"SEQ {kind} \\* ARABIC", shown)
         p.add_run(f"\u3000{title}")
@@ -158,18 +162,41 @@ class Numbering:
             self.optional[kind].append(optional)
 
 
-def _table(d, header: list[str], loop: str, cells: list[str]) -> None:
-    """A grid table: the header, then one row repeated by docxtpl's ``{%tr for %}``."""
+def _row_property(row, name: str) -> None:
+    trpr = row._tr.get_or_add_trPr()
+    trpr.append(OxmlElement(f"w:{name}"))
+
+
+def _table(d, header: list[str], loop: str, cells: list[str], widths: list[float], *,
+           left: tuple[int, ...] = ()) -> None:
+    """A grid table: the header, then one row repeated by docxtpl's ``{%tr for %}``.
+
+    ``widths`` (cm, summing to the 14.66 cm text block) are fixed, so a long label or note
+    gets a wide column instead of every column being equal; the header row repeats on each
+    page the table runs onto, and a row is not split across pages. Columns in ``left``
+    (long text) are left-aligned.
+    """
+    assert len(widths) == len(header) == len(cells)
+    assert abs(sum(widths) - TEXT_WIDTH_CM) < 0.01, sum(widths)
     table = d.add_table(rows=4, cols=len(header))
     table.style = "Table Grid"
     table.alignment = 1  # centred
+    table.autofit = False  # w:tblLayout fixed: Word keeps the widths below
+    for column, width in zip(table.columns, widths, strict=True):
+        column.width = Cm(width)
+        for cell in column.cells:
+            cell.width = Cm(width)
+    _row_property(table.rows[0], "tblHeader")
+    _row_property(table.rows[2], "cantSplit")
     for cell, text in zip(table.rows[0].cells, header, strict=True):
         cell.paragraphs[0].style = "表格文字"
         cell.paragraphs[0].add_run(text).bold = True
     table.rows[1].cells[0].paragraphs[0].text = "{%tr for r in " + loop + " %}"
-    for cell, text in zip(table.rows[2].cells, cells, strict=True):
+    for i, (cell, text) in enumerate(zip(table.rows[2].cells, cells, strict=True)):
         cell.paragraphs[0].style = "表格文字"
         cell.paragraphs[0].text = text
+        if i in left:
+            cell.paragraphs[0].alignment = WD_ALIGN_PARAGRAPH.LEFT
     table.rows[3].cells[0].paragraphs[0].text = "{%tr endfor %}"
 
 
@@ -191,7 +218,7 @@ def build() -> Document:
     n.caption(d, "表", "各类住户抽样与问卷回收情况")
     _table(d, ["住户类别", "名册户数", "样本户数", "回收问卷（样本户）", "回答率"], "t_sample",
            ["{{ r.label }}", "{{ r.households }}", "{{ r.sampled }}", "{{ r.completed }}",
-            "{{ r.rate }}"])
+            "{{ r.rate }}"], [3.66, 2.5, 2.5, 3.5, 2.5])
     d.add_paragraph("{{ sample_note }}", style="表注")
 
     d.add_heading("二、满意度测评结果", level=2)
@@ -203,12 +230,14 @@ def build() -> Document:
     _table(d, ["指标", "上年", "本年", "变化（满意率为百分点）", "变化的95%置信区间",
                "真实变化不低于0的可能性", "是否达到“不低于上年”"], "t_year_over_year",
            ["{{ r.label }}", "{{ r.previous }}", "{{ r.current }}", "{{ r.change }}",
-            "{{ r.ci }}", "{{ r.p }}", "{{ r.verdict }}"])
+            "{{ r.ci }}", "{{ r.p }}", "{{ r.verdict }}"],
+           [3.8, 1.55, 1.55, 1.75, 2.6, 1.7, 1.71])
     d.add_paragraph("{{ year_over_year_note }}", style="表注")
     d.add_paragraph("{%p endif %}")
     n.caption(d, "表", "各项评价内容满意度测评结果")
     _table(d, ["评价内容", "有效回答", "满意率", "95%置信区间", "满意度得分"], "t_items",
-           ["{{ r.label }}", "{{ r.n_valid }}", "{{ r.rate }}", "{{ r.ci }}", "{{ r.score }}"])
+           ["{{ r.label }}", "{{ r.n_valid }}", "{{ r.rate }}", "{{ r.ci }}", "{{ r.score }}"],
+           [3.66, 2.2, 2.2, 3.6, 3.0])
     d.add_paragraph("{{ items_note }}", style="表注")
     d.add_paragraph("{%p if chart %}")
     picture = d.add_paragraph("{{ chart }}")
@@ -220,7 +249,7 @@ def build() -> Document:
     n.caption(d, "表", "分住户类别、项目和社区的总体满意率")
     _table(d, ["分组", "名称", "有效问卷", "总体满意率", "95%置信区间"], "t_breakdown",
            ["{{ r.kind }}", "{{ r.label }}", "{{ r.respondents }}", "{{ r.rate }}",
-            "{{ r.ci }}"])
+            "{{ r.ci }}"], [1.8, 4.46, 2.2, 2.6, 3.6])
     d.add_paragraph("{{ breakdown_note }}", style="表注")
 
     d.add_heading("三、问卷信度与满意度影响因素", level=2)
@@ -237,7 +266,8 @@ def build() -> Document:
                "分值", "得分", "偏差原因分析及改进措施"], "t_indicator",
            ["{{ r.first_level }}", "{{ r.second_level }}", "{{ r.third_level }}",
             "{{ r.comparison }}", "{{ r.target }}", "{{ r.actual }}", "{{ r.points }}",
-            "{{ r.earned }}", "{{ r.note }}"])
+            "{{ r.earned }}", "{{ r.note }}"],
+           [1.2, 1.4, 2.2, 1.0, 1.4, 1.4, 1.25, 1.25, 3.56], left=(8,))
 
     d.add_heading("六、调查方法说明与局限", level=2)
     _paragraphs(d, "method_text", "{{ s }}")

@@ -22,7 +22,8 @@ def create_app(config: Mapping[str, Any] | None = None) -> Flask:
     Settings are applied in order: in-code defaults, ``instance/config.py``,
     ``SURVEY_*`` environment variables, then ``config`` (tests).
     """
-    app = Flask(__name__, instance_relative_config=True)
+    app = Flask(__name__, instance_relative_config=True,
+                instance_path=config_module.instance_path())
     app.config.from_mapping(config_module.DEFAULTS)
     app.config.from_pyfile("config.py", silent=True)
     app.config.from_mapping(config_module.environment_overrides(os.environ))
@@ -32,7 +33,12 @@ def create_app(config: Mapping[str, Any] | None = None) -> Flask:
         os.makedirs(app.instance_path, exist_ok=True)
         app.config["DATABASE_URL"] = config_module.default_database_url(app.instance_path)
     if not (app.debug or app.testing):
-        config_module.refuse_placeholders(app.config)
+        config_module.refuse_placeholders(app.config, app.instance_path)
+    config_module.check_public_base_url(app.config["PUBLIC_BASE_URL"])
+    config_module.check_database_url("SURVEY_DATABASE_URL", app.config["DATABASE_URL"])
+    if app.config["DATABASE_REPLICA_URL"]:
+        config_module.check_database_url("SURVEY_DATABASE_REPLICA_URL",
+                                         app.config["DATABASE_REPLICA_URL"])
     app.config.setdefault("WTF_CSRF_TIME_LIMIT", None)
     app.config["SESSION_COOKIE_HTTPONLY"] = True
     if app.config["PUBLIC_BASE_URL"].startswith("https://"):

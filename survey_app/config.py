@@ -120,11 +120,25 @@ DEFAULTS: dict[str, Any] = {
 }
 
 
-def _parse(raw: str, default: Any) -> Any:
+_TRUE = {"1", "true", "yes", "on"}
+_FALSE = {"0", "false", "no", "off", ""}
+
+
+def _parse(name: str, raw: str, default: Any) -> Any:
+    """``raw`` as the type of ``default``; a value that is not one refuses the start, naming
+    the variable (a typo must not silently become ``false``)."""
     if isinstance(default, bool):
-        return raw.strip().lower() in {"1", "true", "yes", "on"}
+        value = raw.strip().lower()
+        if value not in _TRUE | _FALSE:
+            raise ConfigurationError(f"{name}={raw!r}: expected true or false (1/0, yes/no, "
+                                     f"on/off)")
+        return value in _TRUE
     if isinstance(default, int):
-        return int(raw)
+        try:
+            return int(raw)
+        except ValueError:
+            raise ConfigurationError(f"{name}={raw!r}: expected a whole number "
+                                     f"(default {default})") from None
     return raw
 
 
@@ -134,8 +148,16 @@ def environment_overrides(environ: os._Environ[str] | dict[str, str]) -> dict[st
     for key, default in DEFAULTS.items():
         raw = environ.get(f"SURVEY_{key}")
         if raw is not None:
-            found[key] = _parse(raw, default)
+            found[key] = _parse(f"SURVEY_{key}", raw, default)
     return found
+
+
+def instance_path(environ: os._Environ[str] | dict[str, str] = os.environ) -> str | None:
+    """The instance folder named by ``SURVEY_INSTANCE_PATH`` (made absolute), or None for
+    Flask's own: ``instance/`` beside a checkout, ``<venv>/var/survey_app-instance`` for an
+    installed package, which a new virtual environment would lose."""
+    path = environ.get("SURVEY_INSTANCE_PATH")
+    return os.path.abspath(path) if path else None
 
 
 def default_database_url(instance_path: str) -> str:
@@ -150,17 +172,49 @@ class ConfigurationError(RuntimeError):
 SECRET_KEYS = ("SECRET_KEY", "PII_KEY", "CONTACT_KEY")
 
 
-def refuse_placeholders(config: dict[str, Any]) -> None:
+def refuse_placeholders(config: dict[str, Any], instance_path: str = "instance") -> None:
     """Outside debug and testing, refuse to run with placeholder secrets."""
     bad = [key for key in SECRET_KEYS if config.get(key) in (None, "", PLACEHOLDER)]
     if bad:
         names = ", ".join(f"SURVEY_{key}" for key in bad)
+        verb = "has" if len(bad) == 1 else "have"
         raise ConfigurationError(
-            f"Refusing to start: {names} still has the placeholder value. Set a long random "
-            f"value (e.g. `python -c 'import secrets; print(secrets.token_hex(32))'`) in the "
-            f"environment or in instance/config.py."
+            f"Refusing to start: {names} still {verb} the placeholder value. Run "
+            f"`survey-app init-instance` (writes {Path(instance_path) / 'config.py'} with "
+            f"random secrets), or set a long random value in the environment (e.g. "
+            f"`python3 -c 'import secrets; print(secrets.token_hex(32))'`)."
         )
     if config.get("CONTACT_KEY") == config.get("PII_KEY"):
         # One leaked or rotated key must not expose or break the other's data.
         raise ConfigurationError("Refusing to start: SURVEY_CONTACT_KEY must differ from "
                                  "SURVEY_PII_KEY (the vault key is rotated on its own).")
+
+
+def check_public_base_url(url: str) -> None:
+    """The printed links and QR codes need a whole web address: without ``http(s)://`` a
+    phone's scanner shows the text instead of opening it."""
+    from urllib.parse import urlsplit
+
+    parts = urlsplit(url)
+    if parts.scheme not in ("http", "https") or not parts.hostname or parts.query \
+            or parts.fragment:
+        raise ConfigurationError(
+            f"SURVEY_PUBLIC_BASE_URL={url!r}: expected an address such as "
+            f"https://survey.example.gov.cn (http:// or https://, a host, no ? or #); it is "
+            f"printed on the letters and in their QR codes")
+
+
+def check_database_url(name: str, url: str) -> None:
+    """A database URL this app can use (SQLite or PostgreSQL), or a ConfigurationError
+    naming the variable (the password never shown)."""
+    from sqlalchemy.engine import make_url
+    from sqlalchemy.exc import ArgumentError
+
+    example = ("postgresql+psycopg://user:password@host:5432/survey or "
+               "sqlite:////absolute/path/survey.db")
+    try:
+        backend = make_url(url).get_backend_name()
+    except ArgumentError:
+        raise ConfigurationError(f"{name} is not a database URL: expected {example}") from None
+    if backend not in ("postgresql", "sqlite"):
+        raise ConfigurationError(f"{name} names the database {backend!r}: expected {example}")

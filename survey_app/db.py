@@ -155,7 +155,11 @@ class Database:
         )
         replica_url = app.config.get("DATABASE_REPLICA_URL") or ""
         if replica_url and url.startswith("sqlite"):
-            raise ValueError("DATABASE_REPLICA_URL needs a PostgreSQL DATABASE_URL")
+            from survey_app.config import ConfigurationError
+
+            raise ConfigurationError("SURVEY_DATABASE_REPLICA_URL is set, but "
+                                     "SURVEY_DATABASE_URL is SQLite: a read replica needs "
+                                     "PostgreSQL (docs/SCALE.md)")
         replica = make_engine(replica_url, ping_idle_seconds=app.config[
             "DATABASE_PING_IDLE_SECONDS"]) if replica_url else None
         app.extensions["survey_db"] = _State(

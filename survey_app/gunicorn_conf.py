@@ -83,8 +83,14 @@ def when_ready(server):
     # (not again on SIGHUP).
     import threading
 
+    from survey_app.cli import database_problem
+
     try:
-        warm_up(server.app.callable)
+        problem = database_problem(server.app.callable)
+        if problem:  # one line, not a traceback per warm-up page; the workers start anyway
+            server.log.error("%s; pages answer 500 until it answers", problem)
+        else:
+            warm_up(server.app.callable)
     except Exception:
         server.log.exception("Warming up the app in the master failed")  # workers still serve
     _freeze_shared_objects()

@@ -14,7 +14,7 @@ each new seal from the global head, the last seal of *every* county. Now:
 - ``auditseal``: visible, and insertable, when its event is (0027's child tables), so a
   county's sealer finds its own unsealed events and nobody else's.
 - ``audit_chain_head()``: the last seal's hash, read in the ``*`` scope whatever the
-  caller's (the function's own ``SET`` clause, restored when it returns). It reveals one
+  caller's (set by the function, the caller's restored before it returns). It reveals one
   hash and nothing of any event; a county's sealer chains from it under the sealing lock,
   so the trail stays one chain (tests/security/test_audit_row_security.py).
 
@@ -39,10 +39,22 @@ VISIBLE = f"{UNRESTRICTED} OR campaign_id IN (SELECT c.id FROM campaign c)"
 APPENDABLE = (f"{UNRESTRICTED} OR campaign_id IS NULL "
               "OR campaign_id IN (SELECT c.id FROM campaign c)")
 SEAL_VISIBLE = f"{UNRESTRICTED} OR event_id IN (SELECT e.id FROM auditevent e)"
+# Not a ``SET survey.unit_path = '*'`` clause: PostgreSQL lets only a superuser (or a role
+# granted SET ON PARAMETER) put a custom setting in a function's SET clause, and the schema
+# owner that runs `survey-app db upgrade` is not one (README, Regions). The function sets
+# the scope itself and gives the caller's back (a failed statement rolls both back).
 HEAD_FUNCTION = """
 CREATE OR REPLACE FUNCTION audit_chain_head() RETURNS text
-LANGUAGE sql STABLE SET survey.unit_path = '*'
-AS $$ SELECT chain_hash FROM auditseal ORDER BY seq DESC LIMIT 1 $$
+LANGUAGE plpgsql VOLATILE AS $$
+DECLARE
+    caller text := current_setting('survey.unit_path', true);
+    head text;
+BEGIN
+    PERFORM set_config('survey.unit_path', '*', true);
+    SELECT chain_hash INTO head FROM auditseal ORDER BY seq DESC LIMIT 1;
+    PERFORM set_config('survey.unit_path', coalesce(caller, ''), true);
+    RETURN head;
+END $$
 """
 
 

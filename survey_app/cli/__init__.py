@@ -7,7 +7,7 @@ from contextlib import ExitStack
 
 import click
 from flask import Flask, has_app_context
-from flask.cli import FlaskGroup
+from flask.cli import FlaskGroup, ScriptInfo, shell_command
 
 
 def _create_app():
@@ -16,9 +16,104 @@ def _create_app():
     return create_app()
 
 
-@click.group(cls=FlaskGroup, create_app=_create_app)
+def _print_version(ctx: click.Context, _param: click.Parameter, value: bool) -> None:
+    if not value or ctx.resilient_parsing:
+        return
+    from importlib import metadata
+
+    click.echo(f"survey-app {metadata.version('housing-satisfaction-survey')}")
+    ctx.exit()
+
+
+class SurveyGroup(FlaskGroup):
+    """Flask's CLI group, made for an operator: the app's commands and ``shell`` only (not
+    Flask's ``run``, which is not ``serve``; no ``--app``, which the factory ignores), and
+    settings the app refuses or a database or Redis it cannot reach are one line saying
+    so (exit status 1), not a traceback."""
+
+    def __init__(self, **extra) -> None:
+        super().__init__(add_default_commands=False, add_version_option=False, **extra)
+        self.params = [p for p in self.params if p.name not in ("app", "env_file")]
+        self.params.append(click.Option(
+            ["--version"], is_flag=True, expose_value=False, is_eager=True,
+            callback=_print_version, help="Show the version and exit."))
+        self.add_command(shell_command)
+
+    def list_commands(self, ctx: click.Context) -> list[str]:
+        from survey_app.config import ConfigurationError
+
+        try:
+            ctx.ensure_object(ScriptInfo).load_app()
+        except ConfigurationError as exc:
+            # Flask would print the traceback; say why, and still list every command (the
+            # names and help do not depend on the settings).
+            click.secho(f"Error: {exc}\n", err=True, fg="red")
+            return sorted(set(click.Group.list_commands(self, ctx))
+                          | set(_bare_cli().list_commands(ctx)))
+        return super().list_commands(ctx)
+
+    def get_command(self, ctx: click.Context, name: str) -> click.Command | None:
+        from survey_app.config import ConfigurationError
+
+        try:
+            return super().get_command(ctx, name)
+        except ConfigurationError:
+            # Its --help still works; running it builds the app (``_in_all_units`` or
+            # ``with_appcontext``), which refuses again, in ``invoke`` below: one line.
+            return _bare_cli().get_command(ctx, name)
+
+    def invoke(self, ctx: click.Context):
+        try:
+            return super().invoke(ctx)
+        except Exception as exc:
+            message = operator_error(exc, ctx.ensure_object(ScriptInfo)._loaded_app)
+            if message is None:
+                raise
+            raise click.ClickException(message) from None
+
+
+@functools.cache
+def _bare_cli() -> click.Group:
+    """The app's commands without an app that could run them (for --help)."""
+    bare = Flask("survey_app")
+    register(bare)
+    return bare.cli
+
+
+def operator_error(exc: BaseException, app: Flask | None = None) -> str | None:
+    """One line for what an operator must fix, or None for an error that is a bug."""
+    from redis.exceptions import ConnectionError as RedisConnectionError
+    from sqlalchemy.engine import make_url
+    from sqlalchemy.exc import InterfaceError, OperationalError
+
+    from survey_app.config import ConfigurationError
+
+    if isinstance(exc, ConfigurationError):
+        return str(exc)
+    if isinstance(exc, OperationalError | InterfaceError):
+        where = ""
+        if app is not None:
+            url = make_url(app.config["DATABASE_URL"]).render_as_string(hide_password=True)
+            where = f" {url} (SURVEY_DATABASE_URL)"
+        reason = str(getattr(exc, "orig", None) or exc).strip().splitlines()[0]
+        return f"the database{where} failed: {reason}"
+    if isinstance(exc, RedisConnectionError):
+        where = ""
+        if app is not None and app.config["JOB_REDIS_URL"]:
+            url = make_url(app.config["JOB_REDIS_URL"]).render_as_string(hide_password=True)
+            where = f" {url} (SURVEY_JOB_REDIS_URL)"
+        return f"Redis{where} failed: {exc}"
+    return None
+
+
+@click.group(cls=SurveyGroup, create_app=_create_app)
 def main() -> None:
-    """Resident-satisfaction survey system (保障性安居工程居民满意度调查)."""
+    """Resident-satisfaction survey system (保障性安居工程居民满意度调查).
+
+    Settings come from instance/config.py (`survey-app init-instance`) and SURVEY_*
+    environment variables (README, Configuration). `survey-app COMMAND --help` explains each
+    command.
+    """
 
 
 def _add_builtin_commands() -> None:
@@ -64,6 +159,9 @@ def register(app: Flask) -> None:
 
     for command in survey_design.GROUPS:
         app.cli.add_command(command)
+    from survey_app.cli.roster import roster_group
+
+    app.cli.add_command(roster_group)
     from survey_app.cli import backchecks
 
     app.cli.add_command(backchecks.backcheck_group)
@@ -98,3 +196,20 @@ def _in_all_units(command: click.Command) -> None:
 
     run._all_units = True
     command.callback = run
+
+
+def database_problem(app: Flask) -> str | None:
+    """Whether the database answers, for gunicorn's start: None, or the one line saying why
+    not (every page would answer 500 until it does)."""
+    from survey_app.extensions import db
+
+    try:
+        with app.app_context(), db.engine.connect():
+            return None
+    except Exception as exc:
+        message = operator_error(exc, app)
+        if message is None:
+            raise
+        return message
+    finally:
+        db.dispose(app)  # no connection left open across gunicorn's fork

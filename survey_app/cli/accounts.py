@@ -23,9 +23,12 @@ def users_group() -> None:
 
 @users_group.command("create")
 @click.argument("username")
-@click.option("--role", type=click.Choice([r.value for r in Role]), required=True)
+@click.option("--role", type=click.Choice([r.value for r in Role]), required=True,
+              help="admin: campaigns and accounts; evaluator: scores and exports; worker: "
+                   "paper entry and visits in one community.")
 @click.option("--community", "community_code", help="Community code (required for workers).")
-@click.option("--name", "display_name", default="")
+@click.option("--name", "display_name", default="", help="Name shown on pages (default: "
+              "the username).")
 @with_appcontext
 def create(username: str, role: str, community_code: str | None, display_name: str) -> None:
     """Create a user; the password is read from a prompt or standard input."""

@@ -44,7 +44,10 @@ def draw_command(slug: str, share: float, minimum: int, seed: int) -> None:
             drawn = len(backchecks.case_rows(draw, session=session))
             digest = draw.codes_sha256
     except backchecks.BackcheckRefused as refused:
-        raise click.ClickException(f"back-check draw refused: {refused.reason}") from None
+        from survey_app.evaluate.backcheck_forms import refusal_message
+
+        raise click.ClickException(f"back-check draw refused: "
+                                   f"{refusal_message(refused.reason)}") from None
     click.echo(f"drew {drawn} paper forms for a back-check with seed {seed} "
                f"(household codes sha256 {digest})")
 
@@ -63,7 +66,10 @@ def topup_command(slug: str) -> None:
             topup = backcheck_topup.topup_backchecks(campaign, session=session)
             counts = (topup.round_number, topup.replaced, topup.drawn, topup.codes_sha256)
     except backchecks.BackcheckRefused as refused:
-        raise click.ClickException(f"back-check top-up refused: {refused.reason}") from None
+        from survey_app.evaluate.backcheck_forms import refusal_message
+
+        raise click.ClickException(f"back-check top-up refused: "
+                                   f"{refusal_message(refused.reason)}") from None
     click.echo(f"top-up round {counts[0]}: {counts[2]} replacement(s) drawn for {counts[1]} "
                f"unreachable household(s) (household codes sha256 {counts[3]})")
 

@@ -31,6 +31,21 @@ def upgrade(revision: str) -> None:
     """Upgrade the database to REVISION (default: head)."""
     command, cfg = _alembic()
     command.upgrade(cfg, revision)
+    _say_where()
+
+
+def _say_where() -> None:
+    """Which database (password hidden) is now at which revision: the upgrade itself is
+    silent, and an operator must see that it reached the database they meant."""
+    from alembic.runtime.migration import MigrationContext
+    from sqlalchemy.engine import make_url
+
+    from survey_app.extensions import db
+
+    with db.engine.connect() as connection:
+        heads = MigrationContext.configure(connection).get_current_heads()
+    url = make_url(current_app.config["DATABASE_URL"]).render_as_string(hide_password=True)
+    click.echo(f"database {url} at revision {', '.join(heads) or 'base'}")
 
 
 @db_group.command("downgrade")
@@ -40,6 +55,7 @@ def downgrade(revision: str) -> None:
     """Downgrade the database to REVISION (e.g. base)."""
     command, cfg = _alembic()
     command.downgrade(cfg, revision)
+    _say_where()
 
 
 @db_group.command("current")

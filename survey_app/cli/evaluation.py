@@ -57,7 +57,8 @@ def _text(doc: ScoresDocument) -> str:
 
 @click.command("scores")
 @click.argument("slug")
-@click.option("--format", "fmt", type=click.Choice(["json", "text"]), default="json")
+@click.option("--format", "fmt", type=click.Choice(["json", "text"]), default="json",
+              show_default=True)
 @click.option("--include-unverified", is_flag=True,
               help="Also count open-link answers that identified no roster household.")
 @click.option("--weighting", type=click.Choice(list(WEIGHTINGS)), default="design",
@@ -79,8 +80,10 @@ def scores_command(slug: str, fmt: str, include_unverified: bool, weighting: str
 @click.command("export")
 @click.argument("slug")
 @click.option("--format", "fmt", type=click.Choice(["csv", "xlsx", "sav", "summary"]),
-              required=True)
-@click.option("--out", "out", type=click.Path(dir_okay=False, writable=True), required=True)
+              required=True, help="csv (UTF-8 with BOM), xlsx (with codebook), sav (SPSS), "
+                                  "summary (workbook of the tables).")
+@click.option("--out", "out", type=click.Path(dir_okay=False, writable=True), required=True,
+              help="File to write.")
 @with_appcontext
 def export_command(slug: str, fmt: str, out: str) -> None:
     """Write the de-identified responses (or the summary workbook) of SLUG to OUT."""

@@ -12,13 +12,16 @@ SECRET_SETTINGS = ("SECRET_KEY", "PII_KEY", "CONTACT_KEY")
 
 @click.command("init-instance")
 def init_instance() -> None:
-    """Write instance/config.py with random secrets unless it exists; add to an existing one
+    """Write instance/config.py (in SURVEY_INSTANCE_PATH if set) with random secrets unless it
+    exists; add to an existing one
     only the secrets it lacks (an older file has no CONTACT_KEY), never changing the others.
 
     Runs without building the app, because the app refuses to start with the
     placeholder secrets this command replaces.
     """
-    path = Path(Flask("survey_app").instance_path) / "config.py"
+    from survey_app.config import instance_path
+
+    path = Path(Flask("survey_app", instance_path=instance_path()).instance_path) / "config.py"
     write_secrets(path)
 
 

@@ -84,7 +84,10 @@ def relay_command() -> None:
 def run_command(job_id: int) -> None:
     """Run one job in this process (no queue), e.g. after fixing what made it fail."""
     from survey_app import job_queue
+    from survey_app.models import BackgroundJob
 
+    if db.session.get(BackgroundJob, job_id) is None:
+        raise click.ClickException(f"no job {job_id} (survey-app jobs list shows them)")
     click.echo(f"job {job_id}: {job_queue.run_now(job_id)}")
 
 
@@ -113,7 +116,7 @@ def purge_command(days: int) -> None:
 
 
 @jobs_group.command("list")
-@click.option("--limit", default=20, show_default=True)
+@click.option("--limit", default=20, show_default=True, help="How many of the latest jobs.")
 @with_appcontext
 def list_command(limit: int) -> None:
     """The latest jobs: id, kind, status, progress, attempts, file."""

@@ -13,7 +13,10 @@ from survey_app.services import backup as backup_service
               help="File to write (default: instance/backups/survey-<time>.<ext>).")
 @with_appcontext
 def backup_command(out: Path | None) -> None:
-    """Write a consistent snapshot of the database, even while the app takes writes."""
+    """Write a consistent snapshot of the database, even while the app takes writes.
+
+    PostgreSQL: pg_dump's custom format (pg_dump of the server's version or newer on PATH),
+    run as the schema's owner or a superuser; SQLite: a copy of the file."""
     url = current_app.config["DATABASE_URL"]
     if out is None:
         stamp = datetime.now(UTC).strftime("%Y%m%dT%H%M%SZ")
@@ -22,7 +25,11 @@ def backup_command(out: Path | None) -> None:
     try:
         path = backup_service.backup(url, out)
     except backup_service.BackupError as exc:
-        raise click.ClickException(str(exc)) from exc
+        hint = ""
+        if "permission denied" in str(exc):  # the app's own role (README, Regions)
+            hint = ("\nsurvey-app backup connects as SURVEY_DATABASE_URL's role, which must be "
+                    "the schema's owner or a superuser (not the app's role)")
+        raise click.ClickException(f"{exc}{hint}") from exc
     click.echo(f"backup written to {path}")
 
 

@@ -52,6 +52,9 @@ def regions_list(code: str | None) -> None:
         found = units.subtree(root, session=db.session)
     else:
         found = db.session.exec(select(Unit).order_by(Unit.path)).all()
+        if not found:
+            click.echo("no units yet: survey-app regions import units.csv (code,name,parent)",
+                       err=True)
     for unit in found:
         depth = unit.path.count("/") - 2
         click.echo(f"{'  ' * depth}{unit.code}\t{unit.name}\t{unit.level}")
@@ -110,7 +113,8 @@ def regions_grant(username: str, code: str | None) -> None:
 @click.command("rollup")
 @click.argument("code")
 @click.argument("year", type=int)
-@click.option("--format", "fmt", type=click.Choice(["json", "text"]), default="text")
+@click.option("--format", "fmt", type=click.Choice(["json", "text"]), default="text",
+              show_default=True)
 @with_appcontext
 def rollup_command(code: str, year: int, fmt: str) -> None:
     """Roll-up of unit CODE for YEAR: the estimate over county × group strata, the league

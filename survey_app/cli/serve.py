@@ -46,5 +46,9 @@ def serve_command(bind: str | None, port: int | None) -> None:
     host, port = bind or host, port or url_port
     for problem in check_public_address(base, lan_ok=current_app.config["PUBLIC_URL_LAN_ONLY"]):
         click.echo(f"warning: {base}: {_ADVICE[problem.kind]}", err=True)
+    if current_app.config["SESSION_COOKIE_SECURE"] and base.startswith("http://"):
+        click.echo("warning: SURVEY_SESSION_COOKIE_SECURE=true, but this is served over "
+                   "http://: browsers keep no session, so staff logins fail (set it behind "
+                   "HTTPS only)", err=True)
     click.echo(f"Survey links and letters use {base}; listening on {host}:{port}")
     run_simple(host, port, current_app._get_current_object(), threaded=True)  # noqa: SLF001

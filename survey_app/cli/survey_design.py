@@ -52,7 +52,7 @@ def campaign_group() -> None:
 @click.argument("slug")
 @click.option("--title", help="Required unless --previous (then: its title, year replaced).")
 @click.option("--year", type=int, default=None, help="Default: this year, or --previous's + 1.")
-@click.option("--district", default="")
+@click.option("--district", default="", help="District named in the Word report (e.g. 赫山区).")
 @click.option("--previous", "previous", default=None, metavar="SLUG",
               help="Follow campaign SLUG: copy its settings, questionnaires and report "
                    "settings, and compare with it year over year.")
@@ -143,8 +143,10 @@ def campaign_close(slug: str) -> None:
 
 @campaign_group.command("dates")
 @click.argument("slug")
-@click.option("--opens", "opens_on", type=click.DateTime(["%Y-%m-%d"]), default=None)
-@click.option("--closes", "closes_on", type=click.DateTime(["%Y-%m-%d"]), default=None)
+@click.option("--opens", "opens_on", type=click.DateTime(["%Y-%m-%d"]), default=None,
+              help="First day of fieldwork, YYYY-MM-DD.")
+@click.option("--closes", "closes_on", type=click.DateTime(["%Y-%m-%d"]), default=None,
+              help="Deadline printed on the letters, YYYY-MM-DD.")
 @with_appcontext
 def campaign_dates(slug: str, opens_on, closes_on) -> None:
     """Set the opening and closing dates (YYYY-MM-DD) printed on the letters."""
@@ -163,17 +165,23 @@ def campaign_dates(slug: str, opens_on, closes_on) -> None:
 
 @campaign_group.command("settings")
 @click.argument("slug")
-@click.option("--measure", type=click.Choice(["rate", "score", "index"]))
-@click.option("--target", type=float)
-@click.option("--points", type=float)
-@click.option("--rule", type=click.Choice(["proportional", "stepwise", "bands"]))
+@click.option("--measure", type=click.Choice(["rate", "score", "index"]),
+              help="What the indicator scores: the satisfaction rate, the score or the index.")
+@click.option("--target", type=float,
+              help="Target value: a share for rate (0.9 = 90 %), 0-100 for score and index.")
+@click.option("--points", type=float, help="The indicator's full points (0-100], e.g. 10.")
+@click.option("--rule", type=click.Choice(["proportional", "stepwise", "bands"]),
+              help="How points fall below the target (METHODS.md section 5).")
 @click.option("--deduction", type=float, help="stepwise: points deducted per point below target")
 @click.option("--floor", type=float, help="stepwise: never fewer points than this")
 @click.option("--whole-points/--fractional-points", default=None,
               help="stepwise: count only whole points of shortfall")
 @click.option("--band", "bands", multiple=True, help="bands: THRESHOLD:POINTS, repeatable")
-@click.option("--double-entry/--single-entry", default=None)
-@click.option("--duplicate-rule", type=click.Choice(["keep_first", "keep_web", "ask_admin"]))
+@click.option("--double-entry/--single-entry", default=None,
+              help="Paper forms typed twice, blind, and reconciled (the default), or once.")
+@click.option("--duplicate-rule", type=click.Choice(["keep_first", "keep_web", "ask_admin"]),
+              help="A household answering both on the web and on paper: keep_first counts "
+                   "the first, keep_web the web answer, ask_admin holds it for an admin.")
 @with_appcontext
 def campaign_settings(slug: str, measure, target, points, rule, deduction, floor, whole_points,
                       bands, double_entry, duplicate_rule) -> None:
@@ -306,39 +314,6 @@ def questionnaire_import_xlsform(path: str, out: str | None) -> None:
               f"{len(result.problems)} problem(s); {verdict}")
 
 
-# --- roster -----------------------------------------------------------------------------------
-
-@click.group("roster")
-def roster_group() -> None:
-    """The household roster of a campaign."""
-
-
-@roster_group.command("import")
-@click.argument("slug")
-@click.argument("path", type=click.Path(exists=True, dir_okay=False))
-@click.option("--column", "columns", multiple=True, metavar="FILE_HEADER=NAME",
-              help="A header the file spells otherwise, e.g. 手机=联系电话 (忽略 skips it).")
-@with_appcontext
-def roster_import(slug: str, path: str, columns: tuple[str, ...]) -> None:
-    """Import households from a CSV (UTF-8, GBK, UTF-16) or XLSX file, all or nothing."""
-    from survey_app.services import roster, roster_files
-
-    campaign = _campaign(slug)
-    try:
-        mapping = roster_files.parse_column_mapping("\n".join(columns))
-        rows = roster_files.read_roster_path(path, columns=mapping)
-        with db.write() as session:
-            result = roster.import_roster(campaign, rows, session=session,
-                                          pii_key=current_app.config["PII_KEY"],
-                                          contact_key=current_app.config["CONTACT_KEY"])
-    except roster.RosterImportError as exc:
-        _fail([str(problem) for problem in exc.problems],
-              f"roster rejected with {len(exc.problems)} problem(s); nothing was imported")
-    click.echo(f"imported {result.households} households into {slug}; new projects: "
-               f"{len(result.projects_created)}, new communities: "
-               f"{len(result.communities_created)}")
-
-
 # --- sample -----------------------------------------------------------------------------------
 
 @click.group("sample")
@@ -359,8 +334,8 @@ def _echo_plan(plans) -> None:
 
 @sample_group.command("plan")
 @click.argument("slug")
-@click.option("--confidence", type=float)
-@click.option("--margin", type=float)
+@click.option("--confidence", type=float, help="Confidence level, 0.5-0.999 (default 0.95).")
+@click.option("--margin", type=float, help="Margin of error, 0.005-0.5 (default 0.05).")
 @click.option("--response-rate", type=float, help="Expected response rate (0-1).")
 @with_appcontext
 def sample_plan(slug: str, confidence, margin, response_rate) -> None:
@@ -404,7 +379,8 @@ def sample_draw(slug: str, seed: int, redraw: bool) -> None:
 
 # --- tokens and letters -----------------------------------------------------------------------
 
-def _issue(slug: str, only_missing: bool, reissue: bool, *, session):
+def _issue(slug: str, only_missing: bool, reissue: bool, *, session,
+           choices: str = "--only-missing or --reissue"):
     """Issue the links inside the caller's write, which commits them only once they are
     written out (they exist in clear only there)."""
     from survey_app.services import tokens
@@ -414,7 +390,7 @@ def _issue(slug: str, only_missing: bool, reissue: bool, *, session):
         issued = tokens.issue_tokens(campaign, session=session, only_missing=only_missing,
                                      reissue=reissue)
     except tokens.TokenError as exc:
-        raise click.ClickException(f"{exc} (--only-missing or --reissue)") from exc
+        raise click.ClickException(f"{exc} ({choices})") from exc
     return campaign, issued
 
 
@@ -446,7 +422,8 @@ def tokens_issue(slug: str, out: str, only_missing: bool, reissue: bool) -> None
 
 @click.command("letters")
 @click.argument("slug")
-@click.option("--out", "out_dir", type=click.Path(file_okay=False), required=True)
+@click.option("--out", "out_dir", type=click.Path(file_okay=False), required=True,
+              help="Folder for the letters, poster.html and tokens.csv (made if missing).")
 @click.option("--only-missing", is_flag=True, help="Only households without a live link.")
 @click.option("--reissue", is_flag=True, help="Revoke and replace existing links "
               "(households that already answered keep theirs).")
@@ -474,7 +451,10 @@ def letters_command(slug: str, out_dir: str, only_missing: bool, reissue: bool,
                 click.echo(f"{len(links.without_copy)} live links have no readable copy: "
                            "reissue them to print their letters", err=True)
         else:
-            campaign, issued = _issue(slug, only_missing, reissue, session=session)
+            campaign, issued = _issue(
+                slug, only_missing, reissue, session=session,
+                choices="--reprint: the same letters again, links unchanged; --only-missing; "
+                        "--reissue")
         written = letters.write_letters(campaign, issued, Path(out_dir), session=session,
                                         base_url=base, problems=problems)
     for path in written:
@@ -493,5 +473,5 @@ def _echo_answered(campaign) -> None:
                    "their old links stay as they were")
 
 
-GROUPS = (campaign_group, questionnaire_group, roster_group, sample_group, tokens_group,
+GROUPS = (campaign_group, questionnaire_group, sample_group, tokens_group,
           letters_command)

@@ -30,7 +30,7 @@ from survey_app.evaluate.forms import (
     ScoreFilterForm,
 )
 from survey_app.extensions import db
-from survey_app.models import Role
+from survey_app.models import Project, Role
 from survey_app.security import LARGEST_ROW_ID, asked_on_this_site, role_required
 from survey_app.services import (
     audit,
@@ -121,7 +121,16 @@ def dashboard(slug: str):
         backcheck_flagged="、".join(backcheck.names[w.worker] for w in backcheck.summary.flagged)
         if backcheck else "", job_form=JobStartForm(),
         recent_jobs=jobs.recent_jobs(campaign, current_user, session=db.session),
-        beijing=visits.beijing)
+        beijing=visits.beijing, project_names=_project_names(campaign))
+
+
+def _project_names(campaign) -> list[tuple[str, str]]:
+    """(code, name) of the campaign's projects, offered beside the project-code filter."""
+    from sqlmodel import select
+
+    return [tuple(row) for row in db.session.exec(
+        select(Project.code, Project.name).where(Project.campaign_id == campaign.id)
+        .order_by(Project.code)).all()]
 
 
 @bp.route("/<slug>/export/<fmt>")
@@ -265,7 +274,7 @@ def _response_page(campaign, response_id: int, *, originals=None, redact_form=No
         "evaluate/response.html", campaign=campaign, detail=detail, flags=flags,
         exclude_form=ResponseExcludeForm(), reveal_form=CommentRevealForm(formdata=None),
         redact_form=redact_form or CommentRedactForm(formdata=None),
-        may_reveal=current_user.role == Role.EVALUATOR)
+        may_reveal=current_user.role == Role.EVALUATOR, beijing=visits.beijing)
     return page, status, {"Cache-Control": "no-store"}
 
 

@@ -188,7 +188,7 @@ def ipa_chart(ipa: ImportancePerformance | None, *, title: str) -> Markup:
         parts.append(f'<line x1="{left}" y1="{y:.1f}" x2="{left + plot_w}" y2="{y:.1f}" '
                      f'stroke="{TARGET}" stroke-dasharray="4 3"/>')
     _labelled_points(parts, points, sx, sy, width=width)
-    parts.append(_text(left + plot_w / 2, height - 12, "重要性（与总体满意度的Spearman相关）",
+    parts.append(_text(left + plot_w / 2, height - 12, "重要性（与总体满意度的等级相关系数）",
                        anchor="middle"))
     parts.append(f'<text x="16" y="{top + plot_h / 2:.1f}" font-size="12" font-family="{FONT}" '
                  f'text-anchor="middle" transform="rotate(-90 16 {top + plot_h / 2:.1f})">'

@@ -306,12 +306,34 @@ def summary_chunks(campaign: Campaign, *, session: Session, filters: ScoreFilter
     doc = scores.scores_document(campaign, filters, session=session)
     wb = Workbook(write_only=True)
     for name, rows in summary_workbook.summary_rows(doc, campaign).items():
-        sheet = wb.create_sheet(name)
-        for row in rows:
-            sheet.append(neutralise_row(row))
+        _write_summary_sheet(wb.create_sheet(name), rows)
     path = _temp_path(".xlsx")
     wb.save(path)
     yield from _file_chunks(path)
+
+
+def _write_summary_sheet(sheet, rows: list[list]) -> None:
+    """Rows into a write-only sheet with the layout of :func:`summary_workbook.sheet_layout`:
+    readable column widths, the heading frozen, proportions as percentages."""
+    from openpyxl.cell import WriteOnlyCell
+    from openpyxl.utils import get_column_letter
+
+    headed, widths, percent = summary_workbook.sheet_layout(rows)
+    for i, width in enumerate(widths, start=1):
+        sheet.column_dimensions[get_column_letter(i)].width = width
+    sheet.freeze_panes = f"A{headed + 1}"
+    for number, row in enumerate(rows):
+        values = neutralise_row(row)
+        if number < headed or not percent:
+            sheet.append(values)
+            continue
+        cells = []
+        for i, value in enumerate(values):
+            cell = WriteOnlyCell(sheet, value=value)
+            if i in percent and isinstance(value, float):
+                cell.number_format = summary_workbook.PERCENT_FORMAT
+            cells.append(cell)
+        sheet.append(cells)
 
 
 def indicator_chunks(campaign: Campaign, *, session: Session,

@@ -59,22 +59,35 @@ def conventions_for(conventions: dict[str, str], weighting: str) -> dict[str, st
 
 
 def limitation_sentence(rates: list[ResponseRateRow], difference: float | None) -> str:
-    """The limitations sentence (Simplified Chinese) for the report.
+    """The limitations sentence (Simplified Chinese) for the report, in the report's words
+    (回答率, 作答; the weighting named by what it does, its change up or down).
 
     Examples
     --------
     >>> row = ResponseRateRow(kind="community", code="A", label="甲", sampled=10, responded=7,
     ...                       response_rate=0.7, ci=(0.4, 0.9))
-    >>> limitation_sentence([row], -0.004)[:12]
-    '各社区应答率在70.0%至70.0%'
+    >>> limitation_sentence([row], -0.004).split("，")[0]
+    '各社区回答率在70.0%至70.0%之间'
+    >>> limitation_sentence([], -0.004).split("；")[0].split("，")[-1]
+    '总体满意率下降0.4个百分点'
+    >>> limitation_sentence([], 0.0002).split("；")[0].split("，")[-1]
+    '总体满意率基本不变（变化不足0.1个百分点）'
     """
     shown = [r.response_rate for r in rates if r.kind == "community" and r.response_rate]
-    span = (f"各社区应答率在{min(shown):.1%}至{max(shown):.1%}之间，" if shown else "")
+    span = (f"各社区回答率在{min(shown):.1%}至{max(shown):.1%}之间，" if shown else "")
     change = ("" if difference is None else
-              f"按社区和项目对各类住户的应答者进行加权调整（迭代比例拟合）后，总体满意率变化"
-              f"{difference * 100:+.1f}个百分点；")
-    return (f"{span}{change}未应答住户的满意度可能与应答住户不同，加权调整只能校正社区和项目"
-            "构成上的差异，不能消除其他未应答偏差。")
+              "若按各社区、各项目的名册户数对作答住户重新加权（加权调整），总体满意率"
+              f"{_points_change(difference)}；")
+    return (f"{span}{change}未作答住户的满意程度可能与作答住户不同，加权调整只能校正社区和"
+            "项目构成上的差异，不能消除其他原因造成的偏差。")
+
+
+def _points_change(difference: float) -> str:
+    """A change of a rate in words: 上升/下降 x.x个百分点, or 基本不变 below 0.05 points."""
+    points = round(difference * 100, 1)
+    if points == 0:
+        return "基本不变（变化不足0.1个百分点）"
+    return f"{'上升' if points > 0 else '下降'}{abs(points):.1f}个百分点"
 
 
 @dataclass(frozen=True)

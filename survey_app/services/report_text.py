@@ -28,7 +28,7 @@ MODE_NAMES = {"web_token": "专属链接网络问卷", "web_open": "公开链接
 NUMERALS = "一二三四五六七八九十"
 #: Importance-performance quadrants (analysis' names) as a Chinese report names them.
 QUADRANT_NAMES = {"concentrate here": "重点改进区", "keep up the good work": "继续保持区",
-                  "low priority": "次要改进区", "possible overkill": "过度投入区"}
+                  "low priority": "次要改进区", "possible overkill": "供给过度区"}
 #: Digit runs that could be a phone, ID, room or plate number are masked in quotations.
 _IDENTIFYING = re.compile(r"[0-9０-９]{3,}[0-9０-９Xx]*")
 #: Below this rank correlation no dimension is said to drive overall satisfaction.
@@ -384,9 +384,13 @@ def method_text(doc: ScoresDocument, progress: ProgressDocument,
     missing = unanswered_sampled(progress)
     if missing:
         raked = doc.filters.weighting == "raked"
-        limits.append(f"样本户中有{missing}户未作答，若未作答住户的满意程度与作答住户不同，"
-                      "结果会有偏差，" + ("本节结果已按社区和项目构成作加权调整"
-                                        if raked else "本节结果未作加权调整"))
+        # The non-response sentence after it says why that may bias the results.
+        said_after = doc.nonresponse is not None and bool(doc.nonresponse.limitation_zh)
+        limits.append(f"样本户中有{missing}户未作答，"
+                      + ("" if said_after else "若未作答住户的满意程度与作答住户不同，结果会有"
+                         "偏差，")
+                      + ("本节结果已按社区和项目构成作加权调整" if raked
+                         else "本节结果未作加权调整"))
     if doc.nonresponse is not None and doc.nonresponse.limitation_zh:
         # Response rates by community and the raked-vs-design difference (issue 18).
         limits.append(doc.nonresponse.limitation_zh.rstrip("。"))
@@ -411,7 +415,7 @@ def method_text(doc: ScoresDocument, progress: ProgressDocument,
             f"{NUMERALS[i]}是{text}" for i, text in enumerate(limits)) + "。")
     if not mode:
         out.append(_mode_sentence(doc))
-    anchored = f"，审计链头{chain_head[:16]}" if chain_head else ""
+    anchored = f"，审计记录校验码{chain_head[:16]}" if chain_head else ""
     out.append(f"本节数据基于{doc.n_respondents}份计入统计的问卷，数据快照标识为{doc.snapshot}"
                f"{anchored}；用导出的去标识化数据可复算本节全部数值。")
     return out

@@ -51,7 +51,8 @@ def _chosen(questionnaire, question, value, locale: str) -> str:
         options = getattr(question, "options", ())
     labels = {option.code: option.label.for_locale(locale) for option in options}
     codes = value if isinstance(value, list) else [value]
-    return "；".join(f"{labels[code]} ({code})" if code in labels else str(code)
+    shown = "{}（{}）" if locale == "zh" else "{} ({})"  # full-width brackets in Chinese
+    return "；".join(shown.format(labels[code], code) if code in labels else str(code)
                     for code in codes if code not in (None, ""))
 
 

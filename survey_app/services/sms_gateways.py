@@ -39,6 +39,8 @@ from datetime import UTC, date, datetime
 from pathlib import Path
 from typing import Protocol
 
+from survey_app.config import ConfigurationError
+
 #: The texts as rendered by the console gateway and the preview; register the same texts,
 #: with ${title}, ${link}, ${deadline}, ${issuer}, as the provider's templates.
 TEMPLATES = {
@@ -233,6 +235,12 @@ def gateway_from_config(config: Mapping, instance_path: str) -> Gateway:
         path = config["SMS_CONSOLE_FILE"] or str(Path(instance_path) / "sms-console.txt")
         return ConsoleGateway(Path(path))
     if kind == "aliyun":
+        needed = ("SMS_ALIYUN_ACCESS_KEY_ID", "SMS_ALIYUN_ACCESS_KEY_SECRET", "SMS_SIGN_NAME",
+                  "SMS_TEMPLATE_INVITATION", "SMS_TEMPLATE_REMINDER")
+        missing = [f"SURVEY_{key}" for key in needed if not config[key]]
+        if missing:
+            raise ConfigurationError(f"SURVEY_SMS_GATEWAY=aliyun needs {', '.join(missing)} "
+                                     "(README, Configuration)")
         return AliyunGateway(
             access_key_id=config["SMS_ALIYUN_ACCESS_KEY_ID"],
             access_key_secret=config["SMS_ALIYUN_ACCESS_KEY_SECRET"],
@@ -241,4 +249,4 @@ def gateway_from_config(config: Mapping, instance_path: str) -> Gateway:
                             "reminder": config["SMS_TEMPLATE_REMINDER"]},
             endpoint=config["SMS_ALIYUN_ENDPOINT"], region=config["SMS_ALIYUN_REGION"],
             timeout=float(config["SMS_HTTP_TIMEOUT_SECONDS"]))
-    raise ValueError(f"SMS_GATEWAY must be 'console' or 'aliyun', not {kind!r}")
+    raise ConfigurationError(f"SURVEY_SMS_GATEWAY={kind!r}: expected 'console' or 'aliyun'")

@@ -22,11 +22,46 @@ BREAKDOWNS = {"pooled": "合计（加权）", "groups": "住户类别", "project
               "communities": "社区"}
 CELL_HEADER = ["人数", "有效回答", "不清楚占比", "满意率", "满意率95%下限", "满意率95%上限",
                "满意度得分", "得分95%下限", "得分95%上限", "线性指数", "指数95%区间"]
-POLICIES = {"pairwise": "成对删除", "listwise": "列表删除"}
+# The dashboard's words (survey_app/labels.py), so a table and the sheet agree.
+POLICIES = {"pairwise": "成对删除", "listwise": "整行删除"}
 MEASURES = {"rate": "满意率", "score": "满意度得分", "index": "满意度指数"}
 MODE_FILTERS = {"web": "网络问卷", "web_token": "网络问卷（专属链接）",
                 "web_open": "网络问卷（公开链接）", "paper": "纸质问卷",
                 "interview": "入户访问（手机）"}
+
+
+#: Columns of proportions, shown as percentages (the stored value is unchanged).
+PERCENT_HEADERS = frozenset({"不清楚占比", "满意率", "满意率95%下限", "满意率95%上限"})
+PERCENT_FORMAT = "0.00%"
+MAX_WIDTH = 60
+
+
+def sheet_layout(rows: list[list]) -> tuple[int, list[float], set[int]]:
+    """How a sheet of :func:`summary_rows` is laid out for reading in Excel or WPS: the
+    number of heading rows to freeze (a sheet opening with a line of text has two), each
+    column's width in characters (a Chinese character counts two, at most ``MAX_WIDTH``),
+    and the 0-based columns shown as percentages.
+
+    >>> sheet_layout([["题目", "满意率"], ["政策知晓", 0.9088]])
+    (1, [10.0, 8.0], {1})
+    """
+    headed = 2 if (len(rows) > 1 and len(rows[1]) > 1
+                   and all(v is None for v in rows[0][1:])) else 1
+    header = rows[headed - 1] if rows else []
+    widths = [4.0] * max((len(r) for r in rows), default=0)
+    for row in rows[headed - 1:]:
+        if len(widths) > 1 and sum(v is not None for v in row) == 1:
+            continue  # a closing note on a line of its own runs over the empty cells
+        for i, value in enumerate(row):
+            widths[i] = float(min(MAX_WIDTH, max(widths[i], _shown_width(value))))
+    percent = {i for i, name in enumerate(header) if name in PERCENT_HEADERS}
+    return headed, widths, percent
+
+
+def _shown_width(value: object) -> int:
+    """Characters a value takes in a cell, a Chinese character counting two, plus a margin."""
+    text = "" if value is None else str(value)
+    return sum(2 if ord(ch) > 0x2E80 else 1 for ch in text) + 2
 
 
 def summary_rows(doc: ScoresDocument, campaign: Campaign | None = None) -> dict[str, list[list]]:

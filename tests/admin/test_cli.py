@@ -177,6 +177,16 @@ def test_printed_qr_code_decodes_to_the_households_url(runner, tmp_path):
         assert [d.text for d in decoded] == [url]
 
 
+def test_letters_again_without_an_option_points_to_reprint(runner, tmp_path):
+    _campaign_with_sample(runner, tmp_path)
+    assert _run(runner, "letters", "cli-1", "--out", str(tmp_path / "a")).exit_code == 0
+    result = _run(runner, "letters", "cli-1", "--out", str(tmp_path / "b"))
+    assert result.exit_code == 1
+    assert "--reprint: the same letters again, links unchanged" in result.output
+    again = _run(runner, "letters", "cli-1", "--out", str(tmp_path / "b"), "--reprint")
+    assert again.exit_code == 0 and "reprinted" in again.output
+
+
 @pytest.mark.browser
 def test_letters_page_screenshot_in_chromium_decodes(runner, tmp_path):
     playwright = pytest.importorskip("playwright.sync_api")

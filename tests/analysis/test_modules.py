@@ -349,3 +349,11 @@ def test_campaign_rejects_item_without_valid_answers():
     codes = np.array([[5, 4, 3, 4], [9, 9, 9, 9], [5, 5, 4, 3]])
     with pytest.raises(ValueError, match="Q2"):
         campaign_statistics(codes, ["a", "a", "b", "b"], {"a": 10, "b": 10}, {"d": [0, 1]}, 2)
+
+
+def test_comment_themes_skip_words_of_time_and_frequency():
+    """ux3: 以后/一直/几次 were counted as topics, so one complaint showed as two themes."""
+    comments = ["反映问题以后很久才有人处理", "电梯一直坏，修了几次还是坏", "电梯几次维修都没修好"]
+    terms = [t.term for t in comment_themes(comments, top_n=10).themes]
+    assert "电梯" in terms
+    assert not {"以后", "一直", "几次"} & set(terms)

@@ -198,3 +198,40 @@ def test_tokens_made_before_expiry_existed_get_one_with_a_month_of_grace(empty_u
 
     assert abs(utc(rows[1]) - (now + timedelta(days=30))) < timedelta(minutes=5)
     assert abs(utc(rows[2]) - (now + timedelta(days=170))) < timedelta(minutes=5)
+
+
+def test_the_schema_owner_without_superuser_runs_every_migration():
+    """README, Regions: production runs `survey-app db upgrade` as the role that owns the
+    schema, which is not a superuser. Migration 0032 first declared audit_chain_head() with
+    a ``SET survey.unit_path`` clause, which PostgreSQL allows a superuser only
+    ("permission denied to set parameter"), so an upgrade stopped there."""
+    import uuid
+
+    from sqlalchemy.engine import make_url
+
+    from tests.fixtures.databases import POSTGRES_URL
+
+    url = create_postgres_database("survey_owner")
+    role = f"survey_owner_{uuid.uuid4().hex[:8]}"
+    admin = create_engine(POSTGRES_URL, isolation_level="AUTOCOMMIT")
+    try:
+        with admin.connect() as conn:
+            conn.execute(text(f'CREATE ROLE "{role}" LOGIN NOSUPERUSER NOBYPASSRLS'))
+            conn.execute(text(f'ALTER DATABASE "{make_url(url).database}" OWNER TO "{role}"'))
+        as_owner = make_url(url).set(username=role).render_as_string(hide_password=False)
+        upgrade(as_owner)
+        engine = create_engine(as_owner)
+        with engine.begin() as conn:
+            assert not conn.execute(text("SELECT rolsuper FROM pg_roles "
+                                         "WHERE rolname = current_user")).scalar()
+            conn.execute(text("SELECT set_config('survey.unit_path', '/430000/', true)"))
+            assert conn.execute(text("SELECT audit_chain_head()")).scalar() is None
+            # The caller's scope is back once the function has read in the '*' scope.
+            assert conn.execute(text("SELECT current_setting('survey.unit_path')")
+                                ).scalar() == "/430000/"
+        engine.dispose()
+    finally:
+        drop_postgres_database(url)
+        with admin.connect() as conn:
+            conn.execute(text(f'DROP ROLE IF EXISTS "{role}"'))
+        admin.dispose()

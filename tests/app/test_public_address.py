@@ -87,6 +87,15 @@ def test_serve_listens_at_the_public_address(make_app, monkeypatch, base, args, 
         assert warned in result.output
 
 
+def test_serve_warns_that_secure_cookies_over_http_break_logins(make_app, monkeypatch):
+    monkeypatch.setattr(serve, "run_simple", lambda host, port, app, **kw: None)
+    result = make_app(PUBLIC_BASE_URL="http://192.168.1.20:8000", SESSION_COOKIE_SECURE=True,
+                      PUBLIC_URL_LAN_ONLY=True).test_cli_runner().invoke(args=["serve"])
+    assert result.exit_code == 0, result.output
+    assert ("warning: SURVEY_SESSION_COOKIE_SECURE=true, but this is served over http://: "
+            "browsers keep no session, so staff logins fail") in result.output
+
+
 def test_serve_refuses_https_without_a_listen_address(make_app):
     result = make_app(PUBLIC_BASE_URL="https://survey.example.gov.cn").test_cli_runner().invoke(
         args=["serve"])

@@ -205,6 +205,8 @@ def test_an_account_deactivated_on_the_primary_is_refused_on_a_lagging_replica(
 
 
 def test_a_replica_needs_postgresql(tmp_path):
-    with pytest.raises(ValueError, match="PostgreSQL"):
+    from survey_app.config import ConfigurationError
+
+    with pytest.raises(ConfigurationError, match="a read replica needs PostgreSQL"):
         create_app({**TEST_SETTINGS, "DATABASE_URL": f"sqlite:///{tmp_path}/x.db",
                     "DATABASE_REPLICA_URL": "postgresql+psycopg://postgres@127.0.0.1/x"})

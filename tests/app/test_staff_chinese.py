@@ -4,6 +4,7 @@ the allow-list and no stored code shown raw, for each staff role (tests/staff_cr
 from __future__ import annotations
 
 import io
+import re
 from pathlib import Path
 
 import pyreadstat
@@ -35,7 +36,10 @@ def test_every_staff_page_reads_in_chinese(app, session):
             assert reply.status_code == 200, (role, page.url, reply.status_code)
             text = without_data(reading_text(reply.get_data(as_text=True)), session)
             found = {"english": sorted(set(english_words(text))),
-                     "raw codes": sorted(set(raw_enum_values(text)))}
+                     "raw codes": sorted(set(raw_enum_values(text))),
+                     # a Chinese label takes the full-width colon (labels.with_colon)
+                     "ascii colons": sorted(set(re.findall(r".{6}[\u4e00-\u9fff）]: ",
+                                                           text)))}
             if any(found.values()):
                 problems[f"{role} {page.url}"] = found
     assert not problems, "\n".join(f"{k}: {v}" for k, v in problems.items())

@@ -217,7 +217,7 @@ def test_report_download_anchors_its_snapshot_in_the_audit_chain(app, client, se
     check = audit_chain.verify_chain(session=session)
     assert check.intact and check.unsealed == 0 and check.head == seal.chain_hash
     text = "\n".join(p.text for p in Document(io.BytesIO(response.data)).paragraphs)
-    assert f"{snapshot}，审计链头{seal.chain_hash[:16]}；" in text
+    assert f"{snapshot}，审计记录校验码{seal.chain_hash[:16]}；" in text
 
 
 @pytest.mark.demo_data

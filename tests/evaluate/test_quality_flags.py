@@ -53,7 +53,7 @@ def test_flags_and_exclusion_change_the_counted_data(app, client, session):
     points = scores.scores_document(campaign, ScoreFilters(include_excluded=True),
                                     session=session).indicator.points_earned
     dashboard = client.get(f"/evaluate/{demo.SLUG}").get_data(as_text=True)
-    assert f"<p>不剔除: {points:.2f} (人数 {before})</p>" in dashboard
+    assert f"<p>如计入评价人员剔除的问卷：得{points:.2f}分（共{before}份问卷）。</p>" in dashboard
     event = session.exec(select(AuditEvent).where(AuditEvent.action == "response.exclude")).one()
     assert event.actor_id == user.id and event.reason == "answered in 20 seconds"
 

@@ -173,7 +173,7 @@ def test_the_page_lists_filters_and_decides_in_bulk(app, client, session):
     login(client, evaluator)
     page = client.get(f"/evaluate/{demo.SLUG}/quality?flag=open_link_burst").get_data(
         as_text=True)
-    assert "同一设备或网络提交多份公开链接问卷" in page and "1 小时内" in page
+    assert "同一设备或网络提交多份公开链接问卷" in page and "1小时内" in page
     assert "符合条件的标记问卷共 60 份；第 1 页，共 2 页。" in page
     assert "下一页" in page and "剔除所列全部问卷" in page
     second = client.get(f"/evaluate/{demo.SLUG}/quality?flag=open_link_burst&page=2")

@@ -282,3 +282,47 @@ def test_a_stored_template_that_no_longer_renders_is_explained_not_a_server_erro
     assert answer.status_code == 302
     assert answer.headers["Location"].endswith("#indicator-table")
     assert "不允许的语句" in client.get(answer.headers["Location"]).get_data(as_text=True)
+@pytest.mark.demo_data
+def test_report_tables_fit_the_page_and_keep_their_header_on_every_page(app, client, session):
+    """Pasted into an evaluation report, a long table repeats its header row on each page,
+    its caption stays with it, and the columns have set widths: the name column and the
+    indicator table's note column are wide (they were all equal, and the note ran to a
+    few characters a line over three pages)."""
+    document = _report(client, session)
+    text_width = document.sections[0].page_width - document.sections[0].left_margin \
+        - document.sections[0].right_margin
+    for table in document.tables:
+        header = table.rows[0]._tr
+        assert header.trPr is not None and header.trPr.find(qn("w:tblHeader")) is not None
+        assert table._tbl.tblPr.find(qn("w:tblLayout")).get(qn("w:type")) == "fixed"
+        widths = [cell.width for cell in table.rows[0].cells]
+        assert abs(sum(widths) - text_width) < Cm(0.05)
+        assert max(widths) > 1.4 * min(widths)  # not all equal
+    # The name column is the widest of the first four tables (表4: after 分组).
+    for table, name_column in zip(document.tables[:4], (0, 0, 0, 1), strict=True):
+        widths = [cell.width for cell in table.rows[0].cells]
+        assert widths[name_column] == max(widths)
+    indicator = document.tables[-1]
+    widths = [cell.width for cell in indicator.rows[1].cells]
+    assert widths[-1] == max(widths) and widths[-1] > 2.5 * min(widths)
+    captions = [p for p in document.paragraphs
+                if p.style.name == "Caption" and p.text.startswith("表")]
+    assert captions and all(p.paragraph_format.keep_with_next for p in captions)
+
+
+@pytest.mark.demo_data
+def test_limitations_read_plainly_in_the_report_words(app, client, session):
+    """The limitations paragraph says 回答率 and 作答 as Table 1 does (not 应答率, 未应答),
+    names the weighting by what it does (no 迭代比例拟合), says the rate goes down rather
+    than 变化-0.1, gives the non-response caveat once, and the closing sentence names the
+    audit trail's check code, not its 链头."""
+    document = _report(client, session)
+    limits = next(p.text for p in document.paragraphs if p.text.startswith("本次调查的局限"))
+    assert "各社区回答率在71.5%至73.7%之间" in limits
+    assert "总体满意率下降0.1个百分点" in limits
+    for jargon in ("应答", "迭代比例拟合", "变化-", "未应答偏差"):
+        assert jargon not in limits, jargon
+    assert limits.count("未作答住户的满意程度可能与作答住户不同") == 1
+    closing = document.paragraphs[-1].text if document.paragraphs[-1].text else \
+        next(p.text for p in reversed(document.paragraphs) if p.text)
+    assert "审计记录校验码" in closing and "链头" not in closing

@@ -28,9 +28,10 @@ def test_summary_workbook_names_items_by_dimension_and_codes_in_words(app, clien
     assert not {r[4] for r in rows} & wordings
     assert {r[0] for r in rows} == {"合计（加权）", "住户类别", "项目", "社区"}
     policies = [r[0] for r in book["信度"].iter_rows(min_row=2, values_only=True)]
-    assert policies == ["成对删除", "列表删除"]
+    # The dashboard's words for the same rows (they disagreed: 列表删除, 过度投入区).
+    assert policies == ["成对删除", "整行删除"]
     quadrants = {r[5] for r in book["影响因素"].iter_rows(min_row=2, values_only=True)}
-    assert quadrants <= {"重点改进区", "继续保持区", "次要改进区", "过度投入区"}
+    assert quadrants <= {"重点改进区", "继续保持区", "次要改进区", "供给过度区"}
     groups = {r[2] for r in book["作答方式差异"].iter_rows(min_row=2, values_only=True)}
     assert groups == {"棚改货币化安置户", "租赁补贴户"}
     indicator = dict(book["指标得分"].iter_rows(min_row=2, values_only=True))
@@ -72,3 +73,24 @@ def test_no_year_over_year_sheet_without_last_year(app, client, session):
     login(client, make_user(session))
     data = client.get(f"/evaluate/{demo_previous.SLUG}/export/summary").data
     assert "与上年比较" not in load_workbook(io.BytesIO(data)).sheetnames
+
+
+@pytest.mark.demo_data
+def test_summary_workbook_opens_readable_with_rates_as_percentages(app, client, session):
+    """Opened in Excel or WPS, the headings are not cut off at the default width, stay in
+    view when scrolling, and a satisfaction rate reads 90.88% (the value stays 0.9088)."""
+    login(client, make_user(session))
+    book = load_workbook(io.BytesIO(client.get(f"/evaluate/{demo.SLUG}/export/summary").data))
+    items = book["各题结果"]
+    assert items.freeze_panes == "A2" and book["与上年比较"].freeze_panes == "A3"
+    header = [c.value for c in items[1]]
+    for column, name in enumerate(header, start=1):
+        letter = items.cell(row=1, column=column).column_letter
+        shown = sum(2 if ord(ch) > 0x2E80 else 1 for ch in name)  # a Chinese character: 2
+        assert items.column_dimensions[letter].width >= shown, name
+    rate = items.cell(row=2, column=header.index("满意率") + 1)
+    assert isinstance(rate.value, float) and 0 < rate.value < 1
+    assert rate.number_format == "0.00%"
+    assert items.cell(row=2, column=header.index("满意度得分") + 1).number_format == "General"
+    notes = book["计算口径"]
+    assert notes.column_dimensions["B"].width >= 40

@@ -115,6 +115,8 @@ def test_campaigns_under_a_unit_by_year(session):
 
 
 def test_regions_commands(runner, session, tmp_path):
+    empty = runner.invoke(args=["regions", "list"])
+    assert empty.exit_code == 0 and "no units yet: survey-app regions import" in empty.output
     good, bad = tmp_path / "units.csv", tmp_path / "bad.csv"
     good.write_text(GOOD, encoding="utf-8-sig")
     bad.write_text("code,name,parent\n430000,湖南省,\n430921,某县,439900\n", encoding="utf-8")
@@ -147,7 +149,7 @@ def test_admin_places_a_campaign_in_a_region(client, session):
     assert client.post(url, data={"code": "430903"}).status_code == 302
     session.refresh(campaign)
     assert campaign.unit_id == units.unit_by_code("430903", session=session).id
-    assert "赫山区 (430903" in client.get(f"/admin/campaigns/{campaign.slug}").get_data(
+    assert "赫山区（430903" in client.get(f"/admin/campaigns/{campaign.slug}").get_data(
         as_text=True)
     assert client.post(url, data={"code": ""}).status_code == 302
     session.refresh(campaign)
