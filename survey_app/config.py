@@ -92,9 +92,13 @@ DEFAULTS: dict[str, Any] = {
     # (?key=...); empty: the callbacks answer 404.
     "SMS_CALLBACK_SECRET": "",
     "SMS_CALLBACK_RATE_LIMIT": "120 per minute",
-    # Optional: every callback post must carry X-Survey-Signature: sha256=<HMAC-SHA256 of
-    # the raw body under this key> (gateway/routes.py); empty: no signature asked.
+    # Optional: every callback post must carry X-Survey-Signature: t=<unix seconds>,
+    # sha256=<HMAC-SHA256 of "<t>." and the raw body under this key> (gateway/routes.py,
+    # services.sms_callback_signatures); empty: no signature asked.
     "SMS_CALLBACK_SIGNING_KEY": "",
+    # With a signing key: how far (seconds) a signature's timestamp may be from now; a post
+    # outside it is refused "stale", the same signature twice "replayed".
+    "SMS_CALLBACK_SIGNATURE_WINDOW_SECONDS": 300,
     # Items (receipts or replies) one callback post may carry; more: 413, nothing applied.
     "SMS_CALLBACK_MAX_RECEIPTS": 1000,
     # Background jobs (exports, the Word report, letters, roster imports; services.jobs).

@@ -7,7 +7,7 @@ from functools import wraps
 from itertools import chain
 from typing import Any
 
-from flask import Flask, abort, request
+from flask import Flask, abort, render_template, request
 from flask.json.provider import DefaultJSONProvider
 from flask_login import current_user, login_required
 from werkzeug.routing import IntegerConverter
@@ -106,3 +106,26 @@ def role_required(*roles: str) -> Callable:
         return wrapped
 
     return decorator
+
+
+#: ``Sec-Fetch-Site`` values of a request asked for on this site, typed or bookmarked.
+_THIS_SITE = frozenset({"same-origin", "none"})
+
+
+def asked_on_this_site(view: Callable) -> Callable:
+    """A GET that writes (an export's audit event and snapshot anchor) runs only when the
+    browser says it was asked for on this site or typed or bookmarked: ``Sec-Fetch-Site``
+    same-origin or none, or no such header (a script, or a browser older than 2023). A link
+    or image on another site (cross-site, or same-site: another host of the domain) would
+    otherwise make a logged-in evaluator's browser export, since the session cookie is
+    SameSite=Lax; it gets a page (403, nothing written) whose link to the same address, on
+    this site, starts the download. Put it under ``role_required``."""
+
+    @wraps(view)
+    def wrapped(*args: Any, **kwargs: Any):
+        if request.headers.get("Sec-Fetch-Site", "none") not in _THIS_SITE:
+            address = request.full_path if request.query_string else request.path
+            return render_template("confirm_download.html", address=address), 403
+        return view(*args, **kwargs)
+
+    return wrapped

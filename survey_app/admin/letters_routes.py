@@ -45,7 +45,7 @@ from survey_app.admin.routes import (
 )
 from survey_app.extensions import db
 from survey_app.models import Campaign, Community, Household, Role, utcnow
-from survey_app.security import LARGEST_ROW_ID, role_required
+from survey_app.security import LARGEST_ROW_ID, asked_on_this_site, role_required
 from survey_app.services import audit, campaigns, jobs, letters, tokens
 
 
@@ -153,6 +153,7 @@ def _printed(campaign: Campaign, kind: str) -> tokens.LiveLinks:
 
 @bp.route("/campaigns/<slug>/letters")
 @role_required(Role.ADMIN)
+@asked_on_this_site
 def letters_page(slug: str):
     campaign = _campaign_or_404(slug)
     links = _printed(campaign, "letters")
@@ -167,6 +168,7 @@ def letters_page(slug: str):
 
 @bp.route("/campaigns/<slug>/letters.zip")
 @role_required(Role.ADMIN)
+@asked_on_this_site
 def letters_zip(slug: str):
     campaign = _campaign_or_404(slug)
     links = _printed(campaign, "letters_zip")

@@ -55,7 +55,8 @@ def _json(schema_name: str, description: str) -> dict:
             "content": {"application/json": {"schema": _ref(schema_name)}}}
 
 
-_ERRORS = {"401": _json("Error", "No or unknown bearer token"),
+_ERRORS = {"401": _json("Error", "No, unknown, revoked or expired bearer token (an expired "
+                                  "one says so in `message` and in `WWW-Authenticate`)"),
            "403": _json("Error", "The token's user is not an evaluator or admin")}
 # As CampaignCreateForm allows them (a NUL or other odd character is a 400, not a campaign).
 _SLUG = {"name": "slug", "in": "path", "required": True,
@@ -75,7 +76,9 @@ INFO = {
     "version": "1.0.0",
     "description": "Scores for evaluators, and exports run as background jobs. Every "
                    "request except this document needs `Authorization: Bearer <token>` of "
-                   "an evaluator or admin (`survey-app api-token create USERNAME`). "
+                   "an evaluator or admin (`survey-app api-token create USERNAME`; a token "
+                   "lasts 180 days unless created with `--days N`, at most 730, and is "
+                   "refused with 401 after it expires or is revoked). "
                    "Numbers are the dashboard's; each names its convention in "
                    "`conventions`. A job is visible only to the account that started it "
                    "(404 for anyone else).",

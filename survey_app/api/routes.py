@@ -35,7 +35,10 @@ def _require_bearer_token():
     scheme, _, token = header.partition(" ")
     if scheme.lower() != "bearer" or not token:
         abort(401)
-    user = _token_user(token.strip())
+    try:
+        user = _token_user(token.strip())
+    except api_tokens.TokenExpired as exc:  # a real token, not a guess: not counted
+        return _expired(exc)
     if user is None:
         count_failed_lookup()  # 429 once the address has spent its guesses
         abort(401)
@@ -55,6 +58,16 @@ def _token_user(token: str):
         fresh = api_tokens.user_for_token(token, session=primary)
         user = db.session.get(User, fresh.id) if fresh is not None else None
         return users.refresh_standing(user, session=primary) if user is not None else None
+
+
+def _expired(exc: api_tokens.TokenExpired):
+    """401 for a token past its expiry, saying so (RFC 6750's ``invalid_token``)."""
+    response = _json(ApiError(error="Unauthorized", status=401, message=(
+        f"The bearer token expired on {exc.expires_at:%Y-%m-%d %H:%M} UTC. Ask an admin "
+        "for a new one (survey-app api-token create).")), 401)
+    response.headers["WWW-Authenticate"] = (
+        'Bearer error="invalid_token", error_description="The token expired"')
+    return response
 
 
 @bp.after_request

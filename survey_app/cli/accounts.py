@@ -50,15 +50,31 @@ def api_token_group() -> None:
 @api_token_group.command("create")
 @click.argument("username")
 @click.option("--name", default="", help="What the token is for.")
+@click.option("--days", type=click.IntRange(1, api_tokens.MAX_DAYS),
+              default=api_tokens.DEFAULT_DAYS, show_default=True,
+              help="How long the token is valid.")
 @with_appcontext
-def create_token(username: str, name: str) -> None:
-    """Create an API token for USERNAME and print it once."""
+def create_token(username: str, name: str, days: int) -> None:
+    """Create an API token for USERNAME and print it once (its expiry on standard error)."""
     user = db.session.exec(select(User).where(User.username == username)).first()
     if user is None:
         raise click.ClickException(f"no user {username!r}")
     with db.write() as session:
-        token = api_tokens.create_api_token(user, session=session, name=name)
-    click.echo(token)
+        issued = api_tokens.issue_api_token(user, session=session, name=name, days=days)
+        expires_at = issued.record.expires_at
+    click.echo(issued.token)
+    click.echo(f"token {issued.record.id} expires {expires_at:%Y-%m-%d %H:%M} UTC", err=True)
+
+
+@api_token_group.command("list")
+@with_appcontext
+def list_tokens() -> None:
+    """Every API token: id, account, state, expiry, last use and name (never the token)."""
+    click.echo("id\tuser\tstate\texpires (UTC)\tcreated (UTC)\tname")
+    for record, username in api_tokens.token_listing(session=db.session):
+        click.echo(f"{record.id}\t{username}\t{api_tokens.token_state(record)}\t"
+                   f"{record.expires_at:%Y-%m-%d %H:%M}\t{record.created_at:%Y-%m-%d}\t"
+                   f"{record.name}")
 
 
 @api_token_group.command("revoke")

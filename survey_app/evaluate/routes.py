@@ -31,7 +31,7 @@ from survey_app.evaluate.forms import (
 )
 from survey_app.extensions import db
 from survey_app.models import Project, Role
-from survey_app.security import LARGEST_ROW_ID, role_required
+from survey_app.security import LARGEST_ROW_ID, asked_on_this_site, role_required
 from survey_app.services import (
     audit,
     audit_chain,
@@ -135,6 +135,7 @@ def _project_names(campaign) -> list[tuple[str, str]]:
 
 @bp.route("/<slug>/export/<fmt>")
 @role_required(*EVALUATORS)
+@asked_on_this_site
 def export(slug: str, fmt: str):
     # The counted-data read path and the exporters (numpy, the statistics, openpyxl) are
     # imported by the first export, not when the blueprint is registered: resident and
@@ -176,6 +177,7 @@ def export(slug: str, fmt: str):
 
 @bp.route("/<slug>/report.docx")
 @role_required(*EVALUATORS)
+@asked_on_this_site
 def report_docx(slug: str):
     campaign = _campaign_or_404(slug)
     _form, filters = _filters()

@@ -9,8 +9,10 @@ calls are rate-limited per address (``SMS_CALLBACK_RATE_LIMIT``); exempt from CS
 provider expects; a body that is not a JSON list is 400.
 
 With ``SMS_CALLBACK_SIGNING_KEY`` set (a relay in front of the provider, or a provider that
-signs), every post must also carry ``X-Survey-Signature: sha256=<hex HMAC-SHA256 of the raw
-body under that key>``; missing or wrong is 401 and nothing is read. A post of more than
+signs), every post must also carry ``X-Survey-Signature: t=<unix seconds>,sha256=<hex
+HMAC-SHA256 of "<t>." and the raw body under that key>``; missing or wrong is 401
+"signature", a timestamp more than five minutes off 401 "stale", a signature accepted before
+409 "replayed", and nothing is applied (``services.sms_callback_signatures``). A post of more than
 ``SMS_CALLBACK_MAX_RECEIPTS`` items is 413 and nothing of it is applied: the provider keeps
 it and pushes again (the setting must stay above the provider's batch size), and no post
 holds the write lock for long.
@@ -18,15 +20,16 @@ holds the write lock for long.
 
 from __future__ import annotations
 
-import hashlib
 import hmac
 import json
 
-from flask import abort, current_app, jsonify, request
+from flask import abort, current_app, g, jsonify, make_response, request
 
 from survey_app.extensions import db, limiter
 from survey_app.gateway import bp
 from survey_app.guessing import count_failed_lookup
+from survey_app.models import utcnow
+from survey_app.services import sms_callback_signatures as signatures
 from survey_app.services import sms_callbacks
 
 
@@ -44,22 +47,36 @@ def _require_secret():
         count_failed_lookup()  # guessing the secret: 429 once the address's budget is spent
         abort(403)
     signing_key = current_app.config["SMS_CALLBACK_SIGNING_KEY"]
-    if signing_key and not _signed(signing_key):
-        return jsonify(code=401, msg="签名错误", error="signature"), 401
+    g.pop("sms_signed", None)
+    if signing_key:
+        try:
+            g.sms_signed = signatures.verify(
+                request.headers.get(signatures.SIGNATURE_HEADER, ""),
+                request.get_data(cache=True), key=signing_key, now=utcnow(),
+                window_seconds=current_app.config["SMS_CALLBACK_SIGNATURE_WINDOW_SECONDS"])
+        except signatures.SignatureRefused as exc:
+            return _refused(exc)
     return None
 
 
-SIGNATURE_HEADER = "X-Survey-Signature"
+_MESSAGES = {"signature": "签名错误", "stale": "签名已过期", "replayed": "重复提交"}
 
 
-def _signed(key: str) -> bool:
-    """Does the post carry the HMAC-SHA256 of its raw body under ``key``? Compared in
-    constant time; the body is kept for the JSON reader."""
-    given = request.headers.get(SIGNATURE_HEADER, "")
-    scheme, _, digest = given.partition("=")
-    expected = hmac.new(key.encode(), request.get_data(cache=True), hashlib.sha256).hexdigest()
-    return scheme == "sha256" and hmac.compare_digest(digest.lower().encode(),
-                                                      expected.encode())
+def _refused(exc: signatures.SignatureRefused):
+    return jsonify(code=exc.status, msg=_MESSAGES[exc.error], error=exc.error), exc.status
+
+
+def _claim_signature(session) -> None:
+    """Accept this post's signature once (in the write that applies the post); a replayed
+    one ends the request with 409 and the write rolled back."""
+    signed = g.get("sms_signed")
+    if signed is None:
+        return
+    try:
+        signatures.claim(signed, session=session, now=utcnow(), window_seconds=current_app
+                         .config["SMS_CALLBACK_SIGNATURE_WINDOW_SECONDS"])
+    except signatures.SignatureRefused as exc:
+        abort(make_response(_refused(exc)))
 
 
 def _items() -> list:
@@ -88,6 +105,7 @@ def _accepted(result: sms_callbacks.CallbackResult):
 def sms_report():
     items = _items()
     with db.write() as session:
+        _claim_signature(session)
         result = sms_callbacks.apply_receipts(items, session=session)
     return _accepted(result)
 
@@ -97,6 +115,7 @@ def sms_report():
 def sms_reply():
     items = _items()
     with db.write() as session:
+        _claim_signature(session)
         result = sms_callbacks.apply_replies(items, pii_key=current_app.config["PII_KEY"],
                                              session=session)
     return _accepted(result)

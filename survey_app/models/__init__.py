@@ -24,7 +24,12 @@ from survey_app.models.campaign import (
 from survey_app.models.counts import CategoryCount, CountChange, PairSum, RosterCount
 from survey_app.models.household import AccessToken, Household, HouseholdPhone
 from survey_app.models.job import BackgroundJob, JobStatus
-from survey_app.models.outbox import MessageStatus, OutboxMessage, SmsWave
+from survey_app.models.outbox import (
+    MessageStatus,
+    OutboxMessage,
+    SmsCallbackSignature,
+    SmsWave,
+)
 from survey_app.models.paradata import InterviewParadata
 from survey_app.models.region import Unit, UnitLevel
 from survey_app.models.reporting import CampaignReport
@@ -77,6 +82,7 @@ __all__ = [
     "ResponseMode",
     "ResponseStatus",
     "Role",
+    "SmsCallbackSignature",
     "SmsWave",
     "Unit",
     "UnitLevel",

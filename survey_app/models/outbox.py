@@ -70,3 +70,13 @@ class OutboxMessage(SQLModel, table=True):
     sent_at: datetime | None = None
     delivered_at: datetime | None = None
     updated_at: datetime = Field(default_factory=utcnow)
+
+
+class SmsCallbackSignature(SQLModel, table=True):
+    """A signed SMS callback post that was accepted (``services.sms_callback_signatures``):
+    its signature, kept while its signed timestamp is inside the window, so the same post
+    (a captured one replayed) is accepted once. No body, no phone number."""
+
+    id: int | None = Field(default=None, primary_key=True)
+    digest: str = Field(max_length=64, unique=True)
+    signed_at: datetime = Field(index=True)

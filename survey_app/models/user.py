@@ -52,5 +52,8 @@ class ApiToken(SQLModel, table=True):
     name: str = Field(default="", max_length=100)
     token_hash: str = Field(max_length=64, unique=True)
     created_at: datetime = Field(default_factory=utcnow)
+    #: After this the token is refused (401 "expired"); ``survey-app api-token create
+    #: --days`` sets it (services.api_tokens).
+    expires_at: datetime
     revoked_at: datetime | None = None
     last_used_at: datetime | None = None

@@ -15,6 +15,7 @@ from flask import (
     abort,
     current_app,
     flash,
+    g,
     redirect,
     render_template,
     request,
@@ -170,23 +171,12 @@ def open_identify(slug: str):
         return _render_identify(slug, group, form, status=422, problem=_(
             "Please fill in both boxes of one way: the household code and its check code, "
             "or the ID number's last 6 characters and the phone number."))
-    key = current_app.config["PII_KEY"]
-    household = (open_identity.by_code(campaign.id, form.household_code.data,
-                                       form.check_code.data, session=db.session, key=key)
-                 if way == "code" else
-                 open_identity.by_id_and_phone(campaign.id, form.id_tail.data, form.phone.data,
-                                               session=db.session, key=key))
+    household = open_identity.identify(campaign.id, way, form.data, session=db.session,
+                                       key=current_app.config["PII_KEY"])
     if household is None:
-        try:
-            count_failed_lookup()
-        except TooManyRequests as exc:
-            return _render_identify(slug, group, form, status=429, problem=_(
-                "Too many attempts from this network. Please try again in %(minutes)s "
-                "minutes.", minutes=max(1, exc.retry_after // 60)),
-                retry_after=exc.retry_after)
-        return _render_identify(slug, group, form, status=422, problem=_(
-            "No household of this survey matches what you typed. Please check it against "
-            "your letter or ask your community office."))
+        problem, status, retry_after = _failed_identification()
+        return _render_identify(slug, group, form, status=status, problem=problem,
+                                retry_after=retry_after)
     earlier = open_identity.web_answer_blocked_by(household, campaign, session=db.session)
     if earlier is not None:
         return render_template("public/answered.html", response=earlier, household=True)
@@ -194,6 +184,18 @@ def open_identify(slug: str):
                                       secret=current_app.secret_key)
     return redirect(url_for(".open_survey", slug=slug, group=household.household_group,
                             who=who))
+
+
+def _failed_identification() -> tuple[str, int, int | None]:
+    """What to say (and the status and Retry-After) when what was typed names no household:
+    each failure costs the address a guess (survey_app.guessing)."""
+    try:
+        count_failed_lookup()
+    except TooManyRequests as exc:
+        return _("Too many attempts from this network. Please try again in %(minutes)s "
+                 "minutes.", minutes=max(1, exc.retry_after // 60)), 429, exc.retry_after
+    return _("No household of this survey matches what you typed. Please check it against "
+             "your letter or ask your community office."), 422, None
 
 
 def _render_identify(slug: str, group: str | None, form: IdentifyForm, *, status: int = 200,
@@ -235,11 +237,9 @@ def open_survey(slug: str, group: str):
     except SurveyUnavailable as exc:
         return _unavailable(exc)
     if who:
-        target = _identified(target, who, slug)
-        if request.method == "GET" and (earlier_response := open_identity.web_answer_blocked_by(
-                target.household, target.campaign, session=db.session)) is not None:
-            return render_template("public/answered.html", response=earlier_response,
-                                   household=True)
+        target = _with_identity(target, who, slug)
+        if not isinstance(target, SurveyTarget):
+            return target
     if request.method == "GET":
         return _render_survey(target, new_survey_form(who), {})
     return _take_answers(link, target, ".open_receipt", {"slug": slug, "group": group},
@@ -255,15 +255,68 @@ def open_identify_page(slug: str, group: str):
     return _render_identify(slug, group, IdentifyForm(formdata=None))
 
 
+def _with_identity(target: SurveyTarget, who: str, slug: str):
+    """``target`` answered as the household the signed ``who`` names, or the page to show
+    instead: the identification step again when a link's identification expired, the form
+    with every answer kept when a post's did (:func:`_identify_again`), "already answered"."""
+    try:
+        target = _identified(target, who, slug)
+    except open_identity.IdentityExpired:
+        if request.method == "POST":
+            return _identify_again(target, slug)
+        return _render_identify(slug, target.group, IdentifyForm(formdata=None), problem=_(
+            "Your household identification has expired (it lasts two days). Please "
+            "identify your household again."))
+    if request.method == "GET" and (earlier := open_identity.web_answer_blocked_by(
+            target.household, target.campaign, session=db.session)) is not None:
+        return render_template("public/answered.html", response=earlier, household=True)
+    return target
+
+
 def _identified(target: SurveyTarget, who: str, slug: str) -> SurveyTarget:
     """``target`` as the answer of the household named by the signed ``who``; 400 for a
-    forged or expired value or a household of another campaign or group."""
+    forged value or a household of another campaign or group; IdentityExpired for a value
+    that was this link's but is too old."""
     identity = open_identity.read_identity(who, slug, secret=current_app.secret_key)
     household = db.session.get(Household, identity[0]) if identity is not None else None
     if (household is None or household.campaign_id != target.campaign.id
             or household.household_group != target.group):
         abort(400)
     return replace(target, household=household)
+
+
+def _identify_again(target: SurveyTarget, slug: str):
+    """A post whose identification expired: the target answered as the household the boxes
+    shown beside the answers identify (the form then carries a fresh identification, see
+    :func:`_render_survey`), or the form again with every answer kept and nothing stored."""
+    form = IdentifyForm(meta={"csrf": False})  # the survey post's own token was checked
+    way = form.pair() if form.validate() else None
+    household, status, retry_after = None, 422, None
+    if way is not None:
+        household = open_identity.identify(target.campaign.id, way, form.data,
+                                           session=db.session, key=current_app.config["PII_KEY"])
+    if household is not None and household.household_group == target.group:
+        g.open_who = open_identity.sign_identity(open_identity.Identified(household, way),
+                                                 slug, secret=current_app.secret_key)
+        return replace(target, household=household)
+    if household is not None:
+        problem = _("The household you typed answers another questionnaire. Please check "
+                    "the codes, or open the survey link again.")
+    elif way is not None:
+        problem, status, retry_after = _failed_identification()
+    elif any(field.data for field in form if field.name != "identify"):
+        problem = _("Please fill in both boxes of one way: the household code and its check "
+                    "code, or the ID number's last 6 characters and the phone number.")
+    else:
+        problem = _("Your household identification has expired (it lasts two days), so your "
+                    "answers could not be sent yet. Your answers are kept: please identify "
+                    "your household again below and press the button again.")
+    post = read_survey_post(request.form)
+    page, _status = _render_survey(target, SurveyAnswerForm(), post.answers(
+        target.questionnaire), notice=problem, identify_again=form)
+    if status == 422 and "submit" not in post:
+        status = 200  # text size or Enter: nothing was refused
+    return page, status, {"Retry-After": str(retry_after)} if retry_after else {}
 
 
 @bp.route("/c/<slug>/<group>/receipt/<instance_id>")
@@ -375,12 +428,18 @@ def _as_lists(values: Mapping) -> dict[str, list[str]]:
 
 
 def _render_survey(target: SurveyTarget, form: SurveyAnswerForm, values: Mapping, *,
-                   errors: Mapping[str, str] | None = None, notice: str | None = None):
+                   errors: Mapping[str, str] | None = None, notice: str | None = None,
+                   identify_again: IdentifyForm | None = None):
+    """The questionnaire with ``values``; ``identify_again``: the identification boxes
+    shown beside the answers when an open link's identification expired."""
     shown = _as_lists(values)
+    if (fresh := g.get("open_who")) is not None:  # identified again by this post
+        form.who.data = fresh
     status = 200 if not errors else 422
     return render_template(
         "public/survey.html", target=target, q=target.questionnaire, form=form, shown=shown,
-        errors=errors or {}, notice=notice, locale=str(get_locale() or "zh"),
+        errors=errors or {}, notice=notice, identify_again=identify_again,
+        locale=str(get_locale() or "zh"),
         error_messages=_error_messages(), can_save=target.access_token is not None,
         numbers={item.id: n for n, item in enumerate(target.questionnaire.questions(), 1)},
     ), status

@@ -26,7 +26,10 @@ answered" page. An answer without identification is stored *unverified*
 unverified responses (``ScoreFilters.include_unverified``).
 
 The identity travels from the identification step to the questionnaire as a signed,
-time-limited value in the form (:func:`sign_identity`), never in the server session.
+time-limited value in the form (:func:`sign_identity`), never in the server session. A value
+that outlived :data:`IDENTITY_MAX_AGE` (:class:`IdentityExpired`) stores nothing: the form
+comes back with every answer and the identification boxes beside them, and the post that
+identifies the household again is stored as that household's (``public.routes``).
 """
 
 from __future__ import annotations
@@ -35,6 +38,7 @@ import hashlib
 import hmac
 import unicodedata
 from dataclasses import dataclass
+from datetime import UTC, datetime
 
 from itsdangerous import BadSignature, URLSafeTimedSerializer
 from sqlalchemy import func, or_
@@ -148,14 +152,34 @@ def sign_identity(identified: Identified, slug: str, *, secret: str) -> str:
     return _serializer(secret).dumps([slug, identified.household.id, identified.method])
 
 
+class IdentityExpired(Exception):
+    """A genuine identification of this link, signed longer ago than it lasts: the resident
+    identifies the household again (the answers typed meanwhile are kept)."""
+
+
 def read_identity(value: str, slug: str, *, secret: str,
                   max_age: int = IDENTITY_MAX_AGE) -> tuple[int, str] | None:
     """(household id, method) of a value made by :func:`sign_identity` for ``slug``; None
-    for a forged, expired or other campaign's value."""
+    for a forged or other campaign's value; :class:`IdentityExpired` for a genuine one older
+    than ``max_age`` seconds."""
     try:
-        signed_slug, household_id, method = _serializer(secret).loads(value, max_age=max_age)
+        payload, signed_at = _serializer(secret).loads(value, return_timestamp=True)
+        signed_slug, household_id, method = payload
     except (BadSignature, ValueError, TypeError):
         return None
     if signed_slug != slug or not isinstance(household_id, int):
         return None
+    if (datetime.now(UTC) - signed_at).total_seconds() > max_age:
+        raise IdentityExpired
     return household_id, str(method)
+
+
+def identify(campaign_id: int, way: str, typed: dict[str, str], *, session: Session,
+             key: str) -> Household | None:
+    """The household named by what was typed in one ``way`` ("code": ``household_code``
+    and ``check_code``; "id_phone": ``id_tail`` and ``phone``), or None."""
+    if way == "code":
+        return by_code(campaign_id, typed["household_code"], typed["check_code"],
+                       session=session, key=key)
+    return by_id_and_phone(campaign_id, typed["id_tail"], typed["phone"], session=session,
+                           key=key)

@@ -144,3 +144,71 @@ def test_cli_export_anchors_the_snapshot_it_wrote(app, session, runner, tmp_path
     assert event.details == {"snapshot": snapshot, "for": "export.csv"}
     assert event.actor_label == "cli"
     assert session.exec(select(AuditSeal).where(AuditSeal.event_id == event.id)).one()
+
+
+def test_a_token_lasts_180_days_by_default_and_an_expired_one_gets_a_clear_401(
+        client, session):
+    from datetime import timedelta
+
+    from sqlmodel import select
+
+    from survey_app.models import ApiToken, as_utc, utcnow
+
+    evaluator = make_user(session, Role.EVALUATOR)
+    token = api_tokens.create_api_token(evaluator, session=session)
+    record = session.exec(select(ApiToken).where(ApiToken.user_id == evaluator.id)).one()
+    lifetime = as_utc(record.expires_at) - as_utc(record.created_at)
+    assert abs(lifetime - timedelta(days=180)) < timedelta(minutes=1)
+    headers = {"Authorization": f"Bearer {token}"}
+    assert client.get("/api/v1/campaigns", headers=headers).status_code == 200
+    record.expires_at = utcnow() - timedelta(seconds=1)
+    session.add(record)
+    session.flush()
+    refused = client.get("/api/v1/campaigns", headers=headers)
+    assert refused.status_code == 401
+    _conforms(refused.get_json(), "Error")
+    assert "expired" in refused.get_json()["message"]
+    assert record.expires_at.strftime("%Y-%m-%d") in refused.get_json()["message"]
+    assert 'error="invalid_token"' in refused.headers["WWW-Authenticate"]
+
+
+def test_an_expired_token_is_not_counted_as_a_guess(make_app, session):
+    from datetime import timedelta
+
+    client = make_app(RATELIMIT_ENABLED=True, TOKEN_RATE_LIMIT="2 per day").test_client()
+    token = api_tokens.create_api_token(make_user(session, Role.EVALUATOR), session=session,
+                                        days=1)
+    from sqlmodel import select
+
+    from survey_app.models import ApiToken, utcnow
+
+    record = session.exec(select(ApiToken).order_by(ApiToken.id.desc())).first()
+    record.expires_at = utcnow() - timedelta(hours=1)
+    session.flush()
+    headers = {"Authorization": f"Bearer {token}"}
+    assert [client.get("/api/v1/campaigns", headers=headers).status_code
+            for _ in range(4)] == [401] * 4
+
+
+def test_the_cli_creates_a_token_with_an_expiry_and_lists_it(runner, session):
+    from datetime import timedelta
+
+    from sqlmodel import select
+
+    from survey_app.models import ApiToken, as_utc, utcnow
+
+    user = make_user(session, Role.EVALUATOR)
+    created = runner.invoke(args=["api-token", "create", user.username, "--name", "ci",
+                                  "--days", "30"])
+    assert created.exit_code == 0, created.output
+    record = session.exec(select(ApiToken).where(ApiToken.user_id == user.id)).one()
+    assert abs(as_utc(record.expires_at) - (utcnow() + timedelta(days=30))) < timedelta(
+        minutes=1)
+    assert record.expires_at.strftime("%Y-%m-%d") in created.output
+    listed = runner.invoke(args=["api-token", "list"])
+    assert listed.exit_code == 0, listed.output
+    line = next(row for row in listed.output.splitlines() if row.split()[:1] == [str(record.id)])
+    assert user.username in line and "ci" in line
+    assert record.expires_at.strftime("%Y-%m-%d") in line and "active" in line
+    too_long = runner.invoke(args=["api-token", "create", user.username, "--days", "5000"])
+    assert too_long.exit_code != 0

@@ -166,6 +166,40 @@ def test_comment_tokens_backfill_used_the_services_domain_words(migration):
     assert module.USER_WORDS == COMMENT_USER_WORDS
 
 
+def test_tokens_made_before_expiry_existed_get_one_with_a_month_of_grace(empty_url):
+    """0033: an old token expires 180 days after its creation, but not sooner than 30 days
+    after the upgrade; a recent one 180 days after its creation."""
+    from datetime import UTC, datetime, timedelta
+
+    upgrade(empty_url, "6a2c9e4f1b37")
+    now = datetime.now(UTC)
+    engine = create_engine(empty_url)
+    with engine.begin() as conn:
+        conn.execute(text(
+            "INSERT INTO app_user (id, username, display_name, password_hash, role, active, "
+            "session_version, created_at, failed_logins) "
+            "VALUES (1, 'e', '', 'x', 'evaluator', :yes, 1, :now, 0)"), {"now": now,
+                                                                        "yes": True})
+        for token_id, age in ((1, timedelta(days=400)), (2, timedelta(days=10))):
+            conn.execute(text(
+                "INSERT INTO apitoken (id, user_id, name, token_hash, created_at) "
+                "VALUES (:id, 1, '', :hash, :at)"),
+                {"id": token_id, "hash": f"{token_id:064d}", "at": now - age})
+    engine.dispose()
+    upgrade(empty_url)
+    engine = create_engine(empty_url)
+    with engine.connect() as conn:
+        rows = dict(conn.execute(text("SELECT id, expires_at FROM apitoken")).all())
+    engine.dispose()
+
+    def utc(value):
+        value = datetime.fromisoformat(value) if isinstance(value, str) else value
+        return value if value.tzinfo else value.replace(tzinfo=UTC)
+
+    assert abs(utc(rows[1]) - (now + timedelta(days=30))) < timedelta(minutes=5)
+    assert abs(utc(rows[2]) - (now + timedelta(days=170))) < timedelta(minutes=5)
+
+
 def test_the_schema_owner_without_superuser_runs_every_migration():
     """README, Regions: production runs `survey-app db upgrade` as the role that owns the
     schema, which is not a superuser. Migration 0032 first declared audit_chain_head() with

@@ -5,9 +5,11 @@ first response of a household counting across channels, limits that never lose a
 from __future__ import annotations
 
 import re
+import time
 import uuid
 
 import pytest
+from itsdangerous import TimestampSigner
 from sqlmodel import func, select
 
 from survey_app.models import CampaignStatus, Disposition, Household, HouseholdGroup, Response
@@ -244,3 +246,85 @@ def test_a_limited_unverified_submit_keeps_every_answer(make_app, session, campa
     group = _household(session, "HS-0001").household_group
     assert second.post(f"/c/ident/{group}", data=form_data(
         RELOCATED_ANSWERS, instance, who=who)).status_code == 302
+
+
+def _expired_who(household, slug: str = "ident") -> str:
+    """``household``'s identification as signed three days ago (it lasts two)."""
+    three_days_ago = int(time.time()) - 3 * 24 * 3600
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setattr(TimestampSigner, "get_timestamp", lambda _self: three_days_ago)
+        return open_identity.sign_identity(open_identity.Identified(household, "code"), slug,
+                                           secret=TEST_SETTINGS["SECRET_KEY"])
+
+
+def _count(session) -> int:
+    return session.exec(select(func.count()).select_from(Response)).one()
+
+
+def test_a_submit_after_the_identification_expired_keeps_every_answer_and_asks_again(
+        client, session, campaign):
+    household = _household(session, "HS-0001")
+    group, who = household.household_group, _expired_who(household)
+    instance = str(uuid.uuid4())
+    late = client.post(f"/c/ident/{group}", data=form_data(RELOCATED_ANSWERS, instance,
+                                                           who=who))
+    assert late.status_code == 422
+    page = late.get_data(as_text=True)
+    assert "身份确认已过期" in page and "您的回答已保留" in page
+    assert 'name="a_payment_timeliness" value="5" checked' in page and "希望加快进度" in page
+    assert 'name="household_code"' in page and 'name="id_tail"' in page
+    assert "未核验" not in page  # not said to be an unverified answer: it is not one
+    assert _count(session) == 0
+    # Pressing the button again without identifying stores nothing either, unverified or not.
+    again = client.post(f"/c/ident/{group}", data=form_data(
+        RELOCATED_ANSWERS, instance, who=_instance_and_who(page)[1]))
+    assert again.status_code == 422 and _count(session) == 0
+    # A wrong check code is refused with the answers still kept.
+    wrong = client.post(f"/c/ident/{group}", data=form_data(
+        RELOCATED_ANSWERS, instance, who=who, household_code="HS-0001", check_code="22222"))
+    assert wrong.status_code == 422 and "没有找到" in wrong.get_data(as_text=True)
+    assert 'value="22222"' in wrong.get_data(as_text=True) and _count(session) == 0
+    # Identified again with the boxes shown beside the answers: stored as that household's.
+    check = open_identity.check_code(campaign.id, "HS-0001", KEY)
+    done = client.post(f"/c/ident/{group}", data=form_data(
+        RELOCATED_ANSWERS, instance, who=who, household_code="HS-0001", check_code=check))
+    assert done.status_code == 302 and done.headers["Location"].endswith(instance)
+    stored = session.exec(select(Response)).one()
+    assert (stored.household_id, stored.comment) == (household.id, "希望加快进度")
+
+
+def test_an_answer_to_fix_after_identifying_again_carries_a_fresh_identification(
+        client, session, campaign):
+    household = _household(session, "HS-0002")
+    check = open_identity.check_code(campaign.id, "HS-0002", KEY)
+    answers = {**RELOCATED_ANSWERS, "household_size": "abc"}
+    page = client.post(f"/c/ident/{household.household_group}", data=form_data(
+        answers, str(uuid.uuid4()), who=_expired_who(household), household_code="HS-0002",
+        check_code=check))
+    assert page.status_code == 422 and "请填写整数" in page.get_data(as_text=True)
+    who = _instance_and_who(page.get_data(as_text=True))[1]
+    assert open_identity.read_identity(who, "ident", secret=TEST_SETTINGS["SECRET_KEY"]) == (
+        household.id, "code")
+    assert "身份确认已过期" not in page.get_data(as_text=True) and _count(session) == 0
+
+
+def test_an_expired_identification_in_a_link_opens_the_identification_step(
+        client, session, campaign):
+    household = _household(session, "HS-0001")
+    page = client.get(f"/c/ident/{household.household_group}",
+                      query_string={"who": _expired_who(household)})
+    assert page.status_code == 200
+    text = page.get_data(as_text=True)
+    assert "身份确认已过期" in text and 'name="check_code"' in text
+
+
+def test_an_expired_identification_of_another_link_is_still_refused(client, session,
+                                                                    campaign):
+    household = _household(session, "HS-0001")
+    other = build_survey_campaign(session, slug="other")
+    who = _expired_who(household, slug=other.campaign.slug)
+    check = open_identity.check_code(campaign.id, "HS-0001", KEY)
+    reply = client.post(f"/c/ident/{household.household_group}", data=form_data(
+        RELOCATED_ANSWERS, str(uuid.uuid4()), who=who, household_code="HS-0001",
+        check_code=check))
+    assert reply.status_code == 400 and _count(session) == 0

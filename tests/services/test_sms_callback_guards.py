@@ -8,6 +8,7 @@ from __future__ import annotations
 import hashlib
 import hmac
 import json
+import time
 
 import pytest
 from sqlalchemy import event
@@ -15,7 +16,7 @@ from sqlalchemy.engine import Engine
 
 from survey_app.extensions import db
 from survey_app.models import MessageStatus
-from survey_app.services import sms_waves
+from survey_app.services import sms_callbacks, sms_waves
 from tests.services import test_sms_outbox as outbox
 from tests.services.sms_field import build_field, phone_of
 
@@ -108,9 +109,13 @@ def test_receipts_of_one_message_in_one_batch_apply_in_order(sms_app, sms_sessio
     assert statuses[one.out_id] == statuses[two.out_id] == MessageStatus.DELIVERED
 
 
-def _signed(body: bytes, key: str = SIGNING_KEY) -> dict[str, str]:
-    digest = hmac.new(key.encode(), body, hashlib.sha256).hexdigest()
-    return {"Content-Type": "application/json", "X-Survey-Signature": f"sha256={digest}"}
+def _signed(body: bytes, key: str = SIGNING_KEY, at: int | None = None) -> dict[str, str]:
+    """The header of README's format: ``t=<unix seconds>,sha256=<hex HMAC-SHA256 of
+    "<t>." followed by the raw body>``."""
+    stamp = str(int(time.time()) if at is None else at)
+    digest = hmac.new(key.encode(), stamp.encode() + b"." + body, hashlib.sha256).hexdigest()
+    return {"Content-Type": "application/json",
+            "X-Survey-Signature": f"t={stamp},sha256={digest}"}
 
 
 @pytest.fixture
@@ -135,8 +140,12 @@ def test_with_a_signing_key_unsigned_or_badly_signed_posts_are_refused(
                                                "X-Survey-Signature": "sha256=zz"}),
         client.post(REPORT, data=body, headers={
             **_signed(body), "X-Survey-Signature": _signed(body)["X-Survey-Signature"][7:]}),
+        # The body's HMAC without a timestamp (the format before timestamps) is replayable.
+        client.post(REPORT, data=body, headers={
+            "Content-Type": "application/json", "X-Survey-Signature": "sha256=" + hmac.new(
+                SIGNING_KEY.encode(), body, hashlib.sha256).hexdigest()}),
     ]
-    assert [r.status_code for r in refused] == [401] * 5
+    assert [r.status_code for r in refused] == [401] * 6
     assert all(r.json["error"] == "signature" for r in refused)
     assert _statuses(sms_session, field) == {message.out_id: MessageStatus.SENT}
     reply = json.dumps([{"phone_number": phone_of(4), "content": "TD"}]).encode()
@@ -162,3 +171,63 @@ def test_a_body_over_the_size_limit_is_a_json_413_too(sms_app):
     answer = sms_app.test_client().post(REPORT, data=b"[" + b" " * limit + b"]",
                                         content_type="application/json")
     assert answer.status_code == 413 and answer.is_json
+
+
+def test_a_signed_post_is_accepted_once_and_within_five_minutes_of_its_timestamp(
+        signed_app, sms_session, stub):
+    """A captured signed post cannot be replayed: its timestamp is signed with the body,
+    a stale one is 401 "stale", the same signature again 409 "replayed" (a replayed TD
+    would opt a household out again after a roster re-import)."""
+    _sent(signed_app, sms_session, 5)
+    client = signed_app.test_client()
+    reply = json.dumps([{"phone_number": phone_of(4), "content": "TD"}]).encode()
+    now = int(time.time())
+    for stale in (now - 301, now + 301):
+        refused = client.post(REPLY, data=reply, headers=_signed(reply, at=stale))
+        assert (refused.status_code, refused.json["error"]) == (401, "stale")
+    # Changing the signed timestamp breaks the signature.
+    headers = _signed(reply, at=now - 301)
+    headers["X-Survey-Signature"] = headers["X-Survey-Signature"].replace(
+        f"t={now - 301}", f"t={now}")
+    assert client.post(REPLY, data=reply, headers=headers).json["error"] == "signature"
+    (household,) = sms_callbacks.households_of_phone(
+        phone_of(4), pii_key=signed_app.config["PII_KEY"], session=sms_session)
+    assert household.sms_opted_out_at is None
+    captured = _signed(reply, at=now - 200)
+    assert client.post(REPLY, data=reply, headers=captured).status_code == 200
+    sms_session.refresh(household)
+    assert household.sms_opted_out_at is not None
+    household.sms_opted_out_at = None  # the roster re-imported: the household opted in again
+    sms_session.add(household)
+    sms_session.flush()
+    replayed = client.post(REPLY, data=reply, headers=captured)
+    assert (replayed.status_code, replayed.json["error"]) == (409, "replayed")
+    sms_session.refresh(household)
+    assert household.sms_opted_out_at is None
+    # A fresh signature of the same body is a new post.
+    assert client.post(REPLY, data=reply, headers=_signed(reply)).status_code == 200
+
+
+def test_accepted_signatures_are_forgotten_once_their_timestamp_leaves_the_window(
+        sms_session):
+    from datetime import timedelta
+
+    from sqlmodel import func, select
+
+    from survey_app.models import SmsCallbackSignature, utcnow
+    from survey_app.services import sms_callback_signatures as signatures
+
+    now = utcnow()
+    for n, age in enumerate((400, 100)):
+        signatures.claim(signatures.SignedPost(f"{n:064d}", now - timedelta(seconds=age)),
+                         session=sms_session, now=now - timedelta(seconds=age),
+                         window_seconds=300)
+    signatures.claim(signatures.SignedPost("f" * 64, now), session=sms_session, now=now,
+                     window_seconds=300)
+    kept = sms_session.exec(select(SmsCallbackSignature.digest)).all()
+    assert sorted(kept) == [f"{1:064d}", "f" * 64]
+    with pytest.raises(signatures.SignatureRefused) as refused:
+        signatures.claim(signatures.SignedPost("f" * 64, now), session=sms_session, now=now,
+                         window_seconds=300)
+    assert (refused.value.error, refused.value.status) == ("replayed", 409)
+    assert sms_session.exec(select(func.count()).select_from(SmsCallbackSignature)).one() == 2
