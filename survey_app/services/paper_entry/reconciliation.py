@@ -110,6 +110,11 @@ def reconcile(
     household = session.get(Household, form.household_id)
     campaign = session.get(Campaign, form.campaign_id)
     lock_household(household, session=session)
+    # The form as it is now, not as the page read it: a reviewer's reconciliation committed
+    # before this lock was ours has verified (or held) it already.
+    session.refresh(form)
+    if form.status != PaperFormStatus.CONFLICT:
+        raise ReconciliationRefused("not_in_conflict")
     web = web_response_of(household, session=session)
     if web is not None and campaign.duplicate_rule != "ask_admin":
         # Answered on the web (or in an interview) while the entries waited: as for a form
