@@ -7,7 +7,6 @@ from sqlmodel import Session, func, select
 
 from survey_app.models import (
     AuditEvent,
-    Campaign,
     Household,
     PaperEntry,
     PaperForm,
