@@ -100,21 +100,13 @@ def reconcile(
     unanswered). Raises :class:`AnswerErrors` if the merged form is invalid (e.g. a required
     question left blank), :class:`ReconciliationRefused` otherwise; nothing is written then.
     """
-    if form.status != PaperFormStatus.CONFLICT:
-        raise ReconciliationRefused("not_in_conflict")
+    household = _lock_in_conflict(form, session=session)
     if not may_reconcile(form, reviewer, session=session):
         raise ReconciliationRefused("entrant")
     reason = reason.strip()
     if not reason:
         raise ReconciliationRefused("no_reason")
-    household = session.get(Household, form.household_id)
     campaign = session.get(Campaign, form.campaign_id)
-    lock_household(household, session=session)
-    # The form as it is now, not as the page read it: a reviewer's reconciliation committed
-    # before this lock was ours has verified (or held) it already.
-    session.refresh(form)
-    if form.status != PaperFormStatus.CONFLICT:
-        raise ReconciliationRefused("not_in_conflict")
     web = web_response_of(household, session=session)
     if web is not None and campaign.duplicate_rule != "ask_admin":
         # Answered on the web (or in an interview) while the entries waited: as for a form
@@ -156,6 +148,18 @@ def reconcile(
                               "chosen": display_value(check.values.get(row.question.id))}
                               for row in rows}})
     return response
+
+
+def _lock_in_conflict(form: PaperForm, *, session: Session) -> Household:
+    """Lock the form's household's row, then read the form's status again (not as the
+    page read it: another reviewer's reconciliation committed before this lock was ours
+    has verified or held it); ReconciliationRefused unless it is still in CONFLICT."""
+    household = session.get(Household, form.household_id)
+    lock_household(household, session=session)
+    session.refresh(form)
+    if form.status != PaperFormStatus.CONFLICT:
+        raise ReconciliationRefused("not_in_conflict")
+    return household
 
 
 # --- held forms (web duplicates under ask_admin) -------------------------------------------
