@@ -326,3 +326,31 @@ def test_a_form_reconciled_meanwhile_is_not_reconciled_again(session):
     assert refused.value.reason == "not_in_conflict"
     assert session.exec(select(func.count()).select_from(Reconciliation)).one() == 1
     assert _complete_count(session, world) == 1
+
+
+@pytest.mark.parametrize("later", ["keep_web", "keep_paper"])
+def test_a_held_form_decided_meanwhile_is_not_decided_again(session, later):
+    """Two administrators decide one HELD form at once (each page read it held): the later
+    decision, once the household's row lock is its, is refused instead of deleting entries
+    already deleted or superseding the web answer again (a server error either way)."""
+    world = build_field(session, duplicate_rule="ask_admin", count_a=1)
+    household = world.households_a[0]
+    web = _web_response(session, world, household)
+    typed = typed_answers(_questionnaire(session, world, household), seed=1)
+    paper_entry.enter_paper_form(session=session, campaign=world.campaign,
+                                 household=household, typed=typed, worker=world.worker_a)
+    form = session.exec(select(PaperForm).where(PaperForm.household_id == household.id)).one()
+    assert form.status == PaperFormStatus.HELD  # as both administrators' pages read it
+    second_admin = make_user(session, Role.ADMIN)
+    with Session(bind=session.connection(), join_transaction_mode="create_savepoint") as other:
+        paper_entry.decide_held(session=other, form=other.get(PaperForm, form.id),
+                                decision="keep_web", reason="the web answer is the resident's",
+                                admin=other.get(User, second_admin.id))
+        other.commit()  # the first decision, committed before the second's lock
+
+    with pytest.raises(paper_entry.ReconciliationRefused) as refused:
+        paper_entry.decide_held(session=session, form=form, decision=later,
+                                reason="decided too", admin=world.admin)
+    assert refused.value.reason == "not_in_conflict"
+    assert session.get(Response, web.id).status == ResponseStatus.COMPLETE
+    assert _complete_count(session, world) == 1

@@ -100,7 +100,7 @@ def reconcile(
     unanswered). Raises :class:`AnswerErrors` if the merged form is invalid (e.g. a required
     question left blank), :class:`ReconciliationRefused` otherwise; nothing is written then.
     """
-    household = _lock_in_conflict(form, session=session)
+    household = _lock_in_status(form, PaperFormStatus.CONFLICT, session=session)
     if not may_reconcile(form, reviewer, session=session):
         raise ReconciliationRefused("entrant")
     reason = reason.strip()
@@ -150,15 +150,17 @@ def reconcile(
     return response
 
 
-def _lock_in_conflict(form: PaperForm, *, session: Session) -> Household:
-    """Lock the form's household's row, then read the form's status again (not as the
-    page read it: another reviewer's reconciliation committed before this lock was ours
-    has verified or held it); ReconciliationRefused unless it is still in CONFLICT."""
+def _lock_in_status(form: PaperForm, status: PaperFormStatus, *,
+                    session: Session) -> Household:
+    """Lock the form's household's row, then read the form again (not as the page read it:
+    another reviewer's or administrator's decision committed before this lock was ours has
+    verified, held or deleted it); ReconciliationRefused unless it still has ``status``."""
     household = session.get(Household, form.household_id)
     lock_household(household, session=session)
-    session.refresh(form)
-    if form.status != PaperFormStatus.CONFLICT:
+    now = session.exec(select(PaperForm.status).where(PaperForm.id == form.id)).first()
+    if now != status:
         raise ReconciliationRefused("not_in_conflict")
+    session.refresh(form)
     return household
 
 
@@ -167,8 +169,7 @@ def _lock_in_conflict(form: PaperForm, *, session: Session) -> Household:
 def decide_held(*, session: Session, form: PaperForm, decision: str, reason: str,
                 admin: User) -> Response | None:
     """An admin's decision on a HELD form; see the module docstring."""
-    if form.status != PaperFormStatus.HELD:
-        raise ReconciliationRefused("not_in_conflict")
+    _lock_in_status(form, PaperFormStatus.HELD, session=session)
     if admin.role != Role.ADMIN:
         raise ReconciliationRefused("entrant")
     if decision not in DECISIONS:
