@@ -286,9 +286,14 @@ def decide(slug: str, form_id: int):
         abort(404)
     form = f.HeldFormDecideForm()
     if form.validate_on_submit():
-        with db.write() as session:
-            paper_entry.decide_held(session=session, form=paper, decision=form.decision.data,
-                                    reason=form.reason.data, admin=current_user)
+        try:
+            with db.write() as session:
+                paper_entry.decide_held(session=session, form=paper,
+                                        decision=form.decision.data, reason=form.reason.data,
+                                        admin=current_user)
+        except paper_entry.ReconciliationRefused as error:  # decided meanwhile by another
+            flash(f.refusal_message(error.reason), "error")
+            return redirect(url_for(".attention", slug=slug))
         flash(_("Decision recorded."), "success")
         return redirect(url_for(".attention", slug=slug))
     household = db.session.get(Household, paper.household_id)

@@ -28,6 +28,7 @@ from itsdangerous import BadSignature, Signer
 from sqlmodel import select
 from werkzeug.exceptions import TooManyRequests
 
+from survey_app.client_address import client_key
 from survey_app.extensions import csrf, db
 from survey_app.guessing import count_failed_lookup, open_submit_refused
 from survey_app.models import (
@@ -477,6 +478,8 @@ def _failed_lookup(exc: SurveyUnavailable):
 
 
 def _fingerprint() -> str:
-    # Keyed hash only: lets evaluators spot many open-link answers from one device.
-    client = f"{request.remote_addr}|{request.user_agent.string}"
+    # Keyed hash only: lets evaluators spot many open-link answers from one device. The
+    # address as the rate limits count it (an IPv6 client by its /64): a device choosing a
+    # new address of its network for each answer is still one device.
+    client = f"{client_key()}|{request.user_agent.string}"
     return keyed_hash(client, current_app.config["PII_KEY"])

@@ -131,3 +131,21 @@ def test_unverified_open_answers_from_one_ipv6_network_share_its_limit(make_app,
                          data=form_data(RELOCATED_ANSWERS, str(uuid.uuid4())),
                          **_in_network(f"{i}::{i}")).status_code for i in range(3)]
     assert codes == [302, 302, 429]
+
+
+def test_a_device_changing_its_ipv6_address_keeps_its_device_limit(make_app, session):
+    """The device limit (address and browser, stricter than the address's) counts an IPv6
+    client by its /64 too: keyed on the full address, a new address of the same network on
+    every answer escaped it and had the address's larger budget."""
+    import uuid
+
+    from tests.public.conftest import RELOCATED_ANSWERS, build_survey_campaign, form_data
+
+    campaign = build_survey_campaign(session).campaign
+    session.flush()
+    app = make_app(RATELIMIT_STORAGE_URI="memory://", RATELIMIT_ENABLED=True,
+                   OPEN_LINK_RATE_LIMIT="100 per hour", OPEN_LINK_DEVICE_LIMIT="2 per hour")
+    codes = [app.test_client().post(f"/c/{campaign.slug}/relocated",
+                         data=form_data(RELOCATED_ANSWERS, str(uuid.uuid4())),
+                         **_in_network(f"{i}::{i}")).status_code for i in range(3)]
+    assert codes == [302, 302, 429]

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import pytest
-from sqlmodel import func, select
+from sqlmodel import Session, func, select
 
 from survey_app.models import (
     AuditEvent,
@@ -15,6 +15,7 @@ from survey_app.models import (
     Response,
     ResponseStatus,
     Role,
+    User,
 )
 from survey_app.services import paper_entry, progress
 from survey_app.services.questionnaire_versions import questionnaire_of, version_for_group
@@ -293,3 +294,63 @@ def test_a_conflict_reconciled_after_a_web_answer_adds_no_second_response(app, s
         assert "not entered" in page.get_data(as_text=True)
         assert session.get(PaperForm, form.id).status == PaperFormStatus.CONFLICT
         assert session.exec(select(func.count()).select_from(Reconciliation)).one() == 0
+
+
+
+def test_a_form_reconciled_meanwhile_is_not_reconciled_again(session):
+    """Two reviewers reconcile one CONFLICT form at once: each page holds the form as it was
+    read (in conflict); the later one, once the household's row lock is its, must see it
+    reconciled instead of storing a second merge (a second set of decisions and events, or
+    a server error when it chose other values)."""
+    world = build_field(session, count_a=1)
+    household = world.households_a[0]
+    questionnaire = _questionnaire(session, world, household)
+    typed = typed_answers(questionnaire, seed=1)
+    altered = _altered(questionnaire, typed, "benefit_standard")
+    for worker, values in ((world.worker_a, typed),
+                           (world.worker_a2, {**typed, "benefit_standard": altered})):
+        paper_entry.enter_paper_form(session=session, campaign=world.campaign,
+                                     household=household, typed=values, worker=worker)
+    form = session.exec(select(PaperForm).where(PaperForm.household_id == household.id)).one()
+    assert form.status == PaperFormStatus.CONFLICT  # as the reviewers' pages read it
+    evaluator = make_user(session, Role.EVALUATOR)
+    with Session(bind=session.connection(), join_transaction_mode="create_savepoint") as other:
+        paper_entry.reconcile(session=other, form=other.get(PaperForm, form.id),
+                              chosen={"benefit_standard": typed["benefit_standard"]},
+                              reason="checked the paper", reviewer=other.get(User, evaluator.id))
+        other.commit()  # the first reviewer's request, committed before the second's lock
+
+    with pytest.raises(paper_entry.ReconciliationRefused) as refused:
+        paper_entry.reconcile(session=session, form=form, chosen={"benefit_standard": altered},
+                              reason="read it differently", reviewer=world.worker_a3)
+    assert refused.value.reason == "not_in_conflict"
+    assert session.exec(select(func.count()).select_from(Reconciliation)).one() == 1
+    assert _complete_count(session, world) == 1
+
+
+@pytest.mark.parametrize("later", ["keep_web", "keep_paper"])
+def test_a_held_form_decided_meanwhile_is_not_decided_again(session, later):
+    """Two administrators decide one HELD form at once (each page read it held): the later
+    decision, once the household's row lock is its, is refused instead of deleting entries
+    already deleted or superseding the web answer again (a server error either way)."""
+    world = build_field(session, duplicate_rule="ask_admin", count_a=1)
+    household = world.households_a[0]
+    web = _web_response(session, world, household)
+    typed = typed_answers(_questionnaire(session, world, household), seed=1)
+    paper_entry.enter_paper_form(session=session, campaign=world.campaign,
+                                 household=household, typed=typed, worker=world.worker_a)
+    form = session.exec(select(PaperForm).where(PaperForm.household_id == household.id)).one()
+    assert form.status == PaperFormStatus.HELD  # as both administrators' pages read it
+    second_admin = make_user(session, Role.ADMIN)
+    with Session(bind=session.connection(), join_transaction_mode="create_savepoint") as other:
+        paper_entry.decide_held(session=other, form=other.get(PaperForm, form.id),
+                                decision="keep_web", reason="the web answer is the resident's",
+                                admin=other.get(User, second_admin.id))
+        other.commit()  # the first decision, committed before the second's lock
+
+    with pytest.raises(paper_entry.ReconciliationRefused) as refused:
+        paper_entry.decide_held(session=session, form=form, decision=later,
+                                reason="decided too", admin=world.admin)
+    assert refused.value.reason == "not_in_conflict"
+    assert session.get(Response, web.id).status == ResponseStatus.COMPLETE
+    assert _complete_count(session, world) == 1

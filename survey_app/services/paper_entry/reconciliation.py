@@ -100,16 +100,13 @@ def reconcile(
     unanswered). Raises :class:`AnswerErrors` if the merged form is invalid (e.g. a required
     question left blank), :class:`ReconciliationRefused` otherwise; nothing is written then.
     """
-    if form.status != PaperFormStatus.CONFLICT:
-        raise ReconciliationRefused("not_in_conflict")
+    household = _lock_in_status(form, PaperFormStatus.CONFLICT, session=session)
     if not may_reconcile(form, reviewer, session=session):
         raise ReconciliationRefused("entrant")
     reason = reason.strip()
     if not reason:
         raise ReconciliationRefused("no_reason")
-    household = session.get(Household, form.household_id)
     campaign = session.get(Campaign, form.campaign_id)
-    lock_household(household, session=session)
     web = web_response_of(household, session=session)
     if web is not None and campaign.duplicate_rule != "ask_admin":
         # Answered on the web (or in an interview) while the entries waited: as for a form
@@ -153,13 +150,26 @@ def reconcile(
     return response
 
 
+def _lock_in_status(form: PaperForm, status: PaperFormStatus, *,
+                    session: Session) -> Household:
+    """Lock the form's household's row, then read the form again (not as the page read it:
+    another reviewer's or administrator's decision committed before this lock was ours has
+    verified, held or deleted it); ReconciliationRefused unless it still has ``status``."""
+    household = session.get(Household, form.household_id)
+    lock_household(household, session=session)
+    now = session.exec(select(PaperForm.status).where(PaperForm.id == form.id)).first()
+    if now != status:
+        raise ReconciliationRefused("not_in_conflict")
+    session.refresh(form)
+    return household
+
+
 # --- held forms (web duplicates under ask_admin) -------------------------------------------
 
 def decide_held(*, session: Session, form: PaperForm, decision: str, reason: str,
                 admin: User) -> Response | None:
     """An admin's decision on a HELD form; see the module docstring."""
-    if form.status != PaperFormStatus.HELD:
-        raise ReconciliationRefused("not_in_conflict")
+    _lock_in_status(form, PaperFormStatus.HELD, session=session)
     if admin.role != Role.ADMIN:
         raise ReconciliationRefused("entrant")
     if decision not in DECISIONS:
