@@ -23,7 +23,9 @@ from pathlib import Path
 import pytest
 
 ROOT = Path(__file__).resolve().parents[2]
-pytestmark = pytest.mark.slow
+# One worker builds the wheel for both tests: setuptools builds in the checkout's build/
+# folder, and two workers building at once removed each other's files there.
+pytestmark = [pytest.mark.slow, pytest.mark.xdist_group("wheel")]
 
 
 def _run(args: list[str], *, cwd: Path, env: dict[str, str], timeout: float = 300) -> str:
