@@ -84,6 +84,13 @@ def token_survey(token: str):
             return _failed_lookup(exc)
         target = exc.target
     if request.method == "GET":
+        # A household whose paper form was verified while its link stayed live (before
+        # the link was marked used on verifying) sees "already answered", not a form whose
+        # answers its submit would refuse.
+        if (earlier := open_identity.web_answer_blocked_by(
+                target.household, target.campaign, session=db.session,
+                by_letter=True)) is not None:
+            return render_template("public/answered.html", response=earlier, household=True)
         values = survey_session.draft_values(target, session=db.session)
         return _render_survey(target, new_survey_form(), values)
     return _take_answers(link, target, ".token_receipt", {"token": token},

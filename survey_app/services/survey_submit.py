@@ -231,14 +231,16 @@ def _token_repeat(target: SurveyTarget, values: AnswerValues, instance_id: str, 
 
 
 def _refuse_if_answered_elsewhere(target: SurveyTarget, *, session: Session) -> None:
-    """AlreadyAnswered if the household already has its counted response through another
-    channel (a verified paper form, an interview, an identified open-link answer): the first
-    counts. Under the ``keep_web`` rule a verified paper response gives way instead: it is
-    SUPERSEDED and this web answer counts (the household's row is already locked)."""
+    """For a letter link's answer: AlreadyAnswered if the household already has its counted
+    response through another channel (a verified paper form, an interview, an identified
+    open-link answer): the first counts. Under the ``keep_web`` rule a verified paper
+    response gives way instead: it is SUPERSEDED and this web answer counts (the household's
+    row is already locked)."""
     prior = counted_response_of(target.household, session=session)
     if prior is None:
         return
-    if web_answer_blocked_by(target.household, target.campaign, session=session) is not None:
+    if web_answer_blocked_by(target.household, target.campaign, session=session,
+                             by_letter=True) is not None:
         raise AlreadyAnswered
     prior.status = ResponseStatus.SUPERSEDED
     prior.updated_at = utcnow()
@@ -263,15 +265,14 @@ def _household_repeat(target: SurveyTarget, values: AnswerValues, instance_id: s
     """For an identified open-link answer: the household's row locked (PostgreSQL; SQLite's
     write transaction is IMMEDIATE), then its completed response if this post repeats it;
     AlreadyAnswered if the household answered through any channel before (the first
-    response counts, but see :func:`_refuse_if_answered_elsewhere`); None if it may answer."""
+    response counts); None if it has not answered."""
     lock_household(target.household, session=session)
     existing = counted_response_of(target.household, session=session)
     if existing is None:
         return None
     if existing.instance_id == instance_id and existing.payload_hash == payload_hash(values):
         return existing
-    _refuse_if_answered_elsewhere(target, session=session)
-    return None
+    raise AlreadyAnswered
 
 
 def mark_answered(household: Household, token: AccessToken | None, *,

@@ -118,12 +118,12 @@ def test_a_live_token_of_a_household_answered_on_paper_is_refused_at_submit(
     assert len(_complete(session, household)) == 1
 
 
-@pytest.mark.parametrize("rule,blocked", [("keep_first", True), ("ask_admin", True),
-                                          ("keep_web", False)])
-def test_an_identified_open_link_answer_follows_the_same_rule(session, survey_campaign, rule,
-                                                              blocked):
-    """The open link's identification step and its submit ask the same question: does the
-    household's counted response refuse a web answer now?"""
+@pytest.mark.parametrize("rule", ["keep_first", "keep_web", "ask_admin"])
+def test_an_identified_open_link_answer_never_replaces_a_verified_paper_form(
+        session, survey_campaign, rule):
+    """The open link's identification step and its submit ask the same question. Only the
+    letter's link may supersede a verified paper form under keep_web: an ID number's tail
+    and a phone number are weaker than the letter (rev4)."""
     from survey_app.services.open_identity import web_answer_blocked_by
 
     campaign = survey_campaign.campaign
@@ -131,5 +131,25 @@ def test_an_identified_open_link_answer_follows_the_same_rule(session, survey_ca
     session.add(campaign)
     household = _household_of(session, survey_campaign.token())
     paper = _key_paper_form(session, campaign, household)
-    found = web_answer_blocked_by(household, campaign, session=session)
-    assert (found.id if found else None) == (paper.id if blocked else None)
+    assert web_answer_blocked_by(household, campaign, session=session).id == paper.id
+    by_letter = web_answer_blocked_by(household, campaign, session=session, by_letter=True)
+    assert (by_letter.id if by_letter else None) == (None if rule == "keep_web" else paper.id)
+
+
+def test_a_live_letter_link_of_a_household_verified_on_paper_opens_already_answered(
+        client, session, survey_campaign):
+    """A household whose paper form was verified while its link stayed live (data of before
+    the link was marked used on verifying) sees "already answered" when it opens the link,
+    not a questionnaire whose submit would refuse the answers it typed."""
+    campaign = survey_campaign.campaign
+    token = survey_campaign.token()
+    household = _household_of(session, token)
+    _key_paper_form(session, campaign, household)
+    for record in session.exec(select(AccessToken).where(
+            AccessToken.household_id == household.id)).all():
+        record.used_at = None  # as before the fix
+        session.add(record)
+    session.flush()
+    page = client.get(f"/s/{token}").get_data(as_text=True)
+    assert 'name="instance_id"' not in page
+    assert "已经参加过本次调查" in page

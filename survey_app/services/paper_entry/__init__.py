@@ -34,8 +34,9 @@ Household that already answered on the web (a COMPLETE non-paper response exists
       interview or an identified open-link answer is: the verified form marks the
       household's letter link used (it opens "already answered"), and the link's submit
       checks for a counted response of the household first (attack3: both used to count).
-      Under ``keep_web`` the link stays open and the resident's own web answer (letter link
-      or identified open link) supersedes the paper response: one response counts.
+      Under ``keep_web`` the link stays open and the resident's own answer through the
+      letter's link supersedes the paper response: one response counts (an identified
+      open-link answer does not: an ID tail and a phone number are weaker than the letter).
     * ``ask_admin``: the entry is stored and the form is HELD. An admin decides with
       :func:`decide_held`: ``keep_web`` deletes the held paper form (its entries' fingerprints
       stay in the audit trail); ``keep_paper`` marks the web response SUPERSEDED and the paper
