@@ -354,3 +354,64 @@ def test_a_held_form_decided_meanwhile_is_not_decided_again(session, later):
     assert refused.value.reason == "not_in_conflict"
     assert session.get(Response, web.id).status == ResponseStatus.COMPLETE
     assert _complete_count(session, world) == 1
+
+
+def _conflict_reconciled_while_answered_on_the_web(session, world):
+    """A CONFLICT form whose household answers on the web before its reconciliation (rule
+    ask_admin): the reconciliation holds it. Returns (form, web response, reviewer, the
+    value the entries disagreed on and the one the reviewer chose)."""
+    household = world.households_a[0]
+    questionnaire = _questionnaire(session, world, household)
+    typed = typed_answers(questionnaire, seed=1)
+    altered = _altered(questionnaire, typed, "benefit_standard")
+    for worker, values in ((world.worker_a, typed),
+                           (world.worker_a2, {**typed, "benefit_standard": altered})):
+        paper_entry.enter_paper_form(session=session, campaign=world.campaign,
+                                     household=household, typed=values, worker=worker)
+    form = session.exec(select(PaperForm).where(PaperForm.household_id == household.id)).one()
+    web = _web_response(session, world, household)
+    assert paper_entry.reconcile(session=session, form=form, chosen={"benefit_standard": altered},
+                                 reason="checked the paper", reviewer=world.worker_a3) is None
+    assert session.get(PaperForm, form.id).status == PaperFormStatus.HELD
+    return form, web, world.worker_a3, altered
+
+
+def test_keep_paper_on_a_reconciled_held_form_counts_the_reconciled_answers(session):
+    """The administrator keeps the paper of a form held by its reconciliation: the reviewer's
+    values count at once, instead of the form going back to CONFLICT for a second
+    reconciliation of what was already reconciled."""
+    world = build_field(session, duplicate_rule="ask_admin", count_a=1)
+    form, web, reviewer, chosen = _conflict_reconciled_while_answered_on_the_web(session, world)
+    response = paper_entry.decide_held(session=session, form=form, decision="keep_paper",
+                                       reason="paper is later and signed", admin=world.admin)
+    assert response is not None
+    assert session.get(PaperForm, form.id).status == PaperFormStatus.VERIFIED
+    assert session.get(PaperForm, form.id).response_id == response.id
+    assert session.get(Response, web.id).status == ResponseStatus.SUPERSEDED
+    assert _complete_count(session, world) == 1
+    values = answer_values(response, session=session)
+    first = session.exec(select(PaperEntry).where(PaperEntry.paper_form_id == form.id,
+                                                  PaperEntry.entry_round == 1)).one().answers
+    assert str(values["benefit_standard"]) == chosen
+    assert {k: v for k, v in values.items() if k != "benefit_standard"} == {
+        k: v for k, v in first.items() if k != "benefit_standard"}
+    assert response.entered_by_id == reviewer.id  # whose values they are (backchecks' rule)
+    decided = session.exec(select(AuditEvent).where(
+        AuditEvent.action == "paper_form.decide_held")).one()
+    assert decided.actor_id == world.admin.id
+    assert decided.details["reconciled_by_id"] == reviewer.id
+    assert decided.details["reconciled_fields"]["benefit_standard"]["chosen"] == chosen
+    assert decided.details["response_id"] == response.id
+
+
+def test_keep_web_on_a_reconciled_held_form_discards_the_reconciliation(session):
+    world = build_field(session, duplicate_rule="ask_admin", count_a=1)
+    form, web, _, _ = _conflict_reconciled_while_answered_on_the_web(session, world)
+    assert session.exec(select(func.count()).select_from(Reconciliation)).one() == 1
+    assert paper_entry.decide_held(session=session, form=form, decision="keep_web",
+                                   reason="the web answer is the resident's",
+                                   admin=world.admin) is None
+    assert session.exec(select(PaperForm)).all() == []
+    assert session.exec(select(func.count()).select_from(Reconciliation)).one() == 0
+    assert session.get(Response, web.id).status == ResponseStatus.COMPLETE
+    assert _complete_count(session, world) == 1

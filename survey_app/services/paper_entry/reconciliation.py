@@ -114,40 +114,46 @@ def reconcile(
         raise DuplicateOfWebResponse(campaign.duplicate_rule, web)
     version, questionnaire = questionnaire_for(campaign, household, session=session)
     rows = disagreements(form, session=session)
-    first = entry_of_round(form, 1, session=session).answers
-    # Start from the agreed fields, then add the reviewer's values for the disputed ones.
-    disputed = {row.question.id for row in rows}
-    merged: dict[str, object] = {k: v for k, v in first.items() if k not in disputed}
-    raw = {q.id: typed_to_raw(q, display_value(merged.get(q.id)))
-           for q in questionnaire.questions()}
-    for row in rows:
-        raw[row.question.id] = typed_to_raw(row.question, chosen.get(row.question.id, ""))
-    check = validate_answers(questionnaire, raw)
+    check = _merged(form, questionnaire, {row.question.id: chosen.get(row.question.id, "")
+                                          for row in rows}, session=session)
     if not check.ok:
         raise AnswerErrors(check.errors)
-    if web is not None:  # ask_admin: held for the administrator, like a later paper form
-        form.status = PaperFormStatus.HELD
-        touch_form(form, session=session)
-        audit.record("paper_form.hold", "paper_form", form.id, session=session,
-                     actor=reviewer, campaign_id=campaign.id, reason=reason,
-                     details={"household_id": household.id, "web_response_id": web.id})
-        return None
+    # Kept even when the form is held: an administrator's keep_paper then counts these values
+    # instead of sending the form back for a second reconciliation (keep_web discards them).
     for row in rows:
         session.add(Reconciliation(
             paper_form_id=form.id, question_id=row.question.id, first_value=row.first,
             second_value=row.second, chosen_value=display_value(check.values.get(row.question.id)),
             reason=reason, decided_by_id=reviewer.id))
     session.flush()
+    fields = {row.question.id: {"first": row.first, "second": row.second,
+                                "chosen": display_value(check.values.get(row.question.id))}
+              for row in rows}
+    if web is not None:  # ask_admin: held for the administrator, like a later paper form
+        form.status = PaperFormStatus.HELD
+        touch_form(form, session=session)
+        audit.record("paper_form.hold", "paper_form", form.id, session=session,
+                     actor=reviewer, campaign_id=campaign.id, reason=reason,
+                     details={"household_id": household.id, "web_response_id": web.id,
+                              "fields": fields})
+        return None
     response = verify_form(form, household, version, check.values, reviewer, session=session)
     touch_form(form, session=session)
     audit.record("paper_form.reconcile", "paper_form", form.id, session=session, actor=reviewer,
                  campaign_id=campaign.id, reason=reason,
-                 details={"response_id": response.id,
-                          "fields": {row.question.id: {
-                              "first": row.first, "second": row.second,
-                              "chosen": display_value(check.values.get(row.question.id))}
-                              for row in rows}})
+                 details={"response_id": response.id, "fields": fields})
     return response
+
+
+def _merged(form: PaperForm, questionnaire, chosen: Mapping[str, str], *,
+            session: Session):
+    """The first entry's agreed fields with ``chosen`` (question id → typed value) for the
+    disputed ones, validated again (``validate_answers``' result)."""
+    first = entry_of_round(form, 1, session=session).answers
+    raw = {q.id: typed_to_raw(q, chosen[q.id] if q.id in chosen
+                              else display_value(first.get(q.id)))
+           for q in questionnaire.questions()}
+    return validate_answers(questionnaire, raw)
 
 
 def _lock_in_status(form: PaperForm, status: PaperFormStatus, *,
@@ -184,10 +190,12 @@ def decide_held(*, session: Session, form: PaperForm, decision: str, reason: str
     details: dict = {"household_id": household.id, "decision": decision,
                      "entries": [{"round": e.entry_round, "entered_by_id": e.entered_by_id,
                                   "payload_hash": e.payload_hash} for e in entries]}
+    reconciled = session.exec(select(Reconciliation).where(
+        Reconciliation.paper_form_id == form.id)).all()
     response = None
     if decision == "keep_web":
-        for entry in entries:
-            session.delete(entry)
+        for row in [*reconciled, *entries]:
+            session.delete(row)
         session.flush()
         session.delete(form)
     else:
@@ -197,7 +205,9 @@ def decide_held(*, session: Session, form: PaperForm, decision: str, reason: str
             web.updated_at = utcnow()
             session.add(web)
             details["superseded_response_id"] = web.id
-        if campaign.double_entry and len(entries) < 2:
+        if reconciled:
+            response = _verify_reconciled(form, household, reconciled, details, session=session)
+        elif campaign.double_entry and len(entries) < 2:
             form.status = PaperFormStatus.AWAITING_SECOND
         elif len(entries) == 2 and differing_fields(entries[0].answers, entries[1].answers):
             form.status = PaperFormStatus.CONFLICT
@@ -205,11 +215,43 @@ def decide_held(*, session: Session, form: PaperForm, decision: str, reason: str
             version, _ = questionnaire_for(campaign, household, session=session)
             response = verify_form(form, household, version, entries[-1].answers, admin,
                                    session=session)
+        if response is not None:
+            details["response_id"] = response.id
         touch_form(form, session=session)
     session.flush()
     audit.record("paper_form.decide_held", "paper_form", form.id, session=session, actor=admin,
                  campaign_id=campaign.id, reason=reason, details=details)
     return response
+
+
+def _verify_reconciled(form: PaperForm, household: Household,
+                       reconciled: list[Reconciliation], details: dict, *,
+                       session: Session) -> Response | None:
+    """keep_paper on a form held by its reconciliation: the reviewer's merged answers count,
+    as the reconciliation would have made them count without the web answer; the response
+    is the reviewer's (``entered_by``), the audit event names them. Answers that no longer
+    validate (the group's questionnaire changed meanwhile) send the form back to CONFLICT
+    without them, as before: None then."""
+    campaign = session.get(Campaign, form.campaign_id)
+    version, questionnaire = questionnaire_for(campaign, household, session=session)
+    check = _merged(form, questionnaire, {row.question_id: row.chosen_value or ""
+                                          for row in reconciled}, session=session)
+    details.update({
+        "reconciled_by_id": reconciled[0].decided_by_id,
+        "reconciled_at": reconciled[0].decided_at.isoformat(),
+        "reconciled_fields": {row.question_id: {"first": row.first_value,
+                                                "second": row.second_value,
+                                                "chosen": row.chosen_value}
+                              for row in reconciled}})
+    if not check.ok:
+        details["reconciliation_invalid"] = dict(check.errors)
+        for row in reconciled:
+            session.delete(row)
+        session.flush()
+        form.status = PaperFormStatus.CONFLICT
+        return None
+    reviewer = session.get(User, reconciled[0].decided_by_id)
+    return verify_form(form, household, version, check.values, reviewer, session=session)
 
 
 # --- lists ---------------------------------------------------------------------------------
