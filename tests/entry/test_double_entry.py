@@ -415,3 +415,28 @@ def test_keep_web_on_a_reconciled_held_form_discards_the_reconciliation(session)
     assert session.exec(select(func.count()).select_from(Reconciliation)).one() == 0
     assert session.get(Response, web.id).status == ResponseStatus.COMPLETE
     assert _complete_count(session, world) == 1
+
+
+def test_reconciled_answers_that_no_longer_validate_send_the_held_form_back_to_conflict(session):
+    """keep_paper validates the reconciled answers again; if they fail (here a stored choice
+    outside the options, as after a change of the group's questionnaire), the form goes back
+    to CONFLICT without them, as every held reconciled form did before, not a server error."""
+    world = build_field(session, duplicate_rule="ask_admin", count_a=1)
+    form, web, _, _ = _conflict_reconciled_while_answered_on_the_web(session, world)
+    row = session.exec(select(Reconciliation)).one()
+    row.chosen_value = "99"
+    session.add(row)
+    session.flush()
+    assert paper_entry.decide_held(session=session, form=form, decision="keep_paper",
+                                   reason="paper is later", admin=world.admin) is None
+    assert session.get(PaperForm, form.id).status == PaperFormStatus.CONFLICT
+    assert session.exec(select(func.count()).select_from(Reconciliation)).one() == 0
+    assert session.get(Response, web.id).status == ResponseStatus.SUPERSEDED
+    assert _complete_count(session, world) == 0
+    decided = session.exec(select(AuditEvent).where(
+        AuditEvent.action == "paper_form.decide_held")).one()
+    assert "benefit_standard" in decided.details["reconciliation_invalid"]
+    # ... and it can be reconciled again, now without a web twin.
+    assert paper_entry.reconcile(session=session, form=form, chosen={"benefit_standard": "2"},
+                                 reason="again", reviewer=world.admin) is not None
+    assert _complete_count(session, world) == 1

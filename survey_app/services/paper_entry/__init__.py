@@ -42,7 +42,10 @@ Household that already answered on the web (a COMPLETE non-paper response exists
       stay in the audit trail); ``keep_paper`` marks the web response SUPERSEDED and the paper
       form continues as if it had no web twin (AWAITING_SECOND under double entry, otherwise
       VERIFIED with its response). A CONFLICT form whose household answered meanwhile is
-      HELD by its reconciliation instead of verified.
+      HELD by its reconciliation instead of verified; the reviewer's decisions are kept
+      (``Reconciliation`` rows), so ``keep_paper`` verifies it with the reconciled answers
+      (the reviewer's response; the audit event names them) and ``keep_web`` deletes them
+      with the form. Reconciled answers that no longer validate send it back to CONFLICT.
 
 Reconciliation reviewers
     An admin, or a worker of the household's community who typed neither entry (the point of
