@@ -298,7 +298,9 @@ def decide(slug: str, form_id: int):
         return redirect(url_for(".attention", slug=slug))
     household = db.session.get(Household, paper.household_id)
     return render_template("entry/decide.html", campaign=campaign, paper=paper, form=form,
-                           printed=paper_entry.printed_code(household))
+                           printed=paper_entry.printed_code(household), beijing=visits.beijing,
+                           reconciled=paper_entry.held_reconciliation(paper,
+                                                                      session=db.session))
 
 
 @bp.route("/<slug>/quality")

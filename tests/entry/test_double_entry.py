@@ -257,6 +257,7 @@ def test_web_duplicate_is_held_for_an_admin_under_ask_admin(app, session):
     admin = _client(app, world.admin)
     url = f"/entry/{world.campaign.slug}/forms/{form.id}/decide"
     assert _client(app, world.worker_a).get(url).status_code == 403
+    assert "核对后的答案" not in admin.get(url).get_data(as_text=True)  # nothing reconciled
     assert admin.post(url, data={"decision": "keep_paper", "reason": "paper is later and signed"}
                       ).status_code == 302
     assert session.get(Response, web.id).status == ResponseStatus.SUPERSEDED
@@ -402,6 +403,17 @@ def test_keep_paper_on_a_reconciled_held_form_counts_the_reconciled_answers(sess
     assert decided.details["reconciled_by_id"] == reviewer.id
     assert decided.details["reconciled_fields"]["benefit_standard"]["chosen"] == chosen
     assert decided.details["response_id"] == response.id
+
+
+def test_the_decision_page_says_the_held_form_was_already_reconciled_and_by_whom(app, session):
+    """The administrator deciding a held form sees that keep_paper counts a reviewer's
+    reconciled answers (and whose); a form held straight from entry says nothing of it."""
+    world = build_field(session, duplicate_rule="ask_admin", count_a=1)
+    form, _, reviewer, _ = _conflict_reconciled_while_answered_on_the_web(session, world)
+    url = f"/entry/{world.campaign.slug}/forms/{form.id}/decide"
+    page = _client(app, world.admin).get(url).get_data(as_text=True)
+    assert f"{reviewer.username}已于" in page and "核对了1处" in page
+    assert "按核对后的答案计入统计" in page
 
 
 def test_keep_web_on_a_reconciled_held_form_discards_the_reconciliation(session):

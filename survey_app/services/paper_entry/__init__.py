@@ -93,11 +93,13 @@ from survey_app.services.paper_entry.reconciliation import (
     AgreementStats,
     Disagreement,
     EntryQuality,
+    HeldReconciliation,
     ReconciliationRefused,
     decide_held,
     disagreements,
     entry_quality,
     forms_needing_attention,
+    held_reconciliation,
     may_reconcile,
     reconcile,
 )
@@ -105,10 +107,12 @@ from survey_app.services.paper_entry.reconciliation import (
 __all__ = [
     "DECISIONS",
     "AgreementStats", "AnswerErrors", "Disagreement", "DuplicateOfWebResponse",
-    "EntryOutcome", "EntryQuality", "EntryRefused", "PrintedCodeError", "ReconciliationRefused",
+    "EntryOutcome", "EntryQuality", "EntryRefused", "HeldReconciliation", "PrintedCodeError",
+    "ReconciliationRefused",
     "check_digit", "decide_held", "differing_fields", "disagreements", "display_value",
     "enter_paper_form", "entrants", "entry_quality", "entry_round_for", "find_household",
-    "forms_needing_attention", "household_for", "may_reconcile", "may_see_community",
+    "forms_needing_attention", "held_reconciliation", "household_for", "may_reconcile",
+    "may_see_community",
     "paper_form_for", "parse_printed_code", "printed_code", "questionnaire_for",
     "reconcile", "scoped_households", "typed_answers", "typed_to_raw", "web_response_of",
 ]

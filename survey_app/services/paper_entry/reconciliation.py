@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections import defaultdict
 from collections.abc import Mapping
 from dataclasses import dataclass
+from datetime import datetime
 
 from sqlmodel import Session, col, select
 
@@ -222,6 +223,28 @@ def decide_held(*, session: Session, form: PaperForm, decision: str, reason: str
     audit.record("paper_form.decide_held", "paper_form", form.id, session=session, actor=admin,
                  campaign_id=campaign.id, reason=reason, details=details)
     return response
+
+
+@dataclass(frozen=True)
+class HeldReconciliation:
+    """A held form's kept reconciliation, as the decision page shows it."""
+
+    reviewer: str
+    decided_at: datetime
+    fields: int
+
+
+def held_reconciliation(form: PaperForm, *, session: Session) -> HeldReconciliation | None:
+    """The reconciliation kept on a HELD form (reconciled, then held because the household
+    answered on the web), or None: the administrator deciding sees whose answers
+    ``keep_paper`` would count."""
+    rows = session.exec(select(Reconciliation).where(
+        Reconciliation.paper_form_id == form.id).order_by(Reconciliation.id)).all()
+    if not rows:
+        return None
+    reviewer = session.get(User, rows[0].decided_by_id)
+    return HeldReconciliation(reviewer.username if reviewer else "?",
+                              max(r.decided_at for r in rows), len(rows))
 
 
 def _verify_reconciled(form: PaperForm, household: Household,
