@@ -39,7 +39,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 
-from sqlmodel import Session, select
+from sqlmodel import Session
 
 from questionnaires import validate_answers
 from survey_app.models import (
@@ -66,7 +66,7 @@ from survey_app.services.responses import (
     store_response,
 )
 from survey_app.services.survey_session import LOCAL_ZONE
-from survey_app.services.survey_submit import mark_answered
+from survey_app.services.survey_submit import lock_household, mark_answered
 
 #: A form instance id made on the phone: a UUID (crypto.randomUUID, version 4), lower case.
 INSTANCE_ID = re.compile(r"[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}")
@@ -264,8 +264,7 @@ def take_interview(*, session: Session, campaign: Campaign, household: Household
     check = validate_answers(questionnaire, _as_posted(raw_answers))
     if not check.ok:
         return Invalid(dict(check.errors))
-    session.exec(select(Household.id).where(Household.id == household.id)
-                 .with_for_update()).one()
+    lock_household(household, session=session)
     repeated = _repeat(campaign, household, instance_id, check.values, session=session)
     if repeated is not None:
         return repeated

@@ -140,10 +140,15 @@ def web_answer_blocked_by(household: Household, campaign: Campaign, *, session: 
     ID number's tail and a phone number are weaker than the letter's link, and whoever
     knows them must not replace a verified paper form after the fact (rev4)."""
     earlier = counted_response_of(household, session=session)
-    if by_letter and earlier is not None and campaign.duplicate_rule == "keep_web" \
-            and earlier.mode == ResponseMode.PAPER:
+    if by_letter and earlier is not None and gives_way_to_letter(earlier, campaign):
         return None
     return earlier
+
+
+def gives_way_to_letter(earlier: Response, campaign: Campaign) -> bool:
+    """Whether the household's counted response ``earlier`` gives way to an answer through
+    its letter's link (see :func:`web_answer_blocked_by`)."""
+    return campaign.duplicate_rule == "keep_web" and earlier.mode == ResponseMode.PAPER
 
 
 def _serializer(secret: str) -> URLSafeTimedSerializer:

@@ -39,7 +39,7 @@ from survey_app.models import (
     utcnow,
 )
 from survey_app.services import audit
-from survey_app.services.open_identity import counted_response_of, web_answer_blocked_by
+from survey_app.services.open_identity import counted_response_of, gives_way_to_letter
 from survey_app.services.responses import (
     AnswerValues,
     ConflictingResubmission,
@@ -239,8 +239,7 @@ def _refuse_if_answered_elsewhere(target: SurveyTarget, *, session: Session) -> 
     prior = counted_response_of(target.household, session=session)
     if prior is None:
         return
-    if web_answer_blocked_by(target.household, target.campaign, session=session,
-                             by_letter=True) is not None:
+    if not gives_way_to_letter(prior, target.campaign):
         raise AlreadyAnswered
     prior.status = ResponseStatus.SUPERSEDED
     prior.updated_at = utcnow()
