@@ -10,6 +10,7 @@ templates in the wheel). Dependencies come from pip's usual index and cache (~30
 
 from __future__ import annotations
 
+import fcntl
 import os
 import socket
 import subprocess
@@ -23,9 +24,7 @@ from pathlib import Path
 import pytest
 
 ROOT = Path(__file__).resolve().parents[2]
-# One worker builds the wheel for both tests: setuptools builds in the checkout's build/
-# folder, and two workers building at once removed each other's files there.
-pytestmark = [pytest.mark.slow, pytest.mark.xdist_group("wheel")]
+pytestmark = pytest.mark.slow
 
 
 def _run(args: list[str], *, cwd: Path, env: dict[str, str], timeout: float = 300) -> str:
@@ -57,8 +56,12 @@ def _get(url: str, deadline: float) -> tuple[int, str]:
 @pytest.fixture(scope="module")
 def wheel(tmp_path_factory) -> Path:
     out = tmp_path_factory.mktemp("wheel")
-    _run([sys.executable, "-m", "pip", "wheel", str(ROOT), "--no-deps", "-q", "-w", str(out)],
-         cwd=out, env=dict(os.environ))
+    # setuptools builds in the checkout's build/ folder: two xdist workers building at once
+    # removed each other's files there, so the builds take turns.
+    with open(tmp_path_factory.getbasetemp().parent / "wheel-build.lock", "w") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)
+        _run([sys.executable, "-m", "pip", "wheel", str(ROOT), "--no-deps", "-q", "-w",
+              str(out)], cwd=out, env=dict(os.environ))
     (built,) = out.glob("housing_satisfaction_survey-*.whl")
     return built
 
