@@ -37,6 +37,7 @@ indicator     indicator score (proportional, stepwise, bands), P(true ≥ target
 comments      themes of Chinese comments with jieba
 response_table  a response matrix validated and counted per item, stratum and category
 campaign      campaign_statistics: everything above from one response matrix
+cell_sums     the same without reliability, intervals, drivers: from counts and pair sums
 rollup        city/province roll-up over county x group strata (never a mean of county rates)
 league        league table of counties with rank intervals (seeded parametric bootstrap)
 funnel        funnel plot limits (95 % and 99.8 %) around the region's rate
@@ -63,6 +64,7 @@ _EXPORTS: dict[str, tuple[str, ...]] = {
     "campaign": (
         "CampaignStatistics", "DimensionStatistics", "ItemStatistics", "campaign_statistics",
     ),
+    "cell_sums": ("StratumPairSums", "campaign_statistics_from_sums"),
     "comments": (
         "CommentThemes", "Theme", "comment_themes", "is_praise", "load_segmenter", "word_tokens",
     ),

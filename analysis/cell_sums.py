@@ -244,6 +244,10 @@ def _present_strata(counts, strata, population_by_stratum):
 
 def _strata_of_pairs(pairs: StratumPairSums, present: np.ndarray) -> StratumPairSums:
     """The pair sums of the strata with respondents."""
+    shape = (present.size, *np.shape(pairs.n)[1:])
+    if any(np.shape(getattr(pairs, f.name)) != shape for f in fields(StratumPairSums)) \
+            or shape[1:] != (shape[1], shape[1]):
+        raise ValueError("pair sums must be strata x items x items, strata as the counts'")
     if present.all():
         return pairs
     return StratumPairSums(*(np.asarray(getattr(pairs, f.name))[present]
