@@ -8,9 +8,9 @@ rows instead of every response.
 ``RosterCount`` holds the roster households per campaign × group × community (the roll-up's
 N_h, which counting 1.2 M household rows per request would cost 200 ms).
 
-The counts are refreshed off the resident's path: database triggers (migration 0028) only
-*append* a ``CountChange`` row naming the campaign whenever a response, or a household's
-existence, group or community, changes, and the refresh
+The counts are refreshed off the resident's path: database triggers (migrations 0028, 0035)
+only *append* a ``CountChange`` row naming the campaign whenever a response, or a
+household's existence, group, community or project, changes, and the refresh
 (``services.category_counts.refresh``) recomputes a changed campaign's counts exactly and
 deletes the ledger rows it consumed. No shared row is updated by a submission, so
 concurrent submissions in one community never wait on each other's count rows (the
