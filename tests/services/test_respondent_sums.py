@@ -21,7 +21,14 @@ from sqlalchemy import delete, update
 import analysis
 from analysis.campaign import dimension_scores
 from survey_app.models import CountSnapshot, DriverCount, ListwiseSum, ScaleCount
-from survey_app.services import category_counts, pair_sums, respondent_sums, scores
+from survey_app.services import (
+    campaigns,
+    category_counts,
+    demo,
+    pair_sums,
+    respondent_sums,
+    scores,
+)
 from survey_app.services.counted_data import CountedData, counted_snapshot, load_counted
 from survey_app.services.score_filters import NA_CODE
 from tests.factories import make_campaign
@@ -237,3 +244,14 @@ def test_a_campaign_without_scores_stores_none(app, session):
                             session=session)
     result = category_counts.check([campaign], session=session)
     assert [d[1] for d in result.differences] == ["respondent sums (snapshot)"]
+
+
+@pytest.mark.demo_data
+def test_the_demo_campaign_after_a_refresh(app, session):
+    campaign = campaigns.get_campaign(demo.SLUG, session=session)
+    assert respondent_sums.stored(campaign.id, session=session) is None  # pending
+    category_counts.refresh([campaign], session=session)
+    stored = _assert_stored_as_computed(campaign, session)
+    assert stored.snapshot == scores.scores_document(campaign, session=session).snapshot
+    assert stored.responses > 500 and len(stored.scale_counts) > 1 and stored.drivers
+    assert category_counts.check([campaign], session=session).ok
