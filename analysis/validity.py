@@ -284,6 +284,17 @@ def dimension_validity(data, *, name: str = "", items: Sequence[str] = (),
     k = x.shape[1]
     items = tuple(items) or tuple(f"item{j + 1}" for j in range(k))
     n = int(complete.sum())
+    too_few = _too_few(name, items, n)
+    if too_few is not None:
+        return too_few
+    x = x[complete]
+    return _fitted(name, items, n, [np.ptp(x[:, j]) == 0 for j in range(k)],
+                   lambda: np.cov(x, rowvar=False))
+
+
+def _too_few(name, items: tuple[str, ...], n: int) -> DimensionValidity | None:
+    """The result when the items or the n complete rows are too few for any figure."""
+    k = len(items)
     if k == 0:
         return _undefined(name, items, n, "no_items", "no items")
     if k == 1:
@@ -292,12 +303,20 @@ def dimension_validity(data, *, name: str = "", items: Sequence[str] = (),
     if n < k + 1:
         return _undefined(name, items, n, "too_few_rows",
                           f"{n} complete rows: too few for {k} items")
-    x = x[complete]
-    constant = [items[j] for j in range(k) if np.ptp(x[:, j]) == 0]
+    return None
+
+
+def _fitted(name, items: tuple[str, ...], n: int, flat: Sequence[bool],
+            covariance) -> DimensionValidity:
+    """The figures from the complete rows' covariance matrix (``covariance()``, asked only
+    when no item is ``flat``, constant, on those rows): shared with the sums' computation
+    (:mod:`analysis.validity_sums`)."""
+    k = len(items)
+    constant = [item for item, is_flat in zip(items, flat, strict=True) if is_flat]
     if constant:
         return _undefined(name, items, n, "no_variance",
                           "no variance in " + ", ".join(constant))
-    cov = np.cov(x, rowvar=False)
+    cov = covariance()
     item_total = tuple(float(v) for v in corrected_item_totals(cov))
     if k == 2:
         return _undefined(name, items, n, "two_items", "two items: a one-factor model is not "
@@ -357,7 +376,16 @@ def overall_r_squared(scores, overall, *, names: Sequence[str] = ()) -> OverallE
     names = tuple(names) or tuple(f"dimension{j + 1}" for j in range(x.shape[1]))
     ok = ~(np.isnan(x).any(axis=1) | np.isnan(y))
     x, y = x[ok], y[ok]
-    n, p = x.shape
+    # From the covariance matrix (O(n p²) once, then p x p): R² = c_xyᵀ C_xx⁻¹ c_xy / c_yy.
+    return _explained(len(y), names, lambda: np.ptp(y) == 0,
+                      lambda: np.cov(np.column_stack([x, y]), rowvar=False))
+
+
+def _explained(n: int, names: tuple[str, ...], y_constant, covariance) -> OverallExplained:
+    """R² from the covariance matrix of the scores and the overall item over the n complete
+    rows (``covariance()``, asked once the item is known not to be constant,
+    ``y_constant()``): shared with :mod:`analysis.validity_sums`."""
+    p = len(names)
 
     def undefined(note: str) -> OverallExplained:
         return OverallExplained(None, None, n, names, (), note)
@@ -366,10 +394,9 @@ def overall_r_squared(scores, overall, *, names: Sequence[str] = ()) -> OverallE
         return undefined("no dimension scores")
     if n <= p + 1:
         return undefined(f"{n} complete rows: too few for {p} dimensions")
-    if np.ptp(y) == 0:
+    if y_constant():
         return undefined("the overall item has no variance")
-    # From the covariance matrix (O(n p²) once, then p x p): R² = c_xyᵀ C_xx⁻¹ c_xy / c_yy.
-    c = np.cov(np.column_stack([x, y]), rowvar=False)
+    c = covariance()
     sd = np.sqrt(np.diag(c)[:p])
     if np.any(sd == 0) or np.linalg.eigvalsh(c[:p, :p] / np.outer(sd, sd))[0] < 1e-10:
         return undefined("the dimension scores are collinear (or one is constant)")
