@@ -25,6 +25,8 @@ raked_cells     raked rate and index means and their SEs from per-(raking cell, 
 bootstrap     bootstrap intervals (percentile/basic/BCa, stratified, multinomial counts)
 stratified    design weights N_h/r_h, pooled estimate, SE with/without FPC, Kish deff
 reliability   Cronbach's alpha (raw, standardised), Feldt CI, item-total, alpha-if-deleted
+reliability_sums  the same alpha and Feldt CI from pair sums, answered-item counts and
+              complete-row sums
 validity      one-factor ML loadings, CR and AVE per dimension, overall item's R² (OLS)
 composite     dimension/overall index; equal, given, importance, entropy and AHP weights
 drivers       derived importance (Spearman) and Importance-Performance quadrants
@@ -108,8 +110,12 @@ _EXPORTS: dict[str, tuple[str, ...]] = {
     ),
     "rollup": ("Rollup", "RollupCell", "UnitRollup", "region_rollup", "stratified_rollup"),
     "reliability": (
-        "PooledAlpha", "alpha_from_sums", "corrected_item_totals", "cronbach_alpha",
-        "item_total_statistics", "pairwise_sums",
+        "PooledAlpha", "alpha_from_sums", "alpha_with_interval", "corrected_item_totals",
+        "cronbach_alpha", "item_total_statistics", "pairwise_sums",
+    ),
+    "reliability_sums": (
+        "CompleteRowSums", "complete_row_sums", "complete_row_sums_from_pairs",
+        "listwise_alpha_from_sums", "pairwise_alpha_from_sums", "responses_with_at_least",
     ),
     "stratified": (
         "StratifiedEstimate", "design_weights", "effective_sample_size", "kish_design_effect",
