@@ -28,6 +28,8 @@ reliability   Cronbach's alpha (raw, standardised), Feldt CI, item-total, alpha-
 reliability_sums  the same alpha and Feldt CI from pair sums, answered-item counts and
               complete-row sums
 validity      one-factor ML loadings, CR and AVE per dimension, overall item's R² (OLS)
+validity_sums  the same validity from complete-row sums and valid-answer counts
+factor_ml     the one-factor maximum-likelihood fit behind validity's loadings
 composite     dimension/overall index; equal, given, importance, entropy and AHP weights
 drivers       derived importance (Spearman) and Importance-Performance quadrants
 comparisons   Mann-Whitney U + rank-biserial (also from category counts), chi-square
@@ -81,6 +83,7 @@ _EXPORTS: dict[str, tuple[str, ...]] = {
         "fabrication_screen", "holm_adjust", "keying_pace",
     ),
     "drivers": ("derived_importance", "importance_performance_quadrants"),
+    "factor_ml": ("OneFactorModel", "one_factor_ml"),
     "funnel": ("FunnelPlot", "funnel_curve", "funnel_limits", "funnel_plot"),
     "estimates": (
         "Estimate", "ItemEstimates", "dimension_rate", "fpc_effective_n", "index_estimate",
@@ -124,8 +127,9 @@ _EXPORTS: dict[str, tuple[str, ...]] = {
     "survey_modes": ("item_mode_effects", "mode_effect_from_counts", "mode_effects"),
     "validity": (
         "average_variance_extracted", "composite_reliability", "dimension_validity",
-        "one_factor_ml", "overall_r_squared", "construct_validity",
+        "overall_r_squared", "construct_validity",
     ),
+    "validity_sums": ("construct_validity_from_sums", "validity_row_sets"),
     "year_over_year": ("YearOverYearChange", "year_over_year_change"),
 }
 _MODULE_OF = {name: module for module, names in _EXPORTS.items() for name in names}
