@@ -4,7 +4,8 @@ corrected item-total correlations, and how much of the overall item the dimensio
 (R² of an OLS regression).
 
 The one-factor model is fitted by maximum likelihood on the correlation matrix of the
-dimension's items (Jöreskog's ML factor analysis, as R's ``factanal``). ML is scale-free, so
+dimension's items (Jöreskog's ML factor analysis, as R's ``factanal``;
+:mod:`analysis.factor_ml`). ML is scale-free, so
 these loadings equal lavaan's ``cfa(..., std.lv = TRUE)`` ``std.all`` loadings (lavaan fits
 the covariance matrix by ML; standardising its solution gives the same numbers). Principal
 axis factoring would differ from lavaan in the third decimal, so CR and AVE would not match
