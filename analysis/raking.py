@@ -126,25 +126,23 @@ def rake_weights(categories: Sequence[Sequence[int]], targets: Sequence[Sequence
     w = np.asarray(base_weights, dtype=float).copy()
     if w.ndim != 1 or np.any(w <= 0) or not np.all(np.isfinite(w)):
         raise ValueError("base weights must be positive and finite")
-    n = None if respondents is None else np.asarray(respondents, dtype=float)
-    if n is not None and (n.shape != w.shape or np.any(n < 0)):
-        raise ValueError("respondents: one non-negative count per base weight")
+    n = _respondent_counts(respondents, w)
     margins = _check_margins(categories, targets, w.size, n)
     low, high = trim
     if not 0 < low <= 1 <= high:
         raise ValueError("trim must satisfy 0 < low <= 1 <= high")
     lower, upper = low * np.asarray(base_weights, dtype=float), high * np.asarray(
         base_weights, dtype=float)
-    total = float(margins[0][1].sum()) if margins else float(w.sum())
+    total = float(margins[0][1].sum()) if margins else float(_category_sums(
+        np.zeros(w.size, dtype=np.int64), w, n, 1)[0])
     error, iterations = float("inf"), 0
     for iterations in range(1, max_iter + 1):  # noqa: B007 (reported after the loop)
         for cats, target in margins:
-            sums = np.bincount(cats, weights=w if n is None else w * n, minlength=target.size)
+            sums = _category_sums(cats, w, n, target.size)
             w *= np.divide(target, sums, out=np.ones_like(target), where=sums > 0)[cats]
             np.clip(w, lower, upper, out=w)
-        error = max((float(np.max(np.abs(np.bincount(
-            cats, weights=w if n is None else w * n, minlength=t.size) - t)))
-            for cats, t in margins), default=0.0)
+        error = max((float(np.max(np.abs(_category_sums(cats, w, n, t.size) - t)))
+                     for cats, t in margins), default=0.0)
         if error <= tolerance * total:
             break
     at_bound = np.isclose(w, lower) | np.isclose(w, upper)
@@ -152,6 +150,22 @@ def rake_weights(categories: Sequence[Sequence[int]], targets: Sequence[Sequence
     return RakedWeights(weights=w, iterations=iterations, converged=error <= tolerance * total,
                         max_margin_error=error, n_trimmed=n_trimmed, trim=(low, high),
                         convention=RAKING_CONVENTION.format(low=low, high=high))
+
+
+def _respondent_counts(respondents, w: np.ndarray) -> np.ndarray | None:
+    """``respondents`` as floats (None: one per weight), checked against the weights."""
+    if respondents is None:
+        return None
+    n = np.asarray(respondents, dtype=float)
+    if n.shape != w.shape or np.any(n < 0):
+        raise ValueError("respondents: one non-negative count per base weight")
+    return n
+
+
+def _category_sums(cats: np.ndarray, w: np.ndarray, n: np.ndarray | None,
+                   size: int) -> np.ndarray:
+    """The weighted respondents of every category (``n`` respondents per weight)."""
+    return np.bincount(cats, weights=w if n is None else w * n, minlength=size)
 
 
 def calibrated_variance(influence, weights, strata, populations, margins=(), *,
