@@ -73,6 +73,11 @@ def test_raking_cells_give_the_respondents_weights(session, heshan, filters):
     ratio, ref_ratio = got.weights / got.design_weights, ref.weights / ref.design_weights
     assert_allclose([ratio.min(), ratio.max()], [ref_ratio.min(), ref_ratio.max()],
                     rtol=1e-12)
+    # The non-response section reports the cells' raking as the respondents'.
+    sections = [nonresponse.nonresponse_section(heshan, data, raking, None, None,
+                                                weighting="design", session=session)
+                for raking in (got, ref)]
+    assert sections[0].raking == sections[1].raking is not None
 
 
 def test_a_roster_category_without_respondents_is_merged_in_cells_too():
