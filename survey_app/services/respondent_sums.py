@@ -32,10 +32,11 @@ category counts' refresh and compared by their check (same ledger, same exactnes
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 
 import numpy as np
-from sqlalchemy import delete, insert
+from sqlalchemy import delete, func, insert
 from sqlmodel import Session, select
 
 from survey_app.models import Campaign, CountSnapshot, DriverCount, ListwiseSum, ScaleCount
@@ -93,15 +94,22 @@ def of_data(data: CountedData) -> RespondentSums:
     row = {item: j for j, item in enumerate(data.item_ids)}
     valid = _valid(data)
     x = np.where(valid, data.codes, 0).astype(np.int64)
-    scale = [row[i] for i in pair_sums.scale(data.dimensions)]
-    usable = np.bincount(valid[scale].sum(axis=0), minlength=len(scale) + 1)
     listwise = {}
     for name, items in row_sets(data).items():
         listwise.update(_listwise(name, sorted(set(items)), row, valid, x))
     return RespondentSums(
         snapshot=snapshot_id(data.snapshot_lines), responses=len(data.response_ids),
-        scale_counts={k: n for k, n in enumerate(usable.tolist()) if n},
-        listwise=listwise, drivers=_drivers(data, row, valid, x))
+        scale_counts=scale_counts(data), listwise=listwise,
+        drivers=_drivers(data, row, valid, x))
+
+
+def scale_counts(data: CountedData) -> dict[int, int]:
+    """Usable scale answers -> responses of ``data`` (the ``ScaleCount`` family; counts of
+    0 left out)."""
+    row = {item: j for j, item in enumerate(data.item_ids)}
+    scale = [row[i] for i in pair_sums.scale(data.dimensions)]
+    usable = np.bincount(_valid(data)[scale].sum(axis=0), minlength=len(scale) + 1)
+    return {k: n for k, n in enumerate(usable.tolist()) if n}
 
 
 def _valid(data: CountedData) -> np.ndarray:
@@ -150,6 +158,36 @@ def computed(campaign: Campaign, *, session: Session) -> RespondentSums | None:
     except ScoresError:
         return None
     return of_data(data)
+
+
+def computed_scale_counts(campaign: Campaign, *, session: Session) -> dict[int, int]:
+    """The campaign's ``scale_counts`` of :func:`computed` alone (a roll-up's pending
+    campaign: the other families are not needed there); empty when it has no scores."""
+    try:
+        data = load_counted(campaign, session=session)
+    except ScoresError:
+        return {}
+    return scale_counts(data)
+
+
+def pooled_scale_counts(campaign_ids: Sequence[int], *, session: Session) -> dict[int, int]:
+    """Usable scale answers -> responses, the stored ``ScaleCount`` rows of
+    ``campaign_ids`` added up (one grouped query). Each campaign counts over its own
+    scale; pooled over a region whose scale is their union these are the answered items of
+    that union, because the pair sums too take an item outside a campaign's scale as
+    missing for its responses (:func:`pair_sums.add_version`)."""
+    if not campaign_ids:
+        return {}
+    rows = session.exec(select(ScaleCount.usable, func.sum(ScaleCount.n))
+                        .where(ScaleCount.campaign_id.in_(sorted(campaign_ids)))
+                        .group_by(ScaleCount.usable)).all()
+    return {int(k): int(n) for k, n in rows}
+
+
+def add_scale_counts(into: dict[int, int], counts: dict[int, int]) -> None:
+    """Add ``counts`` (usable -> responses) into ``into``."""
+    for usable, n in counts.items():
+        into[usable] = into.get(usable, 0) + n
 
 
 def stored(campaign_id: int, *, session: Session) -> RespondentSums | None:

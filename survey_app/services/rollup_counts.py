@@ -36,7 +36,7 @@ from survey_app.models import (
     RosterCount,
     Unit,
 )
-from survey_app.services import category_counts, pair_sums
+from survey_app.services import category_counts, pair_sums, respondent_sums
 from survey_app.services.counted_data import questionnaire_layout
 from survey_app.services.questionnaire_versions import BUILTIN_FOR_GROUP, questionnaire_of
 from survey_app.services.score_filters import MIN_CELL, ScoresError
@@ -70,6 +70,9 @@ class RegionStrata:
     #: sums pooled over every campaign (:mod:`survey_app.services.pair_sums`).
     dimensions: dict[str, list[str]] = field(default_factory=dict)
     pairs: dict = field(default_factory=dict)
+    #: Usable scale answers -> responses over every campaign (``ScaleCount``,
+    #: :func:`respondent_sums.pooled_scale_counts`): the scale alpha's Feldt n.
+    scale_counts: dict[int, int] = field(default_factory=dict)
 
 
 def region_strata(under: Sequence[tuple[Campaign, Unit]], *, session: Session) -> RegionStrata:
@@ -81,7 +84,7 @@ def region_strata(under: Sequence[tuple[Campaign, Unit]], *, session: Session) -
     counts read as up to date hold every change committed before that read.
     """
     layouts = _layouts([c.id for c, _u in under], session=session)
-    counts, populations, pairs = _counts_and_populations(
+    counts, populations, pairs, scale_counts = _counts_and_populations(
         [c for c, _u in under if c.id in layouts], layouts, session=session)
     dimensions: dict[str, list[str]] = {}
     counties: dict[str, tuple[Campaign, Unit]] = {}
@@ -104,28 +107,32 @@ def region_strata(under: Sequence[tuple[Campaign, Unit]], *, session: Session) -
                                        pops.get(group, 0))
             rate_cells.append(rate)
             score_cells.append(score)
-    return RegionStrata(counties, rate_cells, score_cells, skipped, items, dimensions, pairs)
+    return RegionStrata(counties, rate_cells, score_cells, skipped, items, dimensions, pairs,
+                        scale_counts)
 
 
 def _counts_and_populations(campaigns: list[Campaign], layouts: dict, *, session: Session):
-    """campaign id -> group -> GroupCounts, campaign id -> group -> N_g, and the pooled
-    item-pair sums: stored for the campaigns without pending changes, recomputed for the
-    others."""
+    """campaign id -> group -> GroupCounts, campaign id -> group -> N_g, the pooled
+    item-pair sums and the pooled scale counts: stored for the campaigns without pending
+    changes, recomputed for the others."""
     stale = category_counts.pending([c.id for c in campaigns], session=session)
     overall_items = {cid: layout[0] for cid, layout in layouts.items()}
     clean = [c.id for c in campaigns if c.id not in stale]
     rows = _stored_rows(clean, overall_items, session=session)
     populations = _populations(clean, session=session)
     pairs = pair_sums.pooled(clean, session=session)
+    scale_counts = respondent_sums.pooled_scale_counts(clean, session=session)
     for campaign in campaigns:
         if campaign.id not in stale:
             continue
         rows += _computed_rows(campaign, overall_items[campaign.id], pairs, session=session)
+        respondent_sums.add_scale_counts(
+            scale_counts, respondent_sums.computed_scale_counts(campaign, session=session))
         own = populations.setdefault(campaign.id, {})
         for (group, _community), n in category_counts.computed_roster(
                 campaign.id, session=session).items():
             own[group] = own.get(group, 0) + n
-    return _group_counts(rows, overall_items), populations, pairs
+    return _group_counts(rows, overall_items), populations, pairs, scale_counts
 
 
 def group_strata(key: str, group: str, counts: GroupCounts, population: int):

@@ -75,12 +75,19 @@ class DimensionAlpha(DocumentModel):
     deletion, 9 and no answer missing), from the campaigns' pooled item-pair sums: equal to
     the computation on all the rows. ``dimension`` "all": every rating item but the overall
     one, as the scores document's reliability. None where undefined (one item, a pair
-    answered together by fewer than two responses)."""
+    answered together by fewer than two responses).
+
+    ``ci`` (95 % Feldt) and ``n_used`` (responses with at least two answered items) only
+    for "all", from the campaigns' pooled counts of responses by answered scale items; None
+    for a dimension (those counts are kept for the whole scale only) and where alpha is
+    undefined (absent from older documents: None too)."""
 
     dimension: str
     items: list[str]
     alpha: float | None
     standardized_alpha: float | None
+    ci: Interval | None = None
+    n_used: NonNegativeInt | None = None
 
 
 class RollupDocument(Document):

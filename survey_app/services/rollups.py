@@ -58,7 +58,13 @@ def _conventions() -> dict[str, str]:
                            "every counted response of the region's campaigns (codes 1-5; "
                            "not applicable and no answer missing), from the campaigns' "
                            "per-cell item-pair sums added up: equal to the computation on "
-                           "all the rows; no interval (the sums do not carry the rows used)"}
+                           "all the rows. \"all\" also has the 95 % Feldt interval with "
+                           "n_used = the responses with at least two answered items, from "
+                           "the campaigns' counts of responses by answered scale items "
+                           "added up, the pooled responses taken as one simple random "
+                           "sample (as a scores document's); the dimensions have no "
+                           "interval and no n_used (the stored counts are for the whole "
+                           "scale only)"}
 
 
 def _estimate(result, decimals: int) -> RolledEstimate:
@@ -112,19 +118,37 @@ def _rollup_document(unit: Unit, year: int, under, *, session: Session) -> Rollu
 
 
 def _reliability(strata) -> list[DimensionAlpha]:
-    """Each dimension's alpha from the region's pooled item-pair sums."""
+    """Each dimension's alpha from the region's pooled item-pair sums; the scale's ("all")
+    with its Feldt interval from the pooled scale counts too."""
     from survey_app.services.pair_sums import dimension_alpha, scale  # numpy, as above
 
     out = []
     every = {"all": scale(strata.dimensions)} if strata.dimensions else {}
     for name, items in {**every, **strata.dimensions}.items():
         a = dimension_alpha(items, strata.pairs)
+        if a is not None and name == "all" and items == every["all"]:
+            out.append(_scale_alpha(items, strata))
+            continue
         out.append(DimensionAlpha(
             dimension=name, items=list(items),
             alpha=None if a is None else _r(a.alpha, STAT_DECIMALS),
             standardized_alpha=None if a is None else _r(a.standardized_alpha,
                                                          STAT_DECIMALS)))
     return out
+
+
+def _scale_alpha(items: list[str], strata) -> DimensionAlpha:
+    """The scale's alpha, Feldt interval and n_used (responses with two or more answered
+    scale items): the stored count is per scale, so only this row has them."""
+    from survey_app.services.pair_sums import matrices  # numpy, as above
+
+    a = analysis.pairwise_alpha_from_sums(*matrices(items, strata.pairs),
+                                          strata.scale_counts)
+    return DimensionAlpha(dimension="all", items=list(items),
+                          alpha=_r(a.alpha, STAT_DECIMALS),
+                          standardized_alpha=_r(a.standardized_alpha, STAT_DECIMALS),
+                          ci=(_r(a.ci_low, STAT_DECIMALS), _r(a.ci_high, STAT_DECIMALS)),
+                          n_used=a.n_used)
 
 
 def _rolled(strata) -> dict:
