@@ -1,6 +1,7 @@
 """Item-pair sums (issue 23 item 4's cross-product sums): a region's alpha per dimension from
 the campaigns' pooled per-cell sums equals ``analysis.cronbach_alpha`` (pairwise) on all the
-region's counted responses; the refresh keeps the sums and ``counts check`` compares them.
+region's counted responses, and the scale's Feldt interval and n_used from the pooled scale
+counts too; the refresh keeps the sums and ``counts check`` compares them.
 
 Independent path: each campaign's counted responses loaded row by row
 (counted_data.load_counted: the full items × respondents matrix, 9 and no answer made NaN),
@@ -19,6 +20,7 @@ from survey_app.models import PairSum
 from survey_app.services import (
     category_counts,
     pair_sums,
+    respondent_sums,
     rollup_counts,
     rollups,
     scores,
@@ -157,3 +159,72 @@ def test_a_campaigns_pooled_sums_add_its_projects_up(app, session):
         answered = data.codes[data.item_ids.index(item)]
         satisfied = int(((answered >= 4) & (answered <= 5)).sum())
         assert pooled[(item, item)][6] == pooled[(item, item)][8] == satisfied > 0
+
+
+def _one_pending(under, session):
+    """Refresh every campaign of ``under`` but the first: its sums are recomputed in memory."""
+    category_counts.refresh([c for c, _u in under[1:]], session=session)
+    assert category_counts.pending([c.id for c, _u in under], session=session) == \
+        {under[0][0].id}
+
+
+def _assert_scale_alpha(items, strata, want) -> None:
+    got = analysis.pairwise_alpha_from_sums(*pair_sums.matrices(items, strata.pairs),
+                                            strata.scale_counts)
+    assert_allclose([got.alpha, got.standardized_alpha, got.ci_low, got.ci_high],
+                    [want.alpha, want.standardized_alpha, want.ci_low, want.ci_high],
+                    rtol=1e-12)
+    assert (got.n_used, got.n_items) == (want.n_used, want.n_items)
+
+
+@pytest.mark.demo_data
+def test_the_demo_citys_scale_alpha_has_the_feldt_interval_of_all_its_rows(app, session):
+    city = units.unit_by_code(CITY, session=session)
+    under = units.campaigns_under(city, 2021, session=session)
+    _one_pending(under, session)
+    strata = rollup_counts.region_strata(under, session=session)
+    items, want = _reference(under, session)["all"]
+    # The pending campaign's counts are its recomputation, the others' the stored rows.
+    expected: dict = {}
+    for campaign, _u in under:
+        respondent_sums.add_scale_counts(
+            expected, respondent_sums.computed(campaign, session=session).scale_counts)
+    assert strata.scale_counts == expected
+    assert respondent_sums.stored(under[0][0].id, session=session) is None
+    _assert_scale_alpha(items, strata, want)
+    doc = rollups.rollup_document(city, 2021, session=session)
+    scale_row, *dimension_rows = doc.reliability
+    assert scale_row.dimension == "all" and scale_row.items == items
+    assert scale_row.ci == (round(want.ci_low, 4), round(want.ci_high, 4))
+    assert scale_row.n_used == want.n_used and scale_row.ci[0] < scale_row.alpha
+    assert dimension_rows and all(r.ci is None and r.n_used is None for r in dimension_rows)
+    # A county's roll-up: its campaign's own pairwise interval and rows used.
+    heshan = units.unit_by_code("430903", session=session)
+    campaign = units.campaigns_under(heshan, 2021, session=session)[0][0]
+    own = scores.scores_document(campaign, session=session).reliability.pairwise
+    county = rollups.rollup_document(heshan, 2021, session=session).reliability[0]
+    assert (county.alpha, county.ci, county.n_used) == (own.alpha, own.ci, own.n_used)
+
+
+def test_responses_without_two_answers_count_in_the_pooled_scale_counts_not_in_n_used(
+        app, session):
+    """南县's six responses answered no scale item: among the responses, not in n_used. One
+    item has no scale answer in this region, so the scale's alpha is undefined (no interval);
+    without that item nobody's number of answers changes, so the same counts give the
+    interval of the answered items."""
+    made = _region(session)
+    under = units.campaigns_under(units.unit_by_code(CITY, session=session), 2021,
+                                  session=session)
+    assert under[0][0].id == made[0].id
+    _one_pending(under, session)
+    strata = rollup_counts.region_strata(under, session=session)
+    assert strata.scale_counts[0] >= 6
+    answered = [item for item in pair_sums.scale(strata.dimensions)
+                if (item, item) in strata.pairs]
+    (_items, want), = _reference(under, session, {"answered": answered}).values()
+    assert want.n_used < sum(strata.scale_counts.values())
+    _assert_scale_alpha(answered, strata, want)
+    doc = rollups.rollup_document(units.unit_by_code(CITY, session=session), 2021,
+                                  session=session)
+    assert doc.reliability[0].alpha is None and doc.reliability[0].ci is None
+    assert doc.reliability[0].n_used is None
