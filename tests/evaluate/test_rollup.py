@@ -84,6 +84,10 @@ def test_rollup_page_api_and_command(app, client, session, runner):
         units.unit_by_code(CITY, session=session), 2021, session=session).reliability
         if a.dimension == "all")
     assert "除总体满意度外的全部评价题" in page and f"{pooled.alpha:.3f}" in page
+    # With its Feldt interval and rows used, in the campaign dashboard's words.
+    assert f"{pooled.ci[0]:.3f}–{pooled.ci[1]:.3f}" in page
+    assert f'<td class="num">{pooled.n_used}</td>' in page
+    assert "95%置信区间" in page and "使用样本" in page and "按Feldt法计算" in page
     assert client.get("/evaluate/units/999999/2021").status_code == 404
     assert client.get("/evaluate/units/4309%2500/2021").status_code == 404
     assert f"/evaluate/units/{CITY}/2021" in client.get("/evaluate/").get_data(as_text=True)
@@ -92,6 +96,9 @@ def test_rollup_page_api_and_command(app, client, session, runner):
                           headers={"Authorization": f"Bearer {token}"})
     body = response.get_json()
     assert response.status_code == 200 and body["unit"]["name"] == "益阳市"
+    scale_row, *dimension_rows = body["reliability"]
+    assert scale_row["ci"] == list(pooled.ci) and scale_row["n_used"] == pooled.n_used
+    assert all(r["ci"] is None and r["n_used"] is None for r in dimension_rows)
     assert [c["code"] for c in body["counties"]][-1] == "430902"
     result = runner.invoke(args=["rollup", CITY, "2021"])
     assert result.exit_code == 0 and "益阳市" in result.output and "430902" in result.output
@@ -132,3 +139,20 @@ def test_an_evaluator_granted_the_city_sees_its_counties(app, client, session):
     assert client.get("/evaluate/ziyang-2021/comments").status_code == 200
     assert client.get(f"/evaluate/units/{CITY}/2021").status_code == 200
     assert client.get("/evaluate/units/430000/2021").status_code == 404  # the province
+
+
+@pytest.mark.demo_data
+def test_a_document_from_before_the_interval_still_loads(app, session):
+    """A roll-up document without the reliability rows' ci and n_used (as built before they
+    existed) validates, with None for both."""
+    from survey_app.services.rollup_model import RollupDocument
+
+    doc = rollups.rollup_document(units.unit_by_code(CITY, session=session), 2021,
+                                  session=session)
+    wire = doc.model_dump(mode="json")
+    assert wire["reliability"][0]["ci"] is not None
+    for row in wire["reliability"]:
+        del row["ci"], row["n_used"]
+    older = RollupDocument.model_validate(wire)
+    assert all(r.ci is None and r.n_used is None for r in older.reliability)
+    assert [r.alpha for r in older.reliability] == [r.alpha for r in doc.reliability]
