@@ -11,6 +11,11 @@ the ``CategoryCount`` rows (:mod:`survey_app.services.category_counts`) with the
 ``analysis`` functions, unrounded: one grouped query over every campaign of the region
 instead of one scores document per county (~0.45 s each).
 
+The reliability's inputs come along: the item-pair sums (:mod:`survey_app.services.pair_sums`)
+and the counts of responses by answered scale items (``ScaleCount``,
+:mod:`survey_app.services.respondent_sums`), both added over the campaigns, stored or
+recomputed like the counts.
+
 The document's suppression and left-out rules are repeated exactly: a group with fewer than
 MIN_CELL responses is suppressed; a group whose overall item has no valid answer, or none of
 whose dimension items has one (the pseudo-item ``"*"``), has no estimate; a group without
