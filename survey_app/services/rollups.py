@@ -126,6 +126,7 @@ def _reliability(strata) -> list[DimensionAlpha]:
     every = {"all": scale(strata.dimensions)} if strata.dimensions else {}
     for name, items in {**every, **strata.dimensions}.items():
         a = dimension_alpha(items, strata.pairs)
+        # A dimension named "all" replaces the scale's row; the scale counts are not its.
         if a is not None and name == "all" and items == every["all"]:
             out.append(_scale_alpha(items, strata))
             continue
