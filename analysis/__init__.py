@@ -80,7 +80,9 @@ _EXPORTS: dict[str, tuple[str, ...]] = {
         "FabricationScreen", "KeyingPace", "WorkerIndicators", "chi_square_worker_vs_rest",
         "fabrication_screen", "holm_adjust", "keying_pace",
     ),
-    "drivers": ("derived_importance", "importance_performance_quadrants"),
+    "drivers": (
+        "derived_importance", "derived_importance_from_tables", "importance_performance_quadrants",
+    ),
     "funnel": ("FunnelPlot", "funnel_curve", "funnel_limits", "funnel_plot"),
     "estimates": (
         "Estimate", "ItemEstimates", "dimension_rate", "fpc_effective_n", "index_estimate",
@@ -117,7 +119,10 @@ _EXPORTS: dict[str, tuple[str, ...]] = {
         "StratifiedEstimate", "design_weights", "effective_sample_size", "kish_design_effect",
         "stratified_mean",
     ),
-    "survey_modes": ("item_mode_effects", "mode_effect_from_counts", "mode_effects"),
+    "survey_modes": (
+        "item_mode_effects", "item_mode_effects_from_counts", "mode_effect_from_counts",
+        "mode_effects",
+    ),
     "validity": (
         "average_variance_extracted", "composite_reliability", "dimension_validity",
         "one_factor_ml", "overall_r_squared", "construct_validity",
