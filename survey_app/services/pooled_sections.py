@@ -74,7 +74,8 @@ def validity_section(data: CountedData) -> Validity:
 
 def mode_effects_section(data: CountedData) -> list[ModeEffect]:
     """Web against paper, and web against interviews (issue 22) when there are any, per item
-    and household group; each comparison leaves the third mode out."""
+    and household group (groups in their sorted order); each comparison leaves the third
+    mode out."""
     factor = data.factor("modes")
     modes = np.where(factor.mask(ResponseMode.PAPER.value), "paper",
                      np.where(factor.mask(ResponseMode.INTERVIEW.value), "interview", "web"))
@@ -84,10 +85,20 @@ def mode_effects_section(data: CountedData) -> list[ModeEffect]:
     for other in compared:
         effects = analysis.item_mode_effects(data.codes, modes, groups.codes, na_code=NA_CODE,
                                              paper=other)
-        for qid, item_effects in zip(data.item_ids, effects, strict=True):
-            out.extend(_mode_effect_row(qid, groups.labels[effect.stratum], other, effect)
-                       for effect in item_effects)
+        # The group codes follow the sorted labels: sorted by code, the rows do not depend
+        # on which group answered first.
+        effects = [sorted(item_effects, key=lambda e: e.stratum) for item_effects in effects]
+        out += mode_effect_rows(data.item_ids, effects, other,
+                                lambda stratum: groups.labels[stratum])
     return out
+
+
+def mode_effect_rows(item_ids, effects, other: str, group_of) -> list[ModeEffect]:
+    """The section's rows of one comparison (web against ``other``): ``effects`` per item,
+    one per stratum; ``group_of`` the household group of a stratum label."""
+    return [_mode_effect_row(qid, group_of(effect.stratum), other, effect)
+            for qid, item_effects in zip(item_ids, effects, strict=True)
+            for effect in item_effects]
 
 
 def _mode_effect_row(qid: str, group: str, other: str, effect) -> ModeEffect:
@@ -106,14 +117,21 @@ def _mode_effect_row(qid: str, group: str, other: str, effect) -> ModeEffect:
 
 
 def comments_section(data: CountedData) -> Comments:
+    return comments_from(data.comments, len(data.comments), data.comment_tokens)
+
+
+def comments_from(comments: list[str], n_responses: int,
+                  tokens: dict[str, list[str]]) -> Comments:
+    """The comment themes of the counted responses' ``comments`` (in response order; empty
+    ones may be left out, ``n_responses`` counts them), ``tokens`` their stored words."""
     # The themes are read as the residents' problems (the report's 主要问题): a comment that
     # only thanks or praises counts as a comment but gives no theme.
-    written = [c.strip() for c in data.comments if c and c.strip()]
+    written = [c.strip() for c in comments if c and c.strip()]
     praise = {text for text in set(written) if analysis.is_praise(text)}  # once per text
     raising = [c for c in written if c not in praise]
     themes = analysis.comment_themes(raising, top_n=10, user_words=COMMENT_USER_WORDS,
-                                     segmented=data.comment_tokens)
-    return Comments(n_comments=len(data.comments), n_empty=len(data.comments) - len(written),
+                                     segmented=tokens)
+    return Comments(n_comments=n_responses, n_empty=n_responses - len(written),
                     themes=[CommentTheme(term=t.term, comment_count=t.comment_count,
                                          occurrences=t.occurrences, examples=list(t.examples))
                             for t in themes.themes])

@@ -1,9 +1,196 @@
-"""The scores document's source from the stored sums (work in progress on this branch)."""
+"""The scores document's numbers from the stored sums of an up-to-date campaign.
+
+A :class:`SumsSource` answers what :class:`~survey_app.services.score_sources.RowSource`
+answers, without reading the response rows: the cells from the category counts and pair
+sums (:mod:`~survey_app.services.count_cells`), the drivers from the dimension-score
+tables, reliability and validity from the pair and listwise sums, the mode effects from the
+category counts per mode, the raking from the raking cells' counts (the stored cells are
+group × community × project, within which every raked weight is equal) and the snapshot
+stored with the sums. Only the comment themes read rows: the responses that wrote a comment,
+their comment and its stored words.
+
+It serves the unfiltered document (design or raked weights) of a campaign whose sums have
+no pending change (:func:`category_counts.pending`); anything else is read from the rows.
+"""
 
 from __future__ import annotations
 
+import dataclasses
+from collections import Counter
+
+import numpy as np
+from sqlmodel import Session, select
+
+import analysis
+from survey_app.models import Campaign, Community, Project, Response, ResponseMode
+from survey_app.services import category_counts, pair_sums, respondent_sums
+from survey_app.services.count_cells import StoredCells, cell_statistics_from_sums
+from survey_app.services.counted_data import (
+    campaign_questionnaires,
+    counted_query,
+    questionnaire_layout,
+)
+from survey_app.services.pooled_sections import comments_from, mode_effect_rows
+from survey_app.services.score_filters import NA_CODE, ScoreFilters, ScoresError
+
+#: The filters a document from the sums may have.
+_SERVED = (ScoreFilters(), ScoreFilters(weighting="raked"))
+
 
 class SumsSource:
+    """A campaign's stored sums, as the scores document reads them."""
+
+    def __init__(self, campaign: Campaign, layout, counts: Counter, pairs: dict, families,
+                 *, session: Session):
+        self.campaign, self.session = campaign, session
+        self.item_ids, self.overall_item, self.dimensions, self.labels = layout
+        self.counts, self.pairs, self.families = counts, pairs, families
+        self.stored = StoredCells.of(self.item_ids, counts, pairs)
+        self.project_codes = dict(session.exec(select(Project.id, Project.code).where(
+            Project.campaign_id == campaign.id)).all())
+        self.community_codes = dict(session.exec(select(Community.id, Community.code)).all())
+        self.n = self.stored.respondents()
+        self.snapshot = families.snapshot
+
     @classmethod
-    def open(cls, campaign, filters, *, session):
-        return None
+    def open(cls, campaign: Campaign, filters: ScoreFilters, *,
+             session: Session) -> SumsSource | None:
+        """The campaign's sums, or None where the document must be read from the rows
+        (other filters, changes not yet in the sums, no questionnaire)."""
+        if filters not in _SERVED or category_counts.pending([campaign.id], session=session):
+            return None
+        families = respondent_sums.stored(campaign.id, session=session)
+        if families is None:  # never refreshed since the sums were introduced
+            return None
+        try:
+            layout = questionnaire_layout(campaign_questionnaires(campaign, session=session))
+        except ScoresError:
+            return None
+        counts = category_counts.stored_counts(campaign.id, session=session)
+        source = cls(campaign, layout, counts, pair_sums.stored(campaign.id, session=session),
+                     families, session=session)
+        return source if source.n == families.responses else None
+
+    # ------------------------------------------------------------ cells
+
+    def _selects(self, selector):
+        if selector is None:
+            return None
+        key, code = selector
+        if key == "groups":
+            return lambda cell: cell[1] == code
+        if key == "projects":
+            return lambda cell: self.project_codes.get(cell[3]) == code
+        return lambda cell: self.community_codes.get(cell[0]) == code
+
+    def groups(self) -> set[str]:
+        return {key[1] for key, cell in self.stored.cells.items() if cell.respondents}
+
+    def values(self, key: str) -> list[str]:
+        names, position = ((self.project_codes, 3) if key == "projects"
+                           else (self.community_codes, 0))
+        return sorted({names[cell_key[position]] for cell_key, cell in self.stored.cells.items()
+                       if cell.respondents and cell_key[position] in names})
+
+    def respondents(self, selector) -> int:
+        return self.stored.respondents(self._selects(selector))
+
+    def cell(self, selector, pops: dict[str, int], *, drivers: bool = False, raking=None):
+        """As RowSource.cell."""
+        cell = cell_statistics_from_sums(self.stored, self._selects(selector), pops,
+                                         dimensions=self.dimensions,
+                                         overall_item=self.overall_item,
+                                         campaign=self.campaign)
+        design = stats = cell.stats
+        if stats is not None and drivers:
+            stats = design = self._with_drivers(stats)
+        if stats is not None and raking is not None:
+            stats = raking.cell_statistics(design, self._selects(selector), pops)
+        return cell.respondents, stats, design, cell.summary, lambda group: group
+
+    def _with_drivers(self, stats):
+        """The pooled statistics with the derived importance and IPA of its dimensions
+        (their dimension-score × overall-answer tables)."""
+        names = [d.name for d in stats.composite.dimensions]
+        importance = analysis.derived_importance_from_tables(
+            [self.families.driver_table(name) for name in names])
+        ipa = analysis.importance_performance_quadrants(
+            importance.coefficients, [d.index for d in stats.composite.dimensions], names,
+            crosshair="mean", importance_midpoint=0.5, performance_midpoint=50.0)
+        return dataclasses.replace(stats, drivers=importance, ipa=ipa)
+
+    # ------------------------------------------------------------ non-response
+
+    def sample_respondents(self) -> dict[tuple, int]:
+        """Respondents who came through the sample (not the open link) by (group, project
+        code, community code), as nonresponse.sample_respondents."""
+        out: dict[tuple, int] = {}
+        for (community, group, mode, project), cell in self.stored.cells.items():
+            if mode == ResponseMode.WEB_OPEN.value or not cell.respondents:
+                continue
+            key = (group, self.project_codes.get(project), self.community_codes.get(community))
+            out[key] = out.get(key, 0) + cell.respondents
+        return out
+
+    # ------------------------------------------------------------ pooled sections
+
+    def mode_effects(self):
+        """Web against paper (and interviews, when there are any) per item and group, from
+        the category counts per mode."""
+        modes = sorted({key[2] for key in self.stored.cells})
+        label = {m: ("paper" if m == ResponseMode.PAPER.value else "interview"
+                     if m == ResponseMode.INTERVIEW.value else "web") for m in modes}
+        groups = sorted(self.groups())
+        codes = [1, 2, 3, 4, 5, NA_CODE, category_counts.NO_ANSWER_CODE]
+        table = np.zeros((len(self.item_ids), len(groups), len(modes), len(codes)),
+                         dtype=np.int64)
+        for (community, group, mode, project), cell in self.stored.cells.items():
+            if not cell.respondents:
+                continue
+            g, m = groups.index(group), modes.index(mode)
+            table[:, g, m, :6] += cell.slots[:, :6]
+            table[:, g, m, 6] += cell.respondents - cell.slots[:, :6].sum(axis=1)
+        compared = ["paper"] + (["interview"] if any(
+            label[m] == "interview" and table[0, :, k].sum() for k, m in enumerate(modes))
+            else [])
+        out = []
+        for other in compared:
+            effects = analysis.item_mode_effects_from_counts(
+                table, groups, [label[m] for m in modes], codes, na_code=NA_CODE,
+                paper=other)
+            out += mode_effect_rows(self.item_ids, effects, other, lambda group: group)
+        return out
+
+    def comments(self):
+        """The comment themes: the only rows read, those of the responses with a comment."""
+        stmt = (counted_query(self.campaign, ScoreFilters(), codes=False)
+                .where(Response.comment != ""))
+        rows = self.session.connection().execute(
+            stmt.with_only_columns(Response.comment, Response.comment_terms)).all()
+        tokens = {comment: terms.split() for comment, terms in rows}
+        return comments_from([comment for comment, _terms in rows], self.n, tokens)
+
+    def reliability(self):
+        return respondent_sums.reliability_section(self.families, self.pooled_pairs(),
+                                                   self.item_ids, self.overall_item)
+
+    def validity(self):
+        return respondent_sums.validity_section(self.families, self.item_ids,
+                                                self.dimensions, self.overall_item,
+                                                self.labels)
+
+    def pooled_pairs(self) -> dict:
+        pooled: dict = {}
+        pair_sums.add_cells(pooled, self.pairs)
+        return pooled
+
+    # ------------------------------------------------------------ raking
+
+    def raking(self, roster_counts: dict, pops: dict[str, int], filters: ScoreFilters):
+        raise NotImplementedError
+
+    def raked_headline(self, stats, pops: dict[str, int], raking):
+        raise NotImplementedError
+
+    def raking_ratio_range(self, raking) -> tuple[float, float]:
+        raise NotImplementedError
