@@ -1,15 +1,16 @@
 """Per-cell category counts of the counted responses, and the ledger that marks them stale.
 
-``CategoryCount`` holds, per campaign × community × household group × mode × rating item ×
-answer code, how many counted responses gave that code (``services.category_counts``); the
-roll-ups of a city or province read these few thousand rows instead of every response.
+``CategoryCount`` holds, per campaign × community × household group × mode × project ×
+rating item × answer code, how many counted responses gave that code
+(``services.category_counts``); the roll-ups of a city or province read these few thousand
+rows instead of every response.
 
 ``RosterCount`` holds the roster households per campaign × group × community (the roll-up's
 N_h, which counting 1.2 M household rows per request would cost 200 ms).
 
-The counts are refreshed off the resident's path: database triggers (migration 0028) only
-*append* a ``CountChange`` row naming the campaign whenever a response, or a household's
-existence, group or community, changes, and the refresh
+The counts are refreshed off the resident's path: database triggers (migrations 0028, 0035)
+only *append* a ``CountChange`` row naming the campaign whenever a response, or a
+household's existence, group, community or project, changes, and the refresh
 (``services.category_counts.refresh``) recomputes a changed campaign's counts exactly and
 deletes the ledger rows it consumed. No shared row is updated by a submission, so
 concurrent submissions in one community never wait on each other's count rows (the
@@ -30,7 +31,8 @@ class CategoryCount(SQLModel, table=True):
 
     ``community_id`` 0: no community (an open-link response without a household). ``code``
     1..5 the scale, 9 not applicable, 0 no answer (or an item the response's questionnaire
-    version does not have). The pseudo-item ``""`` with code 0 counts the cell's responses.
+    version does not have). ``project_id`` 0: the response's household has no project (or
+    there is no household). The pseudo-item ``""`` with code 0 counts the cell's responses.
     Only nonzero counts are stored. The key's order serves the roll-up's read (one campaign,
     one item, every group).
     """
@@ -40,6 +42,7 @@ class CategoryCount(SQLModel, table=True):
     household_group: str = Field(max_length=32, primary_key=True)
     community_id: int = Field(primary_key=True)
     mode: str = Field(max_length=16, primary_key=True)
+    project_id: int = Field(primary_key=True)
     code: int = Field(primary_key=True)
     n: int
 
@@ -68,8 +71,10 @@ class PairSum(SQLModel, table=True):
     inter-item correlations need, for two rating items of its dimensions (``item_a`` <=
     ``item_b``; equal: the item alone). Over the responses with a scale answer (1..5) to both:
     ``n`` of them, ``sum_a``/``sum_b`` the codes' sums, ``sum_ab`` their products' sum,
-    ``sumsq_a``/``sumsq_b`` the squares' sums (``services.pair_sums``). Integers, so sums over
-    cells are exact; only pairs with ``n`` > 0 are stored."""
+    ``sumsq_a``/``sumsq_b`` the squares' sums, ``sat_a``/``sat_b``/``sat_ab`` how many
+    answered 4 or 5 to a, to b, to both (``services.pair_sums``). Cells as CategoryCount's
+    (``project_id`` 0: none). Integers, so sums over cells are exact; only pairs with ``n``
+    > 0 are stored."""
 
     campaign_id: int = Field(foreign_key="campaign.id", primary_key=True)
     item_a: str = Field(max_length=64, primary_key=True)
@@ -77,9 +82,13 @@ class PairSum(SQLModel, table=True):
     household_group: str = Field(max_length=32, primary_key=True)
     community_id: int = Field(primary_key=True)
     mode: str = Field(max_length=16, primary_key=True)
+    project_id: int = Field(primary_key=True)
     n: int
     sum_a: int
     sum_b: int
     sum_ab: int
     sumsq_a: int
     sumsq_b: int
+    sat_a: int
+    sat_b: int
+    sat_ab: int

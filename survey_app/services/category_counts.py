@@ -1,7 +1,7 @@
 """Per-cell category counts of each campaign's counted responses (issue 23 item 4).
 
 ``CategoryCount`` rows (:mod:`survey_app.models.counts`) hold, per campaign × community ×
-household group × mode × rating item × code, how many counted responses
+household group × mode × project × rating item × code, how many counted responses
 (:func:`counted_data.counted_query` with the default filters) gave that code, plus each
 cell's number of responses (the pseudo-item ``""``) and of those with a valid answer to a
 dimension item (``"*"``); ``RosterCount`` rows the roster
@@ -72,7 +72,8 @@ _CHUNK = 5000
 
 
 def computed_counts(campaign: Campaign, *, session: Session) -> Counter:
-    """The campaign's category counts recomputed from its counted response rows."""
+    """The campaign's category counts recomputed from its counted response rows: (community
+    id, group, mode, project id, item, code) -> n (ids 0: none)."""
     return computed(campaign, session=session)[0]
 
 
@@ -82,12 +83,14 @@ def computed(campaign: Campaign, *, session: Session) -> tuple[Counter, dict]:
     stmt = counted_query(campaign, ScoreFilters(), codes=False).order_by(None)
     rows = session.connection().execute(stmt.with_only_columns(
         func.coalesce(Household.community_id, 0), Response.household_group, Response.mode,
-        Response.questionnaire_version_id, Response.rating_codes)).all()
+        func.coalesce(Household.project_id, 0), Response.questionnaire_version_id,
+        Response.rating_codes)).all()
     counts: Counter = Counter()
     sums: dict = {}
     by_version: dict[int, list] = {}
-    for community, group, mode, version, codes in rows:
-        by_version.setdefault(version, []).append(((int(community), group, mode), codes))
+    for community, group, mode, project, version, codes in rows:
+        by_version.setdefault(version, []).append(
+            ((int(community), group, mode, int(project)), codes))
     dimensions = _dimensions(campaign, session=session)
     dimension_items = {item for items in dimensions.values() for item in items}
     pairs = pair_sums.dimension_pairs(dimensions)
@@ -157,10 +160,10 @@ def stored_roster(campaign_id: int, *, session: Session) -> Counter:
 def stored_counts(campaign_id: int, *, session: Session) -> Counter:
     """The campaign's CategoryCount rows as a Counter keyed like :func:`computed_counts`."""
     rows = session.exec(select(CategoryCount.community_id, CategoryCount.household_group,
-                               CategoryCount.mode, CategoryCount.item, CategoryCount.code,
-                               CategoryCount.n)
+                               CategoryCount.mode, CategoryCount.project_id, CategoryCount.item,
+                               CategoryCount.code, CategoryCount.n)
                         .where(CategoryCount.campaign_id == campaign_id)).all()
-    return Counter({tuple(row[:5]): int(row[5]) for row in rows})
+    return Counter({tuple(row[:6]): int(row[6]) for row in rows})
 
 
 def pending(campaign_ids: Iterable[int], *, session: Session) -> set[int]:
@@ -219,8 +222,8 @@ def _replace(campaign_id: int, counts: Counter, roster: Counter, *,
     session.execute(delete(CategoryCount).where(CategoryCount.campaign_id == campaign_id))
     session.execute(delete(RosterCount).where(RosterCount.campaign_id == campaign_id))
     rows = [{"campaign_id": campaign_id, "community_id": community, "household_group": group,
-             "mode": mode, "item": item, "code": code, "n": n}
-            for (community, group, mode, item, code), n in counts.items() if n]
+             "mode": mode, "project_id": project, "item": item, "code": code, "n": n}
+            for (community, group, mode, project, item, code), n in counts.items() if n]
     if rows:
         session.execute(insert(CategoryCount), rows)
     households = [{"campaign_id": campaign_id, "household_group": group,
@@ -271,8 +274,8 @@ def _pair_columns(stored: dict, recomputed: dict) -> list:
     out = []
     for j, column in enumerate(pair_sums.SUM_COLUMNS):
         def name(key: tuple, column: str = column) -> str:
-            community, group, mode, a, b = key
-            return (f"community {community} group {group} mode {mode} "
+            community, group, mode, project, a, b = key
+            return (f"community {community} group {group} mode {mode} project {project} "
                     f"pair {a}×{b} {column}")
         out.append((Counter({k: v[j] for k, v in stored.items()}),
                     Counter({k: v[j] for k, v in recomputed.items()}), name))
@@ -280,10 +283,11 @@ def _pair_columns(stored: dict, recomputed: dict) -> list:
 
 
 def _answer_cell(key: tuple) -> str:
-    community, group, mode, item, code = key
+    community, group, mode, project, item, code = key
     item = {RESPONSES: "(responses)", DIMENSIONS_ANSWERED: "(dimensions answered)"}.get(
         item, item)
-    return f"community {community} group {group} mode {mode} item {item} code {code}"
+    return (f"community {community} group {group} mode {mode} project {project} "
+            f"item {item} code {code}")
 
 
 def _roster_cell(key: tuple) -> str:

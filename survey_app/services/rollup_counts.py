@@ -188,8 +188,8 @@ def _layouts(campaign_ids: list[int], *, session: Session) -> dict[int, tuple]:
 def _stored_rows(campaign_ids: list[int], overall_items: dict[int, str], *,
                  session: Session) -> list:
     """(campaign id, group, item, code, n) of the overall items and the pseudo-items, summed
-    over communities and modes: one grouped query over the key's prefix (campaign, item)
-    of the stored counts of ``campaign_ids``, not every item's codes."""
+    over communities, modes and projects: one grouped query over the key's prefix (campaign,
+    item) of the stored counts of ``campaign_ids``, not every item's codes."""
     if not campaign_ids:
         return []
     items = {overall_items[cid] for cid in campaign_ids} | _PSEUDO_ITEMS
@@ -208,7 +208,7 @@ def _computed_rows(campaign: Campaign, overall_item: str, pairs: dict, *,
     summed: Counter = Counter()
     counts, sums = category_counts.computed(campaign, session=session)
     pair_sums.add_cells(pairs, sums)
-    for (_community, group, _mode, item, code), n in counts.items():
+    for (_community, group, _mode, _project, item, code), n in counts.items():
         if item == overall_item or item in _PSEUDO_ITEMS:
             summed[(group, item, code)] += n
     return [(campaign.id, *key, n) for key, n in summed.items()]

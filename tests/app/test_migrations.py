@@ -235,3 +235,59 @@ def test_the_schema_owner_without_superuser_runs_every_migration():
         with admin.connect() as conn:
             conn.execute(text(f'DROP ROLE IF EXISTS "{role}"'))
         admin.dispose()
+
+
+def test_count_projects_rebuilds_the_counts_and_watches_a_households_project(
+        fresh_demo_database_url):
+    """0035: categorycount and pairsum get project_id (and pairsum sat_a/b/ab) in both
+    directions, every campaign is marked for a refresh, and moving a household to another
+    project marks its campaign (0028's trigger did not look at the project)."""
+    url = fresh_demo_database_url
+
+    def state() -> tuple[set, set, set, set]:
+        engine = create_engine(url)
+        try:
+            columns = {t: {c["name"] for c in inspect(engine).get_columns(t)}
+                       for t in ("categorycount", "pairsum")}
+            with engine.connect() as conn:
+                campaigns = set(conn.execute(text("SELECT id FROM campaign")).scalars())
+                marked = set(conn.execute(text("SELECT campaign_id FROM countchange")).scalars())
+            return columns["categorycount"], columns["pairsum"], campaigns, marked
+        finally:
+            engine.dispose()
+
+    def move_a_household() -> tuple[int, set]:
+        """Clear the ledger, move one household to another project of its campaign (or to
+        none): (its campaign, the campaigns marked since)."""
+        engine = create_engine(url)
+        try:
+            with engine.begin() as conn:
+                conn.execute(text("DELETE FROM countchange"))
+                household, campaign, project = conn.execute(text(
+                    "SELECT id, campaign_id, project_id FROM household "
+                    "WHERE project_id IS NOT NULL ORDER BY id")).first()
+                other = conn.execute(text(
+                    "SELECT min(id) FROM project WHERE campaign_id = :c AND id <> :p"),
+                    {"c": campaign, "p": project}).scalar()
+                conn.execute(text("UPDATE household SET project_id = :o WHERE id = :h"),
+                             {"o": other, "h": household})
+            with engine.connect() as conn:
+                return campaign, set(conn.execute(
+                    text("SELECT campaign_id FROM countchange")).scalars())
+        finally:
+            engine.dispose()
+
+    counts, sums, campaigns, _marked = state()
+    assert "project_id" in counts and {"project_id", "sat_a", "sat_b", "sat_ab"} <= sums
+    downgrade(url, "2e8a5c1f7b93")
+    counts, sums, campaigns, marked = state()
+    assert "project_id" not in counts and not {"project_id", "sat_a"} & sums
+    assert campaigns and marked == campaigns
+    _campaign, marked = move_a_household()
+    assert marked == set()  # 0028's trigger: a project is no cell of its counts
+    upgrade(url)
+    counts, sums, campaigns, marked = state()
+    assert "project_id" in counts and {"project_id", "sat_a", "sat_b", "sat_ab"} <= sums
+    assert marked == campaigns
+    campaign, marked = move_a_household()
+    assert marked == {campaign}

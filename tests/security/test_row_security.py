@@ -34,7 +34,8 @@ MIGRATION = next(VERSIONS.glob("*_row_security.py"))
 POLICY_MIGRATIONS = (MIGRATION, next(VERSIONS.glob("*_category_counts.py")),
                      next(VERSIONS.glob("*_backcheck_topup_policy.py")),
                      next(VERSIONS.glob("*_pair_sums.py")),
-                     next(VERSIONS.glob("*_audit_policy.py")))
+                     next(VERSIONS.glob("*_audit_policy.py")),
+                     next(VERSIONS.glob("*_count_projects.py")))
 HESHAN, ZIYANG = "430903", "430902"
 OTHER_COUNTY = "ziyang-2021"
 

@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import random
 import uuid
+from collections import Counter
 
 import numpy as np
 import pytest
@@ -22,10 +23,15 @@ from sqlalchemy import update
 from sqlmodel import select
 
 import analysis
+from questionnaires import validate_answers
 from survey_app.models import (
     CampaignQuestionnaire,
     CategoryCount,
+    Household,
     HouseholdGroup,
+    PairSum,
+    Project,
+    QuestionnaireVersion,
     Response,
     ResponseMode,
     Role,
@@ -35,11 +41,13 @@ from survey_app.services import (
     campaigns,
     category_counts,
     demo,
+    pair_sums,
     quality_flags,
     rollup_counts,
     rollups,
     units,
 )
+from survey_app.services.answer_copies import NO_ANSWER, rating_item_ids
 from survey_app.services.cell_statistics import cell_statistics
 from survey_app.services.counted_data import load_counted
 from survey_app.services.paper_entry import enter_paper_form
@@ -52,7 +60,7 @@ from survey_app.services.responses import store_response
 from survey_app.services.score_filters import MIN_CELL
 from survey_app.services.scores import roster_counts
 from tests.entry.conftest import add_household, build_field, typed_answers
-from tests.factories import make_campaign, make_user
+from tests.factories import make_campaign, make_community, make_user
 from tests.perf.test_rollup_cache import _import
 from tests.perf.test_score_cache import _respond, _values
 
@@ -226,7 +234,7 @@ def test_every_change_marks_its_campaign_and_the_check_passes_after_it(app, sess
     counts = category_counts.stored_counts(campaign.id, session=session)
     _check(campaign, session)
     assert sum(n for key, n in category_counts.stored_counts(
-        campaign.id, session=session).items() if key[3] == "") == 2
+        campaign.id, session=session).items() if key[4] == "") == 2
     assert category_counts.stored_counts(campaign.id, session=session) != counts
     # An exclusion, and counting it again.
     for excluded in (True, False):
@@ -298,3 +306,138 @@ def test_the_rollup_page_writes_nothing_and_the_refresh_pass_keeps_the_counts(
     assert category_counts.refresh_pending(session=session) == []
     assert np.isfinite(rollups.rollup_document(
         units.unit_by_code(CITY, session=session), 2021, session=session).rate.estimate)
+
+
+def _varied_values(questionnaire, rng) -> dict:
+    """Valid answers with every scale code and 9 among the rating items."""
+    raw = dict(_values(questionnaire, rng))
+    raw.update({item.id: rng.choice("12345559") for item in questionnaire.rating_items()})
+    check = validate_answers(questionnaire, raw)
+    assert check.ok, check.errors
+    return check.values
+
+
+def _two_projects(session):
+    """A campaign whose responses lie in two projects, without a project (a household of
+    none, and web answers of no household), two communities, both groups and two modes;
+    a few rating codes stored as no answer. Returns the campaign and its projects."""
+    campaign = make_campaign(session, year=2021)
+    attach_builtin_questionnaires(campaign, session=session)
+    projects = [Project(campaign_id=campaign.id, code=f"P{k}", name=f"项目{k}") for k in (1, 2)]
+    session.add_all(projects)
+    session.flush()
+    communities = [make_community(session), make_community(session, name="金银山社区")]
+    rng = random.Random(23)
+    for k in range(40):
+        group = HouseholdGroup.RENTAL_SUBSIDY if k % 4 == 0 else HouseholdGroup.RELOCATED
+        household = add_household(session, campaign, communities[k % 2], f"PJ{k:04d}", group)
+        household.project_id = None if k % 3 == 2 else projects[k % 3].id
+        session.flush()
+        version = version_for_group(campaign, group, session=session)
+        store_response(session=session, campaign=campaign, version=version, group=group,
+                       mode=(ResponseMode.WEB_OPEN if k % 5 == 0 else ResponseMode.WEB_TOKEN),
+                       instance_id=str(uuid.uuid4()), household=household,
+                       values=_varied_values(questionnaire_of(version), rng))
+    for _ in range(3):
+        _respond(session, campaign, rng, HouseholdGroup.RELOCATED)
+    session.flush()
+    for response in session.exec(select(Response).where(
+            Response.campaign_id == campaign.id).order_by(Response.id)).all()[::7]:
+        codes = list(response.rating_codes)
+        codes[1] = codes[4] = NO_ANSWER
+        response.rating_codes = "".join(codes)
+    session.flush()
+    return campaign, projects
+
+
+def _by_hand(campaign, session) -> tuple[Counter, dict]:
+    """The category counts and pair sums of ``campaign`` recomputed with numpy from its
+    decoded response matrix (load_counted), each response's cell read from its household."""
+    data = load_counted(campaign, session=session)
+    where = {rid: (community or 0, project or 0) for rid, community, project in session.exec(
+        select(Response.id, Household.community_id, Household.project_id)
+        .join(Household, Household.id == Response.household_id, isouter=True)
+        .where(Response.campaign_id == campaign.id)).all()}
+    versions = dict(session.exec(select(Response.id, Response.questionnaire_version_id)
+                                 .where(Response.campaign_id == campaign.id)).all())
+    own_items = {v: set(rating_item_ids(questionnaire_of(session.get(QuestionnaireVersion, v))))
+                 for v in set(versions.values())}
+    cells = [(where[rid][0], group, mode, where[rid][1]) for rid, group, mode in zip(
+        data.response_ids, data.groups, data.modes, strict=True)]
+    row = {item: j for j, item in enumerate(data.item_ids)}
+    scale = sorted({item for items in data.dimensions.values() for item in items})
+    codes = data.codes
+    valid = (codes >= 1) & (codes <= 5)
+    counts: Counter = Counter()
+    sums: dict = {}
+    for cell in sorted(set(cells)):
+        mask = np.array([c == cell for c in cells])
+        counts[(*cell, "", 0)] = int(mask.sum())
+        answered = int((mask & valid[[row[i] for i in scale]].any(axis=0)).sum())
+        if answered:
+            counts[(*cell, "*", 0)] = answered
+        for item, j in row.items():
+            has = mask & np.array([item in own_items[versions[rid]]
+                                   for rid in data.response_ids])
+            found, ns = np.unique(np.nan_to_num(codes[j][has], nan=0), return_counts=True)
+            counts.update({(*cell, item, int(code)): int(n) for code, n in zip(found, ns)})
+        for a_index, a in enumerate(scale):
+            for b in scale[a_index:]:
+                both = mask & valid[row[a]] & valid[row[b]]
+                xa, xb = codes[row[a]][both], codes[row[b]][both]
+                if both.any():
+                    sums[(*cell, a, b)] = tuple(int(v) for v in (
+                        both.sum(), xa.sum(), xb.sum(), (xa * xb).sum(), (xa * xa).sum(),
+                        (xb * xb).sum(), (xa >= 4).sum(), (xb >= 4).sum(),
+                        ((xa >= 4) & (xb >= 4)).sum()))
+    return counts, sums
+
+
+def test_counts_and_pair_sums_per_project_equal_a_recomputation_by_hand(app, session):
+    campaign, projects = _two_projects(session)
+    category_counts.refresh([campaign], session=session)
+    counts, sums = _by_hand(campaign, session)
+    stored = category_counts.stored_counts(campaign.id, session=session)
+    assert stored == counts
+    assert pair_sums.stored(campaign.id, session=session) == sums
+    # Not vacuous: both projects and "none" hold responses, with unanswered codes and with
+    # pairs where some but not all of those answering both were satisfied with both.
+    assert {key[3] for key in stored} == {0, projects[0].id, projects[1].id}
+    assert sum(n for key, n in stored.items() if key[4] == "") == 43
+    assert any(key[5] == 0 and key[4] not in ("", "*") for key in stored)
+    assert any(0 < v[8] < v[0] and v[6] != v[7] for v in sums.values())
+    # A household moved to the other project marks the campaign; its answers move along.
+    moved = session.exec(select(Household).where(
+        Household.campaign_id == campaign.id, Household.project_id == projects[0].id)).first()
+    moved.project_id = projects[1].id
+    session.flush()
+    assert category_counts.pending([campaign.id], session=session) == {campaign.id}
+    category_counts.refresh([campaign], session=session)
+    moved_counts, moved_sums = _by_hand(campaign, session)
+    assert moved_counts != counts
+    assert category_counts.stored_counts(campaign.id, session=session) == moved_counts
+    assert pair_sums.stored(campaign.id, session=session) == moved_sums
+    assert category_counts.check([campaign], session=session).ok
+
+
+def test_the_check_names_a_tampered_projects_satisfied_count(app, session, runner):
+    campaign, projects = _two_projects(session)
+    category_counts.refresh([campaign], session=session)
+    assert runner.invoke(args=["counts", "check", campaign.slug]).exit_code == 0
+    session.execute(update(PairSum).where(PairSum.campaign_id == campaign.id,
+                                          PairSum.project_id == projects[1].id)
+                    .values(sat_ab=PairSum.sat_ab + 1))
+    result = runner.invoke(args=["counts", "check", campaign.slug])
+    assert result.exit_code == 1
+    assert f"project {projects[1].id} pair" in result.output and "sat_ab" in result.output
+    assert f"project {projects[0].id} " not in result.output
+    assert runner.invoke(args=["counts", "rebuild", campaign.slug]).exit_code == 0
+    session.execute(update(CategoryCount).where(CategoryCount.campaign_id == campaign.id,
+                                                CategoryCount.project_id == projects[0].id,
+                                                CategoryCount.item == "")
+                    .values(n=CategoryCount.n + 1))
+    result = runner.invoke(args=["counts", "check", campaign.slug])
+    assert result.exit_code == 1
+    assert f"project {projects[0].id} item (responses)" in result.output
+    assert runner.invoke(args=["counts", "rebuild", campaign.slug]).exit_code == 0
+    assert runner.invoke(args=["counts", "check", campaign.slug]).exit_code == 0

@@ -26,7 +26,7 @@ from survey_app.services import (
 )
 from survey_app.services.counted_data import load_counted
 from survey_app.services.score_filters import NA_CODE
-from tests.services.test_category_counts import CITY, _region
+from tests.services.test_category_counts import CITY, _region, _two_projects
 
 
 def _scale(dimensions) -> list[str]:
@@ -130,3 +130,30 @@ def test_a_constructed_region_and_a_tampered_pair_sum(app, session, runner):
     assert result.exit_code == 1 and "sum_ab" in result.output
     assert runner.invoke(args=["counts", "rebuild", campaign.slug]).exit_code == 0
     assert runner.invoke(args=["counts", "check"]).exit_code == 0
+
+
+def test_a_campaigns_pooled_sums_add_its_projects_up(app, session):
+    """The roll-up's read sums over the projects: the pooled sums are the per-project rows
+    added up, and their alpha is the campaign's pairwise alpha on its rows."""
+    campaign, _projects = _two_projects(session)
+    category_counts.refresh([campaign], session=session)
+    stored = pair_sums.stored(campaign.id, session=session)
+    assert len({key[3] for key in stored}) == 3
+    added: dict = {}
+    pair_sums.add_cells(added, stored)
+    pooled = pair_sums.pooled([campaign.id], session=session)
+    assert pooled == added
+    data = load_counted(campaign, session=session)
+    # The complaint item is asked only of those who complained: none here.
+    items = [item for item in pair_sums.scale(data.dimensions) if (item, item) in pooled]
+    assert len(items) == len(pair_sums.scale(data.dimensions)) - 1
+    y = np.array([data.codes[data.item_ids.index(item)] for item in items]).T
+    y[y == NA_CODE] = np.nan
+    want = analysis.cronbach_alpha(y, missing="pairwise")
+    got = pair_sums.dimension_alpha(items, pooled)
+    assert_allclose([got.alpha, got.standardized_alpha],
+                    [want.alpha, want.standardized_alpha], rtol=1e-12)
+    for item in items:
+        answered = data.codes[data.item_ids.index(item)]
+        satisfied = int(((answered >= 4) & (answered <= 5)).sum())
+        assert pooled[(item, item)][6] == pooled[(item, item)][8] == satisfied > 0
