@@ -21,7 +21,16 @@ from survey_app.models.campaign import (
     Project,
     QuestionnaireVersion,
 )
-from survey_app.models.counts import CategoryCount, CountChange, PairSum, RosterCount
+from survey_app.models.counts import (
+    CategoryCount,
+    CountChange,
+    CountSnapshot,
+    DriverCount,
+    ListwiseSum,
+    PairSum,
+    RosterCount,
+    ScaleCount,
+)
 from survey_app.models.household import AccessToken, Household, HouseholdPhone
 from survey_app.models.job import BackgroundJob, JobStatus
 from survey_app.models.outbox import (
@@ -62,6 +71,8 @@ __all__ = [
     "CommentRedaction",
     "Community",
     "CountChange",
+    "CountSnapshot",
+    "DriverCount",
     "Disposition",
     "Household",
     "HouseholdGroup",
@@ -70,6 +81,7 @@ __all__ = [
     "OutboxMessage",
     "InterviewParadata",
     "JobStatus",
+    "ListwiseSum",
     "PaperEntry",
     "PaperForm",
     "PaperFormStatus",
@@ -82,6 +94,7 @@ __all__ = [
     "ResponseMode",
     "ResponseStatus",
     "Role",
+    "ScaleCount",
     "SmsCallbackSignature",
     "SmsWave",
     "Unit",

@@ -57,6 +57,57 @@ class RosterCount(SQLModel, table=True):
     n: int
 
 
+class ScaleCount(SQLModel, table=True):
+    """n counted responses of a campaign answered ``usable`` of its scale items (the
+    dimensions' items) on the scale 1..5: the responses alpha uses pairwise (``usable`` >= 2)
+    and listwise (all). Per campaign, not per cell (``services.respondent_sums``); only
+    nonzero counts are stored."""
+
+    campaign_id: int = Field(foreign_key="campaign.id", primary_key=True)
+    usable: int = Field(primary_key=True)
+    n: int
+
+
+class ListwiseSum(SQLModel, table=True):
+    """Sums over a campaign's counted responses answering every item of ``row_set`` on the
+    scale (``services.respondent_sums``: "scale", "dim:<dimension>", "valid:all", "model"),
+    per pair of its items ``item_a`` <= ``item_b``: ``n`` responses, ``sum_a``/``sum_b`` the
+    codes' sums, ``sum_ab`` their products' (``item_a`` = ``item_b``: the squares'). The header
+    row ``item_a`` = ``item_b`` = "" carries ``n`` even when it is 0."""
+
+    campaign_id: int = Field(foreign_key="campaign.id", primary_key=True)
+    row_set: str = Field(max_length=72, primary_key=True)
+    item_a: str = Field(max_length=64, primary_key=True)
+    item_b: str = Field(max_length=64, primary_key=True)
+    n: int
+    sum_a: int
+    sum_b: int
+    sum_ab: int
+
+
+class DriverCount(SQLModel, table=True):
+    """n counted responses of a campaign with a scale answer to the overall item
+    (``overall_code``) and ``score_count`` >= 1 scale answers in ``dimension`` summing to
+    ``score_sum`` (the dimension score is their mean): the driver analysis' joint
+    distribution (``services.respondent_sums``)."""
+
+    campaign_id: int = Field(foreign_key="campaign.id", primary_key=True)
+    dimension: str = Field(max_length=64, primary_key=True)
+    score_sum: int = Field(primary_key=True)
+    score_count: int = Field(primary_key=True)
+    overall_code: int = Field(primary_key=True)
+    n: int
+
+
+class CountSnapshot(SQLModel, table=True):
+    """The snapshot id (``counted_data.snapshot_id``) and number of the counted responses the
+    campaign's stored per-campaign sums were computed from."""
+
+    campaign_id: int = Field(foreign_key="campaign.id", primary_key=True)
+    snapshot: str = Field(max_length=64)
+    responses: int
+
+
 class CountChange(SQLModel, table=True):
     """A change to a campaign's counted data not yet in its CategoryCount rows (insert-only,
     written by triggers; deleted by the refresh that consumed it)."""

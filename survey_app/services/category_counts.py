@@ -45,7 +45,7 @@ from survey_app.models import (
     Response,
     RosterCount,
 )
-from survey_app.services import pair_sums
+from survey_app.services import pair_sums, respondent_sums
 from survey_app.services.answer_copies import rating_item_ids
 from survey_app.services.counted_data import (
     Factor,
@@ -193,6 +193,7 @@ def refresh(campaigns: Sequence[Campaign], *, session: Session,
         _replace(campaign_id, counts, computed_roster(campaign_id, session=session),
                  session=session)
         pair_sums.replace(campaign_id, sums, session=session)
+        respondent_sums.refresh(by_id[campaign_id], session=session)
         for start in range(0, len(used), _CHUNK):
             session.execute(delete(CountChange).where(
                 CountChange.id.in_(used[start:start + _CHUNK])))
@@ -239,7 +240,7 @@ class CountsCheck:
     of the up-to-date campaigns, and the campaigns ``pending`` a refresh (not compared)."""
 
     campaigns: int
-    differences: list[tuple[str, str, int, int]]
+    differences: list[tuple[str, str, int | str | None, int | str | None]]
     pending: list[str]
 
     @property
@@ -265,6 +266,8 @@ def check(campaigns: Sequence[Campaign], *, session: Session) -> CountsCheck:
                 if stored[key] != recomputed[key]:
                     differences.append((campaign.slug, name(key), stored[key],
                                         recomputed[key]))
+        differences += [(campaign.slug, *row)
+                        for row in respondent_sums.differences(campaign, session=session)]
     return CountsCheck(campaigns=len(campaigns), differences=differences,
                        pending=sorted(c.slug for c in campaigns if c.id in stale))
 

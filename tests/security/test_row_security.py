@@ -35,7 +35,8 @@ POLICY_MIGRATIONS = (MIGRATION, next(VERSIONS.glob("*_category_counts.py")),
                      next(VERSIONS.glob("*_backcheck_topup_policy.py")),
                      next(VERSIONS.glob("*_pair_sums.py")),
                      next(VERSIONS.glob("*_audit_policy.py")),
-                     next(VERSIONS.glob("*_count_projects.py")))
+                     next(VERSIONS.glob("*_count_projects.py")),
+                     next(VERSIONS.glob("*_respondent_sums.py")))
 HESHAN, ZIYANG = "430903", "430902"
 OTHER_COUNTY = "ziyang-2021"
 
