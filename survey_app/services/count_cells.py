@@ -30,7 +30,6 @@ CellKey = tuple[int, str, str, int]
 Selector = Callable[[CellKey], bool]
 
 _NA_SLOT, _MISSING_SLOT, _SLOTS = 5, 6, 7
-_PAIR_INDEX = {name: k for k, name in enumerate(SUM_COLUMNS)}
 
 
 def _slot(code: int) -> int | None:

@@ -113,11 +113,16 @@ class SumsSource:
         (their dimension-score × overall-answer tables)."""
         names = [d.name for d in stats.composite.dimensions]
         importance = analysis.derived_importance_from_tables(
-            [self.families.driver_table(name) for name in names])
+            [self._driver_table(name) for name in names])
         ipa = analysis.importance_performance_quadrants(
             importance.coefficients, [d.index for d in stats.composite.dimensions], names,
             crosshair="mean", importance_midpoint=0.5, performance_midpoint=50.0)
         return dataclasses.replace(stats, drivers=importance, ipa=ipa)
+
+    def _driver_table(self, dimension: str) -> list[tuple[int, int, int, int]]:
+        """(score sum, score count, overall code, n) of one dimension (DriverCount)."""
+        return [(total, count, code, n) for (d, total, count, code), n
+                in self.families.drivers.items() if d == dimension]
 
     # ------------------------------------------------------------ non-response
 
