@@ -26,7 +26,6 @@ import analysis
 from survey_app.models import Campaign, Community, Household, Project
 from survey_app.services import campaign_years, nonresponse, year_over_year
 from survey_app.services.counted_data import gc_paused, unverified_count
-from survey_app.services.score_sources import open_source
 from survey_app.services.score_filters import (
     GROUP_LABELS,
     MIN_CELL,
@@ -38,6 +37,7 @@ from survey_app.services.score_filters import (
     ScoresError,
 )
 from survey_app.services.score_filters import rounded as _r
+from survey_app.services.score_sources import open_source
 from survey_app.services.scores_model import (
     AppliedFilters,
     BreakdownCell,

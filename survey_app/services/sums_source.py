@@ -149,7 +149,7 @@ class SumsSource:
         codes = [1, 2, 3, 4, 5, NA_CODE, category_counts.NO_ANSWER_CODE]
         table = np.zeros((len(self.item_ids), len(groups), len(modes), len(codes)),
                          dtype=np.int64)
-        for (community, group, mode, project), cell in self.stored.cells.items():
+        for (_community, group, mode, _project), cell in self.stored.cells.items():
             if not cell.respondents:
                 continue
             g, m = groups.index(group), modes.index(mode)
