@@ -25,7 +25,11 @@ raked_cells     raked rate and index means and their SEs from per-(raking cell, 
 bootstrap     bootstrap intervals (percentile/basic/BCa, stratified, multinomial counts)
 stratified    design weights N_h/r_h, pooled estimate, SE with/without FPC, Kish deff
 reliability   Cronbach's alpha (raw, standardised), Feldt CI, item-total, alpha-if-deleted
+reliability_sums  the same alpha and Feldt CI from pair sums, answered-item counts and
+              complete-row sums
 validity      one-factor ML loadings, CR and AVE per dimension, overall item's R² (OLS)
+validity_sums  the same validity from complete-row sums and valid-answer counts
+factor_ml     the one-factor maximum-likelihood fit behind validity's loadings
 composite     dimension/overall index; equal, given, importance, entropy and AHP weights
 drivers       derived importance (Spearman) and Importance-Performance quadrants
 comparisons   Mann-Whitney U + rank-biserial (also from category counts), chi-square
@@ -83,6 +87,7 @@ _EXPORTS: dict[str, tuple[str, ...]] = {
     "drivers": (
         "derived_importance", "derived_importance_from_tables", "importance_performance_quadrants",
     ),
+    "factor_ml": ("OneFactorModel", "one_factor_ml"),
     "funnel": ("FunnelPlot", "funnel_curve", "funnel_limits", "funnel_plot"),
     "estimates": (
         "Estimate", "ItemEstimates", "dimension_rate", "fpc_effective_n", "index_estimate",
@@ -112,8 +117,12 @@ _EXPORTS: dict[str, tuple[str, ...]] = {
     ),
     "rollup": ("Rollup", "RollupCell", "UnitRollup", "region_rollup", "stratified_rollup"),
     "reliability": (
-        "PooledAlpha", "alpha_from_sums", "corrected_item_totals", "cronbach_alpha",
-        "item_total_statistics", "pairwise_sums",
+        "PooledAlpha", "alpha_from_sums", "alpha_with_interval", "corrected_item_totals",
+        "cronbach_alpha", "item_total_statistics", "pairwise_sums",
+    ),
+    "reliability_sums": (
+        "CompleteRowSums", "complete_row_sums", "complete_row_sums_from_pairs",
+        "listwise_alpha_from_sums", "pairwise_alpha_from_sums", "responses_with_at_least",
     ),
     "stratified": (
         "StratifiedEstimate", "design_weights", "effective_sample_size", "kish_design_effect",
@@ -125,8 +134,9 @@ _EXPORTS: dict[str, tuple[str, ...]] = {
     ),
     "validity": (
         "average_variance_extracted", "composite_reliability", "dimension_validity",
-        "one_factor_ml", "overall_r_squared", "construct_validity",
+        "overall_r_squared", "construct_validity",
     ),
+    "validity_sums": ("construct_validity_from_sums", "validity_row_sets"),
     "year_over_year": ("YearOverYearChange", "year_over_year_change"),
 }
 _MODULE_OF = {name: module for module, names in _EXPORTS.items() for name in names}

@@ -22,6 +22,7 @@ __all__ = [
     "corrected_item_totals",
     "PooledAlpha",
     "alpha_from_sums",
+    "alpha_with_interval",
     "covariance_from_sums",
     "cronbach_alpha",
     "item_total_statistics",
@@ -265,6 +266,39 @@ def cronbach_alpha(
     if not 0 < confidence < 1:
         raise ValueError("confidence must lie in (0, 1)")
     cov, cor, n_used = _prepare(data, missing)
+    return alpha_with_interval(cov, cor, n_used, missing=missing, confidence=confidence)
+
+
+def alpha_with_interval(cov, cor, n_used: int, *, missing: MissingPolicy,
+                        confidence: float = 0.95) -> CronbachAlpha:
+    """Alpha, standardised alpha and the Feldt interval of :func:`cronbach_alpha` from the
+    item covariance and correlation matrices and the number of rows used.
+
+    Parameters
+    ----------
+    cov, cor : array_like, shape (k, k)
+        Item covariance and correlation matrices (``missing`` says how they were formed).
+    n_used : int
+        Respondents used: rows with >= 2 answered items (pairwise) or complete rows.
+    missing : {"pairwise", "listwise"}
+        Named in the convention.
+    confidence : float, default 0.95
+        Level of the Feldt interval.
+
+    Returns
+    -------
+    CronbachAlpha
+
+    Examples
+    --------
+    >>> a = alpha_with_interval([[1.0, 0.5], [0.5, 1.0]], [[1.0, 0.5], [0.5, 1.0]], 30,
+    ...                         missing="listwise")
+    >>> round(a.alpha, 4), round(a.ci_low, 4), a.n_used
+    (0.6667, 0.2997, 30)
+    """
+    if not 0 < confidence < 1:
+        raise ValueError("confidence must lie in (0, 1)")
+    cov, cor = np.asarray(cov, dtype=float), np.asarray(cor, dtype=float)
     k = cov.shape[0]
     alpha = _alpha_from_cov(cov)
     std_alpha = _standardized_alpha(cor)

@@ -4,7 +4,8 @@ corrected item-total correlations, and how much of the overall item the dimensio
 (R² of an OLS regression).
 
 The one-factor model is fitted by maximum likelihood on the correlation matrix of the
-dimension's items (Jöreskog's ML factor analysis, as R's ``factanal``). ML is scale-free, so
+dimension's items (Jöreskog's ML factor analysis, as R's ``factanal``;
+:mod:`analysis.factor_ml`). ML is scale-free, so
 these loadings equal lavaan's ``cfa(..., std.lv = TRUE)`` ``std.all`` loadings (lavaan fits
 the covariance matrix by ML; standardising its solution gives the same numbers). Principal
 axis factoring would differ from lavaan in the third decimal, so CR and AVE would not match
@@ -22,9 +23,9 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 
 import numpy as np
-from scipy import optimize
 
 from analysis.conventions import validity_convention
+from analysis.factor_ml import OneFactorModel, one_factor_ml
 from analysis.reliability import corrected_item_totals
 
 __all__ = [
@@ -39,21 +40,6 @@ __all__ = [
     "overall_r_squared",
     "construct_validity",
 ]
-
-#: Smallest uniqueness the ML fit may reach (R's ``factanal`` default lower bound); a fit
-#: that stops there is a Heywood case (lavaan would report a negative residual variance).
-MIN_UNIQUENESS = 0.005
-
-
-@dataclass(frozen=True, slots=True)
-class OneFactorModel:
-    """A one-factor ML solution: standardised loadings, uniquenesses and whether the fit
-    stopped at the uniqueness bound (Heywood case)."""
-
-    loadings: tuple[float, ...]
-    uniquenesses: tuple[float, ...]
-    heywood: bool
-    converged: bool
 
 
 @dataclass(frozen=True, slots=True)
@@ -149,83 +135,6 @@ def average_variance_extracted(loadings) -> float:
     return float(np.mean(lam**2))
 
 
-def _first_eigen(r: np.ndarray, psi: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    scale = 1 / np.sqrt(psi)
-    values, vectors = np.linalg.eigh(r * np.outer(scale, scale))
-    return values, vectors[:, -1]
-
-
-def _discrepancy(psi: np.ndarray, r: np.ndarray) -> float:
-    # ML discrepancy minimised over the loadings for fixed uniquenesses (factanal's FAfn).
-    values, _ = _first_eigen(r, psi)
-    rest = values[:-1]
-    return float(-np.sum(np.log(rest) - rest) + 1 - r.shape[0])
-
-
-def _loadings(psi: np.ndarray, r: np.ndarray) -> np.ndarray:
-    values, vector = _first_eigen(r, psi)
-    lam = np.sqrt(psi) * vector * np.sqrt(max(values[-1] - 1, 0.0))
-    return lam if lam.sum() >= 0 else -lam
-
-
-def _gradient(psi: np.ndarray, r: np.ndarray) -> np.ndarray:
-    lam = _loadings(psi, r)
-    return (lam**2 + psi - np.diag(r)) / psi**2
-
-
-def one_factor_ml(correlation) -> OneFactorModel:
-    """Maximum-likelihood one-factor model of a correlation matrix.
-
-    Parameters
-    ----------
-    correlation : array_like, shape (k, k)
-        Positive definite correlation matrix of k >= 3 items.
-
-    Returns
-    -------
-    OneFactorModel
-        Standardised loadings (signed so that their sum is positive), uniquenesses,
-        whether the fit stopped at ``MIN_UNIQUENESS`` and whether the optimiser converged.
-
-    Notes
-    -----
-    Minimises F(Ψ) = log|Σ| + tr(RΣ⁻¹) − log|R| − k with Σ = λλᵀ + Ψ. For fixed Ψ the best λ
-    is Ψ^½ u √(θ − 1), with θ, u the largest eigenvalue and its vector of Ψ^-½ R Ψ^-½; Ψ is
-    then found by bounded quasi-Newton (L-BFGS-B, Ψ in [0.005, 1]) with the analytic
-    gradient, starting from Ψ = (1 − 1/(2k)) / diag(R⁻¹) — as R's ``factanal``.
-
-    References
-    ----------
-    Jöreskog, K. G. (1967). Psychometrika 32, 443-482. Lawley, D. N. & Maxwell, A. E. (1971).
-    Factor Analysis as a Statistical Method, ch. 4. R ``stats::factanal``.
-
-    Examples
-    --------
-    >>> r = [[1.0, 0.56, 0.48], [0.56, 1.0, 0.42], [0.48, 0.42, 1.0]]
-    >>> [round(x, 4) for x in one_factor_ml(r).loadings]
-    [0.8, 0.7, 0.6]
-    """
-    r = np.asarray(correlation, dtype=float)
-    k = r.shape[0]
-    if r.ndim != 2 or k != r.shape[1] or k < 3:
-        raise ValueError("a one-factor model needs a square correlation matrix of >= 3 items")
-    start = (1 - 0.5 / k) / np.diag(np.linalg.inv(r))
-    fit = optimize.minimize(_discrepancy, np.clip(start, MIN_UNIQUENESS, 1), args=(r,),
-                            jac=_gradient, method="L-BFGS-B",
-                            bounds=[(MIN_UNIQUENESS, 1.0)] * k,
-                            options={"ftol": 1e-15, "gtol": 1e-12, "maxiter": 1000})
-    psi = fit.x
-    at_bound = psi <= MIN_UNIQUENESS * (1 + 1e-6)
-    # Judged by the projected gradient, not fit.success: L-BFGS-B reports a failed line
-    # search once it is at the optimum to machine precision (exactly fitting 3 items).
-    gradient = _gradient(psi, r)
-    stationary = np.where(at_bound, np.minimum(gradient, 0), gradient)
-    return OneFactorModel(loadings=tuple(float(v) for v in _loadings(psi, r)),
-                          uniquenesses=tuple(float(v) for v in psi),
-                          heywood=bool(np.any(at_bound)),
-                          converged=bool(np.max(np.abs(stationary)) < 1e-5))
-
-
 def _complete_rows(data, na_code: float | None) -> tuple[np.ndarray, np.ndarray]:
     """The data as floats (no copy when it already is) and its rows without a gap."""
     x = np.asarray(data, dtype=float)
@@ -284,6 +193,17 @@ def dimension_validity(data, *, name: str = "", items: Sequence[str] = (),
     k = x.shape[1]
     items = tuple(items) or tuple(f"item{j + 1}" for j in range(k))
     n = int(complete.sum())
+    too_few = _too_few(name, items, n)
+    if too_few is not None:
+        return too_few
+    x = x[complete]
+    return _fitted(name, items, n, [np.ptp(x[:, j]) == 0 for j in range(k)],
+                   lambda: np.cov(x, rowvar=False))
+
+
+def _too_few(name, items: tuple[str, ...], n: int) -> DimensionValidity | None:
+    """The result when the items or the n complete rows are too few for any figure."""
+    k = len(items)
     if k == 0:
         return _undefined(name, items, n, "no_items", "no items")
     if k == 1:
@@ -292,12 +212,20 @@ def dimension_validity(data, *, name: str = "", items: Sequence[str] = (),
     if n < k + 1:
         return _undefined(name, items, n, "too_few_rows",
                           f"{n} complete rows: too few for {k} items")
-    x = x[complete]
-    constant = [items[j] for j in range(k) if np.ptp(x[:, j]) == 0]
+    return None
+
+
+def _fitted(name, items: tuple[str, ...], n: int, flat: Sequence[bool],
+            covariance) -> DimensionValidity:
+    """The figures from the complete rows' covariance matrix (``covariance()``, asked only
+    when no item is ``flat``, constant, on those rows): shared with the sums' computation
+    (:mod:`analysis.validity_sums`)."""
+    k = len(items)
+    constant = [item for item, is_flat in zip(items, flat, strict=True) if is_flat]
     if constant:
         return _undefined(name, items, n, "no_variance",
                           "no variance in " + ", ".join(constant))
-    cov = np.cov(x, rowvar=False)
+    cov = covariance()
     item_total = tuple(float(v) for v in corrected_item_totals(cov))
     if k == 2:
         return _undefined(name, items, n, "two_items", "two items: a one-factor model is not "
@@ -357,7 +285,16 @@ def overall_r_squared(scores, overall, *, names: Sequence[str] = ()) -> OverallE
     names = tuple(names) or tuple(f"dimension{j + 1}" for j in range(x.shape[1]))
     ok = ~(np.isnan(x).any(axis=1) | np.isnan(y))
     x, y = x[ok], y[ok]
-    n, p = x.shape
+    # From the covariance matrix (O(n p²) once, then p x p): R² = c_xyᵀ C_xx⁻¹ c_xy / c_yy.
+    return _explained(len(y), names, lambda: np.ptp(y) == 0,
+                      lambda: np.cov(np.column_stack([x, y]), rowvar=False))
+
+
+def _explained(n: int, names: tuple[str, ...], y_constant, covariance) -> OverallExplained:
+    """R² from the covariance matrix of the scores and the overall item over the n complete
+    rows (``covariance()``, asked once the item is known not to be constant,
+    ``y_constant()``): shared with :mod:`analysis.validity_sums`."""
+    p = len(names)
 
     def undefined(note: str) -> OverallExplained:
         return OverallExplained(None, None, n, names, (), note)
@@ -366,10 +303,9 @@ def overall_r_squared(scores, overall, *, names: Sequence[str] = ()) -> OverallE
         return undefined("no dimension scores")
     if n <= p + 1:
         return undefined(f"{n} complete rows: too few for {p} dimensions")
-    if np.ptp(y) == 0:
+    if y_constant():
         return undefined("the overall item has no variance")
-    # From the covariance matrix (O(n p²) once, then p x p): R² = c_xyᵀ C_xx⁻¹ c_xy / c_yy.
-    c = np.cov(np.column_stack([x, y]), rowvar=False)
+    c = covariance()
     sd = np.sqrt(np.diag(c)[:p])
     if np.any(sd == 0) or np.linalg.eigvalsh(c[:p, :p] / np.outer(sd, sd))[0] < 1e-10:
         return undefined("the dimension scores are collinear (or one is constant)")
