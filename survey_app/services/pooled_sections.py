@@ -31,15 +31,22 @@ def reliability_section(data: CountedData) -> Reliability:
     for policy in ("pairwise", "listwise"):
         usable = (~np.isnan(y)).sum(axis=1)
         rows = usable >= 2 if policy == "pairwise" else usable == len(scale)
-        if rows.sum() < 3:
-            out[policy] = None
-            continue
-        a = analysis.cronbach_alpha(y, missing=policy)
-        out[policy] = Alpha(alpha=_r(a.alpha, STAT_DECIMALS),
-                            standardized_alpha=_r(a.standardized_alpha, STAT_DECIMALS),
-                            ci=(_r(a.ci_low, STAT_DECIMALS), _r(a.ci_high, STAT_DECIMALS)),
-                            n_used=a.n_used, n_items=a.n_items, convention=a.convention)
-    return Reliability(**out, items=[data.item_ids[j] for j in scale])
+        out[policy] = (None if rows.sum() < 3
+                       else analysis.cronbach_alpha(y, missing=policy))
+    return reliability_from(out, [data.item_ids[j] for j in scale])
+
+
+def reliability_from(alphas: dict, items: list[str]) -> Reliability:
+    """The section from each policy's ``analysis.CronbachAlpha`` (None: fewer than three
+    usable responses)."""
+    out = {}
+    for policy, a in alphas.items():
+        out[policy] = None if a is None else Alpha(
+            alpha=_r(a.alpha, STAT_DECIMALS),
+            standardized_alpha=_r(a.standardized_alpha, STAT_DECIMALS),
+            ci=(_r(a.ci_low, STAT_DECIMALS), _r(a.ci_high, STAT_DECIMALS)),
+            n_used=a.n_used, n_items=a.n_items, convention=a.convention)
+    return Reliability(**out, items=items)
 
 
 def _rounded_all(values) -> list[float] | None:
@@ -59,11 +66,16 @@ def _dimension_validity(v, label: str) -> DimensionValidity:
 def validity_section(data: CountedData) -> Validity:
     """One-factor model per dimension and over all scale items, and the overall item's R²
     on the dimension scores (:func:`analysis.construct_validity`), 9 as missing."""
-    v = analysis.construct_validity(data.codes.T, data.item_ids, data.dimensions,
-                                    data.overall_item, na_code=NA_CODE)
+    return validity_from(analysis.construct_validity(data.codes.T, data.item_ids,
+                                                     data.dimensions, data.overall_item,
+                                                     na_code=NA_CODE), data.labels)
+
+
+def validity_from(v, labels: dict[str, str]) -> Validity:
+    """The section from an ``analysis.Validity`` (``labels`` the dimensions' names)."""
     o = v.overall
     return Validity(
-        dimensions=[_dimension_validity(d, data.labels["dim:" + d.name]) for d in v.dimensions],
+        dimensions=[_dimension_validity(d, labels["dim:" + d.name]) for d in v.dimensions],
         all_items=_dimension_validity(v.scale, "全部评价题"),
         overall=OverallExplained(r_squared=_r(o.r_squared, STAT_DECIMALS),
                                  adjusted_r_squared=_r(o.adjusted_r_squared, STAT_DECIMALS),

@@ -30,7 +30,12 @@ from survey_app.services.counted_data import (
     counted_query,
     questionnaire_layout,
 )
-from survey_app.services.pooled_sections import comments_from, mode_effect_rows
+from survey_app.services.pooled_sections import (
+    comments_from,
+    mode_effect_rows,
+    reliability_from,
+    validity_from,
+)
 from survey_app.services.score_filters import NA_CODE, ScoreFilters, ScoresError
 
 #: The filters a document from the sums may have.
@@ -176,18 +181,42 @@ class SumsSource:
         return comments_from([comment for comment, _terms in rows], self.n, tokens)
 
     def reliability(self):
-        return respondent_sums.reliability_section(self.families, self.pooled_pairs(),
-                                                   self.item_ids, self.overall_item)
+        """Cronbach's alpha, pairwise from the pooled pair sums and the responses by number
+        of scale answers, listwise from the sums over the responses complete on the
+        scale."""
+        scale = [qid for qid in self.item_ids if qid != self.overall_item]
+        counts = self.families.scale_counts
+        alphas = {"pairwise": None, "listwise": None}
+        if analysis.responses_with_at_least(counts, 2) >= 3:
+            pooled: dict = {}
+            pair_sums.add_cells(pooled, self.pairs)
+            alphas["pairwise"] = analysis.pairwise_alpha_from_sums(
+                *pair_sums.matrices(scale, pooled), counts)
+        if analysis.responses_with_at_least(counts, len(scale)) >= 3:
+            alphas["listwise"] = analysis.listwise_alpha_from_sums(
+                self._row_set(respondent_sums.SCALE).select(scale))
+        return reliability_from(alphas, scale)
 
     def validity(self):
-        return respondent_sums.validity_section(self.families, self.item_ids,
-                                                self.dimensions, self.overall_item,
-                                                self.labels)
+        """Construct validity from the listwise sums of its row sets and each item's valid
+        answers."""
+        answered = sum(cell.slots[:, :5].sum(axis=1) for cell in self.stored.cells.values())
+        valid = {qid: int(answered[j]) for j, qid in enumerate(self.item_ids)}
+        sets = {name for name, _a, _b in self.families.listwise}
+        v = analysis.construct_validity_from_sums(
+            self.n, valid, self.dimensions, self.overall_item,
+            {name: self._row_set(name) for name in sets if name != respondent_sums.SCALE},
+            na_code=NA_CODE)
+        return validity_from(v, self.labels)
 
-    def pooled_pairs(self) -> dict:
-        pooled: dict = {}
-        pair_sums.add_cells(pooled, self.pairs)
-        return pooled
+    def _row_set(self, name: str):
+        """One stored listwise row set as analysis.CompleteRowSums (items sorted)."""
+        rows = {(a, b): values for (row_set, a, b), values in self.families.listwise.items()
+                if row_set == name}
+        n = rows.pop((respondent_sums.HEADER, respondent_sums.HEADER))[0]
+        items = sorted(a for a, b in rows if a == b)
+        return analysis.complete_row_sums_from_pairs(
+            items, n, {pair: values[1:] for pair, values in rows.items()})
 
     # ------------------------------------------------------------ raking
 
