@@ -22,6 +22,7 @@ raking        raking (IPF) to roster margins, trimmed; raked means and their lin
 raked_campaign  campaign statistics recomputed with raked weights
 raked_design    a raked design's variance tables, prepared once per cell
 raked_cells     raked rate and index means and their SEs from per-(raking cell, code) sums
+raked_sums      a cell's stored aggregates per raking cell; composites' SEs from pair sums
 bootstrap     bootstrap intervals (percentile/basic/BCa, stratified, multinomial counts)
 stratified    design weights N_h/r_h, pooled estimate, SE with/without FPC, Kish deff
 reliability   Cronbach's alpha (raw, standardised), Feldt CI, item-total, alpha-if-deleted
@@ -110,7 +111,11 @@ _EXPORTS: dict[str, tuple[str, ...]] = {
     "planning": ("aapor_rates", "cochran_sample_size", "contacts_needed", "margin_of_error"),
     "raked_cells": ("RakedCells", "cell_ratio_means", "combination_variances"),
     "raked_design": ("RakedDesign", "design_variance", "design_variances"),
-    "raked_campaign": ("RakedHeadline", "raked_campaign_statistics", "raked_headline"),
+    "raked_campaign": (
+        "RakedHeadline", "raked_campaign_statistics", "raked_cell_headline",
+        "raked_cell_statistics", "raked_headline",
+    ),
+    "raked_sums": ("PairTables", "RakingCellSums", "pair_combination_variances"),
     "raking": (
         "RakedWeights", "calibrated_variance", "rake_weights", "raked_means",
         "raked_point_means", "raked_stratified_mean",

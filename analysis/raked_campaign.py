@@ -21,11 +21,23 @@ from analysis.conventions import DIMENSION_CONVENTION
 from analysis.estimates import MeasureName, dimension_rate, item_estimates, score_from_index
 from analysis.indicator import indicator_from_estimates
 from analysis.intervals import Interval, interval_from_se
-from analysis.raked_cells import RakedCells, cell_ratio_means, combination_variances
+from analysis.raked_cells import (
+    RakedCells,
+    cell_point_means,
+    cell_ratio_means,
+    combination_variances,
+)
+from analysis.raked_sums import RakingCellSums, pair_combination_variances
 from analysis.raking import raked_point_means
 from analysis.response_table import stratum_codes
 
-__all__ = ["RakedHeadline", "raked_campaign_statistics", "raked_headline"]
+__all__ = [
+    "RakedHeadline",
+    "raked_campaign_statistics",
+    "raked_cell_headline",
+    "raked_cell_statistics",
+    "raked_headline",
+]
 
 
 def raked_campaign_statistics(
@@ -80,6 +92,80 @@ def raked_campaign_statistics(
     """
     stratum, population, labels = _strata(strata, population_by_stratum)
     cells = RakedCells.of(responses, weights, stratum, population, margins, na_code=na_code)
+    return _raked_statistics(
+        stats, cells, labels, lambda tables, coef: combination_variances(cells, tables, coef),
+        overall_item=overall_item, confidence=confidence, indicator_measure=indicator_measure,
+        target=target, points=points, rule=rule)
+
+
+def raked_cell_statistics(
+    stats: CampaignStatistics, sums: RakingCellSums, population_by_stratum, weights, *,
+    overall_item: int, confidence: float = 0.95, indicator_measure: MeasureName = "rate",
+    target: float = 0.90, points: float = 10.0, rule=None,
+) -> CampaignStatistics:
+    """:func:`raked_campaign_statistics` from the cell's aggregates per raking cell.
+
+    Parameters
+    ----------
+    stats : CampaignStatistics
+        The design-weighted statistics of the same respondents.
+    sums : RakingCellSums
+        Respondents, category counts and pair sums (of every item of a dimension with more
+        than one item) per raking cell.
+    population_by_stratum : mapping
+        N_h per stratum label.
+    weights : array_like, shape (G,)
+        Each raking cell's raked weight (:func:`analysis.raking.rake_weights` with
+        ``respondents``).
+    overall_item, confidence, indicator_measure, target, points, rule
+        As :func:`raked_campaign_statistics`.
+
+    Returns
+    -------
+    CampaignStatistics
+        Equal to :func:`raked_campaign_statistics` of the respondents (rtol 1e-12).
+
+    Notes
+    -----
+    The items' estimates from the counts (:meth:`RakedCells.of_counts`), the composite's
+    and dimensions' SEs from the pair sums
+    (:func:`analysis.raked_sums.pair_combination_variances`).
+
+    References
+    ----------
+    Lumley, T. (2010). Complex Surveys, section 7.3.
+
+    Examples
+    --------
+    >>> from analysis.campaign import campaign_statistics
+    >>> codes = np.array([[5, 4, 3, 4, 5, 2], [4, 4, 5, 3, 5, 1]])
+    >>> s = campaign_statistics(codes, list("aaabbb"), {"a": 30, "b": 60}, {"d": [0]}, 1,
+    ...                         item_intervals=False, drivers=False, reliability=False)
+    >>> from analysis.raked_sums import PairTables
+    >>> pairs = PairTables.of_records([0], 2, [0, 1], [0, 0], [0, 0], [3, 3], [12, 11],
+    ...                               [12, 11], [50, 45], [2, 2], [2, 2], [2, 2])
+    >>> sums = RakingCellSums(("a", "b"), (), np.array([3, 3]),
+    ...                       np.array([[[0, 0, 1, 1, 1], [0, 1, 0, 1, 1]],
+    ...                                 [[0, 0, 0, 2, 1], [1, 0, 1, 0, 1]]]), pairs)
+    >>> r = raked_cell_statistics(s, sums, {"a": 30, "b": 60}, [10.0, 20.0], overall_item=1)
+    >>> by_rows = raked_campaign_statistics(s, codes, list("aaabbb"), {"a": 30, "b": 60},
+    ...                                     [10.0] * 3 + [20.0] * 3, overall_item=1)
+    >>> bool(np.isclose(r.composite_se, by_rows.composite_se, rtol=1e-12))
+    True
+    """
+    cells, labels, pairs = sums.cells(weights, population_by_stratum)
+    return _raked_statistics(
+        stats, cells, labels,
+        lambda tables, coef: pair_combination_variances(cells, tables, coef, pairs),
+        overall_item=overall_item, confidence=confidence, indicator_measure=indicator_measure,
+        target=target, points=points, rule=rule)
+
+
+def _raked_statistics(stats: CampaignStatistics, cells: RakedCells, labels, variances_of, *,
+                      overall_item: int, confidence: float, indicator_measure: MeasureName,
+                      target: float, points: float, rule) -> CampaignStatistics:
+    """``stats`` with the raked estimates of ``cells``; ``variances_of(tables, coef)``
+    the variances (with FPC first) of the rows' linear combinations ``coef``."""
     n_items = cells.counts.shape[0]
     estimates, tables = cell_ratio_means(
         cells, labels, ["satisfaction rate"] * n_items + ["index"] * n_items)
@@ -94,7 +180,7 @@ def raked_campaign_statistics(
         dimension_weights=[d.weight for d in old.dimensions], weights_method=old.weights_method)
     # One pass over the answers for the composite's and the dimensions' variances.
     coef = _combinations(composite, n_items)
-    variances = combination_variances(cells, tables, coef)[0]
+    variances = variances_of(tables, coef)[0]
     se = float(np.sqrt(variances[0]))
     normal = interval_from_se(composite.overall, se, confidence)
     return replace(
@@ -198,8 +284,59 @@ def raked_headline(stats: CampaignStatistics, responses, strata, population_by_s
     """
     values, stratum, population, _labels = _rate_and_index_values(
         responses, strata, population_by_stratum, na_code)
-    n_items = values.shape[0] // 2
-    means = raked_point_means(values, stratum, weights, population)
+    return _headline(stats, raked_point_means(values, stratum, weights, population),
+                     overall_item)
+
+
+def raked_cell_headline(stats: CampaignStatistics, sums: RakingCellSums,
+                        population_by_stratum, weights, *, overall_item: int) -> RakedHeadline:
+    """:func:`raked_headline` from the cell's category counts per raking cell.
+
+    Parameters
+    ----------
+    stats : CampaignStatistics
+        The design-weighted statistics of the same respondents.
+    sums : RakingCellSums
+        Respondents and category counts per raking cell (margins and pairs not needed).
+    population_by_stratum, weights, overall_item
+        As :func:`raked_cell_statistics`.
+
+    Returns
+    -------
+    RakedHeadline
+        Equal to :func:`raked_headline` of the respondents (rtol 1e-12) and, bit for bit,
+        to the estimates of :func:`raked_cell_statistics`.
+
+    Notes
+    -----
+    The items' means are :func:`analysis.raked_cells.cell_point_means`.
+
+    References
+    ----------
+    Lumley, T. (2010). Complex Surveys, section 7.3.
+
+    Examples
+    --------
+    >>> from analysis.campaign import campaign_statistics
+    >>> codes = np.array([[5, 4, 3, 4, 5, 2], [4, 4, 5, 3, 5, 1]])
+    >>> s = campaign_statistics(codes, list("aaabbb"), {"a": 30, "b": 60}, {"d": [0]}, 1,
+    ...                         item_intervals=False, drivers=False, reliability=False)
+    >>> sums = RakingCellSums(("a", "b"), (), np.array([3, 3]),
+    ...                       np.array([[[0, 0, 1, 1, 1], [0, 1, 0, 1, 1]],
+    ...                                 [[0, 0, 0, 2, 1], [1, 0, 1, 0, 1]]]))
+    >>> h = raked_cell_headline(s, sums, {"a": 30, "b": 60}, [10.0, 20.0], overall_item=1)
+    >>> by_rows = raked_headline(s, codes, list("aaabbb"), {"a": 30, "b": 60},
+    ...                          [10.0] * 3 + [20.0] * 3, overall_item=1)
+    >>> bool(np.isclose(h.composite, by_rows.composite, rtol=1e-12))
+    True
+    """
+    cells = sums.cells(weights, population_by_stratum)[0]
+    return _headline(stats, cell_point_means(cells), overall_item)
+
+
+def _headline(stats: CampaignStatistics, means: np.ndarray, overall_item: int) -> RakedHeadline:
+    """The headline of the raked means of every item's rate, then its index."""
+    n_items = means.size // 2
     old = stats.composite
     composite = composite_index(
         [float(m) for m in means[n_items:]], {d.name: d.items for d in old.dimensions},

@@ -27,7 +27,7 @@ from analysis.raking import RatioTotals, ratio_estimates, with_ses
 from analysis.response_table import stratum_codes
 from analysis.stratified import StratifiedEstimate
 
-__all__ = ["RakedCells", "cell_ratio_means", "combination_variances"]
+__all__ = ["RakedCells", "cell_point_means", "cell_ratio_means", "combination_variances"]
 
 #: Slot 0: no valid answer (missing, NA, out of range); slots 1..5: the answer code.
 _SLOTS = 6
@@ -42,12 +42,14 @@ class RakedCells:
     answers counted per (cell, code); build it once per cell of a document
     (:meth:`of`)."""
 
-    keys: np.ndarray  # items × n: flat index of (item, cell, slot) into items × G × 6
+    # items × n: flat index of (item, cell, slot) into items × G × 6 (None: built from
+    # counts, :meth:`of_counts`, without the respondents)
+    keys: np.ndarray | None
     counts: np.ndarray  # items × G × 6 respondents
     weights: np.ndarray  # G: each cell's weight
     strata: np.ndarray  # G: each cell's stratum
-    respondent_strata: np.ndarray  # n × H indicator of the respondents' strata
-    respondent_weights: np.ndarray  # n
+    respondent_strata: np.ndarray | None  # n × H indicator of the respondents' strata
+    respondent_weights: np.ndarray | None  # n
     populations: np.ndarray  # H: N_h
     respondents: np.ndarray  # H: r_h
     strata_onehot: np.ndarray  # G × H
@@ -90,6 +92,56 @@ class RakedCells:
             indicator_matrix(cell_h, pop.size), tuple(onehots),
             tuple(np.maximum(per_cell @ o, 1) for o in onehots),
             tuple(tuple(om.T @ (per_cell[:, None] * ok) for ok in onehots) for om in onehots))
+
+
+    @classmethod
+    def of_counts(cls, counts, respondents, weights, strata, populations,
+                  margins=()) -> RakedCells:
+        """The cells given by their counts: what :meth:`of` builds from the respondents,
+        without the per-respondent look-up keys (their combinations' variances:
+        :func:`analysis.raked_sums.pair_combination_variances`).
+
+        Parameters
+        ----------
+        counts : array_like, shape (items, G, 5) or (items, G, 7)
+            Respondents per item, raking cell and code 1..5 (then, optionally, NA and
+            missing: checked to add up to ``respondents``).
+        respondents : array_like, shape (G,)
+            Respondents per cell (with or without a valid answer).
+        weights, strata : array_like, shape (G,)
+            Each cell's weight and stratum 0..H-1.
+        populations : array_like, shape (H,)
+            N_h.
+        margins : sequence of array_like of int, shape (G,)
+            Each cell's category in every raking margin.
+
+        Examples
+        --------
+        >>> c = RakedCells.of_counts([[[0, 0, 0, 1, 1], [1, 0, 0, 0, 0]]], [2, 2],
+        ...                          [10.0, 10.0], [0, 1], [20, 20], [[0, 1]])
+        >>> c.counts[0].tolist(), c.margin_counts[0].tolist()
+        ([[0, 0, 0, 0, 1, 1], [1, 1, 0, 0, 0, 0]], [2.0, 2.0])
+        """
+        n = np.asarray(respondents, dtype=float)
+        by_code = np.asarray(counts, dtype=np.int64)
+        valid = by_code[:, :, :5]
+        if by_code.shape[2] == 7 and not np.array_equal(by_code.sum(axis=2),
+                                                        np.broadcast_to(n, valid.shape[:2])):
+            raise ValueError("each item's counts must add up to the cell's respondents")
+        slots = np.concatenate([(n - valid.sum(axis=2))[:, :, None].astype(np.int64), valid],
+                               axis=2)
+        if by_code.shape[2] not in (5, 7) or np.any(slots < 0):
+            raise ValueError("counts: codes 1..5 (and NA, missing) of at most the respondents")
+        w = np.asarray(weights, dtype=float)
+        h = np.asarray(strata, dtype=np.int64)
+        pop = np.asarray(populations, dtype=float)
+        onehots = tuple(indicator_matrix(c, int(c.max(initial=-1)) + 1)
+                        for c in (np.asarray(m, dtype=np.int64) for m in margins))
+        return cls(
+            None, slots, w, h, None, None, pop, np.bincount(h, weights=n, minlength=pop.size),
+            indicator_matrix(h, pop.size), onehots,
+            tuple(np.maximum(n @ o, 1) for o in onehots),
+            tuple(tuple(om.T @ (n[:, None] * ok) for ok in onehots) for om in onehots))
 
 
 def _cells(h: np.ndarray, cats: list[np.ndarray], sizes: list[int],
@@ -184,6 +236,23 @@ def cell_ratio_means(cells: RakedCells, labels, measures=None
                     measures), tables
 
 
+def cell_point_means(cells: RakedCells) -> np.ndarray:
+    """The estimates of :func:`cell_ratio_means`, bit for bit, without their SEs (every
+    item's rate, then its index).
+
+    Examples
+    --------
+    >>> c = RakedCells.of_counts([[[1, 1, 0, 1, 1]]], [5], [10.0], [0], [50])
+    >>> cell_point_means(c).tolist()
+    [0.5, 50.0]
+    """
+    n_items = cells.counts.shape[0]
+    counts = np.concatenate([cells.counts, cells.counts]).astype(float)
+    totals = _totals(cells, counts, np.repeat(np.stack([_RATE, _INDEX]), n_items, axis=0))[0]
+    return np.array([float(totals.share[j] @ totals.means[j])
+                     for j in range(totals.means.shape[0])])
+
+
 def _totals(cells: RakedCells, counts: np.ndarray,
             slot_values: np.ndarray) -> tuple[RatioTotals, np.ndarray]:
     """The rows' per-stratum totals, and y_k − m_h per (cell, slot) (0 in slot 0)."""
@@ -259,6 +328,8 @@ def combination_variances(cells: RakedCells, tables: SweptTables,
     >>> bool(np.isclose(combination_variances(c, t, [[0.0, 2.0]])[0][0], 4 * es[1].se**2))
     True
     """
+    if cells.keys is None:
+        raise ValueError("cells built from counts: use raked_sums.pair_combination_variances")
     coef = np.atleast_2d(np.asarray(coef, dtype=float))
     n_items = cells.keys.shape[0]
     x = np.zeros((coef.shape[0], cells.keys.shape[1]))

@@ -48,7 +48,8 @@ class RakedWeights:
     convention: str
 
 
-def _check_margins(categories, targets, n: int) -> list[tuple[np.ndarray, np.ndarray]]:
+def _check_margins(categories, targets, n: int,
+                   respondents=None) -> list[tuple[np.ndarray, np.ndarray]]:
     out = []
     for cats, target in zip(categories, targets, strict=True):
         cats = np.asarray(cats, dtype=np.int64)
@@ -57,7 +58,8 @@ def _check_margins(categories, targets, n: int) -> list[tuple[np.ndarray, np.nda
             raise ValueError("each margin needs one category 0..k-1 per respondent")
         if np.any(target < 0) or not np.all(np.isfinite(target)):
             raise ValueError("margin targets must be finite and non-negative")
-        if np.any((np.bincount(cats, minlength=target.size) == 0) & (target > 0)):
+        if np.any((np.bincount(cats, weights=respondents, minlength=target.size) == 0)
+                  & (target > 0)):
             raise ValueError("a margin category with a target has no respondents; merge it "
                              "into another category first")
         out.append((cats, target))
@@ -66,7 +68,8 @@ def _check_margins(categories, targets, n: int) -> list[tuple[np.ndarray, np.nda
 
 def rake_weights(categories: Sequence[Sequence[int]], targets: Sequence[Sequence[float]],
                  base_weights, *, trim: tuple[float, float] = (0.3, 3.0),
-                 max_iter: int = 100, tolerance: float = 1e-10) -> RakedWeights:
+                 max_iter: int = 100, tolerance: float = 1e-10,
+                 respondents=None) -> RakedWeights:
     """Rake ``base_weights`` to the margin totals ``targets`` (IPF), with trimming.
 
     Parameters
@@ -85,6 +88,11 @@ def rake_weights(categories: Sequence[Sequence[int]], targets: Sequence[Sequence
     tolerance : float, default 1e-10
         Converged when every weighted category count is within ``tolerance`` × total of its
         target after a pass.
+    respondents : array_like, optional
+        How many respondents each position stands for: positions are then raking cells
+        (respondents with the same base weight and categories, so the same raked weight)
+        and the result is the respondents' weights per cell (``n_trimmed`` counts
+        respondents). Default: one respondent per position.
 
     Returns
     -------
@@ -107,31 +115,57 @@ def rake_weights(categories: Sequence[Sequence[int]], targets: Sequence[Sequence
     >>> r = rake_weights([[0, 0, 1, 1], [0, 1, 0, 1]], [[60, 40], [30, 70]], [25.0] * 4)
     >>> r.converged, r.weights.round(4).tolist()
     (True, [18.0, 42.0, 12.0, 28.0])
+
+    Each of these respondents twice, given as four cells of two:
+
+    >>> c = rake_weights([[0, 0, 1, 1], [0, 1, 0, 1]], [[60, 40], [30, 70]], [12.5] * 4,
+    ...                  respondents=[2, 2, 2, 2])
+    >>> c.weights.round(4).tolist()
+    [9.0, 21.0, 6.0, 14.0]
     """
     w = np.asarray(base_weights, dtype=float).copy()
     if w.ndim != 1 or np.any(w <= 0) or not np.all(np.isfinite(w)):
         raise ValueError("base weights must be positive and finite")
-    margins = _check_margins(categories, targets, w.size)
+    n = _respondent_counts(respondents, w)
+    margins = _check_margins(categories, targets, w.size, n)
     low, high = trim
     if not 0 < low <= 1 <= high:
         raise ValueError("trim must satisfy 0 < low <= 1 <= high")
     lower, upper = low * np.asarray(base_weights, dtype=float), high * np.asarray(
         base_weights, dtype=float)
-    total = float(margins[0][1].sum()) if margins else float(w.sum())
+    total = float(margins[0][1].sum()) if margins else float(_category_sums(
+        np.zeros(w.size, dtype=np.int64), w, n, 1)[0])
     error, iterations = float("inf"), 0
     for iterations in range(1, max_iter + 1):  # noqa: B007 (reported after the loop)
         for cats, target in margins:
-            sums = np.bincount(cats, weights=w, minlength=target.size)
+            sums = _category_sums(cats, w, n, target.size)
             w *= np.divide(target, sums, out=np.ones_like(target), where=sums > 0)[cats]
             np.clip(w, lower, upper, out=w)
-        error = max((float(np.max(np.abs(np.bincount(cats, weights=w, minlength=t.size) - t)))
+        error = max((float(np.max(np.abs(_category_sums(cats, w, n, t.size) - t)))
                      for cats, t in margins), default=0.0)
         if error <= tolerance * total:
             break
-    n_trimmed = int(np.sum(np.isclose(w, lower) | np.isclose(w, upper)))
+    at_bound = np.isclose(w, lower) | np.isclose(w, upper)
+    n_trimmed = int(np.sum(at_bound) if n is None else n[at_bound].sum())
     return RakedWeights(weights=w, iterations=iterations, converged=error <= tolerance * total,
                         max_margin_error=error, n_trimmed=n_trimmed, trim=(low, high),
                         convention=RAKING_CONVENTION.format(low=low, high=high))
+
+
+def _respondent_counts(respondents, w: np.ndarray) -> np.ndarray | None:
+    """``respondents`` as floats (None: one per weight), checked against the weights."""
+    if respondents is None:
+        return None
+    n = np.asarray(respondents, dtype=float)
+    if n.shape != w.shape or np.any(n < 0):
+        raise ValueError("respondents: one non-negative count per base weight")
+    return n
+
+
+def _category_sums(cats: np.ndarray, w: np.ndarray, n: np.ndarray | None,
+                   size: int) -> np.ndarray:
+    """The weighted respondents of every category (``n`` respondents per weight)."""
+    return np.bincount(cats, weights=w if n is None else w * n, minlength=size)
 
 
 def calibrated_variance(influence, weights, strata, populations, margins=(), *,

@@ -123,24 +123,43 @@ def rake_counted(data: CountedData, roster_counts: dict, pops: dict[str, int],
         factor = data.factor(factor_key)
         crossed, inverse = np.unique(groups.codes * len(factor.labels) + factor.codes,
                                      return_inverse=True)
-        households = _roster_margin(roster_counts, filters, position)
-        target = np.empty(crossed.size)
-        for k, key in enumerate(crossed.tolist()):
-            g, label = groups.labels[key // len(factor.labels)], factor.labels[
-                key % len(factor.labels)]
-            target[k] = households.get((g, label), 0) or base[inverse == k].sum()
-        group_of = crossed // len(factor.labels)
-        for g_code, g in enumerate(groups.labels):
-            present = {factor.labels[key % len(factor.labels)]
-                       for key in crossed[group_of == g_code].tolist()}
-            merged += [f"{g}/{name}:{label}" for (hg, label), n in households.items()
-                       if hg == g and n and label not in present]
-            in_group = group_of == g_code
-            target[in_group] *= n_h[g_code] / target[in_group].sum()
+        target, unmatched = margin_targets(
+            (name, position), groups.labels, factor.labels, crossed,
+            lambda k, of=inverse: base[of == k].sum(), n_h, roster_counts, filters)
+        merged += unmatched
         margins.append(inverse.astype(np.int64))
         targets.append(target)
     result = analysis.rake_weights(margins, targets, base, trim=TRIM)
     return CountedRaking(result.weights, tuple(margins), result, tuple(sorted(merged)), base)
+
+
+def margin_targets(margin: tuple[str, int], group_labels, labels, crossed: np.ndarray,
+                   respondents_weighted, n_h: np.ndarray, roster_counts: dict,
+                   filters: ScoreFilters) -> tuple[np.ndarray, list[str]]:
+    """One margin's raking targets and its merged roster categories.
+
+    ``margin`` is (name, roster key position) of :data:`MARGINS`; ``crossed`` the margin's
+    categories with respondents, each group code × len(labels) + label code;
+    ``respondents_weighted(k)`` the design-weighted respondents of category k, its target
+    when the roster has no households there (open-link answers). Each group's targets are
+    then scaled to its N_h (``n_h``, by group code); a roster category of a group without
+    respondents is merged (named in the list returned).
+    """
+    name, position = margin
+    households = _roster_margin(roster_counts, filters, position)
+    target = np.empty(crossed.size)
+    for k, key in enumerate(crossed.tolist()):
+        g, label = group_labels[key // len(labels)], labels[key % len(labels)]
+        target[k] = households.get((g, label), 0) or respondents_weighted(k)
+    group_of = crossed // len(labels)
+    merged = []
+    for g_code, g in enumerate(group_labels):
+        present = {labels[key % len(labels)] for key in crossed[group_of == g_code].tolist()}
+        merged += [f"{g}/{name}:{label}" for (hg, label), n in households.items()
+                   if hg == g and n and label not in present]
+        in_group = group_of == g_code
+        target[in_group] *= n_h[g_code] / target[in_group].sum()
+    return target, merged
 
 
 def _roster_margin(roster_counts: dict, filters: ScoreFilters,
