@@ -23,7 +23,7 @@ from sqlmodel import Session, select
 
 import analysis
 from survey_app.models import Campaign, Community, Project, Response, ResponseMode
-from survey_app.services import category_counts, pair_sums, respondent_sums
+from survey_app.services import category_counts, pair_sums, raking_cells, respondent_sums
 from survey_app.services.count_cells import StoredCells, cell_statistics_from_sums
 from survey_app.services.counted_data import (
     campaign_questionnaires,
@@ -220,11 +220,85 @@ class SumsSource:
 
     # ------------------------------------------------------------ raking
 
+    def _raking_key(self, key) -> tuple:
+        """The raking cell of a stored cell: (group, project code, community code)."""
+        community, group, _mode, project = key
+        return (group, self.project_codes.get(project), self.community_codes.get(community))
+
+    def raking_respondents(self, selects=None) -> dict[tuple, int]:
+        """The selected stored cells' respondents per raking cell (modes added up)."""
+        out: dict[tuple, int] = {}
+        for key, cell in self.stored.cells.items():
+            if cell.respondents and (selects is None or selects(key)):
+                raking_key = self._raking_key(key)
+                out[raking_key] = out.get(raking_key, 0) + cell.respondents
+        return out
+
     def raking(self, roster_counts: dict, pops: dict[str, int], filters: ScoreFilters):
-        raise NotImplementedError
+        """Each group's raking cells raked to the roster's margins
+        (:func:`raking_cells.rake_cells`: the respondents' weights, per cell)."""
+        cells = raking_cells.rake_cells(self.raking_respondents(), roster_counts, pops,
+                                        filters)
+        return None if cells is None else _SumsRaking(self, cells)
 
     def raked_headline(self, stats, pops: dict[str, int], raking):
-        raise NotImplementedError
+        if stats is None or raking is None:
+            return stats
+        sums, weights, population, overall = raking.inputs(stats, None, pops)
+        return analysis.raked_cell_headline(stats, sums, population, weights,
+                                            overall_item=overall)
 
     def raking_ratio_range(self, raking) -> tuple[float, float]:
-        raise NotImplementedError
+        ratio = raking.cells.weights / raking.cells.design_weights
+        return float(ratio.min()), float(ratio.max())
+
+
+class _SumsRaking:
+    """The raking of a SumsSource's cells, as the document uses a raking: its ``result``
+    and ``merged`` categories, and the raked statistics of a document cell."""
+
+    def __init__(self, source: SumsSource, cells):
+        self.source, self.cells = source, cells
+        self.result, self.merged = cells.result, cells.merged
+
+    def inputs(self, design, selects, pops: dict[str, int]):
+        """(RakingCellSums, weights, N_h, overall item's row) of the document cell
+        ``selects`` whose design-weighted statistics are ``design``."""
+        source = self.source
+        items = [it.name for it in design.items]
+        in_dimensions = {i for its in source.dimensions.values() for i in its}
+        counts, pairs = self._rows(selects)
+        sums, weights = raking_cells.cell_sums(
+            self.cells, source.raking_respondents(selects), items,
+            [i for i in items if i in in_dimensions], counts, pairs)
+        respondents = source.stored.by_group(selects)
+        population = {g: max(int(pops.get(g, 0)), c.respondents) for g, c in respondents.items()}
+        return sums, weights, population, items.index(source.overall_item)
+
+    def _rows(self, selects) -> tuple[list[tuple], list[tuple]]:
+        """The selected stored cells' category counts (the missing answers counted as code
+        0) and pair sums, keyed by raking cell, as raking_cells.cell_sums reads them."""
+        source = self.source
+        counts, pairs = [], []
+        for key, cell in source.stored.cells.items():
+            if not cell.respondents or (selects is not None and not selects(key)):
+                continue
+            raking_key = source._raking_key(key)
+            for j, item in enumerate(source.item_ids):
+                codes = cell.slots[j, :6].tolist()
+                counts += [(*raking_key, item, code, n) for code, n in zip(
+                    (1, 2, 3, 4, 5, NA_CODE), codes, strict=True) if n]
+                counts.append((*raking_key, item, 0, cell.respondents - sum(codes)))
+        for (community, group, mode, project, a, b), values in source.pairs.items():
+            key = (community, group, mode, project)
+            if selects is None or selects(key):
+                pairs.append((*source._raking_key(key), a, b, *values[:4], *values[6:]))
+        return counts, pairs
+
+    def cell_statistics(self, design, selects, pops: dict[str, int]):
+        """The cell's statistics under the raked weights (as cell_statistics._raked)."""
+        campaign = self.source.campaign
+        sums, weights, population, overall = self.inputs(design, selects, pops)
+        return analysis.raked_cell_statistics(
+            design, sums, population, weights, overall_item=overall,
+            target=campaign.indicator_target, points=campaign.indicator_points)
