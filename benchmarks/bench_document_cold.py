@@ -10,9 +10,15 @@ server on the same machine it also prints the server backend's CPU seconds (from
 on a machine shared with other work, client CPU + server CPU is what a quiet run's wall
 time would be (less the socket's few milliseconds).
 
+``--source sums`` times the documents read from the stored sums (issue 23 item 4,
+services/sums_source.py) after refreshing them once (the refresh is timed too: the job
+worker's cost per changed campaign); ``rows`` from the counted response rows; ``both``
+(default) one after the other on the same data.
+
 Usage (from benchmarks/):
     ../.venv/bin/python bench_document_cold.py [--responses 100000] [--backend sqlite]
                                                [--url URL --slug heshan-2021] [--runs 5]
+                                               [--source both|rows|sums]
 """
 
 from __future__ import annotations
@@ -32,8 +38,9 @@ from bulk_data import build_campaign, make_bench_app, scratch_database
 from sqlalchemy import text
 
 from analysis import comments as comment_analysis
+from survey_app import row_security
 from survey_app.extensions import db
-from survey_app.services import answer_copies, campaigns, scores
+from survey_app.services import answer_copies, campaigns, category_counts, scores
 from survey_app.services.score_filters import ScoreFilters
 
 
@@ -55,9 +62,21 @@ def _server_cpu(session):
     return seconds
 
 
-def measure(url: str, slug: str, runs: int) -> dict[str, tuple[float, ...]]:
+def refresh_sums(url: str, slug: str) -> float:
+    """Refresh the campaign's stored sums (as the job worker does); the seconds it took."""
+    app = make_bench_app(url, WTF_CSRF_ENABLED=False, SCORE_CACHE_SETTLE_SECONDS=0)
+    with (app.app_context(), row_security.acting_as(row_security.ALL_UNITS),
+          db.write() as session):
+        campaign = campaigns.get_campaign(slug, session=session)
+        t0 = time.perf_counter()
+        category_counts.refresh([campaign], session=session, force=True)
+        return time.perf_counter() - t0
+
+
+def measure(url: str, slug: str, runs: int,
+            rows: bool = False) -> dict[str, tuple[float, ...]]:
     """(median wall, best wall, median CPU, best CPU, median server CPU or NaN) of each
-    weighting's cold document."""
+    weighting's cold document (``rows``: read from the response rows)."""
     app = make_bench_app(url, WTF_CSRF_ENABLED=False, SCORE_CACHE_SETTLE_SECONDS=0)
     out = {}
     with app.app_context():
@@ -74,7 +93,7 @@ def measure(url: str, slug: str, runs: int) -> dict[str, tuple[float, ...]]:
                 s0 = server_cpu() if server_cpu else 0.0
                 t0, c0 = time.perf_counter(), time.process_time()
                 scores.scores_document(campaign, ScoreFilters(weighting=weighting),
-                                       session=session)
+                                       session=session, rows=rows)
                 walls.append(time.perf_counter() - t0)
                 cpus.append(time.process_time() - c0)
                 servers.append(server_cpu() - s0 if server_cpu else float("nan"))
@@ -90,21 +109,29 @@ def main() -> None:
     parser.add_argument("--url", help="an existing database (built by bulk_data) to time")
     parser.add_argument("--slug", default="heshan-2021")
     parser.add_argument("--runs", type=int, default=5)
+    parser.add_argument("--source", default="both", choices=["both", "rows", "sums"])
     args = parser.parse_args()
     if args.url:
-        results = measure(args.url, args.slug, args.runs)
+        _report(args, args.url, args.slug)
     else:
         with scratch_database(args.backend) as url:
-            info = build_campaign(url, args.responses)
-            results = measure(url, info["slug"], args.runs)
+            _report(args, url, build_campaign(url, args.responses)["slug"])
+
+
+def _report(args, url: str, slug: str) -> None:
     print(f"load average {os.getloadavg()[0]:.1f} (1 min) on {os.cpu_count()} CPUs; "
           f"{args.runs} runs")
-    for weighting, (wall, best, cpu, best_cpu, server) in results.items():
-        server_text = "" if math.isnan(server) else (
-            f", server CPU median {server:5.3f} s (client + server {cpu + server:5.3f} s)")
-        print(f"  document cold, {weighting:<7} wall median {wall:6.3f} s (best {best:.3f}), "
-              f"CPU median {cpu:6.3f} s (best {best_cpu:.3f}){server_text}  "
-              f"{'under' if wall < 1 else 'OVER'} 1 s")
+    for source in (("rows", "sums") if args.source == "both" else (args.source,)):
+        if source == "sums":
+            print(f"  refresh of the stored sums (job worker, once): "
+                  f"{refresh_sums(url, slug):6.3f} s")
+        results = measure(url, slug, args.runs, rows=source == "rows")
+        for weighting, (wall, best, cpu, best_cpu, server) in results.items():
+            server_text = "" if math.isnan(server) else (
+                f", server CPU median {server:5.3f} s (client + server {cpu + server:5.3f} s)")
+            print(f"  {source}: document cold, {weighting:<7} wall median {wall:6.3f} s "
+                  f"(best {best:.3f}), CPU median {cpu:6.3f} s (best {best_cpu:.3f})"
+                  f"{server_text}  {'under' if wall < 1 else 'OVER'} 1 s")
 
 
 if __name__ == "__main__":

@@ -176,7 +176,7 @@ def _roster_margin(roster_counts: dict, filters: ScoreFilters,
     return out
 
 
-def _sample_respondents(data: CountedData) -> dict[tuple, int]:
+def sample_respondents(data: CountedData) -> dict[tuple, int]:
     """Counted respondents who answered through the sample (personal link or paper), by
     (group, project code, community code)."""
     through_sample = ~data.factor("modes").mask(ResponseMode.WEB_OPEN.value)
@@ -192,11 +192,12 @@ def _sample_respondents(data: CountedData) -> dict[tuple, int]:
     return out
 
 
-def response_rates(campaign: Campaign, data: CountedData, *, session: Session,
+def response_rates(campaign: Campaign, answered: dict[tuple, int], *, session: Session,
                    sampled=None) -> list[ResponseRateRow]:
     """Sampled households and those with a counted response, by group, project and community
     (one grouped query unless ``sampled``, RosterCounts.sampled, already holds them), with
-    Wilson intervals."""
+    Wilson intervals; ``answered`` the counted respondents who came through the sample by
+    (group, project code, community code) (:func:`sample_respondents`)."""
     # Sampled households by cell (one grouped read); the sampled households with a counted
     # response are the counted respondents who came through the sample (personal link or
     # paper form; open-link responses have no sample denominator), counted in numpy from
@@ -208,7 +209,6 @@ def response_rates(campaign: Campaign, data: CountedData, *, session: Session,
             select(*cell, func.count()).where(Household.campaign_id == campaign.id,
                                               Household.sampled == True)  # noqa: E712
             .group_by(*cell)).all()
-    answered = _sample_respondents(data)
     projects_by_id = dict(session.exec(select(Project.id, Project.code).where(
         Project.campaign_id == campaign.id)).all())
     communities_by_id = dict(session.exec(select(Community.id, Community.code)).all())
@@ -270,22 +270,24 @@ def _headline(overall: str, design, raked) -> list[HeadlineDifference]:
     return out
 
 
-def nonresponse_section(campaign: Campaign, data: CountedData, raking: CountedRaking | None,
+def nonresponse_section(campaign: Campaign, overall_item: str, answered: dict[tuple, int],
+                        raking, ratio_range: tuple[float, float] | None,
                         design_stats, raked_stats, *, weighting: str,
                         session: Session, sampled=None) -> NonResponse:
-    """The document's non-response section (see the module docstring); ``sampled`` as
-    :func:`response_rates` takes it."""
-    rates = response_rates(campaign, data, session=session, sampled=sampled)
-    headline = _headline(data.overall_item, design_stats, raked_stats)
+    """The document's non-response section (see the module docstring); ``answered`` and
+    ``sampled`` as :func:`response_rates` takes them; ``raking`` has the raking's
+    ``result`` and ``merged`` categories, ``ratio_range`` the least and greatest ratio of
+    raked to design weight."""
+    rates = response_rates(campaign, answered, session=session, sampled=sampled)
+    headline = _headline(overall_item, design_stats, raked_stats)
     summary = None
     if raking is not None:
-        ratio = raking.weights / raking.design_weights
         res = raking.result
         summary = RakingSummary(
             margins=[m[0] for m in MARGINS], iterations=res.iterations,
             converged=res.converged, max_margin_error=_r(res.max_margin_error, 6),
             trimmed=res.n_trimmed, trim=res.trim, merged_categories=list(raking.merged),
-            weight_ratio_range=(_r(ratio.min(), 4), _r(ratio.max(), 4)))
+            weight_ratio_range=(_r(ratio_range[0], 4), _r(ratio_range[1], 4)))
     return NonResponse(weighting=weighting, response_rates=rates, raking=summary,
                        headline=headline,
                        limitation_zh=limitation_sentence(rates, headline[0].difference),

@@ -31,15 +31,22 @@ def reliability_section(data: CountedData) -> Reliability:
     for policy in ("pairwise", "listwise"):
         usable = (~np.isnan(y)).sum(axis=1)
         rows = usable >= 2 if policy == "pairwise" else usable == len(scale)
-        if rows.sum() < 3:
-            out[policy] = None
-            continue
-        a = analysis.cronbach_alpha(y, missing=policy)
-        out[policy] = Alpha(alpha=_r(a.alpha, STAT_DECIMALS),
-                            standardized_alpha=_r(a.standardized_alpha, STAT_DECIMALS),
-                            ci=(_r(a.ci_low, STAT_DECIMALS), _r(a.ci_high, STAT_DECIMALS)),
-                            n_used=a.n_used, n_items=a.n_items, convention=a.convention)
-    return Reliability(**out, items=[data.item_ids[j] for j in scale])
+        out[policy] = (None if rows.sum() < 3
+                       else analysis.cronbach_alpha(y, missing=policy))
+    return reliability_from(out, [data.item_ids[j] for j in scale])
+
+
+def reliability_from(alphas: dict, items: list[str]) -> Reliability:
+    """The section from each policy's ``analysis.CronbachAlpha`` (None: fewer than three
+    usable responses)."""
+    out = {}
+    for policy, a in alphas.items():
+        out[policy] = None if a is None else Alpha(
+            alpha=_r(a.alpha, STAT_DECIMALS),
+            standardized_alpha=_r(a.standardized_alpha, STAT_DECIMALS),
+            ci=(_r(a.ci_low, STAT_DECIMALS), _r(a.ci_high, STAT_DECIMALS)),
+            n_used=a.n_used, n_items=a.n_items, convention=a.convention)
+    return Reliability(**out, items=items)
 
 
 def _rounded_all(values) -> list[float] | None:
@@ -59,11 +66,16 @@ def _dimension_validity(v, label: str) -> DimensionValidity:
 def validity_section(data: CountedData) -> Validity:
     """One-factor model per dimension and over all scale items, and the overall item's R²
     on the dimension scores (:func:`analysis.construct_validity`), 9 as missing."""
-    v = analysis.construct_validity(data.codes.T, data.item_ids, data.dimensions,
-                                    data.overall_item, na_code=NA_CODE)
+    return validity_from(analysis.construct_validity(data.codes.T, data.item_ids,
+                                                     data.dimensions, data.overall_item,
+                                                     na_code=NA_CODE), data.labels)
+
+
+def validity_from(v, labels: dict[str, str]) -> Validity:
+    """The section from an ``analysis.Validity`` (``labels`` the dimensions' names)."""
     o = v.overall
     return Validity(
-        dimensions=[_dimension_validity(d, data.labels["dim:" + d.name]) for d in v.dimensions],
+        dimensions=[_dimension_validity(d, labels["dim:" + d.name]) for d in v.dimensions],
         all_items=_dimension_validity(v.scale, "全部评价题"),
         overall=OverallExplained(r_squared=_r(o.r_squared, STAT_DECIMALS),
                                  adjusted_r_squared=_r(o.adjusted_r_squared, STAT_DECIMALS),
@@ -74,7 +86,8 @@ def validity_section(data: CountedData) -> Validity:
 
 def mode_effects_section(data: CountedData) -> list[ModeEffect]:
     """Web against paper, and web against interviews (issue 22) when there are any, per item
-    and household group; each comparison leaves the third mode out."""
+    and household group (groups in their sorted order); each comparison leaves the third
+    mode out."""
     factor = data.factor("modes")
     modes = np.where(factor.mask(ResponseMode.PAPER.value), "paper",
                      np.where(factor.mask(ResponseMode.INTERVIEW.value), "interview", "web"))
@@ -84,10 +97,20 @@ def mode_effects_section(data: CountedData) -> list[ModeEffect]:
     for other in compared:
         effects = analysis.item_mode_effects(data.codes, modes, groups.codes, na_code=NA_CODE,
                                              paper=other)
-        for qid, item_effects in zip(data.item_ids, effects, strict=True):
-            out.extend(_mode_effect_row(qid, groups.labels[effect.stratum], other, effect)
-                       for effect in item_effects)
+        # The group codes follow the sorted labels: sorted by code, the rows do not depend
+        # on which group answered first.
+        effects = [sorted(item_effects, key=lambda e: e.stratum) for item_effects in effects]
+        out += mode_effect_rows(data.item_ids, effects, other,
+                                lambda stratum: groups.labels[stratum])
     return out
+
+
+def mode_effect_rows(item_ids, effects, other: str, group_of) -> list[ModeEffect]:
+    """The section's rows of one comparison (web against ``other``): ``effects`` per item,
+    one per stratum; ``group_of`` the household group of a stratum label."""
+    return [_mode_effect_row(qid, group_of(effect.stratum), other, effect)
+            for qid, item_effects in zip(item_ids, effects, strict=True)
+            for effect in item_effects]
 
 
 def _mode_effect_row(qid: str, group: str, other: str, effect) -> ModeEffect:
@@ -106,14 +129,21 @@ def _mode_effect_row(qid: str, group: str, other: str, effect) -> ModeEffect:
 
 
 def comments_section(data: CountedData) -> Comments:
+    return comments_from(data.comments, len(data.comments), data.comment_tokens)
+
+
+def comments_from(comments: list[str], n_responses: int,
+                  tokens: dict[str, list[str]]) -> Comments:
+    """The comment themes of the counted responses' ``comments`` (in response order; empty
+    ones may be left out, ``n_responses`` counts them), ``tokens`` their stored words."""
     # The themes are read as the residents' problems (the report's 主要问题): a comment that
     # only thanks or praises counts as a comment but gives no theme.
-    written = [c.strip() for c in data.comments if c and c.strip()]
+    written = [c.strip() for c in comments if c and c.strip()]
     praise = {text for text in set(written) if analysis.is_praise(text)}  # once per text
     raising = [c for c in written if c not in praise]
     themes = analysis.comment_themes(raising, top_n=10, user_words=COMMENT_USER_WORDS,
-                                     segmented=data.comment_tokens)
-    return Comments(n_comments=len(data.comments), n_empty=len(data.comments) - len(written),
+                                     segmented=tokens)
+    return Comments(n_comments=n_responses, n_empty=n_responses - len(written),
                     themes=[CommentTheme(term=t.term, comment_count=t.comment_count,
                                          occurrences=t.occurrences, examples=list(t.examples))
                             for t in themes.themes])

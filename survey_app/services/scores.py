@@ -19,25 +19,13 @@ from __future__ import annotations
 
 from dataclasses import asdict, dataclass
 
-import numpy as np
 from sqlalchemy import func
 from sqlmodel import Session, select
 
 import analysis
 from survey_app.models import Campaign, Community, Household, Project
 from survey_app.services import campaign_years, nonresponse, year_over_year
-from survey_app.services.cell_statistics import cell_statistics, raked_headline
-from survey_app.services.counted_data import (
-    CountedData,
-    gc_paused,
-    load_counted,
-    snapshot_id,
-    unverified_count,
-)
-from survey_app.services.pooled_sections import comments_section as _comments
-from survey_app.services.pooled_sections import mode_effects_section as _mode_effects
-from survey_app.services.pooled_sections import reliability_section as _reliability
-from survey_app.services.pooled_sections import validity_section as _validity
+from survey_app.services.counted_data import gc_paused, unverified_count
 from survey_app.services.score_filters import (
     GROUP_LABELS,
     MIN_CELL,
@@ -49,6 +37,7 @@ from survey_app.services.score_filters import (
     ScoresError,
 )
 from survey_app.services.score_filters import rounded as _r
+from survey_app.services.score_sources import open_source
 from survey_app.services.scores_model import (
     AppliedFilters,
     BreakdownCell,
@@ -175,27 +164,34 @@ def _suppressed(respondents: int) -> SuppressedCell:
     return SuppressedCell(respondents=respondents, suppressed=True)
 
 
-def _cell_with_statistics(data: CountedData, mask: np.ndarray, pops: dict[str, int], *,
+def _cell_with_statistics(source, selector, pops: dict[str, int], *,
                           drivers: bool = False, raking=None):
     """The cell's document, the campaign_statistics it came from and the design-weighted
     ones (the same unless raked; both None if suppressed)."""
-    respondents = int(mask.sum())
+    respondents = source.respondents(selector)
     if respondents < MIN_CELL:
         return _suppressed(respondents), None, None
-    stats, design = cell_statistics(data, mask, pops, drivers=drivers, raking=raking)
+    respondents, stats, design, summary, group_of = source.cell(selector, pops,
+                                                                drivers=drivers,
+                                                                raking=raking)
+    cell = cell_document(respondents, pops, stats, source.item_ids, summary, group_of)
+    return cell, stats, design
+
+
+def cell_document(respondents: int, pops: dict[str, int], stats, item_ids: list[str],
+                  summary, group_of) -> FullCell:
+    """A cell of at least MIN_CELL respondents laid out from its statistics (None: only
+    counts); ``summary(j)`` the unweighted summary of item j over the cell (for items the
+    statistics left out), ``group_of`` the household group of a stratum label."""
     by_name = {} if stats is None else {it.name: it for it in stats.items}
     items = {}
-    for j, qid in enumerate(data.item_ids):
+    for j, qid in enumerate(item_ids):
         it = by_name.get(qid)
         if it is None:
-            counts = analysis.category_counts(data.codes[j, mask], na_code=NA_CODE)
-            summary = analysis.summary_from_counts(counts.counts, n_na=counts.n_na,
-                                                   n_missing=counts.n_missing)
-            items[qid] = _item_cell(None, summary, respondents)
+            items[qid] = _item_cell(None, summary(j), respondents)
         else:
-            labels = data.factor("groups").labels
             items[qid] = _item_cell(it.estimates, it.summary, respondents,
-                                    sorted(labels[st.label] for st in it.rate.strata))
+                                    sorted(group_of(st.label) for st in it.rate.strata))
     dimensions, composite = {}, None
     if stats is not None:
         dimensions = _dimension_cells(stats, items)
@@ -203,10 +199,9 @@ def _cell_with_statistics(data: CountedData, mask: np.ndarray, pops: dict[str, i
         composite = CompositeIndex(estimate=_r(stats.composite.overall, SCORE_DECIMALS),
                                    ci=(_r(ci.low, SCORE_DECIMALS), _r(ci.high, SCORE_DECIMALS)),
                                    se=_r(stats.composite_se, STAT_DECIMALS + 2))
-    cell = FullCell(respondents=respondents, suppressed=False,
+    return FullCell(respondents=respondents, suppressed=False,
                     population={g: int(p) for g, p in sorted(pops.items())}, items=items,
                     dimensions=dimensions, composite_index=composite)
-    return cell, stats, design
 
 
 def _dimension_cells(stats, item_cells: dict[str, ItemCell]) -> dict[str, DimensionCell]:
@@ -269,126 +264,131 @@ def _named(code: str, label: str, cell: Cell) -> BreakdownRow:
                          **{name: getattr(cell, name) for name in FullCell.model_fields})
 
 
-def _breakdown(data: CountedData, key: str, names: dict[str, str],
+def _breakdown(source, key: str, names: dict[str, str],
                roster: RosterCounts, raking=None) -> list[BreakdownRow]:
     rows = []
-    for code in data.factor(key).values():
+    for code in source.values(key):
         pops = (roster.populations(project=code) if key == "projects"
                 else roster.populations(community=code))
-        cell = _cell_with_statistics(data, data.factor(key).mask(code), pops,
-                                     raking=raking)[0]
+        cell = _cell_with_statistics(source, (key, code), pops, raking=raking)[0]
         rows.append(_named(code, names.get(code, code), cell))
     return rows
 
 
 def scores_document(campaign: Campaign, filters: ScoreFilters | None = None, *,
-                    session: Session) -> ScoresDocument:
+                    session: Session, rows: bool = False) -> ScoresDocument:
     """All scores of ``campaign`` under ``filters`` as one immutable document, with its
-    headline figures against its predecessor's (:mod:`~survey_app.services.year_over_year`)."""
+    headline figures against its predecessor's (:mod:`~survey_app.services.year_over_year`).
+
+    From the stored sums where they can give it (:mod:`~survey_app.services.score_sources`),
+    else (or with ``rows``) from the counted response rows: the same document.
+    """
     filters = filters or ScoreFilters()
     with gc_paused():
-        doc = _scores_document(campaign, filters, session=session)
+        doc = _scores_document(campaign, filters, session=session, rows=rows)
         previous = campaign_years.previous_campaign(campaign, session=session)
         if previous is None:
             return doc
-        return year_over_year.compared(doc, campaign, previous,
-                                       headline_cells(previous, filters, session=session),
-                                       session=session)
+        return year_over_year.compared(
+            doc, campaign, previous,
+            headline_cells(previous, filters, session=session, rows=rows), session=session)
 
 
-def headline_cells(campaign: Campaign, filters: ScoreFilters, *, session: Session):
+def headline_cells(campaign: Campaign, filters: ScoreFilters, *, session: Session,
+                   rows: bool = False):
     """(respondents, pooled cell, group rows) of ``campaign``: the part of its document a
     following year compares with."""
-    data = load_counted(campaign, filters, session=session)
+    source = open_source(campaign, filters, session=session, rows=rows)
     roster = roster_counts(campaign, session=session)
     pops = roster.populations(project=filters.project, community=filters.community)
-    raking = (nonresponse.rake_counted(data, roster.counts, pops, filters)
+    raking = (source.raking(roster.counts, pops, filters)
               if filters.weighting == "raked" else None)
-    n = len(data.response_ids)
-    pooled = _cell_with_statistics(data, np.ones(n, dtype=bool), pops, raking=raking)[0]
-    return n, pooled, _strata_and_groups(data, pops, raking)[1]
+    pooled = _cell_with_statistics(source, None, pops, raking=raking)[0]
+    return source.n, pooled, _strata_and_groups(source, pops, raking)[1]
 
 
-def _scores_document(campaign: Campaign, filters: ScoreFilters, *,
-                     session: Session) -> ScoresDocument:
-    data = load_counted(campaign, filters, session=session)
+def _scores_document(campaign: Campaign, filters: ScoreFilters, *, session: Session,
+                     rows: bool = False) -> ScoresDocument:
+    source = open_source(campaign, filters, session=session, rows=rows)
     roster = roster_counts(campaign, session=session)
     pops = roster.populations(project=filters.project, community=filters.community)
-    n = len(data.response_ids)
-    raking = nonresponse.rake_counted(data, roster.counts, pops, filters)
+    raking = source.raking(roster.counts, pops, filters)
     used = raking if filters.weighting == "raked" else None
-    pooled, stats, design = _cell_with_statistics(data, np.ones(n, dtype=bool), pops,
-                                                  drivers=True, raking=used)
-    strata, groups = _strata_and_groups(data, pops, used)
+    pooled, stats, design = _cell_with_statistics(source, None, pops, drivers=True,
+                                                  raking=used)
+    strata, groups = _strata_and_groups(source, pops, used)
     return ScoresDocument(
         campaign=CampaignHeading(slug=campaign.slug, title=campaign.title, year=campaign.year,
                                  district=campaign.district),
         filters=AppliedFilters(**asdict(filters)),
-        snapshot=snapshot_id(data.snapshot_lines),
-        n_respondents=n,
+        snapshot=source.snapshot,
+        n_respondents=source.n,
         unverified=unverified_count(campaign, filters, session=session),
         conventions=nonresponse.conventions_for(CONVENTIONS, filters.weighting),
-        items=[RatingItem(id=qid, label=data.labels[qid], dimension=_dimension_of(data, qid),
-                          overall=qid == data.overall_item) for qid in data.item_ids],
-        dimensions=[Dimension(id=d, label=data.labels["dim:" + d], items=items)
-                    for d, items in data.dimensions.items()],
-        overall_item=data.overall_item,
+        items=[RatingItem(id=qid, label=source.labels[qid],
+                          dimension=_dimension_of(source.dimensions, qid),
+                          overall=qid == source.overall_item) for qid in source.item_ids],
+        dimensions=[Dimension(id=d, label=source.labels["dim:" + d], items=items)
+                    for d, items in source.dimensions.items()],
+        overall_item=source.overall_item,
         strata=strata,
         pooled=pooled,
         groups=groups,
-        projects=_breakdown(data, "projects", _project_names(campaign, session), roster, used),
-        communities=_breakdown(data, "communities", _community_names(session), roster, used),
-        **_pooled_analyses(campaign, data, stats),
-        nonresponse=_nonresponse(campaign, data, pops, raking, (stats, design), filters,
+        projects=_breakdown(source, "projects", _project_names(campaign, session), roster,
+                            used),
+        communities=_breakdown(source, "communities", _community_names(session), roster, used),
+        **_pooled_analyses(campaign, source, stats),
+        nonresponse=_nonresponse(campaign, source, pops, raking, (stats, design), filters,
                                  session, roster.sampled),
     )
 
 
-def _nonresponse(campaign, data: CountedData, pops, raking, pooled, filters, session,
-                 sampled=None):
+def _nonresponse(campaign, source, pops, raking, pooled, filters, session, sampled=None):
     """The non-response section: the pooled cell's headline figures under both weightings
     (``pooled`` its statistics and design-weighted statistics; None below MIN_CELL
     respondents; ``sampled`` RosterCounts.sampled). Only the raked point estimates are
     computed for a design-weighted document: the section shows no SE of the other
     weighting."""
-    if len(data.response_ids) < MIN_CELL:
+    if source.n < MIN_CELL:
         return None
     stats, design = pooled
     raked = stats
     if filters.weighting != "raked":
-        raked = raked_headline(data, stats, pops, raking)
-    return nonresponse.nonresponse_section(campaign, data, raking, design, raked,
-                                           weighting=filters.weighting, session=session,
-                                           sampled=sampled)
+        raked = source.raked_headline(stats, pops, raking)
+    return nonresponse.nonresponse_section(
+        campaign, source.overall_item, source.sample_respondents(), raking,
+        None if raking is None else source.raking_ratio_range(raking), design, raked,
+        weighting=filters.weighting, session=session, sampled=sampled)
 
 
-def _strata_and_groups(data: CountedData, pops: dict[str, int],
+def _strata_and_groups(source, pops: dict[str, int],
                        raking=None) -> tuple[list[Stratum], list[BreakdownRow]]:
     """The household groups: their design weights, and their cells."""
     strata, groups = [], []
-    for g in sorted(set(pops) | set(data.groups)):
-        in_group = data.factor("groups").mask(g)
-        r = int(in_group.sum())
+    for g in sorted(set(pops) | source.groups()):
+        r = source.respondents(("groups", g))
         strata.append(Stratum(group=g, label=GROUP_LABELS.get(g, g),
                               population=int(pops.get(g, 0)), respondents=r,
                               design_weight=_r(max(pops.get(g, 0), r) / r, 4) if r else None))
-        cell = _cell_with_statistics(data, in_group, {g: pops.get(g, 0)}, raking=raking)[0]
+        cell = _cell_with_statistics(source, ("groups", g), {g: pops.get(g, 0)},
+                                     raking=raking)[0]
         groups.append(_named(g, GROUP_LABELS.get(g, g), cell))
     return strata, groups
 
 
-def _pooled_analyses(campaign: Campaign, data: CountedData, stats) -> dict:
+def _pooled_analyses(campaign: Campaign, source, stats) -> dict:
     """Reliability, validity, indicator, drivers, IPA, mode effects and comment themes of
     the pooled cell; empty (None, no rows) when fewer than MIN_CELL responses are counted."""
-    if len(data.response_ids) < MIN_CELL:
+    if source.n < MIN_CELL:
         return {"reliability": None, "validity": None, "drivers": [], "ipa": None,
                 "indicator": None, "mode_effects": [], "comments": None}
-    out = {"reliability": _reliability(data), "validity": _validity(data), "drivers": [],
-           "ipa": None, "indicator": None}
+    labels = source.labels
+    out = {"reliability": source.reliability(), "validity": source.validity(),
+           "drivers": [], "ipa": None, "indicator": None}
     if stats is not None:
-        out["indicator"] = _indicator_of(campaign, data, stats)
+        out["indicator"] = _indicator_of(campaign, source.overall_item, stats)
         out["drivers"] = [
-            Driver(dimension=d.name, label=data.labels["dim:" + d.name],
+            Driver(dimension=d.name, label=labels["dim:" + d.name],
                    importance=_r(coef, STAT_DECIMALS), p_value=_r(p, STAT_DECIMALS),
                    n_used=n_used)
             for d, coef, p, n_used in zip(stats.composite.dimensions,
@@ -397,17 +397,17 @@ def _pooled_analyses(campaign: Campaign, data: CountedData, stats) -> dict:
         out["ipa"] = ImportancePerformance(
             importance_cut=_r(stats.ipa.importance_cut, STAT_DECIMALS),
             performance_cut=_r(stats.ipa.performance_cut, SCORE_DECIMALS),
-            points=[IpaPoint(dimension=p.label, label=data.labels["dim:" + p.label],
+            points=[IpaPoint(dimension=p.label, label=labels["dim:" + p.label],
                              importance=_r(p.importance, STAT_DECIMALS),
                              performance=_r(p.performance, SCORE_DECIMALS),
                              quadrant=p.quadrant) for p in stats.ipa.points])
-    out["mode_effects"] = _mode_effects(data)
-    out["comments"] = _comments(data)
+    out["mode_effects"] = source.mode_effects()
+    out["comments"] = source.comments()
     return out
 
 
-def _indicator_of(campaign: Campaign, data: CountedData, stats) -> Indicator:
-    overall = next(it for it in stats.items if it.name == data.overall_item)
+def _indicator_of(campaign: Campaign, overall_item: str, stats) -> Indicator:
+    overall = next(it for it in stats.items if it.name == overall_item)
     return _indicator(campaign, overall.estimates)
 
 
@@ -421,23 +421,21 @@ def indicator_document(campaign: Campaign, filters: ScoreFilters | None = None, 
     """
     filters = filters or ScoreFilters()
     with gc_paused():
-        data = load_counted(campaign, filters, session=session)
+        source = open_source(campaign, filters, session=session)
         roster = roster_counts(campaign, session=session)
         pops = roster.populations(project=filters.project, community=filters.community)
-        n = len(data.response_ids)
         indicator = None
-        if n >= MIN_CELL:
-            raking = (nonresponse.rake_counted(data, roster.counts, pops, filters)
+        if source.n >= MIN_CELL:
+            raking = (source.raking(roster.counts, pops, filters)
                       if filters.weighting == "raked" else None)
-            stats = _cell_with_statistics(data, np.ones(n, dtype=bool), pops,
-                                          raking=raking)[1]
+            stats = _cell_with_statistics(source, None, pops, raking=raking)[1]
             if stats is not None:
-                indicator = _indicator_of(campaign, data, stats)
-        return IndicatorDocument(n_respondents=n, indicator=indicator)
+                indicator = _indicator_of(campaign, source.overall_item, stats)
+        return IndicatorDocument(n_respondents=source.n, indicator=indicator)
 
 
-def _dimension_of(data: CountedData, qid: str) -> str | None:
-    for d, items in data.dimensions.items():
+def _dimension_of(dimensions: dict[str, list[str]], qid: str) -> str | None:
+    for d, items in dimensions.items():
         if qid in items:
             return d
     return None

@@ -26,7 +26,7 @@ from survey_app.models import (
     QuestionnaireVersion,
     Response,
 )
-from survey_app.services import campaigns, counted_data, demo, scores
+from survey_app.services import campaigns, counted_data, demo, score_sources, scores
 from survey_app.services.answer_copies import (
     RatingCodesError,
     encode_rating_codes,
@@ -212,8 +212,9 @@ def test_scores_from_rating_codes_equal_scores_from_answer_rows(session, monkeyp
         data.comment_tokens = {}  # every comment segmented now, none from comment_terms
         return data
 
-    monkeypatch.setattr(scores, "load_counted", from_answer_rows)
-    assert [scores.scores_document(campaign, f, session=session) for f in filters] == from_codes
+    monkeypatch.setattr(score_sources, "load_counted", from_answer_rows)
+    assert [scores.scores_document(campaign, f, session=session, rows=True)
+            for f in filters] == from_codes
 
 
 @pytest.mark.demo_data

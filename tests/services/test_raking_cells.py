@@ -74,9 +74,11 @@ def test_raking_cells_give_the_respondents_weights(session, heshan, filters):
     assert_allclose([ratio.min(), ratio.max()], [ref_ratio.min(), ref_ratio.max()],
                     rtol=1e-12)
     # The non-response section reports the cells' raking as the respondents'.
-    sections = [nonresponse.nonresponse_section(heshan, data, raking, None, None,
-                                                weighting="design", session=session)
-                for raking in (got, ref)]
+    sections = [nonresponse.nonresponse_section(
+        heshan, data.overall_item, nonresponse.sample_respondents(data), raking,
+        (float((raking.weights / raking.design_weights).min()),
+         float((raking.weights / raking.design_weights).max())), None, None,
+        weighting="design", session=session) for raking in (got, ref)]
     assert sections[0].raking == sections[1].raking is not None
 
 
