@@ -142,11 +142,11 @@ def _respond(session, campaign, versions, rng, household, mode, level: float) ->
                    values=_answers(questionnaire, rng, level), questionnaire=questionnaire)
 
 
-def _campaign(session, layout: str):
+def _campaign(session, layout: str, seed: int):
     """``two_versions``: each group its own version (an item only one group is asked);
     ``one_version``: both groups version ``a``, so every pair of scale items is answered
     together somewhere and the reliability is defined."""
-    rng = random.Random(2026)
+    rng = random.Random(seed)
     campaign = make_campaign(session, year=2022)
     versions = {}
     for group, name in ((HouseholdGroup.RENTAL_SUBSIDY, "a"), (HouseholdGroup.RELOCATED, "b")):
@@ -177,11 +177,20 @@ def _campaign(session, layout: str):
     return campaign
 
 
-@pytest.fixture(params=["two_versions", "one_version"])
+#: (layout, seed). Seeds 2 and 7 give figures whose exact value is a tie at the document's
+#: decimals (a project's raked fairness rate 99/160 = 0.61875; the least raked/design
+#: weight ratio 0.95875), which the two sources compute with different last bits
+#: (score_filters.rounded).
+LAYOUTS = [("two_versions", 2026), ("one_version", 2026), ("two_versions", 2),
+           ("one_version", 7)]
+
+
+@pytest.fixture(params=LAYOUTS, ids=[f"{layout}-{seed}" for layout, seed in LAYOUTS])
 def layouts(app, session, request):
-    campaign = _campaign(session, request.param)
+    layout, seed = request.param
+    campaign = _campaign(session, layout, seed)
     category_counts.refresh([campaign], session=session)
-    return request.param, campaign
+    return layout, campaign
 
 
 @pytest.mark.parametrize("filters", WEIGHTINGS, ids=["design", "raked"])
