@@ -220,9 +220,13 @@ def pair_combination_variances(cells: RakedCells, tables: SweptTables, coef,
             moments = _centred(pairs.n, pairs.code_sums, pairs.code_products, _CODE_CENTRE)
         squares += _cell_squares(on[:, None, :] * a.T, on[:, None, :] * b.T, k, *moments)
     w = cells.weights
-    return stratified_variances(((coef @ tables.sums) * w) @ cells.strata_onehot,
-                                (squares * (w * w)) @ cells.strata_onehot,
-                                cells.respondents, cells.populations)
+    variances = stratified_variances(((coef @ tables.sums) * w) @ cells.strata_onehot,
+                                     (squares * (w * w)) @ cells.strata_onehot,
+                                     cells.respondents, cells.populations)
+    # Σ X² expanded from the pair moments cancels differently from the respondents' own
+    # squares: a variance that is 0 (a multi-item dimension swept to constants in a small
+    # cell) can come out a few ulps below 0 here, where the square root must give 0.
+    return tuple(np.maximum(v, 0.0) for v in variances)
 
 
 def _cell_squares(a: np.ndarray, b: np.ndarray, k: np.ndarray, n: np.ndarray, z: np.ndarray,

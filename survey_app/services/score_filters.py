@@ -66,10 +66,19 @@ class ScoreFilters:
 def rounded(value: float | None, decimals: int) -> float | None:
     """``value`` rounded for a document; None for a missing, NaN or infinite value.
 
+    The value is first taken to 12 significant digits: a figure whose exact value is a tie
+    at ``decimals`` (a raked rate of 99/160 = 0.61875) is computed from the response rows
+    and from the stored sums with different last bits (0.6187499999999999, 0.61875), and
+    rounding those directly would print 0.6187 from one and 0.6188 from the other.
+
     >>> rounded(0.123456, 4), rounded(float("nan"), 2), rounded(None, 2)
     (0.1235, None, None)
+    >>> rounded(0.6187499999999999, 4) == rounded(0.61875, 4)
+    True
     """
     if value is None:
         return None
     value = float(value)
-    return None if math.isnan(value) or math.isinf(value) else round(value, decimals)
+    if math.isnan(value) or math.isinf(value):
+        return None
+    return round(float(f"{value:.12g}"), decimals)
