@@ -335,4 +335,7 @@ class _PairDesign:
         sum_z2 = np.einsum("hj,hjm,hm->h", b, moments, b)
         r = self.respondents
         var_h = np.where(r > 1, sum_z2 / np.maximum(r - 1, 1), 0.0)
-        return float(np.sum((1 - r / self.population) * var_h / np.maximum(r, 1)))**0.5
+        # A variance that is 0 may come out a few ulps below it (the rows' sum of squares
+        # cannot): 0, not a complex root.
+        return max(0.0, float(np.sum((1 - r / self.population) * var_h
+                                     / np.maximum(r, 1)))) ** 0.5
