@@ -22,7 +22,14 @@ import numpy as np
 from sqlmodel import Session, select
 
 import analysis
-from survey_app.models import Campaign, Community, Project, Response, ResponseMode
+from survey_app.models import (
+    Campaign,
+    Community,
+    CountSnapshot,
+    Project,
+    Response,
+    ResponseMode,
+)
 from survey_app.services import category_counts, pair_sums, raking_cells, respondent_sums
 from survey_app.services.count_cells import StoredCells, cell_statistics_from_sums
 from survey_app.services.counted_data import (
@@ -61,19 +68,27 @@ class SumsSource:
     def open(cls, campaign: Campaign, filters: ScoreFilters, *,
              session: Session) -> SumsSource | None:
         """The campaign's sums, or None where the document must be read from the rows
-        (other filters, changes not yet in the sums, no questionnaire)."""
+        (other filters, changes not yet in the sums, no questionnaire, a refresh that
+        committed while the sums were being read)."""
         if filters not in _SERVED or category_counts.pending([campaign.id], session=session):
             return None
+        # The stored snapshot before and after every read of the sums: on PostgreSQL each
+        # statement sees what was committed when it started, so a refresh committed in
+        # between would mix two states of the data; it replaces the snapshot row with them.
+        before = _stored_snapshot(campaign.id, session=session)
         families = respondent_sums.stored(campaign.id, session=session)
-        if families is None:  # never refreshed since the sums were introduced
+        if before is None or families is None:  # never refreshed since the sums came
             return None
         try:
             layout = questionnaire_layout(campaign_questionnaires(campaign, session=session))
         except ScoresError:
             return None
         counts = category_counts.stored_counts(campaign.id, session=session)
-        source = cls(campaign, layout, counts, pair_sums.stored(campaign.id, session=session),
-                     families, session=session)
+        pairs = pair_sums.stored(campaign.id, session=session)
+        if before != families.snapshot or before != _stored_snapshot(campaign.id,
+                                                                     session=session):
+            return None
+        source = cls(campaign, layout, counts, pairs, families, session=session)
         return source if source.n == families.responses else None
 
     # ------------------------------------------------------------ cells
@@ -251,6 +266,13 @@ class SumsSource:
     def raking_ratio_range(self, raking) -> tuple[float, float]:
         ratio = raking.cells.weights / raking.cells.design_weights
         return float(ratio.min()), float(ratio.max())
+
+
+def _stored_snapshot(campaign_id: int, *, session: Session) -> str | None:
+    """The snapshot id stored with the campaign's sums, read from the database (not from
+    the session's identity map)."""
+    return session.exec(select(CountSnapshot.snapshot)
+                        .where(CountSnapshot.campaign_id == campaign_id)).first()
 
 
 class _SumsRaking:

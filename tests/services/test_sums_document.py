@@ -22,12 +22,20 @@ from sqlmodel import select
 from survey_app.models import (
     Campaign,
     CategoryCount,
+    CountSnapshot,
     HouseholdGroup,
     Response,
     ResponseMode,
     Role,
 )
-from survey_app.services import campaigns, category_counts, demo, quality_flags, scores
+from survey_app.services import (
+    campaigns,
+    category_counts,
+    demo,
+    pair_sums,
+    quality_flags,
+    scores,
+)
 from survey_app.services.questionnaire_versions import (
     attach_builtin_questionnaires,
     questionnaire_of,
@@ -129,3 +137,23 @@ def test_the_document_reads_the_rows_until_the_sums_are_current(app, session):
     assert open_source(campaign, ScoreFilters(), session=session).__class__ is not SumsSource
     assert scores.scores_document(campaign, session=session).n_respondents == \
         before.n_respondents + 1
+
+
+def test_a_refresh_committed_between_the_reads_sends_the_document_to_the_rows(
+        app, session, monkeypatch):
+    """A refresh replaces the stored snapshot with the sums: one that lands while the
+    document reads them (here: while the pair sums are read) is seen, and the rows serve."""
+    campaign = _constructed(session)
+    category_counts.refresh([campaign], session=session)
+    assert isinstance(SumsSource.open(campaign, ScoreFilters(), session=session), SumsSource)
+    read, states = pair_sums.stored, iter(range(1, 100))
+
+    def refreshed_meanwhile(campaign_id, *, session):
+        session.execute(update(CountSnapshot).where(CountSnapshot.campaign_id == campaign_id)
+                        .values(snapshot=f"{next(states):064x}"))
+        return read(campaign_id, session=session)
+
+    monkeypatch.setattr(pair_sums, "stored", refreshed_meanwhile)
+    assert SumsSource.open(campaign, ScoreFilters(), session=session) is None
+    assert scores.scores_document(campaign, session=session).model_dump() == \
+        scores.scores_document(campaign, session=session, rows=True).model_dump()
