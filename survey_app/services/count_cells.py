@@ -27,7 +27,7 @@ from survey_app.services.score_filters import NA_CODE
 #: A stored cell: (community id, household group, mode, project id); 0 ids: none.
 CellKey = tuple[int, str, str, int]
 #: Which stored cells a document cell takes.
-Selector = Callable[[CellKey], bool]
+Selects = Callable[[CellKey], bool]
 
 _NA_SLOT, _MISSING_SLOT, _SLOTS = 5, 6, 7
 
@@ -83,11 +83,11 @@ class StoredCells:
                                       np.zeros((5, k, k), dtype=np.int64))
         return self.cells[key]
 
-    def respondents(self, selects: Selector | None = None) -> int:
+    def respondents(self, selects: Selects | None = None) -> int:
         return sum(c.respondents for key, c in self.cells.items()
                    if selects is None or selects(key))
 
-    def by_group(self, selects: Selector | None = None) -> dict[str, _Stored]:
+    def by_group(self, selects: Selects | None = None) -> dict[str, _Stored]:
         """The selected stored cells added up per household group (groups sorted, those
         without respondents left out), each with its missing slot filled."""
         out: dict[str, _Stored] = {}
@@ -134,7 +134,7 @@ class SumsCell:
                                             n_missing=int(total[_MISSING_SLOT]))
 
 
-def cell_statistics_from_sums(stored: StoredCells, selects: Selector | None,
+def cell_statistics_from_sums(stored: StoredCells, selects: Selects | None,
                               pops: Mapping[str, int], *, dimensions: Mapping[str, list[str]],
                               overall_item: str, campaign) -> SumsCell:
     """The cell's design-weighted statistics from the sums, under the row-based cell's
