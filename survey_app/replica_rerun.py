@@ -15,18 +15,25 @@ request is run again, once, on the primary, when that is safe:
   too). A primary's failure, a programming error or a bug is not retried.
 
 The breaker opens (:meth:`ReplicaBreaker.lost`: one warning line, the URL's password
-hidden), the replica session is rolled back and closed, and what the request read from it
-before the view (the signed-in account, the API token's account, their row-security scope)
-is forgotten; then :meth:`flask.Flask.full_dispatch_request` runs again: the ``before_request``
-hooks load the account again, from the primary, and the view reads the primary. The second
-run's failure, whatever it is, is the request's error as before.
+hidden), the replica session is rolled back and closed, and the account the request loaded
+through it is forgotten (:meth:`survey_app.db.Database.leave_replica`); then
+:meth:`flask.Flask.full_dispatch_request` runs again: the ``before_request`` hooks load the
+account (or the API token's) again, from the primary, with its row-security scope, and the
+view reads the primary. The second run's failure, whatever it is, is the request's error as
+before.
 
 Why the whole dispatch and not only the view (Flask's ``dispatch_request``): the account
 loaded by the first run is an object of the replica session, expired by its rollback and
 detached by its close; the hooks that loaded it must run on the primary's session too. The
 response is finalized once (``after_request`` hooks, the cookie), after the run that
-succeeded. What the first run did outside the database before it failed (a flashed message,
-the browser session's values) stays: the replica-reading GETs do neither before they read.
+succeeded; ``request_started`` is sent again (nothing here listens to it). What the first
+run did outside the database before it failed (a flashed message, the browser session's
+values) stays: the replica-reading GETs do neither before they read.
+
+The wrapper replaces ``full_dispatch_request`` on the app instance, and only when a replica
+is configured (no cost otherwise). It sees the exception because the app handles
+``HTTPException`` only (``errors.py``): a handler for ``Exception`` would turn it into a
+response first (``tests/app/test_replica_rerun.py`` would fail).
 
 Not covered: a streamed body (the CSV export's rows) that loses the replica after the
 response began; its status and headers are sent, so the download is cut short.
