@@ -19,7 +19,7 @@ from sqlalchemy.engine import make_url
 from survey_app import create_app
 from survey_app.extensions import db
 from tests.app import test_read_replica
-from tests.app.test_read_replica import _login, _warnings
+from tests.app.test_read_replica import _count, _login, _warnings
 from tests.fixtures.databases import POSTGRES_URL
 from tests.fixtures.settings import TEST_SETTINGS
 
@@ -106,6 +106,23 @@ def test_a_replica_lost_while_the_view_reads_answers_from_the_primary(
     # The breaker is open: the next request does not try the replica.
     assert _same(client.get(path, headers=headers).get_data()) == expected[1]
     assert len(_warnings(caplog)) == 1
+
+
+def test_an_export_that_loses_the_replica_before_its_audit_event_writes_it_once(
+        replica_app, databases, caplog):
+    primary, replica = databases[:2]
+    sql = "SELECT count(*) FROM auditevent WHERE action = 'export.csv'"
+    before = _count(primary, sql), _count(replica, sql)
+    app = replica_app(DATABASE_REPLICA_RETRY_SECONDS=30)
+    client = _login(app.test_client())
+    # The campaign is looked up (replica) before the audit event is written (primary).
+    killed = _kill_before(db.replica_breaker(app).engine, r"\bFROM campaign\b")
+    caplog.set_level(logging.INFO, logger=BREAKER_LOG)
+    response = client.get("/evaluate/shared-2021/export/csv")
+    assert killed and response.status_code == 200
+    response.get_data()
+    assert (_count(primary, sql), _count(replica, sql)) == (before[0] + 1, before[1])
+    assert db.replica_breaker(app).is_open and len(_warnings(caplog)) == 1
 
 
 @pytest.fixture
