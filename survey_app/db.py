@@ -39,6 +39,8 @@ the redirect to the dashboard) never shows the state from before it while the re
 catches up. A replica that cannot be reached (or lags more than
 ``DATABASE_REPLICA_MAX_LAG_SECONDS``) sends those reads to the primary for
 ``DATABASE_REPLICA_RETRY_SECONDS``, with one warning logged (:mod:`survey_app.replica_breaker`).
+A GET that loses the replica in the middle and committed nothing runs once more on the
+primary (:mod:`survey_app.replica_rerun`).
 """
 
 from __future__ import annotations
@@ -46,13 +48,13 @@ from __future__ import annotations
 import functools
 import time
 from collections.abc import Callable, Iterator
-from contextlib import contextmanager
+from contextlib import contextmanager, suppress
 from dataclasses import dataclass
 
 from flask import Flask, current_app, g, has_request_context, request
 from flask import session as browser_session
 from sqlalchemy import Connection, Engine, create_engine, event
-from sqlalchemy.exc import DisconnectionError
+from sqlalchemy.exc import DisconnectionError, SQLAlchemyError
 from sqlmodel import Session
 
 from survey_app.replica_breaker import ReplicaBreaker
@@ -188,6 +190,10 @@ class Database:
             sticky_seconds=float(app.config.get("DATABASE_REPLICA_STICKY_SECONDS", 0)),
             replica=replica)
         app.teardown_appcontext(self._remove_session)
+        if replica is not None:
+            from survey_app import replica_rerun
+
+            replica_rerun.install(app, self, replica)
 
     @staticmethod
     def replica_breaker(app: Flask) -> ReplicaBreaker | None:
@@ -226,7 +232,7 @@ class Database:
         """Whether this request's session reads from the replica (see the module docstring)."""
         if state.replica_engine is None or request.method not in REPLICA_METHODS \
                 or request.blueprint not in self._replica_blueprints \
-                or request.endpoint in self._primary_endpoints:
+                or request.endpoint in self._primary_endpoints or g.get("db_primary_only"):
             return False
         return browser_session.get(PRIMARY_UNTIL, 0) <= time.time()
 
@@ -235,6 +241,19 @@ class Database:
         """Whether this request's session is bound to the replica engine now."""
         state = self._state()
         return state.replica_engine is not None and self.session.bind is state.replica_engine
+
+    def leave_replica(self) -> None:
+        """Drop this request's replica session (it failed): roll it back, close it, forget
+        the account loaded through it; the rest of the request reads the primary."""
+        session = g.get("db_session")
+        if session is not None:
+            with suppress(SQLAlchemyError):  # its connection may be gone already
+                session.rollback()
+        self._remove_session()
+        # Flask-Login's account of this request, an object of the closed session: its
+        # loader reads it again, from the primary, and applies its row-security scope.
+        g.pop("_login_user", None)
+        g.db_primary_only = True
 
     @staticmethod
     def reads_first(view: Callable) -> Callable:
@@ -338,6 +357,7 @@ class Database:
         try:
             yield session
             session.commit()
+            flags.db_committed = True  # a GET that wrote is not run again (replica_rerun)
             self._stick_to_primary()
         except BaseException:
             session.rollback()

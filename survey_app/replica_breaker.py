@@ -15,8 +15,9 @@ trying the replica; the first one after it tries the replica again. One warning 
 opening (the URL's password hidden, no traceback), one info line when the replica answers
 again.
 
-A failure after the first use (the replica lost in the middle of a request) is not caught:
-that request fails as before, and the next one finds the breaker's test failing.
+A failure after the first use (the replica lost in the middle of a request) is caught by
+:mod:`survey_app.replica_rerun`: a GET or HEAD that wrote nothing runs once more on the
+primary, and :meth:`ReplicaBreaker.lost` opens the breaker with one warning line.
 
 Lag: ``now() - pg_last_xact_replay_timestamp()`` on the replica, counted as 0 while the
 replica has replayed everything it received (an idle primary writes nothing, and the last
@@ -87,6 +88,17 @@ class ReplicaBreaker:
             self._recovered()
         return session
 
+    def lost(self, exc: BaseException) -> None:
+        """The replica failed in the middle of a request: open the breaker (unless it is
+        already open) and say so in one warning line, for each request that runs again."""
+        with self._lock:
+            if not self.is_open:
+                self._down_until = self.clock() + self.retry_seconds
+                self._lag_checked_at = None
+        log.warning("Read replica %s failed during a request (%s): the request runs again on "
+                    "the primary; its reads go to the primary; trying it again in %g s",
+                    _hidden(self.engine), _first_line(exc), self.retry_seconds)
+
     def _lag(self, connection: Connection) -> float | None:
         """The replica's lag in seconds if it is due to be asked, else None."""
         if self.max_lag_seconds <= 0:
@@ -119,6 +131,7 @@ def _hidden(engine: Engine) -> str:
     return engine.url.render_as_string(hide_password=True)
 
 
-def _first_line(exc: OperationalError) -> str:
-    text_ = str(exc.orig if exc.orig is not None else exc).strip()
+def _first_line(exc: BaseException) -> str:
+    orig = getattr(exc, "orig", None)
+    text_ = str(orig if orig is not None else exc).strip()
     return text_.splitlines()[0] if text_ else type(exc).__name__
