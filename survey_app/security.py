@@ -6,8 +6,9 @@ from collections.abc import Callable
 from functools import wraps
 from itertools import chain
 from typing import Any
+from urllib.parse import urlsplit
 
-from flask import Flask, abort, render_template, request
+from flask import Flask, abort, current_app, render_template, request
 from flask.json.provider import DefaultJSONProvider
 from flask_login import current_user, login_required
 from werkzeug.routing import IntegerConverter
@@ -111,21 +112,70 @@ def role_required(*roles: str) -> Callable:
 #: ``Sec-Fetch-Site`` values of a request asked for on this site, typed or bookmarked.
 _THIS_SITE = frozenset({"same-origin", "none"})
 
+_DEFAULT_PORTS = {"http": 80, "https": 443}
+
+
+def _origin(url: str) -> tuple[str, str, int] | None:
+    """(scheme, host, port) of an absolute address, the default port filled in; None for
+    anything else (``Origin: null``, a relative or malformed address)."""
+    try:
+        parts = urlsplit(url)
+        port = parts.port or _DEFAULT_PORTS.get(parts.scheme.lower())
+    except ValueError:
+        return None
+    if not parts.hostname or port is None:
+        return None
+    return parts.scheme.lower(), parts.hostname.rstrip("."), port
+
+
+def _own_origins() -> set[tuple[str, str, int] | None]:
+    # The address this request reached and PUBLIC_BASE_URL: behind a proxy that neither
+    # keeps the Host header nor is trusted for X-Forwarded-Proto (TRUSTED_PROXIES, which
+    # believes no X-Forwarded-Host), the request sees http://127.0.0.1:8000 while the
+    # browser was on the public https address; both are this app.
+    return {_origin(request.host_url), _origin(current_app.config["PUBLIC_BASE_URL"])} - {None}
+
+
+def _asked_here() -> bool | None:
+    """True when the browser says the request came from this site (or was typed), False
+    when it names another site, None when it says nothing at all."""
+    fetch_site = request.headers.get("Sec-Fetch-Site")
+    if fetch_site is not None:
+        return fetch_site in _THIS_SITE
+    # Browsers without Sec-Fetch-Site still name the page a request came from. Origin
+    # first (``null`` from a sandboxed or privacy-sensitive context is not this site);
+    # else the Referer, which this app's Referrer-Policy (same-origin) sends to itself.
+    sender = request.headers.get("Origin") or request.headers.get("Referer")
+    if not sender:
+        return None
+    return _origin(sender) in _own_origins()
+
 
 def asked_on_this_site(view: Callable) -> Callable:
     """A GET that writes (an export's audit event and snapshot anchor) runs only when the
-    browser says it was asked for on this site or typed or bookmarked: ``Sec-Fetch-Site``
-    same-origin or none, or no such header (a script, or a browser older than 2023). A link
-    or image on another site (cross-site, or same-site: another host of the domain) would
-    otherwise make a logged-in evaluator's browser export, since the session cookie is
-    SameSite=Lax; it gets a page (403, nothing written) whose link to the same address, on
-    this site, starts the download. Put it under ``role_required``."""
+    browser says it was asked for on this site, or typed or bookmarked: ``Sec-Fetch-Site``
+    same-origin or none; a browser without it (Safari before 16.4, older WeChat/X5 and
+    Android webviews) by an ``Origin``, else ``Referer``, of this app's own origin (the
+    request's or ``PUBLIC_BASE_URL``'s). A link or image on another site (cross-site, or
+    same-site: another host of the domain) would otherwise make a logged-in evaluator's
+    browser export, since the session cookie is SameSite=Lax; it gets a page (403, nothing
+    written) whose link to the same address, on this site, starts the download.
+
+    A request that says nothing (no Sec-Fetch-Site, Origin or Referer) gets that page too:
+    in such a browser an image on another site sends no Referer when that site's policy is
+    no-referrer, so nothing tells it from a typed address. The evaluator who typed it pays
+    one click, and the page's link then carries a same-origin Referer. Scripts that want
+    the files without a browser use the API's export jobs (a token, no session cookie) or
+    ``survey-app export``; one that reuses a session cookie can send ``Sec-Fetch-Site:
+    same-origin``. Put it under ``role_required``."""
 
     @wraps(view)
     def wrapped(*args: Any, **kwargs: Any):
-        if request.headers.get("Sec-Fetch-Site", "none") not in _THIS_SITE:
+        here = _asked_here()
+        if not here:
             address = request.full_path if request.query_string else request.path
-            return render_template("confirm_download.html", address=address), 403
+            return render_template("confirm_download.html", address=address,
+                                   unknown=here is None), 403
         return view(*args, **kwargs)
 
     return wrapped
