@@ -96,6 +96,7 @@ def test_a_browser_without_sec_fetch_site_is_judged_by_origin_then_referer(
             {"Referer": "http://evil.test/?next=http://localhost/"},
             {"Referer": "https://localhost/evaluate/xsite"},  # another scheme: another origin
             {"Referer": "http://localhost:8080/evaluate/xsite"},  # another port
+            {"Referer": "https://localhost:80/evaluate/xsite"},  # the scheme, on its own
             {"Origin": "null", "Referer": here},  # Origin, when sent, decides
             {"Origin": "http://evil.test", "Referer": here},
             {"Referer": "not an address"},
