@@ -90,7 +90,8 @@ def run(replica_admin: str, commits: int) -> None:
         print(f"replica transactions during the two dashboards: {_commits(replica) - before}")
         primary = create_engine(url)
         sql = "SELECT count(*) FROM auditevent WHERE action = 'export.csv'"
-        response = client.get(f"/evaluate/{demo.SLUG}/export/csv")
+        response = client.get(f"/evaluate/{demo.SLUG}/export/csv",
+                              headers={"Sec-Fetch-Site": "same-origin"})
         response.get_data()
         with primary.connect() as conn:
             print(f"export: {response.status_code}; its audit event on the primary: "
