@@ -6,11 +6,12 @@ from collections.abc import Callable
 from functools import wraps
 from itertools import chain
 from typing import Any
-from urllib.parse import urlsplit
+from urllib.parse import urlencode, urlsplit
 
 from flask import Flask, abort, current_app, render_template, request
 from flask.json.provider import DefaultJSONProvider
 from flask_login import current_user, login_required
+from itsdangerous import BadData, URLSafeTimedSerializer
 from werkzeug.routing import IntegerConverter
 
 from survey_app import row_security
@@ -151,6 +152,43 @@ def _asked_here() -> bool | None:
     return _origin(sender) in _own_origins()
 
 
+#: The confirmation page's link carries this signed query value, for a browser that names
+#: no page at all (no Sec-Fetch-Site, and Referer stripped by a privacy setting or add-on).
+CONFIRMED = "confirmed"
+#: How long that link stands for the evaluator's click, in seconds.
+CONFIRM_SECONDS = 600
+
+
+def _confirm_signer() -> URLSafeTimedSerializer:
+    return URLSafeTimedSerializer(current_app.secret_key, salt="asked-on-this-site")
+
+
+def _address() -> str:
+    """This request's address without its confirmation: the one a confirmation is bound to
+    (the same text when signed on the page and checked on the click)."""
+    kept = [(k, v) for k, v in request.args.items(multi=True) if k != CONFIRMED]
+    return f"{request.path}?{urlencode(kept)}" if kept else request.path
+
+
+def _confirmation_link(address: str) -> str:
+    # Bound to the account and its session version (a logout everywhere voids it) and to
+    # the address: another site cannot read the page it is on, nor reuse it for another
+    # user or download.
+    token = _confirm_signer().dumps([current_user.get_id(), address])
+    return f"{address}{'&' if '?' in address else '?'}{CONFIRMED}={token}"
+
+
+def _confirmed(address: str) -> bool:
+    token = request.args.get(CONFIRMED)
+    if not token:
+        return False
+    try:
+        signed = _confirm_signer().loads(token, max_age=CONFIRM_SECONDS)
+    except BadData:
+        return False
+    return signed == [current_user.get_id(), address]
+
+
 def asked_on_this_site(view: Callable) -> Callable:
     """A GET that writes (an export's audit event and snapshot anchor) runs only when the
     browser says it was asked for on this site, or typed or bookmarked: ``Sec-Fetch-Site``
@@ -164,18 +202,20 @@ def asked_on_this_site(view: Callable) -> Callable:
     A request that says nothing (no Sec-Fetch-Site, Origin or Referer) gets that page too:
     in such a browser an image on another site sends no Referer when that site's policy is
     no-referrer, so nothing tells it from a typed address. The evaluator who typed it pays
-    one click, and the page's link then carries a same-origin Referer. Scripts that want
-    the files without a browser use the API's export jobs (a token, no session cookie) or
-    ``survey-app export``; one that reuses a session cookie can send ``Sec-Fetch-Site:
-    same-origin``. Put it under ``role_required``."""
+    one click: the page's link sends a same-origin Referer, and carries a signed
+    confirmation (bound to the account and the address, :data:`CONFIRM_SECONDS`) that passes
+    when the browser strips even that; a confirmation never outweighs a header naming
+    another site. Scripts that want the files without a browser use the API's export jobs
+    (a token, no session cookie) or ``survey-app export``; one that reuses a session cookie
+    can send ``Sec-Fetch-Site: same-origin``. Put it under ``role_required``."""
 
     @wraps(view)
     def wrapped(*args: Any, **kwargs: Any):
         here = _asked_here()
-        if not here:
-            address = request.full_path if request.query_string else request.path
-            return render_template("confirm_download.html", address=address,
-                                   unknown=here is None), 403
-        return view(*args, **kwargs)
+        address = _address()
+        if here or (here is None and _confirmed(address)):
+            return view(*args, **kwargs)
+        return render_template("confirm_download.html", address=_confirmation_link(address),
+                               unknown=here is None), 403
 
     return wrapped

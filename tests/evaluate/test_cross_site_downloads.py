@@ -7,9 +7,14 @@ exported and nothing audited until it is pressed."""
 
 from __future__ import annotations
 
+import html
+import re
+
+import itsdangerous.timed
 import pytest
 from sqlmodel import func, select
 
+from survey_app import security
 from survey_app.models import AuditEvent, BackgroundJob, Role
 from tests.factories import PASSWORD, login, make_user
 from tests.public.conftest import build_survey_campaign
@@ -30,6 +35,13 @@ def _old_browser(client):
     """The client as a browser that sends no Sec-Fetch-Site (Safari before 16.4, X5)."""
     client.environ_base.pop("HTTP_SEC_FETCH_SITE", None)
     return client
+
+
+def _continue_link(page: str, url: str) -> str:
+    """The confirmation page's link: the same address with its signed confirmation."""
+    link = html.unescape(re.search(r'<a class="button primary" href="([^"]*)"', page)[1])
+    assert link.startswith(url + ("&" if "?" in url else "?") + "confirmed="), link
+    return link
 
 
 PATHS = [
@@ -57,7 +69,7 @@ def test_a_download_asked_for_by_another_site_waits_for_a_confirmation(
         assert "Content-Disposition" not in refused.headers
         page = refused.get_data(as_text=True)
         assert "另一个网站" in page
-        assert f'href="{url.replace("&", "&amp;")}"' in page
+        _continue_link(page, url)
         assert _exports(session) == 0
     for site in ("same-origin", "none"):
         started = client.get(url, headers={"Sec-Fetch-Site": site})
@@ -73,8 +85,8 @@ def _refused(client, session, url, headers, *, unknown: bool):
     assert "Content-Disposition" not in response.headers
     page = response.get_data(as_text=True)
     assert ("浏览器没有说明" in page) is unknown and ("另一个网站" in page) is not unknown
-    assert f'href="{url.replace("&", "&amp;")}"' in page
     assert _written(session) == (0, 0)
+    return _continue_link(page, url)
 
 
 def _started(client, url, headers) -> None:
@@ -117,12 +129,86 @@ def test_a_request_naming_no_origin_waits_and_the_confirmation_link_then_passes(
     site, sends a same-origin Referer (the app's Referrer-Policy is same-origin)."""
     login(_old_browser(client), make_user(session, role))
     url = path.format(slug=slug)
-    _refused(client, session, url, {}, unknown=True)
+    link = _refused(client, session, url, {}, unknown=True)
     page = client.get(url)
     assert page.headers["Referrer-Policy"] == "same-origin"
     page.close()
-    _started(client, url, {"Referer": f"http://localhost{url}"})
+    _started(client, link, {"Referer": f"http://localhost{url}"})
     assert _exports(session) == 1
+
+
+@pytest.mark.parametrize("path, role", PATHS)
+def test_the_signed_confirmation_passes_a_browser_that_sends_no_referer_at_all(
+        client, session, slug, path, role):
+    """A privacy setting that strips every Referer in a browser without Sec-Fetch-Site: the
+    page's link carries a confirmation signed for this account and this address."""
+    login(_old_browser(client), make_user(session, role))
+    url = path.format(slug=slug)
+    link = _refused(client, session, url, {}, unknown=True)
+    _started(client, link, {})
+    _started(client, link, {"Referer": f"http://localhost{url}"})
+    assert _exports(session) == 2
+
+
+def _tampered(link: str) -> str:
+    # Not the last character: its low bits are base64 padding, which decoding ignores.
+    at = len(link) - 5
+    return link[:at] + ("A" if link[at] != "A" else "B") + link[at + 1:]
+
+
+def test_a_forged_reused_or_stale_confirmation_gets_the_page_again(
+        client, session, slug, monkeypatch):
+    login(_old_browser(client), make_user(session, Role.EVALUATOR))
+    url = f"/evaluate/{slug}/export/csv?group=relocated"
+    link = _refused(client, session, url, {}, unknown=True)
+    token = link.rsplit("confirmed=", 1)[1]
+    other_url = f"/evaluate/{slug}/export/csv?group=rental_subsidy"
+    for forged in (_tampered(link),
+                   f"{other_url}&confirmed={token}",  # another address
+                   f"/evaluate/{slug}/report.docx?group=relocated&confirmed={token}",
+                   f"{url}&confirmed={token}&group=rental_subsidy",  # more filters
+                   f"{url}&confirmed="):
+        response = client.get(forged)
+        response.close()
+        assert response.status_code == 403, forged
+    # A header that names another site outweighs a genuine confirmation.
+    for headers in ({"Sec-Fetch-Site": "cross-site"}, {"Referer": "http://evil.test/"}):
+        response = client.get(link, headers=headers)
+        response.close()
+        assert response.status_code == 403, headers
+    # Ten minutes on, the link is stale.
+    later = itsdangerous.timed.time.time() + security.CONFIRM_SECONDS + 1
+    with monkeypatch.context() as patched:
+        patched.setattr(itsdangerous.timed, "time", type("Later", (), {
+            "time": staticmethod(lambda: later)}))
+        response = client.get(link)
+        response.close()
+        assert response.status_code == 403
+    assert _written(session) == (0, 0)
+    _started(client, link, {})  # the same link, in time, is the evaluator's
+    assert _exports(session) == 1
+
+
+def test_a_confirmation_is_the_account_s_own(client, session, slug):
+    """Another evaluator's link (or this one's after a logout everywhere, which changes the
+    session version the confirmation is bound to) is not this session's click."""
+    first, second = make_user(session, Role.EVALUATOR), make_user(session, Role.EVALUATOR)
+    url = f"/evaluate/{slug}/report.docx"
+    login(_old_browser(client), first)
+    link = _refused(client, session, url, {}, unknown=True)
+    client.post("/auth/logout")
+    login(client, second)
+    response = client.get(link)
+    response.close()
+    assert response.status_code == 403
+    first.session_version += 1
+    session.flush()
+    client.post("/auth/logout")
+    login(client, first)
+    response = client.get(link)
+    response.close()
+    assert response.status_code == 403
+    assert _written(session) == (0, 0)
 
 
 def _login_at(client, base_url: str, user) -> None:
