@@ -20,6 +20,9 @@ from dataclasses import dataclass, field
 import numpy as np
 
 import analysis
+
+# The slots of analysis' category tables: codes 1..5, then not applicable, then missing.
+from analysis.response_table import MISSING_SLOT, N_SLOTS, NA_SLOT
 from survey_app.services.category_counts import NO_ANSWER_CODE, RESPONSES
 from survey_app.services.pair_sums import SUM_COLUMNS
 from survey_app.services.score_filters import NA_CODE
@@ -29,7 +32,6 @@ CellKey = tuple[int, str, str, int]
 #: Which stored cells a document cell takes.
 Selects = Callable[[CellKey], bool]
 
-_NA_SLOT, _MISSING_SLOT, _SLOTS = 5, 6, 7
 
 
 def _slot(code: int) -> int | None:
@@ -37,7 +39,7 @@ def _slot(code: int) -> int | None:
     if 1 <= code <= 5:
         return code - 1
     if code == NA_CODE:
-        return _NA_SLOT
+        return NA_SLOT
     return None  # no answer: the missing slot is what the respondents leave over
 
 
@@ -79,7 +81,7 @@ class StoredCells:
 
     def _cell(self, key: CellKey, k: int) -> _Stored:
         if key not in self.cells:
-            self.cells[key] = _Stored(0, np.zeros((k, _SLOTS), dtype=np.int64),
+            self.cells[key] = _Stored(0, np.zeros((k, N_SLOTS), dtype=np.int64),
                                       np.zeros((5, k, k), dtype=np.int64))
         return self.cells[key]
 
@@ -101,7 +103,7 @@ class StoredCells:
             total.slots += cell.slots
             total.pairs += cell.pairs
         for total in out.values():
-            total.slots[:, _MISSING_SLOT] = total.respondents - total.slots[:, :_MISSING_SLOT].sum(
+            total.slots[:, MISSING_SLOT] = total.respondents - total.slots[:, :MISSING_SLOT].sum(
                 axis=1)
         return {g: out[g] for g in sorted(out) if out[g].respondents}
 
@@ -130,8 +132,8 @@ class SumsCell:
         """The item's unweighted summary over the cell (an item left out of the
         statistics still shows its counts)."""
         total = self.slots[j].sum(axis=0)
-        return analysis.summary_from_counts(total[:5], n_na=int(total[_NA_SLOT]),
-                                            n_missing=int(total[_MISSING_SLOT]))
+        return analysis.summary_from_counts(total[:5], n_na=int(total[NA_SLOT]),
+                                            n_missing=int(total[MISSING_SLOT]))
 
 
 def cell_statistics_from_sums(stored: StoredCells, selects: Selects | None,
@@ -143,7 +145,7 @@ def cell_statistics_from_sums(stored: StoredCells, selects: Selects | None,
     labels = tuple(groups)
     k = len(stored.item_ids)
     slots = (np.stack([groups[g].slots for g in labels], axis=1) if labels
-             else np.zeros((k, 0, _SLOTS), dtype=np.int64))
+             else np.zeros((k, 0, N_SLOTS), dtype=np.int64))
     respondents = sum(groups[g].respondents for g in labels)
     present = np.flatnonzero(slots[:, :, :5].sum(axis=(1, 2)) > 0).tolist()
     rows = {j: n for n, j in enumerate(present)}

@@ -56,7 +56,7 @@ class SumsSource:
                  *, session: Session):
         self.campaign, self.session = campaign, session
         self.item_ids, self.overall_item, self.dimensions, self.labels = layout
-        self.counts, self.pairs, self.families = counts, pairs, families
+        self.pairs, self.families = pairs, families
         self.stored = StoredCells.of(self.item_ids, counts, pairs)
         self.project_codes = dict(session.exec(select(Project.id, Project.code).where(
             Project.campaign_id == campaign.id)).all())
