@@ -50,13 +50,14 @@ from sqlalchemy import event
 from sqlalchemy.engine import ExceptionContext
 from sqlalchemy.exc import OperationalError
 
+from survey_app.db import REPLICA_METHODS
+
 if TYPE_CHECKING:
     from survey_app.db import Database
     from survey_app.replica_breaker import ReplicaBreaker
 
 #: ``g`` key: the exceptions this request's replica connections raised.
 FAILURES = "db_replica_failures"
-RERUN_METHODS = {"GET", "HEAD"}
 
 
 def install(app: Flask, database: Database, breaker: ReplicaBreaker) -> None:
@@ -95,7 +96,7 @@ def _note_failure(context: ExceptionContext) -> None:
 
 
 def _may_run_again(exc: BaseException) -> bool:
-    if request.method not in RERUN_METHODS or g.get("db_committed"):
+    if request.method not in REPLICA_METHODS or g.get("db_committed"):
         return False
     failures = g.get(FAILURES) or []
     seen: set[int] = set()

@@ -88,8 +88,7 @@ def token_survey(token: str):
         # the link was marked used on verifying) sees "already answered", not a form whose
         # answers its submit would refuse.
         if (earlier := open_identity.web_answer_blocked_by(
-                target.household, target.campaign, session=db.session,
-                by_letter=True)) is not None:
+                target.household, target.campaign, session=db.session)) is not None:
             return render_template("public/answered.html", response=earlier, household=True)
         values = survey_session.draft_values(target, session=db.session)
         return _render_survey(target, new_survey_form(), values)
@@ -185,7 +184,7 @@ def open_identify(slug: str):
         problem, status, retry_after = _failed_identification()
         return _render_identify(slug, group, form, status=status, problem=problem,
                                 retry_after=retry_after)
-    earlier = open_identity.web_answer_blocked_by(household, campaign, session=db.session)
+    earlier = open_identity.counted_response_of(household, session=db.session)
     if earlier is not None:
         return render_template("public/answered.html", response=earlier, household=True)
     who = open_identity.sign_identity(open_identity.Identified(household, way), slug,
@@ -275,8 +274,8 @@ def _with_identity(target: SurveyTarget, who: str, slug: str):
         return _render_identify(slug, target.group, IdentifyForm(formdata=None), problem=_(
             "Your household identification has expired (it lasts two days). Please "
             "identify your household again."))
-    if request.method == "GET" and (earlier := open_identity.web_answer_blocked_by(
-            target.household, target.campaign, session=db.session)) is not None:
+    if request.method == "GET" and (earlier := open_identity.counted_response_of(
+            target.household, session=db.session)) is not None:
         return render_template("public/answered.html", response=earlier, household=True)
     return target
 

@@ -131,16 +131,17 @@ def counted_response_of(household: Household, *, session: Session) -> Response |
         .order_by(Response.id)).first()
 
 
-def web_answer_blocked_by(household: Household, campaign: Campaign, *, session: Session,
-                          by_letter: bool = False) -> Response | None:
-    """The household's counted response that refuses a web answer now, or None: the first
-    response counts, except that under the ``keep_web`` duplicate rule a verified paper
-    response gives way to the resident's own answer through the letter's link
-    (``by_letter``), which then supersedes it. An identified open-link answer does not: an
+def web_answer_blocked_by(household: Household, campaign: Campaign, *,
+                          session: Session) -> Response | None:
+    """The household's counted response that refuses an answer through its letter's link
+    now, or None (an open-link answer: :func:`counted_response_of`): the first response
+    counts, except that under the ``keep_web`` duplicate rule a verified paper
+    response gives way to the resident's own answer through the letter's link, which
+    then supersedes it. An identified open-link answer does not: an
     ID number's tail and a phone number are weaker than the letter's link, and whoever
     knows them must not replace a verified paper form after the fact (rev4)."""
     earlier = counted_response_of(household, session=session)
-    if by_letter and earlier is not None and gives_way_to_letter(earlier, campaign):
+    if earlier is not None and gives_way_to_letter(earlier, campaign):
         return None
     return earlier
 

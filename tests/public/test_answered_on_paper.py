@@ -124,15 +124,15 @@ def test_an_identified_open_link_answer_never_replaces_a_verified_paper_form(
     """The open link's identification step and its submit ask the same question. Only the
     letter's link may supersede a verified paper form under keep_web: an ID number's tail
     and a phone number are weaker than the letter (rev4)."""
-    from survey_app.services.open_identity import web_answer_blocked_by
+    from survey_app.services.open_identity import counted_response_of, web_answer_blocked_by
 
     campaign = survey_campaign.campaign
     campaign.duplicate_rule = rule
     session.add(campaign)
     household = _household_of(session, survey_campaign.token())
     paper = _key_paper_form(session, campaign, household)
-    assert web_answer_blocked_by(household, campaign, session=session).id == paper.id
-    by_letter = web_answer_blocked_by(household, campaign, session=session, by_letter=True)
+    assert counted_response_of(household, session=session).id == paper.id
+    by_letter = web_answer_blocked_by(household, campaign, session=session)
     assert (by_letter.id if by_letter else None) == (None if rule == "keep_web" else paper.id)
 
 
