@@ -46,7 +46,7 @@ def _slot(code: int) -> int | None:
 @dataclass
 class _Stored:
     respondents: int = 0
-    slots: np.ndarray | None = None  # items x 7, the missing slot still empty
+    slots: np.ndarray | None = None  # items x N_SLOTS
     pairs: np.ndarray | None = None  # 7 sums (n, sums, products, satisfied...) x items x items
 
 
@@ -77,6 +77,9 @@ class StoredCells:
             cell = out._cell((int(community), group, mode, int(project)), k)
             _place_pair(cell.pairs, row[a], row[b], dict(zip(SUM_COLUMNS, values,
                                                              strict=True)))
+        for cell in out.cells.values():  # no answer: what the cell's respondents leave over
+            cell.slots[:, MISSING_SLOT] = cell.respondents - cell.slots[:, :MISSING_SLOT].sum(
+                axis=1)
         return out
 
     def _cell(self, key: CellKey, k: int) -> _Stored:
@@ -91,20 +94,16 @@ class StoredCells:
 
     def by_group(self, selects: Selects | None = None) -> dict[str, _Stored]:
         """The selected stored cells added up per household group (groups sorted, those
-        without respondents left out), each with its missing slot filled."""
+        without respondents left out)."""
         out: dict[str, _Stored] = {}
-        for key in sorted(self.cells, key=repr):
+        for key, cell in self.cells.items():  # integer sums: the order does not matter
             if selects is not None and not selects(key):
                 continue
-            cell = self.cells[key]
             total = out.setdefault(key[1], _Stored(0, np.zeros_like(cell.slots),
                                                    np.zeros_like(cell.pairs)))
             total.respondents += cell.respondents
             total.slots += cell.slots
             total.pairs += cell.pairs
-        for total in out.values():
-            total.slots[:, MISSING_SLOT] = total.respondents - total.slots[:, :MISSING_SLOT].sum(
-                axis=1)
         return {g: out[g] for g in sorted(out) if out[g].respondents}
 
 
@@ -121,10 +120,9 @@ def _place_pair(pairs: np.ndarray, ja: int, jb: int, v: dict[str, int]) -> None:
 @dataclass(frozen=True)
 class SumsCell:
     """One document cell from the sums: its respondents, its per-group category tables
-    (items x groups x 7) and the statistics (None when nothing is computable)."""
+    (items x groups x N_SLOTS) and the statistics (None when nothing is computable)."""
 
     respondents: int
-    groups: tuple[str, ...]
     slots: np.ndarray
     stats: object | None
 
@@ -157,11 +155,11 @@ def cell_statistics_from_sums(stored: StoredCells, selects: Selects | None,
         if kept:
             dims[dim] = kept
     if not labels or overall_j not in rows or not dims:
-        return SumsCell(respondents, labels, slots, None)
+        return SumsCell(respondents, slots, None)
     pairs = np.stack([groups[g].pairs for g in labels], axis=1)[:, :, present][:, :, :, present]
     population = {g: max(int(pops.get(g, 0)), groups[g].respondents) for g in labels}
     stats = analysis.campaign_statistics_from_sums(
         slots[present], analysis.StratumPairSums(*pairs), list(labels), population, dims,
         rows[overall_j], item_names=[stored.item_ids[j] for j in present], na_code=NA_CODE,
         target=campaign.indicator_target, points=campaign.indicator_points)
-    return SumsCell(respondents, labels, slots, stats)
+    return SumsCell(respondents, slots, stats)

@@ -17,6 +17,7 @@ from dataclasses import dataclass
 import numpy as np
 
 import analysis
+from analysis.response_table import MISSING_SLOT, N_SLOTS, NA_SLOT
 from survey_app.services.counted_data import Factor
 from survey_app.services.nonresponse import MARGINS, TRIM, margin_targets
 from survey_app.services.score_filters import NA_CODE, ScoreFilters
@@ -122,11 +123,12 @@ def cell_sums(raking: CellRaking, respondents: Mapping[CellKey, int],
 
 def _count_table(counts: Iterable[tuple], at: dict, rows: dict) -> np.ndarray:
     """items × cells × (codes 1..5, not applicable, no answer) of the category-count rows."""
-    table = np.zeros((len(rows), len(at), 7), dtype=np.int64)
+    table = np.zeros((len(rows), len(at), N_SLOTS), dtype=np.int64)
     for group, project, community, item, code, n in counts:
         g, j = at.get((group, project, community)), rows.get(item)
         if g is not None and j is not None:
-            table[j, g, int(code) - 1 if 1 <= code <= 5 else 5 if code == NA_CODE else 6] += n
+            table[j, g, int(code) - 1 if 1 <= code <= 5
+                  else NA_SLOT if code == NA_CODE else MISSING_SLOT] += n
     return table
 
 

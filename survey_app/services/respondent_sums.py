@@ -191,8 +191,11 @@ def add_scale_counts(into: dict[int, int], counts: dict[int, int]) -> None:
 
 
 def stored(campaign_id: int, *, session: Session) -> RespondentSums | None:
-    """The campaign's stored rows (None without a snapshot row: nothing stored)."""
-    snapshot = session.get(CountSnapshot, campaign_id)
+    """The campaign's stored rows (None without a snapshot row: nothing stored). The
+    snapshot row is read from the database, not taken from the session's identity map: a
+    reader compares it with a second read (sums_source)."""
+    snapshot = session.exec(select(CountSnapshot.snapshot, CountSnapshot.responses)
+                            .where(CountSnapshot.campaign_id == campaign_id)).first()
     if snapshot is None:
         return None
     scale = session.exec(select(ScaleCount.usable, ScaleCount.n)

@@ -45,6 +45,9 @@ from survey_app.services.pooled_sections import (
 )
 from survey_app.services.score_filters import NA_CODE, ScoreFilters, ScoresError
 
+#: The answer code of each slot of the stored category tables (count_cells: codes 1..5,
+#: not applicable, no answer).
+_SLOT_CODES = (1, 2, 3, 4, 5, NA_CODE, category_counts.NO_ANSWER_CODE)
 #: The filters a document from the sums may have.
 _SERVED = (ScoreFilters(), ScoreFilters(weighting="raked"))
 
@@ -72,12 +75,12 @@ class SumsSource:
         committed while the sums were being read)."""
         if filters not in _SERVED or category_counts.pending([campaign.id], session=session):
             return None
-        # The stored snapshot before and after every read of the sums: on PostgreSQL each
-        # statement sees what was committed when it started, so a refresh committed in
-        # between would mix two states of the data; it replaces the snapshot row with them.
-        before = _stored_snapshot(campaign.id, session=session)
+        # The stored snapshot is read first (with the families) and again after every read of
+        # the sums: on PostgreSQL each statement sees what was committed when it started, so a
+        # refresh committed in between would mix two states of the data; it replaces the
+        # snapshot row with them.
         families = respondent_sums.stored(campaign.id, session=session)
-        if before is None or families is None:  # never refreshed since the sums came
+        if families is None:  # never refreshed since the sums came
             return None
         try:
             layout = questionnaire_layout(campaign_questionnaires(campaign, session=session))
@@ -85,8 +88,7 @@ class SumsSource:
             return None
         counts = category_counts.stored_counts(campaign.id, session=session)
         pairs = pair_sums.stored(campaign.id, session=session)
-        if before != families.snapshot or before != _stored_snapshot(campaign.id,
-                                                                     session=session):
+        if families.snapshot != _stored_snapshot(campaign.id, session=session):
             return None
         source = cls(campaign, layout, counts, pairs, families, session=session)
         return source if source.n == families.responses else None
@@ -149,13 +151,7 @@ class SumsSource:
     def sample_respondents(self) -> dict[tuple, int]:
         """Respondents who came through the sample (not the open link) by (group, project
         code, community code), as nonresponse.sample_respondents."""
-        out: dict[tuple, int] = {}
-        for (community, group, mode, project), cell in self.stored.cells.items():
-            if mode == ResponseMode.WEB_OPEN.value or not cell.respondents:
-                continue
-            key = (group, self.project_codes.get(project), self.community_codes.get(community))
-            out[key] = out.get(key, 0) + cell.respondents
-        return out
+        return self.raking_respondents(lambda key: key[2] != ResponseMode.WEB_OPEN.value)
 
     # ------------------------------------------------------------ pooled sections
 
@@ -166,22 +162,19 @@ class SumsSource:
         label = {m: ("paper" if m == ResponseMode.PAPER.value else "interview"
                      if m == ResponseMode.INTERVIEW.value else "web") for m in modes}
         groups = sorted(self.groups())
-        codes = [1, 2, 3, 4, 5, NA_CODE, category_counts.NO_ANSWER_CODE]
-        table = np.zeros((len(self.item_ids), len(groups), len(modes), len(codes)),
+        table = np.zeros((len(self.item_ids), len(groups), len(modes), len(_SLOT_CODES)),
                          dtype=np.int64)
         for (_community, group, mode, _project), cell in self.stored.cells.items():
             if not cell.respondents:
                 continue
-            g, m = groups.index(group), modes.index(mode)
-            table[:, g, m, :6] += cell.slots[:, :6]
-            table[:, g, m, 6] += cell.respondents - cell.slots[:, :6].sum(axis=1)
+            table[:, groups.index(group), modes.index(mode)] += cell.slots
         compared = ["paper"] + (["interview"] if any(
             label[m] == "interview" and table[0, :, k].sum() for k, m in enumerate(modes))
             else [])
         out = []
         for other in compared:
             effects = analysis.item_mode_effects_from_counts(
-                table, groups, [label[m] for m in modes], codes, na_code=NA_CODE,
+                table, groups, [label[m] for m in modes], _SLOT_CODES, na_code=NA_CODE,
                 paper=other)
             out += mode_effect_rows(self.item_ids, effects, other, lambda group: group)
         return out
@@ -307,10 +300,8 @@ class _SumsRaking:
                 continue
             raking_key = source._raking_key(key)
             for j, item in enumerate(source.item_ids):
-                codes = cell.slots[j, :6].tolist()
                 counts += [(*raking_key, item, code, n) for code, n in zip(
-                    (1, 2, 3, 4, 5, NA_CODE), codes, strict=True) if n]
-                counts.append((*raking_key, item, 0, cell.respondents - sum(codes)))
+                    _SLOT_CODES, cell.slots[j].tolist(), strict=True) if n]
         for (community, group, mode, project, a, b), values in source.pairs.items():
             key = (community, group, mode, project)
             if selects is None or selects(key):
