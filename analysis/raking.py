@@ -270,7 +270,7 @@ def raked_stratified_mean(values, strata, weights, populations, labels, margins=
 
 
 def raked_means(values, strata, weights, populations, labels, margins=(), *,
-                measures: Sequence[str] | None = None, design: RakedDesign | None = None
+                measures: Sequence[str] | None = None
                 ) -> tuple[tuple[StratifiedEstimate, ...], np.ndarray]:
     """:func:`raked_stratified_mean` of every row of ``values`` (rows × n), with one
     variance computation for all rows.
@@ -283,9 +283,6 @@ def raked_means(values, strata, weights, populations, labels, margins=(), *,
         As :func:`raked_stratified_mean`.
     measures : sequence of str, optional
         A name per row for the convention texts.
-    design : RakedDesign, optional
-        :meth:`RakedDesign.of` the same weights, strata, populations and margins, when
-        already built for other variances of these respondents.
 
     Returns
     -------
@@ -307,7 +304,7 @@ def raked_means(values, strata, weights, populations, labels, margins=(), *,
     [0.75, 3.5]
     """
     y = np.atleast_2d(np.asarray(values, dtype=float))
-    design = design or RakedDesign.of(weights, strata, populations, margins)
+    design = RakedDesign.of(weights, strata, populations, margins)
     estimates, u = _ratio_means(y, design, labels)
     return with_ses(estimates, *design_variances(u, design), measures), u
 

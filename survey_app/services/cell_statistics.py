@@ -32,7 +32,7 @@ def cell_inputs(data: CountedData, mask: np.ndarray, pops: dict[str, int]):
                              ).tolist()
     overall_j = data.item_ids.index(data.overall_item)
     rows = {j: k for k, j in enumerate(present)}
-    dims = _cell_dimensions(data, rows)
+    dims = cell_dimensions(data.dimensions, data.item_ids, rows)
     if overall_j not in rows or not dims:
         return None
     respondents = np.bincount(strata, minlength=len(groups.labels))
@@ -69,11 +69,13 @@ def cell_statistics(data: CountedData, mask: np.ndarray, pops: dict[str, int], *
     return _raked(design, y, strata, pop, raking, mask, overall_row, campaign), design
 
 
-def _cell_dimensions(data: CountedData, rows: dict[int, int]) -> dict[str, list[int]]:
-    """Each dimension's rows among the cell's items (dimensions without any left out)."""
+def cell_dimensions(dimensions: dict[str, list[str]], item_ids: list[str],
+                    rows: dict[int, int]) -> dict[str, list[int]]:
+    """Each dimension's rows among the cell's items (``rows``: item position -> row of the
+    cell's computable items; dimensions without any left out)."""
     dims = {}
-    for dim, items in data.dimensions.items():
-        kept = [rows[data.item_ids.index(i)] for i in items if data.item_ids.index(i) in rows]
+    for dim, items in dimensions.items():
+        kept = [rows[item_ids.index(i)] for i in items if item_ids.index(i) in rows]
         if kept:
             dims[dim] = kept
     return dims

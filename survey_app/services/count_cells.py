@@ -24,6 +24,7 @@ import analysis
 # The slots of analysis' category tables: codes 1..5, then not applicable, then missing.
 from analysis.response_table import MISSING_SLOT, N_SLOTS, NA_SLOT
 from survey_app.services.category_counts import NO_ANSWER_CODE, RESPONSES
+from survey_app.services.cell_statistics import cell_dimensions
 from survey_app.services.pair_sums import SUM_COLUMNS
 from survey_app.services.score_filters import NA_CODE
 
@@ -148,12 +149,7 @@ def cell_statistics_from_sums(stored: StoredCells, selects: Selects | None,
     present = np.flatnonzero(slots[:, :, :5].sum(axis=(1, 2)) > 0).tolist()
     rows = {j: n for n, j in enumerate(present)}
     overall_j = stored.item_ids.index(overall_item)
-    dims = {}
-    for dim, items in dimensions.items():
-        kept = [rows[stored.item_ids.index(i)] for i in items
-                if stored.item_ids.index(i) in rows]
-        if kept:
-            dims[dim] = kept
+    dims = cell_dimensions(dimensions, stored.item_ids, rows)
     if not labels or overall_j not in rows or not dims:
         return SumsCell(respondents, slots, None)
     pairs = np.stack([groups[g].pairs for g in labels], axis=1)[:, :, present][:, :, :, present]
